@@ -1,0 +1,157 @@
+"""Command-line interface: thin click commands over library functions.
+
+Exit codes: 0 ok, 1 a regression or failed check, 2 bad input (spec, data, usage).
+Only this module turns :class:`MetricSpecError` into messages and exit codes.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from metricspec import __version__
+from metricspec.errors import Issue, Level, MetricSpecError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _print_issues(issues: list[Issue]) -> None:
+    for issue in issues:
+        colour = "red" if issue.level is Level.ERROR else "yellow"
+        click.secho(issue.format(), fg=colour, err=True)
+
+
+def reports_errors(func: F) -> F:
+    """Turn library errors into messages on stderr and exit code 2 (never a traceback)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except MetricSpecError as exc:
+            _print_issues(exc.issues())
+            n = len([i for i in exc.issues() if i.level is Level.ERROR])
+            click.secho(f"{n} error{'s' if n != 1 else ''}; nothing was written.", fg="red", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.secho("interrupted; nothing was written.", fg="red", err=True)
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="metricspec")
+def main() -> None:
+    """metricspec: metrics as code for social-media and marketing measurement.
+
+    Write YAML specs of objectives, SMART goals, KPIs, control groups and
+    attribution rules; metricspec evaluates them on your data.
+
+    \b
+    Examples:
+      metricspec init my-metrics
+      metricspec validate specs/ --data
+      metricspec run specs/examples/x_brand_awareness.yaml --as-of 2026-11-01
+    """
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--data", is_flag=True, help="Also open every source and check that columns exist with usable types.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@reports_errors
+def validate(paths: tuple[Path, ...], data: bool, strict: bool) -> None:
+    """Check spec files (or directories of them) without running them.
+
+    \b
+    Examples:
+      metricspec validate specs/examples
+      metricspec validate specs/examples/x_brand_awareness.yaml --data --strict
+    """
+    from metricspec.validate_cmd import validate_paths
+
+    report = validate_paths(list(paths), data=data)
+    _print_issues(report.issues)
+    errors = [i for i in report.issues if i.level is Level.ERROR]
+    warnings = [i for i in report.issues if i.level is Level.WARNING]
+    for path in report.ok:
+        click.echo(f"ok  {path}")
+    summary = f"{len(report.ok)} of {report.total} spec(s) valid; {len(errors)} error(s), {len(warnings)} warning(s)"
+    if errors or (strict and warnings):
+        click.secho(summary + (" (--strict)" if strict and not errors else ""), fg="red", err=True)
+        sys.exit(2)
+    click.echo(summary)
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file instead of stdout.")
+@reports_errors
+def schema(output: Path | None) -> None:
+    """Print the JSON Schema of the spec language (for editor completion).
+
+    \b
+    VS Code (YAML extension), in settings.json:
+      "yaml.schemas": {"metricspec.schema.json": "specs/**/*.yaml"}
+    Example:
+      metricspec schema -o metricspec.schema.json
+    """
+    from metricspec.schema import schema_json
+    from metricspec.utils import atomic_write_text
+
+    text = schema_json()
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        atomic_write_text(output, text)
+        click.echo(f"wrote {output}")
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@reports_errors
+def plugins(fmt: str) -> None:
+    """List installed plugins, their versions and the connectors they provide.
+
+    \b
+    Example:
+      metricspec plugins
+    """
+    from metricspec.plugins import make_plugin_manager, plugin_infos
+
+    infos = plugin_infos(make_plugin_manager())
+    if fmt == "json":
+        click.echo(json.dumps([i.__dict__ for i in infos], indent=2, sort_keys=True, default=list))
+        return
+    for info in infos:
+        version = f" {info.version}" if info.version else ""
+        click.echo(f"{info.name}  ({info.distribution}{version})")
+        if info.connectors:
+            click.echo(f"    connectors: {', '.join(info.connectors)}")
+        if info.templates:
+            click.echo(f"    templates: {', '.join(info.templates)}")
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path), default=".")
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+@reports_errors
+def init(directory: Path, force: bool) -> None:
+    """Scaffold a working spec with sample data in DIRECTORY.
+
+    \b
+    Example:
+      metricspec init my-metrics && metricspec run my-metrics/metrics.yaml
+    """
+    from metricspec.scaffold import scaffold
+
+    written = scaffold(directory, force=force)
+    for path in written:
+        click.echo(f"created {path}")
+    click.echo(f"next: metricspec validate {directory} --data")

@@ -1,0 +1,1 @@
+"""Connectors: turn a spec's ``sources:`` entry into a polars LazyFrame."""

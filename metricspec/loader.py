@@ -1,0 +1,458 @@
+"""Load spec files: YAML with positions, includes, pydantic validation.
+
+Every mapping key and value keeps its file, line and column, so that problems
+found by pydantic or by the validation rules point at ``spec.yaml:12:3``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from metricspec.errors import Issue, Level, Location, SpecError
+from metricspec.spec.models import Spec
+
+PathKey = tuple[str | int, ...]
+MERGEABLE = ("sources", "kpis", "objectives", "control_groups", "campaigns", "benchmarks")
+LISTS = ("calendar", "acknowledged")
+SPEC_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class Positions:
+    """File/line/column of each value (and each mapping key) by path."""
+
+    values: dict[PathKey, Location] = field(default_factory=dict)
+    keys: dict[PathKey, Location] = field(default_factory=dict)
+    quoted: set[PathKey] = field(default_factory=set)
+
+    def where(self, path: PathKey, *, key: bool = False) -> Location | None:
+        """The closest known location of ``path`` (walking up to parents)."""
+        p = tuple(path)
+        table = self.keys if key else self.values
+        while True:
+            if p in table:
+                return table[p]
+            if p in self.keys:
+                return self.keys[p]
+            if p in self.values:
+                return self.values[p]
+            if not p:
+                return None
+            p = p[:-1]
+
+    def merge(self, other: Positions, prefix: PathKey = ()) -> None:
+        for k, v in other.values.items():
+            self.values[prefix + k] = v
+        for k, v in other.keys.items():
+            self.keys[prefix + k] = v
+        self.quoted |= {prefix + k for k in other.quoted}
+
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    """A validated spec with where it came from."""
+
+    spec: Spec
+    path: Path
+    positions: Positions
+    raw: dict[str, Any]
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def where(self, *path: str | int, key: bool = False) -> Location | None:
+        return self.positions.where(path, key=key)
+
+
+def _yaml() -> Any:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.constructor import RoundTripConstructor
+
+    class _Constructor(RoundTripConstructor):  # type: ignore[misc]
+        """Keep timestamps as text: pydantic parses dates with clear errors."""
+
+    def _timestamp_as_text(self: Any, node: Any) -> str:
+        return str(self.construct_scalar(node))
+
+    _Constructor.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+    y = YAML(typ="rt")
+    y.Constructor = _Constructor
+    y.allow_duplicate_keys = False
+    return y
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def read_yaml(path: Path) -> tuple[Any, Positions]:
+    """Parse a YAML file into plain Python values plus their positions."""
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    name = _display(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError([Issue(Level.ERROR, "file not found", Location(name), "check the path")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(
+            [Issue(Level.ERROR, f"cannot read file: {exc}", Location(name), "save it as UTF-8 text")]
+        ) from None
+    try:
+        doc = _yaml().load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
+        problem = (exc.problem or exc.context or "invalid YAML").strip()
+        hint = _yaml_hint(problem)
+        raise SpecError([Issue(Level.ERROR, f"YAML syntax error: {problem}", where, hint)]) from None
+    except YAMLError as exc:
+        raise SpecError([Issue(Level.ERROR, f"YAML error: {exc}", Location(name))]) from None
+    positions = Positions()
+    positions.values[()] = Location(name, 1, 1)
+    value = _plain(doc, (), name, positions)
+    return value, positions
+
+
+def _yaml_hint(problem: str) -> str:
+    if "duplicate key" in problem:
+        return "each key may appear once in a mapping; remove or rename one"
+    if "tab" in problem:
+        return "indent with spaces, not tabs"
+    if "mapping values are not allowed" in problem:
+        return "a value containing ': ' must be quoted"
+    if "could not find expected ':'" in problem:
+        return "check the indentation and that each key is followed by ':'"
+    return "check indentation, colons and quotes around this line"
+
+
+def _plain(node: Any, path: PathKey, name: str, positions: Positions) -> Any:
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.scalarstring import ScalarString
+
+    if isinstance(node, CommentedMap):
+        out: dict[str, Any] = {}
+        for k in node:
+            key = str(k)
+            child = (*path, key)
+            try:
+                kl, kc = node.lc.key(k)
+                positions.keys[child] = Location(name, kl + 1, kc + 1)
+                vl, vc = node.lc.value(k)
+                positions.values[child] = Location(name, vl + 1, vc + 1)
+            except (KeyError, TypeError, AttributeError):
+                pass
+            out[key] = _plain(node[k], child, name, positions)
+        return out
+    if isinstance(node, CommentedSeq):
+        items = []
+        for i, item in enumerate(node):
+            child = (*path, i)
+            try:
+                il, ic = node.lc.item(i)
+                positions.values[child] = Location(name, il + 1, ic + 1)
+            except (KeyError, TypeError, AttributeError):
+                pass
+            items.append(_plain(item, child, name, positions))
+        return items
+    if isinstance(node, ScalarString):
+        from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
+
+        if isinstance(node, DoubleQuotedScalarString | SingleQuotedScalarString):
+            positions.quoted.add(path)
+        return str(node)
+    if type(node).__module__.startswith("ruamel"):
+        for base in (bool, int, float, str):
+            if isinstance(node, base):
+                return base(node)
+    return node
+
+
+def load_spec(path: str | Path) -> LoadedSpec:
+    """Read, merge includes and validate one spec file; raise :class:`SpecError`."""
+    p = Path(path)
+    raw, positions = read_yaml(p)
+    name = _display(p)
+    if raw is None:
+        raise SpecError([Issue(Level.ERROR, "the file is empty", Location(name, 1, 1), "start with `name: my-spec`")])
+    if not isinstance(raw, dict):
+        raise SpecError(
+            [Issue(Level.ERROR, f"a spec must be a mapping of keys, got a {type(raw).__name__}", Location(name, 1, 1),
+                   "start with `name: my-spec` and sections such as `kpis:`")]
+        )
+    issues: list[Issue] = []
+    raw = _merge_includes(p, raw, positions, issues, seen=(p.resolve(),))
+    if issues:
+        raise SpecError(issues)
+    try:
+        spec = Spec.model_validate(raw)
+    except ValidationError as exc:
+        raise SpecError(pydantic_issues(exc, raw, positions, Spec)) from None
+    loaded = LoadedSpec(spec=spec, path=p, positions=positions, raw=raw)
+    from metricspec.validation import validate
+
+    found = validate(loaded)
+    errors = [i for i in found if i.level is Level.ERROR]
+    if errors:
+        raise SpecError(found)
+    object.__setattr__(loaded, "_warnings", [i for i in found if i.level is Level.WARNING])
+    return loaded
+
+
+def spec_warnings(loaded: LoadedSpec) -> list[Issue]:
+    return list(getattr(loaded, "_warnings", []))
+
+
+def _merge_includes(
+    path: Path, raw: dict[str, Any], positions: Positions, issues: list[Issue], seen: tuple[Path, ...]
+) -> dict[str, Any]:
+    includes = raw.get("include") or []
+    if not isinstance(includes, list):
+        return raw  # pydantic reports the type
+    merged = dict(raw)
+    for i, inc in enumerate(includes):
+        if not isinstance(inc, str):
+            continue
+        where = positions.where(("include", i))
+        target = (path.parent / inc).resolve()
+        if target in seen:
+            issues.append(Issue(Level.ERROR, f"include cycle: '{inc}' includes itself", where, "remove one include"))
+            continue
+        try:
+            sub, sub_pos = read_yaml(target)
+        except SpecError as exc:
+            first = exc.issues()[0]
+            if first.message == "file not found":
+                issues.append(Issue(Level.ERROR, f"included file '{inc}' not found", where,
+                                    f"the path is relative to {_display(path.parent) or '.'}"))
+            else:
+                issues.extend(exc.issues())
+            continue
+        if sub is None:
+            continue
+        if not isinstance(sub, dict):
+            issues.append(Issue(Level.ERROR, f"included file '{inc}' must be a mapping", where))
+            continue
+        sub = _merge_includes(target, sub, sub_pos, issues, (*seen, target))
+        for section, value in sub.items():
+            if section in MERGEABLE and isinstance(value, dict):
+                into = merged.setdefault(section, {})
+                if not isinstance(into, dict):
+                    continue
+                for k, v in value.items():
+                    if k in into:
+                        issues.append(Issue(
+                            Level.ERROR,
+                            f"{section} '{k}' is defined twice (here and in {inc})",
+                            positions.where((section, k), key=True),
+                            "rename one of them or remove the duplicate",
+                        ))
+                        continue
+                    into[k] = v
+                    sub_prefix = Positions()
+                    for pk, loc in sub_pos.values.items():
+                        if pk[:2] == (section, k):
+                            sub_prefix.values[pk] = loc
+                    for pk, loc in sub_pos.keys.items():
+                        if pk[:2] == (section, k):
+                            sub_prefix.keys[pk] = loc
+                    positions.merge(sub_prefix)
+            elif section in LISTS and isinstance(value, list):
+                into_list = merged.setdefault(section, [])
+                offset = len(into_list)
+                into_list.extend(value)
+                for pk, loc in sub_pos.values.items():
+                    if pk and pk[0] == section and len(pk) > 1 and isinstance(pk[1], int):
+                        positions.values[(section, pk[1] + offset, *pk[2:])] = loc
+                for pk, loc in sub_pos.keys.items():
+                    if pk and pk[0] == section and len(pk) > 1 and isinstance(pk[1], int):
+                        positions.keys[(section, pk[1] + offset, *pk[2:])] = loc
+            elif section in ("include", "name", "version"):
+                continue
+            elif section not in merged:
+                merged[section] = value
+                for pk, loc in sub_pos.values.items():
+                    if pk and pk[0] == section:
+                        positions.values[pk] = loc
+                for pk, loc in sub_pos.keys.items():
+                    if pk and pk[0] == section:
+                        positions.keys[pk] = loc
+    return merged
+
+
+# ---------------------------------------------------------------- pydantic errors
+
+
+def _data_path(loc: tuple[Any, ...], raw: Any) -> PathKey:
+    """Drop union-branch tags from a pydantic loc, keeping only real data keys."""
+    out: list[str | int] = []
+    cur = raw
+    for part in loc:
+        if (isinstance(cur, dict) and isinstance(part, str) and part in cur) or (isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur)):
+            out.append(part)
+            cur = cur[part]
+        elif isinstance(cur, dict) and isinstance(part, str) and not out and part not in cur:
+            out.append(part)  # a missing top-level key
+            cur = None
+        else:
+            continue
+    return tuple(out)
+
+
+def _model_fields_at(model: type[BaseModel], path: PathKey) -> list[str] | None:
+    """Field names of the model found at ``path`` inside ``model`` (for did-you-mean)."""
+    current: Any = model
+    for part in path:
+        current = _step(current, part)
+        if current is None:
+            return None
+    models = [m for m in _members(current) if isinstance(m, type) and issubclass(m, BaseModel)]
+    if not models:
+        return None
+    names: list[str] = []
+    for m in models:
+        names.extend(m.model_fields)
+    return names
+
+
+def _members(tp: Any) -> list[Any]:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        out = []
+        for a in typing.get_args(tp):
+            out.extend(_members(a))
+        return out
+    if origin is typing.Annotated:
+        return _members(typing.get_args(tp)[0])
+    return [tp]
+
+
+def _step(tp: Any, part: str | int) -> Any:
+    for member in _members(tp):
+        if isinstance(member, type) and issubclass(member, BaseModel):
+            if isinstance(part, str) and part in member.model_fields:
+                return member.model_fields[part].annotation
+            continue
+        origin = typing.get_origin(member)
+        args = typing.get_args(member)
+        if origin is dict and isinstance(part, str) and args:
+            return args[1]
+        if origin is list and isinstance(part, int) and args:
+            return args[0]
+    return None
+
+
+def suggest(word: str, choices: list[str] | tuple[str, ...] | set[str]) -> str | None:
+    match = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+def pydantic_issues(
+    exc: ValidationError, raw: Any, positions: Positions, model: type[BaseModel] = Spec, prefix: PathKey = ()
+) -> list[Issue]:
+    """Turn pydantic errors into issues with file:line:col, one per place."""
+    grouped: dict[tuple[PathKey, str], list[dict[str, Any]]] = {}
+    for err in exc.errors(include_url=False):
+        path = _data_path(tuple(err["loc"]), raw)
+        grouped.setdefault((path, err["type"]), []).append(dict(err))
+    by_path: dict[PathKey, list[tuple[str, list[dict[str, Any]]]]] = {}
+    for (path, etype), errs in grouped.items():
+        by_path.setdefault(path, []).append((etype, errs))
+    issues: list[Issue] = []
+    for path, entries in by_path.items():
+        full = prefix + path
+        types_here = {t for t, _ in entries}
+        if "extra_forbidden" in types_here:
+            key = str(path[-1]) if path else ""
+            fields = _model_fields_at(model, path[:-1]) or []
+            guess = suggest(key, fields)
+            hint = f"did you mean '{guess}'?" if guess else (
+                f"allowed keys: {', '.join(fields)}" if fields else "remove it")
+            issues.append(Issue(Level.ERROR, f"unknown key '{key}'", positions.where(full, key=True), hint))
+            continue
+        if "missing" in types_here and len(entries) == 1:
+            key = str(path[-1]) if path else ""
+            parent = full[:-1]
+            owner = "/".join(str(p) for p in parent) or "the spec"
+            issues.append(Issue(Level.ERROR, f"missing required key '{key}' in {owner}",
+                                positions.where(parent, key=True), f"add `{key}: ...`"))
+            continue
+        messages = []
+        for etype, errs in entries:
+            for err in errs:
+                msg = str(err["msg"])
+                if msg.startswith("Value error, "):
+                    msg = msg[len("Value error, "):]
+                elif etype == "missing":
+                    continue
+                if msg not in messages:
+                    messages.append(msg)
+        value = _value_at(raw, path)
+        text = " or ".join(messages) if messages else "invalid value"
+        where_txt = "/".join(str(p) for p in path) or "spec"
+        shown = "" if isinstance(value, dict | list) or value is _MISSING else f" (got {value!r})"
+        issues.append(Issue(Level.ERROR, f"{where_txt}: {text}{shown}", positions.where(full),
+                            _type_hint(entries)))
+    return issues
+
+
+_MISSING = object()
+
+
+def _value_at(raw: Any, path: PathKey) -> Any:
+    cur = raw
+    for part in path:
+        try:
+            cur = cur[part]
+        except (KeyError, IndexError, TypeError):
+            return _MISSING
+    return cur
+
+
+def _type_hint(entries: list[tuple[str, list[dict[str, Any]]]]) -> str | None:
+    kinds = {t for t, _ in entries}
+    if kinds & {"float_parsing", "float_type", "int_parsing", "int_type"}:
+        return "write a plain number such as 1200 or 0.05 (no units or % signs)"
+    if kinds & {"date_from_datetime_parsing", "date_parsing", "date_type"}:
+        return "write dates as YYYY-MM-DD"
+    if "literal_error" in kinds or "enum" in kinds:
+        return "use one of the listed values"
+    if kinds & {"dict_type", "model_type"}:
+        return "this must be a mapping of `key: value` lines"
+    if "list_type" in kinds:
+        return "this must be a list (`- item` lines or [a, b])"
+    return None
+
+
+def find_spec_files(paths: list[str | Path]) -> list[Path]:
+    """Expand directories into the spec files they hold (sorted), skipping included-only files.
+
+    Files whose first key is not ``name`` but that only hold shared sections (used via
+    ``include:``) are skipped when they live under a directory named ``shared`` or
+    start with an underscore.
+    """
+    out: list[Path] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            for f in sorted(path.rglob("*")):
+                if f.suffix in SPEC_SUFFIXES and f.is_file() and not _is_partial(f):
+                    out.append(f)
+        else:
+            out.append(path)
+    return out
+
+
+def _is_partial(path: Path) -> bool:
+    return path.name.startswith("_") or "shared" in path.parts or ".metricspec" in path.parts

@@ -1,0 +1,23 @@
+"""JSON Schema of the spec language, generated from the pydantic models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+SCHEMA_PATH = Path(__file__).parent / "schema" / "metricspec.schema.json"
+
+
+def spec_schema() -> dict[str, Any]:
+    from metricspec.spec.models import Spec
+
+    schema = Spec.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://metricspec.dev/schema/metricspec.schema.json"
+    schema["title"] = "metricspec spec"
+    return schema
+
+
+def schema_json() -> str:
+    return json.dumps(spec_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -1,0 +1,206 @@
+"""Open a spec's sources through their connectors, and list the columns the spec needs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+
+from metricspec.connectors.base import Connector, SourceContext
+from metricspec.errors import DataError, Location, SpecError
+from metricspec.spec.expr import ExprError, names, parse
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from metricspec.loader import LoadedSpec
+
+CALENDAR = "calendar"
+
+
+@dataclass
+class Requirements:
+    """Columns each source must have: source -> column -> (kind, first place that needs it)."""
+
+    columns: dict[str, dict[str, tuple[str | None, Location | None]]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )
+
+    def need(self, source: str, column: str | None, kind: str | None, where: Location | None) -> None:
+        if not column:
+            return
+        current = self.columns[source].get(column)
+        if current is None or (current[0] is None and kind is not None):
+            self.columns[source][column] = (kind, where if current is None else current[1])
+
+
+def _filter_columns(text: str | None) -> list[str]:
+    if not text:
+        return []
+    try:
+        return names(parse(text))
+    except ExprError:
+        return []
+
+
+def requirements(loaded: LoadedSpec) -> Requirements:
+    """Every column the spec reads, with its expected kind (numeric/temporal/...)."""
+    spec = loaded.spec
+    req = Requirements()
+    for name, kpi in spec.kpis.items():
+        base = ("kpis", name)
+        if kpi.form == "agg" and kpi.source:
+            src = spec.sources.get(kpi.source)
+            time_col = kpi.time_column or (src.time_column if src else None)
+            if kpi.source == CALENDAR:
+                time_col = kpi.time_column or "date"
+            kind = "numeric" if kpi.agg in ("sum", "mean", "median") else None
+            req.need(kpi.source, kpi.column, kind, loaded.where(*base, "column"))
+            req.need(kpi.source, time_col, "temporal", loaded.where(*base, "time_column") or loaded.where(*base))
+            for col in _filter_columns(kpi.filter):
+                req.need(kpi.source, col, None, loaded.where(*base, "filter"))
+            for i, seg in enumerate(kpi.segments):
+                req.need(kpi.source, seg, None, loaded.where(*base, "segments", i))
+            for col in kpi.scope:
+                req.need(kpi.source, col, None, loaded.where(*base, "scope", col, key=True))
+        if kpi.funnel:
+            for i, step in enumerate(kpi.funnel.steps):
+                sb = (*base, "funnel", "steps", i)
+                src = spec.sources.get(step.source)
+                req.need(step.source, step.key, None, loaded.where(*sb, "key"))
+                req.need(step.source, step.time_column or (src.time_column if src else None), "temporal",
+                         loaded.where(*sb))
+                for col in _filter_columns(step.filter):
+                    req.need(step.source, col, None, loaded.where(*sb, "filter"))
+        if kpi.retention:
+            r = kpi.retention
+            rb = (*base, "retention")
+            src = spec.sources.get(r.source)
+            req.need(r.source, r.key, None, loaded.where(*rb, "key"))
+            req.need(r.source, r.time_column or (src.time_column if src else None), "temporal", loaded.where(*rb))
+            for col in _filter_columns(r.filter):
+                req.need(r.source, col, None, loaded.where(*rb, "filter"))
+            if r.cohort_source:
+                csrc = spec.sources.get(r.cohort_source)
+                req.need(r.cohort_source, r.key, None, loaded.where(*rb, "cohort_source"))
+                req.need(r.cohort_source, r.cohort_time_column or (csrc.time_column if csrc else None), "temporal",
+                         loaded.where(*rb, "cohort_source"))
+    # KPIs that inherit segments/scope through shares and derived forms read the base sources too
+    for oname, obj in spec.objectives.items():
+        for gname, goal in obj.goals.items():
+            kpi = spec.kpis.get(goal.kpi)
+            if kpi is not None and kpi.form == "agg" and kpi.source:
+                for col in goal.scope:
+                    req.need(kpi.source, col, None,
+                             loaded.where("objectives", oname, "goals", gname, "scope", col, key=True))
+    for bname, bench in spec.benchmarks.items():
+        for kname, kpi in spec.kpis.items():
+            if bname in kpi.benchmarks and kpi.form == "agg" and kpi.source:
+                for col in bench.scope:
+                    req.need(kpi.source, col, None, loaded.where("benchmarks", bname, "scope", col, key=True))
+    for cname, cg in spec.control_groups.items():
+        cb = ("control_groups", cname)
+        req.need(cg.source, cg.unit, None, loaded.where(*cb, "unit"))
+        req.need(cg.source, cg.assignment.column, None, loaded.where(*cb, "assignment", "column"))
+        for col in _filter_columns(cg.filter):
+            req.need(cg.source, col, None, loaded.where(*cb, "filter"))
+        for mname, metric in cg.metrics.items():
+            mb = (*cb, "metrics", mname)
+            for attr in ("column", "numerator", "denominator", "covariate"):
+                col = getattr(metric, attr)
+                kind = "numeric" if attr != "column" or metric.kind == "mean" else None
+                req.need(cg.source, col, kind, loaded.where(*mb, attr))
+    if spec.attribution is not None:
+        att = spec.attribution
+        tp, cv = att.touchpoints, att.conversions
+        tb, cb2 = ("attribution", "touchpoints"), ("attribution", "conversions")
+        req.need(tp.source, tp.person, None, loaded.where(*tb, "person"))
+        req.need(tp.source, tp.time, "temporal", loaded.where(*tb, "time"))
+        req.need(tp.source, tp.channel, None, loaded.where(*tb, "channel"))
+        req.need(tp.source, tp.campaign, None, loaded.where(*tb, "campaign"))
+        req.need(tp.source, tp.cost, "numeric", loaded.where(*tb, "cost"))
+        req.need(cv.source, cv.person, None, loaded.where(*cb2, "person"))
+        req.need(cv.source, cv.time, "temporal", loaded.where(*cb2, "time"))
+        req.need(cv.source, cv.value, "numeric", loaded.where(*cb2, "value"))
+        if att.spend is not None:
+            sp = att.spend
+            sb = ("attribution", "spend")
+            req.need(sp.source, sp.channel, None, loaded.where(*sb, "channel"))
+            req.need(sp.source, sp.amount, "numeric", loaded.where(*sb, "amount"))
+            req.need(sp.source, sp.campaign, None, loaded.where(*sb, "campaign"))
+            req.need(sp.source, sp.time, "temporal", loaded.where(*sb, "time"))
+    return req
+
+
+def connector_registry() -> dict[str, type[Connector]]:
+    from metricspec.plugins import connector_registry as registry
+    from metricspec.plugins import make_plugin_manager
+
+    return registry(make_plugin_manager())
+
+
+def open_source(
+    loaded: LoadedSpec, name: str, *, registry: dict[str, type[Connector]] | None = None
+) -> pl.LazyFrame:
+    """Scan one source and apply its renames, types and time zone (lazily)."""
+    spec = loaded.spec
+    if name == CALENDAR and spec.calendar and name not in spec.sources:
+        return calendar_frame(loaded)
+    source = spec.sources[name]
+    where = loaded.where("sources", name)
+    registry = registry if registry is not None else connector_registry()
+    cls = registry.get(source.connector)
+    if cls is None:
+        raise DataError(f"source '{name}': connector '{source.connector}' is not installed", where=where,
+                        hint="run `metricspec plugins` to see what is installed")
+    try:
+        options = cls.Options.model_validate(source.options)
+    except ValidationError as exc:
+        from metricspec.loader import pydantic_issues
+
+        raise SpecError(pydantic_issues(exc, source.options, loaded.positions, cls.Options,
+                                        prefix=("sources", name, "options"))) from None
+    context = SourceContext(source_name=name, base_dir=loaded.base_dir, where=where)
+    lf = cls().scan(options, context)
+    from metricspec.connectors.common import apply_source_options
+
+    return apply_source_options(
+        lf,
+        source_name=name,
+        rename=source.rename,
+        columns=source.columns,
+        timestamp_format=source.timestamp_format,
+        timezone=source.timezone,
+        target_timezone=spec.timezone,
+        time_column=source.time_column,
+        where=where,
+    )
+
+
+def calendar_frame(loaded: LoadedSpec) -> pl.LazyFrame:
+    """The publishing calendar as daily planned posts: date, network, campaign, planned_posts."""
+    import datetime as dt
+
+    import polars as pl
+
+    rows: dict[str, list[object]] = {"date": [], "network": [], "campaign": [], "planned_posts": []}
+    for entry in loaded.spec.calendar:
+        day = entry.start
+        while day <= entry.end:
+            if entry.per == "day":
+                share = entry.posts
+            elif entry.per == "week":
+                share = entry.posts / 7
+            else:
+                nxt = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+                share = entry.posts / (nxt - day.replace(day=1)).days
+            rows["date"].append(day)
+            rows["network"].append(entry.network)
+            rows["campaign"].append(entry.campaign)
+            rows["planned_posts"].append(share)
+            day += dt.timedelta(days=1)
+    return pl.DataFrame(
+        rows, schema={"date": pl.Date, "network": pl.String, "campaign": pl.String, "planned_posts": pl.Float64}
+    ).lazy()

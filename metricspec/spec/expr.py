@@ -1,0 +1,236 @@
+"""A small, safe expression language for filters and derived formulas.
+
+Expressions are parsed with Python's ``ast`` module (never evaluated) and turned
+into a tiny tree of our own. Only these constructs are accepted:
+
+* names (columns in filters, KPIs in formulas), ``true``/``false``/``null``
+* numbers and quoted strings, lists/tuples of them (for ``in``)
+* ``+ - * /``, unary ``-``, comparisons ``== != < <= > >=``, ``in``, ``not in``
+* ``and``, ``or``, ``not``
+* functions: see :data:`FUNCTIONS`
+
+Example: ``platform == 'x' and sentiment in ('negative', 'neutral') and not answered``.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+FUNCTIONS: dict[str, tuple[int, int]] = {
+    # name: (min args, max args)
+    "lower": (1, 1),
+    "upper": (1, 1),
+    "contains": (2, 2),
+    "starts_with": (2, 2),
+    "ends_with": (2, 2),
+    "length": (1, 1),
+    "is_null": (1, 1),
+    "is_not_null": (1, 1),
+    "coalesce": (2, 8),
+    "abs": (1, 1),
+    "round": (1, 2),
+    "year": (1, 1),
+    "month": (1, 1),
+    "weekday": (1, 1),
+    "hour": (1, 1),
+    "min": (2, 8),
+    "max": (2, 8),
+}
+LITERAL_NAMES = {"true": True, "false": False, "null": None, "True": True, "False": False, "None": None}
+
+
+class ExprError(ValueError):
+    """An expression could not be parsed; ``offset`` is the 0-based column in the text."""
+
+    def __init__(self, message: str, offset: int = 0, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class Node:
+    pass
+
+
+@dataclass(frozen=True)
+class Name(Node):
+    name: str
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class Literal(Node):
+    value: str | int | float | bool | None
+
+
+@dataclass(frozen=True)
+class ListLit(Node):
+    values: tuple[str | int | float | bool | None, ...]
+
+
+@dataclass(frozen=True)
+class Binary(Node):
+    op: str  # + - * / == != < <= > >= and or in not_in
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class Unary(Node):
+    op: str  # not, neg
+    operand: Node
+
+
+@dataclass(frozen=True)
+class Call(Node):
+    func: str
+    args: tuple[Node, ...]
+
+
+_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+_CMPOPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
+           ast.In: "in", ast.NotIn: "not_in"}
+
+
+def parse(text: str) -> Node:
+    """Parse ``text`` into a tree; raise :class:`ExprError` with the offending offset."""
+    if not isinstance(text, str) or not text.strip():
+        raise ExprError("empty expression", 0, "write e.g. platform == 'x'")
+    stripped = text.strip()
+    lead = len(text) - len(text.lstrip())
+    try:
+        tree = ast.parse(stripped, mode="eval")
+    except SyntaxError as exc:
+        offset = lead + max((exc.offset or 1) - 1, 0)
+        hint = "use == to compare, and quote strings: platform == 'x'"
+        if "=" in stripped and "==" not in stripped and "!=" not in stripped and "<=" not in stripped \
+                and ">=" not in stripped:
+            hint = "use == (two equals signs) to compare"
+        raise ExprError(f"cannot parse expression: {exc.msg}", offset, hint) from None
+    return _convert(tree.body, lead)
+
+
+def _convert(node: ast.AST, lead: int) -> Node:
+    off = lead + getattr(node, "col_offset", 0)
+    if isinstance(node, ast.Name):
+        if node.id in LITERAL_NAMES:
+            return Literal(LITERAL_NAMES[node.id])
+        return Name(node.id, off)
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, str | int | float | bool) or node.value is None:
+            return Literal(node.value)
+        raise ExprError(f"unsupported literal {node.value!r}", off)
+    if isinstance(node, ast.List | ast.Tuple):
+        values = []
+        for elt in node.elts:
+            conv = _convert(elt, lead)
+            if isinstance(conv, Literal):
+                values.append(conv.value)
+            elif isinstance(conv, Unary) and conv.op == "neg" and isinstance(conv.operand, Literal) \
+                    and isinstance(conv.operand.value, int | float):
+                values.append(-conv.operand.value)
+            else:
+                raise ExprError("lists may only hold literal values", lead + elt.col_offset)
+        return ListLit(tuple(values))
+    if isinstance(node, ast.BinOp):
+        op = _BINOPS.get(type(node.op))
+        if op is None:
+            raise ExprError(f"operator '{type(node.op).__name__}' is not supported", off,
+                            "use + - * / only")
+        return Binary(op, _convert(node.left, lead), _convert(node.right, lead))
+    if isinstance(node, ast.UnaryOp):
+        if isinstance(node.op, ast.Not):
+            return Unary("not", _convert(node.operand, lead))
+        if isinstance(node.op, ast.USub):
+            operand = _convert(node.operand, lead)
+            if isinstance(operand, Literal) and isinstance(operand.value, int | float) \
+                    and not isinstance(operand.value, bool):
+                return Literal(-operand.value)
+            return Unary("neg", operand)
+        if isinstance(node.op, ast.UAdd):
+            return _convert(node.operand, lead)
+        raise ExprError("unsupported unary operator", off)
+    if isinstance(node, ast.BoolOp):
+        op = "and" if isinstance(node.op, ast.And) else "or"
+        values = [_convert(v, lead) for v in node.values]
+        result = values[0]
+        for v in values[1:]:
+            result = Binary(op, result, v)
+        return result
+    if isinstance(node, ast.Compare):
+        left = _convert(node.left, lead)
+        parts: list[Node] = []
+        for op_node, comp in zip(node.ops, node.comparators, strict=True):
+            op = _CMPOPS.get(type(op_node))
+            if op is None:
+                raise ExprError(f"comparison '{type(op_node).__name__}' is not supported", off,
+                                "use == != < <= > >= in, not in")
+            right = _convert(comp, lead)
+            if op in ("in", "not_in") and not isinstance(right, ListLit):
+                raise ExprError("'in' needs a list of values, e.g. x in ('a', 'b')", lead + comp.col_offset)
+            parts.append(Binary(op, left, right))
+            left = right
+        result = parts[0]
+        for p in parts[1:]:
+            result = Binary("and", result, p)
+        return result
+    if isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name):
+            raise ExprError("only plain function calls are allowed", off)
+        fname = node.func.id
+        if fname not in FUNCTIONS:
+            from metricspec.loader import suggest
+
+            guess = suggest(fname, list(FUNCTIONS))
+            raise ExprError(f"unknown function '{fname}'", off,
+                            f"did you mean '{guess}'?" if guess else f"available: {', '.join(sorted(FUNCTIONS))}")
+        lo, hi = FUNCTIONS[fname]
+        if node.keywords or not lo <= len(node.args) <= hi:
+            want = str(lo) if lo == hi else f"{lo} to {hi}"
+            raise ExprError(f"{fname}() takes {want} argument(s)", off)
+        return Call(fname, tuple(_convert(a, lead) for a in node.args))
+    raise ExprError(f"'{type(node).__name__}' is not allowed in expressions", off,
+                    "use names, literals, arithmetic, comparisons, and/or/not and the listed functions")
+
+
+def names(node: Node) -> list[str]:
+    """Referenced names, in order of first appearance."""
+    out: list[str] = []
+
+    def walk(n: Node) -> None:
+        if isinstance(n, Name):
+            if n.name not in out:
+                out.append(n.name)
+        elif isinstance(n, Binary):
+            walk(n.left)
+            walk(n.right)
+        elif isinstance(n, Unary):
+            walk(n.operand)
+        elif isinstance(n, Call):
+            for a in n.args:
+                walk(a)
+
+    walk(node)
+    return out
+
+
+def name_offsets(node: Node) -> dict[str, int]:
+    found: dict[str, int] = {}
+
+    def walk(n: Node) -> None:
+        if isinstance(n, Name):
+            found.setdefault(n.name, n.offset)
+        elif isinstance(n, Binary):
+            walk(n.left)
+            walk(n.right)
+        elif isinstance(n, Unary):
+            walk(n.operand)
+        elif isinstance(n, Call):
+            for a in n.args:
+                walk(a)
+
+    walk(node)
+    return found

@@ -1,0 +1,437 @@
+"""Pydantic models of the spec language.
+
+A spec is one YAML file (optionally ``include:``-ing shared files) with these
+sections: metadata, ``sources``, ``kpis``, ``objectives`` (with their ``goals``),
+``control_groups``, ``attribution``, ``campaigns``, ``benchmarks`` and a publishing
+``calendar``. Cross-references are checked by :mod:`metricspec.validation`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from metricspec.spec.base import StrictModel
+
+Grain = Literal["day", "week", "month", "quarter", "year"]
+GRAINS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
+Direction = Literal["increase", "decrease"]
+Aggregation = Literal["count", "count_distinct", "sum", "mean", "median", "min", "max", "last", "first"]
+ADDITIVE_AGGREGATIONS = frozenset({"count", "count_distinct", "sum"})
+ColumnType = Literal["str", "int", "float", "bool", "date", "datetime", "duration"]
+Scalar = str | int | float | bool
+Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$", max_length=80)]
+
+OBJECTIVE_TYPES = (
+    "brand_awareness",
+    "website_traffic",
+    "engagement",
+    "lead_generation",
+    "sales",
+    "retention",
+    "customer_support",
+    "authority",
+    "other",
+)
+ObjectiveType = Literal[
+    "brand_awareness",
+    "website_traffic",
+    "engagement",
+    "lead_generation",
+    "sales",
+    "retention",
+    "customer_support",
+    "authority",
+    "other",
+]
+Stage = Literal["acquisition", "engagement", "conversion", "loyalty"]
+
+
+class Period(StrictModel):
+    """A closed date range."""
+
+    start: dt.date
+    end: dt.date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Period:
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}; swap them")
+        return self
+
+
+class Source(StrictModel):
+    """Where data comes from: a connector plus options, renames and column types."""
+
+    connector: str = Field(description="Connector name, e.g. csv, parquet, excel, sqlite, sql, duckdb, or a plugin's.")
+    options: dict[str, object] = Field(default_factory=dict, description="Connector options, validated by the connector.")
+    description: str | None = None
+    time_column: str | None = Field(None, description="Default time column of KPIs reading this source.")
+    rename: dict[str, str] = Field(default_factory=dict, description="Column renames, old name -> new name.")
+    columns: dict[str, ColumnType] = Field(default_factory=dict, description="Column types to cast to.")
+    timestamp_format: str | None = Field(None, description="strptime format of string timestamps.")
+    timezone: str | None = Field(None, description="Time zone of naive timestamps in the data (default UTC).")
+
+
+class RatioSpec(StrictModel):
+    numerator: str = Field(description="KPI whose value is divided.")
+    denominator: str = Field(description="KPI to divide by; a zero denominator gives no value.")
+
+
+class ShareSpec(StrictModel):
+    of: str = Field(description="A base KPI: the whole.")
+    where: str = Field(description="Filter selecting the part, e.g. \"sentiment == 'positive'\".")
+
+
+class MovingAverageSpec(StrictModel):
+    kpi: str
+    window: int = Field(ge=2, le=366, description="Number of periods in the window.")
+
+
+class FunnelStep(StrictModel):
+    name: Name
+    source: str
+    key: str = Field(description="Entity column shared by all steps (e.g. lead_id, customer_id).")
+    time_column: str | None = None
+    filter: str | None = None
+
+
+class FunnelSpec(StrictModel):
+    steps: list[FunnelStep] = Field(min_length=2)
+    window_days: float = Field(gt=0, description="An entity converts if it reaches the last step within this many days of the first.")
+
+
+class RetentionSpec(StrictModel):
+    source: str = Field(description="Activity events (orders, logins, purchases).")
+    key: str = Field(description="Entity column (customer_id).")
+    time_column: str | None = None
+    cohort_source: str | None = Field(None, description="Source holding each entity's start (default: its first event).")
+    cohort_time_column: str | None = None
+    after_days: int = Field(gt=0, description="Retained if active again on or after this many days from the start.")
+    mode: Literal["active", "repeat"] = Field(
+        "active",
+        description="active: any event on/after day N. repeat: a second event within N days (repeat-purchase rate).",
+    )
+    filter: str | None = None
+
+
+KPI_FORMS = ("agg", "ratio", "formula", "share", "growth", "cumulative", "moving_average", "funnel", "retention")
+
+
+class KPI(StrictModel):
+    """A key performance indicator. Exactly one form: agg, ratio, formula, share,
+    growth, cumulative, moving_average, funnel or retention."""
+
+    title: str | None = None
+    description: str | None = None
+    unit: Literal["number", "count", "percent", "ratio", "currency", "days"] = "number"
+    currency: str | None = None
+    direction: Direction = Field("increase", description="Which way is good.")
+    kind: Literal["outcome", "activity"] = Field(
+        "outcome", description="activity KPIs (post volume) are flagged when used as goals."
+    )
+    # base aggregation
+    source: str | None = None
+    agg: Aggregation | None = None
+    column: str | None = None
+    filter: str | None = None
+    time_column: str | None = None
+    # composite forms
+    ratio: RatioSpec | None = None
+    formula: str | None = None
+    share: ShareSpec | None = None
+    growth: str | None = Field(None, description="Period-over-period growth rate of another KPI.")
+    cumulative: str | None = Field(None, description="Running total of another KPI.")
+    moving_average: MovingAverageSpec | None = None
+    funnel: FunnelSpec | None = None
+    retention: RetentionSpec | None = None
+    # breakdown and comparison
+    segments: list[str] = Field(default_factory=list, description="Dimension columns to break the KPI down by.")
+    scope: dict[str, Scalar] = Field(
+        default_factory=dict, description="The headline series, e.g. {account: brand}; benchmarks pick other values."
+    )
+    grains: list[Grain] = Field(default_factory=list, description="Time grains; default: the spec's grains.")
+    benchmarks: list[str] = Field(default_factory=list)
+
+    @property
+    def form(self) -> str:
+        for name in KPI_FORMS:
+            if getattr(self, name) is not None:
+                return name
+        return "agg"
+
+    @model_validator(mode="after")
+    def _one_form(self) -> KPI:
+        forms = [f for f in KPI_FORMS if getattr(self, f) is not None]
+        if not forms:
+            raise ValueError(
+                "a KPI needs one of: agg (with source), ratio, formula, share, growth, cumulative, "
+                "moving_average, funnel, retention"
+            )
+        if len(forms) > 1:
+            raise ValueError(f"a KPI has exactly one form, got {', '.join(forms)}; split it into two KPIs")
+        if forms[0] == "agg":
+            if self.source is None:
+                raise ValueError("agg needs a source; add `source: <name>`")
+            if self.agg != "count" and self.column is None:
+                raise ValueError(f"agg '{self.agg}' needs a column; add `column: <name>`")
+        elif self.source is not None or self.column is not None:
+            raise ValueError(f"source/column belong to agg KPIs; a {forms[0]} KPI reads other KPIs")
+        return self
+
+    @property
+    def additive(self) -> bool:
+        """Empty periods count as 0 (True) or as missing (False)."""
+        if self.form == "agg":
+            return self.agg in ADDITIVE_AGGREGATIONS
+        return self.form == "cumulative"
+
+
+Tolerance = float
+
+
+class ToleranceSpec(StrictModel):
+    absolute: float | None = Field(None, ge=0)
+    relative: float | None = Field(None, ge=0, description="Fraction of the baseline value, e.g. 0.05 = 5%.")
+
+
+class Acknowledgement(StrictModel):
+    change: Literal["target_lowered", "deadline_extended", "goal_removed", "kpi_removed", "kpi_redefined", "any"]
+    reason: str = Field(min_length=3)
+    goal: str | None = None
+    kpi: str | None = None
+
+
+class Goal(StrictModel):
+    """A SMART goal on one KPI and one scope."""
+
+    title: str | None = None
+    description: str | None = None
+    kpi: str
+    scope: dict[str, Scalar] = Field(default_factory=dict, description="Segment the goal applies to.")
+    grain: Grain | None = Field(None, description="Grain of the trend used for pacing and forecast.")
+    measure: Literal["latest", "total", "mean"] | None = Field(
+        None,
+        description="latest: value of the latest period (snapshots, rates); total: the KPI over the whole goal "
+        "window (counts, sums, rates over the window); default: total for additive KPIs, latest otherwise.",
+    )
+    baseline: float | None = Field(None, description="Value at start; omitted: measured from data.")
+    target: float
+    direction: Direction | None = None
+    start: dt.date | None = None
+    deadline: dt.date | None = None
+    period: Period | None = None
+    tolerance: float | ToleranceSpec | None = None
+    measured_by: str | None = None
+    responsible: str | None = None
+    campaign: str | None = None
+    acknowledged: list[Acknowledgement] = Field(default_factory=list)
+
+
+class Objective(StrictModel):
+    title: str | None = None
+    description: str | None = None
+    type: ObjectiveType = "other"
+    stage: Stage | None = None
+    owner: str | None = None
+    kpis: list[str] = Field(default_factory=list)
+    goals: dict[Name, Goal] = Field(default_factory=dict)
+
+
+class Assignment(StrictModel):
+    column: str
+    treatment: Scalar
+    control: Scalar
+
+
+class ExperimentMetric(StrictModel):
+    kind: Literal["proportion", "mean", "ratio"]
+    column: str | None = None
+    numerator: str | None = None
+    denominator: str | None = None
+    covariate: str | None = None
+    direction: Direction = "increase"
+    title: str | None = None
+
+    @model_validator(mode="after")
+    def _columns(self) -> ExperimentMetric:
+        if self.kind == "ratio":
+            if not (self.numerator and self.denominator):
+                raise ValueError("a ratio metric needs numerator and denominator columns")
+            if self.column:
+                raise ValueError("a ratio metric takes numerator/denominator, not column")
+        elif not self.column:
+            raise ValueError(f"a {self.kind} metric needs `column:`")
+        return self
+
+
+class ControlGroup(StrictModel):
+    title: str | None = None
+    description: str | None = None
+    source: str
+    unit: str = Field(description="Column identifying a person (customer_id, lead_id).")
+    assignment: Assignment
+    filter: str | None = None
+    alpha: float = Field(0.05, gt=0, lt=0.5)
+    power: float = Field(0.8, gt=0, lt=1)
+    expected_treatment_share: float = Field(0.5, gt=0, lt=1)
+    metrics: dict[Name, ExperimentMetric] = Field(min_length=1)
+
+
+class TouchpointsSpec(StrictModel):
+    source: str
+    person: str
+    time: str
+    channel: str
+    campaign: str | None = None
+    cost: str | None = None
+
+
+class ConversionsSpec(StrictModel):
+    source: str
+    person: str
+    time: str
+    value: str | None = None
+
+
+class SpendSpec(StrictModel):
+    source: str
+    channel: str
+    amount: str
+    campaign: str | None = None
+    time: str | None = None
+
+
+AttributionModelKind = Literal[
+    "first_touch", "last_touch", "linear", "time_decay", "position_based", "markov", "shapley"
+]
+
+
+class AttributionModel(StrictModel):
+    kind: AttributionModelKind
+    name: str | None = None
+    half_life_days: float = Field(7.0, gt=0)
+    first_weight: float = Field(0.4, ge=0, le=1)
+    last_weight: float = Field(0.4, ge=0, le=1)
+    order: int = Field(1, ge=1, le=3)
+
+    @model_validator(mode="after")
+    def _weights(self) -> AttributionModel:
+        if self.first_weight + self.last_weight > 1 + 1e-12:
+            raise ValueError("first_weight + last_weight must be at most 1")
+        return self
+
+
+class AttributionSpec(StrictModel):
+    title: str | None = None
+    touchpoints: TouchpointsSpec
+    conversions: ConversionsSpec
+    spend: SpendSpec | None = None
+    lookback_days: float | None = Field(30, gt=0)
+    drop_direct: bool = False
+    direct_channels: list[str] = Field(default_factory=lambda: ["direct"])
+    level: Literal["channel", "campaign"] = "channel"
+    control_group: str | None = Field(None, description="Control group for incremental CAC.")
+    models: list[AttributionModelKind | AttributionModel] = Field(
+        default_factory=lambda: ["first_touch", "last_touch", "linear", "time_decay", "position_based", "markov"],
+    )
+
+    def model_configs(self) -> list[AttributionModel]:
+        return [AttributionModel(kind=m) if isinstance(m, str) else m for m in self.models]
+
+
+class Campaign(StrictModel):
+    title: str | None = None
+    description: str | None = None
+    start: dt.date
+    end: dt.date
+    channels: list[str] = Field(default_factory=list)
+    budget: float | None = Field(None, ge=0)
+    owner: str | None = None
+    utm_campaign: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Campaign:
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
+class Benchmark(StrictModel):
+    """Something to compare a KPI with: a competitor, another brand, an earlier period or a fixed value."""
+
+    title: str | None = None
+    kind: Literal["competitor", "brand", "period", "value"] = "competitor"
+    scope: dict[str, Scalar] = Field(default_factory=dict, description="Segment values selecting the benchmark series.")
+    offset: Literal["previous_period", "previous_year"] | None = None
+    value: float | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> Benchmark:
+        if self.kind in ("competitor", "brand") and not self.scope:
+            raise ValueError(f"a {self.kind} benchmark needs `scope:` (e.g. {{account: rival_a}})")
+        if self.kind == "period" and self.offset is None:
+            raise ValueError("a period benchmark needs `offset: previous_period` or `offset: previous_year`")
+        if self.kind == "value" and self.value is None:
+            raise ValueError("a value benchmark needs `value:`")
+        return self
+
+
+class CalendarEntry(StrictModel):
+    """Planned publishing cadence; evaluated as the virtual source ``calendar``
+    (columns date, network, planned_posts)."""
+
+    network: str
+    posts: float = Field(ge=0)
+    per: Literal["day", "week", "month"] = "week"
+    start: dt.date
+    end: dt.date
+    campaign: str | None = None
+
+
+class Spec(StrictModel):
+    """A metricspec file."""
+
+    version: Literal[1] = 1
+    include: list[str] = Field(default_factory=list, description="Files whose sections are merged in.")
+    name: Name
+    title: str | None = None
+    description: str | None = None
+    owner: str | None = Field(None, description="Responsible for the results.")
+    measured_by: str | None = None
+    timezone: str = "UTC"
+    week_start: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
+    language: Literal["en", "es", "pl"] = "en"
+    currency: str = "EUR"
+    grains: list[Grain] = Field(default_factory=lambda: ["month"])
+    period: Period | None = Field(None, description="Evaluation window; default: the data's range up to --as-of.")
+    tags: list[str] = Field(default_factory=list)
+    sources: dict[Name, Source] = Field(default_factory=dict)
+    kpis: dict[Name, KPI] = Field(default_factory=dict)
+    objectives: dict[Name, Objective] = Field(default_factory=dict)
+    control_groups: dict[Name, ControlGroup] = Field(default_factory=dict)
+    attribution: AttributionSpec | None = None
+    campaigns: dict[Name, Campaign] = Field(default_factory=dict)
+    benchmarks: dict[Name, Benchmark] = Field(default_factory=dict)
+    calendar: list[CalendarEntry] = Field(default_factory=list)
+    acknowledged: list[Acknowledgement] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{value}'; use an IANA name such as Europe/Madrid or UTC") from None
+        return value
+
+    def goals(self) -> list[tuple[str, str, Goal]]:
+        """(objective, goal id, goal) in spec order."""
+        return [(o, g, goal) for o, obj in self.objectives.items() for g, goal in obj.goals.items()]
+
+    def kpi_grains(self, kpi: KPI) -> list[str]:
+        return list(kpi.grains or self.grains)

@@ -1,0 +1,41 @@
+"""Each source names an installed connector, and its options fit that connector."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+
+from metricspec.errors import Issue, Level, MetricSpecError
+
+if TYPE_CHECKING:
+    from metricspec.loader import LoadedSpec
+
+
+def validate(loaded: LoadedSpec) -> list[Issue]:
+    from metricspec.loader import pydantic_issues, suggest
+    from metricspec.plugins import connector_registry, make_plugin_manager
+
+    if not loaded.spec.sources:
+        return []
+    try:
+        registry = connector_registry(make_plugin_manager())
+    except MetricSpecError as exc:
+        return exc.issues()
+    issues: list[Issue] = []
+    for name, source in loaded.spec.sources.items():
+        base = ("sources", name)
+        cls = registry.get(source.connector)
+        if cls is None:
+            guess = suggest(source.connector, list(registry))
+            hint = f"did you mean '{guess}'?" if guess else (
+                f"installed connectors: {', '.join(sorted(registry))}; a plugin may be missing")
+            issues.append(Issue(Level.ERROR, f"unknown connector '{source.connector}'",
+                                loaded.where(*base, "connector"), hint))
+            continue
+        try:
+            cls.Options.model_validate(source.options)
+        except ValidationError as exc:
+            issues.extend(pydantic_issues(exc, source.options, loaded.positions, cls.Options,
+                                          prefix=(*base, "options")))
+    return issues
