@@ -155,3 +155,62 @@ def init(directory: Path, force: bool) -> None:
     for path in written:
         click.echo(f"created {path}")
     click.echo(f"next: metricspec validate {directory} --data")
+
+
+def _parse_as_of(value: str | None) -> Any:
+    import datetime as dt
+
+    if value is None:
+        return None
+    if value == "today":
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a date; use YYYY-MM-DD or 'today'") from None
+
+
+AS_OF_HELP = "Evaluate as of this date (YYYY-MM-DD or 'today'). Default: the latest date in the data."
+
+
+@main.command()
+@click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--as-of", "as_of", metavar="DATE", help=AS_OF_HELP)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default="table",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file (atomically).")
+@click.option("--strict", is_flag=True, help="Treat spec warnings as errors.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@reports_errors
+def run(specs: tuple[Path, ...], as_of: str | None, fmt: str, output: Path | None, strict: bool,
+        quiet: bool) -> None:
+    """Evaluate specs on their data and print KPIs, goals, control groups and attribution.
+
+    \b
+    Examples:
+      metricspec run specs/examples/x_brand_awareness.yaml
+      metricspec run specs/examples --as-of 2026-11-01 --format json -o results.json
+      metricspec run specs/examples/trade_fair_campaign.yaml --format markdown
+    """
+    from metricspec.runner import run_specs
+
+    date = _parse_as_of(as_of)
+    show_progress = not quiet and fmt == "table" and output is None and sys.stderr.isatty()
+    outcome = run_specs(list(specs), as_of=date, strict=strict, progress=show_progress)
+    _print_issues(outcome.warnings)
+    text = outcome.render(fmt)
+    if output is not None:
+        from metricspec.utils import atomic_write_text
+
+        atomic_write_text(output, text)
+        click.echo(f"wrote {output}", err=True)
+    elif fmt == "table":
+        from rich.console import Console
+
+        from metricspec.render.table import print_results
+
+        console = Console(highlight=False)
+        for res in outcome.results:
+            print_results(res, console)
+    else:
+        click.echo(text, nl=False)

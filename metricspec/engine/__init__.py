@@ -1,0 +1,1 @@
+"""Evaluation engine: KPIs, goals, control groups and attribution on polars."""

@@ -1,0 +1,272 @@
+"""Judge SMART goals: current value, pacing, forecast and status.
+
+Methods (also in docs/goals.md):
+
+* **current** — ``total``: the KPI over the goal window [start, min(as-of, deadline)];
+  ``latest``: the KPI in the latest complete period of the goal grain.
+* **expected today** — on the straight line from baseline (at start) to target (at deadline).
+* **forecast at deadline** — ``total`` of an additive KPI: current + the daily run rate of
+  the last 28 days × days left; ``latest``: least-squares linear trend over the last (up to)
+  8 complete periods, extrapolated to the deadline's period (fewer than 3 periods: the
+  current value is assumed to hold); ``total`` of a rate: the current rate is assumed to hold.
+* **status** — achieved (target met), missed (deadline passed, not met), on track (forecast
+  meets the target), at risk (forecast within tolerance of the target — default: 90 % of
+  the way from baseline — or current at or ahead of the expected value), off track
+  (otherwise), no data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+
+from metricspec.engine.kpis import Evaluator, Request, make_scope
+from metricspec.engine.periods import add_periods, label, period_end, truncate_date
+from metricspec.engine.plan import Window
+from metricspec.engine.results import GoalResult, Point
+from metricspec.spec.models import KPI, Goal, ToleranceSpec
+
+EARLIEST = dt.date(1900, 1, 1)
+RUN_RATE_DAYS = 28
+TREND_PERIODS = 8
+
+
+@dataclass(frozen=True)
+class GoalPlan:
+    objective: str
+    goal_id: str
+    goal: Goal
+    kpi: KPI
+    grain: str
+    measure: str
+    direction: str
+    start: dt.date | None
+    deadline: dt.date | None
+    window_end: dt.date
+    trend: Request
+    current: Request | None
+    baseline: Request | None
+    recent: Request | None
+
+
+def default_measure(kpi: KPI) -> str:
+    return "total" if kpi.form == "agg" and kpi.additive else "latest"
+
+
+def plan_goal(ev: Evaluator, objective: str, goal_id: str, goal: Goal) -> GoalPlan:
+    spec = ev.spec
+    kpi = spec.kpis[goal.kpi]
+    grain = goal.grain or spec.kpi_grains(kpi)[0]
+    measure = goal.measure or default_measure(kpi)
+    campaign = spec.campaigns.get(goal.campaign) if goal.campaign else None
+    start = goal.start or (goal.period.start if goal.period else None) or (campaign.start if campaign else None) \
+        or (spec.period.start if spec.period else None)
+    deadline = goal.deadline or (goal.period.end if goal.period else None) or (campaign.end if campaign else None)
+    window_end = min(ev.as_of, deadline) if deadline else ev.as_of
+    scope = make_scope(kpi.scope, goal.scope)
+    trend = Request(goal.kpi, grain, (), scope)
+    ev.request(trend)
+    current = baseline = recent = None
+    if measure in ("total", "mean"):
+        current = Request(goal.kpi, Window(start or EARLIEST, window_end), (), scope)
+        ev.request(current)
+        if kpi.additive and measure == "total":
+            recent = Request(goal.kpi, Window(max(start or EARLIEST, window_end - dt.timedelta(days=RUN_RATE_DAYS - 1)),
+                                              window_end), (), scope)
+            ev.request(recent)
+        elif goal.baseline is None and start is not None:
+            length = (window_end - start).days + 1
+            baseline = Request(goal.kpi, Window(start - dt.timedelta(days=max(length, 1)),
+                                                start - dt.timedelta(days=1)), (), scope)
+            ev.request(baseline)
+    return GoalPlan(objective, goal_id, goal, kpi, grain, measure, goal.direction or kpi.direction, start, deadline,
+                    window_end, trend, current, baseline, recent)
+
+
+def _value(frame: pl.DataFrame) -> float | None:
+    if frame.height == 0:
+        return None
+    v = frame["value"][0]
+    return None if v is None else float(v)
+
+
+def trend_points(frame: pl.DataFrame, grain: str, as_of: dt.date) -> list[Point]:
+    out = []
+    for period, value in zip(frame["period"].to_list(), frame["value"].to_list(), strict=True):
+        out.append(Point(period=period, label=label(period, grain), value=value,
+                         partial=period_end(period, grain) > as_of + dt.timedelta(days=1)))
+    return out
+
+
+def latest_complete(points: list[Point], until: dt.date, grain: str) -> Point | None:
+    """Latest non-null point whose period ended by ``until`` (else the latest non-null one)."""
+    done = [p for p in points if p.value is not None and period_end(p.period, grain) <= until + dt.timedelta(days=1)]
+    if done:
+        return done[-1]
+    anyp = [p for p in points if p.value is not None and p.period <= until]
+    return anyp[-1] if anyp else None
+
+
+def _met(value: float, target: float, direction: str) -> bool:
+    return value >= target if direction == "increase" else value <= target
+
+
+def linear_forecast(points: list[Point], grain: str, deadline: dt.date) -> tuple[float | None, int]:
+    """Least-squares line through the last points, evaluated at the deadline's period."""
+    pts = [p for p in points if p.value is not None][-TREND_PERIODS:]
+    if len(pts) < 3:
+        return None, len(pts)
+    first = pts[0].period
+    xs = [_index(first, p.period, grain) for p in pts]
+    ys = [float(p.value) for p in pts if p.value is not None]
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx if sxx else 0.0
+    x_deadline = _index(first, truncate_date(deadline, grain), grain)
+    return my + slope * (x_deadline - mx), n
+
+
+def _index(first: dt.date, period: dt.date, grain: str) -> int:
+    if grain == "day":
+        return (period - first).days
+    if grain == "week":
+        return (period - first).days // 7
+    months = (period.year - first.year) * 12 + period.month - first.month
+    return months // {"month": 1, "quarter": 3, "year": 12}[grain]
+
+
+def tolerance_of(goal: Goal) -> tuple[float | None, float | None]:
+    tol = goal.tolerance
+    if tol is None:
+        return None, None
+    if isinstance(tol, ToleranceSpec):
+        return tol.absolute, tol.relative
+    return None, float(tol)
+
+
+def evaluate_goal(ev: Evaluator, gp: GoalPlan) -> GoalResult:
+    from metricspec.engine.smart import smart_findings
+
+    goal, as_of = gp.goal, ev.as_of
+    trend = trend_points(ev.series(gp.trend), gp.grain, as_of)
+    if gp.start is not None:
+        trend_in_range = [p for p in trend if period_end(p.period, gp.grain) > gp.start]
+    else:
+        trend_in_range = trend
+    # current
+    if gp.current is not None:
+        current = _value(ev.series(gp.current))
+    else:
+        point = latest_complete(trend, gp.window_end, gp.grain)
+        current = point.value if point else None
+    # baseline
+    baseline_source = "spec"
+    baseline = goal.baseline
+    if baseline is None:
+        baseline_source = "data"
+        if gp.measure == "total" and gp.kpi.additive:
+            baseline = 0.0
+        elif gp.baseline is not None:
+            baseline = _value(ev.series(gp.baseline))
+        else:
+            before = [p for p in trend if p.value is not None and gp.start is not None
+                      and period_end(p.period, gp.grain) <= gp.start + dt.timedelta(days=1)]
+            pool = before or [p for p in trend if p.value is not None]
+            baseline = (pool[-1] if before else pool[0]).value if pool else None
+        if baseline is None:
+            baseline_source = "none"
+    target, direction = goal.target, gp.direction
+    span = target - baseline if baseline is not None else None
+    progress = (current - baseline) / span if current is not None and baseline is not None and span else None
+    expected = expected_progress = None
+    if gp.start and gp.deadline and baseline is not None:
+        total_days = (gp.deadline - gp.start).days
+        frac = 1.0 if total_days <= 0 else min(max((as_of - gp.start).days / total_days, 0.0), 1.0)
+        expected_progress = frac
+        expected = baseline + (target - baseline) * frac
+    # forecast
+    forecast: float | None = None
+    method = "no deadline: no forecast"
+    passed = gp.deadline is not None and as_of >= gp.deadline
+    if current is None:
+        method = "no data"
+    elif passed:
+        forecast, method = current, "deadline passed: final value"
+    elif gp.deadline is not None:
+        if gp.measure == "total" and gp.kpi.additive and gp.recent is not None:
+            recent = _value(ev.series(gp.recent)) or 0.0
+            days = min(RUN_RATE_DAYS, (gp.window_end - (gp.start or EARLIEST)).days + 1)
+            rate = recent / days if days > 0 else 0.0
+            left = (gp.deadline - gp.window_end).days
+            forecast = current + rate * left
+            method = f"run rate of the last {days} days ({rate:.4g}/day) × {left} days left"
+        elif gp.measure == "latest":
+            complete = [p for p in (trend_in_range or trend)
+                        if period_end(p.period, gp.grain) <= gp.window_end + dt.timedelta(days=1)]
+            fc, n = linear_forecast(complete, gp.grain, gp.deadline)
+            if fc is None:
+                forecast, method = current, f"too little history ({n} periods): current value assumed to hold"
+            else:
+                forecast, method = fc, f"linear trend (least squares) over the last {n} {gp.grain} periods"
+        else:
+            forecast, method = current, "rate over the window assumed to hold"
+    tol_abs, tol_rel = tolerance_of(goal)
+    status, reason = _status(current, target, direction, forecast, expected, baseline, passed, gp.deadline,
+                             tol_abs, tol_rel)
+    loc = ev.loaded.where("objectives", gp.objective, "goals", gp.goal_id, key=True)
+    result = GoalResult(
+        id=gp.goal_id, objective=gp.objective, title=goal.title or gp.goal_id, kpi=goal.kpi,
+        scope=dict(make_scope(gp.kpi.scope, goal.scope)), grain=gp.grain, measure=gp.measure, direction=direction,
+        start=gp.start, deadline=gp.deadline, baseline=baseline, baseline_source=baseline_source,  # type: ignore[arg-type]
+        target=target, current=current, progress=progress, expected=expected, expected_progress=expected_progress,
+        forecast=forecast, forecast_method=method, status=status, status_reason=reason,  # type: ignore[arg-type]
+        tolerance_absolute=tol_abs, tolerance_relative=tol_rel, measured_by=goal.measured_by or ev.spec.measured_by,
+        responsible=goal.responsible or ev.spec.objectives[gp.objective].owner or ev.spec.owner,
+        campaign=goal.campaign, where=str(loc) if loc else None, smart=[], trend=trend,
+    )
+    return result.model_copy(update={"smart": smart_findings(ev, gp, result)})
+
+
+def _within(value: float, target: float, direction: str, tol_abs: float | None, tol_rel: float | None,
+            baseline: float | None) -> bool:
+    if tol_abs is None and tol_rel is None:
+        if baseline is None or target == baseline:
+            return False
+        return (value - baseline) / (target - baseline) >= 0.9
+    band = max(tol_abs or 0.0, abs(target) * (tol_rel or 0.0))
+    return value >= target - band if direction == "increase" else value <= target + band
+
+
+def _status(current: float | None, target: float, direction: str, forecast: float | None, expected: float | None,
+            baseline: float | None, passed: bool, deadline: dt.date | None, tol_abs: float | None,
+            tol_rel: float | None) -> tuple[str, str]:
+    word = "at least" if direction == "increase" else "at most"
+    if current is None:
+        return "no_data", "the KPI has no value for this goal's scope and window"
+    if _met(current, target, direction):
+        return "achieved", f"current {current:.6g} is {word} the target {target:.6g}"
+    if passed:
+        return "missed", f"the deadline {deadline} passed with {current:.6g} against a target of {target:.6g}"
+    if deadline is None:
+        return "at_risk", "no deadline, so progress cannot be paced; add `deadline:`"
+    if forecast is not None and _met(forecast, target, direction):
+        return "on_track", f"forecast {forecast:.6g} at the deadline meets the target {target:.6g}"
+    if forecast is not None and _within(forecast, target, direction, tol_abs, tol_rel, baseline):
+        return "at_risk", f"forecast {forecast:.6g} falls just short of {target:.6g} (within tolerance)"
+    if expected is not None and _met(current, expected, direction):
+        return "at_risk", f"on pace today ({current:.6g} vs {expected:.6g} expected) but the trend falls short"
+    return "off_track", (f"forecast {forecast:.6g} misses the target {target:.6g}" if forecast is not None
+                         else "behind the expected path")
+
+
+def periods_left(as_of: dt.date, deadline: dt.date, grain: str) -> int:
+    n = 0
+    cur = truncate_date(as_of, grain)
+    end = truncate_date(deadline, grain)
+    while cur < end and n < 10000:
+        cur = add_periods(cur, grain, 1)
+        n += 1
+    return n

@@ -1,0 +1,369 @@
+"""Evaluate KPIs: base aggregations through the fused plan, derived forms on their series.
+
+A *series* is a polars DataFrame with columns ``period`` (Date, first day of the
+period), one String column per segment, and ``value`` (Float64, null = no value).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from metricspec.engine.expressions import filter_expr, to_polars
+from metricspec.engine.periods import period_range, to_date, truncate, truncate_date
+from metricspec.engine.plan import Plan, QueryKey, RunRange, Scope, Window, build_lazy, fill_periods
+from metricspec.errors import DataError
+from metricspec.spec.expr import parse
+from metricspec.spec.models import KPI
+
+if TYPE_CHECKING:
+    from metricspec.loader import LoadedSpec
+
+Grainish = str | Window
+
+
+@dataclass(frozen=True)
+class Request:
+    """One series to compute: a KPI at a grain (or window), broken down by segments, within a scope."""
+
+    kpi: str
+    grain: Grainish
+    segments: tuple[str, ...] = ()
+    scope: Scope = ()
+    extra_filter: str | None = None
+
+
+def make_scope(*scopes: Mapping[str, object]) -> Scope:
+    merged: dict[str, object] = {}
+    for s in scopes:
+        merged.update(s)
+    return tuple(sorted(merged.items(), key=lambda kv: kv[0]))
+
+
+def _and(a: str | None, b: str | None) -> str | None:
+    if a and b:
+        return f"({a}) and ({b})"
+    return a or b
+
+
+@dataclass
+class Evaluator:
+    """Collects requests, runs one fused plan, then serves series."""
+
+    loaded: LoadedSpec
+    as_of: dt.date
+    sources: Mapping[str, pl.LazyFrame]
+    schemas: Mapping[str, Mapping[str, pl.DataType]]
+    plan: Plan = field(default_factory=Plan)
+    _base: dict[Request, tuple[QueryKey, str]] = field(default_factory=dict)
+    _frames: dict[QueryKey, pl.DataFrame] = field(default_factory=dict)
+    _series: dict[Request, pl.DataFrame] = field(default_factory=dict)
+    _pending: list[Request] = field(default_factory=list)
+    null_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def spec(self):  # type: ignore[no-untyped-def]
+        return self.loaded.spec
+
+    @property
+    def range(self) -> RunRange:
+        spec = self.spec
+        end = self.as_of if spec.period is None else min(self.as_of, spec.period.end)
+        start = spec.period.start if spec.period is not None else None
+        return RunRange(start=start, end=end, week_start=spec.week_start)
+
+    def time_column(self, kpi_name: str, kpi: KPI) -> str:
+        assert kpi.source is not None
+        if kpi.time_column:
+            return kpi.time_column
+        if kpi.source == "calendar" and kpi.source not in self.spec.sources:
+            return "date"
+        src = self.spec.sources.get(kpi.source)
+        if src is not None and src.time_column:
+            return src.time_column
+        raise DataError(
+            f"KPI '{kpi_name}' has no time column",
+            where=self.loaded.where("kpis", kpi_name),
+            hint=f"add `time_column: <column>` to the KPI or to source '{kpi.source}'",
+        )
+
+    # ------------------------------------------------------------ planning
+    def request(self, req: Request) -> None:
+        """Register a request and, recursively, everything it reads."""
+        if req in self._base or req in self._pending:
+            return
+        kpi = self.spec.kpis[req.kpi]
+        form = kpi.form
+        self._pending.append(req)
+        if form == "agg":
+            key = QueryKey(kpi.source or "", self.time_column(req.kpi, kpi), req.grain, req.segments, req.scope)
+            self._base[req] = self.plan.add(key, kpi.agg or "count", kpi.column, _and(kpi.filter, req.extra_filter))
+            return
+        for child in self.children(req, kpi):
+            self.request(child)
+
+    def children(self, req: Request, kpi: KPI) -> list[Request]:
+        def same(name: str, extra: str | None = None) -> Request:
+            return self._child(req, name, extra)
+
+        if kpi.ratio:
+            return [same(kpi.ratio.numerator), same(kpi.ratio.denominator)]
+        if kpi.share:
+            return [same(kpi.share.of, kpi.share.where), same(kpi.share.of)]
+        if kpi.formula:
+            from metricspec.spec.expr import names
+
+            return [same(n) for n in names(parse(kpi.formula))]
+        target = kpi.growth or kpi.cumulative or (kpi.moving_average.kpi if kpi.moving_average else None)
+        if target:
+            return [same(target)]
+        return []
+
+    # ------------------------------------------------------------ execution
+    def execute(self) -> None:
+        """Run every base query in one ``collect_all``."""
+        rng = self.range
+        keys = list(self.plan.queries)
+        lazies = [build_lazy(self.plan.queries[k], self.sources[k.source], self.schemas[k.source], rng) for k in keys]
+        frames = pl.collect_all(lazies) if lazies else []
+        for key, frame in zip(keys, frames, strict=True):
+            q = self.plan.queries[key]
+            last = truncate_date(rng.end, key.grain, rng.week_start) if isinstance(key.grain, str) else rng.end
+            self._frames[key] = fill_periods(frame, key, q.aggregates, rng, last)
+            if key.segments == () and not isinstance(key.grain, Window):
+                for a in q.aggregates:
+                    col = f"{a.output}__nulls"
+                    if col in frame.columns:
+                        n = int(frame[col].sum() or 0)
+                        name = f"{key.source}.{a.column}"
+                        self.null_counts[name] = max(self.null_counts.get(name, 0), n)
+
+    def series(self, req: Request) -> pl.DataFrame:
+        if req in self._series:
+            return self._series[req]
+        kpi = self.spec.kpis[req.kpi]
+        keys = ["period", *req.segments]
+        if kpi.form == "agg":
+            qkey, output = self._base[req]
+            frame = self._frames[qkey]
+            if frame.height == 0:
+                out = _empty(req.segments)
+            else:
+                out = frame.select([*keys, pl.col(output).alias("value")])
+        elif kpi.ratio:
+            out = _combine(self.series(self._child(req, kpi.ratio.numerator)),
+                           self.series(self._child(req, kpi.ratio.denominator)), keys)
+        elif kpi.share:
+            out = _combine(self.series(self._child(req, kpi.share.of, kpi.share.where)),
+                           self.series(self._child(req, kpi.share.of)), keys)
+        elif kpi.formula:
+            out = self._formula(req, kpi.formula, keys)
+        elif kpi.growth or kpi.cumulative or kpi.moving_average:
+            out = self._over_time(req, kpi, keys)
+        elif kpi.funnel:
+            out = self._funnel(req, kpi)
+        elif kpi.retention:
+            out = self._retention(req, kpi)
+        else:  # pragma: no cover - the model guarantees a form
+            raise AssertionError(kpi.form)
+        out = out.with_columns(pl.col("value").cast(pl.Float64)).with_columns(
+            pl.when(pl.col("value").is_infinite() | pl.col("value").is_nan()).then(None)
+            .otherwise(pl.col("value")).alias("value")
+        ).sort(keys)
+        self._series[req] = out
+        return out
+
+    def _child(self, req: Request, name: str, extra: str | None = None) -> Request:
+        """A KPI read by a derived KPI: its own scope, overridden by the request's, minus broken-down columns."""
+        own = {k: v for k, v in self.spec.kpis[name].scope.items() if k not in req.segments}
+        return Request(name, req.grain, req.segments, make_scope(own, dict(req.scope)), extra)
+
+    def _formula(self, req: Request, formula: str, keys: list[str]) -> pl.DataFrame:
+        from metricspec.spec.expr import names
+
+        tree = parse(formula)
+        refs = names(tree)
+        joined: pl.DataFrame | None = None
+        for i, name in enumerate(refs):
+            s = self.series(self._child(req, name)).rename({"value": f"__k{i}"})
+            joined = s if joined is None else joined.join(s, on=keys, how="full", coalesce=True, nulls_equal=True)
+        assert joined is not None
+        mapping = {name: pl.col(f"__k{i}") for i, name in enumerate(refs)}
+        expr = to_polars(tree, lambda n: mapping[n])
+        return joined.select([*keys, expr.alias("value")])
+
+    def _over_time(self, req: Request, kpi: KPI, keys: list[str]) -> pl.DataFrame:
+        target = kpi.growth or kpi.cumulative or (kpi.moving_average.kpi if kpi.moving_average else "")
+        base = self.series(self._child(req, target))
+        if isinstance(req.grain, Window):
+            return base.with_columns(pl.lit(None, dtype=pl.Float64).alias("value"))
+        over = list(req.segments) or None
+        v = pl.col("value")
+        if kpi.growth:
+            prev = v.shift(1)
+            expr = pl.when(prev == 0).then(None).otherwise((v - prev) / prev.abs())
+        elif kpi.cumulative:
+            expr = v.fill_null(0).cum_sum()
+        else:
+            assert kpi.moving_average is not None
+            expr = v.rolling_mean(window_size=kpi.moving_average.window, min_samples=kpi.moving_average.window)
+        if over:
+            expr = expr.over(over, order_by="period")
+        else:
+            base = base.sort("period")
+        return base.select([*keys, expr.alias("value")])
+
+    # ------------------------------------------------------------ funnels and retention
+    def _events(self, source: str, time_column: str | None, filter_text: str | None, where: tuple[str, ...],
+                scope: Scope, keep: list[str]) -> pl.LazyFrame:
+        src = self.spec.sources.get(source)
+        tcol = time_column or (src.time_column if src else None)
+        if tcol is None:
+            raise DataError(f"source '{source}' has no time column", where=self.loaded.where(*where),
+                            hint="set `time_column:` on the source or the step")
+        lf = self.sources[source]
+        schema = self.schemas[source]
+        cond = filter_expr(filter_text)
+        if cond is not None:
+            lf = lf.filter(cond)
+        for col, value in scope:
+            from metricspec.engine.plan import scope_text
+
+            if col in schema:
+                lf = lf.filter(pl.col(col).cast(pl.String) == scope_text(value))
+        ts = pl.col(tcol)
+        if not isinstance(schema[tcol], pl.Datetime):
+            ts = ts.cast(pl.Datetime("us"))
+        else:
+            ts = ts.dt.replace_time_zone(None)
+        return lf.select([*[pl.col(k).cast(pl.String) for k in keep], ts.alias("__t")]).filter(
+            pl.col("__t").is_not_null()
+        )
+
+    def _period_of(self, req: Request, col: str) -> pl.Expr:
+        date = pl.col(col).dt.date()
+        if isinstance(req.grain, Window):
+            return pl.lit(req.grain.start, dtype=pl.Date)
+        return truncate(date, req.grain, self.spec.week_start)
+
+    def _date_bounds(self, req: Request) -> tuple[dt.date | None, dt.date]:
+        rng = self.range
+        start, end = rng.start, rng.end
+        if isinstance(req.grain, Window):
+            start = req.grain.start if start is None else max(start, req.grain.start)
+            end = min(end, req.grain.end)
+        return start, end
+
+    def _finish(self, req: Request, grouped: pl.DataFrame) -> pl.DataFrame:
+        """Fill missing periods with null (rates are never additive)."""
+        keys = ["period", *req.segments]
+        if grouped.height == 0 or isinstance(req.grain, Window):
+            if grouped.height == 0 and isinstance(req.grain, Window):
+                return pl.DataFrame({"period": [req.grain.start], "value": [None]},
+                                    schema={"period": pl.Date, "value": pl.Float64})
+            return grouped.select([*keys, "value"])
+        first = grouped["period"].min()
+        last = truncate_date(self.range.end, req.grain, self.spec.week_start)
+        periods = pl.DataFrame({"period": period_range(first, last, req.grain)},  # type: ignore[arg-type]
+                               schema={"period": pl.Date})
+        grid = periods
+        if req.segments:
+            grid = periods.join(grouped.select(list(req.segments)).unique(), how="cross")
+        return grid.join(grouped, on=keys, how="left", nulls_equal=True).select([*keys, "value"])
+
+    def _funnel(self, req: Request, kpi: KPI) -> pl.DataFrame:
+        assert kpi.funnel is not None
+        steps = kpi.funnel.steps
+        window = dt.timedelta(days=kpi.funnel.window_days)
+        base_where = ("kpis", req.kpi, "funnel", "steps")
+        first = steps[0]
+        entry = self._events(first.source, first.time_column, first.filter, (*base_where, "0"), req.scope,
+                             [first.key, *req.segments]).rename({first.key: "__key"})
+        # each entity enters at its first first-step event; segments from that row
+        entry = entry.sort("__t").group_by("__key", maintain_order=True).first().rename({"__t": "__t0"})
+        start, end = self._date_bounds(req)
+        cutoff = dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
+        entry = entry.filter(pl.col("__t0") < cutoff)
+        if start is not None:
+            entry = entry.filter(pl.col("__t0") >= dt.datetime.combine(start, dt.time()))
+        # only entities whose window has closed by the as-of date can be judged
+        entry = entry.filter(pl.col("__t0") + window <= cutoff)
+        cur = entry.with_columns(pl.col("__t0").alias("__tp"))
+        for i, step in enumerate(steps[1:], start=1):
+            ev = self._events(step.source, step.time_column, step.filter, (*base_where, str(i)), (),
+                              [step.key]).rename({step.key: "__key"})
+            reached = (
+                cur.select(["__key", "__t0", "__tp"]).join(ev, on="__key", how="inner")
+                .filter((pl.col("__t") >= pl.col("__tp")) & (pl.col("__t") <= pl.col("__t0") + window)
+                        & (pl.col("__t") < cutoff))
+                .group_by("__key").agg(pl.col("__t").min().alias("__tnext"))
+            )
+            cur = cur.join(reached, on="__key", how="inner").with_columns(pl.col("__tnext").alias("__tp")).drop(
+                "__tnext")
+        done = cur.select("__key").with_columns(pl.lit(1).alias("__done"))
+        frame = (
+            entry.join(done, on="__key", how="left")
+            .with_columns(self._period_of(req, "__t0").alias("period"))
+            .group_by(["period", *req.segments])
+            .agg((pl.col("__done").fill_null(0).sum() / pl.len()).alias("value"))
+            .collect()
+        )
+        return self._finish(req, frame)
+
+    def _retention(self, req: Request, kpi: KPI) -> pl.DataFrame:
+        r = kpi.retention
+        assert r is not None
+        where = ("kpis", req.kpi, "retention")
+        seg_source = r.cohort_source or r.source
+        events = self._events(r.source, r.time_column, r.filter, where, (), [r.key]).rename({r.key: "__key"})
+        if r.cohort_source:
+            cohort = self._events(r.cohort_source, r.cohort_time_column, None, where, req.scope,
+                                  [r.key, *req.segments]).rename({r.key: "__key"})
+        else:
+            cohort = self._events(seg_source, r.time_column, r.filter, where, req.scope,
+                                  [r.key, *req.segments]).rename({r.key: "__key"})
+        cohort = cohort.sort("__t").group_by("__key", maintain_order=True).first().rename({"__t": "__start"})
+        start, end = self._date_bounds(req)
+        cutoff = dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
+        after = dt.timedelta(days=r.after_days)
+        cohort = cohort.filter(pl.col("__start") + after <= cutoff)  # had the chance to come back
+        if start is not None:
+            cohort = cohort.filter(pl.col("__start") >= dt.datetime.combine(start, dt.time()))
+        ev = events.filter(pl.col("__t") < cutoff)
+        joined = cohort.select(["__key", "__start"]).join(ev, on="__key", how="inner")
+        if r.mode == "active":
+            hit = joined.filter(pl.col("__t") >= pl.col("__start") + after).group_by("__key").agg(
+                pl.lit(1).alias("__ok"))
+        else:
+            hit = (joined.filter((pl.col("__t") >= pl.col("__start")) & (pl.col("__t") <= pl.col("__start") + after))
+                   .group_by("__key").agg(pl.len().alias("__n")).filter(pl.col("__n") >= 2)
+                   .select(["__key", pl.lit(1).alias("__ok")]))
+        frame = (
+            cohort.join(hit, on="__key", how="left")
+            .with_columns(self._period_of(req, "__start").alias("period"))
+            .group_by(["period", *req.segments])
+            .agg((pl.col("__ok").fill_null(0).sum() / pl.len()).alias("value"))
+            .collect()
+        )
+        return self._finish(req, frame)
+
+
+def _empty(segments: tuple[str, ...]) -> pl.DataFrame:
+    schema = {"period": pl.Date, **dict.fromkeys(segments, pl.String), "value": pl.Float64}
+    return pl.DataFrame(schema=schema)
+
+
+def _combine(num: pl.DataFrame, den: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """num / den on matching periods and segments; a zero or missing denominator gives null."""
+    joined = num.rename({"value": "__n"}).join(den.rename({"value": "__d"}), on=keys, how="full", coalesce=True,
+                                               nulls_equal=True)
+    return joined.select([*keys, pl.when((pl.col("__d") == 0) | pl.col("__d").is_null()).then(None)
+                          .otherwise(pl.col("__n") / pl.col("__d")).alias("value")])
+
+
+def local_dates(series: pl.Series, dtype: pl.DataType) -> pl.Series:
+    return pl.select(to_date(pl.lit(series), dtype)).to_series()

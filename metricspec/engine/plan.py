@@ -1,0 +1,208 @@
+"""The query plan: base KPIs compiled to fused aggregations, kept as plain data.
+
+Every base (``agg``) KPI request becomes an :class:`Aggregate` in the
+:class:`Query` for its (source, time column, grain or window, segments, scope).
+All aggregates of one query run in a single ``group_by``; all queries run in one
+``polars.collect_all`` so shared scans are read once, reading only the columns
+the plan names, with filters pushed down. Because the plan is data (not
+lambdas), another backend can translate the same plan to SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from metricspec.engine.expressions import filter_expr
+from metricspec.engine.periods import period_range, to_date, truncate
+from metricspec.spec.expr import names, parse
+
+Scope = tuple[tuple[str, object], ...]
+
+
+@dataclass(frozen=True)
+class Window:
+    """A single custom period [start, end] (inclusive dates) used for goal totals."""
+
+    start: dt.date
+    end: dt.date
+
+
+Grainish = str | Window
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """One output value column of a query."""
+
+    output: str
+    agg: str
+    column: str | None
+    filter: str | None
+
+
+@dataclass(frozen=True)
+class QueryKey:
+    source: str
+    time_column: str
+    grain: Grainish
+    segments: tuple[str, ...]
+    scope: Scope
+
+
+@dataclass
+class Query:
+    key: QueryKey
+    aggregates: list[Aggregate] = field(default_factory=list)
+
+    def columns(self) -> list[str]:
+        """Every column the query reads (for projection pushdown)."""
+        cols = [self.key.time_column, *self.key.segments, *(c for c, _ in self.key.scope)]
+        for a in self.aggregates:
+            if a.column:
+                cols.append(a.column)
+            if a.filter:
+                cols.extend(names(parse(a.filter)))
+        return list(dict.fromkeys(cols))
+
+
+@dataclass
+class Plan:
+    """All queries of a run, plus the time range they cover."""
+
+    queries: dict[QueryKey, Query] = field(default_factory=dict)
+    _outputs: dict[tuple[QueryKey, str, str | None, str | None], str] = field(default_factory=dict)
+
+    def add(self, key: QueryKey, agg: str, column: str | None, filter_text: str | None) -> tuple[QueryKey, str]:
+        """Register an aggregate (deduplicated) and return where its values will be."""
+        ident = (key, agg, column, filter_text)
+        if ident in self._outputs:
+            return key, self._outputs[ident]
+        query = self.queries.setdefault(key, Query(key))
+        output = f"a{len(query.aggregates)}"
+        query.aggregates.append(Aggregate(output, agg, column, filter_text))
+        self._outputs[ident] = output
+        return key, output
+
+    def describe(self) -> list[dict[str, object]]:
+        """The plan as JSON-friendly data (for `--explain` and other backends)."""
+        out = []
+        for key, q in self.queries.items():
+            grain = key.grain if isinstance(key.grain, str) else f"{key.grain.start}..{key.grain.end}"
+            out.append({
+                "source": key.source, "time_column": key.time_column, "grain": grain,
+                "segments": list(key.segments), "scope": [list(s) for s in key.scope],
+                "aggregates": [a.__dict__ for a in q.aggregates], "columns": q.columns(),
+            })
+        return out
+
+
+def agg_expr(a: Aggregate, time_column: str) -> pl.Expr:
+    """The polars aggregation for one aggregate (filter applied inside the group)."""
+    cond = filter_expr(a.filter)
+    if a.agg == "count":
+        if a.column:
+            base = pl.col(a.column).is_not_null()
+            return (base & cond if cond is not None else base).sum().cast(pl.Float64).alias(a.output)
+        return (cond.sum() if cond is not None else pl.len()).cast(pl.Float64).alias(a.output)
+    assert a.column is not None
+    col = pl.col(a.column)
+    keep = col.is_not_null() if cond is None else (cond & col.is_not_null())
+    values = col.filter(keep)
+    if a.agg == "count_distinct":
+        return values.n_unique().cast(pl.Float64).alias(a.output)
+    if a.agg in ("last", "first"):
+        ordered = values.sort_by(pl.col(time_column).filter(keep))
+        picked = ordered.last() if a.agg == "last" else ordered.first()
+        return picked.cast(pl.Float64).alias(a.output)
+    fn = {"sum": values.sum, "mean": values.mean, "median": values.median, "min": values.min,
+          "max": values.max}[a.agg]
+    return fn().cast(pl.Float64).alias(a.output)
+
+
+def null_expr(a: Aggregate) -> pl.Expr | None:
+    if not a.column or a.agg == "count":
+        return None
+    cond = filter_expr(a.filter)
+    nulls = pl.col(a.column).is_null()
+    return (nulls & cond if cond is not None else nulls).sum().alias(f"{a.output}__nulls")
+
+
+@dataclass(frozen=True)
+class RunRange:
+    """Rows with ``start <= date <= end`` (local dates) take part."""
+
+    start: dt.date | None
+    end: dt.date
+    week_start: str = "monday"
+
+
+def build_lazy(query: Query, source: pl.LazyFrame, schema: Mapping[str, pl.DataType], rng: RunRange) -> pl.LazyFrame:
+    """One fused lazy query: project, filter range and scope, add the period, aggregate."""
+    key = query.key
+    lf = source.select([pl.col(c) for c in query.columns()])
+    date = to_date(pl.col(key.time_column), schema[key.time_column]).alias("__date")
+    lf = lf.with_columns(date)
+    start = rng.start
+    end = rng.end
+    if isinstance(key.grain, Window):
+        start = key.grain.start if start is None else max(start, key.grain.start)
+        end = min(end, key.grain.end)
+    preds = [pl.col("__date") <= end, pl.col("__date").is_not_null()]
+    if start is not None:
+        preds.append(pl.col("__date") >= start)
+    for col, value in key.scope:
+        preds.append(pl.col(col).cast(pl.String) == scope_text(value))
+    lf = lf.filter(pl.all_horizontal(preds))
+    if isinstance(key.grain, Window):
+        period = pl.lit(key.grain.start, dtype=pl.Date).alias("period")
+    else:
+        period = truncate(pl.col("__date"), key.grain, rng.week_start).alias("period")
+    aggs = [agg_expr(a, key.time_column) for a in query.aggregates]
+    aggs += [e for a in query.aggregates if (e := null_expr(a)) is not None]
+    seg_exprs = [pl.col(s).cast(pl.String) for s in key.segments]
+    return lf.group_by([period, *seg_exprs]).agg(aggs).sort(["period", *key.segments])
+
+
+def fill_periods(
+    frame: pl.DataFrame, key: QueryKey, outputs: list[Aggregate], rng: RunRange, last_period: dt.date
+) -> pl.DataFrame:
+    """Add missing periods (and segment combinations): additive aggregates as 0, others null."""
+    if isinstance(key.grain, Window):
+        if frame.height == 0:
+            frame = pl.DataFrame({"period": [key.grain.start]}, schema={"period": pl.Date})
+            for a in outputs:
+                frame = frame.with_columns(pl.lit(None, dtype=pl.Float64).alias(a.output))
+        additive = [a.output for a in outputs if a.agg in ("count", "count_distinct", "sum")]
+        return frame.with_columns([pl.col(c).fill_null(0.0) for c in additive])
+    if frame.height == 0:
+        return frame
+    first = frame["period"].min()
+    if rng.start is not None:
+        first = min(first, truncate_py(rng.start, key.grain, rng.week_start))  # type: ignore[type-var,arg-type]
+    periods = pl.DataFrame({"period": period_range(first, last_period, key.grain)},  # type: ignore[arg-type]
+                           schema={"period": pl.Date})
+    if key.segments:
+        combos = frame.select(list(key.segments)).unique().sort(list(key.segments))
+        grid = periods.join(combos, how="cross")
+    else:
+        grid = periods
+    out = grid.join(frame, on=["period", *key.segments], how="left", nulls_equal=True)
+    additive = [a.output for a in outputs if a.agg in ("count", "count_distinct", "sum")]
+    return out.with_columns([pl.col(c).fill_null(0.0) for c in additive]).sort(["period", *key.segments])
+
+
+def scope_text(value: object) -> str:
+    """Scope values are compared as text, so `true`, 5 and 'x' match any column type."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def truncate_py(day: dt.date, grain: str, week_start: str) -> dt.date:
+    from metricspec.engine.periods import truncate_date
+
+    return truncate_date(day, grain, week_start)

@@ -1,0 +1,237 @@
+"""Turn a loaded spec and its data into a :class:`Results` document."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from metricspec import __version__
+from metricspec.engine.goals import evaluate_goal, plan_goal, trend_points
+from metricspec.engine.kpis import Evaluator, Request, make_scope
+from metricspec.engine.periods import add_periods, label, period_end, periods_per_year
+from metricspec.engine.results import (
+    BenchmarkValue,
+    DataNote,
+    Headline,
+    KpiResult,
+    ObjectiveResult,
+    Results,
+    Series,
+    SourceFreshness,
+    SpecInfo,
+)
+from metricspec.errors import Issue, Level, SpecError
+
+if TYPE_CHECKING:
+    from metricspec.loader import LoadedSpec
+
+Progress = Callable[[str], None]
+
+
+def used_sources(loaded: LoadedSpec) -> list[str]:
+    from metricspec.sources import requirements
+
+    req = requirements(loaded)
+    return sorted(req.columns)
+
+
+def open_sources(loaded: LoadedSpec) -> tuple[dict[str, pl.LazyFrame], dict[str, dict[str, pl.DataType]]]:
+    """Open every source the spec reads and check the columns it needs (all problems at once)."""
+    from metricspec.connectors.common import check_columns
+    from metricspec.sources import connector_registry, open_source, requirements
+
+    registry = connector_registry()
+    req = requirements(loaded)
+    frames: dict[str, pl.LazyFrame] = {}
+    schemas: dict[str, dict[str, pl.DataType]] = {}
+    issues: list[Issue] = []
+    for name in sorted(req.columns):
+        lf = open_source(loaded, name, registry=registry)
+        try:
+            schema = dict(lf.collect_schema())
+        except Exception as exc:  # polars raises many kinds of errors for unreadable files
+            issues.append(Issue(Level.ERROR, f"source '{name}' cannot be read: {str(exc).splitlines()[0]}",
+                                loaded.where("sources", name), "check the file and the connector options"))
+            continue
+        needed = req.columns[name]
+        issues.extend(check_columns(
+            lf, {c: k for c, (k, _w) in needed.items()}, source_name=name,
+            where_for=lambda col, needed=needed, name=name: needed.get(col, (None, None))[1]
+            or loaded.where("sources", name),
+        ))
+        frames[name] = lf
+        schemas[name] = schema
+    errors = [i for i in issues if i.level is Level.ERROR]
+    if errors:
+        raise SpecError(issues)
+    return frames, schemas
+
+
+def freshness(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], schemas: dict[str, dict[str, pl.DataType]],
+              ) -> list[SourceFreshness]:
+    from metricspec.sources import CALENDAR
+
+    spec = loaded.spec
+    names = sorted(frames)
+    lazies = []
+    tcols: list[str | None] = []
+    for name in names:
+        src = spec.sources.get(name)
+        tcol = src.time_column if src else ("date" if name == CALENDAR else None)
+        tcols.append(tcol if tcol in schemas[name] else None)
+        exprs = [pl.len().alias("rows")]
+        if tcols[-1]:
+            exprs += [pl.col(tcol).min().cast(pl.String).alias("first"),  # type: ignore[arg-type]
+                      pl.col(tcol).max().cast(pl.String).alias("latest")]  # type: ignore[arg-type]
+        lazies.append(frames[name].select(exprs))
+    out = []
+    for name, tcol, frame in zip(names, tcols, pl.collect_all(lazies), strict=True):
+        row = frame.row(0, named=True)
+        src = spec.sources.get(name)
+        out.append(SourceFreshness(name=name, connector=src.connector if src else "calendar", time_column=tcol,
+                                   rows=int(row["rows"]), first=row.get("first"), latest=row.get("latest")))
+    return out
+
+
+def default_as_of(fresh: list[SourceFreshness]) -> dt.date:
+    """The latest date in the data: runs stay reproducible without --as-of."""
+    latest = [f.latest[:10] for f in fresh if f.latest]
+    return dt.date.fromisoformat(max(latest)) if latest else dt.date(1970, 1, 1)
+
+
+def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Progress | None = None) -> Results:
+    """Evaluate every KPI, goal, control group and attribution model of a spec."""
+    step = progress or (lambda _msg: None)
+    spec = loaded.spec
+    step("opening sources")
+    frames, schemas = open_sources(loaded)
+    fresh = freshness(loaded, frames, schemas)
+    as_of = as_of or default_as_of(fresh)
+    ev = Evaluator(loaded=loaded, as_of=as_of, sources=frames, schemas=schemas)
+    step("planning KPIs")
+    for name, kpi in spec.kpis.items():
+        scope = make_scope(kpi.scope)
+        for grain in spec.kpi_grains(kpi):
+            ev.request(Request(name, grain, (), scope))
+            for seg in kpi.segments:
+                ev.request(Request(name, grain, (seg,), make_scope({k: v for k, v in kpi.scope.items() if k != seg})))
+            for bname in kpi.benchmarks:
+                bench = spec.benchmarks[bname]
+                if bench.scope:
+                    ev.request(Request(name, grain, (), make_scope(kpi.scope, bench.scope)))
+    plans = [plan_goal(ev, o, g, goal) for o, g, goal in spec.goals()]
+    step(f"running {len(ev.plan.queries)} fused queries")
+    ev.execute()
+    step("computing KPIs and goals")
+    kpis = [kpi_result(ev, name) for name in spec.kpis]
+    goal_results = {(gp.objective, gp.goal_id): evaluate_goal(ev, gp) for gp in plans}
+    objectives = []
+    for oname, obj in spec.objectives.items():
+        objectives.append(ObjectiveResult(
+            id=oname, title=obj.title or oname, description=obj.description, type=obj.type, stage=obj.stage,
+            owner=obj.owner or spec.owner, kpis=list(obj.kpis),
+            goals=[goal_results[(oname, g)] for g in obj.goals],
+        ))
+    control_groups: list[dict[str, Any]] = []
+    if spec.control_groups:
+        step("comparing control groups")
+        from metricspec.engine.experiments_run import run_control_groups
+
+        control_groups = run_control_groups(loaded, frames, as_of)
+    attribution = None
+    if spec.attribution is not None:
+        step("attributing conversions")
+        from metricspec.engine.attribution_run import run_attribution
+
+        attribution = run_attribution(loaded, frames, as_of)
+    notes = [DataNote(level="warning", message=f"{n} row(s) with a null '{col.split('.', 1)[1]}' in source "
+                      f"'{col.split('.', 1)[0]}' were skipped")
+             for col, n in sorted(ev.null_counts.items()) if n]
+    return Results(
+        metricspec_version=__version__,
+        spec=SpecInfo(name=spec.name, title=spec.title or spec.name, description=spec.description,
+                      path=loaded.path.as_posix(), owner=spec.owner, measured_by=spec.measured_by,
+                      timezone=spec.timezone, week_start=spec.week_start, language=spec.language,
+                      currency=spec.currency, grains=list(spec.grains)),
+        as_of=as_of, sources=fresh, kpis=kpis, objectives=objectives, control_groups=control_groups,
+        attribution=attribution, notes=notes,
+    )
+
+
+def _points(ev: Evaluator, req: Request, grain: str) -> list[Any]:
+    return trend_points(ev.series(req), grain, ev.as_of)
+
+
+def kpi_result(ev: Evaluator, name: str) -> KpiResult:
+    spec = ev.spec
+    kpi = spec.kpis[name]
+    scope = make_scope(kpi.scope)
+    series: list[Series] = []
+    headlines: list[Headline] = []
+    for grain in spec.kpi_grains(kpi):
+        head = _points(ev, Request(name, grain, (), scope), grain)
+        series.append(Series(grain=grain, kind="headline", points=head))
+        for seg in kpi.segments:
+            frame = ev.series(Request(name, grain, (seg,), make_scope({k: v for k, v in kpi.scope.items()
+                                                                         if k != seg})))
+            for value in sorted({v for v in frame[seg].to_list() if v is not None}):
+                sub = frame.filter(pl.col(seg) == value)
+                series.append(Series(grain=grain, kind="segment", segment=seg, segment_value=value,
+                                     points=trend_points(sub, grain, ev.as_of)))
+        bench_points: dict[str, list[Any]] = {}
+        for bname in kpi.benchmarks:
+            bench = spec.benchmarks[bname]
+            if bench.scope:
+                pts = _points(ev, Request(name, grain, (), make_scope(kpi.scope, bench.scope)), grain)
+                bench_points[bname] = pts
+                series.append(Series(grain=grain, kind="benchmark", benchmark=bname, points=pts))
+        headlines.append(_headline(ev, name, grain, head, bench_points))
+    return KpiResult(name=name, title=kpi.title or name, description=kpi.description, unit=kpi.unit,
+                     currency=kpi.currency or (spec.currency if kpi.unit == "currency" else None),
+                     direction=kpi.direction, kind=kpi.kind, form=kpi.form, scope=dict(scope),
+                     headlines=headlines, series=series)
+
+
+def _delta(a: float | None, b: float | None) -> tuple[float | None, float | None]:
+    if a is None or b is None:
+        return None, None
+    return a - b, ((a - b) / abs(b) if b else None)
+
+
+def _headline(ev: Evaluator, name: str, grain: str, points: list[Any], benches: dict[str, list[Any]]) -> Headline:
+    spec = ev.spec
+    kpi = spec.kpis[name]
+    done = [p for p in points if period_end(p.period, grain) <= ev.as_of + dt.timedelta(days=1)]
+    cur = done[-1] if done else (points[-1] if points else None)
+    by_period = {p.period: p.value for p in points}
+    if cur is None:
+        return Headline(grain=grain, period=None, label=None, value=None, previous=None, change=None,
+                        change_pct=None, previous_year=None, yoy_change=None, yoy_change_pct=None)
+    prev = by_period.get(add_periods(cur.period, grain, -1)) if grain != "day" else by_period.get(
+        cur.period - dt.timedelta(days=1))
+    if grain == "day":
+        ly = by_period.get(cur.period - dt.timedelta(days=364))
+    elif grain == "week":
+        ly = by_period.get(cur.period - dt.timedelta(weeks=52))
+    else:
+        ly = by_period.get(add_periods(cur.period, grain, -int(periods_per_year(grain))))
+    change, change_pct = _delta(cur.value, prev)
+    yoy, yoy_pct = _delta(cur.value, ly)
+    bvalues = []
+    for bname in kpi.benchmarks:
+        bench = spec.benchmarks[bname]
+        if bench.scope:
+            bv = {p.period: p.value for p in benches.get(bname, [])}.get(cur.period)
+        elif bench.kind == "period":
+            bv = prev if bench.offset == "previous_period" else ly
+        else:
+            bv = bench.value
+        diff, rel = _delta(cur.value, bv)
+        bvalues.append(BenchmarkValue(name=bname, title=bench.title or bname, value=bv, difference=diff,
+                                      relative=rel))
+    return Headline(grain=grain, period=cur.period, label=label(cur.period, grain), value=cur.value, previous=prev,
+                    change=change, change_pct=change_pct, previous_year=ly, yoy_change=yoy, yoy_change_pct=yoy_pct,
+                    benchmarks=bvalues)

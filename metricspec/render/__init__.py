@@ -1,0 +1,1 @@
+"""Outputs: terminal table, JSON, CSV, Markdown, JUnit and HTML scorecards."""

@@ -1,0 +1,95 @@
+"""Markdown output of a run: for pull-request comments and CI summaries."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from metricspec.render.formatting import STATUS_LABELS, fmt_delta, fmt_pct, fmt_value
+
+if TYPE_CHECKING:
+    from metricspec.engine.results import Results
+
+STATUS_ICONS = {"achieved": "✅", "on_track": "🟢", "at_risk": "🟡", "off_track": "🔴", "missed": "❌",
+                "no_data": "⚪"}
+
+
+def md_escape(text: object) -> str:
+    """Escape Markdown/HTML-significant characters in untrusted text (names, campaign titles)."""
+    s = str(text)
+    for ch in ("\\", "`", "*", "_", "[", "]", "|", "<", ">", "#"):
+        s = s.replace(ch, "\\" + ch)
+    return s.replace("\n", " ")
+
+
+def results_markdown(results: Results) -> str:
+    kpis = {k.name: k for k in results.kpis}
+    lines = [f"## {md_escape(results.spec.title)}", "", f"As of **{results.as_of}**.", ""]
+    counts: dict[str, int] = {}
+    for g in results.goals():
+        counts[g.status] = counts.get(g.status, 0) + 1
+    if counts:
+        lines += [" · ".join(f"{STATUS_ICONS[s]} {STATUS_LABELS[s]}: {counts[s]}" for s in STATUS_LABELS
+                             if s in counts), ""]
+    for obj in results.objectives:
+        lines += [f"### {md_escape(obj.title)}", ""]
+        if obj.owner:
+            lines += [f"Owner: {md_escape(obj.owner)}", ""]
+        if obj.goals:
+            lines += ["| Goal | Status | Current | Target | Expected today | Forecast | Deadline | Responsible |",
+                      "|---|---|---:|---:|---:|---:|---|---|"]
+            for g in obj.goals:
+                k = kpis.get(g.kpi)
+                unit, cur = (k.unit, k.currency) if k else ("number", None)
+                lines.append(
+                    f"| {md_escape(g.title)} | {STATUS_ICONS[g.status]} {STATUS_LABELS[g.status]} | "
+                    f"{fmt_value(g.current, unit, cur)} | {fmt_value(g.target, unit, cur)} | "
+                    f"{fmt_value(g.expected, unit, cur)} | {fmt_value(g.forecast, unit, cur)} | "
+                    f"{g.deadline or '—'} | {md_escape(g.responsible or '—')} |")
+            lines.append("")
+            for g in obj.goals:
+                bad = [f for f in g.smart if not f.ok]
+                for f in bad:
+                    lines.append(f"- ⚠️ SMART *{f.criterion.replace('_', '-')}* — {md_escape(g.title)}: "
+                                 f"{md_escape(f.message)}")
+            if any(not f.ok for g in obj.goals for f in g.smart):
+                lines.append("")
+        if obj.kpis:
+            lines += ["| KPI | Period | Value | vs previous | Δ% | vs last year |", "|---|---|---:|---:|---:|---:|"]
+            for name in obj.kpis:
+                k = kpis[name]
+                h = k.headlines[0] if k.headlines else None
+                if h is None:
+                    continue
+                lines.append(f"| {md_escape(k.title)} | {h.label or '—'} | {fmt_value(h.value, k.unit, k.currency)}"
+                             f" | {fmt_delta(h.change, k.unit, k.currency)} | {fmt_pct(h.change_pct)} | "
+                             f"{fmt_pct(h.yoy_change_pct)} |")
+            lines.append("")
+    for cg in results.control_groups:
+        lines += [f"### Control group: {md_escape(cg.get('title') or cg['name'])}", "",
+                  "| Metric | Control | Treatment | Lift | CI (lift) | p | Significant |",
+                  "|---|---:|---:|---:|---|---:|---|"]
+        for m in cg.get("metrics", []):
+            ci = (f"{fmt_pct(m.get('relative_lift_ci_low'))} … {fmt_pct(m.get('relative_lift_ci_high'))}"
+                  if m.get("relative_lift_ci_low") is not None else "—")
+            p = "—" if m.get("p_value") is None else f"{m['p_value']:.4f}"
+            lines.append(f"| {md_escape(m.get('title') or m['name'])} | {fmt_value(m.get('control_value'))} | "
+                         f"{fmt_value(m.get('treatment_value'))} | {fmt_pct(m.get('relative_lift'))} | {ci} | {p} | "
+                         f"{'yes' if m.get('significant') else 'no'} |")
+        lines.append("")
+    if results.attribution:
+        models = results.attribution.get("models", [])
+        channels = sorted({c["channel"] for m in models for c in m.get("credits", [])})
+        lines += ["### Attribution (conversions by channel)", "",
+                  "| Channel | " + " | ".join(md_escape(m["name"]) for m in models) + " |",
+                  "|---|" + "---:|" * len(models)]
+        for ch in channels:
+            cells = []
+            for m in models:
+                c = next((c for c in m["credits"] if c["channel"] == ch), None)
+                cells.append(fmt_value(c["conversions"]) if c else "—")
+            lines.append(f"| {md_escape(ch)} | " + " | ".join(cells) + " |")
+        lines.append("")
+    fresh = [f"{md_escape(s.name)}: {s.latest or '—'}" for s in results.sources]
+    if fresh:
+        lines += ["Data freshness (latest timestamp per source): " + "; ".join(fresh), ""]
+    return "\n".join(lines).rstrip() + "\n"

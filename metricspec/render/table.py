@@ -1,0 +1,131 @@
+"""A rich terminal table grouped by objective, with status colours (and words)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from metricspec.render.formatting import STATUS_LABELS, STATUS_STYLES, fmt_delta, fmt_pct, fmt_value
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from metricspec.engine.results import Results
+
+
+def print_results(results: Results, console: Console) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    kpis = {k.name: k for k in results.kpis}
+    console.print(Text(f"{results.spec.title}", style="bold"), Text(f"  as of {results.as_of}", style="dim"))
+    for obj in results.objectives:
+        table = Table(title=f"{obj.title}" + (f" — {obj.owner}" if obj.owner else ""), title_justify="left",
+                      show_lines=False, expand=False)
+        for col, just in (("Goal", "left"), ("Status", "left"), ("Current", "right"), ("Target", "right"),
+                          ("Expected", "right"), ("Forecast", "right"), ("Deadline", "left"),
+                          ("Responsible", "left")):
+            table.add_column(col, justify=just)  # type: ignore[arg-type]
+        for g in obj.goals:
+            k = kpis.get(g.kpi)
+            unit, cur = (k.unit, k.currency) if k else ("number", None)
+            table.add_row(
+                Text(g.title), Text(STATUS_LABELS[g.status], style=STATUS_STYLES[g.status]),
+                fmt_value(g.current, unit, cur), fmt_value(g.target, unit, cur), fmt_value(g.expected, unit, cur),
+                fmt_value(g.forecast, unit, cur), str(g.deadline or "—"), Text(g.responsible or "—"),
+            )
+        if obj.goals:
+            console.print(table)
+        ktable = Table(show_header=True, title_justify="left", box=None, padding=(0, 1))
+        for col, just in (("KPI", "left"), ("Period", "left"), ("Value", "right"), ("vs prev", "right"),
+                          ("Δ%", "right"), ("vs last year", "right"), ("Benchmarks", "left")):
+            ktable.add_column(col, justify=just)  # type: ignore[arg-type]
+        for name in obj.kpis:
+            k = kpis[name]
+            h = k.headlines[0] if k.headlines else None
+            if h is None:
+                continue
+            benches = "; ".join(f"{b.title}: {fmt_value(b.value, k.unit, k.currency)}" for b in h.benchmarks)
+            ktable.add_row(Text(k.title), h.label or "—", fmt_value(h.value, k.unit, k.currency),
+                           fmt_delta(h.change, k.unit, k.currency), fmt_pct(h.change_pct),
+                           fmt_pct(h.yoy_change_pct), Text(benches or "—"))
+        if obj.kpis:
+            console.print(ktable)
+        findings = [(g, f) for g in obj.goals for f in g.smart if not f.ok]
+        for g, f in findings:
+            console.print(Text(f"  SMART {f.criterion.replace('_', '-')}: {g.title}: {f.message}", style="yellow"))
+        console.print()
+    listed = {n for o in results.objectives for n in o.kpis}
+    rest = [k for k in results.kpis if k.name not in listed]
+    if rest:
+        t = Table(title="Other KPIs", title_justify="left", box=None, padding=(0, 1))
+        for col in ("KPI", "Period", "Value", "vs prev"):
+            t.add_column(col)
+        for k in rest:
+            h = k.headlines[0] if k.headlines else None
+            if h:
+                t.add_row(Text(k.title), h.label or "—", fmt_value(h.value, k.unit, k.currency),
+                          fmt_delta(h.change, k.unit, k.currency))
+        console.print(t)
+    for cg in results.control_groups:
+        _print_control_group(cg, console)
+    if results.attribution:
+        _print_attribution(results.attribution, console)
+    for note in results.notes:
+        console.print(Text(f"note: {note.message}", style="dim"))
+
+
+def _print_control_group(cg: dict, console: Console) -> None:  # type: ignore[type-arg]
+    from rich.table import Table
+    from rich.text import Text
+
+    t = Table(title=f"Control group: {cg.get('title') or cg['name']}", title_justify="left")
+    for col in ("Metric", "Control", "Treatment", "Diff", "Lift", "95% CI (lift)", "p", "Significant"):
+        t.add_column(col)
+    for m in cg.get("metrics", []):
+        ci = (f"[{fmt_pct(m.get('relative_lift_ci_low'))}, {fmt_pct(m.get('relative_lift_ci_high'))}]"
+              if m.get("relative_lift_ci_low") is not None else "—")
+        sig = m.get("significant")
+        t.add_row(Text(m.get("title") or m["name"]), fmt_value(m.get("control_value")),
+                  fmt_value(m.get("treatment_value")), fmt_value(m.get("difference")),
+                  fmt_pct(m.get("relative_lift")), ci,
+                  "—" if m.get("p_value") is None else f"{m['p_value']:.4f}",
+                  Text("yes" if sig else "no", style="green" if sig else "dim"))
+    console.print(t)
+    srm = cg.get("srm") or {}
+    if srm.get("mismatch"):
+        console.print(Text(f"  sample ratio mismatch: p = {srm.get('p_value'):.2g}", style="red"))
+    for w in cg.get("warnings", []):
+        console.print(Text(f"  warning: {w}", style="yellow"))
+
+
+def _print_attribution(att: dict, console: Console) -> None:  # type: ignore[type-arg]
+    from rich.table import Table
+    from rich.text import Text
+
+    models = att.get("models", [])
+    channels = sorted({c["channel"] for m in models for c in m.get("credits", [])})
+    t = Table(title="Attribution: conversions credited by channel", title_justify="left")
+    t.add_column("Channel")
+    for m in models:
+        t.add_column(m["name"], justify="right")
+    for ch in channels:
+        row = [Text(ch)]
+        for m in models:
+            credit = next((c for c in m["credits"] if c["channel"] == ch), None)
+            row.append(Text(fmt_value(credit["conversions"]) if credit else "—"))
+        t.add_row(*row)
+    console.print(t)
+    if any(c.get("spend") for m in models for c in m.get("credits", [])):
+        t2 = Table(title="CAC / ROAS by channel", title_justify="left")
+        t2.add_column("Channel")
+        for m in models:
+            t2.add_column(f"{m['name']} CAC", justify="right")
+            t2.add_column("ROAS", justify="right")
+        for ch in channels:
+            row = [Text(ch)]
+            for m in models:
+                credit = next((c for c in m["credits"] if c["channel"] == ch), None)
+                row += [Text(fmt_value(credit.get("cac")) if credit else "—"),
+                        Text(fmt_value(credit.get("roas")) if credit else "—")]
+            t2.add_row(*row)
+        console.print(t2)

@@ -1,0 +1,89 @@
+"""Library entry points behind ``metricspec run``: load, evaluate and render specs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from metricspec.errors import Issue, Level, SpecError
+
+if TYPE_CHECKING:
+    from metricspec.engine.results import Results
+
+
+@dataclass
+class RunOutcome:
+    results: list[Results] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
+
+    def render(self, fmt: str) -> str:
+        if fmt == "json":
+            if len(self.results) == 1:
+                return self.results[0].to_json()
+            return json.dumps([json.loads(r.to_json()) for r in self.results], indent=2) + "\n"
+        if fmt == "csv":
+            from metricspec.render.csv import results_csv
+
+            parts = [results_csv(r) for r in self.results]
+            return parts[0] + "".join(p.split("\n", 1)[1] for p in parts[1:]) if parts else ""
+        if fmt == "markdown":
+            from metricspec.render.markdown import results_markdown
+
+            return "\n".join(results_markdown(r) for r in self.results)
+        from io import StringIO
+
+        from rich.console import Console
+
+        from metricspec.render.table import print_results
+
+        buf = StringIO()
+        console = Console(file=buf, width=140, no_color=True, highlight=False)
+        for r in self.results:
+            print_results(r, console)
+        return buf.getvalue()
+
+
+def run_specs(paths: list[Path], *, as_of: dt.date | None = None, strict: bool = False,
+              progress: bool = False) -> RunOutcome:
+    """Load and evaluate every spec under ``paths``; all spec errors are raised together."""
+    from metricspec.engine.run import evaluate
+    from metricspec.loader import find_spec_files, load_spec, spec_warnings
+
+    files = find_spec_files(list(paths))
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        raise SpecError([Issue(Level.ERROR, "no such file or directory", None, f"check the path '{p}'")
+                         for p in missing])
+    if not files:
+        raise SpecError([Issue(Level.ERROR, "no spec files found", None, "pass a spec file or a folder of them")])
+    loaded = []
+    issues: list[Issue] = []
+    for f in files:
+        try:
+            spec = load_spec(f)
+        except SpecError as exc:
+            issues.extend(exc.issues())
+            continue
+        loaded.append(spec)
+        issues.extend(spec_warnings(spec))
+    errors = [i for i in issues if i.level is Level.ERROR or (strict and i.level is Level.WARNING)]
+    if errors:
+        raise SpecError(issues)
+    outcome = RunOutcome(warnings=issues)
+    if progress:
+        from rich.progress import Progress, SpinnerColumn, TextColumn
+
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True) as bar:
+            task = bar.add_task("starting", total=None)
+            for spec in loaded:
+                def step(msg: str, spec=spec) -> None:  # type: ignore[no-untyped-def]
+                    bar.update(task, description=f"{spec.spec.name}: {msg}")
+
+                outcome.results.append(evaluate(spec, as_of=as_of, progress=step))
+    else:
+        for spec in loaded:
+            outcome.results.append(evaluate(spec, as_of=as_of))
+    return outcome

@@ -1,0 +1,309 @@
+"""KPIs against an independent computation (DuckDB SQL) on generated data with known answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import textwrap
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from metricspec.engine.run import evaluate
+from metricspec.loader import load_spec
+
+AS_OF = dt.date(2026, 6, 30)
+
+
+def make_posts(path: Path, n: int = 2000, seed: int = 7) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    start = dt.datetime(2026, 1, 1)
+    secs = np.sort(rng.integers(0, 181 * 86400, n))
+    df = pl.DataFrame({
+        "post_id": [f"p{i:05d}" for i in range(n)],
+        "posted_at": [start + dt.timedelta(seconds=int(s)) for s in secs],
+        "platform": rng.choice(["x", "instagram", "linkedin"], n).tolist(),
+        "content_type": rng.choice(["photo", "video", "link"], n).tolist(),
+        "impressions": rng.integers(100, 5000, n).tolist(),
+        "clicks": rng.integers(0, 200, n).tolist(),
+        "retweets": rng.integers(0, 50, n).tolist(),
+        "author": rng.choice([f"a{i}" for i in range(40)], n).tolist(),
+        "sentiment": rng.choice(["positive", "neutral", "negative"], n).tolist(),
+        "answered": rng.choice([True, False], n).tolist(),
+    })
+    df.write_csv(path)
+    return df
+
+
+def make_followers(path: Path) -> pl.DataFrame:
+    days = [dt.date(2026, 1, 1) + dt.timedelta(days=i) for i in range(181)]
+    rows = []
+    for account, base, step in (("brand", 8000, 11), ("rival_a", 15000, 5)):
+        for i, d in enumerate(days):
+            rows.append({"date": d, "account": account, "followers": base + step * i + (i % 7), "following": 400 + i})
+    df = pl.DataFrame(rows)
+    df.write_csv(path)
+    return df
+
+
+SPEC = """
+name: engine-test
+timezone: UTC
+grains: [month, week]
+sources:
+  posts:
+    connector: csv
+    options: {path: posts.csv}
+    time_column: posted_at
+  followers:
+    connector: csv
+    options: {path: followers.csv}
+    time_column: date
+    columns: {date: date}
+benchmarks:
+  rival_a: {kind: competitor, scope: {account: rival_a}}
+kpis:
+  posts: {source: posts, agg: count, segments: [platform], kind: activity}
+  impressions: {source: posts, agg: sum, column: impressions, segments: [platform]}
+  clicks: {source: posts, agg: sum, column: clicks}
+  ctr: {ratio: {numerator: clicks, denominator: impressions}, unit: percent}
+  mean_rt: {source: posts, agg: mean, column: retweets}
+  median_rt: {source: posts, agg: median, column: retweets}
+  max_rt: {source: posts, agg: max, column: retweets}
+  min_rt: {source: posts, agg: min, column: retweets}
+  authors: {source: posts, agg: count_distinct, column: author}
+  video_rt: {source: posts, agg: sum, column: retweets, filter: "content_type == 'video'"}
+  negative: {source: posts, agg: count, filter: "sentiment == 'negative'"}
+  answered_share: {share: {of: negative, where: answered}}
+  rt_per_post: {formula: "video_rt / posts"}
+  followers: {source: followers, agg: last, column: followers, segments: [account], scope: {account: brand},
+              benchmarks: [rival_a]}
+  ff_ratio: {formula: "followers / following"}
+  following: {source: followers, agg: last, column: following, scope: {account: brand}}
+  follower_growth: {growth: followers}
+  cum_posts: {cumulative: posts}
+  posts_ma3: {moving_average: {kpi: posts, window: 3}}
+"""
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory):
+    d = tmp_path_factory.mktemp("engine")
+    posts = make_posts(d / "posts.csv")
+    followers = make_followers(d / "followers.csv")
+    (d / "spec.yaml").write_text(textwrap.dedent(SPEC))
+    results = evaluate(load_spec(d / "spec.yaml"), as_of=AS_OF)
+    con = duckdb.connect()
+    con.register("posts", posts.to_arrow())
+    con.register("followers", followers.to_arrow())
+    return results, con
+
+
+def headline(results, kpi: str, grain: str = "month") -> dict[dt.date, float | None]:
+    k = results.kpi(kpi)
+    s = next(s for s in k.series if s.grain == grain and s.kind == "headline")
+    return {p.period: p.value for p in s.points}
+
+
+def sql_month(con, select: str, where: str = "TRUE", table: str = "posts", tcol: str = "posted_at"):
+    rows = con.execute(
+        f"SELECT date_trunc('month', {tcol})::DATE AS m, {select} FROM {table} WHERE {where} GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    return {r[0]: (None if r[1] is None else float(r[1])) for r in rows}
+
+
+@pytest.mark.parametrize(
+    ("kpi", "select", "where"),
+    [
+        ("posts", "count(*)", "TRUE"),
+        ("impressions", "sum(impressions)", "TRUE"),
+        ("mean_rt", "avg(retweets)", "TRUE"),
+        ("median_rt", "median(retweets)", "TRUE"),
+        ("max_rt", "max(retweets)", "TRUE"),
+        ("min_rt", "min(retweets)", "TRUE"),
+        ("authors", "count(DISTINCT author)", "TRUE"),
+        ("video_rt", "sum(retweets)", "content_type = 'video'"),
+        ("negative", "count(*)", "sentiment = 'negative'"),
+    ],
+)
+def test_base_aggregations_match_duckdb(world, kpi, select, where):
+    results, con = world
+    got = headline(results, kpi)
+    want = sql_month(con, select, where)
+    assert set(want) <= set(got)
+    for m, v in want.items():
+        assert got[m] == pytest.approx(v, rel=1e-12), (kpi, m)
+
+
+def test_ratio_share_and_formula(world):
+    results, con = world
+    ctr = headline(results, "ctr")
+    want = sql_month(con, "sum(clicks)::DOUBLE / sum(impressions)")
+    for m, v in want.items():
+        assert ctr[m] == pytest.approx(v, rel=1e-12)
+    share = headline(results, "answered_share")
+    want = sql_month(con, "avg(CASE WHEN answered THEN 1.0 ELSE 0.0 END)", "sentiment = 'negative'")
+    for m, v in want.items():
+        assert share[m] == pytest.approx(v, rel=1e-12)
+        assert 0 <= share[m] <= 1
+    rpp = headline(results, "rt_per_post")
+    want = sql_month(con, "sum(CASE WHEN content_type = 'video' THEN retweets ELSE 0 END)::DOUBLE / count(*)")
+    for m, v in want.items():
+        assert rpp[m] == pytest.approx(v, rel=1e-12)
+
+
+def test_snapshot_last_value_and_benchmark(world):
+    results, con = world
+    got = headline(results, "followers")
+    want = con.execute(
+        "SELECT date_trunc('month', date)::DATE, arg_max(followers, date) FROM followers WHERE account = 'brand' "
+        "GROUP BY 1 ORDER BY 1").fetchall()
+    for m, v in want:
+        assert got[m] == v
+    k = results.kpi("followers")
+    h = k.headlines[0]
+    assert h.period == dt.date(2026, 6, 1)  # June is complete on 2026-06-30
+    rival = con.execute("SELECT arg_max(followers, date) FROM followers WHERE account = 'rival_a' AND "
+                        "date < DATE '2026-07-01'").fetchone()[0]
+    assert h.benchmarks[0].value == rival
+    assert h.benchmarks[0].difference == pytest.approx(h.value - rival)
+    # previous period and its change
+    assert h.previous == got[dt.date(2026, 5, 1)]
+    assert h.change == pytest.approx(h.value - h.previous)
+    ratio = headline(results, "ff_ratio")
+    fol = con.execute("SELECT date_trunc('month', date)::DATE, arg_max(followers, date)::DOUBLE / "
+                      "arg_max(following, date) FROM followers WHERE account='brand' GROUP BY 1").fetchall()
+    for m, v in fol:
+        assert ratio[m] == pytest.approx(v, rel=1e-12)
+
+
+def test_growth_cumulative_moving_average(world):
+    results, _ = world
+    fol = headline(results, "followers")
+    growth = headline(results, "follower_growth")
+    months = sorted(fol)
+    assert growth[months[0]] is None
+    for a, b in zip(months, months[1:], strict=False):
+        assert growth[b] == pytest.approx((fol[b] - fol[a]) / fol[a], rel=1e-12)
+    posts = headline(results, "posts")
+    cum = headline(results, "cum_posts")
+    running = 0.0
+    for m in months:
+        running += posts[m]
+        assert cum[m] == pytest.approx(running)
+    ma = headline(results, "posts_ma3")
+    for i, m in enumerate(months):
+        if i < 2:
+            assert ma[m] is None
+        else:
+            assert ma[m] == pytest.approx(sum(posts[x] for x in months[i - 2:i + 1]) / 3)
+
+
+def test_segments_sum_to_total(world):
+    results, _ = world
+    k = results.kpi("impressions")
+    total = headline(results, "impressions")
+    segs = [s for s in k.series if s.grain == "month" and s.kind == "segment"]
+    assert {s.segment_value for s in segs} == {"x", "instagram", "linkedin"}
+    for m, v in total.items():
+        assert sum(next(p.value for p in s.points if p.period == m) for s in segs) == pytest.approx(v)
+
+
+def test_weeks_start_on_configured_day(world, tmp_path):
+    results, con = world
+    weekly = headline(results, "posts", "week")
+    want = con.execute("SELECT date_trunc('week', posted_at)::DATE, count(*) FROM posts GROUP BY 1").fetchall()
+    for w, v in want:
+        assert weekly[w] == v
+    assert all(p.weekday() == 0 for p in weekly)
+
+
+def test_empty_periods_and_zero_denominators(tmp_path):
+    pl.DataFrame({
+        "t": [dt.date(2026, 1, 5), dt.date(2026, 3, 5)],
+        "clicks": [5, 0],
+        "impressions": [100, 0],
+    }).write_csv(tmp_path / "d.csv")
+    (tmp_path / "s.yaml").write_text(textwrap.dedent("""
+        name: gaps
+        sources:
+          d: {connector: csv, options: {path: d.csv}, time_column: t, columns: {t: date}}
+        kpis:
+          clicks: {source: d, agg: sum, column: clicks}
+          impressions: {source: d, agg: sum, column: impressions}
+          ctr: {ratio: {numerator: clicks, denominator: impressions}}
+          avg_clicks: {source: d, agg: mean, column: clicks}
+    """))
+    r = evaluate(load_spec(tmp_path / "s.yaml"), as_of=dt.date(2026, 3, 31))
+    clicks = headline(r, "clicks")
+    assert clicks[dt.date(2026, 2, 1)] == 0.0  # empty period counts as 0 for additive KPIs
+    assert headline(r, "avg_clicks")[dt.date(2026, 2, 1)] is None  # and as missing otherwise
+    ctr = headline(r, "ctr")
+    assert ctr[dt.date(2026, 1, 1)] == pytest.approx(0.05)
+    assert ctr[dt.date(2026, 2, 1)] is None  # 0 / 0
+    assert ctr[dt.date(2026, 3, 1)] is None
+    for k in r.kpis:
+        for s in k.series:
+            for p in s.points:
+                assert p.value is None or math.isfinite(p.value)
+
+
+def test_timezone_moves_late_utc_posts_to_next_local_day(tmp_path):
+    pl.DataFrame({"ts": ["2026-01-31 23:30:00", "2026-02-01 10:00:00"]}).write_csv(tmp_path / "p.csv")
+    (tmp_path / "s.yaml").write_text(textwrap.dedent("""
+        name: tz
+        timezone: Europe/Warsaw
+        sources:
+          p: {connector: csv, options: {path: p.csv}, time_column: ts, columns: {ts: datetime}, timezone: UTC}
+        kpis:
+          posts: {source: p, agg: count}
+    """))
+    r = evaluate(load_spec(tmp_path / "s.yaml"), as_of=dt.date(2026, 2, 28))
+    months = headline(r, "posts")
+    assert months.get(dt.date(2026, 1, 1), 0) == 0  # 23:30 UTC is 00:30 in Warsaw on 1 February
+    assert months[dt.date(2026, 2, 1)] == 2
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    values=st.lists(st.integers(min_value=0, max_value=1000), min_size=1, max_size=40),
+    flags=st.lists(st.booleans(), min_size=40, max_size=40),
+    constant=st.integers(min_value=1, max_value=10_000),
+)
+def test_invariants(tmp_path_factory, values, flags, constant):
+    d = tmp_path_factory.mktemp("prop")
+    n = len(values)
+    days = [dt.date(2026, 1, 1) + dt.timedelta(days=7 * i) for i in range(n)]
+    pl.DataFrame({
+        "day": days,
+        "v": values,
+        "flag": flags[:n],
+        "seg": [("a", "b", "c")[i % 3] for i in range(n)],
+        "const": [constant] * n,
+    }).write_csv(d / "d.csv")
+    (d / "s.yaml").write_text(textwrap.dedent("""
+        name: props
+        sources:
+          d: {connector: csv, options: {path: d.csv}, time_column: day, columns: {day: date}}
+        kpis:
+          total: {source: d, agg: sum, column: v, segments: [seg]}
+          rows: {source: d, agg: count}
+          flagged: {share: {of: rows, where: flag}}
+          level: {source: d, agg: last, column: const}
+          level_growth: {growth: level}
+    """))
+    r = evaluate(load_spec(d / "s.yaml"), as_of=days[-1])
+    for v in headline(r, "flagged").values():
+        assert v is None or 0.0 <= v <= 1.0
+    total = headline(r, "total")
+    segs = [s for s in r.kpi("total").series if s.kind == "segment" and s.grain == "month"]
+    for m, v in total.items():
+        assert sum(p.value for s in segs for p in s.points if p.period == m) == pytest.approx(v)
+    assert sum(total.values()) == pytest.approx(sum(values))
+    for g in list(headline(r, "level_growth").values())[1:]:
+        assert g == 0.0
