@@ -214,3 +214,19 @@ def run(specs: tuple[Path, ...], as_of: str | None, fmt: str, output: Path | Non
             print_results(res, console)
     else:
         click.echo(text, nl=False)
+
+
+def _register_extra_commands() -> None:
+    """Commands in metricspec/commands/ (render/build, check/baseline) join the main group."""
+    import importlib
+    import pkgutil
+
+    import metricspec.commands as pkg
+
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"metricspec.commands.{info.name}")
+        for command in getattr(module, "COMMANDS", []):
+            main.add_command(command)
+
+
+_register_extra_commands()
