@@ -294,11 +294,14 @@ def _merge_includes(
 # ---------------------------------------------------------------- pydantic errors
 
 
-def _data_path(loc: tuple[Any, ...], raw: Any) -> PathKey:
+def _data_path(loc: tuple[Any, ...], raw: Any, missing: bool = False) -> PathKey:
     """Drop union-branch tags from a pydantic loc, keeping only real data keys."""
     out: list[str | int] = []
     cur = raw
-    for part in loc:
+    for i, part in enumerate(loc):
+        if missing and i == len(loc) - 1 and isinstance(cur, dict) and isinstance(part, str):
+            out.append(part)
+            break
         if (isinstance(cur, dict) and isinstance(part, str) and part in cur) or (isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur)):
             out.append(part)
             cur = cur[part]
@@ -364,7 +367,7 @@ def pydantic_issues(
     """Turn pydantic errors into issues with file:line:col, one per place."""
     grouped: dict[tuple[PathKey, str], list[dict[str, Any]]] = {}
     for err in exc.errors(include_url=False):
-        path = _data_path(tuple(err["loc"]), raw)
+        path = _data_path(tuple(err["loc"]), raw, missing=err["type"] == "missing")
         grouped.setdefault((path, err["type"]), []).append(dict(err))
     by_path: dict[PathKey, list[tuple[str, list[dict[str, Any]]]]] = {}
     for (path, etype), errs in grouped.items():
@@ -399,11 +402,14 @@ def pydantic_issues(
                 if msg not in messages:
                     messages.append(msg)
         value = _value_at(raw, path)
+        hint = _type_hint(entries)
+        if hint is None and len(messages) == 1 and "; " in messages[0]:
+            messages[0], hint = messages[0].split("; ", 1)
         text = " or ".join(messages) if messages else "invalid value"
         where_txt = "/".join(str(p) for p in path) or "spec"
         shown = "" if isinstance(value, dict | list) or value is _MISSING else f" (got {value!r})"
         issues.append(Issue(Level.ERROR, f"{where_txt}: {text}{shown}", positions.where(full),
-                            _type_hint(entries)))
+                            hint or "see docs/spec-reference.md for the allowed values"))
     return issues
 
 

@@ -22,7 +22,8 @@ def smart_findings(ev: Evaluator, gp: GoalPlan, result: GoalResult) -> list[Smar
     out: list[SmartFinding] = []
     # Specific: one KPI (always) and one scope
     unscoped = [s for s in kpi.segments if s not in goal.scope and s not in kpi.scope]
-    if unscoped and not kpi.scope and not goal.scope:
+    snapshot = kpi.form == "agg" and kpi.agg in ("last", "first")
+    if unscoped and snapshot and not kpi.scope and not goal.scope:
         out.append(SmartFinding(criterion="specific", ok=False, where=where,
                                 message=f"KPI '{goal.kpi}' is broken down by {', '.join(unscoped)} but the goal has "
                                         "no scope; say which segment the goal is for (`scope:`) or confirm the total"))
