@@ -31,6 +31,7 @@ class Positions:
     values: dict[PathKey, Location] = field(default_factory=dict)
     keys: dict[PathKey, Location] = field(default_factory=dict)
     quoted: set[PathKey] = field(default_factory=set)
+    origins: dict[PathKey, Path] = field(default_factory=dict)
 
     def where(self, path: PathKey, *, key: bool = False) -> Location | None:
         """The closest known location of ``path`` (walking up to parents)."""
@@ -53,6 +54,7 @@ class Positions:
         for k, v in other.keys.items():
             self.keys[prefix + k] = v
         self.quoted |= {prefix + k for k in other.quoted}
+        self.origins.update({prefix + k: v for k, v in other.origins.items()})
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,10 @@ class LoadedSpec:
     @property
     def base_dir(self) -> Path:
         return self.path.parent
+
+    def dir_of(self, *path: str) -> Path:
+        """Folder that relative paths in this part of the spec are relative to (its own file's)."""
+        return self.positions.origins.get(tuple(path), self.base_dir)
 
     def where(self, *path: str | int, key: bool = False) -> Location | None:
         return self.positions.where(path, key=key)
@@ -260,6 +266,7 @@ def _merge_includes(
                         ))
                         continue
                     into[k] = v
+                    positions.origins[(section, k)] = sub_pos.origins.get((section, k), target.parent)
                     sub_prefix = Positions()
                     for pk, loc in sub_pos.values.items():
                         if pk[:2] == (section, k):

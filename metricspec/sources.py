@@ -58,6 +58,8 @@ def requirements(loaded: LoadedSpec) -> Requirements:
                 time_col = kpi.time_column or "date"
             kind = "numeric" if kpi.agg in ("sum", "mean", "median") else None
             req.need(kpi.source, kpi.column, kind, loaded.where(*base, "column"))
+            for col in _filter_columns(kpi.expression):
+                req.need(kpi.source, col, None, loaded.where(*base, "expression"))
             req.need(kpi.source, time_col, "temporal", loaded.where(*base, "time_column") or loaded.where(*base))
             for col in _filter_columns(kpi.filter):
                 req.need(kpi.source, col, None, loaded.where(*base, "filter"))
@@ -162,11 +164,11 @@ def open_source(
 
         raise SpecError(pydantic_issues(exc, source.options, loaded.positions, cls.Options,
                                         prefix=("sources", name, "options"))) from None
-    context = SourceContext(source_name=name, base_dir=loaded.base_dir, where=where)
+    context = SourceContext(source_name=name, base_dir=loaded.dir_of("sources", name), where=where)
     lf = cls().scan(options, context)
     from metricspec.connectors.common import apply_source_options
 
-    return apply_source_options(
+    lf = apply_source_options(
         lf,
         source_name=name,
         rename=source.rename,
@@ -174,9 +176,14 @@ def open_source(
         timestamp_format=source.timestamp_format,
         timezone=source.timezone,
         target_timezone=spec.timezone,
-        time_column=source.time_column,
+        time_column=None if source.time_column in source.derive else source.time_column,
         where=where,
     )
+    if source.derive:
+        from metricspec.engine.expressions import to_polars
+
+        lf = lf.with_columns([to_polars(parse(text)).alias(col) for col, text in source.derive.items()])
+    return lf
 
 
 def calendar_frame(loaded: LoadedSpec) -> pl.LazyFrame:

@@ -84,6 +84,8 @@ def to_polars(node: ex.Node, name: Callable[[str], pl.Expr] = pl.col) -> pl.Expr
             return args[0].dt.weekday()
         if f == "hour":
             return args[0].dt.hour()
+        if f == "date":
+            return pl.date(args[0], args[1], args[2])
         if f == "min":
             return pl.min_horizontal(args)
         if f == "max":

@@ -101,7 +101,8 @@ class Evaluator:
         self._pending.append(req)
         if form == "agg":
             key = QueryKey(kpi.source or "", self.time_column(req.kpi, kpi), req.grain, req.segments, req.scope)
-            self._base[req] = self.plan.add(key, kpi.agg or "count", kpi.column, _and(kpi.filter, req.extra_filter))
+            self._base[req] = self.plan.add(key, kpi.agg or "count", kpi.column, _and(kpi.filter, req.extra_filter),
+                                            kpi.expression)
             return
         for child in self.children(req, kpi):
             self.request(child)

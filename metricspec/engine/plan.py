@@ -42,6 +42,7 @@ class Aggregate:
     agg: str
     column: str | None
     filter: str | None
+    expression: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,8 @@ class Query:
         for a in self.aggregates:
             if a.column:
                 cols.append(a.column)
+            if a.expression:
+                cols.extend(names(parse(a.expression)))
             if a.filter:
                 cols.extend(names(parse(a.filter)))
         return list(dict.fromkeys(cols))
@@ -76,14 +79,15 @@ class Plan:
     queries: dict[QueryKey, Query] = field(default_factory=dict)
     _outputs: dict[tuple[QueryKey, str, str | None, str | None], str] = field(default_factory=dict)
 
-    def add(self, key: QueryKey, agg: str, column: str | None, filter_text: str | None) -> tuple[QueryKey, str]:
+    def add(self, key: QueryKey, agg: str, column: str | None, filter_text: str | None,
+            expression: str | None = None) -> tuple[QueryKey, str]:
         """Register an aggregate (deduplicated) and return where its values will be."""
-        ident = (key, agg, column, filter_text)
+        ident = (key, agg, column or expression, filter_text)
         if ident in self._outputs:
             return key, self._outputs[ident]
         query = self.queries.setdefault(key, Query(key))
         output = f"a{len(query.aggregates)}"
-        query.aggregates.append(Aggregate(output, agg, column, filter_text))
+        query.aggregates.append(Aggregate(output, agg, column, filter_text, expression))
         self._outputs[ident] = output
         return key, output
 
@@ -103,13 +107,13 @@ class Plan:
 def agg_expr(a: Aggregate, time_column: str) -> pl.Expr:
     """The polars aggregation for one aggregate (filter applied inside the group)."""
     cond = filter_expr(a.filter)
+    col = value_expr(a)
     if a.agg == "count":
-        if a.column:
-            base = pl.col(a.column).is_not_null()
+        if col is not None:
+            base = col.is_not_null()
             return (base & cond if cond is not None else base).sum().cast(pl.Float64).alias(a.output)
         return (cond.sum() if cond is not None else pl.len()).cast(pl.Float64).alias(a.output)
-    assert a.column is not None
-    col = pl.col(a.column)
+    assert col is not None
     keep = col.is_not_null() if cond is None else (cond & col.is_not_null())
     values = col.filter(keep)
     if a.agg == "count_distinct":
@@ -123,11 +127,20 @@ def agg_expr(a: Aggregate, time_column: str) -> pl.Expr:
     return fn().cast(pl.Float64).alias(a.output)
 
 
+def value_expr(a: Aggregate) -> pl.Expr | None:
+    if a.expression:
+        from metricspec.engine.expressions import to_polars
+
+        return to_polars(parse(a.expression))
+    return pl.col(a.column) if a.column else None
+
+
 def null_expr(a: Aggregate) -> pl.Expr | None:
-    if not a.column or a.agg == "count":
+    col = value_expr(a)
+    if col is None or a.agg == "count":
         return None
     cond = filter_expr(a.filter)
-    nulls = pl.col(a.column).is_null()
+    nulls = col.is_null()
     return (nulls & cond if cond is not None else nulls).sum().alias(f"{a.output}__nulls")
 
 

@@ -35,6 +35,7 @@ FUNCTIONS: dict[str, tuple[int, int]] = {
     "weekday": (1, 1),
     "hour": (1, 1),
     "min": (2, 8),
+    "date": (3, 3),
     "max": (2, 8),
 }
 LITERAL_NAMES = {"true": True, "false": False, "null": None, "True": True, "False": False, "None": None}

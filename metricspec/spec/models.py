@@ -73,6 +73,10 @@ class Source(StrictModel):
     columns: dict[str, ColumnType] = Field(default_factory=dict, description="Column types to cast to.")
     timestamp_format: str | None = Field(None, description="strptime format of string timestamps.")
     timezone: str | None = Field(None, description="Time zone of naive timestamps in the data (default UTC).")
+    derive: dict[str, str] = Field(
+        default_factory=dict,
+        description="Computed columns, name -> expression over columns, e.g. {posted_on: 'date(2014, month, 1)'}.",
+    )
 
 
 class RatioSpec(StrictModel):
@@ -136,6 +140,7 @@ class KPI(StrictModel):
     source: str | None = None
     agg: Aggregation | None = None
     column: str | None = None
+    expression: str | None = Field(None, description="Row-level expression to aggregate instead of a column.")
     filter: str | None = None
     time_column: str | None = None
     # composite forms
@@ -175,9 +180,11 @@ class KPI(StrictModel):
         if forms[0] == "agg":
             if self.source is None:
                 raise ValueError("agg needs a source; add `source: <name>`")
-            if self.agg != "count" and self.column is None:
-                raise ValueError(f"agg '{self.agg}' needs a column; add `column: <name>`")
-        elif self.source is not None or self.column is not None:
+            if self.column is not None and self.expression is not None:
+                raise ValueError("give either column or expression, not both")
+            if self.agg != "count" and self.column is None and self.expression is None:
+                raise ValueError(f"agg '{self.agg}' needs a column; add `column: <name>` (or `expression:`)")
+        elif self.source is not None or self.column is not None or self.expression is not None:
             raise ValueError(f"source/column belong to agg KPIs; a {forms[0]} KPI reads other KPIs")
         return self
 

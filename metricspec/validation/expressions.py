@@ -20,6 +20,8 @@ def expression_paths(loaded: LoadedSpec) -> list[tuple[PathKey, str, str]]:
             found.append((("kpis", name, "filter"), kpi.filter, "filter"))
         if kpi.formula:
             found.append((("kpis", name, "formula"), kpi.formula, "formula"))
+        if kpi.expression:
+            found.append((("kpis", name, "expression"), kpi.expression, "filter"))
         if kpi.share:
             found.append((("kpis", name, "share", "where"), kpi.share.where, "filter"))
         if kpi.funnel:
@@ -28,6 +30,9 @@ def expression_paths(loaded: LoadedSpec) -> list[tuple[PathKey, str, str]]:
                     found.append((("kpis", name, "funnel", "steps", i, "filter"), step.filter, "filter"))
         if kpi.retention and kpi.retention.filter:
             found.append((("kpis", name, "retention", "filter"), kpi.retention.filter, "filter"))
+    for name, source in spec.sources.items():
+        for col, text in source.derive.items():
+            found.append((("sources", name, "derive", col), text, "filter"))
     for name, cg in spec.control_groups.items():
         if cg.filter:
             found.append((("control_groups", name, "filter"), cg.filter, "filter"))
