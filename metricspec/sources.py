@@ -89,14 +89,28 @@ def requirements(loaded: LoadedSpec) -> Requirements:
                 req.need(r.cohort_source, r.key, None, loaded.where(*rb, "cohort_source"))
                 req.need(r.cohort_source, r.cohort_time_column or (csrc.time_column if csrc else None), "temporal",
                          loaded.where(*rb, "cohort_source"))
-    # KPIs that inherit segments/scope through shares and derived forms read the base sources too
+    # derived KPIs broken down by segments (or scoped) read those columns from their base KPIs' sources
+    for name, kpi in spec.kpis.items():
+        if kpi.form == "agg" or not (kpi.segments or kpi.scope):
+            continue
+        for base_name in base_kpis(spec, name):
+            base_kpi = spec.kpis[base_name]
+            if base_kpi.source:
+                for i, seg in enumerate(kpi.segments):
+                    req.need(base_kpi.source, seg, None, loaded.where("kpis", name, "segments", i))
+                for col in kpi.scope:
+                    req.need(base_kpi.source, col, None, loaded.where("kpis", name, "scope", col, key=True))
+    # goals scope their KPI, whatever its form
     for oname, obj in spec.objectives.items():
         for gname, goal in obj.goals.items():
-            kpi = spec.kpis.get(goal.kpi)
-            if kpi is not None and kpi.form == "agg" and kpi.source:
-                for col in goal.scope:
-                    req.need(kpi.source, col, None,
-                             loaded.where("objectives", oname, "goals", gname, "scope", col, key=True))
+            if goal.kpi not in spec.kpis:
+                continue
+            for base_name in base_kpis(spec, goal.kpi):
+                source = spec.kpis[base_name].source
+                if source:
+                    for col in goal.scope:
+                        req.need(source, col, None,
+                                 loaded.where("objectives", oname, "goals", gname, "scope", col, key=True))
     for bname, bench in spec.benchmarks.items():
         for kname, kpi in spec.kpis.items():
             if bname in kpi.benchmarks and kpi.form == "agg" and kpi.source:
@@ -134,6 +148,27 @@ def requirements(loaded: LoadedSpec) -> Requirements:
             req.need(sp.source, sp.campaign, None, loaded.where(*sb, "campaign"))
             req.need(sp.source, sp.time, "temporal", loaded.where(*sb, "time"))
     return req
+
+
+def base_kpis(spec: object, name: str) -> list[str]:
+    """The agg KPIs a KPI reads, directly or through derived KPIs (cycle-safe)."""
+    from metricspec.spec.models import Spec
+    from metricspec.validation.references import kpi_dependencies
+
+    assert isinstance(spec, Spec)
+    out: list[str] = []
+    seen: set[str] = set()
+    stack = [name]
+    while stack:
+        cur = stack.pop()
+        if cur in seen or cur not in spec.kpis:
+            continue
+        seen.add(cur)
+        kpi = spec.kpis[cur]
+        if kpi.form == "agg":
+            out.append(cur)
+        stack.extend(dep for dep, _ in kpi_dependencies(kpi))
+    return sorted(out)
 
 
 def connector_registry() -> dict[str, type[Connector]]:

@@ -62,6 +62,10 @@ def validate(loaded: LoadedSpec) -> list[Issue]:
         base = ("kpis", kname)
         if kpi.source is not None:
             _check(loaded, issues, "source", kpi.source, sources, (*base, "source"))
+            src = spec.sources.get(kpi.source)
+            if src is not None and not kpi.time_column and not src.time_column:
+                issues.append(Issue(Level.ERROR, f"KPI '{kname}' has no time column", loaded.where(*base, key=True),
+                                    f"add `time_column: <column>` to the KPI or to source '{kpi.source}'"))
         for dep, rel in kpi_dependencies(kpi):
             _check(loaded, issues, "kpi", dep, kpis, base + rel)
         for i, bench in enumerate(kpi.benchmarks):

@@ -1,0 +1,105 @@
+"""The CLI end to end on the example specs and a scaffolded project."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from metricspec.cli import main
+
+ROOT = Path(__file__).parent.parent
+EXAMPLES = ROOT / "specs" / "examples"
+AS_OF = "2026-11-01"
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_help_on_every_command():
+    result = invoke("--help")
+    assert result.exit_code == 0, result.output
+    for name in main.commands:
+        sub = invoke(name, "--help")
+        assert sub.exit_code == 0, sub.output
+        assert "Example" in sub.output, f"`{name} --help` shows no example"
+
+
+def test_validate_examples():
+    result = invoke("validate", str(EXAMPLES))
+    assert result.exit_code == 0, result.output
+    assert "0 error(s)" in result.output
+
+
+def test_validate_examples_with_data():
+    result = invoke("validate", str(EXAMPLES), "--data")
+    assert result.exit_code == 0, result.output
+
+
+def test_init_then_run(tmp_path):
+    target = tmp_path / "proj"
+    result = invoke("init", str(target))
+    assert result.exit_code == 0, result.output
+    assert (target / "metrics.yaml").exists()
+    again = invoke("init", str(target))
+    assert again.exit_code == 2 and "already exist" in again.output
+    run = invoke("run", str(target / "metrics.yaml"), "--format", "json")
+    assert run.exit_code == 0, run.output
+    data = json.loads(run.output)
+    assert data["spec"]["name"] == "starter"
+    assert {g["id"] for o in data["objectives"] for g in o["goals"]} == {"clicks_h1", "shares"}
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "markdown", "table"])
+def test_run_formats_are_deterministic(tmp_path, fmt):
+    spec = str(EXAMPLES / "x_brand_awareness.yaml")
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out in (a, b):
+        result = invoke("run", spec, "--as-of", AS_OF, "--format", fmt, "-o", str(out))
+        assert result.exit_code == 0, result.output
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_run_all_examples_json():
+    result = invoke("run", str(EXAMPLES), "--as-of", AS_OF, "--format", "json")
+    assert result.exit_code == 0, result.output
+    docs = json.loads(result.output)
+    names = {d["spec"]["name"] for d in docs}
+    assert {"x-brand-awareness", "trade-fair-campaign", "multi-network", "marketing-plan-2026", "customer-value",
+            "facebook-cosmetics"} <= names
+    for d in docs:
+        for o in d["objectives"]:
+            for g in o["goals"]:
+                assert g["status"] != "no_data", (d["spec"]["name"], g["id"])
+
+
+def test_bad_as_of_is_a_usage_error():
+    result = invoke("run", str(EXAMPLES / "x_brand_awareness.yaml"), "--as-of", "yesterday-ish")
+    assert result.exit_code == 2
+    assert "YYYY-MM-DD" in result.output
+
+
+def test_missing_path():
+    result = invoke("run", "no/such/spec.yaml")
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+
+
+def test_output_is_atomic_on_failure(tmp_path):
+    out = tmp_path / "results.json"
+    out.write_text("previous")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nkpiz: {}\n")
+    result = invoke("run", str(bad), "-o", str(out))
+    assert result.exit_code == 2
+    assert out.read_text() == "previous"
+
+
+def test_plugins_lists_builtin_and_first_party():
+    result = invoke("plugins")
+    assert result.exit_code == 0, result.output
+    assert "csv" in result.output
+    assert "x_analytics" in result.output and "shortlinks" in result.output
