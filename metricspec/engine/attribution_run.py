@@ -18,7 +18,35 @@ def _local_naive(col: str, schema: dict[str, pl.DataType]) -> pl.Expr:
     return pl.col(col).cast(pl.Datetime("us"))
 
 
-def run_attribution(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], as_of: dt.date) -> dict[str, Any]:
+def incremental_cac(control_groups: list[dict[str, Any]], group: str, metric: str | None,
+                    social_spend: float | None) -> dict[str, Any] | None:
+    """Spend on social ÷ conversions the exposed group made beyond what the control rate predicts.
+
+    incremental conversions = (p_treatment − p_control) × n_treatment; the interval uses the
+    confidence interval of the difference in proportions.
+    """
+    cg = next((c for c in control_groups if c.get("name") == group), None)
+    if cg is None or social_spend is None:
+        return None
+    metrics = [m for m in cg.get("metrics", []) if m.get("kind") == "proportion"]
+    m = next((x for x in metrics if x.get("name") == metric), None) if metric else (metrics[0] if metrics else None)
+    if m is None or m.get("difference") is None:
+        return None
+    n_t = m["treatment_n"]
+    inc = m["difference"] * n_t
+    lo, hi = m.get("difference_ci_low"), m.get("difference_ci_high")
+    cac = social_spend / inc if inc > 0 else None
+    cac_low = social_spend / (hi * n_t) if hi is not None and hi > 0 else None
+    cac_high = social_spend / (lo * n_t) if lo is not None and lo > 0 else None
+    return {"control_group": group, "metric": m["name"], "treatment_n": n_t,
+            "incremental_conversions": inc, "incremental_conversions_ci": [None if lo is None else lo * n_t,
+                                                                         None if hi is None else hi * n_t],
+            "social_spend": social_spend, "incremental_cac": cac, "incremental_cac_ci": [cac_low, cac_high],
+            "significant": m.get("significant")}
+
+
+def run_attribution(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], as_of: dt.date,
+                    control_groups: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     from metricspec.engine.attribution import ModelConfig, attribute
 
     att = loaded.spec.attribution
@@ -62,4 +90,10 @@ def run_attribution(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], as_of: 
                        spend=spend, include_journeys=True)
     data = result.model_dump(mode="json")
     data["title"] = att.title or "Attribution"
+    data["incremental"] = None
+    if att.control_group and control_groups:
+        social = None
+        if spend is not None:
+            social = float(spend.filter(pl.col("channel").is_in(att.social_channels))["amount"].sum())
+        data["incremental"] = incremental_cac(control_groups, att.control_group, att.control_metric, social)
     return data

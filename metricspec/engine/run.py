@@ -146,7 +146,7 @@ def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Prog
         step("attributing conversions")
         from metricspec.engine.attribution_run import run_attribution
 
-        attribution = run_attribution(loaded, frames, as_of)
+        attribution = run_attribution(loaded, frames, as_of, control_groups)
     notes = [DataNote(level="warning", message=f"{n} row(s) with a null '{col.split('.', 1)[1]}' in source "
                       f"'{col.split('.', 1)[0]}' were skipped")
              for col, n in sorted(ev.null_counts.items()) if n]

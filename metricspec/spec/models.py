@@ -341,6 +341,13 @@ class AttributionSpec(StrictModel):
     direct_channels: list[str] = Field(default_factory=lambda: ["direct"])
     level: Literal["channel", "campaign"] = "channel"
     control_group: str | None = Field(None, description="Control group for incremental CAC.")
+    control_metric: str | None = Field(
+        None, description="Proportion metric of the control group that counts conversions (default: the first one)."
+    )
+    social_channels: list[str] = Field(
+        default_factory=lambda: ["x", "instagram", "linkedin", "facebook", "tiktok", "youtube"],
+        description="Channels whose spend the exposed (treatment) group's incremental conversions are charged to.",
+    )
     models: list[AttributionModelKind | AttributionModel] = Field(
         default_factory=lambda: ["first_touch", "last_touch", "linear", "time_decay", "position_based", "markov"],
     )
