@@ -76,6 +76,11 @@ def results_markdown(results: Results) -> str:
                          f"{fmt_value(m.get('treatment_value'))} | {fmt_pct(m.get('relative_lift'))} | {ci} | {p} | "
                          f"{'yes' if m.get('significant') else 'no'} |")
         lines.append("")
+        notes = [f"- ⚠️ {md_escape(m.get('title') or m['name'])}: {md_escape(w)}"
+                 for m in cg.get("metrics", []) for w in m.get("warnings", [])]
+        notes += [f"- ⚠️ {md_escape(w)}" for w in cg.get("warnings", [])]
+        if notes:
+            lines += [*notes, ""]
     if results.attribution:
         models = results.attribution.get("models", [])
         channels = sorted({c["channel"] for m in models for c in m.get("credits", [])})

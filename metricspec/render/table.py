@@ -96,6 +96,9 @@ def _print_control_group(cg: dict, console: Console) -> None:  # type: ignore[ty
         console.print(Text(f"  sample ratio mismatch: p = {srm.get('p_value'):.2g}", style="red"))
     for w in cg.get("warnings", []):
         console.print(Text(f"  warning: {w}", style="yellow"))
+    for m in cg.get("metrics", []):
+        for w in m.get("warnings", []):
+            console.print(Text(f"  {m.get('title') or m['name']}: {w}", style="yellow"))
 
 
 def _print_attribution(att: dict, console: Console) -> None:  # type: ignore[type-arg]

@@ -269,6 +269,8 @@ class ExperimentMetric(StrictModel):
                 raise ValueError("a ratio metric needs numerator and denominator columns")
             if self.column:
                 raise ValueError("a ratio metric takes numerator/denominator, not column")
+            if self.covariate:
+                raise ValueError("CUPED (covariate) is supported for proportion and mean metrics, not ratios")
         elif not self.column:
             raise ValueError(f"a {self.kind} metric needs `column:`")
         return self
