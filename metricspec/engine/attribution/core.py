@@ -1,0 +1,175 @@
+"""The :func:`attribute` entry point: journeys, models, spend metrics and summaries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import polars as pl
+from pydantic import TypeAdapter
+
+from metricspec.engine.attribution.heuristics import heuristic_credits
+from metricspec.engine.attribution.journeys import (
+    journeys_frame,
+    normalise_touchpoints,
+    prepare,
+)
+from metricspec.engine.attribution.markov import distinct_paths, fit_markov
+from metricspec.engine.attribution.models import (
+    HEURISTIC_KINDS,
+    AttributionResult,
+    ChannelCredit,
+    Journey,
+    ModelConfig,
+    ModelResult,
+    PathSummary,
+    RemovalEffect,
+)
+from metricspec.engine.attribution.shapley import shapley_credits
+
+TOP_PATHS = 20
+_JOURNEYS = TypeAdapter(list[Journey])
+
+
+def _ratio(num: float, den: float | None) -> float | None:
+    return None if den is None or den == 0 else num / den
+
+
+def _spend_by_unit(touchpoints: pl.DataFrame | pl.LazyFrame, spend: pl.DataFrame | pl.LazyFrame | None,
+                   level: str, drop_direct: bool, direct_channels: Sequence[str]) -> pl.DataFrame | None:
+    """Spend per unit (channel, campaign): the spend frame, else the summed touchpoint ``cost``, else None."""
+    keys = ["channel", "campaign"]
+    if spend is not None:
+        s = spend.collect() if isinstance(spend, pl.LazyFrame) else spend
+        s = s.select(pl.col("channel").cast(pl.String),
+                     (pl.col("campaign").cast(pl.String) if "campaign" in s.columns and level == "campaign"
+                      else pl.lit(None, pl.String)).alias("campaign"),
+                     pl.col("amount").cast(pl.Float64))
+    else:
+        tp = normalise_touchpoints(touchpoints)
+        if tp["cost"].null_count() == tp.height:
+            return None
+        s = tp.select("channel", (pl.col("campaign") if level == "campaign" else pl.lit(None, pl.String))
+                      .alias("campaign"), pl.col("cost").alias("amount"))
+    if drop_direct:
+        s = s.filter(~pl.col("channel").is_in(list(direct_channels)))
+    known = pl.col("amount").is_not_null().any()
+    return (s.group_by(keys).agg(pl.when(known).then(pl.col("amount").sum()).alias("amount"))
+            .sort(keys, nulls_last=False))
+
+
+def _credits(units: pl.DataFrame, credit: pl.DataFrame | None, spend: pl.DataFrame | None,
+             level: str) -> list[ChannelCredit]:
+    """ChannelCredit rows for every unit (0 credit where a model gives none), sorted by channel, campaign."""
+    base = units.select("uid", "channel", "campaign")
+    if credit is not None:
+        base = base.join(credit, on="uid", how="left")
+    else:
+        base = base.with_columns(pl.lit(None, pl.Float64).alias("conversions"), pl.lit(None, pl.Float64).alias("value"))
+    base = base.with_columns(pl.col("conversions").fill_null(0.0), pl.col("value").fill_null(0.0))
+    if spend is not None:
+        base = base.join(spend, on=["channel", "campaign"], how="left", nulls_equal=True)
+    else:
+        base = base.with_columns(pl.lit(None, pl.Float64).alias("amount"))
+    out = []
+    for row in base.sort(["channel", "campaign"], nulls_last=False).iter_rows(named=True):
+        sp = row["amount"]
+        conv, val = float(row["conversions"]), float(row["value"])
+        out.append(ChannelCredit(
+            channel=row["channel"], campaign=row["campaign"] if level == "campaign" else None,
+            conversions=conv, value=val, spend=sp, cac=_ratio(sp, conv) if sp is not None else None,
+            roas=_ratio(val, sp), roi=_ratio(val - sp, sp) if sp is not None else None))
+    return out
+
+
+def _shares(effects: dict[int, float]) -> dict[int, float]:
+    total = sum(effects.values())
+    return {u: (e / total if total > 0 else 0.0) for u, e in effects.items()}
+
+
+def _paths_summary(paths: pl.DataFrame, units: pl.DataFrame, top: int) -> list[PathSummary]:
+    labels = dict(zip(units["uid"].cast(pl.String).to_list(), units["label"].to_list(), strict=True))
+    best = paths.sort(["conversions", "nulls", "path"], descending=[True, True, False]).head(top)
+    return [PathSummary(path=[labels[u] for u in row["path"].split(">")], conversions=row["conversions"],
+                        value=row["value"], non_conversions=row["nulls"]) for row in best.iter_rows(named=True)]
+
+
+def attribute(touchpoints: pl.DataFrame | pl.LazyFrame, conversions: pl.DataFrame | pl.LazyFrame, *,
+              models: Sequence[ModelConfig], lookback_days: float | None = 30,
+              drop_direct: bool = False, direct_channels: Sequence[str] = ("direct",),
+              level: Literal["channel", "campaign"] = "channel",
+              spend: pl.DataFrame | pl.LazyFrame | None = None, include_journeys: bool = True,
+              top_paths: int = TOP_PATHS) -> AttributionResult:
+    """Multi-touch attribution of ``conversions`` to the ``touchpoints`` preceding them.
+
+    Columns: touchpoints ``person, time, channel[, campaign, cost]``; conversions ``person, time[, value]``;
+    spend ``channel[, campaign], amount``. See ``docs/attribution.md`` for the journey rules and formulas.
+    Every model's credits sum to ``attributed_conversions`` and ``attributed_value``.
+    """
+    if lookback_days is not None and lookback_days <= 0:
+        raise ValueError("lookback_days must be positive or None")
+    if level not in ("channel", "campaign"):
+        raise ValueError(f"level must be 'channel' or 'campaign', got {level!r}")
+    models = [m if isinstance(m, ModelConfig) else ModelConfig.model_validate(m) for m in models]
+    names = [m.label for m in models]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"attribution model names must be unique; repeated: {dupes} (set `name:`)")
+
+    prep = prepare(touchpoints, conversions, lookback_days=lookback_days, drop_direct=drop_direct,
+                   direct_channels=direct_channels, level=level)
+    t, cv = prep.touches, prep.conversions
+    total_conv = cv.height
+    attributed = cv.filter(pl.col("n_touches") > 0)
+    attr_conv = attributed.height
+    total_value = float(cv["value"].sum())
+    attr_value = float(attributed["value"].sum())
+    spend_u = _spend_by_unit(touchpoints, spend, level, drop_direct, direct_channels)
+    units = prep.units
+    if spend_u is not None:  # channels with spend but no touches still get a (zero-credit) row
+        extra = spend_u.join(units, on=["channel", "campaign"], how="anti", nulls_equal=True)
+        if extra.height:
+            units = pl.concat([units, extra.select(
+                (pl.lit(units.height) + pl.int_range(pl.len())).cast(units.schema["uid"]).alias("uid"),
+                "channel", "campaign", pl.col("channel").alias("label"))])
+
+    heur = heuristic_credits(t, [m for m in models if m.kind in HEURISTIC_KINDS])
+    paths = distinct_paths(t, prep.null_touches)
+    results: list[ModelResult] = []
+    removal: dict[str, list[RemovalEffect]] = {}
+    for m in models:
+        prob = None
+        if m.kind in HEURISTIC_KINDS:
+            credit = heur[m.label]
+        elif m.kind == "shapley":
+            credit = shapley_credits(t)
+        else:
+            fit = fit_markov(paths, m.order) if attr_conv else None
+            prob = fit.conversion_probability if fit else None
+            res = fit.removal_effects if fit else {}
+            res_v = fit.removal_effects_value if fit else {}
+            shares = _shares(res)
+            # value credits by value removal effects; fall back to conversion shares when they are all 0
+            shares_v = _shares(res_v) if sum(res_v.values()) > 0 else shares
+            uids = sorted(shares)
+            credit = pl.DataFrame({"uid": uids, "conversions": [attr_conv * shares[u] for u in uids],
+                                   "value": [attr_value * shares_v[u] for u in uids]},
+                                  schema={"uid": units.schema["uid"], "conversions": pl.Float64, "value": pl.Float64})
+            re_df = units.filter(pl.col("uid").is_in(uids)).sort(["channel", "campaign"], nulls_last=False)
+            removal[m.label] = [
+                RemovalEffect(channel=r["channel"], campaign=r["campaign"], removal_effect=res[r["uid"]],
+                              normalised=shares[r["uid"]], removal_effect_value=res_v[r["uid"]],
+                              normalised_value=shares_v[r["uid"]])
+                for r in re_df.iter_rows(named=True)]
+        results.append(ModelResult(name=m.label, kind=m.kind, credits=_credits(units, credit, spend_u, level),
+                                   conversion_probability=prob))
+
+    journeys = None
+    if include_journeys:
+        journeys = _JOURNEYS.validate_python(journeys_frame(prep).to_dicts())
+    return AttributionResult(
+        level=level, lookback_days=lookback_days, drop_direct=drop_direct, models=results,
+        removal_effects=removal, total_conversions=total_conv, attributed_conversions=attr_conv,
+        unattributed_conversions=total_conv - attr_conv, total_value=total_value, attributed_value=attr_value,
+        unattributed_value=total_value - attr_value, non_converting_paths=prep.null_touches["null_id"].n_unique(),
+        journeys=journeys, paths_summary=_paths_summary(paths, units, top_paths))
