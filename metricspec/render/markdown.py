@@ -83,14 +83,16 @@ def results_markdown(results: Results) -> str:
             lines += [*notes, ""]
     if results.attribution:
         models = results.attribution.get("models", [])
-        channels = sorted({c["channel"] for m in models for c in m.get("credits", [])})
+        from metricspec.render.table import credit_key
+
+        channels = sorted({credit_key(c) for m in models for c in m.get("credits", [])})
         lines += ["### Attribution (conversions by channel)", "",
                   "| Channel | " + " | ".join(md_escape(m["name"]) for m in models) + " |",
                   "|---|" + "---:|" * len(models)]
         for ch in channels:
             cells = []
             for m in models:
-                c = next((c for c in m["credits"] if c["channel"] == ch), None)
+                c = next((c for c in m["credits"] if credit_key(c) == ch), None)
                 cells.append(fmt_value(c["conversions"]) if c else "—")
             lines.append(f"| {md_escape(ch)} | " + " | ".join(cells) + " |")
         lines.append("")

@@ -101,12 +101,18 @@ def _print_control_group(cg: dict, console: Console) -> None:  # type: ignore[ty
             console.print(Text(f"  {m.get('title') or m['name']}: {w}", style="yellow"))
 
 
+def credit_key(credit: dict) -> str:  # type: ignore[type-arg]
+    """Channel, or 'channel / campaign' at campaign level."""
+    campaign = credit.get("campaign")
+    return f"{credit['channel']} / {campaign}" if campaign else str(credit["channel"])
+
+
 def _print_attribution(att: dict, console: Console) -> None:  # type: ignore[type-arg]
     from rich.table import Table
     from rich.text import Text
 
     models = att.get("models", [])
-    channels = sorted({c["channel"] for m in models for c in m.get("credits", [])})
+    channels = sorted({credit_key(c) for m in models for c in m.get("credits", [])})
     t = Table(title="Attribution: conversions credited by channel", title_justify="left")
     t.add_column("Channel")
     for m in models:
@@ -114,7 +120,7 @@ def _print_attribution(att: dict, console: Console) -> None:  # type: ignore[typ
     for ch in channels:
         row = [Text(ch)]
         for m in models:
-            credit = next((c for c in m["credits"] if c["channel"] == ch), None)
+            credit = next((c for c in m["credits"] if credit_key(c) == ch), None)
             row.append(Text(fmt_value(credit["conversions"]) if credit else "—"))
         t.add_row(*row)
     console.print(t)
@@ -127,7 +133,7 @@ def _print_attribution(att: dict, console: Console) -> None:  # type: ignore[typ
         for ch in channels:
             row = [Text(ch)]
             for m in models:
-                credit = next((c for c in m["credits"] if c["channel"] == ch), None)
+                credit = next((c for c in m["credits"] if credit_key(c) == ch), None)
                 row += [Text(fmt_value(credit.get("cac")) if credit else "—"),
                         Text(fmt_value(credit.get("roas")) if credit else "—")]
             t2.add_row(*row)
