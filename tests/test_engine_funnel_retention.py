@@ -70,6 +70,11 @@ def monthly(results, kpi):
     return {p.period: p.value for p in s.points}
 
 
+def whole(month: dt.date, wait: dt.timedelta, cutoff: dt.datetime) -> bool:
+    nxt = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return dt.datetime.combine(nxt, dt.time()) + wait <= cutoff
+
+
 def month_of(t: dt.datetime) -> dt.date:
     return dt.date(t.year, t.month, 1)
 
@@ -102,11 +107,10 @@ def test_funnel_matches_reference(world):
     got = monthly(res, "click_to_customer")
     assert entered
     for m, n in entered.items():
-        assert got[m] == pytest.approx(done[m] / n, rel=1e-12)
-    # months none of whose windows have closed by the as-of date have no value
-    for m, v in got.items():
-        if m not in entered:
-            assert v is None, m
+        if whole(m, window, cutoff):
+            assert got[m] == pytest.approx(done[m] / n, rel=1e-12)
+        else:  # a month is judged only once every entry in it has had its whole window
+            assert got[m] is None, m
 
 
 def test_retention_and_repeat_match_reference(world):
@@ -116,20 +120,30 @@ def test_retention_and_repeat_match_reference(world):
     for r in orders:
         by[r["customer_id"]].append(r["ordered_at"])
     after = dt.timedelta(days=30)
-    elig, kept, rep = defaultdict(int), defaultdict(int), defaultdict(int)
+    span = dt.timedelta(days=60)  # active in [day 30, day 30 + 30) — the default window
+    elig, kept, rep, elig_rep = defaultdict(int), defaultdict(int), defaultdict(int), defaultdict(int)
     for ts in by.values():
         ts = sorted(t for t in ts if t < cutoff)
         if not ts:
             continue
         start = ts[0]
-        if start + after > cutoff:
-            continue
         m = month_of(start)
+        if start + after <= cutoff:
+            elig_rep[m] += 1
+            rep[m] += sum(1 for t in ts if start <= t <= start + after) >= 2
+        if start + span > cutoff:
+            continue
         elig[m] += 1
-        kept[m] += any(t >= start + after for t in ts)
-        rep[m] += sum(1 for t in ts if start <= t <= start + after) >= 2
+        kept[m] += any(start + after <= t < start + span for t in ts)
     ret, repeat = monthly(res, "retention_30"), monthly(res, "repeat_30")
     for m, n in elig.items():
+        if not whole(m, span, cutoff):
+            assert ret[m] is None
+            continue
         assert ret[m] == pytest.approx(kept[m] / n, rel=1e-12)
-        assert repeat[m] == pytest.approx(rep[m] / n, rel=1e-12)
         assert 0 <= ret[m] <= 1
+    for m, n in elig_rep.items():
+        if not whole(m, after, cutoff):
+            assert repeat[m] is None
+            continue
+        assert repeat[m] == pytest.approx(rep[m] / n, rel=1e-12)

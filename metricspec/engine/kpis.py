@@ -259,9 +259,22 @@ class Evaluator:
             end = min(end, req.grain.end)
         return start, end
 
-    def _finish(self, req: Request, grouped: pl.DataFrame) -> pl.DataFrame:
-        """Fill missing periods with null (rates are never additive)."""
+    def _finish(self, req: Request, grouped: pl.DataFrame, wait: dt.timedelta | None = None) -> pl.DataFrame:
+        """Fill missing periods with null (rates are never additive).
+
+        With ``wait`` (a funnel window or retention horizon), a period only gets a value once
+        every entity starting in it has had that long by the as-of date: a cohort is judged whole.
+        """
         keys = ["period", *req.segments]
+        if wait is not None and grouped.height and not isinstance(req.grain, Window):
+            from metricspec.engine.periods import period_end
+
+            cutoff = self.range.end + dt.timedelta(days=1)
+            ready = {p for p in grouped["period"].unique().to_list()
+                     if dt.datetime.combine(period_end(p, req.grain), dt.time()) + wait
+                     <= dt.datetime.combine(cutoff, dt.time())}
+            grouped = grouped.with_columns(
+                pl.when(pl.col("period").is_in(sorted(ready))).then(pl.col("value")).otherwise(None).alias("value"))
         if grouped.height == 0 or isinstance(req.grain, Window):
             if grouped.height == 0 and isinstance(req.grain, Window):
                 return pl.DataFrame({"period": [req.grain.start], "value": [None]},
@@ -313,7 +326,7 @@ class Evaluator:
             .agg((pl.col("__done").fill_null(0).sum() / pl.len()).alias("value"))
             .collect()
         )
-        return self._finish(req, frame)
+        return self._finish(req, frame, window)
 
     def _retention(self, req: Request, kpi: KPI) -> pl.DataFrame:
         r = kpi.retention
@@ -331,13 +344,15 @@ class Evaluator:
         start, end = self._date_bounds(req)
         cutoff = dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
         after = dt.timedelta(days=r.after_days)
-        cohort = cohort.filter(pl.col("__start") + after <= cutoff)  # had the chance to come back
+        span = dt.timedelta(days=r.after_days + r.window_days) if r.mode == "active" else after
+        cohort = cohort.filter(pl.col("__start") + span <= cutoff)  # had the whole chance to come back
         if start is not None:
             cohort = cohort.filter(pl.col("__start") >= dt.datetime.combine(start, dt.time()))
         ev = events.filter(pl.col("__t") < cutoff)
         joined = cohort.select(["__key", "__start"]).join(ev, on="__key", how="inner")
         if r.mode == "active":
-            hit = joined.filter(pl.col("__t") >= pl.col("__start") + after).group_by("__key").agg(
+            hit = joined.filter((pl.col("__t") >= pl.col("__start") + after)
+                                & (pl.col("__t") < pl.col("__start") + span)).group_by("__key").agg(
                 pl.lit(1).alias("__ok"))
         else:
             hit = (joined.filter((pl.col("__t") >= pl.col("__start")) & (pl.col("__t") <= pl.col("__start") + after))
@@ -350,7 +365,7 @@ class Evaluator:
             .agg((pl.col("__ok").fill_null(0).sum() / pl.len()).alias("value"))
             .collect()
         )
-        return self._finish(req, frame)
+        return self._finish(req, frame, span)
 
 
 def _empty(segments: tuple[str, ...]) -> pl.DataFrame:

@@ -84,8 +84,8 @@ def freshness(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], schemas: dict
         tcols.append(tcol if tcol in schemas[name] else None)
         exprs = [pl.len().alias("rows")]
         if tcols[-1]:
-            exprs += [pl.col(tcol).min().cast(pl.String).alias("first"),  # type: ignore[arg-type]
-                      pl.col(tcol).max().cast(pl.String).alias("latest")]  # type: ignore[arg-type]
+            exprs += [_iso(pl.col(tcol).min(), schemas[name][tcol]).alias("first"),  # type: ignore[index]
+                      _iso(pl.col(tcol).max(), schemas[name][tcol]).alias("latest")]  # type: ignore[index]
         lazies.append(frames[name].select(exprs))
     out = []
     for name, tcol, frame in zip(names, tcols, pl.collect_all(lazies), strict=True):
@@ -94,6 +94,14 @@ def freshness(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], schemas: dict
         out.append(SourceFreshness(name=name, connector=src.connector if src else "calendar", time_column=tcol,
                                    rows=int(row["rows"]), first=row.get("first"), latest=row.get("latest")))
     return out
+
+
+def _iso(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """ISO 8601 text: dates as YYYY-MM-DD, datetimes to the second with their UTC offset."""
+    if isinstance(dtype, pl.Datetime):
+        fmt = "%Y-%m-%dT%H:%M:%S%:z" if dtype.time_zone else "%Y-%m-%dT%H:%M:%S"
+        return expr.dt.to_string(fmt)
+    return expr.cast(pl.String)
 
 
 def default_as_of(fresh: list[SourceFreshness]) -> dt.date:

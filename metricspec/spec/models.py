@@ -113,10 +113,14 @@ class RetentionSpec(StrictModel):
     time_column: str | None = None
     cohort_source: str | None = Field(None, description="Source holding each entity's start (default: its first event).")
     cohort_time_column: str | None = None
-    after_days: int = Field(gt=0, description="Retained if active again on or after this many days from the start.")
+    after_days: int = Field(gt=0, description="Retained if active again this many days after the start.")
+    window_days: int = Field(
+        30, gt=0, description="active mode: the activity must fall in [after_days, after_days + window_days)."
+    )
     mode: Literal["active", "repeat"] = Field(
         "active",
-        description="active: any event on/after day N. repeat: a second event within N days (repeat-purchase rate).",
+        description="active: an event in the window from day N on. repeat: a second event within N days "
+        "(repeat-purchase rate).",
     )
     filter: str | None = None
 
