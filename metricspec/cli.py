@@ -181,9 +181,10 @@ AS_OF_HELP = "Evaluate as of this date (YYYY-MM-DD or 'today'). Default: the lat
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file (atomically).")
 @click.option("--strict", is_flag=True, help="Treat spec warnings as errors.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--explain", is_flag=True, help="Print the compiled query plan (as JSON) instead of running it.")
 @reports_errors
 def run(specs: tuple[Path, ...], as_of: str | None, fmt: str, output: Path | None, strict: bool,
-        quiet: bool) -> None:
+        quiet: bool, explain: bool) -> None:
     """Evaluate specs on their data and print KPIs, goals, control groups and attribution.
 
     \b
@@ -195,6 +196,11 @@ def run(specs: tuple[Path, ...], as_of: str | None, fmt: str, output: Path | Non
     from metricspec.runner import run_specs
 
     date = _parse_as_of(as_of)
+    if explain:
+        from metricspec.runner import explain_specs
+
+        click.echo(json.dumps(explain_specs(list(specs), as_of=date), indent=2, default=str))
+        return
     show_progress = not quiet and fmt == "table" and output is None and sys.stderr.isatty()
     outcome = run_specs(list(specs), as_of=date, strict=strict, progress=show_progress)
     _print_issues(outcome.warnings)

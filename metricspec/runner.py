@@ -46,6 +46,14 @@ class RunOutcome:
         return buf.getvalue()
 
 
+def explain_specs(paths: list[Path], *, as_of: dt.date | None = None) -> list[dict[str, object]]:
+    """The query plan of each spec: one entry per fused query (source, grain, segments, aggregates)."""
+    from metricspec.engine.run import explain
+    from metricspec.loader import find_spec_files, load_spec
+
+    return [{"spec": str(f), "queries": explain(load_spec(f), as_of=as_of)} for f in find_spec_files(list(paths))]
+
+
 def run_specs(paths: list[Path], *, as_of: dt.date | None = None, strict: bool = False,
               progress: bool = False) -> RunOutcome:
     """Load and evaluate every spec under ``paths``; all spec errors are raised together."""

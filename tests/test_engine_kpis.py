@@ -307,3 +307,22 @@ def test_invariants(tmp_path_factory, values, flags, constant):
     assert sum(total.values()) == pytest.approx(sum(values))
     for g in list(headline(r, "level_growth").values())[1:]:
         assert g == 0.0
+
+
+def test_plan_fuses_kpis_of_one_source_and_grain(world, tmp_path_factory):
+    """All base KPIs on one source, grain, segmentation and scope share a single query."""
+    from metricspec.engine.run import explain
+
+    results, _ = world
+    spec_path = Path(results.spec.path)
+    plan = explain(load_spec(spec_path), as_of=AS_OF)
+    keys = [(q["source"], q["grain"], tuple(q["segments"]), tuple(map(tuple, q["scope"]))) for q in plan]
+    assert len(keys) == len(set(keys))
+    posts_month = next(q for q in plan if q["source"] == "posts" and q["grain"] == "month" and not q["segments"]
+                       and not q["scope"])
+    names = {(a["agg"], a["column"], a["filter"]) for a in posts_month["aggregates"]}
+    assert ("sum", "impressions", None) in names and ("median", "retweets", None) in names
+    assert len(posts_month["aggregates"]) >= 10
+    # only the needed columns are read
+    assert set(posts_month["columns"]) <= {"posted_at", "impressions", "clicks", "retweets", "author", "content_type",
+                                          "sentiment", "answered"}

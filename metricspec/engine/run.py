@@ -110,16 +110,9 @@ def default_as_of(fresh: list[SourceFreshness]) -> dt.date:
     return dt.date.fromisoformat(max(latest)) if latest else dt.date(1970, 1, 1)
 
 
-def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Progress | None = None) -> Results:
-    """Evaluate every KPI, goal, control group and attribution model of a spec."""
-    step = progress or (lambda _msg: None)
-    spec = loaded.spec
-    step("opening sources")
-    frames, schemas = open_sources(loaded)
-    fresh = freshness(loaded, frames, schemas)
-    as_of = as_of or default_as_of(fresh)
-    ev = Evaluator(loaded=loaded, as_of=as_of, sources=frames, schemas=schemas)
-    step("planning KPIs")
+def plan_requests(ev: Evaluator) -> list[Any]:
+    """Register every series the scorecard needs; returns the goal plans."""
+    spec = ev.spec
     for name, kpi in spec.kpis.items():
         scope = make_scope(kpi.scope)
         for grain in spec.kpi_grains(kpi):
@@ -130,7 +123,29 @@ def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Prog
                 bench = spec.benchmarks[bname]
                 if bench.scope:
                     ev.request(Request(name, grain, (), make_scope(kpi.scope, bench.scope)))
-    plans = [plan_goal(ev, o, g, goal) for o, g, goal in spec.goals()]
+    return [plan_goal(ev, o, g, goal) for o, g, goal in spec.goals()]
+
+
+def explain(loaded: LoadedSpec, *, as_of: dt.date | None = None) -> list[dict[str, object]]:
+    """The compiled query plan as data, without running it (``metricspec run --explain``)."""
+    frames, schemas = open_sources(loaded)
+    as_of = as_of or default_as_of(freshness(loaded, frames, schemas))
+    ev = Evaluator(loaded=loaded, as_of=as_of, sources=frames, schemas=schemas)
+    plan_requests(ev)
+    return ev.plan.describe()
+
+
+def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Progress | None = None) -> Results:
+    """Evaluate every KPI, goal, control group and attribution model of a spec."""
+    step = progress or (lambda _msg: None)
+    spec = loaded.spec
+    step("opening sources")
+    frames, schemas = open_sources(loaded)
+    fresh = freshness(loaded, frames, schemas)
+    as_of = as_of or default_as_of(fresh)
+    ev = Evaluator(loaded=loaded, as_of=as_of, sources=frames, schemas=schemas)
+    step("planning KPIs")
+    plans = plan_requests(ev)
     step(f"running {len(ev.plan.queries)} fused queries")
     ev.execute()
     step("computing KPIs and goals")
