@@ -92,6 +92,7 @@ def _yaml() -> Any:
     y = YAML(typ="rt")
     y.Constructor = _Constructor
     y.allow_duplicate_keys = False
+    y.preserve_quotes = True  # to know which scalars were quoted (expression error columns)
     return y
 
 

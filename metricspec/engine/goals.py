@@ -69,7 +69,7 @@ def plan_goal(ev: Evaluator, objective: str, goal_id: str, goal: Goal) -> GoalPl
     trend = Request(goal.kpi, grain, (), scope)
     ev.request(trend)
     current = baseline = recent = None
-    if measure in ("total", "mean"):
+    if measure == "total":
         current = Request(goal.kpi, Window(start or EARLIEST, window_end), (), scope)
         ev.request(current)
         if kpi.additive and measure == "total":

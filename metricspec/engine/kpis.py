@@ -216,6 +216,14 @@ class Evaluator:
             expr = expr.over(over, order_by="period")
         else:
             base = base.sort("period")
+        if not kpi.cumulative:
+            # growth and moving averages of a partial (current) period would compare part with whole
+            from metricspec.engine.periods import period_end
+
+            cutoff = self.range.end + dt.timedelta(days=1)
+            partial = [p for p in base["period"].unique().to_list() if period_end(p, req.grain) > cutoff]
+            if partial:
+                expr = pl.when(pl.col("period").is_in(partial)).then(None).otherwise(expr)
         return base.select([*keys, expr.alias("value")])
 
     # ------------------------------------------------------------ funnels and retention

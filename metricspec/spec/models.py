@@ -205,7 +205,11 @@ Tolerance = float
 
 class ToleranceSpec(StrictModel):
     absolute: float | None = Field(None, ge=0)
-    relative: float | None = Field(None, ge=0, description="Fraction of the baseline value, e.g. 0.05 = 5%.")
+    relative: float | None = Field(
+        None, ge=0,
+        description="A fraction, e.g. 0.05 = 5%: of the target when judging status, of the earlier value when "
+        "checking for regressions.",
+    )
 
 
 class Acknowledgement(StrictModel):
@@ -223,7 +227,7 @@ class Goal(StrictModel):
     kpi: str
     scope: dict[str, Scalar] = Field(default_factory=dict, description="Segment the goal applies to.")
     grain: Grain | None = Field(None, description="Grain of the trend used for pacing and forecast.")
-    measure: Literal["latest", "total", "mean"] | None = Field(
+    measure: Literal["latest", "total"] | None = Field(
         None,
         description="latest: value of the latest period (snapshots, rates); total: the KPI over the whole goal "
         "window (counts, sums, rates over the window); default: total for additive KPIs, latest otherwise.",
