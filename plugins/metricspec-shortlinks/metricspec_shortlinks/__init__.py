@@ -1,0 +1,142 @@
+"""metricspec connector ``shortlinks``: click exports of a URL shortener.
+
+The export has the columns ``Short link, Long URL, Title, Clicked at, Referrer,
+Country, Device`` (``Clicked at`` like ``2026-05-18T09:15:03Z``). The connector
+returns::
+
+    short_link, long_url, title, clicked_at (UTC datetime), referrer, country, device,
+    utm_source, utm_medium, utm_campaign, utm_content, utm_term, platform
+
+UTM tags come from the long URL's query string (null when absent); ``platform``
+comes from the referrer's host: ``t.co``/``x.com``/``twitter.com`` → ``x``,
+``instagram.com`` → ``instagram``, ``linkedin.com``/``lnkd.in`` → ``linkedin``,
+``facebook.com``/``fb.me`` → ``facebook``, no referrer (or ``direct``) →
+``direct``, anything else → ``other``. Everything is done with polars string
+expressions, no per-row Python.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
+
+import metricspec
+from metricspec.connectors.base import Connector, ConnectorOptions, SourceContext
+from metricspec.connectors.files import first_line, resolve_paths
+
+if TYPE_CHECKING:
+    import polars as pl
+
+__version__ = "0.1.0"
+__all__ = ["COLUMNS", "PLATFORMS", "UTM_TAGS", "ShortlinksConnector", "ShortlinksOptions", "metricspec_connectors"]
+
+COLUMNS: dict[str, str] = {
+    "Short link": "short_link",
+    "Long URL": "long_url",
+    "Title": "title",
+    "Clicked at": "clicked_at",
+    "Referrer": "referrer",
+    "Country": "country",
+    "Device": "device",
+}
+"""Export header -> normalised column name."""
+
+UTM_TAGS: tuple[str, ...] = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
+
+PLATFORMS: dict[str, tuple[str, ...]] = {
+    "x": ("t.co", "x.com", "twitter.com"),
+    "instagram": ("instagram.com",),
+    "linkedin": ("linkedin.com", "lnkd.in"),
+    "facebook": ("facebook.com", "fb.me", "fb.com"),
+}
+"""Platform -> referrer hosts (subdomains such as l.facebook.com match too)."""
+
+DIRECT = ("", "direct", "(direct)", "none", "(none)", "-")
+
+# percent-escapes common in UTM values; others are left as they are
+_ESCAPES = {"+": " ", "%20": " ", "%2B": "+", "%2b": "+", "%2C": ",", "%2c": ",", "%2F": "/", "%2f": "/",
+            "%3A": ":", "%3a": ":", "%26": "&", "%3D": "=", "%3d": "=", "%7C": "|", "%7c": "|", "%25": "%"}
+TIME_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S")
+
+
+class ShortlinksOptions(ConnectorOptions):
+    """Options of the ``shortlinks`` connector."""
+
+    path: str = Field(description="The click export CSV; globs read several exports together.")
+
+
+def utm_expr(url: pl.Expr, tag: str) -> pl.Expr:
+    """The value of UTM tag ``tag`` in the query string of ``url`` (null if absent or empty)."""
+    import polars as pl
+
+    raw = url.str.extract(rf"[?&]{tag}=([^&#]*)", 1)
+    decoded = raw.str.replace_many(list(_ESCAPES), list(_ESCAPES.values()))
+    return pl.when(decoded.str.len_chars() > 0).then(decoded).otherwise(None)
+
+
+def platform_expr(referrer: pl.Expr) -> pl.Expr:
+    """The social platform a referrer (a host or a URL) belongs to."""
+    import polars as pl
+
+    ref = referrer.str.strip_chars().str.to_lowercase()
+    host = ref.str.replace(r"^[a-z][a-z0-9+.\-]*://", "").str.replace(r"^www\.", "").str.extract(r"^([^/:?#]*)", 1)
+    expr: Any = pl.when(ref.is_null() | ref.is_in(list(DIRECT))).then(pl.lit("direct"))
+    for platform, domains in PLATFORMS.items():
+        cond = pl.lit(False)
+        for domain in domains:
+            cond = cond | (host == domain) | host.str.ends_with("." + domain)
+        expr = expr.when(cond).then(pl.lit(platform))
+    result: pl.Expr = expr.otherwise(pl.lit("other"))
+    return result
+
+
+class ShortlinksConnector(Connector):
+    """URL-shortener click export with UTC ``clicked_at``, UTM tags and ``platform``."""
+
+    name = "shortlinks"
+    Options = ShortlinksOptions
+    description = "URL-shortener click export: UTM tags and referrer platform"
+
+    def scan(self, options: ShortlinksOptions, context: SourceContext) -> pl.LazyFrame:
+        """Scan the export(s) as text and derive the columns (lazily)."""
+        import polars as pl
+
+        paths = resolve_paths(options.path, context)
+        lf = pl.scan_csv([str(p) for p in paths], infer_schema=False, encoding="utf8-lossy")
+        try:
+            headers = lf.collect_schema().names()
+        except Exception as exc:
+            raise context.error(f"cannot read {paths[0]} as a CSV export: {first_line(exc)}") from None
+        missing = [h for h in ("Long URL", "Clicked at") if h not in headers]
+        if missing:
+            raise context.error(
+                f"{paths[0]} does not look like a short-link click export: no column "
+                + ", ".join(f"'{m}'" for m in missing),
+                hint="expected columns: " + ", ".join(COLUMNS),
+            )
+        exprs: list[pl.Expr] = []
+        for header, name in COLUMNS.items():
+            if header not in headers:
+                exprs.append(pl.lit(None, dtype=pl.String).alias(name))
+            elif name == "clicked_at":
+                col = pl.col(header).str.strip_chars()
+                parsed = []
+                for fmt in TIME_FORMATS:
+                    p = col.str.to_datetime(fmt, strict=False, time_unit="us")
+                    # formats without an offset: the export's times are UTC
+                    parsed.append(p.dt.convert_time_zone("UTC") if "z" in fmt else p.dt.replace_time_zone("UTC"))
+                exprs.append(pl.coalesce(parsed).alias(name))
+            else:
+                exprs.append(pl.col(header).alias(name))
+        url = pl.col("Long URL")
+        exprs += [utm_expr(url, tag).alias(tag) for tag in UTM_TAGS]
+        exprs.append(platform_expr(pl.col("Referrer") if "Referrer" in headers else pl.lit(None, pl.String))
+                     .alias("platform"))
+        return lf.select(exprs)
+
+
+@metricspec.hookimpl
+def metricspec_connectors() -> list[type[Connector]]:
+    """The connectors of this plugin."""
+    return [ShortlinksConnector]
