@@ -1,0 +1,168 @@
+"""The committed baseline: a deterministic, diff-friendly snapshot of results.
+
+Layout (JSON, sorted keys, two-space indent, trailing newline)::
+
+    {"metricspec_baseline": 1,
+     "specs": {"<spec name>": {
+        "path": "specs/x.yaml", "as_of": "2026-06-30",
+        "goals": {"<objective>/<goal>": {status, current, target, baseline, deadline, direction,
+                                          kpi, measure, grain, tolerance, kpi_headlines}},
+        "kpis": {"<kpi>": {direction, definition, headlines: {"<grain>": {period, value}}}},
+        "control_groups": {"<group>": {"<metric>": {lift, ci, difference, significant, sign,
+                                                     direction}}}}}}
+
+Numbers are rounded to 12 significant digits so that the file is byte-identical across
+runs and platforms; nothing time-dependent (no timestamps, no versions) is written.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from metricspec.errors import Location, MetricSpecError, UsageError
+
+if TYPE_CHECKING:
+    from metricspec.engine.results import Results
+    from metricspec.loader import LoadedSpec
+
+BASELINE_FORMAT = 1
+DEFAULT_BASELINE = Path(".metricspec") / "baseline.json"
+
+
+def num(value: Any) -> float | None:
+    """A JSON-safe, rounded number (None for missing, NaN or infinite)."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(x):
+        return None
+    x = float(f"{x:.12g}")
+    return 0.0 if x == 0 else x
+
+
+def _sign(value: float | None) -> int | None:
+    if value is None:
+        return None
+    return (value > 0) - (value < 0)
+
+
+def display_path(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def snapshot(results: Results, loaded: LoadedSpec | None = None) -> dict[str, Any]:
+    """The baseline entry of one evaluated spec."""
+    from metricspec.check.specdiff import kpi_fingerprint
+
+    headlines: dict[str, dict[str, dict[str, Any]]] = {}
+    kpis: dict[str, Any] = {}
+    for k in results.kpis:
+        per_grain = {
+            h.grain: {"period": h.period.isoformat() if h.period else None, "value": num(h.value)}
+            for h in k.headlines
+        }
+        headlines[k.name] = per_grain
+        entry: dict[str, Any] = {"direction": k.direction, "headlines": per_grain}
+        if loaded is not None and k.name in loaded.spec.kpis:
+            entry["definition"] = kpi_fingerprint(loaded.spec, k.name)
+        kpis[k.name] = entry
+    goals: dict[str, Any] = {}
+    for g in results.goals():
+        goals[f"{g.objective}/{g.id}"] = {
+            "objective": g.objective,
+            "goal": g.id,
+            "title": g.title,
+            "kpi": g.kpi,
+            "status": g.status,
+            "current": num(g.current),
+            "target": num(g.target),
+            "baseline": num(g.baseline),
+            "deadline": g.deadline.isoformat() if g.deadline else None,
+            "direction": g.direction,
+            "measure": g.measure,
+            "grain": g.grain,
+            "tolerance": {"absolute": num(g.tolerance_absolute), "relative": num(g.tolerance_relative)},
+            "kpi_headlines": {grain: h["value"] for grain, h in headlines.get(g.kpi, {}).items()},
+        }
+    groups: dict[str, Any] = {}
+    for cg in results.control_groups:
+        metrics: dict[str, Any] = {}
+        for m in cg.get("metrics", []):
+            diff = num(m.get("difference"))
+            metrics[str(m.get("name"))] = {
+                "lift": num(m.get("relative_lift")),
+                "ci": [num(m.get("relative_lift_ci_low")), num(m.get("relative_lift_ci_high"))],
+                "difference": diff,
+                "difference_ci": [num(m.get("difference_ci_low")), num(m.get("difference_ci_high"))],
+                "p_value": num(m.get("p_value")),
+                "significant": m.get("significant"),
+                "sign": _sign(diff),
+                "direction": m.get("direction", _metric_direction(loaded, cg.get("name"), m.get("name"))),
+            }
+        groups[str(cg.get("name"))] = metrics
+    return {
+        "name": results.spec.name,
+        "path": display_path(loaded.path) if loaded is not None else Path(results.spec.path).as_posix(),
+        "as_of": results.as_of.isoformat(),
+        "goals": goals,
+        "kpis": kpis,
+        "control_groups": groups,
+    }
+
+
+def _metric_direction(loaded: LoadedSpec | None, group: Any, metric: Any) -> str:
+    if loaded is None:
+        return "increase"
+    cg = loaded.spec.control_groups.get(str(group))
+    m = cg.metrics.get(str(metric)) if cg else None
+    return m.direction if m else "increase"
+
+
+def baseline_document(entries: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return {"metricspec_baseline": BASELINE_FORMAT, "specs": dict(entries)}
+
+
+def dumps(document: dict[str, Any]) -> str:
+    """Byte-stable JSON text of a baseline document."""
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def read_baseline(path: str | Path) -> dict[str, Any]:
+    """Read a baseline file; raise :class:`UsageError` (exit 2) if it is missing or unreadable."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"baseline '{p}' not found", where=Location(str(p)),
+                         hint="create it with `metricspec baseline update SPECS` and commit it") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read baseline '{p}': {exc}", where=Location(str(p))) from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"baseline '{p}' is not valid JSON: {exc.msg}", where=Location(str(p), exc.lineno, exc.colno),
+                         hint="regenerate it with `metricspec baseline update SPECS --force`") from None
+    if not isinstance(doc, dict) or doc.get("metricspec_baseline") != BASELINE_FORMAT or not isinstance(
+            doc.get("specs"), dict):
+        raise UsageError(f"'{p}' is not a metricspec baseline (format {BASELINE_FORMAT})", where=Location(str(p)),
+                         hint="regenerate it with `metricspec baseline update SPECS --force`")
+    return doc
+
+
+def write_baseline(path: str | Path, document: dict[str, Any]) -> None:
+    """Write atomically (temporary file + rename)."""
+    from metricspec.utils import atomic_write_text
+
+    try:
+        atomic_write_text(path, dumps(document))
+    except OSError as exc:
+        raise MetricSpecError(f"cannot write baseline '{path}': {exc}") from None

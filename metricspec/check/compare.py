@@ -1,0 +1,298 @@
+"""Results regressions: compare a spec's current snapshot with its baseline entry.
+
+Rules (each finding names the goal, old and new values):
+
+* **status worse** — the goal's status moved down :data:`STATUS_ORDER` (on track → at risk,
+  achieved → anything else, … → missed / no data): a failure. It is only a warning when the
+  target or deadline was made harder since the baseline, or when the goal has a tolerance
+  and its value moved the wrong way by no more than it (noise) — except into ``missed`` or
+  ``no_data``, which always fail.
+* **KPI moved** — the goal's value moved the wrong way (per the goal's direction) by more
+  than the goal's tolerance (``max(absolute, relative × |baseline value|)``): a failure;
+  within tolerance: a warning; goals without a tolerance only get a warning. ``total``
+  measures are compared only at the same as-of date (they grow with time).
+* **control-group effect** — a significant effect that lost significance or changed sign: a
+  failure; a non-significant effect that changed sign, or a newly significant harmful one:
+  a warning.
+* a goal or KPI in the baseline that is gone fails unless acknowledged (``goal_removed``
+  / ``kpi_removed``); a KPI whose definition changed since the baseline is not compared
+  (info when acknowledged with ``kpi_redefined``, else a warning).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from metricspec.check.findings import (
+    DEFINITION_CHANGED,
+    EFFECT_HARMFUL,
+    EFFECT_LOST_SIGNIFICANCE,
+    EFFECT_MISSING,
+    EFFECT_SIGN_CHANGED,
+    GOAL_MISSING,
+    KPI_MISSING,
+    KPI_MOVED,
+    NEW_GOAL,
+    STATUS_WORSE,
+    Finding,
+    Severity,
+)
+from metricspec.engine.results import STATUS_ORDER
+from metricspec.errors import Location
+from metricspec.spec.models import Spec
+
+Locate = Callable[..., Location | None]
+TERMINAL = ("missed", "no_data")
+EPSILON = 1e-9
+
+
+def tolerance_band(reference: float | None, absolute: float | None, relative: float | None) -> float | None:
+    """Allowed wrong-way move: the larger of the absolute and the relative tolerance; None if neither is set."""
+    if absolute is None and relative is None:
+        return None
+    return max(absolute or 0.0, abs(reference or 0.0) * (relative or 0.0))
+
+
+def wrong_way(old: float | None, new: float | None, direction: str) -> float | None:
+    """How far ``new`` is worse than ``old`` (positive: worse, negative: better)."""
+    if old is None or new is None:
+        return None
+    return (old - new) if direction != "decrease" else (new - old)
+
+
+def status_rank(status: str | None) -> int:
+    return STATUS_ORDER.get(status or "no_data", max(STATUS_ORDER.values()))
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def _harder(old: dict[str, Any], new: dict[str, Any]) -> str | None:
+    """Why the goal got harder since the baseline (target raised / deadline earlier), if it did."""
+    direction = new.get("direction") or "increase"
+    ot, nt = old.get("target"), new.get("target")
+    if ot is not None and nt is not None and ot != nt:
+        harder = nt > ot if direction != "decrease" else nt < ot
+        if harder:
+            return f"the target changed from {_fmt(ot)} to {_fmt(nt)} since the baseline"
+    od, nd = old.get("deadline"), new.get("deadline")
+    if od and nd and nd < od:
+        return f"the deadline moved from {od} to {nd} since the baseline"
+    return None
+
+
+def compare_snapshots(old: dict[str, Any], new: dict[str, Any], *, spec: Spec | None = None,
+                      locate: Locate | None = None, file: str | None = None) -> list[Finding]:
+    """Findings of one spec: ``old`` is its baseline entry, ``new`` its current snapshot."""
+    from metricspec.check.specdiff import find_acknowledgement
+
+    name = str(new.get("name") or old.get("name") or "spec")
+    fallback = Location(file or str(new.get("path") or name), 1, 1)
+
+    def where(*path: str | int, key: bool = True) -> Location:
+        loc = locate(*path, key=key) if locate else None
+        return loc or fallback
+
+    def ack(change: str, *, goal: tuple[str, str] | None = None, kpi: str | None = None) -> str | None:
+        if spec is None:
+            return None
+        found = find_acknowledgement(spec, change, goal=goal, kpi=kpi)
+        return found.reason if found else None
+
+    findings: list[Finding] = []
+    same_as_of = old.get("as_of") == new.get("as_of")
+
+    # ------------------------------------------------------------ KPIs
+    old_kpis: dict[str, Any] = old.get("kpis") or {}
+    new_kpis: dict[str, Any] = new.get("kpis") or {}
+    redefined: dict[str, str | None] = {}  # kpi -> acknowledgement reason (None: not acknowledged)
+    for kname, ok in sorted(old_kpis.items()):
+        nk = new_kpis.get(kname)
+        if nk is None:
+            reason = ack("kpi_removed", kpi=kname)
+            msg = f"KPI '{kname}' is in the baseline but no longer in the spec"
+            if reason:
+                findings.append(Finding("info", KPI_MISSING, "results", name, f"kpi {kname}",
+                                        f"{msg} — acknowledged: {reason}", kname, None, where("kpis"),
+                                        acknowledged=reason))
+            else:
+                findings.append(Finding("failure", KPI_MISSING, "results", name, f"kpi {kname}",
+                                        msg + "; if intended, add `acknowledged: [{change: kpi_removed, kpi: "
+                                        f"{kname}, reason: ...}}]` to the spec and update the baseline",
+                                        kname, None, where("kpis")))
+            continue
+        od, nd = ok.get("definition"), nk.get("definition")
+        if od and nd and od != nd:
+            reason = ack("kpi_redefined", kpi=kname)
+            redefined[kname] = reason
+            msg = f"KPI '{kname}' was redefined since the baseline; its values are not compared"
+            if reason:
+                findings.append(Finding("info", DEFINITION_CHANGED, "results", name, f"kpi {kname}",
+                                        f"{msg} — acknowledged: {reason}", od, nd, where("kpis", kname),
+                                        acknowledged=reason))
+            else:
+                findings.append(Finding("warning", DEFINITION_CHANGED, "results", name, f"kpi {kname}",
+                                        msg + " (check the change with `--against REF`, then "
+                                        "`metricspec baseline update`)", od, nd, where("kpis", kname)))
+
+    # ------------------------------------------------------------ goals
+    old_goals: dict[str, Any] = dict(old.get("goals") or {})
+    new_goals: dict[str, Any] = dict(new.get("goals") or {})
+    pairs: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = []
+    unmatched_new = {k: v for k, v in new_goals.items() if k not in old_goals}
+    for key, og in sorted(old_goals.items()):
+        ng = new_goals.get(key)
+        new_key = key
+        if ng is None:
+            gid = key.split("/", 1)[-1]
+            moved = [k for k in unmatched_new if k.split("/", 1)[-1] == gid]
+            if len(moved) == 1:
+                new_key = moved[0]
+                ng = unmatched_new.pop(new_key)
+        pairs.append((new_key, og, ng))
+    for key, ng in sorted(unmatched_new.items()):
+        obj, gid = key.split("/", 1) if "/" in key else ("", key)
+        findings.append(Finding("info", NEW_GOAL, "results", name, f"goal {key}",
+                                f"goal '{gid}' is new since the baseline (status {ng.get('status')}, current "
+                                f"{_fmt(ng.get('current'))}, target {_fmt(ng.get('target'))})",
+                                None, ng.get("status"), where("objectives", obj, "goals", gid), goal=key))
+
+    for key, og, ng in pairs:
+        obj, gid = key.split("/", 1) if "/" in key else ("", key)
+        goal_loc = where("objectives", obj, "goals", gid)
+        subject = f"goal {key}"
+        if ng is None:
+            reason = ack("goal_removed", goal=(obj, gid))
+            msg = (f"goal '{gid}' (objective '{obj}', status {og.get('status')}, target {_fmt(og.get('target'))}) "
+                   "is in the baseline but no longer in the spec")
+            loc = where("objectives", obj) if spec is not None and obj in spec.objectives else fallback
+            if reason:
+                findings.append(Finding("info", GOAL_MISSING, "results", name, subject,
+                                        f"{msg} — acknowledged: {reason}", og.get("status"), None, loc,
+                                        goal=key, acknowledged=reason))
+            else:
+                findings.append(Finding("failure", GOAL_MISSING, "results", name, subject,
+                                        msg + "; if intended, add `acknowledged: [{change: goal_removed, goal: "
+                                        f"{gid}, reason: ...}}]` to the spec and update the baseline",
+                                        og.get("status"), None, loc, goal=key))
+            continue
+        findings.extend(compare_goal(og, ng, spec_name=name, key=key, where=goal_loc,
+                                     same_as_of=same_as_of, redefined=redefined))
+
+    # ------------------------------------------------------------ control groups
+    old_cgs: dict[str, Any] = old.get("control_groups") or {}
+    new_cgs: dict[str, Any] = new.get("control_groups") or {}
+    for cg, metrics in sorted(old_cgs.items()):
+        for metric, oe in sorted((metrics or {}).items()):
+            ne = (new_cgs.get(cg) or {}).get(metric)
+            findings.extend(compare_effect(oe, ne, spec_name=name, group=cg, metric=metric,
+                                           where=where("control_groups", cg, "metrics", metric)
+                                           if spec is not None and cg in spec.control_groups
+                                           else where("control_groups", cg)))
+    return findings
+
+
+def compare_goal(old: dict[str, Any], new: dict[str, Any], *, spec_name: str = "spec", key: str = "goal",
+                 where: Location | None = None, same_as_of: bool = True,
+                 redefined: dict[str, str | None] | None = None) -> list[Finding]:
+    """Status and value rules for one goal (baseline entry ``old``, current ``new``)."""
+    redefined = redefined or {}
+    findings: list[Finding] = []
+    gid = key.split("/", 1)[-1]
+    subject = f"goal {key}"
+    direction = new.get("direction") or old.get("direction") or "increase"
+    kpi = new.get("kpi")
+    tol = new.get("tolerance") or {}
+    band = tolerance_band(old.get("current"), tol.get("absolute"), tol.get("relative"))
+    move = wrong_way(old.get("current"), new.get("current"), direction)
+    kpi_changed = kpi in redefined or (old.get("kpi") not in (None, kpi))
+    acked = redefined.get(kpi) if kpi in redefined else None
+    values = f"current {_fmt(old.get('current'))} → {_fmt(new.get('current'))}, target {_fmt(new.get('target'))}"
+
+    os_, ns = old.get("status"), new.get("status")
+    if status_rank(ns) > status_rank(os_):
+        msg = f"goal '{gid}' status got worse: {os_} → {ns} ({values})"
+        severity: Severity = "failure"
+        harder = _harder(old, new)
+        if acked:
+            severity, msg = "info", f"{msg} — KPI '{kpi}' redefined, acknowledged: {acked}"
+        elif harder:
+            severity, msg = "warning", f"{msg}; not a regression of the data: {harder}"
+        elif (ns not in TERMINAL and band is not None and move is not None and move <= band + EPSILON
+              and not kpi_changed):
+            severity = "warning"
+            msg = f"{msg}; the value moved within the goal's tolerance ({_fmt(band)}), so this is treated as noise"
+        findings.append(Finding(severity, STATUS_WORSE, "results", spec_name, subject, msg, os_, ns, where,
+                                goal=key, acknowledged=acked if severity == "info" else None))
+
+    comparable = not kpi_changed and (same_as_of or new.get("measure") != "total")
+    if comparable and move is not None and move > EPSILON * max(1.0, abs(old.get("current") or 0.0)):
+        by = f"{_fmt(move)}" + (f" ({move / abs(old['current']):.1%})" if old.get("current") else "")
+        msg = f"goal '{gid}': KPI '{kpi}' moved the wrong way (direction {direction}) by {by}: {values}"
+        if band is None:
+            findings.append(Finding("warning", KPI_MOVED, "results", spec_name, subject,
+                                    msg + "; the goal sets no `tolerance:`, so this does not fail",
+                                    old.get("current"), new.get("current"), where, goal=key))
+        elif move > band + EPSILON:
+            findings.append(Finding("failure", KPI_MOVED, "results", spec_name, subject,
+                                    msg + f", more than the tolerance {_fmt(band)}",
+                                    old.get("current"), new.get("current"), where, goal=key))
+        else:
+            findings.append(Finding("warning", KPI_MOVED, "results", spec_name, subject,
+                                    msg + f", within the tolerance {_fmt(band)}",
+                                    old.get("current"), new.get("current"), where, goal=key))
+    return findings
+
+
+def compare_effect(old: dict[str, Any], new: dict[str, Any] | None, *, spec_name: str = "spec", group: str = "",
+                   metric: str = "", where: Location | None = None) -> list[Finding]:
+    """Control-group rules for one metric of one control group."""
+    subject = f"control group {group}/{metric}"
+
+    def show(e: dict[str, Any] | None) -> str:
+        if e is None:
+            return "no result"
+        lift = e.get("lift")
+        ci = e.get("ci") or [None, None]
+        sig = "significant" if e.get("significant") else "not significant"
+        if lift is None:
+            return f"difference {_fmt(e.get('difference'))} ({sig})"
+        ci_text = f", CI {ci[0]:+.1%}…{ci[1]:+.1%}" if ci and ci[0] is not None and ci[1] is not None else ""
+        return f"lift {lift:+.1%}{ci_text} ({sig})"
+
+    old_sig = bool(old.get("significant"))
+    sev: Severity
+    if new is None:
+        sev = "failure" if old_sig else "warning"
+        return [Finding(sev, EFFECT_MISSING, "results", spec_name, subject,
+                        f"control group '{group}' metric '{metric}' has no result any more (was {show(old)})",
+                        show(old), None, where)]
+    new_sig = bool(new.get("significant"))
+    os_, ns = old.get("sign"), new.get("sign")
+    flipped = bool(os_) and bool(ns) and os_ != ns
+    change = f"{show(old)} → {show(new)}"
+    if old_sig and not new_sig:
+        extra = " and changed sign" if flipped else ""
+        return [Finding("failure", EFFECT_LOST_SIGNIFICANCE, "results", spec_name, subject,
+                        f"control group '{group}' metric '{metric}': the effect lost its significance{extra}: {change}",
+                        show(old), show(new), where)]
+    if flipped:
+        sev = "failure" if old_sig else "warning"
+        note = "" if old_sig else " (not significant, so treated as noise)"
+        return [Finding(sev, EFFECT_SIGN_CHANGED, "results", spec_name, subject,
+                        f"control group '{group}' metric '{metric}': the effect changed sign: {change}{note}",
+                        show(old), show(new), where)]
+    if new_sig and not old_sig:
+        direction = new.get("direction") or "increase"
+        good = (ns or 0) > 0 if direction != "decrease" else (ns or 0) < 0
+        if not good:
+            return [Finding("warning", EFFECT_HARMFUL, "results", spec_name, subject,
+                            f"control group '{group}' metric '{metric}': the effect became significantly harmful "
+                            f"(direction {direction}): {change}", show(old), show(new), where)]
+    return []

@@ -1,0 +1,169 @@
+"""What ``metricspec check`` reports: findings, grouped per spec, and the overall verdict."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from metricspec.errors import Location
+
+Severity = Literal["failure", "warning", "info"]
+SEVERITY_ORDER: dict[str, int] = {"failure": 0, "warning": 1, "info": 2}
+
+# results rules
+STATUS_WORSE = "status_worse"
+KPI_MOVED = "kpi_moved"
+EFFECT_LOST_SIGNIFICANCE = "effect_lost_significance"
+EFFECT_SIGN_CHANGED = "effect_sign_changed"
+EFFECT_HARMFUL = "effect_harmful"
+GOAL_MISSING = "goal_missing"
+KPI_MISSING = "kpi_missing"
+EFFECT_MISSING = "effect_missing"
+DEFINITION_CHANGED = "definition_changed"
+NEW_GOAL = "new_goal"
+NO_BASELINE = "no_baseline"
+# spec rules (--against)
+TARGET_LOWERED = "target_lowered"
+DEADLINE_EXTENDED = "deadline_extended"
+GOAL_REMOVED = "goal_removed"
+KPI_REMOVED = "kpi_removed"
+KPI_REDEFINED = "kpi_redefined"
+NEW_SPEC = "new_spec"
+OLD_SPEC_UNREADABLE = "old_spec_unreadable"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing the check noticed.
+
+    ``severity`` is ``failure`` (CI goes red), ``warning`` (noise-level change, shown but
+    passing unless ``--strict``) or ``info`` (acknowledged changes, new goals, ...).
+    ``category`` is ``results`` (vs the baseline) or ``spec`` (vs a git ref).
+    """
+
+    severity: Severity
+    rule: str
+    category: Literal["results", "spec"]
+    spec: str
+    subject: str
+    message: str
+    old: Any = None
+    new: Any = None
+    where: Location | None = None
+    goal: str | None = None  # "objective/goal" when the finding is about a goal
+    acknowledged: str | None = None  # the reason, when an `acknowledged:` entry covers it
+
+    @property
+    def title(self) -> str:
+        return f"{self.spec}: {self.rule.replace('_', ' ')} — {self.subject}"
+
+    def location_text(self) -> str:
+        return str(self.where) if self.where else self.spec
+
+    def to_dict(self) -> dict[str, Any]:
+        w = self.where
+        return {
+            "severity": self.severity, "rule": self.rule, "category": self.category, "spec": self.spec,
+            "subject": self.subject, "goal": self.goal, "message": self.message,
+            "old": _jsonable(self.old), "new": _jsonable(self.new),
+            "file": w.file if w else None, "line": w.line if w else None, "column": w.column if w else None,
+            "acknowledged": self.acknowledged,
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+@dataclass
+class GoalCase:
+    """A goal that was checked (one JUnit test case each)."""
+
+    key: str  # objective/goal
+    title: str
+    status: str
+    current: float | None
+    target: float
+    where: Location | None = None
+
+
+@dataclass
+class SpecCheck:
+    name: str
+    path: str
+    as_of: str | None = None
+    goals: list[GoalCase] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    compared_with_baseline: bool = False
+    compared_with_ref: str | None = None
+
+
+@dataclass
+class CheckReport:
+    specs: list[SpecCheck] = field(default_factory=list)
+    baseline: str | None = None
+    against: str | None = None
+    strict: bool = False
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for s in self.specs for f in s.findings]
+
+    def count(self, severity: str) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+    @property
+    def failures(self) -> list[Finding]:
+        return [f for f in self.findings if self.fails(f)]
+
+    def fails(self, finding: Finding) -> bool:
+        return finding.severity == "failure" or (self.strict and finding.severity == "warning")
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failures else 0
+
+    def summary_line(self) -> str:
+        goals = sum(len(s.goals) for s in self.specs)
+        f, w, i = self.count("failure"), self.count("warning"), self.count("info")
+        verdict = "REGRESSED" if self.exit_code else "OK"
+        strict = " (--strict: warnings fail)" if self.strict and w else ""
+        return (f"{verdict}: {len(self.specs)} spec(s), {goals} goal(s); "
+                f"{f} failure(s), {w} warning(s), {i} info{strict}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.exit_code == 0,
+            "exit_code": self.exit_code,
+            "baseline": self.baseline,
+            "against": self.against,
+            "strict": self.strict,
+            "counts": {s: self.count(s) for s in ("failure", "warning", "info")},
+            "specs": [
+                {
+                    "name": s.name, "path": s.path, "as_of": s.as_of,
+                    "compared_with_baseline": s.compared_with_baseline, "compared_with_ref": s.compared_with_ref,
+                    "goals": [{"goal": g.key, "title": g.title, "status": g.status, "current": _jsonable(g.current),
+                               "target": g.target} for g in s.goals],
+                    "findings": [f.to_dict() for f in sort_findings(s.findings)],
+                }
+                for s in self.specs
+            ],
+        }
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    def key(f: Finding) -> tuple[int, str, int, str, str]:
+        w = f.where
+        return (SEVERITY_ORDER[f.severity], w.file if w else "", (w.line or 0) if w else 0, f.rule, f.subject)
+
+    return sorted(findings, key=key)

@@ -1,0 +1,96 @@
+"""Human and machine renderings of a :class:`CheckReport`: table (terminal), JSON and Markdown."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from metricspec.check.findings import CheckReport, Finding, sort_findings
+
+LABELS = {"failure": "FAIL", "warning": "WARN", "info": "INFO"}
+ICONS = {"failure": "❌", "warning": "⚠️", "info": "ℹ️"}
+STATUS_ICONS = {"achieved": "✅", "on_track": "🟢", "at_risk": "🟡", "off_track": "🔴", "missed": "⛔", "no_data": "⚪"}
+
+
+def _val(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_val(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _label(report: CheckReport, f: Finding) -> str:
+    if report.fails(f) and f.severity == "warning":
+        return "FAIL"
+    return LABELS[f.severity]
+
+
+def render_json(report: CheckReport) -> str:
+    return json.dumps(report.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def render_text(report: CheckReport) -> str:
+    """Plain-text report (the ``table`` format), one block per spec."""
+    lines: list[str] = []
+    for spec in report.specs:
+        against = f", against {spec.compared_with_ref}" if spec.compared_with_ref else ""
+        base = ", vs baseline" if spec.compared_with_baseline else ", no baseline"
+        lines.append(f"{spec.name}  ({spec.path}; as of {spec.as_of}{base}{against})")
+        for g in spec.goals:
+            cur = _val(g.current)
+            lines.append(f"  goal {g.key:<40} {g.status:<10} current {cur}  target {_val(g.target)}")
+        findings = sort_findings(spec.findings)
+        if not findings:
+            lines.append("  no regressions")
+        for f in findings:
+            lines.append(f"  {_label(report, f)}  {f.location_text()}  {f.subject}")
+            lines.append(f"        {f.message}")
+            if f.old is not None or f.new is not None:
+                lines.append(f"        old: {_val(f.old)}   new: {_val(f.new)}")
+        lines.append("")
+    lines.append(report.summary_line())
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: Any) -> str:
+    return _val(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: CheckReport, *, heading: str = "metricspec check") -> str:
+    """Markdown (also the GitHub job summary)."""
+    verdict = "❌ regression" if report.exit_code else "✅ no regression"
+    out = [f"## {heading}: {verdict}", "", report.summary_line(), ""]
+    if report.against:
+        out += [f"Specs compared with `{report.against}`.", ""]
+    if report.baseline:
+        out += [f"Results compared with the baseline `{report.baseline}`.", ""]
+    for spec in report.specs:
+        out += [f"### {spec.name} (`{spec.path}`, as of {spec.as_of})", ""]
+        findings = sort_findings(spec.findings)
+        if findings:
+            out += ["| | Where | Subject | Old | New | Finding |", "|---|---|---|---|---|---|"]
+            for f in findings:
+                icon = ICONS["failure"] if report.fails(f) else ICONS[f.severity]
+                out.append(f"| {icon} | `{_md(f.location_text())}` | {_md(f.subject)} | {_md(f.old)} | "
+                           f"{_md(f.new)} | {_md(f.message)} |")
+            out.append("")
+        else:
+            out += ["No regressions.", ""]
+        if spec.goals:
+            out += ["| Goal | Status | Current | Target |", "|---|---|---|---|"]
+            for g in spec.goals:
+                out.append(f"| {_md(g.key)} | {STATUS_ICONS.get(g.status, '')} {g.status} | {_md(g.current)} | "
+                           f"{_md(g.target)} |")
+            out.append("")
+    return "\n".join(out) + "\n"
+
+
+def render(report: CheckReport, fmt: str) -> str:
+    if fmt == "json":
+        return render_json(report)
+    if fmt == "markdown":
+        return render_markdown(report)
+    return render_text(report)

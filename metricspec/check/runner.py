@@ -1,0 +1,353 @@
+"""Library entry points behind ``metricspec check`` and ``metricspec baseline update``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from metricspec.check.baseline import (
+    DEFAULT_BASELINE,
+    baseline_document,
+    display_path,
+    read_baseline,
+    snapshot,
+    write_baseline,
+)
+from metricspec.check.compare import compare_snapshots
+from metricspec.check.findings import (
+    NEW_SPEC,
+    NO_BASELINE,
+    OLD_SPEC_UNREADABLE,
+    CheckReport,
+    Finding,
+    GoalCase,
+    SpecCheck,
+)
+from metricspec.errors import Issue, Level, Location, MetricSpecError, SpecError, UsageError
+
+if TYPE_CHECKING:
+    from metricspec.engine.results import Results
+    from metricspec.loader import LoadedSpec
+
+
+class BaselineRefused(MetricSpecError):
+    """``baseline update`` will not overwrite the baseline (dirty tree or failing state)."""
+
+    def __init__(self, message: str, issues: list[Issue], *, exit_code: int, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self._issues = issues
+        self.exit_code = exit_code
+
+    def issues(self) -> list[Issue]:
+        return [*self._issues, Issue(Level.ERROR, self.message, None, self.hint)]
+
+
+@dataclass
+class Evaluated:
+    loaded: LoadedSpec
+    results: Results
+    snapshot: dict[str, Any]
+
+
+# ----------------------------------------------------------------- loading and evaluating
+
+
+def load_specs(paths: list[Path], *, strict: bool = False, keep_going: bool = False,
+               ) -> tuple[list[LoadedSpec], list[Issue], list[Path]]:
+    """Load every spec under ``paths``: (loaded, issues, files that failed).
+
+    Raises :class:`SpecError` with every problem unless ``keep_going``.
+    """
+    from metricspec.loader import find_spec_files, load_spec, spec_warnings
+
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        raise SpecError([Issue(Level.ERROR, "no such file or directory", Location(str(p)), "check the path")
+                         for p in missing])
+    files = find_spec_files(list(paths))
+    if not files:
+        raise SpecError([Issue(Level.ERROR, "no spec files (*.yaml, *.yml) found",
+                               Location(", ".join(str(p) for p in paths)), "pass a spec file or a folder of them")])
+    loaded: list[LoadedSpec] = []
+    issues: list[Issue] = []
+    broken: list[Path] = []
+    for f in files:
+        try:
+            spec = load_spec(f)
+        except SpecError as exc:
+            issues.extend(exc.issues())
+            broken.append(f)
+            continue
+        loaded.append(spec)
+        issues.extend(spec_warnings(spec))
+    errors = [i for i in issues if i.level is Level.ERROR or (strict and i.level is Level.WARNING)]
+    if errors and not keep_going:
+        raise SpecError(issues)
+    names: dict[str, Path] = {}
+    for spec in loaded:
+        if spec.spec.name in names:
+            raise UsageError(f"two specs are named '{spec.spec.name}': {names[spec.spec.name]} and {spec.path}",
+                             where=spec.where("name"), hint="spec names key the baseline; make them unique")
+        names[spec.spec.name] = spec.path
+    return loaded, issues, broken
+
+
+def evaluate_spec(loaded: LoadedSpec, as_of: dt.date | None) -> Evaluated:
+    from metricspec.engine.run import evaluate
+
+    results = evaluate(loaded, as_of=as_of)
+    return Evaluated(loaded, results, snapshot(results, loaded))
+
+
+def goal_cases(ev: Evaluated) -> list[GoalCase]:
+    out = []
+    for g in ev.results.goals():
+        out.append(GoalCase(key=f"{g.objective}/{g.id}", title=g.title, status=g.status, current=g.current,
+                            target=g.target, where=ev.loaded.where("objectives", g.objective, "goals", g.id,
+                                                                   key=True)))
+    return out
+
+
+# ----------------------------------------------------------------- check
+
+
+def check_paths(paths: list[Path], *, baseline: Path | None = None, against: str | None = None,
+                as_of: dt.date | None = None, strict: bool = False) -> tuple[CheckReport, list[Issue]]:
+    """Evaluate specs and compare them with the baseline and/or a git ref.
+
+    ``baseline=None`` uses ``.metricspec/baseline.json`` if it exists (an explicit path must
+    exist). Returns the report and spec warnings. Raises :class:`SpecError`,
+    :class:`DataError` or :class:`UsageError` for bad input (exit 2).
+    """
+    paths = [Path(p) for p in paths]
+    root: Path | None = None
+    commit: str | None = None
+    if against:
+        from metricspec.check.git import repo_root, verify_ref
+
+        root = repo_root(paths[0].resolve() if paths else Path.cwd())
+        if root is None:
+            raise UsageError(f"--against {against}: {paths[0] if paths else '.'} is not inside a git repository",
+                             hint="run from a git checkout, or drop --against")
+        commit = verify_ref(root, against)
+    explicit = baseline is not None
+    baseline_path = Path(baseline) if baseline is not None else DEFAULT_BASELINE
+    doc: dict[str, Any] | None = None
+    if explicit or baseline_path.exists():
+        doc = read_baseline(baseline_path)
+    loaded, warnings, _broken = load_specs(paths, strict=strict)
+    evaluated = [evaluate_spec(spec, as_of) for spec in loaded]
+    report = CheckReport(baseline=display_path(baseline_path) if doc is not None else None, against=against,
+                         strict=strict)
+    for ev in evaluated:
+        snap = ev.snapshot
+        sc = SpecCheck(name=snap["name"], path=snap["path"], as_of=snap["as_of"], goals=goal_cases(ev))
+        spec_file = display_path(ev.loaded.path)
+        if doc is not None:
+            old = doc["specs"].get(snap["name"])
+            if old is None:
+                sc.findings.append(Finding(
+                    "info", NO_BASELINE, "results", sc.name, f"spec {sc.name}",
+                    f"spec '{sc.name}' is not in the baseline {display_path(baseline_path)}; results not compared "
+                    "(add it with `metricspec baseline update`)", None, None, Location(spec_file, 1, 1)))
+            else:
+                sc.compared_with_baseline = True
+                sc.findings.extend(compare_snapshots(old, snap, spec=ev.loaded.spec, locate=ev.loaded.where,
+                                                     file=spec_file))
+        elif not against:
+            sc.findings.append(Finding(
+                "warning", NO_BASELINE, "results", sc.name, f"spec {sc.name}",
+                f"no baseline at {display_path(baseline_path)}: results were not compared "
+                "(create one with `metricspec baseline update`, or pass --baseline)", None, None,
+                Location(spec_file, 1, 1)))
+        if against and root is not None and commit is not None:
+            sc.compared_with_ref = against
+            sc.findings.extend(spec_regressions(ev.loaded, root, commit, against))
+        report.specs.append(sc)
+    if against and root is not None and commit is not None:
+        deleted = deleted_specs(paths, root, commit, against, {ev.loaded.path.resolve() for ev in evaluated})
+        if deleted:
+            report.specs.append(SpecCheck(name="(deleted specs)", path="", findings=deleted,
+                                          compared_with_ref=against))
+    return report, [w for w in warnings if w.level is Level.WARNING]
+
+
+def spec_regressions(loaded: LoadedSpec, root: Path, commit: str, ref: str) -> list[Finding]:
+    """Compare one spec with its version at ``commit`` (``ref`` is the name shown)."""
+    from metricspec.check.git import relative_to_root, show_file
+    from metricspec.check.specdiff import compare_specs, load_spec_text
+
+    name = loaded.spec.name
+    spec_file = display_path(loaded.path)
+    rel = relative_to_root(root, loaded.path)
+    if rel is None:
+        return [Finding("warning", OLD_SPEC_UNREADABLE, "spec", name, f"spec {name}",
+                        f"{spec_file} is outside the repository {root}; not compared with {ref}",
+                        None, None, Location(spec_file, 1, 1))]
+    text = show_file(root, commit, rel)
+    if text is None:
+        return [Finding("info", NEW_SPEC, "spec", name, f"spec {name}", f"{rel} is new since {ref}",
+                        None, None, Location(spec_file, 1, 1))]
+    try:
+        old, old_line = load_spec_text(text, f"{ref}:{rel}", rel_path=rel,
+                                       read_include=lambda p: show_file(root, commit, p))
+    except SpecError as exc:
+        first = exc.issues()[0].format() if exc.issues() else "invalid"
+        return [Finding("warning", OLD_SPEC_UNREADABLE, "spec", name, f"spec {name}",
+                        f"the version at {ref} is not a valid spec ({first}); not compared",
+                        None, None, Location(spec_file, 1, 1))]
+    return compare_specs(old, loaded.spec, spec_name=name, ref=ref, locate=loaded.where, old_locate=old_line,
+                         file=spec_file)
+
+
+def deleted_specs(paths: list[Path], root: Path, commit: str, ref: str, present: set[Path]) -> list[Finding]:
+    """Spec files under the checked folders at ``ref`` that are gone now."""
+    from metricspec.check.git import list_files, relative_to_root, show_file
+    from metricspec.check.specdiff import load_spec_text
+    from metricspec.loader import SPEC_SUFFIXES, _is_partial
+
+    out: list[Finding] = []
+    for p in paths:
+        if not p.is_dir():
+            continue
+        rel_dir = relative_to_root(root, p)
+        if rel_dir is None:
+            continue
+        for rel in list_files(root, commit, rel_dir):
+            full = (root / rel).resolve()
+            if rel.suffix not in SPEC_SUFFIXES or _is_partial(Path(rel)) or full in present or full.exists():
+                continue
+            text = show_file(root, commit, rel) or ""
+            try:
+                old, _ = load_spec_text(text, f"{ref}:{rel}", rel_path=PurePosixPath(rel),
+                                        read_include=lambda q: show_file(root, commit, q))
+            except SpecError:
+                continue
+            n = len(old.goals())
+            out.append(Finding("warning", "spec_deleted", "spec", old.name, f"spec {old.name}",
+                               f"spec file {rel} (spec '{old.name}', {n} goal(s), {len(old.kpis)} KPI(s)) was "
+                               f"deleted since {ref}", rel.as_posix(), None, Location(rel.as_posix())))
+    return out
+
+
+# ----------------------------------------------------------------- baseline update
+
+
+@dataclass
+class BaselineUpdate:
+    path: Path
+    written: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    notes: list[Issue] = field(default_factory=list)
+    overridden: list[Finding] = field(default_factory=list)
+
+
+def tracked_inputs(loaded: LoadedSpec) -> list[Path]:
+    """The spec file, the files it includes and the data files its sources read."""
+    from metricspec.loader import read_yaml
+
+    files: list[Path] = [loaded.path]
+    todo = [loaded.path]
+    seen: set[Path] = set()
+    while todo:
+        current = todo.pop()
+        if current.resolve() in seen:
+            continue
+        seen.add(current.resolve())
+        try:
+            raw, _ = read_yaml(current)
+        except SpecError:
+            continue
+        includes = raw.get("include") if isinstance(raw, dict) else None
+        for inc in includes if isinstance(includes, list) else []:
+            if isinstance(inc, str):
+                target = current.parent / inc
+                files.append(target)
+                todo.append(target)
+    for name, source in loaded.spec.sources.items():
+        base = loaded.dir_of("sources", name)
+        for key in ("path", "paths", "file", "files", "database"):
+            value = source.options.get(key)
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, str) and "://" not in item:
+                    path = Path(item).expanduser()
+                    path = path if path.is_absolute() else base / path
+                    if any(ch in item for ch in "*?["):
+                        path = path.parent
+                    files.append(path)
+    return files
+
+
+def update_baseline(paths: list[Path], *, baseline: Path | None = None, as_of: dt.date | None = None,
+                    force: bool = False) -> BaselineUpdate:
+    """Evaluate specs and write their entries into the baseline (atomically).
+
+    Entries of specs not evaluated now are kept. Refuses (raises :class:`BaselineRefused`)
+    when the specs or their data have uncommitted changes (exit 2) or a goal regressed
+    against the existing baseline (exit 1), and raises :class:`SpecError` for invalid
+    specs — unless ``force``, which skips broken specs and overrides both refusals.
+    """
+    from metricspec.check.git import dirty_paths, repo_root
+
+    paths = [Path(p) for p in paths]
+    target = Path(baseline) if baseline is not None else DEFAULT_BASELINE
+    outcome = BaselineUpdate(path=target)
+    loaded, issues, broken = load_specs(paths, keep_going=force)
+    for issue in issues:
+        if issue.level is Level.ERROR:
+            outcome.notes.append(Issue(Level.WARNING, f"skipped (--force): {issue.message}", issue.where, issue.hint))
+    # a dirty working tree means the baseline would describe uncommitted specs or data
+    inputs = [p for spec in loaded for p in tracked_inputs(spec)] + list(broken)
+    root = repo_root(paths[0].resolve()) if paths else None
+    if root is None:
+        outcome.notes.append(Issue(Level.WARNING, "not a git repository: the uncommitted-changes check was skipped",
+                                   Location(str(paths[0]) if paths else ".")))
+    else:
+        dirty = dirty_paths(root, inputs)
+        if dirty and not force:
+            raise BaselineRefused(
+                f"refusing to update the baseline: {len(dirty)} spec/data file(s) have uncommitted changes",
+                [Issue(Level.ERROR, f"uncommitted: {line.strip()}", None) for line in dirty],
+                exit_code=2, hint="commit (or discard) them first, so the baseline matches a commit; or pass --force",
+            )
+        for line in dirty:
+            outcome.notes.append(Issue(Level.WARNING, f"uncommitted (--force): {line.strip()}", None))
+    doc = baseline_document({})
+    if target.exists():
+        try:
+            doc = read_baseline(target)
+        except UsageError as exc:
+            if not force:
+                raise
+            outcome.notes.append(Issue(Level.WARNING, f"replacing (--force): {exc.message}", exc.where))
+    entries: dict[str, Any] = dict(doc["specs"])
+    failures: list[Finding] = []
+    for spec in loaded:
+        try:
+            ev = evaluate_spec(spec, as_of)
+        except MetricSpecError as exc:
+            if not force:
+                raise
+            outcome.notes.extend(Issue(Level.WARNING, f"skipped (--force): {i.message}", i.where, i.hint)
+                                 for i in exc.issues())
+            continue
+        name = ev.snapshot["name"]
+        old = entries.get(name)
+        if old is not None:
+            found = compare_snapshots(old, ev.snapshot, spec=spec.spec, locate=spec.where,
+                                      file=display_path(spec.path))
+            failures += [f for f in found if f.severity == "failure"]
+        entries[name] = ev.snapshot
+        outcome.written.append(name)
+    if failures and not force:
+        raise BaselineRefused(
+            f"refusing to update the baseline: {len(failures)} regression(s) against the current baseline",
+            [Issue(Level.ERROR, f.message, f.where) for f in failures], exit_code=1,
+            hint="fix them, acknowledge intended spec changes, or pass --force to accept the new state",
+        )
+    outcome.overridden = failures
+    outcome.kept = sorted(set(entries) - set(outcome.written))
+    write_baseline(target, baseline_document(entries))
+    return outcome

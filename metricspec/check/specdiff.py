@@ -1,0 +1,388 @@
+"""Spec regressions: compare a spec with an older version of itself.
+
+A change fails the check unless an ``acknowledged:`` entry (on the goal or on the spec)
+covers it:
+
+* ``target_lowered`` — a goal's target was made easier (lowered for ``increase``, raised
+  for ``decrease``, using the goal's direction, else its KPI's);
+* ``deadline_extended`` — a goal's effective deadline (``deadline``, else ``period.end``,
+  else its campaign's end) moved later or was dropped;
+* ``goal_removed`` / ``kpi_removed`` — a goal or KPI was deleted;
+* ``kpi_redefined`` — a KPI's definition changed so its history is no longer comparable:
+  any of :data:`COMPARABLE_KPI_FIELDS`, or the definition of the source it reads
+  (:data:`COMPARABLE_SOURCE_FIELDS`); also a goal re-pointed to another KPI, scope or
+  measure. Titles, descriptions, units, segments, grains and benchmarks do not count.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import tempfile
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from metricspec.check.findings import (
+    DEADLINE_EXTENDED,
+    GOAL_REMOVED,
+    KPI_REDEFINED,
+    KPI_REMOVED,
+    TARGET_LOWERED,
+    Finding,
+)
+from metricspec.errors import Issue, Level, Location, SpecError
+from metricspec.spec.models import KPI, Acknowledgement, Goal, Spec
+
+COMPARABLE_KPI_FIELDS = (
+    "source", "agg", "column", "expression", "filter", "time_column", "ratio", "formula", "share", "growth",
+    "cumulative", "moving_average", "funnel", "retention", "scope", "direction",
+)
+COMPARABLE_SOURCE_FIELDS = (
+    "connector", "options", "time_column", "rename", "columns", "timestamp_format", "timezone", "derive",
+)
+COMPARABLE_GOAL_FIELDS = ("kpi", "scope", "measure")
+
+Locate = Callable[..., Location | None]
+
+
+# ----------------------------------------------------------------- definitions
+
+
+def _dump(value: Any) -> Any:
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json", exclude_defaults=False)
+    return value
+
+
+def kpi_definition(spec: Spec, name: str) -> dict[str, Any]:
+    """The fields of a KPI (and of the source it reads) that make its values what they are."""
+    kpi = spec.kpis[name]
+    out: dict[str, Any] = {f: _dump(getattr(kpi, f)) for f in COMPARABLE_KPI_FIELDS}
+    if kpi.form == "agg" and kpi.source and kpi.source in spec.sources:
+        src = spec.sources[kpi.source]
+        out["source_definition"] = {f: _dump(getattr(src, f)) for f in COMPARABLE_SOURCE_FIELDS}
+    return out
+
+
+def kpi_references(kpi: KPI) -> list[str]:
+    """KPIs a composite KPI reads."""
+    refs: list[str] = []
+    if kpi.ratio:
+        refs += [kpi.ratio.numerator, kpi.ratio.denominator]
+    if kpi.share:
+        refs.append(kpi.share.of)
+    if kpi.growth:
+        refs.append(kpi.growth)
+    if kpi.cumulative:
+        refs.append(kpi.cumulative)
+    if kpi.moving_average:
+        refs.append(kpi.moving_average.kpi)
+    if kpi.formula:
+        from metricspec.spec.expr import ExprError, names, parse
+
+        with contextlib.suppress(ExprError):
+            refs += names(parse(kpi.formula))
+    return refs
+
+
+def kpi_fingerprint(spec: Spec, name: str) -> str:
+    """A short hash of a KPI's definition including every KPI it reads (recursively).
+
+    Equal fingerprints mean the KPI's history is comparable.
+    """
+
+    def collect(n: str, seen: set[str]) -> dict[str, Any]:
+        if n in seen or n not in spec.kpis:
+            return {}
+        seen.add(n)
+        tree = {n: kpi_definition(spec, n)}
+        for ref in kpi_references(spec.kpis[n]):
+            tree.update(collect(ref, seen))
+        return tree
+
+    text = json.dumps(collect(name, set()), sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def effective_direction(spec: Spec, goal: Goal) -> str:
+    if goal.direction:
+        return goal.direction
+    kpi = spec.kpis.get(goal.kpi)
+    return kpi.direction if kpi else "increase"
+
+
+def effective_deadline(spec: Spec, goal: Goal) -> dt.date | None:
+    if goal.deadline:
+        return goal.deadline
+    if goal.period:
+        return goal.period.end
+    if goal.campaign and goal.campaign in spec.campaigns:
+        return spec.campaigns[goal.campaign].end
+    return None
+
+
+def target_easier(old_target: float, new_target: float, direction: str) -> bool:
+    return new_target < old_target if direction == "increase" else new_target > old_target
+
+
+# ----------------------------------------------------------------- acknowledgements
+
+
+def find_acknowledgement(spec: Spec, change: str, *, goal: tuple[str, str] | None = None,
+                         kpi: str | None = None) -> Acknowledgement | None:
+    """The ``acknowledged:`` entry covering a change, on the goal or on the spec.
+
+    A goal's own entries cover changes to that goal (and, for ``kpi_redefined``, to the KPI
+    it tracks). Spec-level entries cover any change of their kind, narrowed by their
+    optional ``goal:`` (goal id) and ``kpi:`` fields. ``change: any`` matches every kind.
+    """
+    kinds = (change, "any")
+    if goal is not None:
+        obj, gid = goal
+        g = spec.objectives.get(obj, None)
+        goal_obj = g.goals.get(gid) if g else None
+        if goal_obj is not None:
+            for ack in goal_obj.acknowledged:
+                if ack.change in kinds and ack.goal in (None, gid) and ack.kpi in (None, kpi, goal_obj.kpi):
+                    return ack
+    if kpi is not None and goal is None and change == KPI_REDEFINED:
+        for _o, _g, goal_obj in spec.goals():
+            if goal_obj.kpi != kpi:
+                continue
+            for ack in goal_obj.acknowledged:
+                if ack.change in kinds and ack.kpi in (None, kpi) and ack.goal in (None, _g):
+                    return ack
+    goal_id = goal[1] if goal else None
+    for ack in spec.acknowledged:
+        if ack.change not in kinds:
+            continue
+        if ack.goal is not None and ack.goal != goal_id:
+            continue
+        if ack.kpi is not None and ack.kpi != kpi:
+            continue
+        return ack
+    return None
+
+
+# ----------------------------------------------------------------- comparison
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def _changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    out = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if key == "source_definition" and isinstance(a, dict) and isinstance(b, dict):
+            out += [f"source.{k}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+        elif a != b:
+            out.append(key)
+    return out
+
+
+def compare_specs(old: Spec, new: Spec, *, spec_name: str | None = None, ref: str = "the old version",
+                  locate: Locate | None = None, old_locate: Callable[..., str | None] | None = None,
+                  file: str | None = None) -> list[Finding]:
+    """Findings for every regression from ``old`` to ``new`` (acknowledged ones as info).
+
+    ``locate(*path, key=...)`` gives positions in the new spec (``LoadedSpec.where``);
+    ``old_locate(*path)`` describes positions in the old one (for deleted items).
+    """
+    name = spec_name or new.name
+    fallback = Location(file or name, 1, 1)
+
+    def where(*path: str | int, key: bool = False) -> Location:
+        loc = locate(*path, key=key) if locate else None
+        return loc or fallback
+
+    def was(*path: str | int) -> str:
+        text = old_locate(*path) if old_locate else None
+        return f" (was {text})" if text else f" (compared with {ref})"
+
+    findings: list[Finding] = []
+
+    def add(rule: str, subject: str, message: str, old_v: Any, new_v: Any, loc: Location, *,
+            goal: tuple[str, str] | None = None, kpi: str | None = None) -> None:
+        ack = find_acknowledgement(new, rule, goal=goal, kpi=kpi)
+        if ack is not None:
+            findings.append(Finding("info", rule, "spec", name, subject,
+                                    f"{message} — acknowledged: {ack.reason}", old_v, new_v, loc,
+                                    goal="/".join(goal) if goal else None, acknowledged=ack.reason))
+        else:
+            hint = (f"; if intended, add to the {'goal' if goal and rule != GOAL_REMOVED else 'spec'}: "
+                    f"`acknowledged: [{{change: {rule}, reason: ...}}]`")
+            findings.append(Finding("failure", rule, "spec", name, subject, message + hint, old_v, new_v, loc,
+                                    goal="/".join(goal) if goal else None))
+
+    # goals: match by objective/goal, then by goal id alone (a goal moved to another objective)
+    new_goals = {(o, g): goal for o, g, goal in new.goals()}
+    old_goals = {(o, g): goal for o, g, goal in old.goals()}
+    unmatched_new = {k: v for k, v in new_goals.items() if k not in old_goals}
+    for (o, g), og in old_goals.items():
+        key = (o, g)
+        ng = new_goals.get(key)
+        if ng is None:
+            moved = [k for k in unmatched_new if k[1] == g]
+            if len(moved) == 1:
+                key = moved.pop()
+                ng = unmatched_new.pop(key)
+        subject = f"goal {key[0]}/{key[1]}"
+        if ng is None:
+            loc = where("objectives", o, key=True) if o in new.objectives else fallback
+            add(GOAL_REMOVED, f"goal {o}/{g}",
+                f"goal '{g}' (objective '{o}', target {_fmt(og.target)} on {og.kpi}) was removed{was('objectives', o, 'goals', g)}",
+                og.target, None, loc, goal=(o, g))
+            continue
+        gpath = ("objectives", key[0], "goals", key[1])
+        direction = effective_direction(new, ng)
+        if target_easier(og.target, ng.target, direction):
+            word = "lowered" if direction == "increase" else "raised"
+            add(TARGET_LOWERED, subject,
+                f"goal '{key[1]}': target {word} from {_fmt(og.target)} to {_fmt(ng.target)} "
+                f"(direction {direction}){was(*gpath, 'target')}",
+                og.target, ng.target, where(*gpath, "target"), goal=key, kpi=ng.kpi)
+        od, nd = effective_deadline(old, og), effective_deadline(new, ng)
+        if od is not None and (nd is None or nd > od):
+            loc = where(*gpath, "deadline") if ng.deadline else where(*gpath, key=True)
+            add(DEADLINE_EXTENDED, subject,
+                f"goal '{key[1]}': deadline {'removed (was ' + od.isoformat() + ')' if nd is None else 'pushed out from ' + od.isoformat() + ' to ' + nd.isoformat()}"
+                f"{was(*gpath, 'deadline')}",
+                od.isoformat(), nd.isoformat() if nd else None, loc, goal=key, kpi=ng.kpi)
+        changed = [f for f in COMPARABLE_GOAL_FIELDS if getattr(og, f) != getattr(ng, f)]
+        if changed:
+            add(KPI_REDEFINED, subject,
+                f"goal '{key[1]}' now measures something else ({', '.join(changed)} changed: "
+                + "; ".join(f"{f} {getattr(og, f)!r} → {getattr(ng, f)!r}" for f in changed)
+                + "), so its history is not comparable",
+                {f: _dump(getattr(og, f)) for f in changed}, {f: _dump(getattr(ng, f)) for f in changed},
+                where(*gpath, changed[0]), goal=key, kpi=ng.kpi)
+
+    # KPIs
+    for kname in old.kpis:
+        if kname not in new.kpis:
+            add(KPI_REMOVED, f"kpi {kname}", f"KPI '{kname}' was removed{was('kpis', kname)}",
+                kname, None, where("kpis", key=True) if new.kpis else fallback, kpi=kname)
+            continue
+        od_def, nd_def = kpi_definition(old, kname), kpi_definition(new, kname)
+        fields = _changed_fields(od_def, nd_def)
+        if fields:
+            loc_field = fields[0] if not fields[0].startswith("source.") else None
+            if loc_field is not None:
+                loc = where("kpis", kname, loc_field, key=True) if loc_field in (
+                    new.kpis[kname].model_fields_set) else where("kpis", kname, key=True)
+            else:
+                src = new.kpis[kname].source
+                part = fields[0].split(".", 1)[1]
+                loc = where("sources", src, part, key=True) if src else where("kpis", kname, key=True)
+            olds = {f: _get(od_def, f) for f in fields}
+            news = {f: _get(nd_def, f) for f in fields}
+            detail = "; ".join(f"{f}: {_short(olds[f])} → {_short(news[f])}" for f in fields)
+            add(KPI_REDEFINED, f"kpi {kname}",
+                f"KPI '{kname}' was redefined ({detail}), so its history is no longer comparable",
+                olds, news, loc, kpi=kname)
+    return findings
+
+
+def _get(d: dict[str, Any], dotted: str) -> Any:
+    if dotted.startswith("source."):
+        return (d.get("source_definition") or {}).get(dotted.split(".", 1)[1])
+    return d.get(dotted)
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, default=str) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+# ----------------------------------------------------------------- loading old versions
+
+
+def load_spec_text(text: str, name: str = "<spec>", *,
+                   read_include: Callable[[PurePosixPath], str | None] | None = None,
+                   rel_path: PurePosixPath | None = None) -> tuple[Spec, Callable[..., str | None]]:
+    """Parse and validate spec text (e.g. from ``git show``) without cross-file checks.
+
+    Includes are read through ``read_include(repo-relative path)`` (paths resolved against
+    ``rel_path``'s folder). Returns the :class:`Spec` and a function giving ``"line N"`` for
+    a path in it. Raises :class:`SpecError` if the text is not a valid spec.
+    """
+    from pydantic import ValidationError
+
+    from metricspec.loader import _merge_includes, pydantic_issues, read_yaml
+
+    rel = rel_path or PurePosixPath(Path(name).name)
+    with tempfile.TemporaryDirectory(prefix="metricspec-old-") as tmp:
+        root = Path(tmp)
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        if read_include is not None:
+            _materialise_includes(root, rel, text, read_include, depth=0)
+        raw, positions = read_yaml(target)
+        if not isinstance(raw, dict):
+            raise SpecError([Issue(Level.ERROR, "not a spec mapping", Location(name, 1, 1))])
+        issues: list[Issue] = []
+        raw = _merge_includes(target, raw, positions, issues, seen=(target.resolve(),))
+        if issues:
+            raise SpecError(issues)
+        try:
+            spec = Spec.model_validate(raw)
+        except ValidationError as exc:
+            raise SpecError(pydantic_issues(exc, raw, positions, Spec)) from None
+
+    def line_of(*path: str | int) -> str | None:
+        loc = positions.where(tuple(path), key=True)
+        return f"{name}:{loc.line}" if loc and loc.line else None
+
+    return spec, line_of
+
+
+def _materialise_includes(root: Path, rel: PurePosixPath, text: str,
+                          read_include: Callable[[PurePosixPath], str | None], depth: int) -> None:
+    if depth > 10:
+        return
+    from ruamel.yaml import YAML
+
+    try:
+        doc = YAML(typ="safe").load(text)
+    except Exception:  # the real parse reports it
+        return
+    includes = doc.get("include") if isinstance(doc, dict) else None
+    if not isinstance(includes, list):
+        return
+    for inc in includes:
+        if not isinstance(inc, str):
+            continue
+        inc_rel = _normalise(rel.parent / inc)
+        if inc_rel is None:
+            continue
+        body = read_include(inc_rel)
+        if body is None:
+            continue
+        dest = root / inc_rel
+        if dest.exists():
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(body, encoding="utf-8")
+        _materialise_includes(root, inc_rel, body, read_include, depth + 1)
+
+
+def _normalise(p: PurePosixPath) -> PurePosixPath | None:
+    parts: list[str] = []
+    for part in p.parts:
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                return None  # outside the repository
+            parts.pop()
+        else:
+            parts.append(part)
+    return PurePosixPath(*parts) if parts else None

@@ -1,0 +1,180 @@
+"""``metricspec check`` (the CI gate) and ``metricspec baseline update``.
+
+Only click is imported at module level; everything else is imported inside the commands.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _print_issues(issues: list[Any]) -> None:
+    from metricspec.errors import Level
+
+    for issue in issues:
+        click.secho(issue.format(), fg="red" if issue.level is Level.ERROR else "yellow", err=True)
+
+
+def _annotate_errors(issues: list[Any]) -> None:
+    """Under GitHub Actions, spec/data/usage errors become ::error annotations too."""
+    from metricspec.check.github import annotation, in_github_actions
+
+    if not in_github_actions():
+        return
+    for issue in issues:
+        w = issue.where
+        level = "error" if issue.level.value == "error" else "warning"
+        message = issue.message + (f" — {issue.hint}" if issue.hint else "")
+        click.echo(annotation(level, message, file=w.file if w else None, line=w.line if w else None,
+                              col=w.column if w else None, title=f"metricspec: {issue.level.value}"), err=True)
+
+
+def _reports_errors(func: F) -> F:
+    """Like ``cli.reports_errors``: library errors become messages on stderr and their exit code (2)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from metricspec.errors import Level, MetricSpecError
+
+        try:
+            return func(*args, **kwargs)
+        except MetricSpecError as exc:
+            _print_issues(exc.issues())
+            _annotate_errors(exc.issues())
+            n = len([i for i in exc.issues() if i.level is Level.ERROR])
+            click.secho(f"{n} error{'s' if n != 1 else ''}; nothing was written.", fg="red", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.secho("interrupted; nothing was written.", fg="red", err=True)
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _as_of(value: str | None) -> Any:
+    import datetime as dt
+
+    if value is None:
+        return None
+    if value == "today":
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a date; use YYYY-MM-DD or 'today'",
+                                 param_hint="--as-of") from None
+
+
+AS_OF_HELP = "Evaluate as of this date (YYYY-MM-DD or 'today'). Default: the latest date in the data."
+BASELINE_HELP = "Baseline file. [default: .metricspec/baseline.json]"
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False), help=BASELINE_HELP)
+@click.option("--against", metavar="GIT_REF",
+              help="Also compare each spec with its version at this git revision (e.g. origin/main).")
+@click.option("--as-of", "as_of", metavar="DATE", help=AS_OF_HELP)
+@click.option("--junit", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write a JUnit XML report here (atomically).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
+              show_default=True)
+@click.option("--strict", is_flag=True, help="Warnings fail too (and spec warnings are errors).")
+@_reports_errors
+def check(paths: tuple[Path, ...], baseline: Path | None, against: str | None, as_of: str | None,
+          junit: Path | None, fmt: str, strict: bool) -> None:
+    """Fail CI when a goal regresses: compare results with the committed baseline and specs
+    with a git revision.
+
+    \b
+    Results regress when a goal's status gets worse, its KPI moves the wrong way by more than
+    the goal's tolerance, or a significant control-group effect loses significance or flips
+    sign. Specs regress when a target is lowered, a deadline pushed out, a goal or KPI removed
+    or a KPI redefined, unless the spec acknowledges it (`acknowledged:` with a reason).
+    Changes within tolerance or not significant are warnings.
+
+    \b
+    Exit codes: 0 nothing regressed, 1 a regression, 2 a usage, spec or data error.
+    Under GitHub Actions it also prints ::error/::warning annotations and appends a
+    summary to $GITHUB_STEP_SUMMARY.
+
+    \b
+    Examples:
+      metricspec check specs/
+      metricspec check specs/ --against origin/main --junit reports/metricspec.xml
+      metricspec check specs/x.yaml --as-of 2026-06-30 --format markdown
+    """
+    from metricspec.check import check_paths, render
+    from metricspec.check.github import append_step_summary, in_github_actions, report_annotations
+    from metricspec.check.render import render_markdown
+
+    report, warnings = check_paths(list(paths), baseline=baseline, against=against, as_of=_as_of(as_of),
+                                   strict=strict)
+    _print_issues(warnings)
+    if junit is not None:
+        from metricspec.check.junit import write_junit
+
+        write_junit(junit, report)
+    click.echo(render(report, fmt), nl=False)
+    if in_github_actions():
+        for line in report_annotations(report):
+            click.echo(line, err=fmt == "json")
+        try:
+            append_step_summary(render_markdown(report))
+        except OSError as exc:
+            click.secho(f"warning: cannot write the job summary: {exc}", fg="yellow", err=True)
+    if junit is not None:
+        click.echo(f"wrote {junit}", err=True)
+    if report.exit_code:
+        sys.exit(report.exit_code)
+
+
+@click.group()
+def baseline() -> None:
+    """Manage the committed results baseline that `metricspec check` compares with.
+
+    \b
+    Example:
+      metricspec baseline update specs/ && git add .metricspec/baseline.json
+    """
+
+
+@baseline.command("update")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--baseline", "baseline_file", type=click.Path(path_type=Path, dir_okay=False), help=BASELINE_HELP)
+@click.option("--as-of", "as_of", metavar="DATE", help=AS_OF_HELP)
+@click.option("--force", is_flag=True,
+              help="Write even with uncommitted spec/data changes, regressions or broken specs (skipped).")
+@_reports_errors
+def update(paths: tuple[Path, ...], baseline_file: Path | None, as_of: str | None, force: bool) -> None:
+    """Evaluate specs and write their results to the baseline (atomically, sorted keys).
+
+    \b
+    Refuses when the specs or their data have uncommitted changes (exit 2) or a goal
+    regressed against the existing baseline (exit 1), unless --force. Entries of specs
+    not given are kept.
+
+    \b
+    Examples:
+      metricspec baseline update specs/
+      metricspec baseline update specs/x.yaml --as-of 2026-06-30 --baseline ci/baseline.json
+    """
+    from metricspec.check import update_baseline
+
+    outcome = update_baseline(list(paths), baseline=baseline_file, as_of=_as_of(as_of), force=force)
+    _print_issues(outcome.notes)
+    for f in outcome.overridden:
+        click.secho(f"accepted (--force): {f.location_text()}: {f.message}", fg="yellow", err=True)
+    names = ", ".join(outcome.written) or "no specs"
+    click.echo(f"wrote {outcome.path} ({names})")
+
+
+COMMANDS = [check, baseline]
