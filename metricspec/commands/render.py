@@ -1,0 +1,102 @@
+"""``metricspec render`` (one HTML scorecard) and ``metricspec build`` (a static scorecard site)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+LANGS = ["en", "es", "pl"]
+AS_OF_HELP = "Evaluate as of this date (YYYY-MM-DD or 'today'). Default: the latest date in the data."
+
+
+def reports_errors(func: F) -> F:
+    """Defer to cli.reports_errors at call time (importing it at module load would be circular)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from metricspec.cli import reports_errors as real
+
+        return real(func)(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _as_of(value: str | None) -> Any:
+    from metricspec.cli import _parse_as_of
+
+    return _parse_as_of(value)
+
+
+def _warn(issues: list[Any]) -> None:
+    from metricspec.cli import _print_issues
+
+    _print_issues(issues)
+
+
+@click.command()
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="The file to write (atomically), e.g. scorecard.html.")
+@click.option("--as-of", "as_of", metavar="DATE", help=AS_OF_HELP)
+@click.option("--lang", type=click.Choice(LANGS), default=None,
+              help="Language of labels, numbers and dates. Default: the spec's `language` if supported, else en.")
+@click.option("--format", "fmt", type=click.Choice(["html", "markdown"]), default="html", show_default=True)
+@reports_errors
+def render(spec: Path, output: Path, as_of: str | None, lang: str | None, fmt: str) -> None:
+    """Render one spec as a self-contained scorecard (inline CSS and SVG charts, no web requests).
+
+    \b
+    Examples:
+      metricspec render specs/examples/x_brand_awareness.yaml -o scorecard.html
+      metricspec render specs/examples/x_brand_awareness.yaml -o tarjeta.html --lang es --as-of 2026-11-01
+    """
+    from metricspec.runner import run_specs
+    from metricspec.utils import atomic_write_text
+
+    outcome = run_specs([spec], as_of=_as_of(as_of))
+    _warn(outcome.warnings)
+    if fmt == "markdown":
+        text = outcome.render("markdown")
+    else:
+        from metricspec.render.html import render_scorecard
+
+        if len(outcome.results) != 1:
+            raise click.UsageError("render takes one spec file; use 'metricspec build' for a folder of specs")
+        res = outcome.results[0]
+        text = render_scorecard(res, lang or (res.spec.language if res.spec.language in LANGS else "en"))
+    atomic_write_text(output, text)
+    click.echo(f"wrote {output}", err=True)
+
+
+@click.command()
+@click.argument("specs_dir", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="The site folder (replaced only once the whole site is built).")
+@click.option("--as-of", "as_of", metavar="DATE", help=AS_OF_HELP)
+@click.option("--lang", type=click.Choice(LANGS), default="en", show_default=True,
+              help="Language of labels, numbers and dates.")
+@reports_errors
+def build(specs_dir: Path, output: Path, as_of: str | None, lang: str) -> None:
+    """Build a static scorecard site: index, one page per spec, per KPI and per responsible person.
+
+    Relative links only: open index.html from disk, a USB stick or GitHub Pages.
+
+    \b
+    Example:
+      metricspec build specs/examples -o site/ --as-of 2026-11-01
+    """
+    from metricspec.render.site import build_site
+    from metricspec.runner import run_specs
+
+    outcome = run_specs([specs_dir], as_of=_as_of(as_of))
+    _warn(outcome.warnings)
+    files = build_site(outcome.results, output, lang)
+    click.echo(f"wrote {len(files)} files to {output}/ (open {output / 'index.html'})", err=True)
+
+
+COMMANDS = [render, build]

@@ -1,0 +1,106 @@
+"""Self-contained HTML scorecards (inline CSS, inline SVG charts, no external URLs).
+
+Templates are looked up through a loader chain: directories from plugins' ``metricspec_template_paths``
+hook first (later-registered plugins win), then the built-in ``metricspec/render/templates``. A plugin
+can therefore override any template (``scorecard.html``, ``macros.html``, ``style.css``, ...) by
+shipping a file of the same name.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+    select_autoescape,
+)
+
+from metricspec.render.context import Builder, Links, NavLink, Page, ScorecardPage
+from metricspec.render.i18n import DEFAULT_LANGUAGE, Translator
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from metricspec.engine.results import Results
+
+
+def plugin_template_paths(pm: pluggy.PluginManager | None = None) -> list[str]:
+    """Template directories from plugins, highest priority first."""
+    if pm is None:
+        from metricspec.plugins import make_plugin_manager
+
+        pm = make_plugin_manager()
+    paths: list[str] = []
+    # pluggy calls the most recently registered implementation first: that is our priority order
+    for result in pm.hook.metricspec_template_paths():
+        for p in result or []:
+            if str(p) not in paths:
+                paths.append(str(p))
+    return paths
+
+
+def make_environment(template_paths: Iterable[str | Path] | None = None, *,
+                     plugin_manager: pluggy.PluginManager | None = None) -> Environment:
+    """A Jinja environment with autoescaping and the plugin → built-in loader chain.
+
+    ``template_paths`` (highest priority first) replaces the plugin lookup; by default the
+    installed plugins are asked.
+    """
+    paths = list(template_paths) if template_paths is not None else plugin_template_paths(plugin_manager)
+    loaders: list[Any] = [FileSystemLoader(str(p)) for p in paths]
+    loaders.append(PackageLoader("metricspec.render", "templates"))
+    return Environment(
+        loader=ChoiceLoader(loaders),
+        autoescape=select_autoescape(enabled_extensions=("html", "htm", "xml", "svg"), default=True,
+                                     default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+@functools.cache
+def _default_environment() -> Environment:
+    return make_environment()
+
+
+def stylesheet(env: Environment) -> str:
+    """The shared CSS (overridable by a plugin's ``style.css``)."""
+    assert env.loader is not None
+    source, _, _ = env.loader.get_source(env, "style.css")
+    if "</" in source or "<!--" in source:
+        raise ValueError("style.css must not contain '</' or '<!--' (it is inlined into <style>)")
+    return source
+
+
+def render_page(env: Environment, template: str, page: Page, tr: Translator) -> str:
+    html = env.get_template(template).render(page=page, _=tr.gettext)
+    return html.rstrip() + "\n"
+
+
+def page_fields(tr: Translator, *, title: str, root: str = "", css_inline: str | None = None,
+                css_href: str | None = None, nav: list[NavLink] | None = None, version: str = "") -> dict[str, Any]:
+    return {"lang": tr.lang, "page_title": title, "root": root, "css_inline": css_inline, "css_href": css_href,
+            "nav": nav or [], "version": version}
+
+
+def scorecard_page(results: Results, tr: Translator, *, links: Links | None = None,
+                   fields: dict[str, Any]) -> ScorecardPage:
+    return Builder(results, tr, links).scorecard(fields)
+
+
+def render_scorecard(results: Results, lang: str = DEFAULT_LANGUAGE, *, env: Environment | None = None) -> str:
+    """One self-contained HTML scorecard of a run (CSS and SVG charts inline)."""
+    env = env or _default_environment()
+    tr = Translator(lang)
+    fields = page_fields(tr, title=tr("scorecard_page_title", title=results.spec.title),
+                         css_inline=stylesheet(env), version=results.metricspec_version)
+    return render_page(env, "scorecard.html", scorecard_page(results, tr, fields=fields), tr)

@@ -1,0 +1,170 @@
+"""Translation and locale formatting for the HTML scorecards.
+
+UI strings live in simple per-language message files, ``metricspec/render/locales/<lang>.json``
+(English is the reference; every file has exactly the same keys and ``{placeholders}``).
+Numbers, percentages, currencies and dates are formatted with Babel for the language's locale.
+See docs/translating.md for how to add a language.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import functools
+import json
+import string
+from importlib import resources
+from typing import Any
+
+from babel import Locale
+from babel.dates import format_date, format_datetime, format_skeleton
+from babel.numbers import (
+    format_currency,
+    format_decimal,
+    get_minus_sign_symbol,
+    get_plus_sign_symbol,
+    parse_pattern,
+)
+
+from metricspec.errors import Issue, Level, SpecError
+
+#: language code -> (Babel locale, d3 format locale used inside charts)
+LANGUAGES: dict[str, tuple[str, str]] = {
+    "en": ("en_GB", "en-GB"),
+    "es": ("es_ES", "es-ES"),
+    "pl": ("pl_PL", "pl-PL"),
+}
+DEFAULT_LANGUAGE = "en"
+
+
+def available_languages() -> list[str]:
+    return sorted(LANGUAGES)
+
+
+@functools.cache
+def load_messages(lang: str) -> dict[str, str]:
+    """The message catalogue of ``lang`` (a copy-safe cached dict)."""
+    path = resources.files("metricspec.render").joinpath("locales", f"{lang}.json")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise ValueError(f"locales/{lang}.json must map message ids to strings")
+    return data
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+class Translator:
+    """UI strings and locale-aware formatting for one language."""
+
+    def __init__(self, lang: str = DEFAULT_LANGUAGE) -> None:
+        if lang not in LANGUAGES:
+            raise SpecError([Issue(Level.ERROR, f"unknown language '{lang}'", None,
+                                   f"use one of: {', '.join(available_languages())}")])
+        self.lang = lang
+        self.babel_locale, self.chart_locale = LANGUAGES[lang]
+        self.locale = Locale.parse(self.babel_locale)
+        self.messages = load_messages(lang)
+        self.fallback = load_messages(DEFAULT_LANGUAGE)
+        self._plus = get_plus_sign_symbol(self.locale)
+        symbols = self.locale.number_symbols.get("latn", self.locale.number_symbols)
+        #: d3-format locale for chart axes, taken from Babel so charts and text agree
+        self.chart_format: dict[str, Any] = {"decimal": symbols["decimal"], "thousands": symbols["group"],
+                                             "grouping": [3], "currency": ["", ""], "minus": symbols["minusSign"],
+                                             "percent": symbols["percentSign"]}
+        self._minus = get_minus_sign_symbol(self.locale)
+
+    # -- strings -----------------------------------------------------------------------------
+    def gettext(self, key: str, **kwargs: Any) -> str:
+        text = self.messages.get(key) or self.fallback.get(key) or key
+        return text.format(**kwargs) if kwargs else text
+
+    __call__ = gettext
+
+    def status(self, status: str) -> str:
+        return self.gettext(f"status_{status}")
+
+    # -- numbers -----------------------------------------------------------------------------
+    def number(self, value: float | None, digits: int | None = None) -> str:
+        if value is None:
+            return "—"
+        if digits is None:
+            if float(value).is_integer() and abs(value) < 1e15:
+                digits = 0
+            elif abs(value) >= 100:
+                digits = 1
+            elif abs(value) >= 1:
+                digits = 2
+            else:
+                digits = 3
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return str(format_decimal(value, pattern, locale=self.locale))
+
+    def percent(self, value: float | None, digits: int = 1, signed: bool = False) -> str:
+        """``0.123`` -> ``12.3%`` (``12,3 %`` in Spanish), in the locale's percent pattern."""
+        if value is None:
+            return "—"
+        pattern = copy.copy(parse_pattern(self.locale.percent_formats[None].pattern))
+        pattern.frac_prec = (digits, digits)
+        text = str(pattern.apply(value, self.locale))
+        if signed and value > 0 and not text.startswith(self._plus):
+            text = self._plus + text
+        return text
+
+    def value(self, value: float | None, unit: str = "number", currency: str | None = None) -> str:
+        """A KPI value in its unit (count, percent, ratio, currency, days, number)."""
+        if value is None:
+            return "—"
+        if unit == "percent":
+            return self.percent(value)
+        if unit == "ratio":
+            return self.number(value, 3 if abs(value) < 10 else 2)
+        if unit == "currency":
+            if currency:
+                return str(format_currency(value, currency, locale=self.locale))
+            return self.number(value, 2)
+        if unit in ("count", "days"):
+            return self.number(round(value), 0) if float(value).is_integer() else self.number(value, 1)
+        return self.number(value)
+
+    def delta(self, value: float | None, unit: str = "number", currency: str | None = None) -> str:
+        """A signed difference: ``+1,234``, ``+2.5 pp`` for percentages."""
+        if value is None:
+            return "—"
+        if unit == "percent":
+            text = self.number(value * 100, 1) + "\u00a0" + self.gettext("unit_pp")
+        else:
+            text = self.value(value, unit, currency)
+        if value > 0:
+            return self._plus + text
+        return text
+
+    # -- dates -------------------------------------------------------------------------------
+    def date(self, value: dt.date | str | None) -> str:
+        if value is None or value == "":
+            return "—"
+        if isinstance(value, str):
+            try:
+                parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                return value
+            if len(value) <= 10:
+                return str(format_date(parsed.date(), "medium", locale=self.locale))
+            return str(format_datetime(parsed, "medium", locale=self.locale, tzinfo=parsed.tzinfo))
+        return str(format_date(value, "medium", locale=self.locale))
+
+    def period(self, start: dt.date | None, grain: str, label: str | None = None) -> str:
+        """A period for people: ``Sep 2026`` for a month, ``2026-W37`` for a week."""
+        if start is None:
+            return label or "—"
+        if grain == "month":
+            return str(format_skeleton("yMMM", start, locale=self.locale))
+        if grain == "day":
+            return str(format_date(start, "medium", locale=self.locale))
+        if grain == "year":
+            return str(start.year)
+        return label or start.isoformat()
+
+    def grain(self, grain: str) -> str:
+        return self.gettext(f"grain_{grain}") if f"grain_{grain}" in self.fallback else grain
