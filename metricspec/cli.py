@@ -6,44 +6,17 @@ Only this module turns :class:`MetricSpecError` into messages and exit codes.
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
 from metricspec import __version__
-from metricspec.errors import Issue, Level, MetricSpecError
+from metricspec.clicommon import AS_OF_HELP, parse_as_of, print_issues, reports_errors
+from metricspec.errors import Level
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _print_issues(issues: list[Issue]) -> None:
-    for issue in issues:
-        colour = "red" if issue.level is Level.ERROR else "yellow"
-        click.secho(issue.format(), fg=colour, err=True)
-
-
-def reports_errors(func: F) -> F:
-    """Turn library errors into messages on stderr and exit code 2 (never a traceback)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except MetricSpecError as exc:
-            _print_issues(exc.issues())
-            n = len([i for i in exc.issues() if i.level is Level.ERROR])
-            click.secho(f"{n} error{'s' if n != 1 else ''}; nothing was written.", fg="red", err=True)
-            sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.secho("interrupted; nothing was written.", fg="red", err=True)
-            sys.exit(130)
-
-    return wrapper  # type: ignore[return-value]
+_print_issues = print_issues
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -157,22 +130,6 @@ def init(directory: Path, force: bool) -> None:
     click.echo(f"next: metricspec validate {directory} --data")
 
 
-def _parse_as_of(value: str | None) -> Any:
-    import datetime as dt
-
-    if value is None:
-        return None
-    if value == "today":
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"'{value}' is not a date; use YYYY-MM-DD or 'today'") from None
-
-
-AS_OF_HELP = "Evaluate as of this date (YYYY-MM-DD or 'today'). Default: the latest date in the data."
-
-
 @main.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--as-of", "as_of", metavar="DATE", help=AS_OF_HELP)
@@ -195,7 +152,7 @@ def run(specs: tuple[Path, ...], as_of: str | None, fmt: str, output: Path | Non
     """
     from metricspec.runner import run_specs
 
-    date = _parse_as_of(as_of)
+    date = parse_as_of(as_of)
     if explain:
         from metricspec.runner import explain_specs
 

@@ -5,75 +5,16 @@ Only click is imported at module level; everything else is imported inside the c
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
-F = TypeVar("F", bound=Callable[..., Any])
+from metricspec.clicommon import AS_OF_HELP, parse_as_of, print_issues, reports_errors
 
-
-def _print_issues(issues: list[Any]) -> None:
-    from metricspec.errors import Level
-
-    for issue in issues:
-        click.secho(issue.format(), fg="red" if issue.level is Level.ERROR else "yellow", err=True)
-
-
-def _annotate_errors(issues: list[Any]) -> None:
-    """Under GitHub Actions, spec/data/usage errors become ::error annotations too."""
-    from metricspec.check.github import annotation, in_github_actions
-
-    if not in_github_actions():
-        return
-    for issue in issues:
-        w = issue.where
-        level = "error" if issue.level.value == "error" else "warning"
-        message = issue.message + (f" — {issue.hint}" if issue.hint else "")
-        click.echo(annotation(level, message, file=w.file if w else None, line=w.line if w else None,
-                              col=w.column if w else None, title=f"metricspec: {issue.level.value}"), err=True)
-
-
-def _reports_errors(func: F) -> F:
-    """Like ``cli.reports_errors``: library errors become messages on stderr and their exit code (2)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from metricspec.errors import Level, MetricSpecError
-
-        try:
-            return func(*args, **kwargs)
-        except MetricSpecError as exc:
-            _print_issues(exc.issues())
-            _annotate_errors(exc.issues())
-            n = len([i for i in exc.issues() if i.level is Level.ERROR])
-            click.secho(f"{n} error{'s' if n != 1 else ''}; nothing was written.", fg="red", err=True)
-            sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.secho("interrupted; nothing was written.", fg="red", err=True)
-            sys.exit(130)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _as_of(value: str | None) -> Any:
-    import datetime as dt
-
-    if value is None:
-        return None
-    if value == "today":
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"'{value}' is not a date; use YYYY-MM-DD or 'today'",
-                                 param_hint="--as-of") from None
-
-
-AS_OF_HELP = "Evaluate as of this date (YYYY-MM-DD or 'today'). Default: the latest date in the data."
+_print_issues = print_issues
+_reports_errors = reports_errors
+_as_of = parse_as_of
 BASELINE_HELP = "Baseline file. [default: .metricspec/baseline.json]"
 
 

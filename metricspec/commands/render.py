@@ -2,40 +2,19 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-F = TypeVar("F", bound=Callable[..., Any])
+from metricspec.clicommon import AS_OF_HELP, parse_as_of, print_issues, reports_errors
+
 LANGS = ["en", "es", "pl"]
-AS_OF_HELP = "Evaluate as of this date (YYYY-MM-DD or 'today'). Default: the latest date in the data."
-
-
-def reports_errors(func: F) -> F:
-    """Defer to cli.reports_errors at call time (importing it at module load would be circular)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from metricspec.cli import reports_errors as real
-
-        return real(func)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _as_of(value: str | None) -> Any:
-    from metricspec.cli import _parse_as_of
-
-    return _parse_as_of(value)
+_as_of = parse_as_of
 
 
 def _warn(issues: list[Any]) -> None:
-    from metricspec.cli import _print_issues
-
-    _print_issues(issues)
+    print_issues(issues)
 
 
 @click.command()

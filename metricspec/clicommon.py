@@ -1,0 +1,78 @@
+"""Shared pieces of the click commands: error reporting and option parsing.
+
+Imports only click at module level (start-up stays fast); library errors become
+messages on stderr and exit codes here, nowhere else.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+AS_OF_HELP = "Evaluate as of this date (YYYY-MM-DD or 'today'). Default: the latest date in the data."
+
+
+def print_issues(issues: list[Any]) -> None:
+    from metricspec.errors import Level
+
+    for issue in issues:
+        click.secho(issue.format(), fg="red" if issue.level is Level.ERROR else "yellow", err=True)
+
+
+def annotate_issues(issues: list[Any]) -> None:
+    """Under GitHub Actions, spec/data/usage errors also become ::error annotations."""
+    import os
+
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return
+    from metricspec.check.github import annotation
+
+    for issue in issues:
+        w = issue.where
+        level = "error" if issue.level.value == "error" else "warning"
+        message = issue.message + (f" — {issue.hint}" if issue.hint else "")
+        click.echo(annotation(level, message, file=w.file if w else None, line=w.line if w else None,
+                              col=w.column if w else None, title=f"metricspec: {issue.level.value}"), err=True)
+
+
+def reports_errors(func: F) -> F:
+    """Turn library errors into messages on stderr and their exit code (2): never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from metricspec.errors import Level, MetricSpecError
+
+        try:
+            return func(*args, **kwargs)
+        except MetricSpecError as exc:
+            print_issues(exc.issues())
+            annotate_issues(exc.issues())
+            n = len([i for i in exc.issues() if i.level is Level.ERROR])
+            click.secho(f"{n} error{'s' if n != 1 else ''}; nothing was written.", fg="red", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.secho("interrupted; nothing was written.", fg="red", err=True)
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def parse_as_of(value: str | None) -> Any:
+    """``--as-of``: a date, 'today', or None (the latest date in the data)."""
+    import datetime as dt
+
+    if value is None:
+        return None
+    if value == "today":
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a date; use YYYY-MM-DD or 'today'",
+                                 param_hint="--as-of") from None
