@@ -328,3 +328,18 @@ def test_plan_fuses_kpis_of_one_source_and_grain(world, tmp_path_factory):
     # only the needed columns are read
     assert set(posts_month["columns"]) <= {"posted_at", "impressions", "clicks", "retweets", "author", "content_type",
                                           "sentiment", "answered"}
+
+
+def test_periods_after_a_source_ends_are_missing_not_zero(tmp_path):
+    pl.DataFrame({"t": [dt.date(2026, 1, 5), dt.date(2026, 2, 5)], "n": [3, 4]}).write_csv(tmp_path / "x.csv")
+    (tmp_path / "s.yaml").write_text(textwrap.dedent("""
+        name: ends
+        sources:
+          x: {connector: csv, options: {path: x.csv}, time_column: t, columns: {t: date}}
+        kpis:
+          n: {source: x, agg: sum, column: n}
+    """))
+    r = evaluate(load_spec(tmp_path / "s.yaml"), as_of=dt.date(2026, 5, 31))
+    got = headline(r, "n")
+    assert got == {dt.date(2026, 1, 1): 3.0, dt.date(2026, 2, 1): 4.0}
+    assert r.kpi("n").headlines[0].label == "2026-02"

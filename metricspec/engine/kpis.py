@@ -64,6 +64,8 @@ class Evaluator:
     _series: dict[Request, pl.DataFrame] = field(default_factory=dict)
     _pending: list[Request] = field(default_factory=list)
     null_counts: dict[str, int] = field(default_factory=dict)
+    latest: Mapping[str, dt.date | None] = field(default_factory=dict)
+    """Last date with data per source: periods after it are missing, not zero."""
 
     @property
     def spec(self):  # type: ignore[no-untyped-def]
@@ -133,7 +135,11 @@ class Evaluator:
         frames = pl.collect_all(lazies) if lazies else []
         for key, frame in zip(keys, frames, strict=True):
             q = self.plan.queries[key]
-            last = truncate_date(rng.end, key.grain, rng.week_start) if isinstance(key.grain, str) else rng.end
+            end = rng.end
+            source_latest = self.latest.get(key.source)
+            if source_latest is not None:
+                end = min(end, source_latest)
+            last = truncate_date(end, key.grain, rng.week_start) if isinstance(key.grain, str) else end
             self._frames[key] = fill_periods(frame, key, q.aggregates, rng, last)
             if key.segments == () and not isinstance(key.grain, Window):
                 for a in q.aggregates:

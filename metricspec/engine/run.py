@@ -143,7 +143,8 @@ def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Prog
     frames, schemas = open_sources(loaded)
     fresh = freshness(loaded, frames, schemas)
     as_of = as_of or default_as_of(fresh)
-    ev = Evaluator(loaded=loaded, as_of=as_of, sources=frames, schemas=schemas)
+    latest = {f.name: dt.date.fromisoformat(f.latest[:10]) if f.latest else None for f in fresh}
+    ev = Evaluator(loaded=loaded, as_of=as_of, sources=frames, schemas=schemas, latest=latest)
     step("planning KPIs")
     plans = plan_requests(ev)
     step(f"running {len(ev.plan.queries)} fused queries")
