@@ -1,0 +1,172 @@
+"""Cold start of the CLI: ``metricspec validate specs/examples`` and ``metricspec --help``.
+
+Every run is a fresh process. Prints, and asserts nothing:
+
+* wall time of each command, best and median of ``--repeat`` runs (default 5), next to a bare
+  ``python -c pass`` (the interpreter's own start-up) and ``python -c "import polars"`` for scale;
+* ``python -X importtime`` of ``validate``: the slowest top-level imports (cumulative) and the slowest
+  single modules (self time);
+* which heavy packages ``validate`` (without ``--data``) imports, checked in a subprocess that runs the
+  CLI's validate command through click's ``main(..., standalone_mode=False)`` and then reads
+  ``sys.modules``. ``polars`` must not be among them.
+
+The goal is under 0.5 s for ``validate``. If ``specs/examples`` holds no spec, a small spec is written to
+a temporary directory and measured instead (the output says so).
+
+Usage: ``python benchmarks/bench_startup.py [--repeat 5] [--path specs/examples]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("polars", "numpy", "pandas", "pyarrow", "scipy", "duckdb", "altair", "jinja2", "babel", "rich",
+         "vl_convert", "sqlalchemy", "connectorx", "fastexcel", "openpyxl", "statsmodels")
+GOAL_S = 0.5
+
+SMALL_SPEC = """\
+name: startup-probe
+sources:
+  posts: {connector: csv, options: {path: posts.csv}, time_column: posted_at}
+kpis:
+  posts: {source: posts, agg: count, segments: [platform]}
+  clicks: {source: posts, agg: sum, column: clicks}
+  impressions: {source: posts, agg: sum, column: impressions}
+  ctr: {ratio: {numerator: clicks, denominator: impressions}, unit: percent}
+"""
+
+PROBE = """
+import sys
+from metricspec.cli import main
+code = 0
+try:
+    main.main(["validate", *sys.argv[1:]], standalone_mode=False)
+except SystemExit as exc:  # validate exits 2 on spec errors; the imports are what we look at
+    code = exc.code
+heavy = {heavy!r}
+print("__PROBE__" + __import__("json").dumps({{
+    "exit": code, "modules": len(sys.modules),
+    "heavy": sorted(h for h in heavy if h in sys.modules),
+    "metricspec": sorted(m for m in sys.modules if m.startswith("metricspec")),
+}}))
+"""
+
+
+def cli_command() -> tuple[list[str], str]:
+    """The installed console script (not a pyenv/asdf shim), else ``python -m metricspec``."""
+    script = Path(sysconfig.get_path("scripts")) / "metricspec"
+    if script.exists():
+        return [str(script)], str(script)
+    return [sys.executable, "-m", "metricspec"], f"{Path(sys.executable).name} -m metricspec"
+
+
+def timed(cmd: list[str], repeat: int, cwd: Path) -> tuple[list[float], int]:
+    times = []
+    code = 0
+    for _ in range(repeat):
+        t = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - t)
+        code = proc.returncode
+    return times, code
+
+
+def importtime(cmd: list[str], cwd: Path) -> list[tuple[int, int, int, str]]:
+    """(self us, cumulative us, depth, module) from ``-X importtime``."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", *cmd], cwd=cwd, capture_output=True, text=True)
+    rows = []
+    for line in proc.stderr.splitlines():
+        m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S.*)$", line)
+        if m:
+            depth = (len(m.group(3)) - 1) // 2
+            rows.append((int(m.group(1)), int(m.group(2)), depth, m.group(4).strip()))
+    return rows
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--path", default="specs/examples", help="what `validate` is run on (relative to the repo)")
+    ap.add_argument("--top", type=int, default=15)
+    args = ap.parse_args()
+
+    target = ROOT / args.path
+    tmp = None
+    specs = sorted(target.rglob("*.y*ml")) if target.exists() else []
+    if not specs:
+        tmp = Path(tempfile.mkdtemp(prefix="metricspec-startup-"))
+        (tmp / "probe.yaml").write_text(SMALL_SPEC)
+        target = tmp
+        print(f"NOTE: {args.path} holds no spec; measuring a temporary copy of a small spec in {tmp}")
+    cli, cli_name = cli_command()
+    py = sys.executable
+    print(f"python {sys.version.split()[0]} at {py}; {os.cpu_count()} CPUs (shared); every run a fresh process")
+    print(f"CLI: {cli_name}; validate target: {target} ({len(specs) or 1} file(s) found by rglob)\n")
+
+    cases = [
+        ("python -c pass (interpreter floor)", [py, "-c", "pass"]),
+        ("python -c 'import polars' (for scale)", [py, "-c", "import polars"]),
+        ("metricspec --help", [*cli, "--help"]),
+        ("metricspec validate " + (args.path if tmp is None else str(target)), [*cli, "validate", str(target)]),
+        ("python -m metricspec validate (same)", [py, "-m", "metricspec", "validate", str(target)]),
+    ]
+    results = {}
+    print(f"{'command':<48} {'best':>8} {'median':>8}  exit  runs (s)")
+    for name, cmd in cases:
+        times, code = timed(cmd, args.repeat, ROOT)
+        results[name] = times
+        print(f"{name:<48} {min(times):8.3f} {statistics.median(times):8.3f}  {code:>4}  "
+              + ", ".join(f"{t:.3f}" for t in times))
+    vkey = cases[3][0]
+    best = min(results[vkey])
+    print(f"\nvalidate best {best:.3f} s vs goal {GOAL_S} s: {'within' if best < GOAL_S else 'OVER'} the goal "
+          f"(interpreter floor {min(results[cases[0][0]]):.3f} s)")
+
+    rows = importtime(["-m", "metricspec", "validate", str(target)], ROOT)
+    if rows:
+        total = sum(r[0] for r in rows)
+        print(f"\n-X importtime of validate: {len(rows)} modules, {total / 1e6:.3f} s of import time in total")
+        print(f"top {args.top} top-level imports by cumulative time:")
+        for self_us, cum, _depth, mod in sorted((r for r in rows if r[2] == 0), key=lambda r: -r[1])[:args.top]:
+            print(f"  {cum / 1e3:8.1f} ms cumulative  {self_us / 1e3:7.1f} ms self  {mod}")
+        print(f"top {args.top} modules by self time:")
+        for self_us, cum, depth, mod in sorted(rows, key=lambda r: -r[0])[:args.top]:
+            print(f"  {self_us / 1e3:8.1f} ms self  {cum / 1e3:8.1f} ms cumulative  depth {depth}  {mod}")
+        pkgs: dict[str, int] = {}
+        for self_us, _cum, _depth, mod in rows:
+            pkgs[mod.split(".")[0]] = pkgs.get(mod.split(".")[0], 0) + self_us
+        print(f"top {args.top} packages by summed self time:")
+        for pkg, us in sorted(pkgs.items(), key=lambda kv: -kv[1])[:args.top]:
+            print(f"  {us / 1e3:8.1f} ms  {pkg}")
+
+    proc = subprocess.run([py, "-c", PROBE.format(heavy=HEAVY), str(target)], cwd=ROOT, capture_output=True,
+                          text=True)
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("__PROBE__")), None)
+    if line is None:
+        print(f"\nimport probe failed:\n{proc.stderr[-2000:]}")
+    else:
+        probe = json.loads(line[len("__PROBE__"):])
+        print(f"\nvalidate without --data via click main(standalone_mode=False): exit {probe['exit']}, "
+              f"{probe['modules']} modules in sys.modules")
+        print(f"  polars imported: {'YES (it must not be)' if 'polars' in probe['heavy'] else 'no'}")
+        print(f"  heavy packages imported: {', '.join(probe['heavy']) or 'none'}")
+        print(f"  metricspec modules imported ({len(probe['metricspec'])}): {', '.join(probe['metricspec'])}")
+    if tmp is not None:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
