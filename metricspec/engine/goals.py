@@ -18,6 +18,7 @@ Methods (also in docs/goals.md):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 import polars as pl
@@ -92,11 +93,17 @@ def _value(frame: pl.DataFrame) -> float | None:
     return None if v is None else float(v)
 
 
+@functools.lru_cache(maxsize=4096)
+def _period_info(period: dt.date, grain: str, as_of: dt.date) -> tuple[str, bool]:
+    return label(period, grain), period_end(period, grain) > as_of + dt.timedelta(days=1)
+
+
 def trend_points(frame: pl.DataFrame, grain: str, as_of: dt.date) -> list[Point]:
+    """Series rows as Points (built without re-validation: the values come typed from polars)."""
     out = []
     for period, value in zip(frame["period"].to_list(), frame["value"].to_list(), strict=True):
-        out.append(Point(period=period, label=label(period, grain), value=value,
-                         partial=period_end(period, grain) > as_of + dt.timedelta(days=1)))
+        text, partial = _period_info(period, grain, as_of)
+        out.append(Point.model_construct(period=period, label=text, value=value, partial=partial))
     return out
 
 

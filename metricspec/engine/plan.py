@@ -114,14 +114,16 @@ def agg_expr(a: Aggregate, time_column: str) -> pl.Expr:
             return (base & cond if cond is not None else base).sum().cast(pl.Float64).alias(a.output)
         return (cond.sum() if cond is not None else pl.len()).cast(pl.Float64).alias(a.output)
     assert col is not None
-    keep = col.is_not_null() if cond is None else (cond & col.is_not_null())
-    values = col.filter(keep)
-    if a.agg == "count_distinct":
-        return values.n_unique().cast(pl.Float64).alias(a.output)
     if a.agg in ("last", "first"):
-        ordered = values.sort_by(pl.col(time_column).filter(keep))
+        keep = col.is_not_null() if cond is None else (cond & col.is_not_null())
+        ordered = col.filter(keep).sort_by(pl.col(time_column).filter(keep))
         picked = ordered.last() if a.agg == "last" else ordered.first()
         return picked.cast(pl.Float64).alias(a.output)
+    # polars' aggregations skip nulls; rows outside the filter become nulls. Plain column
+    # aggregations keep polars on its fast group-by path (no per-group filtering).
+    values = col if cond is None else pl.when(cond).then(col)
+    if a.agg == "count_distinct":
+        return values.drop_nulls().n_unique().cast(pl.Float64).alias(a.output)
     fn = {"sum": values.sum, "mean": values.mean, "median": values.median, "min": values.min,
           "max": values.max}[a.agg]
     return fn().cast(pl.Float64).alias(a.output)
@@ -175,7 +177,8 @@ def build_lazy(query: Query, source: pl.LazyFrame, schema: Mapping[str, pl.DataT
     else:
         period = truncate(pl.col("__date"), key.grain, rng.week_start).alias("period")
     aggs = [agg_expr(a, key.time_column) for a in query.aggregates]
-    aggs += [e for a in query.aggregates if (e := null_expr(a)) is not None]
+    if not key.segments and not isinstance(key.grain, Window):  # null counts are reported from headlines
+        aggs += [e for a in query.aggregates if (e := null_expr(a)) is not None]
     seg_exprs = [pl.col(s).cast(pl.String) for s in key.segments]
     return lf.group_by([period, *seg_exprs]).agg(aggs).sort(["period", *key.segments])
 

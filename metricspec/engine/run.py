@@ -201,8 +201,8 @@ def kpi_result(ev: Evaluator, name: str) -> KpiResult:
         for seg in kpi.segments:
             frame = ev.series(Request(name, grain, (seg,), make_scope({k: v for k, v in kpi.scope.items()
                                                                          if k != seg})))
-            for value in sorted({v for v in frame[seg].to_list() if v is not None}):
-                sub = frame.filter(pl.col(seg) == value)
+            parts = frame.filter(pl.col(seg).is_not_null()).partition_by(seg, as_dict=True, maintain_order=True)
+            for (value,), sub in sorted(parts.items(), key=lambda kv: str(kv[0][0])):
                 series.append(Series(grain=grain, kind="segment", segment=seg, segment_value=value,
                                      points=trend_points(sub, grain, ev.as_of)))
         bench_points: dict[str, list[Any]] = {}
