@@ -7,6 +7,7 @@ found by pydantic or by the validation rules point at ``spec.yaml:12:3``.
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -78,22 +79,17 @@ class LoadedSpec:
         return self.positions.where(path, key=key)
 
 
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_IMPLICIT = {f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float", "str", "timestamp")}
+
+
 def _yaml() -> Any:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.constructor import RoundTripConstructor
+    """PyYAML with its C (libyaml) loader when available: ``(module, Loader)``."""
+    import yaml  # type: ignore[import-untyped]
 
-    class _Constructor(RoundTripConstructor):  # type: ignore[misc]
-        """Keep timestamps as text: pydantic parses dates with clear errors."""
-
-    def _timestamp_as_text(self: Any, node: Any) -> str:
-        return str(self.construct_scalar(node))
-
-    _Constructor.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
-    y = YAML(typ="rt")
-    y.Constructor = _Constructor
-    y.allow_duplicate_keys = False
-    y.preserve_quotes = True  # to know which scalars were quoted (expression error columns)
-    return y
+    return yaml, getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
 
 
 def _display(path: Path) -> str:
@@ -104,9 +100,12 @@ def _display(path: Path) -> str:
 
 
 def read_yaml(path: Path) -> tuple[Any, Positions]:
-    """Parse a YAML file into plain Python values plus their positions."""
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    """Parse a YAML file into plain Python values plus their positions.
 
+    Scalars resolve as in YAML 1.1 safe loading, except timestamps, which stay text
+    (pydantic parses dates with clear errors). Duplicate keys are an error.
+    """
+    yaml, loader = _yaml()
     name = _display(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -117,18 +116,28 @@ def read_yaml(path: Path) -> tuple[Any, Positions]:
             [Issue(Level.ERROR, f"cannot read file: {exc}", Location(name), "save it as UTF-8 text")]
         ) from None
     try:
-        doc = _yaml().load(text)
-    except MarkedYAMLError as exc:
+        try:
+            doc = yaml.compose(text, Loader=loader)
+        except yaml.MarkedYAMLError:
+            if loader is yaml.SafeLoader:
+                raise
+            # libyaml's messages are terser ("found character that cannot start any token");
+            # re-read with the pure-Python parser for its wording (the error path only)
+            doc = yaml.compose(text, Loader=yaml.SafeLoader)
+            raise
+    except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
         problem = (exc.problem or exc.context or "invalid YAML").strip()
         hint = _yaml_hint(problem)
         raise SpecError([Issue(Level.ERROR, f"YAML syntax error: {problem}", where, hint)]) from None
-    except YAMLError as exc:
+    except yaml.YAMLError as exc:
         raise SpecError([Issue(Level.ERROR, f"YAML error: {exc}", Location(name))]) from None
     positions = Positions()
     positions.values[()] = Location(name, 1, 1)
-    value = _plain(doc, (), name, positions)
+    if doc is None:
+        return None, positions
+    value = _plain(doc, (), _Walk(name, positions, _scalar_constructors(yaml)))
     return value, positions
 
 
@@ -144,46 +153,152 @@ def _yaml_hint(problem: str) -> str:
     return "check indentation, colons and quotes around this line"
 
 
-def _plain(node: Any, path: PathKey, name: str, positions: Positions) -> Any:
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
-    from ruamel.yaml.scalarstring import ScalarString
+def _scalar_constructors(yaml: Any) -> dict[str, Any]:
+    """Scalar tag -> function(node) building its value, as YAML 1.1 safe loading does."""
+    c = yaml.SafeLoader("")  # a pure constructor; only its scalar methods are used
+    return {
+        "tag:yaml.org,2002:null": c.construct_yaml_null,
+        "tag:yaml.org,2002:bool": c.construct_yaml_bool,
+        "tag:yaml.org,2002:int": c.construct_yaml_int,
+        "tag:yaml.org,2002:float": c.construct_yaml_float,
+        "tag:yaml.org,2002:binary": c.construct_yaml_binary,
+    }
 
-    if isinstance(node, CommentedMap):
-        out: dict[str, Any] = {}
-        for k in node:
-            key = str(k)
-            child = (*path, key)
-            try:
-                kl, kc = node.lc.key(k)
-                positions.keys[child] = Location(name, kl + 1, kc + 1)
-                vl, vc = node.lc.value(k)
-                positions.values[child] = Location(name, vl + 1, vc + 1)
-            except (KeyError, TypeError, AttributeError):
-                pass
-            out[key] = _plain(node[k], child, name, positions)
-        return out
-    if isinstance(node, CommentedSeq):
-        items = []
-        for i, item in enumerate(node):
-            child = (*path, i)
-            try:
-                il, ic = node.lc.item(i)
-                positions.values[child] = Location(name, il + 1, ic + 1)
-            except (KeyError, TypeError, AttributeError):
-                pass
-            items.append(_plain(item, child, name, positions))
-        return items
-    if isinstance(node, ScalarString):
-        from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 
-        if isinstance(node, DoubleQuotedScalarString | SingleQuotedScalarString):
-            positions.quoted.add(path)
-        return str(node)
-    if type(node).__module__.startswith("ruamel"):
-        for base in (bool, int, float, str):
-            if isinstance(node, base):
-                return base(node)
-    return node
+@dataclass
+class _Walk:
+    name: str
+    positions: Positions
+    scalars: dict[str, Any]
+    active: set[int] = field(default_factory=set)
+
+    def at(self, node: Any) -> Location:
+        mark = node.start_mark
+        return Location(self.name, mark.line + 1, mark.column + 1)
+
+    def error(self, problem: str, node: Any) -> SpecError:
+        return SpecError([Issue(Level.ERROR, f"YAML syntax error: {problem}", self.at(node), _yaml_hint(problem))])
+
+
+def _plain(node: Any, path: PathKey, walk: _Walk) -> Any:
+    """Plain Python value of a composed PyYAML node, recording positions under ``path``."""
+    kind = node.id
+    if kind == "scalar":
+        if node.style in ("'", '"'):
+            walk.positions.quoted.add(path)
+        return _scalar(node, walk)
+    if id(node) in walk.active:
+        raise walk.error("recursive alias (a value that contains itself)", node)
+    walk.active.add(id(node))
+    try:
+        if kind == "sequence":
+            items = []
+            values = walk.positions.values
+            for i, item in enumerate(node.value):
+                child = (*path, i)
+                values[child] = walk.at(item)
+                items.append(_plain(item, child, walk))
+            return items
+        return _mapping(node, path, walk)
+    finally:
+        walk.active.discard(id(node))
+
+
+_CORE_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_CORE_NULL = {"", "~", "null", "Null", "NULL"}
+_CORE_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
+_CORE_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
+
+
+def _core_schema(text: str) -> Any:
+    """Resolve a plain scalar with the YAML 1.2 core schema (so `no`, `on`, `012` stay text)."""
+    if text in _CORE_NULL:
+        return None
+    if text in _CORE_BOOL:
+        return _CORE_BOOL[text]
+    if _CORE_INT.fullmatch(text):
+        if text.startswith("0o"):
+            return int(text[2:], 8)
+        if text.startswith("0x"):
+            return int(text[2:], 16)
+        return int(text)
+    if _CORE_FLOAT.fullmatch(text):
+        lowered = text.lower()
+        if lowered.endswith("inf"):
+            return float("-inf") if lowered.startswith("-") else float("inf")
+        if lowered.endswith("nan"):
+            return float("nan")
+        return float(text)
+    return text
+
+
+def _scalar(node: Any, walk: _Walk) -> Any:
+    tag = node.tag
+    if not node.style and tag in _IMPLICIT:
+        return _core_schema(node.value)  # plain scalars: YAML 1.2 rules, dates stay text
+    if tag in (_STR, _TIMESTAMP):
+        return node.value
+    build = walk.scalars.get(tag)
+    if build is None:
+        return node.value  # unknown/custom tags keep their text
+    try:
+        return build(node)
+    except Exception as exc:  # e.g. `!!int abc`, bad base64
+        raise walk.error(f"cannot read {node.value!r} as {tag.rsplit(':', 1)[-1]}: {exc}", node) from None
+
+
+def _key(node: Any, walk: _Walk) -> str:
+    if node.id == "scalar":
+        return str(_scalar(node, walk))
+    if node.id == "sequence":
+        return str(tuple(_plain(n, (), _Walk(walk.name, Positions(), walk.scalars)) for n in node.value))
+    raise walk.error("a mapping cannot be used as a key", node)
+
+
+def _merged(node: Any, walk: _Walk, seen: set[int]) -> list[tuple[str, Any]]:
+    """(key, value node) pairs of a mapping including its own merges, highest precedence first."""
+    if node.id != "mapping":
+        raise walk.error("a merge key (<<) needs a mapping or a list of mappings", node)
+    if id(node) in seen:
+        return []
+    seen = seen | {id(node)}
+    own: list[tuple[str, Any]] = []
+    merges: list[tuple[str, Any]] = []
+    for key_node, value_node in node.value:
+        if key_node.tag == _MERGE:
+            sources = value_node.value if value_node.id == "sequence" else [value_node]
+            for source in sources:
+                merges.extend(_merged(source, walk, seen))
+        else:
+            own.append((_key(key_node, walk), value_node))
+    return own + merges
+
+
+def _mapping(node: Any, path: PathKey, walk: _Walk) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    keys = walk.positions.keys
+    values = walk.positions.values
+    merges: list[Any] = []
+    for key_node, value_node in node.value:
+        if key_node.tag == _MERGE:
+            merges.append(value_node)
+            continue
+        key = _key(key_node, walk)
+        if key in out:
+            raise walk.error(f"found duplicate key {key!r}", key_node)
+        child = (*path, key)
+        keys[child] = walk.at(key_node)
+        values[child] = walk.at(value_node)
+        out[key] = _plain(value_node, child, walk)
+    # merged keys (`<<: *base`) come after the mapping's own keys, which override them;
+    # like before, they get no key/value position of their own (where() falls back to the parent)
+    for value_node in merges:
+        sources = value_node.value if value_node.id == "sequence" else [value_node]
+        for source in sources:
+            for key, merged_value in _merged(source, walk, {id(node)}):
+                if key not in out:
+                    out[key] = _plain(merged_value, (*path, key), walk)
+    return out
 
 
 def load_spec(path: str | Path) -> LoadedSpec:
