@@ -15,7 +15,16 @@ import polars as pl
 
 from metricspec.engine.expressions import filter_expr, to_polars
 from metricspec.engine.periods import period_range, to_date, truncate, truncate_date
-from metricspec.engine.plan import Plan, QueryKey, RunRange, Scope, Window, build_lazy, fill_periods
+from metricspec.engine.plan import (
+    Plan,
+    QueryKey,
+    RunRange,
+    Scope,
+    Window,
+    build_lazy,
+    fill_periods,
+    source_base,
+)
 from metricspec.errors import DataError
 from metricspec.spec.expr import parse
 from metricspec.spec.models import KPI
@@ -131,7 +140,13 @@ class Evaluator:
         """Run every base query in one ``collect_all``."""
         rng = self.range
         keys = list(self.plan.queries)
-        lazies = [build_lazy(self.plan.queries[k], self.sources[k.source], self.schemas[k.source], rng) for k in keys]
+        shared: dict[tuple[str, str], list[str]] = {}
+        for k in keys:
+            cols = shared.setdefault((k.source, k.time_column), [])
+            cols.extend(c for c in self.plan.queries[k].columns() if c not in cols)
+        bases = {sk: source_base(self.sources[sk[0]], sorted(cols), sk[1], self.schemas[sk[0]], rng)
+                 for sk, cols in shared.items()}
+        lazies = [build_lazy(self.plan.queries[k], bases[(k.source, k.time_column)], rng) for k in keys]
         frames = pl.collect_all(lazies) if lazies else []
         for key, frame in zip(keys, frames, strict=True):
             q = self.plan.queries[key]

@@ -155,23 +155,26 @@ class RunRange:
     week_start: str = "monday"
 
 
-def build_lazy(query: Query, source: pl.LazyFrame, schema: Mapping[str, pl.DataType], rng: RunRange) -> pl.LazyFrame:
-    """One fused lazy query: project, filter range and scope, add the period, aggregate."""
+def source_base(source: pl.LazyFrame, columns: list[str], time_column: str, schema: Mapping[str, pl.DataType],
+                rng: RunRange) -> pl.LazyFrame:
+    """The part every query on one source shares: the columns any of them reads, the local date,
+    the run's date range. One identical subplan lets polars read and prepare the source once."""
+    date = to_date(pl.col(time_column), schema[time_column]).alias("__date")
+    preds = [pl.col("__date") <= rng.end, pl.col("__date").is_not_null()]
+    if rng.start is not None:
+        preds.append(pl.col("__date") >= rng.start)
+    return source.select([pl.col(c) for c in columns]).with_columns(date).filter(pl.all_horizontal(preds))
+
+
+def build_lazy(query: Query, base: pl.LazyFrame, rng: RunRange) -> pl.LazyFrame:
+    """One fused lazy query over the source's shared base: scope, period, one group-by for all aggregates."""
     key = query.key
-    lf = source.select([pl.col(c) for c in query.columns()])
-    date = to_date(pl.col(key.time_column), schema[key.time_column]).alias("__date")
-    lf = lf.with_columns(date)
-    start = rng.start
-    end = rng.end
+    preds = []
     if isinstance(key.grain, Window):
-        start = key.grain.start if start is None else max(start, key.grain.start)
-        end = min(end, key.grain.end)
-    preds = [pl.col("__date") <= end, pl.col("__date").is_not_null()]
-    if start is not None:
-        preds.append(pl.col("__date") >= start)
+        preds += [pl.col("__date") >= key.grain.start, pl.col("__date") <= key.grain.end]
     for col, value in key.scope:
         preds.append(pl.col(col).cast(pl.String) == scope_text(value))
-    lf = lf.filter(pl.all_horizontal(preds))
+    lf = base.filter(pl.all_horizontal(preds)) if preds else base
     if isinstance(key.grain, Window):
         period = pl.lit(key.grain.start, dtype=pl.Date).alias("period")
     else:
