@@ -543,3 +543,58 @@ def test_property_touch_outside_lookback_changes_nothing(data: tuple[Any, ...], 
         assert [c["channel"] for c in m1["credits"]] == [c["channel"] for c in m2["credits"]]
         for c1, c2 in zip(m1["credits"], m2["credits"], strict=True):
             assert close(c1["conversions"], c2["conversions"]) and close(c1["value"], c2["value"])
+
+
+# ---------------------------------------------------------------- implementation details of the fast path
+
+def test_same_instant_same_channel_ordered_by_campaign_nulls_first() -> None:
+    touches = [("p", at(1), "x", "b"), ("p", at(1), "x", None), ("p", at(1), "x", "a"), ("p", at(0), "email", "z")]
+    tp, cv = frames(touches, [("p", at(5), 1.0)])
+    for level in ("channel", "campaign"):
+        j = attribute(tp, cv, models=[ModelConfig(kind="linear")], level=level).journeys[0]  # type: ignore[index]
+        assert (j.initial_channel, j.initial_campaign) == ("email", "z")
+        assert j.intermediate_campaigns == ["a"] and j.intermediate_channels == ["x"]
+        assert (j.converting_channel, j.converting_campaign) == ("x", "b")
+
+
+def test_person_hash_collisions_fall_back_to_exact_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every person hashed to one key: the collision check must switch to exact person ranks."""
+    from metricspec.engine.attribution import journeys
+
+    touches, convs = random_paths(5, 200, ["x", "instagram", "linkedin", "email"])
+    tp, cv = frames(touches, convs)
+    models = [ModelConfig(kind=k) for k in ALL_KINDS]
+    expected = attribute(tp, cv, models=models).model_dump()
+    real = journeys._person_key
+
+    def colliding(person: pl.Series, exact: bool) -> pl.Series:
+        return real(person, exact) if exact else pl.repeat(7, len(person), dtype=pl.UInt64, eager=True)
+
+    monkeypatch.setattr(journeys, "_person_key", colliding)
+    assert attribute(tp, cv, models=models).model_dump() == expected
+
+
+def test_path_hash_collisions_fall_back_to_exact_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    from metricspec.engine.attribution import grouping
+
+    touches, convs = random_paths(6, 300, ["x", "instagram", "linkedin", "email"])
+    tp, cv = frames(touches, convs)
+    models = [ModelConfig(kind="markov"), ModelConfig(kind="markov", order=2, name="m2")]
+    expected = attribute(tp, cv, models=models, lookback_days=None).model_dump()
+    monkeypatch.setattr(grouping, "sequence_hash", lambda d, p, s, n: np.zeros(len(s), dtype=np.uint64))
+    assert attribute(tp, cv, models=models, lookback_days=None).model_dump() == expected
+
+
+def test_results_are_bitwise_reproducible_under_row_shuffles() -> None:
+    """Grouped float sums follow a canonical row order, so every number is identical, not just close."""
+    touches, convs = random_paths(9, 400, ["x", "instagram", "linkedin", "email", "direct"])
+    touches = [(p, t + dt.timedelta(minutes=17 * (i % 5)), ch) for i, (p, t, ch) in enumerate(touches)]
+    convs = [(p, t, v + 0.1 * (i % 7)) for i, (p, t, v) in enumerate(convs)]
+    tp, cv = frames(touches, convs)
+    models = [ModelConfig(kind=k) for k in ALL_KINDS] + [ModelConfig(kind="markov", order=2, name="m2")]
+    first = attribute(tp, cv, models=models).model_dump()
+    assert attribute(tp, cv, models=models).model_dump() == first
+    for seed in range(3):
+        again = attribute(tp.sample(fraction=1.0, shuffle=True, seed=seed),
+                          cv.sample(fraction=1.0, shuffle=True, seed=seed), models=models).model_dump()
+        assert again == first

@@ -350,6 +350,9 @@ class AttributionSpec(StrictModel):
     drop_direct: bool = False
     direct_channels: list[str] = Field(default_factory=lambda: ["direct"])
     level: Literal["channel", "campaign"] = "channel"
+    max_journeys: int = Field(
+        10_000, ge=0, description="Customer journeys kept in the results (sorted by person, then time)."
+    )
     control_group: str | None = Field(None, description="Control group for incremental CAC.")
     control_metric: str | None = Field(
         None, description="Proportion metric of the control group that counts conversions (default: the first one)."

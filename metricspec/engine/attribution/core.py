@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Literal
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from itertools import repeat
+from typing import Any, Literal
 
 import polars as pl
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 
 from metricspec.engine.attribution.heuristics import heuristic_credits
-from metricspec.engine.attribution.journeys import (
-    journeys_frame,
-    normalise_touchpoints,
-    prepare,
-)
+from metricspec.engine.attribution.journeys import Prepared, journeys_frame, prepare
 from metricspec.engine.attribution.markov import distinct_paths, fit_markov
 from metricspec.engine.attribution.models import (
     HEURISTIC_KINDS,
@@ -28,29 +27,80 @@ from metricspec.engine.attribution.models import (
 from metricspec.engine.attribution.shapley import shapley_credits
 
 TOP_PATHS = 20
-_JOURNEYS = TypeAdapter(list[Journey])
+_MODEL_SLOTS = tuple(n for n in BaseModel.__slots__ if n != "__dict__")
+
+
+def _column_values(col: pl.Series) -> list[Any]:
+    """``col.to_list()``; list columns via one flat list and slices (faster than polars' per-row lists)."""
+    if not isinstance(col.dtype, pl.List):
+        return col.to_list()
+    lengths = col.list.len().fill_null(0)
+    flat = col.filter(lengths > 0).explode().to_list()
+    out, i = [], 0
+    for n in lengths.to_list():
+        j = i + n
+        out.append(flat[i:j])
+        i = j
+    return out
+
+
+def _journeys(frame: pl.DataFrame) -> list[Journey]:
+    """``Journey`` models from the rows of :func:`journeys_frame` without validating each one.
+
+    The frame's columns have exactly the field types (str, datetime, float, int, list[str], str | None), so
+    validation would only copy them, at about 30 µs a row. The first row is validated as a check; every row
+    then gets its field values and the instance slots ``model_construct`` sets (the same for every row).
+    """
+    if frame.height == 0:
+        return []
+    names = frame.columns
+    values = zip(*(_column_values(c) for c in frame.get_columns()), strict=True)
+    rows = list(map(dict, map(zip, repeat(names), values)))
+    if Journey.model_validate(rows[0]).__dict__ != rows[0]:  # types drifted: validate everything (slow)
+        return TypeAdapter(list[Journey]).validate_python(rows)
+    template = Journey.model_construct(**rows[0])
+    slots = [(n, getattr(template, n)) for n in _MODEL_SLOTS]
+    new, setattr_ = object.__new__, object.__setattr__
+
+    def build(row: dict[str, Any]) -> Journey:
+        j = new(Journey)
+        setattr_(j, "__dict__", row)
+        for n, v in slots:  # fields set, extra (None), private (None); frozen models never change them
+            setattr_(j, n, v)
+        return j
+
+    return list(map(build, rows))
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many acyclic objects (it would rescan them all)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _ratio(num: float, den: float | None) -> float | None:
     return None if den is None or den == 0 else num / den
 
 
-def _spend_by_unit(touchpoints: pl.DataFrame | pl.LazyFrame, spend: pl.DataFrame | pl.LazyFrame | None,
-                   level: str, drop_direct: bool, direct_channels: Sequence[str]) -> pl.DataFrame | None:
+def _spend_by_unit(prep: Prepared, spend: pl.DataFrame | pl.LazyFrame | None, level: str, drop_direct: bool,
+                   direct_channels: Sequence[str]) -> pl.DataFrame | None:
     """Spend per unit (channel, campaign): the spend frame, else the summed touchpoint ``cost``, else None."""
     keys = ["channel", "campaign"]
-    if spend is not None:
-        s = spend.collect() if isinstance(spend, pl.LazyFrame) else spend
-        s = s.select(pl.col("channel").cast(pl.String),
-                     (pl.col("campaign").cast(pl.String) if "campaign" in s.columns and level == "campaign"
-                      else pl.lit(None, pl.String)).alias("campaign"),
-                     pl.col("amount").cast(pl.Float64))
-    else:
-        tp = normalise_touchpoints(touchpoints)
-        if tp["cost"].null_count() == tp.height:
+    if spend is None:  # touchpoint costs, already summed by unit (after drop_direct) in prepare()
+        if prep.unit_cost is None:
             return None
-        s = tp.select("channel", (pl.col("campaign") if level == "campaign" else pl.lit(None, pl.String))
-                      .alias("campaign"), pl.col("cost").alias("amount"))
+        return prep.units.select(*keys, prep.unit_cost.alias("amount"))
+    s = spend.collect() if isinstance(spend, pl.LazyFrame) else spend
+    s = s.select(pl.col("channel").cast(pl.String),
+                 (pl.col("campaign").cast(pl.String) if "campaign" in s.columns and level == "campaign"
+                  else pl.lit(None, pl.String)).alias("campaign"),
+                 pl.col("amount").cast(pl.Float64))
     if drop_direct:
         s = s.filter(~pl.col("channel").is_in(list(direct_channels)))
     known = pl.col("amount").is_not_null().any()
@@ -124,7 +174,7 @@ def attribute(touchpoints: pl.DataFrame | pl.LazyFrame, conversions: pl.DataFram
     attr_conv = attributed.height
     total_value = float(cv["value"].sum())
     attr_value = float(attributed["value"].sum())
-    spend_u = _spend_by_unit(touchpoints, spend, level, drop_direct, direct_channels)
+    spend_u = _spend_by_unit(prep, spend, level, drop_direct, direct_channels)
     units = prep.units
     if spend_u is not None:  # channels with spend but no touches still get a (zero-credit) row
         extra = spend_u.join(units, on=["channel", "campaign"], how="anti", nulls_equal=True)
@@ -164,12 +214,11 @@ def attribute(touchpoints: pl.DataFrame | pl.LazyFrame, conversions: pl.DataFram
         results.append(ModelResult(name=m.label, kind=m.kind, credits=_credits(units, credit, spend_u, level),
                                    conversion_probability=prob))
 
-    journeys = None
-    if include_journeys:
-        journeys = _JOURNEYS.validate_python(journeys_frame(prep).to_dicts())
-    return AttributionResult(
-        level=level, lookback_days=lookback_days, drop_direct=drop_direct, models=results,
-        removal_effects=removal, total_conversions=total_conv, attributed_conversions=attr_conv,
-        unattributed_conversions=total_conv - attr_conv, total_value=total_value, attributed_value=attr_value,
-        unattributed_value=total_value - attr_value, non_converting_paths=prep.null_touches["null_id"].n_unique(),
-        journeys=journeys, paths_summary=_paths_summary(paths, units, top_paths))
+    with _gc_paused():  # journeys are many small acyclic objects: the collector would only rescan them
+        journeys = _journeys(journeys_frame(prep)) if include_journeys else None
+        return AttributionResult(
+            level=level, lookback_days=lookback_days, drop_direct=drop_direct, models=results,
+            removal_effects=removal, total_conversions=total_conv, attributed_conversions=attr_conv,
+            unattributed_conversions=total_conv - attr_conv, total_value=total_value, attributed_value=attr_value,
+            unattributed_value=total_value - attr_value, non_converting_paths=prep.null_touches["null_id"].n_unique(),
+            journeys=journeys, paths_summary=_paths_summary(paths, units, top_paths))

@@ -6,6 +6,7 @@ import math
 
 import polars as pl
 
+from metricspec.engine.attribution.grouping import sums_by
 from metricspec.engine.attribution.models import ModelConfig
 
 
@@ -44,16 +45,28 @@ def with_age_rel(touches: pl.DataFrame) -> pl.DataFrame:
     return touches.with_columns((pl.col("age_days") - pl.col("age_days").min().over("conv_id")).alias("age_rel"))
 
 
+def credit_sums(frame: pl.DataFrame, weights: dict[str, pl.Expr]) -> dict[str, pl.DataFrame]:
+    """Credits (uid, conversions, value) per weight: sums of the weight and of weight * value by uid.
+
+    The sums are window sums (see :mod:`~metricspec.engine.attribution.grouping`), so they are the same on
+    every run and depend only on the row order of ``frame``. ``weights`` must not contain windows (a window
+    inside a window is evaluated per outer group): materialise such weights as columns first.
+    """
+    cols: dict[str, pl.Expr] = {}
+    for i, w in enumerate(weights.values()):
+        cols[f"c{i}"] = w.cast(pl.Float64)
+        cols[f"v{i}"] = w.cast(pl.Float64) * pl.col("value")
+    sums = sums_by(frame, "uid", cols)
+    return {name: sums.select("uid", pl.col(f"c{i}").alias("conversions"), pl.col(f"v{i}").alias("value"))
+            for i, name in enumerate(weights)}
+
+
 def heuristic_credits(touches: pl.DataFrame, configs: list[ModelConfig]) -> dict[str, pl.DataFrame]:
-    """Credits (uid, conversions, value) for every heuristic model, computed in one grouped pass."""
+    """Credits (uid, conversions, value) for every heuristic model, computed in one pass over the touches."""
     if not configs:
         return {}
-    weights = [weight_expr(c).alias(f"w{i}") for i, c in enumerate(configs)]
-    aggs: list[pl.Expr] = []
-    for i in range(len(configs)):
-        aggs += [pl.col(f"w{i}").sum().alias(f"c{i}"), (pl.col(f"w{i}") * pl.col("value")).sum().alias(f"v{i}")]
     if any(c.kind == "time_decay" for c in configs):
         touches = with_age_rel(touches)
-    grouped = touches.with_columns(weights).group_by("uid").agg(aggs).sort("uid")
-    return {c.label: grouped.select("uid", pl.col(f"c{i}").alias("conversions"), pl.col(f"v{i}").alias("value"))
-            for i, c in enumerate(configs)}
+    weights = {f"w{i}": weight_expr(c) for i, c in enumerate(configs)}
+    touches = touches.with_columns(**weights)  # materialised first: a window inside a window is quadratic
+    return credit_sums(touches, {c.label: pl.col(f"w{i}") for i, c in enumerate(configs)})

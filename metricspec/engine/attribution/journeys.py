@@ -1,7 +1,8 @@
 """Build conversion paths and non-converting ("null") paths from touchpoints and conversions.
 
-Everything here is vectorised polars: a touch is assigned to the first conversion of the same person
-at or after it with an as-of join, which implements "strictly after the previous conversion" for free.
+Everything here is vectorised (polars and numpy): touches and conversion instants are sorted together once by
+person and time, and a touch is assigned to the first conversion of the same person at or after it (a backward
+fill, i.e. an as-of join), which implements "strictly after the previous conversion" for free.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 import polars as pl
+
+from metricspec.engine.attribution.grouping import expand, runs, sums_by
 
 US_PER_DAY = 86_400_000_000
 
@@ -22,14 +26,18 @@ class Prepared:
     ``touches``: one row per credited touch, sorted by ``conv_id`` then position, with columns
     conv_id, uid, channel, campaign, time, conv_time, value, pos, n, age_days.
     ``conversions``: one row per conversion (conv_id, person, conv_time, value, n_touches).
-    ``null_touches``: touches of non-converting paths (null_id, uid), sorted by null_id then path order.
+    ``null_touches``: touches of non-converting paths (null_id: a UInt64 person key, uid), in contiguous runs of
+    null_id, each run in path order.
     ``units``: uid -> channel, campaign (campaign null at ``level="channel"``), label; sorted.
+    ``unit_cost``: summed touchpoint ``cost`` by uid (null where no cost is known), or None when no touchpoint
+    has a cost (before ``drop_direct``).
     """
 
     touches: pl.DataFrame
     conversions: pl.DataFrame
     null_touches: pl.DataFrame
     units: pl.DataFrame
+    unit_cost: pl.Series | None = None
 
 
 def _collect(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
@@ -79,62 +87,143 @@ def normalise_conversions(conversions: pl.DataFrame | pl.LazyFrame) -> pl.DataFr
     return cv.sort(["person", "conv_time", "value"], maintain_order=True).with_row_index("conv_id")
 
 
+def _codes(values: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """Rank of each value among the sorted distinct non-null values (UInt32; null stays null), and those values."""
+    cats = values.drop_nulls().unique().sort()
+    return values.cast(pl.Enum(cats)).to_physical().cast(pl.UInt32), cats
+
+
+def _person_key(person: pl.Series, exact: bool) -> pl.Series:
+    """A UInt64 key per person: a hash (checked for collisions by the caller) or, if ``exact``, the dense rank."""
+    return person.rank("dense").cast(pl.UInt64) if exact else person.hash(seed=0x5EED)
+
+
+def _sort_events(person: pl.Series, t: pl.Series, tie: pl.Series,
+                 campaign: pl.Series | None) -> pl.DataFrame:
+    """Order events (touches, then conversion instants, numbered from 0) by person, time, ``tie``.
+
+    Returns the sorted person keys ``h``, times ``t``, ``tie`` and event numbers ``event``. Persons are keyed by a 64-bit hash, much
+    cheaper to sort than strings; a collision (two persons, one hash) would show up as two different persons
+    next to each other under one hash, and then the exact dense rank of the person strings is used instead.
+    With ``campaign`` (one per touch), touches equal in person, time and ``tie`` are ordered by campaign, nulls
+    first: a fix-up of the (usually few) exact ties instead of one more sort key for every row.
+    """
+    for exact in (False, True):
+        frame = pl.DataFrame({"h": _person_key(person, exact), "t": t, "tie": tie})
+        order = frame.select(pl.arg_sort_by(["h", "t", "tie"])).to_series()
+        frame = frame[order]
+        if not exact:
+            h, p = frame["h"], person.gather(order)
+            if ((h == h.shift(1)) & (p != p.shift(1))).any():
+                continue
+        if campaign is not None:
+            same = frame.select(((pl.col("h") == pl.col("h").shift(1)) & (pl.col("t") == pl.col("t").shift(1))
+                                 & (pl.col("tie") == pl.col("tie").shift(1))).fill_null(False)).to_series()
+            if same.any():  # only touches can tie: instants have their own tie value and are one per person & time
+                member = (same | same.shift(-1).fill_null(False)).arg_true()
+                group = (~same).cum_sum().gather(member)
+                ids = order.gather(member)
+                fixed = (pl.DataFrame({"g": group, "id": ids, "c": campaign.gather(ids)})
+                         .sort(["g", "c"], nulls_last=False, maintain_order=True))
+                order = order.scatter(member, fixed["id"])
+        return frame.with_columns(order.alias("event"))
+    raise AssertionError("unreachable")
+
+
 def prepare(touchpoints: pl.DataFrame | pl.LazyFrame, conversions: pl.DataFrame | pl.LazyFrame, *,
             lookback_days: float | None, drop_direct: bool, direct_channels: Sequence[str],
             level: Literal["channel", "campaign"]) -> Prepared:
-    """Apply the journey rules and return credited touches, conversions, null paths and units."""
+    """Apply the journey rules and return credited touches, conversions, null paths and units.
+
+    Persons, channels and campaigns are turned into integers once; the touches and the conversion instants
+    are sorted together once by (person, time, touches before a conversion at the same instant, channel,
+    campaign), and every touch takes the next conversion instant of its person (a backward fill), which is
+    the as-of rule "first conversion at or after the touch" and enforces the previous-conversion cut.
+    """
     tp = normalise_touchpoints(touchpoints)
     cv = normalise_conversions(conversions)
     if tp.schema["time"] != cv.schema["conv_time"]:
         raise ValueError(f"touchpoints.time ({tp.schema['time']}) and conversions.time "
                          f"({cv.schema['conv_time']}) must have the same time zone")
+    has_cost = tp["cost"].null_count() < tp.height  # before drop_direct, like the spend rule
     if drop_direct:
         tp = tp.filter(~pl.col("channel").is_in(list(direct_channels)))
-    unit_campaign = pl.col("campaign") if level == "campaign" else pl.lit(None, pl.String)
-    tp = tp.with_columns(unit_campaign.alias("ucampaign"))
-    units = (tp.select("channel", "ucampaign").unique()
-             .sort(["channel", "ucampaign"], nulls_last=False, maintain_order=True)
-             .with_row_index("uid")
-             .rename({"ucampaign": "campaign"}))
-    units = units.with_columns(
+    n_t = tp.height
+
+    # units: uid is the rank of (channel, campaign) with null campaigns first (campaign only at level="campaign")
+    ch, ch_cats = _codes(tp["channel"])
+    if level == "campaign":
+        cp, cp_cats = _codes(tp["campaign"])
+        pair = ch.cast(pl.UInt64) * (len(cp_cats) + 1) + (cp.cast(pl.UInt64) + 1).fill_null(0)
+        keys = pair.unique().sort()
+        uid = keys.search_sorted(pair).cast(pl.UInt32)
+        cp_of = pl.select(pl.when(keys % (len(cp_cats) + 1) > 0).then(keys % (len(cp_cats) + 1) - 1)).to_series()
+        units = pl.DataFrame({"channel": ch_cats.gather(keys // (len(cp_cats) + 1)), "campaign": cp_cats.gather(cp_of)})
+    else:
+        uid = ch
+        units = pl.DataFrame({"channel": ch_cats, "campaign": pl.repeat(None, len(ch_cats), dtype=pl.String,
+                                                                        eager=True)})
+    units = units.with_row_index("uid").with_columns(
         pl.when(pl.col("campaign").is_null()).then(pl.col("channel"))
         .otherwise(pl.concat_str([pl.col("channel"), pl.lit(" / "), pl.col("campaign")])).alias("label"))
-    if level == "campaign":
-        tp = tp.join(units.select("uid", "channel", pl.col("campaign").alias("ucampaign")),
-                     on=["channel", "ucampaign"], how="left", nulls_equal=True).drop("ucampaign")
-    else:
-        tp = tp.drop("ucampaign").join(units.select("uid", "channel"), on="channel", how="left")
+    unit_cost = None
+    if has_cost:  # null where no touch of the unit has a cost
+        cost = sums_by(pl.DataFrame({"uid": uid, "cost": tp["cost"]}), "uid",
+                       {"amount": pl.col("cost"), "known": pl.col("cost").is_not_null().cast(pl.Float64)})
+        unit_cost = cost.select(pl.when(pl.col("known") > 0).then(pl.col("amount")).alias("amount")).to_series()
 
-    # first conversion (by conv_id) at each distinct (person, conversion time)
-    keys = (cv.group_by("person", "conv_time").agg(pl.col("conv_id").min())
-            .sort(["conv_time", "person"]))
-    tp = tp.sort("time")  # as-of join needs time sorted within each person; ties are ordered later
-    matched = tp.join_asof(keys, left_on="time", right_on="conv_time", by="person", strategy="forward",
-                           check_sortedness=False)
+    # one sort of the touches (events 0 .. n_t - 1) and of the first conversion of each person and instant
+    first = (pl.col("person") != pl.col("person").shift(1)) | (pl.col("conv_time") != pl.col("conv_time").shift(1))
+    instants = cv.filter(first.fill_null(True)).select("person", "conv_time", "conv_id")
+    events = _sort_events(
+        pl.concat([tp["person"], instants["person"]], rechunk=True),
+        pl.concat([tp["time"].to_physical(), instants["conv_time"].to_physical()], rechunk=True),
+        pl.concat([uid, pl.repeat(units.height, instants.height, dtype=pl.UInt32, eager=True)], rechunk=True),
+        tp["campaign"] if level == "channel" else None)
+    # each touch takes the next instant in the sorted order if it is the same person's
+    nxt = pl.when(pl.col("event") >= n_t)
+    events = events.with_columns(
+        nxt.then(pl.col("event")).fill_null(strategy="backward").alias("next"),
+        (pl.col("h") == nxt.then(pl.col("h")).fill_null(strategy="backward")).fill_null(False).alias("matched"),
+    ).filter(pl.col("event") < n_t)
+    conv_t = cv["conv_time"].to_physical()
     lb = None if lookback_days is None else round(lookback_days * US_PER_DAY)
+
+    matched = events.filter(pl.col("matched"))
+    next_conv = instants["conv_id"].gather(matched["next"] - n_t)
+    if lb is not None:
+        keep = conv_t.gather(next_conv) - matched["t"] <= lb
+        matched, next_conv = matched.filter(keep), next_conv.filter(keep)
+    # each conversion's touches form one run, already in path order; put the runs in conv_id order
+    cid = next_conv.to_numpy()
+    starts, lengths, _ = runs(cid)
+    by_conv = np.argsort(cid[starts], kind="stable")
+    starts, lengths = starts[by_conv], lengths[by_conv]
+    order = expand(starts, lengths)
+    rows = matched["event"].gather(order)
+    time = matched["t"].gather(order).cast(tp.schema["time"])
+    cid = cid[order]
+    starts = np.cumsum(lengths) - lengths
+    run = np.repeat(np.arange(len(lengths)), lengths)
+    conv_id = pl.Series("conv_id", cid, dtype=pl.UInt32)
     age_us = (pl.col("conv_time") - pl.col("time")).dt.total_microseconds()
-    credited = matched.filter(pl.col("conv_id").is_not_null())
-    if lb is not None:
-        credited = credited.filter(age_us <= lb)
-    credited = credited.join(cv.select("conv_id", "value"), on="conv_id", how="left")
-    # pos = row number minus the group's first row number (an aggregation window; int_range().over() is slow)
-    credited = credited.sort(["conv_id", "time", "channel", "campaign"], nulls_last=False).with_row_index("_row")
-    credited = credited.with_columns(
-        (pl.col("_row") - pl.col("_row").min().over("conv_id")).cast(pl.Int64).alias("pos"),
-        pl.len().over("conv_id").cast(pl.Int64).alias("n"),
-        (age_us / US_PER_DAY).alias("age_days"),
-    ).select("conv_id", "uid", "channel", "campaign", "time", "conv_time", "value", "pos", "n", "age_days")
+    credited = pl.DataFrame({
+        "conv_id": conv_id, "uid": matched["tie"].gather(order), "channel": tp["channel"].gather(rows),
+        "campaign": tp["campaign"].gather(rows), "time": time,
+        "conv_time": cv["conv_time"].gather(conv_id), "value": cv["value"].gather(conv_id),
+        "pos": pl.Series(np.arange(len(cid), dtype=np.int64) - starts[run]),
+        "n": pl.Series(lengths[run].astype(np.int64))},
+    ).with_columns((age_us / US_PER_DAY).alias("age_days"))
 
-    nulls = matched.filter(pl.col("conv_id").is_null()).select("person", "uid", "time", "channel", "campaign")
-    if lb is not None:
-        last = pl.col("time").max().over("person")
-        nulls = nulls.filter((last - pl.col("time")).dt.total_microseconds() <= lb)
-    nulls = (nulls.sort(["person", "time", "channel", "campaign"], nulls_last=False)
-             .select(pl.col("person").alias("null_id"), "uid"))
+    nulls = events.filter(~pl.col("matched"))
+    if lb is not None:  # within the lookback of the person's last touch (the last row of its run)
+        last = pl.when((pl.col("h") != pl.col("h").shift(-1)).fill_null(True)).then(pl.col("t"))
+        nulls = nulls.filter(last.fill_null(strategy="backward") - pl.col("t") <= lb)
+    nulls = nulls.select(pl.col("h").alias("null_id"), pl.col("tie").alias("uid"))  # touches: tie is the uid
 
-    counts = credited.group_by("conv_id").agg(pl.len().cast(pl.Int64).alias("n_touches"))
-    cv = cv.join(counts, on="conv_id", how="left").with_columns(pl.col("n_touches").fill_null(0)).sort("conv_id")
-    return Prepared(touches=credited, conversions=cv, null_touches=nulls, units=units)
+    counts = np.bincount(cid, minlength=cv.height).astype(np.int64)
+    cv = cv.with_columns(pl.Series("n_touches", counts))
+    return Prepared(touches=credited, conversions=cv, null_touches=nulls, units=units, unit_cost=unit_cost)
 
 
 def journeys_frame(prep: Prepared) -> pl.DataFrame:
@@ -152,7 +241,8 @@ def journeys_frame(prep: Prepared) -> pl.DataFrame:
     for part in (first, mid_ch, mid_cp, last):
         out = out.join(part, on="conv_id", how="left")
     empty = pl.lit([], dtype=pl.List(pl.String))
-    return out.sort(["person", "conv_time", "conv_id"]).select(
+    # conv_id numbers conversions by person, time, value: the same order as person, conversion time, conv_id
+    return out.sort("conv_id").select(
         "person", pl.col("conv_time").alias("conversion_time"), "value", "n_touches",
         "initial_channel", "initial_campaign",
         pl.col("intermediate_channels").fill_null(empty), pl.col("intermediate_campaigns").fill_null(empty),

@@ -25,6 +25,8 @@ import polars as pl
 import scipy.sparse as sp  # type: ignore[import-untyped]
 import scipy.sparse.linalg as spla  # type: ignore[import-untyped]
 
+from metricspec.engine.attribution.grouping import distinct_sequences, expand, group_sums, runs
+
 START, CONV, NULL = "S", "C", "N"
 DENSE_LIMIT = 2000
 
@@ -41,17 +43,31 @@ class MarkovFit:
 
 
 def distinct_paths(touches: pl.DataFrame, null_touches: pl.DataFrame) -> pl.DataFrame:
-    """Distinct paths as ``path`` (str of uids joined by '>'), conversions, value, nulls; sorted by path."""
-    conv = (touches.select("conv_id", pl.col("uid").cast(pl.String), "value")
-            .group_by("conv_id", maintain_order=True)
-            .agg(pl.col("uid").str.join(">").alias("path"), pl.col("value").first())
-            .group_by("path").agg(pl.len().cast(pl.Int64).alias("conversions"), pl.col("value").sum()))
-    nulls = (null_touches.select("null_id", pl.col("uid").cast(pl.String))
-             .group_by("null_id", maintain_order=True).agg(pl.col("uid").str.join(">").alias("path"))
-             .group_by("path").agg(pl.len().cast(pl.Int64).alias("nulls")))
-    out = conv.join(nulls, on="path", how="full", coalesce=True)
-    return out.with_columns(pl.col("conversions").fill_null(0), pl.col("value").fill_null(0.0),
-                            pl.col("nulls").fill_null(0)).sort("path")
+    """Distinct paths as ``path`` (str of uids joined by '>'), conversions, value, nulls; sorted by path.
+
+    ``touches`` are grouped in runs of ``conv_id`` and ``null_touches`` in runs of ``null_id``, each run in path
+    order (as :func:`~metricspec.engine.attribution.journeys.prepare` returns them). Paths are compared as
+    integer sequences (hash, then exact check); only the distinct ones are turned into strings.
+    """
+    conv_runs = runs(touches["conv_id"].to_numpy())
+    null_runs = runs(null_touches["null_id"].to_numpy())
+    n_conv = len(conv_runs[0])
+    digits = np.concatenate([touches["uid"].to_numpy(), null_touches["uid"].to_numpy()]).astype(np.int64)
+    starts = np.concatenate([conv_runs[0], null_runs[0] + touches.height])
+    lengths = np.concatenate([conv_runs[1], null_runs[1]])
+    run_of_row = np.concatenate([conv_runs[2], null_runs[2] + n_conv])
+    group, first = distinct_sequences(digits, starts, lengths, run_of_row)
+    n = len(first)
+    conv_value = touches["value"].to_numpy()[conv_runs[0]]  # one value per conversion, in conv_id order
+    text = (pl.DataFrame({"g": np.repeat(np.arange(n), lengths[first]), "uid": digits[expand(starts[first],
+                                                                                          lengths[first])]})
+            .group_by("g", maintain_order=True).agg(pl.col("uid").cast(pl.String).str.join(">").alias("path")))
+    return pl.DataFrame({
+        "path": text["path"],
+        "conversions": np.bincount(group[:n_conv], minlength=n).astype(np.int64),
+        "value": group_sums(group[:n_conv], n, conv_value),
+        "nulls": np.bincount(group[n_conv:], minlength=n).astype(np.int64),
+    }).sort("path")
 
 
 def transitions(paths: pl.DataFrame, order: int) -> pl.DataFrame:
@@ -64,10 +80,17 @@ def transitions(paths: pl.DataFrame, order: int) -> pl.DataFrame:
     ex = ex.with_columns(pl.col("dst").shift(1).over("pid").fill_null(START).alias("src"),
                          (pl.col("conversions") + pl.col("nulls")).alias("count"), pl.lit(0.0).alias("value"))
     inner = ex.select("src", "dst", "count", "value")
-    last = ex.group_by("pid").agg(pl.col("dst").last(), pl.col("conversions").first(), pl.col("nulls").first())
-    last = last.join(paths.with_row_index("pid").select("pid", pl.col("value").alias("conv_value")), on="pid")
-    to_conv = last.select(pl.col("dst").alias("src"), pl.lit(CONV).alias("dst"), pl.col("conversions").alias("count"),
-                          pl.col("conv_value").alias("value"))
+    last = (ex.group_by("pid", maintain_order=True)
+            .agg(pl.col("dst").last(), pl.col("conversions").first(), pl.col("nulls").first())
+            .with_columns(paths["value"].alias("conv_value")))
+    # value into conversion summed per exit state in path order (deterministic, unlike a parallel group_by sum)
+    exits = last.filter(pl.col("conversions") > 0)
+    state = exits["dst"].rank("dense").cast(pl.Int64).to_numpy() - 1
+    n_exit = int(state.max()) + 1 if len(state) else 0
+    to_conv = (pl.DataFrame({"s": state, "src": exits["dst"], "count": exits["conversions"]})
+               .group_by("s", "src").agg(pl.col("count").sum()).sort("s")
+               .select("src", pl.lit(CONV).alias("dst"), "count",
+                       pl.Series("value", group_sums(state, n_exit, exits["conv_value"].to_numpy()))))
     to_null = last.select(pl.col("dst").alias("src"), pl.lit(NULL).alias("dst"), pl.col("nulls").alias("count"),
                           pl.lit(0.0).alias("value"))
     return (pl.concat([inner, to_conv, to_null]).filter(pl.col("count") > 0)

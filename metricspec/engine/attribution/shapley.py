@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from metricspec.engine.attribution.heuristics import credit_sums
+
 MAX_SHAPLEY_CHANNELS = 15
 
 
@@ -22,9 +24,8 @@ def shapley_credits(touches: pl.DataFrame) -> pl.DataFrame:
         raise ValueError(f"shapley attribution supports at most {MAX_SHAPLEY_CHANNELS} channels "
                          f"(the exact game has 2**n coalitions); the converting paths have {n_units}. "
                          "Group channels, use level='channel', or drop the shapley model.")
-    distinct = touches.select("conv_id", "uid", "value").unique(["conv_id", "uid"])
-    share = 1.0 / pl.len().over("conv_id").cast(pl.Float64)
-    return (distinct.with_columns(share.alias("w"))
-            .group_by("uid").agg(pl.col("w").sum().alias("conversions"),
-                                 (pl.col("w") * pl.col("value")).sum().alias("value"))
-            .sort("uid"))
+    # each conversion's distinct channels, in order of first appearance; equal shares
+    key = pl.struct("conv_id", "uid")
+    distinct = touches.select("conv_id", "uid", "value").filter(key.is_first_distinct())
+    distinct = distinct.with_columns((1.0 / pl.len().over("conv_id").cast(pl.Float64)).alias("share"))
+    return credit_sums(distinct, {"shapley": pl.col("share")})["shapley"]
