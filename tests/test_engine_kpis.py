@@ -343,3 +343,15 @@ def test_periods_after_a_source_ends_are_missing_not_zero(tmp_path):
     got = headline(r, "n")
     assert got == {dt.date(2026, 1, 1): 3.0, dt.date(2026, 2, 1): 4.0}
     assert r.kpi("n").headlines[0].label == "2026-02"
+
+
+def test_fast_points_equal_validated_points():
+    from metricspec.engine.goals import make_point
+    from metricspec.engine.results import Point
+
+    for value in (1.5, None, 0.0):
+        fast = make_point(dt.date(2026, 3, 1), value, "month", dt.date(2026, 3, 15))
+        slow = Point(period=dt.date(2026, 3, 1), label="2026-03", value=value, partial=True)
+        assert fast == slow
+        assert fast.model_dump_json() == slow.model_dump_json()
+        assert fast.model_fields_set == slow.model_fields_set

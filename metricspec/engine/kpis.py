@@ -7,7 +7,7 @@ period), one String column per segment, and ``value`` (Float64, null = no value)
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -136,8 +136,13 @@ class Evaluator:
         return []
 
     # ------------------------------------------------------------ execution
-    def execute(self) -> None:
-        """Run every base query in one ``collect_all``."""
+    def execute(self, extra: list[pl.LazyFrame] | None = None,
+                on_extra: Callable[[list[pl.DataFrame]], Mapping[str, dt.date | None]] | None = None) -> None:
+        """Run every base query in one ``collect_all``.
+
+        ``extra`` queries (source freshness) run in the same ``collect_all``; ``on_extra`` receives
+        their frames and returns the last date of data per source, used before periods are filled.
+        """
         rng = self.range
         keys = list(self.plan.queries)
         shared: dict[tuple[str, str], list[str]] = {}
@@ -147,7 +152,11 @@ class Evaluator:
         bases = {sk: source_base(self.sources[sk[0]], sorted(cols), sk[1], self.schemas[sk[0]], rng)
                  for sk, cols in shared.items()}
         lazies = [build_lazy(self.plan.queries[k], bases[(k.source, k.time_column)], rng) for k in keys]
-        frames = pl.collect_all(lazies) if lazies else []
+        extra = extra or []
+        collected = pl.collect_all([*lazies, *extra]) if lazies or extra else []
+        frames, extra_frames = collected[:len(lazies)], collected[len(lazies):]
+        if on_extra is not None:
+            self.latest = dict(on_extra(extra_frames))
         for key, frame in zip(keys, frames, strict=True):
             q = self.plan.queries[key]
             end = rng.end

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from metricspec import __version__
-from metricspec.engine.goals import evaluate_goal, plan_goal, trend_points
+from metricspec.engine.goals import evaluate_goal, make_point, plan_goal, trend_points
 from metricspec.engine.kpis import Evaluator, Request, make_scope
 from metricspec.engine.periods import add_periods, label, period_end, periods_per_year
 from metricspec.engine.results import (
@@ -72,6 +72,13 @@ def open_sources(loaded: LoadedSpec) -> tuple[dict[str, pl.LazyFrame], dict[str,
 
 def freshness(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], schemas: dict[str, dict[str, pl.DataType]],
               ) -> list[SourceFreshness]:
+    queries = freshness_queries(loaded, frames, schemas)
+    return freshness_results(loaded, queries, pl.collect_all([q for _, _, q in queries]))
+
+
+def freshness_queries(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame],
+                      schemas: dict[str, dict[str, pl.DataType]]) -> list[tuple[str, str | None, pl.LazyFrame]]:
+    """(source, time column, lazy query of rows/first/latest) per source."""
     from metricspec.sources import CALENDAR
 
     spec = loaded.spec
@@ -87,8 +94,14 @@ def freshness(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], schemas: dict
             exprs += [_iso(pl.col(tcol).min(), schemas[name][tcol]).alias("first"),  # type: ignore[index]
                       _iso(pl.col(tcol).max(), schemas[name][tcol]).alias("latest")]  # type: ignore[index]
         lazies.append(frames[name].select(exprs))
+    return list(zip(names, tcols, lazies, strict=True))
+
+
+def freshness_results(loaded: LoadedSpec, queries: list[tuple[str, str | None, pl.LazyFrame]],
+                      collected: list[pl.DataFrame]) -> list[SourceFreshness]:
+    spec = loaded.spec
     out = []
-    for name, tcol, frame in zip(names, tcols, pl.collect_all(lazies), strict=True):
+    for (name, tcol, _), frame in zip(queries, collected, strict=True):
         row = frame.row(0, named=True)
         src = spec.sources.get(name)
         out.append(SourceFreshness(name=name, connector=src.connector if src else "calendar", time_column=tcol,
@@ -141,14 +154,24 @@ def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Prog
     spec = loaded.spec
     step("opening sources")
     frames, schemas = open_sources(loaded)
-    fresh = freshness(loaded, frames, schemas)
-    as_of = as_of or default_as_of(fresh)
-    latest = {f.name: dt.date.fromisoformat(f.latest[:10]) if f.latest else None for f in fresh}
-    ev = Evaluator(loaded=loaded, as_of=as_of, sources=frames, schemas=schemas, latest=latest)
+    fresh_queries = freshness_queries(loaded, frames, schemas)
+    fresh: list[SourceFreshness] = []
+    if as_of is None:  # the default as-of date comes from the data: read freshness first
+        fresh = freshness_results(loaded, fresh_queries, pl.collect_all([q for _, _, q in fresh_queries]))
+        as_of = default_as_of(fresh)
+    ev = Evaluator(loaded=loaded, as_of=as_of, sources=frames, schemas=schemas)
     step("planning KPIs")
     plans = plan_requests(ev)
     step(f"running {len(ev.plan.queries)} fused queries")
-    ev.execute()
+
+    def learn_freshness(collected: list[pl.DataFrame]) -> dict[str, dt.date | None]:
+        nonlocal fresh
+        if collected:
+            fresh = freshness_results(loaded, fresh_queries, collected)
+        return {f.name: dt.date.fromisoformat(f.latest[:10]) if f.latest else None for f in fresh}
+
+    # with an explicit as-of date, freshness runs in the same collect_all and shares the scans
+    ev.execute(extra=[] if fresh else [q for _, _, q in fresh_queries], on_extra=learn_freshness)
     step("computing KPIs and goals")
     kpis = [kpi_result(ev, name) for name in spec.kpis]
     goal_results = {(gp.objective, gp.goal_id): evaluate_goal(ev, gp) for gp in plans}
@@ -201,10 +224,15 @@ def kpi_result(ev: Evaluator, name: str) -> KpiResult:
         for seg in kpi.segments:
             frame = ev.series(Request(name, grain, (seg,), make_scope({k: v for k, v in kpi.scope.items()
                                                                          if k != seg})))
-            parts = frame.filter(pl.col(seg).is_not_null()).partition_by(seg, as_dict=True, maintain_order=True)
-            for (value,), sub in sorted(parts.items(), key=lambda kv: str(kv[0][0])):
+            # one pass over the rows (sorted by period) splits them per segment value, in period order
+            buckets: dict[str, list[Any]] = {}
+            for period, value, point_value in zip(frame["period"].to_list(), frame[seg].to_list(),
+                                                  frame["value"].to_list(), strict=True):
+                if value is not None:
+                    buckets.setdefault(value, []).append(make_point(period, point_value, grain, ev.as_of))
+            for value in sorted(buckets, key=str):
                 series.append(Series(grain=grain, kind="segment", segment=seg, segment_value=value,
-                                     points=trend_points(sub, grain, ev.as_of)))
+                                     points=buckets[value]))
         bench_points: dict[str, list[Any]] = {}
         for bname in kpi.benchmarks:
             bench = spec.benchmarks[bname]
