@@ -112,7 +112,7 @@ def requirements(loaded: LoadedSpec) -> Requirements:
                         req.need(source, col, None,
                                  loaded.where("objectives", oname, "goals", gname, "scope", col, key=True))
     for bname, bench in spec.benchmarks.items():
-        for kname, kpi in spec.kpis.items():
+        for _kname, kpi in spec.kpis.items():
             if bname in kpi.benchmarks and kpi.form == "agg" and kpi.source:
                 for col in bench.scope:
                     req.need(kpi.source, col, None, loaded.where("benchmarks", bname, "scope", col, key=True))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING
 
 from metricspec.engine.periods import period_end
@@ -88,7 +89,7 @@ def _achievable(ev, gp, result, where, periods_left, dt) -> SmartFinding:  # typ
                             message="cannot compute a growth rate from the current value")
     needed_rate = (target / current) ** (1 / left) - 1
     rates = []
-    for a, b in zip(pts, pts[1:], strict=False):
+    for a, b in itertools.pairwise(pts):
         if a.value:
             rates.append((b.value - a.value) / abs(a.value))
     if not rates:
