@@ -7,7 +7,6 @@ from importlib import metadata
 from typing import TYPE_CHECKING
 
 import pluggy
-import pluggy._manager
 
 from metricspec import hookspecs
 from metricspec.errors import PluginError
@@ -16,6 +15,8 @@ if TYPE_CHECKING:
     from metricspec.connectors.base import Connector
 
 ENTRY_POINT_GROUP = "metricspec"
+_DISTRIBUTIONS: dict[int, tuple[str, str]] = {}
+"""Distribution name and version of each plugin loaded from an entry point (by plugin id)."""
 
 
 def make_plugin_manager(*, load_entry_points: bool = True, plugins: tuple[object, ...] = ()) -> pluggy.PluginManager:
@@ -41,7 +42,7 @@ def make_plugin_manager(*, load_entry_points: bool = True, plugins: tuple[object
             pm.register(plugin, name=ep.name)
             dist = getattr(ep, "dist", None)
             if dist is not None:
-                pm._plugin_distinfo.append((plugin, pluggy._manager.DistFacade(dist)))  # type: ignore[attr-defined]
+                _DISTRIBUTIONS[id(plugin)] = (dist.metadata["Name"], dist.version)
     for plugin in plugins:
         pm.register(plugin)
     return pm
@@ -73,12 +74,11 @@ def connector_registry(pm: pluggy.PluginManager) -> dict[str, type[Connector]]:
 
 def plugin_infos(pm: pluggy.PluginManager) -> list[PluginInfo]:
     """Describe every registered plugin with its distribution and version."""
-    dists = {str(p): d for p, d in pm.list_plugin_distinfo()}
     infos: list[PluginInfo] = []
     for name, plugin in pm.list_name_plugin():
         if plugin is None:
             continue
-        dist = dists.get(str(plugin))
+        dist = _DISTRIBUTIONS.get(id(plugin))
         connectors: list[str] = []
         templates: list[str] = []
         hook = getattr(plugin, "metricspec_connectors", None)
@@ -90,8 +90,8 @@ def plugin_infos(pm: pluggy.PluginManager) -> list[PluginInfo]:
         infos.append(
             PluginInfo(
                 name=name,
-                distribution=dist.project_name if dist is not None else "(registered directly)",
-                version=dist.version if dist is not None else "",
+                distribution=dist[0] if dist is not None else "(registered directly)",
+                version=dist[1] if dist is not None else "",
                 connectors=tuple(connectors),
                 templates=tuple(templates),
             )
