@@ -1,0 +1,25 @@
+"""The README's example spec is valid and runs on the example data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+from metricspec.engine.run import evaluate
+from metricspec.loader import load_spec
+
+ROOT = Path(__file__).parent.parent
+
+
+def test_readme_spec_runs(tmp_path):
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"## A spec\n\n```yaml\n(.*?)```", text, re.S)
+    assert block, "README has no example spec"
+    spec = tmp_path / "readme.yaml"
+    data = (ROOT / "specs" / "examples" / "data").as_posix()
+    spec.write_text(block.group(1).replace("data/", data + "/"), encoding="utf-8")
+    results = evaluate(load_spec(spec), as_of=dt.date(2026, 11, 1))
+    goal = results.goals()[0]
+    assert goal.id == "fifty_signups" and goal.current == 40
+    assert results.kpi("roi").headlines[0].value is not None
