@@ -16,8 +16,6 @@ from metricspec import __version__
 from metricspec.clicommon import AS_OF_HELP, parse_as_of, print_issues, reports_errors
 from metricspec.errors import Level
 
-_print_issues = print_issues
-
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="metricspec")
@@ -51,7 +49,7 @@ def validate(paths: tuple[Path, ...], data: bool, strict: bool) -> None:
     from metricspec.validate_cmd import validate_paths
 
     report = validate_paths(list(paths), data=data)
-    _print_issues(report.issues)
+    print_issues(report.issues)
     errors = [i for i in report.issues if i.level is Level.ERROR]
     warnings = [i for i in report.issues if i.level is Level.WARNING]
     for path in report.ok:
@@ -160,7 +158,7 @@ def run(specs: tuple[Path, ...], as_of: str | None, fmt: str, output: Path | Non
         return
     show_progress = not quiet and fmt == "table" and output is None and sys.stderr.isatty()
     outcome = run_specs(list(specs), as_of=date, strict=strict, progress=show_progress)
-    _print_issues(outcome.warnings)
+    print_issues(outcome.warnings)
     text = outcome.render(fmt)
     if output is not None:
         from metricspec.utils import atomic_write_text

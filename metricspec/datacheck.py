@@ -9,47 +9,23 @@ from metricspec.errors import Issue, Level, MetricSpecError
 if TYPE_CHECKING:
     from metricspec.loader import LoadedSpec
 
+SAMPLE_ROWS = 1000
+
 
 def check_data(loaded: LoadedSpec) -> list[Issue]:
-    from metricspec.connectors.common import check_columns
-    from metricspec.sources import CALENDAR, connector_registry, open_source, requirements
+    """Open every declared source and read a sample, so bad values in typed columns show up too."""
+    from metricspec.connectors.files import first_line
+    from metricspec.sources import CALENDAR, open_checked
 
-    issues: list[Issue] = []
-    try:
-        registry = connector_registry()
-    except MetricSpecError as exc:
-        return exc.issues()
-    req = requirements(loaded)
     names = list(loaded.spec.sources) + ([CALENDAR] if loaded.spec.calendar else [])
-    for name in names:
-        needed = req.columns.get(name, {})
+    opened = open_checked(loaded, names)
+    issues = list(opened.issues)
+    for name, lf in opened.frames.items():
         try:
-            lf = open_source(loaded, name, registry=registry)
-            lf.collect_schema()
+            lf.head(SAMPLE_ROWS).collect()
         except MetricSpecError as exc:
             issues.extend(exc.issues())
-            continue
         except Exception as exc:  # polars raises many error types for unreadable data
-            issues.append(Issue(Level.ERROR, f"source '{name}' cannot be read: {_first_line(exc)}",
-                                loaded.where("sources", name), "check the file format and connector options"))
-            continue
-        issues.extend(check_columns(
-            lf,
-            {col: kind for col, (kind, _w) in needed.items()},
-            source_name=name,
-            where_for=lambda col, needed=needed, name=name: needed.get(col, (None, None))[1]
-            or loaded.where("sources", name),
-        ))
-        try:
-            lf.head(1000).collect()
-        except MetricSpecError as exc:
-            issues.extend(exc.issues())
-        except Exception as exc:
-            issues.append(Issue(Level.ERROR, f"source '{name}' cannot be read: {_first_line(exc)}",
+            issues.append(Issue(Level.ERROR, f"source '{name}' cannot be read: {first_line(exc)}",
                                 loaded.where("sources", name), "check the column types declared under `columns:`"))
     return issues
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

@@ -305,6 +305,24 @@ def load_spec(path: str | Path) -> LoadedSpec:
     """Read, merge includes and validate one spec file; raise :class:`SpecError`."""
     p = Path(path)
     raw, positions = read_yaml(p)
+    spec, raw = build_spec(p, raw, positions)
+    loaded = LoadedSpec(spec=spec, path=p, positions=positions, raw=raw)
+    from metricspec.validation import validate
+
+    found = validate(loaded)
+    errors = [i for i in found if i.level is Level.ERROR]
+    if errors:
+        raise SpecError(found)
+    object.__setattr__(loaded, "_warnings", [i for i in found if i.level is Level.WARNING])
+    return loaded
+
+
+def build_spec(p: Path, raw: Any, positions: Positions) -> tuple[Spec, dict[str, Any]]:
+    """The :class:`Spec` of parsed YAML: includes merged, pydantic errors mapped to file:line:col.
+
+    No cross-reference rules run here (see :func:`load_spec`), so an earlier version of a spec
+    read from git can be parsed the same way.
+    """
     name = _display(p)
     if raw is None:
         raise SpecError([Issue(Level.ERROR, "the file is empty", Location(name, 1, 1), "start with `name: my-spec`")])
@@ -318,18 +336,9 @@ def load_spec(path: str | Path) -> LoadedSpec:
     if issues:
         raise SpecError(issues)
     try:
-        spec = Spec.model_validate(raw)
+        return Spec.model_validate(raw), raw
     except ValidationError as exc:
         raise SpecError(pydantic_issues(exc, raw, positions, Spec)) from None
-    loaded = LoadedSpec(spec=spec, path=p, positions=positions, raw=raw)
-    from metricspec.validation import validate
-
-    found = validate(loaded)
-    errors = [i for i in found if i.level is Level.ERROR]
-    if errors:
-        raise SpecError(found)
-    object.__setattr__(loaded, "_warnings", [i for i in found if i.level is Level.WARNING])
-    return loaded
 
 
 def spec_warnings(loaded: LoadedSpec) -> list[Issue]:

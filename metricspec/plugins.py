@@ -97,10 +97,3 @@ def plugin_infos(pm: pluggy.PluginManager) -> list[PluginInfo]:
             )
         )
     return sorted(infos, key=lambda i: (i.distribution, i.name))
-
-
-def distribution_version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return ""

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from metricspec.connectors.base import Connector, SourceContext
-from metricspec.errors import DataError, Location, SpecError
+from metricspec.connectors.files import first_line
+from metricspec.errors import DataError, Issue, Level, Location, SpecError
 from metricspec.spec.expr import ExprError, names, parse
 
 if TYPE_CHECKING:
@@ -219,6 +220,53 @@ def open_source(
 
         lf = lf.with_columns([to_polars(parse(text)).alias(col) for col, text in source.derive.items()])
     return lf
+
+
+@dataclass
+class OpenedSources:
+    """Sources opened lazily, their schemas, and every problem found while opening them."""
+
+    frames: dict[str, pl.LazyFrame] = field(default_factory=dict)
+    schemas: dict[str, dict[str, pl.DataType]] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+
+
+def open_checked(loaded: LoadedSpec, names: list[str] | None = None) -> OpenedSources:
+    """Open each named source (default: every source the spec reads), read its schema and
+    check the columns the spec needs.
+
+    Problems are collected (not raised), so a user sees them all at once.
+    """
+    from metricspec.connectors.common import check_columns
+    from metricspec.errors import MetricSpecError
+
+    out = OpenedSources()
+    try:
+        registry = connector_registry()
+    except MetricSpecError as exc:
+        out.issues.extend(exc.issues())
+        return out
+    req = requirements(loaded)
+    for name in sorted(req.columns) if names is None else names:
+        try:
+            lf = open_source(loaded, name, registry=registry)
+            schema = dict(lf.collect_schema())
+        except MetricSpecError as exc:
+            out.issues.extend(exc.issues())
+            continue
+        except Exception as exc:  # polars raises many error types for unreadable data
+            out.issues.append(Issue(Level.ERROR, f"source '{name}' cannot be read: {first_line(exc)}",
+                                    loaded.where("sources", name), "check the file format and connector options"))
+            continue
+        needed = req.columns.get(name, {})
+        out.issues.extend(check_columns(
+            lf, {col: kind for col, (kind, _w) in needed.items()}, source_name=name,
+            where_for=lambda col, needed=needed, name=name: needed.get(col, (None, None))[1]
+            or loaded.where("sources", name),
+        ))
+        out.frames[name] = lf
+        out.schemas[name] = schema
+    return out
 
 
 def calendar_frame(loaded: LoadedSpec) -> pl.LazyFrame:

@@ -355,3 +355,30 @@ def test_fast_points_equal_validated_points():
         assert fast == slow
         assert fast.model_dump_json() == slow.model_dump_json()
         assert fast.model_fields_set == slow.model_fields_set
+
+
+def test_previous_period_and_same_period_last_year(tmp_path):
+    """Headline comparisons read the right earlier periods (checked against the data by hand)."""
+    days = [dt.date(2025, 1, 1) + dt.timedelta(days=i) for i in range(730)]  # 2025 and 2026
+    pl.DataFrame({"t": days, "n": [d.month + 100 * (d.year - 2025) for d in days]}).write_csv(tmp_path / "x.csv")
+    (tmp_path / "s.yaml").write_text(textwrap.dedent("""
+        name: yoy
+        grains: [month, quarter]
+        sources:
+          x: {connector: csv, options: {path: x.csv}, time_column: t, columns: {t: date}}
+        kpis:
+          n: {source: x, agg: sum, column: n}
+    """))
+    r = evaluate(load_spec(tmp_path / "s.yaml"), as_of=dt.date(2026, 10, 15))
+    month, quarter = r.kpi("n").headlines
+    assert month.period == dt.date(2026, 9, 1)  # latest complete month
+    assert month.value == 30 * (9 + 100)
+    assert month.previous == 31 * (8 + 100)
+    assert month.previous_year == 30 * 9
+    assert month.yoy_change == pytest.approx(month.value - month.previous_year)
+    assert month.yoy_change_pct == pytest.approx((month.value - month.previous_year) / month.previous_year)
+    assert month.change_pct == pytest.approx((month.value - month.previous) / month.previous)
+    assert quarter.period == dt.date(2026, 7, 1)
+    assert quarter.value == 31 * 107 + 31 * 108 + 30 * 109
+    assert quarter.previous == 30 * 104 + 31 * 105 + 30 * 106
+    assert quarter.previous_year == 31 * 7 + 31 * 8 + 30 * 9

@@ -33,7 +33,7 @@ from metricspec.check.findings import (
     TARGET_LOWERED,
     Finding,
 )
-from metricspec.errors import Issue, Level, Location, SpecError
+from metricspec.errors import Location
 from metricspec.spec.models import KPI, Acknowledgement, Goal, Spec
 
 COMPARABLE_KPI_FIELDS = (
@@ -313,9 +313,7 @@ def load_spec_text(text: str, name: str = "<spec>", *,
     ``rel_path``'s folder). Returns the :class:`Spec` and a function giving ``"line N"`` for
     a path in it. Raises :class:`SpecError` if the text is not a valid spec.
     """
-    from pydantic import ValidationError
-
-    from metricspec.loader import _merge_includes, pydantic_issues, read_yaml
+    from metricspec.loader import build_spec, read_yaml
 
     rel = rel_path or PurePosixPath(Path(name).name)
     with tempfile.TemporaryDirectory(prefix="metricspec-old-") as tmp:
@@ -326,16 +324,7 @@ def load_spec_text(text: str, name: str = "<spec>", *,
         if read_include is not None:
             _materialise_includes(root, rel, text, read_include, depth=0)
         raw, positions = read_yaml(target)
-        if not isinstance(raw, dict):
-            raise SpecError([Issue(Level.ERROR, "not a spec mapping", Location(name, 1, 1))])
-        issues: list[Issue] = []
-        raw = _merge_includes(target, raw, positions, issues, seen=(target.resolve(),))
-        if issues:
-            raise SpecError(issues)
-        try:
-            spec = Spec.model_validate(raw)
-        except ValidationError as exc:
-            raise SpecError(pydantic_issues(exc, raw, positions, Spec)) from None
+        spec, _ = build_spec(target, raw, positions)
 
     def line_of(*path: str | int) -> str | None:
         loc = positions.where(tuple(path), key=True)

@@ -12,9 +12,6 @@ import click
 
 from metricspec.clicommon import AS_OF_HELP, parse_as_of, print_issues, reports_errors
 
-_print_issues = print_issues
-_reports_errors = reports_errors
-_as_of = parse_as_of
 BASELINE_HELP = "Baseline file. [default: .metricspec/baseline.json]"
 
 
@@ -29,7 +26,7 @@ BASELINE_HELP = "Baseline file. [default: .metricspec/baseline.json]"
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
               show_default=True)
 @click.option("--strict", is_flag=True, help="Warnings fail too (and spec warnings are errors).")
-@_reports_errors
+@reports_errors
 def check(paths: tuple[Path, ...], baseline: Path | None, against: str | None, as_of: str | None,
           junit: Path | None, fmt: str, strict: bool) -> None:
     """Fail CI when a goal regresses: compare results with the committed baseline and specs
@@ -57,9 +54,9 @@ def check(paths: tuple[Path, ...], baseline: Path | None, against: str | None, a
     from metricspec.check.github import append_step_summary, in_github_actions, report_annotations
     from metricspec.check.render import render_markdown
 
-    report, warnings = check_paths(list(paths), baseline=baseline, against=against, as_of=_as_of(as_of),
+    report, warnings = check_paths(list(paths), baseline=baseline, against=against, as_of=parse_as_of(as_of),
                                    strict=strict)
-    _print_issues(warnings)
+    print_issues(warnings)
     if junit is not None:
         from metricspec.check.junit import write_junit
 
@@ -94,7 +91,7 @@ def baseline() -> None:
 @click.option("--as-of", "as_of", metavar="DATE", help=AS_OF_HELP)
 @click.option("--force", is_flag=True,
               help="Write even with uncommitted spec/data changes, regressions or broken specs (skipped).")
-@_reports_errors
+@reports_errors
 def update(paths: tuple[Path, ...], baseline_file: Path | None, as_of: str | None, force: bool) -> None:
     """Evaluate specs and write their results to the baseline (atomically, sorted keys).
 
@@ -110,8 +107,8 @@ def update(paths: tuple[Path, ...], baseline_file: Path | None, as_of: str | Non
     """
     from metricspec.check import update_baseline
 
-    outcome = update_baseline(list(paths), baseline=baseline_file, as_of=_as_of(as_of), force=force)
-    _print_issues(outcome.notes)
+    outcome = update_baseline(list(paths), baseline=baseline_file, as_of=parse_as_of(as_of), force=force)
+    print_issues(outcome.notes)
     for f in outcome.overridden:
         click.secho(f"accepted (--force): {f.location_text()}: {f.message}", fg="yellow", err=True)
     names = ", ".join(outcome.written) or "no specs"

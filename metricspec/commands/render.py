@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
 from metricspec.clicommon import AS_OF_HELP, parse_as_of, print_issues, reports_errors
 
 LANGS = ["en", "es", "pl"]
-_as_of = parse_as_of
-
-
-def _warn(issues: list[Any]) -> None:
-    print_issues(issues)
 
 
 @click.command()
@@ -37,8 +31,8 @@ def render(spec: Path, output: Path, as_of: str | None, lang: str | None, fmt: s
     from metricspec.runner import run_specs
     from metricspec.utils import atomic_write_text
 
-    outcome = run_specs([spec], as_of=_as_of(as_of))
-    _warn(outcome.warnings)
+    outcome = run_specs([spec], as_of=parse_as_of(as_of))
+    print_issues(outcome.warnings)
     if fmt == "markdown":
         text = outcome.render("markdown")
     else:
@@ -72,8 +66,8 @@ def build(specs_dir: Path, output: Path, as_of: str | None, lang: str) -> None:
     from metricspec.render.site import build_site
     from metricspec.runner import run_specs
 
-    outcome = run_specs([specs_dir], as_of=_as_of(as_of))
-    _warn(outcome.warnings)
+    outcome = run_specs([specs_dir], as_of=parse_as_of(as_of))
+    print_issues(outcome.warnings)
     files = build_site(outcome.results, output, lang)
     click.echo(f"wrote {len(files)} files to {output}/ (open {output / 'index.html'})", err=True)
 

@@ -53,6 +53,30 @@ def first_line(exc: BaseException) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
+def scan_text_export(path: str, context: SourceContext, *, required: list[str], what: str,
+                     read_hint: str | None = None, missing_hint: str | None = None) -> tuple[pl.LazyFrame, list[str]]:
+    """Scan a platform's CSV export with every column as text, checking it looks like ``what``.
+
+    For connectors of exports (X analytics, URL shorteners…) that convert columns themselves.
+    Returns the lazy frame and its header names.
+    """
+    import polars as pl
+
+    paths = resolve_paths(path, context)
+    lf = pl.scan_csv([str(p) for p in paths], infer_schema=False, encoding="utf8-lossy")
+    try:
+        headers = lf.collect_schema().names()
+    except Exception as exc:
+        raise context.error(f"cannot read {paths[0]} as a CSV export: {first_line(exc)}", hint=read_hint) from None
+    missing = [h for h in required if h not in headers]
+    if missing:
+        raise context.error(
+            f"{paths[0]} does not look like {what}: no column " + ", ".join(f"'{m}'" for m in missing),
+            hint=missing_hint,
+        )
+    return lf, headers
+
+
 def resolve_paths(path: str, context: SourceContext, *, allow_dirs: bool = False) -> list[Path]:
     """Resolve ``path`` (a file, a glob, or with ``allow_dirs`` a directory) to existing paths.
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from metricspec.engine.kpis import Evaluator, Request, make_scope
-from metricspec.engine.periods import add_periods, label, period_end, truncate_date
+from metricspec.engine.periods import label, period_end, truncate_date
 from metricspec.engine.plan import Window
 from metricspec.engine.results import GoalResult, Point
 from metricspec.spec.models import KPI, Goal, ToleranceSpec
@@ -287,10 +287,5 @@ def _status(current: float | None, target: float, direction: str, forecast: floa
 
 
 def periods_left(as_of: dt.date, deadline: dt.date, grain: str) -> int:
-    n = 0
-    cur = truncate_date(as_of, grain)
-    end = truncate_date(deadline, grain)
-    while cur < end and n < 10000:
-        cur = add_periods(cur, grain, 1)
-        n += 1
-    return n
+    """Whole periods from the as-of period to the deadline's period (0 once it is reached)."""
+    return max(_index(truncate_date(as_of, grain), truncate_date(deadline, grain), grain), 0)

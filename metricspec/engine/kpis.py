@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from metricspec.engine.expressions import filter_expr, to_polars
-from metricspec.engine.periods import period_range, to_date, truncate, truncate_date
+from metricspec.engine.periods import period_range, truncate, truncate_date
 from metricspec.engine.plan import (
     Plan,
     QueryKey,
@@ -23,6 +23,7 @@ from metricspec.engine.plan import (
     Window,
     build_lazy,
     fill_periods,
+    scope_text,
     source_base,
 )
 from metricspec.errors import DataError
@@ -71,7 +72,7 @@ class Evaluator:
     _base: dict[Request, tuple[QueryKey, str]] = field(default_factory=dict)
     _frames: dict[QueryKey, pl.DataFrame] = field(default_factory=dict)
     _series: dict[Request, pl.DataFrame] = field(default_factory=dict)
-    _pending: list[Request] = field(default_factory=list)
+    _pending: set[Request] = field(default_factory=set)
     null_counts: dict[str, int] = field(default_factory=dict)
     latest: Mapping[str, dt.date | None] = field(default_factory=dict)
     """Last date with data per source: periods after it are missing, not zero."""
@@ -109,7 +110,7 @@ class Evaluator:
             return
         kpi = self.spec.kpis[req.kpi]
         form = kpi.form
-        self._pending.append(req)
+        self._pending.add(req)
         if form == "agg":
             key = QueryKey(kpi.source or "", self.time_column(req.kpi, kpi), req.grain, req.segments, req.scope)
             self._base[req] = self.plan.add(key, kpi.agg or "count", kpi.column, _and(kpi.filter, req.extra_filter),
@@ -270,8 +271,6 @@ class Evaluator:
         if cond is not None:
             lf = lf.filter(cond)
         for col, value in scope:
-            from metricspec.engine.plan import scope_text
-
             if col in schema:
                 lf = lf.filter(pl.col(col).cast(pl.String) == scope_text(value))
         ts = pl.col(tcol)
@@ -417,7 +416,3 @@ def _combine(num: pl.DataFrame, den: pl.DataFrame, keys: list[str]) -> pl.DataFr
                                                nulls_equal=True)
     return joined.select([*keys, pl.when((pl.col("__d") == 0) | pl.col("__d").is_null()).then(None)
                           .otherwise(pl.col("__n") / pl.col("__d")).alias("value")])
-
-
-def local_dates(series: pl.Series, dtype: pl.DataType) -> pl.Series:
-    return pl.select(to_date(pl.lit(series), dtype)).to_series()

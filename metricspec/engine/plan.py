@@ -19,6 +19,7 @@ import polars as pl
 from metricspec.engine.expressions import filter_expr
 from metricspec.engine.periods import period_range, to_date, truncate
 from metricspec.spec.expr import names, parse
+from metricspec.spec.models import ADDITIVE_AGGREGATIONS
 
 Scope = tuple[tuple[str, object], ...]
 
@@ -195,7 +196,7 @@ def fill_periods(
             frame = pl.DataFrame({"period": [key.grain.start]}, schema={"period": pl.Date})
             for a in outputs:
                 frame = frame.with_columns(pl.lit(None, dtype=pl.Float64).alias(a.output))
-        additive = [a.output for a in outputs if a.agg in ("count", "count_distinct", "sum")]
+        additive = [a.output for a in outputs if a.agg in ADDITIVE_AGGREGATIONS]
         return frame.with_columns([pl.col(c).fill_null(0.0) for c in additive])
     if frame.height == 0:
         return frame
@@ -210,7 +211,7 @@ def fill_periods(
     else:
         grid = periods
     out = grid.join(frame, on=["period", *key.segments], how="left", nulls_equal=True)
-    additive = [a.output for a in outputs if a.agg in ("count", "count_distinct", "sum")]
+    additive = [a.output for a in outputs if a.agg in ADDITIVE_AGGREGATIONS]
     return out.with_columns([pl.col(c).fill_null(0.0) for c in additive]).sort(["period", *key.segments])
 
 

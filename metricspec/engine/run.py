@@ -23,7 +23,7 @@ from metricspec.engine.results import (
     SourceFreshness,
     SpecInfo,
 )
-from metricspec.errors import Issue, Level, SpecError
+from metricspec.errors import Level, SpecError
 
 if TYPE_CHECKING:
     from metricspec.loader import LoadedSpec
@@ -31,43 +31,14 @@ if TYPE_CHECKING:
 Progress = Callable[[str], None]
 
 
-def used_sources(loaded: LoadedSpec) -> list[str]:
-    from metricspec.sources import requirements
-
-    req = requirements(loaded)
-    return sorted(req.columns)
-
-
 def open_sources(loaded: LoadedSpec) -> tuple[dict[str, pl.LazyFrame], dict[str, dict[str, pl.DataType]]]:
     """Open every source the spec reads and check the columns it needs (all problems at once)."""
-    from metricspec.connectors.common import check_columns
-    from metricspec.sources import connector_registry, open_source, requirements
+    from metricspec.sources import open_checked
 
-    registry = connector_registry()
-    req = requirements(loaded)
-    frames: dict[str, pl.LazyFrame] = {}
-    schemas: dict[str, dict[str, pl.DataType]] = {}
-    issues: list[Issue] = []
-    for name in sorted(req.columns):
-        lf = open_source(loaded, name, registry=registry)
-        try:
-            schema = dict(lf.collect_schema())
-        except Exception as exc:  # polars raises many kinds of errors for unreadable files
-            issues.append(Issue(Level.ERROR, f"source '{name}' cannot be read: {str(exc).splitlines()[0]}",
-                                loaded.where("sources", name), "check the file and the connector options"))
-            continue
-        needed = req.columns[name]
-        issues.extend(check_columns(
-            lf, {c: k for c, (k, _w) in needed.items()}, source_name=name,
-            where_for=lambda col, needed=needed, name=name: needed.get(col, (None, None))[1]
-            or loaded.where("sources", name),
-        ))
-        frames[name] = lf
-        schemas[name] = schema
-    errors = [i for i in issues if i.level is Level.ERROR]
-    if errors:
-        raise SpecError(issues)
-    return frames, schemas
+    opened = open_checked(loaded)
+    if any(i.level is Level.ERROR for i in opened.issues):
+        raise SpecError(opened.issues)
+    return opened.frames, opened.schemas
 
 
 def freshness(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], schemas: dict[str, dict[str, pl.DataType]],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from typing import TYPE_CHECKING
 
@@ -14,10 +15,6 @@ if TYPE_CHECKING:
 
 
 def smart_findings(ev: Evaluator, gp: GoalPlan, result: GoalResult) -> list[SmartFinding]:
-    import datetime as dt
-
-    from metricspec.engine.goals import periods_left
-
     where = result.where
     goal, kpi = gp.goal, gp.kpi
     out: list[SmartFinding] = []
@@ -41,7 +38,7 @@ def smart_findings(ev: Evaluator, gp: GoalPlan, result: GoalResult) -> list[Smar
         out.append(SmartFinding(criterion="measurable", ok=True, where=where,
                                 message=f"the data gives a current value of {result.current:.6g}"))
     # Achievable: implied change per period vs the best seen in history
-    out.append(_achievable(ev, gp, result, where, periods_left, dt))
+    out.append(_achievable(ev, gp, result, where))
     # Results-focused
     if kpi.kind == "activity":
         out.append(SmartFinding(criterion="results_focused", ok=False, where=where,
@@ -58,7 +55,8 @@ def smart_findings(ev: Evaluator, gp: GoalPlan, result: GoalResult) -> list[Smar
     return out
 
 
-def _achievable(ev, gp, result, where, periods_left, dt) -> SmartFinding:  # type: ignore[no-untyped-def]
+def _achievable(ev: Evaluator, gp: GoalPlan, result: GoalResult, where: str | None) -> SmartFinding:
+    from metricspec.engine.goals import periods_left  # goals imports this module
     pts = [p for p in result.trend if p.value is not None
            and period_end(p.period, gp.grain) <= ev.as_of + dt.timedelta(days=1)]
     target, current, direction = result.target, result.current, result.direction

@@ -216,22 +216,3 @@ def names(node: Node) -> list[str]:
 
     walk(node)
     return out
-
-
-def name_offsets(node: Node) -> dict[str, int]:
-    found: dict[str, int] = {}
-
-    def walk(n: Node) -> None:
-        if isinstance(n, Name):
-            found.setdefault(n.name, n.offset)
-        elif isinstance(n, Binary):
-            walk(n.left)
-            walk(n.right)
-        elif isinstance(n, Unary):
-            walk(n.operand)
-        elif isinstance(n, Call):
-            for a in n.args:
-                walk(a)
-
-    walk(node)
-    return found

@@ -24,17 +24,6 @@ ColumnType = Literal["str", "int", "float", "bool", "date", "datetime", "duratio
 Scalar = str | int | float | bool
 Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$", max_length=80)]
 
-OBJECTIVE_TYPES = (
-    "brand_awareness",
-    "website_traffic",
-    "engagement",
-    "lead_generation",
-    "sales",
-    "retention",
-    "customer_support",
-    "authority",
-    "other",
-)
 ObjectiveType = Literal[
     "brand_awareness",
     "website_traffic",
@@ -198,9 +187,6 @@ class KPI(StrictModel):
         if self.form == "agg":
             return self.agg in ADDITIVE_AGGREGATIONS
         return self.form == "cumulative"
-
-
-Tolerance = float
 
 
 class ToleranceSpec(StrictModel):

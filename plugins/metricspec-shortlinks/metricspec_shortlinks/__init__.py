@@ -23,7 +23,7 @@ from pydantic import Field
 
 import metricspec
 from metricspec.connectors.base import Connector, ConnectorOptions, SourceContext
-from metricspec.connectors.files import first_line, resolve_paths
+from metricspec.connectors.files import scan_text_export
 
 if TYPE_CHECKING:
     import polars as pl
@@ -102,19 +102,10 @@ class ShortlinksConnector(Connector):
         """Scan the export(s) as text and derive the columns (lazily)."""
         import polars as pl
 
-        paths = resolve_paths(options.path, context)
-        lf = pl.scan_csv([str(p) for p in paths], infer_schema=False, encoding="utf8-lossy")
-        try:
-            headers = lf.collect_schema().names()
-        except Exception as exc:
-            raise context.error(f"cannot read {paths[0]} as a CSV export: {first_line(exc)}") from None
-        missing = [h for h in ("Long URL", "Clicked at") if h not in headers]
-        if missing:
-            raise context.error(
-                f"{paths[0]} does not look like a short-link click export: no column "
-                + ", ".join(f"'{m}'" for m in missing),
-                hint="expected columns: " + ", ".join(COLUMNS),
-            )
+        lf, headers = scan_text_export(
+            options.path, context, required=["Long URL", "Clicked at"], what="a short-link click export",
+            missing_hint="expected columns: " + ", ".join(COLUMNS),
+        )
         exprs: list[pl.Expr] = []
         for header, name in COLUMNS.items():
             if header not in headers:

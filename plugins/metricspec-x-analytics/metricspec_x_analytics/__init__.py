@@ -30,7 +30,7 @@ from pydantic import Field
 
 import metricspec
 from metricspec.connectors.base import Connector, ConnectorOptions, SourceContext
-from metricspec.connectors.files import first_line, resolve_paths
+from metricspec.connectors.files import scan_text_export
 
 if TYPE_CHECKING:
     import polars as pl
@@ -93,20 +93,11 @@ class XAnalyticsConnector(Connector):
         """Scan the export(s) as text and convert the columns (lazily, vectorised)."""
         import polars as pl
 
-        paths = resolve_paths(options.path, context)
-        lf = pl.scan_csv([str(p) for p in paths], infer_schema=False, encoding="utf8-lossy")
-        try:
-            headers = lf.collect_schema().names()
-        except Exception as exc:
-            raise context.error(f"cannot read {paths[0]} as a CSV export: {first_line(exc)}",
-                                hint="export the data again from analytics.x.com (Export data → By Tweet)") from None
-        missing = [h for h in ("Tweet id", "time", "impressions") if h not in headers]
-        if missing:
-            raise context.error(
-                f"{paths[0]} does not look like an X analytics export: no column "
-                + ", ".join(f"'{m}'" for m in missing),
-                hint="use the 'By Tweet' export, or read the file with the csv connector",
-            )
+        lf, headers = scan_text_export(
+            options.path, context, required=["Tweet id", "time", "impressions"], what="an X analytics export",
+            read_hint="export the data again from analytics.x.com (Export data → By Tweet)",
+            missing_hint="use the 'By Tweet' export, or read the file with the csv connector",
+        )
         names = {h: snake_case(h) for h in headers}
         exprs: list[pl.Expr] = []
         for header, name in names.items():
