@@ -341,6 +341,38 @@ def build_spec(p: Path, raw: Any, positions: Positions) -> tuple[Spec, dict[str,
         raise SpecError(pydantic_issues(exc, raw, positions, Spec)) from None
 
 
+def load_specs(paths: list[Path] | list[str | Path], *, strict: bool = False, keep_going: bool = False,
+               ) -> tuple[list[LoadedSpec], list[Issue], list[Path]]:
+    """Load every spec under ``paths``: (loaded, issues, files that failed).
+
+    Raises :class:`SpecError` with every problem unless ``keep_going``.
+    """
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        raise SpecError([Issue(Level.ERROR, "no such file or directory", Location(str(p)), "check the path")
+                         for p in missing])
+    files = find_spec_files(list(paths))
+    if not files:
+        raise SpecError([Issue(Level.ERROR, "no spec files (*.yaml, *.yml) found",
+                               Location(", ".join(str(p) for p in paths)), "pass a spec file or a folder of them")])
+    loaded: list[LoadedSpec] = []
+    issues: list[Issue] = []
+    broken: list[Path] = []
+    for f in files:
+        try:
+            spec = load_spec(f)
+        except SpecError as exc:
+            issues.extend(exc.issues())
+            broken.append(f)
+            continue
+        loaded.append(spec)
+        issues.extend(spec_warnings(spec))
+    errors = [i for i in issues if i.level is Level.ERROR or (strict and i.level is Level.WARNING)]
+    if errors and not keep_going:
+        raise SpecError(issues)
+    return loaded, issues, broken
+
+
 def spec_warnings(loaded: LoadedSpec) -> list[Issue]:
     return list(getattr(loaded, "_warnings", []))
 

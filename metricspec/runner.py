@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from metricspec.errors import Issue, Level, SpecError
+from metricspec.errors import Issue
 
 if TYPE_CHECKING:
     from metricspec.engine.results import Results
@@ -49,37 +49,19 @@ class RunOutcome:
 def explain_specs(paths: list[Path], *, as_of: dt.date | None = None) -> list[dict[str, object]]:
     """The query plan of each spec: one entry per fused query (source, grain, segments, aggregates)."""
     from metricspec.engine.run import explain
-    from metricspec.loader import find_spec_files, load_spec
+    from metricspec.loader import load_specs
 
-    return [{"spec": str(f), "queries": explain(load_spec(f), as_of=as_of)} for f in find_spec_files(list(paths))]
+    loaded, _, _ = load_specs(list(paths))
+    return [{"spec": str(spec.path), "queries": explain(spec, as_of=as_of)} for spec in loaded]
 
 
 def run_specs(paths: list[Path], *, as_of: dt.date | None = None, strict: bool = False,
               progress: bool = False) -> RunOutcome:
     """Load and evaluate every spec under ``paths``; all spec errors are raised together."""
     from metricspec.engine.run import evaluate
-    from metricspec.loader import find_spec_files, load_spec, spec_warnings
+    from metricspec.loader import load_specs
 
-    files = find_spec_files(list(paths))
-    missing = [p for p in paths if not Path(p).exists()]
-    if missing:
-        raise SpecError([Issue(Level.ERROR, "no such file or directory", None, f"check the path '{p}'")
-                         for p in missing])
-    if not files:
-        raise SpecError([Issue(Level.ERROR, "no spec files found", None, "pass a spec file or a folder of them")])
-    loaded = []
-    issues: list[Issue] = []
-    for f in files:
-        try:
-            spec = load_spec(f)
-        except SpecError as exc:
-            issues.extend(exc.issues())
-            continue
-        loaded.append(spec)
-        issues.extend(spec_warnings(spec))
-    errors = [i for i in issues if i.level is Level.ERROR or (strict and i.level is Level.WARNING)]
-    if errors:
-        raise SpecError(issues)
+    loaded, issues, _ = load_specs(list(paths), strict=strict)
     outcome = RunOutcome(warnings=issues)
     if progress:
         from rich.progress import Progress, SpinnerColumn, TextColumn

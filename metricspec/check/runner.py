@@ -56,35 +56,10 @@ class Evaluated:
 
 def load_specs(paths: list[Path], *, strict: bool = False, keep_going: bool = False,
                ) -> tuple[list[LoadedSpec], list[Issue], list[Path]]:
-    """Load every spec under ``paths``: (loaded, issues, files that failed).
+    """:func:`metricspec.loader.load_specs`, plus unique spec names (they key the baseline)."""
+    from metricspec.loader import load_specs as load_all
 
-    Raises :class:`SpecError` with every problem unless ``keep_going``.
-    """
-    from metricspec.loader import find_spec_files, load_spec, spec_warnings
-
-    missing = [p for p in paths if not Path(p).exists()]
-    if missing:
-        raise SpecError([Issue(Level.ERROR, "no such file or directory", Location(str(p)), "check the path")
-                         for p in missing])
-    files = find_spec_files(list(paths))
-    if not files:
-        raise SpecError([Issue(Level.ERROR, "no spec files (*.yaml, *.yml) found",
-                               Location(", ".join(str(p) for p in paths)), "pass a spec file or a folder of them")])
-    loaded: list[LoadedSpec] = []
-    issues: list[Issue] = []
-    broken: list[Path] = []
-    for f in files:
-        try:
-            spec = load_spec(f)
-        except SpecError as exc:
-            issues.extend(exc.issues())
-            broken.append(f)
-            continue
-        loaded.append(spec)
-        issues.extend(spec_warnings(spec))
-    errors = [i for i in issues if i.level is Level.ERROR or (strict and i.level is Level.WARNING)]
-    if errors and not keep_going:
-        raise SpecError(issues)
+    loaded, issues, broken = load_all(paths, strict=strict, keep_going=keep_going)
     names: dict[str, Path] = {}
     for spec in loaded:
         if spec.spec.name in names:
