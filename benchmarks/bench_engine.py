@@ -13,8 +13,12 @@ Three variants compute the same numbers (23 KPIs x 3 grains x headline/platform/
 The three answers are checked to agree on every KPI, grain, segment value and period (relative 1e-9;
 a missing value must be missing in all three). Every timed run happens in a fresh subprocess; the time
 covers the variant's work only (not interpreter start-up and imports), the reported figure is the best
-of ``--repeat`` runs (default 3), and the peak RSS is the largest ``ru_maxrss`` of those children (read
-with ``os.wait4``, so it sees polars' and DuckDB's native allocations, which tracemalloc does not).
+of ``--repeat`` runs (default 3), and the peak RSS is the largest high-water mark (``VmHWM`` in
+``/proc/self/status``, read by the child itself at its end) of those children, so it sees polars' and
+DuckDB's native allocations, which tracemalloc does not. (``ru_maxrss`` from ``wait4`` is not used: on
+Linux a child inherits the parent's high-water mark at fork, so it reported the parent's size -- the
+generated data -- for every variant.) Modules metricspec imports lazily on first use (the YAML parser,
+connectors, validation rules) are imported before the clock starts, like ``import polars`` for all.
 
 Usage::
 
@@ -529,14 +533,37 @@ def compare(a: Any, b: Any, name_a: str, name_b: str, rel: float = 1e-9) -> list
 
 
 # ----------------------------------------------------------------------------------------- child process
+# what a first `evaluate` imports on the way (found by diffing sys.modules); imports are not timed
+METRICSPEC_LAZY_IMPORTS = (
+    "yaml", "metricspec.engine.run", "metricspec.loader", "metricspec.validation", "metricspec.sources",
+    "metricspec.plugins", "metricspec.connectors.builtin", "metricspec.connectors.common",
+    "metricspec.connectors.files", "metricspec.connectors.sql",
+)
+
+
+def peak_rss_mib() -> float:
+    """This process's own peak resident set size (Linux VmHWM; elsewhere ru_maxrss)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / 1024 / 1024 if sys.platform == "darwin" else rss / 1024
+
+
 def child(variant: str, d: Path, dump: str | None, warm: int) -> dict[str, Any]:
     """Runs in a fresh interpreter: import, time one run (plus ``warm`` more in-process), optionally dump."""
     import polars as pl  # noqa: F401  (imported before timing by every variant: not part of the work)
 
     if variant == "metricspec":
-        import metricspec.engine.run
-        import metricspec.loader
+        import importlib
 
+        for module in METRICSPEC_LAZY_IMPORTS:
+            importlib.import_module(module)
         fn: Any = run_metricspec
     elif variant == "polars":
         fn = run_polars
@@ -549,7 +576,7 @@ def child(variant: str, d: Path, dump: str | None, warm: int) -> dict[str, Any]:
 
         import metricspec.engine.run  # noqa: F401
 
-        return {"seconds": 0.0, "warm": []}
+        return {"seconds": 0.0, "warm": [], "rss_mib": peak_rss_mib()}
     t = time.perf_counter()
     result = fn(d)
     seconds = time.perf_counter() - t
@@ -558,7 +585,7 @@ def child(variant: str, d: Path, dump: str | None, warm: int) -> dict[str, Any]:
         t = time.perf_counter()
         fn(d)
         warm_times.append(time.perf_counter() - t)
-    info: dict[str, Any] = {"seconds": seconds, "warm": warm_times}
+    info: dict[str, Any] = {"seconds": seconds, "warm": warm_times, "rss_mib": peak_rss_mib()}  # before the dump
     if dump:
         frame = canonical_metricspec(result) if variant == "metricspec" else canonical_frames(result)
         frame.write_parquet(dump)
@@ -567,19 +594,19 @@ def child(variant: str, d: Path, dump: str | None, warm: int) -> dict[str, Any]:
 
 
 def spawn(args: list[str]) -> tuple[dict[str, Any], float]:
-    """Run this script as a child; return its JSON report and its own peak RSS in MiB (os.wait4)."""
+    """Run this script as a child; return its JSON report and the peak RSS (MiB) it measured itself."""
     with tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, stderr=err, cwd=ROOT,
                                 text=True)
         assert proc.stdout is not None
         out = proc.stdout.read()
         proc.stdout.close()
-        _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage (not a max over all children)
-        proc.returncode = code = os.waitstatus_to_exitcode(status)
+        proc.returncode = code = proc.wait()
         if code != 0:
             err.seek(0)
             raise RuntimeError(f"child {' '.join(args)} failed ({code}):\n{err.read()[-3000:]}")
-    return json.loads(out.strip().splitlines()[-1]), usage.ru_maxrss / 1024
+    report = json.loads(out.strip().splitlines()[-1])
+    return report, report["rss_mib"]
 
 
 # ----------------------------------------------------------------------------------------- profiling
@@ -682,7 +709,7 @@ def main() -> int:
     print(f"python {platform.python_version()}, polars {pl.__version__}, "
           f"duckdb {__import__('duckdb').__version__}, {os.cpu_count()} CPUs, {platform.machine()}")
     print(f"each figure: best of {args.repeat} runs, every run in a fresh process; time = the variant's work "
-          "(imports excluded); peak RSS = largest ru_maxrss of those processes")
+          "(imports excluded); peak RSS = largest VmHWM of those processes")
     _, floor = spawn(["--child", "imports", "--dir", "."])
     print(f"RSS of a child that only imports polars, duckdb and metricspec: {floor:.0f} MiB")
     rows: list[dict[str, Any]] = []

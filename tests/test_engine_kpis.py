@@ -11,6 +11,7 @@ import duckdb
 import numpy as np
 import polars as pl
 import pytest
+from pydantic import ValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -346,15 +347,21 @@ def test_periods_after_a_source_ends_are_missing_not_zero(tmp_path):
 
 
 def test_fast_points_equal_validated_points():
-    from metricspec.engine.goals import make_point
+    from metricspec.engine.goals import make_points
     from metricspec.engine.results import Point
 
-    for value in (1.5, None, 0.0):
-        fast = make_point(dt.date(2026, 3, 1), value, "month", dt.date(2026, 3, 15))
-        slow = Point(period=dt.date(2026, 3, 1), label="2026-03", value=value, partial=True)
-        assert fast == slow
-        assert fast.model_dump_json() == slow.model_dump_json()
-        assert fast.model_fields_set == slow.model_fields_set
+    periods = [dt.date(2026, 2, 1), dt.date(2026, 3, 1), dt.date(2026, 3, 1)]
+    values = [1.5, None, 0.0]
+    fast = make_points(periods, values, "month", dt.date(2026, 3, 15))
+    slow = [Point(period=p, label=p.strftime("%Y-%m"), value=v, partial=p.month == 3) for p, v in zip(periods, values)]
+    assert fast == slow
+    for f, s in zip(fast, slow, strict=True):
+        assert f.model_dump_json() == s.model_dump_json()
+        assert f.model_fields_set == s.model_fields_set
+        assert f.model_copy(update={"value": 9.0}).value == 9.0
+    assert fast[0].model_fields_set == {"period", "label", "value", "partial"}  # the shared set was not changed
+    with pytest.raises(ValidationError):
+        fast[0].value = 2.0  # type: ignore[misc]
 
 
 def test_previous_period_and_same_period_last_year(tmp_path):

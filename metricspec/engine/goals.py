@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import polars as pl
@@ -99,29 +100,37 @@ def _period_info(period: dt.date, grain: str, as_of: dt.date) -> tuple[str, bool
 
 
 _POINT_FIELDS = frozenset(Point.model_fields)
+_FIELDS_SET = set(_POINT_FIELDS)  # shared: points are frozen, and pydantic copies it before any change
 _new = object.__new__
 _set = object.__setattr__
 
 
-def make_point(period: dt.date, value: float | None, grain: str, as_of: dt.date) -> Point:
-    """A Point from values polars already typed (date, float or None), without re-validation.
+def make_points(periods: Iterable[dt.date], values: Iterable[float | None], grain: str, as_of: dt.date,
+                ) -> list[Point]:
+    """Points from values polars already typed (dates, floats or None), without re-validation.
 
     This is what ``Point.model_construct`` does, minus its per-call overhead; a run builds tens of
     thousands of points. ``tests/test_engine_kpis.py`` checks the result equals a validated Point.
     """
-    text, partial = _period_info(period, grain, as_of)
-    point = _new(Point)
-    _set(point, "__dict__", {"period": period, "label": text, "value": value, "partial": partial})
-    _set(point, "__pydantic_fields_set__", set(_POINT_FIELDS))
-    _set(point, "__pydantic_extra__", None)
-    _set(point, "__pydantic_private__", None)
-    return point
+    info: dict[dt.date, tuple[str, bool]] = {}
+    out: list[Point] = []
+    append = out.append
+    for period, value in zip(periods, values, strict=True):
+        known = info.get(period)
+        if known is None:
+            known = info[period] = _period_info(period, grain, as_of)
+        point = _new(Point)
+        _set(point, "__dict__", {"period": period, "label": known[0], "value": value, "partial": known[1]})
+        _set(point, "__pydantic_fields_set__", _FIELDS_SET)
+        _set(point, "__pydantic_extra__", None)
+        _set(point, "__pydantic_private__", None)
+        append(point)
+    return out
 
 
 def trend_points(frame: pl.DataFrame, grain: str, as_of: dt.date) -> list[Point]:
     """Series rows as Points."""
-    return [make_point(period, value, grain, as_of)
-            for period, value in zip(frame["period"].to_list(), frame["value"].to_list(), strict=True)]
+    return make_points(frame["period"].to_list(), frame["value"].to_list(), grain, as_of)
 
 
 def latest_complete(points: list[Point], until: dt.date, grain: str) -> Point | None:

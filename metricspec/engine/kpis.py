@@ -72,7 +72,10 @@ class Evaluator:
     _base: dict[Request, tuple[QueryKey, str]] = field(default_factory=dict)
     _frames: dict[QueryKey, pl.DataFrame] = field(default_factory=dict)
     _series: dict[Request, pl.DataFrame] = field(default_factory=dict)
-    _pending: set[Request] = field(default_factory=set)
+    _pending: dict[Request, None] = field(default_factory=dict)
+    """Every registered request, in registration order."""
+    _columns: dict[Request, tuple[pl.DataFrame, str]] = field(default_factory=dict)
+    """Series computed as a column of their query frame (see :meth:`_columnize`)."""
     null_counts: dict[str, int] = field(default_factory=dict)
     latest: Mapping[str, dt.date | None] = field(default_factory=dict)
     """Last date with data per source: periods after it are missing, not zero."""
@@ -110,7 +113,7 @@ class Evaluator:
             return
         kpi = self.spec.kpis[req.kpi]
         form = kpi.form
-        self._pending.add(req)
+        self._pending[req] = None
         if form == "agg":
             key = QueryKey(kpi.source or "", self.time_column(req.kpi, kpi), req.grain, req.segments, req.scope)
             self._base[req] = self.plan.add(key, kpi.agg or "count", kpi.column, _and(kpi.filter, req.extra_filter),
@@ -173,12 +176,84 @@ class Evaluator:
                         n = int(frame[col].sum() or 0)
                         name = f"{key.source}.{a.column}"
                         self.null_counts[name] = max(self.null_counts.get(name, 0), n)
+        self._columnize()
+
+    def _columnize(self) -> None:
+        """Compute, as columns of the query frame, every series whose inputs all come from that frame.
+
+        Base KPIs are columns of their query's frame already; a ratio, share or formula of columns of
+        one frame, and growth, cumulative sums and moving averages of such a column, are too. Their rows
+        would be exactly the frame's rows (the joins in :meth:`series` match row for row), so instead of
+        a join and a few DataFrame operations per series, each frame gets one ``with_columns`` per level
+        of derivation. Series that combine frames (different sources, scopes) keep the join path.
+        """
+        resolved: dict[Request, tuple[QueryKey, str, int] | None] = {}
+        layers: dict[QueryKey, list[list[pl.Expr]]] = {}
+        partial_periods: dict[QueryKey, list[dt.date]] = {}
+
+        def resolve(req: Request) -> tuple[QueryKey, str, int] | None:
+            if req in resolved:
+                return resolved[req]
+            resolved[req] = None  # guards against cycles (validation rejects them anyway)
+            kpi = self.spec.kpis[req.kpi]
+            found: tuple[QueryKey, pl.Expr, int] | None = None
+            if kpi.form == "agg":
+                key, output = self._base[req]
+                found = key, pl.col(output), 1
+            elif kpi.ratio or kpi.share or kpi.formula or kpi.growth or kpi.cumulative or kpi.moving_average:
+                children = self.children(req, kpi)
+                parts = [resolve(c) for c in children]
+                if children and all(parts) and len({p[0] for p in parts if p}) == 1:
+                    key = parts[0][0]  # type: ignore[index]
+                    cols = [pl.col(p[1]) for p in parts if p]
+                    level = 1 + max(p[2] for p in parts if p)
+                    if kpi.ratio or kpi.share:
+                        expr = _divide(cols[0], cols[1])
+                    elif kpi.formula:
+                        from metricspec.spec.expr import names
+
+                        tree = parse(kpi.formula)
+                        mapping = dict(zip(names(tree), cols, strict=True))
+                        expr = to_polars(tree, lambda n: mapping[n])
+                    else:
+                        if key not in partial_periods:
+                            partial_periods[key] = self._partial_periods(self._frames[key], req.grain)
+                        expr = self._over_time_expr(req, kpi, cols[0], partial_periods[key])
+                    found = key, expr, level
+            if found is None or self._frames[found[0]].height == 0:
+                return None
+            key, expr, level = found
+            stack = layers.setdefault(key, [])
+            while len(stack) < level:
+                stack.append([])
+            name = f"__s{sum(len(layer) for layer in stack)}"
+            stack[level - 1].append(_clean(expr).alias(name))
+            resolved[req] = key, name, level
+            return resolved[req]
+
+        for req in self._pending:
+            resolve(req)
+        frames = {}
+        for key, stack in layers.items():
+            frame = self._frames[key]
+            for layer in stack:
+                if layer:
+                    frame = frame.with_columns(layer)
+            frames[key] = frame
+        for req, found in resolved.items():
+            if found is not None:
+                self._columns[req] = frames[found[0]], found[1]
 
     def series(self, req: Request) -> pl.DataFrame:
         if req in self._series:
             return self._series[req]
         kpi = self.spec.kpis[req.kpi]
         keys = ["period", *req.segments]
+        if req in self._columns:  # computed with its frame: already clean and in order
+            frame, column = self._columns[req]
+            out = pl.DataFrame([frame["period"], *(frame[s] for s in req.segments), frame[column].alias("value")])
+            self._series[req] = out
+            return out
         if kpi.form == "agg":
             qkey, output = self._base[req]
             frame = self._frames[qkey]
@@ -202,10 +277,7 @@ class Evaluator:
             out = self._retention(req, kpi)
         else:  # pragma: no cover - the model guarantees a form
             raise AssertionError(kpi.form)
-        out = out.with_columns(pl.col("value").cast(pl.Float64)).with_columns(
-            pl.when(pl.col("value").is_infinite() | pl.col("value").is_nan()).then(None)
-            .otherwise(pl.col("value")).alias("value")
-        ).sort(keys)
+        out = out.with_columns(_clean(pl.col("value"))).sort(keys)
         self._series[req] = out
         return out
 
@@ -231,10 +303,16 @@ class Evaluator:
     def _over_time(self, req: Request, kpi: KPI, keys: list[str]) -> pl.DataFrame:
         target = kpi.growth or kpi.cumulative or (kpi.moving_average.kpi if kpi.moving_average else "")
         base = self.series(self._child(req, target))
+        if not req.segments:
+            base = base.sort("period")
+        expr = self._over_time_expr(req, kpi, pl.col("value"), self._partial_periods(base, req.grain))
+        return base.select([*keys, expr.alias("value")])
+
+    def _over_time_expr(self, req: Request, kpi: KPI, v: pl.Expr, partial: list[dt.date]) -> pl.Expr:
+        """Growth, running total or moving average of ``v`` over the periods of each segment value
+        (rows sorted by period when there are no segments)."""
         if isinstance(req.grain, Window):
-            return base.with_columns(pl.lit(None, dtype=pl.Float64).alias("value"))
-        over = list(req.segments) or None
-        v = pl.col("value")
+            return pl.lit(None, dtype=pl.Float64)
         if kpi.growth:
             prev = v.shift(1)
             expr = pl.when(prev == 0).then(None).otherwise((v - prev) / prev.abs())
@@ -243,19 +321,21 @@ class Evaluator:
         else:
             assert kpi.moving_average is not None
             expr = v.rolling_mean(window_size=kpi.moving_average.window, min_samples=kpi.moving_average.window)
-        if over:
-            expr = expr.over(over, order_by="period")
-        else:
-            base = base.sort("period")
-        if not kpi.cumulative:
+        if req.segments:
+            expr = expr.over(list(req.segments), order_by="period")
+        if not kpi.cumulative and partial:
             # growth and moving averages of a partial (current) period would compare part with whole
-            from metricspec.engine.periods import period_end
+            expr = pl.when(pl.col("period").is_in(partial)).then(None).otherwise(expr)
+        return expr
 
-            cutoff = self.range.end + dt.timedelta(days=1)
-            partial = [p for p in base["period"].unique().to_list() if period_end(p, req.grain) > cutoff]
-            if partial:
-                expr = pl.when(pl.col("period").is_in(partial)).then(None).otherwise(expr)
-        return base.select([*keys, expr.alias("value")])
+    def _partial_periods(self, frame: pl.DataFrame, grain: Grainish) -> list[dt.date]:
+        """Periods of ``frame`` that end after the run's end date."""
+        if isinstance(grain, Window) or frame.height == 0:
+            return []
+        from metricspec.engine.periods import period_end
+
+        cutoff = self.range.end + dt.timedelta(days=1)
+        return sorted(p for p in frame["period"].unique().to_list() if period_end(p, grain) > cutoff)
 
     # ------------------------------------------------------------ funnels and retention
     def _events(self, source: str, time_column: str | None, filter_text: str | None, where: tuple[str, ...],
@@ -414,5 +494,13 @@ def _combine(num: pl.DataFrame, den: pl.DataFrame, keys: list[str]) -> pl.DataFr
     """num / den on matching periods and segments; a zero or missing denominator gives null."""
     joined = num.rename({"value": "__n"}).join(den.rename({"value": "__d"}), on=keys, how="full", coalesce=True,
                                                nulls_equal=True)
-    return joined.select([*keys, pl.when((pl.col("__d") == 0) | pl.col("__d").is_null()).then(None)
-                          .otherwise(pl.col("__n") / pl.col("__d")).alias("value")])
+    return joined.select([*keys, _divide(pl.col("__n"), pl.col("__d")).alias("value")])
+
+
+def _divide(num: pl.Expr, den: pl.Expr) -> pl.Expr:
+    return pl.when((den == 0) | den.is_null()).then(None).otherwise(num / den)
+
+
+def _clean(value: pl.Expr) -> pl.Expr:
+    """A series value: Float64, with NaN and infinities (from data or formulas) as null."""
+    return value.cast(pl.Float64).fill_nan(None).replace([float("inf"), float("-inf")], None)

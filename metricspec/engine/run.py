@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from metricspec import __version__
-from metricspec.engine.goals import evaluate_goal, make_point, plan_goal, trend_points
+from metricspec.engine.goals import evaluate_goal, make_points, plan_goal, trend_points
 from metricspec.engine.kpis import Evaluator, Request, make_scope
 from metricspec.engine.periods import add_periods, label, period_end, periods_per_year
 from metricspec.engine.results import (
@@ -197,10 +197,13 @@ def kpi_result(ev: Evaluator, name: str) -> KpiResult:
                                                                          if k != seg})))
             # one pass over the rows (sorted by period) splits them per segment value, in period order
             buckets: dict[str, list[Any]] = {}
-            for period, value, point_value in zip(frame["period"].to_list(), frame[seg].to_list(),
-                                                  frame["value"].to_list(), strict=True):
+            points = make_points(frame["period"].to_list(), frame["value"].to_list(), grain, ev.as_of)
+            for value, point in zip(frame[seg].to_list(), points, strict=True):
                 if value is not None:
-                    buckets.setdefault(value, []).append(make_point(period, point_value, grain, ev.as_of))
+                    bucket = buckets.get(value)
+                    if bucket is None:
+                        bucket = buckets[value] = []
+                    bucket.append(point)
             for value in sorted(buckets, key=str):
                 series.append(Series(grain=grain, kind="segment", segment=seg, segment_value=value,
                                      points=buckets[value]))
