@@ -11,9 +11,9 @@ import duckdb
 import numpy as np
 import polars as pl
 import pytest
-from pydantic import ValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from metricspec.engine.run import evaluate
 from metricspec.loader import load_spec
@@ -347,21 +347,28 @@ def test_periods_after_a_source_ends_are_missing_not_zero(tmp_path):
 
 
 def test_fast_points_equal_validated_points():
+    import dataclasses
+
     from metricspec.engine.goals import make_points
-    from metricspec.engine.results import Point
+    from metricspec.engine.results import Point, Series
 
     periods = [dt.date(2026, 2, 1), dt.date(2026, 3, 1), dt.date(2026, 3, 1)]
     values = [1.5, None, 0.0]
     fast = make_points(periods, values, "month", dt.date(2026, 3, 15))
-    slow = [Point(period=p, label=p.strftime("%Y-%m"), value=v, partial=p.month == 3) for p, v in zip(periods, values)]
+    slow = [Point(period=p, label=p.strftime("%Y-%m"), value=v, partial=p.month == 3)
+            for p, v in zip(periods, values, strict=True)]
     assert fast == slow
-    for f, s in zip(fast, slow, strict=True):
-        assert f.model_dump_json() == s.model_dump_json()
-        assert f.model_fields_set == s.model_fields_set
-        assert f.model_copy(update={"value": 9.0}).value == 9.0
-    assert fast[0].model_fields_set == {"period", "label", "value", "partial"}  # the shared set was not changed
-    with pytest.raises(ValidationError):
+    assert [hash(p) for p in fast] == [hash(p) for p in slow]
+    series = Series(grain="month", points=fast)
+    assert series.model_dump_json() == Series(grain="month", points=slow).model_dump_json()
+    assert Series.model_validate_json(series.model_dump_json()) == series  # JSON round trip builds equal points
+    with pytest.raises(dataclasses.FrozenInstanceError):
         fast[0].value = 2.0  # type: ignore[misc]
+    with pytest.raises(ValidationError):  # pydantic still checks points it parses
+        Series.model_validate({"grain": "month", "points": [{"period": "2026-01-01", "label": "x", "value": "a"}]})
+    with pytest.raises(ValidationError):
+        Series.model_validate({"grain": "month", "points": [{"period": "2026-01-01", "label": "x", "value": 1,
+                                                              "extra": 1}]})
 
 
 def test_previous_period_and_same_period_last_year(tmp_path):
@@ -389,3 +396,36 @@ def test_previous_period_and_same_period_last_year(tmp_path):
     assert quarter.value == 31 * 107 + 31 * 108 + 30 * 109
     assert quarter.previous == 30 * 104 + 31 * 105 + 30 * 106
     assert quarter.previous_year == 31 * 7 + 31 * 8 + 30 * 9
+
+
+def test_null_values_are_skipped_and_reported(tmp_path):
+    """Rows with a null where an aggregate reads a value are left out and counted once per column."""
+    rows = [  # day, kind, clicks, cost
+        ("2026-01-05", "ad", 3, 1.0), ("2026-01-06", "ad", None, 2.0), ("2026-01-07", "post", None, None),
+        ("2026-02-02", "ad", 4, None), ("2026-02-03", "ad", 5, 4.0), ("2026-02-04", "post", 1, 1.0),
+    ]
+    pl.DataFrame(rows, schema={"day": pl.String, "kind": pl.String, "clicks": pl.Int64, "cost": pl.Float64},
+                 orient="row").with_columns(pl.col("day").str.to_date()).write_parquet(tmp_path / "x.parquet")
+    (tmp_path / "s.yaml").write_text(textwrap.dedent("""
+        name: nulls
+        grains: [week, month]
+        sources:
+          x: {connector: parquet, options: {path: x.parquet}, time_column: day}
+        kpis:
+          clicks: {source: x, agg: sum, column: clicks}
+          ad_cost: {source: x, agg: sum, column: cost, filter: "kind == 'ad'"}
+          per_click: {source: x, agg: sum, expression: "cost / clicks"}
+          rows: {source: x, agg: count}
+    """))
+    r = evaluate(load_spec(tmp_path / "s.yaml"), as_of=dt.date(2026, 2, 28))
+    expected = {  # counted by hand from the rows above
+        "clicks": sum(c is None for _, _, c, _ in rows),  # 2
+        "cost": sum(k == "ad" and v is None for _, k, _, v in rows),  # 1: the null 'post' row is outside the filter
+        "cost / clicks": sum(c is None or v is None for _, _, c, v in rows),  # 3
+    }
+    got = {n.message.split("'")[1]: int(n.message.split()[0]) for n in r.notes}
+    assert got == expected
+    assert all(n.level == "warning" and "source 'x'" in n.message for n in r.notes)
+    assert headline(r, "clicks", "month") == {dt.date(2026, 1, 1): 3.0, dt.date(2026, 2, 1): 10.0}
+    assert headline(r, "ad_cost", "month") == {dt.date(2026, 1, 1): 3.0, dt.date(2026, 2, 1): 4.0}
+    assert headline(r, "rows", "month") == {dt.date(2026, 1, 1): 3.0, dt.date(2026, 2, 1): 3.0}

@@ -16,6 +16,7 @@ import polars as pl
 from metricspec.engine.expressions import filter_expr, to_polars
 from metricspec.engine.periods import period_range, truncate, truncate_date
 from metricspec.engine.plan import (
+    Aggregate,
     Plan,
     QueryKey,
     RunRange,
@@ -23,6 +24,7 @@ from metricspec.engine.plan import (
     Window,
     build_lazy,
     fill_periods,
+    null_counts_query,
     scope_text,
     source_base,
 )
@@ -156,9 +158,29 @@ class Evaluator:
         bases = {sk: source_base(self.sources[sk[0]], sorted(cols), sk[1], self.schemas[sk[0]], rng)
                  for sk, cols in shared.items()}
         lazies = [build_lazy(self.plan.queries[k], bases[(k.source, k.time_column)], rng) for k in keys]
+        # null values skipped by the aggregates, counted once per source and scope (not per grain)
+        skipping: dict[tuple[str, str, Scope], dict[tuple[object, ...], Aggregate]] = {}
+        for k in keys:
+            if k.segments == () and not isinstance(k.grain, Window):
+                group = skipping.setdefault((k.source, k.time_column, k.scope), {})
+                for a in self.plan.queries[k].aggregates:
+                    group.setdefault((a.agg == "count", a.column, a.expression, a.filter), a)
+        null_lazies: list[tuple[str, list[Aggregate], pl.LazyFrame]] = []
+        for (source, tcol, scope), group in skipping.items():
+            aggregates = list(group.values())
+            if (lazy := null_counts_query(aggregates, bases[(source, tcol)], scope)) is not None:
+                null_lazies.append((source, aggregates, lazy))
         extra = extra or []
-        collected = pl.collect_all([*lazies, *extra]) if lazies or extra else []
-        frames, extra_frames = collected[:len(lazies)], collected[len(lazies):]
+        everything = [*lazies, *extra, *(lazy for _, _, lazy in null_lazies)]
+        collected = pl.collect_all(everything) if everything else []
+        frames = collected[:len(lazies)]
+        extra_frames = collected[len(lazies):len(lazies) + len(extra)]
+        null_frames = collected[len(lazies) + len(extra):]
+        for (source, aggregates, _), frame in zip(null_lazies, null_frames, strict=True):
+            for i, a in enumerate(aggregates):
+                if f"n{i}" in frame.columns:
+                    name = f"{source}.{a.column or a.expression}"
+                    self.null_counts[name] = max(self.null_counts.get(name, 0), int(frame[0, f"n{i}"] or 0))
         if on_extra is not None:
             self.latest = dict(on_extra(extra_frames))
         for key, frame in zip(keys, frames, strict=True):
@@ -169,13 +191,6 @@ class Evaluator:
                 end = min(end, source_latest)
             last = truncate_date(end, key.grain, rng.week_start) if isinstance(key.grain, str) else end
             self._frames[key] = fill_periods(frame, key, q.aggregates, rng, last)
-            if key.segments == () and not isinstance(key.grain, Window):
-                for a in q.aggregates:
-                    col = f"{a.output}__nulls"
-                    if col in frame.columns:
-                        n = int(frame[col].sum() or 0)
-                        name = f"{key.source}.{a.column}"
-                        self.null_counts[name] = max(self.null_counts.get(name, 0), n)
         self._columnize()
 
     def _columnize(self) -> None:

@@ -21,7 +21,9 @@ def truncate(date_col: pl.Expr, grain: str, week_start: str = "monday") -> pl.Ex
     """First day of the period containing each date."""
     if grain == "week":
         shift = WEEKDAYS.index(week_start)
-        # polars weeks start on Monday: shift so the chosen start day becomes Monday, then back
+        if shift == 0:  # polars weeks start on Monday
+            return date_col.dt.truncate("1w")
+        # shift so the chosen start day becomes Monday, truncate, then shift back
         return (date_col - pl.duration(days=shift)).dt.truncate("1w") + pl.duration(days=shift)
     return date_col.dt.truncate(EVERY[grain])
 

@@ -173,18 +173,27 @@ def build_lazy(query: Query, base: pl.LazyFrame, rng: RunRange) -> pl.LazyFrame:
     preds = []
     if isinstance(key.grain, Window):
         preds += [pl.col("__date") >= key.grain.start, pl.col("__date") <= key.grain.end]
-    for col, value in key.scope:
-        preds.append(pl.col(col).cast(pl.String) == scope_text(value))
-    lf = base.filter(pl.all_horizontal(preds)) if preds else base
+    lf = in_scope(base.filter(pl.all_horizontal(preds)) if preds else base, key.scope)
     if isinstance(key.grain, Window):
         period = pl.lit(key.grain.start, dtype=pl.Date).alias("period")
     else:
         period = truncate(pl.col("__date"), key.grain, rng.week_start).alias("period")
     aggs = [agg_expr(a, key.time_column) for a in query.aggregates]
-    if not key.segments and not isinstance(key.grain, Window):  # null counts are reported from headlines
-        aggs += [e for a in query.aggregates if (e := null_expr(a)) is not None]
     seg_exprs = [pl.col(s).cast(pl.String) for s in key.segments]
     return lf.group_by([period, *seg_exprs]).agg(aggs).sort(["period", *key.segments])
+
+
+def in_scope(lf: pl.LazyFrame, scope: Scope) -> pl.LazyFrame:
+    preds = [pl.col(col).cast(pl.String) == scope_text(value) for col, value in scope]
+    return lf.filter(pl.all_horizontal(preds)) if preds else lf
+
+
+def null_counts_query(aggregates: list[Aggregate], base: pl.LazyFrame, scope: Scope) -> pl.LazyFrame | None:
+    """One row: for each aggregate (in order), how many rows of the run's range (and scope) it skipped
+    because the value it reads is null (rows outside its filter do not count). No grouping: every row
+    in range falls in exactly one period, so this is the sum over the periods of any grain."""
+    exprs = [e.alias(f"n{i}") for i, a in enumerate(aggregates) if (e := null_expr(a)) is not None]
+    return in_scope(base, scope).select(exprs) if exprs else None
 
 
 def fill_periods(

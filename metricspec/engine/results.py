@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,7 +20,16 @@ class ResultModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Point(ResultModel):
+@dataclass(frozen=True, slots=True)
+class Point:
+    """One period's value of a series.
+
+    A frozen, slotted standard dataclass rather than a pydantic model: a run builds tens of thousands
+    of points, and pydantic validates, serialises and parses dataclass fields exactly like models
+    (same JSON, unknown keys rejected), while a dataclass instance is about four times cheaper to
+    create (see :func:`metricspec.engine.goals.make_points`).
+    """
+
     period: dt.date
     label: str
     value: float | None
