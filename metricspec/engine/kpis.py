@@ -16,6 +16,7 @@ import polars as pl
 from metricspec.engine.expressions import filter_expr, to_polars
 from metricspec.engine.periods import period_range, truncate, truncate_date
 from metricspec.engine.plan import (
+    ENGINE,
     Aggregate,
     Plan,
     QueryKey,
@@ -78,6 +79,7 @@ class Evaluator:
     """Every registered request, in registration order."""
     _columns: dict[Request, tuple[pl.DataFrame, str]] = field(default_factory=dict)
     """Series computed as a column of their query frame (see :meth:`_columnize`)."""
+    _column_owner: dict[tuple[str, QueryKey], Request] = field(default_factory=dict)
     null_counts: dict[str, int] = field(default_factory=dict)
     latest: Mapping[str, dt.date | None] = field(default_factory=dict)
     """Last date with data per source: periods after it are missing, not zero."""
@@ -172,7 +174,7 @@ class Evaluator:
                 null_lazies.append((source, aggregates, lazy))
         extra = extra or []
         everything = [*lazies, *extra, *(lazy for _, _, lazy in null_lazies)]
-        collected = pl.collect_all(everything) if everything else []
+        collected = pl.collect_all(everything, engine=ENGINE) if everything else []
         frames = collected[:len(lazies)]
         extra_frames = collected[len(lazies):len(lazies) + len(extra)]
         null_frames = collected[len(lazies) + len(extra):]
@@ -183,24 +185,37 @@ class Evaluator:
                     self.null_counts[name] = max(self.null_counts.get(name, 0), int(frame[0, f"n{i}"] or 0))
         if on_extra is not None:
             self.latest = dict(on_extra(extra_frames))
+        filled: dict[QueryKey, pl.LazyFrame] = {}
+        periods: dict[QueryKey, list[dt.date]] = {}
         for key, frame in zip(keys, frames, strict=True):
-            q = self.plan.queries[key]
             end = rng.end
             source_latest = self.latest.get(key.source)
             if source_latest is not None:
                 end = min(end, source_latest)
             last = truncate_date(end, key.grain, rng.week_start) if isinstance(key.grain, str) else end
-            self._frames[key] = fill_periods(frame, key, q.aggregates, rng, last)
-        self._columnize()
+            filled[key], periods[key] = fill_periods(frame, key, self.plan.queries[key].aggregates, rng, last)
+        columns = self._columnize(periods)
+        for key, layers in columns.items():
+            for layer in layers:
+                filled[key] = filled[key].with_columns(layer)
+        # every frame's filling and derived columns in one more collect_all
+        self._frames = dict(zip(filled, pl.collect_all(list(filled.values()), engine=ENGINE) if filled else [], strict=True))
+        for key, layers in columns.items():
+            frame = self._frames[key]
+            for layer in layers:
+                for expr in layer:
+                    name = expr.meta.output_name()
+                    self._columns[self._column_owner[name, key]] = frame, name
 
-    def _columnize(self) -> None:
-        """Compute, as columns of the query frame, every series whose inputs all come from that frame.
+    def _columnize(self, periods: Mapping[QueryKey, list[dt.date]]) -> dict[QueryKey, list[list[pl.Expr]]]:
+        """Plan, as columns of their query frame, every series whose inputs all come from that frame.
 
         Base KPIs are columns of their query's frame already; a ratio, share or formula of columns of
         one frame, and growth, cumulative sums and moving averages of such a column, are too. Their rows
         would be exactly the frame's rows (the joins in :meth:`series` match row for row), so instead of
         a join and a few DataFrame operations per series, each frame gets one ``with_columns`` per level
-        of derivation. Series that combine frames (different sources, scopes) keep the join path.
+        of derivation, computed with the filling. Series that combine frames (different sources,
+        scopes) keep the join path. Returns the column layers per frame (``periods``: each frame's).
         """
         resolved: dict[Request, tuple[QueryKey, str, int] | None] = {}
         layers: dict[QueryKey, list[list[pl.Expr]]] = {}
@@ -232,10 +247,10 @@ class Evaluator:
                         expr = to_polars(tree, lambda n: mapping[n])
                     else:
                         if key not in partial_periods:
-                            partial_periods[key] = self._partial_periods(self._frames[key], req.grain)
+                            partial_periods[key] = self._partial_periods(periods[key], req.grain)
                         expr = self._over_time_expr(req, kpi, cols[0], partial_periods[key])
                     found = key, expr, level
-            if found is None or self._frames[found[0]].height == 0:
+            if found is None or not periods[found[0]]:  # an empty frame: the ordinary path copes
                 return None
             key, expr, level = found
             stack = layers.setdefault(key, [])
@@ -244,20 +259,12 @@ class Evaluator:
             name = f"__s{sum(len(layer) for layer in stack)}"
             stack[level - 1].append(_clean(expr).alias(name))
             resolved[req] = key, name, level
+            self._column_owner[name, key] = req
             return resolved[req]
 
         for req in self._pending:
             resolve(req)
-        frames = {}
-        for key, stack in layers.items():
-            frame = self._frames[key]
-            for layer in stack:
-                if layer:
-                    frame = frame.with_columns(layer)
-            frames[key] = frame
-        for req, found in resolved.items():
-            if found is not None:
-                self._columns[req] = frames[found[0]], found[1]
+        return layers
 
     def series(self, req: Request) -> pl.DataFrame:
         if req in self._series:
@@ -320,7 +327,8 @@ class Evaluator:
         base = self.series(self._child(req, target))
         if not req.segments:
             base = base.sort("period")
-        expr = self._over_time_expr(req, kpi, pl.col("value"), self._partial_periods(base, req.grain))
+        periods = base["period"].unique().to_list() if base.height else []
+        expr = self._over_time_expr(req, kpi, pl.col("value"), self._partial_periods(periods, req.grain))
         return base.select([*keys, expr.alias("value")])
 
     def _over_time_expr(self, req: Request, kpi: KPI, v: pl.Expr, partial: list[dt.date]) -> pl.Expr:
@@ -343,14 +351,14 @@ class Evaluator:
             expr = pl.when(pl.col("period").is_in(partial)).then(None).otherwise(expr)
         return expr
 
-    def _partial_periods(self, frame: pl.DataFrame, grain: Grainish) -> list[dt.date]:
-        """Periods of ``frame`` that end after the run's end date."""
-        if isinstance(grain, Window) or frame.height == 0:
+    def _partial_periods(self, periods: list[dt.date], grain: Grainish) -> list[dt.date]:
+        """The periods that end after the run's end date."""
+        if isinstance(grain, Window):
             return []
         from metricspec.engine.periods import period_end
 
         cutoff = self.range.end + dt.timedelta(days=1)
-        return sorted(p for p in frame["period"].unique().to_list() if period_end(p, grain) > cutoff)
+        return sorted(p for p in periods if period_end(p, grain) > cutoff)
 
     # ------------------------------------------------------------ funnels and retention
     def _events(self, source: str, time_column: str | None, filter_text: str | None, where: tuple[str, ...],

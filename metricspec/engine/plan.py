@@ -23,6 +23,11 @@ from metricspec.spec.models import ADDITIVE_AGGREGATIONS
 
 Scope = tuple[tuple[str, object], ...]
 
+ENGINE = "in-memory"
+"""The polars engine for every ``collect_all``. A run is many small group-bys sharing cached scans;
+polars' default ("auto") picks the streaming engine for ``collect_all``, which measured 25-30 % slower
+on the 1M-row benchmark and some 80x slower on the tiny per-frame fills (benchmarks/bench_engine.py)."""
+
 
 @dataclass(frozen=True)
 class Window:
@@ -198,30 +203,30 @@ def null_counts_query(aggregates: list[Aggregate], base: pl.LazyFrame, scope: Sc
 
 def fill_periods(
     frame: pl.DataFrame, key: QueryKey, outputs: list[Aggregate], rng: RunRange, last_period: dt.date
-) -> pl.DataFrame:
-    """Add missing periods (and segment combinations): additive aggregates as 0, others null."""
+) -> tuple[pl.LazyFrame, list[dt.date]]:
+    """Add missing periods (and segment combinations): additive aggregates as 0, others null.
+
+    Returns the filled frame as a lazy query (every frame is filled in one ``collect_all``) and
+    the periods it will hold, in order.
+    """
+    additive = [pl.col(a.output).fill_null(0.0) for a in outputs if a.agg in ADDITIVE_AGGREGATIONS]
     if isinstance(key.grain, Window):
         if frame.height == 0:
-            frame = pl.DataFrame({"period": [key.grain.start]}, schema={"period": pl.Date})
-            for a in outputs:
-                frame = frame.with_columns(pl.lit(None, dtype=pl.Float64).alias(a.output))
-        additive = [a.output for a in outputs if a.agg in ADDITIVE_AGGREGATIONS]
-        return frame.with_columns([pl.col(c).fill_null(0.0) for c in additive])
+            frame = pl.DataFrame({"period": [key.grain.start], **{a.output: [None] for a in outputs}},
+                                 schema={"period": pl.Date, **{a.output: pl.Float64 for a in outputs}})
+        return frame.lazy().with_columns(additive), [key.grain.start]
     if frame.height == 0:
-        return frame
+        return frame.lazy(), []
     first = frame["period"].min()
     if rng.start is not None:
         first = min(first, truncate_py(rng.start, key.grain, rng.week_start))  # type: ignore[type-var,arg-type]
-    periods = pl.DataFrame({"period": period_range(first, last_period, key.grain)},  # type: ignore[arg-type]
-                           schema={"period": pl.Date})
+    days = period_range(first, last_period, key.grain)  # type: ignore[arg-type]
+    grid = pl.LazyFrame({"period": days}, schema={"period": pl.Date})
     if key.segments:
-        combos = frame.select(list(key.segments)).unique().sort(list(key.segments))
-        grid = periods.join(combos, how="cross")
-    else:
-        grid = periods
-    out = grid.join(frame, on=["period", *key.segments], how="left", nulls_equal=True)
-    additive = [a.output for a in outputs if a.agg in ADDITIVE_AGGREGATIONS]
-    return out.with_columns([pl.col(c).fill_null(0.0) for c in additive]).sort(["period", *key.segments])
+        combos = frame.lazy().select(list(key.segments)).unique()
+        grid = grid.join(combos, how="cross")
+    filled = grid.join(frame.lazy(), on=["period", *key.segments], how="left", nulls_equal=True)
+    return filled.with_columns(additive).sort(["period", *key.segments]), days
 
 
 def scope_text(value: object) -> str:

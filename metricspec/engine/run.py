@@ -11,6 +11,7 @@ import polars as pl
 from metricspec import __version__
 from metricspec.engine.goals import evaluate_goal, make_points, plan_goal, trend_points
 from metricspec.engine.kpis import Evaluator, Request, make_scope
+from metricspec.engine.plan import ENGINE
 from metricspec.engine.periods import add_periods, label, period_end, periods_per_year
 from metricspec.engine.results import (
     BenchmarkValue,
@@ -44,7 +45,7 @@ def open_sources(loaded: LoadedSpec) -> tuple[dict[str, pl.LazyFrame], dict[str,
 def freshness(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], schemas: dict[str, dict[str, pl.DataType]],
               ) -> list[SourceFreshness]:
     queries = freshness_queries(loaded, frames, schemas)
-    return freshness_results(loaded, queries, pl.collect_all([q for _, _, q in queries]))
+    return freshness_results(loaded, queries, pl.collect_all([q for _, _, q in queries], engine=ENGINE))
 
 
 def freshness_queries(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame],
@@ -128,7 +129,7 @@ def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Prog
     fresh_queries = freshness_queries(loaded, frames, schemas)
     fresh: list[SourceFreshness] = []
     if as_of is None:  # the default as-of date comes from the data: read freshness first
-        fresh = freshness_results(loaded, fresh_queries, pl.collect_all([q for _, _, q in fresh_queries]))
+        fresh = freshness_results(loaded, fresh_queries, pl.collect_all([q for _, _, q in fresh_queries], engine=ENGINE))
         as_of = default_as_of(fresh)
     ev = Evaluator(loaded=loaded, as_of=as_of, sources=frames, schemas=schemas)
     step("planning KPIs")
