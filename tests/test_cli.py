@@ -103,3 +103,24 @@ def test_plugins_lists_builtin_and_first_party():
     assert result.exit_code == 0, result.output
     assert "csv" in result.output
     assert "x_analytics" in result.output and "shortlinks" in result.output
+
+
+def test_polars_engine_choice_gives_identical_results(tmp_path, monkeypatch):
+    """METRICSPEC_POLARS_ENGINE picks polars' engine; every engine gives byte-identical JSON."""
+    outputs = {}
+    for engine in ("in-memory", "streaming", "auto"):
+        monkeypatch.setenv("METRICSPEC_POLARS_ENGINE", engine)
+        out = tmp_path / f"{engine}.json"
+        result = invoke("run", str(EXAMPLES), "--as-of", AS_OF, "--format", "json", "-o", str(out))
+        assert result.exit_code == 0, result.output
+        outputs[engine] = out.read_bytes()
+    assert outputs["in-memory"] == outputs["streaming"] == outputs["auto"]
+
+
+def test_unknown_polars_engine_is_a_usage_error(monkeypatch):
+    monkeypatch.setenv("METRICSPEC_POLARS_ENGINE", "gpu-please")
+    result = invoke("run", str(EXAMPLES / "x_brand_awareness.yaml"), "--as-of", AS_OF)
+    assert result.exit_code == 2
+    assert "METRICSPEC_POLARS_ENGINE='gpu-please' is not a polars engine" in result.output
+    assert "in-memory, streaming, auto" in result.output
+    assert "Traceback" not in result.output

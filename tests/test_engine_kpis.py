@@ -105,6 +105,8 @@ def world(tmp_path_factory: pytest.TempPathFactory):
     return results, con
 
 
+# KPI values are rounded to 12 significant digits (metricspec.engine.kpis.SIGNIFICANT_DIGITS), so
+# comparisons with independent computations allow a relative 1e-10.
 def headline(results, kpi: str, grain: str = "month") -> dict[dt.date, float | None]:
     k = results.kpi(kpi)
     s = next(s for s in k.series if s.grain == grain and s.kind == "headline")
@@ -138,7 +140,7 @@ def test_base_aggregations_match_duckdb(world, kpi, select, where):
     want = sql_month(con, select, where)
     assert set(want) <= set(got)
     for m, v in want.items():
-        assert got[m] == pytest.approx(v, rel=1e-12), (kpi, m)
+        assert got[m] == pytest.approx(v, rel=1e-10), (kpi, m)
 
 
 def test_ratio_share_and_formula(world):
@@ -146,16 +148,16 @@ def test_ratio_share_and_formula(world):
     ctr = headline(results, "ctr")
     want = sql_month(con, "sum(clicks)::DOUBLE / sum(impressions)")
     for m, v in want.items():
-        assert ctr[m] == pytest.approx(v, rel=1e-12)
+        assert ctr[m] == pytest.approx(v, rel=1e-10)
     share = headline(results, "answered_share")
     want = sql_month(con, "avg(CASE WHEN answered THEN 1.0 ELSE 0.0 END)", "sentiment = 'negative'")
     for m, v in want.items():
-        assert share[m] == pytest.approx(v, rel=1e-12)
+        assert share[m] == pytest.approx(v, rel=1e-10)
         assert 0 <= share[m] <= 1
     rpp = headline(results, "rt_per_post")
     want = sql_month(con, "sum(CASE WHEN content_type = 'video' THEN retweets ELSE 0 END)::DOUBLE / count(*)")
     for m, v in want.items():
-        assert rpp[m] == pytest.approx(v, rel=1e-12)
+        assert rpp[m] == pytest.approx(v, rel=1e-10)
 
 
 def test_snapshot_last_value_and_benchmark(world):
@@ -180,7 +182,7 @@ def test_snapshot_last_value_and_benchmark(world):
     fol = con.execute("SELECT date_trunc('month', date)::DATE, arg_max(followers, date)::DOUBLE / "
                       "arg_max(following, date) FROM followers WHERE account='brand' GROUP BY 1").fetchall()
     for m, v in fol:
-        assert ratio[m] == pytest.approx(v, rel=1e-12)
+        assert ratio[m] == pytest.approx(v, rel=1e-10)
 
 
 def test_growth_cumulative_moving_average(world):
@@ -190,7 +192,7 @@ def test_growth_cumulative_moving_average(world):
     months = sorted(fol)
     assert growth[months[0]] is None
     for a, b in zip(months, months[1:], strict=False):
-        assert growth[b] == pytest.approx((fol[b] - fol[a]) / fol[a], rel=1e-12)
+        assert growth[b] == pytest.approx((fol[b] - fol[a]) / fol[a], rel=1e-10)
     posts = headline(results, "posts")
     cum = headline(results, "cum_posts")
     running = 0.0

@@ -16,7 +16,6 @@ import polars as pl
 from metricspec.engine.expressions import filter_expr, to_polars
 from metricspec.engine.periods import period_range, truncate, truncate_date
 from metricspec.engine.plan import (
-    ENGINE,
     Aggregate,
     Plan,
     QueryKey,
@@ -26,6 +25,7 @@ from metricspec.engine.plan import (
     build_lazy,
     fill_periods,
     null_counts_query,
+    polars_engine,
     scope_text,
     source_base,
 )
@@ -152,6 +152,7 @@ class Evaluator:
         their frames and returns the last date of data per source, used before periods are filled.
         """
         rng = self.range
+        engine = polars_engine()
         keys = list(self.plan.queries)
         shared: dict[tuple[str, str], list[str]] = {}
         for k in keys:
@@ -174,7 +175,7 @@ class Evaluator:
                 null_lazies.append((source, aggregates, lazy))
         extra = extra or []
         everything = [*lazies, *extra, *(lazy for _, _, lazy in null_lazies)]
-        collected = pl.collect_all(everything, engine=ENGINE) if everything else []
+        collected = pl.collect_all(everything, engine=engine) if everything else []
         frames = collected[:len(lazies)]
         extra_frames = collected[len(lazies):len(lazies) + len(extra)]
         null_frames = collected[len(lazies) + len(extra):]
@@ -199,7 +200,7 @@ class Evaluator:
             for layer in layers:
                 filled[key] = filled[key].with_columns(layer)
         # every frame's filling and derived columns in one more collect_all
-        self._frames = dict(zip(filled, pl.collect_all(list(filled.values()), engine=ENGINE) if filled else [], strict=True))
+        self._frames = dict(zip(filled, pl.collect_all(list(filled.values()), engine=engine) if filled else [], strict=True))
         for key, layers in columns.items():
             frame = self._frames[key]
             for layer in layers:
@@ -524,6 +525,15 @@ def _divide(num: pl.Expr, den: pl.Expr) -> pl.Expr:
     return pl.when((den == 0) | den.is_null()).then(None).otherwise(num / den)
 
 
+SIGNIFICANT_DIGITS = 12
+"""KPI values are rounded to this many significant digits. The last digits of a floating-point sum
+depend on the order polars adds the rows in, which depends on the engine (in-memory or streaming)
+and on how the data is split across threads; rounding keeps results byte-identical across machines
+and engines (checked by tests/test_cli.py) while keeping far more precision than any KPI needs."""
+
+
 def _clean(value: pl.Expr) -> pl.Expr:
-    """A series value: Float64, with NaN and infinities (from data or formulas) as null."""
-    return value.cast(pl.Float64).fill_nan(None).replace([float("inf"), float("-inf")], None)
+    """A series value: Float64, with NaN and infinities (from data or formulas) as null, rounded to
+    :data:`SIGNIFICANT_DIGITS` significant digits."""
+    return (value.cast(pl.Float64).fill_nan(None).replace([float("inf"), float("-inf")], None)
+            .round_sig_figs(SIGNIFICANT_DIGITS))

@@ -11,6 +11,7 @@ lambdas), another backend can translate the same plan to SQL.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -18,15 +19,30 @@ import polars as pl
 
 from metricspec.engine.expressions import filter_expr
 from metricspec.engine.periods import period_range, to_date, truncate
+from metricspec.errors import UsageError
 from metricspec.spec.expr import names, parse
 from metricspec.spec.models import ADDITIVE_AGGREGATIONS
 
 Scope = tuple[tuple[str, object], ...]
 
-ENGINE = "in-memory"
-"""The polars engine for every ``collect_all``. A run is many small group-bys sharing cached scans;
-polars' default ("auto") picks the streaming engine for ``collect_all``, which measured 25-30 % slower
-on the 1M-row benchmark and some 80x slower on the tiny per-frame fills (benchmarks/bench_engine.py)."""
+ENGINES = ("in-memory", "streaming", "auto")
+DEFAULT_ENGINE = "in-memory"
+ENGINE_VARIABLE = "METRICSPEC_POLARS_ENGINE"
+
+
+def polars_engine() -> str:
+    """The polars engine for every ``collect_all`` of a run: ``$METRICSPEC_POLARS_ENGINE`` or in-memory.
+
+    A run is many small group-bys sharing cached scans. The in-memory engine runs them fastest (the
+    default "auto" picks streaming for ``collect_all``, 25-30 % slower on the 1M-row benchmark and
+    some 80x slower on the tiny per-frame fills); the streaming engine needs far less memory on large
+    data (at 10M rows 0.7 instead of 1.7 GiB). See docs/performance.md.
+    """
+    value = os.environ.get(ENGINE_VARIABLE, "").strip() or DEFAULT_ENGINE
+    if value not in ENGINES:
+        raise UsageError(f"{ENGINE_VARIABLE}={value!r} is not a polars engine",
+                         hint=f"set it to one of {', '.join(ENGINES)}, or unset it for {DEFAULT_ENGINE}")
+    return value
 
 
 @dataclass(frozen=True)

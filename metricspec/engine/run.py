@@ -11,8 +11,8 @@ import polars as pl
 from metricspec import __version__
 from metricspec.engine.goals import evaluate_goal, make_points, plan_goal, trend_points
 from metricspec.engine.kpis import Evaluator, Request, make_scope
-from metricspec.engine.plan import ENGINE
 from metricspec.engine.periods import add_periods, label, period_end, periods_per_year
+from metricspec.engine.plan import polars_engine
 from metricspec.engine.results import (
     BenchmarkValue,
     DataNote,
@@ -45,7 +45,7 @@ def open_sources(loaded: LoadedSpec) -> tuple[dict[str, pl.LazyFrame], dict[str,
 def freshness(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], schemas: dict[str, dict[str, pl.DataType]],
               ) -> list[SourceFreshness]:
     queries = freshness_queries(loaded, frames, schemas)
-    return freshness_results(loaded, queries, pl.collect_all([q for _, _, q in queries], engine=ENGINE))
+    return freshness_results(loaded, queries, pl.collect_all([q for _, _, q in queries], engine=polars_engine()))
 
 
 def freshness_queries(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame],
@@ -129,7 +129,8 @@ def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Prog
     fresh_queries = freshness_queries(loaded, frames, schemas)
     fresh: list[SourceFreshness] = []
     if as_of is None:  # the default as-of date comes from the data: read freshness first
-        fresh = freshness_results(loaded, fresh_queries, pl.collect_all([q for _, _, q in fresh_queries], engine=ENGINE))
+        collected = pl.collect_all([q for _, _, q in fresh_queries], engine=polars_engine())
+        fresh = freshness_results(loaded, fresh_queries, collected)
         as_of = default_as_of(fresh)
     ev = Evaluator(loaded=loaded, as_of=as_of, sources=frames, schemas=schemas)
     step("planning KPIs")
