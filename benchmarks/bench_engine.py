@@ -345,7 +345,7 @@ def run_polars(d: Path) -> dict[tuple[str, str, str], Any]:
                        .with_columns(c("date").dt.truncate(every[g]).alias("period"))
                        .group_by(keys).agg(c("followers").sort_by("date").last()))
                 jobs.append((("followers", g, seg), fol, ["followers"]))
-    frames = pl.collect_all([lf for _, lf, _ in jobs], engine="in-memory")
+    frames = pl.collect_all([lf for _, lf, _ in jobs], engine=os.environ.get("METRICSPEC_POLARS_ENGINE", "in-memory"))
 
     def div(num: str, den: str) -> pl.Expr:
         return pl.when(c(den) != 0).then(c(num) / c(den))
@@ -691,6 +691,9 @@ def main() -> int:
                     help="also time this many extra in-process (warm) runs per child")
     ap.add_argument("--profile", action="store_true", help="phase breakdown and cProfile of metricspec, no table")
     ap.add_argument("--json", type=Path, help="write the measurements here as JSON")
+    ap.add_argument("--engine", choices=["in-memory", "streaming", "auto"], default="in-memory",
+                    help="polars engine for metricspec (METRICSPEC_POLARS_ENGINE) and the hand-written "
+                         "program alike (default: in-memory)")
     ap.add_argument("--child", choices=[*VARIANTS, "imports"], help=argparse.SUPPRESS)
     ap.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--dump", help=argparse.SUPPRESS)
@@ -700,6 +703,7 @@ def main() -> int:
         print(json.dumps(child(args.child, args.dir, args.dump, args.warm)))
         return 0
     sys.path.insert(0, str(ROOT))
+    os.environ["METRICSPEC_POLARS_ENGINE"] = args.engine  # for the profile and the children alike
     if args.profile:
         for n in args.sizes:
             d, info = ensure_data(n, args.data_dir)
@@ -710,7 +714,8 @@ def main() -> int:
     import polars as pl
 
     print(f"python {platform.python_version()}, polars {pl.__version__}, "
-          f"duckdb {__import__('duckdb').__version__}, {os.cpu_count()} CPUs, {platform.machine()}")
+          f"duckdb {__import__('duckdb').__version__}, {os.cpu_count()} CPUs, {platform.machine()}, "
+          f"polars engine {args.engine}")
     print(f"each figure: best of {args.repeat} runs, every run in a fresh process; time = the variant's work "
           "(imports excluded); peak RSS = largest VmHWM of those processes")
     _, floor = spawn(["--child", "imports", "--dir", "."])

@@ -31,12 +31,11 @@ ENGINE_VARIABLE = "METRICSPEC_POLARS_ENGINE"
 
 
 def polars_engine() -> str:
-    """The polars engine for every ``collect_all`` of a run: ``$METRICSPEC_POLARS_ENGINE`` or in-memory.
+    """The polars engine for the queries that read the sources: ``$METRICSPEC_POLARS_ENGINE`` or in-memory.
 
     A run is many small group-bys sharing cached scans. The in-memory engine runs them fastest (the
-    default "auto" picks streaming for ``collect_all``, 25-30 % slower on the 1M-row benchmark and
-    some 80x slower on the tiny per-frame fills); the streaming engine needs far less memory on large
-    data (at 10M rows 0.7 instead of 1.7 GiB). See docs/performance.md.
+    default "auto" picks streaming for ``collect_all``: 25-30 % slower on the 1M-row benchmark); the
+    streaming engine needs less memory on large data. Figures in docs/performance.md.
     """
     value = os.environ.get(ENGINE_VARIABLE, "").strip() or DEFAULT_ENGINE
     if value not in ENGINES:
