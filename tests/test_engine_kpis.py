@@ -431,3 +431,75 @@ def test_null_values_are_skipped_and_reported(tmp_path):
     assert headline(r, "clicks", "month") == {dt.date(2026, 1, 1): 3.0, dt.date(2026, 2, 1): 10.0}
     assert headline(r, "ad_cost", "month") == {dt.date(2026, 1, 1): 3.0, dt.date(2026, 2, 1): 4.0}
     assert headline(r, "rows", "month") == {dt.date(2026, 1, 1): 3.0, dt.date(2026, 2, 1): 3.0}
+
+
+def test_derived_kpis_as_frame_columns_equal_the_join_path(monkeypatch):
+    """Derived KPIs computed as columns of their query frame give exactly what the general path
+    (one join and DataFrame operations per series) gives, on every example spec."""
+    from metricspec.engine.kpis import Evaluator
+
+    examples = Path(__file__).parent.parent / "specs" / "examples"
+    specs = sorted(examples.glob("*.yaml"))
+    assert len(specs) >= 6
+    as_of = dt.date(2026, 11, 1)
+    planned = Evaluator._columnize
+    derived_columns = []
+
+    def counting(self, periods):
+        layers = planned(self, periods)
+        derived_columns.extend(e for stack in layers.values() for layer in stack[1:] for e in layer)
+        return layers
+
+    monkeypatch.setattr(Evaluator, "_columnize", counting)
+    fast = [evaluate(load_spec(p), as_of=as_of).model_dump_json() for p in specs]
+    assert len(derived_columns) > 50  # ratios, shares, formulas and growth really took the fast path
+    monkeypatch.setattr(Evaluator, "_columnize", lambda self, periods: {})
+    general = [evaluate(load_spec(p), as_of=as_of).model_dump_json() for p in specs]
+    for path, a, b in zip(specs, fast, general, strict=True):
+        assert a == b, path.name
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=st.lists(st.tuples(st.integers(0, 120),  # day offset
+                            st.sampled_from(["a", "b", "c", None]),  # segment value
+                            st.one_of(st.none(), st.integers(-5, 50)),  # value (null, zero, negative)
+                            st.one_of(st.none(), st.integers(0, 3)),  # denominator (often zero)
+                            st.booleans()),
+                  min_size=0, max_size=60),
+)
+def test_frame_columns_equal_join_path_on_random_data(tmp_path_factory, monkeypatch, rows):
+    """Property: on any data (nulls, zero denominators, empty segments, gaps), every derived form
+    computed as frame columns equals the general join path, at every grain and segment."""
+    from metricspec.engine.kpis import Evaluator
+
+    d = tmp_path_factory.mktemp("cols")
+    pl.DataFrame(
+        {"day": [dt.date(2026, 1, 1) + dt.timedelta(days=r[0]) for r in rows], "seg": [r[1] for r in rows],
+         "v": [r[2] for r in rows], "w": [r[3] for r in rows], "flag": [r[4] for r in rows]},
+        schema={"day": pl.Date, "seg": pl.String, "v": pl.Int64, "w": pl.Int64, "flag": pl.Boolean},
+    ).write_parquet(d / "d.parquet")
+    (d / "s.yaml").write_text(textwrap.dedent("""
+        name: columns
+        grains: [week, month]
+        sources:
+          d: {connector: parquet, options: {path: d.parquet}, time_column: day}
+        kpis:
+          v: {source: d, agg: sum, column: v, segments: [seg]}
+          w: {source: d, agg: sum, column: w, segments: [seg]}
+          mean_v: {source: d, agg: mean, column: v, segments: [seg]}
+          rows: {source: d, agg: count, segments: [seg]}
+          ratio: {ratio: {numerator: v, denominator: w}, segments: [seg]}
+          flagged: {share: {of: rows, where: flag}, segments: [seg]}
+          formula: {formula: "(v - w) / (w - 1) + ratio", segments: [seg]}
+          growth: {growth: v, segments: [seg]}
+          ratio_growth: {growth: ratio, segments: [seg]}
+          running: {cumulative: formula, segments: [seg]}
+          smooth: {moving_average: {kpi: mean_v, window: 3}, segments: [seg]}
+    """))
+    as_of = dt.date(2026, 4, 15)  # partial week and month at the end
+    fast = evaluate(load_spec(d / "s.yaml"), as_of=as_of).model_dump_json()
+    with monkeypatch.context() as m:
+        m.setattr(Evaluator, "_columnize", lambda self, periods: {})
+        general = evaluate(load_spec(d / "s.yaml"), as_of=as_of).model_dump_json()
+    assert fast == general
