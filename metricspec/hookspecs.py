@@ -17,7 +17,7 @@ hookspec = pluggy.HookspecMarker("metricspec")
 
 
 @hookspec
-def metricspec_connectors() -> list[type[Connector]]:
+def metricspec_connectors() -> list[type[Connector]]:  # type: ignore[empty-body]  # a specification
     """Return connector classes this plugin provides.
 
     Each class has a unique ``name`` (the value of ``connector:`` in a spec), an
@@ -27,7 +27,7 @@ def metricspec_connectors() -> list[type[Connector]]:
 
 
 @hookspec
-def metricspec_template_paths() -> list[str]:
+def metricspec_template_paths() -> list[str]:  # type: ignore[empty-body]  # a specification
     """Return directories of Jinja templates that add to or override the built-in ones.
 
     Directories returned by later-registered plugins win over earlier ones; all

@@ -466,7 +466,10 @@ def _data_path(loc: tuple[Any, ...], raw: Any, missing: bool = False) -> PathKey
         if missing and i == len(loc) - 1 and isinstance(cur, dict) and isinstance(part, str):
             out.append(part)
             break
-        if (isinstance(cur, dict) and isinstance(part, str) and part in cur) or (isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur)):
+        if isinstance(cur, dict) and isinstance(part, str) and part in cur:  # noqa: SIM114 (two branches narrow types)
+            out.append(part)
+            cur = cur[part]
+        elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
             out.append(part)
             cur = cur[part]
         elif isinstance(cur, dict) and isinstance(part, str) and not out and part not in cur:
@@ -544,9 +547,9 @@ def pydantic_issues(
             key = str(path[-1]) if path else ""
             fields = _model_fields_at(model, path[:-1]) or []
             guess = suggest(key, fields)
-            hint = f"did you mean '{guess}'?" if guess else (
+            unknown_hint = f"did you mean '{guess}'?" if guess else (
                 f"allowed keys: {', '.join(fields)}" if fields else "remove it")
-            issues.append(Issue(Level.ERROR, f"unknown key '{key}'", positions.where(full, key=True), hint))
+            issues.append(Issue(Level.ERROR, f"unknown key '{key}'", positions.where(full, key=True), unknown_hint))
             continue
         if "missing" in types_here and len(entries) == 1:
             key = str(path[-1]) if path else ""
@@ -556,9 +559,9 @@ def pydantic_issues(
                                 positions.where(parent, key=True), f"add `{key}: ...`"))
             continue
         messages = []
-        for etype, errs in entries:
-            for err in errs:
-                msg = str(err["msg"])
+        for etype, details in entries:
+            for detail in details:
+                msg = str(detail["msg"])
                 if msg.startswith("Value error, "):
                     msg = msg[len("Value error, "):]
                 elif etype == "missing":
@@ -566,7 +569,7 @@ def pydantic_issues(
                 if msg not in messages:
                     messages.append(msg)
         value = _value_at(raw, path)
-        hint = _type_hint(entries)
+        hint: str | None = _type_hint(entries)
         if hint is None and len(messages) == 1 and "; " in messages[0]:
             messages[0], hint = messages[0].split("; ", 1)
         text = " or ".join(messages) if messages else "invalid value"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import metadata
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import pluggy
 
@@ -61,7 +61,8 @@ def connector_registry(pm: pluggy.PluginManager) -> dict[str, type[Connector]]:
     """Map connector name -> class; a name claimed twice is an error."""
     registry: dict[str, type[Connector]] = {}
     for impl in pm.hook.metricspec_connectors.get_hookimpls():
-        for cls in impl.function() or []:
+        provided = cast("list[type[Connector]] | None", impl.function())
+        for cls in provided or []:
             name = cls.name
             if name in registry and registry[name] is not cls:
                 raise PluginError(

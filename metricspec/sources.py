@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -143,9 +143,9 @@ def requirements(loaded: LoadedSpec) -> Requirements:
         req.need(cv.source, cv.value, "numeric", loaded.where(*cb2, "value"))
         if att.spend is not None:
             sp = att.spend
-            sb = ("attribution", "spend")
-            req.need(sp.source, sp.channel, None, loaded.where(*sb, "channel"))
-            req.need(sp.source, sp.amount, "numeric", loaded.where(*sb, "amount"))
+            spend_at = ("attribution", "spend")
+            req.need(sp.source, sp.channel, None, loaded.where(*spend_at, "channel"))
+            req.need(sp.source, sp.amount, "numeric", loaded.where(*spend_at, "amount"))
             req.need(sp.source, sp.campaign, None, loaded.where(*sb, "campaign"))
             req.need(sp.source, sp.time, "temporal", loaded.where(*sb, "time"))
     return req
@@ -259,10 +259,12 @@ def open_checked(loaded: LoadedSpec, names: list[str] | None = None) -> OpenedSo
                                     loaded.where("sources", name), "check the file format and connector options"))
             continue
         needed = req.columns.get(name, {})
+
+        def where_for(col: str, needed: dict[str, Any] = needed, name: str = name) -> Location | None:
+            return needed.get(col, (None, None))[1] or loaded.where("sources", name)
+
         out.issues.extend(check_columns(
-            lf, {col: kind for col, (kind, _w) in needed.items()}, source_name=name,
-            where_for=lambda col, needed=needed, name=name: needed.get(col, (None, None))[1]
-            or loaded.where("sources", name),
+            lf, {col: kind for col, (kind, _w) in needed.items()}, source_name=name, where_for=where_for,
         ))
         out.frames[name] = lf
         out.schemas[name] = schema

@@ -88,6 +88,7 @@ def run_attribution(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], as_of: 
     result = attribute(touch.collect(), conv.collect(), models=models, lookback_days=att.lookback_days,
                        drop_direct=att.drop_direct, direct_channels=att.direct_channels, level=att.level,
                        spend=spend, include_journeys=True)
+    assert result.journeys is not None  # include_journeys=True
     total = len(result.journeys)
     if total > att.max_journeys:
         result = result.model_copy(update={"journeys": result.journeys[: att.max_journeys]})

@@ -35,6 +35,7 @@ from metricspec.spec.models import KPI
 
 if TYPE_CHECKING:
     from metricspec.loader import LoadedSpec
+    from metricspec.spec.models import Spec
 
 Grainish = str | Window
 
@@ -85,7 +86,7 @@ class Evaluator:
     """Last date with data per source: periods after it are missing, not zero."""
 
     @property
-    def spec(self):  # type: ignore[no-untyped-def]
+    def spec(self) -> Spec:
         return self.loaded.spec
 
     @property

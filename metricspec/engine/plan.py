@@ -14,6 +14,7 @@ import datetime as dt
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal, cast
 
 import polars as pl
 
@@ -25,12 +26,13 @@ from metricspec.spec.models import ADDITIVE_AGGREGATIONS
 
 Scope = tuple[tuple[str, object], ...]
 
-ENGINES = ("in-memory", "streaming", "auto")
-DEFAULT_ENGINE = "in-memory"
+EngineName = Literal["in-memory", "streaming", "auto"]
+ENGINES: tuple[EngineName, ...] = ("in-memory", "streaming", "auto")
+DEFAULT_ENGINE: EngineName = "in-memory"
 ENGINE_VARIABLE = "METRICSPEC_POLARS_ENGINE"
 
 
-def polars_engine() -> str:
+def polars_engine() -> EngineName:
     """The polars engine for the queries that read the sources: ``$METRICSPEC_POLARS_ENGINE`` or in-memory.
 
     A run is many small group-bys sharing cached scans. The in-memory engine runs them fastest (the
@@ -38,10 +40,11 @@ def polars_engine() -> str:
     streaming engine needs less memory on large data. Figures in docs/performance.md.
     """
     value = os.environ.get(ENGINE_VARIABLE, "").strip() or DEFAULT_ENGINE
-    if value not in ENGINES:
-        raise UsageError(f"{ENGINE_VARIABLE}={value!r} is not a polars engine",
-                         hint=f"set it to one of {', '.join(ENGINES)}, or unset it for {DEFAULT_ENGINE}")
-    return value
+    for engine in ENGINES:
+        if value == engine:
+            return engine
+    raise UsageError(f"{ENGINE_VARIABLE}={value!r} is not a polars engine",
+                     hint=f"set it to one of {', '.join(ENGINES)}, or unset it for {DEFAULT_ENGINE}")
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,7 @@ class Plan:
 
     def describe(self) -> list[dict[str, object]]:
         """The plan as JSON-friendly data (for `--explain` and other backends)."""
-        out = []
+        out: list[dict[str, object]] = []
         for key, q in self.queries.items():
             grain = key.grain if isinstance(key.grain, str) else f"{key.grain.start}..{key.grain.end}"
             out.append({
@@ -232,10 +235,10 @@ def fill_periods(
         return frame.lazy().with_columns(additive), [key.grain.start]
     if frame.height == 0:
         return frame.lazy(), []
-    first = frame["period"].min()
+    first = cast(dt.date, frame["period"].min())
     if rng.start is not None:
-        first = min(first, truncate_py(rng.start, key.grain, rng.week_start))  # type: ignore[type-var,arg-type]
-    days = period_range(first, last_period, key.grain)  # type: ignore[arg-type]
+        first = min(first, truncate_py(rng.start, key.grain, rng.week_start))
+    days = period_range(first, last_period, key.grain)
     grid = pl.LazyFrame({"period": days}, schema={"period": pl.Date})
     if key.segments:
         combos = frame.lazy().select(list(key.segments)).unique()

@@ -125,17 +125,17 @@ def _convert(node: ast.AST, lead: int) -> Node:
             return Literal(node.value)
         raise ExprError(f"unsupported literal {node.value!r}", off)
     if isinstance(node, ast.List | ast.Tuple):
-        values = []
+        items = []
         for elt in node.elts:
             conv = _convert(elt, lead)
             if isinstance(conv, Literal):
-                values.append(conv.value)
+                items.append(conv.value)
             elif isinstance(conv, Unary) and conv.op == "neg" and isinstance(conv.operand, Literal) \
                     and isinstance(conv.operand.value, int | float):
-                values.append(-conv.operand.value)
+                items.append(-conv.operand.value)
             else:
                 raise ExprError("lists may only hold literal values", lead + elt.col_offset)
-        return ListLit(tuple(values))
+        return ListLit(tuple(items))
     if isinstance(node, ast.BinOp):
         op = _BINOPS.get(type(node.op))
         if op is None:
@@ -156,11 +156,11 @@ def _convert(node: ast.AST, lead: int) -> Node:
         raise ExprError("unsupported unary operator", off)
     if isinstance(node, ast.BoolOp):
         op = "and" if isinstance(node.op, ast.And) else "or"
-        values = [_convert(v, lead) for v in node.values]
-        result = values[0]
-        for v in values[1:]:
-            result = Binary(op, result, v)
-        return result
+        operands = [_convert(v, lead) for v in node.values]
+        combined = operands[0]
+        for v in operands[1:]:
+            combined = Binary(op, combined, v)
+        return combined
     if isinstance(node, ast.Compare):
         left = _convert(node.left, lead)
         parts: list[Node] = []
@@ -174,10 +174,10 @@ def _convert(node: ast.AST, lead: int) -> Node:
                 raise ExprError("'in' needs a list of values, e.g. x in ('a', 'b')", lead + comp.col_offset)
             parts.append(Binary(op, left, right))
             left = right
-        result = parts[0]
+        chained = parts[0]
         for p in parts[1:]:
-            result = Binary("and", result, p)
-        return result
+            chained = Binary("and", chained, p)
+        return chained
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name):
             raise ExprError("only plain function calls are allowed", off)

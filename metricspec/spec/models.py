@@ -16,6 +16,7 @@ from pydantic import Field, field_validator, model_validator
 from metricspec.spec.base import StrictModel
 
 Grain = Literal["day", "week", "month", "quarter", "year"]
+_DEFAULT_GRAINS: tuple[Grain, ...] = ("month",)
 GRAINS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
 Direction = Literal["increase", "decrease"]
 Aggregation = Literal["count", "count_distinct", "sum", "mean", "median", "min", "max", "last", "first"]
@@ -310,6 +311,8 @@ class SpendSpec(StrictModel):
 AttributionModelKind = Literal[
     "first_touch", "last_touch", "linear", "time_decay", "position_based", "markov", "shapley"
 ]
+_DEFAULT_MODELS: tuple[AttributionModelKind, ...] = (
+    "first_touch", "last_touch", "linear", "time_decay", "position_based", "markov")
 
 
 class AttributionModel(StrictModel):
@@ -348,7 +351,7 @@ class AttributionSpec(StrictModel):
         description="Channels whose spend the exposed (treatment) group's incremental conversions are charged to.",
     )
     models: list[AttributionModelKind | AttributionModel] = Field(
-        default_factory=lambda: ["first_touch", "last_touch", "linear", "time_decay", "position_based", "markov"],
+        default_factory=lambda: list[AttributionModelKind | AttributionModel](_DEFAULT_MODELS),
     )
 
     def model_configs(self) -> list[AttributionModel]:
@@ -418,7 +421,7 @@ class Spec(StrictModel):
     week_start: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
     language: Literal["en", "es", "pl"] = "en"
     currency: str = "EUR"
-    grains: list[Grain] = Field(default_factory=lambda: ["month"])
+    grains: list[Grain] = Field(default_factory=lambda: list(_DEFAULT_GRAINS))
     period: Period | None = Field(None, description="Evaluation window; default: the data's range up to --as-of.")
     tags: list[str] = Field(default_factory=list)
     sources: dict[Name, Source] = Field(default_factory=dict)
