@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import textwrap
 from pathlib import Path
@@ -191,7 +192,7 @@ def test_growth_cumulative_moving_average(world):
     growth = headline(results, "follower_growth")
     months = sorted(fol)
     assert growth[months[0]] is None
-    for a, b in zip(months, months[1:], strict=False):
+    for a, b in itertools.pairwise(months):
         assert growth[b] == pytest.approx((fol[b] - fol[a]) / fol[a], rel=1e-10)
     posts = headline(results, "posts")
     cum = headline(results, "cum_posts")

@@ -103,7 +103,7 @@ def test_x_posts():
     assert (x.filter(pl.col("url").is_null())["link_clicks"] == 0).all()
     assert x["url"].drop_nulls().str.starts_with("https://sho.rt/").all()
     rt = x.group_by("content_type").agg(pl.col("retweets").mean())
-    rt = dict(zip(rt["content_type"], rt["retweets"]))
+    rt = dict(zip(rt["content_type"], rt["retweets"], strict=False))
     assert rt["video"] > rt["photo"] > rt["text"]
 
 
@@ -113,7 +113,7 @@ def test_mentions():
     assert (m["is_influencer"] == (m["author_followers"] >= 10_000)).all()
     assert m["text"].str.contains('<b>bold</b> & "quotes"', literal=True).sum() == 1
     ans = m.group_by("sentiment").agg(pl.col("answered").mean())
-    ans = dict(zip(ans["sentiment"], ans["answered"]))
+    ans = dict(zip(ans["sentiment"], ans["answered"], strict=False))
     assert 0.6 <= ans["negative"] <= 0.8 and ans["positive"] < ans["negative"] and ans["neutral"] < ans["negative"]
 
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-import scipy.sparse as sp  # type: ignore[import-untyped]
-import scipy.sparse.linalg as spla  # type: ignore[import-untyped]
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 
 from metricspec.engine.attribution.grouping import distinct_sequences, expand, group_sums, runs
 

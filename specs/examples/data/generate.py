@@ -229,7 +229,7 @@ class Generator:
                 p[4] = 0.35 if FAIR[0] <= d <= FAIR[1] else 0.22
             p = p / p.sum()
             split = rng.multinomial(self.brand_new[d], p)
-            for s, n in zip(sources, split):
+            for s, n in zip(sources, split, strict=False):
                 rows.append((ds(d), s, int(n)))
         write_csv(self.out / "x_follower_sources.csv", ["date", "source", "new_followers"], rows)
 
@@ -264,7 +264,7 @@ class Generator:
                         share = len(cdays) / max(1, len(wdays))
                         b_ += per_net[net][0] * share
                         camp_posts[cname] = (per_net[net][1] * len(cdays) / 7, cdays)
-                planned = int(round(b_ * frac))
+                planned = round(b_ * frac)
                 r = rng.random()
                 if r < 0.28:
                     actual = planned - int(rng.choice([1, 1, 2, 3]))
@@ -278,11 +278,11 @@ class Generator:
                 tags = [""] * len(days)
                 for cname, (n_camp, cdays) in camp_posts.items():
                     idx = [i for i, d in enumerate(days) if d in cdays and not tags[i]]
-                    k = min(len(idx), int(round(n_camp * actual / max(planned, 1))))
+                    k = min(len(idx), round(n_camp * actual / max(planned, 1)))
                     if k:
                         for i in rng.choice(idx, size=k, replace=False):
                             tags[int(i)] = cname
-                self.schedule[net].extend(zip(days, tags))
+                self.schedule[net].extend(zip(days, tags, strict=False))
         write_csv(self.out / "publishing_calendar.csv", ["week_start", "network", "planned_posts"], cal_rows)
 
     def _spread(self, net: str, wdays: list[date], n: int) -> list[date]:
@@ -290,7 +290,7 @@ class Generator:
         if not wdays or n <= 0:
             return []
         if net == "x":  # 2..5 posts every day
-            counts = {d: 2 for d in wdays}
+            counts = dict.fromkeys(wdays, 2)
             left = n - 2 * len(wdays)
             while left > 0:
                 cands = [d for d in wdays if counts[d] < 5]
@@ -335,7 +335,7 @@ class Generator:
         for d in DAYS:
             camps = by_day.get(d, [])
             times = sorted(rand_time(rng, d, HOURS_X) for _ in camps)
-            for t, camp in zip(times, camps):
+            for t, camp in zip(times, camps, strict=False):
                 seq += 1
                 ms = int((t - datetime(1970, 1, 1)).total_seconds() * 1000) + int(rng.integers(0, 1000))
                 tweet_id = ((ms - 1288834974657) << 22) + int(rng.integers(0, 1 << 22))
@@ -367,10 +367,10 @@ class Generator:
                         link_clicks = max(1, link_clicks)
                 profile_visits = int(rng.poisson(impressions * 0.0035))
                 text = self._x_text(topic, camp, url, ctype)
-                posts.append(dict(post_id=tweet_id, posted_at=t, content_type=ctype, topic=topic,
-                                  campaign=camp, text=text, impressions=impressions, retweets=retweets,
-                                  replies=replies, likes=likes, link_clicks=link_clicks, url=url,
-                                  profile_visits=profile_visits))
+                posts.append({"post_id": tweet_id, "posted_at": t, "content_type": ctype, "topic": topic,
+                              "campaign": camp, "text": text, "impressions": impressions, "retweets": retweets,
+                              "replies": replies, "likes": likes, "link_clicks": link_clicks, "url": url,
+                              "profile_visits": profile_visits})
         posts[200]["text"] = "<script>alert(1)</script>"  # HTML-escaping test case
         self.xposts = posts
         cols = ["post_id", "posted_at", "content_type", "topic", "campaign", "text", "impressions", "retweets",
@@ -427,10 +427,8 @@ class Generator:
         rows = []
         for net, (f0, growth) in followers0.items():
             self.net_followers[net] = {d: int(f0 + growth * trend(d)) for d in DAYS}
-            counters = 0
             names, probs = ctypes[net]
-            for d, camp in sorted(self.schedule[net]):
-                counters += 1
+            for counters, (d, camp) in enumerate(sorted(self.schedule[net]), start=1):
                 t = rand_time(rng, d, NET_HOURS[net])
                 ctype = names[int(rng.choice(len(names), p=np.array(probs)))]
                 wk = 0.8 if (net == "linkedin" and d.weekday() >= 5) else 1.0
@@ -450,22 +448,22 @@ class Generator:
                     ctr = {"instagram": 0.0015, "linkedin": 0.005, "facebook": 0.003}[net] * rng.lognormal(0, 0.35)
                     link_clicks = max(1, int(rng.binomial(impressions, min(ctr, 0.2))))
                 prefix = {"instagram": "ig", "linkedin": "li", "facebook": "fb"}[net]
-                rows.append(dict(post_id=f"{prefix}-{counters:05d}", network=net, published_at=t,
-                                 content_type=ctype, campaign=camp, impressions=impressions, reach=reach,
-                                 likes=likes, comments=comments, shares=shares, link_clicks=link_clicks,
-                                 saves=saves))
+                rows.append({"post_id": f"{prefix}-{counters:05d}", "network": net, "published_at": t,
+                             "content_type": ctype, "campaign": camp, "impressions": impressions, "reach": reach,
+                             "likes": likes, "comments": comments, "shares": shares, "link_clicks": link_clicks,
+                             "saves": saves})
         self.other_posts = rows
 
     def network_posts_file(self) -> None:
         rng = self.rng
         rows = []
         for p in self.xposts:
-            rows.append(dict(post_id=f"x-{p['post_id']}", network="x", published_at=p["posted_at"],
-                             content_type=p["content_type"], campaign=p["campaign"],
-                             impressions=p["impressions"],
-                             reach=int(p["impressions"] * rng.uniform(0.6, 0.8)), likes=p["likes"],
-                             comments=p["replies"], shares=p["retweets"], link_clicks=p["link_clicks"],
-                             saves=int(rng.poisson(p["likes"] * 0.06))))
+            rows.append({"post_id": f"x-{p['post_id']}", "network": "x", "published_at": p["posted_at"],
+                         "content_type": p["content_type"], "campaign": p["campaign"],
+                         "impressions": p["impressions"],
+                         "reach": int(p["impressions"] * rng.uniform(0.6, 0.8)), "likes": p["likes"],
+                         "comments": p["replies"], "shares": p["retweets"], "link_clicks": p["link_clicks"],
+                         "saves": int(rng.poisson(p["likes"] * 0.06))})
         rows.extend(self.other_posts)
         rows.sort(key=lambda r: (r["published_at"], r["post_id"]))
         self.network_posts = rows
@@ -493,9 +491,8 @@ class Generator:
                 continue
             net = r["network"]
             link = self.campaign_links[(camp, net)]
-            if net == "x":
-                if x_url[r["post_id"]] != link:
-                    continue
+            if net == "x" and x_url[r["post_id"]] != link:
+                continue
             path, title = pages[camp]
             long_url = f"{SITE}{path}?utm_source={net}&utm_medium=social&utm_campaign={camp}"
             n = int(rng.binomial(r["link_clicks"], 0.85))  # the shortener filters bots and repeats
@@ -606,11 +603,11 @@ class Generator:
                 keys, w = [], []
                 for c, lang, pw in pairs:
                     drift = 1 + (0.25 * trend(d) if c == "PL" else 0.0)
-                    for g, gw in zip(("female", "male", "unknown"), genders[net]):
+                    for g, gw in zip(("female", "male", "unknown"), genders[net], strict=False):
                         keys.append((c, lang, g))
                         w.append(pw * drift * gw * rng.lognormal(0, 0.04))
                 counts = largest_remainder(total, np.array(w))
-                for (c, lang, g), n in zip(keys, counts):
+                for (c, lang, g), n in zip(keys, counts, strict=False):
                     rows.append((ds(d), net, c, lang, g, int(n)))
         write_csv(self.out / "audience.csv", ["month", "network", "country", "language", "gender", "followers"],
                   rows)
@@ -678,7 +675,7 @@ class Generator:
                 it = types[net][int(rng.integers(len(types[net])))]
                 rows.append([t, net, inf, fol, it, p["post_id"]])
         rows.sort(key=lambda r: (r[0], r[5], r[2]))
-        out = [[f"i{i:05d}", ts(r[0])] + r[1:] for i, r in enumerate(rows, 1)]
+        out = [[f"i{i:05d}", ts(r[0]), *r[1:]] for i, r in enumerate(rows, 1)]
         write_csv(self.out / "influencer_interactions.csv",
                   ["interaction_id", "occurred_at", "network", "influencer", "influencer_followers",
                    "interaction_type", "post_id"], out)
@@ -693,7 +690,7 @@ class Generator:
         ch_exposed = np.array([0.20, 0.22, 0.13, 0.20, 0.12, 0.13])
         ch_control = np.array([0.0, 0.0, 0.0, 0.40, 0.25, 0.35])
         base_cost = {"x": 15, "instagram": 17, "linkedin": 32, "paid_search": 38, "email": 7, "direct": 2}
-        customers, orders, cases = [], [], []
+        customers, _orders, cases = [], [], []
         for i in range(n):
             cid = f"c{i + 1:05d}"
             sd = DAYS[int(signup_days[i])]
@@ -709,9 +706,9 @@ class Generator:
                 first_at = signup_at + timedelta(seconds=int(min(29.0, rng.exponential(5)) * 86400))
                 if first_at > END_DT:
                     converted = False
-            c = dict(customer_id=cid, signup_date=sd, signup_at=signup_at, channel=channel, exposed=exposed,
-                     converted=converted, cost=cost, pre=pre, first_at=first_at, churn=None, saved=False,
-                     orders=[])
+            c = {"customer_id": cid, "signup_date": sd, "signup_at": signup_at, "channel": channel, "exposed": exposed,
+                 "converted": converted, "cost": cost, "pre": pre, "first_at": first_at, "churn": None, "saved": False,
+                 "orders": []}
             if converted:
                 life = 230 if exposed else 175
                 churn = first_at + timedelta(days=float(rng.exponential(life)))
@@ -758,7 +755,7 @@ class Generator:
                         c["saved"] = True
                     cases.append([case_t, cid, ch, intent, answered, saved])
             customers.append(c)
-        null_rev = set(int(i) for i in rng.choice(n, size=60, replace=False))
+        null_rev = {int(i) for i in rng.choice(n, size=60, replace=False)}
         # orders file, ids in time order
         all_orders = [(t, c["customer_id"], amt, cross) for c in customers for (t, amt, cross) in c["orders"]]
         all_orders.sort(key=lambda o: (o[0], o[1]))
@@ -809,7 +806,7 @@ class Generator:
                 camp = ""
             rows.append([created, src, camp, "", ""])
         rows.sort(key=lambda r: (r[0], r[4], r[1]))
-        out = [[f"l{i:05d}", ts(r[0])] + r[1:] for i, r in enumerate(rows, 1)]
+        out = [[f"l{i:05d}", ts(r[0]), *r[1:]] for i, r in enumerate(rows, 1)]
         write_csv(self.out / "leads.csv",
                   ["lead_id", "created_at", "source", "campaign", "converted_at", "customer_id"], out)
 
@@ -837,7 +834,7 @@ class Generator:
             offs = np.sort(rng.integers(0, span, size=k))
             times = [lo + timedelta(seconds=int(o)) for o in offs]
             chans = [first_channel] + [CHANNELS[int(rng.choice(6, p=mix))] for _ in range(k - 1)]
-            for t, ch in zip(times, chans):
+            for t, ch in zip(times, chans, strict=False):
                 touch(pid, t, ch)
             if after and rng.random() < 0.1:
                 t = anchor + timedelta(seconds=int(rng.uniform(3600, 20 * 86400)))
@@ -920,7 +917,7 @@ class Generator:
         write_csv(self.out / "signups.csv",
                   ["signup_id", "created_at", "utm_source", "utm_medium", "utm_campaign", "company", "country",
                    "became_customer", "deal_value"],
-                  [[f"s{i:04d}", ts(r[0])] + r[1:] for i, r in enumerate(rows, 1)])
+                  [[f"s{i:04d}", ts(r[0]), *r[1:]] for i, r in enumerate(rows, 1)])
 
         plans = [  # campaign, first, last, channel, daily ad spend, daily staff hours, hourly rate
             ("spring-sale", date(2026, 3, 15), date(2026, 4, 15), "instagram", 95, 1.5, 38),
