@@ -397,3 +397,27 @@ def test_properties_cuped(data: tuple[list[float], list[float]], cov: list[float
     n_t, n_c = len(data[0]), len(data[1])
     metric = MetricDefinition(name="m", kind="mean", column="y", covariate="x")
     _check_properties(frame({"y": data[0], "x": cov[:n_t]}, {"y": data[1], "x": cov[40:40 + n_c]}), metric)
+
+
+@settings(max_examples=300, deadline=None)
+@given(x=st.floats(min_value=0.0, max_value=60.0), q=st.floats(min_value=1e-15, max_value=1 - 1e-15),
+       df=st.floats(min_value=1.0, max_value=1e7))
+def test_distribution_functions_equal_scipy_stats(x: float, q: float, df: float) -> None:
+    """The engine calls scipy.special directly (scipy.stats takes a second to import): same numbers."""
+    from metricspec.engine import experiments as ex
+
+    assert ex._norm_sf(x) == stats.norm.sf(x)
+    assert ex._norm_isf(q) == stats.norm.isf(q)
+    assert ex._norm_ppf(q) == stats.norm.ppf(q)
+    assert ex._t_sf(x, df) == pytest.approx(stats.t.sf(x, df), rel=1e-13, abs=1e-300)
+    assert ex._t_isf(q, df) == pytest.approx(stats.t.isf(q, df), rel=1e-12)
+    assert ex._chi2_sf(x, df) == pytest.approx(stats.chi2.sf(x, df), rel=1e-13, abs=1e-300)
+
+
+def test_experiments_do_not_import_scipy_stats() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, metricspec.engine.experiments; print('scipy.stats' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

@@ -28,7 +28,35 @@ from typing import Literal
 import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, model_validator
-from scipy import stats
+from scipy import special
+
+# Distribution functions straight from scipy.special: they are exactly what scipy.stats' norm, t and
+# chi2 compute (tests/test_experiments.py checks equality), without the second scipy.stats takes to import.
+
+
+def _norm_sf(x: float) -> float:
+    return float(special.ndtr(-x))
+
+
+def _norm_isf(q: float) -> float:
+    return float(-special.ndtri(q))
+
+
+def _norm_ppf(q: float) -> float:
+    return float(special.ndtri(q))
+
+
+def _t_sf(x: float, df: float) -> float:
+    return float(special.stdtr(df, -x))
+
+
+def _t_isf(q: float, df: float) -> float:
+    return float(-special.stdtrit(df, q))
+
+
+def _chi2_sf(x: float, df: float) -> float:
+    return float(special.chdtrc(df, x))
+
 
 MIN_UNITS = 30
 MIN_OUTCOMES = 10
@@ -124,11 +152,11 @@ class _Levels:
 
     @property
     def z_ci(self) -> float:
-        return float(stats.norm.isf((1.0 - self.confidence_level) / 2.0))
+        return _norm_isf((1.0 - self.confidence_level) / 2.0)
 
     @property
     def z_mde(self) -> float:
-        return float(stats.norm.isf(self.alpha / 2.0) + stats.norm.ppf(self.power))
+        return _norm_isf(self.alpha / 2.0) + _norm_ppf(self.power)
 
 
 @dataclass(frozen=True)
@@ -166,7 +194,7 @@ def _z_outcome(m_t: float, m_c: float, var_t: float, var_c: float, se_test: floa
         warnings.append("zero variance: both groups have constant values, no test possible")
         return _Outcome(m_c, m_t, var_c, var_t, ci=ci, warnings=tuple(warnings))
     z = diff / se_test
-    p = float(2.0 * stats.norm.sf(abs(z)))
+    p = 2.0 * _norm_sf(abs(z))
     return _Outcome(m_c, m_t, var_c, var_t, z, p, ci, tuple(warnings))
 
 
@@ -204,8 +232,8 @@ def _welch(y_t: FloatArray, y_c: FloatArray, levels: _Levels) -> _Outcome:
     df = 1.0 / (w_t * w_t / (n_t - 1) + w_c * w_c / (n_c - 1))
     diff = m_t - m_c
     t = diff / se
-    p = float(2.0 * stats.t.sf(abs(t), df))
-    half = float(stats.t.isf((1.0 - levels.confidence_level) / 2.0, df)) * se
+    p = 2.0 * _t_sf(abs(t), df)
+    half = _t_isf((1.0 - levels.confidence_level) / 2.0, df) * se
     return _Outcome(m_c, m_t, s_c, s_t, t, p, (diff - half, diff + half))
 
 
@@ -395,7 +423,7 @@ def sample_ratio_check(control_n: int, treatment_n: int, expected_treatment_shar
         exp_t = total * expected_treatment_share
         exp_c = total - exp_t
         chi2 = (treatment_n - exp_t) ** 2 / exp_t + (control_n - exp_c) ** 2 / exp_c
-        p = float(stats.chi2.sf(chi2, 1))
+        p = _chi2_sf(chi2, 1)
     return SampleRatioCheck(expected_treatment_share=expected_treatment_share, control_n=control_n,
                             treatment_n=treatment_n, chi2=chi2, p_value=p,
                             mismatch=p is not None and p < SRM_THRESHOLD)
