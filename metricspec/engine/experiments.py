@@ -30,6 +30,8 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, model_validator
 from scipy import special
 
+from metricspec.engine.results import EngineMessage
+
 # Distribution functions straight from scipy.special: they are exactly what scipy.stats' norm, t and
 # chi2 compute (tests/test_experiments.py checks equality), without the second scipy.stats takes to import.
 
@@ -117,6 +119,7 @@ class MetricComparison(_Frozen):
     variance_reduction: float | None
     mde: float | None
     warnings: list[str]
+    warning_codes: list[EngineMessage] = []  # the same warnings as message codes (translated scorecards)
 
 
 class SampleRatioCheck(_Frozen):
@@ -142,6 +145,7 @@ class ExperimentResult(_Frozen):
     srm: SampleRatioCheck
     metrics: list[MetricComparison]
     warnings: list[str]
+    warning_codes: list[EngineMessage] = []
 
 
 @dataclass(frozen=True)
@@ -170,7 +174,16 @@ class _Outcome:
     statistic: float | None = None
     p_value: float | None = None
     ci: tuple[float, float] | None = None
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[EngineMessage, ...] = ()
+
+
+def _warning(code: str, **params: str | int | float) -> EngineMessage:
+    return EngineMessage(code=code, params=params)
+
+
+def _warning_fields(warnings: Sequence[EngineMessage]) -> dict[str, object]:
+    """Model fields for ``warnings``: the English sentences and the same as message codes."""
+    return {"warnings": [w.english for w in warnings], "warning_codes": list(warnings)}
 
 
 def _finite(value: float) -> float | None:
@@ -185,13 +198,13 @@ def _var(values: FloatArray, ddof: int) -> float:
 
 
 def _z_outcome(m_t: float, m_c: float, var_t: float, var_c: float, se_test: float,
-               levels: _Levels, warnings: list[str]) -> _Outcome:
+               levels: _Levels, warnings: list[EngineMessage]) -> _Outcome:
     """z-test on ``m_t - m_c`` with ``se_test``; Wald CI from the per-group variances."""
     diff = m_t - m_c
     se_ci = math.sqrt(var_t + var_c)
     ci = (diff - levels.z_ci * se_ci, diff + levels.z_ci * se_ci)
     if se_test <= 0.0:
-        warnings.append("zero variance: both groups have constant values, no test possible")
+        warnings.append(_warning("cg_zero_variance"))
         return _Outcome(m_c, m_t, var_c, var_t, ci=ci, warnings=tuple(warnings))
     z = diff / se_test
     p = 2.0 * _norm_sf(abs(z))
@@ -222,12 +235,12 @@ def _welch(y_t: FloatArray, y_c: FloatArray, levels: _Levels) -> _Outcome:
     n_t, n_c = y_t.size, y_c.size
     m_t, m_c = float(np.mean(y_t)), float(np.mean(y_c))
     if n_t < 2 or n_c < 2:
-        return _Outcome(m_c, m_t, warnings=("a group has fewer than 2 units: variance undefined, no test possible",))
+        return _Outcome(m_c, m_t, warnings=(_warning("cg_small_group"),))
     s_t, s_c = _var(y_t, 1) / n_t, _var(y_c, 1) / n_c
     se = math.sqrt(s_t + s_c)
     if se <= 0.0:
         return _Outcome(m_c, m_t, s_c, s_t,
-                        warnings=("zero variance: both groups have constant values, no test possible",))
+                        warnings=(_warning("cg_zero_variance"),))
     w_t, w_c = s_t / (s_t + s_c), s_c / (s_t + s_c)  # Welch-Satterthwaite df, written to avoid underflow
     df = 1.0 / (w_t * w_t / (n_t - 1) + w_c * w_c / (n_c - 1))
     diff = m_t - m_c
@@ -260,9 +273,11 @@ def _ratio(n_t: FloatArray, d_t: FloatArray, n_c: FloatArray, d_c: FloatArray,
     r_c, v_c = _ratio_estimate(n_c, d_c)
     if r_t is None or r_c is None:
         groups = [g for g, r in (("treatment", r_t), ("control", r_c)) if r is None]
-        return _Outcome(r_c, r_t, warnings=(f"zero denominator: the denominator sums to 0 in {' and '.join(groups)}",))
+        zero = _warning("cg_zero_denominator_both") if len(groups) == 2 else _warning("cg_zero_denominator_group",
+                                                                                      group=groups[0])
+        return _Outcome(r_c, r_t, warnings=(zero,))
     if v_t is None or v_c is None:
-        return _Outcome(r_c, r_t, warnings=("a group has fewer than 2 units: variance undefined, no test possible",))
+        return _Outcome(r_c, r_t, warnings=(_warning("cg_small_group"),))
     return _z_outcome(r_t, r_c, v_t, v_c, math.sqrt(v_t + v_c), levels, [])
 
 
@@ -313,28 +328,29 @@ def _compare(data_t: pl.DataFrame, data_c: pl.DataFrame, metric: MetricDefinitio
     """Compare one metric between treatment and control."""
     cols = _metric_columns(metric)
     (t_arrays, dropped_t), (c_arrays, dropped_c) = _arrays(data_t, cols), _arrays(data_c, cols)
-    warnings: list[str] = []
+    warnings: list[EngineMessage] = []
     if dropped_t + dropped_c:
-        warnings.append(f"dropped {dropped_t + dropped_c} units with missing values in "
-                        f"{', '.join(cols)} ({dropped_t} treatment, {dropped_c} control)")
+        warnings.append(_warning("cg_dropped_missing", n=dropped_t + dropped_c, columns=", ".join(cols),
+                                 n_treatment=dropped_t, n_control=dropped_c))
     if metric.covariate and metric.kind == "ratio":
-        warnings.append("covariate ignored: CUPED applies to proportion and mean metrics only")
+        warnings.append(_warning("cg_covariate_ratio"))
     n_t, n_c = t_arrays[0].size, c_arrays[0].size
     base = {"name": metric.name, "title": metric.title or metric.name, "kind": metric.kind,
             "test": TESTS[metric.kind], "control_n": n_c, "treatment_n": n_t}
     empty = [g for g, n in (("treatment", n_t), ("control", n_c)) if n == 0]
     if empty:
-        warnings.append(f"no units with data in {' and '.join(empty)}: nothing to compare")
+        warnings.append(_warning("cg_no_data_both") if len(empty) == 2 else _warning("cg_no_data_group",
+                                                                                     group=empty[0]))
         return _empty(base, warnings)
     if metric.kind == "proportion" and not all(np.isin(a, (0.0, 1.0)).all() for a in (t_arrays[0], c_arrays[0])):
-        warnings.append(f"column {metric.column} has values other than 0/1: not a proportion")
+        warnings.append(_warning("cg_not_proportion", column=metric.column or ""))
         return _empty(base, warnings)
     cuped, reduction = False, None
     y_t, y_c = t_arrays[0], c_arrays[0]
     if len(cols) == 2 and metric.kind != "ratio":
         adj = _cuped(np.concatenate([y_t, y_c]), np.concatenate([t_arrays[1], c_arrays[1]]))
         if adj is None:
-            warnings.append(f"covariate {metric.covariate} has zero variance: CUPED skipped")
+            warnings.append(_warning("cg_cuped_skipped", covariate=metric.covariate or ""))
         else:
             cuped, reduction = True, adj[1]
             y_t, y_c = adj[0][:n_t], adj[0][n_t:]
@@ -348,26 +364,26 @@ def _compare(data_t: pl.DataFrame, data_c: pl.DataFrame, metric: MetricDefinitio
     return _finish(base, outcome, metric, levels, warnings, cuped, reduction)
 
 
-def _size_warnings(kind: str, y_t: FloatArray, y_c: FloatArray) -> list[str]:
+def _size_warnings(kind: str, y_t: FloatArray, y_c: FloatArray) -> list[EngineMessage]:
     """"Too small to conclude" warnings from group sizes (and 0/1 outcome counts)."""
     out = []
     for label, y in (("treatment", y_t), ("control", y_c)):
         if y.size < MIN_UNITS:
-            out.append(f"too small to conclude: {label} has {y.size} units (at least {MIN_UNITS} needed)")
+            out.append(_warning("cg_too_few_units", group=label, n=int(y.size), minimum=MIN_UNITS))
         if kind == "proportion":
             successes = int(y.sum())
             if min(successes, y.size - successes) < MIN_OUTCOMES:
-                out.append(f"too small to conclude: {label} has {successes} successes and "
-                           f"{y.size - successes} failures (at least {MIN_OUTCOMES} of each needed)")
+                out.append(_warning("cg_too_few_outcomes", group=label, successes=successes,
+                                    failures=int(y.size - successes), minimum=MIN_OUTCOMES))
     return out
 
 
-def _empty(base: dict[str, object], warnings: list[str]) -> MetricComparison:
+def _empty(base: dict[str, object], warnings: list[EngineMessage]) -> MetricComparison:
     nones = dict.fromkeys(
         ("control_value", "treatment_value", "difference", "difference_ci_low", "difference_ci_high",
          "relative_lift", "relative_lift_ci_low", "relative_lift_ci_high", "statistic", "p_value",
          "significant", "better", "variance_reduction", "mde"))
-    return MetricComparison.model_validate({**base, **nones, "cuped": False, "warnings": warnings})
+    return MetricComparison.model_validate({**base, **nones, "cuped": False, **_warning_fields(warnings)})
 
 
 def _sanitize(o: _Outcome) -> tuple[_Outcome, bool]:
@@ -381,17 +397,17 @@ def _sanitize(o: _Outcome) -> tuple[_Outcome, bool]:
 
 
 def _finish(base: dict[str, object], o: _Outcome, metric: MetricDefinition, levels: _Levels,
-            warnings: list[str], cuped: bool, reduction: float | None) -> MetricComparison:
+            warnings: list[EngineMessage], cuped: bool, reduction: float | None) -> MetricComparison:
     """Shared part: difference, lift, significance, MDE and the warnings that depend on them."""
     o, clean = _sanitize(o)
     warnings = warnings + list(o.warnings)
     if not clean:
-        warnings.append("numerical overflow: some values are too extreme to compute and were left empty")
+        warnings.append(_warning("cg_overflow"))
     t, c = o.treatment_value, o.control_value
     diff = _finite(t - c) if t is not None and c is not None else None
     lift, lift_low, lift_high = _relative_lift(o, levels.z_ci)
     if lift is None and diff is not None:
-        warnings.append("control value is 0 (or too close to 0): relative lift undefined")
+        warnings.append(_warning("cg_zero_control"))
     significant = None if o.p_value is None else o.p_value < levels.alpha
     better = None
     if significant is not None and diff is not None:
@@ -401,9 +417,8 @@ def _finish(base: dict[str, object], o: _Outcome, metric: MetricDefinition, leve
     if o.var_t is not None and o.var_c is not None:
         mde = _finite(levels.z_mde * math.sqrt(o.var_t + o.var_c))
         if mde is not None and diff is not None and not significant and abs(diff) < mde:
-            warnings.append(f"too small to conclude: the observed difference ({diff:.6g}) is smaller than "
-                            f"the minimum detectable effect ({mde:.6g}) at alpha={levels.alpha:g}, "
-                            f"power={levels.power:g}")
+            warnings.append(_warning("cg_below_mde", difference=diff, mde=mde, alpha=levels.alpha,
+                                     power=levels.power))
     ci = o.ci
     return MetricComparison.model_validate({
         **base, "control_value": c, "treatment_value": t, "difference": diff,
@@ -412,7 +427,7 @@ def _finish(base: dict[str, object], o: _Outcome, metric: MetricDefinition, leve
         "relative_lift": lift, "relative_lift_ci_low": lift_low, "relative_lift_ci_high": lift_high,
         "statistic": o.statistic,
         "p_value": o.p_value, "significant": significant, "better": better, "cuped": cuped,
-        "variance_reduction": reduction, "mde": mde, "warnings": warnings})
+        "variance_reduction": reduction, "mde": mde, **_warning_fields(warnings)})
 
 
 def sample_ratio_check(control_n: int, treatment_n: int, expected_treatment_share: float) -> SampleRatioCheck:
@@ -473,20 +488,21 @@ def evaluate_experiment(frame: pl.DataFrame, *, name: str, group_column: str,
     series = frame.get_column(group_column)
     data_t = frame.filter(_group_mask(series, treatment_label))
     data_c = frame.filter(_group_mask(series, control_label))
-    warnings: list[str] = []
+    warnings: list[EngineMessage] = []
     ignored = frame.height - data_t.height - data_c.height
     if ignored:
-        warnings.append(f"ignored {ignored} rows whose {group_column} is neither "
-                        f"{treatment_label!r} nor {control_label!r}")
+        warnings.append(_warning("cg_ignored_rows", n=ignored, group_column=group_column,
+                                 treatment_label=repr(treatment_label), control_label=repr(control_label)))
     for label, data in (("treatment", data_t), ("control", data_c)):
         if data.height == 0:
-            warnings.append(f"no {label} units: nothing to compare")
+            warnings.append(_warning("cg_no_group_units", group=label))
     srm = sample_ratio_check(data_c.height, data_t.height, expected_treatment_share)
     if srm.mismatch:
-        warnings.append(f"sample ratio mismatch: {data_t.height} treatment vs {data_c.height} control "
-                        f"is unlikely under a {expected_treatment_share:g} treatment share "
-                        f"(p={srm.p_value:.3g}); check how units were assigned before trusting results")
+        assert srm.p_value is not None
+        warnings.append(_warning("cg_sample_ratio_mismatch", n_treatment=data_t.height, n_control=data_c.height,
+                                 share=expected_treatment_share, p=srm.p_value))
     results = [_compare(data_t, data_c, m, levels) for m in metrics]
     return ExperimentResult(name=name, alpha=alpha, power=power, confidence_level=level,
                             control_label=str(control_label), treatment_label=str(treatment_label),
-                            srm=srm, metrics=results, warnings=warnings)
+                            srm=srm, metrics=results, warnings=[w.english for w in warnings],
+                            warning_codes=warnings)

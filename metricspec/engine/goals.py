@@ -27,7 +27,7 @@ import polars as pl
 from metricspec.engine.kpis import Evaluator, Request, make_scope
 from metricspec.engine.periods import label, period_end, truncate_date
 from metricspec.engine.plan import Window
-from metricspec.engine.results import GoalResult, Point
+from metricspec.engine.results import GoalResult, MessageParams, Point, english
 from metricspec.spec.models import KPI, Goal, ToleranceSpec
 
 EARLIEST = dt.date(1900, 1, 1)
@@ -222,12 +222,13 @@ def evaluate_goal(ev: Evaluator, gp: GoalPlan) -> GoalResult:
         expected = baseline + (target - baseline) * frac
     # forecast
     forecast: float | None = None
-    method = "no deadline: no forecast"
+    method: MessageParams = {}
+    method_code = "forecast_none_no_deadline"
     passed = gp.deadline is not None and as_of >= gp.deadline
     if current is None:
-        method = "no data"
+        method_code = "forecast_none_no_data"
     elif passed:
-        forecast, method = current, "deadline passed: final value"
+        forecast, method_code = current, "forecast_final_value"
     elif gp.deadline is not None:
         if gp.measure == "total" and gp.kpi.additive and gp.recent is not None:
             recent = _value(ev.series(gp.recent)) or 0.0
@@ -235,27 +236,29 @@ def evaluate_goal(ev: Evaluator, gp: GoalPlan) -> GoalResult:
             rate = recent / days if days > 0 else 0.0
             left = (gp.deadline - gp.window_end).days
             forecast = current + rate * left
-            method = f"run rate of the last {days} days ({rate:.4g}/day) × {left} days left"
+            method_code, method = "forecast_run_rate", {"days": days, "rate": rate, "left": left}
         elif gp.measure == "latest":
             complete = [p for p in (trend_in_range or trend)
                         if period_end(p.period, gp.grain) <= gp.window_end + dt.timedelta(days=1)]
             fc, n = linear_forecast(complete, gp.grain, gp.deadline)
             if fc is None:
-                forecast, method = current, f"too little history ({n} periods): current value assumed to hold"
+                forecast, method_code, method = current, "forecast_short_history", {"n": n}
             else:
-                forecast, method = fc, f"linear trend (least squares) over the last {n} {gp.grain} periods"
+                forecast, method_code, method = fc, "forecast_linear_trend", {"n": n, "grain": gp.grain}
         else:
-            forecast, method = current, "rate over the window assumed to hold"
+            forecast, method_code = current, "forecast_rate_holds"
     tol_abs, tol_rel = tolerance_of(goal)
-    status, reason = _status(current, target, direction, forecast, expected, baseline, passed, gp.deadline,
-                             tol_abs, tol_rel)
+    status, reason_code, reason = _status(current, target, direction, forecast, expected, baseline, passed,
+                                          gp.deadline, tol_abs, tol_rel)
     loc = ev.loaded.where("objectives", gp.objective, "goals", gp.goal_id, key=True)
     result = GoalResult(
         id=gp.goal_id, objective=gp.objective, title=goal.title or gp.goal_id, kpi=goal.kpi,
         scope=dict(make_scope(gp.kpi.scope, goal.scope)), grain=gp.grain, measure=gp.measure, direction=direction,
-        start=gp.start, deadline=gp.deadline, baseline=baseline, baseline_source=baseline_source,  # type: ignore[arg-type]
+        start=gp.start, deadline=gp.deadline, baseline=baseline, baseline_source=baseline_source,
         target=target, current=current, progress=progress, expected=expected, expected_progress=expected_progress,
-        forecast=forecast, forecast_method=method, status=status, status_reason=reason,  # type: ignore[arg-type]
+        forecast=forecast, forecast_method=english(method_code, method), forecast_method_code=method_code,
+        forecast_method_params=method, status=status,
+        status_reason=english(reason_code, reason), status_reason_code=reason_code, status_reason_params=reason,
         tolerance_absolute=tol_abs, tolerance_relative=tol_rel, measured_by=goal.measured_by or ev.spec.measured_by,
         responsible=goal.responsible or ev.spec.objectives[gp.objective].owner or ev.spec.owner,
         campaign=goal.campaign, where=str(loc) if loc else None, smart=[], trend=trend,
@@ -275,24 +278,26 @@ def _within(value: float, target: float, direction: str, tol_abs: float | None, 
 
 def _status(current: float | None, target: float, direction: str, forecast: float | None, expected: float | None,
             baseline: float | None, passed: bool, deadline: dt.date | None, tol_abs: float | None,
-            tol_rel: float | None) -> tuple[str, str]:
-    word = "at least" if direction == "increase" else "at most"
+            tol_rel: float | None) -> tuple[str, str, MessageParams]:
+    """The status, and the code and params of the message saying why (see ``ENGINE_MESSAGES``)."""
     if current is None:
-        return "no_data", "the KPI has no value for this goal's scope and window"
+        return "no_data", "reason_no_data", {}
     if _met(current, target, direction):
-        return "achieved", f"current {current:.6g} is {word} the target {target:.6g}"
+        code = "reason_achieved_increase" if direction == "increase" else "reason_achieved_decrease"
+        return "achieved", code, {"current": current, "target": target}
     if passed:
-        return "missed", f"the deadline {deadline} passed with {current:.6g} against a target of {target:.6g}"
+        return "missed", "reason_missed", {"deadline": str(deadline), "current": current, "target": target}
     if deadline is None:
-        return "at_risk", "no deadline, so progress cannot be paced; add `deadline:`"
+        return "at_risk", "reason_no_deadline", {}
     if forecast is not None and _met(forecast, target, direction):
-        return "on_track", f"forecast {forecast:.6g} at the deadline meets the target {target:.6g}"
+        return "on_track", "reason_on_track", {"forecast": forecast, "target": target}
     if forecast is not None and _within(forecast, target, direction, tol_abs, tol_rel, baseline):
-        return "at_risk", f"forecast {forecast:.6g} falls just short of {target:.6g} (within tolerance)"
+        return "at_risk", "reason_within_tolerance", {"forecast": forecast, "target": target}
     if expected is not None and _met(current, expected, direction):
-        return "at_risk", f"on pace today ({current:.6g} vs {expected:.6g} expected) but the trend falls short"
-    return "off_track", (f"forecast {forecast:.6g} misses the target {target:.6g}" if forecast is not None
-                         else "behind the expected path")
+        return "at_risk", "reason_on_pace", {"current": current, "expected": expected}
+    if forecast is not None:
+        return "off_track", "reason_forecast_misses", {"forecast": forecast, "target": target}
+    return "off_track", "reason_behind", {}
 
 
 def periods_left(as_of: dt.date, deadline: dt.date, grain: str) -> int:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-RESULTS_SCHEMA_VERSION = 1
+#: 2: goal reasons and forecast methods, SMART findings and data notes carry a message ``code`` and
+#: its ``params`` next to the English text (version 1 documents still load: the new fields default).
+RESULTS_SCHEMA_VERSION = 2
 
 GoalStatus = Literal["achieved", "on_track", "at_risk", "off_track", "missed", "no_data"]
 STATUS_ORDER: dict[str, int] = {
@@ -18,6 +21,142 @@ STATUS_ORDER: dict[str, int] = {
 
 class ResultModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# -- engine messages ------------------------------------------------------------------------------
+#
+# Sentences the engine writes (why a goal has its status, how it was forecast, SMART findings, data
+# notes) are stored three ways: the English text, a stable message ``code`` and its ``params``.
+# The HTML scorecards translate ``code`` with ``params`` formatted for the page's locale
+# (metricspec/render/locales/*.json hold the same codes; en.json has exactly the texts below).
+
+ParamValue = str | int | float
+MessageParams = dict[str, ParamValue]
+
+#: How each message parameter is formatted: ``value`` a KPI value (6 significant digits in English),
+#: ``approx`` a derived KPI quantity such as a pace (4 significant digits), ``change`` a signed
+#: relative change, ``count`` a whole number, ``date`` an ISO date, ``grain`` a period grain
+#: (``month``), ``group`` a control-group arm (``treatment`` or ``control``), ``pvalue`` a p-value
+#: (3 significant digits in English), ``text`` names from the spec or the data, shown as they are.
+ParamKind = Literal["value", "approx", "change", "count", "date", "grain", "group", "pvalue", "text"]
+PARAM_KINDS: dict[str, ParamKind] = {
+    "current": "value", "target": "value", "forecast": "value", "expected": "value",
+    "needed": "approx", "best": "approx", "rate": "approx",
+    "needed_rate": "change", "best_rate": "change",
+    "days": "count", "left": "count", "n": "count", "rows": "count",
+    "deadline": "date", "grain": "grain",
+    "kpi": "text", "scope": "text", "segments": "text", "column": "text", "source": "text",
+    # control groups
+    "n_treatment": "count", "n_control": "count", "successes": "count", "failures": "count", "minimum": "count",
+    "difference": "value", "mde": "value", "alpha": "value", "power": "value", "share": "value",
+    "p": "pvalue", "group": "group",
+    "columns": "text", "covariate": "text", "group_column": "text", "treatment_label": "text",
+    "control_label": "text",
+}
+
+#: code -> English template; ``{placeholders}`` are parameters named in :data:`PARAM_KINDS`.
+ENGINE_MESSAGES: dict[str, str] = {
+    # GoalResult.status_reason
+    "reason_no_data": "the KPI has no value for this goal's scope and window",
+    "reason_achieved_increase": "current {current} is at least the target {target}",
+    "reason_achieved_decrease": "current {current} is at most the target {target}",
+    "reason_missed": "the deadline {deadline} passed with {current} against a target of {target}",
+    "reason_no_deadline": "no deadline, so progress cannot be paced; add `deadline:`",
+    "reason_on_track": "forecast {forecast} at the deadline meets the target {target}",
+    "reason_within_tolerance": "forecast {forecast} falls just short of {target} (within tolerance)",
+    "reason_on_pace": "on pace today ({current} vs {expected} expected) but the trend falls short",
+    "reason_forecast_misses": "forecast {forecast} misses the target {target}",
+    "reason_behind": "behind the expected path",
+    # GoalResult.forecast_method
+    "forecast_none_no_deadline": "no deadline: no forecast",
+    "forecast_none_no_data": "no data",
+    "forecast_final_value": "deadline passed: final value",
+    "forecast_run_rate": "run rate of the last {days} days ({rate}/day) × {left} days left",
+    "forecast_short_history": "too little history ({n} periods): current value assumed to hold",
+    "forecast_linear_trend": "linear trend (least squares) over the last {n} {grain} periods",
+    "forecast_rate_holds": "rate over the window assumed to hold",
+    # SmartFinding.message
+    "smart_specific_unscoped": "KPI '{kpi}' is broken down by {segments} but the goal has no scope; say which "
+                               "segment the goal is for (`scope:`) or confirm the total",
+    "smart_specific_scoped": "one KPI ({kpi}) and one scope ({scope})",
+    "smart_specific_all_data": "one KPI ({kpi}) and one scope (all data)",
+    "smart_measurable_no_value": "the KPI produced no value on the data for this scope; check the scope values "
+                                 "and the source",
+    "smart_measurable_current": "the data gives a current value of {current}",
+    "smart_achievable_unknown": "cannot judge: needs a current value and a deadline",
+    "smart_achievable_met_at_baseline": "the target was already met at the baseline: not ambitious",
+    "smart_achievable_reached": "target already reached",
+    "smart_achievable_deadline_reached": "deadline reached",
+    "smart_achievable_pace_no_history": "needs {needed} per {grain}; no history to compare",
+    "smart_achievable_pace": "needs {needed} per {grain} for {left} {grain}(s); best {grain} so far: {best}",
+    "smart_achievable_no_growth_rate": "cannot compute a growth rate from the current value",
+    "smart_achievable_growth_no_history": "needs {needed_rate} per {grain}; too little history to compare",
+    "smart_achievable_growth": "needs {needed_rate} per {grain} for {left} {grain}(s); best {grain}-over-{grain} "
+                               "change seen: {best_rate}",
+    "smart_results_activity": "'{kpi}' measures activity (e.g. posting), not an outcome; aim the goal at what the "
+                              "activity should achieve (reach, leads, sales)",
+    "smart_results_outcome": "targets an outcome",
+    "smart_time_no_deadline": "no deadline or period; add `deadline: YYYY-MM-DD`",
+    "smart_time_deadline": "deadline {deadline}",
+    # DataNote.message
+    "note_null_rows": "{rows} row(s) with a null '{column}' in source '{source}' were skipped",
+    # control groups: warnings of a metric comparison (MetricComparison.warnings) or of the whole
+    # comparison (ExperimentResult.warnings)
+    "cg_dropped_missing": "dropped {n} units with missing values in {columns} ({n_treatment} treatment, "
+                          "{n_control} control)",
+    "cg_covariate_ratio": "covariate ignored: CUPED applies to proportion and mean metrics only",
+    "cg_no_data_group": "no units with data in {group}: nothing to compare",
+    "cg_no_data_both": "no units with data in treatment and control: nothing to compare",
+    "cg_not_proportion": "column {column} has values other than 0/1: not a proportion",
+    "cg_cuped_skipped": "covariate {covariate} has zero variance: CUPED skipped",
+    "cg_too_few_units": "too small to conclude: {group} has {n} units (at least {minimum} needed)",
+    "cg_too_few_outcomes": "too small to conclude: {group} has {successes} successes and {failures} failures "
+                           "(at least {minimum} of each needed)",
+    "cg_overflow": "numerical overflow: some values are too extreme to compute and were left empty",
+    "cg_zero_control": "control value is 0 (or too close to 0): relative lift undefined",
+    "cg_below_mde": "too small to conclude: the observed difference ({difference}) is smaller than the minimum "
+                    "detectable effect ({mde}) at alpha={alpha}, power={power}",
+    "cg_zero_variance": "zero variance: both groups have constant values, no test possible",
+    "cg_small_group": "a group has fewer than 2 units: variance undefined, no test possible",
+    "cg_zero_denominator_group": "zero denominator: the denominator sums to 0 in {group}",
+    "cg_zero_denominator_both": "zero denominator: the denominator sums to 0 in treatment and control",
+    "cg_ignored_rows": "ignored {n} rows whose {group_column} is neither {treatment_label} nor {control_label}",
+    "cg_no_group_units": "no {group} units: nothing to compare",
+    "cg_sample_ratio_mismatch": "sample ratio mismatch: {n_treatment} treatment vs {n_control} control is unlikely "
+                                "under a {share} treatment share (p={p}); check how units were assigned before "
+                                "trusting results",
+}
+
+
+def _english_param(name: str, value: ParamValue) -> str:
+    kind = PARAM_KINDS.get(name, "text")
+    if isinstance(value, str) or kind in ("text", "grain", "date"):
+        return str(value)
+    if kind == "value":
+        return f"{value:.6g}"
+    if kind == "approx":
+        return f"{value:.4g}"
+    if kind == "change":
+        return f"{value:+.2%}"
+    if kind == "pvalue":
+        return f"{value:.3g}"
+    return str(int(value))
+
+
+def english(code: str, params: Mapping[str, ParamValue] | None = None) -> str:
+    """The English text of an engine message: the template of ``code`` filled with ``params``."""
+    return ENGINE_MESSAGES[code].format(**{k: _english_param(k, v) for k, v in (params or {}).items()})
+
+
+class EngineMessage(ResultModel):
+    """An engine sentence as a message code and its params (see :data:`ENGINE_MESSAGES`)."""
+
+    code: str
+    params: MessageParams = Field(default_factory=dict)
+
+    @property
+    def english(self) -> str:
+        return english(self.code, self.params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,11 +224,16 @@ class KpiResult(ResultModel):
     series: list[Series]
 
 
+SmartCriterion = Literal["specific", "measurable", "achievable", "results_focused", "time_bound"]
+
+
 class SmartFinding(ResultModel):
-    criterion: Literal["specific", "measurable", "achievable", "results_focused", "time_bound"]
+    criterion: SmartCriterion
     ok: bool
     message: str
     where: str | None = None
+    code: str | None = None  # the message's code in ENGINE_MESSAGES (None in version 1 documents)
+    params: MessageParams = Field(default_factory=dict)
 
 
 class GoalResult(ResultModel):
@@ -112,8 +256,12 @@ class GoalResult(ResultModel):
     expected_progress: float | None
     forecast: float | None
     forecast_method: str
+    forecast_method_code: str | None = None  # the message's code in ENGINE_MESSAGES (None in version 1)
+    forecast_method_params: MessageParams = Field(default_factory=dict)
     status: GoalStatus
     status_reason: str
+    status_reason_code: str | None = None
+    status_reason_params: MessageParams = Field(default_factory=dict)
     tolerance_absolute: float | None
     tolerance_relative: float | None
     measured_by: str | None
@@ -148,6 +296,8 @@ class DataNote(ResultModel):
     level: Literal["warning", "info"]
     message: str
     where: str | None = None
+    code: str | None = None
+    params: MessageParams = Field(default_factory=dict)
 
 
 class SpecInfo(ResultModel):

@@ -18,11 +18,13 @@ from metricspec.engine.results import (
     DataNote,
     Headline,
     KpiResult,
+    MessageParams,
     ObjectiveResult,
     Results,
     Series,
     SourceFreshness,
     SpecInfo,
+    english,
 )
 from metricspec.errors import Level, SpecError
 
@@ -60,11 +62,12 @@ def freshness_queries(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame],
     for name in names:
         src = spec.sources.get(name)
         tcol = src.time_column if src else ("date" if name == CALENDAR else None)
-        tcols.append(tcol if tcol in schemas[name] else None)
+        usable = tcol if tcol is not None and tcol in schemas[name] else None
+        tcols.append(usable)
         exprs = [pl.len().alias("rows")]
-        if tcols[-1]:
-            exprs += [_iso(pl.col(tcol).min(), schemas[name][tcol]).alias("first"),  # type: ignore[index]
-                      _iso(pl.col(tcol).max(), schemas[name][tcol]).alias("latest")]  # type: ignore[index]
+        if usable is not None:
+            exprs += [_iso(pl.col(usable).min(), schemas[name][usable]).alias("first"),
+                      _iso(pl.col(usable).max(), schemas[name][usable]).alias("latest")]
         lazies.append(frames[name].select(exprs))
     return list(zip(names, tcols, lazies, strict=True))
 
@@ -167,9 +170,7 @@ def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Prog
         from metricspec.engine.attribution_run import run_attribution
 
         attribution = run_attribution(loaded, frames, as_of, control_groups)
-    notes = [DataNote(level="warning", message=f"{n} row(s) with a null '{col.split('.', 1)[1]}' in source "
-                      f"'{col.split('.', 1)[0]}' were skipped")
-             for col, n in sorted(ev.null_counts.items()) if n]
+    notes = [_null_rows_note(col, n) for col, n in sorted(ev.null_counts.items()) if n]
     return Results(
         metricspec_version=__version__,
         spec=SpecInfo(name=spec.name, title=spec.title or spec.name, description=spec.description,
@@ -179,6 +180,13 @@ def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Prog
         as_of=as_of, sources=fresh, kpis=kpis, objectives=objectives, control_groups=control_groups,
         attribution=attribution, notes=notes,
     )
+
+
+def _null_rows_note(column: str, rows: int) -> DataNote:
+    """Rows skipped because ``source.column`` was null where a KPI aggregates it."""
+    source, name = column.split(".", 1)
+    params: MessageParams = {"rows": rows, "column": name, "source": source}
+    return DataNote(level="warning", message=english("note_null_rows", params), code="note_null_rows", params=params)
 
 
 def _points(ev: Evaluator, req: Request, grain: str) -> list[Any]:

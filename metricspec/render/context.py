@@ -372,17 +372,20 @@ class Builder:
         kpi = self.kpis.get(g.kpi)
         return GoalView(
             id=g.id, anchor=f"goal-{slugify(g.objective)}-{slugify(g.id)}", title=g.title,
-            status=self.status(g.status), status_reason=g.status_reason,
+            status=self.status(g.status),
+            status_reason=tr.message(g.status_reason_code, g.status_reason_params, g.status_reason, unit, cur),
             kpi_title=kpi.title if kpi else g.kpi, kpi_href=self.links.kpi_href(self.r.spec.name, g.kpi) if kpi else None,
             scope=self.scope_text(g.scope), measure=tr(f"measure_{g.measure}"),
             baseline=fmt(g.baseline), target=fmt(g.target), current=fmt(g.current), expected=fmt(g.expected),
-            forecast=fmt(g.forecast), forecast_method=g.forecast_method,
+            forecast=fmt(g.forecast),
+            forecast_method=tr.message(g.forecast_method_code, g.forecast_method_params, g.forecast_method, unit, cur),
             progress_text=tr.percent(g.progress, 0) if g.progress is not None else "—",
             start=tr.date(g.start), deadline=tr.date(g.deadline),
             measured_by=g.measured_by, measured_by_href=self.links.person_href(g.measured_by),
             responsible=g.responsible, responsible_href=self.links.person_href(g.responsible),
             campaign=g.campaign, progress=progress,
-            smart=[SmartView(criterion=tr(f"smart_{f.criterion}"), ok=f.ok, message=f.message) for f in g.smart],
+            smart=[SmartView(criterion=tr(f"smart_{f.criterion}"), ok=f.ok,
+                             message=tr.message(f.code, f.params, f.message, unit, cur)) for f in g.smart],
             figure=self.goal_figure(g),
         )
 
@@ -552,7 +555,7 @@ class Builder:
                 p_value="—" if m.get("p_value") is None else tr.number(m["p_value"], 4),
                 significant=sig, significant_label=tr("yes") if sig else tr("no"),
                 n=f"{tr.number(m.get('control_n'), 0)} / {tr.number(m.get('treatment_n'), 0)}",
-                warnings=[str(w) for w in m.get("warnings") or []],
+                warnings=self._warnings(m),
             ))
             rows.append({"label": mtitle, "estimate": m.get("relative_lift"), "low": m.get("relative_lift_ci_low"),
                          "high": m.get("relative_lift_ci_high"),
@@ -577,8 +580,16 @@ class Builder:
         return ControlGroupView(
             anchor=f"cg-{slugify(name)}", title=title, description=cg.get("description"),
             alpha=tr.percent(1 - alpha, 0) if isinstance(alpha, int | float) else "—",
-            srm=srm_text, metrics=metrics, figure=figure, warnings=[str(w) for w in cg.get("warnings") or []],
+            srm=srm_text, metrics=metrics, figure=figure, warnings=self._warnings(cg),
         )
+
+    def _warnings(self, item: dict[str, Any]) -> list[str]:
+        """A control group's or metric's warnings, translated from their message codes when present."""
+        texts = [str(w) for w in item.get("warnings") or []]
+        codes = item.get("warning_codes") or []
+        if len(codes) != len(texts):  # Results written before warnings had codes
+            return texts
+        return [self.tr.message(c.get("code"), c.get("params") or {}, text) for c, text in zip(codes, texts, strict=True)]
 
     # -- attribution -------------------------------------------------------------------------
     def attribution(self, a: dict[str, Any]) -> AttributionView:
@@ -640,7 +651,8 @@ class Builder:
             attribution=self.attribution(r.attribution) if r.attribution else None,
             sources=[SourceView(name=s.name, connector=s.connector, rows=tr.number(s.rows, 0),
                                 first=tr.date(s.first), latest=tr.date(s.latest)) for s in r.sources],
-            notes=[NoteView(level=n.level, message=n.message + (f" ({n.where})" if n.where else "")) for n in r.notes],
+            notes=[NoteView(level=n.level, message=tr.message(n.code, n.params, n.message)
+                            + (f" ({n.where})" if n.where else "")) for n in r.notes],
         )
 
 

@@ -1,7 +1,8 @@
 """Translation and locale formatting for the HTML scorecards.
 
 UI strings live in simple per-language message files, ``metricspec/render/locales/<lang>.json``
-(English is the reference; every file has exactly the same keys and ``{placeholders}``).
+(English is the reference; every file has exactly the same keys and ``{placeholders}``). The same
+files translate the engine's sentences by their message code (:meth:`Translator.message`).
 Numbers, percentages, currencies and dates are formatted with Babel for the language's locale.
 See docs/translating.md for how to add a language.
 """
@@ -13,6 +14,7 @@ import datetime as dt
 import functools
 import json
 import string
+from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
@@ -26,6 +28,7 @@ from babel.numbers import (
     parse_pattern,
 )
 
+from metricspec.engine.results import ENGINE_MESSAGES, PARAM_KINDS, ParamValue
 from metricspec.errors import Issue, Level, SpecError
 
 #: language code -> (Babel locale, d3 format locale used inside charts)
@@ -84,6 +87,41 @@ class Translator:
 
     def status(self, status: str) -> str:
         return self.gettext(f"status_{status}")
+
+    def message(self, code: str | None, params: Mapping[str, ParamValue], english: str, unit: str = "number",
+                currency: str | None = None) -> str:
+        """A sentence of the engine (a goal's status reason or forecast method, a SMART finding, a data note).
+
+        Other languages translate the message ``code``, with its ``params`` formatted for the locale
+        (KPI values in ``unit``/``currency``, dates, percentages, grains). English pages show the
+        engine's own ``english`` text, as the JSON, terminal and Markdown outputs do; so does any
+        language when the code is missing (Results written before codes existed) or unknown.
+        """
+        if self.lang == DEFAULT_LANGUAGE or code not in ENGINE_MESSAGES:
+            return english
+        template = self.messages.get(code) or self.fallback.get(code) or ENGINE_MESSAGES[code]
+        values = {name: self._param(name, value, unit, currency) for name, value in params.items()}
+        try:
+            return template.format(**values)
+        except (KeyError, IndexError, ValueError):  # params that do not fit the template: keep the English text
+            return english
+
+    def _param(self, name: str, value: ParamValue, unit: str, currency: str | None) -> str:
+        kind = PARAM_KINDS.get(name, "text")
+        if kind in ("grain", "group"):
+            key = f"{kind}_noun_{value}"
+            return self.gettext(key) if key in self.fallback else str(value)
+        if kind == "pvalue" and not isinstance(value, str):
+            return self.number(value, 4)
+        if kind == "date":
+            return self.date(str(value))
+        if isinstance(value, str) or kind == "text":
+            return str(value)
+        if kind in ("value", "approx"):
+            return self.value(value, unit, currency)
+        if kind == "change":
+            return self.percent(value, 2, signed=True)
+        return self.number(value, 0)
 
     # -- numbers -----------------------------------------------------------------------------
     def number(self, value: float | None, digits: int | None = None) -> str:
