@@ -427,17 +427,17 @@ def test_failed_build_leaves_previous_site_untouched(results, tmp_path, monkeypa
     site.build_site([results], out, "en")
     before = site_files(out)
 
-    def broken_render(env, template, page, tr):
-        if template == "person.html":
+    def broken_render(env, pages, tr, **options):
+        if any(template == "person.html" for template, _ in pages):
             raise RuntimeError("template blew up")
-        return real_render(env, template, page, tr)
+        return real_render(env, pages, tr, **options)
 
-    real_render = site.render_page
-    monkeypatch.setattr(site, "render_page", broken_render)
+    real_render = site.render_pages
+    monkeypatch.setattr(site, "render_pages", broken_render)
     with pytest.raises(RuntimeError):
         site.build_site([results], out, "pl")
     assert site_files(out) == before
-    monkeypatch.setattr(site, "render_page", real_render)
+    monkeypatch.setattr(site, "render_pages", real_render)
 
     calls = []
     real_write = site.atomic_write_text

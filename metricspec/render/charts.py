@@ -1,24 +1,40 @@
-"""Static SVG charts: altair (Vega-Lite) specs rendered at build time with vl-convert.
+"""Static SVG charts: Vega-Lite specs drawn at build time with vl-convert.
 
-Every chart is a :class:`Chart`: a title, an accessible description and SVG markup. The SVG
-comes from vl-convert, which escapes all text (axis labels, legends, titles), so untrusted
+Every chart is a :class:`Chart`: a title, an accessible description and its Vega-Lite spec.
+Building a chart only writes the spec; :func:`draw` turns specs into SVG, each distinct spec once,
+in worker processes when there are many (vl-convert is the slow part of a build and does not get
+faster with threads). A site build draws all its charts in one batch this way.
+
+The SVG comes from vl-convert, which escapes all text (axis labels, legends, titles), so untrusted
 names (segment values, channels, campaigns) can never become markup. :func:`svg_markup`
 additionally refuses anything script-like and gives element ids a per-chart prefix so several
-charts on one page never share ids. Output is byte-stable for the same inputs.
+charts on one page never share ids. Output is byte-stable for the same inputs, however many
+processes draw it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
+import multiprocessing
+import os
 import re
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import altair as alt
+from metricspec.errors import MetricSpecError, UsageError
 
+if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
+
+    import altair as alt
+
+# The built-in charts are plain Vega-Lite dicts, so altair is not imported at run time (and worker
+# processes, which import this module, start quickly); ``render_svg`` still draws an altair chart.
 Locale = str | dict[str, Any]
 PALETTE = ["#1f5fa8", "#c2410c", "#0f766e", "#7c3aed", "#a16207", "#be185d", "#4b5563", "#15803d"]
 TEXT = "#1f2933"
@@ -42,12 +58,32 @@ class UnsafeSvgError(ValueError):
     """vl-convert produced something that is not plain drawing markup (never expected)."""
 
 
+class ChartDrawError(MetricSpecError):
+    """vl-convert could not draw a chart, or a process drawing charts died."""
+
+
+Key = tuple[str, str]
+"""What vl-convert draws: a Vega-Lite spec and a d3 locale, both as canonical JSON (sorted keys)."""
+
+
 @dataclass(frozen=True)
 class Chart:
+    """A chart to draw: ``vega_lite`` and ``locale`` are canonical JSON, so equal charts have equal keys."""
+
     id: str
     title: str
     description: str
-    svg: str
+    vega_lite: str
+    locale: str
+
+    @property
+    def key(self) -> Key:
+        return (self.vega_lite, self.locale)
+
+    @property
+    def svg(self) -> str:
+        """The chart drawn on its own (pages draw theirs in one batch with :func:`draw`)."""
+        return svg_markup(draw([self.key])[self.key], self.id)
 
 
 _FORBIDDEN = re.compile(r"<\s*(script|foreignObject|iframe|object|embed|image|use)\b|\son[a-z]+\s*=|javascript:",
@@ -71,23 +107,124 @@ def svg_markup(svg: str, chart_id: str) -> str:
     return svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
 
 
+def chart_key(chart: alt.TopLevelMixin | dict[str, Any], chart_locale: Locale = "en-GB") -> Key:
+    """The canonical JSON of a chart's Vega-Lite spec and of its d3 locale (a name or a d3-format dict).
+
+    An altair chart is converted without altair's schema validation (it cost as much as drawing);
+    ``tests/test_site_build.py`` validates every built-in chart of the example site instead.
+    """
+    spec = chart if isinstance(chart, dict) else chart.to_dict(validate=False)
+    return json.dumps(spec, sort_keys=True, default=str), json.dumps(chart_locale, sort_keys=True)
+
+
 def render_svg(chart: alt.TopLevelMixin | dict[str, Any], chart_id: str, chart_locale: Locale = "en-GB") -> str:
-    """SVG of a chart; ``chart_locale`` is a d3 locale name or a d3-format locale dict."""
-    spec = chart if isinstance(chart, dict) else chart.to_dict()
-    key = json.dumps(spec, sort_keys=True, default=str)
-    return svg_markup(_vegalite_svg(key, json.dumps(chart_locale, sort_keys=True)), chart_id)
+    """SVG markup of one chart, drawn now; ``chart_locale`` is a d3 locale name or a d3-format locale dict."""
+    key = chart_key(chart, chart_locale)
+    return svg_markup(draw([key])[key], chart_id)
 
 
-@functools.lru_cache(maxsize=512)
-def _vegalite_svg(spec_json: str, locale_json: str) -> str:
-    """vl-convert is the slow part of a build; the same chart (a scorecard and its KPI page) renders once."""
+# -- drawing --------------------------------------------------------------------------------------
+
+WORKERS_VARIABLE = "METRICSPEC_CHART_WORKERS"
+MIN_CHARTS_PER_WORKER = 16
+"""A worker process takes most of a second to start (interpreter and vl-convert's JavaScript runtime): on
+2 CPUs, 32 charts took 1.8 s in this process and 1.4 s with two workers. Fewer are drawn here."""
+_CACHE_SIZE = 512
+_drawn: OrderedDict[Key, str] = OrderedDict()  # the same chart (a scorecard and its KPI page) draws once
+
+
+def draw(keys: Iterable[Key], workers: int | None = None) -> dict[Key, str]:
+    """vl-convert's SVG of every distinct key, drawn in :func:`chart_workers` processes.
+
+    Recently drawn charts are remembered, so drawing them again is free. Raises
+    :class:`ChartDrawError` if a chart cannot be drawn or a worker process dies.
+    """
+    out: dict[Key, str] = {}
+    todo: list[Key] = []
+    for key in dict.fromkeys(keys):
+        if key in _drawn:
+            _drawn.move_to_end(key)
+            out[key] = _drawn[key]
+        else:
+            todo.append(key)
+    n = chart_workers(len(todo), workers)
+    svgs = [_draw_one(key) for key in todo] if n <= 1 else _draw_in_processes(todo, n)
+    for key, svg in zip(todo, svgs, strict=True):
+        out[key] = _drawn[key] = svg
+        if len(_drawn) > _CACHE_SIZE:
+            _drawn.popitem(last=False)
+    return out
+
+
+def chart_workers(charts: int, workers: int | None = None) -> int:
+    """How many processes draw ``charts`` charts: at most ``workers``, else ``$METRICSPEC_CHART_WORKERS``,
+    else the number of usable CPUs; at most one per :data:`MIN_CHARTS_PER_WORKER` charts (1: no pool)."""
+    if workers is None:
+        value = os.environ.get(WORKERS_VARIABLE, "").strip()
+        if value and not value.isdigit():
+            raise UsageError(f"{WORKERS_VARIABLE} must be a whole number of processes, not '{value}'")
+        workers = int(value) if value else _cpu_count()
+    return max(1, min(workers, charts // MIN_CHARTS_PER_WORKER))
+
+
+def _cpu_count() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _draw_in_processes(keys: list[Key], workers: int) -> list[str]:
+    # one chart per task, biggest first, keeps every process busy to the end (a task's round trip is
+    # about a millisecond, a chart 20-100 ms)
+    order = sorted(range(len(keys)), key=lambda i: -len(keys[i][0]))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context())
+    try:
+        svgs = dict(zip(order, pool.map(_draw_one, [keys[i] for i in order]), strict=True))
+        return [svgs[i] for i in range(len(keys))]
+    except BrokenProcessPool as exc:
+        raise ChartDrawError(
+            f"a process drawing charts stopped unexpectedly ({exc})",
+            hint=f"set {WORKERS_VARIABLE}=1 to draw charts in this process; a script that builds sites must guard "
+                 "its entry point with `if __name__ == '__main__':` (workers import the main module)") from exc
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # after an error: drop the charts not yet started
+
+
+def _context() -> BaseContext:
+    """Workers start as fresh interpreters: a forked copy of a process that already runs polars' or
+    vl-convert's threads can deadlock."""
+    return multiprocessing.get_context("spawn")
+
+
+def _draw_one(key: Key) -> str:
+    """Draw one chart (in a worker process, or in this one)."""
     import vl_convert
 
-    return str(vl_convert.vegalite_to_svg(json.loads(spec_json), format_locale=json.loads(locale_json)))
+    spec_json, locale_json = key
+    spec = json.loads(spec_json)
+    try:
+        return str(vl_convert.vegalite_to_svg(spec, format_locale=json.loads(locale_json)))
+    except Exception as exc:  # vl-convert raises ValueError; anything else is as unexpected
+        title = spec.get("title") if isinstance(spec.get("title"), str) else spec.get("description", "?")
+        raise ChartDrawError(f"vl-convert could not draw the chart '{title}': {exc}") from None
 
 
-def _config(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    return chart.configure(**BASE_CONFIG)
+# -- chart builders -------------------------------------------------------------------------------
+# The specs are written as plain Vega-Lite dicts, exactly as altair would write them (its default
+# theme's view size included): building them through altair's objects took as long as drawing them.
+# ``tests/test_site_build.py`` validates every chart of the example site against altair's schema.
+
+VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.4.1.json"
+
+
+def _spec(body: dict[str, Any], config: dict[str, Any] = BASE_CONFIG) -> dict[str, Any]:
+    view = {"continuousHeight": 300, "continuousWidth": 300, **config.get("view", {})}
+    return {"$schema": VEGA_LITE_SCHEMA, "config": {**config, "view": view}, **body}
+
+
+def _field(name: str, kind: str, **props: Any) -> dict[str, Any]:
+    """An encoding channel: ``_field("value", "quantitative", title=None)``."""
+    return {"field": name, "type": kind, **props}
 
 
 def _y_format(unit: str) -> str:
@@ -121,37 +258,38 @@ def trend_chart(chart_id: str, title: str, description: str, lines: Sequence[Lin
     rows = [{"period": label, "value": value, "series": line.name, "dash": "dashed" if line.dashed else "solid"}
             for line in lines for label, value in line.points if value is not None]
     names = [ln.name for ln in lines] + [r.name for r in rules]
-    colour = alt.Color("series:N", title=None, scale=alt.Scale(domain=names, range=_colours(len(names))),
-                       sort=names)
-    x = alt.X("period:O", sort=order, title=None,
-              axis=alt.Axis(labelAngle=-40 if len(order) > 8 else 0, labelOverlap=True, labelLimit=90))
-    y = alt.Y("value:Q", title=y_title or None, axis=alt.Axis(format=_y_format(unit), tickCount=5),
-              scale=alt.Scale(zero=False, nice=True))
-    base = alt.Chart(alt.Data(values=rows))
-    layers: list[Any] = [
-        base.mark_line(point=alt.OverlayMarkDef(size=22), strokeWidth=2).encode(
-            x=x, y=y, color=colour,
-            strokeDash=alt.StrokeDash("dash:N", scale=alt.Scale(domain=["solid", "dashed"], range=[[1, 0], [5, 3]]),
-                                      legend=None)),
-    ]
+    colour = _field("series", "nominal", title=None, scale={"domain": names, "range": _colours(len(names))},
+                    sort=names)
+    x = _field("period", "ordinal", sort=order, title=None,
+               axis={"labelAngle": -40 if len(order) > 8 else 0, "labelOverlap": True, "labelLimit": 90})
+    y = _field("value", "quantitative", title=y_title or None, axis={"format": _y_format(unit), "tickCount": 5},
+               scale={"zero": False, "nice": True})
+    dash = _field("dash", "nominal", scale={"domain": ["solid", "dashed"], "range": [[1, 0], [5, 3]]}, legend=None)
+    data = {"values": rows}
+    line_layer = {"mark": {"type": "line", "point": {"size": 22}, "strokeWidth": 2},
+                  "encoding": {"x": x, "y": y, "color": colour, "strokeDash": dash}}
     if rules:
-        rule_rows = [{"series": r.name, "value": r.value} for r in rules]
-        layers.append(alt.Chart(alt.Data(values=rule_rows)).mark_rule(strokeDash=[2, 2], strokeWidth=1.5)
-                      .encode(y="value:Q", color=colour))
-    chart = alt.layer(*layers).properties(title=title, width=width, height=height, description=description)
-    return Chart(chart_id, title, description, render_svg(_config(chart), chart_id, chart_locale))
+        rule_layer = {"data": {"values": [{"series": r.name, "value": r.value} for r in rules]},
+                      "mark": {"type": "rule", "strokeDash": [2, 2], "strokeWidth": 1.5},
+                      "encoding": {"y": _field("value", "quantitative"), "color": colour}}
+        body: dict[str, Any] = {"layer": [{"data": data, **line_layer}, rule_layer]}
+    else:
+        body = {"data": data, "layer": [line_layer]}  # one layer: altair lifts its data to the top
+    spec = _spec({**body, "title": title, "width": width, "height": height, "description": description})
+    return Chart(chart_id, title, description, *chart_key(spec, chart_locale))
 
 
 def sparkline(chart_id: str, title: str, description: str, values: Sequence[float | None],
               chart_locale: Locale = "en-GB") -> Chart:
     rows = [{"i": i, "value": v} for i, v in enumerate(values) if v is not None]
-    chart = (alt.Chart(alt.Data(values=rows))
-             .mark_area(line={"color": PALETTE[0], "strokeWidth": 1.5}, color="#dbe7f5")
-             .encode(x=alt.X("i:Q", axis=None, scale=alt.Scale(nice=False)),
-                     y=alt.Y("value:Q", axis=None, scale=alt.Scale(zero=False)))
-             .properties(width=160, height=36, description=description))
-    cfg = dict(BASE_CONFIG, padding=2)
-    return Chart(chart_id, title, description, render_svg(chart.configure(**cfg), chart_id, chart_locale))
+    spec = _spec({
+        "data": {"values": rows},
+        "mark": {"type": "area", "line": {"color": PALETTE[0], "strokeWidth": 1.5}, "color": "#dbe7f5"},
+        "encoding": {"x": _field("i", "quantitative", axis=None, scale={"nice": False}),
+                     "y": _field("value", "quantitative", axis=None, scale={"zero": False})},
+        "width": 160, "height": 36, "description": description,
+    }, dict(BASE_CONFIG, padding=2))
+    return Chart(chart_id, title, description, *chart_key(spec, chart_locale))
 
 
 def interval_chart(chart_id: str, title: str, description: str,
@@ -162,33 +300,40 @@ def interval_chart(chart_id: str, title: str, description: str,
     data = [dict(r) for r in rows if r.get("estimate") is not None]
     labels = [r["label"] for r in data]
     height = max(40, 34 * len(labels))
-    y = alt.Y("label:N", sort=labels, title=None, axis=alt.Axis(labelLimit=200))
-    base = alt.Chart(alt.Data(values=data))
-    sig = alt.Color("significance:N", title=None,
-                    scale=alt.Scale(domain=list(significance), range=[PALETTE[0], "#6b7280"]))
-    bars = base.transform_filter("datum.low != null").mark_rule(strokeWidth=3).encode(
-        x=alt.X("low:Q", title=x_title, axis=alt.Axis(format="+.0%")), x2="high:Q", y=y, color=sig)
-    points = base.mark_point(filled=True, size=70, shape="diamond").encode(x="estimate:Q", y=y, color=sig)
-    zero = alt.Chart(alt.Data(values=[{"zero": 0}])).mark_rule(color="#374151", strokeDash=[3, 3]).encode(x="zero:Q")
-    chart = alt.layer(zero, bars, points).properties(title=title, width=width, height=height, description=description)
-    return Chart(chart_id, title, description, render_svg(_config(chart), chart_id, chart_locale))
+    y = _field("label", "nominal", sort=labels, title=None, axis={"labelLimit": 200})
+    sig = _field("significance", "nominal", title=None,
+                 scale={"domain": list(significance), "range": [PALETTE[0], "#6b7280"]})
+    zero = {"data": {"values": [{"zero": 0}]}, "mark": {"type": "rule", "color": "#374151", "strokeDash": [3, 3]},
+            "encoding": {"x": _field("zero", "quantitative")}}
+    bars = {"data": {"values": data}, "transform": [{"filter": "datum.low != null"}],
+            "mark": {"type": "rule", "strokeWidth": 3},
+            "encoding": {"x": _field("low", "quantitative", title=x_title, axis={"format": "+.0%"}),
+                         "x2": {"field": "high"}, "y": y, "color": sig}}
+    points = {"data": {"values": data}, "mark": {"type": "point", "filled": True, "size": 70, "shape": "diamond"},
+              "encoding": {"x": _field("estimate", "quantitative"), "y": y, "color": sig}}
+    spec = _spec({"layer": [zero, bars, points], "title": title, "width": width, "height": height,
+                  "description": description})
+    return Chart(chart_id, title, description, *chart_key(spec, chart_locale))
 
 
 def grouped_bar_chart(chart_id: str, title: str, description: str, rows: Sequence[dict[str, Any]],
                       *, categories: Sequence[str], groups: Sequence[str], y_title: str,
                       chart_locale: Locale = "en-GB", width: int = 560) -> Chart:
     """Bars by ``category`` (x), one bar per ``group`` side by side (``category, group, value``)."""
-    colour = alt.Color("group:N", title=None, sort=list(groups),
-                       scale=alt.Scale(domain=list(groups), range=_colours(len(groups))))
-    chart = (alt.Chart(alt.Data(values=[dict(r) for r in rows]))
-             .mark_bar()
-             .encode(x=alt.X("category:N", sort=list(categories), title=None,
-                             axis=alt.Axis(labelAngle=0 if len(categories) <= 6 else -40, labelLimit=120)),
-                     xOffset=alt.XOffset("group:N", sort=list(groups)),
-                     y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format=",~s")),
-                     color=colour)
-             .properties(title=title, width=width, height=240, description=description))
-    return Chart(chart_id, title, description, render_svg(_config(chart), chart_id, chart_locale))
+    spec = _spec({
+        "data": {"values": [dict(r) for r in rows]},
+        "mark": {"type": "bar"},
+        "encoding": {
+            "x": _field("category", "nominal", sort=list(categories), title=None,
+                        axis={"labelAngle": 0 if len(categories) <= 6 else -40, "labelLimit": 120}),
+            "xOffset": _field("group", "nominal", sort=list(groups)),
+            "y": _field("value", "quantitative", title=y_title, axis={"format": ",~s"}),
+            "color": _field("group", "nominal", title=None, sort=list(groups),
+                            scale={"domain": list(groups), "range": _colours(len(groups))}),
+        },
+        "title": title, "width": width, "height": 240, "description": description,
+    })
+    return Chart(chart_id, title, description, *chart_key(spec, chart_locale))
 
 
 def _colours(n: int) -> list[str]:

@@ -8,6 +8,7 @@ markup in a context is chart SVG from vl-convert (checked in :mod:`metricspec.re
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -39,10 +40,19 @@ class View(BaseModel):
 
 
 class ChartView(View):
+    """A chart as built: ``svg`` stays empty until the page's charts are drawn (all at once, see
+    :func:`metricspec.render.html.render_pages`)."""
+
     id: str
     title: str
     description: str
-    svg: str
+    vega_lite: str  # canonical JSON, with ``locale``: what vl-convert draws (:data:`charts.Key`)
+    locale: str
+    svg: str = ""
+
+    @property
+    def key(self) -> charts.Key:
+        return (self.vega_lite, self.locale)
 
 
 class DataTable(View):
@@ -360,7 +370,9 @@ class Builder:
     def goal(self, g: GoalResult) -> GoalView:
         tr = self.tr
         unit, cur = self._unit(g.kpi)
-        fmt = lambda v: tr.value(v, unit, cur)  # noqa: E731
+        def fmt(v: float | None) -> str:
+            return tr.value(v, unit, cur)
+
         progress = None
         if g.progress is not None:
             fill = max(0.0, min(100.0, g.progress * 100))
@@ -407,7 +419,8 @@ class Builder:
         window = in_window if adds_up(in_window) else complete
         if g.measure == "total" and adds_up(window):
             # an additive total: the running sum is what the target compares with
-            running, pts = 0.0, []
+            running = 0.0
+            pts: list[tuple[str, float | None]] = []
             for p in window:
                 running += p.value or 0.0
                 pts.append((self.label(p, g.grain), running))
@@ -548,7 +561,7 @@ class Builder:
                 treatment=tr.value(m.get("treatment_value"), unit),
                 difference=tr.delta(m.get("difference"), unit),
                 difference_ci=_interval(tr, m.get("difference_ci_low"), m.get("difference_ci_high"),
-                                        lambda v, u=unit: tr.delta(v, u)),
+                                        functools.partial(tr.delta, unit=unit)),
                 lift=tr.percent(m.get("relative_lift"), signed=True),
                 lift_ci=_interval(tr, m.get("relative_lift_ci_low"), m.get("relative_lift_ci_high"),
                                   lambda v: tr.percent(v, signed=True)),
@@ -609,7 +622,7 @@ class Builder:
                 c = credit.get((n, ch))
                 if c is None:
                     continue
-                money = lambda v: tr.value(v, "currency", currency)  # noqa: E731
+                money = functools.partial(tr.value, unit="currency", currency=currency)
                 econ_rows.append([n, ch, tr.number(c.get("conversions"), 1), money(c.get("value")),
                                   money(c.get("spend")), money(c.get("cac")),
                                   "—" if c.get("roas") is None else tr.number(c["roas"], 2),
@@ -657,7 +670,7 @@ class Builder:
 
 
 def _chart_view(c: charts.Chart) -> ChartView:
-    return ChartView(id=c.id, title=c.title, description=c.description, svg=c.svg)
+    return ChartView(id=c.id, title=c.title, description=c.description, vega_lite=c.vega_lite, locale=c.locale)
 
 
 def _interval(tr: Translator, low: float | None, high: float | None, fmt: Callable[[float], str]) -> str:

@@ -9,9 +9,9 @@ shipping a file of the same name.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from jinja2 import (
     ChoiceLoader,
@@ -21,14 +21,18 @@ from jinja2 import (
     StrictUndefined,
     select_autoescape,
 )
+from pydantic import BaseModel
 
-from metricspec.render.context import Builder, Links, NavLink, Page, ScorecardPage
+from metricspec.render import charts
+from metricspec.render.context import Builder, ChartView, Links, NavLink, Page, ScorecardPage
 from metricspec.render.i18n import DEFAULT_LANGUAGE, Translator
 
 if TYPE_CHECKING:
     import pluggy
 
     from metricspec.engine.results import Results
+
+V = TypeVar("V")
 
 
 def plugin_template_paths(pm: pluggy.PluginManager | None = None) -> list[str]:
@@ -82,8 +86,63 @@ def stylesheet(env: Environment) -> str:
 
 
 def render_page(env: Environment, template: str, page: Page, tr: Translator) -> str:
-    html = env.get_template(template).render(page=page, _=tr.gettext)
-    return html.rstrip() + "\n"
+    """One page as HTML, its charts drawn first."""
+    return render_pages(env, [(template, page)], tr)[0]
+
+
+def render_pages(env: Environment, pages: Sequence[tuple[str, Page]], tr: Translator, *,
+                 chart_workers: int | None = None) -> list[str]:
+    """Pages (``(template, page)`` pairs) as HTML, in order.
+
+    Charts are built with the page contexts but drawn here, every distinct chart of every page
+    in one batch (in worker processes when there are many: see :func:`charts.draw`), then filled
+    into the pages, each with its own id prefix, before any template is rendered.
+    """
+    svgs = charts.draw((view.key for _, page in pages for view in chart_views(page)), chart_workers)
+    markup: dict[tuple[charts.Key, str], str] = {}
+
+    def svg(view: ChartView) -> str:
+        key = (view.key, view.id)
+        if key not in markup:
+            markup[key] = charts.svg_markup(svgs[view.key], view.id)
+        return markup[key]
+
+    out = []
+    for template, page in pages:
+        html = env.get_template(template).render(page=with_svgs(page, svg), _=tr.gettext)
+        out.append(html.rstrip() + "\n")
+    return out
+
+
+def chart_views(value: object) -> Iterator[ChartView]:
+    """Every chart in a view, depth first."""
+    if isinstance(value, ChartView):
+        yield value
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from chart_views(getattr(value, name))
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from chart_views(item)
+
+
+def with_svgs(value: V, svg: Callable[[ChartView], str]) -> V:
+    """``value`` with ``svg(chart)`` filled into each of its charts (views are frozen: changed parts are copied)."""
+    if isinstance(value, ChartView):
+        return cast(V, value.model_copy(update={"svg": svg(value)}))
+    if isinstance(value, BaseModel):
+        update = {}
+        for name in type(value).model_fields:
+            old = getattr(value, name)
+            new = with_svgs(old, svg)
+            if new is not old:
+                update[name] = new
+        return cast(V, value.model_copy(update=update)) if update else value
+    if isinstance(value, list | tuple):
+        items = [with_svgs(item, svg) for item in value]
+        if any(new is not old for new, old in zip(items, value, strict=True)):
+            return cast(V, type(value)(items))
+    return value
 
 
 def page_fields(tr: Translator, *, title: str, root: str = "", css_inline: str | None = None,

@@ -8,8 +8,10 @@ Layout (relative links only, so the folder works from a USB stick or GitHub Page
     kpi/<spec>--<kpi>.html
     people/<person>.html
 
-The site is built into a staging folder next to ``out_dir`` and swapped in only when every page
-was written: a failed build leaves the previous site untouched.
+Every page's context is built first; then the charts of all pages are drawn in one batch (in
+worker processes: vl-convert is most of a build's time) and the templates rendered. The site is
+built into a staging folder next to ``out_dir`` and swapped in only when every page was written:
+a failed build leaves the previous site untouched.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from metricspec.render.context import (
     StatusCount,
     slugify,
 )
-from metricspec.render.html import _default_environment, page_fields, render_page, stylesheet
+from metricspec.render.html import _default_environment, page_fields, render_pages, stylesheet
 from metricspec.render.i18n import DEFAULT_LANGUAGE, Translator
 from metricspec.utils import atomic_write_text, replace_directory, staging_directory
 
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
     from jinja2 import Environment
 
     from metricspec.engine.results import GoalResult, Results
+    from metricspec.render.context import Page
 
 CSS_PATH = "assets/style.css"
 
@@ -88,8 +91,12 @@ def people_of(r: Results) -> set[str]:
 
 
 def build_site(results_list: Sequence[Results], out_dir: str | Path, lang: str = DEFAULT_LANGUAGE, *,
-               env: Environment | None = None) -> list[Path]:
-    """Render the whole site into ``out_dir`` (replaced atomically); returns the files written."""
+               env: Environment | None = None, chart_workers: int | None = None) -> list[Path]:
+    """Render the whole site into ``out_dir`` (replaced atomically); returns the files written.
+
+    ``chart_workers`` caps the processes drawing charts (default: ``$METRICSPEC_CHART_WORKERS`` or
+    one per CPU; 1 draws them in this process), see :func:`metricspec.render.charts.chart_workers`.
+    """
     out_dir = Path(out_dir)
     env = env or _default_environment()
     tr = Translator(lang)
@@ -102,7 +109,7 @@ def build_site(results_list: Sequence[Results], out_dir: str | Path, lang: str =
         raise SpecError([Issue(Level.ERROR, f"two specs are named '{n}'", None, "give every spec a unique name")
                          for n in dup])
     plan = SitePlan.of(results_list)
-    pages = _render_pages(results_list, plan, tr, env)
+    pages = _render_pages(results_list, plan, tr, env, chart_workers)
     staging = staging_directory(out_dir)
     try:
         for rel, text in sorted(pages.items()):
@@ -124,10 +131,10 @@ def _make_readable(root: Path) -> None:
 
 
 def _render_pages(results_list: Sequence[Results], plan: SitePlan, tr: Translator,
-                  env: Environment) -> dict[str, str]:
+                  env: Environment, chart_workers: int | None = None) -> dict[str, str]:
     """Every page as text, keyed by relative path (all rendering happens before any writing)."""
     version = results_list[0].metricspec_version if results_list else ""
-    pages: dict[str, str] = {CSS_PATH: stylesheet(env)}
+    pages: dict[str, tuple[str, Page]] = {}  # relative path -> (template, context), rendered at the end
 
     def nav(root: str, current: str | None = None) -> list[NavLink]:
         links = [NavLink(href=root + "index.html", label=tr("home"), current=current == "index.html")]
@@ -156,7 +163,7 @@ def _render_pages(results_list: Sequence[Results], plan: SitePlan, tr: Translato
         b = builders[r.spec.name]
         rel = plan.specs[r.spec.name]
         page = b.scorecard(fields(tr("scorecard_page_title", title=r.spec.title), sub, rel))
-        pages[rel] = render_page(env, "scorecard.html", page, tr)
+        pages[rel] = ("scorecard.html", page)
         specs.append(SpecSummary(
             name=r.spec.name, title=r.spec.title, description=r.spec.description, href=rel,
             as_of=tr.date(r.as_of), owner=r.spec.owner, summary=b.summary(r.goals()), total_goals=len(r.goals()),
@@ -169,7 +176,7 @@ def _render_pages(results_list: Sequence[Results], plan: SitePlan, tr: Translato
                 section=b.kpi_section(k), segments=b.segment_figures(k),
                 goals=[goal_view(r, g) for g in r.goals() if g.kpi == k.name],
             )
-            pages[krel] = render_page(env, "kpi.html", kpage, tr)
+            pages[krel] = ("kpi.html", kpage)
         for person in sorted(people_of(r)):
             owned = [o for o in r.objectives if o.owner == person]
             goals = [g for g in r.goals() if g.responsible == person or any(g in o.goals for o in owned)]
@@ -190,11 +197,12 @@ def _render_pages(results_list: Sequence[Results], plan: SitePlan, tr: Translato
                    for c in builders[results_list[0].spec.name].summary([])]
         ppage = PersonPage(**fields(person, sub, None), name=person, summary=summary,
                            groups=person_groups[person])
-        pages[prel] = render_page(env, "person.html", ppage, tr)
+        pages[prel] = ("person.html", ppage)
     index = IndexPage(
         **fields(tr("site_title"), "", "index.html"), specs=specs,
         people=[PersonLink(name=p, href=plan.people[p], goals=goal_counts.get(p, 0)) for p in plan.people],
         as_of=", ".join(sorted({tr.date(r.as_of) for r in results_list})),
     )
-    pages["index.html"] = render_page(env, "index.html", index, tr)
-    return pages
+    pages["index.html"] = ("index.html", index)
+    html = render_pages(env, list(pages.values()), tr, chart_workers=chart_workers)
+    return {CSS_PATH: stylesheet(env), **dict(zip(pages, html, strict=True))}
