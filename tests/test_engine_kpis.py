@@ -504,3 +504,31 @@ def test_frame_columns_equal_join_path_on_random_data(tmp_path_factory, monkeypa
         m.setattr(Evaluator, "_columnize", lambda self, periods: {})
         general = evaluate(load_spec(d / "s.yaml"), as_of=as_of).model_dump_json()
     assert fast == general
+
+
+def test_rounding_keeps_whole_numbers_exact_and_rounds_fractions(tmp_path):
+    """Sums of whole numbers stay exact however large (amounts in micros), so a goal compares the true
+    total with its target; fractional values are rounded to 12 significant digits (stable across engines)."""
+    pl.DataFrame({"day": [dt.date(2026, 1, 5), dt.date(2026, 2, 5)],
+                  "cost_micros": [1_000_000_000_000, 234_567_890_125], "a": [0.1, 0.2]}).write_parquet(tmp_path / "x.parquet")
+    (tmp_path / "s.yaml").write_text(textwrap.dedent("""
+        name: big
+        grains: [month]
+        sources:
+          x: {connector: parquet, options: {path: x.parquet}, time_column: day}
+        kpis:
+          cost_micros: {source: x, agg: sum, column: cost_micros}
+          tenths: {formula: "a_sum * 3"}
+          a_sum: {source: x, agg: sum, column: a}
+        objectives:
+          o:
+            goals:
+              spend: {kpi: cost_micros, target: 1234567890126, start: 2026-01-01, deadline: 2026-02-28}
+    """))
+    r = evaluate(load_spec(tmp_path / "s.yaml"), as_of=dt.date(2026, 3, 15))
+    goal = r.goals()[0]
+    assert goal.current == 1_234_567_890_125  # exact: one short of the target
+    assert goal.status == "missed"
+    assert headline(r, "cost_micros") == {dt.date(2026, 1, 1): 1e12, dt.date(2026, 2, 1): 234_567_890_125.0}
+    assert 0.2 * 3 != 0.6  # floating point: 0.6000000000000001
+    assert headline(r, "tenths")[dt.date(2026, 2, 1)] == 0.6

@@ -529,14 +529,20 @@ def _divide(num: pl.Expr, den: pl.Expr) -> pl.Expr:
 
 
 SIGNIFICANT_DIGITS = 12
-"""KPI values are rounded to this many significant digits. The last digits of a floating-point sum
-depend on the order polars adds the rows in, which depends on the engine (in-memory or streaming)
-and on how the data is split across threads; rounding keeps results byte-identical across machines
-and engines (checked by tests/test_cli.py) while keeping far more precision than any KPI needs."""
+"""Non-integer KPI values are rounded to this many significant digits. The last digits of a
+floating-point sum depend on the order polars adds the rows in, which depends on the engine
+(in-memory or streaming) and on how the data is split across threads; rounding makes results
+byte-identical across machines and engines in practice (tests/test_cli.py checks the examples; a
+sum landing exactly on a rounding boundary could still differ) while keeping far more precision
+than a ratio or an average needs. Whole numbers below 2**53 are kept as they are: their sums are
+exact in any order, and rounding them would drop digits of large counts or amounts in micros."""
+
+_EXACT = float(2**53)
 
 
 def _clean(value: pl.Expr) -> pl.Expr:
-    """A series value: Float64, with NaN and infinities (from data or formulas) as null, rounded to
-    :data:`SIGNIFICANT_DIGITS` significant digits."""
-    return (value.cast(pl.Float64).fill_nan(None).replace([float("inf"), float("-inf")], None)
-            .round_sig_figs(SIGNIFICANT_DIGITS))
+    """A series value: Float64, with NaN and infinities (from data or formulas) as null, and
+    non-integers rounded to :data:`SIGNIFICANT_DIGITS` significant digits."""
+    v = value.cast(pl.Float64).fill_nan(None).replace([float("inf"), float("-inf")], None)
+    exact = (v == v.round(0)) & (v.abs() < _EXACT)
+    return pl.when(exact).then(v).otherwise(v.round_sig_figs(SIGNIFICANT_DIGITS))
