@@ -545,12 +545,11 @@ METRICSPEC_LAZY_IMPORTS = (
 
 def peak_rss_mib() -> float:
     """This process's own peak resident set size (Linux VmHWM; elsewhere ru_maxrss)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
+    from memory import vm_hwm_mib  # benchmarks/memory.py
+
+    peak = vm_hwm_mib()
+    if peak is not None:
+        return peak
     import resource
 
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -35,19 +35,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from memory import vm_hwm_mib  # benchmarks/memory.py
+
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = "2026-11-01"
-
-
-def vm_hwm_mib(pid: int | str = "self") -> float | None:
-    """A process's peak resident set size (Linux ``VmHWM``), None once it is gone."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
 
 
 def worker_pids() -> set[int]:

@@ -504,5 +504,4 @@ def evaluate_experiment(frame: pl.DataFrame, *, name: str, group_column: str,
     results = [_compare(data_t, data_c, m, levels) for m in metrics]
     return ExperimentResult(name=name, alpha=alpha, power=power, confidence_level=level,
                             control_label=str(control_label), treatment_label=str(treatment_label),
-                            srm=srm, metrics=results, warnings=[w.english for w in warnings],
-                            warning_codes=warnings)
+                            srm=srm, metrics=results, **_warning_fields(warnings))

@@ -16,7 +16,6 @@ import polars as pl
 from metricspec.engine.expressions import filter_expr, to_polars
 from metricspec.engine.periods import period_range, truncate, truncate_date
 from metricspec.engine.plan import (
-    Aggregate,
     Plan,
     QueryKey,
     RunRange,
@@ -24,7 +23,7 @@ from metricspec.engine.plan import (
     Window,
     build_lazy,
     fill_periods,
-    null_counts_query,
+    null_count_queries,
     polars_engine,
     scope_text,
     source_base,
@@ -80,8 +79,8 @@ class Evaluator:
     """Every registered request, in registration order."""
     _columns: dict[Request, tuple[pl.DataFrame, str]] = field(default_factory=dict)
     """Series computed as a column of their query frame (see :meth:`_columnize`)."""
-    _column_owner: dict[tuple[str, QueryKey], Request] = field(default_factory=dict)
-    null_counts: dict[str, int] = field(default_factory=dict)
+    null_counts: dict[tuple[str, str], int] = field(default_factory=dict)
+    """(source, column or expression) -> rows skipped because the value was null."""
     latest: Mapping[str, dt.date | None] = field(default_factory=dict)
     """Last date with data per source: periods after it are missing, not zero."""
 
@@ -162,18 +161,7 @@ class Evaluator:
         bases = {sk: source_base(self.sources[sk[0]], sorted(cols), sk[1], self.schemas[sk[0]], rng)
                  for sk, cols in shared.items()}
         lazies = [build_lazy(self.plan.queries[k], bases[(k.source, k.time_column)], rng) for k in keys]
-        # null values skipped by the aggregates, counted once per source and scope (not per grain)
-        skipping: dict[tuple[str, str, Scope], dict[tuple[object, ...], Aggregate]] = {}
-        for k in keys:
-            if k.segments == () and not isinstance(k.grain, Window):
-                group = skipping.setdefault((k.source, k.time_column, k.scope), {})
-                for a in self.plan.queries[k].aggregates:
-                    group.setdefault((a.agg == "count", a.column, a.expression, a.filter), a)
-        null_lazies: list[tuple[str, list[Aggregate], pl.LazyFrame]] = []
-        for (source, tcol, scope), group in skipping.items():
-            aggregates = list(group.values())
-            if (lazy := null_counts_query(aggregates, bases[(source, tcol)], scope)) is not None:
-                null_lazies.append((source, aggregates, lazy))
+        null_lazies = null_count_queries(self.plan, bases)
         extra = extra or []
         everything = [*lazies, *extra, *(lazy for _, _, lazy in null_lazies)]
         collected = pl.collect_all(everything, engine=engine) if everything else []
@@ -183,7 +171,7 @@ class Evaluator:
         for (source, aggregates, _), frame in zip(null_lazies, null_frames, strict=True):
             for i, a in enumerate(aggregates):
                 if f"n{i}" in frame.columns:
-                    name = f"{source}.{a.column or a.expression}"
+                    name = (source, a.column or a.expression or "")
                     self.null_counts[name] = max(self.null_counts.get(name, 0), int(frame[0, f"n{i}"] or 0))
         if on_extra is not None:
             self.latest = dict(on_extra(extra_frames))
@@ -199,19 +187,18 @@ class Evaluator:
         columns = self._columnize(periods)
         for key, layers in columns.items():
             for layer in layers:
-                filled[key] = filled[key].with_columns(layer)
+                filled[key] = filled[key].with_columns([expr for _, expr in layer])
         # every frame's filling and derived columns in one more collect_all: aggregated frames are
         # small and already in memory, so always the in-memory engine (streaming: ~80x slower here)
         filled_frames = pl.collect_all(list(filled.values()), engine="in-memory") if filled else []
         self._frames = dict(zip(filled, filled_frames, strict=True))
         for key, layers in columns.items():
-            frame = self._frames[key]
             for layer in layers:
-                for expr in layer:
-                    name = expr.meta.output_name()
-                    self._columns[self._column_owner[name, key]] = frame, name
+                for req, expr in layer:
+                    self._columns[req] = self._frames[key], expr.meta.output_name()
 
-    def _columnize(self, periods: Mapping[QueryKey, list[dt.date]]) -> dict[QueryKey, list[list[pl.Expr]]]:
+    def _columnize(self, periods: Mapping[QueryKey, list[dt.date]],
+                   ) -> dict[QueryKey, list[list[tuple[Request, pl.Expr]]]]:
         """Plan, as columns of their query frame, every series whose inputs all come from that frame.
 
         Base KPIs are columns of their query's frame already; a ratio, share or formula of columns of
@@ -219,10 +206,11 @@ class Evaluator:
         would be exactly the frame's rows (the joins in :meth:`series` match row for row), so instead of
         a join and a few DataFrame operations per series, each frame gets one ``with_columns`` per level
         of derivation, computed with the filling. Series that combine frames (different sources,
-        scopes) keep the join path. Returns the column layers per frame (``periods``: each frame's).
+        scopes) keep the join path. Returns, per frame, the layers of ``(request, column expression)``
+        (``periods``: each frame's periods).
         """
         resolved: dict[Request, tuple[QueryKey, str, int] | None] = {}
-        layers: dict[QueryKey, list[list[pl.Expr]]] = {}
+        layers: dict[QueryKey, list[list[tuple[Request, pl.Expr]]]] = {}
         partial_periods: dict[QueryKey, list[dt.date]] = {}
 
         def resolve(req: Request) -> tuple[QueryKey, str, int] | None:
@@ -261,9 +249,8 @@ class Evaluator:
             while len(stack) < level:
                 stack.append([])
             name = f"__s{sum(len(layer) for layer in stack)}"
-            stack[level - 1].append(_clean(expr).alias(name))
+            stack[level - 1].append((req, _clean(expr).alias(name)))
             resolved[req] = key, name, level
-            self._column_owner[name, key] = req
             return resolved[req]
 
         for req in self._pending:

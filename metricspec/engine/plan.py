@@ -40,9 +40,8 @@ def polars_engine() -> EngineName:
     streaming engine needs less memory on large data. Figures in docs/performance.md.
     """
     value = os.environ.get(ENGINE_VARIABLE, "").strip() or DEFAULT_ENGINE
-    for engine in ENGINES:
-        if value == engine:
-            return engine
+    if value in ENGINES:
+        return value
     raise UsageError(f"{ENGINE_VARIABLE}={value!r} is not a polars engine",
                      hint=f"set it to one of {', '.join(ENGINES)}, or unset it for {DEFAULT_ENGINE}")
 
@@ -211,12 +210,25 @@ def in_scope(lf: pl.LazyFrame, scope: Scope) -> pl.LazyFrame:
     return lf.filter(pl.all_horizontal(preds)) if preds else lf
 
 
-def null_counts_query(aggregates: list[Aggregate], base: pl.LazyFrame, scope: Scope) -> pl.LazyFrame | None:
-    """One row: for each aggregate (in order), how many rows of the run's range (and scope) it skipped
-    because the value it reads is null (rows outside its filter do not count). No grouping: every row
-    in range falls in exactly one period, so this is the sum over the periods of any grain."""
-    exprs = [e.alias(f"n{i}") for i, a in enumerate(aggregates) if (e := null_expr(a)) is not None]
-    return in_scope(base, scope).select(exprs) if exprs else None
+def null_count_queries(plan: Plan, bases: Mapping[tuple[str, str], pl.LazyFrame],
+                       ) -> list[tuple[str, list[Aggregate], pl.LazyFrame]]:
+    """``(source, aggregates, query)``: per source, time column and scope of the headline queries, one
+    row with, for each aggregate (in order), how many rows of the run's range it skipped because the
+    value it reads is null (rows outside its filter do not count). No grouping: every row in range
+    falls in exactly one period, so this is the sum over the periods of any grain."""
+    groups: dict[tuple[str, str, Scope], dict[tuple[object, ...], Aggregate]] = {}
+    for key, query in plan.queries.items():
+        if key.segments == () and not isinstance(key.grain, Window):
+            group = groups.setdefault((key.source, key.time_column, key.scope), {})
+            for a in query.aggregates:
+                group.setdefault((a.agg == "count", a.column, a.expression, a.filter), a)
+    out = []
+    for (source, time_column, scope), group in groups.items():
+        aggregates = list(group.values())
+        exprs = [e.alias(f"n{i}") for i, a in enumerate(aggregates) if (e := null_expr(a)) is not None]
+        if exprs:
+            out.append((source, aggregates, in_scope(bases[(source, time_column)], scope).select(exprs)))
+    return out
 
 
 def fill_periods(

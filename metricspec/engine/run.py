@@ -170,7 +170,7 @@ def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Prog
         from metricspec.engine.attribution_run import run_attribution
 
         attribution = run_attribution(loaded, frames, as_of, control_groups)
-    notes = [_null_rows_note(col, n) for col, n in sorted(ev.null_counts.items()) if n]
+    notes = [_null_rows_note(source, column, n) for (source, column), n in sorted(ev.null_counts.items()) if n]
     return Results(
         metricspec_version=__version__,
         spec=SpecInfo(name=spec.name, title=spec.title or spec.name, description=spec.description,
@@ -182,10 +182,9 @@ def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Prog
     )
 
 
-def _null_rows_note(column: str, rows: int) -> DataNote:
-    """Rows skipped because ``source.column`` was null where a KPI aggregates it."""
-    source, name = column.split(".", 1)
-    params: MessageParams = {"rows": rows, "column": name, "source": source}
+def _null_rows_note(source: str, column: str, rows: int) -> DataNote:
+    """Rows skipped because ``column`` (or an expression) of ``source`` was null where a KPI aggregates it."""
+    params: MessageParams = {"rows": rows, "column": column, "source": source}
     return DataNote(level="warning", message=english("note_null_rows", params), code="note_null_rows", params=params)
 
 
@@ -210,10 +209,7 @@ def kpi_result(ev: Evaluator, name: str) -> KpiResult:
             points = make_points(frame["period"].to_list(), frame["value"].to_list(), grain, ev.as_of)
             for value, point in zip(frame[seg].to_list(), points, strict=True):
                 if value is not None:
-                    bucket = buckets.get(value)
-                    if bucket is None:
-                        bucket = buckets[value] = []
-                    bucket.append(point)
+                    buckets.setdefault(value, []).append(point)
             for value in sorted(buckets, key=str):
                 series.append(Series(grain=grain, kind="segment", segment=seg, segment_value=value,
                                      points=buckets[value]))

@@ -31,10 +31,8 @@ from metricspec.errors import MetricSpecError, UsageError
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
 
-    import altair as alt
-
-# The built-in charts are plain Vega-Lite dicts, so altair is not imported at run time (and worker
-# processes, which import this module, start quickly); ``render_svg`` still draws an altair chart.
+# The charts are plain Vega-Lite dicts, so altair is not needed at run time (and worker processes,
+# which import this module, start quickly).
 Locale = str | dict[str, Any]
 PALETTE = ["#1f5fa8", "#c2410c", "#0f766e", "#7c3aed", "#a16207", "#be185d", "#4b5563", "#15803d"]
 TEXT = "#1f2933"
@@ -107,20 +105,12 @@ def svg_markup(svg: str, chart_id: str) -> str:
     return svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
 
 
-def chart_key(chart: alt.TopLevelMixin | dict[str, Any], chart_locale: Locale = "en-GB") -> Key:
-    """The canonical JSON of a chart's Vega-Lite spec and of its d3 locale (a name or a d3-format dict).
+def chart_key(spec: dict[str, Any], chart_locale: Locale = "en-GB") -> Key:
+    """The canonical JSON of a Vega-Lite spec and of its d3 locale (a name or a d3-format dict).
 
-    An altair chart is converted without altair's schema validation (it cost as much as drawing);
-    ``tests/test_site_build.py`` validates every built-in chart of the example site instead.
+    ``tests/test_site_build.py`` validates every chart of the example site against altair's schema.
     """
-    spec = chart if isinstance(chart, dict) else chart.to_dict(validate=False)
     return json.dumps(spec, sort_keys=True, default=str), json.dumps(chart_locale, sort_keys=True)
-
-
-def render_svg(chart: alt.TopLevelMixin | dict[str, Any], chart_id: str, chart_locale: Locale = "en-GB") -> str:
-    """SVG markup of one chart, drawn now; ``chart_locale`` is a d3 locale name or a d3-format locale dict."""
-    key = chart_key(chart, chart_locale)
-    return svg_markup(draw([key])[key], chart_id)
 
 
 # -- drawing --------------------------------------------------------------------------------------
