@@ -187,7 +187,11 @@ class Evaluator:
         columns = self._columnize(periods)
         for key, layers in columns.items():
             for layer in layers:
-                filled[key] = filled[key].with_columns([expr for _, expr in layer])
+                # computed, then cleaned by name: cleaning reads its input several times, and a
+                # derived expression (a window, a formula) must not be evaluated that often
+                names = [expr.meta.output_name() for _, expr in layer]
+                filled[key] = (filled[key].with_columns([expr for _, expr in layer])
+                               .with_columns([_clean(pl.col(n)).alias(n) for n in names]))
         # every frame's filling and derived columns in one more collect_all: aggregated frames are
         # small and already in memory, so always the in-memory engine (streaming: ~80x slower here)
         filled_frames = pl.collect_all(list(filled.values()), engine="in-memory") if filled else []
@@ -249,7 +253,7 @@ class Evaluator:
             while len(stack) < level:
                 stack.append([])
             name = f"__s{sum(len(layer) for layer in stack)}"
-            stack[level - 1].append((req, _clean(expr).alias(name)))
+            stack[level - 1].append((req, expr.alias(name)))
             resolved[req] = key, name, level
             return resolved[req]
 
@@ -290,7 +294,7 @@ class Evaluator:
             out = self._retention(req, kpi)
         else:  # pragma: no cover - the model guarantees a form
             raise AssertionError(kpi.form)
-        out = out.with_columns(_clean(pl.col("value"))).sort(keys)
+        out = out.with_columns(_clean(pl.col("value")).alias("value")).sort(keys)
         self._series[req] = out
         return out
 
@@ -529,7 +533,8 @@ _EXACT = float(2**53)
 
 def _clean(value: pl.Expr) -> pl.Expr:
     """A series value: Float64, with NaN and infinities (from data or formulas) as null, and
-    non-integers rounded to :data:`SIGNIFICANT_DIGITS` significant digits."""
-    v = value.cast(pl.Float64).fill_nan(None).replace([float("inf"), float("-inf")], None)
+    non-integers rounded to :data:`SIGNIFICANT_DIGITS` significant digits. Alias the result: its
+    output name is not the input's."""
+    v = value.cast(pl.Float64)
     exact = (v == v.round(0)) & (v.abs() < _EXACT)
-    return pl.when(exact).then(v).otherwise(v.round_sig_figs(SIGNIFICANT_DIGITS))
+    return pl.when(~v.is_finite()).then(None).when(exact).then(v).otherwise(v.round_sig_figs(SIGNIFICANT_DIGITS))
