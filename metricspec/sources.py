@@ -16,6 +16,7 @@ from metricspec.spec.expr import ExprError, names, parse
 if TYPE_CHECKING:
     import polars as pl
 
+    from metricspec.engine.backends.relation import Relation
     from metricspec.loader import LoadedSpec
 
 CALENDAR = "calendar"
@@ -228,6 +229,8 @@ class OpenedSources:
 
     frames: dict[str, pl.LazyFrame] = field(default_factory=dict)
     schemas: dict[str, dict[str, pl.DataType]] = field(default_factory=dict)
+    relations: dict[str, Relation] = field(default_factory=dict)
+    """Sources that live in a database, where their queries run."""
     issues: list[Issue] = field(default_factory=list)
 
 

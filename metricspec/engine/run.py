@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from metricspec import __version__
+from metricspec.engine.backends import Router, Work, make_router
 from metricspec.engine.goals import evaluate_goal, make_points, plan_goal, trend_points
 from metricspec.engine.kpis import Evaluator, Request, make_scope
 from metricspec.engine.periods import add_periods, label, period_end, periods_per_year
-from metricspec.engine.plan import polars_engine
+from metricspec.engine.plan import Freshness, FreshnessQuery, RunRange
 from metricspec.engine.results import (
     BenchmarkValue,
     DataNote,
@@ -30,66 +31,49 @@ from metricspec.errors import Level, SpecError
 
 if TYPE_CHECKING:
     from metricspec.loader import LoadedSpec
+    from metricspec.sources import OpenedSources
 
 Progress = Callable[[str], None]
 
 
-def open_sources(loaded: LoadedSpec) -> tuple[dict[str, pl.LazyFrame], dict[str, dict[str, pl.DataType]]]:
+def open_sources(loaded: LoadedSpec) -> OpenedSources:
     """Open every source the spec reads and check the columns it needs (all problems at once)."""
     from metricspec.sources import open_checked
 
     opened = open_checked(loaded)
     if any(i.level is Level.ERROR for i in opened.issues):
         raise SpecError(opened.issues)
-    return opened.frames, opened.schemas
+    return opened
 
 
-def freshness(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], schemas: dict[str, dict[str, pl.DataType]],
-              ) -> list[SourceFreshness]:
-    queries = freshness_queries(loaded, frames, schemas)
-    return freshness_results(loaded, queries, pl.collect_all([q for _, _, q in queries], engine=polars_engine()))
+def evaluator(loaded: LoadedSpec, opened: OpenedSources, as_of: dt.date, router: Router | None = None) -> Evaluator:
+    return Evaluator(loaded=loaded, as_of=as_of, sources=opened.frames, schemas=opened.schemas,
+                     relations=opened.relations, _router=router)
 
 
-def freshness_queries(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame],
-                      schemas: dict[str, dict[str, pl.DataType]]) -> list[tuple[str, str | None, pl.LazyFrame]]:
-    """(source, time column, lazy query of rows/first/latest) per source."""
+def freshness_plan(loaded: LoadedSpec, schemas: Mapping[str, Mapping[str, pl.DataType]]) -> list[FreshnessQuery]:
+    """One freshness query (rows, first and last time) per opened source, in name order."""
     from metricspec.sources import CALENDAR
 
     spec = loaded.spec
-    names = sorted(frames)
-    lazies = []
-    tcols: list[str | None] = []
-    for name in names:
+    out = []
+    for name in sorted(schemas):
         src = spec.sources.get(name)
         tcol = src.time_column if src else ("date" if name == CALENDAR else None)
-        usable = tcol if tcol is not None and tcol in schemas[name] else None
-        tcols.append(usable)
-        exprs = [pl.len().alias("rows")]
-        if usable is not None:
-            exprs += [_iso(pl.col(usable).min(), schemas[name][usable]).alias("first"),
-                      _iso(pl.col(usable).max(), schemas[name][usable]).alias("latest")]
-        lazies.append(frames[name].select(exprs))
-    return list(zip(names, tcols, lazies, strict=True))
-
-
-def freshness_results(loaded: LoadedSpec, queries: list[tuple[str, str | None, pl.LazyFrame]],
-                      collected: list[pl.DataFrame]) -> list[SourceFreshness]:
-    spec = loaded.spec
-    out = []
-    for (name, tcol, _), frame in zip(queries, collected, strict=True):
-        row = frame.row(0, named=True)
-        src = spec.sources.get(name)
-        out.append(SourceFreshness(name=name, connector=src.connector if src else "calendar", time_column=tcol,
-                                   rows=int(row["rows"]), first=row.get("first"), latest=row.get("latest")))
+        out.append(FreshnessQuery(name, tcol if tcol is not None and tcol in schemas[name] else None))
     return out
 
 
-def _iso(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
-    """ISO 8601 text: dates as YYYY-MM-DD, datetimes to the second with their UTC offset."""
-    if isinstance(dtype, pl.Datetime):
-        fmt = "%Y-%m-%dT%H:%M:%S%:z" if dtype.time_zone else "%Y-%m-%dT%H:%M:%S"
-        return expr.dt.to_string(fmt)
-    return expr.cast(pl.String)
+def freshness_results(loaded: LoadedSpec, queries: list[FreshnessQuery],
+                      answers: Mapping[str, Freshness]) -> list[SourceFreshness]:
+    spec = loaded.spec
+    out = []
+    for q in queries:
+        f = answers[q.source]
+        src = spec.sources.get(q.source)
+        out.append(SourceFreshness(name=q.source, connector=src.connector if src else "calendar",
+                                   time_column=q.time_column, rows=f.rows, first=f.first, latest=f.latest))
+    return out
 
 
 def default_as_of(fresh: list[SourceFreshness]) -> dt.date:
@@ -116,11 +100,19 @@ def plan_requests(ev: Evaluator) -> list[Any]:
 
 def explain(loaded: LoadedSpec, *, as_of: dt.date | None = None) -> list[dict[str, object]]:
     """The compiled query plan as data, without running it (``metricspec run --explain``)."""
-    frames, schemas = open_sources(loaded)
-    as_of = as_of or default_as_of(freshness(loaded, frames, schemas))
-    ev = Evaluator(loaded=loaded, as_of=as_of, sources=frames, schemas=schemas)
+    opened = open_sources(loaded)
+    if as_of is None:
+        queries = freshness_plan(loaded, opened.schemas)
+        router = make_router(opened.frames, opened.schemas, opened.relations)
+        answers = router.run(Work(freshness=queries), RunRange(None, dt.date.max))
+        as_of = default_as_of(freshness_results(loaded, queries, answers.freshness))
+    ev = evaluator(loaded, opened, as_of)
     plan_requests(ev)
-    return ev.plan.describe()
+    rng = ev.range
+    out = []
+    for key, query, entry in zip(ev.plan.queries, ev.plan.queries.values(), ev.plan.describe(), strict=True):
+        out.append({**entry, **ev.backends.backend_of(key.source).explain(query, rng)})
+    return out
 
 
 def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Progress | None = None) -> Results:
@@ -128,26 +120,26 @@ def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Prog
     step = progress or (lambda _msg: None)
     spec = loaded.spec
     step("opening sources")
-    frames, schemas = open_sources(loaded)
-    fresh_queries = freshness_queries(loaded, frames, schemas)
+    opened = open_sources(loaded)
+    frames = opened.frames
+    fresh_queries = freshness_plan(loaded, opened.schemas)
     fresh: list[SourceFreshness] = []
+    ev: Evaluator | None = None
     if as_of is None:  # the default as-of date comes from the data: read freshness first
-        collected = pl.collect_all([q for _, _, q in fresh_queries], engine=polars_engine())
-        fresh = freshness_results(loaded, fresh_queries, collected)
+        router = make_router(opened.frames, opened.schemas, opened.relations)
+        answers = router.run(Work(freshness=fresh_queries), RunRange(None, dt.date.max))
+        fresh = freshness_results(loaded, fresh_queries, answers.freshness)
         as_of = default_as_of(fresh)
-    ev = Evaluator(loaded=loaded, as_of=as_of, sources=frames, schemas=schemas)
+        ev = evaluator(loaded, opened, as_of, router)
+        ev.latest = {f.name: dt.date.fromisoformat(f.latest[:10]) if f.latest else None for f in fresh}
+    ev = ev or evaluator(loaded, opened, as_of)
     step("planning KPIs")
     plans = plan_requests(ev)
     step(f"running {len(ev.plan.queries)} fused queries")
-
-    def learn_freshness(collected: list[pl.DataFrame]) -> dict[str, dt.date | None]:
-        nonlocal fresh
-        if collected:
-            fresh = freshness_results(loaded, fresh_queries, collected)
-        return {f.name: dt.date.fromisoformat(f.latest[:10]) if f.latest else None for f in fresh}
-
-    # with an explicit as-of date, freshness runs in the same collect_all and shares the scans
-    ev.execute(extra=[] if fresh else [q for _, _, q in fresh_queries], on_extra=learn_freshness)
+    # with an explicit as-of date, freshness runs with the queries and shares their scans
+    answered = ev.execute(freshness=[] if fresh else fresh_queries)
+    if not fresh:
+        fresh = freshness_results(loaded, fresh_queries, answered)
     step("computing KPIs and goals")
     kpis = [kpi_result(ev, name) for name in spec.kpis]
     goal_results = {(gp.objective, gp.goal_id): evaluate_goal(ev, gp) for gp in plans}

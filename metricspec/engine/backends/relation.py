@@ -1,0 +1,40 @@
+"""A source that lives in a database: an ibis table expression, prepared the way the spec says.
+
+Connectors of databases (``duckdb``, ``sql``, ``spark``, ...) return an ibis table instead of a polars
+LazyFrame; :func:`metricspec.engine.backends.sql_prepare.prepare` applies the source's renames, column
+types, time zones and derived columns to it as ibis expressions, so the SQL backend can push every
+aggregation down to the database. Consumers that need rows (funnels, retention, control groups,
+attribution) read :attr:`Relation.frame`: a polars LazyFrame whose projection is pushed into the SQL
+it sends, so only the columns they read leave the database.
+
+ibis is imported only when a database source is used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+@dataclass(frozen=True, eq=False)
+class Relation:
+    """A prepared database source."""
+
+    source: str
+    table: Any
+    """The prepared ibis table: spec column names, datetimes as local wall-clock times in the spec's
+    time zone (naive), dates as dates."""
+    dialect: str
+    """ibis backend name: duckdb, postgres, pyspark, ..."""
+    connection_key: str
+    """Sources sharing a key share one connection (and one SQL backend)."""
+    schema: dict[str, pl.DataType]
+    """The polars view of the prepared columns (datetimes aware in the spec's time zone, as the
+    polars backend sees them)."""
+    frame: pl.LazyFrame
+    """The rows as polars reads them, columns fetched on demand."""
+    where: Any = None
+    """Location of the source in the spec, for errors."""
