@@ -182,8 +182,13 @@ def connector_registry() -> dict[str, type[Connector]]:
 
 def open_source(
     loaded: LoadedSpec, name: str, *, registry: dict[str, type[Connector]] | None = None
-) -> pl.LazyFrame:
-    """Scan one source and apply its renames, types and time zone (lazily)."""
+) -> pl.LazyFrame | Relation:
+    """Scan one source and apply its renames, types and time zone (lazily).
+
+    A connector returns a polars LazyFrame, or an ibis table for data that lives in a database: that
+    becomes a :class:`Relation` whose queries run in the database (unless the source says
+    ``engine: polars``, in which case its frame, fetched column by column, is used).
+    """
     spec = loaded.spec
     if name == CALENDAR and spec.calendar and name not in spec.sources:
         return calendar_frame(loaded)
@@ -202,7 +207,14 @@ def open_source(
         raise SpecError(pydantic_issues(exc, source.options, loaded.positions, cls.Options,
                                         prefix=("sources", name, "options"))) from None
     context = SourceContext(source_name=name, base_dir=loaded.dir_of("sources", name), where=where)
-    lf = cls().scan(options, context)
+    if source.engine == "duckdb":
+        from metricspec.connectors.duckdb_files import duckdb_relation
+
+        lf = duckdb_relation(source.connector, options, context)
+    else:
+        lf = cls().scan(options, context)
+    if is_database_table(lf):
+        return _relation(loaded, name, lf)
     from metricspec.connectors.common import apply_source_options
 
     lf = apply_source_options(
@@ -223,6 +235,27 @@ def open_source(
     return lf
 
 
+def is_database_table(obj: object) -> bool:
+    """Whether a connector returned an ibis table (checked without importing ibis)."""
+    import sys
+
+    ibis_types = sys.modules.get("ibis.expr.types")
+    return ibis_types is not None and isinstance(obj, ibis_types.Table)
+
+
+def _relation(loaded: LoadedSpec, name: str, table: Any) -> Relation:
+    from metricspec.engine.backends.sql_prepare import SourceOptions, prepare
+
+    source = loaded.spec.sources[name]
+    backend = table._find_backend()
+    opts = SourceOptions(
+        name=name, rename=source.rename, columns=source.columns, timestamp_format=source.timestamp_format,
+        timezone=source.timezone, target_timezone=loaded.spec.timezone,
+        time_column=None if source.time_column in source.derive else source.time_column,
+        derive=source.derive, where=loaded.where("sources", name))
+    return prepare(table, backend.name, f"{backend.name}:{id(backend)}", opts)
+
+
 @dataclass
 class OpenedSources:
     """Sources opened lazily, their schemas, and every problem found while opening them."""
@@ -240,6 +273,8 @@ def open_checked(loaded: LoadedSpec, names: list[str] | None = None) -> OpenedSo
 
     Problems are collected (not raised), so a user sees them all at once.
     """
+    import polars as pl
+
     from metricspec.connectors.common import check_columns
     from metricspec.errors import MetricSpecError
 
@@ -252,8 +287,14 @@ def open_checked(loaded: LoadedSpec, names: list[str] | None = None) -> OpenedSo
     req = requirements(loaded)
     for name in sorted(req.columns) if names is None else names:
         try:
-            lf = open_source(loaded, name, registry=registry)
-            schema = dict(lf.collect_schema())
+            opened = open_source(loaded, name, registry=registry)
+            if isinstance(opened, pl.LazyFrame):
+                lf = opened
+                schema = dict(lf.collect_schema())
+            else:
+                lf, schema = opened.frame, dict(opened.schema)
+                if loaded.spec.sources[name].engine != "polars":
+                    out.relations[name] = opened
         except MetricSpecError as exc:
             out.issues.extend(exc.issues())
             continue

@@ -10,19 +10,13 @@ skipped, with the reason, when the PostgreSQL server binaries or the Python driv
 from __future__ import annotations
 
 import datetime as dt
-import glob
-import os
-import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 import pytest
+from pg_server import PASSWORD, postgres_server
 
 from metricspec.engine.run import evaluate
 from metricspec.errors import DataError
@@ -33,7 +27,6 @@ sqlalchemy = pytest.importorskip("sqlalchemy")
 pytest.importorskip("psycopg2")
 connectorx = pytest.importorskip("connectorx")
 
-PASSWORD = "s3cret-pw"
 ORDERS = [  # id, day, channel, amount (cents), refunded
     (1, dt.date(2026, 1, 3), "search", 1250, False),
     (2, dt.date(2026, 1, 17), "social", 990, False),
@@ -45,58 +38,11 @@ ORDERS = [  # id, day, channel, amount (cents), refunded
 ]
 
 
-def _bin(name: str) -> str | None:
-    found = shutil.which(name) or sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    return found if isinstance(found, str) else (found[-1] if found else None)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[str]:
     """A running PostgreSQL with an ``orders`` table; yields its base URI (without scheme)."""
-    initdb, pg_ctl = _bin("initdb"), _bin("pg_ctl")
-    if not initdb or not pg_ctl:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed: apt-get install postgresql")
-    # not pytest's tmp_path: its parents are private to the current user, and the server may run as 'postgres'
-    root = Path(tempfile.mkdtemp(prefix="metricspec-pg-"))
-    try:
-        yield from _serve(root, initdb, pg_ctl)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def _serve(root: Path, initdb: str, pg_ctl: str) -> Iterator[str]:
-    data, sockets = root / "data", root / "sock"
-    sockets.mkdir()
-    pwfile = root / "pw"
-    pwfile.write_text(PASSWORD + "\n")
-    prefix: list[str] = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root: run it as the 'postgres' user
-        try:
-            user = pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root and there is no 'postgres' user to run the server as")
-        for p in (root, sockets, pwfile):
-            os.chown(p, user.pw_uid, user.pw_gid)
-        os.chmod(root, 0o755)
-        runuser = shutil.which("runuser")
-        if runuser is None:
-            pytest.skip("running as root without runuser")
-        prefix = [runuser, "-u", "postgres", "--"]
-    port = _free_port()
-    run = lambda *cmd: subprocess.run([*prefix, *cmd], check=True, capture_output=True, text=True)  # noqa: E731
-    run(initdb, "-D", str(data), "-U", "metricspec", "--pwfile", str(pwfile), "-A", "scram-sha-256",
-        "--no-sync", "-E", "UTF8", "--locale", "C")
-    run(pg_ctl, "-D", str(data), "-w", "-t", "60", "-l", str(root / "log"), "-o",
-        f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
-    base = f"metricspec:{PASSWORD}@127.0.0.1:{port}/postgres"
-    engine = sqlalchemy.create_engine(f"postgresql+psycopg2://{base}")
-    try:
+    with postgres_server() as base:
+        engine = sqlalchemy.create_engine(f"postgresql+psycopg2://{base}")
         with engine.begin() as conn:
             conn.execute(sqlalchemy.text(
                 "CREATE TABLE orders (id integer PRIMARY KEY, day date NOT NULL, channel text NOT NULL, "
@@ -109,8 +55,6 @@ def _serve(root: Path, initdb: str, pg_ctl: str) -> Iterator[str]:
             )
         engine.dispose()
         yield base
-    finally:
-        subprocess.run([*prefix, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
 
 
 @pytest.fixture(scope="module")

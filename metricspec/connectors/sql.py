@@ -162,10 +162,13 @@ class SqlConnector(Connector):
                                 hint="write it as scheme://user:password@host:port/database, e.g. "
                                      "postgresql://me@localhost/shop or sqlite:///data/app.db")
         scheme = m.group("scheme").lower()
-        uri = self._resolve_sqlite(options.uri.strip(), scheme, m.group("rest"), context)
+        uri = self._resolve_sqlite(expand_env(options.uri.strip(), context), scheme, m.group("rest"), context)
         if options.table is not None and not _IDENT.match(options.table):
             raise context.error(f"'{options.table}' is not a plain table name",
                                 hint="use `query:` for quoted or unusual identifiers")
+        backend = IBIS_BACKENDS.get(scheme)
+        if backend is not None and _has("ibis") and _has(DRIVERS[backend]):
+            return self._relation(uri, backend, options, context)
         query = options.sql(quote=False)
         try:
             if scheme == "sqlite":
@@ -202,6 +205,35 @@ class SqlConnector(Connector):
         return frame.lazy()
 
     @staticmethod
+    def _relation(uri: str, backend: str, options: SqlOptions, context: SourceContext) -> Any:
+        """The table or query as an ibis table of the database: KPIs are computed there."""
+        import ibis
+
+        url = uri.replace("postgresql://", "postgres://", 1) if backend == "postgres" else uri
+        try:
+            con = ibis.connect(url)
+        except Exception as exc:
+            raise context.error(f"cannot connect to {_redact(uri)}: {first_line(exc)}",
+                                hint="check the host, port, database, user and password (environment variables "
+                                     "such as ${PG_PASSWORD} are expanded in `uri:`)") from None
+        try:
+            if options.table is not None:
+                schema, _, table = options.table.rpartition(".")
+                tables = con.list_tables(database=schema or None)
+                if table not in tables:
+                    raise _unknown_table(context, options.table, sorted(tables), f"database {_redact(uri)}")
+                return con.table(table, database=schema or None)
+            assert options.query is not None
+            return con.sql(options.query)
+        except Exception as exc:
+            from metricspec.errors import MetricSpecError
+
+            if isinstance(exc, MetricSpecError):
+                raise
+            raise context.error(f"query failed on {_redact(uri)}: {first_line(exc)}",
+                                hint="check the table name and the SQL of `query:`") from None
+
+    @staticmethod
     def _resolve_sqlite(uri: str, scheme: str, rest: str, context: SourceContext) -> str:
         """Make ``sqlite:///relative.db`` relative to the spec file rather than the working directory."""
         if not scheme.startswith("sqlite") or not rest.startswith("/") or rest.startswith("//"):
@@ -236,9 +268,35 @@ class SqlConnector(Connector):
         return frame.lazy()
 
 
+IBIS_BACKENDS = {"postgresql": "postgres", "postgres": "postgres", "duckdb": "duckdb", "mysql": "mysql",
+                 "snowflake": "snowflake", "bigquery": "bigquery", "trino": "trino", "clickhouse": "clickhouse",
+                 "mssql": "mssql", "oracle": "oracle", "databricks": "databricks"}
+"""URI schemes whose databases compute the KPIs (through ibis) when the driver is installed; other
+URIs (and those without the driver) are read into polars with connectorx or SQLAlchemy."""
+DRIVERS = {"postgres": "psycopg", "duckdb": "duckdb", "mysql": "MySQLdb", "snowflake": "snowflake.connector",
+           "bigquery": "google.cloud.bigquery", "trino": "trino", "clickhouse": "clickhouse_connect",
+           "mssql": "pyodbc", "oracle": "oracledb", "databricks": "databricks.sql"}
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def expand_env(text: str, context: SourceContext) -> str:
+    """``${NAME}`` replaced by the environment variable NAME (credentials stay out of the spec)."""
+    import os
+
+    def value(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name not in os.environ:
+            raise context.error(f"environment variable {name} is not set",
+                                hint=f"export {name}=... before running (it is used in the connection string)")
+        return os.environ[name]
+
+    return _ENV.sub(value, text)
+
+
 def _redact(uri: str) -> str:
     """Hide the password of a URI in messages."""
-    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", uri)
+    return re.sub(r"(://[^:/@]+):.*@(?=[^@]*$)", r"\1:***@", uri)
 
 
 # ---------------------------------------------------------------------------- duckdb
@@ -253,19 +311,57 @@ class DuckDBOptions(_QueryOrTable):
 
 
 class DuckDBConnector(Connector):
-    """A DuckDB database file, or DuckDB's SQL over files (``read_csv``, ``read_parquet``) in memory."""
+    """A DuckDB database file, or DuckDB's SQL over files (``read_csv``, ``read_parquet``) in memory.
+
+    Returns an ibis table: the spec's KPIs are computed inside DuckDB (the SQL backend) and only the
+    aggregates come back. Without ibis installed, the query's result is read into polars instead.
+    """
 
     name = "duckdb"
     Options = DuckDBOptions
-    description = "DuckDB database or query"
+    description = "DuckDB database or query (KPIs computed in DuckDB)"
 
-    def scan(self, options: DuckDBOptions, context: SourceContext) -> pl.LazyFrame:
-        """Run the query (relative file paths in it resolve against the spec's directory)."""
+    def scan(self, options: DuckDBOptions, context: SourceContext) -> Any:
+        """Open the database (read-only) and return the table or query as an ibis table."""
         try:
             import duckdb
         except ImportError:
             raise context.error("the duckdb connector needs the 'duckdb' package",
                                 hint="pip install 'metricspec[duckdb]'") from None
+        if not _has("ibis"):
+            return self._read_into_polars(options, context)
+        import ibis
+
+        where = "the in-memory database"
+        try:
+            if options.path is not None:
+                path = context.resolve(options.path)
+                if not path.is_file():
+                    raise context.error(f"database file not found: {path}", hint=PATH_HINT)
+                where = f"database {path}"
+                con = ibis.duckdb.connect(str(path), read_only=True)
+            else:
+                con = ibis.duckdb.connect()
+        except duckdb.Error as exc:
+            raise context.error(f"cannot open {where} as a DuckDB database: {first_line(exc)}",
+                                hint="check that the file is a DuckDB database of a compatible version") from None
+        base = str(context.base_dir).replace("'", "''")
+        con.raw_sql(f"SET file_search_path = '{base}'")
+        if options.table is not None:
+            tables = self._tables(con.con)
+            if options.table not in tables and options.table.split(".")[-1] not in tables:
+                raise _unknown_table(context, options.table, sorted(set(tables)), where)
+        try:
+            if options.table is not None:
+                schema, _, table = options.table.rpartition(".")
+                return con.table(table, database=schema or None)
+            return con.sql(options.query)
+        except Exception as exc:
+            raise context.error(f"query failed on {where}: {first_line(exc)}", hint="check the SQL of `query:`") from None
+
+    def _read_into_polars(self, options: DuckDBOptions, context: SourceContext) -> pl.LazyFrame:
+        import duckdb
+
         where = "the in-memory database"
         if options.path is not None:
             path = context.resolve(options.path)

@@ -12,7 +12,7 @@ ibis is imported only when a database source is used.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -38,3 +38,13 @@ class Relation:
     """The rows as polars reads them, columns fetched on demand."""
     where: Any = None
     """Location of the source in the spec, for errors."""
+    checks: tuple[Any, ...] = ()
+    """:class:`~metricspec.engine.backends.sql_prepare.CastCheck` per declared type whose cast can fail
+    on a value; run before the columns are read."""
+    _checked: set[str] = field(default_factory=set)
+
+    def columns_checked(self, columns: list[str]) -> list[Any]:
+        """The checks of ``columns`` not run yet (each check runs once per relation)."""
+        todo = [c for c in self.checks if c.column in columns and c.column not in self._checked]
+        self._checked.update(c.column for c in todo)
+        return todo
