@@ -214,7 +214,11 @@ def open_source(
     else:
         lf = cls().scan(options, context)
     if is_database_table(lf):
-        return _relation(loaded, name, lf)
+        if source.engine != "polars":
+            return _relation(loaded, name, lf)
+        from metricspec.engine.backends.sql_frames import table_frame
+
+        lf = table_frame(lf, name, where)  # computed in polars, from the columns the spec reads
     from metricspec.connectors.common import apply_source_options
 
     lf = apply_source_options(
@@ -293,8 +297,7 @@ def open_checked(loaded: LoadedSpec, names: list[str] | None = None) -> OpenedSo
                 schema = dict(lf.collect_schema())
             else:
                 lf, schema = opened.frame, dict(opened.schema)
-                if loaded.spec.sources[name].engine != "polars":
-                    out.relations[name] = opened
+                out.relations[name] = opened
         except MetricSpecError as exc:
             out.issues.extend(exc.issues())
             continue

@@ -56,8 +56,11 @@ def _binary(node: ex.Binary, name: Callable[[str], Any]) -> Any:
     right = to_ibis(node.right, name)
     op = node.op
     if op == "/":
-        # a zero denominator gives null, never an error or infinity
-        return ibis.cases(((right == 0), ibis.null("float64")), else_=left / right)
+        # a zero denominator gives null, never an error or infinity. Both sides are cast explicitly:
+        # division is always true division (as in polars), and sqlglot's own cast for PostgreSQL is
+        # lost when ibis shares the expression between two places of a statement
+        num, den = left.cast("float64"), right.cast("float64")
+        return ibis.cases(((den == 0), ibis.null("float64")), else_=num / den)
     if op == "and":
         return left & right
     if op == "or":

@@ -203,7 +203,11 @@ def _value(t: Any, a: Aggregate) -> Any:
         value = t[a.column]
     else:
         return None
-    return value.cast("int64") if value.type().is_boolean() else value
+    if value.type().is_boolean():  # as polars: true is 1 (PostgreSQL casts booleans to int4 only)
+        import ibis
+
+        return ibis.cases((value, 1), (~value, 0), else_=ibis.null("int64"))
+    return value
 
 
 def aggregate(rel: Relation, t: Any, a: Aggregate, time_column: str) -> Any:
