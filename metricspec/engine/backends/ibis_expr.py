@@ -61,6 +61,8 @@ def _binary(node: ex.Binary, name: Callable[[str], Any]) -> Any:
         # lost when ibis shares the expression between two places of a statement
         num, den = left.cast("float64"), right.cast("float64")
         return ibis.cases(((den == 0), ibis.null("float64")), else_=num / den)
+    if op in _COMPARISONS and (_is_null(node.left) or _is_null(node.right)):
+        return ibis.null("boolean")  # as in polars, comparing with null is null (SQL engines may fold it)
     if op == "and":
         return left & right
     if op == "or":
@@ -71,6 +73,13 @@ def _binary(node: ex.Binary, name: Callable[[str], Any]) -> Any:
         "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
     }
     return ops[op](left, right)
+
+
+_COMPARISONS = frozenset({"==", "!=", "<", "<=", ">", ">="})
+
+
+def _is_null(node: ex.Node) -> bool:
+    return isinstance(node, ex.Literal) and node.value is None
 
 
 def _pattern(node: ex.Call) -> str:
