@@ -355,7 +355,11 @@ class DuckDBConnector(Connector):
             if options.table is not None:
                 schema, _, table = options.table.rpartition(".")
                 return con.table(table, database=schema or None)
-            return con.sql(options.query)
+            # a temporary view, not ibis' con.sql(): that reads the query's schema through a DuckDB
+            # connection method DuckDB 2 removed
+            view = f"metricspec_{re.sub(r'[^A-Za-z0-9_]', '_', context.source_name)}"
+            con.raw_sql(f'CREATE OR REPLACE TEMP VIEW "{view}" AS {options.query}')
+            return con.table(view)
         except Exception as exc:
             raise context.error(f"query failed on {where}: {first_line(exc)}", hint="check the SQL of `query:`") from None
 
