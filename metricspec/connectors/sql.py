@@ -268,14 +268,15 @@ class SqlConnector(Connector):
         return frame.lazy()
 
 
-IBIS_BACKENDS = {"postgresql": "postgres", "postgres": "postgres", "duckdb": "duckdb", "mysql": "mysql",
-                 "snowflake": "snowflake", "bigquery": "bigquery", "trino": "trino", "clickhouse": "clickhouse",
-                 "mssql": "mssql", "oracle": "oracle", "databricks": "databricks"}
+IBIS_BACKENDS = {"postgresql": "postgres", "postgres": "postgres", "mysql": "mysql", "snowflake": "snowflake",
+                 "bigquery": "bigquery", "trino": "trino", "clickhouse": "clickhouse", "mssql": "mssql",
+                 "oracle": "oracle"}
 """URI schemes whose databases compute the KPIs (through ibis) when the driver is installed; other
-URIs (and those without the driver) are read into polars with connectorx or SQLAlchemy."""
-DRIVERS = {"postgres": "psycopg", "duckdb": "duckdb", "mysql": "MySQLdb", "snowflake": "snowflake.connector",
+URIs (and those without the driver) are read into polars with connectorx or SQLAlchemy. DuckDB files
+have their own connector (read-only); Databricks is reached with the spark connector (Spark Connect)."""
+DRIVERS = {"postgres": "psycopg", "mysql": "MySQLdb", "snowflake": "snowflake.connector",
            "bigquery": "google.cloud.bigquery", "trino": "trino", "clickhouse": "clickhouse_connect",
-           "mssql": "pyodbc", "oracle": "oracledb", "databricks": "databricks.sql"}
+           "mssql": "pyodbc", "oracle": "oracledb"}
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
