@@ -61,25 +61,30 @@ class SqlBackend:
         self.relations[source] = rel
 
     def run(self, work: Work, rng: RunRange) -> Answers:
-        """One statement per source: its queries and null counts as the branches of a ``UNION ALL``
-        (each database round trip costs: a remote warehouse or a Spark job takes a second or more)."""
+        """One statement per source: its queries, null counts and freshness as the branches of a
+        ``UNION ALL`` (each database round trip costs: a remote warehouse or a Spark job takes a second
+        or more)."""
         answers = Answers()
-        sources = dict.fromkeys([q.key.source for q in work.queries] + [n.source for n in work.null_counts])
-        for source in sources:
-            rel = self.relations[source]
-            queries = [q for q in work.queries if q.key.source == source]
-            nulls = [n for n in work.null_counts if n.source == source]
-            for chunk in _chunks([*queries, *nulls], MAX_BRANCHES):
-                self._run_batch(rel, chunk, rng, answers)
+        items: dict[str, list[Item]] = {}
+        for q in work.queries:
+            items.setdefault(q.key.source, []).append(q)
+        for n in work.null_counts:
+            items.setdefault(n.source, []).append(n)
         for f in work.freshness:
-            answers.freshness[f.source] = freshness(self.relations[f.source], f)
+            items.setdefault(f.source, []).append(f)
+        for source, todo in items.items():
+            rel = self.relations[source]
+            checks = rel.columns_checked(sorted({c for item in todo for c in _columns(item)}))
+            chunks = _chunks(todo, MAX_BRANCHES)
+            if checks:  # checked in the first statement, before any of its answers is used
+                chunks[0] = [Checks(tuple(checks)), *chunks[0]]
+            for chunk in chunks:
+                self._run_batch(rel, chunk, rng, answers)
         return answers
 
-    def _run_batch(self, rel: Relation, batch: list[Query | NullCountQuery], rng: RunRange,
-                   answers: Answers) -> None:
+    def _run_batch(self, rel: Relation, batch: list[Item], rng: RunRange, answers: Answers) -> None:
         import ibis
 
-        run_checks(rel, sorted({c for item in batch for c in _columns(item)}))
         branches = [branch_expr(rel, item, rng) for item in batch]
         width_s = max(len(b[1]) for b in branches)
         width_v = max(len(b[2]) for b in branches)
@@ -103,6 +108,12 @@ class SqlBackend:
                 answers.frames[item.key] = normalise(part, item)
                 continue
             row = part.row(0, named=True) if part.height else {}
+            if isinstance(item, Checks):
+                item.raise_first(rel, [row.get(f"c{j}") for j in range(len(item.checks))])
+                continue
+            if isinstance(item, FreshnessQuery):
+                answers.freshness[item.source] = freshness_of(rel, item, row)
+                continue
             for j, a in enumerate(item.aggregates):
                 if f"n{j}" in row:
                     record_nulls(answers, item.source, a.label or "", int(row[f"n{j}"] or 0))
@@ -122,21 +133,55 @@ def _chunks(items: list[Any], size: int) -> list[list[Any]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def _columns(item: Query | NullCountQuery) -> list[str]:
+@dataclass(frozen=True)
+class Checks:
+    """The cast checks of a source's columns, as one branch: the first bad value of each, as text."""
+
+    checks: tuple[Any, ...]
+
+    def expr(self) -> Any:
+        import ibis
+
+        table = self.checks[0].table
+        return table.aggregate(**{f"c{i}": c.raw.cast("string").min(where=c.bad)
+                                  for i, c in enumerate(self.checks)}).mutate(period=ibis.null("date"))
+
+    def raise_first(self, rel: Relation, bad: list[object]) -> None:
+        from metricspec.connectors.common import ValueCastError
+
+        for check, value in zip(self.checks, bad, strict=True):
+            if value is not None:
+                raise ValueCastError(check.message(rel.source, value), where=rel.where, hint=check.hint())
+
+
+Item = Query | NullCountQuery | FreshnessQuery | Checks
+"""What one branch of a source's statement answers."""
+
+
+def _columns(item: Item) -> list[str]:
+    if isinstance(item, Checks):
+        return []
     if isinstance(item, Query):
         return item.columns()
+    if isinstance(item, FreshnessQuery):
+        return [item.time_column] if item.time_column else []
     cols = [item.time_column, *(c for c, _ in item.scope)]
     for a in item.aggregates:
         cols.extend(a.columns())
     return cols
 
 
-def branch_expr(rel: Relation, item: Query | NullCountQuery, rng: RunRange) -> tuple[Any, list[str], list[str]]:
-    """A query (or null count) as one branch of a batch: its expression, segment and value columns."""
+def branch_expr(rel: Relation, item: Item, rng: RunRange) -> tuple[Any, list[str], list[str]]:
+    """A query, null count or freshness query as one branch of a batch: its expression, segment and
+    value columns."""
     import ibis
 
     if isinstance(item, Query):
         return query_expr(rel, item, rng), list(item.key.segments), [a.output for a in item.aggregates]
+    if isinstance(item, FreshnessQuery):
+        return freshness_expr(rel, item), [], ["rows", "first", "latest"]
+    if isinstance(item, Checks):
+        return item.expr(), [f"c{i}" for i in range(len(item.checks))], []
     counted = [(i, a) for i, a in enumerate(item.aggregates) if counts_nulls(a)]
     base = in_range(rel, rel.table, item.time_column, rng, None, item.scope)
     expr = base.aggregate(**{f"n{i}": null_count(rel, base, a) for i, a in counted}).mutate(
@@ -243,16 +288,36 @@ def null_count(rel: Relation, t: Any, a: Aggregate) -> Any:
     return t.count(where=nulls if cond is None else (nulls & cond))
 
 
-def freshness(rel: Relation, f: FreshnessQuery) -> Freshness:
+def freshness_expr(rel: Relation, f: FreshnessQuery) -> Any:
+    """Rows, and the first and last time (whole seconds since 1970 of the local wall-clock time, or days
+    for dates: numbers, so they travel in the batch's value columns)."""
+    import ibis
+
     t = rel.table
-    exprs = {"rows": t.count()}
-    if f.time_column is not None:
-        exprs |= {"first": t[f.time_column].min(), "latest": t[f.time_column].max()}
-    row = to_frame(rel, t.aggregate(**exprs)).row(0, named=True)
     if f.time_column is None:
-        return Freshness(rows=int(row["rows"]), first=None, latest=None)
-    return Freshness(rows=int(row["rows"]), first=iso(row["first"], rel, f.time_column),
-                     latest=iso(row["latest"], rel, f.time_column))
+        return t.aggregate(rows=t.count(), first=ibis.null("float64"), latest=ibis.null("float64")).mutate(
+            period=ibis.null("date"))
+    col = t[f.time_column]
+    as_number = (lambda c: c.epoch_seconds()) if col.type().is_timestamp() else (lambda c: c.epoch_days())
+    return t.aggregate(rows=t.count(), first=as_number(col.min()), latest=as_number(col.max())).mutate(
+        period=ibis.null("date"))
+
+
+def freshness_of(rel: Relation, f: FreshnessQuery, row: dict[str, Any]) -> Freshness:
+    rows = int(row.get("rows") or 0)
+    if f.time_column is None:
+        return Freshness(rows=rows, first=None, latest=None)
+    is_time = rel.table[f.time_column].type().is_timestamp()
+
+    def value(number: float | None) -> object:
+        if number is None:
+            return None
+        if is_time:
+            return dt.datetime(1970, 1, 1) + dt.timedelta(seconds=int(number))
+        return dt.date(1970, 1, 1) + dt.timedelta(days=int(number))
+
+    return Freshness(rows=rows, first=iso(value(row.get("first")), rel, f.time_column),
+                     latest=iso(value(row.get("latest")), rel, f.time_column))
 
 
 def iso(value: object, rel: Relation, column: str) -> str | None:
@@ -318,14 +383,9 @@ def database_error(rel: Relation, exc: BaseException) -> DataError:
 
 
 def run_checks(rel: Relation, columns: list[str]) -> None:
-    """Report the first stored value that does not convert to its declared type (text declared int...)."""
-    from metricspec.connectors.common import ValueCastError
-
-    for check in rel.columns_checked(columns):
-        try:
-            with connection_lock(rel):
-                bad = check.table.filter(check.bad).select(v=check.raw).limit(1).to_pyarrow().column(0).to_pylist()
-        except Exception as exc:
-            raise database_error(rel, exc) from None
-        if bad:
-            raise ValueCastError(check.message(rel.source, bad[0]), where=rel.where, hint=check.hint())
+    """Report the first stored value that does not convert to its declared type (text declared int...):
+    one statement for every check of the columns not checked yet."""
+    checks = rel.columns_checked(columns)
+    if checks:
+        item = Checks(tuple(checks))
+        item.raise_first(rel, list(to_frame(rel, item.expr().drop("period")).row(0)))
