@@ -94,3 +94,31 @@ def postgres_registry() -> Iterator[object]:
 def test_examples_on_postgres_equal_golden(name: str, postgres_registry, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sources, "connector_registry", postgres_registry)
     assert_golden(name, results_json(name))
+
+
+def test_rows_for_funnels_and_attribution_carry_only_the_columns_they_read(duckdb_registry, monkeypatch) -> None:
+    """Funnels, retention, control groups and attribution read rows in polars: from a database source
+    they fetch only the columns they use (projection pushed into the SQL), never the whole table."""
+    import ibis
+
+    from metricspec.engine.backends import sql_frames
+
+    fetched: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = []
+    real = sql_frames.fetch
+
+    def spy(rel, columns, *, limit=None):  # type: ignore[no-untyped-def]
+        fetched.append((rel.source, tuple(columns), tuple(rel.schema)))
+        frame = real(rel, columns, limit=limit)
+        assert "SELECT *" not in str(ibis.to_sql(rel.table.select(columns))).replace("\n", " ")
+        return frame
+
+    monkeypatch.setattr(sql_frames, "fetch", spy)
+    monkeypatch.setattr(sources, "connector_registry", duckdb_registry)
+    assert_golden("customer_value.yaml", results_json("customer_value.yaml"))
+    read = {source for source, _, _ in fetched}
+    assert {"touchpoints", "conversions", "customers"} <= read, read
+    needed = sources.requirements(load_spec(ROOT / "specs" / "examples" / "customer_value.yaml")).columns
+    for source, columns, _every in fetched:
+        assert set(columns) <= set(needed[source]), f"{source}: fetched {set(columns) - set(needed[source])}"
+    customers = [(cols, every) for source, cols, every in fetched if source == "customers"]
+    assert all(len(cols) < len(every) for cols, every in customers)  # 13 columns, far fewer read
