@@ -54,7 +54,7 @@ def metricspec_output_renderers() -> list[OutputRenderer]:  # type: ignore[empty
 
 
 @hookspec
-def metricspec_notify(findings: Sequence[Finding], report: CheckReport) -> str | None:  # type: ignore[empty-body]
+def metricspec_notify(findings: Sequence[Finding], report: CheckReport) -> str | None:
     """Tell people that ``metricspec check --notify`` found a regression.
 
     Called once per check that fails, with the failing ``findings`` (the regressions) and the

@@ -83,7 +83,9 @@ def reset_plugin_manager() -> None:
     """Forget the cached plugin manager: the next :func:`plugin_manager` call builds a new one
     (for tests that install, block or fake plugins)."""
     plugin_manager.cache_clear()
-    from metricspec.render.html import _default_environment  # its loader chain holds plugin template paths
+    from metricspec.render.html import (
+        _default_environment,  # its loader chain holds plugin template paths
+    )
 
     _default_environment.cache_clear()
 

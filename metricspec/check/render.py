@@ -62,7 +62,7 @@ def _md(text: Any) -> str:
 def render_markdown(report: CheckReport, *, heading: str = "metricspec check") -> str:
     """Markdown (also the GitHub job summary)."""
     verdict = "❌ regression" if report.exit_code else "✅ no regression"
-    out = [f"## {heading}: {verdict}", "", report.summary_line(), ""]
+    out = [f"## {heading}: {verdict}", "", report.summary_line(), "", report.goal_summary(), ""]
     if report.against:
         out += [f"Specs compared with `{report.against}`.", ""]
     if report.baseline:

@@ -55,12 +55,9 @@ def _ci_link(env: Mapping[str, str]) -> str | None:
 def payload(findings: Sequence[Finding], report: CheckReport, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The message: a plain ``text`` (shown by every Slack-compatible receiver and in notifications)
     and the same content as Block Kit ``blocks``."""
-    from metricspec.render.formatting import goal_summary
-
     env = os.environ if env is None else env
     n = len(findings)
-    summary = goal_summary(len(report.specs), (g.status for s in report.specs for g in s.goals))
-    head = f"metricspec check: {n} regression{'s' if n != 1 else ''} ({summary})"
+    head = f"metricspec check: {n} regression{'s' if n != 1 else ''} ({report.goal_summary()})"
     lines = []
     for f in findings[:MAX_LISTED]:
         where = f" ({f.where})" if f.where else ""
