@@ -338,7 +338,7 @@ def test_a_broken_plugin_is_a_plugin_error(monkeypatch: pytest.MonkeyPatch) -> N
             raise ImportError("no module named no_such_module_for_metricspec")
 
     monkeypatch.setattr(plugins.metadata, "entry_points", lambda **kw: [BrokenEntryPoint()])
-    with pytest.raises(PluginError, match="plugin 'broken' .* failed to load: ImportError"):
+    with pytest.raises(PluginError, match=r"plugin 'broken' .* failed to load: ImportError"):
         plugins.make_plugin_manager()
 
     bad = types.ModuleType("bad_hooks")

@@ -91,7 +91,7 @@ def test_data_frames_replace_the_connector(kind: str, tmp_path: Path) -> None:
     assert got.to_json() == expected
     moved = tmp_path / "metrics.yaml"
     moved.write_text(STARTER.read_text(encoding="utf-8"), encoding="utf-8")  # no data/posts.csv next to it
-    with pytest.raises(SpecError, match="file not found|does not exist|no such file"):
+    with pytest.raises(SpecError, match=r"file not found|does not exist|no such file"):
         metricspec.evaluate(moved, as_of="2026-05-31")
     from_frame = metricspec.evaluate(moved, as_of="2026-05-31", data={"posts": _frames()[kind]})
     assert from_frame.goals_to_polars().drop("where").equals(got.goals_to_polars().drop("where"))
