@@ -147,7 +147,16 @@ def plugins(fmt: str) -> None:
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
 @reports_errors
 def init(directory: Path, force: bool) -> None:
-    """Scaffold a working spec with sample data in DIRECTORY.
+    """Scaffold a working project in DIRECTORY (the root of its git repository).
+
+    \b
+    Writes:
+      metrics.yaml                      a starter spec (first line: its JSON Schema, for editors)
+      data/posts.csv                    sample data for January-June 2026
+      metricspec.schema.json            the JSON Schema (refresh: metricspec schema -o ...)
+      .vscode/settings.json             maps the schema to the spec files (YAML extension)
+      .pre-commit-config.yaml           validates specs on commit (pre-commit)
+      .github/workflows/metricspec.yml  the CI gate, with metricspec's GitHub Action
 
     \b
     Example:
