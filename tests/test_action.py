@@ -310,5 +310,8 @@ def test_init_writes_editor_pre_commit_and_workflow_files(tmp_path: Path) -> Non
     from ruamel.yaml import YAML
 
     jsonschema.validate(YAML(typ="safe", pure=True).load(spec), json.loads(schema_json()))
+    checked = CliRunner().invoke(main, ["validate", str(target), "--data"])
+    assert checked.exit_code == 0, checked.output
+    assert "1 of 1 spec(s) valid" in checked.output, "the workflow and pre-commit YAML are not specs"
     again = CliRunner().invoke(main, ["init", str(target)])
     assert again.exit_code == 2 and ".vscode" in again.output and "--force" in again.output
