@@ -82,7 +82,7 @@ def validate(paths: tuple[Path, ...], data: bool, strict: bool, fmt: str, junit:
     if in_github_actions():
         from metricspec.clicommon import annotate_issues
 
-        annotate_issues(report.issues, strict=strict)
+        annotate_issues(report.issues, strict=strict, err=fmt == "json")  # stdout, like check's, unless JSON
     if junit is not None:
         click.echo(f"wrote {junit}", err=True)
     summary = report.summary_line()

@@ -25,7 +25,7 @@ def print_issues(issues: list[Any]) -> None:
         click.secho(issue.format(), fg="red" if issue.level is Level.ERROR else "yellow", err=True)
 
 
-def annotate_issues(issues: list[Any], *, strict: bool = False) -> None:
+def annotate_issues(issues: list[Any], *, strict: bool = False, err: bool = True) -> None:
     """Under GitHub Actions, spec/data/usage problems also become ::error (``--strict``: warnings
     too) and ::warning annotations."""
     import os
@@ -39,7 +39,7 @@ def annotate_issues(issues: list[Any], *, strict: bool = False) -> None:
         level = "error" if issue.level.value == "error" or strict else "warning"
         message = issue.message + (f" — {issue.hint}" if issue.hint else "")
         click.echo(annotation(level, message, file=w.file if w else None, line=w.line if w else None,
-                              col=w.column if w else None, title=f"metricspec: {issue.level.value}"), err=True)
+                              col=w.column if w else None, title=f"metricspec: {issue.level.value}"), err=err)
 
 
 EXIT_CODE_KEY = "metricspec.exit_code"

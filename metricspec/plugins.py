@@ -82,12 +82,12 @@ def plugin_manager() -> pluggy.PluginManager:
 def reset_plugin_manager() -> None:
     """Forget the cached plugin manager: the next :func:`plugin_manager` call builds a new one
     (for tests that install, block or fake plugins)."""
-    plugin_manager.cache_clear()
-    from metricspec.render.html import (
-        _default_environment,  # its loader chain holds plugin template paths
-    )
+    import sys
 
-    _default_environment.cache_clear()
+    plugin_manager.cache_clear()
+    html = sys.modules.get("metricspec.render.html")
+    if html is not None:  # its cached Jinja environment holds the plugins' template paths
+        html._default_environment.cache_clear()
 
 
 @dataclass(frozen=True)

@@ -307,7 +307,8 @@ def test_init_writes_editor_pre_commit_and_workflow_files(tmp_path: Path) -> Non
     import jsonschema
     from ruamel.yaml import YAML
 
-    jsonschema.validate(YAML(typ="safe", pure=True).load(spec), json.loads(schema_json()))
+    doc = json.loads(json.dumps(YAML(typ="safe", pure=True).load(spec), default=str))  # dates as the YAML's text
+    jsonschema.validate(doc, json.loads(schema_json()))
     checked = CliRunner().invoke(main, ["validate", str(target), "--data"])
     assert checked.exit_code == 0, checked.output
     assert "1 of 1 spec(s) valid" in checked.output, "the workflow and pre-commit YAML are not specs"

@@ -63,7 +63,7 @@ def test_metricspec_output_renderers_adds_a_format(with_plugins: Any, tmp_path: 
     assert result.exit_code == 0, result.output
     runs = CliRunner().invoke(main, ["run", str(EXAMPLES), "--as-of", AS_OF, "--format", "json", "-q"])
     expected = "".join(f"{d['spec']['name']}\t{o['id']}/{g['id']}\t{g['status']}\n"
-                       for d in json.loads(runs.output) for o in d["objectives"] for g in o["goals"])
+                       for d in json.loads(runs.stdout) for o in d["objectives"] for g in o["goals"])
     assert result.output == expected
     out = tmp_path / "goals.tsv"
     written = CliRunner().invoke(main, ["run", str(TRADE_FAIR), "--as-of", AS_OF, "--format", "goals-tsv",

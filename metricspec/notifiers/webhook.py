@@ -55,13 +55,15 @@ def _ci_link(env: Mapping[str, str]) -> str | None:
 def payload(findings: Sequence[Finding], report: CheckReport, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The message: a plain ``text`` (shown by every Slack-compatible receiver and in notifications)
     and the same content as Block Kit ``blocks``."""
+    from metricspec.check.render import value_text
+
     env = os.environ if env is None else env
     n = len(findings)
     head = f"metricspec check: {n} regression{'s' if n != 1 else ''} ({report.goal_summary()})"
     lines = []
     for f in findings[:MAX_LISTED]:
         where = f" ({f.where})" if f.where else ""
-        change = f": {f.old} → {f.new}" if f.old is not None or f.new is not None else ""
+        change = f": {value_text(f.old)} → {value_text(f.new)}" if f.old is not None or f.new is not None else ""
         lines.append(slack_escape(f"• {f.spec}: {f.rule.replace('_', ' ')} — {f.subject}{change}{where}"))
     if n > MAX_LISTED:
         lines.append(f"… and {n - MAX_LISTED} more")
