@@ -16,6 +16,7 @@ from metricspec import __version__
 from metricspec.clicommon import (
     AS_OF_HELP,
     WIDTH_HELP,
+    annotate_issues,
     exit_code_if_output_closes,
     parse_as_of,
     print_issues,
@@ -77,12 +78,7 @@ def validate(paths: tuple[Path, ...], data: bool, strict: bool, fmt: str, junit:
         print_issues(report.issues)
         for path in report.ok:
             click.echo(f"ok  {path}")
-    from metricspec.check.github import in_github_actions
-
-    if in_github_actions():
-        from metricspec.clicommon import annotate_issues
-
-        annotate_issues(report.issues, strict=strict, err=fmt == "json")  # stdout, like check's, unless JSON
+    annotate_issues(report.issues, strict=strict, err=fmt == "json")  # under GitHub Actions; stdout unless JSON
     if junit is not None:
         click.echo(f"wrote {junit}", err=True)
     summary = report.summary_line()

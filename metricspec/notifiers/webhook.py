@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -81,6 +79,9 @@ def payload(findings: Sequence[Finding], report: CheckReport, env: Mapping[str, 
 
 def post_json(url: str, body: dict[str, Any], *, timeout: float = TIMEOUT_SECONDS) -> int:
     """POST ``body`` as JSON; the HTTP status, or :class:`NotifyError` naming the host (never the path)."""
+    import urllib.error
+    import urllib.request  # here: the plugin manager imports this module for every command
+
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise NotifyError(f"${URL_VARIABLE} must be an http(s) URL, not '{redact(url)}'",
                           hint="set it to the incoming-webhook URL your chat tool gives you")
