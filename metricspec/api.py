@@ -88,6 +88,12 @@ def source_frames(loaded: LoadedSpec, data: Mapping[str, Any]) -> dict[str, pl.L
         except TypeError as exc:
             issues.append(Issue(Level.ERROR, f"data['{name}']: {exc}", loaded.where("sources", name),
                                 "pass a polars, pandas or pyarrow frame"))
+        except Exception as exc:  # polars could not convert it (a pandas frame needing pyarrow, odd dtypes)
+            from metricspec.connectors.files import first_line
+
+            issues.append(Issue(Level.ERROR, f"data['{name}']: cannot turn the frame into a polars frame: "
+                                f"{type(exc).__name__}: {first_line(exc)}", loaded.where("sources", name),
+                                "pip install 'metricspec-cli[notebook]' (pyarrow), or pass a polars frame"))
     if issues:
         from metricspec.errors import SpecError
 

@@ -103,6 +103,12 @@ def test_bad_data_is_reported_with_the_sources() -> None:
     text = str(err.value)
     assert "data: the spec has no source 'post'" in text and "did you mean 'posts'?" in text
     assert "data['posts']: a builtins.list is not a data frame" in text
+    class Exploding:
+        def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+            raise ValueError("no stream today")
+
+    with pytest.raises(SpecError, match=r"data\['posts'\]: cannot turn the frame into a polars frame: ValueError"):
+        metricspec.evaluate(STARTER, data={"posts": Exploding()})
     with pytest.raises(SpecError, match="link_clicks"):  # a frame without the columns the spec needs
         metricspec.evaluate(STARTER, data={"posts": pl.DataFrame({"published_at": ["2026-01-01 10:00:00"]})})
 
