@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -34,11 +34,13 @@ if TYPE_CHECKING:
 Progress = Callable[[str], None]
 
 
-def open_sources(loaded: LoadedSpec) -> tuple[dict[str, pl.LazyFrame], dict[str, dict[str, pl.DataType]]]:
-    """Open every source the spec reads and check the columns it needs (all problems at once)."""
+def open_sources(loaded: LoadedSpec, data: Mapping[str, pl.LazyFrame] | None = None,
+                 ) -> tuple[dict[str, pl.LazyFrame], dict[str, dict[str, pl.DataType]]]:
+    """Open every source the spec reads (``data`` replacing the connectors of the sources it names)
+    and check the columns it needs (all problems at once)."""
     from metricspec.sources import open_checked
 
-    opened = open_checked(loaded)
+    opened = open_checked(loaded, frames=data)
     if any(i.level is Level.ERROR for i in opened.issues):
         raise SpecError(opened.issues)
     return opened.frames, opened.schemas
@@ -123,12 +125,14 @@ def explain(loaded: LoadedSpec, *, as_of: dt.date | None = None) -> list[dict[st
     return ev.plan.describe()
 
 
-def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Progress | None = None) -> Results:
-    """Evaluate every KPI, goal, control group and attribution model of a spec."""
+def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Progress | None = None,
+             data: Mapping[str, pl.LazyFrame] | None = None) -> Results:
+    """Evaluate every KPI, goal, control group and attribution model of a spec (``data``: frames
+    replacing the connectors of the sources they name)."""
     step = progress or (lambda _msg: None)
     spec = loaded.spec
     step("opening sources")
-    frames, schemas = open_sources(loaded)
+    frames, schemas = open_sources(loaded, data)
     fresh_queries = freshness_queries(loaded, frames, schemas)
     fresh: list[SourceFreshness] = []
     if as_of is None:  # the default as-of date comes from the data: read freshness first
