@@ -613,14 +613,16 @@ def find_spec_files(paths: list[str | Path]) -> list[Path]:
 
     Files whose first key is not ``name`` but that only hold shared sections (used via
     ``include:``) are skipped when they live under a directory named ``shared`` or
-    start with an underscore.
+    start with an underscore. Hidden files and folders inside a directory (``.github/``
+    workflows, ``.pre-commit-config.yaml``, ``.metricspec/``) are not specs either.
     """
     out: list[Path] = []
     for p in paths:
         path = Path(p)
         if path.is_dir():
             for f in sorted(path.rglob("*")):
-                if f.suffix in SPEC_SUFFIXES and f.is_file() and not _is_partial(f):
+                hidden = any(part.startswith(".") for part in f.relative_to(path).parts)
+                if f.suffix in SPEC_SUFFIXES and f.is_file() and not hidden and not _is_partial(f):
                     out.append(f)
         else:
             out.append(path)

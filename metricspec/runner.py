@@ -19,7 +19,15 @@ class RunOutcome:
     results: list[Results] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
 
-    def render(self, fmt: str) -> str:
+    def summary_line(self) -> str:
+        """``6 specs · 31 goals: 12 achieved, 9 on track, …`` (the last line of ``metricspec run``)."""
+        from metricspec.render.formatting import goal_summary
+
+        return goal_summary(len(self.results), (g.status for r in self.results for g in r.goals()))
+
+    def render(self, fmt: str, *, width: int | None = None) -> str:
+        """The results as text: a built-in format, or one a plugin adds; ``width`` lays out tables
+        (default: wide, so no cell is cut)."""
         if fmt == "json":
             if len(self.results) == 1:
                 return self.results[0].to_json()
@@ -33,14 +41,18 @@ class RunOutcome:
             from metricspec.render.markdown import results_markdown
 
             return "\n".join(results_markdown(r) for r in self.results)
+        if fmt != "table":
+            from metricspec.outputs import render_with_plugin
+
+            return render_with_plugin(fmt, self.results)
         from io import StringIO
 
         from rich.console import Console
 
-        from metricspec.render.table import print_results
+        from metricspec.render.table import WIDE_LAYOUT, print_results
 
         buf = StringIO()
-        console = Console(file=buf, width=140, no_color=True, highlight=False)
+        console = Console(file=buf, width=width or WIDE_LAYOUT, no_color=True, highlight=False)
         for r in self.results:
             print_results(r, console)
         return buf.getvalue()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -175,44 +176,27 @@ def base_kpis(spec: object, name: str) -> list[str]:
 
 def connector_registry() -> dict[str, type[Connector]]:
     from metricspec.plugins import connector_registry as registry
-    from metricspec.plugins import make_plugin_manager
 
-    return registry(make_plugin_manager())
+    return registry()
 
 
 def open_source(
-    loaded: LoadedSpec, name: str, *, registry: dict[str, type[Connector]] | None = None
+    loaded: LoadedSpec, name: str, *, registry: dict[str, type[Connector]] | None = None,
+    frame: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame | Relation:
     """Scan one source and apply its renames, types and time zone (lazily).
 
     A connector returns a polars LazyFrame, or an ibis table for data that lives in a database: that
     becomes a :class:`Relation` whose queries run in the database (unless the source says
-    ``engine: polars``, in which case its frame, fetched column by column, is used).
+    ``engine: polars``: then the columns the spec reads are fetched and computed in polars).
+    ``frame`` (from ``metricspec.evaluate(data=...)``) replaces what the connector would read.
     """
     spec = loaded.spec
     if name == CALENDAR and spec.calendar and name not in spec.sources:
         return calendar_frame(loaded)
     source = spec.sources[name]
     where = loaded.where("sources", name)
-    registry = registry if registry is not None else connector_registry()
-    cls = registry.get(source.connector)
-    if cls is None:
-        raise DataError(f"source '{name}': connector '{source.connector}' is not installed", where=where,
-                        hint="run `metricspec plugins` to see what is installed")
-    try:
-        options = cls.Options.model_validate(source.options)
-    except ValidationError as exc:
-        from metricspec.loader import pydantic_issues
-
-        raise SpecError(pydantic_issues(exc, source.options, loaded.positions, cls.Options,
-                                        prefix=("sources", name, "options"))) from None
-    context = SourceContext(source_name=name, base_dir=loaded.dir_of("sources", name), where=where)
-    if source.engine == "duckdb":
-        from metricspec.connectors.duckdb_files import duckdb_relation
-
-        lf = duckdb_relation(source.connector, options, context)
-    else:
-        lf = cls().scan(options, context)
+    lf = frame if frame is not None else scan_source(loaded, name, registry)
     if is_database_table(lf):
         if source.engine != "polars":
             return _relation(loaded, name, lf)
@@ -271,9 +255,35 @@ class OpenedSources:
     issues: list[Issue] = field(default_factory=list)
 
 
-def open_checked(loaded: LoadedSpec, names: list[str] | None = None) -> OpenedSources:
+def scan_source(loaded: LoadedSpec, name: str, registry: dict[str, type[Connector]] | None = None) -> Any:
+    """What the source's connector reads (a polars LazyFrame or an ibis table), before the source's own
+    options are applied; with ``engine: duckdb``, the files as a DuckDB relation."""
+    source = loaded.spec.sources[name]
+    where = loaded.where("sources", name)
+    registry = registry if registry is not None else connector_registry()
+    cls = registry.get(source.connector)
+    if cls is None:
+        raise DataError(f"source '{name}': connector '{source.connector}' is not installed", where=where,
+                        hint="run `metricspec plugins` to see what is installed")
+    try:
+        options = cls.Options.model_validate(source.options)
+    except ValidationError as exc:
+        from metricspec.loader import pydantic_issues
+
+        raise SpecError(pydantic_issues(exc, source.options, loaded.positions, cls.Options,
+                                        prefix=("sources", name, "options"))) from None
+    context = SourceContext(source_name=name, base_dir=loaded.dir_of("sources", name), where=where)
+    if source.engine == "duckdb":
+        from metricspec.connectors.duckdb_files import duckdb_relation
+
+        return duckdb_relation(source.connector, options, context)
+    return cls().scan(options, context)
+
+
+def open_checked(loaded: LoadedSpec, names: list[str] | None = None,
+                 frames: Mapping[str, pl.LazyFrame] | None = None) -> OpenedSources:
     """Open each named source (default: every source the spec reads), read its schema and
-    check the columns the spec needs.
+    check the columns the spec needs. ``frames`` replace the connectors of the sources they name.
 
     Problems are collected (not raised), so a user sees them all at once.
     """
@@ -291,7 +301,7 @@ def open_checked(loaded: LoadedSpec, names: list[str] | None = None) -> OpenedSo
     req = requirements(loaded)
     for name in sorted(req.columns) if names is None else names:
         try:
-            opened = open_source(loaded, name, registry=registry)
+            opened = open_source(loaded, name, registry=registry, frame=(frames or {}).get(name))
             if isinstance(opened, pl.LazyFrame):
                 lf = opened
                 schema = dict(lf.collect_schema())

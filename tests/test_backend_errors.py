@@ -194,7 +194,7 @@ def test_spark_missing_or_java_missing(tmp_path: Path, monkeypatch) -> None:
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pyspark" else real(name, *a))
     code, out = run(spec)
-    assert code == 2 and "s.yaml:3:" in out and "needs PySpark" in out and "metricspec[spark]" in out
+    assert code == 2 and "s.yaml:3:" in out and "needs PySpark" in out and "metricspec-cli[spark]" in out
     monkeypatch.setattr(importlib.util, "find_spec", real)
     monkeypatch.setattr(shutil, "which", lambda name: None)
     code, out = run(spec)

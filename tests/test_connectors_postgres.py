@@ -3,8 +3,8 @@
 A throwaway cluster is created with ``initdb`` in a temporary directory and started on a free
 port (unix socket in the same directory); it is stopped when the module's tests end. The tests are
 skipped, with the reason, when the PostgreSQL server binaries or the Python drivers are missing
-(``.ci/run`` installs them: Debian package ``postgresql``, pip extras ``metricspec[sql]`` and
-``psycopg2-binary`` through ``metricspec[test]``).
+(``.ci/run`` installs them: Debian package ``postgresql``, pip extras ``metricspec-cli[sql]`` and
+``psycopg2-binary`` through ``metricspec-cli[test]``).
 """
 
 from __future__ import annotations

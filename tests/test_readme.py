@@ -23,3 +23,18 @@ def test_readme_spec_runs(tmp_path):
     goal = results.goals()[0]
     assert goal.id == "fifty_signups" and goal.current == 40
     assert results.kpi("roi").headlines[0].value is not None
+
+
+def test_readme_has_two_set_up_commands_and_ci_runs_the_test_one():
+    """One command installs and runs the bundled examples, one runs the tests; .ci/run runs the latter."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```(?:sh|bash|shell)\n(.*?)```", text, re.S)
+    commands = [line for b in blocks for line in b.splitlines() if line.strip() and not line.startswith("#")]
+    assert len(commands) == 2, commands
+    install, tests = commands
+    # the duckdb extra: specs/examples/warehouse_sales.yaml computes its KPIs in a DuckDB file
+    assert install.startswith('pip install -e ".[duckdb]" ') and "metricspec run specs/examples" in install
+    assert "python -m pytest" in tests and "-e \".[test]\"" in tests
+    ci = [line for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+          if line.strip() and not line.startswith("#")]
+    assert tests in ci, ".ci/run must run exactly the README's test command"

@@ -140,6 +140,12 @@ class CheckReport:
         return (f"{verdict}: {len(self.specs)} spec(s), {goals} goal(s); "
                 f"{f} failure(s), {w} warning(s), {i} info{strict}")
 
+    def goal_summary(self) -> str:
+        """``6 specs · 31 goals: 12 achieved, 9 on track, …`` (the last line of ``metricspec check``)."""
+        from metricspec.render.formatting import goal_summary
+
+        return goal_summary(len(self.specs), (g.status for s in self.specs for g in s.goals))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.exit_code == 0,

@@ -9,6 +9,8 @@ import click
 from metricspec.clicommon import AS_OF_HELP, parse_as_of, print_issues, reports_errors
 
 LANGS = ["en", "es", "pl"]
+WORKERS_HELP = ("Processes drawing charts (1: none, draw them in this process). "
+                "[default: $METRICSPEC_CHART_WORKERS, else one per CPU]")
 
 
 @click.command()
@@ -19,8 +21,9 @@ LANGS = ["en", "es", "pl"]
 @click.option("--lang", type=click.Choice(LANGS), default=None,
               help="Language of labels, numbers and dates. Default: the spec's `language` if supported, else en.")
 @click.option("--format", "fmt", type=click.Choice(["html", "markdown"]), default="html", show_default=True)
+@click.option("--workers", type=click.IntRange(min=1), metavar="N", help=WORKERS_HELP)
 @reports_errors
-def render(spec: Path, output: Path, as_of: str | None, lang: str | None, fmt: str) -> None:
+def render(spec: Path, output: Path, as_of: str | None, lang: str | None, fmt: str, workers: int | None) -> None:
     """Render one spec as a self-contained scorecard (inline CSS and SVG charts, no web requests).
 
     \b
@@ -36,12 +39,14 @@ def render(spec: Path, output: Path, as_of: str | None, lang: str | None, fmt: s
     if fmt == "markdown":
         text = outcome.render("markdown")
     else:
+        from metricspec.render.charts import auto_workers
         from metricspec.render.html import render_scorecard
 
         if len(outcome.results) != 1:
             raise click.UsageError("render takes one spec file; use 'metricspec build' for a folder of specs")
         res = outcome.results[0]
-        text = render_scorecard(res, lang or (res.spec.language if res.spec.language in LANGS else "en"))
+        text = render_scorecard(res, lang or (res.spec.language if res.spec.language in LANGS else "en"),
+                                chart_workers=workers or auto_workers())
     atomic_write_text(output, text)
     click.echo(f"wrote {output}", err=True)
 
@@ -53,8 +58,9 @@ def render(spec: Path, output: Path, as_of: str | None, lang: str | None, fmt: s
 @click.option("--as-of", "as_of", metavar="DATE", help=AS_OF_HELP)
 @click.option("--lang", type=click.Choice(LANGS), default="en", show_default=True,
               help="Language of labels, numbers and dates.")
+@click.option("--workers", type=click.IntRange(min=1), metavar="N", help=WORKERS_HELP)
 @reports_errors
-def build(specs_dir: Path, output: Path, as_of: str | None, lang: str) -> None:
+def build(specs_dir: Path, output: Path, as_of: str | None, lang: str, workers: int | None) -> None:
     """Build a static scorecard site: index, one page per spec, per KPI and per responsible person.
 
     Relative links only: open index.html from disk, a USB stick or GitHub Pages.
@@ -63,12 +69,13 @@ def build(specs_dir: Path, output: Path, as_of: str | None, lang: str) -> None:
     Example:
       metricspec build specs/examples -o site/ --as-of 2026-11-01
     """
+    from metricspec.render.charts import auto_workers
     from metricspec.render.site import build_site
     from metricspec.runner import run_specs
 
     outcome = run_specs([specs_dir], as_of=parse_as_of(as_of))
     print_issues(outcome.warnings)
-    files = build_site(outcome.results, output, lang)
+    files = build_site(outcome.results, output, lang, chart_workers=workers or auto_workers())
     click.echo(f"wrote {len(files)} files to {output}/ (open {output / 'index.html'})", err=True)
 
 

@@ -25,7 +25,7 @@ def duckdb_relation(connector: str, options: Any, context: SourceContext) -> Any
                             hint="remove `engine:` or read the data with the duckdb connector's `query:`")
     if importlib.util.find_spec("ibis") is None or importlib.util.find_spec("duckdb") is None:
         raise context.error("`engine: duckdb` needs DuckDB and ibis",
-                            hint="pip install 'metricspec[duckdb]'")
+                            hint="pip install 'metricspec-cli[duckdb]'")
     import ibis
 
     paths = [str(p) for p in resolve_paths(options.path, context, allow_dirs=connector == "parquet")]

@@ -359,7 +359,7 @@ class ExcelConnector(Connector):
         except ImportError:
             raise context.error(
                 f"reading Excel with the {options.engine} engine needs the '{_EXCEL_EXTRA[options.engine]}' package",
-                hint="pip install 'metricspec[excel]'",
+                hint="pip install 'metricspec-cli[excel]'",
             ) from None
         except Exception as exc:
             sheets = _sheet_names(path)

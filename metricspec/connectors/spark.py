@@ -77,7 +77,7 @@ class SparkConnector(Connector):
         """Start (or reuse) the Spark session and return the source as an ibis table."""
         if importlib.util.find_spec("pyspark") is None or importlib.util.find_spec("ibis") is None:
             raise context.error("the spark connector needs PySpark and ibis",
-                                hint="pip install 'metricspec[spark]' (and a Java runtime for a local Spark)")
+                                hint="pip install 'metricspec-cli[spark]' (and a Java runtime for a local Spark)")
         master = expand_env(options.master, context)
         if not master.startswith("sc://") and shutil.which("java") is None:
             raise context.error("Spark needs a Java runtime and `java` is not on the PATH",

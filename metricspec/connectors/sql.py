@@ -188,12 +188,12 @@ class SqlConnector(Connector):
             else:
                 raise context.error(
                     f"reading '{scheme}' databases needs connectorx or SQLAlchemy, and neither is installed",
-                    hint="pip install 'metricspec[sql]' (plus the database's driver for SQLAlchemy, "
+                    hint="pip install 'metricspec-cli[sql]' (plus the database's driver for SQLAlchemy, "
                          "e.g. psycopg for PostgreSQL)",
                 )
         except ImportError as exc:
             raise context.error(f"a database driver is missing: {first_line(exc)}",
-                                hint="pip install 'metricspec[sql]' and the driver of your database") from None
+                                hint="pip install 'metricspec-cli[sql]' and the driver of your database") from None
         except Exception as exc:
             from metricspec.errors import MetricSpecError
 
@@ -328,7 +328,7 @@ class DuckDBConnector(Connector):
             import duckdb
         except ImportError:
             raise context.error("the duckdb connector needs the 'duckdb' package",
-                                hint="pip install 'metricspec[duckdb]'") from None
+                                hint="pip install 'metricspec-cli[duckdb]'") from None
         if not _has("ibis"):
             return self._read_into_polars(options, context)
         import ibis

@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 #: 2: goal reasons and forecast methods, SMART findings and data notes carry a message ``code`` and
 #: its ``params`` next to the English text (version 1 documents still load: the new fields default).
 RESULTS_SCHEMA_VERSION = 2
+
+if TYPE_CHECKING:
+    import polars as pl
 
 GoalStatus = Literal["achieved", "on_track", "at_risk", "off_track", "missed", "no_data"]
 STATUS_ORDER: dict[str, int] = {
@@ -223,6 +226,14 @@ class KpiResult(ResultModel):
     headlines: list[Headline]
     series: list[Series]
 
+    def to_polars(self) -> pl.DataFrame:
+        """Every value of this KPI, tidy: one row per point of each series (headline, segment values,
+        benchmarks) with ``kpi, grain, period, label, kind, segment, segment_value, benchmark, value,
+        partial, unit, currency``."""
+        from metricspec.engine.frames import kpi_frame
+
+        return kpi_frame([self])
+
 
 SmartCriterion = Literal["specific", "measurable", "achievable", "results_focused", "time_bound"]
 
@@ -270,6 +281,12 @@ class GoalResult(ResultModel):
     where: str | None
     smart: list[SmartFinding]
     trend: list[Point]
+
+    def to_polars(self) -> pl.DataFrame:
+        """The goal's trend (its KPI over the goal window): ``period, label, value, partial``."""
+        from metricspec.engine.frames import goal_trend_frame
+
+        return goal_trend_frame(self)
 
 
 class ObjectiveResult(ResultModel):
@@ -338,3 +355,23 @@ class Results(ResultModel):
     def to_json(self) -> str:
         """Byte-stable JSON: fixed key order, no timestamps."""
         return self.model_dump_json(indent=2) + "\n"
+
+    def to_polars(self) -> pl.DataFrame:
+        """Every KPI value of the run, tidy: :meth:`KpiResult.to_polars` of each KPI after a ``spec``
+        column, so frames of several specs concatenate."""
+        from metricspec.engine.frames import kpi_frame
+
+        return kpi_frame(self.kpis, spec=self.spec.name)
+
+    def goals_to_polars(self) -> pl.DataFrame:
+        """One row per goal: ``spec, objective, goal, title, kpi, status, current, target, baseline,
+        progress, expected, forecast, start, deadline, …``."""
+        from metricspec.engine.frames import goal_frame
+
+        return goal_frame(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows the HTML scorecard (in an isolated frame, so its styles stay inside)."""
+        from metricspec.render.notebook import scorecard_iframe
+
+        return scorecard_iframe(self)

@@ -36,11 +36,12 @@ if TYPE_CHECKING:
 Progress = Callable[[str], None]
 
 
-def open_sources(loaded: LoadedSpec) -> OpenedSources:
-    """Open every source the spec reads and check the columns it needs (all problems at once)."""
+def open_sources(loaded: LoadedSpec, data: Mapping[str, pl.LazyFrame] | None = None) -> OpenedSources:
+    """Open every source the spec reads (``data`` replacing the connectors of the sources it names)
+    and check the columns it needs (all problems at once)."""
     from metricspec.sources import open_checked
 
-    opened = open_checked(loaded)
+    opened = open_checked(loaded, frames=data)
     if any(i.level is Level.ERROR for i in opened.issues):
         raise SpecError(opened.issues)
     return opened
@@ -115,12 +116,14 @@ def explain(loaded: LoadedSpec, *, as_of: dt.date | None = None) -> list[dict[st
     return out
 
 
-def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Progress | None = None) -> Results:
-    """Evaluate every KPI, goal, control group and attribution model of a spec."""
+def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Progress | None = None,
+             data: Mapping[str, pl.LazyFrame] | None = None) -> Results:
+    """Evaluate every KPI, goal, control group and attribution model of a spec (``data``: frames
+    replacing the connectors of the sources they name)."""
     step = progress or (lambda _msg: None)
     spec = loaded.spec
     step("opening sources")
-    opened = open_sources(loaded)
+    opened = open_sources(loaded, data)
     frames = opened.frames
     fresh_queries = freshness_plan(loaded, opened.schemas)
     fresh: list[SourceFreshness] = []

@@ -2,8 +2,8 @@
 
 Every chart is a :class:`Chart`: a title, an accessible description and its Vega-Lite spec.
 Building a chart only writes the spec; :func:`draw` turns specs into SVG, each distinct spec once,
-in worker processes when there are many (vl-convert is the slow part of a build and does not get
-faster with threads). A site build draws all its charts in one batch this way.
+in worker processes when asked to and there are many (vl-convert is the slow part of a build and does
+not get faster with threads; the command line asks, library callers pass ``workers``). A site build draws all its charts in one batch this way.
 
 The SVG comes from vl-convert, which escapes all text (axis labels, legends, titles), so untrusted
 names (segment values, channels, campaigns) can never become markup. :func:`svg_markup`
@@ -19,6 +19,7 @@ import json
 import multiprocessing
 import os
 import re
+import sys
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -148,13 +149,35 @@ def draw(keys: Iterable[Key], workers: int | None = None) -> dict[Key, str]:
 
 def chart_workers(charts: int, workers: int | None = None) -> int:
     """How many processes draw ``charts`` charts: at most ``workers``, else ``$METRICSPEC_CHART_WORKERS``,
-    else the number of usable CPUs; at most one per :data:`MIN_CHARTS_PER_WORKER` charts (1: no pool)."""
+    else 1 (the library starts no processes unless asked: the CLI asks for :func:`auto_workers`); at most
+    one per :data:`MIN_CHARTS_PER_WORKER` charts, and 1 when worker processes could not start (1: no pool)."""
     if workers is None:
-        value = os.environ.get(WORKERS_VARIABLE, "").strip()
-        if value and not value.isdigit():
-            raise UsageError(f"{WORKERS_VARIABLE} must be a whole number of processes, not '{value}'")
-        workers = int(value) if value else _cpu_count()
+        workers = _workers_from_environment() or 1
+    if workers > 1 and not _main_importable():
+        return 1
     return max(1, min(workers, charts // MIN_CHARTS_PER_WORKER))
+
+
+def auto_workers() -> int:
+    """What the command line asks for: ``$METRICSPEC_CHART_WORKERS``, else one process per usable CPU."""
+    return _workers_from_environment() or _cpu_count()
+
+
+def _workers_from_environment() -> int | None:
+    value = os.environ.get(WORKERS_VARIABLE, "").strip()
+    if value and not value.isdigit():
+        raise UsageError(f"{WORKERS_VARIABLE} must be a whole number of processes, not '{value}'")
+    return int(value) if value else None
+
+
+def _main_importable() -> bool:
+    """Spawned workers re-import the main module from its file: a script read from stdin
+    (``python - <<EOF``, ``__file__ == '<stdin>'``) has none, and every worker would die."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if path is None or getattr(main, "__spec__", None) is not None:
+        return True  # interactive, ``python -c``, Jupyter, or ``python -m``: no file to re-run, or a module
+    return os.path.isfile(path)
 
 
 def _cpu_count() -> int:

@@ -11,6 +11,21 @@ if TYPE_CHECKING:
 
     from metricspec.engine.results import Results
 
+WIDE_LAYOUT = 1000
+"""Columns of a table written to a pipe or a file without ``COLUMNS``: wide enough never to cut a cell."""
+
+
+def terminal_console(width: int | None = None) -> Console:
+    """A rich console on stdout that leaves a closed pipe to the CLI (rich's own handler exits with 1)."""
+    from rich.console import Console
+
+    class PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError  # the CLI exits quietly, with the command's own exit code
+
+    return PipeConsole(highlight=False, width=width)
+
 
 def print_results(results: Results, console: Console) -> None:
     from rich.table import Table
