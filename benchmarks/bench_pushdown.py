@@ -291,7 +291,7 @@ def measure(kind: str, target: str, d: Path, rows: int, variants: list[str], rep
         for variant, path in dumps.items():
             if variant != "sql":
                 problems = be.compare(pl.read_parquet(path), reference, variant, "sql")
-                print(f"  agreement {variant} vs sql: {'OK' if not problems else problems}", flush=True)
+                print(f"  agreement {variant} vs sql: {problems or 'OK'}", flush=True)
                 if problems:
                     raise SystemExit(1)
     return reports

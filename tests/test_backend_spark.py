@@ -15,10 +15,10 @@ import pytest
 pytest.importorskip("pyspark")
 pytest.importorskip("ibis")
 
-from backend_support import SparkLoader, database_registry  # noqa: E402
-from test_backends_differential import SPECS, assert_golden, results_json  # noqa: E402
+from backend_support import SparkLoader, database_registry
+from test_backends_differential import SPECS, assert_golden, results_json
 
-from metricspec import sources  # noqa: E402
+from metricspec import sources
 
 
 @pytest.fixture(scope="module")

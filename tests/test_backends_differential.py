@@ -20,11 +20,11 @@ import pytest
 pytest.importorskip("ibis")
 pytest.importorskip("duckdb")
 
-from backend_support import DuckDBLoader, PostgresLoader, database_registry  # noqa: E402
+from backend_support import DuckDBLoader, PostgresLoader, database_registry
 
-from metricspec import sources  # noqa: E402
-from metricspec.engine.run import evaluate, explain  # noqa: E402
-from metricspec.loader import load_spec  # noqa: E402
+from metricspec import sources
+from metricspec.engine.run import evaluate, explain
+from metricspec.loader import load_spec
 
 ROOT = Path(__file__).parent.parent
 GOLDEN = Path(__file__).parent / "golden"

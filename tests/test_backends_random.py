@@ -21,11 +21,11 @@ from hypothesis import strategies as st
 pytest.importorskip("ibis")
 pytest.importorskip("duckdb")
 
-from backend_support import DuckDBLoader, PostgresLoader, database_registry  # noqa: E402
+from backend_support import DuckDBLoader, PostgresLoader, database_registry
 
-from metricspec import sources  # noqa: E402
-from metricspec.engine.run import evaluate  # noqa: E402
-from metricspec.loader import load_spec  # noqa: E402
+from metricspec import sources
+from metricspec.engine.run import evaluate
+from metricspec.loader import load_spec
 
 SPEC = """\
 name: random
@@ -70,7 +70,6 @@ def databases() -> Iterator[dict[str, object]]:
     registries: dict[str, object] = {"duckdb": database_registry(DuckDBLoader())}
     try:
         import psycopg  # noqa: F401
-
         from pg_server import postgres_server
     except ImportError:
         yield registries

@@ -152,8 +152,9 @@ class SqlConnector(Connector):
     Options = SqlOptions
     description = "Database by URI (connectorx / SQLAlchemy)"
 
-    def scan(self, options: SqlOptions, context: SourceContext) -> pl.LazyFrame:
-        """Run the query with the best installed engine and return its result as a LazyFrame."""
+    def scan(self, options: SqlOptions, context: SourceContext) -> Any:
+        """The table or query: an ibis table of the database when ibis and the driver are installed
+        (the KPIs are computed there), else its result read into polars with connectorx or SQLAlchemy."""
         import polars as pl
 
         m = _URI.match(options.uri.strip())

@@ -61,7 +61,10 @@ class Answers:
 class Backend(Protocol):
     """Runs work on the sources it was given."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """Shown by --explain."""
+        ...
 
     def run(self, work: Work, rng: RunRange) -> Answers:
         """Execute every query, null count and freshness query of ``work``."""

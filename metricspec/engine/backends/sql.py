@@ -298,9 +298,11 @@ def freshness_expr(rel: Relation, f: FreshnessQuery) -> Any:
         return t.aggregate(rows=t.count(), first=ibis.null("float64"), latest=ibis.null("float64")).mutate(
             period=ibis.null("date"))
     col = t[f.time_column]
-    as_number = (lambda c: c.epoch_seconds()) if col.type().is_timestamp() else (lambda c: c.epoch_days())
-    return t.aggregate(rows=t.count(), first=as_number(col.min()), latest=as_number(col.max())).mutate(
-        period=ibis.null("date"))
+    if col.type().is_timestamp():
+        first, latest = col.min().epoch_seconds(), col.max().epoch_seconds()
+    else:
+        first, latest = col.min().epoch_days(), col.max().epoch_days()
+    return t.aggregate(rows=t.count(), first=first, latest=latest).mutate(period=ibis.null("date"))
 
 
 def freshness_of(rel: Relation, f: FreshnessQuery, row: dict[str, Any]) -> Freshness:
