@@ -112,9 +112,21 @@ def test_rows_for_funnels_and_attribution_carry_only_the_columns_they_read(duckd
         assert "SELECT *" not in str(ibis.to_sql(rel.table.select(columns))).replace("\n", " ")
         return frame
 
+    from metricspec.engine.backends.sql import SqlBackend
+
+    events: list[str] = []
+    real_events = SqlBackend.events
+
+    def events_spy(self, query):  # type: ignore[no-untyped-def]
+        events.append(query.source)
+        return real_events(self, query)
+
     monkeypatch.setattr(sql_frames, "fetch", spy)
+    monkeypatch.setattr(SqlBackend, "events", events_spy)
     monkeypatch.setattr(sources, "connector_registry", duckdb_registry)
     assert_golden("customer_value.yaml", results_json("customer_value.yaml"))
+    # funnel steps and retention cohorts are filtered and projected in the database
+    assert {"touchpoints", "conversions", "orders"} <= set(events), events
     read = {source for source, _, _ in fetched}
     assert {"touchpoints", "conversions", "customers"} <= read, read
     needed = sources.requirements(load_spec(ROOT / "specs" / "examples" / "customer_value.yaml")).columns

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from metricspec.engine.expressions import filter_expr, to_polars
+from metricspec.engine.expressions import to_polars
 from metricspec.engine.fill import fill_periods
 from metricspec.engine.periods import period_range, truncate, truncate_date
 from metricspec.engine.plan import (
+    EventsQuery,
     Freshness,
     FreshnessQuery,
     Plan,
@@ -24,7 +25,6 @@ from metricspec.engine.plan import (
     RunRange,
     Scope,
     Window,
-    scope_text,
 )
 from metricspec.errors import DataError
 from metricspec.spec.expr import parse
@@ -365,22 +365,8 @@ class Evaluator:
         if tcol is None:
             raise DataError(f"source '{source}' has no time column", where=self.loaded.where(*where),
                             hint="set `time_column:` on the source or the step")
-        lf = self.sources[source]
-        schema = self.schemas[source]
-        cond = filter_expr(filter_text)
-        if cond is not None:
-            lf = lf.filter(cond)
-        for col, value in scope:
-            if col in schema:
-                lf = lf.filter(pl.col(col).cast(pl.String) == scope_text(value))
-        ts = pl.col(tcol)
-        if not isinstance(schema[tcol], pl.Datetime):
-            ts = ts.cast(pl.Datetime("us"))
-        else:
-            ts = ts.dt.replace_time_zone(None)
-        return lf.select([*[pl.col(k).cast(pl.String) for k in keep], ts.alias("__t")]).filter(
-            pl.col("__t").is_not_null()
-        )
+        query = EventsQuery(source, tcol, parse(filter_text) if filter_text else None, scope, tuple(keep))
+        return self.backends.backend_of(source).events(query)
 
     def _period_of(self, req: Request, col: str) -> pl.Expr:
         date = pl.col(col).dt.date()

@@ -110,6 +110,19 @@ class FreshnessQuery:
 
 
 @dataclass(frozen=True)
+class EventsQuery:
+    """Rows for a funnel step or a retention cohort: the ``keep`` columns (as text) and the time as
+    local wall-clock ``__t``, of the rows where ``filter`` holds, in ``scope`` and with a time. The
+    funnel and retention logic runs in polars on these rows; a backend only filters and projects."""
+
+    source: str
+    time_column: str
+    filter: ex.Node | None
+    scope: Scope
+    keep: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Freshness:
     rows: int
     first: str | None

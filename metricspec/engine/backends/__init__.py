@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from metricspec.engine.backends.relation import Relation
     from metricspec.engine.plan import (
+        EventsQuery,
         Freshness,
         FreshnessQuery,
         NullCountQuery,
@@ -72,6 +73,10 @@ class Backend(Protocol):
 
     def explain(self, query: Query, rng: RunRange) -> dict[str, object]:
         """Where ``query`` runs and, for SQL backends, the statement it sends."""
+        ...
+
+    def events(self, query: EventsQuery) -> pl.LazyFrame:
+        """The rows a funnel step or retention cohort reads (filtered and projected where the data is)."""
         ...
 
 

@@ -20,6 +20,7 @@ from metricspec.engine.expressions import to_polars
 from metricspec.engine.periods import to_date, truncate
 from metricspec.engine.plan import (
     Aggregate,
+    EventsQuery,
     Freshness,
     FreshnessQuery,
     Query,
@@ -83,6 +84,23 @@ class PolarsBackend:
 
     def explain(self, query: Query, rng: RunRange) -> dict[str, object]:
         return {"backend": self.name, "runs_in": "polars (in this process)"}
+
+    def events(self, query: EventsQuery) -> pl.LazyFrame:
+        lf = self.sources[query.source]
+        schema = self.schemas[query.source]
+        cond = condition(query.filter)
+        if cond is not None:
+            lf = lf.filter(cond)
+        for col, value in query.scope:
+            if col in schema:
+                lf = lf.filter(pl.col(col).cast(pl.String) == scope_text(value))
+        ts = pl.col(query.time_column)
+        if not isinstance(schema[query.time_column], pl.Datetime):
+            ts = ts.cast(pl.Datetime("us"))
+        else:
+            ts = ts.dt.replace_time_zone(None)
+        return lf.select([*[pl.col(k).cast(pl.String) for k in query.keep], ts.alias("__t")]).filter(
+            pl.col("__t").is_not_null())
 
     def _bases(self, queries: list[Query], rng: RunRange) -> dict[tuple[str, str], pl.LazyFrame]:
         shared: dict[tuple[str, str], list[str]] = {}

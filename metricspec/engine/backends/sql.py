@@ -27,6 +27,7 @@ from metricspec.engine.backends.ibis_expr import UntranslatableError, to_ibis
 from metricspec.engine.periods import WEEKDAYS
 from metricspec.engine.plan import (
     Aggregate,
+    EventsQuery,
     Freshness,
     FreshnessQuery,
     NullCountQuery,
@@ -37,6 +38,7 @@ from metricspec.engine.plan import (
     scope_text,
 )
 from metricspec.errors import DataError, MetricSpecError
+from metricspec.spec.expr import names
 
 if TYPE_CHECKING:
     import polars as pl
@@ -117,6 +119,24 @@ class SqlBackend:
             for j, a in enumerate(item.aggregates):
                 if f"n{j}" in row:
                     record_nulls(answers, item.source, a.label or "", int(row[f"n{j}"] or 0))
+
+    def events(self, query: EventsQuery) -> pl.LazyFrame:
+        """Filtered and projected in the database; the funnel or retention logic runs on the rows."""
+        import polars as pl
+
+        rel = self.relations[query.source]
+        t = rel.table
+        run_checks(rel, [query.time_column, *query.keep, *(c for c, _ in query.scope if c in rel.schema),
+                         *(names(query.filter) if query.filter is not None else [])])
+        preds = [] if query.filter is None else [to_ibis(query.filter, t.__getitem__)]
+        preds += [t[col].cast("string") == scope_text(value) for col, value in query.scope if col in rel.schema]
+        tcol = t[query.time_column]
+        ts = tcol if tcol.type().is_timestamp() else tcol.cast("date").cast("timestamp")
+        preds.append(ts.notnull())
+        expr = t.filter(*preds).select(*(t[k].cast("string").name(k) for k in query.keep), __t=ts)
+        frame = to_frame(rel, expr)
+        return frame.select([*(pl.col(k).cast(pl.String) for k in query.keep),
+                             pl.col("__t").cast(pl.Datetime("us"))]).lazy()
 
     def explain(self, query: Query, rng: RunRange) -> dict[str, object]:
         import ibis
