@@ -44,7 +44,7 @@ def bare_installs(text: str) -> list[str]:
 
 def test_the_check_recognises_bare_installs() -> None:
     assert bare_installs("run: pip install metricspec") == ["pip install metricspec"]
-    assert bare_installs("`pip install 'metricspec-cli[sql]'`") == ["pip install 'metricspec-cli[sql]'"]
+    assert bare_installs("`pip install 'metricspec[sql]'`") == ["pip install 'metricspec[sql]'"]
     assert bare_installs("pip install -q metricspec==0.1.0 && metricspec run") != []
     assert bare_installs("python -m pip install --upgrade metricspec>=0.1") != []
     assert bare_installs("pip install metricspec-cli 'metricspec-cli[excel]'") == []
