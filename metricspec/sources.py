@@ -146,8 +146,8 @@ def requirements(loaded: LoadedSpec) -> Requirements:
             spend_at = ("attribution", "spend")
             req.need(sp.source, sp.channel, None, loaded.where(*spend_at, "channel"))
             req.need(sp.source, sp.amount, "numeric", loaded.where(*spend_at, "amount"))
-            req.need(sp.source, sp.campaign, None, loaded.where(*sb, "campaign"))
-            req.need(sp.source, sp.time, "temporal", loaded.where(*sb, "time"))
+            req.need(sp.source, sp.campaign, None, loaded.where(*spend_at, "campaign"))
+            req.need(sp.source, sp.time, "temporal", loaded.where(*spend_at, "time"))
     return req
 
 
