@@ -6,6 +6,7 @@ found by pydantic or by the validation rules point at ``spec.yaml:12:3``.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
 import types
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from metricspec.errors import Issue, Level, Location, SpecError
 from metricspec.spec.models import Spec
+from metricspec.yamllimits import Budget, decode
 
 PathKey = tuple[str | int, ...]
 MERGEABLE = ("sources", "kpis", "objectives", "control_groups", "campaigns", "benchmarks")
@@ -108,13 +110,15 @@ def read_yaml(path: Path) -> tuple[Any, Positions]:
     yaml, loader = _yaml()
     name = _display(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = decode(path.read_bytes(), name)
     except FileNotFoundError:
         raise SpecError([Issue(Level.ERROR, "file not found", Location(name), "check the path")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(
-            [Issue(Level.ERROR, f"cannot read file: {exc}", Location(name), "save it as UTF-8 text")]
-        ) from None
+    except IsADirectoryError:
+        raise SpecError([Issue(Level.ERROR, "is a folder, not a spec file", Location(name),
+                               "pass a .yaml file")]) from None
+    except OSError as exc:
+        raise SpecError([Issue(Level.ERROR, f"cannot read file: {exc.strerror or exc}", Location(name),
+                               "check the path and its permissions")]) from None
     try:
         try:
             doc = yaml.compose(text, Loader=loader)
@@ -122,8 +126,10 @@ def read_yaml(path: Path) -> tuple[Any, Positions]:
             if loader is yaml.SafeLoader:
                 raise
             # libyaml's messages are terser ("found character that cannot start any token");
-            # re-read with the pure-Python parser for its wording (the error path only)
-            doc = yaml.compose(text, Loader=yaml.SafeLoader)
+            # re-read with the pure-Python parser for its wording (the error path only; its
+            # recursive composer may give up on deep nesting, then libyaml's error stands)
+            with contextlib.suppress(RecursionError):
+                doc = yaml.compose(text, Loader=yaml.SafeLoader)
             raise
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -137,7 +143,7 @@ def read_yaml(path: Path) -> tuple[Any, Positions]:
     positions.values[()] = Location(name, 1, 1)
     if doc is None:
         return None, positions
-    value = _plain(doc, (), _Walk(name, positions, _scalar_constructors(yaml)))
+    value = _plain(doc, (), _Walk(name, positions, _scalar_constructors(yaml), Budget(name)))
     return value, positions
 
 
@@ -170,7 +176,14 @@ class _Walk:
     name: str
     positions: Positions
     scalars: dict[str, Any]
+    budget: Budget
     active: set[int] = field(default_factory=set)
+    built: set[int] = field(default_factory=set)
+
+    def count(self, node: Any, depth: int) -> None:
+        """Charge one value to the budget (an alias: a node built before)."""
+        self.budget.value(node, depth, alias=id(node) in self.built)
+        self.built.add(id(node))
 
     def at(self, node: Any) -> Location:
         mark = node.start_mark
@@ -183,6 +196,7 @@ class _Walk:
 def _plain(node: Any, path: PathKey, walk: _Walk) -> Any:
     """Plain Python value of a composed PyYAML node, recording positions under ``path``."""
     kind = node.id
+    walk.count(node, len(path))
     if kind == "scalar":
         if node.style in ("'", '"'):
             walk.positions.quoted.add(path)
@@ -235,6 +249,8 @@ def _core_schema(text: str) -> Any:
 def _scalar(node: Any, walk: _Walk) -> Any:
     tag = node.tag
     if not node.style and tag in _IMPLICIT:
+        if _CORE_INT.fullmatch(node.value):
+            walk.budget.integer(node.value, node)
         return _core_schema(node.value)  # plain scalars: YAML 1.2 rules, dates stay text
     if tag in (_STR, _TIMESTAMP):
         return node.value
@@ -251,7 +267,7 @@ def _key(node: Any, walk: _Walk) -> str:
     if node.id == "scalar":
         return str(_scalar(node, walk))
     if node.id == "sequence":
-        return str(tuple(_plain(n, (), _Walk(walk.name, Positions(), walk.scalars)) for n in node.value))
+        return str(tuple(_plain(n, (), _Walk(walk.name, Positions(), walk.scalars, walk.budget)) for n in node.value))
     raise walk.error("a mapping cannot be used as a key", node)
 
 
@@ -261,6 +277,7 @@ def _merged(node: Any, walk: _Walk, seen: set[int]) -> list[tuple[str, Any]]:
         raise walk.error("a merge key (<<) needs a mapping or a list of mappings", node)
     if id(node) in seen:
         return []
+    walk.count(node, len(seen))
     seen = seen | {id(node)}
     own: list[tuple[str, Any]] = []
     merges: list[tuple[str, Any]] = []

@@ -268,6 +268,9 @@ def open_checked(loaded: LoadedSpec, names: list[str] | None = None) -> OpenedSo
         ))
         out.frames[name] = lf
         out.schemas[name] = schema
+    from metricspec.validation.expressions import data_issues
+
+    out.issues.extend(data_issues(loaded, out.schemas))
     return out
 
 
