@@ -50,3 +50,15 @@ def test_hostile_case(case: dict[str, Any], tmp_path: Path, monkeypatch: pytest.
     if case["exit"] == 2:
         errors = [ln for ln in output.splitlines() if ": error: " in ln]
         assert errors, output
+
+
+def test_markup_in_titles_and_data_is_escaped_on_the_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(HOSTILE / "specs")
+    monkeypatch.setenv("METRICSPEC_CHART_WORKERS", "1")
+    out = tmp_path / "card.html"
+    result = CliRunner().invoke(main, ["render", "svg_text_markup.yaml", "-o", str(out), "--as-of", "2026-03-01"])
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert "Learn javascript: demo sign-ups" in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    for raw in ("<script>alert(1)", "<img src=x", 'onerror="', 'href="javascript:'):
+        assert raw not in page
