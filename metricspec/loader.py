@@ -35,6 +35,7 @@ class Positions:
     keys: dict[PathKey, Location] = field(default_factory=dict)
     quoted: set[PathKey] = field(default_factory=set)
     origins: dict[PathKey, Path] = field(default_factory=dict)
+    files: set[Path] = field(default_factory=set)  # included files, resolved
 
     def where(self, path: PathKey, *, key: bool = False) -> Location | None:
         """The closest known location of ``path`` (walking up to parents)."""
@@ -419,12 +420,14 @@ def _merge_includes(
             else:
                 issues.extend(exc.issues())
             continue
+        positions.files.add(target)
         if sub is None:
             continue
         if not isinstance(sub, dict):
             issues.append(Issue(Level.ERROR, f"included file '{inc}' must be a mapping", where))
             continue
         sub = _merge_includes(target, sub, sub_pos, issues, (*seen, target))
+        positions.files |= sub_pos.files
         for section, value in sub.items():
             if section in MERGEABLE and isinstance(value, dict):
                 into = merged.setdefault(section, {})

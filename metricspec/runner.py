@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 class RunOutcome:
     results: list[Results] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
+    inputs: list[Path] = field(default_factory=list)  # spec, included and data files read
 
     def render(self, fmt: str) -> str:
         if fmt == "json":
@@ -60,9 +61,10 @@ def run_specs(paths: list[Path], *, as_of: dt.date | None = None, strict: bool =
     """Load and evaluate every spec under ``paths``; all spec errors are raised together."""
     from metricspec.engine.run import evaluate
     from metricspec.loader import load_specs
+    from metricspec.outputs import input_files
 
     loaded, issues, _ = load_specs(list(paths), strict=strict)
-    outcome = RunOutcome(warnings=issues)
+    outcome = RunOutcome(warnings=issues, inputs=input_files(loaded))
     if progress:
         from rich.progress import Progress, SpinnerColumn, TextColumn
 

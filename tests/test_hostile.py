@@ -48,7 +48,7 @@ def test_hostile_case(case: dict[str, Any], tmp_path: Path, monkeypatch: pytest.
     if "at" in case:
         assert re.search(rf"{re.escape(case['at'])}\b", output), output
     if case["exit"] == 2:
-        errors = [ln for ln in output.splitlines() if ": error: " in ln]
+        errors = [ln for ln in output.splitlines() if ": error: " in ln or ln.startswith("error: ")]
         assert errors, output
 
 

@@ -28,10 +28,13 @@ def render(spec: Path, output: Path, as_of: str | None, lang: str | None, fmt: s
       metricspec render specs/examples/x_brand_awareness.yaml -o scorecard.html
       metricspec render specs/examples/x_brand_awareness.yaml -o tarjeta.html --lang es --as-of 2026-11-01
     """
+    from metricspec.outputs import check_output_file
     from metricspec.runner import run_specs
     from metricspec.utils import atomic_write_text
 
+    check_output_file(output, [spec])  # before the run: a folder or the spec itself is refused at once
     outcome = run_specs([spec], as_of=parse_as_of(as_of))
+    check_output_file(output, outcome.inputs)
     print_issues(outcome.warnings)
     if fmt == "markdown":
         text = outcome.render("markdown")
@@ -53,20 +56,27 @@ def render(spec: Path, output: Path, as_of: str | None, lang: str | None, fmt: s
 @click.option("--as-of", "as_of", metavar="DATE", help=AS_OF_HELP)
 @click.option("--lang", type=click.Choice(LANGS), default="en", show_default=True,
               help="Language of labels, numbers and dates.")
+@click.option("--force", is_flag=True,
+              help="Replace the output folder even if it holds files that no metricspec build wrote.")
 @reports_errors
-def build(specs_dir: Path, output: Path, as_of: str | None, lang: str) -> None:
+def build(specs_dir: Path, output: Path, as_of: str | None, lang: str, force: bool) -> None:
     """Build a static scorecard site: index, one page per spec, per KPI and per responsible person.
 
-    Relative links only: open index.html from disk, a USB stick or GitHub Pages.
+    Relative links only: open index.html from disk, a USB stick or GitHub Pages. The output
+    folder is replaced whole, so it must be new, empty or an earlier site (which holds a
+    .metricspec-site marker file) unless --force; it may never hold the specs or their data.
 
     \b
     Example:
       metricspec build specs/examples -o site/ --as-of 2026-11-01
     """
+    from metricspec.outputs import check_site_dir
     from metricspec.render.site import build_site
     from metricspec.runner import run_specs
 
+    check_site_dir(output, [specs_dir], force=force)  # before the run: refuse at once
     outcome = run_specs([specs_dir], as_of=parse_as_of(as_of))
+    check_site_dir(output, outcome.inputs, force=force)
     print_issues(outcome.warnings)
     files = build_site(outcome.results, output, lang)
     click.echo(f"wrote {len(files)} files to {output}/ (open {output / 'index.html'})", err=True)

@@ -198,7 +198,8 @@ def _draw_in_processes(keys: list[Key], workers: int) -> list[str]:
     # one chart per task, biggest first, keeps every process busy to the end (a task's round trip is
     # about a millisecond, a chart 20-100 ms)
     order = sorted(range(len(keys)), key=lambda i: -len(keys[i][0]))
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context())
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=watch_parent,
+                               initargs=(os.getpid(),))
     try:
         svgs = dict(zip(order, pool.map(_draw_one, [keys[i] for i in order]), strict=True))
         return [svgs[i] for i in range(len(keys))]
@@ -209,6 +210,21 @@ def _draw_in_processes(keys: list[Key], workers: int) -> list[str]:
                  "its entry point with `if __name__ == '__main__':` (workers import the main module)") from exc
     finally:
         pool.shutdown(wait=True, cancel_futures=True)  # after an error: drop the charts not yet started
+
+
+def watch_parent(parent: int, interval: float = 0.5) -> None:
+    """In a worker: exit as soon as the process that started it is gone (killed with SIGKILL, say),
+    instead of lingering as an orphan. A daemon thread polls the parent process id."""
+    import threading
+
+    def watch() -> None:
+        import time
+
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(3)
+
+    threading.Thread(target=watch, name="metricspec-parent-watchdog", daemon=True).start()
 
 
 def _context() -> BaseContext:
