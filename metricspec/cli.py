@@ -9,12 +9,22 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from metricspec import __version__
-from metricspec.clicommon import AS_OF_HELP, parse_as_of, print_issues, reports_errors
+from metricspec.clicommon import (
+    AS_OF_HELP,
+    confinement_options,
+    parse_as_of,
+    print_issues,
+    reports_errors,
+)
 from metricspec.errors import Level
+
+if TYPE_CHECKING:
+    from metricspec.trust import Confinement
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -37,8 +47,9 @@ def main() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--data", is_flag=True, help="Also open every source and check that columns exist with usable types.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@confinement_options
 @reports_errors
-def validate(paths: tuple[Path, ...], data: bool, strict: bool) -> None:
+def validate(paths: tuple[Path, ...], data: bool, strict: bool, confinement: Confinement) -> None:
     """Check spec files (or directories of them) without running them.
 
     \b
@@ -48,7 +59,7 @@ def validate(paths: tuple[Path, ...], data: bool, strict: bool) -> None:
     """
     from metricspec.validate_cmd import validate_paths
 
-    report = validate_paths(list(paths), data=data)
+    report = validate_paths(list(paths), data=data, confinement=confinement)
     print_issues(report.issues)
     errors = [i for i in report.issues if i.level is Level.ERROR]
     warnings = [i for i in report.issues if i.level is Level.WARNING]
@@ -140,9 +151,10 @@ def init(directory: Path, force: bool) -> None:
 @click.option("--strict", is_flag=True, help="Treat spec warnings as errors.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--explain", is_flag=True, help="Print the compiled query plan (as JSON) instead of running it.")
+@confinement_options
 @reports_errors
 def run(specs: tuple[Path, ...], as_of: str | None, fmt: str, output: Path | None, strict: bool,
-        quiet: bool, explain: bool) -> None:
+        quiet: bool, explain: bool, confinement: Confinement) -> None:
     """Evaluate specs on their data and print KPIs, goals, control groups and attribution.
 
     \b
@@ -157,10 +169,11 @@ def run(specs: tuple[Path, ...], as_of: str | None, fmt: str, output: Path | Non
     if explain:
         from metricspec.runner import explain_specs
 
-        click.echo(json.dumps(explain_specs(list(specs), as_of=date), indent=2, default=str))
+        click.echo(json.dumps(explain_specs(list(specs), as_of=date, confinement=confinement), indent=2,
+                              default=str))
         return
     show_progress = not quiet and fmt == "table" and output is None and sys.stderr.isatty()
-    outcome = run_specs(list(specs), as_of=date, strict=strict, progress=show_progress)
+    outcome = run_specs(list(specs), as_of=date, strict=strict, progress=show_progress, confinement=confinement)
     print_issues(outcome.warnings)
     text = outcome.render(fmt)
     if output is not None:

@@ -19,6 +19,8 @@ from pydantic import BaseModel, ValidationError
 
 from metricspec.errors import Issue, Level, Location, SpecError
 from metricspec.spec.models import Spec
+from metricspec.trust import DEFAULT as DEFAULT_CONFINEMENT
+from metricspec.trust import Confinement
 from metricspec.yamllimits import Budget, decode
 
 PathKey = tuple[str | int, ...]
@@ -69,6 +71,12 @@ class LoadedSpec:
     path: Path
     positions: Positions
     raw: dict[str, Any]
+    confinement: Confinement = DEFAULT_CONFINEMENT
+
+    @property
+    def root(self) -> Path | None:
+        """The folder every path of this spec must stay inside (None: anywhere)."""
+        return None if self.confinement.allow_outside else self.confinement.root_for(self.path)
 
     @property
     def base_dir(self) -> Path:
@@ -319,12 +327,12 @@ def _mapping(node: Any, path: PathKey, walk: _Walk) -> dict[str, Any]:
     return out
 
 
-def load_spec(path: str | Path) -> LoadedSpec:
+def load_spec(path: str | Path, confinement: Confinement = DEFAULT_CONFINEMENT) -> LoadedSpec:
     """Read, merge includes and validate one spec file; raise :class:`SpecError`."""
     p = Path(path)
     raw, positions = read_yaml(p)
-    spec, raw = build_spec(p, raw, positions)
-    loaded = LoadedSpec(spec=spec, path=p, positions=positions, raw=raw)
+    spec, raw = build_spec(p, raw, positions, confinement)
+    loaded = LoadedSpec(spec=spec, path=p, positions=positions, raw=raw, confinement=confinement)
     from metricspec.validation import validate
 
     found = validate(loaded)
@@ -335,7 +343,8 @@ def load_spec(path: str | Path) -> LoadedSpec:
     return loaded
 
 
-def build_spec(p: Path, raw: Any, positions: Positions) -> tuple[Spec, dict[str, Any]]:
+def build_spec(p: Path, raw: Any, positions: Positions, confinement: Confinement = DEFAULT_CONFINEMENT,
+               ) -> tuple[Spec, dict[str, Any]]:
     """The :class:`Spec` of parsed YAML: includes merged, pydantic errors mapped to file:line:col.
 
     No cross-reference rules run here (see :func:`load_spec`), so an earlier version of a spec
@@ -350,7 +359,7 @@ def build_spec(p: Path, raw: Any, positions: Positions) -> tuple[Spec, dict[str,
                    "start with `name: my-spec` and sections such as `kpis:`")]
         )
     issues: list[Issue] = []
-    raw = _merge_includes(p, raw, positions, issues, seen=(p.resolve(),))
+    raw = _merge_includes(p, raw, positions, issues, seen=(p.resolve(),), trust=(confinement, p))
     if issues:
         raise SpecError(issues)
     try:
@@ -360,7 +369,7 @@ def build_spec(p: Path, raw: Any, positions: Positions) -> tuple[Spec, dict[str,
 
 
 def load_specs(paths: list[Path] | list[str | Path], *, strict: bool = False, keep_going: bool = False,
-               ) -> tuple[list[LoadedSpec], list[Issue], list[Path]]:
+               confinement: Confinement = DEFAULT_CONFINEMENT) -> tuple[list[LoadedSpec], list[Issue], list[Path]]:
     """Load every spec under ``paths``: (loaded, issues, files that failed).
 
     Raises :class:`SpecError` with every problem unless ``keep_going``.
@@ -378,7 +387,7 @@ def load_specs(paths: list[Path] | list[str | Path], *, strict: bool = False, ke
     broken: list[Path] = []
     for f in files:
         try:
-            spec = load_spec(f)
+            spec = load_spec(f, confinement)
         except SpecError as exc:
             issues.extend(exc.issues())
             broken.append(f)
@@ -396,7 +405,8 @@ def spec_warnings(loaded: LoadedSpec) -> list[Issue]:
 
 
 def _merge_includes(
-    path: Path, raw: dict[str, Any], positions: Positions, issues: list[Issue], seen: tuple[Path, ...]
+    path: Path, raw: dict[str, Any], positions: Positions, issues: list[Issue], seen: tuple[Path, ...],
+    trust: tuple[Confinement, Path],
 ) -> dict[str, Any]:
     includes = raw.get("include") or []
     if not isinstance(includes, list):
@@ -409,6 +419,13 @@ def _merge_includes(
         target = (path.parent / inc).resolve()
         if target in seen:
             issues.append(Issue(Level.ERROR, f"include cycle: '{inc}' includes itself", where, "remove one include"))
+            continue
+        outside = trust[0].outside(target, trust[1])
+        if outside is not None:
+            from metricspec.trust import ROOT_HINT
+
+            issues.append(Issue(Level.ERROR, f"included file '{inc}' is outside the project root {outside}", where,
+                                ROOT_HINT))
             continue
         try:
             sub, sub_pos = read_yaml(target)
@@ -426,7 +443,7 @@ def _merge_includes(
         if not isinstance(sub, dict):
             issues.append(Issue(Level.ERROR, f"included file '{inc}' must be a mapping", where))
             continue
-        sub = _merge_includes(target, sub, sub_pos, issues, (*seen, target))
+        sub = _merge_includes(target, sub, sub_pos, issues, (*seen, target), trust)
         positions.files |= sub_pos.files
         for section, value in sub.items():
             if section in MERGEABLE and isinstance(value, dict):

@@ -200,7 +200,7 @@ def open_source(
 
         raise SpecError(pydantic_issues(exc, source.options, loaded.positions, cls.Options,
                                         prefix=("sources", name, "options"))) from None
-    context = SourceContext(source_name=name, base_dir=loaded.dir_of("sources", name), where=where)
+    context = SourceContext(source_name=name, base_dir=loaded.dir_of("sources", name), where=where, root=loaded.root)
     lf = cls().scan(options, context)
     from metricspec.connectors.common import apply_source_options
 

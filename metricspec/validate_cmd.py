@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from metricspec.errors import Issue, Level, Location, MetricSpecError
+from metricspec.trust import DEFAULT as DEFAULT_CONFINEMENT
+from metricspec.trust import Confinement
 
 
 @dataclass
@@ -15,7 +17,8 @@ class ValidationReport:
     total: int = 0
 
 
-def validate_paths(paths: list[Path], *, data: bool = False) -> ValidationReport:
+def validate_paths(paths: list[Path], *, data: bool = False,
+                   confinement: Confinement = DEFAULT_CONFINEMENT) -> ValidationReport:
     """Validate every spec under ``paths``; with ``data``, also open each source."""
     from metricspec.loader import find_spec_files, load_spec, spec_warnings
 
@@ -33,7 +36,7 @@ def validate_paths(paths: list[Path], *, data: bool = False) -> ValidationReport
             continue
         report.total += 1
         try:
-            loaded = load_spec(f)
+            loaded = load_spec(f, confinement)
         except MetricSpecError as exc:
             report.issues.extend(exc.issues())
             continue

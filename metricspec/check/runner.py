@@ -26,6 +26,8 @@ from metricspec.check.findings import (
     SpecCheck,
 )
 from metricspec.errors import Issue, Level, Location, MetricSpecError, SpecError, UsageError
+from metricspec.trust import DEFAULT as DEFAULT_CONFINEMENT
+from metricspec.trust import Confinement
 
 if TYPE_CHECKING:
     from metricspec.engine.results import Results
@@ -55,11 +57,11 @@ class Evaluated:
 
 
 def load_specs(paths: list[Path], *, strict: bool = False, keep_going: bool = False,
-               ) -> tuple[list[LoadedSpec], list[Issue], list[Path]]:
+               confinement: Confinement = DEFAULT_CONFINEMENT) -> tuple[list[LoadedSpec], list[Issue], list[Path]]:
     """:func:`metricspec.loader.load_specs`, plus unique spec names (they key the baseline)."""
     from metricspec.loader import load_specs as load_all
 
-    loaded, issues, broken = load_all(paths, strict=strict, keep_going=keep_going)
+    loaded, issues, broken = load_all(paths, strict=strict, keep_going=keep_going, confinement=confinement)
     names: dict[str, Path] = {}
     for spec in loaded:
         if spec.spec.name in names:
@@ -89,7 +91,8 @@ def goal_cases(ev: Evaluated) -> list[GoalCase]:
 
 
 def check_paths(paths: list[Path], *, baseline: Path | None = None, against: str | None = None,
-                as_of: dt.date | None = None, strict: bool = False) -> tuple[CheckReport, list[Issue]]:
+                as_of: dt.date | None = None, strict: bool = False,
+                confinement: Confinement = DEFAULT_CONFINEMENT) -> tuple[CheckReport, list[Issue]]:
     """Evaluate specs and compare them with the baseline and/or a git ref.
 
     ``baseline=None`` uses ``.metricspec/baseline.json`` if it exists (an explicit path must
@@ -112,7 +115,7 @@ def check_paths(paths: list[Path], *, baseline: Path | None = None, against: str
     doc: dict[str, Any] | None = None
     if explicit or baseline_path.exists():
         doc = read_baseline(baseline_path)
-    loaded, warnings, _broken = load_specs(paths, strict=strict)
+    loaded, warnings, _broken = load_specs(paths, strict=strict, confinement=confinement)
     evaluated = [evaluate_spec(spec, as_of) for spec in loaded]
     report = CheckReport(baseline=display_path(baseline_path) if doc is not None else None, against=against,
                          strict=strict)
@@ -256,7 +259,7 @@ def tracked_inputs(loaded: LoadedSpec) -> list[Path]:
 
 
 def update_baseline(paths: list[Path], *, baseline: Path | None = None, as_of: dt.date | None = None,
-                    force: bool = False) -> BaselineUpdate:
+                    force: bool = False, confinement: Confinement = DEFAULT_CONFINEMENT) -> BaselineUpdate:
     """Evaluate specs and write their entries into the baseline (atomically).
 
     Entries of specs not evaluated now are kept. Refuses (raises :class:`BaselineRefused`)
@@ -269,7 +272,7 @@ def update_baseline(paths: list[Path], *, baseline: Path | None = None, as_of: d
     paths = [Path(p) for p in paths]
     target = Path(baseline) if baseline is not None else DEFAULT_BASELINE
     outcome = BaselineUpdate(path=target)
-    loaded, issues, broken = load_specs(paths, keep_going=force)
+    loaded, issues, broken = load_specs(paths, keep_going=force, confinement=confinement)
     for issue in issues:
         if issue.level is Level.ERROR:
             outcome.notes.append(Issue(Level.WARNING, f"skipped (--force): {issue.message}", issue.where, issue.hint))

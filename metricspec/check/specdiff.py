@@ -314,6 +314,7 @@ def load_spec_text(text: str, name: str = "<spec>", *,
     a path in it. Raises :class:`SpecError` if the text is not a valid spec.
     """
     from metricspec.loader import build_spec, read_yaml
+    from metricspec.trust import Confinement
 
     rel = rel_path or PurePosixPath(Path(name).name)
     with tempfile.TemporaryDirectory(prefix="metricspec-old-") as tmp:
@@ -324,7 +325,7 @@ def load_spec_text(text: str, name: str = "<spec>", *,
         if read_include is not None:
             _materialise_includes(root, rel, text, read_include, depth=0)
         raw, positions = read_yaml(target)
-        spec, _ = build_spec(target, raw, positions)
+        spec, _ = build_spec(target, raw, positions, Confinement(root=root))
 
     def line_of(*path: str | int) -> str | None:
         loc = positions.where(tuple(path), key=True)

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from metricspec.clicommon import AS_OF_HELP, parse_as_of, print_issues, reports_errors
+from metricspec.clicommon import (
+    AS_OF_HELP,
+    confinement_options,
+    parse_as_of,
+    print_issues,
+    reports_errors,
+)
+
+if TYPE_CHECKING:
+    from metricspec.trust import Confinement
 
 LANGS = ["en", "es", "pl"]
 
@@ -19,8 +29,9 @@ LANGS = ["en", "es", "pl"]
 @click.option("--lang", type=click.Choice(LANGS), default=None,
               help="Language of labels, numbers and dates. Default: the spec's `language` if supported, else en.")
 @click.option("--format", "fmt", type=click.Choice(["html", "markdown"]), default="html", show_default=True)
+@confinement_options
 @reports_errors
-def render(spec: Path, output: Path, as_of: str | None, lang: str | None, fmt: str) -> None:
+def render(spec: Path, output: Path, as_of: str | None, lang: str | None, fmt: str, confinement: Confinement) -> None:
     """Render one spec as a self-contained scorecard (inline CSS and SVG charts, no web requests).
 
     \b
@@ -33,7 +44,7 @@ def render(spec: Path, output: Path, as_of: str | None, lang: str | None, fmt: s
     from metricspec.utils import atomic_write_text
 
     check_output_file(output, [spec])  # before the run: a folder or the spec itself is refused at once
-    outcome = run_specs([spec], as_of=parse_as_of(as_of))
+    outcome = run_specs([spec], as_of=parse_as_of(as_of), confinement=confinement)
     check_output_file(output, outcome.inputs)
     print_issues(outcome.warnings)
     if fmt == "markdown":
@@ -58,8 +69,9 @@ def render(spec: Path, output: Path, as_of: str | None, lang: str | None, fmt: s
               help="Language of labels, numbers and dates.")
 @click.option("--force", is_flag=True,
               help="Replace the output folder even if it holds files that no metricspec build wrote.")
+@confinement_options
 @reports_errors
-def build(specs_dir: Path, output: Path, as_of: str | None, lang: str, force: bool) -> None:
+def build(specs_dir: Path, output: Path, as_of: str | None, lang: str, force: bool, confinement: Confinement) -> None:
     """Build a static scorecard site: index, one page per spec, per KPI and per responsible person.
 
     Relative links only: open index.html from disk, a USB stick or GitHub Pages. The output
@@ -75,7 +87,7 @@ def build(specs_dir: Path, output: Path, as_of: str | None, lang: str, force: bo
     from metricspec.runner import run_specs
 
     check_site_dir(output, [specs_dir], force=force)  # before the run: refuse at once
-    outcome = run_specs([specs_dir], as_of=parse_as_of(as_of))
+    outcome = run_specs([specs_dir], as_of=parse_as_of(as_of), confinement=confinement)
     check_site_dir(output, outcome.inputs, force=force)
     print_issues(outcome.warnings)
     files = build_site(outcome.results, output, lang)
