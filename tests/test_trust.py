@@ -11,7 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 from metricspec.cli import main
-from metricspec.connectors.sandbox import duckdb_allowed_paths, select_only, sqlite_lockdown, sqlite_uri
+from metricspec.connectors.sandbox import (
+    duckdb_allowed_paths,
+    select_only,
+    sqlite_lockdown,
+    sqlite_uri,
+)
 from metricspec.trust import Confinement, project_root
 
 SECRET = "password,t\nhunter2,2026-01-01\n"

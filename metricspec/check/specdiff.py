@@ -8,6 +8,10 @@ covers it:
 * ``deadline_extended`` — a goal's effective deadline (``deadline``, else ``period.end``,
   else its campaign's end) moved later or was dropped;
 * ``goal_removed`` / ``kpi_removed`` — a goal or KPI was deleted;
+* ``direction_changed`` — a goal's own ``direction`` changed which way is good (an increase
+  goal made a decrease goal is trivially achieved);
+* ``tolerance_widened`` — a goal's tolerance grew (absolute or relative), so a larger
+  wrong-way move passes;
 * ``kpi_redefined`` — a KPI's definition changed so its history is no longer comparable:
   any of :data:`COMPARABLE_KPI_FIELDS`, or the definition of the source it reads
   (:data:`COMPARABLE_SOURCE_FIELDS`); also a goal re-pointed to another KPI, scope or
@@ -27,10 +31,12 @@ from typing import Any
 
 from metricspec.check.findings import (
     DEADLINE_EXTENDED,
+    DIRECTION_CHANGED,
     GOAL_REMOVED,
     KPI_REDEFINED,
     KPI_REMOVED,
     TARGET_LOWERED,
+    TOLERANCE_WIDENED,
     Finding,
 )
 from metricspec.errors import Location
@@ -122,6 +128,14 @@ def effective_deadline(spec: Spec, goal: Goal) -> dt.date | None:
     if goal.campaign and goal.campaign in spec.campaigns:
         return spec.campaigns[goal.campaign].end
     return None
+
+
+def tolerance_parts(goal: Goal) -> tuple[float, float]:
+    """(absolute, relative) tolerance of a goal, as the engine reads it (a plain number is relative)."""
+    from metricspec.engine.goals import tolerance_of
+
+    absolute, relative = tolerance_of(goal)
+    return absolute or 0.0, relative or 0.0
 
 
 def target_easier(old_target: float, new_target: float, direction: str) -> bool:
@@ -248,6 +262,19 @@ def compare_specs(old: Spec, new: Spec, *, spec_name: str | None = None, ref: st
                 f"goal '{key[1]}': target {word} from {_fmt(og.target)} to {_fmt(ng.target)} "
                 f"(direction {direction}){was(*gpath, 'target')}",
                 og.target, ng.target, where(*gpath, "target"), goal=key, kpi=ng.kpi)
+        old_direction = effective_direction(old, og)
+        if og.direction != ng.direction and old_direction != direction:
+            add(DIRECTION_CHANGED, subject,
+                f"goal '{key[1]}': direction changed from {old_direction} to {direction}, so another result now "
+                f"counts as success{was(*gpath, 'direction')}",
+                old_direction, direction, where(*gpath, "direction") if ng.direction else where(*gpath, key=True),
+                goal=key, kpi=ng.kpi)
+        (old_abs, old_rel), (new_abs, new_rel) = tolerance_parts(og), tolerance_parts(ng)
+        if new_abs > old_abs or new_rel > old_rel:
+            add(TOLERANCE_WIDENED, subject,
+                f"goal '{key[1]}': tolerance widened from {_tol(old_abs, old_rel)} to {_tol(new_abs, new_rel)}, so "
+                f"larger wrong-way moves pass{was(*gpath, 'tolerance')}",
+                _dump(og.tolerance), _dump(ng.tolerance), where(*gpath, "tolerance"), goal=key, kpi=ng.kpi)
         od, nd = effective_deadline(old, og), effective_deadline(new, ng)
         if od is not None and (nd is None or nd > od):
             loc = where(*gpath, "deadline") if ng.deadline else where(*gpath, key=True)
@@ -288,6 +315,11 @@ def compare_specs(old: Spec, new: Spec, *, spec_name: str | None = None, ref: st
                 f"KPI '{kname}' was redefined ({detail}), so its history is no longer comparable",
                 olds, news, loc, kpi=kname)
     return findings
+
+
+def _tol(absolute: float, relative: float) -> str:
+    parts = ([f"absolute {_fmt(absolute)}"] if absolute else []) + ([f"relative {relative:.4g}"] if relative else [])
+    return " or ".join(parts) if parts else "none"
 
 
 def _get(d: dict[str, Any], dotted: str) -> Any:

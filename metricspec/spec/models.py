@@ -202,10 +202,15 @@ class ToleranceSpec(StrictModel):
 
 
 class Acknowledgement(StrictModel):
-    change: Literal["target_lowered", "deadline_extended", "goal_removed", "kpi_removed", "kpi_redefined", "any"]
+    """An intended change the CI gate would otherwise fail (see docs/ci.md)."""
+
+    change: Literal["target_lowered", "deadline_extended", "goal_removed", "kpi_removed", "kpi_redefined",
+                    "direction_changed", "tolerance_widened", "spec_removed", "spec_renamed", "baseline_changed",
+                    "any"]
     reason: str = Field(min_length=3)
     goal: str | None = None
     kpi: str | None = None
+    spec: str | None = Field(None, description="spec_removed: the name of the spec that was deleted.")
 
 
 class Goal(StrictModel):
