@@ -15,7 +15,8 @@ import click
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-AS_OF_HELP = "Evaluate as of this date (YYYY-MM-DD or 'today'). Default: the latest date in the data."
+AS_OF_HELP = ("Evaluate as of this date (YYYY-MM-DD or 'today'). Default: the latest date in the data "
+              "up to today.")
 
 
 def print_issues(issues: list[Any]) -> None:

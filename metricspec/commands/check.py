@@ -65,6 +65,11 @@ def check(paths: tuple[Path, ...], baseline: Path | None, against: str | None, a
     from metricspec.check.github import append_step_summary, in_github_actions, report_annotations
     from metricspec.check.render import render_markdown
 
+    if junit is not None:
+        from metricspec.loader import find_spec_files
+        from metricspec.outputs import check_output_file
+
+        check_output_file(junit, find_spec_files(list(paths)))
     report, warnings = check_paths(list(paths), baseline=baseline, against=against, as_of=parse_as_of(as_of),
                                    strict=strict, confinement=confinement)
     print_issues(warnings)
