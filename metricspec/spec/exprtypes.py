@@ -26,6 +26,9 @@ _ARITH = ("+", "-", "*", "/")
 _COMPARE = ("==", "!=", "<", "<=", ">", ">=")
 _TEXT_FUNCS = ("lower", "upper", "contains", "starts_with", "ends_with", "length")
 _DATE_PARTS = ("year", "month", "weekday", "hour")
+_NOT_CONDITIONS = ("number", "string", "temporal", "duration")
+_NOUN = {"number": "a number", "string": "text", "bool": "true/false", "temporal": "a date",
+         "duration": "a duration", "null": "null", "unknown": "a value"}
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,8 @@ class _Checker:
             if node.op == "neg":
                 self._arith_operand(inner, node.offset, "-")
                 return "number" if inner != "duration" else "duration"
+            if inner in _NOT_CONDITIONS:
+                self.add(f"'not' needs a condition, not {_NOUN[inner]}", node.offset, "write e.g. not answered")
             return "bool"
         if isinstance(node, ex.Binary):
             return self._binary(node)
@@ -124,12 +129,13 @@ class _Checker:
             if "string" in pair and pair & {"number", "bool"}:
                 self.add(f"'{op}' compares text with a number", node.offset,
                          "quote the number ('10') or compare a numeric column")
+            elif "temporal" in pair and pair & {"number", "bool", "string"}:
+                self.add(f"'{op}' compares a date or timestamp with {_NOUN[next(iter(pair - {'temporal'}))]}",
+                         node.offset, "compare with a date: posted_at >= date(2026, 1, 15)")
             return "bool"
         if op in ("and", "or"):
-            for side, t in ((node.left, left), (node.right, right)):
-                if t in ("number", "string", "temporal") and isinstance(side, ex.Literal | ex.Binary):
-                    self.add(f"'{op}' needs conditions on both sides", node.offset,
-                             "write e.g. a > 1 and b == 'x'")
+            if left in _NOT_CONDITIONS or right in _NOT_CONDITIONS:
+                self.add(f"'{op}' needs conditions on both sides", node.offset, "write e.g. a > 1 and b == 'x'")
             return "bool"
         return "bool"  # in, not_in
 
@@ -147,8 +153,9 @@ class _Checker:
                 return "bool"
             return "number" if f == "length" else "string"
         if f in _DATE_PARTS:
-            if types[0] in ("number", "string", "bool") and isinstance(node.args[0], ex.Literal | ex.Binary):
-                self.add(f"{f}() needs a date or timestamp", node.offset, "pass a date or datetime column")
+            if types[0] in ("number", "string", "bool", "duration"):
+                self.add(f"{f}() needs a date or timestamp, not {_NOUN[types[0]]}", node.offset,
+                         "pass a date or datetime column (declare it in the source's `columns:`)")
             return "number"
         if f == "round" and len(node.args) > 1:
             digits = node.args[1]
