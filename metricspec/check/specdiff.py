@@ -171,7 +171,7 @@ def find_acknowledgement(spec: Spec, change: str, *, goal: tuple[str, str] | Non
                     return ack
     goal_id = goal[1] if goal else None
     for ack in spec.acknowledged:
-        if ack.change not in kinds:
+        if ack.change not in kinds or ack.spec not in (None, spec.name):  # `spec:` names a removed spec
             continue
         if ack.goal is not None and ack.goal != goal_id:
             continue
