@@ -68,17 +68,20 @@ def _spec(folder: Path) -> Path:
     return path
 
 
-def _oracle(csv: Path, sql: str, grain: str, segment: bool) -> dict[tuple[Any, ...], float | None]:
+def _table(csv: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
+    con.execute(f"CREATE TABLE events AS SELECT * FROM read_csv('{csv}', types={{'at': 'TIMESTAMP', "
+                "'value': 'DOUBLE', 'segment': 'VARCHAR', 'person': 'VARCHAR'})")
+    return con
+
+
+def _oracle(con: duckdb.DuckDBPyConnection, sql: str, grain: str, segment: bool) -> dict[tuple[Any, ...], float | None]:
     group = "segment, " if segment else ""
-    query = (f"SELECT {group}date_trunc('{grain}', \"at\")::DATE AS period, {sql} AS v FROM "
-             f"read_csv('{csv}', types={{'at': 'TIMESTAMP', 'value': 'DOUBLE', 'segment': 'VARCHAR', "
-             f"'person': 'VARCHAR'}}) GROUP BY ALL")
+    query = f"SELECT {group}date_trunc('{grain}', \"at\")::DATE AS period, {sql} AS v FROM events GROUP BY ALL"
     out = {}
     for row in con.execute(query).fetchall():
         *key, value = row
         out[tuple(key)] = None if value is None else float(value)
-    con.close()
     return out
 
 
@@ -103,10 +106,11 @@ def test_base_aggregations_match_duckdb_on_random_data(tmp_path: Path, data: lis
         lines.append(f"{at:%Y-%m-%d %H:%M:%S},{segment},{'' if value is None else value},{person}")
     csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
     results = evaluate(load_spec(_spec(tmp_path)), as_of=AS_OF)
+    con = _table(csv)
     for kpi, (_agg, sql) in AGGS.items():
         for grain in GRAINS:
             for segment in (False, True):
-                want = _oracle(csv, sql, grain, segment)
+                want = _oracle(con, sql, grain, segment)
                 got = _ours(results, kpi, grain, segment)
                 for key, value in want.items():
                     if value is None and kpi in ADDITIVE:
