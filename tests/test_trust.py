@@ -160,3 +160,30 @@ def test_confinement_object() -> None:
     assert c.outside(Path("/srv/project/data/x.csv"), Path("/srv/project/s.yaml")) is None
     assert c.outside(Path("/srv/other/x.csv"), Path("/srv/project/s.yaml")) == Path("/srv/project").resolve()
     assert Confinement(allow_outside=True).outside(Path("/etc/passwd"), Path("/srv/s.yaml")) is None
+
+
+@pytest.mark.parametrize(("sql", "kind"), [
+    ("WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x", "DELETE"),
+    ("select 1; -- harmless\n drop table t", "DROP"),
+    ("COPY (SELECT 1) TO '/tmp/x.csv'", "COPY"),
+    ("SELECT * FROM t; INSERT INTO t VALUES (1)", "INSERT"),
+])
+def test_select_only_refuses_writes_in_any_dialect(sql: str, kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert select_only(sql) == kind
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_duckdb(name: str, *args: object, **kwargs: object) -> object:
+        if name == "duckdb":
+            raise ImportError("no duckdb")
+        return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(builtins, "__import__", no_duckdb)
+    assert select_only(sql) == kind  # without DuckDB: the keyword check alone
+
+
+@pytest.mark.parametrize("sql", ["SELECT 'delete me' AS \"update\" FROM t -- drop", "select replace(a, 'x', 'y') from t",
+                                 "WITH a AS (SELECT 1 AS x) SELECT x FROM a"])
+def test_select_only_lets_reading_queries_through(sql: str) -> None:
+    assert select_only(sql) is None

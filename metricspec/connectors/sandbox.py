@@ -17,6 +17,7 @@ applies the same rules:
 from __future__ import annotations
 
 import glob as globlib
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -96,22 +97,39 @@ def apply_duckdb_settings(con: Any, settings: list[tuple[str, Any]]) -> None:
         con.execute(f"SET {name} = ?", [value])
 
 
-def select_only(sql: str) -> str | None:
-    """None when ``sql`` only reads; else the kind of statement that does more (DuckDB's parser, which accepts SQLite's
-    and most dialects' SELECT syntax)."""
-    import duckdb
+_WRITES = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE|UPSERT|REPLACE\s+INTO|COPY|ATTACH|DETACH|CREATE|DROP|ALTER|"
+                     r"TRUNCATE|GRANT|REVOKE|PRAGMA|INSTALL|LOAD|EXPORT|IMPORT|CALL|VACUUM|SET|RESET|CHECKPOINT)\b",
+                     re.IGNORECASE)
+_QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/", re.DOTALL)
 
+
+def select_only(sql: str) -> str | None:
+    """None when ``sql`` only reads; else the kind of statement that does more.
+
+    Every statement must be a SELECT to DuckDB's parser (when it is installed and reads the
+    dialect), and no writing keyword may appear outside strings, quoted names and comments
+    (``WITH x AS (DELETE ...) SELECT ...`` is a SELECT to DuckDB).
+    """
+    try:
+        import duckdb
+    except ImportError:
+        return _keyword_check(sql)
     con = duckdb.connect(config=duckdb_config())
     try:
         statements = con.extract_statements(sql)
     except duckdb.Error:
-        return None  # let the database report its own syntax error
+        return _keyword_check(sql)
     finally:
         con.close()
     for statement in statements:
         if statement.type != duckdb.StatementType.SELECT:
-            return statement.type.name
-    return None
+            return str(statement.type.name)
+    return _keyword_check(sql)  # a SELECT can still hold a writing CTE (PostgreSQL's WITH x AS (DELETE ...))
+
+
+def _keyword_check(sql: str) -> str | None:
+    found = _WRITES.search(_QUOTED.sub(" ", sql))
+    return found.group(1).upper().split()[0] if found else None
 
 
 def sqlite_uri(path: Path) -> str:
