@@ -187,3 +187,22 @@ def test_select_only_refuses_writes_in_any_dialect(sql: str, kind: str, monkeypa
                                  "WITH a AS (SELECT 1 AS x) SELECT x FROM a"])
 def test_select_only_lets_reading_queries_through(sql: str) -> None:
     assert select_only(sql) is None
+
+
+def test_parquet_folder_with_a_symlink_outside_is_refused(repo: Path, tmp_path: Path) -> None:
+    import polars as pl
+
+    (repo / "events").mkdir()
+    pl.DataFrame({"t": ["2026-01-01"], "x": [1]}).write_parquet(repo / "events" / "a.parquet")
+    pl.DataFrame({"t": ["2026-01-01"], "x": [2]}).write_parquet(tmp_path / "secret.parquet")
+    spec = _spec(repo, """\
+        name: s
+        sources:
+          d: {connector: parquet, options: {path: ../events}, time_column: t, columns: {t: date}}
+        kpis:
+          n: {source: d, agg: sum, column: x}
+        """)
+    assert _run("run", str(spec), "--format", "json")[0] == 0
+    (repo / "events" / "b.parquet").symlink_to(tmp_path / "secret.parquet")
+    code, out = _run("run", str(spec), "--format", "json")
+    assert code == 2 and "b.parquet is outside the project root" in out

@@ -204,7 +204,7 @@ class ParquetConnector(Connector):
         resolved = context.resolve(options.path)
         hive = options.hive_partitioning
         if not has_glob(options.path) and resolved.is_dir():
-            files = list(resolved.rglob("*.parquet"))
+            files = [context.confine(f) for f in resolved.rglob("*.parquet")]
             if not files:
                 raise context.error(f"no .parquet file under the directory {resolved}", hint=PATH_HINT)
         else:
