@@ -21,7 +21,7 @@ from metricspec.errors import Issue, Level, Location, SpecError
 from metricspec.spec.models import Spec
 from metricspec.trust import DEFAULT as DEFAULT_CONFINEMENT
 from metricspec.trust import Confinement
-from metricspec.yamllimits import Budget, decode
+from metricspec.yamllimits import Budget, check_nesting, decode
 
 PathKey = tuple[str | int, ...]
 MERGEABLE = ("sources", "kpis", "objectives", "control_groups", "campaigns", "benchmarks")
@@ -130,6 +130,7 @@ def read_yaml(path: Path) -> tuple[Any, Positions]:
                                "check the path and its permissions")]) from None
     try:
         try:
+            check_nesting(yaml, loader, text, name)
             doc = yaml.compose(text, Loader=loader)
         except yaml.MarkedYAMLError:
             if loader is yaml.SafeLoader:
@@ -188,11 +189,15 @@ class _Walk:
     budget: Budget
     active: set[int] = field(default_factory=set)
     built: set[int] = field(default_factory=set)
+    replaying: int = 0  # > 0 while an alias's value is being copied again
 
-    def count(self, node: Any, depth: int) -> None:
-        """Charge one value to the budget (an alias: a node built before)."""
-        self.budget.value(node, depth, alias=id(node) in self.built)
+    def count(self, node: Any, depth: int) -> bool:
+        """Charge one value to the budget; True if it starts an alias use (a node built before,
+        not inside another alias being copied). Its copied values count as values, not as aliases."""
+        alias = id(node) in self.built and not self.replaying
+        self.budget.value(node, depth, alias=alias)
         self.built.add(id(node))
+        return alias
 
     def at(self, node: Any) -> Location:
         mark = node.start_mark
@@ -205,7 +210,7 @@ class _Walk:
 def _plain(node: Any, path: PathKey, walk: _Walk) -> Any:
     """Plain Python value of a composed PyYAML node, recording positions under ``path``."""
     kind = node.id
-    walk.count(node, len(path))
+    alias = walk.count(node, len(path))
     if kind == "scalar":
         if node.style in ("'", '"'):
             walk.positions.quoted.add(path)
@@ -213,6 +218,7 @@ def _plain(node: Any, path: PathKey, walk: _Walk) -> Any:
     if id(node) in walk.active:
         raise walk.error("recursive alias (a value that contains itself)", node)
     walk.active.add(id(node))
+    walk.replaying += alias
     try:
         if kind == "sequence":
             items = []
@@ -225,6 +231,7 @@ def _plain(node: Any, path: PathKey, walk: _Walk) -> Any:
         return _mapping(node, path, walk)
     finally:
         walk.active.discard(id(node))
+        walk.replaying -= alias
 
 
 _CORE_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
@@ -321,9 +328,14 @@ def _mapping(node: Any, path: PathKey, walk: _Walk) -> dict[str, Any]:
     for value_node in merges:
         sources = value_node.value if value_node.id == "sequence" else [value_node]
         for source in sources:
-            for key, merged_value in _merged(source, walk, {id(node)}):
-                if key not in out:
-                    out[key] = _plain(merged_value, (*path, key), walk)
+            pairs = _merged(source, walk, {id(node)})  # charges each merged mapping as an alias use
+            walk.replaying += 1  # its values are copies: values, not further alias uses
+            try:
+                for key, merged_value in pairs:
+                    if key not in out:
+                        out[key] = _plain(merged_value, (*path, key), walk)
+            finally:
+                walk.replaying -= 1
     return out
 
 

@@ -4,7 +4,9 @@
   is not (UTF-16, NUL bytes, binary files).
 * :class:`Budget` caps what loading may expand to: YAML aliases (``*name``) copy a value each
   time they are used, so a 398-byte file of nested aliases ("billion laughs") would expand to
-  gigabytes; nesting is capped so that walking the document cannot exhaust the stack.
+  gigabytes.
+* :func:`check_nesting` caps nesting from the parser's events before the document is composed
+  (libyaml's composer recurses in C: 100,000 nested mappings crash the process).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from metricspec.errors import Issue, Level, Location, SpecError
 MAX_FILE_BYTES = 10_000_000
 """Largest spec file read (10 MB)."""
 MAX_ALIASES = 1_000
-"""Most alias uses (``*name``, ``<<: *name``) one file may expand."""
+"""Most alias uses (``*name``, ``<<: *name``) one file may expand (the values an alias copies count
+towards :data:`MAX_VALUES`, not here)."""
 MAX_VALUES = 200_000
 """Most values (mappings, lists, scalars) a file may expand to, aliases included."""
 MAX_CHARS = 10_000_000
@@ -59,6 +62,25 @@ def decode(data: bytes, name: str) -> str:
     if nul >= 0:
         raise _refuse(name, data, nul, "file contains a NUL byte", hint + "; is it a binary file?")
     return text
+
+
+def check_nesting(yaml: object, loader: object, text: str, name: str) -> None:
+    """Refuse nesting deeper than :data:`MAX_DEPTH` from the parser's event stream, before the
+    document is composed: libyaml's composer recurses in C and crashes the process (a segmentation
+    fault) on some 100,000 nested mappings. The event parser keeps its own stack, so this walk is safe."""
+    depth = 0
+    start = (getattr(yaml, "MappingStartEvent"), getattr(yaml, "SequenceStartEvent"))
+    end = (getattr(yaml, "MappingEndEvent"), getattr(yaml, "SequenceEndEvent"))
+    for event in getattr(yaml, "parse")(text, Loader=loader):
+        if isinstance(event, start):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                raise SpecError([Issue(Level.ERROR, f"mappings and lists are nested too deeply (more than {MAX_DEPTH} "
+                                       "levels)", Location(name, mark.line + 1, mark.column + 1),
+                                       "a spec needs only a few levels; flatten this value")])
+        elif isinstance(event, end):
+            depth -= 1
 
 
 @dataclass
