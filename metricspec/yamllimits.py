@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from metricspec.errors import Issue, Level, Location, SpecError
 
@@ -64,14 +65,14 @@ def decode(data: bytes, name: str) -> str:
     return text
 
 
-def check_nesting(yaml: object, loader: object, text: str, name: str) -> None:
+def check_nesting(yaml: Any, loader: Any, text: str, name: str) -> None:
     """Refuse nesting deeper than :data:`MAX_DEPTH` from the parser's event stream, before the
     document is composed: libyaml's composer recurses in C and crashes the process (a segmentation
     fault) on some 100,000 nested mappings. The event parser keeps its own stack, so this walk is safe."""
     depth = 0
-    start = (getattr(yaml, "MappingStartEvent"), getattr(yaml, "SequenceStartEvent"))
-    end = (getattr(yaml, "MappingEndEvent"), getattr(yaml, "SequenceEndEvent"))
-    for event in getattr(yaml, "parse")(text, Loader=loader):
+    start = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+    end = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    for event in yaml.parse(text, Loader=loader):
         if isinstance(event, start):
             depth += 1
             if depth > MAX_DEPTH:
