@@ -91,7 +91,7 @@ def schema(output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
-        from metricspec.outputs import check_output_file
+        from metricspec.outputguard import check_output_file
 
         check_output_file(output)
         atomic_write_text(output, text)
@@ -177,7 +177,7 @@ def run(specs: tuple[Path, ...], as_of: str | None, fmt: str, output: Path | Non
     print_issues(outcome.warnings)
     text = outcome.render(fmt)
     if output is not None:
-        from metricspec.outputs import check_output_file
+        from metricspec.outputguard import check_output_file
         from metricspec.utils import atomic_write_text
 
         check_output_file(output, outcome.inputs)

@@ -64,7 +64,7 @@ def run_specs(paths: list[Path], *, as_of: dt.date | None = None, strict: bool =
     """Load and evaluate every spec under ``paths``; all spec errors are raised together."""
     from metricspec.engine.run import evaluate
     from metricspec.loader import load_specs
-    from metricspec.outputs import input_files
+    from metricspec.outputguard import input_files
 
     loaded, issues, _ = load_specs(list(paths), strict=strict, confinement=confinement)
     outcome = RunOutcome(warnings=issues, inputs=input_files(loaded))

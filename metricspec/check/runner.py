@@ -315,7 +315,7 @@ def update_baseline(paths: list[Path], *, baseline: Path | None = None, as_of: d
             outcome.notes.append(Issue(Level.WARNING, f"skipped (--force): {issue.message}", issue.where, issue.hint))
     # a dirty working tree means the baseline would describe uncommitted specs or data
     inputs = [p for spec in loaded for p in tracked_inputs(spec)] + list(broken)
-    from metricspec.outputs import check_output_file
+    from metricspec.outputguard import check_output_file
 
     check_output_file(target, inputs)
     root = repo_root(paths[0].resolve()) if paths else None

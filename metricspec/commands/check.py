@@ -67,7 +67,7 @@ def check(paths: tuple[Path, ...], baseline: Path | None, against: str | None, a
 
     if junit is not None:
         from metricspec.loader import find_spec_files
-        from metricspec.outputs import check_output_file
+        from metricspec.outputguard import check_output_file
 
         check_output_file(junit, find_spec_files(list(paths)))
     report, warnings = check_paths(list(paths), baseline=baseline, against=against, as_of=parse_as_of(as_of),

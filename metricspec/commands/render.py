@@ -39,7 +39,7 @@ def render(spec: Path, output: Path, as_of: str | None, lang: str | None, fmt: s
       metricspec render specs/examples/x_brand_awareness.yaml -o scorecard.html
       metricspec render specs/examples/x_brand_awareness.yaml -o tarjeta.html --lang es --as-of 2026-11-01
     """
-    from metricspec.outputs import check_output_file
+    from metricspec.outputguard import check_output_file
     from metricspec.runner import run_specs
     from metricspec.utils import atomic_write_text
 
@@ -82,7 +82,7 @@ def build(specs_dir: Path, output: Path, as_of: str | None, lang: str, force: bo
     Example:
       metricspec build specs/examples -o site/ --as-of 2026-11-01
     """
-    from metricspec.outputs import check_site_dir
+    from metricspec.outputguard import check_site_dir
     from metricspec.render.site import build_site
     from metricspec.runner import run_specs
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from metricspec.outputs import SITE_MARKER
+from metricspec.outputguard import SITE_MARKER
 from metricspec.render.context import (
     Builder,
     GoalView,
