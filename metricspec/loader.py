@@ -21,7 +21,7 @@ from metricspec.errors import Issue, Level, Location, SpecError
 from metricspec.spec.models import Spec
 from metricspec.trust import DEFAULT as DEFAULT_CONFINEMENT
 from metricspec.trust import Confinement
-from metricspec.yamllimits import Budget, check_nesting, decode
+from metricspec.yamllimits import Budget, check_expansion, check_nesting, decode
 
 PathKey = tuple[str | int, ...]
 MERGEABLE = ("sources", "kpis", "objectives", "control_groups", "campaigns", "benchmarks")
@@ -153,6 +153,7 @@ def read_yaml(path: Path) -> tuple[Any, Positions]:
     positions.values[()] = Location(name, 1, 1)
     if doc is None:
         return None, positions
+    check_expansion(doc, name)  # on the node graph, before anything is expanded
     value = _plain(doc, (), _Walk(name, positions, _scalar_constructors(yaml), Budget(name)))
     return value, positions
 

@@ -21,7 +21,7 @@ MAX_FILE_BYTES = 10_000_000
 MAX_ALIASES = 1_000
 """Most alias uses (``*name``, ``<<: *name``) one file may expand (the values an alias copies count
 towards :data:`MAX_VALUES`, not here)."""
-MAX_VALUES = 200_000
+MAX_VALUES = 100_000
 """Most values (mappings, lists, scalars) a file may expand to, aliases included."""
 MAX_CHARS = 10_000_000
 """Most characters of scalar text a file may expand to, aliases included."""
@@ -82,6 +82,63 @@ def check_nesting(yaml: Any, loader: Any, text: str, name: str) -> None:
                                        "a spec needs only a few levels; flatten this value")])
         elif isinstance(event, end):
             depth -= 1
+
+
+def check_expansion(root: Any, name: str) -> None:
+    """Refuse a composed document whose aliases would expand past :data:`MAX_VALUES` values or
+    :data:`MAX_CHARS` characters, or that uses more than :data:`MAX_ALIASES` aliases — computed on
+    the node graph (each shared node sized once), so a billion-laughs file is refused at once."""
+    size: dict[int, tuple[int, int]] = {}
+    refs: dict[int, int] = {}
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    on_path: set[int] = set()
+    nodes: dict[int, Any] = {}
+    culprit: Any = None
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            on_path.discard(key)
+            values, chars = 1, 0
+            for child in _children(node):
+                child_values, child_chars = size.get(id(child), (0, 0))  # (0, 0): a recursive alias
+                values, chars = values + child_values, chars + child_chars
+            size[key] = (min(values, MAX_VALUES + 1), min(chars, MAX_CHARS + 1))
+            if culprit is None and (values > MAX_VALUES or chars > MAX_CHARS):
+                culprit = node  # the innermost value that expands past a limit
+            continue
+        refs[key] = refs.get(key, 0) + 1
+        nodes[key] = node
+        if key in size or key in on_path:
+            continue
+        if node.id == "scalar":
+            size[key] = (1, len(node.value))
+            continue
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node))
+    values, chars = size.get(id(root), (0, 0))
+    aliases = sum(n - 1 for n in refs.values())
+    budget = Budget(name)
+    if aliases > MAX_ALIASES:
+        most = nodes[max(refs, key=lambda k: refs[k])]  # the anchored value aliased most
+        raise budget._error(f"too many alias uses (more than {MAX_ALIASES:,} `*name` expansions)", most.start_mark,
+                            "use fewer anchors and aliases; an alias copies its whole value each time")
+    mark = getattr(culprit if culprit is not None else root, "start_mark", None)
+    if values > MAX_VALUES:
+        raise budget._error(f"the file expands to more than {MAX_VALUES:,} values", mark,
+                            "aliases nested inside aliases multiply; write the values out or use fewer")
+    if chars > MAX_CHARS:
+        raise budget._error(f"the file expands to more than {MAX_CHARS:,} characters of text", mark,
+                            "aliases nested inside aliases multiply; use fewer")
+
+
+def _children(node: Any) -> list[Any]:
+    if node.id == "sequence":
+        return list(node.value)
+    if node.id == "mapping":
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 @dataclass
