@@ -52,9 +52,38 @@ def freshness(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], schemas: dict
     return freshness_results(loaded, queries, pl.collect_all([q for _, _, q in queries], engine=polars_engine()))
 
 
+def local_today(timezone: str) -> dt.date:
+    """Today's date on this machine's clock, in the spec's time zone."""
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo(timezone)).date()
+
+
+def default_as_of_from(collected: list[pl.DataFrame], queries: list[tuple[str, str | None, pl.LazyFrame]],
+                       ) -> tuple[dt.date, list[DataNote]]:
+    """The default as-of date: the latest date in the data up to today (see :func:`freshness_queries`).
+
+    Rows dated after today (a typo such as 2062) are left out of it, with a data note naming the
+    source and how many rows, so one such row cannot move every goal's as-of into the future.
+    """
+    latest: list[str] = []
+    notes: list[DataNote] = []
+    for (name, _tcol, _q), frame in zip(queries, collected, strict=True):
+        row = frame.row(0, named=True)
+        if row.get("latest_past"):
+            latest.append(str(row["latest_past"])[:10])
+        if row.get("future"):
+            params: MessageParams = {"rows": int(row["future"]), "source": name, "latest": str(row["latest"])[:10]}
+            notes.append(DataNote(level="warning", message=english("note_future_rows", params),
+                                  code="note_future_rows", params=params))
+    return (dt.date.fromisoformat(max(latest)) if latest else dt.date(1970, 1, 1)), notes
+
+
 def freshness_queries(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame],
-                      schemas: dict[str, dict[str, pl.DataType]]) -> list[tuple[str, str | None, pl.LazyFrame]]:
-    """(source, time column, lazy query of rows/first/latest) per source."""
+                      schemas: dict[str, dict[str, pl.DataType]], today: dt.date | None = None,
+                      ) -> list[tuple[str, str | None, pl.LazyFrame]]:
+    """(source, time column, lazy query of rows/first/latest, and of rows dated after ``today``) per source."""
+    today = today or local_today(loaded.spec.timezone)
     from metricspec.sources import CALENDAR
 
     spec = loaded.spec
@@ -68,8 +97,13 @@ def freshness_queries(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame],
         tcols.append(usable)
         exprs = [pl.len().alias("rows")]
         if usable is not None:
-            exprs += [_iso(pl.col(usable).min(), schemas[name][usable]).alias("first"),
-                      _iso(pl.col(usable).max(), schemas[name][usable]).alias("latest")]
+            dtype = schemas[name][usable]
+            day = pl.col(usable) if isinstance(dtype, pl.Date) else pl.col(usable).dt.date()
+            past = day <= pl.lit(today)
+            exprs += [_iso(pl.col(usable).min(), dtype).alias("first"),
+                      _iso(pl.col(usable).max(), dtype).alias("latest"),
+                      _iso(pl.col(usable).filter(past).max(), dtype).alias("latest_past"),
+                      (~past).sum().alias("future")]
         lazies.append(frames[name].select(exprs))
     return list(zip(names, tcols, lazies, strict=True))
 
@@ -94,12 +128,6 @@ def _iso(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     return expr.cast(pl.String)
 
 
-def default_as_of(fresh: list[SourceFreshness]) -> dt.date:
-    """The latest date in the data: runs stay reproducible without --as-of."""
-    latest = [f.latest[:10] for f in fresh if f.latest]
-    return dt.date.fromisoformat(max(latest)) if latest else dt.date(1970, 1, 1)
-
-
 def plan_requests(ev: Evaluator) -> list[Any]:
     """Register every series the scorecard needs; returns the goal plans."""
     spec = ev.spec
@@ -119,7 +147,9 @@ def plan_requests(ev: Evaluator) -> list[Any]:
 def explain(loaded: LoadedSpec, *, as_of: dt.date | None = None) -> list[dict[str, object]]:
     """The compiled query plan as data, without running it (``metricspec run --explain``)."""
     frames, schemas = open_sources(loaded)
-    as_of = as_of or default_as_of(freshness(loaded, frames, schemas))
+    if as_of is None:
+        queries = freshness_queries(loaded, frames, schemas)
+        as_of, _ = default_as_of_from(pl.collect_all([q for _, _, q in queries], engine=polars_engine()), queries)
     ev = Evaluator(loaded=loaded, as_of=as_of, sources=frames, schemas=schemas)
     plan_requests(ev)
     return ev.plan.describe()
@@ -135,10 +165,11 @@ def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Prog
     frames, schemas = open_sources(loaded, data)
     fresh_queries = freshness_queries(loaded, frames, schemas)
     fresh: list[SourceFreshness] = []
+    future_notes: list[DataNote] = []
     if as_of is None:  # the default as-of date comes from the data: read freshness first
         collected = pl.collect_all([q for _, _, q in fresh_queries], engine=polars_engine())
         fresh = freshness_results(loaded, fresh_queries, collected)
-        as_of = default_as_of(fresh)
+        as_of, future_notes = default_as_of_from(collected, fresh_queries)
     ev = Evaluator(loaded=loaded, as_of=as_of, sources=frames, schemas=schemas)
     step("planning KPIs")
     plans = plan_requests(ev)
@@ -174,7 +205,8 @@ def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Prog
         from metricspec.engine.attribution_run import run_attribution
 
         attribution = run_attribution(loaded, frames, as_of, control_groups)
-    notes = [_null_rows_note(source, column, n) for (source, column), n in sorted(ev.null_counts.items()) if n]
+    notes = future_notes + [_null_rows_note(source, column, n)
+                            for (source, column), n in sorted(ev.null_counts.items()) if n]
     return Results(
         metricspec_version=__version__,
         spec=SpecInfo(name=spec.name, title=spec.title or spec.name, description=spec.description,
