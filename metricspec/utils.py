@@ -9,8 +9,19 @@ from pathlib import Path
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename over ``path``."""
+    """Write to a temporary file in the same folder, then rename over ``path``.
+
+    A path that is not a regular file (``/dev/null``, ``/dev/stdout``, a named pipe) is written in
+    place: renaming over it would replace the device with a file. A symbolic link to a file keeps
+    pointing at it: the file it points to is replaced.
+    """
     target = Path(path)
+    if target.exists() and not target.is_file():
+        with open(target, "wb") as fh:
+            fh.write(data)
+        return
+    if target.is_symlink():
+        target = target.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:

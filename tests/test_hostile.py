@@ -62,3 +62,31 @@ def test_markup_in_titles_and_data_is_escaped_on_the_page(tmp_path: Path, monkey
     assert "Learn javascript: demo sign-ups" in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     for raw in ("<script>alert(1)", "<img src=x", 'onerror="', 'href="javascript:'):
         assert raw not in page
+
+
+def test_outputs_that_are_not_regular_files_are_written_in_place(tmp_path):
+    """`-o /dev/null` once replaced the device with a file (the atomic write renames over the target):
+    devices and named pipes are written in place, and a link to a file keeps pointing at it."""
+    import os
+    import stat
+    import threading
+
+    from metricspec.utils import atomic_write_text
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    atomic_write_text(fifo, "through the pipe")
+    reader.join(timeout=10)
+    assert got == [b"through the pipe"] and stat.S_ISFIFO(os.stat(fifo).st_mode)
+    real = tmp_path / "real.json"
+    real.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    atomic_write_text(link, "new")
+    assert link.is_symlink() and real.read_text() == "new"
+    before = os.stat("/dev/null")
+    atomic_write_text("/dev/null", "discarded")
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode) and os.stat("/dev/null").st_ino == before.st_ino
