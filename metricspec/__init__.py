@@ -35,20 +35,23 @@ if TYPE_CHECKING:
     """Decorator for plugin hook implementations: ``@metricspec.hookimpl``."""
 
 
-def load(path: PathLike) -> LoadedSpec:
-    """Read and validate one spec file; raises :class:`metricspec.errors.SpecError` with every problem."""
+def load(path: PathLike, *, root: PathLike | None = None, allow_outside_root: bool = False) -> LoadedSpec:
+    """Read and validate one spec file; raises :class:`metricspec.errors.SpecError` with every problem.
+    Its includes and data must lie inside ``root`` (default: its git top level) unless
+    ``allow_outside_root``."""
     from metricspec.api import load as load_path
 
-    return load_path(path)
+    return load_path(path, root=root, allow_outside_root=allow_outside_root)
 
 
 def evaluate(spec_or_path: LoadedSpec | PathLike, *, as_of: dt.date | str | None = None,
-             data: Mapping[str, Any] | None = None) -> Results:
+             data: Mapping[str, Any] | None = None, root: PathLike | None = None,
+             allow_outside_root: bool = False) -> Results:
     """Evaluate a spec (loaded, or a path): ``data`` maps source names to frames that replace the
     connector (polars, pandas or pyarrow); ``as_of`` defaults to the latest date in the data."""
     from metricspec.api import evaluate as run
 
-    return run(spec_or_path, as_of=as_of, data=data)
+    return run(spec_or_path, as_of=as_of, data=data, root=root, allow_outside_root=allow_outside_root)
 
 
 _LAZY = {

@@ -21,31 +21,40 @@ if TYPE_CHECKING:
 PathLike = str | os.PathLike[str]
 
 
-def load(path: PathLike) -> LoadedSpec:
+def load(path: PathLike, *, root: PathLike | None = None, allow_outside_root: bool = False) -> LoadedSpec:
     """Read and validate one spec file (includes merged, every rule checked).
 
+    The spec's includes and data files must lie inside its project root (``root``, else the spec's git
+    top level, else its folder; see docs/security.md) unless ``allow_outside_root``.
     Raises :class:`metricspec.errors.SpecError` carrying every problem with its ``file:line:col``.
     Spec warnings are kept on the result (:func:`metricspec.loader.spec_warnings`).
     """
-    from metricspec.loader import load_spec
+    from pathlib import Path
 
-    return load_spec(os.fspath(path))
+    from metricspec.loader import load_spec
+    from metricspec.trust import Confinement
+
+    confinement = Confinement(root=Path(root) if root is not None else None, allow_outside=allow_outside_root)
+    return load_spec(os.fspath(path), confinement)
 
 
 def evaluate(spec_or_path: LoadedSpec | PathLike, *, as_of: dt.date | str | None = None,
-             data: Mapping[str, Any] | None = None) -> Results:
+             data: Mapping[str, Any] | None = None, root: PathLike | None = None,
+             allow_outside_root: bool = False) -> Results:
     """Evaluate a spec: every KPI, goal, control group and attribution model.
 
     ``as_of`` is a date, an ISO date string or ``"today"``; by default the latest date in the data.
     ``data`` maps source names to frames that replace what the source's connector would read: a
     polars ``DataFrame`` or ``LazyFrame``, a pandas ``DataFrame``, a pyarrow ``Table``, or anything
     else polars reads through the Arrow PyCapsule interface (``pl.from_dataframe``). The source's
-    ``rename``, ``columns``, ``timezone`` and ``derive`` still apply to the frame.
+    ``rename``, ``columns``, ``timezone`` and ``derive`` still apply to the frame. ``root`` and
+    ``allow_outside_root`` as for :func:`load` (when a path is given).
     """
     from metricspec.engine.run import evaluate as run
     from metricspec.loader import LoadedSpec
 
-    loaded = spec_or_path if isinstance(spec_or_path, LoadedSpec) else load(spec_or_path)
+    loaded = spec_or_path if isinstance(spec_or_path, LoadedSpec) else load(
+        spec_or_path, root=root, allow_outside_root=allow_outside_root)
     frames = source_frames(loaded, data) if data else None
     return run(loaded, as_of=parse_date(as_of), data=frames)
 

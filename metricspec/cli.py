@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,12 +18,16 @@ from metricspec.clicommon import (
     AS_OF_HELP,
     WIDTH_HELP,
     annotate_issues,
+    confinement_options,
     exit_code_if_output_closes,
     parse_as_of,
     print_issues,
     reports_errors,
     table_width,
 )
+
+if TYPE_CHECKING:
+    from metricspec.trust import Confinement
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -49,8 +54,10 @@ def main() -> None:
               help="json: every file and issue with its level, file, line, column and hint.")
 @click.option("--junit", type=click.Path(path_type=Path, dir_okay=False),
               help="Write a JUnit XML report here (atomically): one test case per spec file.")
+@confinement_options
 @reports_errors
-def validate(paths: tuple[Path, ...], data: bool, strict: bool, fmt: str, junit: Path | None) -> None:
+def validate(paths: tuple[Path, ...], data: bool, strict: bool, fmt: str, junit: Path | None,
+             confinement: Confinement) -> None:
     """Check spec files (or directories of them) without running them.
 
     \b
@@ -66,7 +73,7 @@ def validate(paths: tuple[Path, ...], data: bool, strict: bool, fmt: str, junit:
     """
     from metricspec.validate_cmd import validate_paths
 
-    report = validate_paths(list(paths), data=data, strict=strict)
+    report = validate_paths(list(paths), data=data, strict=strict, confinement=confinement)
     if junit is not None:
         from metricspec.check.junit import write_validation_junit
 
@@ -107,6 +114,9 @@ def schema(output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
+        from metricspec.outputguard import check_output_file
+
+        check_output_file(output)
         atomic_write_text(output, text)
         click.echo(f"wrote {output}")
 
@@ -178,9 +188,10 @@ def init(directory: Path, force: bool) -> None:
 @click.option("--explain", is_flag=True,
               help="Print the compiled query plan instead of running it: per query, where it runs and the SQL it "
                    "sends (JSON with --format json).")
+@confinement_options
 @reports_errors
 def run(specs: tuple[Path, ...], as_of: str | None, fmt: str, output: Path | None, width: int | None,
-        strict: bool, quiet: bool, explain: bool) -> None:
+        strict: bool, quiet: bool, explain: bool, confinement: Confinement) -> None:
     """Evaluate specs on their data and print KPIs, goals, control groups and attribution.
 
     \b
@@ -202,7 +213,7 @@ def run(specs: tuple[Path, ...], as_of: str | None, fmt: str, output: Path | Non
     if explain:
         from metricspec.runner import explain_specs
 
-        plans = explain_specs(list(specs), as_of=date)
+        plans = explain_specs(list(specs), as_of=date, confinement=confinement)
         if fmt == "json":
             click.echo(json.dumps(plans, indent=2, default=str))
         else:
@@ -211,11 +222,13 @@ def run(specs: tuple[Path, ...], as_of: str | None, fmt: str, output: Path | Non
             click.echo(explain_text(plans), nl=False)
         return
     show_progress = not quiet and fmt == "table" and output is None and sys.stderr.isatty()
-    outcome = run_specs(list(specs), as_of=date, strict=strict, progress=show_progress)
+    outcome = run_specs(list(specs), as_of=date, strict=strict, progress=show_progress, confinement=confinement)
     print_issues(outcome.warnings)
     if output is not None:
+        from metricspec.outputguard import check_output_file
         from metricspec.utils import atomic_write_text
 
+        check_output_file(output, outcome.inputs)
         atomic_write_text(output, outcome.render(fmt, width=width))
         click.echo(f"wrote {output}", err=True)
     elif fmt == "table":

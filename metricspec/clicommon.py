@@ -15,7 +15,8 @@ import click
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-AS_OF_HELP = "Evaluate as of this date (YYYY-MM-DD or 'today'). Default: the latest date in the data."
+AS_OF_HELP = ("Evaluate as of this date (YYYY-MM-DD or 'today'). Default: the latest date in the data "
+              "up to today.")
 
 
 def print_issues(issues: list[Any]) -> None:
@@ -118,6 +119,26 @@ def reports_errors(func: F) -> F:
             sys.exit(130)
 
     return wrapper  # type: ignore[return-value]
+
+
+def confinement_options(func: F) -> F:
+    """``--root DIR`` and ``--allow-outside-root``, passed on as one ``confinement`` argument
+    (a :class:`metricspec.trust.Confinement`): where a spec's includes and data may be."""
+    from pathlib import Path
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, root: Path | None = None, allow_outside_root: bool = False, **kwargs: Any) -> Any:
+        from metricspec.trust import Confinement
+
+        return func(*args, confinement=Confinement(root=root, allow_outside=allow_outside_root), **kwargs)
+
+    wrapper = click.option(
+        "--allow-outside-root", is_flag=True,
+        help="Let specs read includes and data outside the project root (only for specs you trust).")(wrapper)
+    return click.option(  # type: ignore[return-value]
+        "--root", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None, metavar="DIR",
+        help="Project root: includes and data paths must stay inside it. Default: the git top level of each "
+             "spec, else its folder.")(wrapper)
 
 
 def parse_as_of(value: str | None) -> Any:

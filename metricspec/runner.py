@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from metricspec.errors import Issue
+from metricspec.trust import DEFAULT as DEFAULT_CONFINEMENT
+from metricspec.trust import Confinement
 
 if TYPE_CHECKING:
     from metricspec.engine.results import Results
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
 class RunOutcome:
     results: list[Results] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
+    inputs: list[Path] = field(default_factory=list)  # spec, included and data files read
 
     def summary_line(self) -> str:
         """``6 specs · 31 goals: 12 achieved, 9 on track, …`` (the last line of ``metricspec run``)."""
@@ -58,23 +61,25 @@ class RunOutcome:
         return buf.getvalue()
 
 
-def explain_specs(paths: list[Path], *, as_of: dt.date | None = None) -> list[dict[str, object]]:
+def explain_specs(paths: list[Path], *, as_of: dt.date | None = None,
+                  confinement: Confinement = DEFAULT_CONFINEMENT) -> list[dict[str, object]]:
     """The query plan of each spec: one entry per fused query (source, grain, segments, aggregates)."""
     from metricspec.engine.run import explain
     from metricspec.loader import load_specs
 
-    loaded, _, _ = load_specs(list(paths))
+    loaded, _, _ = load_specs(list(paths), confinement=confinement)
     return [{"spec": str(spec.path), "queries": explain(spec, as_of=as_of)} for spec in loaded]
 
 
 def run_specs(paths: list[Path], *, as_of: dt.date | None = None, strict: bool = False,
-              progress: bool = False) -> RunOutcome:
+              progress: bool = False, confinement: Confinement = DEFAULT_CONFINEMENT) -> RunOutcome:
     """Load and evaluate every spec under ``paths``; all spec errors are raised together."""
     from metricspec.engine.run import evaluate
     from metricspec.loader import load_specs
+    from metricspec.outputguard import input_files
 
-    loaded, issues, _ = load_specs(list(paths), strict=strict)
-    outcome = RunOutcome(warnings=issues)
+    loaded, issues, _ = load_specs(list(paths), strict=strict, confinement=confinement)
+    outcome = RunOutcome(warnings=issues, inputs=input_files(loaded))
     if progress:
         from rich.progress import Progress, SpinnerColumn, TextColumn
 

@@ -148,8 +148,8 @@ def requirements(loaded: LoadedSpec) -> Requirements:
             spend_at = ("attribution", "spend")
             req.need(sp.source, sp.channel, None, loaded.where(*spend_at, "channel"))
             req.need(sp.source, sp.amount, "numeric", loaded.where(*spend_at, "amount"))
-            req.need(sp.source, sp.campaign, None, loaded.where(*sb, "campaign"))
-            req.need(sp.source, sp.time, "temporal", loaded.where(*sb, "time"))
+            req.need(sp.source, sp.campaign, None, loaded.where(*spend_at, "campaign"))
+            req.need(sp.source, sp.time, "temporal", loaded.where(*spend_at, "time"))
     return req
 
 
@@ -272,7 +272,7 @@ def scan_source(loaded: LoadedSpec, name: str, registry: dict[str, type[Connecto
 
         raise SpecError(pydantic_issues(exc, source.options, loaded.positions, cls.Options,
                                         prefix=("sources", name, "options"))) from None
-    context = SourceContext(source_name=name, base_dir=loaded.dir_of("sources", name), where=where)
+    context = SourceContext(source_name=name, base_dir=loaded.dir_of("sources", name), where=where, root=loaded.root)
     if source.engine == "duckdb":
         from metricspec.connectors.duckdb_files import duckdb_relation
 
@@ -325,6 +325,9 @@ def open_checked(loaded: LoadedSpec, names: list[str] | None = None,
         ))
         out.frames[name] = lf
         out.schemas[name] = schema
+    from metricspec.validation.expressions import data_issues
+
+    out.issues.extend(data_issues(loaded, out.schemas))
     return out
 
 

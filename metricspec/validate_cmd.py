@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from metricspec.errors import Issue, Level, Location, MetricSpecError
+from metricspec.trust import DEFAULT as DEFAULT_CONFINEMENT
+from metricspec.trust import Confinement
 
 
 @dataclass
@@ -72,7 +74,8 @@ def issue_dict(issue: Issue) -> dict[str, Any]:
             "file": w.file if w else None, "line": w.line if w else None, "column": w.column if w else None}
 
 
-def validate_paths(paths: list[Path], *, data: bool = False, strict: bool = False) -> ValidationReport:
+def validate_paths(paths: list[Path], *, data: bool = False, strict: bool = False,
+                   confinement: Confinement = DEFAULT_CONFINEMENT) -> ValidationReport:
     """Validate every spec under ``paths``; with ``data``, also open each source."""
     from metricspec.loader import find_spec_files, load_spec, spec_warnings
 
@@ -93,7 +96,7 @@ def validate_paths(paths: list[Path], *, data: bool = False, strict: bool = Fals
         checked = FileValidation(str(f))
         report.files.append(checked)
         try:
-            loaded = load_spec(f)
+            loaded = load_spec(f, confinement)
         except MetricSpecError as exc:
             checked.issues.extend(exc.issues())
             continue

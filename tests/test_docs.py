@@ -216,11 +216,13 @@ def test_snippet_runs(block: Block, tmp_path: Path) -> None:
     from metricspec.engine.run import evaluate
     from metricspec.errors import MetricSpecError
     from metricspec.loader import load_spec, spec_warnings
+    from metricspec.trust import Confinement
 
     kind = classify(block)
     path = _write_snippet(block, kind, tmp_path)
     try:
-        loaded = load_spec(path)
+        # fragments include the example sources by absolute path from a temporary folder: trusted text
+        loaded = load_spec(path, Confinement(allow_outside=True))
     except MetricSpecError as exc:
         pytest.fail(f"{block.id} ({kind}) does not load:\n{_format_issues(exc)}\n--- snippet ---\n{block.text}")
     warnings = spec_warnings(loaded)

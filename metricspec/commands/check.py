@@ -7,16 +7,21 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from metricspec.clicommon import (
     AS_OF_HELP,
+    confinement_options,
     exit_code_if_output_closes,
     parse_as_of,
     print_issues,
     reports_errors,
 )
+
+if TYPE_CHECKING:
+    from metricspec.trust import Confinement
 
 BASELINE_HELP = "Baseline file. [default: .metricspec/baseline.json]"
 
@@ -35,9 +40,11 @@ BASELINE_HELP = "Baseline file. [default: .metricspec/baseline.json]"
 @click.option("--notify", is_flag=True,
               help="When the check fails, call the notifiers: the built-in one posts to $METRICSPEC_WEBHOOK_URL "
                    "(Slack-compatible JSON); plugins may add others.")
+@confinement_options
 @reports_errors
 def check(paths: tuple[Path, ...], baseline: Path | None, against: str | None, as_of: str | None,
-          junit: Path | None, fmt: str, strict: bool, notify: bool) -> None:
+          junit: Path | None, fmt: str, strict: bool, notify: bool,
+          confinement: Confinement) -> None:
     """Fail CI when a goal regresses: compare results with the committed baseline and specs
     with a git revision.
 
@@ -65,8 +72,13 @@ def check(paths: tuple[Path, ...], baseline: Path | None, against: str | None, a
     from metricspec.check.github import append_step_summary, in_github_actions, report_annotations
     from metricspec.check.render import render_markdown
 
+    if junit is not None:
+        from metricspec.loader import find_spec_files
+        from metricspec.outputguard import check_output_file
+
+        check_output_file(junit, find_spec_files(list(paths)))
     report, warnings = check_paths(list(paths), baseline=baseline, against=against, as_of=parse_as_of(as_of),
-                                   strict=strict)
+                                   strict=strict, confinement=confinement)
     print_issues(warnings)
     if junit is not None:
         from metricspec.check.junit import write_junit
@@ -127,8 +139,10 @@ def baseline() -> None:
 @click.option("--as-of", "as_of", metavar="DATE", help=AS_OF_HELP)
 @click.option("--force", is_flag=True,
               help="Write even with uncommitted spec/data changes, regressions or broken specs (skipped).")
+@confinement_options
 @reports_errors
-def update(paths: tuple[Path, ...], baseline_file: Path | None, as_of: str | None, force: bool) -> None:
+def update(paths: tuple[Path, ...], baseline_file: Path | None, as_of: str | None, force: bool,
+           confinement: Confinement) -> None:
     """Evaluate specs and write their results to the baseline (atomically, sorted keys).
 
     \b
@@ -143,7 +157,8 @@ def update(paths: tuple[Path, ...], baseline_file: Path | None, as_of: str | Non
     """
     from metricspec.check import update_baseline
 
-    outcome = update_baseline(list(paths), baseline=baseline_file, as_of=parse_as_of(as_of), force=force)
+    outcome = update_baseline(list(paths), baseline=baseline_file, as_of=parse_as_of(as_of), force=force,
+                              confinement=confinement)
     print_issues(outcome.notes)
     for f in outcome.overridden:
         click.secho(f"accepted (--force): {f.location_text()}: {f.message}", fg="yellow", err=True)

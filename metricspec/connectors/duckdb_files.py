@@ -28,8 +28,15 @@ def duckdb_relation(connector: str, options: Any, context: SourceContext) -> Any
                             hint="pip install 'metricspec-cli[duckdb]'")
     import ibis
 
-    paths = [str(p) for p in resolve_paths(options.path, context, allow_dirs=connector == "parquet")]
-    con = ibis.duckdb.connect()
+    from metricspec.connectors.sandbox import apply_duckdb_settings, duckdb_config, duckdb_settings
+
+    found = resolve_paths(options.path, context, allow_dirs=connector == "parquet")  # inside the root
+    paths = [str(p) for p in found]
+    con = ibis.duckdb.connect(**duckdb_config())
+    # DuckDB may read these files and nothing else (no environment, no other files, no extensions)
+    allowed = sorted({str(p) for p in found} | {str(p.resolve()) for p in found}
+                     | {str(f) for p in found if p.is_dir() for f in p.rglob("*")})
+    apply_duckdb_settings(con.con, duckdb_settings(context.base_dir, allowed))
     try:
         if connector == "csv":
             kwargs: dict[str, Any] = {"delim": options.separator, "header": options.has_header,

@@ -57,6 +57,16 @@ class _QueryOrTable(ConnectorOptions):
         return f"SELECT * FROM {quote_identifier(self.table) if quote else self.table}"
 
 
+def _read_only(context: SourceContext, sql: str) -> str:
+    """``sql`` if it only reads (see :func:`metricspec.connectors.sandbox.select_only`)."""
+    from metricspec.connectors.sandbox import READ_ONLY_HINT, select_only
+
+    problem = select_only(sql)
+    if problem is not None:
+        raise context.error(f"the query may only SELECT, but it holds {problem}", hint=READ_ONLY_HINT)
+    return sql
+
+
 def quote_identifier(name: str) -> str:
     """Quote a possibly dotted identifier with double quotes (``schema.table`` -> ``"schema"."table"``)."""
     parts = name.split(".") if _IDENT.match(name) else [name]
@@ -92,11 +102,15 @@ class SqliteConnector(Connector):
 
         import polars as pl
 
+        from metricspec.connectors.sandbox import sqlite_lockdown, sqlite_uri
+
         path = context.resolve(options.path)
         if not path.is_file():
             raise context.error(f"database file not found: {path}", hint=PATH_HINT)
+        _read_only(context, options.sql())
         try:
-            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+            conn = sqlite3.connect(sqlite_uri(path), uri=True)
+            sqlite_lockdown(conn)
         except sqlite3.Error as exc:
             raise context.error(f"cannot open SQLite database {path}: {exc}") from None
         try:
@@ -167,10 +181,10 @@ class SqlConnector(Connector):
         if options.table is not None and not _IDENT.match(options.table):
             raise context.error(f"'{options.table}' is not a plain table name",
                                 hint="use `query:` for quoted or unusual identifiers")
+        query = _read_only(context, options.sql(quote=False))
         backend = IBIS_BACKENDS.get(scheme)
         if backend is not None and _has("ibis") and _has(DRIVERS[backend]):
             return self._relation(uri, backend, options, context)
-        query = options.sql(quote=False)
         try:
             if scheme == "sqlite":
                 return self._stdlib_sqlite(uri, query, context)
@@ -258,7 +272,10 @@ class SqlConnector(Connector):
         path = path[1:] if path.startswith("//") else path
         if not Path(path).is_file():
             raise context.error(f"database file not found: {path}", hint=PATH_HINT)
-        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+        from metricspec.connectors.sandbox import sqlite_lockdown, sqlite_uri
+
+        conn = sqlite3.connect(sqlite_uri(Path(path)), uri=True)
+        sqlite_lockdown(conn)
         try:
             frame = pl.read_database(query, connection=conn, infer_schema_length=None)
         except sqlite3.Error as exc:
@@ -296,6 +313,45 @@ def expand_env(text: str, context: SourceContext) -> str:
     return _ENV.sub(value, text)
 
 
+_DUCKDB_FILES: dict[tuple[str, int, int], tuple[Any, frozenset[str]]] = {}
+"""One ibis connection per DuckDB file (path, size, modification time) per process, with the files
+its queries may read. DuckDB shares one database instance between the connections to a file in a
+process, and the sandbox locks that instance's configuration: a second connection could not even
+set its time zone, so every source on the file shares the first connection."""
+
+
+def _duckdb_backend(path: Path | None, query: str, context: SourceContext) -> Any:
+    """An ibis DuckDB connection, read-only for a file, sandboxed (see metricspec/connectors/sandbox.py)."""
+    import ibis
+
+    from metricspec.connectors.sandbox import (
+        apply_duckdb_settings,
+        duckdb_allowed_paths,
+        duckdb_config,
+        duckdb_settings,
+    )
+
+    allowed = duckdb_allowed_paths(query, context.base_dir, context.root)
+    if path is None:
+        con = ibis.duckdb.connect(**duckdb_config())
+        apply_duckdb_settings(con.con, duckdb_settings(context.base_dir, allowed))
+        return con
+    real = path.resolve()
+    stat = real.stat()
+    key = (str(real), stat.st_size, stat.st_mtime_ns)
+    if key not in _DUCKDB_FILES:
+        con = ibis.duckdb.connect(str(real), read_only=True, **duckdb_config())
+        apply_duckdb_settings(con.con, duckdb_settings(context.base_dir, allowed))
+        _DUCKDB_FILES[key] = (con, frozenset(allowed))
+    con, granted = _DUCKDB_FILES[key]
+    if not set(allowed) <= granted:
+        raise context.error(
+            f"the query reads files ({', '.join(sorted(set(allowed) - granted))}) that another source on {path} "
+            "did not: DuckDB fixes the files a database may read when it is first opened",
+            hint="read those files from an in-memory DuckDB (omit `path:`), or through a file connector")
+    return con
+
+
 def _redact(uri: str) -> str:
     """Hide the password of a URI in messages."""
     return re.sub(r"(://[^:/@]+):.*@(?=[^@]*$)", r"\1:***@", uri)
@@ -330,25 +386,21 @@ class DuckDBConnector(Connector):
         except ImportError:
             raise context.error("the duckdb connector needs the 'duckdb' package",
                                 hint="pip install 'metricspec-cli[duckdb]'") from None
+        query = _read_only(context, options.sql())
         if not _has("ibis"):
-            return self._read_into_polars(options, context)
-        import ibis
-
+            return self._read_into_polars(options, context, query)
         where = "the in-memory database"
+        path = None
+        if options.path is not None:
+            path = context.resolve(options.path)
+            if not path.is_file():
+                raise context.error(f"database file not found: {path}", hint=PATH_HINT)
+            where = f"database {path}"
         try:
-            if options.path is not None:
-                path = context.resolve(options.path)
-                if not path.is_file():
-                    raise context.error(f"database file not found: {path}", hint=PATH_HINT)
-                where = f"database {path}"
-                con = ibis.duckdb.connect(str(path), read_only=True)
-            else:
-                con = ibis.duckdb.connect()
+            con = _duckdb_backend(path, query, context)
         except duckdb.Error as exc:
             raise context.error(f"cannot open {where} as a DuckDB database: {first_line(exc)}",
                                 hint="check that the file is a DuckDB database of a compatible version") from None
-        base = str(context.base_dir).replace("'", "''")
-        con.raw_sql(f"SET file_search_path = '{base}'")
         if options.table is not None:
             tables = self._tables(con.con)
             if options.table not in tables and options.table.split(".")[-1] not in tables:
@@ -358,38 +410,51 @@ class DuckDBConnector(Connector):
                 schema, _, table = options.table.rpartition(".")
                 return con.table(table, database=schema or None)
             # a temporary view, not ibis' con.sql(): that reads the query's schema through a DuckDB
-            # connection method DuckDB 2 removed
-            view = f"metricspec_{re.sub(r'[^A-Za-z0-9_]', '_', context.source_name)}"
-            con.raw_sql(f'CREATE OR REPLACE TEMP VIEW "{view}" AS {options.query}')
+            # connection method DuckDB 2 removed. Named by the query: sources share the connection
+            import hashlib
+
+            digest = hashlib.sha256(query.encode()).hexdigest()[:16]
+            view = f"metricspec_{re.sub(r'[^A-Za-z0-9_]', '_', context.source_name)}_{digest}"
+            con.raw_sql(f'CREATE OR REPLACE TEMP VIEW "{view}" AS {query}')
             return con.table(view)
         except Exception as exc:
             raise context.error(f"query failed on {where}: {first_line(exc)}", hint="check the SQL of `query:`") from None
 
-    def _read_into_polars(self, options: DuckDBOptions, context: SourceContext) -> pl.LazyFrame:
+    def _read_into_polars(self, options: DuckDBOptions, context: SourceContext,
+                          query: str | None = None) -> pl.LazyFrame:
+        """Without ibis: the query's whole result read into polars."""
         import duckdb
 
+        from metricspec.connectors.sandbox import (
+            apply_duckdb_settings,
+            duckdb_allowed_paths,
+            duckdb_config,
+            duckdb_settings,
+        )
+
         where = "the in-memory database"
+        query = query if query is not None else _read_only(context, options.sql())
         if options.path is not None:
             path = context.resolve(options.path)
             if not path.is_file():
                 raise context.error(f"database file not found: {path}", hint=PATH_HINT)
             where = f"database {path}"
             try:
-                con = duckdb.connect(str(path), read_only=True)
+                con = duckdb.connect(str(path), read_only=True, config=duckdb_config())
             except duckdb.Error as exc:
                 raise context.error(f"cannot open {path} as a DuckDB database: {first_line(exc)}",
                                     hint="check that the file is a DuckDB database of a compatible version") from None
         else:
-            con = duckdb.connect()
+            con = duckdb.connect(config=duckdb_config())
         try:
-            base = str(context.base_dir).replace("'", "''")
-            con.execute(f"SET file_search_path = '{base}'")
+            allowed = duckdb_allowed_paths(query, context.base_dir, context.root)
+            apply_duckdb_settings(con, duckdb_settings(context.base_dir, allowed))
             if options.table is not None:
                 tables = self._tables(con)
                 if options.table not in tables and options.table.split(".")[-1] not in tables:
                     raise _unknown_table(context, options.table, sorted(set(tables)), where)
             try:
-                frame: pl.DataFrame = con.sql(options.sql()).pl()
+                frame: pl.DataFrame = con.sql(query).pl()
             except duckdb.Error as exc:
                 raise context.error(f"query failed on {where}: {first_line(exc)}",
                                     hint="check the SQL of `query:`") from None

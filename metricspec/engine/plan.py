@@ -103,10 +103,12 @@ class NullCountQuery:
 
 @dataclass(frozen=True)
 class FreshnessQuery:
-    """Rows of a source, and the first and last value of its time column (all rows, no range)."""
+    """Rows of a source, and the first and last value of its time column (all rows, no range); with
+    ``today``, also the last value up to today and how many rows are dated after it."""
 
     source: str
     time_column: str | None
+    today: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,10 @@ class Freshness:
     rows: int
     first: str | None
     latest: str | None
+    latest_past: str | None = None
+    """The latest time on or before the query's ``today``."""
+    future: int = 0
+    """Rows dated after the query's ``today``."""
 
 
 @dataclass

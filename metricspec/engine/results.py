@@ -47,7 +47,7 @@ PARAM_KINDS: dict[str, ParamKind] = {
     "needed": "approx", "best": "approx", "rate": "approx",
     "needed_rate": "change", "best_rate": "change",
     "days": "count", "left": "count", "n": "count", "rows": "count",
-    "deadline": "date", "grain": "grain",
+    "deadline": "date", "latest": "date", "grain": "grain",
     "kpi": "text", "scope": "text", "segments": "text", "column": "text", "source": "text",
     # control groups
     "n_treatment": "count", "n_control": "count", "successes": "count", "failures": "count", "minimum": "count",
@@ -103,6 +103,8 @@ ENGINE_MESSAGES: dict[str, str] = {
     "smart_time_deadline": "deadline {deadline}",
     # DataNote.message
     "note_null_rows": "{rows} row(s) with a null '{column}' in source '{source}' were skipped",
+    "note_future_rows": "{rows} row(s) of source '{source}' are dated after today (the latest: {latest}) and do "
+                        "not set the default as-of date; pass --as-of to include them",
     # control groups: warnings of a metric comparison (MetricComparison.warnings) or of the whole
     # comparison (ExperimentResult.warnings)
     "cg_dropped_missing": "dropped {n} units with missing values in {columns} ({n_treatment} treatment, "

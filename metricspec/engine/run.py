@@ -52,8 +52,37 @@ def evaluator(loaded: LoadedSpec, opened: OpenedSources, as_of: dt.date, router:
                      relations=opened.relations, _router=router)
 
 
-def freshness_plan(loaded: LoadedSpec, schemas: Mapping[str, Mapping[str, pl.DataType]]) -> list[FreshnessQuery]:
-    """One freshness query (rows, first and last time) per opened source, in name order."""
+def local_today(timezone: str) -> dt.date:
+    """Today's date on this machine's clock, in the spec's time zone."""
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo(timezone)).date()
+
+
+def default_as_of_from(queries: list[FreshnessQuery], answers: Mapping[str, Freshness],
+                       ) -> tuple[dt.date, list[DataNote]]:
+    """The default as-of date: the latest date in the data up to today (``FreshnessQuery.today``).
+
+    Rows dated after today (a typo such as 2062) are left out of it, with a data note naming the
+    source and how many rows, so one such row cannot move every goal's as-of into the future.
+    """
+    latest: list[str] = []
+    notes: list[DataNote] = []
+    for q in queries:
+        f = answers[q.source]
+        if f.latest_past:
+            latest.append(f.latest_past[:10])
+        if f.future:
+            params: MessageParams = {"rows": f.future, "source": q.source, "latest": str(f.latest)[:10]}
+            notes.append(DataNote(level="warning", message=english("note_future_rows", params),
+                                  code="note_future_rows", params=params))
+    return (dt.date.fromisoformat(max(latest)) if latest else dt.date(1970, 1, 1)), notes
+
+
+def freshness_plan(loaded: LoadedSpec, schemas: Mapping[str, Mapping[str, pl.DataType]],
+                   today: dt.date | None = None) -> list[FreshnessQuery]:
+    """One freshness query (rows, first and last time, rows after ``today``) per opened source, in
+    name order."""
     from metricspec.sources import CALENDAR
 
     spec = loaded.spec
@@ -61,7 +90,7 @@ def freshness_plan(loaded: LoadedSpec, schemas: Mapping[str, Mapping[str, pl.Dat
     for name in sorted(schemas):
         src = spec.sources.get(name)
         tcol = src.time_column if src else ("date" if name == CALENDAR else None)
-        out.append(FreshnessQuery(name, tcol if tcol is not None and tcol in schemas[name] else None))
+        out.append(FreshnessQuery(name, tcol if tcol is not None and tcol in schemas[name] else None, today))
     return out
 
 
@@ -75,12 +104,6 @@ def freshness_results(loaded: LoadedSpec, queries: list[FreshnessQuery],
         out.append(SourceFreshness(name=q.source, connector=src.connector if src else "calendar",
                                    time_column=q.time_column, rows=f.rows, first=f.first, latest=f.latest))
     return out
-
-
-def default_as_of(fresh: list[SourceFreshness]) -> dt.date:
-    """The latest date in the data: runs stay reproducible without --as-of."""
-    latest = [f.latest[:10] for f in fresh if f.latest]
-    return dt.date.fromisoformat(max(latest)) if latest else dt.date(1970, 1, 1)
 
 
 def plan_requests(ev: Evaluator) -> list[Any]:
@@ -103,10 +126,10 @@ def explain(loaded: LoadedSpec, *, as_of: dt.date | None = None) -> list[dict[st
     """The compiled query plan as data, without running it (``metricspec run --explain``)."""
     opened = open_sources(loaded)
     if as_of is None:
-        queries = freshness_plan(loaded, opened.schemas)
+        queries = freshness_plan(loaded, opened.schemas, local_today(loaded.spec.timezone))
         router = make_router(opened.frames, opened.schemas, opened.relations)
         answers = router.run(Work(freshness=queries), RunRange(None, dt.date.max))
-        as_of = default_as_of(freshness_results(loaded, queries, answers.freshness))
+        as_of, _ = default_as_of_from(queries, answers.freshness)
     ev = evaluator(loaded, opened, as_of)
     plan_requests(ev)
     rng = ev.range
@@ -125,14 +148,15 @@ def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Prog
     step("opening sources")
     opened = open_sources(loaded, data)
     frames = opened.frames
-    fresh_queries = freshness_plan(loaded, opened.schemas)
+    fresh_queries = freshness_plan(loaded, opened.schemas, local_today(spec.timezone) if as_of is None else None)
     fresh: list[SourceFreshness] = []
     ev: Evaluator | None = None
+    future_notes: list[DataNote] = []
     if as_of is None:  # the default as-of date comes from the data: read freshness first
         router = make_router(opened.frames, opened.schemas, opened.relations)
         answers = router.run(Work(freshness=fresh_queries), RunRange(None, dt.date.max))
         fresh = freshness_results(loaded, fresh_queries, answers.freshness)
-        as_of = default_as_of(fresh)
+        as_of, future_notes = default_as_of_from(fresh_queries, answers.freshness)
         ev = evaluator(loaded, opened, as_of, router)
         ev.latest = {f.name: dt.date.fromisoformat(f.latest[:10]) if f.latest else None for f in fresh}
     ev = ev or evaluator(loaded, opened, as_of)
@@ -165,7 +189,8 @@ def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Prog
         from metricspec.engine.attribution_run import run_attribution
 
         attribution = run_attribution(loaded, frames, as_of, control_groups)
-    notes = [_null_rows_note(source, column, n) for (source, column), n in sorted(ev.null_counts.items()) if n]
+    notes = future_notes + [_null_rows_note(source, column, n)
+                            for (source, column), n in sorted(ev.null_counts.items()) if n]
     return Results(
         metricspec_version=__version__,
         spec=SpecInfo(name=spec.name, title=spec.title or spec.name, description=spec.description,

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from metricspec.outputguard import SITE_MARKER
 from metricspec.render.context import (
     Builder,
     GoalView,
@@ -114,6 +115,7 @@ def build_site(results_list: Sequence[Results], out_dir: str | Path, lang: str =
     try:
         for rel, text in sorted(pages.items()):
             atomic_write_text(staging / rel, text)
+        atomic_write_text(staging / SITE_MARKER, "A site written by metricspec build; the next build replaces it.\n")
         _make_readable(staging)
         replace_directory(staging, out_dir)
     except BaseException:

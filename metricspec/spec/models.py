@@ -24,6 +24,8 @@ ADDITIVE_AGGREGATIONS = frozenset({"count", "count_distinct", "sum"})
 ColumnType = Literal["str", "int", "float", "bool", "date", "datetime", "duration"]
 Scalar = str | int | float | bool
 Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$", max_length=80)]
+MAX_DAYS = 36_525
+"""Longest span in days a spec may give (100 years): longer ones overflow time arithmetic."""
 
 ObjectiveType = Literal[
     "brand_awareness",
@@ -100,7 +102,7 @@ class FunnelStep(StrictModel):
 
 class FunnelSpec(StrictModel):
     steps: list[FunnelStep] = Field(min_length=2)
-    window_days: float = Field(gt=0, description="An entity converts if it reaches the last step within this many days of the first.")
+    window_days: float = Field(gt=0, le=MAX_DAYS, description="An entity converts if it reaches the last step within this many days of the first.")
 
 
 class RetentionSpec(StrictModel):
@@ -109,9 +111,9 @@ class RetentionSpec(StrictModel):
     time_column: str | None = None
     cohort_source: str | None = Field(None, description="Source holding each entity's start (default: its first event).")
     cohort_time_column: str | None = None
-    after_days: int = Field(gt=0, description="Retained if active again this many days after the start.")
+    after_days: int = Field(gt=0, le=MAX_DAYS, description="Retained if active again this many days after the start.")
     window_days: int = Field(
-        30, gt=0, description="active mode: the activity must fall in [after_days, after_days + window_days)."
+        30, gt=0, le=MAX_DAYS, description="active mode: the activity must fall in [after_days, after_days + window_days)."
     )
     mode: Literal["active", "repeat"] = Field(
         "active",
@@ -206,10 +208,15 @@ class ToleranceSpec(StrictModel):
 
 
 class Acknowledgement(StrictModel):
-    change: Literal["target_lowered", "deadline_extended", "goal_removed", "kpi_removed", "kpi_redefined", "any"]
+    """An intended change the CI gate would otherwise fail (see docs/ci.md)."""
+
+    change: Literal["target_lowered", "deadline_extended", "goal_removed", "kpi_removed", "kpi_redefined",
+                    "direction_changed", "tolerance_widened", "spec_removed", "spec_renamed", "baseline_changed",
+                    "any"]
     reason: str = Field(min_length=3)
     goal: str | None = None
     kpi: str | None = None
+    spec: str | None = Field(None, description="spec_removed: the name of the spec that was deleted.")
 
 
 class Goal(StrictModel):
@@ -231,7 +238,8 @@ class Goal(StrictModel):
     start: dt.date | None = None
     deadline: dt.date | None = None
     period: Period | None = None
-    tolerance: float | ToleranceSpec | None = None
+    tolerance: Annotated[float, Field(ge=0)] | ToleranceSpec | None = Field(
+        None, description="Allowed shortfall: a number (absolute) or {absolute, relative}; never negative.")
     measured_by: str | None = None
     responsible: str | None = None
     campaign: str | None = None
@@ -324,7 +332,7 @@ _DEFAULT_MODELS: tuple[AttributionModelKind, ...] = (
 class AttributionModel(StrictModel):
     kind: AttributionModelKind
     name: str | None = None
-    half_life_days: float = Field(7.0, gt=0)
+    half_life_days: float = Field(7.0, gt=0, le=MAX_DAYS)
     first_weight: float = Field(0.4, ge=0, le=1)
     last_weight: float = Field(0.4, ge=0, le=1)
     order: int = Field(1, ge=1, le=3)
@@ -341,7 +349,7 @@ class AttributionSpec(StrictModel):
     touchpoints: TouchpointsSpec
     conversions: ConversionsSpec
     spend: SpendSpec | None = None
-    lookback_days: float | None = Field(30, gt=0)
+    lookback_days: float | None = Field(30, gt=0, le=MAX_DAYS)
     drop_direct: bool = False
     direct_channels: list[str] = Field(default_factory=lambda: ["direct"])
     level: Literal["channel", "campaign"] = "channel"
@@ -412,6 +420,14 @@ class CalendarEntry(StrictModel):
     end: dt.date
     campaign: str | None = None
 
+    @model_validator(mode="after")
+    def _ordered(self) -> CalendarEntry:
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}; swap them")
+        if (self.end - self.start).days > MAX_DAYS:
+            raise ValueError(f"a calendar entry spans at most {MAX_DAYS} days; shorten it")
+        return self
+
 
 class Spec(StrictModel):
     """A metricspec file."""
@@ -427,7 +443,7 @@ class Spec(StrictModel):
     week_start: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
     language: Literal["en", "es", "pl"] = "en"
     currency: str = "EUR"
-    grains: list[Grain] = Field(default_factory=lambda: list(_DEFAULT_GRAINS))
+    grains: list[Grain] = Field(default_factory=lambda: list(_DEFAULT_GRAINS), min_length=1)
     period: Period | None = Field(None, description="Evaluation window; default: the data's range up to --as-of.")
     tags: list[str] = Field(default_factory=list)
     sources: dict[Name, Source] = Field(default_factory=dict)

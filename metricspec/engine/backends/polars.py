@@ -114,14 +114,19 @@ class PolarsBackend:
         exprs = [pl.len().alias("rows")]
         if f.time_column is not None:
             dtype = self.schemas[f.source][f.time_column]
-            exprs += [_iso(pl.col(f.time_column).min(), dtype).alias("first"),
-                      _iso(pl.col(f.time_column).max(), dtype).alias("latest")]
+            col = pl.col(f.time_column)
+            exprs += [_iso(col.min(), dtype).alias("first"), _iso(col.max(), dtype).alias("latest")]
+            if f.today is not None:
+                day = col if isinstance(dtype, pl.Date) else col.dt.date()
+                past = day <= pl.lit(f.today)
+                exprs += [_iso(col.filter(past).max(), dtype).alias("latest_past"), (~past).sum().alias("future")]
         return self.sources[f.source].select(exprs)
 
 
 def freshness_row(frame: pl.DataFrame) -> Freshness:
     row = frame.row(0, named=True)
-    return Freshness(rows=int(row["rows"]), first=row.get("first"), latest=row.get("latest"))
+    return Freshness(rows=int(row["rows"]), first=row.get("first"), latest=row.get("latest"),
+                     latest_past=row.get("latest_past"), future=int(row.get("future") or 0))
 
 
 def _iso(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:

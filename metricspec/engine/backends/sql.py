@@ -199,7 +199,7 @@ def branch_expr(rel: Relation, item: Item, rng: RunRange) -> tuple[Any, list[str
     if isinstance(item, Query):
         return query_expr(rel, item, rng), list(item.key.segments), [a.output for a in item.aggregates]
     if isinstance(item, FreshnessQuery):
-        return freshness_expr(rel, item), [], ["rows", "first", "latest"]
+        return freshness_expr(rel, item), [], ["rows", "first", "latest", "latest_past", "future"]
     if isinstance(item, Checks):
         return item.expr(), [f"c{i}" for i in range(len(item.checks))], []
     counted = [(i, a) for i, a in enumerate(item.aggregates) if counts_nulls(a)]
@@ -314,15 +314,23 @@ def freshness_expr(rel: Relation, f: FreshnessQuery) -> Any:
     import ibis
 
     t = rel.table
+    none = ibis.null("float64")
     if f.time_column is None:
-        return t.aggregate(rows=t.count(), first=ibis.null("float64"), latest=ibis.null("float64")).mutate(
+        return t.aggregate(rows=t.count(), first=none, latest=none, latest_past=none, future=none).mutate(
             period=ibis.null("date"))
     col = t[f.time_column]
-    if col.type().is_timestamp():
-        first, latest = col.min().epoch_seconds(), col.max().epoch_seconds()
-    else:
-        first, latest = col.min().epoch_days(), col.max().epoch_days()
-    return t.aggregate(rows=t.count(), first=first, latest=latest).mutate(period=ibis.null("date"))
+    is_time = col.type().is_timestamp()
+    day = col.date() if is_time else col.cast("date")
+
+    def number(value: Any) -> Any:
+        return value.epoch_seconds() if is_time else value.epoch_days()
+
+    extra: dict[str, Any] = {"latest_past": none, "future": none}
+    if f.today is not None:
+        past = day <= ibis.literal(f.today, type="date")
+        extra = {"latest_past": number(col.max(where=past)), "future": t.count(where=~past)}
+    return t.aggregate(rows=t.count(), first=number(col.min()), latest=number(col.max()), **extra).mutate(
+        period=ibis.null("date"))
 
 
 def freshness_of(rel: Relation, f: FreshnessQuery, row: dict[str, Any]) -> Freshness:
@@ -339,7 +347,9 @@ def freshness_of(rel: Relation, f: FreshnessQuery, row: dict[str, Any]) -> Fresh
         return dt.date(1970, 1, 1) + dt.timedelta(days=int(number))
 
     return Freshness(rows=rows, first=iso(value(row.get("first")), rel, f.time_column),
-                     latest=iso(value(row.get("latest")), rel, f.time_column))
+                     latest=iso(value(row.get("latest")), rel, f.time_column),
+                     latest_past=iso(value(row.get("latest_past")), rel, f.time_column),
+                     future=int(row.get("future") or 0))
 
 
 def iso(value: object, rel: Relation, column: str) -> str | None:
