@@ -10,6 +10,7 @@ from metricspec.render.formatting import (
     fmt_delta,
     fmt_pct,
     fmt_value,
+    segment_table,
 )
 
 if TYPE_CHECKING:
@@ -76,6 +77,11 @@ def results_markdown(results: Results) -> str:
                   "| " + " | ".join(headers) + " |", "|---|" + "---:|" * (len(headers) - 1)]
         lines += ["| " + " | ".join([md_escape(r[0]), *r[1:]]) + " |" for r in rows]
         lines.append("")
+        if cg.segments:
+            headers, rows = segment_table(cg)
+            lines += ["| " + " | ".join(headers) + " |", "|---|---|" + "---:|" * (len(headers) - 2)]
+            lines += ["| " + " | ".join([md_escape(r[0]), md_escape(r[1]), *r[2:]]) + " |" for r in rows]
+            lines.append("")
         notes = [f"- ⚠️ {md_escape(m.title)}: {md_escape(w)}" for m in cg.metrics for w in m.warnings]
         notes += [f"- ⚠️ {md_escape(w)}" for w in cg.warnings]
         if notes:

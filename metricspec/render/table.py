@@ -11,6 +11,7 @@ from metricspec.render.formatting import (
     fmt_delta,
     fmt_pct,
     fmt_value,
+    segment_table,
 )
 
 if TYPE_CHECKING:
@@ -93,6 +94,14 @@ def _print_control_group(cg: ExperimentResult, console: Console) -> None:
         sig = m.significant
         t.add_row(Text(row[0]), *row[1:-1], Text(row[-1], style="green" if sig else "dim"))
     console.print(t)
+    if cg.segments:
+        headers, rows = segment_table(cg)
+        seg = Table(title=f"By segment: {cg.title or cg.name}", title_justify="left")
+        for col in headers:
+            seg.add_column(col)
+        for row in rows:
+            seg.add_row(Text(row[0]), Text(row[1]), *row[2:])
+        console.print(seg)
     if cg.srm.mismatch:
         console.print(Text(f"  sample ratio mismatch: p = {cg.srm.p_value:.2g} (threshold {cg.srm.threshold:g})",
                            style="bold red"))
