@@ -130,10 +130,8 @@ def requirements(loaded: LoadedSpec) -> Requirements:
             req.need(cg.source, col, None, loaded.where(*cb, "filter"))
         for mname, metric in cg.metrics.items():
             mb = (*cb, "metrics", mname)
-            for attr in ("column", "numerator", "denominator", "covariate"):
-                col = getattr(metric, attr)
-                kind = "numeric" if attr != "column" or metric.kind in ("mean", "quantile") else None
-                req.need(cg.source, col, kind, loaded.where(*mb, attr))
+            for attr in ("column", "numerator", "denominator", "covariate"):  # numbers, or booleans (0/1)
+                req.need(cg.source, getattr(metric, attr), "numeric", loaded.where(*mb, attr))
     if spec.attribution is not None:
         att = spec.attribution
         tp, cv = att.touchpoints, att.conversions

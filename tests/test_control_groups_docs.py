@@ -13,7 +13,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from test_docs import Block, classify, fenced_blocks
 
 ROOT = Path(__file__).resolve().parent.parent

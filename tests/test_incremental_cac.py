@@ -27,6 +27,7 @@ from metricspec.loader import load_spec
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "specs" / "examples"
 SOCIAL = {"x", "instagram", "linkedin", "facebook", "tiktok", "youtube"}
+AS_OF_NOV = dt.date(2026, 11, 1)
 
 
 def _metric(name: str, kind: str, diff: float, lo: float | None, hi: float | None, n_t: int = 1000,
@@ -178,3 +179,24 @@ def test_no_time_column_counts_every_unit_with_a_warning(tmp_path: Path) -> None
     assert any(w.code == "cg_no_time_column" for w in group.warning_codes)
     assert any("has no time column, so every unit counts" in w for w in group.warnings)
     assert not math.isnan(group.metrics[0].difference or math.nan)
+
+
+def test_a_window_that_ends_before_it_starts_warns(tmp_path: Path) -> None:
+    spec = _example(tmp_path, "    period: {start: 2026-09-01, end: 2026-12-31}\n")
+    group = evaluate(load_spec(spec), as_of=dt.date(2026, 6, 30)).control_groups[0]
+    assert (group.window_start, group.window_end) == (dt.date(2026, 9, 1), dt.date(2026, 6, 30))
+    assert group.srm.treatment_n == group.srm.control_n == 0
+    assert any("the window starts on 2026-09-01, after it ends on 2026-06-30" in w for w in group.warnings)
+
+
+def test_engine_setting_errors_become_data_errors_with_a_location(tmp_path: Path, monkeypatch) -> None:
+    from metricspec.engine import experiments
+    from metricspec.errors import DataError
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise ValueError("column revenue must be numeric or boolean, got String")
+
+    monkeypatch.setattr(experiments, "evaluate_experiment", refuse)
+    with pytest.raises(DataError, match="control group 'social_exposure': column revenue must be numeric") as info:
+        evaluate(load_spec(_example(tmp_path)), as_of=AS_OF_NOV)
+    assert info.value.where is not None and info.value.where.line is not None

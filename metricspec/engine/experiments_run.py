@@ -17,6 +17,7 @@ import polars as pl
 from metricspec.engine.expressions import filter_expr
 from metricspec.engine.periods import to_date
 from metricspec.engine.results import EngineMessage, ExperimentResult
+from metricspec.errors import DataError
 
 if TYPE_CHECKING:
     from metricspec.loader import LoadedSpec
@@ -63,6 +64,9 @@ def _units(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], cg: ControlGroup
     if cond is not None:
         lf = lf.filter(cond)
     warnings: list[EngineMessage] = []
+    if window.start is not None and window.end is not None and window.start > window.end:
+        warnings.append(EngineMessage(code="cg_window_empty", params={"start": window.start.isoformat(),
+                                                                      "end": window.end.isoformat()}))
     if window.time_column is None:
         frame = lf.select(sorted(cols)).collect()
         warnings.append(EngineMessage(code="cg_no_time_column", params={"source": cg.source}))
@@ -94,13 +98,17 @@ def run_control_group(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], name:
                          direction=m.direction, title=m.title or mname)
         for mname, m in cg.metrics.items()
     ]
-    result = evaluate_experiment(
-        frame, name=name, group_column=cg.assignment.column, treatment_label=cg.assignment.treatment,
-        control_label=cg.assignment.control, metrics=metrics, alpha=cg.alpha, power=cg.power,
-        expected_treatment_share=cg.expected_treatment_share, method=cg.method, correction=cg.correction,
-        sequential_tuning=cg.sequential_tuning, prior=(cg.prior.mean, cg.prior.stddev) if cg.prior else None,
-        srm_threshold=cg.srm_threshold, segments=cg.segments,
-    )
+    try:
+        result = evaluate_experiment(
+            frame, name=name, group_column=cg.assignment.column, treatment_label=cg.assignment.treatment,
+            control_label=cg.assignment.control, metrics=metrics, alpha=cg.alpha, power=cg.power,
+            expected_treatment_share=cg.expected_treatment_share, method=cg.method, correction=cg.correction,
+            sequential_tuning=cg.sequential_tuning, prior=(cg.prior.mean, cg.prior.stddev) if cg.prior else None,
+            srm_threshold=cg.srm_threshold, segments=cg.segments,
+        )
+    except ValueError as e:  # settings the spec's validation and the data check let through
+        raise DataError(f"control group '{name}': {e}", where=loaded.where("control_groups", name, key=True),
+                        hint="fix the control group's settings or the source's column types") from None
     codes = warnings + result.warning_codes
     return result.model_copy(update={
         "title": cg.title or name, "description": cg.description, "time_column": window.time_column,

@@ -51,7 +51,8 @@ PARAM_KINDS: dict[str, ParamKind] = {
     "difference": "value", "mde": "value", "alpha": "value", "power": "value", "share": "value",
     "p": "pvalue", "group": "group",
     "columns": "text", "covariate": "text", "group_column": "text", "treatment_label": "text",
-    "control_label": "text", "quantile": "value", "kept": "count", "threshold": "pvalue",
+    "control_label": "text", "quantile": "value", "kept": "count", "threshold": "pvalue", "start": "date",
+    "end": "date",
 }
 
 #: code -> English template; ``{placeholders}`` are parameters named in :data:`PARAM_KINDS`.
@@ -133,6 +134,8 @@ ENGINE_MESSAGES: dict[str, str] = {
                          "window; set `time_column:` on the control group or the source",
     "cg_null_time": "ignored {n} units with no {column}: they cannot be placed in the window",
     "cg_segments_truncated": "{column} has {n} values: only the {kept} largest segments are compared",
+    "cg_window_empty": "the window starts on {start}, after it ends on {end} (its end or the as-of date): no unit "
+                       "can enter",
 }
 
 

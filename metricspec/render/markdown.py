@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from metricspec.render.cg_text import control_group_table, segment_table
 from metricspec.render.formatting import (
     STATUS_LABELS,
-    control_group_table,
     fmt_delta,
     fmt_pct,
     fmt_value,
-    segment_table,
 )
 
 if TYPE_CHECKING:

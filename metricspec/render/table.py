@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from metricspec.render.cg_text import control_group_table, segment_table
 from metricspec.render.formatting import (
     STATUS_LABELS,
     STATUS_STYLES,
-    control_group_table,
     fmt_delta,
     fmt_pct,
     fmt_value,
-    segment_table,
 )
 
 if TYPE_CHECKING:

@@ -247,6 +247,12 @@ class Assignment(StrictModel):
     treatment: Scalar
     control: Scalar
 
+    @model_validator(mode="after")
+    def _distinct(self) -> Assignment:
+        if self.treatment == self.control:  # Python equality, as the engine matches labels: 1 equals true
+            raise ValueError(f"treatment and control labels must differ (both match {self.treatment!r})")
+        return self
+
 
 ExperimentMetricKind = Literal["proportion", "mean", "ratio", "quantile"]
 
