@@ -61,7 +61,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Results]:
     options = {
         "bayesian": "    method: bayesian\n    segments: [acquisition_channel]\n",
         "sequential": "    method: sequential\n    sequential_tuning: 6000\n    correction: bh\n",
-        "srm": "    expected_treatment_share: 0.3\n    correction: none\n",
+        "srm": "    expected_treatment_share: 0.3\n    correction: none\n    srm_threshold: 0.0001\n",
         "es": "    method: bayesian\n    prior: {mean: 0, stddev: 0.1}\n",
     }
     return {name: evaluate(load_spec(_spec(root / name, opts, "es" if name == "es" else "en")), as_of=AS_OF)
@@ -121,11 +121,12 @@ def test_sequential_scorecard(runs: dict[str, Results]) -> None:
 def test_srm_is_prominent_when_it_fires(runs: dict[str, Results]) -> None:
     r = runs["srm"]
     cg = r.control_groups[0]
-    assert cg.srm.mismatch and cg.srm.threshold == 0.001
+    assert cg.srm.mismatch and cg.srm.threshold == 0.0001
     page = render_scorecard(r, "en")
     alert = re.search(r'<div class="alert srm-alert" role="alert">(.*?)</div>', page, flags=re.S)
     assert alert is not None
     assert "Sample ratio mismatch" in alert.group(1) and "30%" in alert.group(1)
+    assert "(p &lt; 0.0001, threshold 0.0001)" in alert.group(1)
     assert 'class="badge srm-badge"' in page  # next to the group's title
     # the section starts with it: before the table
     assert page.index("srm-alert") < page.index('class="cg-table"')
@@ -149,5 +150,5 @@ def test_markdown_and_terminal_show_the_method(runs: dict[str, Results]) -> None
     buffer = io.StringIO()
     print_results(runs["srm"], Console(file=buffer, width=200, color_system=None))
     out = buffer.getvalue()
-    assert "sample ratio mismatch: p = " in out and "(threshold 0.001)" in out
+    assert "sample ratio mismatch: p = " in out and "(threshold 0.0001)" in out
     assert "p adj. (none)" in out

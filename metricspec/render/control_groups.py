@@ -260,7 +260,13 @@ def _srm(tr: Translator, srm: SampleRatioCheck) -> SrmAlert | None:
     return SrmAlert(title=tr("srm_title"), detail=tr(
         "srm_detail", treatment=tr.number(srm.treatment_n, 0), control=tr.number(srm.control_n, 0),
         share=tr.percent(srm.expected_treatment_share, 0), p=p_phrase(tr, srm.p_value),
-        threshold=tr.number(srm.threshold)))
+        threshold=tr.number(srm.threshold, _digits(srm.threshold))))
+
+
+def _digits(value: float) -> int:
+    """Decimals that show a small setting such as 0.001 or 0.0001 exactly (up to 10)."""
+    text = f"{value:.10f}".rstrip("0")
+    return max(1, len(text.split(".")[1])) if "." in text else 0
 
 
 def _facts(tr: Translator, cg: ExperimentResult) -> list[CgFact]:
@@ -268,7 +274,8 @@ def _facts(tr: Translator, cg: ExperimentResult) -> list[CgFact]:
     if cg.method == "sequential" and cg.metrics and cg.metrics[0].sequential is not None:
         method = tr("cg_method_sequential_tuned", tuning=tr.number(cg.metrics[0].sequential.tuning))
     facts = [CgFact(label=tr("cg_method"), value=method),
-             CgFact(label=tr("confidence_level"), value=tr.percent(cg.confidence_level, 0))]
+             CgFact(label=tr("confidence_level"), value=tr.percent(cg.confidence_level,
+                                                                    max(0, _digits(cg.confidence_level) - 2)))]
     if cg.method != "bayesian":
         facts.append(CgFact(label=tr("cg_correction"), value=_correction_name(tr, cg.correction)))
     if cg.time_column is not None and cg.window_end is not None:
@@ -281,16 +288,8 @@ def _facts(tr: Translator, cg: ExperimentResult) -> list[CgFact]:
 def _lift_figure(tr: Translator, cg: ExperimentResult, title: str, chart_id: str) -> Figure | None:
     rows: list[dict[str, Any]] = []
     for m in cg.metrics:
-        low, high = m.relative_lift_ci_low, m.relative_lift_ci_high
-        if cg.method == "sequential":
-            low, high = (m.sequential.relative_lift_ci_low, m.sequential.relative_lift_ci_high) if m.sequential \
-                else (None, None)
-        estimate = m.relative_lift
-        if cg.method == "bayesian":
-            b = m.bayesian
-            estimate, low, high = (b.relative_lift, b.credible_interval_low, b.credible_interval_high) if b \
-                else (None, None, None)
-        rows.append({"label": m.title, "estimate": estimate, "low": low, "high": high,
+        shown = _shown(m, cg.method)
+        rows.append({"label": m.title, "estimate": shown.lift, "low": shown.lift_ci[0], "high": shown.lift_ci[1],
                      "significance": tr("significant") if m.significant else tr("not_significant")})
     if not any(r["estimate"] is not None for r in rows):
         return None

@@ -124,14 +124,15 @@ def _check_method(method: str, correction: str, sequential_tuning: float, prior:
 
 def _segment_values(data_t: pl.DataFrame, data_c: pl.DataFrame, column: str,
                     warnings: list[EngineMessage]) -> list[object]:
-    """The column's values, largest segments kept when there are too many; nulls last, else in sorted order."""
+    """The column's values, the largest segments kept when there are too many; in the column's order, nulls last."""
     sizes = (pl.concat([data_t.select(column), data_c.select(column)]).group_by(column).len()
              .sort(["len", column], descending=[True, False], nulls_last=True))
     values = sizes.get_column(column).to_list()
     if len(values) > MAX_SEGMENT_VALUES:
         warnings.append(warning("cg_segments_truncated", column=column, n=len(values), kept=MAX_SEGMENT_VALUES))
         values = values[:MAX_SEGMENT_VALUES]
-    return sorted(values, key=lambda v: (v is None, str(v)))
+    present = sorted(v for v in values if v is not None)
+    return [*present, *(None for v in values if v is None)]
 
 
 def _in_segment(data: pl.DataFrame, column: str, value: object) -> pl.DataFrame:
