@@ -586,6 +586,13 @@ def test_quantile_needs_enough_units_and_distinct_values() -> None:
     m = one(frame({"y": list(range(20))}, {"y": list(range(25))}), P90)  # 20 <= 1.96² * 9: too few for p90 bounds
     assert m.p_value is None and m.treatment_value == pytest.approx(np.quantile(range(20), 0.9))
     assert any("too few for an interval of the 0.9 quantile" in w for w in m.warnings)
+    from metricspec.engine.experiments.quantiles import quantile_arm
+
+    # the thresholds docs/control-groups.md quotes: n <= 1.96² max(q/(1-q), (1-q)/q) is too few
+    assert quantile_arm(np.arange(3.0), 0.5, 0.95).problem == "too_few"
+    assert quantile_arm(np.arange(4.0), 0.5, 0.95).problem is None
+    assert quantile_arm(np.arange(34.0), 0.9, 0.95).problem == "too_few"
+    assert quantile_arm(np.arange(35.0), 0.9, 0.95).problem is None
     ties = one(frame({"y": [0.0] * 300 + [5.0] * 10}, {"y": [0.0] * 280 + [6.0] * 20}), MEDIAN)
     assert ties.p_value is None and ties.difference == 0.0
     assert any("sits on many tied values" in w for w in ties.warnings)
