@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -72,7 +73,10 @@ def social_spend(frames: dict[str, pl.LazyFrame], att: AttributionSpec, start: d
             keep = keep & (date >= start)
         lf = lf.filter(keep)
     social = lf.filter(pl.col(sp.channel).cast(pl.String).is_in(att.social_channels))
-    return float(social.select(pl.col(sp.amount).cast(pl.Float64).sum()).collect().item())
+    amounts = social.select(pl.col(sp.amount).cast(pl.Float64)).collect().to_series().drop_nulls()
+    # an exact sum (math.fsum): independent of the order and chunking of the rows, so the in-memory and
+    # streaming engines give the same figure (as on the filespeed branch)
+    return math.fsum(amounts.to_list())
 
 
 def run_attribution(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], as_of: dt.date,
