@@ -11,6 +11,7 @@ import datetime as dt
 import html
 import io
 import re
+import shutil
 from pathlib import Path
 
 import polars as pl
@@ -38,7 +39,7 @@ def _spec(folder: Path, options: str, lang: str = "en") -> Path:
     data.mkdir(exist_ok=True)
     for f in (EXAMPLES / "data").iterdir():
         if f.name != "customers.csv" and not (data / f.name).exists():
-            (data / f.name).symlink_to(f)
+            shutil.copyfile(f, data / f.name)  # copies: specs are confined to their project root
     customers = pl.read_csv(EXAMPLES / "data" / "customers.csv", infer_schema=False)
     customers.with_columns(pl.col("acquisition_channel").replace("direct", XSS)).write_csv(data / "customers.csv")
     (folder / "shared").mkdir(exist_ok=True)

@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import math
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -110,7 +111,7 @@ def _expected(start: dt.date | None, end: dt.date) -> tuple[int, int, float, flo
 def _example(tmp_path: Path, extra: str = "") -> Path:
     """customer_value.yaml next to links to its data, with ``extra`` added to the control group."""
     for name in ("data", "shared"):
-        (tmp_path / name).symlink_to(EXAMPLES / name, target_is_directory=True)
+        shutil.copytree(EXAMPLES / name, tmp_path / name)  # copies: specs are confined to their project root
     text = (EXAMPLES / "customer_value.yaml").read_text(encoding="utf-8")
     if extra:
         text, n = re.subn(r"(?m)^(    unit: customer_id\n)", rf"\1{extra}", text)
@@ -167,7 +168,7 @@ def test_a_campaign_window(tmp_path: Path) -> None:
 
 def test_no_time_column_counts_every_unit_with_a_warning(tmp_path: Path) -> None:
     for name in ("data", "shared"):
-        (tmp_path / name).symlink_to(EXAMPLES / name, target_is_directory=True)
+        shutil.copytree(EXAMPLES / name, tmp_path / name)  # copies: specs are confined to their project root
     (tmp_path / "spec.yaml").write_text(
         "name: undated\nsources:\n  customers:\n    connector: csv\n    options: {path: data/customers.csv}\n"
         "control_groups:\n  exposure:\n    source: customers\n    unit: customer_id\n"
