@@ -530,14 +530,20 @@ def _data_path(loc: tuple[Any, ...], raw: Any, missing: bool = False) -> PathKey
     return tuple(out)
 
 
-def _model_fields_at(model: type[BaseModel], path: PathKey) -> list[str] | None:
-    """Field names of the model found at ``path`` inside ``model`` (for did-you-mean)."""
+def _model_fields_at(model: type[BaseModel], path: PathKey, raw: Any = None) -> list[str] | None:
+    """Field names of the model found at ``path`` inside ``model`` (for did-you-mean); where the
+    model is a union told apart by its data (a KPI's kind), the member the data at ``path`` is."""
     current: Any = model
     for part in path:
         current = _step(current, part)
         if current is None:
             return None
     models = [m for m in _members(current) if isinstance(m, type) and issubclass(m, BaseModel)]
+    if len(models) > 1:
+        from metricspec.kinds import KPIBase, model_for
+
+        chosen = model_for(_value_at(raw, path)) if all(issubclass(m, KPIBase) for m in models) else None
+        models = [chosen] if chosen is not None else models
     if not models:
         return None
     names: list[str] = []
@@ -593,9 +599,17 @@ def pydantic_issues(
     for path, entries in by_path.items():
         full = prefix + path
         types_here = {t for t, _ in entries}
+        if "kpi_unknown_key" in types_here:  # a KPI of no known kind, with a key no kind takes
+            detail = next(d for t, errs in entries if t == "kpi_unknown_key" for d in errs)
+            ctx = detail.get("ctx") or {}
+            unknown, close = str(ctx.get("key", "")), str(ctx.get("guess", ""))
+            issues.append(Issue(Level.ERROR, f"unknown key '{unknown}'", positions.where((*full, unknown), key=True),
+                                f"did you mean '{close}'?" if close else "a KPI needs one of: agg (with source), "
+                                "ratio, formula, share, growth, …; see docs/spec-reference.md#kpis"))
+            continue
         if "extra_forbidden" in types_here:
             key = str(path[-1]) if path else ""
-            fields = _model_fields_at(model, path[:-1]) or []
+            fields = _model_fields_at(model, path[:-1], raw) or []
             guess = suggest(key, fields)
             unknown_hint = f"did you mean '{guess}'?" if guess else (
                 f"allowed keys: {', '.join(fields)}" if fields else "remove it")

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from metricspec.connectors.base import Connector, SourceContext
 from metricspec.connectors.files import first_line
 from metricspec.errors import DataError, Issue, Level, Location, SpecError
-from metricspec.spec.expr import ExprError, names, parse
+from metricspec.spec.expr import parse
 
 if TYPE_CHECKING:
     import polars as pl
@@ -39,86 +39,43 @@ class Requirements:
             self.columns[source][column] = (kind, where if current is None else current[1])
 
 
-def _filter_columns(text: str | None) -> list[str]:
-    if not text:
-        return []
-    try:
-        return names(parse(text))
-    except ExprError:
-        return []
-
-
 def requirements(loaded: LoadedSpec) -> Requirements:
     """Every column the spec reads, with its expected kind (numeric/temporal/...)."""
+    from metricspec.spec.expr import columns_of
+
     spec = loaded.spec
     req = Requirements()
     for name, kpi in spec.kpis.items():
-        base = ("kpis", name)
-        if kpi.form == "agg" and kpi.source:
-            src = spec.sources.get(kpi.source)
-            time_col = kpi.time_column or (src.time_column if src else None)
-            if kpi.source == CALENDAR:
-                time_col = kpi.time_column or "date"
-            kind = "numeric" if kpi.agg in ("sum", "mean", "median") else None
-            req.need(kpi.source, kpi.column, kind, loaded.where(*base, "column"))
-            for col in _filter_columns(kpi.expression):
-                req.need(kpi.source, col, None, loaded.where(*base, "expression"))
-            req.need(kpi.source, time_col, "temporal", loaded.where(*base, "time_column") or loaded.where(*base))
-            for col in _filter_columns(kpi.filter):
-                req.need(kpi.source, col, None, loaded.where(*base, "filter"))
-            for i, seg in enumerate(kpi.segments):
-                req.need(kpi.source, seg, None, loaded.where(*base, "segments", i))
-            for col in kpi.scope:
-                req.need(kpi.source, col, None, loaded.where(*base, "scope", col, key=True))
-        if kpi.funnel:
-            for i, step in enumerate(kpi.funnel.steps):
-                sb = (*base, "funnel", "steps", i)
-                src = spec.sources.get(step.source)
-                req.need(step.source, step.key, None, loaded.where(*sb, "key"))
-                req.need(step.source, step.time_column or (src.time_column if src else None), "temporal",
-                         loaded.where(*sb))
-                for col in _filter_columns(step.filter):
-                    req.need(step.source, col, None, loaded.where(*sb, "filter"))
-        if kpi.retention:
-            r = kpi.retention
-            rb = (*base, "retention")
-            src = spec.sources.get(r.source)
-            req.need(r.source, r.key, None, loaded.where(*rb, "key"))
-            req.need(r.source, r.time_column or (src.time_column if src else None), "temporal", loaded.where(*rb))
-            for col in _filter_columns(r.filter):
-                req.need(r.source, col, None, loaded.where(*rb, "filter"))
-            if r.cohort_source:
-                csrc = spec.sources.get(r.cohort_source)
-                req.need(r.cohort_source, r.key, None, loaded.where(*rb, "cohort_source"))
-                req.need(r.cohort_source, r.cohort_time_column or (csrc.time_column if csrc else None), "temporal",
-                         loaded.where(*rb, "cohort_source"))
+        for need in kpi.columns(spec):
+            req.need(need.source, need.column, need.kind, loaded.where("kpis", name, *need.path, key=need.key))
     # derived KPIs broken down by segments (or scoped) read those columns from their base KPIs' sources
     for name, kpi in spec.kpis.items():
-        if kpi.form == "agg" or not (kpi.segments or kpi.scope):
+        if kpi.inputs() == [] or not (kpi.segments or kpi.scope):
             continue
         for base_name in base_kpis(spec, name):
-            base_kpi = spec.kpis[base_name]
-            if base_kpi.source:
+            source = spec.kpis[base_name].segment_source(spec)
+            if source:
                 for i, seg in enumerate(kpi.segments):
-                    req.need(base_kpi.source, seg, None, loaded.where("kpis", name, "segments", i))
+                    req.need(source, seg, None, loaded.where("kpis", name, "segments", i))
                 for col in kpi.scope:
-                    req.need(base_kpi.source, col, None, loaded.where("kpis", name, "scope", col, key=True))
+                    req.need(source, col, None, loaded.where("kpis", name, "scope", col, key=True))
     # goals scope their KPI, whatever its form
     for oname, obj in spec.objectives.items():
         for gname, goal in obj.goals.items():
             if goal.kpi not in spec.kpis:
                 continue
             for base_name in base_kpis(spec, goal.kpi):
-                source = spec.kpis[base_name].source
+                source = spec.kpis[base_name].segment_source(spec)
                 if source:
                     for col in goal.scope:
                         req.need(source, col, None,
                                  loaded.where("objectives", oname, "goals", gname, "scope", col, key=True))
     for bname, bench in spec.benchmarks.items():
         for _kname, kpi in spec.kpis.items():
-            if bname in kpi.benchmarks and kpi.form == "agg" and kpi.source:
+            source = kpi.segment_source(spec)
+            if bname in kpi.benchmarks and source:
                 for col in bench.scope:
-                    req.need(kpi.source, col, None, loaded.where("benchmarks", bname, "scope", col, key=True))
+                    req.need(source, col, None, loaded.where("benchmarks", bname, "scope", col, key=True))
     for cname, cg in spec.control_groups.items():
         cb = ("control_groups", cname)
         req.need(cg.source, cg.unit, None, loaded.where(*cb, "unit"))
@@ -128,7 +85,7 @@ def requirements(loaded: LoadedSpec) -> Requirements:
                  loaded.where(*cb, "time_column") or loaded.where(*cb))
         for i, seg in enumerate(cg.segments):
             req.need(cg.source, seg, None, loaded.where(*cb, "segments", i))
-        for col in _filter_columns(cg.filter):
+        for col in columns_of(cg.filter):
             req.need(cg.source, col, None, loaded.where(*cb, "filter"))
         for mname, metric in cg.metrics.items():
             mb = (*cb, "metrics", mname)
@@ -157,9 +114,9 @@ def requirements(loaded: LoadedSpec) -> Requirements:
 
 
 def base_kpis(spec: object, name: str) -> list[str]:
-    """The agg KPIs a KPI reads, directly or through derived KPIs (cycle-safe)."""
+    """The KPIs without inputs (aggregations, funnels, retention, …) a KPI reads, directly or through
+    derived KPIs (cycle-safe)."""
     from metricspec.spec.models import Spec
-    from metricspec.validation.references import kpi_dependencies
 
     assert isinstance(spec, Spec)
     out: list[str] = []
@@ -170,10 +127,10 @@ def base_kpis(spec: object, name: str) -> list[str]:
         if cur in seen or cur not in spec.kpis:
             continue
         seen.add(cur)
-        kpi = spec.kpis[cur]
-        if kpi.form == "agg":
+        inputs = spec.kpis[cur].inputs()
+        if not inputs:
             out.append(cur)
-        stack.extend(dep for dep, _ in kpi_dependencies(kpi))
+        stack.extend(ref.name for ref in inputs)
     return sorted(out)
 
 

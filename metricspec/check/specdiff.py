@@ -20,7 +20,6 @@ covers it:
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -40,12 +39,10 @@ from metricspec.check.findings import (
     Finding,
 )
 from metricspec.errors import Location
-from metricspec.spec.models import KPI, Acknowledgement, Goal, Spec
+from metricspec.spec.models import KPI, Acknowledgement, Goal, KPIBase, Spec
 
-COMPARABLE_KPI_FIELDS = (
-    "source", "agg", "column", "expression", "filter", "time_column", "ratio", "formula", "share", "growth",
-    "cumulative", "moving_average", "funnel", "retention", "scope", "direction",
-)
+COMPARABLE_KPI_FIELDS = KPIBase.LEGACY_FIELDS
+"""Fields of every KPI's definition; a kind's own further fields join it when set (:meth:`KPIBase.definition`)."""
 COMPARABLE_SOURCE_FIELDS = (
     "connector", "options", "time_column", "rename", "columns", "timestamp_format", "timezone", "derive",
 )
@@ -66,32 +63,17 @@ def _dump(value: Any) -> Any:
 def kpi_definition(spec: Spec, name: str) -> dict[str, Any]:
     """The fields of a KPI (and of the source it reads) that make its values what they are."""
     kpi = spec.kpis[name]
-    out: dict[str, Any] = {f: _dump(getattr(kpi, f)) for f in COMPARABLE_KPI_FIELDS}
-    if kpi.form == "agg" and kpi.source and kpi.source in spec.sources:
-        src = spec.sources[kpi.source]
+    out = kpi.definition()
+    source = kpi.segment_source(spec)
+    if source and source in spec.sources:
+        src = spec.sources[source]
         out["source_definition"] = {f: _dump(getattr(src, f)) for f in COMPARABLE_SOURCE_FIELDS}
     return out
 
 
 def kpi_references(kpi: KPI) -> list[str]:
-    """KPIs a composite KPI reads."""
-    refs: list[str] = []
-    if kpi.ratio:
-        refs += [kpi.ratio.numerator, kpi.ratio.denominator]
-    if kpi.share:
-        refs.append(kpi.share.of)
-    if kpi.growth:
-        refs.append(kpi.growth)
-    if kpi.cumulative:
-        refs.append(kpi.cumulative)
-    if kpi.moving_average:
-        refs.append(kpi.moving_average.kpi)
-    if kpi.formula:
-        from metricspec.spec.expr import ExprError, names, parse
-
-        with contextlib.suppress(ExprError):
-            refs += names(parse(kpi.formula))
-    return refs
+    """KPIs a derived KPI reads."""
+    return [ref.name for ref in kpi.inputs()]
 
 
 def kpi_fingerprint(spec: Spec, name: str) -> str:
@@ -305,7 +287,7 @@ def compare_specs(old: Spec, new: Spec, *, spec_name: str | None = None, ref: st
                 loc = where("kpis", kname, loc_field, key=True) if loc_field in (
                     new.kpis[kname].model_fields_set) else where("kpis", kname, key=True)
             else:
-                src = new.kpis[kname].source
+                src = new.kpis[kname].segment_source(new)
                 part = fields[0].split(".", 1)[1]
                 loc = where("sources", src, part, key=True) if src else where("kpis", kname, key=True)
             olds = {f: _get(od_def, f) for f in fields}

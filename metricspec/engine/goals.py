@@ -54,7 +54,7 @@ class GoalPlan:
 
 
 def default_measure(kpi: KPI) -> str:
-    return "total" if kpi.form == "agg" and kpi.additive else "latest"
+    return kpi.default_measure
 
 
 def plan_goal(ev: Evaluator, objective: str, goal_id: str, goal: Goal) -> GoalPlan:

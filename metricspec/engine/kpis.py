@@ -1,4 +1,5 @@
-"""Evaluate KPIs: base aggregations through the fused plan, derived forms on their series.
+"""Evaluate KPIs: each KPI's kind plans its requests; base aggregations run in the fused plan, derived
+kinds combine their inputs' series, row-level kinds compute from rows.
 
 A *series* is a polars DataFrame with columns ``period`` (Date, first day of the
 period), one String column per segment, and ``value`` (Float64, null = no value).
@@ -13,11 +14,9 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from metricspec.engine.expressions import to_polars
 from metricspec.engine.fill import fill_periods
-from metricspec.engine.periods import period_range, truncate, truncate_date
+from metricspec.engine.periods import truncate_date
 from metricspec.engine.plan import (
-    EventsQuery,
     Freshness,
     FreshnessQuery,
     Plan,
@@ -26,9 +25,7 @@ from metricspec.engine.plan import (
     Scope,
     Window,
 )
-from metricspec.errors import DataError
-from metricspec.spec.expr import parse
-from metricspec.spec.models import KPI
+from metricspec.kinds import FromInputs, FromQuery, Inputs, Planned
 
 if TYPE_CHECKING:
     from metricspec.engine.backends import Router
@@ -57,12 +54,6 @@ def make_scope(*scopes: Mapping[str, object]) -> Scope:
     return tuple(sorted(merged.items(), key=lambda kv: kv[0]))
 
 
-def _and(a: str | None, b: str | None) -> str | None:
-    if a and b:
-        return f"({a}) and ({b})"
-    return a or b
-
-
 @dataclass
 class Evaluator:
     """Collects requests, runs one fused plan, then serves series."""
@@ -72,11 +63,10 @@ class Evaluator:
     sources: Mapping[str, pl.LazyFrame]
     schemas: Mapping[str, Mapping[str, pl.DataType]]
     plan: Plan = field(default_factory=Plan)
-    _base: dict[Request, tuple[QueryKey, str]] = field(default_factory=dict)
+    _planned: dict[Request, Planned | None] = field(default_factory=dict)
+    """Every registered request, in registration order, and how its kind computes it."""
     _frames: dict[QueryKey, pl.DataFrame] = field(default_factory=dict)
     _series: dict[Request, pl.DataFrame] = field(default_factory=dict)
-    _pending: dict[Request, None] = field(default_factory=dict)
-    """Every registered request, in registration order."""
     _columns: dict[Request, tuple[pl.DataFrame, str]] = field(default_factory=dict)
     """Series computed as a column of their query frame (see :meth:`_columnize`)."""
     null_counts: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -107,53 +97,31 @@ class Evaluator:
         start = spec.period.start if spec.period is not None else None
         return RunRange(start=start, end=end, week_start=spec.week_start)
 
-    def time_column(self, kpi_name: str, kpi: KPI) -> str:
-        assert kpi.source is not None
-        if kpi.time_column:
-            return kpi.time_column
-        if kpi.source == "calendar" and kpi.source not in self.spec.sources:
-            return "date"
-        src = self.spec.sources.get(kpi.source)
-        if src is not None and src.time_column:
-            return src.time_column
-        raise DataError(
-            f"KPI '{kpi_name}' has no time column",
-            where=self.loaded.where("kpis", kpi_name),
-            hint=f"add `time_column: <column>` to the KPI or to source '{kpi.source}'",
-        )
-
     # ------------------------------------------------------------ planning
     def request(self, req: Request) -> None:
-        """Register a request and, recursively, everything it reads."""
-        if req in self._base or req in self._pending:
+        """Register a request and, recursively, everything it reads (each KPI's kind says what)."""
+        if req in self._planned:
             return
         kpi = self.spec.kpis[req.kpi]
-        form = kpi.form
-        self._pending[req] = None
-        if form == "agg":
-            key = QueryKey(kpi.source or "", self.time_column(req.kpi, kpi), req.grain, req.segments, req.scope)
-            self._base[req] = self.plan.add(key, kpi.agg or "count", kpi.column, _and(kpi.filter, req.extra_filter),
-                                            kpi.expression)
-            return
-        for child in self.children(req, kpi):
-            self.request(child)
+        self._planned[req] = None  # a guard against cycles (validation rejects them anyway)
+        planned = kpi.plan(self, req)
+        self._planned[req] = planned
+        if isinstance(planned, FromInputs):
+            for child in planned.inputs:
+                self.request(child)
 
-    def children(self, req: Request, kpi: KPI) -> list[Request]:
-        def same(name: str, extra: str | None = None) -> Request:
-            return self._child(req, name, extra)
+    def child(self, req: Request, name: str, extra: str | None = None) -> Request:
+        """A KPI read by a derived KPI: its own scope, overridden by the request's, minus broken-down columns."""
+        own = {k: v for k, v in self.spec.kpis[name].scope.items() if k not in req.segments}
+        return Request(name, req.grain, req.segments, make_scope(own, dict(req.scope)), extra)
 
-        if kpi.ratio:
-            return [same(kpi.ratio.numerator), same(kpi.ratio.denominator)]
-        if kpi.share:
-            return [same(kpi.share.of, kpi.share.where), same(kpi.share.of)]
-        if kpi.formula:
-            from metricspec.spec.expr import names
-
-            return [same(n) for n in names(parse(kpi.formula))]
-        target = kpi.growth or kpi.cumulative or (kpi.moving_average.kpi if kpi.moving_average else None)
-        if target:
-            return [same(target)]
-        return []
+    def planned(self, req: Request) -> Planned:
+        found = self._planned.get(req)
+        if found is None:
+            self.request(req)
+            found = self._planned[req]
+        assert found is not None
+        return found
 
     # ------------------------------------------------------------ execution
     def execute(self, freshness: list[FreshnessQuery] | None = None) -> dict[str, Freshness]:
@@ -203,16 +171,20 @@ class Evaluator:
                     self._columns[req] = self._frames[key], expr.meta.output_name()
         return fresh
 
+    def frame(self, key: QueryKey) -> pl.DataFrame:
+        """The filled answer of a query of the plan (after :meth:`execute`)."""
+        return self._frames[key]
+
     def _columnize(self, periods: Mapping[QueryKey, list[dt.date]],
                    ) -> dict[QueryKey, list[list[tuple[Request, pl.Expr]]]]:
         """Plan, as columns of their query frame, every series whose inputs all come from that frame.
 
-        Base KPIs are columns of their query's frame already; a ratio, share or formula of columns of
-        one frame, and growth, cumulative sums and moving averages of such a column, are too. Their rows
-        would be exactly the frame's rows (the joins in :meth:`series` match row for row), so instead of
-        a join and a few DataFrame operations per series, each frame gets one ``with_columns`` per level
-        of derivation, computed with the filling. Series that combine frames (different sources,
-        scopes) keep the join path. Returns, per frame, the layers of ``(request, column expression)``
+        Series read from a query are columns of its frame already (copied and cleaned in layer 0, as
+        :meth:`series` cleans them); a derived series whose inputs are all columns of one frame is too: its rows would be exactly the frame's rows (the join in
+        :meth:`_joined` matches row for row), so instead of a join per series, each frame gets one
+        ``with_columns`` per level of derivation, computed with the filling. The kind's ``combine``
+        is the same on both paths. Series that combine frames (different sources, scopes), or read
+        rows, take the join path. Returns, per frame, the layers of ``(request, column expression)``
         (``periods``: each frame's periods).
         """
         resolved: dict[Request, tuple[QueryKey, str, int] | None] = {}
@@ -223,35 +195,23 @@ class Evaluator:
             if req in resolved:
                 return resolved[req]
             resolved[req] = None  # guards against cycles (validation rejects them anyway)
-            kpi = self.spec.kpis[req.kpi]
+            planned = self._planned[req]
             found: tuple[QueryKey, pl.Expr, int] | None = None
-            if kpi.form == "agg":
-                key, output = self._base[req]
-                found = key, pl.col(output), 1
-            elif kpi.ratio or kpi.share or kpi.formula or kpi.growth or kpi.cumulative or kpi.moving_average:
-                children = self.children(req, kpi)
-                parts = [resolve(c) for c in children]
-                if children and all(parts) and len({p[0] for p in parts if p}) == 1:
+            if isinstance(planned, FromQuery):
+                found = planned.key, pl.col(planned.output), 1
+            elif isinstance(planned, FromInputs):
+                parts = [resolve(c) for c in planned.inputs]
+                if parts and all(parts) and len({p[0] for p in parts if p}) == 1:
                     key = parts[0][0]  # type: ignore[index]
-                    cols = [pl.col(p[1]) for p in parts if p]
-                    level = 1 + max(p[2] for p in parts if p)
-                    if kpi.ratio or kpi.share:
-                        expr = _divide(cols[0], cols[1])
-                    elif kpi.formula:
-                        from metricspec.spec.expr import names
-
-                        tree = parse(kpi.formula)
-                        mapping = dict(zip(names(tree), cols, strict=True))
-                        expr = to_polars(tree, lambda n: mapping[n])
-                    else:
-                        if key not in partial_periods:
-                            partial_periods[key] = self._partial_periods(periods[key], req.grain)
-                        expr = self._over_time_expr(req, kpi, cols[0], partial_periods[key])
-                    found = key, expr, level
-            if found is None or not periods[found[0]]:  # an empty frame: the ordinary path copes
+                    if key not in partial_periods:
+                        partial_periods[key] = self._partial_periods(periods[key], req.grain)
+                    inputs = Inputs([pl.col(p[1]) for p in parts if p], req.segments, req.grain,
+                                    partial_periods[key])
+                    found = key, planned.combine(inputs), 1 + max(p[2] for p in parts if p)
+            if found is None or not periods[found[0]]:  # an empty frame: the join path copes
                 return None
             key, expr, level = found
-            stack = layers.setdefault(key, [])
+            stack = layers.setdefault(key, [])  # layer 0: the query's own columns, cleaned
             while len(stack) < level:
                 stack.append([])
             name = f"__s{sum(len(layer) for layer in stack)}"
@@ -259,94 +219,45 @@ class Evaluator:
             resolved[req] = key, name, level
             return resolved[req]
 
-        for req in self._pending:
+        for req in self._planned:
             resolve(req)
         return layers
 
     def series(self, req: Request) -> pl.DataFrame:
+        """The request's series: ``period``, its segment columns and ``value``, sorted, clean."""
         if req in self._series:
             return self._series[req]
-        kpi = self.spec.kpis[req.kpi]
         keys = ["period", *req.segments]
         if req in self._columns:  # computed with its frame: already clean and in order
             frame, column = self._columns[req]
             out = pl.DataFrame([frame["period"], *(frame[s] for s in req.segments), frame[column].alias("value")])
             self._series[req] = out
             return out
-        if kpi.form == "agg":
-            qkey, output = self._base[req]
-            frame = self._frames[qkey]
-            if frame.height == 0:
-                out = _empty(req.segments)
-            else:
-                out = frame.select([*keys, pl.col(output).alias("value")])
-        elif kpi.ratio:
-            out = _combine(self.series(self._child(req, kpi.ratio.numerator)),
-                           self.series(self._child(req, kpi.ratio.denominator)), keys)
-        elif kpi.share:
-            out = _combine(self.series(self._child(req, kpi.share.of, kpi.share.where)),
-                           self.series(self._child(req, kpi.share.of)), keys)
-        elif kpi.formula:
-            out = self._formula(req, kpi.formula, keys)
-        elif kpi.growth or kpi.cumulative or kpi.moving_average:
-            out = self._over_time(req, kpi, keys)
-        elif kpi.funnel:
-            out = self._funnel(req, kpi)
-        elif kpi.retention:
-            out = self._retention(req, kpi)
-        else:  # pragma: no cover - the model guarantees a form
-            raise AssertionError(kpi.form)
+        planned = self.planned(req)
+        if isinstance(planned, FromQuery):
+            frame = self._frames[planned.key]
+            out = _empty(req.segments) if frame.height == 0 else frame.select(
+                [*keys, pl.col(planned.output).alias("value")])
+        elif isinstance(planned, FromInputs):
+            out = self._joined(req, planned, keys)
+        else:
+            out = planned.compute()
         out = out.with_columns(_clean(pl.col("value")).alias("value")).sort(keys)
         self._series[req] = out
         return out
 
-    def _child(self, req: Request, name: str, extra: str | None = None) -> Request:
-        """A KPI read by a derived KPI: its own scope, overridden by the request's, minus broken-down columns."""
-        own = {k: v for k, v in self.spec.kpis[name].scope.items() if k not in req.segments}
-        return Request(name, req.grain, req.segments, make_scope(own, dict(req.scope)), extra)
-
-    def _formula(self, req: Request, formula: str, keys: list[str]) -> pl.DataFrame:
-        from metricspec.spec.expr import names
-
-        tree = parse(formula)
-        refs = names(tree)
+    def _joined(self, req: Request, planned: FromInputs, keys: list[str]) -> pl.DataFrame:
+        """A derived series from its inputs' series joined on period and segments (all periods of any)."""
         joined: pl.DataFrame | None = None
-        for i, name in enumerate(refs):
-            s = self.series(self._child(req, name)).rename({"value": f"__k{i}"})
+        for i, child in enumerate(planned.inputs):
+            s = self.series(child).rename({"value": f"__k{i}"})
             joined = s if joined is None else joined.join(s, on=keys, how="full", coalesce=True, nulls_equal=True)
         assert joined is not None
-        mapping = {name: pl.col(f"__k{i}") for i, name in enumerate(refs)}
-        expr = to_polars(tree, lambda n: mapping[n])
-        return joined.select([*keys, expr.alias("value")])
-
-    def _over_time(self, req: Request, kpi: KPI, keys: list[str]) -> pl.DataFrame:
-        target = kpi.growth or kpi.cumulative or (kpi.moving_average.kpi if kpi.moving_average else "")
-        base = self.series(self._child(req, target))
-        if not req.segments:
-            base = base.sort("period")
-        periods = base["period"].unique().to_list() if base.height else []
-        expr = self._over_time_expr(req, kpi, pl.col("value"), self._partial_periods(periods, req.grain))
-        return base.select([*keys, expr.alias("value")])
-
-    def _over_time_expr(self, req: Request, kpi: KPI, v: pl.Expr, partial: list[dt.date]) -> pl.Expr:
-        """Growth, running total or moving average of ``v`` over the periods of each segment value
-        (rows sorted by period when there are no segments)."""
-        if isinstance(req.grain, Window):
-            return pl.lit(None, dtype=pl.Float64)
-        if kpi.growth:
-            prev = v.shift(1)
-            expr = pl.when(prev == 0).then(None).otherwise((v - prev) / prev.abs())
-        elif kpi.cumulative:
-            expr = v.fill_null(0).cum_sum()
-        else:
-            assert kpi.moving_average is not None
-            expr = v.rolling_mean(window_size=kpi.moving_average.window, min_samples=kpi.moving_average.window)
-        if req.segments:
-            expr = expr.over(list(req.segments), order_by="period")
-        if not kpi.cumulative and partial:
-            # growth and moving averages of a partial (current) period would compare part with whole
-            expr = pl.when(pl.col("period").is_in(partial)).then(None).otherwise(expr)
-        return expr
+        joined = joined.sort(keys)
+        periods = joined["period"].unique().to_list() if joined.height else []
+        inputs = Inputs([pl.col(f"__k{i}") for i in range(len(planned.inputs))], req.segments, req.grain,
+                        self._partial_periods(periods, req.grain))
+        return joined.select([*keys, planned.combine(inputs).alias("value")])
 
     def _partial_periods(self, periods: list[dt.date], grain: Grainish) -> list[dt.date]:
         """The periods that end after the run's end date."""
@@ -357,154 +268,10 @@ class Evaluator:
         cutoff = self.range.end + dt.timedelta(days=1)
         return sorted(p for p in periods if period_end(p, grain) > cutoff)
 
-    # ------------------------------------------------------------ funnels and retention
-    def _events(self, source: str, time_column: str | None, filter_text: str | None, where: tuple[str, ...],
-                scope: Scope, keep: list[str]) -> pl.LazyFrame:
-        src = self.spec.sources.get(source)
-        tcol = time_column or (src.time_column if src else None)
-        if tcol is None:
-            raise DataError(f"source '{source}' has no time column", where=self.loaded.where(*where),
-                            hint="set `time_column:` on the source or the step")
-        query = EventsQuery(source, tcol, parse(filter_text) if filter_text else None, scope, tuple(keep))
-        return self.backends.backend_of(source).events(query)
-
-    def _period_of(self, req: Request, col: str) -> pl.Expr:
-        date = pl.col(col).dt.date()
-        if isinstance(req.grain, Window):
-            return pl.lit(req.grain.start, dtype=pl.Date)
-        return truncate(date, req.grain, self.spec.week_start)
-
-    def _date_bounds(self, req: Request) -> tuple[dt.date | None, dt.date]:
-        rng = self.range
-        start, end = rng.start, rng.end
-        if isinstance(req.grain, Window):
-            start = req.grain.start if start is None else max(start, req.grain.start)
-            end = min(end, req.grain.end)
-        return start, end
-
-    def _finish(self, req: Request, grouped: pl.DataFrame, wait: dt.timedelta | None = None) -> pl.DataFrame:
-        """Fill missing periods with null (rates are never additive).
-
-        With ``wait`` (a funnel window or retention horizon), a period only gets a value once
-        every entity starting in it has had that long by the as-of date: a cohort is judged whole.
-        """
-        keys = ["period", *req.segments]
-        if wait is not None and grouped.height and not isinstance(req.grain, Window):
-            from metricspec.engine.periods import period_end
-
-            cutoff = self.range.end + dt.timedelta(days=1)
-            ready = {p for p in grouped["period"].unique().to_list()
-                     if dt.datetime.combine(period_end(p, req.grain), dt.time()) + wait
-                     <= dt.datetime.combine(cutoff, dt.time())}
-            grouped = grouped.with_columns(
-                pl.when(pl.col("period").is_in(sorted(ready))).then(pl.col("value")).otherwise(None).alias("value"))
-        if grouped.height == 0 or isinstance(req.grain, Window):
-            if grouped.height == 0 and isinstance(req.grain, Window):
-                return pl.DataFrame({"period": [req.grain.start], "value": [None]},
-                                    schema={"period": pl.Date, "value": pl.Float64})
-            return grouped.select([*keys, "value"])
-        first = grouped["period"].min()
-        last = truncate_date(self.range.end, req.grain, self.spec.week_start)
-        periods = pl.DataFrame({"period": period_range(first, last, req.grain)},  # type: ignore[arg-type]
-                               schema={"period": pl.Date})
-        grid = periods
-        if req.segments:
-            grid = periods.join(grouped.select(list(req.segments)).unique(), how="cross")
-        return grid.join(grouped, on=keys, how="left", nulls_equal=True).select([*keys, "value"])
-
-    def _funnel(self, req: Request, kpi: KPI) -> pl.DataFrame:
-        assert kpi.funnel is not None
-        steps = kpi.funnel.steps
-        window = dt.timedelta(days=kpi.funnel.window_days)
-        base_where = ("kpis", req.kpi, "funnel", "steps")
-        first = steps[0]
-        entry = self._events(first.source, first.time_column, first.filter, (*base_where, "0"), req.scope,
-                             [first.key, *req.segments]).rename({first.key: "__key"})
-        # each entity enters at its first first-step event; segments from that row
-        entry = entry.sort("__t").group_by("__key", maintain_order=True).first().rename({"__t": "__t0"})
-        start, end = self._date_bounds(req)
-        cutoff = dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
-        entry = entry.filter(pl.col("__t0") < cutoff)
-        if start is not None:
-            entry = entry.filter(pl.col("__t0") >= dt.datetime.combine(start, dt.time()))
-        # only entities whose window has closed by the as-of date can be judged
-        entry = entry.filter(pl.col("__t0") + window <= cutoff)
-        cur = entry.with_columns(pl.col("__t0").alias("__tp"))
-        for i, step in enumerate(steps[1:], start=1):
-            ev = self._events(step.source, step.time_column, step.filter, (*base_where, str(i)), (),
-                              [step.key]).rename({step.key: "__key"})
-            reached = (
-                cur.select(["__key", "__t0", "__tp"]).join(ev, on="__key", how="inner")
-                .filter((pl.col("__t") >= pl.col("__tp")) & (pl.col("__t") <= pl.col("__t0") + window)
-                        & (pl.col("__t") < cutoff))
-                .group_by("__key").agg(pl.col("__t").min().alias("__tnext"))
-            )
-            cur = cur.join(reached, on="__key", how="inner").with_columns(pl.col("__tnext").alias("__tp")).drop(
-                "__tnext")
-        done = cur.select("__key").with_columns(pl.lit(1).alias("__done"))
-        frame = (
-            entry.join(done, on="__key", how="left")
-            .with_columns(self._period_of(req, "__t0").alias("period"))
-            .group_by(["period", *req.segments])
-            .agg((pl.col("__done").fill_null(0).sum() / pl.len()).alias("value"))
-            .collect()
-        )
-        return self._finish(req, frame, window)
-
-    def _retention(self, req: Request, kpi: KPI) -> pl.DataFrame:
-        r = kpi.retention
-        assert r is not None
-        where = ("kpis", req.kpi, "retention")
-        seg_source = r.cohort_source or r.source
-        events = self._events(r.source, r.time_column, r.filter, where, (), [r.key]).rename({r.key: "__key"})
-        if r.cohort_source:
-            cohort = self._events(r.cohort_source, r.cohort_time_column, None, where, req.scope,
-                                  [r.key, *req.segments]).rename({r.key: "__key"})
-        else:
-            cohort = self._events(seg_source, r.time_column, r.filter, where, req.scope,
-                                  [r.key, *req.segments]).rename({r.key: "__key"})
-        cohort = cohort.sort("__t").group_by("__key", maintain_order=True).first().rename({"__t": "__start"})
-        start, end = self._date_bounds(req)
-        cutoff = dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
-        after = dt.timedelta(days=r.after_days)
-        span = dt.timedelta(days=r.after_days + r.window_days) if r.mode == "active" else after
-        cohort = cohort.filter(pl.col("__start") + span <= cutoff)  # had the whole chance to come back
-        if start is not None:
-            cohort = cohort.filter(pl.col("__start") >= dt.datetime.combine(start, dt.time()))
-        ev = events.filter(pl.col("__t") < cutoff)
-        joined = cohort.select(["__key", "__start"]).join(ev, on="__key", how="inner")
-        if r.mode == "active":
-            hit = joined.filter((pl.col("__t") >= pl.col("__start") + after)
-                                & (pl.col("__t") < pl.col("__start") + span)).group_by("__key").agg(
-                pl.lit(1).alias("__ok"))
-        else:
-            hit = (joined.filter((pl.col("__t") >= pl.col("__start")) & (pl.col("__t") <= pl.col("__start") + after))
-                   .group_by("__key").agg(pl.len().alias("__n")).filter(pl.col("__n") >= 2)
-                   .select(["__key", pl.lit(1).alias("__ok")]))
-        frame = (
-            cohort.join(hit, on="__key", how="left")
-            .with_columns(self._period_of(req, "__start").alias("period"))
-            .group_by(["period", *req.segments])
-            .agg((pl.col("__ok").fill_null(0).sum() / pl.len()).alias("value"))
-            .collect()
-        )
-        return self._finish(req, frame, span)
-
 
 def _empty(segments: tuple[str, ...]) -> pl.DataFrame:
     schema = {"period": pl.Date, **dict.fromkeys(segments, pl.String), "value": pl.Float64}
     return pl.DataFrame(schema=schema)
-
-
-def _combine(num: pl.DataFrame, den: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-    """num / den on matching periods and segments; a zero or missing denominator gives null."""
-    joined = num.rename({"value": "__n"}).join(den.rename({"value": "__d"}), on=keys, how="full", coalesce=True,
-                                               nulls_equal=True)
-    return joined.select([*keys, _divide(pl.col("__n"), pl.col("__d")).alias("value")])
-
-
-def _divide(num: pl.Expr, den: pl.Expr) -> pl.Expr:
-    return pl.when((den == 0) | den.is_null()).then(None).otherwise(num / den)
 
 
 SIGNIFICANT_DIGITS = 12

@@ -26,7 +26,7 @@ def smart_findings(ev: Evaluator, gp: GoalPlan, result: GoalResult) -> list[Smar
     out: list[SmartFinding] = []
     # Specific: one KPI (always) and one scope
     unscoped = [s for s in kpi.segments if s not in goal.scope and s not in kpi.scope]
-    snapshot = kpi.form == "agg" and kpi.agg in ("last", "first")
+    snapshot = kpi.snapshot
     if unscoped and snapshot and not kpi.scope and not goal.scope:
         out.append(finding("specific", False, where, "smart_specific_unscoped", kpi=goal.kpi,
                            segments=", ".join(unscoped)))

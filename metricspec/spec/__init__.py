@@ -1,19 +1,13 @@
-"""The spec language: pydantic models only, no I/O."""
+"""The spec language: pydantic models only, no I/O.
+
+The models are in :mod:`metricspec.spec.models` (the KPI kinds in :mod:`metricspec.kinds`); they are
+imported from here on first use, so that :mod:`metricspec.spec.base`, which the kinds build on, can be
+imported without them.
+"""
 
 from __future__ import annotations
 
-from metricspec.spec.models import (
-    KPI,
-    AttributionSpec,
-    Benchmark,
-    CalendarEntry,
-    Campaign,
-    ControlGroup,
-    Goal,
-    Objective,
-    Source,
-    Spec,
-)
+from typing import Any
 
 __all__ = [
     "KPI",
@@ -27,3 +21,11 @@ __all__ = [
     "Source",
     "Spec",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from metricspec.spec import models
+
+        return getattr(models, name)
+    raise AttributeError(f"module 'metricspec.spec' has no attribute {name!r}")

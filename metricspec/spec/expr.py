@@ -273,3 +273,13 @@ def names(node: Node) -> list[str]:
 
     walk(node)
     return out
+
+
+def columns_of(text: str | None) -> list[str]:
+    """Names an expression text reads (none when it is empty or does not parse: validation reports that)."""
+    if not text:
+        return []
+    try:
+        return names(parse(text))
+    except ExprError:
+        return []

@@ -13,19 +13,22 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from metricspec.spec.base import StrictModel
+# the KPI kinds live in metricspec/kinds/ (one module each); re-exported: the spec language in one place
+from metricspec.kinds import ADDITIVE_AGGREGATIONS as ADDITIVE_AGGREGATIONS
+from metricspec.kinds import KPI as KPI
+from metricspec.kinds import Aggregation as Aggregation
+from metricspec.kinds import KPIBase as KPIBase
+from metricspec.kinds.funnel import FunnelSpec as FunnelSpec
+from metricspec.kinds.funnel import FunnelStep as FunnelStep
+from metricspec.kinds.moving_average import MovingAverageSpec as MovingAverageSpec
+from metricspec.kinds.ratio import RatioSpec as RatioSpec
+from metricspec.kinds.retention import RetentionSpec as RetentionSpec
+from metricspec.kinds.share import ShareSpec as ShareSpec
+from metricspec.spec.base import GRAINS as GRAINS
+from metricspec.spec.base import MAX_DAYS, Direction, Grain, Name, Scalar, StrictModel
 
-Grain = Literal["day", "week", "month", "quarter", "year"]
 _DEFAULT_GRAINS: tuple[Grain, ...] = ("month",)
-GRAINS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
-Direction = Literal["increase", "decrease"]
-Aggregation = Literal["count", "count_distinct", "sum", "mean", "median", "min", "max", "last", "first"]
-ADDITIVE_AGGREGATIONS = frozenset({"count", "count_distinct", "sum"})
 ColumnType = Literal["str", "int", "float", "bool", "date", "datetime", "duration"]
-Scalar = str | int | float | bool
-Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$", max_length=80)]
-MAX_DAYS = 36_525
-"""Longest span in days a spec may give (100 years): longer ones overflow time arithmetic."""
 
 ObjectiveType = Literal[
     "brand_awareness",
@@ -75,127 +78,6 @@ class Source(StrictModel):
         "(duckdb, sql, spark), in polars for files. polars: fetch the columns the spec reads and compute in "
         "polars. duckdb: read csv, parquet, ndjson or json files with DuckDB and compute there.",
     )
-
-
-class RatioSpec(StrictModel):
-    numerator: str = Field(description="KPI whose value is divided.")
-    denominator: str = Field(description="KPI to divide by; a zero denominator gives no value.")
-
-
-class ShareSpec(StrictModel):
-    of: str = Field(description="A base KPI: the whole.")
-    where: str = Field(description="Filter selecting the part, e.g. \"sentiment == 'positive'\".")
-
-
-class MovingAverageSpec(StrictModel):
-    kpi: str
-    window: int = Field(ge=2, le=366, description="Number of periods in the window.")
-
-
-class FunnelStep(StrictModel):
-    name: Name
-    source: str
-    key: str = Field(description="Entity column shared by all steps (e.g. lead_id, customer_id).")
-    time_column: str | None = None
-    filter: str | None = None
-
-
-class FunnelSpec(StrictModel):
-    steps: list[FunnelStep] = Field(min_length=2)
-    window_days: float = Field(gt=0, le=MAX_DAYS, description="An entity converts if it reaches the last step within this many days of the first.")
-
-
-class RetentionSpec(StrictModel):
-    source: str = Field(description="Activity events (orders, logins, purchases).")
-    key: str = Field(description="Entity column (customer_id).")
-    time_column: str | None = None
-    cohort_source: str | None = Field(None, description="Source holding each entity's start (default: its first event).")
-    cohort_time_column: str | None = None
-    after_days: int = Field(gt=0, le=MAX_DAYS, description="Retained if active again this many days after the start.")
-    window_days: int = Field(
-        30, gt=0, le=MAX_DAYS, description="active mode: the activity must fall in [after_days, after_days + window_days)."
-    )
-    mode: Literal["active", "repeat"] = Field(
-        "active",
-        description="active: an event in the window from day N on. repeat: a second event within N days "
-        "(repeat-purchase rate).",
-    )
-    filter: str | None = None
-
-
-KPI_FORMS = ("agg", "ratio", "formula", "share", "growth", "cumulative", "moving_average", "funnel", "retention")
-
-
-class KPI(StrictModel):
-    """A key performance indicator. Exactly one form: agg, ratio, formula, share,
-    growth, cumulative, moving_average, funnel or retention."""
-
-    title: str | None = None
-    description: str | None = None
-    unit: Literal["number", "count", "percent", "ratio", "currency", "days"] = "number"
-    currency: str | None = None
-    direction: Direction = Field("increase", description="Which way is good.")
-    kind: Literal["outcome", "activity"] = Field(
-        "outcome", description="activity KPIs (post volume) are flagged when used as goals."
-    )
-    # base aggregation
-    source: str | None = None
-    agg: Aggregation | None = None
-    column: str | None = None
-    expression: str | None = Field(None, description="Row-level expression to aggregate instead of a column.")
-    filter: str | None = None
-    time_column: str | None = None
-    # composite forms
-    ratio: RatioSpec | None = None
-    formula: str | None = None
-    share: ShareSpec | None = None
-    growth: str | None = Field(None, description="Period-over-period growth rate of another KPI.")
-    cumulative: str | None = Field(None, description="Running total of another KPI.")
-    moving_average: MovingAverageSpec | None = None
-    funnel: FunnelSpec | None = None
-    retention: RetentionSpec | None = None
-    # breakdown and comparison
-    segments: list[str] = Field(default_factory=list, description="Dimension columns to break the KPI down by.")
-    scope: dict[str, Scalar] = Field(
-        default_factory=dict, description="The headline series, e.g. {account: brand}; benchmarks pick other values."
-    )
-    grains: list[Grain] = Field(default_factory=list, description="Time grains; default: the spec's grains.")
-    benchmarks: list[str] = Field(default_factory=list)
-
-    @property
-    def form(self) -> str:
-        for name in KPI_FORMS:
-            if getattr(self, name) is not None:
-                return name
-        return "agg"
-
-    @model_validator(mode="after")
-    def _one_form(self) -> KPI:
-        forms = [f for f in KPI_FORMS if getattr(self, f) is not None]
-        if not forms:
-            raise ValueError(
-                "a KPI needs one of: agg (with source), ratio, formula, share, growth, cumulative, "
-                "moving_average, funnel, retention"
-            )
-        if len(forms) > 1:
-            raise ValueError(f"a KPI has exactly one form, got {', '.join(forms)}; split it into two KPIs")
-        if forms[0] == "agg":
-            if self.source is None:
-                raise ValueError("agg needs a source; add `source: <name>`")
-            if self.column is not None and self.expression is not None:
-                raise ValueError("give either column or expression, not both")
-            if self.agg != "count" and self.column is None and self.expression is None:
-                raise ValueError(f"agg '{self.agg}' needs a column; add `column: <name>` (or `expression:`)")
-        elif self.source is not None or self.column is not None or self.expression is not None:
-            raise ValueError(f"source/column belong to agg KPIs; a {forms[0]} KPI reads other KPIs")
-        return self
-
-    @property
-    def additive(self) -> bool:
-        """Empty periods count as 0 (True) or as missing (False)."""
-        if self.form == "agg":
-            return self.agg in ADDITIVE_AGGREGATIONS
-        return self.form == "cumulative"
 
 
 class ToleranceSpec(StrictModel):
@@ -519,5 +401,5 @@ class Spec(StrictModel):
         """(objective, goal id, goal) in spec order."""
         return [(o, g, goal) for o, obj in self.objectives.items() for g, goal in obj.goals.items()]
 
-    def kpi_grains(self, kpi: KPI) -> list[str]:
+    def kpi_grains(self, kpi: KPIBase) -> list[str]:
         return list(kpi.grains or self.grains)

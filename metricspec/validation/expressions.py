@@ -33,24 +33,8 @@ def expressions(loaded: LoadedSpec) -> list[ExpressionAt]:
     spec = loaded.spec
     found: list[ExpressionAt] = []
     for name, kpi in spec.kpis.items():
-        base = ("kpis", name)
-        if kpi.filter:
-            found.append(ExpressionAt((*base, "filter"), kpi.filter, "filter", kpi.source))
-        if kpi.formula:
-            found.append(ExpressionAt((*base, "formula"), kpi.formula, "formula", None))
-        if kpi.expression:
-            found.append(ExpressionAt((*base, "expression"), kpi.expression, "value", kpi.source))
-        if kpi.share:
-            of = spec.kpis.get(kpi.share.of)
-            found.append(ExpressionAt((*base, "share", "where"), kpi.share.where, "filter", of.source if of else None))
-        if kpi.funnel:
-            for i, step in enumerate(kpi.funnel.steps):
-                if step.filter:
-                    found.append(ExpressionAt((*base, "funnel", "steps", i, "filter"), step.filter, "filter",
-                                              step.source))
-        if kpi.retention and kpi.retention.filter:
-            found.append(ExpressionAt((*base, "retention", "filter"), kpi.retention.filter, "filter",
-                                      kpi.retention.source))
+        for site in kpi.expressions(spec):
+            found.append(ExpressionAt(("kpis", name, *site.path), site.text, site.use, site.source))
     for name, source in spec.sources.items():
         for col, text in source.derive.items():
             found.append(ExpressionAt(("sources", name, "derive", col), text, "value", name))

@@ -47,7 +47,7 @@ def validate(loaded: LoadedSpec) -> list[Issue]:
             if kpi is not None and goal.scope:
                 allowed = set(kpi.segments) | set(kpi.scope)
                 for key in goal.scope:
-                    if kpi.form == "agg" and allowed and key not in allowed:
+                    if kpi.segment_source(spec) is not None and allowed and key not in allowed:
                         issues.append(Issue(
                             Level.WARNING,
                             f"goal scope key '{key}' is not a segment of KPI '{goal.kpi}'",

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from metricspec.errors import Issue, Level
-from metricspec.spec.expr import ExprError, names, parse
 
 if TYPE_CHECKING:
     from metricspec.loader import LoadedSpec, PathKey
@@ -32,25 +30,11 @@ def _check(
 
 
 def kpi_dependencies(kpi: object) -> list[tuple[str, tuple[str | int, ...]]]:
-    """KPIs a KPI reads, with the relative path of each reference."""
-    from metricspec.spec.models import KPI
+    """KPIs a KPI reads, with the relative path of each reference (from its kind)."""
+    from metricspec.kinds import KPIBase
 
-    assert isinstance(kpi, KPI)
-    deps: list[tuple[str, tuple[str | int, ...]]] = []
-    if kpi.ratio:
-        deps += [(kpi.ratio.numerator, ("ratio", "numerator")), (kpi.ratio.denominator, ("ratio", "denominator"))]
-    if kpi.share:
-        deps.append((kpi.share.of, ("share", "of")))
-    if kpi.growth:
-        deps.append((kpi.growth, ("growth",)))
-    if kpi.cumulative:
-        deps.append((kpi.cumulative, ("cumulative",)))
-    if kpi.moving_average:
-        deps.append((kpi.moving_average.kpi, ("moving_average", "kpi")))
-    if kpi.formula:
-        with contextlib.suppress(ExprError):  # parse errors are reported by the expressions rule
-            deps += [(n, ("formula",)) for n in names(parse(kpi.formula))]
-    return deps
+    assert isinstance(kpi, KPIBase)
+    return [(ref.name, ref.path) for ref in kpi.inputs()]
 
 
 def validate(loaded: LoadedSpec) -> list[Issue]:
@@ -60,28 +44,15 @@ def validate(loaded: LoadedSpec) -> list[Issue]:
     kpis = list(spec.kpis)
     for kname, kpi in spec.kpis.items():
         base = ("kpis", kname)
-        if kpi.source is not None:
-            _check(loaded, issues, "source", kpi.source, sources, (*base, "source"))
-            src = spec.sources.get(kpi.source)
-            if src is not None and not kpi.time_column and not src.time_column:
-                issues.append(Issue(Level.ERROR, f"KPI '{kname}' has no time column", loaded.where(*base, key=True),
-                                    f"add `time_column: <column>` to the KPI or to source '{kpi.source}'"))
-        for dep, rel in kpi_dependencies(kpi):
-            _check(loaded, issues, "kpi", dep, kpis, base + rel)
+        for src in kpi.sources_read():
+            _check(loaded, issues, "source", src.source, sources, base + src.path)
+        for ref in kpi.inputs():
+            _check(loaded, issues, "kpi", ref.name, kpis, base + ref.path)
         for i, bench in enumerate(kpi.benchmarks):
             _check(loaded, issues, "benchmark", bench, spec.benchmarks, (*base, "benchmarks", i))
-        if kpi.share and kpi.share.of in spec.kpis and spec.kpis[kpi.share.of].form != "agg":
-            issues.append(Issue(Level.ERROR, f"share.of must name a base (agg) KPI; '{kpi.share.of}' is a "
-                                f"{spec.kpis[kpi.share.of].form} KPI", loaded.where(*base, "share", "of"),
-                                "point `of:` at a KPI with `agg:` and `source:`"))
-        if kpi.funnel:
-            for i, step in enumerate(kpi.funnel.steps):
-                _check(loaded, issues, "source", step.source, sources, (*base, "funnel", "steps", i, "source"))
-        if kpi.retention:
-            _check(loaded, issues, "source", kpi.retention.source, sources, (*base, "retention", "source"))
-            if kpi.retention.cohort_source:
-                _check(loaded, issues, "source", kpi.retention.cohort_source, sources,
-                       (*base, "retention", "cohort_source"))
+        for problem in kpi.check(spec, kname):
+            issues.append(Issue(Level(problem.level), problem.message,
+                                loaded.where(*base, *problem.path, key=problem.key), problem.hint))
     for oname, obj in spec.objectives.items():
         for i, k in enumerate(obj.kpis):
             _check(loaded, issues, "kpi", k, kpis, ("objectives", oname, "kpis", i))

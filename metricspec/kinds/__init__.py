@@ -1,0 +1,129 @@
+"""The registry of KPI kinds: one module per kind, listed once in :data:`KINDS`.
+
+A KPI's kind is the key it carries (``ratio:``, ``formula:``, ``funnel:``, …) or, for aggregations,
+``agg:``. :data:`KPI` is the discriminated union of every kind's model, used by the spec model;
+validation, requirements, spec diffs, the JSON Schema and the docs gate read :data:`KINDS`.
+
+Adding a kind (docs/contributing-kinds.md): write its module (model, inputs, plan, compute, docs
+entry), add the class to :data:`KINDS`, then its tests and docs.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import TYPE_CHECKING, Annotated, Any, Union
+
+from pydantic import BeforeValidator, Discriminator, Field, Tag
+from pydantic_core import PydanticCustomError
+
+from metricspec.kinds.aggregate import ADDITIVE_AGGREGATIONS, AggregateKPI, Aggregation
+from metricspec.kinds.base import (
+    ColumnNeed,
+    ExpressionSite,
+    FromInputs,
+    FromQuery,
+    FromRows,
+    Inputs,
+    KindIssue,
+    KPIBase,
+    KpiRef,
+    Planned,
+    SourceRef,
+)
+from metricspec.kinds.cumulative import CumulativeKPI
+from metricspec.kinds.formula import FormulaKPI
+from metricspec.kinds.funnel import FunnelKPI
+from metricspec.kinds.growth import GrowthKPI
+from metricspec.kinds.moving_average import MovingAverageKPI
+from metricspec.kinds.ratio import RatioKPI
+from metricspec.kinds.retention import RetentionKPI
+from metricspec.kinds.share import ShareKPI
+
+KINDS: tuple[type[KPIBase], ...] = (
+    AggregateKPI, RatioKPI, FormulaKPI, ShareKPI, GrowthKPI, CumulativeKPI, MovingAverageKPI, FunnelKPI,
+    RetentionKPI,
+)
+"""Every kind, in the order the docs list them."""
+
+BY_FORM: dict[str, type[KPIBase]] = {k.FORM: k for k in KINDS}
+FORMS: tuple[str, ...] = tuple(BY_FORM)
+_BASE_ONLY = ("source", "column", "expression")
+"""Keys of aggregations that a KPI reading other KPIs does not take."""
+
+
+def _tag(form: str) -> str:
+    """The union member's tag: never a spec key, so error locations keep only the spec's own keys."""
+    return f"<{form}>"
+
+
+def form_of(value: Any) -> str | None:
+    """The kind a raw KPI mapping (or a model) is of: the one kind key it carries, else None."""
+    if isinstance(value, KPIBase):
+        return value.FORM
+    if not isinstance(value, dict):
+        return None
+    present = [f for f in FORMS if f in value]
+    return present[0] if len(present) == 1 else None
+
+
+def _discriminate(value: Any) -> str | None:
+    form = form_of(value)
+    return None if form is None else _tag(form)
+
+
+def kind_fields() -> set[str]:
+    """Every key some kind takes."""
+    return {f for k in KINDS for f in k.model_fields}
+
+
+def _check_form(value: Any) -> Any:
+    """Say which kind a KPI is before the kind's model validates it, with errors a user can act on."""
+    if not isinstance(value, dict):
+        return value
+    present = [f for f in FORMS if f in value]
+    if len(present) > 1:
+        raise PydanticCustomError(
+            "kpi_form", "a KPI has exactly one form, got {forms}; split it into two KPIs",
+            {"forms": ", ".join(present)})
+    if not present:
+        known = kind_fields()
+        for key in value:
+            if isinstance(key, str) and key not in known:
+                guess = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+                raise PydanticCustomError("kpi_unknown_key", "unknown key '{key}'",
+                                          {"key": key, "guess": guess[0] if guess else ""})
+        raise PydanticCustomError(
+            "kpi_form", "a KPI needs one of: agg (with source), {forms}; add e.g. `agg: count` and `source: <name>`",
+            {"forms": ", ".join(f for f in FORMS if f != "agg")})
+    if present[0] != AggregateKPI.FORM:
+        given = [k for k in _BASE_ONLY if k in value]
+        if given:
+            raise PydanticCustomError(
+                "kpi_form", "{keys} {verb} to agg KPIs; a {form} KPI reads other KPIs",
+                {"keys": "/".join(given), "verb": "belongs" if len(given) == 1 else "belong", "form": present[0]})
+    return value
+
+
+if TYPE_CHECKING:
+    KPI = KPIBase
+else:
+    KPI = Annotated[
+        Union[tuple(Annotated[k, Tag(_tag(k.FORM))] for k in KINDS)],  # noqa: UP007
+        Field(discriminator=Discriminator(_discriminate)),
+        BeforeValidator(_check_form),
+    ]
+"""A KPI of any kind (the spec's ``kpis:`` values); to type checkers, the base every kind shares."""
+
+
+def model_for(value: Any) -> type[KPIBase] | None:
+    """The kind model a raw KPI mapping validates as (for did-you-mean on its keys)."""
+    form = form_of(value)
+    return None if form is None else BY_FORM[form]
+
+
+__all__ = [
+    "ADDITIVE_AGGREGATIONS", "BY_FORM", "FORMS", "KINDS", "KPI", "AggregateKPI", "Aggregation", "ColumnNeed",
+    "CumulativeKPI", "ExpressionSite", "FormulaKPI", "FromInputs", "FromQuery", "FromRows", "FunnelKPI",
+    "GrowthKPI", "Inputs", "KPIBase", "KindIssue", "KpiRef", "MovingAverageKPI", "Planned", "RatioKPI",
+    "RetentionKPI", "ShareKPI", "SourceRef", "form_of", "model_for",
+]

@@ -1,0 +1,134 @@
+"""The aggregation kind: ``agg`` of a column (or a row-level expression) over a source's rows.
+
+The base of every other kind. A request becomes one :class:`~metricspec.engine.plan.Aggregate` of
+the fused query for its source, time column, grain, segments and scope; the backend that holds the
+source computes it (polars, or SQL in the database).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from pydantic import Field, model_validator
+
+from metricspec.kinds.base import (
+    ColumnNeed,
+    ExpressionSite,
+    FromQuery,
+    KindIssue,
+    KPIBase,
+    SourceRef,
+)
+
+if TYPE_CHECKING:
+    from metricspec.engine.kpis import Evaluator, Request
+    from metricspec.spec.models import Spec
+
+Aggregation = Literal["count", "count_distinct", "sum", "mean", "median", "min", "max", "last", "first"]
+ADDITIVE_AGGREGATIONS = frozenset({"count", "count_distinct", "sum"})
+NUMERIC_AGGREGATIONS = frozenset({"sum", "mean", "median"})
+CALENDAR = "calendar"
+
+
+def _and(a: str | None, b: str | None) -> str | None:
+    if a and b:
+        return f"({a}) and ({b})"
+    return a or b
+
+
+class AggregateKPI(KPIBase):
+    """``agg`` of ``column`` (or ``expression``) over the rows of ``source`` dated in the period."""
+
+    FORM: ClassVar[str] = "agg"
+    SUMMARY: ClassVar[tuple[str, str]] = (
+        "`source`, `agg`, `column` or `expression`, `filter`, `time_column`",
+        "the aggregate of the rows dated in the period")
+    DOCS: ClassVar[str] = "spec-reference.md#aggregations"
+
+    source: str = Field(description="The source to read.")
+    agg: Aggregation
+    column: str | None = None
+    expression: str | None = Field(None, description="Row-level expression to aggregate instead of a column.")
+    filter: str | None = None
+    time_column: str | None = None
+
+    @model_validator(mode="after")
+    def _value(self) -> AggregateKPI:
+        if self.column is not None and self.expression is not None:
+            raise ValueError("give either column or expression, not both")
+        if self.agg != "count" and self.column is None and self.expression is None:
+            raise ValueError(f"agg '{self.agg}' needs a column; add `column: <name>` (or `expression:`)")
+        return self
+
+    # ------------------------------------------------------------ what it reads
+    def sources_read(self) -> list[SourceRef]:
+        return [SourceRef(self.source, ("source",))]
+
+    def segment_source(self, spec: Spec) -> str | None:
+        return self.source
+
+    def spec_time_column(self, spec: Spec) -> str | None:
+        """The time column the spec gives (the KPI's, else its source's; ``date`` for the calendar)."""
+        if self.time_column:
+            return self.time_column
+        if self.source == CALENDAR and CALENDAR not in spec.sources:
+            return "date"
+        src = spec.sources.get(self.source)
+        return src.time_column if src is not None else None
+
+    def columns(self, spec: Spec) -> list[ColumnNeed]:
+        from metricspec.spec.expr import columns_of
+
+        kind = "numeric" if self.agg in NUMERIC_AGGREGATIONS else None
+        out = [ColumnNeed(self.source, self.column, kind, ("column",))]
+        out += [ColumnNeed(self.source, c, None, ("expression",)) for c in columns_of(self.expression)]
+        out.append(ColumnNeed(self.source, self.spec_time_column(spec), "temporal", ("time_column",)))
+        out += [ColumnNeed(self.source, c, None, ("filter",)) for c in columns_of(self.filter)]
+        out += [ColumnNeed(self.source, s, None, ("segments", i)) for i, s in enumerate(self.segments)]
+        out += [ColumnNeed(self.source, c, None, ("scope", c), key=True) for c in self.scope]
+        return out
+
+    def expressions(self, spec: Spec) -> list[ExpressionSite]:
+        out = []
+        if self.filter:
+            out.append(ExpressionSite(("filter",), self.filter, "filter", self.source))
+        if self.expression:
+            out.append(ExpressionSite(("expression",), self.expression, "value", self.source))
+        return out
+
+    def check(self, spec: Spec, name: str) -> list[KindIssue]:
+        src = spec.sources.get(self.source)
+        if src is not None and not self.time_column and not src.time_column:
+            return [KindIssue(f"KPI '{name}' has no time column", (), f"add `time_column: <column>` to the KPI or to source "
+                              f"'{self.source}'", key=True)]
+        return []
+
+    # ------------------------------------------------------------ how it behaves
+    @property
+    def additive(self) -> bool:
+        return self.agg in ADDITIVE_AGGREGATIONS
+
+    @property
+    def default_measure(self) -> Literal["total", "latest"]:
+        return "total" if self.additive else "latest"
+
+    @property
+    def snapshot(self) -> bool:
+        return self.agg in ("last", "first")
+
+    # ------------------------------------------------------------ how it is computed
+    def plan(self, ev: Evaluator, req: Request) -> FromQuery:
+        from metricspec.engine.plan import QueryKey
+
+        key = QueryKey(self.source, self.time_column_for(ev, req.kpi), req.grain, req.segments, req.scope)
+        key, output = ev.plan.add(key, self.agg, self.column, _and(self.filter, req.extra_filter), self.expression)
+        return FromQuery(key, output)
+
+    def time_column_for(self, ev: Evaluator, name: str) -> str:
+        tcol = self.spec_time_column(ev.spec)
+        if tcol:
+            return tcol
+        from metricspec.errors import DataError
+
+        raise DataError(f"KPI '{name}' has no time column", where=ev.loaded.where("kpis", name),
+                        hint=f"add `time_column: <column>` to the KPI or to source '{self.source}'")

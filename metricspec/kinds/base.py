@@ -1,0 +1,262 @@
+"""What every KPI kind declares, and the fields every KPI has.
+
+A kind is a pydantic model (its spec keys) with the methods the rest of metricspec reads instead
+of asking "which form is this?":
+
+* :meth:`KPIBase.inputs` — the KPIs it reads (validation, cycles, spec diffs, requirements);
+* :meth:`KPIBase.sources_read`, :meth:`KPIBase.columns`, :meth:`KPIBase.expressions` — the sources,
+  columns and expressions it reads (validation and the column check when sources are opened);
+* :meth:`KPIBase.plan` — how a request for it is computed: a column of an aggregated query
+  (:class:`FromQuery`), an expression over other KPIs' series (:class:`FromInputs`), or a series
+  computed from rows (:class:`FromRows`);
+* :attr:`KPIBase.additive`, :attr:`KPIBase.default_measure` — how empty periods and goals treat it;
+* ``FORM``, ``SUMMARY`` and ``DOCS`` — its key, its line in the docs' table of kinds and where it
+  is documented (``tests/test_docs.py`` checks every kind is).
+
+Modules of kinds import polars and the engine inside their methods only: loading and validating a
+spec never imports them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from pydantic import Field
+
+from metricspec.spec.base import Direction, Grain, Scalar, StrictModel
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    import polars as pl
+
+    from metricspec.engine.kpis import Evaluator, Request
+    from metricspec.engine.plan import QueryKey
+    from metricspec.spec.models import Spec
+
+Path = tuple[str | int, ...]
+"""A place inside the KPI's own mapping (``("ratio", "numerator")``)."""
+
+
+@dataclass(frozen=True)
+class KpiRef:
+    """Another KPI this one reads, and where the spec names it."""
+
+    name: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """A source this KPI reads, and where the spec names it."""
+
+    source: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class ColumnNeed:
+    """A column a source must have: ``kind`` is ``numeric``, ``temporal`` or None (any type)."""
+
+    source: str
+    column: str | None
+    kind: str | None
+    path: Path
+    key: bool = False
+    """Point at the mapping key of ``path`` (a scope column) rather than its value."""
+
+
+@dataclass(frozen=True)
+class ExpressionSite:
+    """An expression of this KPI: where, its text, how it is used and the source whose columns it
+    names (None: it names KPIs)."""
+
+    path: Path
+    text: str
+    use: Literal["filter", "formula", "value"]
+    source: str | None
+
+
+@dataclass(frozen=True)
+class KindIssue:
+    """A problem of one KPI that only its kind knows about (``path`` inside the KPI)."""
+
+    message: str
+    path: Path
+    hint: str | None = None
+    level: Literal["error", "warning"] = "error"
+    key: bool = False
+
+
+@dataclass(frozen=True)
+class FromQuery:
+    """The series is column ``output`` of the (period-filled) answer of query ``key``."""
+
+    key: QueryKey
+    output: str
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What a derived kind combines: its inputs as columns of one frame sorted by period (and
+    segments), and facts about that frame."""
+
+    columns: list[pl.Expr]
+    segments: tuple[str, ...]
+    grain: object
+    """The request's grain (a grain name or an engine Window)."""
+    partial: list[dt.date]
+    """Periods of the frame that end after the run's end date (the current, partial period)."""
+
+
+@dataclass(frozen=True)
+class FromInputs:
+    """The series is ``combine`` of the series of ``inputs`` (other KPIs' requests), period by period.
+
+    The evaluator brings the inputs together (as columns of one query frame when they all come
+    from one, else by joining their series on period and segments) and applies ``combine`` once.
+    """
+
+    inputs: tuple[Request, ...]
+    combine: Callable[[Inputs], pl.Expr]
+
+
+@dataclass(frozen=True)
+class FromRows:
+    """The series is computed by ``compute`` (after the plan ran): from rows a backend returns
+    (funnels, retention) or from answers of queries registered while planning."""
+
+    compute: Callable[[], pl.DataFrame]
+
+
+Planned = FromQuery | FromInputs | FromRows
+
+
+class KPIBase(StrictModel):
+    """Fields every KPI has, whatever its kind."""
+
+    FORM: ClassVar[str] = ""
+    """The kind's key in the spec (``agg`` for aggregations) and ``KpiResult.form``."""
+    SUMMARY: ClassVar[tuple[str, str]] = ("", "")
+    """(keys, value per period): the kind's row in the spec reference's table of kinds."""
+    DOCS: ClassVar[str] = ""
+    """Where the kind is explained: a page and anchor under docs/."""
+    LEGACY_FIELDS: ClassVar[tuple[str, ...]] = (
+        "source", "agg", "column", "expression", "filter", "time_column", "ratio", "formula", "share", "growth",
+        "cumulative", "moving_average", "funnel", "retention", "scope", "direction",
+    )
+    """The fields a KPI's definition fingerprint was made of before kinds were split (kept, so a
+    baseline recorded then compares equal; see :meth:`definition`)."""
+    PRESENTATION: ClassVar[frozenset[str]] = frozenset({
+        "title", "description", "unit", "currency", "kind", "segments", "grains", "benchmarks",
+    })
+    """Fields that do not change a KPI's values."""
+
+    title: str | None = None
+    description: str | None = None
+    unit: Literal["number", "count", "percent", "ratio", "currency", "days"] = "number"
+    currency: str | None = None
+    direction: Direction = Field("increase", description="Which way is good.")
+    kind: Literal["outcome", "activity"] = Field(
+        "outcome", description="activity KPIs (post volume) are flagged when used as goals."
+    )
+    segments: list[str] = Field(default_factory=list, description="Dimension columns to break the KPI down by.")
+    scope: dict[str, Scalar] = Field(
+        default_factory=dict, description="The headline series, e.g. {account: brand}; benchmarks pick other values."
+    )
+    grains: list[Grain] = Field(
+        default_factory=list, description="Time grains; default: the spec's grains.")
+    benchmarks: list[str] = Field(default_factory=list)
+
+    # ------------------------------------------------------------ what the kind reads
+    @property
+    def form(self) -> str:
+        return self.FORM
+
+    def inputs(self) -> list[KpiRef]:
+        """The KPIs this one reads directly."""
+        return []
+
+    def sources_read(self) -> list[SourceRef]:
+        """The sources this KPI reads directly."""
+        return []
+
+    def columns(self, spec: Spec) -> list[ColumnNeed]:
+        """Columns the sources must have for this KPI (segments and scope of a derived KPI are
+        checked on its inputs' sources by :func:`metricspec.sources.requirements`)."""
+        return []
+
+    def expressions(self, spec: Spec) -> list[ExpressionSite]:
+        """Every expression of this KPI (parsed and type-checked by validation)."""
+        return []
+
+    def check(self, spec: Spec, name: str) -> list[KindIssue]:
+        """Problems only this kind knows about (the references are checked from :meth:`inputs`)."""
+        return []
+
+    def segment_source(self, spec: Spec) -> str | None:
+        """The source whose columns this KPI's segments and scope (and those of KPIs derived from it)
+        name, if it reads one source's rows through the aggregated plan."""
+        return None
+
+    # ------------------------------------------------------------ how it behaves
+    @property
+    def additive(self) -> bool:
+        """Empty periods count as 0 (True) or as missing (False); a goal's total of an additive KPI
+        over a window is the sum of its periods."""
+        return False
+
+    @property
+    def default_measure(self) -> Literal["total", "latest"]:
+        """A goal's measure when it gives none."""
+        return "latest"
+
+    @property
+    def snapshot(self) -> bool:
+        """A value at a point in time (a follower count), not an amount over the period."""
+        return False
+
+    def definition(self) -> dict[str, Any]:
+        """The fields that make this KPI's values what they are (spec diffs compare them)."""
+        out: dict[str, Any] = {f: _dump(getattr(self, f, None)) for f in self.LEGACY_FIELDS}
+        for name, info in type(self).model_fields.items():
+            if name in self.LEGACY_FIELDS or name in self.PRESENTATION:
+                continue
+            value = getattr(self, name)
+            default = info.get_default(call_default_factory=True)
+            if value != default:  # new fields join the fingerprint only when set
+                out[name] = _dump(value)
+        return out
+
+    # ------------------------------------------------------------ how it is computed
+    def plan(self, ev: Evaluator, req: Request) -> Planned:
+        """Register what a request for this KPI needs and say how its series is computed."""
+        raise NotImplementedError(type(self).__name__)
+
+
+def _dump(value: object) -> object:
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json", exclude_defaults=False)
+    return value
+
+
+def over_time(expr: pl.Expr, inputs: Inputs, *, partial_is_missing: bool) -> pl.Expr:
+    """``expr`` (a window over the input's periods: shift, cumulative sum, rolling mean) computed per
+    segment value in period order; no value over a custom window (a goal's total).
+
+    ``partial_is_missing``: the current, partial period gets no value (a growth or moving average of
+    part of a period against whole ones would mislead).
+    """
+    import polars as pl
+
+    from metricspec.engine.plan import Window
+
+    if isinstance(inputs.grain, Window):
+        return pl.lit(None, dtype=pl.Float64)
+    if inputs.segments:
+        expr = expr.over(list(inputs.segments), order_by="period")
+    if partial_is_missing and inputs.partial:
+        expr = pl.when(pl.col("period").is_in(inputs.partial)).then(None).otherwise(expr)
+    return expr

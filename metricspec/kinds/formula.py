@@ -1,0 +1,50 @@
+"""The formula kind: an expression over other KPIs, period by period."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from pydantic import Field
+
+from metricspec.kinds.base import ExpressionSite, FromInputs, Inputs, KPIBase, KpiRef
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from metricspec.engine.kpis import Evaluator, Request
+    from metricspec.spec.models import Spec
+
+
+class FormulaKPI(KPIBase):
+    """An expression over KPI names, e.g. ``(revenue - investment) / investment``."""
+
+    FORM: ClassVar[str] = "formula"
+    SUMMARY: ClassVar[tuple[str, str]] = ("an [expression](expressions.md) over KPI names",
+                                          "the expression, period by period")
+    DOCS: ClassVar[str] = "spec-reference.md#formula"
+
+    formula: str = Field(description="Expression over KPI names.")
+
+    def inputs(self) -> list[KpiRef]:
+        from metricspec.spec.expr import (
+            columns_of,  # a formula that does not parse is reported by validation
+        )
+
+        return [KpiRef(n, ("formula",)) for n in columns_of(self.formula)]
+
+    def expressions(self, spec: Spec) -> list[ExpressionSite]:
+        return [ExpressionSite(("formula",), self.formula, "formula", None)]
+
+    def plan(self, ev: Evaluator, req: Request) -> FromInputs:
+        from metricspec.spec.expr import names, parse
+
+        tree = parse(self.formula)
+        refs = names(tree)
+
+        def combine(inputs: Inputs) -> pl.Expr:
+            from metricspec.engine.expressions import to_polars
+
+            mapping = dict(zip(refs, inputs.columns, strict=True))
+            return to_polars(tree, lambda n: mapping[n])
+
+        return FromInputs(tuple(ev.child(req, n) for n in refs), combine)

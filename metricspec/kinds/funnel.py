@@ -1,0 +1,97 @@
+"""The funnel kind: the share of entities entering in a period that complete every step in time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, ClassVar
+
+from pydantic import Field
+
+from metricspec.kinds.base import ColumnNeed, ExpressionSite, FromRows, KPIBase, SourceRef
+from metricspec.spec.base import MAX_DAYS, Name, StrictModel
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from metricspec.engine.kpis import Evaluator, Request
+    from metricspec.spec.models import Spec
+
+
+class FunnelStep(StrictModel):
+    name: Name
+    source: str
+    key: str = Field(description="Entity column shared by all steps (e.g. lead_id, customer_id).")
+    time_column: str | None = None
+    filter: str | None = None
+
+
+class FunnelSpec(StrictModel):
+    steps: list[FunnelStep] = Field(min_length=2)
+    window_days: float = Field(gt=0, le=MAX_DAYS, description="An entity converts if it reaches the last step within this many days of the first.")
+
+
+class FunnelKPI(KPIBase):
+    FORM: ClassVar[str] = "funnel"
+    SUMMARY: ClassVar[tuple[str, str]] = (
+        "`steps`, `window_days`", "share of entities entering in the period that complete every step in time")
+    DOCS: ClassVar[str] = "spec-reference.md#funnel"
+
+    funnel: FunnelSpec
+
+    def sources_read(self) -> list[SourceRef]:
+        return [SourceRef(s.source, ("funnel", "steps", i, "source")) for i, s in enumerate(self.funnel.steps)]
+
+    def columns(self, spec: Spec) -> list[ColumnNeed]:
+        from metricspec.spec.expr import columns_of
+
+        out = []
+        for i, step in enumerate(self.funnel.steps):
+            at = ("funnel", "steps", i)
+            src = spec.sources.get(step.source)
+            out.append(ColumnNeed(step.source, step.key, None, (*at, "key")))
+            out.append(ColumnNeed(step.source, step.time_column or (src.time_column if src else None), "temporal",
+                                  at))
+            out += [ColumnNeed(step.source, c, None, (*at, "filter")) for c in columns_of(step.filter)]
+        return out
+
+    def expressions(self, spec: Spec) -> list[ExpressionSite]:
+        return [ExpressionSite(("funnel", "steps", i, "filter"), step.filter, "filter", step.source)
+                for i, step in enumerate(self.funnel.steps) if step.filter]
+
+    def plan(self, ev: Evaluator, req: Request) -> FromRows:
+        return FromRows(lambda: self._series(ev, req))
+
+    def _series(self, ev: Evaluator, req: Request) -> pl.DataFrame:
+        import polars as pl
+
+        from metricspec.engine.rows import cutoff_of, date_bounds, events, finish, share_by_period
+
+        steps = self.funnel.steps
+        window = dt.timedelta(days=self.funnel.window_days)
+        base_where = ("kpis", req.kpi, "funnel", "steps")
+        first = steps[0]
+        entry = events(ev, first.source, first.time_column, first.filter, (*base_where, "0"), req.scope,
+                       [first.key, *req.segments]).rename({first.key: "__key"})
+        # each entity enters at its first first-step event; segments from that row
+        entry = entry.sort("__t").group_by("__key", maintain_order=True).first().rename({"__t": "__t0"})
+        start, end = date_bounds(ev, req)
+        cutoff = cutoff_of(end)
+        entry = entry.filter(pl.col("__t0") < cutoff)
+        if start is not None:
+            entry = entry.filter(pl.col("__t0") >= dt.datetime.combine(start, dt.time()))
+        # only entities whose window has closed by the as-of date can be judged
+        entry = entry.filter(pl.col("__t0") + window <= cutoff)
+        cur = entry.with_columns(pl.col("__t0").alias("__tp"))
+        for i, step in enumerate(steps[1:], start=1):
+            ev_rows = events(ev, step.source, step.time_column, step.filter, (*base_where, str(i)), (),
+                             [step.key]).rename({step.key: "__key"})
+            reached = (
+                cur.select(["__key", "__t0", "__tp"]).join(ev_rows, on="__key", how="inner")
+                .filter((pl.col("__t") >= pl.col("__tp")) & (pl.col("__t") <= pl.col("__t0") + window)
+                        & (pl.col("__t") < cutoff))
+                .group_by("__key").agg(pl.col("__t").min().alias("__tnext"))
+            )
+            cur = cur.join(reached, on="__key", how="inner").with_columns(pl.col("__tnext").alias("__tp")).drop(
+                "__tnext")
+        done = cur.select("__key").with_columns(pl.lit(1).alias("__ok"))
+        return finish(ev, req, share_by_period(ev, req, entry, "__t0", done), window)

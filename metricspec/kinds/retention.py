@@ -1,0 +1,107 @@
+"""The retention kind: the share of a period's cohort that comes back (day-based windows)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from pydantic import Field
+
+from metricspec.kinds.base import ColumnNeed, ExpressionSite, FromRows, KPIBase, SourceRef
+from metricspec.spec.base import MAX_DAYS, StrictModel
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from metricspec.engine.kpis import Evaluator, Request
+    from metricspec.spec.models import Spec
+
+
+class RetentionSpec(StrictModel):
+    source: str = Field(description="Activity events (orders, logins, purchases).")
+    key: str = Field(description="Entity column (customer_id).")
+    time_column: str | None = None
+    cohort_source: str | None = Field(None, description="Source holding each entity's start (default: its first event).")
+    cohort_time_column: str | None = None
+    after_days: int = Field(gt=0, le=MAX_DAYS, description="Retained if active again this many days after the start.")
+    window_days: int = Field(
+        30, gt=0, le=MAX_DAYS, description="active mode: the activity must fall in [after_days, after_days + window_days)."
+    )
+    mode: Literal["active", "repeat"] = Field(
+        "active",
+        description="active: an event in the window from day N on. repeat: a second event within N days "
+        "(repeat-purchase rate).",
+    )
+    filter: str | None = None
+
+
+class RetentionKPI(KPIBase):
+    FORM: ClassVar[str] = "retention"
+    SUMMARY: ClassVar[tuple[str, str]] = ("`source`, `key`, `after_days`, `window_days`, `mode`, …",
+                                          "share of the period's cohort that is retained")
+    DOCS: ClassVar[str] = "spec-reference.md#retention"
+
+    retention: RetentionSpec
+
+    def sources_read(self) -> list[SourceRef]:
+        out = [SourceRef(self.retention.source, ("retention", "source"))]
+        if self.retention.cohort_source:
+            out.append(SourceRef(self.retention.cohort_source, ("retention", "cohort_source")))
+        return out
+
+    def columns(self, spec: Spec) -> list[ColumnNeed]:
+        from metricspec.spec.expr import columns_of
+
+        r, at = self.retention, ("retention",)
+        src = spec.sources.get(r.source)
+        out = [ColumnNeed(r.source, r.key, None, (*at, "key")),
+               ColumnNeed(r.source, r.time_column or (src.time_column if src else None), "temporal", at)]
+        out += [ColumnNeed(r.source, c, None, (*at, "filter")) for c in columns_of(r.filter)]
+        if r.cohort_source:
+            csrc = spec.sources.get(r.cohort_source)
+            out += [ColumnNeed(r.cohort_source, r.key, None, (*at, "cohort_source")),
+                    ColumnNeed(r.cohort_source, r.cohort_time_column or (csrc.time_column if csrc else None),
+                               "temporal", (*at, "cohort_source"))]
+        return out
+
+    def expressions(self, spec: Spec) -> list[ExpressionSite]:
+        r = self.retention
+        return [ExpressionSite(("retention", "filter"), r.filter, "filter", r.source)] if r.filter else []
+
+    def plan(self, ev: Evaluator, req: Request) -> FromRows:
+        return FromRows(lambda: self._series(ev, req))
+
+    def _series(self, ev: Evaluator, req: Request) -> pl.DataFrame:
+        import polars as pl
+
+        from metricspec.engine.rows import cutoff_of, date_bounds, events, finish, share_by_period
+
+        r = self.retention
+        where = ("kpis", req.kpi, "retention")
+        seg_source = r.cohort_source or r.source
+        rows = events(ev, r.source, r.time_column, r.filter, where, (), [r.key]).rename({r.key: "__key"})
+        if r.cohort_source:
+            cohort = events(ev, r.cohort_source, r.cohort_time_column, None, where, req.scope,
+                            [r.key, *req.segments]).rename({r.key: "__key"})
+        else:
+            cohort = events(ev, seg_source, r.time_column, r.filter, where, req.scope,
+                            [r.key, *req.segments]).rename({r.key: "__key"})
+        cohort = cohort.sort("__t").group_by("__key", maintain_order=True).first().rename({"__t": "__start"})
+        start, end = date_bounds(ev, req)
+        cutoff = cutoff_of(end)
+        after = dt.timedelta(days=r.after_days)
+        span = dt.timedelta(days=r.after_days + r.window_days) if r.mode == "active" else after
+        cohort = cohort.filter(pl.col("__start") + span <= cutoff)  # had the whole chance to come back
+        if start is not None:
+            cohort = cohort.filter(pl.col("__start") >= dt.datetime.combine(start, dt.time()))
+        in_range = rows.filter(pl.col("__t") < cutoff)
+        joined = cohort.select(["__key", "__start"]).join(in_range, on="__key", how="inner")
+        if r.mode == "active":
+            hit = joined.filter((pl.col("__t") >= pl.col("__start") + after)
+                                & (pl.col("__t") < pl.col("__start") + span)).group_by("__key").agg(
+                pl.lit(1).alias("__ok"))
+        else:
+            hit = (joined.filter((pl.col("__t") >= pl.col("__start")) & (pl.col("__t") <= pl.col("__start") + after))
+                   .group_by("__key").agg(pl.len().alias("__n")).filter(pl.col("__n") >= 2)
+                   .select(["__key", pl.lit(1).alias("__ok")]))
+        return finish(ev, req, share_by_period(ev, req, cohort, "__start", hit), span)
