@@ -274,7 +274,19 @@ def _models() -> dict[str, type[BaseModel]]:
             visit(arg)
 
     visit(Spec)
+    from metricspec.kinds import KPIBase
+
+    found["KPIBase"] = KPIBase  # the keys every kind inherits: documented once
     return found
+
+
+def _own_fields(model: type[BaseModel]) -> dict[str, Any]:
+    """A model's fields; a KPI kind's without those it inherits from KPIBase (documented there)."""
+    from metricspec.kinds import KPIBase
+
+    if issubclass(model, KPIBase) and model is not KPIBase:
+        return {k: v for k, v in model.model_fields.items() if k not in KPIBase.model_fields}
+    return dict(model.model_fields)
 
 
 def _reference_tables() -> dict[str, dict[str, list[str]]]:
@@ -324,7 +336,8 @@ def test_spec_reference_documents_every_field() -> None:
             problems.append(f"model {name} has no `<!-- model: {name} -->` table")
             continue
         documented = tables[name]
-        for field, info in model.model_fields.items():
+        own = _own_fields(model)
+        for field, info in own.items():
             if field not in documented:
                 problems.append(f"{name}.{field} is not documented")
                 continue
@@ -349,12 +362,51 @@ def test_spec_reference_documents_every_field() -> None:
             if not ok:
                 problems.append(f"{name}.{field}: default is {want!r}, the reference says {default_cell!r}")
         for field in documented:
-            if field not in model.model_fields:
+            if field not in own:
                 problems.append(f"{name}.{field} is documented but is not a field of the model")
     for name in tables:
         if name not in models:
             problems.append(f"the reference has a table for {name}, which is not a spec model")
     assert not problems, "docs/spec-reference.md is out of date:\n" + "\n".join(problems)
+
+
+def test_every_kind_is_documented() -> None:
+    """The docs gate reads the kinds registry: each kind has its row in the spec reference's table of
+    kinds (the summary its module declares), a page and anchor that exist, and a cookbook recipe."""
+    from metricspec.kinds import KINDS
+
+    reference = (DOCS / "spec-reference.md").read_text(encoding="utf-8")
+    table = reference.split("<!-- kinds-table -->", 1)[1].strip().split("\n\n", 1)[0]
+    rows = {}
+    for line in table.splitlines()[2:]:
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
+        form = re.search(r"`([a-z_]+)`", cells[0])
+        assert form, f"a row of the table of kinds names no kind: {line}"
+        rows[form.group(1)] = cells
+    cookbook = (DOCS / "kpi-cookbook.md").read_text(encoding="utf-8")
+    problems = []
+    for kind in KINDS:
+        cells = rows.pop(kind.FORM, None)
+        if cells is None:
+            problems.append(f"kind {kind.FORM}: no row in the spec reference's table of kinds")
+        elif (cells[1], cells[2]) != kind.SUMMARY:
+            problems.append(f"kind {kind.FORM}: its row says {cells[1:]!r}, its module {list(kind.SUMMARY)!r}")
+        page, _, anchor = kind.DOCS.partition("#")
+        text = (DOCS / page).read_text(encoding="utf-8") if (DOCS / page).exists() else None
+        if text is None:
+            problems.append(f"kind {kind.FORM}: DOCS names {page}, which does not exist")
+        elif anchor and anchor not in {_anchor(h) for h in re.findall(r"^#+ (.+)$", text, re.M)}:
+            problems.append(f"kind {kind.FORM}: DOCS names #{anchor}, not a heading of {page}")
+        if f"<!-- kind: {kind.FORM} -->" not in cookbook:
+            problems.append(f"kind {kind.FORM}: no recipe marked `<!-- kind: {kind.FORM} -->` in kpi-cookbook.md")
+    problems += [f"the table of kinds lists {form}, which is not a registered kind" for form in rows]
+    assert not problems, "\n".join(problems)
+
+
+def _anchor(heading: str) -> str:
+    """The anchor mkdocs gives a heading (lower case, punctuation dropped, spaces as dashes)."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return re.sub(r"\s+", "-", text)
 
 
 def test_expression_functions_documented() -> None:
