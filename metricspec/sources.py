@@ -123,14 +123,17 @@ def requirements(loaded: LoadedSpec) -> Requirements:
         cb = ("control_groups", cname)
         req.need(cg.source, cg.unit, None, loaded.where(*cb, "unit"))
         req.need(cg.source, cg.assignment.column, None, loaded.where(*cb, "assignment", "column"))
+        cg_source = spec.sources.get(cg.source)
+        req.need(cg.source, cg.time_column or (cg_source.time_column if cg_source else None), "temporal",
+                 loaded.where(*cb, "time_column") or loaded.where(*cb))
+        for i, seg in enumerate(cg.segments):
+            req.need(cg.source, seg, None, loaded.where(*cb, "segments", i))
         for col in _filter_columns(cg.filter):
             req.need(cg.source, col, None, loaded.where(*cb, "filter"))
         for mname, metric in cg.metrics.items():
             mb = (*cb, "metrics", mname)
-            for attr in ("column", "numerator", "denominator", "covariate"):
-                col = getattr(metric, attr)
-                kind = "numeric" if attr != "column" or metric.kind == "mean" else None
-                req.need(cg.source, col, kind, loaded.where(*mb, attr))
+            for attr in ("column", "numerator", "denominator", "covariate"):  # numbers, or booleans (0/1)
+                req.need(cg.source, getattr(metric, attr), "numeric", loaded.where(*mb, attr))
     if spec.attribution is not None:
         att = spec.attribution
         tp, cv = att.touchpoints, att.conversions

@@ -45,7 +45,9 @@ def sample_params(code: str) -> dict[str, str | int | float]:
 
 def test_every_emitted_code_is_in_the_catalogue():
     emitted = set()
-    for module in ("goals.py", "smart.py", "run.py", "experiments.py"):
+    modules = ["goals.py", "smart.py", "run.py", "experiments_run.py", *(f"experiments/{p.name}" for p in
+                                                                        (ENGINE / "experiments").glob("*.py"))]
+    for module in modules:
         emitted |= set(CODE_LITERAL.findall((ENGINE / module).read_text(encoding="utf-8")))
     assert emitted == set(ENGINE_MESSAGES), (
         f"emitted but not catalogued: {sorted(emitted - set(ENGINE_MESSAGES))}; "
@@ -248,10 +250,10 @@ def test_control_group_warnings_are_translated(tmp_path, lang):
     r = evaluate(load_spec(tmp_path / "spec.yaml", OUTSIDE_OK), as_of=AS_OF)
     page = html.unescape(render_scorecard(r, lang))
     tr = Translator(lang)
-    items = [*r.control_groups, *(m for cg in r.control_groups for m in cg["metrics"])]
-    warned = [(w, c) for item in items for w, c in zip(item["warnings"], item["warning_codes"], strict=True)]
+    items = [*r.control_groups, *(m for cg in r.control_groups for m in cg.metrics)]
+    warned = [(w, c) for item in items for w, c in zip(item.warnings, item.warning_codes, strict=True)]
     assert warned, "the example should produce control-group warnings"
     for english_text, message in warned:
-        assert english_text == english(message["code"], message["params"])
+        assert english_text == english(message.code, message.params)
         assert english_text not in page, f"English in the {lang} scorecard: {english_text!r}"
-        assert tr.message(message["code"], message["params"], "") in page
+        assert tr.message(message.code, message.params, "") in page

@@ -17,6 +17,7 @@ from metricspec.engine.plan import Freshness, FreshnessQuery, RunRange
 from metricspec.engine.results import (
     BenchmarkValue,
     DataNote,
+    ExperimentResult,
     Headline,
     KpiResult,
     MessageParams,
@@ -192,7 +193,7 @@ def _evaluate(loaded: LoadedSpec, *, as_of: dt.date | None, progress: Progress |
             owner=obj.owner or spec.owner, kpis=list(obj.kpis),
             goals=[goal_results[(oname, g)] for g in obj.goals],
         ))
-    control_groups: list[dict[str, Any]] = []
+    control_groups: list[ExperimentResult] = []
     if spec.control_groups:
         step("comparing control groups")
         from metricspec.engine.experiments_run import run_control_groups

@@ -24,8 +24,9 @@ from jinja2 import (
 from pydantic import BaseModel
 
 from metricspec.render import charts
-from metricspec.render.context import Builder, ChartView, Links, NavLink, Page, ScorecardPage
+from metricspec.render.context import Builder, Links, NavLink, Page, ScorecardPage
 from metricspec.render.i18n import DEFAULT_LANGUAGE, Translator
+from metricspec.render.views import ChartView
 
 if TYPE_CHECKING:
     import pluggy

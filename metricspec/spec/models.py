@@ -261,13 +261,23 @@ class Assignment(StrictModel):
     treatment: Scalar
     control: Scalar
 
+    @model_validator(mode="after")
+    def _distinct(self) -> Assignment:
+        if self.treatment == self.control:  # Python equality, as the engine matches labels: 1 equals true
+            raise ValueError(f"treatment and control labels must differ (both match {self.treatment!r})")
+        return self
+
+
+ExperimentMetricKind = Literal["proportion", "mean", "ratio", "quantile"]
+
 
 class ExperimentMetric(StrictModel):
-    kind: Literal["proportion", "mean", "ratio"]
+    kind: ExperimentMetricKind
     column: str | None = None
     numerator: str | None = None
     denominator: str | None = None
     covariate: str | None = None
+    quantile: float | None = Field(None, gt=0, lt=1, description="`quantile` metrics: 0.5 for the median, 0.9 for p90.")
     direction: Direction = "increase"
     title: str | None = None
 
@@ -278,11 +288,27 @@ class ExperimentMetric(StrictModel):
                 raise ValueError("a ratio metric needs numerator and denominator columns")
             if self.column:
                 raise ValueError("a ratio metric takes numerator/denominator, not column")
-            if self.covariate:
-                raise ValueError("CUPED (covariate) is supported for proportion and mean metrics, not ratios")
         elif not self.column:
             raise ValueError(f"a {self.kind} metric needs `column:`")
+        elif self.numerator or self.denominator:
+            raise ValueError(f"a {self.kind} metric takes `column:`, not numerator/denominator")
+        if self.covariate and self.kind in ("ratio", "quantile"):
+            raise ValueError(f"CUPED (covariate) is supported for proportion and mean metrics, not {self.kind}s")
+        if (self.kind == "quantile") != (self.quantile is not None):
+            raise ValueError("a quantile metric needs `quantile:` (0.5 for the median, 0.9 for p90)"
+                             if self.kind == "quantile" else "`quantile:` applies to `kind: quantile` metrics only")
         return self
+
+
+class BayesianPrior(StrictModel):
+    """A proper normal prior on the relative lift (gbstats' default is a flat, improper prior)."""
+
+    mean: float = Field(0.0, description="Prior mean of the relative lift (0.1 = +10%).")
+    stddev: float = Field(gt=0, description="Prior standard deviation of the relative lift.")
+
+
+ExperimentMethod = Literal["frequentist", "sequential", "bayesian"]
+Correction = Literal["holm", "bh", "none"]
 
 
 class ControlGroup(StrictModel):
@@ -296,6 +322,28 @@ class ControlGroup(StrictModel):
     power: float = Field(0.8, gt=0, lt=1)
     expected_treatment_share: float = Field(0.5, gt=0, lt=1)
     metrics: dict[Name, ExperimentMetric] = Field(min_length=1)
+    method: ExperimentMethod = "frequentist"
+    correction: Correction = Field("holm", description="Multiple-comparison adjustment of the p-values.")
+    sequential_tuning: float = Field(5000, gt=0, allow_inf_nan=False,
+                                     description="gbstats' sequential tuning parameter (method: sequential).")
+    prior: BayesianPrior | None = Field(None, description="Proper prior on the lift (method: bayesian).")
+    srm_threshold: float = Field(0.001, gt=0, lt=0.5, description="p-value below which the sample ratio mismatches.")
+    segments: list[str] = Field(default_factory=list, description="Columns to break the comparison down by.")
+    time_column: str | None = Field(None, description="When a unit entered; default: the source's time_column.")
+    period: Period | None = None
+    campaign: str | None = None
+
+    @model_validator(mode="after")
+    def _options(self) -> ControlGroup:
+        if self.period is not None and self.campaign is not None:
+            raise ValueError("give `period:` or `campaign:`, not both")
+        if self.prior is not None and self.method != "bayesian":
+            raise ValueError("`prior:` applies to `method: bayesian` only")
+        if "sequential_tuning" in self.model_fields_set and self.method != "sequential":
+            raise ValueError("`sequential_tuning:` applies to `method: sequential` only")
+        if len(set(self.segments)) != len(self.segments):
+            raise ValueError("`segments:` lists a column twice")
+        return self
 
 
 class TouchpointsSpec(StrictModel):
