@@ -225,3 +225,23 @@ def test_results_and_explain_never_carry_the_connection_string(shop: Path) -> No
     code, out = run(spec)
     assert code == 0, out
     assert "shop.duckdb" not in out
+
+
+def test_the_database_file_is_free_after_a_run(shop: Path) -> None:
+    """Sources on one DuckDB file share one sandboxed connection during a run; afterwards the file can
+    be opened again with any settings (DuckDB refuses a second configuration while one is open)."""
+    spec = write(shop, """\
+        name: shop
+        sources:
+          orders: {connector: duckdb, options: {path: shop.duckdb, table: orders}, time_column: ordered_at}
+          same: {connector: duckdb, options: {path: shop.duckdb, query: "SELECT * FROM orders"},
+                 time_column: ordered_at}
+        kpis:
+          n: {source: orders, agg: count}
+          m: {source: same, agg: count}
+    """)
+    code, out = run(spec)
+    assert code == 0, out
+    con = duckdb.connect(str(shop / "shop.duckdb"), config={"threads": 1})
+    assert con.execute("SELECT count(*) FROM orders").fetchone() == (3,)
+    con.close()

@@ -8,9 +8,11 @@ unknown table, a failing query, a missing driver) become a
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import importlib.util
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -314,10 +316,30 @@ def expand_env(text: str, context: SourceContext) -> str:
 
 
 _DUCKDB_FILES: dict[tuple[str, int, int], tuple[Any, frozenset[str]]] = {}
-"""One ibis connection per DuckDB file (path, size, modification time) per process, with the files
+"""One ibis connection per DuckDB file (path, size, modification time) per evaluation, with the files
 its queries may read. DuckDB shares one database instance between the connections to a file in a
 process, and the sandbox locks that instance's configuration: a second connection could not even
-set its time zone, so every source on the file shares the first connection."""
+set its time zone, so every source on the file shares the first connection. Closed by
+:func:`shared_connections` when the evaluation ends, so the file is free again afterwards."""
+_SCOPES: list[set[tuple[str, int, int]]] = []
+
+
+@contextlib.contextmanager
+def shared_connections() -> Iterator[None]:
+    """Connections to DuckDB files opened inside this block are shared by its sources and closed at
+    its end (an evaluation; nested blocks leave them to the outermost)."""
+    _SCOPES.append(set())
+    try:
+        yield
+    finally:
+        opened = _SCOPES.pop()
+        if not _SCOPES:
+            opened |= set(_DUCKDB_FILES)
+        for key in opened:
+            con, _ = _DUCKDB_FILES.pop(key, (None, None))
+            if con is not None:
+                with contextlib.suppress(Exception):
+                    con.disconnect()
 
 
 def _duckdb_backend(path: Path | None, query: str, context: SourceContext) -> Any:
@@ -343,6 +365,8 @@ def _duckdb_backend(path: Path | None, query: str, context: SourceContext) -> An
         con = ibis.duckdb.connect(str(real), read_only=True, **duckdb_config())
         apply_duckdb_settings(con.con, duckdb_settings(context.base_dir, allowed))
         _DUCKDB_FILES[key] = (con, frozenset(allowed))
+        if _SCOPES:
+            _SCOPES[-1].add(key)
     con, granted = _DUCKDB_FILES[key]
     if not set(allowed) <= granted:
         raise context.error(

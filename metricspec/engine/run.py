@@ -125,6 +125,13 @@ def plan_requests(ev: Evaluator) -> list[Any]:
 
 def explain(loaded: LoadedSpec, *, as_of: dt.date | None = None) -> list[dict[str, object]]:
     """The compiled query plan as data, without running it (``metricspec run --explain``)."""
+    from metricspec.connectors.sql import shared_connections
+
+    with shared_connections():
+        return _explain(loaded, as_of)
+
+
+def _explain(loaded: LoadedSpec, as_of: dt.date | None) -> list[dict[str, object]]:
     opened = open_sources(loaded)
     if as_of is None:
         queries = freshness_plan(loaded, opened.schemas, local_today(loaded.spec.timezone))
@@ -144,6 +151,14 @@ def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Prog
              data: Mapping[str, pl.LazyFrame] | None = None) -> Results:
     """Evaluate every KPI, goal, control group and attribution model of a spec (``data``: frames
     replacing the connectors of the sources they name)."""
+    from metricspec.connectors.sql import shared_connections
+
+    with shared_connections():  # database files the sources share stay open for the run only
+        return _evaluate(loaded, as_of=as_of, progress=progress, data=data)
+
+
+def _evaluate(loaded: LoadedSpec, *, as_of: dt.date | None, progress: Progress | None,
+              data: Mapping[str, pl.LazyFrame] | None) -> Results:
     step = progress or (lambda _msg: None)
     spec = loaded.spec
     step("opening sources")
