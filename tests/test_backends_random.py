@@ -52,6 +52,7 @@ kpis:
   both_sum: {source: events, agg: sum, column: both}
   expr_sum: {source: events, agg: sum, expression: "v * 2 - w / 2"}
   hour_rows: {source: events, agg: count, filter: "hour(ts) >= 2 and hour(ts) < 4"}
+  days_to_end: {source: events, agg: sum, expression: "days_between(ts, date(2026, 11, 1)) + months_between(date(2025, 1, 31), ts)"}
   ratio: {ratio: {numerator: v_sum, denominator: w_sum}, segments: [seg]}
   share_a: {share: {of: rows, where: "seg == 'a'"}}
   formula: {formula: "(v_sum - w_sum) / (w_sum - 1)"}

@@ -69,7 +69,8 @@ EXPRESSIONS = [
     "coalesce(v, w, 0)", "v > 3 and w <= 1", "v > 3 or not flag", "s in ('a', 'b')", "s not in ('a', 'zz')",
     "lower(s) == 'a'", "upper(s)", "length(s)", "contains(s, 'b')", "starts_with(s, 'a')", "ends_with(s, 'c')",
     "is_null(v)", "is_not_null(s)", "year(t)", "month(t)", "weekday(t)", "hour(t)", "date(2026, 3, 1)",
-    "flag == true", "s == null",
+    "flag == true", "s == null", "days_between(t, date(2026, 3, 1))", "months_between(date(2025, 12, 31), t)",
+    "months_between(t, date(2025, 1, 31))",
 ]
 ROWS = pl.DataFrame({
     "v": [1, 5, None, 0, 12, -3], "w": [0, 2, 1, None, 3, 0], "s": ["a", "B", None, "abc", "c", "b"],

@@ -86,11 +86,25 @@ def to_polars(node: ex.Node, name: Callable[[str], pl.Expr] = pl.col) -> pl.Expr
             return args[0].dt.hour()
         if f == "date":
             return pl.date(args[0], args[1], args[2])
+        if f == "days_between":
+            return (args[1].dt.date() - args[0].dt.date()).dt.total_days()
+        if f == "months_between":
+            return months_between(args[0].dt.date(), args[1].dt.date())
         if f == "min":
             return pl.min_horizontal(args)
         if f == "max":
             return pl.max_horizontal(args)
     raise ValueError(f"cannot compile {node!r}")
+
+
+def months_between(a: pl.Expr, b: pl.Expr) -> pl.Expr:
+    """Whole months from date ``a`` to date ``b`` (negative when ``b`` is earlier), as dateutil's
+    ``relativedelta``: the month count, less one while ``b`` is before ``a`` moved that many months on
+    (a day past the end of the month is the month's last day: 31 January to 28 February is 1)."""
+    n = (b.dt.year() - a.dt.year()) * 12 + (b.dt.month() - a.dt.month())
+    day = pl.min_horizontal(a.dt.day(), b.dt.month_end().dt.day())  # a's day, moved to b's month
+    return (pl.when((n > 0) & (b.dt.day() < day)).then(n - 1)
+            .when((n < 0) & (b.dt.day() > day)).then(n + 1).otherwise(n))
 
 
 def filter_expr(text: str | None) -> pl.Expr | None:

@@ -43,6 +43,8 @@ FUNCTIONS: dict[str, tuple[int, int]] = {
     "min": (2, 8),
     "date": (3, 3),
     "max": (2, 8),
+    "days_between": (2, 2),
+    "months_between": (2, 2),
 }
 MAX_CHARS = 4_000
 """Longest expression text accepted."""

@@ -20,12 +20,13 @@ from metricspec.spec import expr as ex
 Type = Lit["number", "string", "bool", "temporal", "duration", "null", "unknown"]
 Kind = Lit["filter", "formula", "value"]
 
-DATE_HINT = ("date arithmetic is not supported yet; compute the difference in the source or convert to a number "
-             "(a days_between function is planned)")
+DATE_HINT = ("subtracting dates would give microseconds, not days: write days_between(a, b) (days from a to b) "
+             "or months_between(a, b) (whole months)")
 _ARITH = ("+", "-", "*", "/")
 _COMPARE = ("==", "!=", "<", "<=", ">", ">=")
 _TEXT_FUNCS = ("lower", "upper", "contains", "starts_with", "ends_with", "length")
 _DATE_PARTS = ("year", "month", "weekday", "hour")
+_DATE_DIFFS = ("days_between", "months_between")
 _NOT_CONDITIONS = ("number", "string", "temporal", "duration")
 _NOUN = {"number": "a number", "string": "text", "bool": "true/false", "temporal": "a date",
          "duration": "a duration", "null": "null", "unknown": "a value"}
@@ -156,6 +157,13 @@ class _Checker:
             if types[0] in ("number", "string", "bool", "duration"):
                 self.add(f"{f}() needs a date or timestamp, not {_NOUN[types[0]]}", node.offset,
                          "pass a date or datetime column (declare it in the source's `columns:`)")
+            return "number"
+        if f in _DATE_DIFFS:
+            for t in types:
+                if t in ("number", "string", "bool", "duration"):
+                    self.add(f"{f}() needs two dates or timestamps, not {_NOUN[t]}", node.offset,
+                             "pass date or datetime columns (declare them in the source's `columns:`), or "
+                             "date(2026, 1, 15)")
             return "number"
         if f == "round" and len(node.args) > 1:
             digits = node.args[1]

@@ -115,8 +115,23 @@ def _call(node: ex.Call, name: Callable[[str], Any]) -> Any:
         return args[0].round(int(digits or 0))
     if f == "date":
         return ibis.date(args[0], args[1], args[2])
+    if f in ("days_between", "months_between"):
+        a, b = (x.date() if x.type().is_timestamp() else x.cast("date") for x in args)
+        if f == "days_between":
+            return b.epoch_days() - a.epoch_days()
+        n = (b.year() - a.year()) * 12 + (b.month() - a.month())
+        day = ibis.least(a.day(), _days_in_month(b.year(), b.month()))  # a's day, moved to b's month
+        return ibis.cases(((n > 0) & (b.day() < day), n - 1), ((n < 0) & (b.day() > day), n + 1), else_=n)
     if f == "min":
         return ibis.least(*args)
     if f == "max":
         return ibis.greatest(*args)
     raise UntranslatableError(f"function {f}() has no SQL translation")
+
+
+def _days_in_month(year: Any, month: Any) -> Any:
+    """Days in a month, by arithmetic (portable: no interval types)."""
+    import ibis
+
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    return ibis.cases((month == 2, ibis.cases((leap, 29), else_=28)), (month.isin([4, 6, 9, 11]), 30), else_=31)
