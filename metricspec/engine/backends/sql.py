@@ -296,6 +296,11 @@ def aggregate(rel: Relation, t: Any, a: Aggregate, time_column: str) -> Any:
         return ibis.coalesce(value.sum(where=cond), 0)  # polars: a sum over no values is 0
     if a.agg in ("mean", "median") and not value.type().is_floating():
         value = value.cast("float64")  # PostgreSQL averages integers as numeric
+    if a.agg == "median" and cond is not None:
+        # the filter nulls the value: ibis gives Spark's percentile a filtered (non-constant) percentage
+        import ibis
+
+        value, cond = ibis.cases((cond, value), else_=ibis.null(value.type())), None
     fn = {"mean": value.mean, "median": value.median, "min": value.min, "max": value.max}[a.agg]
     return fn(where=cond)
 

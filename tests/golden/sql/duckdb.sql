@@ -58,8 +58,7 @@ GROUP BY
 -- window query
 SELECT
   MAKE_DATE(2026, 4, 1) AS "period",
-  QUANTILE_CONT("t3"."amount", 0.5) FILTER(WHERE
-    "t3"."clicks" > 0) AS "a0"
+  QUANTILE_CONT(CASE WHEN "t3"."clicks" > 0 THEN "t3"."amount" ELSE CAST(NULL AS DOUBLE) END, 0.5) AS "a0"
 FROM (
   SELECT
     "t2"."id",

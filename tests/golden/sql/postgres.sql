@@ -61,8 +61,11 @@ GROUP BY
 SELECT
   MAKE_DATE(2026, 4, 1) AS "period",
   PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY
-    "t3"."amount") FILTER(WHERE
-    "t3"."clicks" > 0) AS "a0"
+    CASE
+      WHEN "t3"."clicks" > 0
+      THEN "t3"."amount"
+      ELSE CAST(NULL AS DOUBLE PRECISION)
+    END) AS "a0"
 FROM (
   SELECT
     "t2"."id",

@@ -58,7 +58,7 @@ GROUP BY
 -- window query
 SELECT
   MAKE_DATE(2026, 4, 1) AS `period`,
-  PERCENTILE(IF(`t3`.`clicks` > 0, `t3`.`amount`, NULL), IF(`t3`.`clicks` > 0, 0.5, NULL)) AS `a0`
+  PERCENTILE(CASE WHEN `t3`.`clicks` > 0 THEN `t3`.`amount` ELSE CAST(NULL AS DOUBLE) END, 0.5) AS `a0`
 FROM (
   SELECT
     `t2`.`id`,
