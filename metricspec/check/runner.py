@@ -77,12 +77,22 @@ def evaluate_spec(loaded: LoadedSpec, as_of: dt.date | None) -> Evaluated:
 
 
 def goal_cases(ev: Evaluated) -> list[GoalCase]:
+    from metricspec.render.formatting import kpi_unit
+
     out = []
     for g in ev.results.goals():
+        unit, currency = kpi_unit(ev.results, g.kpi)
         out.append(GoalCase(key=f"{g.objective}/{g.id}", title=g.title, status=g.status, current=g.current,
                             target=g.target, where=ev.loaded.where("objectives", g.objective, "goals", g.id,
-                                                                   key=True)))
+                                                                   key=True), unit=unit, currency=currency))
     return out
+
+
+def kpi_units(results: Results) -> dict[str, tuple[str, str | None]]:
+    """How each KPI's values read in check messages (unit and currency)."""
+    from metricspec.render.formatting import kpi_unit
+
+    return {k.name: kpi_unit(results, k.name) for k in results.kpis}
 
 
 # ----------------------------------------------------------------- check
@@ -130,7 +140,7 @@ def check_paths(paths: list[Path], *, baseline: Path | None = None, against: str
             else:
                 sc.compared_with_baseline = True
                 sc.findings.extend(compare_snapshots(old, snap, spec=ev.loaded.spec, locate=ev.loaded.where,
-                                                     file=spec_file))
+                                                     file=spec_file, units=kpi_units(ev.results)))
         elif not against:
             sc.findings.append(Finding(
                 "warning", NO_BASELINE, "results", sc.name, f"spec {sc.name}",
@@ -312,7 +322,7 @@ def update_baseline(paths: list[Path], *, baseline: Path | None = None, as_of: d
         old = entries.get(name)
         if old is not None:
             found = compare_snapshots(old, ev.snapshot, spec=spec.spec, locate=spec.where,
-                                      file=display_path(spec.path))
+                                      file=display_path(spec.path), units=kpi_units(ev.results))
             failures += [f for f in found if f.severity == "failure"]
         entries[name] = ev.snapshot
         outcome.written.append(name)

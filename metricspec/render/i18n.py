@@ -70,7 +70,7 @@ class Translator:
         self.locale = Locale.parse(self.babel_locale)
         self.messages = load_messages(lang)
         self.fallback = load_messages(DEFAULT_LANGUAGE)
-        self._plus = get_plus_sign_symbol(self.locale)
+        self._plus = self.plus_sign = get_plus_sign_symbol(self.locale)
         symbols = self.locale.number_symbols.get("latn", self.locale.number_symbols)
         #: d3-format locale for chart axes, taken from Babel so charts and text agree
         self.chart_format: dict[str, Any] = {"decimal": symbols["decimal"], "thousands": symbols["group"],
@@ -92,12 +92,13 @@ class Translator:
                 currency: str | None = None) -> str:
         """A sentence of the engine (a goal's status reason or forecast method, a SMART finding, a data note).
 
-        Other languages translate the message ``code``, with its ``params`` formatted for the locale
-        (KPI values in ``unit``/``currency``, dates, percentages, grains). English pages show the
-        engine's own ``english`` text, as the JSON, terminal and Markdown outputs do; so does any
-        language when the code is missing (Results written before codes existed) or unknown.
+        Every language, English included, fills the template of the message ``code`` with its
+        ``params`` formatted for the locale (KPI values in ``unit``/``currency``, dates, percentages,
+        grains), so ``forecast 0.0166173`` reads ``forecast 1.66%``. The engine's own ``english``
+        text (kept in the JSON output) is shown only when the code is missing (Results written
+        before codes existed) or unknown, or when the params do not fit the template.
         """
-        if self.lang == DEFAULT_LANGUAGE or code not in ENGINE_MESSAGES:
+        if code not in ENGINE_MESSAGES:
             return english
         template = self.messages.get(code) or self.fallback.get(code) or ENGINE_MESSAGES[code]
         values = {name: self._param(name, value, unit, currency) for name, value in params.items()}
@@ -112,7 +113,7 @@ class Translator:
             key = f"{kind}_noun_{value}"
             return self.gettext(key) if key in self.fallback else str(value)
         if kind == "pvalue" and not isinstance(value, str):
-            return self.number(value, 4)
+            return self.pvalue(value)
         if kind == "date":
             return self.date(str(value))
         if isinstance(value, str) or kind == "text":
@@ -121,6 +122,8 @@ class Translator:
             return self.value(value, unit, currency)
         if kind == "change":
             return self.percent(value, 2, signed=True)
+        if kind == "share":
+            return self.percent(value, 0 if float(value * 100).is_integer() else 1)
         return self.number(value, 0)
 
     # -- numbers -----------------------------------------------------------------------------
@@ -138,6 +141,14 @@ class Translator:
                 digits = 3
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
         return str(format_decimal(value, pattern, locale=self.locale))
+
+    def pvalue(self, value: float | None) -> str:
+        """A p-value: four decimals, and ``< 0.0001`` rather than a row of zeros."""
+        if value is None:
+            return "—"
+        if 0 <= value < 0.0001:
+            return "<\u00a0" + self.number(0.0001, 4)
+        return self.number(value, 4)
 
     def percent(self, value: float | None, digits: int = 1, signed: bool = False) -> str:
         """``0.123`` -> ``12.3%`` (``12,3 %`` in Spanish), in the locale's percent pattern."""

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from metricspec.render.formatting import STATUS_LABELS, STATUS_STYLES, fmt_delta, fmt_pct, fmt_value
+from metricspec.render.formatting import (
+    STATUS_LABELS,
+    STATUS_STYLES,
+    english,
+    fmt_delta,
+    fmt_message,
+    fmt_pct,
+    fmt_value,
+    kpi_unit,
+    metric_unit,
+    translated_warnings,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -26,8 +37,7 @@ def print_results(results: Results, console: Console) -> None:
                           ("Responsible", "left")):
             table.add_column(col, justify=just)  # type: ignore[arg-type]
         for g in obj.goals:
-            k = kpis.get(g.kpi)
-            unit, cur = (k.unit, k.currency) if k else ("number", None)
+            unit, cur = kpi_unit(results, g.kpi)
             table.add_row(
                 Text(g.title), Text(STATUS_LABELS[g.status], style=STATUS_STYLES[g.status]),
                 fmt_value(g.current, unit, cur), fmt_value(g.target, unit, cur), fmt_value(g.expected, unit, cur),
@@ -44,15 +54,17 @@ def print_results(results: Results, console: Console) -> None:
             h = k.headlines[0] if k.headlines else None
             if h is None:
                 continue
-            benches = "; ".join(f"{b.title}: {fmt_value(b.value, k.unit, k.currency)}" for b in h.benchmarks)
-            ktable.add_row(Text(k.title), h.label or "—", fmt_value(h.value, k.unit, k.currency),
-                           fmt_delta(h.change, k.unit, k.currency), fmt_pct(h.change_pct),
+            unit, cur = kpi_unit(results, name)
+            benches = "; ".join(f"{b.title}: {fmt_value(b.value, unit, cur)}" for b in h.benchmarks)
+            ktable.add_row(Text(k.title), h.label or "—", fmt_value(h.value, unit, cur),
+                           fmt_delta(h.change, unit, cur), fmt_pct(h.change_pct),
                            fmt_pct(h.yoy_change_pct), Text(benches or "—"))
         if obj.kpis:
             console.print(ktable)
         findings = [(g, f) for g in obj.goals for f in g.smart if not f.ok]
         for g, f in findings:
-            console.print(Text(f"  SMART {f.criterion.replace('_', '-')}: {g.title}: {f.message}", style="yellow"))
+            message = fmt_message(f.code, f.params, f.message, *kpi_unit(results, g.kpi))
+            console.print(Text(f"  SMART {f.criterion.replace('_', '-')}: {g.title}: {message}", style="yellow"))
         console.print()
     listed = {n for o in results.objectives for n in o.kpis}
     rest = [k for k in results.kpis if k.name not in listed]
@@ -63,15 +75,15 @@ def print_results(results: Results, console: Console) -> None:
         for k in rest:
             h = k.headlines[0] if k.headlines else None
             if h:
-                t.add_row(Text(k.title), h.label or "—", fmt_value(h.value, k.unit, k.currency),
-                          fmt_delta(h.change, k.unit, k.currency))
+                unit, cur = kpi_unit(results, k.name)
+                t.add_row(Text(k.title), h.label or "—", fmt_value(h.value, unit, cur), fmt_delta(h.change, unit, cur))
         console.print(t)
     for cg in results.control_groups:
         _print_control_group(cg, console)
     if results.attribution:
-        _print_attribution(results.attribution, console)
+        _print_attribution(results.attribution, console, results.spec.currency)
     for note in results.notes:
-        console.print(Text(f"note: {note.message}", style="dim"))
+        console.print(Text(f"note: {fmt_message(note.code, note.params, note.message)}", style="dim"))
 
 
 def _print_control_group(cg: dict, console: Console) -> None:  # type: ignore[type-arg]
@@ -81,23 +93,23 @@ def _print_control_group(cg: dict, console: Console) -> None:  # type: ignore[ty
     t = Table(title=f"Control group: {cg.get('title') or cg['name']}", title_justify="left")
     for col in ("Metric", "Control", "Treatment", "Diff", "Lift", "95% CI (lift)", "p", "Significant"):
         t.add_column(col)
+    tr = english()
     for m in cg.get("metrics", []):
         ci = (f"[{fmt_pct(m.get('relative_lift_ci_low'))}, {fmt_pct(m.get('relative_lift_ci_high'))}]"
               if m.get("relative_lift_ci_low") is not None else "—")
-        sig = m.get("significant")
-        t.add_row(Text(m.get("title") or m["name"]), fmt_value(m.get("control_value")),
-                  fmt_value(m.get("treatment_value")), fmt_value(m.get("difference")),
-                  fmt_pct(m.get("relative_lift")), ci,
-                  "—" if m.get("p_value") is None else f"{m['p_value']:.4f}",
+        sig, unit = m.get("significant"), metric_unit(m)
+        t.add_row(Text(m.get("title") or m["name"]), fmt_value(m.get("control_value"), unit),
+                  fmt_value(m.get("treatment_value"), unit), fmt_delta(m.get("difference"), unit),
+                  fmt_pct(m.get("relative_lift")), ci, tr.pvalue(m.get("p_value")),
                   Text("yes" if sig else "no", style="green" if sig else "dim"))
     console.print(t)
     srm = cg.get("srm") or {}
     if srm.get("mismatch"):
-        console.print(Text(f"  sample ratio mismatch: p = {srm.get('p_value'):.2g}", style="red"))
-    for w in cg.get("warnings", []):
+        console.print(Text(f"  sample ratio mismatch: p = {tr.pvalue(srm.get('p_value'))}", style="red"))
+    for w in translated_warnings(cg, tr):
         console.print(Text(f"  warning: {w}", style="yellow"))
     for m in cg.get("metrics", []):
-        for w in m.get("warnings", []):
+        for w in translated_warnings(m, tr):
             console.print(Text(f"  {m.get('title') or m['name']}: {w}", style="yellow"))
 
 
@@ -107,7 +119,7 @@ def credit_key(credit: dict) -> str:  # type: ignore[type-arg]
     return f"{credit['channel']} / {campaign}" if campaign else str(credit["channel"])
 
 
-def _print_attribution(att: dict, console: Console) -> None:  # type: ignore[type-arg]
+def _print_attribution(att: dict, console: Console, currency: str) -> None:  # type: ignore[type-arg]
     from rich.table import Table
     from rich.text import Text
 
@@ -134,7 +146,7 @@ def _print_attribution(att: dict, console: Console) -> None:  # type: ignore[typ
             row = [Text(ch)]
             for m in models:
                 credit = next((c for c in m["credits"] if credit_key(c) == ch), None)
-                row += [Text(fmt_value(credit.get("cac")) if credit else "—"),
-                        Text(fmt_value(credit.get("roas")) if credit else "—")]
+                row += [Text(fmt_value(credit.get("cac"), "currency", currency) if credit else "—"),
+                        Text(english().number(credit.get("roas"), 2) if credit else "—")]
             t2.add_row(*row)
         console.print(t2)
