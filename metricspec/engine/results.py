@@ -218,6 +218,7 @@ class KpiResult(ResultModel):
     description: str | None
     unit: str
     currency: str | None
+    axis_from_zero: bool | None = None  # the spec's choice; None: charts decide by unit (count, currency: yes)
     direction: str
     kind: str
     form: str

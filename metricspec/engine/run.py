@@ -223,7 +223,7 @@ def kpi_result(ev: Evaluator, name: str) -> KpiResult:
         headlines.append(_headline(ev, name, grain, head, bench_points))
     return KpiResult(name=name, title=kpi.title or name, description=kpi.description, unit=kpi.unit,
                      currency=kpi.currency or (spec.currency if kpi.unit == "currency" else None),
-                     direction=kpi.direction, kind=kpi.kind, form=kpi.form, scope=dict(scope),
+                     axis_from_zero=kpi.axis_from_zero, direction=kpi.direction, kind=kpi.kind, form=kpi.form, scope=dict(scope),
                      headlines=headlines, series=series)
 
 

@@ -130,6 +130,10 @@ class KPI(StrictModel):
     kind: Literal["outcome", "activity"] = Field(
         "outcome", description="activity KPIs (post volume) are flagged when used as goals."
     )
+    axis_from_zero: bool | None = Field(
+        None, description="Start the value axis of this KPI's charts at 0. Default: yes for count and currency "
+                          "KPIs, no for the others (rates and averages read better zoomed in)."
+    )
     # base aggregation
     source: str | None = None
     agg: Aggregation | None = None
