@@ -207,7 +207,7 @@ def test_control_groups_and_attribution_rendered(html_en):
     assert "sample ratio mismatch" in text
     assert "heavily skewed" in text
     assert "Lift with confidence intervals" in text
-    assert "Attribution of sign-ups" in text and "markov" in text
+    assert "Attribution of sign-ups" in text and "Markov chain" in text  # model kinds are translated
     assert "Cost per acquisition and return by channel" in text
     assert "€25.00" in text  # CAC of last-touch email: 1000 / 40 in the spec currency (EUR default)
 

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
 from metricspec.clicommon import AS_OF_HELP, parse_as_of, print_issues, reports_errors
+from metricspec.progress import Progress, TerminalProgress
 
 LANGS = ["en", "es", "pl"]
+
+
+def _progress(quiet: bool) -> Progress:
+    """Progress bars on a terminal (stderr), unless ``--quiet``; in a pipe only the summary line."""
+    return TerminalProgress() if not quiet and sys.stderr.isatty() else Progress()
+
+
+def _charts_text(progress: Progress) -> str:
+    c = progress.counts
+    if c.get("charts_live"):
+        return f"{c['charts_live']} charts drawn by the browser"
+    total = c.get("charts_drawn", 0) + c.get("charts_cached", 0)
+    return f"{total} charts: {c.get('charts_drawn', 0)} drawn, {c.get('charts_cached', 0)} from the cache"
 
 
 @click.command()
@@ -19,9 +34,12 @@ LANGS = ["en", "es", "pl"]
 @click.option("--lang", type=click.Choice(LANGS), default=None,
               help="Language of labels, numbers and dates. Default: the spec's `language` if supported, else en.")
 @click.option("--format", "fmt", type=click.Choice(["html", "markdown"]), default="html", show_default=True)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars (the summary line is still printed).")
 @reports_errors
-def render(spec: Path, output: Path, as_of: str | None, lang: str | None, fmt: str) -> None:
-    """Render one spec as a self-contained scorecard (inline CSS and SVG charts, no web requests).
+def render(spec: Path, output: Path, as_of: str | None, lang: str | None, fmt: str, quiet: bool) -> None:
+    """Render one spec as a self-contained scorecard (inline CSS and SVG charts, no scripts, no web requests).
+
+    Charts are drawn as static SVG (drawn charts are cached on disk, see METRICSPEC_CACHE_DIR).
 
     \b
     Examples:
@@ -31,19 +49,22 @@ def render(spec: Path, output: Path, as_of: str | None, lang: str | None, fmt: s
     from metricspec.runner import run_specs
     from metricspec.utils import atomic_write_text
 
-    outcome = run_specs([spec], as_of=parse_as_of(as_of))
-    print_issues(outcome.warnings)
-    if fmt == "markdown":
-        text = outcome.render("markdown")
-    else:
-        from metricspec.render.html import render_scorecard
+    with _progress(quiet) as progress:
+        outcome = run_specs([spec], as_of=parse_as_of(as_of), progress=progress)
+        if fmt == "markdown":
+            text = outcome.render("markdown")
+        else:
+            from metricspec.render.html import render_scorecard
 
-        if len(outcome.results) != 1:
-            raise click.UsageError("render takes one spec file; use 'metricspec build' for a folder of specs")
-        res = outcome.results[0]
-        text = render_scorecard(res, lang or (res.spec.language if res.spec.language in LANGS else "en"))
-    atomic_write_text(output, text)
-    click.echo(f"wrote {output}", err=True)
+            if len(outcome.results) != 1:
+                raise click.UsageError("render takes one spec file; use 'metricspec build' for a folder of specs")
+            res = outcome.results[0]
+            text = render_scorecard(res, lang or (res.spec.language if res.spec.language in LANGS else "en"),
+                                    progress=progress)
+        atomic_write_text(output, text)
+    print_issues(outcome.warnings)
+    charts = f" ({_charts_text(progress)})" if fmt == "html" else ""
+    click.echo(f"wrote {output} in {progress.seconds:.1f} s{charts}", err=True)
 
 
 @click.command()
@@ -53,23 +74,32 @@ def render(spec: Path, output: Path, as_of: str | None, lang: str | None, fmt: s
 @click.option("--as-of", "as_of", metavar="DATE", help=AS_OF_HELP)
 @click.option("--lang", type=click.Choice(LANGS), default="en", show_default=True,
               help="Language of labels, numbers and dates.")
+@click.option("--static-charts", is_flag=True,
+              help="Draw the charts as SVG into the pages (no JavaScript; slower, cached on disk) instead of "
+                   "letting the browser draw them.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars (the summary line is still printed).")
 @reports_errors
-def build(specs_dir: Path, output: Path, as_of: str | None, lang: str) -> None:
+def build(specs_dir: Path, output: Path, as_of: str | None, lang: str, static_charts: bool, quiet: bool) -> None:
     """Build a static scorecard site: index, one page per spec, per KPI and per responsible person.
 
-    Relative links only: open index.html from disk, a USB stick or GitHub Pages.
+    Relative links only: open index.html from disk, a USB stick or GitHub Pages. The browser draws
+    the charts with the Vega scripts written into assets/ (nothing loads from the network); every
+    chart's numbers are also in a table, shown when JavaScript is off.
 
     \b
-    Example:
+    Examples:
       metricspec build specs/examples -o site/ --as-of 2026-11-01
+      metricspec build specs/examples -o site/ --static-charts
     """
     from metricspec.render.site import build_site
     from metricspec.runner import run_specs
 
-    outcome = run_specs([specs_dir], as_of=parse_as_of(as_of))
+    with _progress(quiet) as progress:
+        outcome = run_specs([specs_dir], as_of=parse_as_of(as_of), progress=progress)
+        files = build_site(outcome.results, output, lang, static_charts=static_charts, progress=progress)
     print_issues(outcome.warnings)
-    files = build_site(outcome.results, output, lang)
-    click.echo(f"wrote {len(files)} files to {output}/ (open {output / 'index.html'})", err=True)
+    click.echo(f"built {len(outcome.results)} scorecard(s), {len(files)} files in {progress.seconds:.1f} s "
+               f"({_charts_text(progress)}); open {output / 'index.html'}", err=True)
 
 
 COMMANDS = [render, build]

@@ -215,5 +215,10 @@ class Translator:
             return str(start.year)
         return label or start.isoformat()
 
+    def grain_noun(self, grain: str) -> str:
+        """``month``, ``mes``, ``miesiąc``: a grain as a noun."""
+        key = f"grain_noun_{grain}"
+        return self.gettext(key) if key in self.fallback else grain
+
     def grain(self, grain: str) -> str:
         return self.gettext(f"grain_{grain}") if f"grain_{grain}" in self.fallback else grain
