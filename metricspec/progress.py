@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.progress import Progress as RichProgress
     from rich.progress import TaskID
 
@@ -52,7 +53,7 @@ class Progress:
 class TerminalProgress(Progress):
     """rich progress bars on stderr, one per stage; they disappear when the command ends."""
 
-    def __init__(self) -> None:
+    def __init__(self, console: Console | None = None) -> None:
         super().__init__()
         from rich.console import Console
         from rich.progress import (
@@ -65,7 +66,8 @@ class TerminalProgress(Progress):
 
         self._bar: RichProgress = Progress(TextColumn("{task.description:<18}"), BarColumn(),
                                            MofNCompleteColumn(), TextColumn("{task.fields[now]}"),
-                                           TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+                                           TimeElapsedColumn(), console=console or Console(stderr=True),
+                                           transient=True)
         self._tasks: dict[str, TaskID] = {}
 
     def start(self, stage: str, total: int | None = None) -> None:
