@@ -77,12 +77,13 @@ def test_a_segment_goal_draws_its_target_on_that_segment_only(examples):
     segments = b.segment_figures(k)
     monthly = by_title(segments, "by network (Monthly)")
     [rule] = rules(monthly)
-    assert rule["value"] == g.target == 0.06 and rule["series"] == f"Target: {g.title}"
+    assert rule["value"] == g.target == 0.06 and rule["series"] == "Target 6.0%"  # a legend entry fits a phone
+    assert rule["tip"] == f"Target: {g.title}: 6.0%"
     assert series_colour(monthly, rule["series"]) == series_colour(monthly, "instagram")
     assert "instagram" in monthly.chart.description and "6.0%" in monthly.chart.description
     # the table gives the target in Instagram's column
     header = monthly.table.headers
-    target_row = next(row for row in monthly.table.rows if row[0] == rule["series"])
+    target_row = next(row for row in monthly.table.rows if row[0] == f"Target: {g.title}")
     assert target_row[header.index("instagram")] == "6.0%"
     assert all(cell == "" for i, cell in enumerate(target_row[1:], 1) if header[i] != "instagram")
     # the goal is monthly: its target is not drawn on the weekly segment chart
@@ -96,7 +97,8 @@ def test_a_goal_on_the_kpis_own_scope_draws_on_the_headline_chart(examples):
     g, k = goal(r, "followers_12k"), r.kpi("followers")
     assert g.scope == k.scope == {"account": "brand"}
     monthly = by_title(Builder(r, Translator("en")).kpi_section(k).figures, "(Monthly)")
-    assert [(x["series"], x["value"]) for x in rules(monthly)] == [(f"Target: {g.title}", 12000)]
+    assert [(x["series"], x["value"], x["tip"]) for x in rules(monthly)] == [
+        ("Target 12,000", 12000, f"Target: {g.title}: 12,000")]
 
 
 def test_an_additive_total_draws_its_target_against_the_running_sum(examples):

@@ -288,11 +288,19 @@ class Line:
 
 @dataclass(frozen=True)
 class Rule:
-    """A horizontal target line; ``of`` names the line it belongs to (it takes that line's colour)."""
+    """A horizontal target line; ``of`` names the line it belongs to (it takes that line's colour).
+
+    ``name`` is its legend entry, kept short so that it fits a phone's width (``Target 6.0%``);
+    ``text`` (default: the name) says whose target it is, in its hover text and table row."""
 
     name: str
     value: float
     of: str | None = None
+    text: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.text or self.name
 
 
 @dataclass(frozen=True)
@@ -348,7 +356,7 @@ def trend_chart(chart_id: str, title: str, description: str, lines: Sequence[Lin
     data = {"values": rows}
     if rules:
         rule_rows = [{"series": r.name, "value": r.value, "text": axes.fmt(r.value),
-                      "tip": f"{r.name}: {axes.fmt(r.value)}"} for r in rules]
+                      "tip": f"{r.label}: {axes.fmt(r.value)}"} for r in rules]
         rule_layer = {"data": {"values": rule_rows}, "mark": {"type": "rule", "strokeDash": [2, 2], "strokeWidth": 1.5},
                       "encoding": {"y": _field("value", "quantitative"), "color": colour,
                                    "tooltip": [tooltip[0], tooltip[2]], "description": _field("tip", "nominal")}}

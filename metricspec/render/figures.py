@@ -102,7 +102,7 @@ class Figures:
         names = [line.name for line in lines]
         for r in rules:  # a target line is a row of its own, its value in the column of the line it is for
             col = names.index(r.of) if r.of in names else 0
-            rows.append([r.name] + [fmt(r.value) if i == col else "" for i in range(width)])
+            rows.append([r.label] + [fmt(r.value) if i == col else "" for i in range(width)])
         table = DataTable(caption=chart.title, headers=[self.tr("col_period")] + [line.name for line in lines],
                           rows=rows, numeric=[False] + [True] * width)
         return Figure(chart=chart_view(chart), table=table)
@@ -165,13 +165,17 @@ class Figures:
     def _targets(self, k: KpiResult, grain: str, scope: dict[str, str]) -> list[charts.Rule]:
         """Target lines of the goals measured on ``scope`` (beyond the KPI's own) at ``grain``; an additive
         total's target is for its running sum, not for one period, and is left to the goal's own chart."""
-        out = []
+        out: list[charts.Rule] = []
+        fmt = self.fmt(k.name)
         for g in self.r.goals():
             if g.kpi != k.name or g.grain != grain or extra_scope(g, k) != scope:
                 continue
             if self._additive_window(g) is None:
                 of = next(iter(scope.values())) if scope else None
-                out.append(charts.Rule(self.tr("chart_target_goal", goal=g.title), g.target, of=of))
+                name = self.tr("chart_target_value", value=fmt(g.target))
+                if any(r.name == name for r in out):  # two goals with one target: two legend entries
+                    name = f"{name} ({len(out) + 1})"
+                out.append(charts.Rule(name, g.target, of=of, text=self.tr("chart_target_goal", goal=g.title)))
         return out
 
     def headline(self, k: KpiResult, grain: str) -> Headline | None:
@@ -205,7 +209,7 @@ class Figures:
             title = tr("chart_kpi_title", kpi=k.title, grain=tr.grain(grain))
             desc = tr("chart_kpi_desc", kpi=k.title, grain=tr.grain(grain), periods=len(lines[0].points),
                       latest=self.latest_text(k, grain), lines=", ".join(line.name for line in lines[1:]) or "—",
-                      targets=", ".join(f"{r.name} {fmt(r.value)}" for r in rules) or "—")
+                      targets=", ".join(f"{r.label} {fmt(r.value)}" for r in rules) or "—")
             cid = f"{self.prefix}-trend-{slugify(k.name)}-{grain}"
             chart = charts.trend_chart(cid, title, desc, lines, rules, axes=self.axes(k.name, grain),
                                        chart_locale=tr.chart_format)
@@ -229,7 +233,7 @@ class Figures:
             rules = [r for line in lines for r in self._targets(k, grain, {segment: line.name})]
             title = tr("chart_segment_title", kpi=k.title, segment=segment, grain=tr.grain(grain))
             desc = tr("chart_segment_desc", kpi=k.title, segment=segment, values=", ".join(ln.name for ln in lines),
-                      targets=", ".join(f"{r.name} ({r.of}) {fmt(r.value)}" for r in rules) or "—")
+                      targets=", ".join(f"{r.label} ({r.of}) {fmt(r.value)}" for r in rules) or "—")
             cid = f"{self.prefix}-seg-{slugify(k.name)}-{slugify(segment)}-{grain}"
             chart = charts.trend_chart(cid, title, desc, lines, rules, axes=self.axes(k.name, grain),
                                        chart_locale=tr.chart_format)

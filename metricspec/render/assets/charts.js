@@ -8,6 +8,18 @@
   "use strict";
   document.documentElement.classList.add("js");
 
+  // a legend of several entries side by side wraps into rows on a narrow screen, a long label into the width
+  function fitLegends(spec, width) {
+    var columns = Math.max(1, Math.floor((width - 40) / 130));
+    (spec.layer || [spec]).forEach(function (layer) {
+      var colour = layer.encoding && layer.encoding.color;
+      if (colour && colour.legend) {
+        colour.legend.columns = Math.min(colour.legend.columns || columns, columns);
+        colour.legend.labelLimit = Math.min(colour.legend.labelLimit || width, width - 40);
+      }
+    });
+  }
+
   function drawAll() {
     var blocks = document.querySelectorAll('script[type="application/json"][data-chart-for]');
     Array.prototype.forEach.call(blocks, function (block) {
@@ -19,6 +31,7 @@
       var spec = data.spec;
       spec.width = "container"; // fill the column: charts follow the viewport
       spec.autosize = {type: "fit-x", contains: "padding"};
+      fitLegends(spec, target.clientWidth || 600);
       window.vegaEmbed(target, spec, {mode: "vega-lite", actions: false, renderer: "svg",
                                       formatLocale: data.locale})
         .then(function () { target.classList.add("is-drawn"); })
