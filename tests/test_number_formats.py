@@ -153,3 +153,42 @@ def test_values_read_back_within_their_precision(value, unit, lang):
     shown = parse(text, tr) / (100 if unit == "percent" else 1)
     step = 10.0 ** -len(fraction) / (100 if unit == "percent" else 1)
     assert math.isclose(shown, value, abs_tol=step / 2 + 1e-9 * max(1.0, abs(value))), (value, text)
+
+
+# -- the fast formatter is Babel ----------------------------------------------------------------------------
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e18, max_value=1e18),
+                 st.integers(-10**12, 10**12),
+                 st.decimals(places=4, min_value=-10**6, max_value=10**6).map(float)),
+       st.integers(0, 4), st.sampled_from(["en", "es", "pl"]), st.sampled_from(["EUR", "PLN", "USD", "JPY"]))
+def test_fast_number_formats_equal_babels(value, digits, lang, currency):
+    import copy
+
+    from babel.numbers import format_currency, format_decimal, parse_pattern
+
+    from metricspec.render.numbers import NumberFormat
+
+    tr = Translator(lang)
+    fast = NumberFormat(tr.locale)
+    assert fast.decimal(value, digits) == format_decimal(value, "#,##0" + ("." + "0" * digits if digits else ""),
+                                                         locale=tr.locale)
+    pattern = copy.copy(parse_pattern(tr.locale.percent_formats[None].pattern))
+    pattern.frac_prec = (digits, digits)
+    assert fast.percent(value, digits) == pattern.apply(value, tr.locale)
+    assert fast.currency(value, currency) == format_currency(value, currency, locale=tr.locale)
+
+
+def test_fast_formats_of_edges():
+    from metricspec.render.numbers import NumberFormat
+
+    from babel.numbers import format_decimal
+
+    en = NumberFormat(Translator("en").locale)
+    assert en.decimal(2.675, 2) == "2.68" and en.decimal(0.125, 2) == "0.12"  # the decimal value, half-even
+    assert en.decimal(-0.001, 2) == "-0.00"
+    assert en.decimal(float("nan"), 1) == format_decimal(float("nan"), "#,##0.0", locale=en.locale)  # Babel's
+    assert en.decimal(1e30, 2) == "1,000,000,000,000,000,000,000,000,000,000.00"  # Babel's context fails here
+    assert en.currency(-1234.5, "EUR") == "-€1,234.50" and en.currency(1234.4, "JPY") == "JP¥1,234"  # no decimals
+    assert NumberFormat(Translator("es").locale).percent(0.123, 1) == "12,3\u00a0%"

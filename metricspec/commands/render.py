@@ -91,9 +91,12 @@ def build(specs_dir: Path, output: Path, as_of: str | None, lang: str, static_ch
       metricspec build specs/examples -o site/ --as-of 2026-11-01
       metricspec build specs/examples -o site/ --static-charts
     """
+    from metricspec.render.assets import prefetch_bundle
     from metricspec.render.site import build_site
     from metricspec.runner import run_specs
 
+    if not static_charts:
+        prefetch_bundle()  # bundling the Vega scripts overlaps evaluating the specs
     with _progress(quiet) as progress:
         outcome = run_specs([specs_dir], as_of=parse_as_of(as_of), progress=progress)
         files = build_site(outcome.results, output, lang, static_charts=static_charts, progress=progress)

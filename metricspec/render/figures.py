@@ -67,11 +67,21 @@ class Figures:
     def __init__(self, results: Results, tr: Translator, prefix: str) -> None:
         self.r, self.tr, self.prefix = results, tr, prefix
         self.kpis = {k.name: k for k in results.kpis}
+        self._fmts: dict[str, Fmt] = {}
 
     # -- shared ----------------------------------------------------------------------------
     def fmt(self, kpi: str) -> Fmt:
-        unit, cur = kpi_unit(self.r, kpi)
-        return lambda v: self.tr.value(v, unit, cur)
+        """A KPI's values as text; remembered, since a chart's point, hover text and table cell say the same."""
+        if kpi not in self._fmts:
+            unit, cur = kpi_unit(self.r, kpi)
+            texts: dict[float | None, str] = {}
+
+            def fmt(v: float | None) -> str:
+                if v not in texts:
+                    texts[v] = self.tr.value(v, unit, cur)
+                return texts[v]
+            self._fmts[kpi] = fmt
+        return self._fmts[kpi]
 
     def label(self, p: Point, grain: str) -> str:
         """A period label; the current, incomplete period is marked as such."""

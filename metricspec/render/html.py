@@ -25,7 +25,15 @@ from pydantic import BaseModel
 
 from metricspec.render import charts
 from metricspec.render.assets import embed_json
-from metricspec.render.context import Builder, ChartView, Links, NavLink, Page, ScorecardPage
+from metricspec.render.context import (
+    Builder,
+    ChartView,
+    DataTable,
+    Links,
+    NavLink,
+    Page,
+    ScorecardPage,
+)
 from metricspec.render.i18n import DEFAULT_LANGUAGE, Translator
 
 if TYPE_CHECKING:
@@ -144,8 +152,16 @@ def _unique_ids(fill: Callable[[ChartView, str], ChartView]) -> Callable[[ChartV
     return unique
 
 
+def _chartless(value: object) -> bool:
+    """Values that hold no chart: text, numbers, tables (their rows are lists of text)."""
+    return isinstance(value, str | int | float | DataTable) or value is None or (
+        isinstance(value, list) and bool(value) and isinstance(value[0], str))
+
+
 def chart_views(value: object) -> Iterator[ChartView]:
     """Every chart in a view, depth first."""
+    if _chartless(value):
+        return
     if isinstance(value, ChartView):
         yield value
     elif isinstance(value, BaseModel):
@@ -159,6 +175,8 @@ def chart_views(value: object) -> Iterator[ChartView]:
 def with_charts(value: V, fill: Callable[[ChartView], ChartView]) -> V:
     """``value`` with each of its charts replaced by ``fill(chart)`` (views are frozen: changed parts are
     copied), depth first, in the order :func:`chart_views` lists them."""
+    if _chartless(value):
+        return value
     if isinstance(value, ChartView):
         return cast(V, fill(value))
     if isinstance(value, BaseModel):

@@ -21,8 +21,6 @@ from typing import Any
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_skeleton
 from babel.numbers import (
-    format_currency,
-    format_decimal,
     get_minus_sign_symbol,
     get_plus_sign_symbol,
     parse_pattern,
@@ -30,6 +28,7 @@ from babel.numbers import (
 
 from metricspec.engine.results import ENGINE_MESSAGES, PARAM_KINDS, ParamValue
 from metricspec.errors import Issue, Level, SpecError
+from metricspec.render.numbers import NumberFormat
 
 #: language code -> (Babel locale, d3 format locale used inside charts)
 LANGUAGES: dict[str, tuple[str, str]] = {
@@ -77,6 +76,8 @@ class Translator:
                                              "grouping": [3], "currency": ["", ""], "minus": symbols["minusSign"],
                                              "percent": symbols["percentSign"]}
         self._minus = get_minus_sign_symbol(self.locale)
+        self._numbers = NumberFormat(self.locale)
+        self._periods: dict[tuple[dt.date | None, str, str | None], str] = {}
 
     # -- strings -----------------------------------------------------------------------------
     def gettext(self, key: str, **kwargs: Any) -> str:
@@ -139,8 +140,7 @@ class Translator:
                 digits = 2
             else:
                 digits = 3
-        pattern = "#,##0" + ("." + "0" * digits if digits else "")
-        return str(format_decimal(value, pattern, locale=self.locale))
+        return self._numbers.decimal(value, digits)
 
     def pvalue(self, value: float | None) -> str:
         """A p-value: four decimals, and ``< 0.0001`` rather than a row of zeros."""
@@ -154,9 +154,11 @@ class Translator:
         """``0.123`` -> ``12.3%`` (``12,3 %`` in Spanish), in the locale's percent pattern."""
         if value is None:
             return "—"
-        pattern = copy.copy(parse_pattern(self.locale.percent_formats[None].pattern))
-        pattern.frac_prec = (digits, digits)
-        text = str(pattern.apply(value, self.locale))
+        text = self._numbers.percent(value, digits)
+        if text is None:
+            pattern = copy.copy(parse_pattern(self.locale.percent_formats[None].pattern))
+            pattern.frac_prec = (digits, digits)
+            text = str(pattern.apply(value, self.locale))
         if signed and value > 0 and not text.startswith(self._plus):
             text = self._plus + text
         return text
@@ -171,7 +173,7 @@ class Translator:
             return self.number(value, 3 if abs(value) < 10 else 2)
         if unit == "currency":
             if currency:
-                return str(format_currency(value, currency, locale=self.locale))
+                return self._numbers.currency(value, currency)
             return self.number(value, 2)
         if unit in ("count", "days"):
             return self.number(round(value), 0) if float(value).is_integer() else self.number(value, 1)
@@ -204,7 +206,14 @@ class Translator:
         return str(format_date(value, "medium", locale=self.locale))
 
     def period(self, start: dt.date | None, grain: str, label: str | None = None) -> str:
-        """A period for people: ``Sep 2026`` for a month, ``2026-W37`` for a week."""
+        """A period for people: ``Sep 2026`` for a month, ``2026-W37`` for a week (remembered: a build
+        names the same periods thousands of times, and Babel's date patterns are slow)."""
+        key = (start, grain, label)
+        if key not in self._periods:
+            self._periods[key] = self._period(start, grain, label)
+        return self._periods[key]
+
+    def _period(self, start: dt.date | None, grain: str, label: str | None) -> str:
         if start is None:
             return label or "—"
         if grain == "month":
