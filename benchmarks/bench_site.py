@@ -188,8 +188,9 @@ def main() -> None:
         print(json.dumps(child(args.child, args.specs, args.out)))
         return
 
-    import metricspec
     import vl_convert
+
+    import metricspec
 
     print(f"python {platform.python_version()}, metricspec {metricspec.__version__}, vl-convert "
           f"{vl_convert.__version__}, {os.cpu_count()} CPUs, {platform.machine()}; --as-of {AS_OF}, best of "

@@ -181,9 +181,9 @@ def test_fast_number_formats_equal_babels(value, digits, lang, currency):
 
 
 def test_fast_formats_of_edges():
-    from metricspec.render.numbers import NumberFormat
-
     from babel.numbers import format_decimal
+
+    from metricspec.render.numbers import NumberFormat
 
     en = NumberFormat(Translator("en").locale)
     assert en.decimal(2.675, 2) == "2.68" and en.decimal(0.125, 2) == "0.12"  # the decimal value, half-even

@@ -252,3 +252,18 @@ def test_add_point_titles_only_touches_marks_that_stand_for_a_number():
                    '<path aria-label="whole line" role="graphics-symbol" aria-roledescription="line mark" d="M1"/>'
                    '<line aria-label="t" role="graphics-symbol" aria-roledescription="rule mark" x2="1">'
                    '<title>t</title></line></svg>')
+
+
+def test_a_goal_whose_first_period_is_still_running_says_so(examples):
+    """The engine's current value of a 'latest' goal falls back to the period in progress when none has
+    ended: the caption calls it that, not the latest complete period."""
+    from metricspec.engine.results import Point
+
+    r = examples["multi-network"]
+    g = goal(r, "reach")
+    running = [Point(dt.date(2026, 11, 1), "2026-11", 1234.0, partial=True)]  # the trend's only period
+    early = g.model_copy(update={"trend": running, "current": 1234.0})
+    b = Builder(r, Translator("en"))
+    assert b.figures.basis(early) == "period in progress, Nov 2026"
+    assert b.figures.basis(g) == "latest complete period, Oct 2026"
+    assert "(period in progress, Nov 2026)" in b.goal(early).figure.chart.description

@@ -137,8 +137,11 @@ class Figures:
             from metricspec.engine.goals import latest_complete
 
             end = min(self.r.as_of, g.deadline) if g.deadline else self.r.as_of
-            p = latest_complete(g.trend, end, g.grain)
-            return tr("basis_latest", period=tr.period(p.period, g.grain, p.label)) if p else tr("basis_none")
+            p = latest_complete(g.trend, end, g.grain)  # the engine's rule for the goal's current value
+            if p is None:
+                return tr("basis_none")
+            # no period has ended yet: the value is that of the period in progress, and says so
+            return tr("basis_in_progress" if p.partial else "basis_latest", period=tr.period(p.period, g.grain, p.label))
         if g.measure == "mean":
             return tr("basis_mean")
         start = tr.date(g.start) if g.start else "—"

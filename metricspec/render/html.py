@@ -95,10 +95,10 @@ def stylesheet(env: Environment) -> str:
     return source
 
 
-def render_page(env: Environment, template: str, page: Page, tr: Translator,
-                progress: Progress | None = None) -> str:
+def render_page(env: Environment, template: str, page: Page, tr: Translator, *,
+                chart_workers: int | None = None, progress: Progress | None = None) -> str:
     """One page as HTML, its charts drawn first."""
-    return render_pages(env, [(template, page)], tr, progress=progress)[0]
+    return render_pages(env, [(template, page)], tr, chart_workers=chart_workers, progress=progress)[0]
 
 
 def render_pages(env: Environment, pages: Sequence[tuple[str, Page]], tr: Translator, *,
@@ -207,10 +207,12 @@ def scorecard_page(results: Results, tr: Translator, *, links: Links | None = No
 
 
 def render_scorecard(results: Results, lang: str = DEFAULT_LANGUAGE, *, env: Environment | None = None,
-                     progress: Progress | None = None) -> str:
-    """One self-contained HTML scorecard of a run (CSS and static SVG charts inline, no scripts)."""
+                     chart_workers: int | None = None, progress: Progress | None = None) -> str:
+    """One self-contained HTML scorecard of a run (CSS and static SVG charts inline, no scripts);
+    ``chart_workers`` as for :func:`metricspec.render.charts.draw`."""
     env = env or _default_environment()
     tr = Translator(lang)
     fields = page_fields(tr, title=tr("scorecard_page_title", title=results.spec.title),
                          css_inline=stylesheet(env), version=results.metricspec_version)
-    return render_page(env, "scorecard.html", scorecard_page(results, tr, fields=fields), tr, progress)
+    return render_page(env, "scorecard.html", scorecard_page(results, tr, fields=fields), tr,
+                       chart_workers=chart_workers, progress=progress)
