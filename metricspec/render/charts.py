@@ -1,7 +1,9 @@
-"""Static SVG charts: Vega-Lite specs drawn at build time with vl-convert.
+"""Charts: Vega-Lite specs, drawn as static SVG by vl-convert, or by the browser on a site.
 
 Every chart is a :class:`Chart`: a title, an accessible description and its Vega-Lite spec.
-Building a chart only writes the spec; :func:`draw` turns specs into SVG, each distinct spec once,
+Building a chart only writes the spec. A site embeds it for the browser to draw
+(:mod:`metricspec.render.assets`); for static pages :func:`draw` turns specs into SVG, each
+distinct spec once, from the disk cache when drawn before (:mod:`metricspec.render.chart_cache`),
 in worker processes when there are many (vl-convert is the slow part of a build and does not get
 faster with threads). A site build draws all its charts in one batch this way.
 
@@ -230,8 +232,9 @@ def _draw_one(key: Key) -> str:
 
 # -- chart builders -------------------------------------------------------------------------------
 # Charts carry no title of their own: the <figcaption> around them has it (a title drawn into the
-# chart is cut to the chart's width). The specs are written as plain Vega-Lite dicts, exactly as altair would write them (its default
-# theme's view size included): building them through altair's objects took as long as drawing them.
+# chart is cut to the chart's width). The specs are written as plain Vega-Lite dicts, exactly as
+# altair would write them (its default theme's view size included): building them through altair's
+# objects took as long as drawing them.
 # ``tests/test_site_build.py`` validates every chart of the example site against altair's schema.
 #
 # Every mark that stands for a number carries a ``description`` (its aria-label: "Sep 2026 · Reach:

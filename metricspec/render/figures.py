@@ -223,10 +223,7 @@ class Figures:
             desc = tr("chart_kpi_desc", kpi=k.title, grain=tr.grain(grain), periods=len(lines[0].points),
                       latest=self.latest_text(k, grain), lines=", ".join(line.name for line in lines[1:]) or "—",
                       targets=", ".join(f"{r.label} {fmt(r.value)}" for r in rules) or "—")
-            cid = f"{self.prefix}-trend-{slugify(k.name)}-{grain}"
-            chart = charts.trend_chart(cid, title, desc, lines, rules, axes=self.axes(k.name, grain),
-                                       chart_locale=tr.chart_format)
-            out.append(self._figure(chart, lines, fmt, rules))
+            out.append(self._trend(f"trend-{slugify(k.name)}-{grain}", title, desc, k, grain, lines, rules))
         return out
 
     def segments(self, k: KpiResult) -> list[Figure]:
@@ -247,11 +244,15 @@ class Figures:
             title = tr("chart_segment_title", kpi=k.title, segment=segment, grain=tr.grain(grain))
             desc = tr("chart_segment_desc", kpi=k.title, segment=segment, values=", ".join(ln.name for ln in lines),
                       targets=", ".join(f"{r.label} ({r.of}) {fmt(r.value)}" for r in rules) or "—")
-            cid = f"{self.prefix}-seg-{slugify(k.name)}-{slugify(segment)}-{grain}"
-            chart = charts.trend_chart(cid, title, desc, lines, rules, axes=self.axes(k.name, grain),
-                                       chart_locale=tr.chart_format)
-            out.append(self._figure(chart, lines, fmt, rules))
+            out.append(self._trend(f"seg-{slugify(k.name)}-{slugify(segment)}-{grain}", title, desc, k, grain,
+                                   lines, rules))
         return out
+
+    def _trend(self, name: str, title: str, desc: str, k: KpiResult, grain: str, lines: list[charts.Line],
+               rules: list[charts.Rule]) -> Figure:
+        chart = charts.trend_chart(f"{self.prefix}-{name}", title, desc, lines, rules, axes=self.axes(k.name, grain),
+                                   chart_locale=self.tr.chart_format)
+        return self._figure(chart, lines, self.fmt(k.name), rules)
 
     def sparkline(self, k: KpiResult, h: Headline) -> Figure | None:
         """The tile's recent trend: complete periods only, so it ends at the tile's number."""
