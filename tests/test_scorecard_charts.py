@@ -180,9 +180,9 @@ def test_value_axes_start_at_zero_for_counts_and_money_unless_the_kpi_says_other
 def test_axis_titles_name_the_unit_in_the_pages_language(examples):
     r = examples["customer-value"]
     es = by_title(Builder(r, Translator("es")).kpi_section(r.kpi("revenue")).figures, "(Mensual)")
-    assert y_axis(es)["title"] == "Revenue (€)" or y_axis(es)["title"].endswith("(€)")
+    assert y_axis(es)["title"] == "Revenue (€)"
     pl = by_title(Builder(r, Translator("pl")).kpi_section(r.kpi("leads")).figures, "(Miesięcznie)")
-    assert y_axis(pl)["title"].endswith("(liczba)")
+    assert y_axis(pl)["title"] == "Leads (liczba)"
     assert next(layer["encoding"]["x"]["title"] for layer in layers(spec(pl))) == "Miesiąc"
 
 
@@ -267,3 +267,72 @@ def test_a_goal_whose_first_period_is_still_running_says_so(examples):
     assert b.figures.basis(early) == "period in progress, Nov 2026"
     assert b.figures.basis(g) == "latest complete period, Oct 2026"
     assert "(period in progress, Nov 2026)" in b.goal(early).figure.chart.description
+
+
+# -- what the scorecard shows besides charts ----------------------------------------------------------
+
+
+def test_journeys_on_the_scorecard_count_the_customers_journeys(examples):
+    """The journeys table: the most common first → in between → converting patterns, counted here
+    again from the journeys themselves (all 3,144 are kept for this example)."""
+    from collections import Counter
+
+    from metricspec.render.attribution_view import attribution_view
+
+    r = examples["customer-value"]
+    a = r.attribution
+    assert len(a["journeys"]) == a["journeys_total"] == a["attributed_conversions"]
+    counts = Counter((j["initial_channel"], tuple(j["intermediate_channels"]), j["converting_channel"])
+                     for j in a["journeys"] if j["n_touches"])
+    view = attribution_view(r, Translator("en"), "cv")
+    assert view.journeys is not None and len(view.journeys.rows) == 10
+    expected = sorted(counts.items(), key=lambda kv: -kv[1])[:10]
+    shown = [((row[0], tuple(row[1].split(" → ")) if row[1] != "—" else (), row[2]), int(row[3].replace(",", "")))
+             for row in view.journeys.rows]
+    assert [n for _, n in shown] == [n for _, n in expected]
+    assert all(counts[pattern] == n for pattern, n in shown)
+    shares = [float(row[4].rstrip("%")) for row in view.journeys.rows]
+    assert shares[0] == pytest.approx(100 * expected[0][1] / a["attributed_conversions"], abs=0.05)
+
+
+def test_incremental_cac_on_the_scorecard_is_the_control_groups(examples):
+    """Social spend over the exposed group's conversions beyond the control rate, computed here from the
+    control group's numbers and the spend data (DuckDB)."""
+    import duckdb
+
+    from metricspec.render.attribution_view import attribution_view
+
+    r = examples["customer-value"]
+    cg = next(c for c in r.control_groups if c["name"] == "social_exposure")
+    m = next(x for x in cg["metrics"] if x["name"] == "conversion_rate")
+    spend = duckdb.sql(
+        f"select sum(spend) from read_csv_auto('{EXAMPLES / 'data' / 'channel_spend.csv'}') "
+        "where channel in ('x', 'instagram', 'linkedin', 'facebook', 'tiktok', 'youtube') "
+        "and month < date '2026-11-02'").fetchall()[0][0]
+    incremental = (m["treatment_value"] - m["control_value"]) * m["treatment_n"]
+    cac = spend / incremental
+    low = spend / (m["difference_ci_high"] * m["treatment_n"])
+    assert m["difference_ci_low"] < 0, "the interval of the difference reaches 0: no upper bound"
+    view = attribution_view(r, Translator("en"), "cv").incremental
+    assert view is not None
+    assert view.cac == f"€{cac:,.2f}" and view.interval == f"€{low:,.2f} to no upper bound"
+    assert view.conversions == f"{incremental:,.1f}" and view.spend == f"€{spend:,.2f}"
+    assert view.confidence == "95%" and not view.significant and view.significance == "not significant"
+
+
+@pytest.mark.parametrize(("lang", "texts"), [
+    ("es", ["Captación de leads", "Captación", "Primer contacto", "Cadena de Markov", "Valor de Shapley"]),
+    ("pl", ["Pozyskiwanie leadów", "Pozyskanie", "Pierwszy kontakt", "Łańcuch Markowa", "Wartość Shapleya"]),
+])
+def test_objective_types_stages_and_models_are_translated(examples, lang, texts):
+    from metricspec.render.html import _default_environment, page_fields, render_pages
+
+    r = examples["customer-value"]
+    tr = Translator(lang)
+    page = Builder(r, tr).scorecard(page_fields(tr, title="t"))
+    [html] = render_pages(_default_environment(), [("scorecard.html", page)], tr, live_charts=True)
+    visible = re.sub(r"<script.*?</script>|<[^>]+>", " ", html, flags=re.S)
+    for text in texts:
+        assert text in visible, text
+    for raw in ("lead_generation", "first_touch", "position_based", "time_decay", "Type: sales"):
+        assert raw not in visible, raw

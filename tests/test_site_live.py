@@ -307,3 +307,31 @@ def test_terminal_progress_draws_stages():
     assert tasks["drawing charts"].completed == 1 and tasks["drawing charts"].total == 3
     assert tasks["writing files"].completed == 1
     assert "drawing charts" in out.getvalue()
+
+
+def test_the_index_shows_goal_statuses_and_headline_kpis_with_sparklines(live_site, results):
+    from test_html import outline
+
+    from metricspec.render.context import Builder
+    from metricspec.render.i18n import Translator
+
+    out, _, _ = live_site
+    html = (out / "index.html").read_text(encoding="utf-8")
+    text = outline(html).visible
+    tr = Translator("en")
+    for g in results.goals():
+        k = results.kpi(g.kpi)
+        current, target = tr.value(g.current, k.unit, k.currency), tr.value(g.target, k.unit, k.currency)
+        assert f"{current} (target {target})" in text, g.id
+        assert f'href="scorecards/html-demo.html#{Builder.goal_anchor(g)}"' in html, g.id
+    statuses = {g.status for g in results.goals()}
+    strip = re.search(r'<ul class="status-strip".*?</ul>', html, re.S).group(0)
+    assert strip.count("<li") == len(statuses), "only the statuses some goal has"
+    for status in statuses:
+        assert f"status-{status}" in strip
+    # headline KPIs: those the goals are measured on (followers, posts), each with value and sparkline
+    assert html.count('class="mini-tile"') == 2
+    assert html.count('data-chart-for="html-demo-spark-followers"') == 1
+    assert html.count('data-chart-for="html-demo-spark-posts"') == 1
+    followers = results.kpi("followers").headlines[0]
+    assert tr.value(followers.value, "count") in text and "All KPIs (2)" in text
