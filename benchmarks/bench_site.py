@@ -8,7 +8,8 @@ round-robin, best of ``--repeat`` (default 3):
 * ``build``: evaluating and building the site with charts drawn by the browser (the default), with
   an empty cache (``cold``: the Vega bundle is made, in a thread that overlaps the evaluation, as
   ``metricspec build`` does) and with a warm one;
-* ``static``: ``build --static-charts``, every chart drawn as SVG by vl-convert in worker processes,
+* ``static``: ``build --static-charts``, every chart drawn as SVG by vl-convert in worker processes
+  (one per CPU, or ``$METRICSPEC_CHART_WORKERS``: what ``metricspec build`` asks the library for),
   with an empty chart cache (``cold``) and with the cache a previous build filled (``warm``: a
   rebuild with unchanged data draws nothing).
 
@@ -84,6 +85,7 @@ def child(variant: str, specs: Path, out: Path) -> dict[str, Any]:
     from metricspec.clicommon import parse_as_of
     from metricspec.progress import Progress
     from metricspec.render.assets import prefetch_bundle
+    from metricspec.render.charts import auto_workers
     from metricspec.runner import run_specs
 
     sampler = WorkerPeaks()
@@ -95,8 +97,9 @@ def child(variant: str, specs: Path, out: Path) -> dict[str, Any]:
     outcome = run_specs([specs], as_of=parse_as_of(AS_OF))
     files: list[Path] = []
     if variant != "run":
-        files = metricspec.render.site.build_site(outcome.results, out, "en", static_charts=variant.startswith("static"),
-                                                  progress=progress)
+        static = variant.startswith("static")  # the library draws in its own process unless asked, as the CLI asks
+        files = metricspec.render.site.build_site(outcome.results, out, "en", static_charts=static,
+                                                  chart_workers=auto_workers() if static else None, progress=progress)
     seconds = time.perf_counter() - t
     sampler.stop.set()
     sampler.join()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -121,14 +122,17 @@ def requirements(loaded: LoadedSpec) -> Requirements:
         cb = ("control_groups", cname)
         req.need(cg.source, cg.unit, None, loaded.where(*cb, "unit"))
         req.need(cg.source, cg.assignment.column, None, loaded.where(*cb, "assignment", "column"))
+        cg_source = spec.sources.get(cg.source)
+        req.need(cg.source, cg.time_column or (cg_source.time_column if cg_source else None), "temporal",
+                 loaded.where(*cb, "time_column") or loaded.where(*cb))
+        for i, seg in enumerate(cg.segments):
+            req.need(cg.source, seg, None, loaded.where(*cb, "segments", i))
         for col in _filter_columns(cg.filter):
             req.need(cg.source, col, None, loaded.where(*cb, "filter"))
         for mname, metric in cg.metrics.items():
             mb = (*cb, "metrics", mname)
-            for attr in ("column", "numerator", "denominator", "covariate"):
-                col = getattr(metric, attr)
-                kind = "numeric" if attr != "column" or metric.kind == "mean" else None
-                req.need(cg.source, col, kind, loaded.where(*mb, attr))
+            for attr in ("column", "numerator", "denominator", "covariate"):  # numbers, or booleans (0/1)
+                req.need(cg.source, getattr(metric, attr), "numeric", loaded.where(*mb, attr))
     if spec.attribution is not None:
         att = spec.attribution
         tp, cv = att.touchpoints, att.conversions
@@ -146,8 +150,8 @@ def requirements(loaded: LoadedSpec) -> Requirements:
             spend_at = ("attribution", "spend")
             req.need(sp.source, sp.channel, None, loaded.where(*spend_at, "channel"))
             req.need(sp.source, sp.amount, "numeric", loaded.where(*spend_at, "amount"))
-            req.need(sp.source, sp.campaign, None, loaded.where(*sb, "campaign"))
-            req.need(sp.source, sp.time, "temporal", loaded.where(*sb, "time"))
+            req.need(sp.source, sp.campaign, None, loaded.where(*spend_at, "campaign"))
+            req.need(sp.source, sp.time, "temporal", loaded.where(*spend_at, "time"))
     return req
 
 
@@ -174,34 +178,24 @@ def base_kpis(spec: object, name: str) -> list[str]:
 
 def connector_registry() -> dict[str, type[Connector]]:
     from metricspec.plugins import connector_registry as registry
-    from metricspec.plugins import make_plugin_manager
 
-    return registry(make_plugin_manager())
+    return registry()
 
 
 def open_source(
-    loaded: LoadedSpec, name: str, *, registry: dict[str, type[Connector]] | None = None
+    loaded: LoadedSpec, name: str, *, registry: dict[str, type[Connector]] | None = None,
+    frame: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
-    """Scan one source and apply its renames, types and time zone (lazily)."""
+    """Scan one source and apply its renames, types and time zone (lazily).
+
+    ``frame`` (from ``metricspec.evaluate(data=...)``) replaces what the connector would read.
+    """
     spec = loaded.spec
     if name == CALENDAR and spec.calendar and name not in spec.sources:
         return calendar_frame(loaded)
     source = spec.sources[name]
     where = loaded.where("sources", name)
-    registry = registry if registry is not None else connector_registry()
-    cls = registry.get(source.connector)
-    if cls is None:
-        raise DataError(f"source '{name}': connector '{source.connector}' is not installed", where=where,
-                        hint="run `metricspec plugins` to see what is installed")
-    try:
-        options = cls.Options.model_validate(source.options)
-    except ValidationError as exc:
-        from metricspec.loader import pydantic_issues
-
-        raise SpecError(pydantic_issues(exc, source.options, loaded.positions, cls.Options,
-                                        prefix=("sources", name, "options"))) from None
-    context = SourceContext(source_name=name, base_dir=loaded.dir_of("sources", name), where=where)
-    lf = cls().scan(options, context)
+    lf = frame if frame is not None else scan_source(loaded, name, registry)
     from metricspec.connectors.common import apply_source_options
 
     lf = apply_source_options(
@@ -231,9 +225,30 @@ class OpenedSources:
     issues: list[Issue] = field(default_factory=list)
 
 
-def open_checked(loaded: LoadedSpec, names: list[str] | None = None) -> OpenedSources:
+def scan_source(loaded: LoadedSpec, name: str, registry: dict[str, type[Connector]] | None = None) -> pl.LazyFrame:
+    """What the source's connector reads, before the source's own options are applied."""
+    source = loaded.spec.sources[name]
+    where = loaded.where("sources", name)
+    registry = registry if registry is not None else connector_registry()
+    cls = registry.get(source.connector)
+    if cls is None:
+        raise DataError(f"source '{name}': connector '{source.connector}' is not installed", where=where,
+                        hint="run `metricspec plugins` to see what is installed")
+    try:
+        options = cls.Options.model_validate(source.options)
+    except ValidationError as exc:
+        from metricspec.loader import pydantic_issues
+
+        raise SpecError(pydantic_issues(exc, source.options, loaded.positions, cls.Options,
+                                        prefix=("sources", name, "options"))) from None
+    context = SourceContext(source_name=name, base_dir=loaded.dir_of("sources", name), where=where, root=loaded.root)
+    return cls().scan(options, context)
+
+
+def open_checked(loaded: LoadedSpec, names: list[str] | None = None,
+                 frames: Mapping[str, pl.LazyFrame] | None = None) -> OpenedSources:
     """Open each named source (default: every source the spec reads), read its schema and
-    check the columns the spec needs.
+    check the columns the spec needs. ``frames`` replace the connectors of the sources they name.
 
     Problems are collected (not raised), so a user sees them all at once.
     """
@@ -249,7 +264,7 @@ def open_checked(loaded: LoadedSpec, names: list[str] | None = None) -> OpenedSo
     req = requirements(loaded)
     for name in sorted(req.columns) if names is None else names:
         try:
-            lf = open_source(loaded, name, registry=registry)
+            lf = open_source(loaded, name, registry=registry, frame=(frames or {}).get(name))
             schema = dict(lf.collect_schema())
         except MetricSpecError as exc:
             out.issues.extend(exc.issues())
@@ -268,6 +283,9 @@ def open_checked(loaded: LoadedSpec, names: list[str] | None = None) -> OpenedSo
         ))
         out.frames[name] = lf
         out.schemas[name] = schema
+    from metricspec.validation.expressions import data_issues
+
+    out.issues.extend(data_issues(loaded, out.schemas))
     return out
 
 

@@ -14,9 +14,10 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from metricspec.engine.results import Results
+from metricspec.engine.results import ExperimentResult, Results
 from metricspec.render import charts
 from metricspec.render.i18n import Translator, available_languages, load_messages, placeholders
+from metricspec.render.svg import UnsafeSvgError, svg_markup
 
 XSS = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -68,21 +69,28 @@ objectives:
                     responsible: Piotr Nowak}
 """
 
-CONTROL_GROUP = {
-    "name": "promo", "title": f"Promo test {XSS}", "description": None, "alpha": 0.05,
-    "srm": {"mismatch": True, "p_value": 0.0004, "expected_share": 0.5, "observed_share": 0.52},
+def _metric(**fields: object) -> dict[str, object]:
+    empty = dict.fromkeys(("statistic", "better", "variance_reduction", "mde"))
+    return {"test": "two-proportion z-test", "cuped": False, "warnings": [], **empty, **fields}
+
+
+CONTROL_GROUP = ExperimentResult.model_validate({
+    "name": "promo", "title": f"Promo test {XSS}", "description": None, "alpha": 0.05, "power": 0.8,
+    "confidence_level": 0.95, "control_label": "False", "treatment_label": "True",
+    "srm": {"mismatch": True, "p_value": 0.0004, "expected_treatment_share": 0.5, "control_n": 5000,
+            "treatment_n": 5100, "chi2": 12.5},
     "warnings": [],
     "metrics": [
-        {"name": "conversion", "title": "Conversion rate", "kind": "proportion", "control_value": 0.10,
-         "treatment_value": 0.12, "difference": 0.02, "difference_ci_low": 0.005, "difference_ci_high": 0.035,
-         "relative_lift": 0.20, "relative_lift_ci_low": 0.05, "relative_lift_ci_high": 0.35, "p_value": 0.0123,
-         "significant": True, "control_n": 5000, "treatment_n": 5100, "warnings": []},
-        {"name": "revenue", "title": f"Revenue {XSS}", "kind": "mean", "control_value": 20.0, "treatment_value": 20.5,
-         "difference": 0.5, "difference_ci_low": -0.4, "difference_ci_high": 1.4, "relative_lift": 0.025,
-         "relative_lift_ci_low": -0.02, "relative_lift_ci_high": 0.07, "p_value": 0.3, "significant": False,
-         "control_n": 5000, "treatment_n": 5100, "warnings": ["heavily skewed"]},
+        _metric(name="conversion", title="Conversion rate", kind="proportion", control_value=0.10,
+                treatment_value=0.12, difference=0.02, difference_ci_low=0.005, difference_ci_high=0.035,
+                relative_lift=0.20, relative_lift_ci_low=0.05, relative_lift_ci_high=0.35, p_value=0.0123,
+                significant=True, control_n=5000, treatment_n=5100),
+        _metric(name="revenue", title=f"Revenue {XSS}", kind="mean", control_value=20.0, treatment_value=20.5,
+                difference=0.5, difference_ci_low=-0.4, difference_ci_high=1.4, relative_lift=0.025,
+                relative_lift_ci_low=-0.02, relative_lift_ci_high=0.07, p_value=0.3, significant=False,
+                control_n=5000, treatment_n=5100, warnings=["heavily skewed"]),
     ],
-}
+})
 
 
 def _credits(conversions: list[float]) -> list[dict]:
@@ -204,7 +212,7 @@ def test_control_groups_and_attribution_rendered(html_en):
     text = outline(html_en).visible
     assert "Control groups" in text and "Conversion rate" in text
     assert "+20.0%" in text and "+5.0% to +35.0%" in text
-    assert "sample ratio mismatch" in text
+    assert "Sample ratio mismatch" in text
     assert "heavily skewed" in text
     assert "Lift with confidence intervals" in text
     assert "Attribution of sign-ups" in text and "Markov chain" in text  # model kinds are translated
@@ -242,15 +250,15 @@ def test_chart_svg_escapes_text():
                            [charts.Line(f'seg "{XSS}" & <b>', [("Jan", 1.0), ("Feb", 2.0)])])
     assert "<script" not in c.svg and "<b>" not in c.svg
     assert "&lt;script&gt;" in c.svg
-    with pytest.raises(charts.UnsafeSvgError):
-        charts.svg_markup('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "x")
-    with pytest.raises(charts.UnsafeSvgError):
-        charts.svg_markup('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"></svg>', "x")
+    with pytest.raises(UnsafeSvgError):
+        svg_markup('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "x")
+    with pytest.raises(UnsafeSvgError):
+        svg_markup('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"></svg>', "x")
 
 
 def test_chart_ids_are_namespaced():
     svg = '<svg xmlns="http://www.w3.org/2000/svg"><clipPath id="clip1"></clipPath><g clip-path="url(#clip1)"/></svg>'
-    out = charts.svg_markup(svg, "c7")
+    out = svg_markup(svg, "c7")
     assert 'id="c7-clip1"' in out and "url(#c7-clip1)" in out and 'id="clip1"' not in out
 
 

@@ -17,6 +17,7 @@ import pytest
 from metricspec.render import charts
 from metricspec.render.context import Builder
 from metricspec.render.i18n import Translator
+from metricspec.render.svg import add_point_titles, svg_markup
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "specs" / "examples"
 AS_OF = dt.date(2026, 11, 1)
@@ -233,7 +234,7 @@ def test_static_svg_has_a_title_per_point_with_the_formatted_value():
         "t", "T", "d", [charts.Line("Reach", [("Jan 2026", 1234.5), ("Feb 2026", None), ("Mar 2026", 0.0166173)]),
                         charts.Line(f"seg {XSS}", [("Jan 2026", 2.0)])],
         [charts.Rule("Target", 0.02)], axes=charts.Axes(fmt=lambda v: tr.value(v, "percent")))
-    svg = charts.svg_markup(charts.draw([chart.key], workers=1)[chart.key], "t")
+    svg = svg_markup(charts.draw([chart.key], workers=1)[chart.key], "t")
     titles = re.findall(r"<title>(.*?)</title>", svg)
     assert titles == ["Jan 2026 · Reach: 123,450.0%", "Mar 2026 · Reach: 1.7%",
                       "Jan 2026 · seg &lt;script&gt;alert(1)&lt;/script&gt;: 200.0%", "Target: 2.0%"]
@@ -246,7 +247,7 @@ def test_add_point_titles_only_touches_marks_that_stand_for_a_number():
     svg = ('<svg><path aria-label="a &lt;b&gt;" role="graphics-symbol" aria-roledescription="point" d="M0"/>'
            '<path aria-label="whole line" role="graphics-symbol" aria-roledescription="line mark" d="M1"/>'
            '<line aria-label="t" role="graphics-symbol" aria-roledescription="rule mark" x2="1"/></svg>')
-    out = charts.add_point_titles(svg)
+    out = add_point_titles(svg)
     assert out == ('<svg><path aria-label="a &lt;b&gt;" role="graphics-symbol" aria-roledescription="point" d="M0">'
                    '<title>a &lt;b&gt;</title></path>'
                    '<path aria-label="whole line" role="graphics-symbol" aria-roledescription="line mark" d="M1"/>'
@@ -303,16 +304,17 @@ def test_incremental_cac_on_the_scorecard_is_the_control_groups(examples):
     from metricspec.render.attribution_view import attribution_view
 
     r = examples["customer-value"]
-    cg = next(c for c in r.control_groups if c["name"] == "social_exposure")
-    m = next(x for x in cg["metrics"] if x["name"] == "conversion_rate")
+    cg = next(c for c in r.control_groups if c.name == "social_exposure")
+    m = next(x for x in cg.metrics if x.name == "conversion_rate")
     spend = duckdb.sql(
         f"select sum(spend) from read_csv_auto('{EXAMPLES / 'data' / 'channel_spend.csv'}') "
         "where channel in ('x', 'instagram', 'linkedin', 'facebook', 'tiktok', 'youtube') "
         "and month < date '2026-11-02'").fetchall()[0][0]
-    incremental = (m["treatment_value"] - m["control_value"]) * m["treatment_n"]
+    assert m.treatment_value is not None and m.control_value is not None and m.difference_ci_high is not None
+    incremental = (m.treatment_value - m.control_value) * m.treatment_n
     cac = spend / incremental
-    low = spend / (m["difference_ci_high"] * m["treatment_n"])
-    assert m["difference_ci_low"] < 0, "the interval of the difference reaches 0: no upper bound"
+    low = spend / (m.difference_ci_high * m.treatment_n)
+    assert m.difference_ci_low is not None and m.difference_ci_low < 0, "the interval of the difference reaches 0: no upper bound"
     view = attribution_view(r, Translator("en"), "cv").incremental
     assert view is not None
     assert view.cac == f"€{cac:,.2f}" and view.interval == f"€{low:,.2f} to no upper bound"

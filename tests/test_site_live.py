@@ -219,6 +219,18 @@ def test_a_damaged_or_disabled_cache_is_only_slower(counted, tmp_path, monkeypat
     assert chart_cache.cache_dir() is None
 
 
+def test_a_tampered_cache_entry_is_drawn_again(counted, tmp_path):
+    """The cache is outside the process: an entry that fails the SVG check (a script planted in it) is
+    never used, but drawn again and replaced (issue 11's SVG check meets issue 13's cache)."""
+    a = charts.sparkline("a", "t", "d", [1.0, 2.0])
+    svg = charts.draw([a.key])[a.key]
+    path = next((tmp_path / "cache" / "charts").glob("*/*.svg"))
+    path.write_text(svg.replace("</svg>", "<script>alert(1)</script></svg>"), encoding="utf-8")
+    charts._drawn.clear()
+    assert charts.draw([a.key])[a.key] == svg and len(counted) == 2
+    assert path.read_text(encoding="utf-8") == svg, "the tampered entry is replaced"
+
+
 def test_cache_keys_change_with_the_spec_the_locale_and_vl_convert(monkeypatch):
     key = charts.sparkline("a", "t", "d", [1.0, 2.0]).key
     before = chart_cache.digest(key)

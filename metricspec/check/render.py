@@ -13,8 +13,9 @@ ICONS = {"failure": "❌", "warning": "⚠️", "info": "ℹ️"}
 STATUS_ICONS = {"achieved": "✅", "on_track": "🟢", "at_risk": "🟡", "off_track": "🔴", "missed": "⛔", "no_data": "⚪"}
 
 
-def _val(value: Any, unit: str | None = None, currency: str | None = None) -> str:
-    """A value as on an English scorecard: KPI values in their unit, other numbers plain, text as it is."""
+def value_text(value: Any, unit: str | None = None, currency: str | None = None) -> str:
+    """A finding's old or new value as on an English scorecard: KPI values in their unit, other numbers
+    plain, text as it is, — for none."""
     return fmt_any(value, unit, currency)
 
 
@@ -36,7 +37,7 @@ def render_text(report: CheckReport) -> str:
         base = ", vs baseline" if spec.compared_with_baseline else ", no baseline"
         lines.append(f"{spec.name}  ({spec.path}; as of {spec.as_of}{base}{against})")
         for g in spec.goals:
-            cur, target = _val(g.current, g.unit, g.currency), _val(g.target, g.unit, g.currency)
+            cur, target = value_text(g.current, g.unit, g.currency), value_text(g.target, g.unit, g.currency)
             lines.append(f"  goal {g.key:<40} {g.status:<10} current {cur}  target {target}")
         findings = sort_findings(spec.findings)
         if not findings:
@@ -45,20 +46,21 @@ def render_text(report: CheckReport) -> str:
             lines.append(f"  {_label(report, f)}  {f.location_text()}  {f.subject}")
             lines.append(f"        {f.message}")
             if f.old is not None or f.new is not None:
-                lines.append(f"        old: {_val(f.old, f.unit, f.currency)}   new: {_val(f.new, f.unit, f.currency)}")
+                lines.append(f"        old: {value_text(f.old, f.unit, f.currency)}   "
+                             f"new: {value_text(f.new, f.unit, f.currency)}")
         lines.append("")
     lines.append(report.summary_line())
     return "\n".join(lines) + "\n"
 
 
 def _md(text: Any, unit: str | None = None, currency: str | None = None) -> str:
-    return _val(text, unit, currency).replace("|", "\\|").replace("\n", " ")
+    return value_text(text, unit, currency).replace("|", "\\|").replace("\n", " ")
 
 
 def render_markdown(report: CheckReport, *, heading: str = "metricspec check") -> str:
     """Markdown (also the GitHub job summary)."""
     verdict = "❌ regression" if report.exit_code else "✅ no regression"
-    out = [f"## {heading}: {verdict}", "", report.summary_line(), ""]
+    out = [f"## {heading}: {verdict}", "", report.summary_line(), "", report.goal_summary(), ""]
     if report.against:
         out += [f"Specs compared with `{report.against}`.", ""]
     if report.baseline:

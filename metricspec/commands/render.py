@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from metricspec.clicommon import AS_OF_HELP, parse_as_of, print_issues, reports_errors
+from metricspec.clicommon import (
+    AS_OF_HELP,
+    confinement_options,
+    parse_as_of,
+    print_issues,
+    reports_errors,
+)
 from metricspec.progress import Progress, TerminalProgress
 
+if TYPE_CHECKING:
+    from metricspec.trust import Confinement
+
 LANGS = ["en", "es", "pl"]
+_WORKERS_DEFAULT = "[default: $METRICSPEC_CHART_WORKERS, else one per CPU]"
+WORKERS_HELP = f"Processes drawing charts (1: none, draw them in this process). {_WORKERS_DEFAULT}"
+BUILD_WORKERS_HELP = f"With --static-charts: processes drawing the charts (1: none, in this process). {_WORKERS_DEFAULT}"
 
 
 def _progress(quiet: bool) -> Progress:
@@ -34,9 +47,12 @@ def _charts_text(progress: Progress) -> str:
 @click.option("--lang", type=click.Choice(LANGS), default=None,
               help="Language of labels, numbers and dates. Default: the spec's `language` if supported, else en.")
 @click.option("--format", "fmt", type=click.Choice(["html", "markdown"]), default="html", show_default=True)
+@click.option("--workers", type=click.IntRange(min=1), metavar="N", help=WORKERS_HELP)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars (the summary line is still printed).")
+@confinement_options
 @reports_errors
-def render(spec: Path, output: Path, as_of: str | None, lang: str | None, fmt: str, quiet: bool) -> None:
+def render(spec: Path, output: Path, as_of: str | None, lang: str | None, fmt: str, workers: int | None, quiet: bool,
+           confinement: Confinement) -> None:
     """Render one spec as a self-contained scorecard (inline CSS and SVG charts, no scripts, no web requests).
 
     Charts are drawn as static SVG (drawn charts are cached on disk, see METRICSPEC_CACHE_DIR).
@@ -46,21 +62,25 @@ def render(spec: Path, output: Path, as_of: str | None, lang: str | None, fmt: s
       metricspec render specs/examples/x_brand_awareness.yaml -o scorecard.html
       metricspec render specs/examples/x_brand_awareness.yaml -o tarjeta.html --lang es --as-of 2026-11-01
     """
+    from metricspec.outputguard import check_output_file
     from metricspec.runner import run_specs
     from metricspec.utils import atomic_write_text
 
+    check_output_file(output, [spec])  # before the run: a folder or the spec itself is refused at once
     with _progress(quiet) as progress:
-        outcome = run_specs([spec], as_of=parse_as_of(as_of), progress=progress)
+        outcome = run_specs([spec], as_of=parse_as_of(as_of), confinement=confinement, progress=progress)
+        check_output_file(output, outcome.inputs)
         if fmt == "markdown":
             text = outcome.render("markdown")
         else:
+            from metricspec.render.charts import auto_workers
             from metricspec.render.html import render_scorecard
 
             if len(outcome.results) != 1:
                 raise click.UsageError("render takes one spec file; use 'metricspec build' for a folder of specs")
             res = outcome.results[0]
             text = render_scorecard(res, lang or (res.spec.language if res.spec.language in LANGS else "en"),
-                                    progress=progress)
+                                    chart_workers=workers or auto_workers(), progress=progress)
         atomic_write_text(output, text)
     print_issues(outcome.warnings)
     charts = f" ({_charts_text(progress)})" if fmt == "html" else ""
@@ -77,29 +97,42 @@ def render(spec: Path, output: Path, as_of: str | None, lang: str | None, fmt: s
 @click.option("--static-charts", is_flag=True,
               help="Draw the charts as SVG into the pages (no JavaScript; slower, cached on disk) instead of "
                    "letting the browser draw them.")
+@click.option("--workers", type=click.IntRange(min=1), metavar="N",
+              help=BUILD_WORKERS_HELP)
+@click.option("--force", is_flag=True,
+              help="Replace the output folder even if it holds files that no metricspec build wrote.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars (the summary line is still printed).")
+@confinement_options
 @reports_errors
-def build(specs_dir: Path, output: Path, as_of: str | None, lang: str, static_charts: bool, quiet: bool) -> None:
+def build(specs_dir: Path, output: Path, as_of: str | None, lang: str, static_charts: bool, workers: int | None,
+          force: bool, quiet: bool, confinement: Confinement) -> None:
     """Build a static scorecard site: index, one page per spec, per KPI and per responsible person.
 
     Relative links only: open index.html from disk, a USB stick or GitHub Pages. The browser draws
     the charts with the Vega scripts written into assets/ (nothing loads from the network); every
-    chart's numbers are also in a table, shown when JavaScript is off.
+    chart's numbers are also in a table, shown when JavaScript is off. The output folder is
+    replaced whole, so it must be new, empty or an earlier site (which holds a .metricspec-site
+    marker file) unless --force; it may never hold the specs or their data.
 
     \b
     Examples:
       metricspec build specs/examples -o site/ --as-of 2026-11-01
       metricspec build specs/examples -o site/ --static-charts
     """
+    from metricspec.outputguard import check_site_dir
     from metricspec.render.assets import prefetch_bundle
+    from metricspec.render.charts import auto_workers
     from metricspec.render.site import build_site
     from metricspec.runner import run_specs
 
+    check_site_dir(output, [specs_dir], force=force)  # before the run: refuse at once
     if not static_charts:
         prefetch_bundle()  # bundling the Vega scripts overlaps evaluating the specs
     with _progress(quiet) as progress:
-        outcome = run_specs([specs_dir], as_of=parse_as_of(as_of), progress=progress)
-        files = build_site(outcome.results, output, lang, static_charts=static_charts, progress=progress)
+        outcome = run_specs([specs_dir], as_of=parse_as_of(as_of), confinement=confinement, progress=progress)
+        check_site_dir(output, outcome.inputs, force=force)
+        files = build_site(outcome.results, output, lang, chart_workers=workers or auto_workers(),
+                           static_charts=static_charts, progress=progress)
     print_issues(outcome.warnings)
     click.echo(f"built {len(outcome.results)} scorecard(s), {len(files)} files in {progress.seconds:.1f} s "
                f"({_charts_text(progress)}); open {output / 'index.html'}", err=True)

@@ -7,8 +7,7 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 from metricspec.render import charts
-from metricspec.render.figures import chart_view
-from metricspec.render.views import AttributionView, DataTable, Figure, IncrementalView
+from metricspec.render.views import AttributionView, DataTable, Figure, IncrementalView, chart_view
 
 if TYPE_CHECKING:
     from metricspec.engine.results import Results
@@ -99,9 +98,9 @@ def incremental_view(r: Results, tr: Translator) -> IncrementalView | None:
     inc = (r.attribution or {}).get("incremental")
     if not inc:
         return None
-    group = next((cg for cg in r.control_groups if cg.get("name") == inc.get("control_group")), {})
+    group = next((cg for cg in r.control_groups if cg.name == inc.get("control_group")), None)
     money = functools.partial(tr.value, unit="currency", currency=r.spec.currency)
-    level = group.get("confidence_level")
+    level = group.confidence_level if group is not None else None
     low, high = (inc.get("incremental_cac_ci") or [None, None])[:2]
     c_low, c_high = (inc.get("incremental_conversions_ci") or [None, None])[:2]
     cac = inc.get("incremental_cac")
@@ -112,8 +111,8 @@ def incremental_view(r: Results, tr: Translator) -> IncrementalView | None:
         interval = tr("interval", low=money(low) if low is not None else "—",
                       high=money(high) if high is not None else tr("unbounded"))
     return IncrementalView(
-        group=str(group.get("title") or inc.get("control_group")), cac=value, interval=interval,
-        confidence=tr.percent(level, 0) if isinstance(level, int | float) else "—",
+        group=str((group.title if group is not None else None) or inc.get("control_group")), cac=value,
+        interval=interval, confidence=tr.percent(level, 0) if level is not None else "—",
         conversions=tr.number(inc.get("incremental_conversions"), 1),
         conversions_interval=tr("interval", low=tr.number(c_low, 1), high=tr.number(c_high, 1)),
         treatment_n=tr.number(inc.get("treatment_n"), 0), spend=money(inc.get("social_spend")),

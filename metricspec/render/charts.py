@@ -4,13 +4,14 @@ Every chart is a :class:`Chart`: a title, an accessible description and its Vega
 Building a chart only writes the spec. A site embeds it for the browser to draw
 (:mod:`metricspec.render.assets`); for static pages :func:`draw` turns specs into SVG, each
 distinct spec once, from the disk cache when drawn before (:mod:`metricspec.render.chart_cache`),
-in worker processes when there are many (vl-convert is the slow part of a build and does not get
-faster with threads). A site build draws all its charts in one batch this way.
+in worker processes when asked to and there are many (vl-convert is the slow part of a build and
+does not get faster with threads; the command line asks, library callers pass ``workers``). A
+static site build draws all its charts in one batch this way.
 
 The SVG comes from vl-convert, which escapes all text (axis labels, legends, titles), so untrusted
 names (segment values, channels, campaigns) can never become markup. :func:`svg_markup`
-additionally refuses anything script-like and gives element ids a per-chart prefix so several
-charts on one page never share ids. Output is byte-stable for the same inputs, however many
+(:mod:`metricspec.render.svg`) additionally refuses anything script-like and gives element ids a
+per-chart prefix so several charts on one page never share ids. Output is byte-stable for the same inputs, however many
 processes draw it.
 """
 
@@ -20,7 +21,7 @@ import datetime as dt
 import json
 import multiprocessing
 import os
-import re
+import sys
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from metricspec.errors import MetricSpecError, UsageError
 from metricspec.render import chart_cache
+from metricspec.render.svg import UnsafeSvgError, add_point_titles, check_svg, svg_markup
 
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
@@ -60,10 +62,6 @@ BASE_CONFIG: dict[str, Any] = {
 }
 
 
-class UnsafeSvgError(ValueError):
-    """vl-convert produced something that is not plain drawing markup (never expected)."""
-
-
 class ChartDrawError(MetricSpecError):
     """vl-convert could not draw a chart, or a process drawing charts died."""
 
@@ -90,27 +88,6 @@ class Chart:
     def svg(self) -> str:
         """The chart drawn on its own (pages draw theirs in one batch with :func:`draw`)."""
         return svg_markup(draw([self.key])[self.key], self.id)
-
-
-_FORBIDDEN = re.compile(r"<\s*(script|foreignObject|iframe|object|embed|image|use)\b|\son[a-z]+\s*=|javascript:",
-                        re.IGNORECASE)
-_ID = re.compile(r'\bid="([^"]+)"')
-
-
-def svg_markup(svg: str, chart_id: str) -> str:
-    """Check vl-convert output and namespace its ids with ``chart_id``."""
-    svg = svg.strip()
-    if svg.startswith("<?xml"):
-        svg = svg.split("?>", 1)[1].lstrip()
-    if not svg.startswith("<svg") or _FORBIDDEN.search(svg):
-        raise UnsafeSvgError("chart SVG contains unexpected markup")
-    ids = sorted(set(_ID.findall(svg)), key=len, reverse=True)
-    for old in ids:
-        new = f"{chart_id}-{old}"
-        svg = svg.replace(f'id="{old}"', f'id="{new}"').replace(f"url(#{old})", f"url(#{new})")
-        svg = svg.replace(f'href="#{old}"', f'href="#{new}"')
-    # the <figure> carries the accessible name; the drawing itself is presentational
-    return svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
 
 
 def chart_key(spec: dict[str, Any], chart_locale: Locale = "en-GB") -> Key:
@@ -147,7 +124,7 @@ def draw(keys: Iterable[Key], workers: int | None = None, progress: Progress | N
             out[key] = _drawn[key]
         else:
             todo.append(key)
-    cached = chart_cache.load(todo)
+    cached = {key: svg for key, svg in chart_cache.load(todo).items() if _passes_check(svg)}
     out.update(cached)
     todo = [key for key in todo if key not in cached]
     if progress is not None:
@@ -164,15 +141,47 @@ def draw(keys: Iterable[Key], workers: int | None = None, progress: Progress | N
     return out
 
 
+def _passes_check(svg: str) -> bool:
+    """Whether a drawing from the disk cache passes :func:`check_svg`: the cache is outside this
+    process, so a damaged or tampered entry is drawn again (and replaced) instead of failing the build."""
+    try:
+        check_svg(svg)
+    except UnsafeSvgError:
+        return False
+    return True
+
+
 def chart_workers(charts: int, workers: int | None = None) -> int:
     """How many processes draw ``charts`` charts: at most ``workers``, else ``$METRICSPEC_CHART_WORKERS``,
-    else the number of usable CPUs; at most one per :data:`MIN_CHARTS_PER_WORKER` charts (1: no pool)."""
+    else 1 (the library starts no processes unless asked: the CLI asks for :func:`auto_workers`); at most
+    one per :data:`MIN_CHARTS_PER_WORKER` charts, and 1 when worker processes could not start (1: no pool)."""
     if workers is None:
-        value = os.environ.get(WORKERS_VARIABLE, "").strip()
-        if value and not value.isdigit():
-            raise UsageError(f"{WORKERS_VARIABLE} must be a whole number of processes, not '{value}'")
-        workers = int(value) if value else _cpu_count()
+        workers = _workers_from_environment() or 1
+    if workers > 1 and not _main_importable():
+        return 1
     return max(1, min(workers, charts // MIN_CHARTS_PER_WORKER))
+
+
+def auto_workers() -> int:
+    """What the command line asks for: ``$METRICSPEC_CHART_WORKERS``, else one process per usable CPU."""
+    return _workers_from_environment() or _cpu_count()
+
+
+def _workers_from_environment() -> int | None:
+    value = os.environ.get(WORKERS_VARIABLE, "").strip()
+    if value and not value.isdigit():
+        raise UsageError(f"{WORKERS_VARIABLE} must be a whole number of processes, not '{value}'")
+    return int(value) if value else None
+
+
+def _main_importable() -> bool:
+    """Spawned workers re-import the main module from its file: a script read from stdin
+    (``python - <<EOF``, ``__file__ == '<stdin>'``) has none, and every worker would die."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if path is None or getattr(main, "__spec__", None) is not None:
+        return True  # interactive, ``python -c``, Jupyter, or ``python -m``: no file to re-run, or a module
+    return os.path.isfile(path)
 
 
 def _cpu_count() -> int:
@@ -194,7 +203,8 @@ def _draw_in_processes(keys: list[Key], workers: int, progress: Progress | None 
     # one chart per task, biggest first, keeps every process busy to the end (a task's round trip is
     # about a millisecond, a chart 20-100 ms)
     order = sorted(range(len(keys)), key=lambda i: -len(keys[i][0]))
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context())
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=watch_parent,
+                               initargs=(os.getpid(),))
     try:
         svgs: dict[int, str] = {}
         for i, svg in zip(order, pool.map(_draw_one, [keys[i] for i in order]), strict=True):
@@ -209,6 +219,21 @@ def _draw_in_processes(keys: list[Key], workers: int, progress: Progress | None 
                  "its entry point with `if __name__ == '__main__':` (workers import the main module)") from exc
     finally:
         pool.shutdown(wait=True, cancel_futures=True)  # after an error: drop the charts not yet started
+
+
+def watch_parent(parent: int, interval: float = 0.5) -> None:
+    """In a worker: exit as soon as the process that started it is gone (killed with SIGKILL, say),
+    instead of lingering as an orphan. A daemon thread polls the parent process id."""
+    import threading
+
+    def watch() -> None:
+        import time
+
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(3)
+
+    threading.Thread(target=watch, name="metricspec-parent-watchdog", daemon=True).start()
 
 
 def _context() -> BaseContext:
@@ -401,7 +426,9 @@ def interval_chart(chart_id: str, title: str, description: str,
     labels = [r["label"] for r in data]
     height = max(40, 34 * len(labels))
     y = _field("label", "nominal", sort=labels, title=None, axis={"labelLimit": 200})
-    sig = _field("significance", "nominal", title=None, legend=_legend(list(significance)),
+    # the legend starts under the plot, right of the metric names: its two entries one under the other fit
+    # beside long names on a phone
+    sig = _field("significance", "nominal", title=None, legend={**_legend(list(significance)), "columns": 1},
                  scale={"domain": list(significance), "range": [PALETTE[0], "#6b7280"]})
     described = {"tooltip": _field("tip", "nominal"), "description": _field("tip", "nominal")}
     zero = {"data": {"values": [{"zero": 0}]}, "mark": {"type": "rule", "color": "#374151", "strokeDash": [3, 3]},
@@ -443,13 +470,3 @@ def _colours(n: int) -> list[str]:
 
 def iso(d: dt.date) -> str:
     return d.isoformat()
-
-
-_MARK = re.compile(r'<(path|line|rect)(\s[^>]*?aria-label="([^"]*)"[^>]*?'
-                   r'aria-roledescription="(?:point|bar|rule mark)"[^>]*?)\s*/>')
-
-
-def add_point_titles(svg: str) -> str:
-    """Give every point, bar and rule of a drawn chart a ``<title>``: its aria-label (already XML-escaped
-    by vl-convert), which browsers show on hover."""
-    return _MARK.sub(r"<\1\2><title>\3</title></\1>", svg)

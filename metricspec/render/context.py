@@ -3,21 +3,20 @@
 Templates receive one pydantic model per page (``ScorecardPage`` here; ``IndexPage``, ``KpiPage``,
 ``PersonPage`` and the parts pages share in :mod:`metricspec.render.views`, re-exported here) plus
 the translator ``_``. Every value is already formatted for the locale, so templates only lay things
-out. Charts are built by :mod:`metricspec.render.figures`, the attribution section by
+out. Charts are built by :mod:`metricspec.render.figures`, the control-group section by
+:mod:`metricspec.render.control_groups`, the attribution section by
 :mod:`metricspec.render.attribution_view`.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from metricspec.engine.results import STATUS_ORDER
-from metricspec.render import charts
 from metricspec.render.attribution_view import attribution_view
-from metricspec.render.figures import Figures, chart_view
-from metricspec.render.formatting import kpi_unit, metric_unit, translated_warnings
+from metricspec.render.control_groups import ControlGroupView, control_group_view
+from metricspec.render.figures import Figures
+from metricspec.render.formatting import kpi_unit
 from metricspec.render.i18n import Translator
 from metricspec.render.views import (
     AttributionView,
@@ -46,15 +45,20 @@ from metricspec.render.views import (
     SpecSummary,
     StatusCount,
     StatusView,
-    View,
     slugify,
 )
 
 if TYPE_CHECKING:
-    from metricspec.engine.results import GoalResult, KpiResult, ObjectiveResult, Results
+    from metricspec.engine.results import (
+        ExperimentResult,
+        GoalResult,
+        KpiResult,
+        ObjectiveResult,
+        Results,
+    )
 
 __all__ = [
-    "AttributionView", "BenchmarkView", "Builder", "ChartView", "ControlGroupView", "ControlMetricView", "DataTable",
+    "AttributionView", "BenchmarkView", "Builder", "ChartView", "ControlGroupView", "DataTable",
     "Figure", "GoalLink", "GoalView", "IncrementalView", "IndexPage", "KpiPage", "KpiSection", "KpiTile", "Links",
     "NavLink", "NoteView", "ObjectiveView", "Page", "PersonGroup", "PersonLink", "PersonPage", "ProgressView",
     "ScorecardPage", "SmartView", "SourceView", "SpecSummary", "StatusCount", "StatusView", "slugify",
@@ -63,32 +67,6 @@ __all__ = [
 STATUS_ICONS = {"achieved": "✔", "on_track": "●", "at_risk": "▲", "off_track": "▼", "missed": "✖", "no_data": "○"}
 STATUSES = sorted(STATUS_ORDER, key=STATUS_ORDER.__getitem__)
 HEADLINE_KPIS = 4  # KPIs an index card shows
-
-
-class ControlMetricView(View):
-    title: str
-    control: str
-    treatment: str
-    difference: str
-    difference_ci: str
-    lift: str
-    lift_ci: str
-    p_value: str
-    significant: bool
-    significant_label: str
-    n: str
-    warnings: list[str]
-
-
-class ControlGroupView(View):
-    anchor: str
-    title: str
-    description: str | None
-    alpha: str
-    srm: str | None  # a sample-ratio-mismatch warning
-    metrics: list[ControlMetricView]
-    figure: Figure | None
-    warnings: list[str]
 
 
 class ScorecardPage(Page):
@@ -233,62 +211,9 @@ class Builder:
         )
 
     # -- control groups ----------------------------------------------------------------------
-    def control_group(self, cg: dict[str, Any]) -> ControlGroupView:
-        tr = self.tr
-        name = str(cg.get("name", ""))
-        title = str(cg.get("title") or name)
-        metrics, rows = [], []
-        for m in cg.get("metrics") or []:
-            mtitle = str(m.get("title") or m.get("name"))
-            unit = metric_unit(m)
-            sig = bool(m.get("significant"))
-            metrics.append(ControlMetricView(
-                title=mtitle, control=tr.value(m.get("control_value"), unit),
-                treatment=tr.value(m.get("treatment_value"), unit),
-                difference=tr.delta(m.get("difference"), unit),
-                difference_ci=_interval(tr, m.get("difference_ci_low"), m.get("difference_ci_high"),
-                                        functools.partial(tr.delta, unit=unit)),
-                lift=tr.percent(m.get("relative_lift"), signed=True),
-                lift_ci=_interval(tr, m.get("relative_lift_ci_low"), m.get("relative_lift_ci_high"),
-                                  lambda v: tr.percent(v, signed=True)),
-                p_value=tr.pvalue(m.get("p_value")),
-                significant=sig, significant_label=tr("yes") if sig else tr("no"),
-                n=f"{tr.number(m.get('control_n'), 0)} / {tr.number(m.get('treatment_n'), 0)}",
-                warnings=self._warnings(m),
-            ))
-            rows.append({"label": mtitle, "estimate": m.get("relative_lift"), "low": m.get("relative_lift_ci_low"),
-                         "high": m.get("relative_lift_ci_high"),
-                         "significance": tr("significant") if sig else tr("not_significant"),
-                         "tip": tr("chart_lift_desc_row", metric=mtitle, lift=tr.percent(m.get("relative_lift"), signed=True),
-                                   low=tr.percent(m.get("relative_lift_ci_low"), signed=True),
-                                   high=tr.percent(m.get("relative_lift_ci_high"), signed=True))})
-        figure = None
-        if any(r["estimate"] is not None for r in rows):
-            ctitle = tr("chart_lift_title", name=title)
-            desc = "; ".join(r["tip"] for r in rows if r["estimate"] is not None)
-            cid = f"{self.prefix}-cg-{slugify(name)}"
-            chart = charts.interval_chart(cid, ctitle, desc, rows, x_title=tr("col_lift"),
-                                          significance=[tr("significant"), tr("not_significant")],
-                                          chart_locale=tr.chart_format)
-            table = DataTable(caption=ctitle, headers=[tr("col_metric"), tr("col_lift"), tr("col_lift_ci")],
-                              rows=[[r["label"], tr.percent(r["estimate"], signed=True),
-                                     _interval(tr, r["low"], r["high"], lambda v: tr.percent(v, signed=True))]
-                                    for r in rows if r["estimate"] is not None], numeric=[False, True, False])
-            figure = Figure(chart=chart_view(chart), table=table)
-        srm = cg.get("srm") or {}
-        srm_text = None
-        if srm.get("mismatch"):
-            srm_text = tr("srm_warning", p=tr.pvalue(srm.get("p_value")))
-        alpha = cg.get("alpha")
-        return ControlGroupView(
-            anchor=f"cg-{slugify(name)}", title=title, description=cg.get("description"),
-            alpha=tr.percent(1 - alpha, 0) if isinstance(alpha, int | float) else "—",
-            srm=srm_text, metrics=metrics, figure=figure, warnings=self._warnings(cg),
-        )
-
-    def _warnings(self, item: dict[str, Any]) -> list[str]:
-        """A control group's or metric's warnings, translated from their message codes when present."""
-        return translated_warnings(item, self.tr)
+    def control_group(self, cg: ExperimentResult) -> ControlGroupView:
+        return control_group_view(cg, self.tr, anchor=f"cg-{slugify(cg.name)}",
+                                  chart_id=f"{self.prefix}-cg-{slugify(cg.name)}")
 
     # -- whole page ------------------------------------------------------------------------------
     def scorecard(self, page: dict[str, Any]) -> ScorecardPage:
@@ -311,9 +236,3 @@ class Builder:
             notes=[NoteView(level=n.level, message=tr.message(n.code, n.params, n.message)
                             + (f" ({n.where})" if n.where else "")) for n in r.notes],
         )
-
-
-def _interval(tr: Translator, low: float | None, high: float | None, fmt: Callable[[float], str]) -> str:
-    if low is None or high is None:
-        return "—"
-    return tr("interval", low=fmt(low), high=fmt(high))

@@ -23,7 +23,7 @@ from babel.numbers import get_currency_symbol
 
 from metricspec.render import charts
 from metricspec.render.formatting import kpi_unit
-from metricspec.render.views import ChartView, DataTable, Figure, slugify
+from metricspec.render.views import DataTable, Figure, chart_view, slugify
 
 if TYPE_CHECKING:
     from metricspec.engine.results import GoalResult, Headline, KpiResult, Point, Results, Series
@@ -33,10 +33,6 @@ Fmt = Callable[[float | None], str]
 _GRAINS = ["day", "week", "month", "quarter", "year"]
 _AXIS_TITLE_CHARS = 30  # a longer KPI title does not fit along a value axis: the axis says "Value (unit)"
 SPARKLINE_PERIODS = 24
-
-
-def chart_view(c: charts.Chart) -> ChartView:
-    return ChartView(id=c.id, title=c.title, description=c.description, vega_lite=c.vega_lite, locale=c.locale)
 
 
 def grain_rank(grain: str) -> int:

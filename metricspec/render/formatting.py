@@ -9,7 +9,8 @@ sentences from their message code (``forecast 1.66% misses the target 2.0%``, no
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -71,24 +72,6 @@ def kpi_unit(results: Results, kpi: str) -> tuple[str, str | None]:
     return k.unit, (k.currency or results.spec.currency) if k.unit == "currency" else k.currency
 
 
-#: control-group metric kinds whose values are shares (shown as percentages, differences in points)
-PROPORTION_KINDS = ("proportion", "conversion", "rate")
-
-
-def metric_unit(metric: Mapping[str, object]) -> str:
-    """The unit of a control-group metric's values: ``percent`` for proportions, else ``number``."""
-    return "percent" if metric.get("kind") in PROPORTION_KINDS else "number"
-
-
-def translated_warnings(item: Mapping[str, object], tr: Translator) -> list[str]:
-    """A control group's or metric's warnings, from their message codes when present."""
-    texts = [str(w) for w in item.get("warnings") or []]  # type: ignore[attr-defined]
-    codes = item.get("warning_codes") or []
-    if not isinstance(codes, list) or len(codes) != len(texts):  # Results written before warnings had codes
-        return texts
-    return [tr.message(c.get("code"), c.get("params") or {}, text) for c, text in zip(codes, texts, strict=True)]
-
-
 def fmt_any(value: object, unit: str | None = None, currency: str | None = None) -> str:
     """A value of a check finding: a number in ``unit`` (or as a plain number), a status or text as it is."""
     if value is None:
@@ -105,3 +88,23 @@ def fmt_any(value: object, unit: str | None = None, currency: str | None = None)
 def fmt_amount(value: float, unit: str = "number", currency: str | None = None) -> str:
     """An unsigned size of a change: ``1,234``, ``2.5 pp`` for percentages, ``€12.00``."""
     return english().delta(abs(value), unit, currency).removeprefix(english().plus_sign)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def goal_summary(specs: int, statuses: Iterable[str]) -> str:
+    """One line for the end of ``run`` and ``check`` (like dbt's ``PASS=… WARN=…``):
+    ``6 specs · 31 goals: 12 achieved, 9 on track, 4 at risk, 3 off track, 2 missed, 1 no data``.
+
+    Statuses are counted in order from best to worst; statuses no goal has are left out.
+    """
+    counts = Counter(statuses)
+    unknown = sorted(set(counts) - set(STATUS_LABELS))
+    if unknown:
+        raise ValueError(f"unknown goal status(es): {', '.join(unknown)}")
+    total = sum(counts.values())
+    parts = [f"{counts[s]} {label}" for s, label in STATUS_LABELS.items() if counts[s]]
+    head = f"{_plural(specs, 'spec')} · {_plural(total, 'goal')}"
+    return f"{head}: {', '.join(parts)}" if parts else head

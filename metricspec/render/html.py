@@ -25,16 +25,10 @@ from pydantic import BaseModel
 
 from metricspec.render import charts
 from metricspec.render.assets import embed_json
-from metricspec.render.context import (
-    Builder,
-    ChartView,
-    DataTable,
-    Links,
-    NavLink,
-    Page,
-    ScorecardPage,
-)
+from metricspec.render.context import Builder, Links, NavLink, Page, ScorecardPage
 from metricspec.render.i18n import DEFAULT_LANGUAGE, Translator
+from metricspec.render.svg import svg_markup
+from metricspec.render.views import ChartView, DataTable
 
 if TYPE_CHECKING:
     import pluggy
@@ -48,9 +42,9 @@ V = TypeVar("V")
 def plugin_template_paths(pm: pluggy.PluginManager | None = None) -> list[str]:
     """Template directories from plugins, highest priority first."""
     if pm is None:
-        from metricspec.plugins import make_plugin_manager
+        from metricspec.plugins import plugin_manager
 
-        pm = make_plugin_manager()
+        pm = plugin_manager()
     paths: list[str] = []
     # pluggy calls the most recently registered implementation first: that is our priority order
     for result in pm.hook.metricspec_template_paths():
@@ -108,9 +102,9 @@ def render_pages(env: Environment, pages: Sequence[tuple[str, Page]], tr: Transl
 
     Charts are built with the page contexts and filled in here, before any template is rendered:
     drawn as static SVG, every distinct chart of every page in one batch (in worker processes when
-    there are many, from the disk cache when drawn before: see :func:`charts.draw`), each with its
-    own id prefix; or, with ``live_charts``, embedded as Vega-Lite JSON for the browser to draw.
-    A chart that appears twice on a page gets a second id (``…-2``).
+    asked and there are many, from the disk cache when drawn before: see :func:`charts.draw`), each
+    with its own id prefix; or, with ``live_charts``, embedded as Vega-Lite JSON for the browser to
+    draw. A chart that appears twice on a page gets a second id (``…-2``).
     """
     if live_charts:
         embeds: dict[charts.Key, str] = {}
@@ -128,7 +122,7 @@ def render_pages(env: Environment, pages: Sequence[tuple[str, Page]], tr: Transl
         def fill(view: ChartView, chart_id: str) -> ChartView:
             key = (view.key, chart_id)
             if key not in markup:
-                markup[key] = charts.svg_markup(svgs[view.key], chart_id)
+                markup[key] = svg_markup(svgs[view.key], chart_id)
             return view.model_copy(update={"id": chart_id, "svg": markup[key]})
 
     out = []
@@ -209,7 +203,7 @@ def scorecard_page(results: Results, tr: Translator, *, links: Links | None = No
 def render_scorecard(results: Results, lang: str = DEFAULT_LANGUAGE, *, env: Environment | None = None,
                      chart_workers: int | None = None, progress: Progress | None = None) -> str:
     """One self-contained HTML scorecard of a run (CSS and static SVG charts inline, no scripts);
-    ``chart_workers`` as for :func:`metricspec.render.charts.draw`."""
+    ``chart_workers`` as for :func:`metricspec.render.charts.draw` (default: drawn in this process)."""
     env = env or _default_environment()
     tr = Translator(lang)
     fields = page_fields(tr, title=tr("scorecard_page_title", title=results.spec.title),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from metricspec.render.cg_text import control_group_table, segment_table
+from metricspec.render.control_groups import warnings_text
 from metricspec.render.formatting import (
     STATUS_LABELS,
     english,
@@ -12,8 +14,6 @@ from metricspec.render.formatting import (
     fmt_pct,
     fmt_value,
     kpi_unit,
-    metric_unit,
-    translated_warnings,
 )
 
 if TYPE_CHECKING:
@@ -76,20 +76,19 @@ def results_markdown(results: Results) -> str:
                              f"{fmt_pct(h.yoy_change_pct)} |")
             lines.append("")
     for cg in results.control_groups:
-        lines += [f"### Control group: {md_escape(cg.get('title') or cg['name'])}", "",
-                  "| Metric | Control | Treatment | Lift | CI (lift) | p | Significant |",
-                  "|---|---:|---:|---:|---|---:|---|"]
-        for m in cg.get("metrics", []):
-            ci = (f"{fmt_pct(m.get('relative_lift_ci_low'))} … {fmt_pct(m.get('relative_lift_ci_high'))}"
-                  if m.get("relative_lift_ci_low") is not None else "—")
-            p, unit = tr.pvalue(m.get("p_value")), metric_unit(m)
-            lines.append(f"| {md_escape(m.get('title') or m['name'])} | {fmt_value(m.get('control_value'), unit)} | "
-                         f"{fmt_value(m.get('treatment_value'), unit)} | {fmt_pct(m.get('relative_lift'))} | {ci} | {p} | "
-                         f"{'yes' if m.get('significant') else 'no'} |")
+        headers, rows = control_group_table(cg)
+        lines += [f"### Control group: {md_escape(cg.title or cg.name)}", "",
+                  "| " + " | ".join(headers) + " |", "|---|" + "---:|" * (len(headers) - 1)]
+        lines += ["| " + " | ".join([md_escape(r[0]), *r[1:]]) + " |" for r in rows]
         lines.append("")
-        notes = [f"- ⚠️ {md_escape(m.get('title') or m['name'])}: {md_escape(w)}"
-                 for m in cg.get("metrics", []) for w in translated_warnings(m, tr)]
-        notes += [f"- ⚠️ {md_escape(w)}" for w in translated_warnings(cg, tr)]
+        if cg.segments:
+            headers, rows = segment_table(cg)
+            lines += ["| " + " | ".join(headers) + " |", "|---|---|" + "---:|" * (len(headers) - 2)]
+            lines += ["| " + " | ".join([md_escape(r[0]), md_escape(r[1]), *r[2:]]) + " |" for r in rows]
+            lines.append("")
+        notes = [f"- ⚠️ {md_escape(m.title)}: {md_escape(w)}" for m in cg.metrics
+                 for w in warnings_text(tr, m.warnings, m.warning_codes)]
+        notes += [f"- ⚠️ {md_escape(w)}" for w in warnings_text(tr, cg.warnings, cg.warning_codes)]
         if notes:
             lines += [*notes, ""]
     if results.attribution:

@@ -13,10 +13,10 @@ Layout (relative links only, so the folder works from a USB stick or GitHub Page
 Every page's context is built first. By default the browser draws the charts, from Vega-Lite JSON
 embedded in each page, with the Vega bundle in ``assets/`` (nothing loads from the network): a
 build is about as fast as evaluating the specs. With ``static_charts`` the charts of all pages are
-drawn as SVG in one batch instead (in worker processes, from the disk cache when drawn before:
-vl-convert is most of such a build's time), for pages without JavaScript. The site is built into a
-staging folder next to ``out_dir`` and swapped in only when every page was written: a failed build
-leaves the previous site untouched.
+drawn as SVG in one batch instead (in worker processes when asked, from the disk cache when drawn
+before: vl-convert is most of such a build's time), for pages without JavaScript. The site is built
+into a staging folder next to ``out_dir`` and swapped in only when every page was written: a failed
+build leaves the previous site untouched.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from metricspec.outputguard import SITE_MARKER
 from metricspec.render.assets import CHARTS_JS, VEGA_JS, charts_js, vega_bundle
 from metricspec.render.context import (
     Builder,
@@ -106,7 +107,7 @@ def build_site(results_list: Sequence[Results], out_dir: str | Path, lang: str =
 
     By default the browser draws the charts (``assets/vega.js``); ``static_charts`` draws them as SVG
     into the pages instead. ``chart_workers`` caps the processes drawing static charts (default:
-    ``$METRICSPEC_CHART_WORKERS`` or one per CPU; 1 draws them in this process), see
+    ``$METRICSPEC_CHART_WORKERS``, else none: they are drawn in this process), see
     :func:`metricspec.render.charts.chart_workers`. ``progress`` hears of pages built, charts drawn
     and files written.
     """
@@ -131,6 +132,7 @@ def build_site(results_list: Sequence[Results], out_dir: str | Path, lang: str =
         for rel in _write_all(staging, pages):
             if progress is not None:
                 progress.advance("files", text=rel)
+        atomic_write_text(staging / SITE_MARKER, "A site written by metricspec build; the next build replaces it.\n")
         _make_readable(staging)
         replace_directory(staging, out_dir)
     except BaseException:

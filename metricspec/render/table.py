@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from metricspec.render.cg_text import control_group_table, fmt_p, segment_table
+from metricspec.render.control_groups import warnings_text
 from metricspec.render.formatting import (
     STATUS_LABELS,
     STATUS_STYLES,
@@ -13,14 +15,27 @@ from metricspec.render.formatting import (
     fmt_pct,
     fmt_value,
     kpi_unit,
-    metric_unit,
-    translated_warnings,
 )
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from metricspec.engine.results import Results
+    from metricspec.engine.results import ExperimentResult, Results
+
+WIDE_LAYOUT = 1000
+"""Columns of a table written to a pipe or a file without ``COLUMNS``: wide enough never to cut a cell."""
+
+
+def terminal_console(width: int | None = None) -> Console:
+    """A rich console on stdout that leaves a closed pipe to the CLI (rich's own handler exits with 1)."""
+    from rich.console import Console
+
+    class PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError  # the CLI exits quietly, with the command's own exit code
+
+    return PipeConsole(highlight=False, width=width)
 
 
 def print_results(results: Results, console: Console) -> None:
@@ -86,31 +101,35 @@ def print_results(results: Results, console: Console) -> None:
         console.print(Text(f"note: {fmt_message(note.code, note.params, note.message)}", style="dim"))
 
 
-def _print_control_group(cg: dict, console: Console) -> None:  # type: ignore[type-arg]
+def _print_control_group(cg: ExperimentResult, console: Console) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    t = Table(title=f"Control group: {cg.get('title') or cg['name']}", title_justify="left")
-    for col in ("Metric", "Control", "Treatment", "Diff", "Lift", "95% CI (lift)", "p", "Significant"):
+    headers, rows = control_group_table(cg)
+    t = Table(title=f"Control group: {cg.title or cg.name}", title_justify="left")
+    for col in headers:
         t.add_column(col)
-    tr = english()
-    for m in cg.get("metrics", []):
-        ci = (f"[{fmt_pct(m.get('relative_lift_ci_low'))}, {fmt_pct(m.get('relative_lift_ci_high'))}]"
-              if m.get("relative_lift_ci_low") is not None else "—")
-        sig, unit = m.get("significant"), metric_unit(m)
-        t.add_row(Text(m.get("title") or m["name"]), fmt_value(m.get("control_value"), unit),
-                  fmt_value(m.get("treatment_value"), unit), fmt_delta(m.get("difference"), unit),
-                  fmt_pct(m.get("relative_lift")), ci, tr.pvalue(m.get("p_value")),
-                  Text("yes" if sig else "no", style="green" if sig else "dim"))
+    for row, m in zip(rows, cg.metrics, strict=True):
+        sig = m.significant
+        t.add_row(Text(row[0]), *row[1:-1], Text(row[-1], style="green" if sig else "dim"))
     console.print(t)
-    srm = cg.get("srm") or {}
-    if srm.get("mismatch"):
-        console.print(Text(f"  sample ratio mismatch: p = {tr.pvalue(srm.get('p_value'))}", style="red"))
-    for w in translated_warnings(cg, tr):
+    if cg.segments:
+        headers, rows = segment_table(cg)
+        seg = Table(title=f"By segment: {cg.title or cg.name}", title_justify="left")
+        for col in headers:
+            seg.add_column(col)
+        for row in rows:
+            seg.add_row(Text(row[0]), Text(row[1]), *row[2:])
+        console.print(seg)
+    if cg.srm.mismatch:
+        console.print(Text(f"  sample ratio mismatch: p = {fmt_p(cg.srm.p_value)} (threshold {cg.srm.threshold:g})",
+                           style="bold red"))
+    tr = english()
+    for w in warnings_text(tr, cg.warnings, cg.warning_codes):
         console.print(Text(f"  warning: {w}", style="yellow"))
-    for m in cg.get("metrics", []):
-        for w in translated_warnings(m, tr):
-            console.print(Text(f"  {m.get('title') or m['name']}: {w}", style="yellow"))
+    for m in cg.metrics:
+        for w in warnings_text(tr, m.warnings, m.warning_codes):
+            console.print(Text(f"  {m.title}: {w}", style="yellow"))
 
 
 def credit_key(credit: dict) -> str:  # type: ignore[type-arg]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict
 
 from metricspec.render import charts
+from metricspec.render.i18n import Translator
 
 
 class View(BaseModel):
@@ -51,6 +52,17 @@ class DataTable(View):
 class Figure(View):
     chart: ChartView
     table: DataTable | None = None
+
+
+def chart_view(c: charts.Chart) -> ChartView:
+    return ChartView(id=c.id, title=c.title, description=c.description, vega_lite=c.vega_lite, locale=c.locale)
+
+
+def interval(tr: Translator, low: float | None, high: float | None, fmt: Callable[[float], str]) -> str:
+    """``low … high`` in the page's language; a dash when either end is missing."""
+    if low is None or high is None:
+        return "—"
+    return tr("interval", low=fmt(low), high=fmt(high))
 
 
 class StatusView(View):
