@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -16,6 +17,7 @@ from metricspec.spec.expr import ExprError, names, parse
 if TYPE_CHECKING:
     import polars as pl
 
+    from metricspec.connectors.common import PreparedFrame
     from metricspec.loader import LoadedSpec
 
 CALENDAR = "calendar"
@@ -101,6 +103,15 @@ def requirements(loaded: LoadedSpec) -> Requirements:
                     req.need(base_kpi.source, seg, None, loaded.where("kpis", name, "segments", i))
                 for col in kpi.scope:
                     req.need(base_kpi.source, col, None, loaded.where("kpis", name, "scope", col, key=True))
+    # a share's `where:` filters every base KPI its `of` KPI reads
+    for name, kpi in spec.kpis.items():
+        if kpi.share is None or kpi.share.of not in spec.kpis:
+            continue
+        for base_name in base_kpis(spec, kpi.share.of):
+            base_kpi = spec.kpis[base_name]
+            if base_kpi.source:
+                for col in _filter_columns(kpi.share.where):
+                    req.need(base_kpi.source, col, None, loaded.where("kpis", name, "share", "where"))
     # goals scope their KPI, whatever its form
     for oname, obj in spec.objectives.items():
         for gname, goal in obj.goals.items():
@@ -180,12 +191,20 @@ def connector_registry() -> dict[str, type[Connector]]:
 
 
 def open_source(
-    loaded: LoadedSpec, name: str, *, registry: dict[str, type[Connector]] | None = None
-) -> pl.LazyFrame:
-    """Scan one source and apply its renames, types and time zone (lazily)."""
+    loaded: LoadedSpec, name: str, *, registry: dict[str, type[Connector]] | None = None,
+    sample_rows: int | None = None,
+) -> PreparedFrame:
+    """Scan one source and apply its renames, types and time zone (lazily).
+
+    With ``sample_rows``, connectors that read eagerly (databases, Excel) read at most that
+    many rows (``validate --data``).
+    """
+    from metricspec.connectors.common import PreparedFrame, prepare_source
+
     spec = loaded.spec
     if name == CALENDAR and spec.calendar and name not in spec.sources:
-        return calendar_frame(loaded)
+        frame = calendar_frame(loaded)
+        return PreparedFrame(source_name=name, frame=frame, raw=frame, casts=(), where=None)
     source = spec.sources[name]
     where = loaded.where("sources", name)
     registry = registry if registry is not None else connector_registry()
@@ -200,12 +219,11 @@ def open_source(
 
         raise SpecError(pydantic_issues(exc, source.options, loaded.positions, cls.Options,
                                         prefix=("sources", name, "options"))) from None
-    context = SourceContext(source_name=name, base_dir=loaded.dir_of("sources", name), where=where)
-    lf = cls().scan(options, context)
-    from metricspec.connectors.common import apply_source_options
-
-    lf = apply_source_options(
-        lf,
+    context = SourceContext(source_name=name, base_dir=loaded.dir_of("sources", name), where=where,
+                            sample_rows=sample_rows)
+    connector = cls()
+    prepared = prepare_source(
+        connector.scan(options, context),
         source_name=name,
         rename=source.rename,
         columns=source.columns,
@@ -215,23 +233,48 @@ def open_source(
         time_column=None if source.time_column in source.derive else source.time_column,
         where=where,
     )
-    if source.derive:
-        from metricspec.engine.expressions import to_polars
+    prepared = replace(prepared, explain=partial(connector.explain_error, options, context))
+    if not source.derive:
+        return prepared
+    from metricspec.engine.expressions import to_polars
 
-        lf = lf.with_columns([to_polars(parse(text)).alias(col) for col, text in source.derive.items()])
-    return lf
+    derived = prepared.frame.with_columns([to_polars(parse(text)).alias(col) for col, text in source.derive.items()])
+    return replace(prepared, frame=derived)
 
 
 @dataclass
 class OpenedSources:
-    """Sources opened lazily, their schemas, and every problem found while opening them."""
+    """Sources opened lazily, their schemas, and every problem found while opening them.
+
+    ``prepared`` keeps, per source, what explains a value that does not convert
+    (:func:`metricspec.engine.dataerrors.collect_all_checked`).
+    """
 
     frames: dict[str, pl.LazyFrame] = field(default_factory=dict)
     schemas: dict[str, dict[str, pl.DataType]] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
+    prepared: dict[str, PreparedFrame] = field(default_factory=dict)
+    needed: dict[str, list[str]] = field(default_factory=dict)
+    """Per source, the columns the spec reads (that exist), in schema order."""
+
+    def columns_read(self, loaded: LoadedSpec, name: str) -> list[str]:
+        """Every column of source ``name`` that a run reads: the spec's columns plus the time
+        column (for freshness). ``run`` and ``validate --data`` read exactly these."""
+        cols = list(self.needed.get(name, []))
+        tcol = time_column_of(loaded, name)
+        if tcol is not None and tcol in self.schemas.get(name, {}) and tcol not in cols:
+            cols.append(tcol)
+        return cols
 
 
-def open_checked(loaded: LoadedSpec, names: list[str] | None = None) -> OpenedSources:
+def time_column_of(loaded: LoadedSpec, name: str) -> str | None:
+    """A source's default time column (``date`` for the publishing calendar)."""
+    src = loaded.spec.sources.get(name)
+    return src.time_column if src else ("date" if name == CALENDAR else None)
+
+
+def open_checked(loaded: LoadedSpec, names: list[str] | None = None, *,
+                 sample_rows: int | None = None) -> OpenedSources:
     """Open each named source (default: every source the spec reads), read its schema and
     check the columns the spec needs.
 
@@ -249,7 +292,8 @@ def open_checked(loaded: LoadedSpec, names: list[str] | None = None) -> OpenedSo
     req = requirements(loaded)
     for name in sorted(req.columns) if names is None else names:
         try:
-            lf = open_source(loaded, name, registry=registry)
+            prepared = open_source(loaded, name, registry=registry, sample_rows=sample_rows)
+            lf = prepared.frame
             schema = dict(lf.collect_schema())
         except MetricSpecError as exc:
             out.issues.extend(exc.issues())
@@ -268,6 +312,8 @@ def open_checked(loaded: LoadedSpec, names: list[str] | None = None) -> OpenedSo
         ))
         out.frames[name] = lf
         out.schemas[name] = schema
+        out.prepared[name] = prepared
+        out.needed[name] = [c for c in schema if c in needed]
     return out
 
 

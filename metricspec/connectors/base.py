@@ -31,6 +31,9 @@ class SourceContext:
     source_name: str
     base_dir: Path
     where: Location | None = None
+    sample_rows: int | None = None
+    """When set, only a sample is wanted (``validate --data``): a connector that reads eagerly
+    (a database query, a workbook) may stop after this many rows. Lazy scans ignore it."""
 
     def resolve(self, path: str) -> Path:
         """Resolve a path relative to the spec file's directory."""
@@ -53,3 +56,11 @@ class Connector:
 
     def scan(self, options: Any, context: SourceContext) -> pl.LazyFrame:
         raise NotImplementedError
+
+    def explain_error(self, options: Any, context: SourceContext, exc: BaseException) -> DataError | None:
+        """Explain an error polars raised while reading this source (called only after a failure).
+
+        Return a :class:`DataError` naming what is wrong and where (column, row, byte), or None
+        to let metricspec report polars' own message. The default knows nothing more.
+        """
+        return None

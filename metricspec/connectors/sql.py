@@ -57,6 +57,14 @@ class _QueryOrTable(ConnectorOptions):
         return f"SELECT * FROM {quote_identifier(self.table) if quote else self.table}"
 
 
+def sampled(query: str, rows: int | None) -> str:
+    """``query`` limited to ``rows`` rows (``validate --data`` reads a sample), or ``query`` itself."""
+    if rows is None:
+        return query
+    inner = query.strip().rstrip(";").rstrip()
+    return f"SELECT * FROM ({inner}) AS metricspec_sample LIMIT {int(rows)}"
+
+
 def quote_identifier(name: str) -> str:
     """Quote a possibly dotted identifier with double quotes (``schema.table`` -> ``"schema"."table"``)."""
     parts = name.split(".") if _IDENT.match(name) else [name]
@@ -112,7 +120,8 @@ class SqliteConnector(Connector):
                 if options.table not in tables:
                     raise _unknown_table(context, options.table, tables, f"database {path}")
             try:
-                frame = pl.read_database(options.sql(), connection=conn, infer_schema_length=None)
+                frame = pl.read_database(sampled(options.sql(), context.sample_rows), connection=conn,
+                                         infer_schema_length=None)
             except sqlite3.Error as exc:
                 raise context.error(f"query failed on {path}: {exc}",
                                     hint="check the SQL of `query:` (run it with the sqlite3 shell)") from None
@@ -166,7 +175,7 @@ class SqlConnector(Connector):
         if options.table is not None and not _IDENT.match(options.table):
             raise context.error(f"'{options.table}' is not a plain table name",
                                 hint="use `query:` for quoted or unusual identifiers")
-        query = options.sql(quote=False)
+        query = sampled(options.sql(quote=False), context.sample_rows)
         try:
             if scheme == "sqlite":
                 return self._stdlib_sqlite(uri, query, context)
@@ -287,7 +296,10 @@ class DuckDBConnector(Connector):
                 if options.table not in tables and options.table.split(".")[-1] not in tables:
                     raise _unknown_table(context, options.table, sorted(set(tables)), where)
             try:
-                frame: pl.DataFrame = con.sql(options.sql()).pl()
+                relation = con.sql(options.sql())
+                if context.sample_rows is not None:
+                    relation = relation.limit(context.sample_rows)
+                frame: pl.DataFrame = relation.pl()
             except duckdb.Error as exc:
                 raise context.error(f"query failed on {where}: {first_line(exc)}",
                                     hint="check the SQL of `query:`") from None

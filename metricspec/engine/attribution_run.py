@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -99,6 +100,9 @@ def run_attribution(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], as_of: 
     if att.control_group and control_groups:
         social = None
         if spend is not None:
-            social = float(spend.filter(pl.col("channel").is_in(att.social_channels))["amount"].sum())
+            # an exact sum (math.fsum): independent of the order and chunking of the rows, so the
+            # in-memory and streaming engines give the same figure
+            amounts = spend.filter(pl.col("channel").is_in(att.social_channels))["amount"].drop_nulls()
+            social = math.fsum(amounts.to_list())
         data["incremental"] = incremental_cac(control_groups, att.control_group, att.control_metric, social)
     return data

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from metricspec.engine.dataerrors import collect_all_checked
 from metricspec.engine.expressions import filter_expr, to_polars
 from metricspec.engine.periods import period_range, truncate, truncate_date
 from metricspec.engine.plan import (
@@ -33,6 +34,7 @@ from metricspec.spec.expr import parse
 from metricspec.spec.models import KPI
 
 if TYPE_CHECKING:
+    from metricspec.connectors.common import PreparedFrame
     from metricspec.loader import LoadedSpec
     from metricspec.spec.models import Spec
 
@@ -83,6 +85,8 @@ class Evaluator:
     """(source, column or expression) -> rows skipped because the value was null."""
     latest: Mapping[str, dt.date | None] = field(default_factory=dict)
     """Last date with data per source: periods after it are missing, not zero."""
+    prepared: Mapping[str, PreparedFrame] = field(default_factory=dict)
+    """Per source, what explains a value that does not convert (see :mod:`.dataerrors`)."""
 
     @property
     def spec(self) -> Spec:
@@ -164,7 +168,7 @@ class Evaluator:
         null_lazies = null_count_queries(self.plan, bases)
         extra = extra or []
         everything = [*lazies, *extra, *(lazy for _, _, lazy in null_lazies)]
-        collected = pl.collect_all(everything, engine=engine) if everything else []
+        collected = collect_all_checked(everything, self.prepared, engine=engine)
         frames = collected[:len(lazies)]
         extra_frames = collected[len(lazies):len(lazies) + len(extra)]
         null_frames = collected[len(lazies) + len(extra):]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from metricspec import __version__
+from metricspec.engine.dataerrors import collect_all_checked, data_errors
 from metricspec.engine.goals import evaluate_goal, make_points, plan_goal, trend_points
 from metricspec.engine.kpis import Evaluator, Request, make_scope
 from metricspec.engine.periods import add_periods, label, period_end, periods_per_year
@@ -29,39 +30,59 @@ from metricspec.engine.results import (
 from metricspec.errors import Level, SpecError
 
 if TYPE_CHECKING:
+    from metricspec.connectors.common import PreparedFrame
     from metricspec.loader import LoadedSpec
+    from metricspec.sources import OpenedSources
 
 Progress = Callable[[str], None]
 
 
-def open_sources(loaded: LoadedSpec) -> tuple[dict[str, pl.LazyFrame], dict[str, dict[str, pl.DataType]]]:
+def open_sources(loaded: LoadedSpec) -> OpenedSources:
     """Open every source the spec reads and check the columns it needs (all problems at once)."""
     from metricspec.sources import open_checked
 
     opened = open_checked(loaded)
     if any(i.level is Level.ERROR for i in opened.issues):
         raise SpecError(opened.issues)
-    return opened.frames, opened.schemas
+    return opened
+
+
+def shared_sources(loaded: LoadedSpec, opened: OpenedSources) -> dict[str, pl.LazyFrame]:
+    """The frames a run reads: each source prepared (read, cast, time zones) exactly once.
+
+    On the in-memory engine every source's columns the spec reads are collected in one
+    ``collect_all`` and everything after (freshness, the fused queries, null counts, funnels,
+    control groups, attribution) reads those frames. The streaming engine keeps the lazy
+    frames, so that memory stays bounded; each of its ``collect_all`` reads the sources again.
+    """
+    if polars_engine() != "in-memory" or not opened.frames:
+        return dict(opened.frames)
+    names = sorted(opened.frames)
+    lazies = []
+    for name in names:
+        cols = opened.columns_read(loaded, name)
+        lazies.append(opened.frames[name].select(cols) if cols else opened.frames[name].select(pl.len()))
+    collected = collect_all_checked(lazies, opened.prepared, engine="in-memory")
+    return {name: frame.lazy() for name, frame in zip(names, collected, strict=True)}
 
 
 def freshness(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], schemas: dict[str, dict[str, pl.DataType]],
-              ) -> list[SourceFreshness]:
+              prepared: Mapping[str, PreparedFrame] | None = None) -> list[SourceFreshness]:
     queries = freshness_queries(loaded, frames, schemas)
-    return freshness_results(loaded, queries, pl.collect_all([q for _, _, q in queries], engine=polars_engine()))
+    collected = collect_all_checked([q for _, _, q in queries], prepared or {}, engine=polars_engine())
+    return freshness_results(loaded, queries, collected)
 
 
 def freshness_queries(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame],
                       schemas: dict[str, dict[str, pl.DataType]]) -> list[tuple[str, str | None, pl.LazyFrame]]:
     """(source, time column, lazy query of rows/first/latest) per source."""
-    from metricspec.sources import CALENDAR
+    from metricspec.sources import time_column_of
 
-    spec = loaded.spec
     names = sorted(frames)
     lazies = []
     tcols: list[str | None] = []
     for name in names:
-        src = spec.sources.get(name)
-        tcol = src.time_column if src else ("date" if name == CALENDAR else None)
+        tcol = time_column_of(loaded, name)
         usable = tcol if tcol is not None and tcol in schemas[name] else None
         tcols.append(usable)
         exprs = [pl.len().alias("rows")]
@@ -116,9 +137,10 @@ def plan_requests(ev: Evaluator) -> list[Any]:
 
 def explain(loaded: LoadedSpec, *, as_of: dt.date | None = None) -> list[dict[str, object]]:
     """The compiled query plan as data, without running it (``metricspec run --explain``)."""
-    frames, schemas = open_sources(loaded)
-    as_of = as_of or default_as_of(freshness(loaded, frames, schemas))
-    ev = Evaluator(loaded=loaded, as_of=as_of, sources=frames, schemas=schemas)
+    opened = open_sources(loaded)
+    frames, schemas = opened.frames, opened.schemas
+    as_of = as_of or default_as_of(freshness(loaded, frames, schemas, opened.prepared))
+    ev = Evaluator(loaded=loaded, as_of=as_of, sources=frames, schemas=schemas, prepared=opened.prepared)
     plan_requests(ev)
     return ev.plan.describe()
 
@@ -126,16 +148,23 @@ def explain(loaded: LoadedSpec, *, as_of: dt.date | None = None) -> list[dict[st
 def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Progress | None = None) -> Results:
     """Evaluate every KPI, goal, control group and attribution model of a spec."""
     step = progress or (lambda _msg: None)
-    spec = loaded.spec
     step("opening sources")
-    frames, schemas = open_sources(loaded)
+    opened = open_sources(loaded)
+    with data_errors(opened.prepared):
+        return _evaluate(loaded, opened, as_of, step)
+
+
+def _evaluate(loaded: LoadedSpec, opened: OpenedSources, as_of: dt.date | None, step: Progress) -> Results:
+    spec = loaded.spec
+    schemas = opened.schemas
+    frames = shared_sources(loaded, opened)
     fresh_queries = freshness_queries(loaded, frames, schemas)
     fresh: list[SourceFreshness] = []
     if as_of is None:  # the default as-of date comes from the data: read freshness first
-        collected = pl.collect_all([q for _, _, q in fresh_queries], engine=polars_engine())
+        collected = collect_all_checked([q for _, _, q in fresh_queries], opened.prepared, engine=polars_engine())
         fresh = freshness_results(loaded, fresh_queries, collected)
         as_of = default_as_of(fresh)
-    ev = Evaluator(loaded=loaded, as_of=as_of, sources=frames, schemas=schemas)
+    ev = Evaluator(loaded=loaded, as_of=as_of, sources=frames, schemas=schemas, prepared=opened.prepared)
     step("planning KPIs")
     plans = plan_requests(ev)
     step(f"running {len(ev.plan.queries)} fused queries")
