@@ -21,11 +21,20 @@ SAMPLE_ROWS = 1000
 
 def check_data(loaded: LoadedSpec) -> list[Issue]:
     """Open every declared source and read a sample, so bad values in typed columns show up too."""
+    from metricspec.engine.dataerrors import LenientRetry
+
+    try:
+        return _check(loaded, lenient=False)
+    except LenientRetry:  # a value needs the lenient casts (see prepare_source): as run does
+        return _check(loaded, lenient=True)
+
+
+def _check(loaded: LoadedSpec, *, lenient: bool) -> list[Issue]:
     from metricspec.engine.dataerrors import collect_all_checked
     from metricspec.sources import CALENDAR, open_checked
 
     names = list(loaded.spec.sources) + ([CALENDAR] if loaded.spec.calendar else [])
-    opened = open_checked(loaded, names, sample_rows=SAMPLE_ROWS)
+    opened = open_checked(loaded, names, sample_rows=SAMPLE_ROWS, lenient=lenient)
     issues = list(opened.issues)
     for name, lf in opened.frames.items():
         cols = opened.columns_read(loaded, name) or list(opened.schemas[name])

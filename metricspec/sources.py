@@ -192,12 +192,13 @@ def connector_registry() -> dict[str, type[Connector]]:
 
 def open_source(
     loaded: LoadedSpec, name: str, *, registry: dict[str, type[Connector]] | None = None,
-    sample_rows: int | None = None,
+    sample_rows: int | None = None, lenient: bool = False,
 ) -> PreparedFrame:
     """Scan one source and apply its renames, types and time zone (lazily).
 
     With ``sample_rows``, connectors that read eagerly (databases, Excel) read at most that
-    many rows (``validate --data``).
+    many rows (``validate --data``); ``lenient`` gives every cast its lenient path (see
+    :func:`~metricspec.connectors.common.prepare_source`).
     """
     from metricspec.connectors.common import PreparedFrame, prepare_source
 
@@ -232,6 +233,7 @@ def open_source(
         target_timezone=spec.timezone,
         time_column=None if source.time_column in source.derive else source.time_column,
         where=where,
+        lenient=lenient,
     )
     prepared = replace(prepared, explain=partial(connector.explain_error, options, context))
     if not source.derive:
@@ -274,7 +276,7 @@ def time_column_of(loaded: LoadedSpec, name: str) -> str | None:
 
 
 def open_checked(loaded: LoadedSpec, names: list[str] | None = None, *,
-                 sample_rows: int | None = None) -> OpenedSources:
+                 sample_rows: int | None = None, lenient: bool = False) -> OpenedSources:
     """Open each named source (default: every source the spec reads), read its schema and
     check the columns the spec needs.
 
@@ -292,7 +294,7 @@ def open_checked(loaded: LoadedSpec, names: list[str] | None = None, *,
     req = requirements(loaded)
     for name in sorted(req.columns) if names is None else names:
         try:
-            prepared = open_source(loaded, name, registry=registry, sample_rows=sample_rows)
+            prepared = open_source(loaded, name, registry=registry, sample_rows=sample_rows, lenient=lenient)
             lf = prepared.frame
             schema = dict(lf.collect_schema())
         except MetricSpecError as exc:

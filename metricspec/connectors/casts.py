@@ -112,23 +112,48 @@ def is_aware(fmt: str) -> bool:
 class Cast:
     """A conversion of one column that can fail on a value.
 
-    ``value`` is the converted column (null where a value did not convert); ``bad`` is
-    true where a value was present (not null, not blank) but did not convert.
+    ``value`` is the converted column (null where a value did not convert); ``present`` is
+    true where there is a value (not null, not blank), so ``bad`` -- present but not
+    converted -- says which values are wrong. ``strict``, when set, is the same conversion
+    done with polars' strict casts and parsers: it raises by itself on a value it cannot
+    convert, at no extra cost (the fast path); without it the query checks ``bad``.
     """
 
     column: str
     typ: str
     value: pl.Expr
-    bad: pl.Expr
+    present: pl.Expr
+    strict: pl.Expr | None = None
+
+    @property
+    def bad(self) -> pl.Expr:
+        return self.present & self.value.is_null()
 
 
-def checked(cast: Cast) -> pl.Expr:
-    """The cast column, failing the query on the first bad value (a polars error)."""
+def checked(casts: Sequence[Cast]) -> tuple[list[pl.Expr], list[pl.Expr], list[str]]:
+    """The cast columns, failing the query on the first bad value (a polars error).
+
+    Returns two lists of expressions for two ``with_columns`` and the temporary columns to
+    drop after them: strict casts raise by themselves; the others are computed once into a
+    temporary column, then checked (a strict cast of a marker that is never a number raises
+    exactly when some row is bad).
+    """
     import polars as pl
 
-    # a strict cast of a marker that is never a number: raises exactly when some row is bad
-    alarm = pl.when(cast.bad).then(pl.lit("\x00bad value")).cast(pl.Int8, strict=True)
-    return pl.when(alarm.is_null()).then(cast.value).alias(cast.column)
+    first: list[pl.Expr] = []
+    second: list[pl.Expr] = []
+    temporary: list[str] = []
+    for i, cast in enumerate(casts):
+        if cast.strict is not None:
+            first.append(cast.strict.alias(cast.column))
+            continue
+        tmp = f"__metricspec_cast{i}__"
+        first.append(cast.value.alias(tmp))
+        temporary.append(tmp)
+        value = pl.col(tmp)
+        alarm = pl.when(cast.present & value.is_null()).then(pl.lit("\x00bad value")).cast(pl.Int8, strict=True)
+        second.append(pl.when(alarm.is_null()).then(value).alias(cast.column))
+    return first, second, temporary
 
 
 def dtype_of(typ: str, target_tz: str) -> Any:
@@ -156,13 +181,14 @@ def to_target_tz(expr: pl.Expr, dtype: Any, local_tz: str, target_tz: str) -> pl
     return expr.dt.convert_time_zone(target_tz)
 
 
-def _localise(naive: pl.Expr, local_tz: str, target_tz: str) -> pl.Expr:
+def _localise(naive: pl.Expr, local_tz: str, target_tz: str, *, strict: bool = False) -> pl.Expr:
     """Naive local times in ``local_tz`` as aware times in ``target_tz``.
 
     Ambiguous times (a clock set back) take the earlier instant; times skipped by a clock
-    set forward become null, so a cast reports them as bad values.
+    set forward become null, so a cast reports them as bad values (with ``strict``, polars
+    raises on them).
     """
-    aware = naive.dt.replace_time_zone(local_tz, ambiguous="earliest", non_existent="null")
+    aware = naive.dt.replace_time_zone(local_tz, ambiguous="earliest", non_existent="raise" if strict else "null")
     return aware if local_tz == target_tz else aware.dt.convert_time_zone(target_tz)
 
 
@@ -226,39 +252,34 @@ def _parse_series(values: pl.Series, fmt: str) -> pl.Series:
     return values.str.to_date(fmt, strict=False)
 
 
-def check_format(fmt: str) -> str | None:
-    """Why ``fmt`` is not a strptime format polars accepts (None when it is)."""
-    import polars as pl
-
-    try:
-        _parse_series(pl.Series(["2026-01-01"], dtype=pl.String), fmt)
-    except Exception as exc:
-        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return None
-
-
 # ------------------------------------------------------------------------------ casts
 
 
 def cast_expr(col: str, dtype: Any, typ: str, *, fmt: str | None, formats: Sequence[str],
-              local_tz: str, target_tz: str) -> Cast:
+              local_tz: str, target_tz: str, lenient: bool = True) -> Cast:
     """The checked conversion of column ``col`` (of polars type ``dtype``) to ``typ``.
 
     ``fmt`` is the source's ``timestamp_format``; ``formats`` the formats sniffed from a
-    sample of a text column (used first when there is no ``fmt``).
+    sample of a text column (used first when there is no ``fmt``). Without ``lenient``, a
+    text column gets only the fast path (a value it misses counts as bad): what a source
+    uses when its sample shows the fast path is enough (see ``prepare_source``).
     """
     import polars as pl
 
     raw = pl.col(col)
     if dtype == pl.String:
+        fast = None if lenient else _fast_text(raw, typ, fmt, formats, local_tz, target_tz)
+        if fast is not None:
+            strict = _fast_text(raw, typ, fmt, formats, local_tz, target_tz, strict=True)
+            return Cast(col, typ, fast, raw.is_not_null(), strict)
         return _from_text(col, raw, typ, fmt, formats, local_tz, target_tz)
     if typ in ("date", "datetime") and dtype.is_numeric() and fmt:
         # integer dates such as 19970101 with timestamp_format '%Y%m%d': parse their digits
         digits = raw.cast(pl.Int64, strict=False).cast(pl.String)
         text = _from_text(col, digits, typ, fmt, (), local_tz, target_tz)
-        return Cast(col, typ, text.value, raw.is_not_null() & text.value.is_null())
+        return Cast(col, typ, text.value, raw.is_not_null())
     value = _from_value(raw, dtype, typ, local_tz, target_tz)
-    return Cast(col, typ, value, raw.is_not_null() & value.is_null())
+    return Cast(col, typ, value, raw.is_not_null())
 
 
 def _from_value(raw: pl.Expr, dtype: Any, typ: str, local_tz: str, target_tz: str) -> pl.Expr:
@@ -321,37 +342,44 @@ def _from_text(col: str, raw: pl.Expr, typ: str, fmt: str | None, formats: Seque
     rest = pl.when(stripped != "").then(stripped)  # blank values are missing, not bad
     lenient = _lenient_text(rest, typ, fmt, formats, local_tz, target_tz)
     value = lenient if fast is None else pl.coalesce(fast, lenient)
-    return Cast(col, typ, value, rest.is_not_null() & lenient.is_null())
+    present = raw.str.strip_chars().str.len_bytes() > 0
+    return Cast(col, typ, value, present.fill_null(False))
 
 
 def _fast_text(raw: pl.Expr, typ: str, fmt: str | None, formats: Sequence[str],
-               local_tz: str, target_tz: str) -> pl.Expr | None:
+               local_tz: str, target_tz: str, *, strict: bool = False) -> pl.Expr | None:
+    """What a hand-written query does: one cast, or ``str.to_datetime`` with one format.
+
+    With ``strict`` polars raises on a value it cannot convert (a local time skipped by a
+    daylight-saving change included) instead of giving null.
+    """
     import polars as pl
 
     if typ == "int":
-        return raw.cast(pl.Int64, strict=False)
+        return raw.cast(pl.Int64, strict=strict)
     if typ in ("float", "duration"):
-        f = raw.cast(pl.Float64, strict=False)
+        f = raw.cast(pl.Float64, strict=strict)
         return f if typ == "float" else _seconds(f)
     primary = fmt or (formats[0] if formats else None)
     if primary is None or typ not in ("date", "datetime"):
         return None
     if typ == "date" and not has_time(primary):
-        return raw.str.to_date(primary, strict=False)
-    parsed = _parse_datetime(raw, primary, local_tz, target_tz)
+        return raw.str.to_date(primary, strict=strict)
+    parsed = _parse_datetime(raw, primary, local_tz, target_tz, strict=strict)
     return parsed.dt.date() if typ == "date" else parsed
 
 
-def _parse_datetime(text: pl.Expr, fmt: str, local_tz: str, target_tz: str) -> pl.Expr:
+def _parse_datetime(text: pl.Expr, fmt: str, local_tz: str, target_tz: str, *, strict: bool = False) -> pl.Expr:
     """Text parsed with one format, as aware datetimes in ``target_tz`` (null where it does not fit)."""
     import polars as pl
 
     if not has_time(fmt):
-        return _localise(text.str.to_date(fmt, strict=False).cast(pl.Datetime("us")), local_tz, target_tz)
-    parsed = text.str.to_datetime(fmt, strict=False, time_unit="us")
-    if is_aware(fmt):
-        return parsed.dt.convert_time_zone(target_tz)
-    return _localise(parsed, local_tz, target_tz)
+        naive = text.str.to_date(fmt, strict=strict).cast(pl.Datetime("us"))
+        return _localise(naive, local_tz, target_tz, strict=strict)
+    parsed = text.str.to_datetime(fmt, strict=strict, time_unit="us")
+    if is_aware(fmt):  # polars gives UTC
+        return parsed if target_tz == "UTC" else parsed.dt.convert_time_zone(target_tz)
+    return _localise(parsed, local_tz, target_tz, strict=strict)
 
 
 def _all_datetimes(text: pl.Expr, fmt: str | None, formats: Sequence[str], local_tz: str,

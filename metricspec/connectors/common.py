@@ -26,7 +26,6 @@ from metricspec.connectors.casts import (
     SNIFF_ROWS,
     Cast,
     cast_expr,
-    check_format,
     checked,
     has_time,
     plain_cast,
@@ -45,6 +44,7 @@ __all__ = [
     "apply_source_options",
     "check_columns",
     "did_you_mean",
+    "fast_path_misses",
     "first_bad_value",
     "prepare_source",
     "type_name",
@@ -121,6 +121,8 @@ class PreparedFrame:
     where: Location | None
     explain: Callable[[BaseException], DataError | None] | None = None
     """The connector's explanation of an error raised while reading (``Connector.explain_error``)."""
+    lenient_casts: tuple[Cast, ...] = ()
+    """The same casts with the lenient path everywhere: what decides whether a value is bad."""
 
 
 def apply_source_options(lf: pl.LazyFrame, **options: Any) -> pl.LazyFrame:
@@ -139,6 +141,7 @@ def prepare_source(
     target_timezone: str,
     time_column: str | None,
     where: Location | None,
+    lenient: bool = False,
 ) -> PreparedFrame:
     """Rename, cast and convert time zones of a connector's frame (lazily).
 
@@ -154,6 +157,11 @@ def prepare_source(
 
     Structural problems raise :class:`DataError` at once; a value that cannot be cast
     makes the frame's query fail (see :func:`first_bad_value`).
+
+    A text column whose sample converts on the fast path alone (what a hand-written query
+    does: one cast, one ``str.to_datetime`` format) is read with the fast path only; when a
+    later value needs the lenient path (blanks around it, another ISO layout), the query fails
+    and :func:`fast_path_misses` tells the caller to open the source again with ``lenient``.
     """
     import polars as pl
 
@@ -163,9 +171,6 @@ def prepare_source(
     local_tz = timezone or "UTC"
     _check_timezone(local_tz, err, "timezone")
     _check_timezone(target_timezone, err, "target time zone")
-    if timestamp_format is not None and (problem := check_format(timestamp_format)) is not None:
-        raise err(f"`timestamp_format: {timestamp_format!r}` is not a strptime format polars accepts: {problem}",
-                  hint="use strptime directives such as '%d/%m/%Y %H:%M' (see docs/connectors.md)")
     try:
         schema: dict[str, Any] = dict(lf.collect_schema())
     except MetricSpecError:
@@ -179,12 +184,14 @@ def prepare_source(
     text_times = [c for c, t in targets.items() if t in ("date", "datetime") and schema[c] == pl.String]
     if time_text is not None:
         text_times.append(time_text)
-    sample = _sample(lf, text_times) if not timestamp_format else {}
+    texts = [c for c, t in targets.items() if schema[c] == pl.String and t != "str"]
+    sample = _sample(lf, [*texts, *([time_text] if time_text else [])])
     if time_text is not None:
         targets[time_text] = _time_kind(sample.get(time_text, []), timestamp_format)
 
     exprs: list[pl.Expr] = []
     casts: list[Cast] = []
+    lenient_casts: list[Cast] = []
     for col, typ in targets.items():
         expr = plain_cast(col, schema[col], typ, local_tz, target_timezone)
         if expr is not None:
@@ -194,18 +201,37 @@ def prepare_source(
             raise err(f"column '{col}' holds numbers, not dates",
                       hint="if they are dates such as 19970101, set the source's `timestamp_format:` to their "
                            "format, e.g. '%Y%m%d'")
-        formats = sniff_formats(sample.get(col, [])) if col in text_times else []
-        cast = cast_expr(col, schema[col], typ, fmt=timestamp_format, formats=formats, local_tz=local_tz,
+        formats = sniff_formats(sample.get(col, [])) if col in text_times and not timestamp_format else []
+        full = cast_expr(col, schema[col], typ, fmt=timestamp_format, formats=formats, local_tz=local_tz,
                          target_tz=target_timezone)
+        cast = full
+        if not lenient and schema[col] == pl.String:
+            fast = cast_expr(col, schema[col], typ, fmt=timestamp_format, formats=formats, local_tz=local_tz,
+                             target_tz=target_timezone, lenient=False)
+            cast = fast if not _misses(sample.get(col), col, fast) else full
         casts.append(cast)
-        exprs.append(checked(cast))
+        lenient_casts.append(full)
     for col, dtype in schema.items():
         if col not in targets and dtype == pl.Datetime:
             expr = to_target_tz(pl.col(col), dtype, local_tz, target_timezone)
             if expr is not None:
                 exprs.append(expr.alias(col))
-    return PreparedFrame(source_name=source_name, frame=lf.with_columns(exprs) if exprs else lf, raw=lf,
-                         casts=tuple(casts), where=where)
+    first, second, temporary = checked(casts)
+    frame = lf.with_columns([*exprs, *first]) if exprs or first else lf
+    if second:
+        frame = frame.with_columns(second).drop(temporary)
+    return PreparedFrame(source_name=source_name, frame=frame, raw=lf, casts=tuple(casts), where=where,
+                         lenient_casts=tuple(lenient_casts))
+
+
+def _misses(values: list[str] | None, col: str, cast: Cast) -> bool:
+    """Whether the (fast-path) cast misses a value of the sample."""
+    import polars as pl
+
+    if not values:
+        return False
+    frame = pl.DataFrame({col: values}, schema={col: pl.String})
+    return bool(frame.select(cast.bad.any()).item())
 
 
 def _renamed(lf: pl.LazyFrame, schema: dict[str, Any], rename: Mapping[str, str],
@@ -249,7 +275,7 @@ def _sample(lf: pl.LazyFrame, cols: list[str]) -> dict[str, list[str]]:
         frame = lf.select([pl.col(c) for c in cols]).head(SNIFF_ROWS).collect()
     except Exception:  # an unreadable source fails later, with its own message
         return {}
-    return {c: [v for v in frame[c].to_list() if v is not None] for c in cols}
+    return {c: [v for v in frame[c].to_list() if v is not None] for c in cols if frame.schema[c] == pl.String}
 
 
 def _time_kind(values: list[str], fmt: str | None) -> str:
@@ -269,20 +295,11 @@ def first_bad_value(prepared: PreparedFrame) -> DataError | None:
 
     Reads the source again: called only after a query on it failed.
     """
-    import polars as pl
-
-    if not prepared.casts:
+    casts = prepared.lenient_casts or prepared.casts
+    found = _first_flagged(prepared, casts)
+    if found is None:
         return None
-    flags = [c.bad.fill_null(False).alias(f"__bad{i}") for i, c in enumerate(prepared.casts)]
-    cols = list(dict.fromkeys(c.column for c in prepared.casts))
-    found = (prepared.raw.with_row_index(ROW_INDEX)
-             .select([pl.col(ROW_INDEX), *[pl.col(c) for c in cols], *flags])
-             .filter(pl.any_horizontal([pl.col(f"__bad{i}") for i in range(len(flags))]))
-             .head(1).collect())
-    if found.height == 0:
-        return None
-    row = found.row(0, named=True)
-    cast = next(c for i, c in enumerate(prepared.casts) if row[f"__bad{i}"])
+    row, cast = found
     raw = row[cast.column]
     shown = repr(raw) if isinstance(raw, str) else str(raw)
     return DataError(
@@ -291,6 +308,30 @@ def first_bad_value(prepared: PreparedFrame) -> DataError | None:
         where=prepared.where,
         hint=CAST_HINTS[cast.typ],
     )
+
+
+def fast_path_misses(prepared: PreparedFrame) -> bool:
+    """Whether a value converts only on the lenient path (the source needs opening with ``lenient``)."""
+    fast = any(c is not full for c, full in zip(prepared.casts, prepared.lenient_casts, strict=False))
+    return fast and _first_flagged(prepared, prepared.casts) is not None
+
+
+def _first_flagged(prepared: PreparedFrame, casts: tuple[Cast, ...]) -> tuple[dict[str, Any], Cast] | None:
+    """The first row (with its row index) where one of ``casts`` flags a bad value, and that cast."""
+    import polars as pl
+
+    if not casts:
+        return None
+    flags = [c.bad.fill_null(False).alias(f"__bad{i}") for i, c in enumerate(casts)]
+    cols = list(dict.fromkeys(c.column for c in casts))
+    found = (prepared.raw.with_row_index(ROW_INDEX)
+             .select([pl.col(ROW_INDEX), *[pl.col(c) for c in cols], *flags])
+             .filter(pl.any_horizontal([pl.col(f"__bad{i}") for i in range(len(flags))]))
+             .head(1).collect())
+    if found.height == 0:
+        return None
+    row = found.row(0, named=True)
+    return row, next(c for i, c in enumerate(casts) if row[f"__bad{i}"])
 
 
 def _first_line(exc: BaseException) -> str:

@@ -20,15 +20,25 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from metricspec.connectors.common import PreparedFrame, first_bad_value
+from metricspec.connectors.common import PreparedFrame, fast_path_misses, first_bad_value
 from metricspec.errors import DataError, MetricSpecError
 
 if TYPE_CHECKING:
     from metricspec.engine.plan import EngineName
 
-__all__ = ["collect_all_checked", "data_errors", "explain_failure", "is_data_error"]
+__all__ = ["LenientRetry", "collect_all_checked", "data_errors", "explain_failure", "is_data_error"]
 
 _COLUMN = re.compile(r"column '([^']+)'|column `([^`]+)`")
+
+
+class LenientRetry(Exception):
+    """A source's query failed only because it was read with the fast casts alone: a value
+    beyond the sample needs the lenient path. The caller opens the sources again with
+    ``lenient=True`` and runs once more (see :func:`metricspec.engine.run.evaluate`)."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__(f"source '{source}' needs the lenient casts")
+        self.source = source
 
 
 def is_data_error(exc: BaseException) -> bool:
@@ -76,10 +86,14 @@ def _diagnose(prepared: PreparedFrame, original: BaseException) -> DataError | N
         bad = first_bad_value(prepared)
         if bad is not None:
             return bad
+        if fast_path_misses(prepared):
+            raise LenientRetry(prepared.source_name)
         # every column, aggregated: reads the whole source without holding it
         prepared.raw.select(pl.all().null_count()).collect(engine="streaming")
     except MetricSpecError as exc:
         return exc if isinstance(exc, DataError) else DataError(exc.message, where=prepared.where)
+    except LenientRetry:
+        raise
     except BaseException as exc:
         if not is_data_error(exc):
             raise

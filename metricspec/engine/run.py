@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import polars as pl
 
 from metricspec import __version__
-from metricspec.engine.dataerrors import collect_all_checked, data_errors
+from metricspec.engine.dataerrors import LenientRetry, collect_all_checked, data_errors
 from metricspec.engine.goals import evaluate_goal, make_points, plan_goal, trend_points
 from metricspec.engine.kpis import Evaluator, Request, make_scope
 from metricspec.engine.periods import add_periods, label, period_end, periods_per_year
@@ -35,13 +35,14 @@ if TYPE_CHECKING:
     from metricspec.sources import OpenedSources
 
 Progress = Callable[[str], None]
+_T = TypeVar("_T")
 
 
-def open_sources(loaded: LoadedSpec) -> OpenedSources:
+def open_sources(loaded: LoadedSpec, *, lenient: bool = False) -> OpenedSources:
     """Open every source the spec reads and check the columns it needs (all problems at once)."""
     from metricspec.sources import open_checked
 
-    opened = open_checked(loaded)
+    opened = open_checked(loaded, lenient=lenient)
     if any(i.level is Level.ERROR for i in opened.issues):
         raise SpecError(opened.issues)
     return opened
@@ -137,21 +138,34 @@ def plan_requests(ev: Evaluator) -> list[Any]:
 
 def explain(loaded: LoadedSpec, *, as_of: dt.date | None = None) -> list[dict[str, object]]:
     """The compiled query plan as data, without running it (``metricspec run --explain``)."""
+    def plan(opened: OpenedSources) -> list[dict[str, object]]:
+        frames, schemas = opened.frames, opened.schemas
+        day = as_of or default_as_of(freshness(loaded, frames, schemas, opened.prepared))
+        ev = Evaluator(loaded=loaded, as_of=day, sources=frames, schemas=schemas, prepared=opened.prepared)
+        plan_requests(ev)
+        return ev.plan.describe()
+
+    return with_lenient_retry(loaded, plan)
+
+
+def with_lenient_retry(loaded: LoadedSpec, work: Callable[[OpenedSources], _T]) -> _T:
+    """``work`` on the opened sources, data errors mapped (:mod:`.dataerrors`); once more with
+    every cast's lenient path when a value beyond a source's sample needs it (LenientRetry)."""
     opened = open_sources(loaded)
-    frames, schemas = opened.frames, opened.schemas
-    as_of = as_of or default_as_of(freshness(loaded, frames, schemas, opened.prepared))
-    ev = Evaluator(loaded=loaded, as_of=as_of, sources=frames, schemas=schemas, prepared=opened.prepared)
-    plan_requests(ev)
-    return ev.plan.describe()
+    try:
+        with data_errors(opened.prepared):
+            return work(opened)
+    except LenientRetry:
+        opened = open_sources(loaded, lenient=True)
+        with data_errors(opened.prepared):
+            return work(opened)
 
 
 def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Progress | None = None) -> Results:
     """Evaluate every KPI, goal, control group and attribution model of a spec."""
     step = progress or (lambda _msg: None)
     step("opening sources")
-    opened = open_sources(loaded)
-    with data_errors(opened.prepared):
-        return _evaluate(loaded, opened, as_of, step)
+    return with_lenient_retry(loaded, lambda opened: _evaluate(loaded, opened, as_of, step))
 
 
 def _evaluate(loaded: LoadedSpec, opened: OpenedSources, as_of: dt.date | None, step: Progress) -> Results:
