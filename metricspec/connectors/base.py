@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 class ConnectorOptions(BaseModel):
     """Base for connector option models: strict, so typos are caught."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 @dataclass(frozen=True)
