@@ -148,12 +148,14 @@ class Evaluator:
         return []
 
     # ------------------------------------------------------------ execution
-    def execute(self, extra: list[pl.LazyFrame] | None = None,
+    def execute(self, extra: list[tuple[str, pl.LazyFrame]] | None = None,
                 on_extra: Callable[[list[pl.DataFrame]], Mapping[str, dt.date | None]] | None = None) -> None:
         """Run every base query in one ``collect_all``.
 
-        ``extra`` queries (source freshness) run in the same ``collect_all``; ``on_extra`` receives
-        their frames and returns the last date of data per source, used before periods are filled.
+        ``extra`` queries (source freshness: ``(source, query)``) run in the same ``collect_all``;
+        ``on_extra`` receives their frames and returns the last date of data per source, used before
+        periods are filled. On the streaming engine each source's queries run in a ``collect_all`` of
+        their own (see :func:`~metricspec.engine.dataerrors.collect_all_checked`).
         """
         rng = self.range
         engine = polars_engine()
@@ -167,8 +169,9 @@ class Evaluator:
         lazies = [build_lazy(self.plan.queries[k], bases[(k.source, k.time_column)], rng) for k in keys]
         null_lazies = null_count_queries(self.plan, bases)
         extra = extra or []
-        everything = [*lazies, *extra, *(lazy for _, _, lazy in null_lazies)]
-        collected = collect_all_checked(everything, self.prepared, engine=engine)
+        everything = [*lazies, *(lazy for _, lazy in extra), *(lazy for _, _, lazy in null_lazies)]
+        groups = [*(k.source for k in keys), *(s for s, _ in extra), *(s for s, _, _ in null_lazies)]
+        collected = collect_all_checked(everything, self.prepared, engine=engine, groups=groups)
         frames = collected[:len(lazies)]
         extra_frames = collected[len(lazies):len(lazies) + len(extra)]
         null_frames = collected[len(lazies) + len(extra):]

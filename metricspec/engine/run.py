@@ -190,7 +190,7 @@ def _evaluate(loaded: LoadedSpec, opened: OpenedSources, as_of: dt.date | None, 
         return {f.name: dt.date.fromisoformat(f.latest[:10]) if f.latest else None for f in fresh}
 
     # with an explicit as-of date, freshness runs in the same collect_all and shares the scans
-    ev.execute(extra=[] if fresh else [q for _, _, q in fresh_queries], on_extra=learn_freshness)
+    ev.execute(extra=[] if fresh else [(n, q) for n, _, q in fresh_queries], on_extra=learn_freshness)
     step("computing KPIs and goals")
     kpis = [kpi_result(ev, name) for name in spec.kpis]
     goal_results = {(gp.objective, gp.goal_id): evaluate_goal(ev, gp) for gp in plans}
