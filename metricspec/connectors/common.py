@@ -190,8 +190,7 @@ def prepare_source(
         targets[time_text] = _time_kind(sample.get(time_text, []), timestamp_format)
 
     exprs: list[pl.Expr] = []
-    casts: list[Cast] = []
-    lenient_casts: list[Cast] = []
+    casts: list[tuple[Cast, Cast]] = []
     for col, typ in targets.items():
         expr = plain_cast(col, schema[col], typ, local_tz, target_timezone)
         if expr is not None:
@@ -202,26 +201,36 @@ def prepare_source(
                       hint="if they are dates such as 19970101, set the source's `timestamp_format:` to their "
                            "format, e.g. '%Y%m%d'")
         formats = sniff_formats(sample.get(col, [])) if col in text_times and not timestamp_format else []
-        full = cast_expr(col, schema[col], typ, fmt=timestamp_format, formats=formats, local_tz=local_tz,
-                         target_tz=target_timezone)
-        cast = full
-        if not lenient and schema[col] == pl.String:
-            fast = cast_expr(col, schema[col], typ, fmt=timestamp_format, formats=formats, local_tz=local_tz,
-                             target_tz=target_timezone, lenient=False)
-            cast = fast if not _misses(sample.get(col), col, fast) else full
-        casts.append(cast)
-        lenient_casts.append(full)
+        casts.append(_cast_pair(col, schema[col], typ, timestamp_format, formats, local_tz, target_timezone,
+                                None if lenient else sample.get(col)))
     for col, dtype in schema.items():
         if col not in targets and dtype == pl.Datetime:
             expr = to_target_tz(pl.col(col), dtype, local_tz, target_timezone)
             if expr is not None:
                 exprs.append(expr.alias(col))
-    first, second, temporary = checked(casts)
+    first, second, temporary = checked([used for used, _ in casts])
     frame = lf.with_columns([*exprs, *first]) if exprs or first else lf
     if second:
         frame = frame.with_columns(second).drop(temporary)
-    return PreparedFrame(source_name=source_name, frame=frame, raw=lf, casts=tuple(casts), where=where,
-                         lenient_casts=tuple(lenient_casts))
+    return PreparedFrame(source_name=source_name, frame=frame, raw=lf, casts=tuple(used for used, _ in casts),
+                         where=where, lenient_casts=tuple(full for _, full in casts))
+
+
+def _cast_pair(col: str, dtype: Any, typ: str, fmt: str | None, formats: list[str], local_tz: str,
+               target_tz: str, sample: list[str] | None) -> tuple[Cast, Cast]:
+    """(the cast to use, the lenient cast that judges values) for one column.
+
+    A text column (given its ``sample``; None: always lenient) uses the fast path alone when it
+    converts every value of the sample.
+    """
+    import polars as pl
+
+    full = cast_expr(col, dtype, typ, fmt=fmt, formats=formats, local_tz=local_tz, target_tz=target_tz)
+    if sample is None or dtype != pl.String:
+        return full, full
+    fast = cast_expr(col, dtype, typ, fmt=fmt, formats=formats, local_tz=local_tz, target_tz=target_tz,
+                     lenient=False)
+    return (full if _misses(sample, col, fast) else fast), full
 
 
 def _misses(values: list[str] | None, col: str, cast: Cast) -> bool:
