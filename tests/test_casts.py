@@ -229,3 +229,8 @@ def test_parsed_times_agree_with_python(stamps: list[dt.datetime], layout: tuple
         [s for s in stamps if tz is None]  # the reference reads its own output back
     out = collect(pl.LazyFrame({"at": texts}), columns={"at": "datetime"}, timestamp_format=fmt, timezone=zone)
     assert out["at"].to_list() == expected
+
+
+def test_fractional_numbers_are_not_integer_dates() -> None:
+    with pytest.raises(DataError, match=r"not date \(e\.g\. 19970101\.5 at row 2\)"):
+        collect(pl.LazyFrame({"date": [19970101.0, 19970101.5]}), columns={"date": "date"}, timestamp_format="%Y%m%d")

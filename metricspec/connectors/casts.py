@@ -275,7 +275,8 @@ def cast_expr(col: str, dtype: Any, typ: str, *, fmt: str | None, formats: Seque
         return _from_text(col, raw, typ, fmt, formats, local_tz, target_tz)
     if typ in ("date", "datetime") and dtype.is_numeric() and fmt:
         # integer dates such as 19970101 with timestamp_format '%Y%m%d': parse their digits
-        digits = raw.cast(pl.Int64, strict=False).cast(pl.String)
+        whole = _integral(raw.cast(pl.Float64)) if dtype.is_float() or dtype == pl.Decimal else raw.cast(pl.Int64)
+        digits = whole.cast(pl.String)  # 19970101.5 is no date: null, so a bad value
         text = _from_text(col, digits, typ, fmt, (), local_tz, target_tz)
         return Cast(col, typ, text.value, raw.is_not_null())
     value = _from_value(raw, dtype, typ, local_tz, target_tz)

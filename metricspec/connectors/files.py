@@ -185,12 +185,11 @@ class CsvConnector(Connector):
 def _read_csv_eagerly(path: Path, options: CsvOptions, context: SourceContext) -> pl.DataFrame:
     import polars as pl
 
-    codec = "utf-8" if options.encoding.lower().replace("_", "-").startswith("utf8") else options.encoding
     try:
         if options.separator == WHITESPACE:
             from metricspec.connectors.whitespace import whitespace_to_csv
 
-            data: Path | bytes = whitespace_to_csv(path, codec, options.skip_rows, context)
+            data: Path | bytes = whitespace_to_csv(path, options.encoding, options.skip_rows, context)
             separator, skip, encoding = ",", 0, "utf8"
         else:
             data, separator, skip, encoding = path, options.separator, options.skip_rows, options.encoding

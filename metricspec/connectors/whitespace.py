@@ -23,11 +23,16 @@ __all__ = ["whitespace_to_csv"]
 
 
 def whitespace_to_csv(path: Path, encoding: str, skip_rows: int, context: SourceContext) -> bytes:
-    """The file as comma-separated UTF-8 bytes (raises DataError for a line with too many fields)."""
+    """The file as comma-separated UTF-8 bytes (raises DataError for a line with too many fields).
+
+    ``encoding`` is a Python codec; ``utf8-lossy`` replaces undecodable bytes.
+    """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     width: int | None = None
-    with path.open(encoding=encoding, newline="") as fh:
+    lossy = encoding.lower().replace("_", "-") in ("utf8-lossy", "utf-8-lossy")
+    with path.open(encoding="utf-8" if lossy else encoding, errors="replace" if lossy else "strict",
+                   newline="") as fh:
         for number, line in enumerate(fh, start=1):
             if number <= skip_rows:
                 continue
