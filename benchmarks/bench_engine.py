@@ -67,7 +67,7 @@ INTERACTION_TYPES = ("like", "comment", "share", "save", "reply")
 INTERACTION_P = (0.62, 0.14, 0.08, 0.10, 0.06)
 COUNTRIES = ("ES", "PL", "DE", "FR", "IT", "GB", "US", "PT")
 N_CAMPAIGNS = 40
-VARIANTS = ("metricspec", "polars", "duckdb")
+VARIANTS = ("metricspec", "polars", "polars-once", "duckdb")
 sys.path.insert(0, str(HERE))  # the sibling modules formats.py and memory.py
 from formats import FORMATS, ensure_format  # noqa: E402
 
@@ -302,15 +302,19 @@ def run_metricspec(d: Path) -> Any:
     return evaluate(load_spec(d / "spec.yaml"), as_of=AS_OF)
 
 
-def run_polars(d: Path, fmt: str = "parquet") -> dict[tuple[str, str, str], Any]:
+def run_polars(d: Path, fmt: str = "parquet", once: bool = False) -> dict[tuple[str, str, str], Any]:
     """Hand-written polars: one query per table/grain/segment, then grids and derived columns.
 
     ``d`` holds the parquet tables; ``fmt`` says which copy of them to read (benchmarks/formats.py):
-    each text format is read with its own reader and ``str.to_datetime`` with the right format."""
+    each text format is read with its own reader and ``str.to_datetime`` with the right format.
+    With ``once`` (the ``polars-once`` variant) every table is read and parsed into memory first,
+    and the queries run on those frames, as metricspec does on the in-memory engine."""
     import polars as pl
     from formats import TABLES, scan  # benchmarks/formats.py
 
     tables = {t: scan(d, fmt, t) for t in TABLES}
+    if once:
+        tables = dict(zip(tables, (f.lazy() for f in pl.collect_all(list(tables.values()))), strict=True))
 
     every = {"week": "1w", "month": "1mo", "quarter": "1q"}
     c = pl.col
@@ -590,6 +594,8 @@ def child(variant: str, d: Path, dump: str | None, warm: int, fmt: str = "parque
         fn: Any = lambda d: run_metricspec(format_dir(d, fmt))  # noqa: E731
     elif variant == "polars":
         fn = functools.partial(run_polars, fmt=fmt)
+    elif variant == "polars-once":
+        fn = functools.partial(run_polars, fmt=fmt, once=True)
     elif variant == "duckdb":
         import duckdb
 
