@@ -240,7 +240,10 @@ MALFORMED: dict[str, Callable[[], bytes]] = {
 
 @pytest.mark.parametrize("case", sorted(MALFORMED))
 @pytest.mark.parametrize("declared", [False, True])
-def test_validate_data_and_run_agree(tmp_path: Path, case: str, declared: bool) -> None:
+@pytest.mark.parametrize("engine", ["in-memory", "streaming"])
+def test_validate_data_and_run_agree(tmp_path: Path, case: str, declared: bool, engine: str,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("METRICSPEC_POLARS_ENGINE", engine)
     (tmp_path / "sales.csv").write_bytes(MALFORMED[case]())
     extra = ", columns: {amount: float, day: datetime}, timezone: Europe/Madrid" if declared else ""
     spec = write_spec(tmp_path, extra=extra)
