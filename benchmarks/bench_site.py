@@ -15,7 +15,7 @@ prints, asserting nothing:
 Variants (set through ``METRICSPEC_CHART_WORKERS``):
 
 * ``sequential``: every chart drawn one after the other in the main process (as before batching);
-* ``parallel``: the default, one worker process per CPU (``--workers N`` to choose).
+* ``parallel``: what ``metricspec build`` asks for, one worker process per CPU (``--workers N`` to choose).
 
 Usage: ``python benchmarks/bench_site.py [--repeat 3] [--workers N] [--specs specs/examples]``
 """
@@ -94,10 +94,10 @@ def spawn(variant: str, workers: int | None, specs: Path, out: Path) -> dict[str
     env = dict(os.environ)
     if variant == "sequential":
         env["METRICSPEC_CHART_WORKERS"] = "1"
-    elif workers is not None:
-        env["METRICSPEC_CHART_WORKERS"] = str(workers)
-    else:
-        env.pop("METRICSPEC_CHART_WORKERS", None)
+    else:  # the library draws in its own process unless asked: ask as the CLI does (one per CPU)
+        from metricspec.render.charts import auto_workers
+
+        env["METRICSPEC_CHART_WORKERS"] = str(workers if workers is not None else auto_workers())
     t = time.perf_counter()
     proc = subprocess.run([sys.executable, __file__, "--child", "--specs", str(specs), "--out", str(out)],
                           env=env, cwd=ROOT, capture_output=True, text=True)

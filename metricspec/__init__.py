@@ -1,12 +1,82 @@
-"""metricspec: metrics as code for social-media and marketing measurement."""
+"""metricspec: metrics as code for social-media and marketing measurement.
+
+The public Python API (docs/python-api.md)::
+
+    import metricspec
+
+    spec = metricspec.load("specs/examples/x_brand_awareness.yaml")
+    results = metricspec.evaluate(spec, as_of="2026-11-01")      # or evaluate(path, data={...})
+    results.to_polars()                                          # every KPI's series, tidy
+    results.kpi("followers").to_polars()                         # one KPI
+    results.goals_to_polars()                                    # one row per goal
+    results                                                      # in Jupyter: the HTML scorecard
+
+Importing this package is cheap: everything else is imported when first used.
+"""
 
 from __future__ import annotations
 
-import pluggy
+import datetime as dt
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-hookimpl = pluggy.HookimplMarker("metricspec")
-"""Decorator for plugin hook implementations: ``@metricspec.hookimpl``."""
+if TYPE_CHECKING:
+    import pluggy
 
-__all__ = ["__version__", "hookimpl"]
+    from metricspec.api import PathLike
+    from metricspec.engine.results import Results
+    from metricspec.errors import MetricSpecError
+    from metricspec.loader import LoadedSpec
+    from metricspec.outputs import OutputRenderer
+
+    hookimpl: pluggy.HookimplMarker
+    """Decorator for plugin hook implementations: ``@metricspec.hookimpl``."""
+
+
+def load(path: PathLike, *, root: PathLike | None = None, allow_outside_root: bool = False) -> LoadedSpec:
+    """Read and validate one spec file; raises :class:`metricspec.errors.SpecError` with every problem.
+    Its includes and data must lie inside ``root`` (default: its git top level) unless
+    ``allow_outside_root``."""
+    from metricspec.api import load as load_path
+
+    return load_path(path, root=root, allow_outside_root=allow_outside_root)
+
+
+def evaluate(spec_or_path: LoadedSpec | PathLike, *, as_of: dt.date | str | None = None,
+             data: Mapping[str, Any] | None = None, root: PathLike | None = None,
+             allow_outside_root: bool = False) -> Results:
+    """Evaluate a spec (loaded, or a path): ``data`` maps source names to frames that replace the
+    connector (polars, pandas or pyarrow); ``as_of`` defaults to the latest date in the data."""
+    from metricspec.api import evaluate as run
+
+    return run(spec_or_path, as_of=as_of, data=data, root=root, allow_outside_root=allow_outside_root)
+
+
+_LAZY = {
+    "Results": "metricspec.engine.results",
+    "LoadedSpec": "metricspec.loader",
+    "MetricSpecError": "metricspec.errors",
+    "OutputRenderer": "metricspec.outputs",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """``hookimpl`` and the public classes, imported on first use (PEP 562)."""
+    if name == "hookimpl":
+        import pluggy
+
+        value: Any = pluggy.HookimplMarker("metricspec")
+    elif name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+    else:
+        raise AttributeError(f"module 'metricspec' has no attribute {name!r}")
+    globals()[name] = value  # one marker per process, and the next lookup is a plain attribute
+    return value
+
+
+__all__ = ["LoadedSpec", "MetricSpecError", "OutputRenderer", "Results", "__version__", "evaluate", "hookimpl",
+           "load"]

@@ -9,12 +9,25 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from metricspec import __version__
-from metricspec.clicommon import AS_OF_HELP, parse_as_of, print_issues, reports_errors
-from metricspec.errors import Level
+from metricspec.clicommon import (
+    AS_OF_HELP,
+    WIDTH_HELP,
+    annotate_issues,
+    confinement_options,
+    exit_code_if_output_closes,
+    parse_as_of,
+    print_issues,
+    reports_errors,
+    table_width,
+)
+
+if TYPE_CHECKING:
+    from metricspec.trust import Confinement
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -37,28 +50,49 @@ def main() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--data", is_flag=True, help="Also open every source and check that columns exist with usable types.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="json: every file and issue with its level, file, line, column and hint.")
+@click.option("--junit", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write a JUnit XML report here (atomically): one test case per spec file.")
+@confinement_options
 @reports_errors
-def validate(paths: tuple[Path, ...], data: bool, strict: bool) -> None:
+def validate(paths: tuple[Path, ...], data: bool, strict: bool, fmt: str, junit: Path | None,
+             confinement: Confinement) -> None:
     """Check spec files (or directories of them) without running them.
+
+    \b
+    Exit codes: 0 valid, 2 errors (or warnings with --strict).
+    Under GitHub Actions (GITHUB_ACTIONS=true) every problem is also printed as an
+    ::error/::warning annotation with its file, line and column.
 
     \b
     Examples:
       metricspec validate specs/examples
       metricspec validate specs/examples/x_brand_awareness.yaml --data --strict
+      metricspec validate specs --format json --junit reports/validate.xml
     """
     from metricspec.validate_cmd import validate_paths
 
-    report = validate_paths(list(paths), data=data)
-    print_issues(report.issues)
-    errors = [i for i in report.issues if i.level is Level.ERROR]
-    warnings = [i for i in report.issues if i.level is Level.WARNING]
-    for path in report.ok:
-        click.echo(f"ok  {path}")
-    summary = f"{len(report.ok)} of {report.total} spec(s) valid; {len(errors)} error(s), {len(warnings)} warning(s)"
-    if errors or (strict and warnings):
-        click.secho(summary + (" (--strict)" if strict and not errors else ""), fg="red", err=True)
-        sys.exit(2)
-    click.echo(summary)
+    report = validate_paths(list(paths), data=data, strict=strict, confinement=confinement)
+    if junit is not None:
+        from metricspec.check.junit import write_validation_junit
+
+        write_validation_junit(junit, report)
+    exit_code_if_output_closes(report.exit_code)
+    if fmt == "json":
+        click.echo(json.dumps(report.to_dict(), indent=2, sort_keys=True, ensure_ascii=False))
+    else:
+        print_issues(report.issues)
+        for path in report.ok:
+            click.echo(f"ok  {path}")
+    annotate_issues(report.issues, strict=strict, err=fmt == "json")  # under GitHub Actions; stdout unless JSON
+    if junit is not None:
+        click.echo(f"wrote {junit}", err=True)
+    summary = report.summary_line()
+    if report.exit_code:
+        click.secho(summary, fg="red", err=True)
+        sys.exit(report.exit_code)
+    click.echo(summary, err=fmt == "json")
 
 
 @main.command()
@@ -80,6 +114,9 @@ def schema(output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
+        from metricspec.outputguard import check_output_file
+
+        check_output_file(output)
         atomic_write_text(output, text)
         click.echo(f"wrote {output}")
 
@@ -88,25 +125,27 @@ def schema(output: Path | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @reports_errors
 def plugins(fmt: str) -> None:
-    """List installed plugins, their versions and the connectors they provide.
+    """List installed plugins, their distributions and versions, and what each provides.
 
     \b
     Example:
       metricspec plugins
     """
-    from metricspec.plugins import make_plugin_manager, plugin_infos
+    import dataclasses
 
-    infos = plugin_infos(make_plugin_manager())
+    from metricspec.plugins import plugin_infos
+
+    infos = plugin_infos()
     if fmt == "json":
-        click.echo(json.dumps([i.__dict__ for i in infos], indent=2, sort_keys=True, default=list))
+        click.echo(json.dumps([dataclasses.asdict(i) for i in infos], indent=2, sort_keys=True))
         return
     for info in infos:
         version = f" {info.version}" if info.version else ""
         click.echo(f"{info.name}  ({info.distribution}{version})")
-        if info.connectors:
-            click.echo(f"    connectors: {', '.join(info.connectors)}")
-        if info.templates:
-            click.echo(f"    templates: {', '.join(info.templates)}")
+        for label, values in (("connectors", info.connectors), ("output formats", info.output_formats),
+                              ("templates", info.templates), ("hooks", info.hooks)):
+            if values:
+                click.echo(f"    {label}: {', '.join(values)}")
 
 
 @main.command()
@@ -114,7 +153,16 @@ def plugins(fmt: str) -> None:
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
 @reports_errors
 def init(directory: Path, force: bool) -> None:
-    """Scaffold a working spec with sample data in DIRECTORY.
+    """Scaffold a working project in DIRECTORY (the root of its git repository).
+
+    \b
+    Writes:
+      metrics.yaml                      a starter spec (first line: its JSON Schema, for editors)
+      data/posts.csv                    sample data for January-June 2026
+      metricspec.schema.json            the JSON Schema (refresh: metricspec schema -o ...)
+      .vscode/settings.json             maps the schema to the spec files (YAML extension)
+      .pre-commit-config.yaml           validates specs on commit (pre-commit)
+      .github/workflows/metricspec.yml  the CI gate, with metricspec's GitHub Action
 
     \b
     Example:
@@ -131,16 +179,22 @@ def init(directory: Path, force: bool) -> None:
 @main.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--as-of", "as_of", metavar="DATE", help=AS_OF_HELP)
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default="table",
-              show_default=True)
+@click.option("--format", "fmt", default="table", show_default=True, metavar="FORMAT",
+              help="table, json, csv, markdown, or a format a plugin adds (see `metricspec plugins`).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file (atomically).")
+@click.option("--width", type=click.IntRange(min=20), metavar="N", help=WIDTH_HELP)
 @click.option("--strict", is_flag=True, help="Treat spec warnings as errors.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary line.")
 @click.option("--explain", is_flag=True, help="Print the compiled query plan (as JSON) instead of running it.")
+@confinement_options
 @reports_errors
-def run(specs: tuple[Path, ...], as_of: str | None, fmt: str, output: Path | None, strict: bool,
-        quiet: bool, explain: bool) -> None:
+def run(specs: tuple[Path, ...], as_of: str | None, fmt: str, output: Path | None, width: int | None,
+        strict: bool, quiet: bool, explain: bool, confinement: Confinement) -> None:
     """Evaluate specs on their data and print KPIs, goals, control groups and attribution.
+
+    \b
+    Ends with a summary line on stderr (unless --quiet):
+      6 specs · 31 goals: 12 achieved, 9 on track, 4 at risk, 3 off track, 2 missed, 1 no data
 
     \b
     Examples:
@@ -148,33 +202,38 @@ def run(specs: tuple[Path, ...], as_of: str | None, fmt: str, output: Path | Non
       metricspec run specs/examples --as-of 2026-11-01 --format json -o results.json
       metricspec run specs/examples/trade_fair_campaign.yaml --format markdown
     """
+    from metricspec.outputs import BUILTIN_FORMATS, find_renderer
     from metricspec.runner import run_specs
 
     date = parse_as_of(as_of)
+    if fmt not in BUILTIN_FORMATS:
+        find_renderer(fmt)  # an unknown format is a usage error before any data is read
     if explain:
         from metricspec.runner import explain_specs
 
-        click.echo(json.dumps(explain_specs(list(specs), as_of=date), indent=2, default=str))
+        click.echo(json.dumps(explain_specs(list(specs), as_of=date, confinement=confinement), indent=2,
+                              default=str))
         return
     show_progress = not quiet and fmt == "table" and output is None and sys.stderr.isatty()
-    outcome = run_specs(list(specs), as_of=date, strict=strict, progress=show_progress)
+    outcome = run_specs(list(specs), as_of=date, strict=strict, progress=show_progress, confinement=confinement)
     print_issues(outcome.warnings)
-    text = outcome.render(fmt)
     if output is not None:
+        from metricspec.outputguard import check_output_file
         from metricspec.utils import atomic_write_text
 
-        atomic_write_text(output, text)
+        check_output_file(output, outcome.inputs)
+        atomic_write_text(output, outcome.render(fmt, width=width))
         click.echo(f"wrote {output}", err=True)
     elif fmt == "table":
-        from rich.console import Console
+        from metricspec.render.table import print_results, terminal_console
 
-        from metricspec.render.table import print_results
-
-        console = Console(highlight=False)
+        console = terminal_console(table_width(width))
         for res in outcome.results:
             print_results(res, console)
     else:
-        click.echo(text, nl=False)
+        click.echo(outcome.render(fmt), nl=False)
+    if not quiet:
+        click.echo(outcome.summary_line(), err=True)
 
 
 def _register_extra_commands() -> None:

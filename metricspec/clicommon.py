@@ -15,7 +15,8 @@ import click
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-AS_OF_HELP = "Evaluate as of this date (YYYY-MM-DD or 'today'). Default: the latest date in the data."
+AS_OF_HELP = ("Evaluate as of this date (YYYY-MM-DD or 'today'). Default: the latest date in the data "
+              "up to today.")
 
 
 def print_issues(issues: list[Any]) -> None:
@@ -25,8 +26,9 @@ def print_issues(issues: list[Any]) -> None:
         click.secho(issue.format(), fg="red" if issue.level is Level.ERROR else "yellow", err=True)
 
 
-def annotate_issues(issues: list[Any]) -> None:
-    """Under GitHub Actions, spec/data/usage errors also become ::error annotations."""
+def annotate_issues(issues: list[Any], *, strict: bool = False, err: bool = True) -> None:
+    """Under GitHub Actions, spec/data/usage problems also become ::error (``--strict``: warnings
+    too) and ::warning annotations."""
     import os
 
     if os.environ.get("GITHUB_ACTIONS") != "true":
@@ -35,14 +37,67 @@ def annotate_issues(issues: list[Any]) -> None:
 
     for issue in issues:
         w = issue.where
-        level = "error" if issue.level.value == "error" else "warning"
+        level = "error" if issue.level.value == "error" or strict else "warning"
         message = issue.message + (f" — {issue.hint}" if issue.hint else "")
         click.echo(annotation(level, message, file=w.file if w else None, line=w.line if w else None,
-                              col=w.column if w else None, title=f"metricspec: {issue.level.value}"), err=True)
+                              col=w.column if w else None, title=f"metricspec: {issue.level.value}"), err=err)
+
+
+EXIT_CODE_KEY = "metricspec.exit_code"
+WIDTH_HELP = "Lay tables out for N columns. [default: the terminal's width; else $COLUMNS; else wide, never cut]"
+
+
+def table_width(width: int | None = None, *, stream: Any = None) -> int | None:
+    """Columns for rich tables: ``--width``; on a terminal its width (None: rich asks it); else
+    ``$COLUMNS``; else :data:`WIDE_LAYOUT`, so CI logs and pipes get whole headers and dates."""
+    import os
+
+    from metricspec.render.table import WIDE_LAYOUT
+
+    if width is not None:
+        return width
+    stream = sys.stdout if stream is None else stream
+    if stream.isatty():
+        return None
+    columns = os.environ.get("COLUMNS", "").strip()
+    return int(columns) if columns.isdigit() and int(columns) > 0 else WIDE_LAYOUT
+
+
+def exit_code_if_output_closes(code: int) -> None:
+    """The exit code to use if the reader of stdout goes away from now on (``check … | head``
+    still fails on a regression; a closed pipe itself is not an error)."""
+    click.get_current_context().meta[EXIT_CODE_KEY] = code
+
+
+def _silence_closed_pipe() -> None:
+    """After a BrokenPipeError, point stdout (and stderr, when it is the same pipe) at devnull, as the
+    Python docs recommend, so that nothing else fails writing or flushing on the way out."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        out = os.fstat(sys.stdout.fileno())
+        fds = [sys.stdout.fileno()]
+        try:
+            err = os.fstat(sys.stderr.fileno())
+            if (err.st_ino, err.st_dev) == (out.st_ino, out.st_dev):
+                fds.append(sys.stderr.fileno())
+        except (OSError, ValueError):
+            pass
+        for fd in fds:
+            os.dup2(devnull, fd)
+    except (OSError, ValueError):  # no real file descriptor (a test runner's buffer): nothing to redirect
+        pass
+    finally:
+        os.close(devnull)
 
 
 def reports_errors(func: F) -> F:
-    """Turn library errors into messages on stderr and their exit code (2): never a traceback."""
+    """Turn library errors into messages on stderr and their exit code (2): never a traceback.
+
+    A closed stdout (``metricspec run … | head``) ends the command quietly with exit code 0, or the
+    code set by :func:`exit_code_if_output_closes`.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -50,6 +105,9 @@ def reports_errors(func: F) -> F:
 
         try:
             return func(*args, **kwargs)
+        except BrokenPipeError:
+            _silence_closed_pipe()
+            sys.exit(click.get_current_context().meta.get(EXIT_CODE_KEY, 0))
         except MetricSpecError as exc:
             print_issues(exc.issues())
             annotate_issues(exc.issues())
@@ -61,6 +119,26 @@ def reports_errors(func: F) -> F:
             sys.exit(130)
 
     return wrapper  # type: ignore[return-value]
+
+
+def confinement_options(func: F) -> F:
+    """``--root DIR`` and ``--allow-outside-root``, passed on as one ``confinement`` argument
+    (a :class:`metricspec.trust.Confinement`): where a spec's includes and data may be."""
+    from pathlib import Path
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, root: Path | None = None, allow_outside_root: bool = False, **kwargs: Any) -> Any:
+        from metricspec.trust import Confinement
+
+        return func(*args, confinement=Confinement(root=root, allow_outside=allow_outside_root), **kwargs)
+
+    wrapper = click.option(
+        "--allow-outside-root", is_flag=True,
+        help="Let specs read includes and data outside the project root (only for specs you trust).")(wrapper)
+    return click.option(  # type: ignore[return-value]
+        "--root", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None, metavar="DIR",
+        help="Project root: includes and data paths must stay inside it. Default: the git top level of each "
+             "spec, else its folder.")(wrapper)
 
 
 def parse_as_of(value: str | None) -> Any:

@@ -1,17 +1,22 @@
 """Hook specifications: the contract between metricspec and its plugins.
 
 Plugins register through the ``metricspec`` entry-point group, exactly like the
-built-in connectors (see ``[project.entry-points.metricspec]`` in pyproject.toml).
+built-in connectors and notifier (see ``[project.entry-points.metricspec]`` in pyproject.toml).
+Every hook is typed and documented here, tested, and described in docs/writing-plugins.md
+(``tests/test_hookspecs.py`` enforces that).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import pluggy
 
 if TYPE_CHECKING:
+    from metricspec.check.findings import CheckReport, Finding
     from metricspec.connectors.base import Connector
+    from metricspec.outputs import OutputRenderer
 
 hookspec = pluggy.HookspecMarker("metricspec")
 
@@ -32,4 +37,31 @@ def metricspec_template_paths() -> list[str]:  # type: ignore[empty-body]  # a s
 
     Directories returned by later-registered plugins win over earlier ones; all
     plugin directories win over the built-in templates.
+    """
+
+
+@hookspec
+def metricspec_output_renderers() -> list[OutputRenderer]:  # type: ignore[empty-body]  # a specification
+    """Return output formats for ``metricspec run --format NAME`` (like datasette's
+    ``register_output_renderer``).
+
+    Each :class:`metricspec.outputs.OutputRenderer` has a unique ``name`` (not one of the
+    built-in formats ``table``, ``json``, ``csv``, ``markdown``) and a ``render`` function that
+    takes the list of :class:`~metricspec.engine.results.Results` of the run and returns the text
+    to print or to write with ``-o``. A ``render`` function raises
+    :class:`~metricspec.errors.MetricSpecError` for results it cannot show.
+    """
+
+
+@hookspec
+def metricspec_notify(findings: Sequence[Finding], report: CheckReport) -> str | None:
+    """Tell people that ``metricspec check --notify`` found a regression.
+
+    Called once per check that fails, with the failing ``findings`` (the regressions) and the
+    whole ``report``; implementations may take only the arguments they need. Return a short
+    description of where the notification went (``"webhook https://hooks.example.com/…"``;
+    never a secret), or ``None`` when this notifier is not configured. Raise
+    :class:`~metricspec.errors.MetricSpecError` when sending fails: ``check`` reports it as a
+    warning and keeps its exit code (a failed notification is not a regression). Every
+    implementation is called, even when another one fails.
     """

@@ -6,6 +6,7 @@ found by pydantic or by the validation rules point at ``spec.yaml:12:3``.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
 import types
@@ -18,6 +19,9 @@ from pydantic import BaseModel, ValidationError
 
 from metricspec.errors import Issue, Level, Location, SpecError
 from metricspec.spec.models import Spec
+from metricspec.trust import DEFAULT as DEFAULT_CONFINEMENT
+from metricspec.trust import Confinement
+from metricspec.yamllimits import Budget, check_expansion, check_nesting, decode
 
 PathKey = tuple[str | int, ...]
 MERGEABLE = ("sources", "kpis", "objectives", "control_groups", "campaigns", "benchmarks")
@@ -33,6 +37,7 @@ class Positions:
     keys: dict[PathKey, Location] = field(default_factory=dict)
     quoted: set[PathKey] = field(default_factory=set)
     origins: dict[PathKey, Path] = field(default_factory=dict)
+    files: set[Path] = field(default_factory=set)  # included files, resolved
 
     def where(self, path: PathKey, *, key: bool = False) -> Location | None:
         """The closest known location of ``path`` (walking up to parents)."""
@@ -66,6 +71,12 @@ class LoadedSpec:
     path: Path
     positions: Positions
     raw: dict[str, Any]
+    confinement: Confinement = DEFAULT_CONFINEMENT
+
+    @property
+    def root(self) -> Path | None:
+        """The folder every path of this spec must stay inside (None: anywhere)."""
+        return None if self.confinement.allow_outside else self.confinement.root_for(self.path)
 
     @property
     def base_dir(self) -> Path:
@@ -108,22 +119,27 @@ def read_yaml(path: Path) -> tuple[Any, Positions]:
     yaml, loader = _yaml()
     name = _display(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = decode(path.read_bytes(), name)
     except FileNotFoundError:
         raise SpecError([Issue(Level.ERROR, "file not found", Location(name), "check the path")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(
-            [Issue(Level.ERROR, f"cannot read file: {exc}", Location(name), "save it as UTF-8 text")]
-        ) from None
+    except IsADirectoryError:
+        raise SpecError([Issue(Level.ERROR, "is a folder, not a spec file", Location(name),
+                               "pass a .yaml file")]) from None
+    except OSError as exc:
+        raise SpecError([Issue(Level.ERROR, f"cannot read file: {exc.strerror or exc}", Location(name),
+                               "check the path and its permissions")]) from None
     try:
         try:
+            check_nesting(yaml, loader, text, name)
             doc = yaml.compose(text, Loader=loader)
         except yaml.MarkedYAMLError:
             if loader is yaml.SafeLoader:
                 raise
             # libyaml's messages are terser ("found character that cannot start any token");
-            # re-read with the pure-Python parser for its wording (the error path only)
-            doc = yaml.compose(text, Loader=yaml.SafeLoader)
+            # re-read with the pure-Python parser for its wording (the error path only; its
+            # recursive composer may give up on deep nesting, then libyaml's error stands)
+            with contextlib.suppress(RecursionError):
+                doc = yaml.compose(text, Loader=yaml.SafeLoader)
             raise
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -137,7 +153,8 @@ def read_yaml(path: Path) -> tuple[Any, Positions]:
     positions.values[()] = Location(name, 1, 1)
     if doc is None:
         return None, positions
-    value = _plain(doc, (), _Walk(name, positions, _scalar_constructors(yaml)))
+    check_expansion(doc, name)  # on the node graph, before anything is expanded
+    value = _plain(doc, (), _Walk(name, positions, _scalar_constructors(yaml), Budget(name)))
     return value, positions
 
 
@@ -170,7 +187,18 @@ class _Walk:
     name: str
     positions: Positions
     scalars: dict[str, Any]
+    budget: Budget
     active: set[int] = field(default_factory=set)
+    built: set[int] = field(default_factory=set)
+    replaying: int = 0  # > 0 while an alias's value is being copied again
+
+    def count(self, node: Any, depth: int) -> bool:
+        """Charge one value to the budget; True if it starts an alias use (a node built before,
+        not inside another alias being copied). Its copied values count as values, not as aliases."""
+        alias = id(node) in self.built and not self.replaying
+        self.budget.value(node, depth, alias=alias)
+        self.built.add(id(node))
+        return alias
 
     def at(self, node: Any) -> Location:
         mark = node.start_mark
@@ -183,6 +211,7 @@ class _Walk:
 def _plain(node: Any, path: PathKey, walk: _Walk) -> Any:
     """Plain Python value of a composed PyYAML node, recording positions under ``path``."""
     kind = node.id
+    alias = walk.count(node, len(path))
     if kind == "scalar":
         if node.style in ("'", '"'):
             walk.positions.quoted.add(path)
@@ -190,6 +219,7 @@ def _plain(node: Any, path: PathKey, walk: _Walk) -> Any:
     if id(node) in walk.active:
         raise walk.error("recursive alias (a value that contains itself)", node)
     walk.active.add(id(node))
+    walk.replaying += alias
     try:
         if kind == "sequence":
             items = []
@@ -202,6 +232,7 @@ def _plain(node: Any, path: PathKey, walk: _Walk) -> Any:
         return _mapping(node, path, walk)
     finally:
         walk.active.discard(id(node))
+        walk.replaying -= alias
 
 
 _CORE_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
@@ -235,6 +266,8 @@ def _core_schema(text: str) -> Any:
 def _scalar(node: Any, walk: _Walk) -> Any:
     tag = node.tag
     if not node.style and tag in _IMPLICIT:
+        if _CORE_INT.fullmatch(node.value):
+            walk.budget.integer(node.value, node)
         return _core_schema(node.value)  # plain scalars: YAML 1.2 rules, dates stay text
     if tag in (_STR, _TIMESTAMP):
         return node.value
@@ -251,7 +284,7 @@ def _key(node: Any, walk: _Walk) -> str:
     if node.id == "scalar":
         return str(_scalar(node, walk))
     if node.id == "sequence":
-        return str(tuple(_plain(n, (), _Walk(walk.name, Positions(), walk.scalars)) for n in node.value))
+        return str(tuple(_plain(n, (), _Walk(walk.name, Positions(), walk.scalars, walk.budget)) for n in node.value))
     raise walk.error("a mapping cannot be used as a key", node)
 
 
@@ -261,6 +294,7 @@ def _merged(node: Any, walk: _Walk, seen: set[int]) -> list[tuple[str, Any]]:
         raise walk.error("a merge key (<<) needs a mapping or a list of mappings", node)
     if id(node) in seen:
         return []
+    walk.count(node, len(seen))
     seen = seen | {id(node)}
     own: list[tuple[str, Any]] = []
     merges: list[tuple[str, Any]] = []
@@ -295,18 +329,23 @@ def _mapping(node: Any, path: PathKey, walk: _Walk) -> dict[str, Any]:
     for value_node in merges:
         sources = value_node.value if value_node.id == "sequence" else [value_node]
         for source in sources:
-            for key, merged_value in _merged(source, walk, {id(node)}):
-                if key not in out:
-                    out[key] = _plain(merged_value, (*path, key), walk)
+            pairs = _merged(source, walk, {id(node)})  # charges each merged mapping as an alias use
+            walk.replaying += 1  # its values are copies: values, not further alias uses
+            try:
+                for key, merged_value in pairs:
+                    if key not in out:
+                        out[key] = _plain(merged_value, (*path, key), walk)
+            finally:
+                walk.replaying -= 1
     return out
 
 
-def load_spec(path: str | Path) -> LoadedSpec:
+def load_spec(path: str | Path, confinement: Confinement = DEFAULT_CONFINEMENT) -> LoadedSpec:
     """Read, merge includes and validate one spec file; raise :class:`SpecError`."""
     p = Path(path)
     raw, positions = read_yaml(p)
-    spec, raw = build_spec(p, raw, positions)
-    loaded = LoadedSpec(spec=spec, path=p, positions=positions, raw=raw)
+    spec, raw = build_spec(p, raw, positions, confinement)
+    loaded = LoadedSpec(spec=spec, path=p, positions=positions, raw=raw, confinement=confinement)
     from metricspec.validation import validate
 
     found = validate(loaded)
@@ -317,7 +356,8 @@ def load_spec(path: str | Path) -> LoadedSpec:
     return loaded
 
 
-def build_spec(p: Path, raw: Any, positions: Positions) -> tuple[Spec, dict[str, Any]]:
+def build_spec(p: Path, raw: Any, positions: Positions, confinement: Confinement = DEFAULT_CONFINEMENT,
+               ) -> tuple[Spec, dict[str, Any]]:
     """The :class:`Spec` of parsed YAML: includes merged, pydantic errors mapped to file:line:col.
 
     No cross-reference rules run here (see :func:`load_spec`), so an earlier version of a spec
@@ -332,7 +372,7 @@ def build_spec(p: Path, raw: Any, positions: Positions) -> tuple[Spec, dict[str,
                    "start with `name: my-spec` and sections such as `kpis:`")]
         )
     issues: list[Issue] = []
-    raw = _merge_includes(p, raw, positions, issues, seen=(p.resolve(),))
+    raw = _merge_includes(p, raw, positions, issues, seen=(p.resolve(),), trust=(confinement, p))
     if issues:
         raise SpecError(issues)
     try:
@@ -342,7 +382,7 @@ def build_spec(p: Path, raw: Any, positions: Positions) -> tuple[Spec, dict[str,
 
 
 def load_specs(paths: list[Path] | list[str | Path], *, strict: bool = False, keep_going: bool = False,
-               ) -> tuple[list[LoadedSpec], list[Issue], list[Path]]:
+               confinement: Confinement = DEFAULT_CONFINEMENT) -> tuple[list[LoadedSpec], list[Issue], list[Path]]:
     """Load every spec under ``paths``: (loaded, issues, files that failed).
 
     Raises :class:`SpecError` with every problem unless ``keep_going``.
@@ -360,7 +400,7 @@ def load_specs(paths: list[Path] | list[str | Path], *, strict: bool = False, ke
     broken: list[Path] = []
     for f in files:
         try:
-            spec = load_spec(f)
+            spec = load_spec(f, confinement)
         except SpecError as exc:
             issues.extend(exc.issues())
             broken.append(f)
@@ -378,7 +418,8 @@ def spec_warnings(loaded: LoadedSpec) -> list[Issue]:
 
 
 def _merge_includes(
-    path: Path, raw: dict[str, Any], positions: Positions, issues: list[Issue], seen: tuple[Path, ...]
+    path: Path, raw: dict[str, Any], positions: Positions, issues: list[Issue], seen: tuple[Path, ...],
+    trust: tuple[Confinement, Path],
 ) -> dict[str, Any]:
     includes = raw.get("include") or []
     if not isinstance(includes, list):
@@ -392,6 +433,13 @@ def _merge_includes(
         if target in seen:
             issues.append(Issue(Level.ERROR, f"include cycle: '{inc}' includes itself", where, "remove one include"))
             continue
+        outside = trust[0].outside(target, trust[1])
+        if outside is not None:
+            from metricspec.trust import ROOT_HINT
+
+            issues.append(Issue(Level.ERROR, f"included file '{inc}' is outside the project root {outside}", where,
+                                ROOT_HINT))
+            continue
         try:
             sub, sub_pos = read_yaml(target)
         except SpecError as exc:
@@ -402,12 +450,14 @@ def _merge_includes(
             else:
                 issues.extend(exc.issues())
             continue
+        positions.files.add(target)
         if sub is None:
             continue
         if not isinstance(sub, dict):
             issues.append(Issue(Level.ERROR, f"included file '{inc}' must be a mapping", where))
             continue
-        sub = _merge_includes(target, sub, sub_pos, issues, (*seen, target))
+        sub = _merge_includes(target, sub, sub_pos, issues, (*seen, target), trust)
+        positions.files |= sub_pos.files
         for section, value in sub.items():
             if section in MERGEABLE and isinstance(value, dict):
                 into = merged.setdefault(section, {})
@@ -613,14 +663,16 @@ def find_spec_files(paths: list[str | Path]) -> list[Path]:
 
     Files whose first key is not ``name`` but that only hold shared sections (used via
     ``include:``) are skipped when they live under a directory named ``shared`` or
-    start with an underscore.
+    start with an underscore. Hidden files and folders inside a directory (``.github/``
+    workflows, ``.pre-commit-config.yaml``, ``.metricspec/``) are not specs either.
     """
     out: list[Path] = []
     for p in paths:
         path = Path(p)
         if path.is_dir():
             for f in sorted(path.rglob("*")):
-                if f.suffix in SPEC_SUFFIXES and f.is_file() and not _is_partial(f):
+                hidden = any(part.startswith(".") for part in f.relative_to(path).parts)
+                if f.suffix in SPEC_SUFFIXES and f.is_file() and not hidden and not _is_partial(f):
                     out.append(f)
         else:
             out.append(path)

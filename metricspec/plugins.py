@@ -1,10 +1,18 @@
-"""Build the plugin manager and look up connectors."""
+"""Build the plugin manager (once per process) and look up connectors.
+
+Plugins come in through the ``metricspec`` entry-point group, loaded by pluggy's own
+``load_setuptools_entrypoints`` (so ``list_plugin_distinfo`` knows each one's distribution).
+The built-in plugins are also registered by import when their entry point is missing (a source
+checkout on ``PYTHONPATH``, stale install metadata): metricspec works without its own metadata.
+"""
 
 from __future__ import annotations
 
+import functools
+import importlib
 from dataclasses import dataclass
 from importlib import metadata
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import pluggy
 
@@ -15,37 +23,71 @@ if TYPE_CHECKING:
     from metricspec.connectors.base import Connector
 
 ENTRY_POINT_GROUP = "metricspec"
-_DISTRIBUTIONS: dict[int, tuple[str, str]] = {}
-"""Distribution name and version of each plugin loaded from an entry point (by plugin id)."""
+BUILTIN_PLUGINS = {
+    # entry-point name: module (the same pairs as [project.entry-points.metricspec] in pyproject.toml)
+    "builtin_connectors": "metricspec.connectors.builtin",
+    "builtin_notifiers": "metricspec.notifiers.webhook",
+}
 
 
-def make_plugin_manager(*, load_entry_points: bool = True, plugins: tuple[object, ...] = ()) -> pluggy.PluginManager:
-    """Create a plugin manager.
+def make_plugin_manager(*, load_entry_points: bool = True, builtins: bool = True,
+                        plugins: tuple[object, ...] = ()) -> pluggy.PluginManager:
+    """A new plugin manager (most code wants the cached :func:`plugin_manager`).
 
-    Built-in connectors come in through the same ``metricspec`` entry-point group
-    as third-party plugins. Tests can pass ``load_entry_points=False`` and register
-    exactly the ``plugins`` they want.
+    Installed plugins come from the ``metricspec`` entry-point group; the built-ins are registered
+    by import if no entry point provided them. Tests choose what is registered:
+    ``load_entry_points=False`` skips installed plugins, ``builtins=False`` the built-ins, and
+    ``plugins`` are registered last (those already registered, such as a built-in, are skipped).
     """
     pm = pluggy.PluginManager("metricspec")
     pm.add_hookspecs(hookspecs)
     if load_entry_points:
-        for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: (e.name != "builtin_connectors", e.name)):
-            if pm.get_plugin(ep.name) is not None or pm.is_blocked(ep.name):
-                continue
-            try:
-                plugin = ep.load()
-            except Exception as exc:  # a broken third-party plugin must not crash with a traceback
-                raise PluginError(
-                    f"plugin '{ep.name}' ({ep.value}) failed to load: {type(exc).__name__}: {exc}",
-                    hint="reinstall or uninstall that plugin package",
-                ) from None
-            pm.register(plugin, name=ep.name)
-            dist = getattr(ep, "dist", None)
-            if dist is not None:
-                _DISTRIBUTIONS[id(plugin)] = (dist.metadata["Name"], dist.version)
+        _load_entry_points(pm)
+    if builtins:
+        for name, module in BUILTIN_PLUGINS.items():
+            if pm.get_plugin(name) is None and not pm.is_blocked(name):
+                pm.register(importlib.import_module(module), name=name)
     for plugin in plugins:
-        pm.register(plugin)
+        if not pm.is_registered(plugin):
+            pm.register(plugin)
     return pm
+
+
+def _load_entry_points(pm: pluggy.PluginManager) -> None:
+    """pluggy's loader, after checking that every entry point imports (a broken plugin is a
+    :class:`PluginError` naming it, not a traceback)."""
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if pm.get_plugin(ep.name) is not None or pm.is_blocked(ep.name):
+            continue
+        try:
+            ep.load()  # imported once: pluggy's load below finds the module in sys.modules
+        except Exception as exc:
+            raise PluginError(
+                f"plugin '{ep.name}' ({ep.value}) failed to load: {type(exc).__name__}: {exc}",
+                hint="reinstall or uninstall that plugin package",
+            ) from None
+    try:
+        pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"plugin '{exc.plugin}' does not fit metricspec's hooks: {exc}",
+                          hint="upgrade or uninstall that plugin package") from None
+
+
+@functools.cache
+def plugin_manager() -> pluggy.PluginManager:
+    """The process's plugin manager, built on first use (entry points are read once)."""
+    return make_plugin_manager()
+
+
+def reset_plugin_manager() -> None:
+    """Forget the cached plugin manager: the next :func:`plugin_manager` call builds a new one
+    (for tests that install, block or fake plugins)."""
+    import sys
+
+    plugin_manager.cache_clear()
+    html = sys.modules.get("metricspec.render.html")
+    if html is not None:  # its cached Jinja environment holds the plugins' template paths
+        html._default_environment.cache_clear()
 
 
 @dataclass(frozen=True)
@@ -53,12 +95,15 @@ class PluginInfo:
     name: str
     distribution: str
     version: str
+    hooks: tuple[str, ...]
     connectors: tuple[str, ...]
     templates: tuple[str, ...]
+    output_formats: tuple[str, ...]
 
 
-def connector_registry(pm: pluggy.PluginManager) -> dict[str, type[Connector]]:
+def connector_registry(pm: pluggy.PluginManager | None = None) -> dict[str, type[Connector]]:
     """Map connector name -> class; a name claimed twice is an error."""
+    pm = pm if pm is not None else plugin_manager()
     registry: dict[str, type[Connector]] = {}
     for impl in pm.hook.metricspec_connectors.get_hookimpls():
         provided = cast("list[type[Connector]] | None", impl.function())
@@ -73,28 +118,33 @@ def connector_registry(pm: pluggy.PluginManager) -> dict[str, type[Connector]]:
     return registry
 
 
-def plugin_infos(pm: pluggy.PluginManager) -> list[PluginInfo]:
-    """Describe every registered plugin with its distribution and version."""
+def _call(plugin: object, hook: str) -> list[Any]:
+    impl = getattr(plugin, hook, None)
+    return list(impl() or []) if callable(impl) else []
+
+
+def plugin_infos(pm: pluggy.PluginManager | None = None) -> list[PluginInfo]:
+    """Every registered plugin with its distribution (from pluggy's ``list_plugin_distinfo``)."""
+    from metricspec import __version__
+
+    pm = pm if pm is not None else plugin_manager()
+    dists = {id(plugin): dist for plugin, dist in pm.list_plugin_distinfo()}
     infos: list[PluginInfo] = []
     for name, plugin in pm.list_name_plugin():
         if plugin is None:
             continue
-        dist = _DISTRIBUTIONS.get(id(plugin))
-        connectors: list[str] = []
-        templates: list[str] = []
-        hook = getattr(plugin, "metricspec_connectors", None)
-        if hook is not None:
-            connectors = sorted(c.name for c in hook() or [])
-        thook = getattr(plugin, "metricspec_template_paths", None)
-        if thook is not None:
-            templates = [str(t) for t in thook() or []]
-        infos.append(
-            PluginInfo(
-                name=name,
-                distribution=dist[0] if dist is not None else "(registered directly)",
-                version=dist[1] if dist is not None else "",
-                connectors=tuple(connectors),
-                templates=tuple(templates),
-            )
-        )
+        dist = dists.get(id(plugin))
+        if dist is not None:
+            distribution, version = str(dist.project_name), str(dist.version)
+        elif name in BUILTIN_PLUGINS:
+            distribution, version = "metricspec-cli (built in, registered by import)", __version__
+        else:
+            distribution, version = "(registered directly)", ""
+        hooks = tuple(sorted(h.name for h in pm.get_hookcallers(plugin) or []))
+        infos.append(PluginInfo(
+            name=name, distribution=distribution, version=version, hooks=hooks,
+            connectors=tuple(sorted(c.name for c in _call(plugin, "metricspec_connectors"))),
+            templates=tuple(str(t) for t in _call(plugin, "metricspec_template_paths")),
+            output_formats=tuple(sorted(r.name for r in _call(plugin, "metricspec_output_renderers"))),
+        ))
     return sorted(infos, key=lambda i: (i.distribution, i.name))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -132,14 +133,17 @@ def requirements(loaded: LoadedSpec) -> Requirements:
         cb = ("control_groups", cname)
         req.need(cg.source, cg.unit, None, loaded.where(*cb, "unit"))
         req.need(cg.source, cg.assignment.column, None, loaded.where(*cb, "assignment", "column"))
+        cg_source = spec.sources.get(cg.source)
+        req.need(cg.source, cg.time_column or (cg_source.time_column if cg_source else None), "temporal",
+                 loaded.where(*cb, "time_column") or loaded.where(*cb))
+        for i, seg in enumerate(cg.segments):
+            req.need(cg.source, seg, None, loaded.where(*cb, "segments", i))
         for col in _filter_columns(cg.filter):
             req.need(cg.source, col, None, loaded.where(*cb, "filter"))
         for mname, metric in cg.metrics.items():
             mb = (*cb, "metrics", mname)
-            for attr in ("column", "numerator", "denominator", "covariate"):
-                col = getattr(metric, attr)
-                kind = "numeric" if attr != "column" or metric.kind == "mean" else None
-                req.need(cg.source, col, kind, loaded.where(*mb, attr))
+            for attr in ("column", "numerator", "denominator", "covariate"):  # numbers, or booleans (0/1)
+                req.need(cg.source, getattr(metric, attr), "numeric", loaded.where(*mb, attr))
     if spec.attribution is not None:
         att = spec.attribution
         tp, cv = att.touchpoints, att.conversions
@@ -157,8 +161,8 @@ def requirements(loaded: LoadedSpec) -> Requirements:
             spend_at = ("attribution", "spend")
             req.need(sp.source, sp.channel, None, loaded.where(*spend_at, "channel"))
             req.need(sp.source, sp.amount, "numeric", loaded.where(*spend_at, "amount"))
-            req.need(sp.source, sp.campaign, None, loaded.where(*sb, "campaign"))
-            req.need(sp.source, sp.time, "temporal", loaded.where(*sb, "time"))
+            req.need(sp.source, sp.campaign, None, loaded.where(*spend_at, "campaign"))
+            req.need(sp.source, sp.time, "temporal", loaded.where(*spend_at, "time"))
     return req
 
 
@@ -185,20 +189,20 @@ def base_kpis(spec: object, name: str) -> list[str]:
 
 def connector_registry() -> dict[str, type[Connector]]:
     from metricspec.plugins import connector_registry as registry
-    from metricspec.plugins import make_plugin_manager
 
-    return registry(make_plugin_manager())
+    return registry()
 
 
 def open_source(
     loaded: LoadedSpec, name: str, *, registry: dict[str, type[Connector]] | None = None,
-    sample_rows: int | None = None, lenient: bool = False,
+    frame: pl.LazyFrame | None = None, sample_rows: int | None = None, lenient: bool = False,
 ) -> PreparedFrame:
     """Scan one source and apply its renames, types and time zone (lazily).
 
-    With ``sample_rows``, connectors that read eagerly (databases, Excel) read at most that
-    many rows (``validate --data``); ``lenient`` gives every cast its lenient path (see
-    :func:`~metricspec.connectors.common.prepare_source`).
+    ``frame`` (from ``metricspec.evaluate(data=...)``) replaces what the connector would read;
+    it is prepared like a connector's frame. With ``sample_rows``, connectors that read eagerly
+    (databases, Excel) read at most that many rows (``validate --data``); ``lenient`` gives
+    every cast its lenient path (see :func:`~metricspec.connectors.common.prepare_source`).
     """
     from metricspec.connectors.common import PreparedFrame, prepare_source
 
@@ -208,23 +212,13 @@ def open_source(
         return PreparedFrame(source_name=name, frame=frame, raw=frame, casts=(), where=None)
     source = spec.sources[name]
     where = loaded.where("sources", name)
-    registry = registry if registry is not None else connector_registry()
-    cls = registry.get(source.connector)
-    if cls is None:
-        raise DataError(f"source '{name}': connector '{source.connector}' is not installed", where=where,
-                        hint="run `metricspec plugins` to see what is installed")
-    try:
-        options = cls.Options.model_validate(source.options)
-    except ValidationError as exc:
-        from metricspec.loader import pydantic_issues
-
-        raise SpecError(pydantic_issues(exc, source.options, loaded.positions, cls.Options,
-                                        prefix=("sources", name, "options"))) from None
-    context = SourceContext(source_name=name, base_dir=loaded.dir_of("sources", name), where=where,
-                            sample_rows=sample_rows)
-    connector = cls()
+    explain: Callable[[BaseException], DataError | None] | None = None
+    if frame is None:
+        connector, options, context = bound_connector(loaded, name, registry, sample_rows=sample_rows)
+        frame = connector.scan(options, context)
+        explain = partial(connector.explain_error, options, context)
     prepared = prepare_source(
-        connector.scan(options, context),
+        frame,
         source_name=name,
         rename=source.rename,
         columns=source.columns,
@@ -235,7 +229,7 @@ def open_source(
         where=where,
         lenient=lenient,
     )
-    prepared = replace(prepared, explain=partial(connector.explain_error, options, context))
+    prepared = replace(prepared, explain=explain)
     if not source.derive:
         return prepared
     from metricspec.engine.expressions import to_polars
@@ -275,10 +269,41 @@ def time_column_of(loaded: LoadedSpec, name: str) -> str | None:
     return src.time_column if src else ("date" if name == CALENDAR else None)
 
 
-def open_checked(loaded: LoadedSpec, names: list[str] | None = None, *,
+def bound_connector(
+    loaded: LoadedSpec, name: str, registry: dict[str, type[Connector]] | None = None, *,
+    sample_rows: int | None = None,
+) -> tuple[Connector, Any, SourceContext]:
+    """Source ``name``'s connector, its validated options and its context (root confinement included)."""
+    source = loaded.spec.sources[name]
+    where = loaded.where("sources", name)
+    registry = registry if registry is not None else connector_registry()
+    cls = registry.get(source.connector)
+    if cls is None:
+        raise DataError(f"source '{name}': connector '{source.connector}' is not installed", where=where,
+                        hint="run `metricspec plugins` to see what is installed")
+    try:
+        options = cls.Options.model_validate(source.options)
+    except ValidationError as exc:
+        from metricspec.loader import pydantic_issues
+
+        raise SpecError(pydantic_issues(exc, source.options, loaded.positions, cls.Options,
+                                        prefix=("sources", name, "options"))) from None
+    context = SourceContext(source_name=name, base_dir=loaded.dir_of("sources", name), where=where,
+                            root=loaded.root, sample_rows=sample_rows)
+    return cls(), options, context
+
+
+def scan_source(loaded: LoadedSpec, name: str, registry: dict[str, type[Connector]] | None = None) -> pl.LazyFrame:
+    """What the source's connector reads, before the source's own options are applied."""
+    connector, options, context = bound_connector(loaded, name, registry)
+    return connector.scan(options, context)
+
+
+def open_checked(loaded: LoadedSpec, names: list[str] | None = None,
+                 frames: Mapping[str, pl.LazyFrame] | None = None, *,
                  sample_rows: int | None = None, lenient: bool = False) -> OpenedSources:
     """Open each named source (default: every source the spec reads), read its schema and
-    check the columns the spec needs.
+    check the columns the spec needs. ``frames`` replace the connectors of the sources they name.
 
     Problems are collected (not raised), so a user sees them all at once.
     """
@@ -294,7 +319,8 @@ def open_checked(loaded: LoadedSpec, names: list[str] | None = None, *,
     req = requirements(loaded)
     for name in sorted(req.columns) if names is None else names:
         try:
-            prepared = open_source(loaded, name, registry=registry, sample_rows=sample_rows, lenient=lenient)
+            prepared = open_source(loaded, name, registry=registry, frame=(frames or {}).get(name),
+                                   sample_rows=sample_rows, lenient=lenient)
             lf = prepared.frame
             schema = dict(lf.collect_schema())
         except MetricSpecError as exc:
@@ -316,6 +342,9 @@ def open_checked(loaded: LoadedSpec, names: list[str] | None = None, *,
         out.schemas[name] = schema
         out.prepared[name] = prepared
         out.needed[name] = [c for c in schema if c in needed]
+    from metricspec.validation.expressions import data_issues
+
+    out.issues.extend(data_issues(loaded, out.schemas))
     return out
 
 

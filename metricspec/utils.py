@@ -9,8 +9,19 @@ from pathlib import Path
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename over ``path``."""
+    """Write to a temporary file in the same folder, then rename over ``path``.
+
+    A path that is not a regular file (``/dev/null``, ``/dev/stdout``, a named pipe) is written in
+    place: renaming over it would replace the device with a file. A symbolic link to a file keeps
+    pointing at it: the file it points to is replaced.
+    """
     target = Path(path)
+    if target.exists() and not target.is_file():
+        with open(target, "wb") as fh:
+            fh.write(data)
+        return
+    if target.is_symlink():
+        target = target.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
@@ -55,7 +66,43 @@ def replace_directory(staging: Path, target: Path) -> None:
 
 
 def staging_directory(target: Path) -> Path:
-    """A fresh empty folder next to ``target`` to build into."""
+    """A fresh empty folder next to ``target`` to build into (its name holds this process's id)."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{target.name}.build-", dir=target.parent))
+    remove_stale_directories(target)
+    return Path(tempfile.mkdtemp(prefix=f".{target.name}.build-{os.getpid()}-", dir=target.parent))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_stale_directories(target: Path, *, legacy_age: float = 3600.0) -> list[Path]:
+    """Remove staging and backup folders next to ``target`` that a killed build left behind.
+
+    ``.NAME.build-PID-*`` and ``.NAME.old-PID`` are removed when process PID no longer runs;
+    folders of the older naming without a process id, when older than ``legacy_age`` seconds.
+    """
+    import re
+    import time
+
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.(?:build|old)-(?:(\d+)(?:-.*)?|[^-]*)")
+    removed: list[Path] = []
+    if not target.parent.is_dir():
+        return removed
+    for entry in target.parent.iterdir():
+        m = pattern.fullmatch(entry.name)
+        if m is None or not entry.is_dir() or entry.is_symlink():
+            continue
+        pid = m.group(1)
+        stale = not _alive(int(pid)) if pid else time.time() - entry.stat().st_mtime > legacy_age
+        if stale and (pid is None or int(pid) != os.getpid()):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed

@@ -4,45 +4,105 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from metricspec.errors import Issue, Level, Location, MetricSpecError
+from metricspec.trust import DEFAULT as DEFAULT_CONFINEMENT
+from metricspec.trust import Confinement
+
+
+@dataclass
+class FileValidation:
+    """One path given or found: a spec file (or a path that does not exist) and its problems."""
+
+    path: str
+    issues: list[Issue] = field(default_factory=list)
+    spec: bool = True  # False for a path that is missing or holds no spec files
+
+    @property
+    def ok(self) -> bool:
+        return not any(i.level is Level.ERROR for i in self.issues)
 
 
 @dataclass
 class ValidationReport:
-    issues: list[Issue] = field(default_factory=list)
-    ok: list[str] = field(default_factory=list)
-    total: int = 0
+    files: list[FileValidation] = field(default_factory=list)
+    strict: bool = False
+
+    @property
+    def issues(self) -> list[Issue]:
+        return [i for f in self.files for i in f.issues]
+
+    @property
+    def ok(self) -> list[str]:
+        """Spec files without errors."""
+        return [f.path for f in self.files if f.spec and f.ok]
+
+    @property
+    def total(self) -> int:
+        return sum(1 for f in self.files if f.spec)
+
+    def count(self, level: Level) -> int:
+        return sum(1 for i in self.issues if i.level is level)
+
+    def fails(self, issue: Issue) -> bool:
+        return issue.level is Level.ERROR or (self.strict and issue.level is Level.WARNING)
+
+    @property
+    def exit_code(self) -> int:
+        return 2 if any(self.fails(i) for i in self.issues) else 0
+
+    def summary_line(self) -> str:
+        errors, warnings = self.count(Level.ERROR), self.count(Level.WARNING)
+        text = f"{len(self.ok)} of {self.total} spec(s) valid; {errors} error(s), {warnings} warning(s)"
+        return text + (" (--strict)" if self.strict and warnings and not errors else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--format json`` document."""
+        return {
+            "ok": self.exit_code == 0, "exit_code": self.exit_code, "strict": self.strict,
+            "counts": {"error": self.count(Level.ERROR), "warning": self.count(Level.WARNING),
+                       "specs": self.total, "valid": len(self.ok)},
+            "files": [{"path": f.path, "spec": f.spec, "ok": f.ok,
+                       "issues": [issue_dict(i) for i in f.issues]} for f in self.files],
+        }
 
 
-def validate_paths(paths: list[Path], *, data: bool = False) -> ValidationReport:
+def issue_dict(issue: Issue) -> dict[str, Any]:
+    w = issue.where
+    return {"level": issue.level.value, "message": issue.message, "hint": issue.hint, "code": issue.code,
+            "file": w.file if w else None, "line": w.line if w else None, "column": w.column if w else None}
+
+
+def validate_paths(paths: list[Path], *, data: bool = False, strict: bool = False,
+                   confinement: Confinement = DEFAULT_CONFINEMENT) -> ValidationReport:
     """Validate every spec under ``paths``; with ``data``, also open each source."""
     from metricspec.loader import find_spec_files, load_spec, spec_warnings
 
-    report = ValidationReport()
+    report = ValidationReport(strict=strict)
     files = find_spec_files(list(paths))
     for p in paths:
         if not Path(p).exists():
-            report.issues.append(Issue(Level.ERROR, "no such file or directory", Location(str(p)),
-                                       "check the path"))
-    if not files and not report.issues:
-        report.issues.append(Issue(Level.ERROR, "no spec files (*.yaml, *.yml) found",
-                                   Location(", ".join(str(p) for p in paths)), "pass a spec file or a folder of them"))
+            report.files.append(FileValidation(str(p), [Issue(Level.ERROR, "no such file or directory",
+                                                              Location(str(p)), "check the path")], spec=False))
+    if not files and not report.files:
+        where = ", ".join(str(p) for p in paths)
+        report.files.append(FileValidation(where, [Issue(Level.ERROR, "no spec files (*.yaml, *.yml) found",
+                                                         Location(where), "pass a spec file or a folder of them")],
+                                           spec=False))
     for f in files:
         if not f.exists():
             continue
-        report.total += 1
+        checked = FileValidation(str(f))
+        report.files.append(checked)
         try:
-            loaded = load_spec(f)
+            loaded = load_spec(f, confinement)
         except MetricSpecError as exc:
-            report.issues.extend(exc.issues())
+            checked.issues.extend(exc.issues())
             continue
-        found = spec_warnings(loaded)
+        checked.issues.extend(spec_warnings(loaded))
         if data:
             from metricspec.datacheck import check_data
 
-            found += check_data(loaded)
-        report.issues.extend(found)
-        if not any(i.level is Level.ERROR for i in found):
-            report.ok.append(str(f))
+            checked.issues.extend(check_data(loaded))
     return report

@@ -48,7 +48,7 @@ def test_init_then_run(tmp_path):
     assert again.exit_code == 2 and "already exist" in again.output
     run = invoke("run", str(target / "metrics.yaml"), "--format", "json")
     assert run.exit_code == 0, run.output
-    data = json.loads(run.output)
+    data = json.loads(run.stdout)  # the summary line goes to stderr
     assert data["spec"]["name"] == "starter"
     assert {g["id"] for o in data["objectives"] for g in o["goals"]} == {"clicks_h1", "shares"}
 
@@ -66,7 +66,7 @@ def test_run_formats_are_deterministic(tmp_path, fmt):
 def test_run_all_examples_json():
     result = invoke("run", str(EXAMPLES), "--as-of", AS_OF, "--format", "json")
     assert result.exit_code == 0, result.output
-    docs = json.loads(result.output)
+    docs = json.loads(result.stdout)
     names = {d["spec"]["name"] for d in docs}
     assert {"x-brand-awareness", "trade-fair-campaign", "multi-network", "marketing-plan-2026", "customer-value",
             "facebook-cosmetics"} <= names

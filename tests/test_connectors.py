@@ -222,7 +222,7 @@ def test_sql_connector_errors(registry: dict[str, type[Connector]], tmp_path: Pa
 
     monkeypatch.setattr(sql_module, "_has", lambda module: False)
     err = scan_error(registry, "sql", tmp_path, uri="postgresql://me@localhost/shop", table="orders")
-    assert err.hint and "pip install 'metricspec[sql]'" in err.hint
+    assert err.hint and "pip install 'metricspec-cli[sql]'" in err.hint
 
 
 def test_duckdb(registry: dict[str, type[Connector]], tmp_path: Path) -> None:
@@ -249,7 +249,7 @@ def test_duckdb_missing_package(registry: dict[str, type[Connector]], tmp_path: 
                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "duckdb", None)
     err = scan_error(registry, "duckdb", tmp_path, query="select 1")
-    assert err.hint == "pip install 'metricspec[duckdb]'"
+    assert err.hint == "pip install 'metricspec-cli[duckdb]'"
 
 
 # ------------------------------------------------------------------ source options

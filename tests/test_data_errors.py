@@ -52,7 +52,7 @@ def assert_data_error(result: Result, *fragments: str) -> None:
 
 def units(result: Result) -> float:
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     kpi = next(k for k in data["kpis"] if k["name"] == "units")
     return float(sum(p["value"] or 0 for p in kpi["series"][0]["points"]))
 

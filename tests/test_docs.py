@@ -30,6 +30,16 @@
 
 3. **The CLI reference is fresh.** ``docs/cli.md`` equals what
    ``scripts/gen_cli_reference.py`` generates from ``--help``.
+
+4. **Walk-throughs run.** In ``docs/getting-started.md``, ``docs/ci.md`` and
+   ``docs/python-api.md`` every ```sh (or ```bash, ```shell) block and every ```python block is
+   executed, in the order of the page, as one session: shell blocks with ``bash -euo pipefail``
+   (``metricspec`` is this interpreter's ``python -m metricspec``), python blocks in one shared
+   namespace. The working directory is a fresh git repository holding a copy of ``specs/`` (so
+   ``specs/examples/...`` paths work and a baseline can be committed). Each block must succeed.
+
+   **Convention:** fence a command that must not run here — an install from the package index,
+   a command that needs a service — as ```sh-norun (or ```text for output).
 """
 
 from __future__ import annotations
@@ -37,8 +47,11 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 import typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -203,11 +216,13 @@ def test_snippet_runs(block: Block, tmp_path: Path) -> None:
     from metricspec.engine.run import evaluate
     from metricspec.errors import MetricSpecError
     from metricspec.loader import load_spec, spec_warnings
+    from metricspec.trust import Confinement
 
     kind = classify(block)
     path = _write_snippet(block, kind, tmp_path)
     try:
-        loaded = load_spec(path)
+        # fragments include the example sources by absolute path from a temporary folder: trusted text
+        loaded = load_spec(path, Confinement(allow_outside=True))
     except MetricSpecError as exc:
         pytest.fail(f"{block.id} ({kind}) does not load:\n{_format_issues(exc)}\n--- snippet ---\n{block.text}")
     warnings = spec_warnings(loaded)
@@ -383,3 +398,46 @@ def test_mkdocs_nav_lists_every_page() -> None:
     pages = sorted(p.name for p in DOCS.glob("*.md"))
     missing = [p for p in pages if p not in text]
     assert not missing, f"pages missing from the mkdocs.yml nav: {missing}"
+
+
+# ---------------------------------------------------------------- walk-throughs
+
+
+WALKTHROUGHS = ("getting-started.md", "ci.md", "python-api.md")
+SHELL_LANGS = {"sh", "bash", "shell"}
+
+
+def _session_dir(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A git repository with a copy of specs/, and the environment the blocks run in."""
+    work = tmp_path / "work"
+    shutil.copytree(ROOT / "specs", work / "specs", ignore=shutil.ignore_patterns("__pycache__"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "METRICSPEC_")) and k != "COLUMNS"}
+    env.update({"GIT_AUTHOR_NAME": "Docs Test", "GIT_AUTHOR_EMAIL": "docs@example.invalid",
+                "GIT_COMMITTER_NAME": "Docs Test", "GIT_COMMITTER_EMAIL": "docs@example.invalid",
+                "METRICSPEC_PYTHON": sys.executable})
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "specs"]):
+        subprocess.run(["git", *args], cwd=work, env=env, check=True, capture_output=True)
+    return work, env
+
+
+SHELL_PREAMBLE = 'metricspec() { "$METRICSPEC_PYTHON" -m metricspec "$@"; }\n'
+
+
+@pytest.mark.parametrize("page", WALKTHROUGHS)
+def test_walkthrough_runs(page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocks = [b for b in fenced_blocks(DOCS / page) if b.lang in SHELL_LANGS | {"python"}]
+    assert blocks, f"docs/{page} has no shell or python blocks"
+    work, env = _session_dir(tmp_path)
+    monkeypatch.chdir(work)
+    namespace: dict[str, Any] = {"__name__": "__docs__"}
+    for block in blocks:
+        if block.lang == "python":
+            try:
+                exec(compile(block.text, f"docs/{block.id}", "exec"), namespace)
+            except Exception as exc:
+                pytest.fail(f"docs/{block.id} (python) failed: {type(exc).__name__}: {exc}\n{block.text}")
+            continue
+        done = subprocess.run(["bash", "-euo", "pipefail", "-c", SHELL_PREAMBLE + block.text], cwd=work, env=env,
+                              capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, (f"docs/{block.id} exited {done.returncode}:\n{block.text}\n--- stdout ---\n"
+                                      f"{done.stdout[-3000:]}\n--- stderr ---\n{done.stderr[-3000:]}")

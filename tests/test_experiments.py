@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
@@ -172,10 +172,23 @@ def test_ratio_matches_separate_delta_method() -> None:
     assert close(m.statistic, z) and close(m.p_value, 2 * stats.norm.sf(abs(z)))
     assert close(m.difference_ci_low, r_t - r_c - q * se) and close(m.difference_ci_high, r_t - r_c + q * se)
     assert close(m.mde, (stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) * se)
-    lift_half = q * np.sqrt(v_t / r_c**2 + r_t**2 * v_c / r_c**4)
+    lift_half = _welch_t(v_t, v_c, 700, 650) * np.sqrt(v_t / r_c**2 + r_t**2 * v_c / r_c**4)
     assert close(m.relative_lift, r_t / r_c - 1)
     assert close(m.relative_lift_ci_low, r_t / r_c - 1 - lift_half)
     assert close(m.relative_lift_ci_high, r_t / r_c - 1 + lift_half)
+
+
+def _welch_t(v_t: float, v_c: float, n_t: int, n_c: int, level: float = 0.95) -> float:
+    """Student t quantile with Welch–Satterthwaite degrees of freedom (v: variances of the group estimates),
+    the interval multiplier of the relative lift (as gbstats)."""
+    dof = (v_t + v_c) ** 2 / (v_t**2 / (n_t - 1) + v_c**2 / (n_c - 1))
+    return float(stats.t.ppf(1 - (1 - level) / 2, dof))
+
+
+def _lift_p(t: float, c: float, v_t: float, v_c: float, n_t: int, n_c: int) -> float:
+    se = np.sqrt(v_t / c**2 + t**2 * v_c / c**4)
+    dof = (v_t + v_c) ** 2 / (v_t**2 / (n_t - 1) + v_c**2 / (n_c - 1))
+    return float(2 * stats.t.sf(abs((t - c) / c) / se, dof))
 
 
 def test_relative_lift_and_mde_match_numpy_for_proportion_and_mean() -> None:
@@ -184,19 +197,42 @@ def test_relative_lift_and_mde_match_numpy_for_proportion_and_mean() -> None:
     m = one(frame({"y": y_t}, {"y": y_c}), PROP, alpha=0.1, power=0.9, confidence_level=0.9)
     t, c = y_t.mean(), y_c.mean()
     v_t, v_c = t * (1 - t) / 900, c * (1 - c) / 950
-    q = stats.norm.ppf(0.95)
-    half = q * np.sqrt(v_t / c**2 + t**2 * v_c / c**4)
+    half = _welch_t(v_t, v_c, 900, 950, 0.9) * np.sqrt(v_t / c**2 + t**2 * v_c / c**4)
     assert close(m.relative_lift, (t - c) / c)
     assert close(m.relative_lift_ci_low, t / c - 1 - half) and close(m.relative_lift_ci_high, t / c - 1 + half)
+    assert close(m.relative_p_value, _lift_p(t, c, v_t, v_c, 900, 950))
     assert close(m.mde, (stats.norm.ppf(0.95) + stats.norm.ppf(0.9)) * np.sqrt(v_t + v_c))
 
     g_t, g_c = rng.normal(50, 10, 200), rng.normal(45, 12, 150)
     m = one(frame({"y": g_t}, {"y": g_c}), MEAN)
     t, c = g_t.mean(), g_c.mean()
     v_t, v_c = g_t.var(ddof=1) / 200, g_c.var(ddof=1) / 150
-    half = stats.norm.ppf(0.975) * np.sqrt(v_t / c**2 + t**2 * v_c / c**4)
+    half = _welch_t(v_t, v_c, 200, 150) * np.sqrt(v_t / c**2 + t**2 * v_c / c**4)
     assert close(m.relative_lift_ci_low, t / c - 1 - half) and close(m.relative_lift_ci_high, t / c - 1 + half)
+    assert close(m.relative_p_value, _lift_p(t, c, v_t, v_c, 200, 150))
     assert close(m.mde, (stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) * np.sqrt(v_t + v_c))
+
+
+def test_cuped_lift_is_relative_to_the_unadjusted_control_mean() -> None:
+    """gbstats' regression-adjusted lift: the CUPED difference over the control's plain mean, with the
+    adjusted per-unit variances ``var(y) + theta² var(x) - 2 theta cov(y, x)``."""
+    rng = np.random.default_rng(13)
+    x_t, x_c = rng.gamma(2, 30, 500), rng.gamma(2, 30, 450)
+    y_t, y_c = 0.7 * x_t + rng.normal(25, 10, 500), 0.7 * x_c + rng.normal(20, 10, 450)
+    metric = MetricDefinition(name="rev", kind="mean", column="y", covariate="x")
+    m = one(frame({"y": y_t, "x": x_t}, {"y": y_c, "x": x_c}), metric)
+    y, x = np.concatenate([y_t, y_c]), np.concatenate([x_t, x_c])
+    theta = np.cov(y, x)[0, 1] / np.var(x, ddof=1)
+    diff = (y_t.mean() - theta * x_t.mean()) - (y_c.mean() - theta * x_c.mean())
+
+    def adjusted_var(yy: np.ndarray, xx: np.ndarray) -> float:
+        return float(np.var(yy, ddof=1) + theta**2 * np.var(xx, ddof=1) - 2 * theta * np.cov(yy, xx)[0, 1])
+
+    v_t, v_c = adjusted_var(y_t, x_t) / 500, adjusted_var(y_c, x_c) / 450
+    t, c = y_t.mean(), y_c.mean()
+    assert close(m.difference, diff) and close(m.relative_lift, diff / c)
+    half = _welch_t(v_t, v_c, 500, 450) * np.sqrt(v_t / c**2 + t**2 * v_c / c**4)
+    assert close(m.relative_lift_ci_low, diff / c - half) and close(m.relative_lift_ci_high, diff / c + half)
 
 
 # --------------------------------------------------------------------------- hand-built cases
@@ -404,14 +440,33 @@ def test_properties_cuped(data: tuple[list[float], list[float]], cov: list[float
        df=st.floats(min_value=1.0, max_value=1e7))
 def test_distribution_functions_equal_scipy_stats(x: float, q: float, df: float) -> None:
     """The engine calls scipy.special directly (scipy.stats takes a second to import): same numbers."""
-    from metricspec.engine import experiments as ex
+    from metricspec.engine.experiments import dist
 
-    assert ex._norm_sf(x) == stats.norm.sf(x)
-    assert ex._norm_isf(q) == stats.norm.isf(q)
-    assert ex._norm_ppf(q) == stats.norm.ppf(q)
-    assert ex._t_sf(x, df) == pytest.approx(stats.t.sf(x, df), rel=1e-13, abs=1e-300)
-    assert ex._t_isf(q, df) == pytest.approx(stats.t.isf(q, df), rel=1e-12)
-    assert ex._chi2_sf(x, df) == pytest.approx(stats.chi2.sf(x, df), rel=1e-13, abs=1e-300)
+    assert dist.norm_sf(x) == stats.norm.sf(x)
+    assert dist.norm_cdf(x) == stats.norm.cdf(x)
+    assert dist.norm_pdf(x) == pytest.approx(stats.norm.pdf(x), rel=1e-13, abs=1e-300)
+    assert dist.norm_isf(q) == stats.norm.isf(q)
+    assert dist.norm_ppf(q) == stats.norm.ppf(q)
+    assert dist.t_sf(x, df) == pytest.approx(stats.t.sf(x, df), rel=1e-13, abs=1e-300)
+    assert dist.t_isf(q, df) == pytest.approx(stats.t.isf(q, df), rel=1e-12)
+    assert dist.chi2_sf(x, df) == pytest.approx(stats.chi2.sf(x, df), rel=1e-13, abs=1e-300)
+
+
+@settings(max_examples=500, deadline=None)
+@given(q=st.floats(min_value=1e-9, max_value=1 - 1e-9), n=st.integers(1, 100_000),
+       p=st.floats(min_value=1e-6, max_value=1 - 1e-6))
+def test_binomial_quantiles_equal_scipy_stats(q: float, n: int, p: float) -> None:
+    """Equal to scipy.stats.binom, except at exact ties (a tail probability equal to ``q``, e.g. P(X <= 58) =
+    0.5 for Binomial(117, 0.5)), where scipy's Boost backend rounds either way."""
+    from metricspec.engine.experiments import dist
+
+    expected_ppf, expected_isf = int(stats.binom.ppf(q, n, p)), int(stats.binom.isf(q, n, p))
+    near_tie = any(math.isclose(stats.binom.cdf(k, n, p), q, rel_tol=1e-9) or
+                   math.isclose(stats.binom.sf(k, n, p), q, rel_tol=1e-9)
+                   for k in {expected_ppf - 1, expected_ppf, expected_isf - 1, expected_isf})
+    assume(not near_tie)
+    assert dist.binom_ppf(q, n, p) == expected_ppf
+    assert dist.binom_isf(q, n, p) == expected_isf
 
 
 def test_experiments_do_not_import_scipy_stats() -> None:
@@ -421,3 +476,304 @@ def test_experiments_do_not_import_scipy_stats() -> None:
     code = "import sys, metricspec.engine.experiments; print('scipy.stats' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+# --------------------------------------------------------------------------- multiple comparisons
+
+
+def _many(rng: np.random.Generator, effects: list[float], n: int = 400) -> tuple[pl.DataFrame, list[MetricDefinition]]:
+    treat = {f"y{i}": rng.normal(10 + e, 3, n) for i, e in enumerate(effects)}
+    ctrl = {f"y{i}": rng.normal(10, 3, n) for i in range(len(effects))}
+    metrics = [MetricDefinition(name=f"m{i}", kind="mean", column=f"y{i}") for i in range(len(effects))]
+    return frame(treat, ctrl), metrics
+
+
+@pytest.mark.parametrize(("correction", "method"), [("holm", "holm"), ("bh", "fdr_bh")])
+def test_adjusted_p_values_match_statsmodels_multipletests(correction: str, method: str) -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    df, metrics = _many(np.random.default_rng(31), [0.0, 0.2, 0.5, 0.8, 0.1, 0.0, 0.6])
+    res = run(df, *metrics, correction=correction)
+    raw = [m.p_value for m in res.metrics]
+    rel = [m.relative_p_value for m in res.metrics]
+    assert all(p is not None for p in raw + rel)
+    reject, adjusted, _, _ = multipletests(raw, alpha=0.05, method=method)
+    _, rel_adjusted, _, _ = multipletests(rel, alpha=0.05, method=method)
+    for m, a, r, rej in zip(res.metrics, adjusted, rel_adjusted, reject, strict=True):
+        assert close(m.p_value_adjusted, a) and close(m.relative_p_value_adjusted, r)
+        assert m.significant == bool(rej)  # the verdict reads the adjusted p of the difference
+    assert res.correction == correction
+
+
+def test_holm_is_the_default_and_none_keeps_the_raw_verdict() -> None:
+    df, metrics = _many(np.random.default_rng(32), [0.0, 0.45, 0.45, 0.45, 0.45, 0.45])
+    default, plain = run(df, *metrics), run(df, *metrics, correction="none")
+    assert default.correction == "holm" and plain.correction == "none"
+    assert all(m.p_value_adjusted is None and m.relative_p_value_adjusted is None for m in plain.metrics)
+    assert [m.significant for m in plain.metrics] == [m.p_value is not None and m.p_value < 0.05 for m in plain.metrics]
+    # the correction can only take significance away
+    for d, p in zip(default.metrics, plain.metrics, strict=True):
+        assert d.p_value == p.p_value and d.p_value_adjusted is not None and d.p_value is not None
+        assert d.p_value_adjusted >= d.p_value
+        assert not (d.significant and not p.significant)
+
+
+def test_tests_without_a_p_value_are_not_part_of_the_family() -> None:
+    rng = np.random.default_rng(33)
+    df = frame({"y": rng.normal(11, 3, 300), "z": [5.0] * 300}, {"y": rng.normal(10, 3, 300), "z": [5.0] * 300})
+    res = run(df, MEAN, MetricDefinition(name="flat", kind="mean", column="z"))
+    assert res.metrics[1].p_value is None and res.metrics[1].p_value_adjusted is None
+    assert res.metrics[0].p_value_adjusted == res.metrics[0].p_value  # a family of one
+
+
+pvalues = st.lists(st.floats(min_value=0.0, max_value=1.0), min_size=1, max_size=25)
+
+
+@settings(max_examples=60, deadline=None)  # multipletests takes tens of milliseconds a call
+@given(pvalues)
+def test_adjustment_properties(ps: list[float]) -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    from metricspec.engine.experiments.multitest import adjust
+
+    holm, bh = adjust(ps, "holm"), adjust(ps, "bh")
+    assert holm == pytest.approx(list(multipletests(ps, method="holm")[1]), rel=1e-12, abs=1e-15)
+    assert bh == pytest.approx(list(multipletests(ps, method="fdr_bh")[1]), rel=1e-12, abs=1e-15)
+    for p, h, b in zip(ps, holm, bh, strict=True):
+        assert h is not None and b is not None
+        assert p <= b <= h <= 1.0 or math.isclose(b, h)  # BH is never stricter than Holm
+    order = sorted(range(len(ps)), key=ps.__getitem__)
+    assert [holm[i] for i in order] == sorted(holm[i] for i in order)  # monotone in the raw p
+    assert adjust([None, *ps], "holm")[0] is None and adjust(ps, "none") == [None] * len(ps)
+
+
+# --------------------------------------------------------------------------- quantile metrics
+
+MEDIAN = MetricDefinition(name="med", kind="quantile", column="y", quantile=0.5)
+P90 = MetricDefinition(name="p90", kind="quantile", column="y", quantile=0.9)
+
+
+@pytest.mark.parametrize(("metric", "level"), [(MEDIAN, None), (P90, None), (P90, 0.9)])
+def test_quantile_values_and_group_intervals_match_scipy(metric: MetricDefinition, level: float | None) -> None:
+    rng = np.random.default_rng(41)
+    y_t, y_c = rng.lognormal(3.3, 0.9, 700), rng.lognormal(3.2, 0.9, 650)
+    m = one(frame({"y": y_t}, {"y": y_c}), metric, confidence_level=level)
+    q = metric.quantile
+    assert q is not None and m.quantile == q and m.kind == "quantile"
+    assert close(m.treatment_value, np.quantile(y_t, q)) and close(m.control_value, np.quantile(y_c, q))
+    for y, low, high in ((y_t, m.treatment_ci_low, m.treatment_ci_high), (y_c, m.control_ci_low, m.control_ci_high)):
+        ci = stats.quantile_test(y, q=np.quantile(y, q), p=q).confidence_interval(level or 0.95)
+        assert low == ci.low and high == ci.high  # order statistics: the very same data points
+    assert close(m.difference, np.quantile(y_t, q) - np.quantile(y_c, q))
+
+
+def test_quantile_difference_interval_agrees_with_a_bootstrap() -> None:
+    """The difference interval (gbstats' quantile test, checked to 1e-6 in test_gbstats_reference.py) against
+    an independent percentile bootstrap of the difference in medians (scipy.stats.bootstrap, fixed seed)."""
+    rng = np.random.default_rng(42)
+    y_t, y_c = rng.lognormal(3.35, 0.8, 1500), rng.lognormal(3.2, 0.8, 1400)
+    m = one(frame({"y": y_t}, {"y": y_c}), MEDIAN)
+    boot = stats.bootstrap((y_t, y_c), lambda a, b, axis: np.median(a, axis=axis) - np.median(b, axis=axis),
+                           n_resamples=4000, method="percentile", random_state=np.random.default_rng(7), vectorized=True)
+    assert m.difference_ci_low is not None and m.difference_ci_high is not None
+    width = boot.confidence_interval.high - boot.confidence_interval.low
+    assert m.difference_ci_low == pytest.approx(boot.confidence_interval.low, abs=0.15 * width)
+    assert m.difference_ci_high == pytest.approx(boot.confidence_interval.high, abs=0.15 * width)
+    assert m.p_value is not None and m.relative_p_value is not None
+
+
+def test_quantile_needs_enough_units_and_distinct_values() -> None:
+    m = one(frame({"y": list(range(20))}, {"y": list(range(25))}), P90)  # 20 <= 1.96² * 9: too few for p90 bounds
+    assert m.p_value is None and m.treatment_value == pytest.approx(np.quantile(range(20), 0.9))
+    assert any("too few for an interval of the 0.9 quantile" in w for w in m.warnings)
+    from metricspec.engine.experiments.quantiles import quantile_arm
+
+    # the thresholds docs/control-groups.md quotes: n <= 1.96² max(q/(1-q), (1-q)/q) is too few
+    assert quantile_arm(np.arange(3.0), 0.5, 0.95).problem == "too_few"
+    assert quantile_arm(np.arange(4.0), 0.5, 0.95).problem is None
+    assert quantile_arm(np.arange(34.0), 0.9, 0.95).problem == "too_few"
+    assert quantile_arm(np.arange(35.0), 0.9, 0.95).problem is None
+    ties = one(frame({"y": [0.0] * 300 + [5.0] * 10}, {"y": [0.0] * 280 + [6.0] * 20}), MEDIAN)
+    assert ties.p_value is None and ties.difference == 0.0
+    assert any("sits on many tied values" in w for w in ties.warnings)
+    with pytest.raises(ValueError):
+        MetricDefinition(name="q", kind="quantile", column="y")
+    with pytest.raises(ValueError):
+        MetricDefinition(name="q", kind="quantile", column="y", quantile=0.5, covariate="x")
+    with pytest.raises(ValueError):
+        MetricDefinition(name="q", kind="mean", column="y", quantile=0.5)
+
+
+# --------------------------------------------------------------------------- sequential testing
+
+
+def test_sequential_intervals_are_wider_and_p_values_larger() -> None:
+    rng = np.random.default_rng(51)
+    df = frame({"y": rng.normal(10.4, 3, 800)}, {"y": rng.normal(10, 3, 800)})
+    fixed, seq = one(df, MEAN), one(df, MEAN, method="sequential")
+    s = seq.sequential
+    assert fixed.sequential is None and s is not None and s.tuning == 5000
+    assert s.difference_ci_low is not None and s.difference_ci_high is not None
+    assert fixed.difference_ci_low is not None and fixed.difference_ci_high is not None
+    assert s.difference_ci_low < fixed.difference_ci_low and s.difference_ci_high > fixed.difference_ci_high
+    assert s.p_value is not None and fixed.p_value is not None and s.p_value > fixed.p_value
+    assert seq.significant == (s.p_value < 0.05)  # a family of one: the adjusted p is the raw one
+    # the fixed-horizon figures stay in the result as they were
+    assert (seq.p_value, seq.difference_ci_low) == (fixed.p_value, fixed.difference_ci_low)
+
+
+def test_sequential_looks_do_not_inflate_false_positives() -> None:
+    """500 A/A experiments, each looked at 20 times as units arrive: stopping at the first fixed-horizon
+    p < 0.05 declares far more than 5% of them significant; the always-valid p-value stays below 5%."""
+    from metricspec.engine.experiments.effects import ArmStats, fixed_test, sequential_test
+
+    rng = np.random.default_rng(52)
+    looks = np.linspace(100, 4000, 20).astype(int)
+    fixed_hits = seq_hits = 0
+    runs = 500
+    for _ in range(runs):
+        a, b = rng.normal(0, 1, looks[-1]), rng.normal(0, 1, looks[-1])
+        f = s = False
+        for n in looks:
+            arm_a = ArmStats(int(n), float(a[:n].mean()), float(a[:n].var(ddof=1)), float(a[:n].mean()))
+            arm_b = ArmStats(int(n), float(b[:n].mean()), float(b[:n].var(ddof=1)), float(b[:n].mean()))
+            ft = fixed_test(arm_a, arm_b, relative=False, alpha=0.05)
+            st_ = sequential_test(arm_a, arm_b, relative=False, alpha=0.05, tuning=4000)
+            f |= ft is not None and ft.p_value < 0.05
+            s |= st_ is not None and st_.p_value < 0.05
+        fixed_hits += f
+        seq_hits += s
+    assert fixed_hits / runs == pytest.approx(0.27, abs=0.03)  # peeking at a fixed-horizon test: inflation
+    assert seq_hits / runs == pytest.approx(0.02, abs=0.015)  # docs/control-groups.md quotes both
+    assert seq_hits / runs <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / runs)
+
+
+@settings(max_examples=200, deadline=None)
+@given(n_a=st.integers(2, 10**6), n_b=st.integers(2, 10**6), mean_a=st.floats(0.01, 1e4),
+       mean_b=st.floats(0.0, 1e4), var_a=st.floats(1e-6, 1e6), var_b=st.floats(1e-6, 1e6),
+       tuning=st.floats(1.0, 1e7), alpha=st.floats(0.001, 0.3))
+def test_sequential_properties(n_a: int, n_b: int, mean_a: float, mean_b: float, var_a: float, var_b: float,
+                               tuning: float, alpha: float) -> None:
+    from metricspec.engine.experiments.effects import ArmStats, sequential_test
+
+    a, b = ArmStats(n_a, mean_a, var_a, mean_a), ArmStats(n_b, mean_b, var_b, mean_b)
+    for relative in (False, True):
+        r = sequential_test(a, b, relative=relative, alpha=alpha, tuning=tuning)
+        if r is None:
+            continue
+        assert 0.0 <= r.p_value <= 1.0
+        assert r.ci_low <= r.estimate <= r.ci_high
+        # the interval excludes 0 exactly when the always-valid p is below alpha (eq. 9 and 155 agree)
+        if not math.isclose(r.p_value, alpha, rel_tol=1e-6):
+            assert (r.ci_low > 0 or r.ci_high < 0) == (r.p_value < alpha)
+
+
+# --------------------------------------------------------------------------- Bayesian
+
+
+def test_bayesian_direction_prior_and_verdict() -> None:
+    rng = np.random.default_rng(61)
+    df = frame({"y": rng.normal(10.6, 3, 600)}, {"y": rng.normal(10, 3, 600)})
+    up = one(df, MEAN, method="bayesian")
+    down = one(df, MEAN.model_copy(update={"direction": "decrease"}), method="bayesian")
+    assert up.bayesian is not None and down.bayesian is not None
+    assert up.bayesian.chance_to_beat_control == pytest.approx(1 - down.bayesian.chance_to_beat_control, abs=1e-12)
+    assert up.bayesian.expected_loss == pytest.approx(down.bayesian.expected_loss_control, abs=1e-15)
+    assert up.significant and up.better and down.significant and down.better is False
+    assert up.p_value_adjusted is not None and up.sequential is None  # the p-values are still reported
+    shrunk = one(df, MEAN, method="bayesian", prior=(0.0, 0.01)).bayesian
+    assert shrunk is not None and shrunk.prior_stddev == 0.01 and up.bayesian.prior_stddev is None
+    assert shrunk.relative_lift is not None and up.bayesian.relative_lift is not None
+    assert 0 < shrunk.relative_lift < up.bayesian.relative_lift  # pulled towards the prior mean 0
+    flat = one(frame({"y": rng.normal(10, 3, 600)}, {"y": rng.normal(10, 3, 600)}), MEAN, method="bayesian")
+    chance = flat.bayesian.chance_to_beat_control if flat.bayesian else None
+    assert chance is not None
+    assert flat.significant == (not 0.05 < chance < 0.95) and flat.better == (chance >= 0.95)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(groups)
+def test_properties_bayesian(data: tuple[list[float], list[float]]) -> None:
+    m = one(frame({"y": [abs(v) + 1 for v in data[0]]}, {"y": [abs(v) + 1 for v in data[1]]}), MEAN,
+            method="bayesian")
+    b = m.bayesian
+    assert b is not None
+    for value in b.model_dump().values():
+        assert value is None or math.isfinite(value)
+    if b.chance_to_beat_control is not None:
+        assert 0.0 <= b.chance_to_beat_control <= 1.0
+        assert b.expected_loss is not None and b.expected_loss >= 0 and b.expected_loss_control is not None
+        assert b.credible_interval_low is not None and b.credible_interval_high is not None
+        assert b.credible_interval_low <= (b.relative_lift or 0) <= b.credible_interval_high
+        if m.difference is not None and m.difference != 0:  # positive data, flat prior: the sign decides
+            assert (b.chance_to_beat_control > 0.5) == (m.difference > 0)
+
+
+# --------------------------------------------------------------------------- segments and SRM
+
+
+def test_segments_equal_separate_runs_and_share_one_correction() -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(71)
+    n_t, n_c = 900, 880
+    df = frame({"y": rng.normal(10.5, 3, n_t), "region": rng.choice(["north", "south", None], n_t).tolist()},
+               {"y": rng.normal(10, 3, n_c), "region": rng.choice(["north", "south", None], n_c).tolist()})
+    twice = MEAN.model_copy(update={"name": "m2", "direction": "decrease"})
+    res = run(df, MEAN, twice, segments=["region"])
+    assert [(s.column, s.value) for s in res.segments] == [("region", "north"), ("region", "south"), ("region", None)]
+    raw = []
+    for seg in res.segments:
+        part = df.filter(pl.col("region").is_null() if seg.value is None else pl.col("region") == seg.value)
+        alone = run(part, MEAN, twice, correction="none")
+        assert (seg.srm.control_n, seg.srm.treatment_n) == (alone.srm.control_n, alone.srm.treatment_n)
+        for got, want in zip(seg.metrics, alone.metrics, strict=True):
+            assert (got.p_value, got.difference, got.relative_lift_ci_low) == (
+                want.p_value, want.difference, want.relative_lift_ci_low)
+            raw.append(got.p_value)
+    adjusted = multipletests(raw, method="holm")[1]
+    flat = [m for s in res.segments for m in s.metrics]
+    assert [m.p_value_adjusted for m in flat] == pytest.approx(list(adjusted), rel=1e-12)
+    # the overall family is the group's metrics only
+    assert res.metrics[0].p_value_adjusted == pytest.approx(
+        multipletests([m.p_value for m in res.metrics], method="holm")[1][0], rel=1e-12)
+
+
+def test_segment_srm_and_too_many_values() -> None:
+    from metricspec.engine.experiments.evaluate import MAX_SEGMENT_VALUES
+
+    df = frame({"y": [1.0, 2.0] * 300, "s": ["a"] * 500 + ["b"] * 100}, {"y": [1.0, 3.0] * 300, "s": ["a"] * 300 + ["b"] * 300})
+    res = run(df, MEAN, segments=["s"])
+    assert not res.srm.mismatch
+    by_value = {s.value: s for s in res.segments}
+    assert by_value["a"].srm.mismatch and by_value["b"].srm.mismatch  # 500 vs 300 and 100 vs 300
+    many = frame({"y": [1.0, 2.0] * 60, "s": list(range(120))}, {"y": [1.0, 3.0] * 60, "s": list(range(120))})
+    res = run(many, MEAN, segments=["s"])
+    assert len(res.segments) == MAX_SEGMENT_VALUES
+    assert any("s has 120 values: only the 50 largest segments are compared" in w for w in res.warnings)
+    assert [s.value for s in res.segments] == [str(v) for v in range(50)]  # the largest (a tie: the first) in order
+    with pytest.raises(ValueError, match="not in the data"):
+        run(df, MEAN, segments=["nope"])
+
+
+def test_srm_threshold_is_configurable() -> None:
+    df = frame({"y": [0, 1] * 540}, {"y": [0, 1] * 500})  # 1080 vs 1000: p = 0.08
+    strict, default = run(df, PROP, srm_threshold=0.1), run(df, PROP)
+    assert strict.srm.p_value is not None and 0.05 < strict.srm.p_value < 0.1
+    assert strict.srm.mismatch and strict.srm.threshold == 0.1 and not default.srm.mismatch
+    assert default.srm.threshold == 0.001
+    assert any("below 0.1" in w for w in strict.warnings)
+    with pytest.raises(ValueError, match="srm_threshold"):
+        run(df, PROP, srm_threshold=0.0)
+
+
+def test_bad_method_settings_raise() -> None:
+    df = frame({"y": [0, 1]}, {"y": [1, 0]})
+    with pytest.raises(ValueError, match="method"):
+        run(df, PROP, method="magic")
+    with pytest.raises(ValueError, match="correction"):
+        run(df, PROP, correction="bonferroni")
+    with pytest.raises(ValueError, match="sequential_tuning"):
+        run(df, PROP, method="sequential", sequential_tuning=0.0)
+    with pytest.raises(ValueError, match="prior"):
+        run(df, PROP, method="bayesian", prior=(0.0, -1.0))

@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from metricspec.engine.results import Results
+from metricspec.engine.results import ExperimentResult, Results
 from metricspec.render import charts
 from metricspec.render.i18n import Translator, available_languages, load_messages, placeholders
 
@@ -68,21 +68,28 @@ objectives:
                     responsible: Piotr Nowak}
 """
 
-CONTROL_GROUP = {
-    "name": "promo", "title": f"Promo test {XSS}", "description": None, "alpha": 0.05,
-    "srm": {"mismatch": True, "p_value": 0.0004, "expected_share": 0.5, "observed_share": 0.52},
+def _metric(**fields: object) -> dict[str, object]:
+    empty = dict.fromkeys(("statistic", "better", "variance_reduction", "mde"))
+    return {"test": "two-proportion z-test", "cuped": False, "warnings": [], **empty, **fields}
+
+
+CONTROL_GROUP = ExperimentResult.model_validate({
+    "name": "promo", "title": f"Promo test {XSS}", "description": None, "alpha": 0.05, "power": 0.8,
+    "confidence_level": 0.95, "control_label": "False", "treatment_label": "True",
+    "srm": {"mismatch": True, "p_value": 0.0004, "expected_treatment_share": 0.5, "control_n": 5000,
+            "treatment_n": 5100, "chi2": 12.5},
     "warnings": [],
     "metrics": [
-        {"name": "conversion", "title": "Conversion rate", "kind": "proportion", "control_value": 0.10,
-         "treatment_value": 0.12, "difference": 0.02, "difference_ci_low": 0.005, "difference_ci_high": 0.035,
-         "relative_lift": 0.20, "relative_lift_ci_low": 0.05, "relative_lift_ci_high": 0.35, "p_value": 0.0123,
-         "significant": True, "control_n": 5000, "treatment_n": 5100, "warnings": []},
-        {"name": "revenue", "title": f"Revenue {XSS}", "kind": "mean", "control_value": 20.0, "treatment_value": 20.5,
-         "difference": 0.5, "difference_ci_low": -0.4, "difference_ci_high": 1.4, "relative_lift": 0.025,
-         "relative_lift_ci_low": -0.02, "relative_lift_ci_high": 0.07, "p_value": 0.3, "significant": False,
-         "control_n": 5000, "treatment_n": 5100, "warnings": ["heavily skewed"]},
+        _metric(name="conversion", title="Conversion rate", kind="proportion", control_value=0.10,
+                treatment_value=0.12, difference=0.02, difference_ci_low=0.005, difference_ci_high=0.035,
+                relative_lift=0.20, relative_lift_ci_low=0.05, relative_lift_ci_high=0.35, p_value=0.0123,
+                significant=True, control_n=5000, treatment_n=5100),
+        _metric(name="revenue", title=f"Revenue {XSS}", kind="mean", control_value=20.0, treatment_value=20.5,
+                difference=0.5, difference_ci_low=-0.4, difference_ci_high=1.4, relative_lift=0.025,
+                relative_lift_ci_low=-0.02, relative_lift_ci_high=0.07, p_value=0.3, significant=False,
+                control_n=5000, treatment_n=5100, warnings=["heavily skewed"]),
     ],
-}
+})
 
 
 def _credits(conversions: list[float]) -> list[dict]:
@@ -204,7 +211,7 @@ def test_control_groups_and_attribution_rendered(html_en):
     text = outline(html_en).visible
     assert "Control groups" in text and "Conversion rate" in text
     assert "+20.0%" in text and "+5.0% to +35.0%" in text
-    assert "sample ratio mismatch" in text
+    assert "Sample ratio mismatch" in text
     assert "heavily skewed" in text
     assert "Lift with confidence intervals" in text
     assert "Attribution of sign-ups" in text and "markov" in text

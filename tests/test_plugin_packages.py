@@ -66,7 +66,7 @@ def test_found_only_through_entry_points(plugin_packages: None) -> None:
         f"mods = {modules!r}\n"
         "print(any(m in sys.modules for m in mods))\n"
         "from metricspec.plugins import make_plugin_manager, connector_registry\n"
-        "print(sorted(connector_registry(make_plugin_manager(load_entry_points=False))))\n"
+        "print(sorted(connector_registry(make_plugin_manager(load_entry_points=False, builtins=False))))\n"
         "reg = connector_registry(make_plugin_manager())\n"
         "print(all(m in sys.modules for m in mods), 'x_analytics' in reg, 'shortlinks' in reg)\n"
     )

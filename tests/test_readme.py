@@ -8,6 +8,7 @@ from pathlib import Path
 
 from metricspec.engine.run import evaluate
 from metricspec.loader import load_spec
+from metricspec.trust import Confinement
 
 ROOT = Path(__file__).parent.parent
 
@@ -19,7 +20,22 @@ def test_readme_spec_runs(tmp_path):
     spec = tmp_path / "readme.yaml"
     data = (ROOT / "specs" / "examples" / "data").as_posix()
     spec.write_text(block.group(1).replace("data/", data + "/"), encoding="utf-8")
-    results = evaluate(load_spec(spec), as_of=dt.date(2026, 11, 1))
+    # the spec points at the examples' data by absolute path, outside its temporary folder
+    results = evaluate(load_spec(spec, Confinement(allow_outside=True)), as_of=dt.date(2026, 11, 1))
     goal = results.goals()[0]
     assert goal.id == "fifty_signups" and goal.current == 40
     assert results.kpi("roi").headlines[0].value is not None
+
+
+def test_readme_has_two_set_up_commands_and_ci_runs_the_test_one():
+    """One command installs and runs the bundled examples, one runs the tests; .ci/run runs the latter."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```(?:sh|bash|shell)\n(.*?)```", text, re.S)
+    commands = [line for b in blocks for line in b.splitlines() if line.strip() and not line.startswith("#")]
+    assert len(commands) == 2, commands
+    install, tests = commands
+    assert install.startswith("pip install -e . ") and "metricspec run specs/examples" in install
+    assert "python -m pytest" in tests and "-e \".[test]\"" in tests
+    ci = [line for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+          if line.strip() and not line.startswith("#")]
+    assert tests in ci, ".ci/run must run exactly the README's test command"

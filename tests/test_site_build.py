@@ -132,7 +132,10 @@ def test_how_many_workers(monkeypatch):
     assert charts.chart_workers(per - 1, 8) == 1  # a few charts: no pool
     assert charts.chart_workers(3 * per, 8) == 3
     assert charts.chart_workers(100 * per, 2) == 2
-    assert charts.chart_workers(100 * per) == max(1, charts._cpu_count())
+    assert charts.chart_workers(100 * per) == 1, "the library starts no worker processes unless asked"
+    assert charts.auto_workers() == max(1, charts._cpu_count()), "the command line asks for one per CPU"
+    monkeypatch.setenv(charts.WORKERS_VARIABLE, "3")
+    assert charts.chart_workers(100 * per) == 3 and charts.auto_workers() == 3
     monkeypatch.setenv(charts.WORKERS_VARIABLE, "1")
     assert charts.chart_workers(100 * per) == 1
     monkeypatch.setenv(charts.WORKERS_VARIABLE, "two")
@@ -150,3 +153,36 @@ def test_python_m_metricspec_is_safe_for_spawned_workers():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "imported"
+
+
+SCRIPT_FROM_STDIN = """
+import sys
+from pathlib import Path
+
+import metricspec
+from metricspec.render import charts
+from metricspec.render.html import render_scorecard
+from metricspec.render.site import build_site
+
+results = metricspec.evaluate(Path(sys.argv[1]), as_of="2026-11-01")
+html = render_scorecard(results)
+asked = charts.chart_workers(1000, 2)  # asked for two, but a spawned worker could not re-run <stdin>
+files = build_site([results], Path(sys.argv[2]), chart_workers=2)
+print(asked, int(html.startswith("<!DOCTYPE html>")), len(files))
+"""
+
+
+def test_a_script_from_stdin_can_render_and_build(tmp_path):
+    """``python - <<EOF``: no worker processes unless asked, and none that would die when asked."""
+    import subprocess
+    import sys
+
+    spec = EXAMPLES / "trade_fair_campaign.yaml"
+    env = {k: v for k, v in os.environ.items() if k != charts.WORKERS_VARIABLE}
+    done = subprocess.run([sys.executable, "-", str(spec), str(tmp_path / "site")], input=SCRIPT_FROM_STDIN,
+                          capture_output=True, text=True, timeout=600, cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    asked, is_page, files = done.stdout.split()
+    assert asked == "1" and is_page == "1" and int(files) > 5
+    assert "Traceback" not in done.stderr
+    assert (tmp_path / "site" / "index.html").exists()

@@ -96,19 +96,19 @@ def snapshot(results: Results, loaded: LoadedSpec | None = None) -> dict[str, An
     groups: dict[str, Any] = {}
     for cg in results.control_groups:
         metrics: dict[str, Any] = {}
-        for m in cg.get("metrics", []):
-            diff = num(m.get("difference"))
-            metrics[str(m.get("name"))] = {
-                "lift": num(m.get("relative_lift")),
-                "ci": [num(m.get("relative_lift_ci_low")), num(m.get("relative_lift_ci_high"))],
+        for m in cg.metrics:
+            diff = num(m.difference)
+            metrics[m.name] = {
+                "lift": num(m.relative_lift),
+                "ci": [num(m.relative_lift_ci_low), num(m.relative_lift_ci_high)],
                 "difference": diff,
-                "difference_ci": [num(m.get("difference_ci_low")), num(m.get("difference_ci_high"))],
-                "p_value": num(m.get("p_value")),
-                "significant": m.get("significant"),
+                "difference_ci": [num(m.difference_ci_low), num(m.difference_ci_high)],
+                "p_value": num(m.p_value),
+                "significant": m.significant,
                 "sign": _sign(diff),
-                "direction": m.get("direction", _metric_direction(loaded, cg.get("name"), m.get("name"))),
+                "direction": m.direction,
             }
-        groups[str(cg.get("name"))] = metrics
+        groups[cg.name] = metrics
     return {
         "name": results.spec.name,
         "path": display_path(loaded.path) if loaded is not None else Path(results.spec.path).as_posix(),
@@ -117,14 +117,6 @@ def snapshot(results: Results, loaded: LoadedSpec | None = None) -> dict[str, An
         "kpis": kpis,
         "control_groups": groups,
     }
-
-
-def _metric_direction(loaded: LoadedSpec | None, group: Any, metric: Any) -> str:
-    if loaded is None:
-        return "increase"
-    cg = loaded.spec.control_groups.get(str(group))
-    m = cg.metrics.get(str(metric)) if cg else None
-    return m.direction if m else "increase"
 
 
 def baseline_document(entries: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -29,6 +29,11 @@ DEADLINE_EXTENDED = "deadline_extended"
 GOAL_REMOVED = "goal_removed"
 KPI_REMOVED = "kpi_removed"
 KPI_REDEFINED = "kpi_redefined"
+DIRECTION_CHANGED = "direction_changed"
+TOLERANCE_WIDENED = "tolerance_widened"
+SPEC_REMOVED = "spec_removed"
+SPEC_RENAMED = "spec_renamed"
+BASELINE_CHANGED = "baseline_changed"
 NEW_SPEC = "new_spec"
 OLD_SPEC_UNREADABLE = "old_spec_unreadable"
 
@@ -139,6 +144,12 @@ class CheckReport:
         strict = " (--strict: warnings fail)" if self.strict and w else ""
         return (f"{verdict}: {len(self.specs)} spec(s), {goals} goal(s); "
                 f"{f} failure(s), {w} warning(s), {i} info{strict}")
+
+    def goal_summary(self) -> str:
+        """``6 specs · 31 goals: 12 achieved, 9 on track, …`` (the last line of ``metricspec check``)."""
+        from metricspec.render.formatting import goal_summary
+
+        return goal_summary(len(self.specs), (g.status for s in self.specs for g in s.goals))
 
     def to_dict(self) -> dict[str, Any]:
         return {

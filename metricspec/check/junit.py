@@ -5,7 +5,8 @@ One ``<testsuite>`` per spec; in it one ``<testcase>`` per goal (classname
 ``metricspec.<spec>.spec``) and one per other results finding that is not about a
 current goal (KPIs, control groups, removed goals). Failing findings become
 ``<failure>``; warnings and info go to ``<system-out>``. Valid against the common
-Jenkins/Ant ``junit-10.xsd``.
+Jenkins/Ant ``junit-10.xsd``. ``metricspec validate --junit`` writes the same layout with one
+test case per spec file.
 """
 
 from __future__ import annotations
@@ -13,8 +14,12 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from metricspec.check.findings import CheckReport, Finding, SpecCheck, sort_findings
+
+if TYPE_CHECKING:
+    from metricspec.validate_cmd import ValidationReport
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -89,13 +94,7 @@ def _suite(root: ET.Element, spec: SpecCheck, report: CheckReport) -> tuple[int,
     return tests, failures
 
 
-def junit_xml(report: CheckReport) -> str:
-    root = ET.Element("testsuites", {"name": "metricspec check"})
-    tests = failures = 0
-    for spec in report.specs:
-        t, f = _suite(root, spec, report)
-        tests += t
-        failures += f
+def _document(root: ET.Element, tests: int, failures: int) -> str:
     root.set("tests", str(tests))
     root.set("failures", str(failures))
     root.set("errors", "0")
@@ -104,7 +103,49 @@ def junit_xml(report: CheckReport) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
+def junit_xml(report: CheckReport) -> str:
+    root = ET.Element("testsuites", {"name": "metricspec check"})
+    tests = failures = 0
+    for spec in report.specs:
+        t, f = _suite(root, spec, report)
+        tests += t
+        failures += f
+    return _document(root, tests, failures)
+
+
 def write_junit(path: str | Path, report: CheckReport) -> None:
     from metricspec.utils import atomic_write_text
 
     atomic_write_text(path, junit_xml(report))
+
+
+# ----------------------------------------------------------------- metricspec validate
+
+
+def validation_junit_xml(report: ValidationReport) -> str:
+    """``metricspec validate --junit``: one suite, one test case per spec file (or missing path);
+    errors (and warnings under ``--strict``) are ``<failure>``s, other warnings go to ``<system-out>``."""
+    root = ET.Element("testsuites", {"name": "metricspec validate"})
+    suite = ET.SubElement(root, "testsuite", {"name": "metricspec validate", "tests": "0", "failures": "0",
+                                              "errors": "0", "skipped": "0", "time": "0"})
+    failures = 0
+    for checked in report.files:
+        case = ET.SubElement(suite, "testcase", {"classname": "metricspec.validate", "name": _clean(checked.path),
+                                                 "time": "0"})
+        failing = [i for i in checked.issues if report.fails(i)]
+        for issue in failing:
+            ET.SubElement(case, "failure", {"message": _clean(issue.message), "type": issue.level.value}
+                          ).text = _clean(issue.format())
+        rest = [i.format() for i in checked.issues if not report.fails(i)]
+        if rest:
+            ET.SubElement(case, "system-out").text = _clean("\n".join(rest))
+        failures += 1 if failing else 0
+    suite.set("tests", str(len(report.files)))
+    suite.set("failures", str(failures))
+    return _document(root, len(report.files), failures)
+
+
+def write_validation_junit(path: str | Path, report: ValidationReport) -> None:
+    from metricspec.utils import atomic_write_text
+
+    atomic_write_text(path, validation_junit_xml(report))

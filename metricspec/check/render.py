@@ -12,13 +12,14 @@ ICONS = {"failure": "❌", "warning": "⚠️", "info": "ℹ️"}
 STATUS_ICONS = {"achieved": "✅", "on_track": "🟢", "at_risk": "🟡", "off_track": "🔴", "missed": "⛔", "no_data": "⚪"}
 
 
-def _val(value: Any) -> str:
+def value_text(value: Any) -> str:
+    """A finding's old or new value as text: 6 significant digits, — for none."""
     if value is None:
         return "—"
     if isinstance(value, float):
         return f"{value:.6g}"
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {_val(v)}" for k, v in value.items())
+        return ", ".join(f"{k}: {value_text(v)}" for k, v in value.items())
     return str(value)
 
 
@@ -40,8 +41,8 @@ def render_text(report: CheckReport) -> str:
         base = ", vs baseline" if spec.compared_with_baseline else ", no baseline"
         lines.append(f"{spec.name}  ({spec.path}; as of {spec.as_of}{base}{against})")
         for g in spec.goals:
-            cur = _val(g.current)
-            lines.append(f"  goal {g.key:<40} {g.status:<10} current {cur}  target {_val(g.target)}")
+            cur = value_text(g.current)
+            lines.append(f"  goal {g.key:<40} {g.status:<10} current {cur}  target {value_text(g.target)}")
         findings = sort_findings(spec.findings)
         if not findings:
             lines.append("  no regressions")
@@ -49,20 +50,20 @@ def render_text(report: CheckReport) -> str:
             lines.append(f"  {_label(report, f)}  {f.location_text()}  {f.subject}")
             lines.append(f"        {f.message}")
             if f.old is not None or f.new is not None:
-                lines.append(f"        old: {_val(f.old)}   new: {_val(f.new)}")
+                lines.append(f"        old: {value_text(f.old)}   new: {value_text(f.new)}")
         lines.append("")
     lines.append(report.summary_line())
     return "\n".join(lines) + "\n"
 
 
 def _md(text: Any) -> str:
-    return _val(text).replace("|", "\\|").replace("\n", " ")
+    return value_text(text).replace("|", "\\|").replace("\n", " ")
 
 
 def render_markdown(report: CheckReport, *, heading: str = "metricspec check") -> str:
     """Markdown (also the GitHub job summary)."""
     verdict = "❌ regression" if report.exit_code else "✅ no regression"
-    out = [f"## {heading}: {verdict}", "", report.summary_line(), ""]
+    out = [f"## {heading}: {verdict}", "", report.summary_line(), "", report.goal_summary(), ""]
     if report.against:
         out += [f"Specs compared with `{report.against}`.", ""]
     if report.baseline:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from metricspec.check.baseline import (
@@ -26,6 +26,8 @@ from metricspec.check.findings import (
     SpecCheck,
 )
 from metricspec.errors import Issue, Level, Location, MetricSpecError, SpecError, UsageError
+from metricspec.trust import DEFAULT as DEFAULT_CONFINEMENT
+from metricspec.trust import Confinement
 
 if TYPE_CHECKING:
     from metricspec.engine.results import Results
@@ -55,11 +57,11 @@ class Evaluated:
 
 
 def load_specs(paths: list[Path], *, strict: bool = False, keep_going: bool = False,
-               ) -> tuple[list[LoadedSpec], list[Issue], list[Path]]:
+               confinement: Confinement = DEFAULT_CONFINEMENT) -> tuple[list[LoadedSpec], list[Issue], list[Path]]:
     """:func:`metricspec.loader.load_specs`, plus unique spec names (they key the baseline)."""
     from metricspec.loader import load_specs as load_all
 
-    loaded, issues, broken = load_all(paths, strict=strict, keep_going=keep_going)
+    loaded, issues, broken = load_all(paths, strict=strict, keep_going=keep_going, confinement=confinement)
     names: dict[str, Path] = {}
     for spec in loaded:
         if spec.spec.name in names:
@@ -89,13 +91,18 @@ def goal_cases(ev: Evaluated) -> list[GoalCase]:
 
 
 def check_paths(paths: list[Path], *, baseline: Path | None = None, against: str | None = None,
-                as_of: dt.date | None = None, strict: bool = False) -> tuple[CheckReport, list[Issue]]:
+                as_of: dt.date | None = None, strict: bool = False,
+                confinement: Confinement = DEFAULT_CONFINEMENT) -> tuple[CheckReport, list[Issue]]:
     """Evaluate specs and compare them with the baseline and/or a git ref.
 
     ``baseline=None`` uses ``.metricspec/baseline.json`` if it exists (an explicit path must
-    exist). Returns the report and spec warnings. Raises :class:`SpecError`,
-    :class:`DataError` or :class:`UsageError` for bad input (exit 2).
+    exist). With ``against``, specs are matched across renames and moves, removed specs and a
+    baseline rewritten in the range need acknowledging (:mod:`metricspec.check.history`).
+    Returns the report and spec warnings. Raises :class:`SpecError`, :class:`DataError` or
+    :class:`UsageError` for bad input (exit 2).
     """
+    from metricspec.check import history
+
     paths = [Path(p) for p in paths]
     root: Path | None = None
     commit: str | None = None
@@ -112,46 +119,94 @@ def check_paths(paths: list[Path], *, baseline: Path | None = None, against: str
     doc: dict[str, Any] | None = None
     if explicit or baseline_path.exists():
         doc = read_baseline(baseline_path)
-    loaded, warnings, _broken = load_specs(paths, strict=strict)
+    loaded, warnings, _broken = load_specs(paths, strict=strict, confinement=confinement)
     evaluated = [evaluate_spec(spec, as_of) for spec in loaded]
+    gone: list[history.OldSpec] = []
+    old_doc: dict[str, Any] | None = None
+    extra: list[Finding] = []
+    if against and root is not None and commit is not None:
+        gone = history.gone_specs(paths, root, commit, against, {ev.loaded.path.resolve() for ev in evaluated})
+        old_doc = history.baseline_at(root, commit, baseline_path)
+        if old_doc is not None and doc is None:
+            extra.append(history.baseline_deleted_finding([ev.loaded.spec for ev in evaluated], against,
+                                                          display_path(baseline_path)))
+            doc, old_doc = old_doc, None  # compare with the deleted baseline
+        elif old_doc is not None and doc is not None and old_doc["specs"] == doc["specs"]:
+            old_doc = None  # unchanged in the range
     report = CheckReport(baseline=display_path(baseline_path) if doc is not None else None, against=against,
                          strict=strict)
     for ev in evaluated:
-        snap = ev.snapshot
-        sc = SpecCheck(name=snap["name"], path=snap["path"], as_of=snap["as_of"], goals=goal_cases(ev))
-        spec_file = display_path(ev.loaded.path)
-        if doc is not None:
-            old = doc["specs"].get(snap["name"])
-            if old is None:
-                sc.findings.append(Finding(
-                    "info", NO_BASELINE, "results", sc.name, f"spec {sc.name}",
-                    f"spec '{sc.name}' is not in the baseline {display_path(baseline_path)}; results not compared "
-                    "(add it with `metricspec baseline update`)", None, None, Location(spec_file, 1, 1)))
-            else:
-                sc.compared_with_baseline = True
-                sc.findings.extend(compare_snapshots(old, snap, spec=ev.loaded.spec, locate=ev.loaded.where,
-                                                     file=spec_file))
-        elif not against:
-            sc.findings.append(Finding(
-                "warning", NO_BASELINE, "results", sc.name, f"spec {sc.name}",
-                f"no baseline at {display_path(baseline_path)}: results were not compared "
-                "(create one with `metricspec baseline update`, or pass --baseline)", None, None,
-                Location(spec_file, 1, 1)))
-        if against and root is not None and commit is not None:
-            sc.compared_with_ref = against
-            sc.findings.extend(spec_regressions(ev.loaded, root, commit, against))
-        report.specs.append(sc)
-    if against and root is not None and commit is not None:
-        deleted = deleted_specs(paths, root, commit, against, {ev.loaded.path.resolve() for ev in evaluated})
-        if deleted:
-            report.specs.append(SpecCheck(name="(deleted specs)", path="", findings=deleted,
-                                          compared_with_ref=against))
+        report.specs.append(_check_one(ev, doc, old_doc, baseline_path, against, root, commit, gone))
+    if against:
+        extra += history.removal_findings(gone, [ev.loaded.spec for ev in evaluated], against)
+    if extra:
+        report.specs.append(SpecCheck(name="(removed specs and baseline)", path="", findings=extra,
+                                      compared_with_ref=against))
     return report, [w for w in warnings if w.level is Level.WARNING]
 
 
-def spec_regressions(loaded: LoadedSpec, root: Path, commit: str, ref: str) -> list[Finding]:
-    """Compare one spec with its version at ``commit`` (``ref`` is the name shown)."""
+def _check_one(ev: Evaluated, doc: dict[str, Any] | None, old_doc: dict[str, Any] | None, baseline_path: Path,
+               against: str | None, root: Path | None, commit: str | None, gone: list[Any]) -> SpecCheck:
+    """One spec's findings: against its old version (possibly under another path or name), then
+    against the baseline entry of its old name, then against the ref's baseline if the range rewrote it."""
+    from metricspec.check.history import baseline_findings
+
+    snap = ev.snapshot
+    sc = SpecCheck(name=snap["name"], path=snap["path"], as_of=snap["as_of"], goals=goal_cases(ev))
+    spec_file = display_path(ev.loaded.path)
+    old_name = snap["name"]
+    if against and root is not None and commit is not None:
+        sc.compared_with_ref = against
+        found, old_name = spec_regressions(ev.loaded, root, commit, against, gone)
+        sc.findings.extend(found)
+    if doc is not None:
+        key = snap["name"] if snap["name"] in doc["specs"] else old_name
+        old = doc["specs"].get(key)
+        if old is None:
+            old, key = _entry_by_path(doc, snap["path"])
+            if old is not None:
+                from metricspec.check.history import rename_finding
+
+                sc.findings.append(rename_finding(key, ev.loaded.spec, "the baseline", ev.loaded.where("name"), None))
+        if old is None:
+            sc.findings.append(Finding(
+                "info", NO_BASELINE, "results", sc.name, f"spec {sc.name}",
+                f"spec '{sc.name}' is not in the baseline {display_path(baseline_path)}; results not compared "
+                "(add it with `metricspec baseline update`)", None, None, Location(spec_file, 1, 1)))
+        else:
+            sc.compared_with_baseline = True
+            current = compare_snapshots(old, snap, spec=ev.loaded.spec, locate=ev.loaded.where, file=spec_file)
+            sc.findings.extend(current)
+            earlier = (old_doc or {}).get("specs", {}).get(key) if old_doc is not None else None
+            if earlier is not None and against:
+                failing = {f.subject for f in current if f.severity == "failure"}
+                then = compare_snapshots(earlier, snap, spec=ev.loaded.spec, locate=ev.loaded.where, file=spec_file)
+                sc.findings.extend(f for f in baseline_findings(then, ev.loaded.spec, against)
+                                   if f.subject not in failing)
+    elif not against:
+        sc.findings.append(Finding(
+            "warning", NO_BASELINE, "results", sc.name, f"spec {sc.name}",
+            f"no baseline at {display_path(baseline_path)}: results were not compared "
+            "(create one with `metricspec baseline update`, or pass --baseline)", None, None,
+            Location(spec_file, 1, 1)))
+    return sc
+
+
+def _entry_by_path(doc: dict[str, Any], path: str) -> tuple[dict[str, Any] | None, str]:
+    """The baseline entry recorded for a spec file (when its ``name:`` changed)."""
+    for name, entry in sorted(doc["specs"].items()):
+        if isinstance(entry, dict) and entry.get("path") == path:
+            return entry, name
+    return None, ""
+
+
+def spec_regressions(loaded: LoadedSpec, root: Path, commit: str, ref: str, gone: list[Any] | None = None,
+                     ) -> tuple[list[Finding], str]:
+    """Compare one spec with its version at ``commit`` (``ref`` is the name shown): the file at the
+    same path, else the removed file it continues (taken out of ``gone``). Returns the findings and
+    the spec's name at ``ref``."""
     from metricspec.check.git import relative_to_root, show_file
+    from metricspec.check.history import match_moved, rename_finding
     from metricspec.check.specdiff import compare_specs, load_spec_text
 
     name = loaded.spec.name
@@ -160,51 +215,36 @@ def spec_regressions(loaded: LoadedSpec, root: Path, commit: str, ref: str) -> l
     if rel is None:
         return [Finding("warning", OLD_SPEC_UNREADABLE, "spec", name, f"spec {name}",
                         f"{spec_file} is outside the repository {root}; not compared with {ref}",
-                        None, None, Location(spec_file, 1, 1))]
+                        None, None, Location(spec_file, 1, 1))], name
     text = show_file(root, commit, rel)
+    findings: list[Finding] = []
+    moved_from: str | None = None
     if text is None:
-        return [Finding("info", NEW_SPEC, "spec", name, f"spec {name}", f"{rel} is new since {ref}",
-                        None, None, Location(spec_file, 1, 1))]
-    try:
-        old, old_line = load_spec_text(text, f"{ref}:{rel}", rel_path=rel,
-                                       read_include=lambda p: show_file(root, commit, p))
-    except SpecError as exc:
-        first = exc.issues()[0].format() if exc.issues() else "invalid"
-        return [Finding("warning", OLD_SPEC_UNREADABLE, "spec", name, f"spec {name}",
-                        f"the version at {ref} is not a valid spec ({first}); not compared",
-                        None, None, Location(spec_file, 1, 1))]
-    return compare_specs(old, loaded.spec, spec_name=name, ref=ref, locate=loaded.where, old_locate=old_line,
-                         file=spec_file)
-
-
-def deleted_specs(paths: list[Path], root: Path, commit: str, ref: str, present: set[Path]) -> list[Finding]:
-    """Spec files under the checked folders at ``ref`` that are gone now."""
-    from metricspec.check.git import list_files, relative_to_root, show_file
-    from metricspec.check.specdiff import load_spec_text
-    from metricspec.loader import SPEC_SUFFIXES, _is_partial
-
-    out: list[Finding] = []
-    for p in paths:
-        if not p.is_dir():
-            continue
-        rel_dir = relative_to_root(root, p)
-        if rel_dir is None:
-            continue
-        for rel in list_files(root, commit, rel_dir):
-            full = (root / rel).resolve()
-            if rel.suffix not in SPEC_SUFFIXES or _is_partial(Path(rel)) or full in present or full.exists():
-                continue
-            text = show_file(root, commit, rel) or ""
-            try:
-                old, _ = load_spec_text(text, f"{ref}:{rel}", rel_path=PurePosixPath(rel),
-                                        read_include=lambda q: show_file(root, commit, q))
-            except SpecError:
-                continue
-            n = len(old.goals())
-            out.append(Finding("warning", "spec_deleted", "spec", old.name, f"spec {old.name}",
-                               f"spec file {rel} (spec '{old.name}', {n} goal(s), {len(old.kpis)} KPI(s)) was "
-                               f"deleted since {ref}", rel.as_posix(), None, Location(rel.as_posix())))
-    return out
+        match = match_moved(loaded.spec, gone or [])
+        if match is None:
+            return [Finding("info", NEW_SPEC, "spec", name, f"spec {name}", f"{rel} is new since {ref}",
+                            None, None, Location(spec_file, 1, 1))], name
+        assert gone is not None
+        gone.remove(match)
+        old, old_line = match.spec, match.line_of
+        moved_from = match.rel.as_posix()
+        findings.append(Finding("info", "spec_moved", "spec", name, f"spec {name}",
+                                f"{rel} continues {moved_from} (moved since {ref}); compared with it",
+                                moved_from, rel.as_posix(), Location(spec_file, 1, 1)))
+    else:
+        try:
+            old, old_line = load_spec_text(text, f"{ref}:{rel}", rel_path=rel,
+                                           read_include=lambda p: show_file(root, commit, p))
+        except SpecError as exc:
+            first = exc.issues()[0].format() if exc.issues() else "invalid"
+            return [Finding("warning", OLD_SPEC_UNREADABLE, "spec", name, f"spec {name}",
+                            f"the version at {ref} is not a valid spec ({first}); not compared",
+                            None, None, Location(spec_file, 1, 1))], name
+    if old.name != name:
+        findings.append(rename_finding(old.name, loaded.spec, ref, loaded.where("name"), moved_from))
+    findings += compare_specs(old, loaded.spec, spec_name=name, ref=ref, locate=loaded.where, old_locate=old_line,
+                              file=spec_file)
+    return findings, old.name
 
 
 # ----------------------------------------------------------------- baseline update
@@ -256,7 +296,7 @@ def tracked_inputs(loaded: LoadedSpec) -> list[Path]:
 
 
 def update_baseline(paths: list[Path], *, baseline: Path | None = None, as_of: dt.date | None = None,
-                    force: bool = False) -> BaselineUpdate:
+                    force: bool = False, confinement: Confinement = DEFAULT_CONFINEMENT) -> BaselineUpdate:
     """Evaluate specs and write their entries into the baseline (atomically).
 
     Entries of specs not evaluated now are kept. Refuses (raises :class:`BaselineRefused`)
@@ -269,12 +309,15 @@ def update_baseline(paths: list[Path], *, baseline: Path | None = None, as_of: d
     paths = [Path(p) for p in paths]
     target = Path(baseline) if baseline is not None else DEFAULT_BASELINE
     outcome = BaselineUpdate(path=target)
-    loaded, issues, broken = load_specs(paths, keep_going=force)
+    loaded, issues, broken = load_specs(paths, keep_going=force, confinement=confinement)
     for issue in issues:
         if issue.level is Level.ERROR:
             outcome.notes.append(Issue(Level.WARNING, f"skipped (--force): {issue.message}", issue.where, issue.hint))
     # a dirty working tree means the baseline would describe uncommitted specs or data
     inputs = [p for spec in loaded for p in tracked_inputs(spec)] + list(broken)
+    from metricspec.outputguard import check_output_file
+
+    check_output_file(target, inputs)
     root = repo_root(paths[0].resolve()) if paths else None
     if root is None:
         outcome.notes.append(Issue(Level.WARNING, "not a git repository: the uncommitted-changes check was skipped",

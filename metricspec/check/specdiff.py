@@ -8,6 +8,10 @@ covers it:
 * ``deadline_extended`` — a goal's effective deadline (``deadline``, else ``period.end``,
   else its campaign's end) moved later or was dropped;
 * ``goal_removed`` / ``kpi_removed`` — a goal or KPI was deleted;
+* ``direction_changed`` — a goal's own ``direction`` changed which way is good (an increase
+  goal made a decrease goal is trivially achieved);
+* ``tolerance_widened`` — a goal's tolerance grew (absolute or relative), so a larger
+  wrong-way move passes;
 * ``kpi_redefined`` — a KPI's definition changed so its history is no longer comparable:
   any of :data:`COMPARABLE_KPI_FIELDS`, or the definition of the source it reads
   (:data:`COMPARABLE_SOURCE_FIELDS`); also a goal re-pointed to another KPI, scope or
@@ -27,10 +31,12 @@ from typing import Any
 
 from metricspec.check.findings import (
     DEADLINE_EXTENDED,
+    DIRECTION_CHANGED,
     GOAL_REMOVED,
     KPI_REDEFINED,
     KPI_REMOVED,
     TARGET_LOWERED,
+    TOLERANCE_WIDENED,
     Finding,
 )
 from metricspec.errors import Location
@@ -124,6 +130,14 @@ def effective_deadline(spec: Spec, goal: Goal) -> dt.date | None:
     return None
 
 
+def tolerance_parts(goal: Goal) -> tuple[float, float]:
+    """(absolute, relative) tolerance of a goal, as the engine reads it (a plain number is relative)."""
+    from metricspec.engine.goals import tolerance_of
+
+    absolute, relative = tolerance_of(goal)
+    return absolute or 0.0, relative or 0.0
+
+
 def target_easier(old_target: float, new_target: float, direction: str) -> bool:
     return new_target < old_target if direction == "increase" else new_target > old_target
 
@@ -157,7 +171,7 @@ def find_acknowledgement(spec: Spec, change: str, *, goal: tuple[str, str] | Non
                     return ack
     goal_id = goal[1] if goal else None
     for ack in spec.acknowledged:
-        if ack.change not in kinds:
+        if ack.change not in kinds or ack.spec not in (None, spec.name):  # `spec:` names a removed spec
             continue
         if ack.goal is not None and ack.goal != goal_id:
             continue
@@ -248,6 +262,19 @@ def compare_specs(old: Spec, new: Spec, *, spec_name: str | None = None, ref: st
                 f"goal '{key[1]}': target {word} from {_fmt(og.target)} to {_fmt(ng.target)} "
                 f"(direction {direction}){was(*gpath, 'target')}",
                 og.target, ng.target, where(*gpath, "target"), goal=key, kpi=ng.kpi)
+        old_direction = effective_direction(old, og)
+        if og.direction != ng.direction and old_direction != direction:
+            add(DIRECTION_CHANGED, subject,
+                f"goal '{key[1]}': direction changed from {old_direction} to {direction}, so another result now "
+                f"counts as success{was(*gpath, 'direction')}",
+                old_direction, direction, where(*gpath, "direction") if ng.direction else where(*gpath, key=True),
+                goal=key, kpi=ng.kpi)
+        (old_abs, old_rel), (new_abs, new_rel) = tolerance_parts(og), tolerance_parts(ng)
+        if new_abs > old_abs or new_rel > old_rel:
+            add(TOLERANCE_WIDENED, subject,
+                f"goal '{key[1]}': tolerance widened from {_tol(old_abs, old_rel)} to {_tol(new_abs, new_rel)}, so "
+                f"larger wrong-way moves pass{was(*gpath, 'tolerance')}",
+                _dump(og.tolerance), _dump(ng.tolerance), where(*gpath, "tolerance"), goal=key, kpi=ng.kpi)
         od, nd = effective_deadline(old, og), effective_deadline(new, ng)
         if od is not None and (nd is None or nd > od):
             loc = where(*gpath, "deadline") if ng.deadline else where(*gpath, key=True)
@@ -290,6 +317,11 @@ def compare_specs(old: Spec, new: Spec, *, spec_name: str | None = None, ref: st
     return findings
 
 
+def _tol(absolute: float, relative: float) -> str:
+    parts = ([f"absolute {_fmt(absolute)}"] if absolute else []) + ([f"relative {relative:.4g}"] if relative else [])
+    return " or ".join(parts) if parts else "none"
+
+
 def _get(d: dict[str, Any], dotted: str) -> Any:
     if dotted.startswith("source."):
         return (d.get("source_definition") or {}).get(dotted.split(".", 1)[1])
@@ -314,6 +346,7 @@ def load_spec_text(text: str, name: str = "<spec>", *,
     a path in it. Raises :class:`SpecError` if the text is not a valid spec.
     """
     from metricspec.loader import build_spec, read_yaml
+    from metricspec.trust import Confinement
 
     rel = rel_path or PurePosixPath(Path(name).name)
     with tempfile.TemporaryDirectory(prefix="metricspec-old-") as tmp:
@@ -324,7 +357,7 @@ def load_spec_text(text: str, name: str = "<spec>", *,
         if read_include is not None:
             _materialise_includes(root, rel, text, read_include, depth=0)
         raw, positions = read_yaml(target)
-        spec, _ = build_spec(target, raw, positions)
+        spec, _ = build_spec(target, raw, positions, Confinement(root=root))
 
     def line_of(*path: str | int) -> str | None:
         loc = positions.where(tuple(path), key=True)

@@ -7,10 +7,21 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from metricspec.clicommon import AS_OF_HELP, parse_as_of, print_issues, reports_errors
+from metricspec.clicommon import (
+    AS_OF_HELP,
+    exit_code_if_output_closes,
+    confinement_options,
+    parse_as_of,
+    print_issues,
+    reports_errors,
+)
+
+if TYPE_CHECKING:
+    from metricspec.trust import Confinement
 
 BASELINE_HELP = "Baseline file. [default: .metricspec/baseline.json]"
 
@@ -26,9 +37,14 @@ BASELINE_HELP = "Baseline file. [default: .metricspec/baseline.json]"
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
               show_default=True)
 @click.option("--strict", is_flag=True, help="Warnings fail too (and spec warnings are errors).")
+@click.option("--notify", is_flag=True,
+              help="When the check fails, call the notifiers: the built-in one posts to $METRICSPEC_WEBHOOK_URL "
+                   "(Slack-compatible JSON); plugins may add others.")
+@confinement_options
 @reports_errors
 def check(paths: tuple[Path, ...], baseline: Path | None, against: str | None, as_of: str | None,
-          junit: Path | None, fmt: str, strict: bool) -> None:
+          junit: Path | None, fmt: str, strict: bool, notify: bool,
+          confinement: Confinement) -> None:
     """Fail CI when a goal regresses: compare results with the committed baseline and specs
     with a git revision.
 
@@ -42,25 +58,33 @@ def check(paths: tuple[Path, ...], baseline: Path | None, against: str | None, a
     \b
     Exit codes: 0 nothing regressed, 1 a regression, 2 a usage, spec or data error.
     Under GitHub Actions it also prints ::error/::warning annotations and appends a
-    summary to $GITHUB_STEP_SUMMARY.
+    summary to $GITHUB_STEP_SUMMARY. Ends with a summary line on stderr:
+      6 specs · 31 goals: 12 achieved, 9 on track, 4 at risk, 3 off track, 2 missed, 1 no data
 
     \b
     Examples:
       metricspec check specs/
       metricspec check specs/ --against origin/main --junit reports/metricspec.xml
       metricspec check specs/x.yaml --as-of 2026-06-30 --format markdown
+      METRICSPEC_WEBHOOK_URL=https://hooks.slack.com/services/... metricspec check specs/ --notify
     """
     from metricspec.check import check_paths, render
     from metricspec.check.github import append_step_summary, in_github_actions, report_annotations
     from metricspec.check.render import render_markdown
 
+    if junit is not None:
+        from metricspec.loader import find_spec_files
+        from metricspec.outputguard import check_output_file
+
+        check_output_file(junit, find_spec_files(list(paths)))
     report, warnings = check_paths(list(paths), baseline=baseline, against=against, as_of=parse_as_of(as_of),
-                                   strict=strict)
+                                   strict=strict, confinement=confinement)
     print_issues(warnings)
     if junit is not None:
         from metricspec.check.junit import write_junit
 
         write_junit(junit, report)
+    exit_code_if_output_closes(report.exit_code)
     click.echo(render(report, fmt), nl=False)
     if in_github_actions():
         for line in report_annotations(report):
@@ -71,8 +95,32 @@ def check(paths: tuple[Path, ...], baseline: Path | None, against: str | None, a
             click.secho(f"warning: cannot write the job summary: {exc}", fg="yellow", err=True)
     if junit is not None:
         click.echo(f"wrote {junit}", err=True)
+    if notify:
+        _notify(report)
+    click.echo(report.goal_summary(), err=True)
     if report.exit_code:
         sys.exit(report.exit_code)
+
+
+def _notify(report: object) -> None:
+    """Call the notifiers for a failing check; a notifier that fails is a warning, not a new exit code."""
+    from metricspec.check.findings import CheckReport
+    from metricspec.check.notify import notify
+    from metricspec.notifiers.webhook import URL_VARIABLE
+
+    assert isinstance(report, CheckReport)
+    if not report.exit_code:
+        return
+    outcomes = notify(report)
+    for outcome in outcomes:
+        if outcome.error is not None:
+            for issue in outcome.error.issues():
+                click.secho(f"warning: --notify: {issue.format().removeprefix('error: ')}", fg="yellow", err=True)
+        elif outcome.sent_to is not None:
+            click.echo(f"notified {outcome.sent_to}", err=True)
+    if not any(o.sent_to or o.error for o in outcomes):
+        click.secho(f"warning: --notify: no notifier is configured; set {URL_VARIABLE} to a Slack-compatible "
+                    "webhook URL, or install a notifier plugin", fg="yellow", err=True)
 
 
 @click.group()
@@ -91,8 +139,10 @@ def baseline() -> None:
 @click.option("--as-of", "as_of", metavar="DATE", help=AS_OF_HELP)
 @click.option("--force", is_flag=True,
               help="Write even with uncommitted spec/data changes, regressions or broken specs (skipped).")
+@confinement_options
 @reports_errors
-def update(paths: tuple[Path, ...], baseline_file: Path | None, as_of: str | None, force: bool) -> None:
+def update(paths: tuple[Path, ...], baseline_file: Path | None, as_of: str | None, force: bool,
+           confinement: Confinement) -> None:
     """Evaluate specs and write their results to the baseline (atomically, sorted keys).
 
     \b
@@ -107,7 +157,8 @@ def update(paths: tuple[Path, ...], baseline_file: Path | None, as_of: str | Non
     """
     from metricspec.check import update_baseline
 
-    outcome = update_baseline(list(paths), baseline=baseline_file, as_of=parse_as_of(as_of), force=force)
+    outcome = update_baseline(list(paths), baseline=baseline_file, as_of=parse_as_of(as_of), force=force,
+                              confinement=confinement)
     print_issues(outcome.notes)
     for f in outcome.overridden:
         click.secho(f"accepted (--force): {f.location_text()}: {f.message}", fg="yellow", err=True)

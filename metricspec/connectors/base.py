@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 class ConnectorOptions(BaseModel):
     """Base for connector option models: strict, so typos are caught."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
 
 
 @dataclass(frozen=True)
@@ -31,14 +31,27 @@ class SourceContext:
     source_name: str
     base_dir: Path
     where: Location | None = None
+    root: Path | None = None
+    """Project root every path must resolve inside (symlinks followed); None: anywhere."""
     sample_rows: int | None = None
     """When set, only a sample is wanted (``validate --data``): a connector that reads eagerly
     (a database query, a workbook) may stop after this many rows. Lazy scans ignore it."""
 
     def resolve(self, path: str) -> Path:
-        """Resolve a path relative to the spec file's directory."""
+        """Resolve a path relative to the spec file's directory; refuse one outside :attr:`root`."""
         p = Path(path).expanduser()
-        return p if p.is_absolute() else self.base_dir / p
+        return self.confine(p if p.is_absolute() else self.base_dir / p)
+
+    def confine(self, path: Path) -> Path:
+        """``path`` if it lies inside :attr:`root` once symlinks are resolved, else a DataError."""
+        if self.root is None:
+            return path
+        real = path.resolve()
+        if real != self.root and self.root not in real.parents:
+            from metricspec.trust import ROOT_HINT
+
+            raise self.error(f"{path} is outside the project root {self.root}", hint=ROOT_HINT)
+        return path
 
     def error(self, message: str, hint: str | None = None) -> DataError:
         return DataError(f"source '{self.source_name}': {message}", where=self.where, hint=hint)

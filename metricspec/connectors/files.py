@@ -87,7 +87,7 @@ def resolve_paths(path: str, context: SourceContext, *, allow_dirs: bool = False
     resolved = context.resolve(path)
     if has_glob(path):
         matches = sorted(Path(p) for p in globlib.glob(str(resolved), recursive=True))
-        files = [p for p in matches if p.is_file() or (allow_dirs and p.is_dir())]
+        files = [context.confine(p) for p in matches if p.is_file() or (allow_dirs and p.is_dir())]
         if not files:
             raise context.error(f"no file matches the pattern {resolved}", hint=PATH_HINT)
         return files
@@ -236,7 +236,7 @@ class ParquetConnector(Connector):
         resolved = context.resolve(options.path)
         hive = options.hive_partitioning
         if not has_glob(options.path) and resolved.is_dir():
-            files = list(resolved.rglob("*.parquet"))
+            files = [context.confine(f) for f in resolved.rglob("*.parquet")]
             if not files:
                 raise context.error(f"no .parquet file under the directory {resolved}", hint=PATH_HINT)
         else:
@@ -401,7 +401,7 @@ class ExcelConnector(Connector):
         except ImportError:
             raise context.error(
                 f"reading Excel with the {options.engine} engine needs the '{_EXCEL_EXTRA[options.engine]}' package",
-                hint="pip install 'metricspec[excel]'",
+                hint="pip install 'metricspec-cli[excel]'",
             ) from None
         except Exception as exc:
             sheets = _sheet_names(path)

@@ -65,6 +65,16 @@ def sampled(query: str, rows: int | None) -> str:
     return f"SELECT * FROM ({inner}) AS metricspec_sample LIMIT {int(rows)}"
 
 
+def _read_only(context: SourceContext, sql: str) -> str:
+    """``sql`` if it only reads (see :func:`metricspec.connectors.sandbox.select_only`)."""
+    from metricspec.connectors.sandbox import READ_ONLY_HINT, select_only
+
+    problem = select_only(sql)
+    if problem is not None:
+        raise context.error(f"the query may only SELECT, but it holds {problem}", hint=READ_ONLY_HINT)
+    return sql
+
+
 def quote_identifier(name: str) -> str:
     """Quote a possibly dotted identifier with double quotes (``schema.table`` -> ``"schema"."table"``)."""
     parts = name.split(".") if _IDENT.match(name) else [name]
@@ -100,11 +110,15 @@ class SqliteConnector(Connector):
 
         import polars as pl
 
+        from metricspec.connectors.sandbox import sqlite_lockdown, sqlite_uri
+
         path = context.resolve(options.path)
         if not path.is_file():
             raise context.error(f"database file not found: {path}", hint=PATH_HINT)
+        _read_only(context, options.sql())
         try:
-            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+            conn = sqlite3.connect(sqlite_uri(path), uri=True)
+            sqlite_lockdown(conn)
         except sqlite3.Error as exc:
             raise context.error(f"cannot open SQLite database {path}: {exc}") from None
         try:
@@ -175,7 +189,7 @@ class SqlConnector(Connector):
         if options.table is not None and not _IDENT.match(options.table):
             raise context.error(f"'{options.table}' is not a plain table name",
                                 hint="use `query:` for quoted or unusual identifiers")
-        query = sampled(options.sql(quote=False), context.sample_rows)
+        query = sampled(_read_only(context, options.sql(quote=False)), context.sample_rows)
         try:
             if scheme == "sqlite":
                 return self._stdlib_sqlite(uri, query, context)
@@ -194,12 +208,12 @@ class SqlConnector(Connector):
             else:
                 raise context.error(
                     f"reading '{scheme}' databases needs connectorx or SQLAlchemy, and neither is installed",
-                    hint="pip install 'metricspec[sql]' (plus the database's driver for SQLAlchemy, "
+                    hint="pip install 'metricspec-cli[sql]' (plus the database's driver for SQLAlchemy, "
                          "e.g. psycopg for PostgreSQL)",
                 )
         except ImportError as exc:
             raise context.error(f"a database driver is missing: {first_line(exc)}",
-                                hint="pip install 'metricspec[sql]' and the driver of your database") from None
+                                hint="pip install 'metricspec-cli[sql]' and the driver of your database") from None
         except Exception as exc:
             from metricspec.errors import MetricSpecError
 
@@ -234,7 +248,10 @@ class SqlConnector(Connector):
         path = path[1:] if path.startswith("//") else path
         if not Path(path).is_file():
             raise context.error(f"database file not found: {path}", hint=PATH_HINT)
-        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+        from metricspec.connectors.sandbox import sqlite_lockdown, sqlite_uri
+
+        conn = sqlite3.connect(sqlite_uri(Path(path)), uri=True)
+        sqlite_lockdown(conn)
         try:
             frame = pl.read_database(query, connection=conn, infer_schema_length=None)
         except sqlite3.Error as exc:
@@ -274,29 +291,37 @@ class DuckDBConnector(Connector):
             import duckdb
         except ImportError:
             raise context.error("the duckdb connector needs the 'duckdb' package",
-                                hint="pip install 'metricspec[duckdb]'") from None
+                                hint="pip install 'metricspec-cli[duckdb]'") from None
+        from metricspec.connectors.sandbox import (
+            apply_duckdb_settings,
+            duckdb_allowed_paths,
+            duckdb_config,
+            duckdb_settings,
+        )
+
         where = "the in-memory database"
+        query = _read_only(context, options.sql())
         if options.path is not None:
             path = context.resolve(options.path)
             if not path.is_file():
                 raise context.error(f"database file not found: {path}", hint=PATH_HINT)
             where = f"database {path}"
             try:
-                con = duckdb.connect(str(path), read_only=True)
+                con = duckdb.connect(str(path), read_only=True, config=duckdb_config())
             except duckdb.Error as exc:
                 raise context.error(f"cannot open {path} as a DuckDB database: {first_line(exc)}",
                                     hint="check that the file is a DuckDB database of a compatible version") from None
         else:
-            con = duckdb.connect()
+            con = duckdb.connect(config=duckdb_config())
         try:
-            base = str(context.base_dir).replace("'", "''")
-            con.execute(f"SET file_search_path = '{base}'")
+            allowed = duckdb_allowed_paths(query, context.base_dir, context.root)
+            apply_duckdb_settings(con, duckdb_settings(context.base_dir, allowed))
             if options.table is not None:
                 tables = self._tables(con)
                 if options.table not in tables and options.table.split(".")[-1] not in tables:
                     raise _unknown_table(context, options.table, sorted(set(tables)), where)
             try:
-                relation = con.sql(options.sql())
+                relation = con.sql(query)
                 if context.sample_rows is not None:
                     relation = relation.limit(context.sample_rows)
                 frame: pl.DataFrame = relation.pl()

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from metricspec.engine.periods import to_date
+
 if TYPE_CHECKING:
+    from metricspec.engine.results import ExperimentResult
     from metricspec.loader import LoadedSpec
+    from metricspec.spec.models import AttributionSpec
 
 
 def _local_naive(col: str, schema: dict[str, pl.DataType]) -> pl.Expr:
@@ -19,35 +24,63 @@ def _local_naive(col: str, schema: dict[str, pl.DataType]) -> pl.Expr:
     return pl.col(col).cast(pl.Datetime("us"))
 
 
-def incremental_cac(control_groups: list[dict[str, Any]], group: str, metric: str | None,
+def incremental_cac(control_groups: Sequence[ExperimentResult], group: str, metric: str | None,
                     social_spend: float | None) -> dict[str, Any] | None:
     """Spend on social ÷ conversions the exposed group made beyond what the control rate predicts.
 
     incremental conversions = (p_treatment − p_control) × n_treatment; the interval uses the
-    confidence interval of the difference in proportions.
+    confidence interval of the difference in proportions (the always-valid one with ``method:
+    sequential``). The spend is the social channels' spend in the control group's window.
     """
-    cg = next((c for c in control_groups if c.get("name") == group), None)
+    cg = next((c for c in control_groups if c.name == group), None)
     if cg is None or social_spend is None:
         return None
-    metrics = [m for m in cg.get("metrics", []) if m.get("kind") == "proportion"]
-    m = next((x for x in metrics if x.get("name") == metric), None) if metric else (metrics[0] if metrics else None)
-    if m is None or m.get("difference") is None:
+    metrics = [m for m in cg.metrics if m.kind == "proportion"]
+    m = next((x for x in metrics if x.name == metric), None) if metric else (metrics[0] if metrics else None)
+    if m is None or m.difference is None:
         return None
-    n_t = m["treatment_n"]
-    inc = m["difference"] * n_t
-    lo, hi = m.get("difference_ci_low"), m.get("difference_ci_high")
+    n_t = m.treatment_n
+    inc = m.difference * n_t
+    lo, hi = m.difference_ci_low, m.difference_ci_high
+    if m.sequential is not None:
+        lo, hi = m.sequential.difference_ci_low, m.sequential.difference_ci_high
     cac = social_spend / inc if inc > 0 else None
     cac_low = social_spend / (hi * n_t) if hi is not None and hi > 0 else None
     cac_high = social_spend / (lo * n_t) if lo is not None and lo > 0 else None
-    return {"control_group": group, "metric": m["name"], "treatment_n": n_t,
+    return {"control_group": group, "metric": m.name, "treatment_n": n_t,
             "incremental_conversions": inc, "incremental_conversions_ci": [None if lo is None else lo * n_t,
                                                                          None if hi is None else hi * n_t],
             "social_spend": social_spend, "incremental_cac": cac, "incremental_cac_ci": [cac_low, cac_high],
-            "significant": m.get("significant")}
+            "significant": m.significant,
+            "window_start": None if cg.window_start is None else cg.window_start.isoformat(),
+            "window_end": None if cg.window_end is None else cg.window_end.isoformat()}
+
+
+def social_spend(frames: dict[str, pl.LazyFrame], att: AttributionSpec, start: dt.date | None,
+                 end: dt.date) -> float | None:
+    """The social channels' spend dated from ``start`` (None: the beginning) to ``end``, both included.
+
+    Spend without a time column cannot be dated: all of it counts.
+    """
+    sp = att.spend
+    if sp is None:
+        return None
+    lf = frames[sp.source]
+    if sp.time:
+        date = to_date(pl.col(sp.time), lf.collect_schema()[sp.time])
+        keep = date <= end
+        if start is not None:
+            keep = keep & (date >= start)
+        lf = lf.filter(keep)
+    social = lf.filter(pl.col(sp.channel).cast(pl.String).is_in(att.social_channels))
+    amounts = social.select(pl.col(sp.amount).cast(pl.Float64)).collect().to_series().drop_nulls()
+    # an exact sum (math.fsum): independent of the order and chunking of the rows, so the in-memory and
+    # streaming engines give the same figure (as on the filespeed branch)
+    return math.fsum(amounts.to_list())
 
 
 def run_attribution(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], as_of: dt.date,
-                    control_groups: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+                    control_groups: Sequence[ExperimentResult] | None = None) -> dict[str, Any]:
     from metricspec.engine.attribution import ModelConfig, attribute
 
     att = loaded.spec.attribution
@@ -97,12 +130,8 @@ def run_attribution(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], as_of: 
     data["journeys_total"] = total
     data["title"] = att.title or "Attribution"
     data["incremental"] = None
-    if att.control_group and control_groups:
-        social = None
-        if spend is not None:
-            # an exact sum (math.fsum): independent of the order and chunking of the rows, so the
-            # in-memory and streaming engines give the same figure
-            amounts = spend.filter(pl.col("channel").is_in(att.social_channels))["amount"].drop_nulls()
-            social = math.fsum(amounts.to_list())
-        data["incremental"] = incremental_cac(control_groups, att.control_group, att.control_metric, social)
+    cg = next((c for c in control_groups or [] if c.name == att.control_group), None)
+    if cg is not None:
+        social = social_spend(frames, att, cg.window_start, cg.window_end or as_of)
+        data["incremental"] = incremental_cac([cg], cg.name, att.control_metric, social)
     return data

@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 #: 2: goal reasons and forecast methods, SMART findings and data notes carry a message ``code`` and
 #: its ``params`` next to the English text (version 1 documents still load: the new fields default).
 RESULTS_SCHEMA_VERSION = 2
+
+if TYPE_CHECKING:
+    import polars as pl
 
 GoalStatus = Literal["achieved", "on_track", "at_risk", "off_track", "missed", "no_data"]
 STATUS_ORDER: dict[str, int] = {
@@ -44,14 +47,15 @@ PARAM_KINDS: dict[str, ParamKind] = {
     "needed": "approx", "best": "approx", "rate": "approx",
     "needed_rate": "change", "best_rate": "change",
     "days": "count", "left": "count", "n": "count", "rows": "count",
-    "deadline": "date", "grain": "grain",
+    "deadline": "date", "latest": "date", "grain": "grain",
     "kpi": "text", "scope": "text", "segments": "text", "column": "text", "source": "text",
     # control groups
     "n_treatment": "count", "n_control": "count", "successes": "count", "failures": "count", "minimum": "count",
     "difference": "value", "mde": "value", "alpha": "value", "power": "value", "share": "value",
     "p": "pvalue", "group": "group",
     "columns": "text", "covariate": "text", "group_column": "text", "treatment_label": "text",
-    "control_label": "text",
+    "control_label": "text", "quantile": "value", "kept": "count", "threshold": "pvalue", "start": "date",
+    "end": "date",
 }
 
 #: code -> English template; ``{placeholders}`` are parameters named in :data:`PARAM_KINDS`.
@@ -100,6 +104,8 @@ ENGINE_MESSAGES: dict[str, str] = {
     "smart_time_deadline": "deadline {deadline}",
     # DataNote.message
     "note_null_rows": "{rows} row(s) with a null '{column}' in source '{source}' were skipped",
+    "note_future_rows": "{rows} row(s) of source '{source}' are dated after today (the latest: {latest}) and do "
+                        "not set the default as-of date; pass --as-of to include them",
     # control groups: warnings of a metric comparison (MetricComparison.warnings) or of the whole
     # comparison (ExperimentResult.warnings)
     "cg_dropped_missing": "dropped {n} units with missing values in {columns} ({n_treatment} treatment, "
@@ -123,8 +129,18 @@ ENGINE_MESSAGES: dict[str, str] = {
     "cg_ignored_rows": "ignored {n} rows whose {group_column} is neither {treatment_label} nor {control_label}",
     "cg_no_group_units": "no {group} units: nothing to compare",
     "cg_sample_ratio_mismatch": "sample ratio mismatch: {n_treatment} treatment vs {n_control} control is unlikely "
-                                "under a {share} treatment share (p={p}); check how units were assigned before "
-                                "trusting results",
+                                "under a {share} treatment share (p={p}, below {threshold}); check how units were "
+                                "assigned before trusting results",
+    "cg_quantile_too_few": "too small to conclude: {group} has {n} units, too few for an interval of the {quantile} "
+                           "quantile",
+    "cg_quantile_ties": "the {quantile} quantile of {group} sits on many tied values (its interval has zero width): "
+                        "no test possible",
+    "cg_no_time_column": "source {source} has no time column, so every unit counts whatever the as-of date or "
+                         "window; set `time_column:` on the control group or the source",
+    "cg_null_time": "ignored {n} units with no {column}: they cannot be placed in the window",
+    "cg_segments_truncated": "{column} has {n} values: only the {kept} largest segments are compared",
+    "cg_window_empty": "the window starts on {start}, after it ends on {end} (its end or the as-of date): no unit "
+                       "can enter",
 }
 
 
@@ -223,6 +239,14 @@ class KpiResult(ResultModel):
     headlines: list[Headline]
     series: list[Series]
 
+    def to_polars(self) -> pl.DataFrame:
+        """Every value of this KPI, tidy: one row per point of each series (headline, segment values,
+        benchmarks) with ``kpi, grain, period, label, kind, segment, segment_value, benchmark, value,
+        partial, unit, currency``."""
+        from metricspec.engine.frames import kpi_frame
+
+        return kpi_frame([self])
+
 
 SmartCriterion = Literal["specific", "measurable", "achievable", "results_focused", "time_bound"]
 
@@ -271,6 +295,12 @@ class GoalResult(ResultModel):
     smart: list[SmartFinding]
     trend: list[Point]
 
+    def to_polars(self) -> pl.DataFrame:
+        """The goal's trend (its KPI over the goal window): ``period, label, value, partial``."""
+        from metricspec.engine.frames import goal_trend_frame
+
+        return goal_trend_frame(self)
+
 
 class ObjectiveResult(ResultModel):
     id: str
@@ -300,6 +330,121 @@ class DataNote(ResultModel):
     params: MessageParams = Field(default_factory=dict)
 
 
+# -- control groups ---------------------------------------------------------------------------------
+
+
+class SequentialFigures(ResultModel):
+    """Always-valid p-values and intervals (gbstats' sequential test), safe to look at after every new unit."""
+
+    tuning: float
+    p_value: float | None
+    p_value_adjusted: float | None
+    difference_ci_low: float | None
+    difference_ci_high: float | None
+    relative_p_value: float | None
+    relative_p_value_adjusted: float | None
+    relative_lift_ci_low: float | None
+    relative_lift_ci_high: float | None
+
+
+class BayesianFigures(ResultModel):
+    """Posterior of the relative lift (gbstats' effect model; a flat prior unless one is given)."""
+
+    prior_mean: float | None  # None: gbstats' default flat (improper) prior
+    prior_stddev: float | None
+    relative_lift: float | None  # posterior mean
+    relative_lift_stddev: float | None
+    credible_interval_low: float | None
+    credible_interval_high: float | None
+    chance_to_beat_control: float | None  # P(treatment is better), in the metric's good direction
+    expected_loss: float | None  # relative lift given up, on average, by shipping the treatment
+    expected_loss_control: float | None  # ... by keeping the control
+
+
+class MetricComparison(ResultModel):
+    """Result of comparing one metric; ``None`` where a value cannot be computed."""
+
+    name: str
+    title: str
+    kind: str
+    test: str
+    control_n: int
+    treatment_n: int
+    control_value: float | None
+    treatment_value: float | None
+    difference: float | None
+    difference_ci_low: float | None
+    difference_ci_high: float | None
+    relative_lift: float | None
+    relative_lift_ci_low: float | None
+    relative_lift_ci_high: float | None
+    statistic: float | None
+    p_value: float | None  # the test of the difference (``test``), before any correction
+    significant: bool | None  # the method's verdict (after the correction, if any)
+    better: bool | None
+    cuped: bool
+    variance_reduction: float | None
+    mde: float | None
+    warnings: list[str]
+    warning_codes: list[EngineMessage] = Field(default_factory=list)  # the same warnings as message codes
+    direction: str = "increase"
+    quantile: float | None = None  # kind quantile: 0.5 = median
+    relative_p_value: float | None = None  # delta-method test of the relative lift (gbstats' default)
+    p_value_adjusted: float | None = None  # after the control group's correction; None when it is "none"
+    relative_p_value_adjusted: float | None = None
+    control_ci_low: float | None = None  # kind quantile: order-statistic interval of each group's quantile
+    control_ci_high: float | None = None
+    treatment_ci_low: float | None = None
+    treatment_ci_high: float | None = None
+    sequential: SequentialFigures | None = None
+    bayesian: BayesianFigures | None = None
+
+
+class SampleRatioCheck(ResultModel):
+    """Chi-square goodness of fit of the group sizes against the expected split."""
+
+    expected_treatment_share: float
+    control_n: int
+    treatment_n: int
+    chi2: float | None
+    p_value: float | None
+    mismatch: bool
+    threshold: float = 0.001
+
+
+class SegmentResult(ResultModel):
+    """The comparison within one value of a segment column."""
+
+    column: str
+    value: str | None  # None: units with no value in the column
+    srm: SampleRatioCheck
+    metrics: list[MetricComparison]
+
+
+class ExperimentResult(ResultModel):
+    """All comparisons of one control group."""
+
+    name: str
+    alpha: float
+    power: float
+    confidence_level: float
+    control_label: str
+    treatment_label: str
+    srm: SampleRatioCheck
+    metrics: list[MetricComparison]
+    warnings: list[str]
+    warning_codes: list[EngineMessage] = Field(default_factory=list)
+    title: str | None = None
+    description: str | None = None
+    method: Literal["frequentist", "sequential", "bayesian"] = "frequentist"
+    correction: Literal["holm", "bh", "none"] = "none"
+    time_column: str | None = None  # units entered when this column fell in [window_start, window_end]
+    window_start: dt.date | None = None
+    window_end: dt.date | None = None  # the window's end or the as-of date, whichever is earlier
+    campaign: str | None = None
+    segments: list[SegmentResult] = Field(default_factory=list)
+
+
 class SpecInfo(ResultModel):
     name: str
     title: str
@@ -322,7 +467,7 @@ class Results(ResultModel):
     sources: list[SourceFreshness]
     kpis: list[KpiResult]
     objectives: list[ObjectiveResult]
-    control_groups: list[dict[str, Any]] = Field(default_factory=list)
+    control_groups: list[ExperimentResult] = Field(default_factory=list)
     attribution: dict[str, Any] | None = None
     notes: list[DataNote] = Field(default_factory=list)
 
@@ -338,3 +483,23 @@ class Results(ResultModel):
     def to_json(self) -> str:
         """Byte-stable JSON: fixed key order, no timestamps."""
         return self.model_dump_json(indent=2) + "\n"
+
+    def to_polars(self) -> pl.DataFrame:
+        """Every KPI value of the run, tidy: :meth:`KpiResult.to_polars` of each KPI after a ``spec``
+        column, so frames of several specs concatenate."""
+        from metricspec.engine.frames import kpi_frame
+
+        return kpi_frame(self.kpis, spec=self.spec.name)
+
+    def goals_to_polars(self) -> pl.DataFrame:
+        """One row per goal: ``spec, objective, goal, title, kpi, status, current, target, baseline,
+        progress, expected, forecast, start, deadline, …``."""
+        from metricspec.engine.frames import goal_frame
+
+        return goal_frame(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows the HTML scorecard (in an isolated frame, so its styles stay inside)."""
+        from metricspec.render.notebook import scorecard_iframe
+
+        return scorecard_iframe(self)

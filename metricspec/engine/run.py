@@ -17,6 +17,7 @@ from metricspec.engine.plan import polars_engine
 from metricspec.engine.results import (
     BenchmarkValue,
     DataNote,
+    ExperimentResult,
     Headline,
     KpiResult,
     MessageParams,
@@ -38,11 +39,13 @@ Progress = Callable[[str], None]
 _T = TypeVar("_T")
 
 
-def open_sources(loaded: LoadedSpec, *, lenient: bool = False) -> OpenedSources:
-    """Open every source the spec reads and check the columns it needs (all problems at once)."""
+def open_sources(loaded: LoadedSpec, data: Mapping[str, pl.LazyFrame] | None = None, *,
+                 lenient: bool = False) -> OpenedSources:
+    """Open every source the spec reads (``data`` replacing the connectors of the sources it names)
+    and check the columns it needs (all problems at once)."""
     from metricspec.sources import open_checked
 
-    opened = open_checked(loaded, lenient=lenient)
+    opened = open_checked(loaded, frames=data, lenient=lenient)
     if any(i.level is Level.ERROR for i in opened.issues):
         raise SpecError(opened.issues)
     return opened
@@ -74,9 +77,38 @@ def freshness(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], schemas: dict
     return freshness_results(loaded, queries, collected)
 
 
+def local_today(timezone: str) -> dt.date:
+    """Today's date on this machine's clock, in the spec's time zone."""
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo(timezone)).date()
+
+
+def default_as_of_from(collected: list[pl.DataFrame], queries: list[tuple[str, str | None, pl.LazyFrame]],
+                       ) -> tuple[dt.date, list[DataNote]]:
+    """The default as-of date: the latest date in the data up to today (see :func:`freshness_queries`).
+
+    Rows dated after today (a typo such as 2062) are left out of it, with a data note naming the
+    source and how many rows, so one such row cannot move every goal's as-of into the future.
+    """
+    latest: list[str] = []
+    notes: list[DataNote] = []
+    for (name, _tcol, _q), frame in zip(queries, collected, strict=True):
+        row = frame.row(0, named=True)
+        if row.get("latest_past"):
+            latest.append(str(row["latest_past"])[:10])
+        if row.get("future"):
+            params: MessageParams = {"rows": int(row["future"]), "source": name, "latest": str(row["latest"])[:10]}
+            notes.append(DataNote(level="warning", message=english("note_future_rows", params),
+                                  code="note_future_rows", params=params))
+    return (dt.date.fromisoformat(max(latest)) if latest else dt.date(1970, 1, 1)), notes
+
+
 def freshness_queries(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame],
-                      schemas: dict[str, dict[str, pl.DataType]]) -> list[tuple[str, str | None, pl.LazyFrame]]:
-    """(source, time column, lazy query of rows/first/latest) per source."""
+                      schemas: dict[str, dict[str, pl.DataType]], today: dt.date | None = None,
+                      ) -> list[tuple[str, str | None, pl.LazyFrame]]:
+    """(source, time column, lazy query of rows/first/latest, and of rows dated after ``today``) per source."""
+    today = today or local_today(loaded.spec.timezone)
     from metricspec.sources import time_column_of
 
     names = sorted(frames)
@@ -88,8 +120,13 @@ def freshness_queries(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame],
         tcols.append(usable)
         exprs = [pl.len().alias("rows")]
         if usable is not None:
-            exprs += [_iso(pl.col(usable).min(), schemas[name][usable]).alias("first"),
-                      _iso(pl.col(usable).max(), schemas[name][usable]).alias("latest")]
+            dtype = schemas[name][usable]
+            day = pl.col(usable) if isinstance(dtype, pl.Date) else pl.col(usable).dt.date()
+            past = day <= pl.lit(today)
+            exprs += [_iso(pl.col(usable).min(), dtype).alias("first"),
+                      _iso(pl.col(usable).max(), dtype).alias("latest"),
+                      _iso(pl.col(usable).filter(past).max(), dtype).alias("latest_past"),
+                      (~past).sum().alias("future")]
         lazies.append(frames[name].select(exprs))
     return list(zip(names, tcols, lazies, strict=True))
 
@@ -114,12 +151,6 @@ def _iso(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     return expr.cast(pl.String)
 
 
-def default_as_of(fresh: list[SourceFreshness]) -> dt.date:
-    """The latest date in the data: runs stay reproducible without --as-of."""
-    latest = [f.latest[:10] for f in fresh if f.latest]
-    return dt.date.fromisoformat(max(latest)) if latest else dt.date(1970, 1, 1)
-
-
 def plan_requests(ev: Evaluator) -> list[Any]:
     """Register every series the scorecard needs; returns the goal plans."""
     spec = ev.spec
@@ -140,7 +171,11 @@ def explain(loaded: LoadedSpec, *, as_of: dt.date | None = None) -> list[dict[st
     """The compiled query plan as data, without running it (``metricspec run --explain``)."""
     def plan(opened: OpenedSources) -> list[dict[str, object]]:
         frames, schemas = opened.frames, opened.schemas
-        day = as_of or default_as_of(freshness(loaded, frames, schemas, opened.prepared))
+        day = as_of
+        if day is None:
+            queries = freshness_queries(loaded, frames, schemas)
+            collected = collect_all_checked([q for _, _, q in queries], opened.prepared, engine=polars_engine())
+            day, _ = default_as_of_from(collected, queries)
         ev = Evaluator(loaded=loaded, as_of=day, sources=frames, schemas=schemas, prepared=opened.prepared)
         plan_requests(ev)
         return ev.plan.describe()
@@ -148,24 +183,28 @@ def explain(loaded: LoadedSpec, *, as_of: dt.date | None = None) -> list[dict[st
     return with_lenient_retry(loaded, plan)
 
 
-def with_lenient_retry(loaded: LoadedSpec, work: Callable[[OpenedSources], _T]) -> _T:
-    """``work`` on the opened sources, data errors mapped (:mod:`.dataerrors`); once more with
-    every cast's lenient path when a value beyond a source's sample needs it (LenientRetry)."""
-    opened = open_sources(loaded)
+def with_lenient_retry(loaded: LoadedSpec, work: Callable[[OpenedSources], _T],
+                       data: Mapping[str, pl.LazyFrame] | None = None) -> _T:
+    """``work`` on the opened sources (``data`` as in :func:`open_sources`), data errors mapped
+    (:mod:`.dataerrors`); once more with every cast's lenient path when a value beyond a
+    source's sample needs it (LenientRetry)."""
+    opened = open_sources(loaded, data)
     try:
         with data_errors(opened.prepared):
             return work(opened)
     except LenientRetry:
-        opened = open_sources(loaded, lenient=True)
+        opened = open_sources(loaded, data, lenient=True)
         with data_errors(opened.prepared):
             return work(opened)
 
 
-def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Progress | None = None) -> Results:
-    """Evaluate every KPI, goal, control group and attribution model of a spec."""
+def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Progress | None = None,
+             data: Mapping[str, pl.LazyFrame] | None = None) -> Results:
+    """Evaluate every KPI, goal, control group and attribution model of a spec (``data``: frames
+    replacing the connectors of the sources they name)."""
     step = progress or (lambda _msg: None)
     step("opening sources")
-    return with_lenient_retry(loaded, lambda opened: _evaluate(loaded, opened, as_of, step))
+    return with_lenient_retry(loaded, lambda opened: _evaluate(loaded, opened, as_of, step), data)
 
 
 def _evaluate(loaded: LoadedSpec, opened: OpenedSources, as_of: dt.date | None, step: Progress) -> Results:
@@ -174,10 +213,11 @@ def _evaluate(loaded: LoadedSpec, opened: OpenedSources, as_of: dt.date | None, 
     frames = shared_sources(loaded, opened)
     fresh_queries = freshness_queries(loaded, frames, schemas)
     fresh: list[SourceFreshness] = []
+    future_notes: list[DataNote] = []
     if as_of is None:  # the default as-of date comes from the data: read freshness first
         collected = collect_all_checked([q for _, _, q in fresh_queries], opened.prepared, engine=polars_engine())
         fresh = freshness_results(loaded, fresh_queries, collected)
-        as_of = default_as_of(fresh)
+        as_of, future_notes = default_as_of_from(collected, fresh_queries)
     ev = Evaluator(loaded=loaded, as_of=as_of, sources=frames, schemas=schemas, prepared=opened.prepared)
     step("planning KPIs")
     plans = plan_requests(ev)
@@ -201,7 +241,7 @@ def _evaluate(loaded: LoadedSpec, opened: OpenedSources, as_of: dt.date | None, 
             owner=obj.owner or spec.owner, kpis=list(obj.kpis),
             goals=[goal_results[(oname, g)] for g in obj.goals],
         ))
-    control_groups: list[dict[str, Any]] = []
+    control_groups: list[ExperimentResult] = []
     if spec.control_groups:
         step("comparing control groups")
         from metricspec.engine.experiments_run import run_control_groups
@@ -213,7 +253,8 @@ def _evaluate(loaded: LoadedSpec, opened: OpenedSources, as_of: dt.date | None, 
         from metricspec.engine.attribution_run import run_attribution
 
         attribution = run_attribution(loaded, frames, as_of, control_groups)
-    notes = [_null_rows_note(source, column, n) for (source, column), n in sorted(ev.null_counts.items()) if n]
+    notes = future_notes + [_null_rows_note(source, column, n)
+                            for (source, column), n in sorted(ev.null_counts.items()) if n]
     return Results(
         metricspec_version=__version__,
         spec=SpecInfo(name=spec.name, title=spec.title or spec.name, description=spec.description,

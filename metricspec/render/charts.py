@@ -2,8 +2,8 @@
 
 Every chart is a :class:`Chart`: a title, an accessible description and its Vega-Lite spec.
 Building a chart only writes the spec; :func:`draw` turns specs into SVG, each distinct spec once,
-in worker processes when there are many (vl-convert is the slow part of a build and does not get
-faster with threads). A site build draws all its charts in one batch this way.
+in worker processes when asked to and there are many (vl-convert is the slow part of a build and does
+not get faster with threads; the command line asks, library callers pass ``workers``). A site build draws all its charts in one batch this way.
 
 The SVG comes from vl-convert, which escapes all text (axis labels, legends, titles), so untrusted
 names (segment values, channels, campaigns) can never become markup. :func:`svg_markup`
@@ -19,6 +19,7 @@ import json
 import multiprocessing
 import os
 import re
+import sys
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -84,9 +85,39 @@ class Chart:
         return svg_markup(draw([self.key])[self.key], self.id)
 
 
-_FORBIDDEN = re.compile(r"<\s*(script|foreignObject|iframe|object|embed|image|use)\b|\son[a-z]+\s*=|javascript:",
-                        re.IGNORECASE)
+_SVG_NS = "{http://www.w3.org/2000/svg}"
+_XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+#: elements a chart may contain: vl-convert draws with g/path/rect/line/text; the rest are inert shapes
+_ALLOWED_TAGS = frozenset(_SVG_NS + t for t in (
+    "svg", "g", "path", "rect", "line", "circle", "ellipse", "polyline", "polygon", "text", "tspan", "title",
+    "desc", "defs", "clipPath", "linearGradient", "radialGradient", "stop"))
 _ID = re.compile(r'\bid="([^"]+)"')
+
+
+def check_svg(svg: str) -> None:
+    """Refuse markup that could run or load anything: checked on the parsed elements and attributes
+    (an allow-list of tags, no event handlers, only local ``#id`` links), never on the text, so chart
+    titles or data such as "Learn javascript: demo" or "utm_source=javascript:void(0)" are fine
+    (vl-convert escapes text, and the parser reads it as text)."""
+    import xml.etree.ElementTree as ET
+
+    if "<!DOCTYPE" in svg or "<!ENTITY" in svg:  # literal '<' never appears in escaped text
+        raise UnsafeSvgError("chart SVG declares a document type")
+    try:
+        root = ET.fromstring(svg)
+    except ET.ParseError as exc:
+        raise UnsafeSvgError(f"chart SVG is not well-formed XML: {exc}") from None
+    for el in root.iter():
+        if el.tag not in _ALLOWED_TAGS:
+            raise UnsafeSvgError(f"chart SVG contains an unexpected <{el.tag.removeprefix(_SVG_NS)}> element")
+        for name, value in el.attrib.items():
+            local = name.rsplit("}", 1)[-1].lower()
+            if local.startswith("on"):
+                raise UnsafeSvgError(f"chart SVG contains an event handler ({local})")
+            if (local == "href" or name == _XLINK_HREF) and not value.startswith("#"):
+                raise UnsafeSvgError("chart SVG links outside itself")
+            if local == "style" and re.search(r"url\(\s*['\"]?(?!#)|expression\(|javascript:", value, re.I):
+                raise UnsafeSvgError("chart SVG has a style that loads or runs something")
 
 
 def svg_markup(svg: str, chart_id: str) -> str:
@@ -94,8 +125,9 @@ def svg_markup(svg: str, chart_id: str) -> str:
     svg = svg.strip()
     if svg.startswith("<?xml"):
         svg = svg.split("?>", 1)[1].lstrip()
-    if not svg.startswith("<svg") or _FORBIDDEN.search(svg):
+    if not svg.startswith("<svg"):
         raise UnsafeSvgError("chart SVG contains unexpected markup")
+    check_svg(svg)
     ids = sorted(set(_ID.findall(svg)), key=len, reverse=True)
     for old in ids:
         new = f"{chart_id}-{old}"
@@ -148,13 +180,35 @@ def draw(keys: Iterable[Key], workers: int | None = None) -> dict[Key, str]:
 
 def chart_workers(charts: int, workers: int | None = None) -> int:
     """How many processes draw ``charts`` charts: at most ``workers``, else ``$METRICSPEC_CHART_WORKERS``,
-    else the number of usable CPUs; at most one per :data:`MIN_CHARTS_PER_WORKER` charts (1: no pool)."""
+    else 1 (the library starts no processes unless asked: the CLI asks for :func:`auto_workers`); at most
+    one per :data:`MIN_CHARTS_PER_WORKER` charts, and 1 when worker processes could not start (1: no pool)."""
     if workers is None:
-        value = os.environ.get(WORKERS_VARIABLE, "").strip()
-        if value and not value.isdigit():
-            raise UsageError(f"{WORKERS_VARIABLE} must be a whole number of processes, not '{value}'")
-        workers = int(value) if value else _cpu_count()
+        workers = _workers_from_environment() or 1
+    if workers > 1 and not _main_importable():
+        return 1
     return max(1, min(workers, charts // MIN_CHARTS_PER_WORKER))
+
+
+def auto_workers() -> int:
+    """What the command line asks for: ``$METRICSPEC_CHART_WORKERS``, else one process per usable CPU."""
+    return _workers_from_environment() or _cpu_count()
+
+
+def _workers_from_environment() -> int | None:
+    value = os.environ.get(WORKERS_VARIABLE, "").strip()
+    if value and not value.isdigit():
+        raise UsageError(f"{WORKERS_VARIABLE} must be a whole number of processes, not '{value}'")
+    return int(value) if value else None
+
+
+def _main_importable() -> bool:
+    """Spawned workers re-import the main module from its file: a script read from stdin
+    (``python - <<EOF``, ``__file__ == '<stdin>'``) has none, and every worker would die."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if path is None or getattr(main, "__spec__", None) is not None:
+        return True  # interactive, ``python -c``, Jupyter, or ``python -m``: no file to re-run, or a module
+    return os.path.isfile(path)
 
 
 def _cpu_count() -> int:
@@ -167,7 +221,8 @@ def _draw_in_processes(keys: list[Key], workers: int) -> list[str]:
     # one chart per task, biggest first, keeps every process busy to the end (a task's round trip is
     # about a millisecond, a chart 20-100 ms)
     order = sorted(range(len(keys)), key=lambda i: -len(keys[i][0]))
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context())
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=watch_parent,
+                               initargs=(os.getpid(),))
     try:
         svgs = dict(zip(order, pool.map(_draw_one, [keys[i] for i in order]), strict=True))
         return [svgs[i] for i in range(len(keys))]
@@ -178,6 +233,21 @@ def _draw_in_processes(keys: list[Key], workers: int) -> list[str]:
                  "its entry point with `if __name__ == '__main__':` (workers import the main module)") from exc
     finally:
         pool.shutdown(wait=True, cancel_futures=True)  # after an error: drop the charts not yet started
+
+
+def watch_parent(parent: int, interval: float = 0.5) -> None:
+    """In a worker: exit as soon as the process that started it is gone (killed with SIGKILL, say),
+    instead of lingering as an orphan. A daemon thread polls the parent process id."""
+    import threading
+
+    def watch() -> None:
+        import time
+
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(3)
+
+    threading.Thread(target=watch, name="metricspec-parent-watchdog", daemon=True).start()
 
 
 def _context() -> BaseContext:

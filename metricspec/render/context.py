@@ -15,14 +15,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
-
 from metricspec.engine.results import STATUS_ORDER
 from metricspec.render import charts
+from metricspec.render.control_groups import ControlGroupView, control_group_view
 from metricspec.render.i18n import Translator
+from metricspec.render.views import ChartView, DataTable, Figure, View
+from metricspec.render.views import chart_view as _chart_view
 
 if TYPE_CHECKING:
     from metricspec.engine.results import (
+        ExperimentResult,
         GoalResult,
         KpiResult,
         ObjectiveResult,
@@ -33,38 +35,6 @@ if TYPE_CHECKING:
 
 STATUS_ICONS = {"achieved": "✔", "on_track": "●", "at_risk": "▲", "off_track": "▼", "missed": "✖", "no_data": "○"}
 STATUSES = sorted(STATUS_ORDER, key=STATUS_ORDER.__getitem__)
-
-
-class View(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ChartView(View):
-    """A chart as built: ``svg`` stays empty until the page's charts are drawn (all at once, see
-    :func:`metricspec.render.html.render_pages`)."""
-
-    id: str
-    title: str
-    description: str
-    vega_lite: str  # canonical JSON, with ``locale``: what vl-convert draws (:data:`charts.Key`)
-    locale: str
-    svg: str = ""
-
-    @property
-    def key(self) -> charts.Key:
-        return (self.vega_lite, self.locale)
-
-
-class DataTable(View):
-    caption: str
-    headers: list[str]
-    rows: list[list[str]]
-    numeric: list[bool]
-
-
-class Figure(View):
-    chart: ChartView
-    table: DataTable | None = None
 
 
 class StatusView(View):
@@ -162,32 +132,6 @@ class ObjectiveView(View):
     owner_href: str | None
     goals: list[GoalView]
     tiles: list[KpiTile]
-
-
-class ControlMetricView(View):
-    title: str
-    control: str
-    treatment: str
-    difference: str
-    difference_ci: str
-    lift: str
-    lift_ci: str
-    p_value: str
-    significant: bool
-    significant_label: str
-    n: str
-    warnings: list[str]
-
-
-class ControlGroupView(View):
-    anchor: str
-    title: str
-    description: str | None
-    alpha: str
-    srm: str | None  # a sample-ratio-mismatch warning
-    metrics: list[ControlMetricView]
-    figure: Figure | None
-    warnings: list[str]
 
 
 class AttributionView(View):
@@ -547,62 +491,9 @@ class Builder:
         )
 
     # -- control groups ----------------------------------------------------------------------
-    def control_group(self, cg: dict[str, Any]) -> ControlGroupView:
-        tr = self.tr
-        name = str(cg.get("name", ""))
-        title = str(cg.get("title") or name)
-        metrics, rows = [], []
-        for m in cg.get("metrics") or []:
-            mtitle = str(m.get("title") or m.get("name"))
-            unit = "percent" if m.get("kind") in ("proportion", "conversion", "rate") else "number"
-            sig = bool(m.get("significant"))
-            metrics.append(ControlMetricView(
-                title=mtitle, control=tr.value(m.get("control_value"), unit),
-                treatment=tr.value(m.get("treatment_value"), unit),
-                difference=tr.delta(m.get("difference"), unit),
-                difference_ci=_interval(tr, m.get("difference_ci_low"), m.get("difference_ci_high"),
-                                        functools.partial(tr.delta, unit=unit)),
-                lift=tr.percent(m.get("relative_lift"), signed=True),
-                lift_ci=_interval(tr, m.get("relative_lift_ci_low"), m.get("relative_lift_ci_high"),
-                                  lambda v: tr.percent(v, signed=True)),
-                p_value="—" if m.get("p_value") is None else tr.number(m["p_value"], 4),
-                significant=sig, significant_label=tr("yes") if sig else tr("no"),
-                n=f"{tr.number(m.get('control_n'), 0)} / {tr.number(m.get('treatment_n'), 0)}",
-                warnings=self._warnings(m),
-            ))
-            rows.append({"label": mtitle, "estimate": m.get("relative_lift"), "low": m.get("relative_lift_ci_low"),
-                         "high": m.get("relative_lift_ci_high"),
-                         "significance": tr("significant") if sig else tr("not_significant")})
-        figure = None
-        if any(r["estimate"] is not None for r in rows):
-            ctitle = tr("chart_lift_title", name=title)
-            desc = "; ".join(
-                tr("chart_lift_desc_row", metric=r["label"], lift=tr.percent(r["estimate"], signed=True),
-                   low=tr.percent(r["low"], signed=True), high=tr.percent(r["high"], signed=True))
-                for r in rows if r["estimate"] is not None)
-            cid = f"{self.prefix}-cg-{slugify(name)}"
-            chart = charts.interval_chart(cid, ctitle, desc, rows, x_title=tr("col_lift"),
-                                          significance=[tr("significant"), tr("not_significant")],
-                                          chart_locale=tr.chart_format)
-            figure = Figure(chart=_chart_view(chart))
-        srm = cg.get("srm") or {}
-        srm_text = None
-        if srm.get("mismatch"):
-            srm_text = tr("srm_warning", p=tr.number(srm.get("p_value"), 4))
-        alpha = cg.get("alpha")
-        return ControlGroupView(
-            anchor=f"cg-{slugify(name)}", title=title, description=cg.get("description"),
-            alpha=tr.percent(1 - alpha, 0) if isinstance(alpha, int | float) else "—",
-            srm=srm_text, metrics=metrics, figure=figure, warnings=self._warnings(cg),
-        )
-
-    def _warnings(self, item: dict[str, Any]) -> list[str]:
-        """A control group's or metric's warnings, translated from their message codes when present."""
-        texts = [str(w) for w in item.get("warnings") or []]
-        codes = item.get("warning_codes") or []
-        if len(codes) != len(texts):  # Results written before warnings had codes
-            return texts
-        return [self.tr.message(c.get("code"), c.get("params") or {}, text) for c, text in zip(codes, texts, strict=True)]
+    def control_group(self, cg: ExperimentResult) -> ControlGroupView:
+        return control_group_view(cg, self.tr, anchor=f"cg-{slugify(cg.name)}",
+                                  chart_id=f"{self.prefix}-cg-{slugify(cg.name)}")
 
     # -- attribution -------------------------------------------------------------------------
     def attribution(self, a: dict[str, Any]) -> AttributionView:
@@ -667,16 +558,6 @@ class Builder:
             notes=[NoteView(level=n.level, message=tr.message(n.code, n.params, n.message)
                             + (f" ({n.where})" if n.where else "")) for n in r.notes],
         )
-
-
-def _chart_view(c: charts.Chart) -> ChartView:
-    return ChartView(id=c.id, title=c.title, description=c.description, vega_lite=c.vega_lite, locale=c.locale)
-
-
-def _interval(tr: Translator, low: float | None, high: float | None, fmt: Callable[[float], str]) -> str:
-    if low is None or high is None:
-        return "—"
-    return tr("interval", low=fmt(low), high=fmt(high))
 
 
 def _pivot(lines: list[charts.Line], fmt: Callable[[float | None], str]) -> list[list[str]]:

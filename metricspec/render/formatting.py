@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
+
 STATUS_LABELS = {
     "achieved": "achieved",
     "on_track": "on track",
@@ -49,3 +52,23 @@ def fmt_delta(value: float | None, unit: str = "number", currency: str | None = 
     if unit == "percent":
         return f"{value * 100:+.1f} pp"
     return sign + fmt_value(value, unit, currency)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def goal_summary(specs: int, statuses: Iterable[str]) -> str:
+    """One line for the end of ``run`` and ``check`` (like dbt's ``PASS=… WARN=…``):
+    ``6 specs · 31 goals: 12 achieved, 9 on track, 4 at risk, 3 off track, 2 missed, 1 no data``.
+
+    Statuses are counted in order from best to worst; statuses no goal has are left out.
+    """
+    counts = Counter(statuses)
+    unknown = sorted(set(counts) - set(STATUS_LABELS))
+    if unknown:
+        raise ValueError(f"unknown goal status(es): {', '.join(unknown)}")
+    total = sum(counts.values())
+    parts = [f"{counts[s]} {label}" for s, label in STATUS_LABELS.items() if counts[s]]
+    head = f"{_plural(specs, 'spec')} · {_plural(total, 'goal')}"
+    return f"{head}: {', '.join(parts)}" if parts else head

@@ -24,8 +24,9 @@ from jinja2 import (
 from pydantic import BaseModel
 
 from metricspec.render import charts
-from metricspec.render.context import Builder, ChartView, Links, NavLink, Page, ScorecardPage
+from metricspec.render.context import Builder, Links, NavLink, Page, ScorecardPage
 from metricspec.render.i18n import DEFAULT_LANGUAGE, Translator
+from metricspec.render.views import ChartView
 
 if TYPE_CHECKING:
     import pluggy
@@ -38,9 +39,9 @@ V = TypeVar("V")
 def plugin_template_paths(pm: pluggy.PluginManager | None = None) -> list[str]:
     """Template directories from plugins, highest priority first."""
     if pm is None:
-        from metricspec.plugins import make_plugin_manager
+        from metricspec.plugins import plugin_manager
 
-        pm = make_plugin_manager()
+        pm = plugin_manager()
     paths: list[str] = []
     # pluggy calls the most recently registered implementation first: that is our priority order
     for result in pm.hook.metricspec_template_paths():
@@ -85,9 +86,10 @@ def stylesheet(env: Environment) -> str:
     return source
 
 
-def render_page(env: Environment, template: str, page: Page, tr: Translator) -> str:
+def render_page(env: Environment, template: str, page: Page, tr: Translator, *,
+                chart_workers: int | None = None) -> str:
     """One page as HTML, its charts drawn first."""
-    return render_pages(env, [(template, page)], tr)[0]
+    return render_pages(env, [(template, page)], tr, chart_workers=chart_workers)[0]
 
 
 def render_pages(env: Environment, pages: Sequence[tuple[str, Page]], tr: Translator, *,
@@ -95,7 +97,7 @@ def render_pages(env: Environment, pages: Sequence[tuple[str, Page]], tr: Transl
     """Pages (``(template, page)`` pairs) as HTML, in order.
 
     Charts are built with the page contexts but drawn here, every distinct chart of every page
-    in one batch (in worker processes when there are many: see :func:`charts.draw`), then filled
+    in one batch (in worker processes when asked and there are many: see :func:`charts.draw`), then filled
     into the pages, each with its own id prefix, before any template is rendered.
     """
     svgs = charts.draw((view.key for _, page in pages for view in chart_views(page)), chart_workers)
@@ -156,10 +158,13 @@ def scorecard_page(results: Results, tr: Translator, *, links: Links | None = No
     return Builder(results, tr, links).scorecard(fields)
 
 
-def render_scorecard(results: Results, lang: str = DEFAULT_LANGUAGE, *, env: Environment | None = None) -> str:
-    """One self-contained HTML scorecard of a run (CSS and SVG charts inline)."""
+def render_scorecard(results: Results, lang: str = DEFAULT_LANGUAGE, *, env: Environment | None = None,
+                     chart_workers: int | None = None) -> str:
+    """One self-contained HTML scorecard of a run (CSS and SVG charts inline); ``chart_workers``
+    as for :func:`metricspec.render.charts.draw` (default: drawn in this process)."""
     env = env or _default_environment()
     tr = Translator(lang)
     fields = page_fields(tr, title=tr("scorecard_page_title", title=results.spec.title),
                          css_inline=stylesheet(env), version=results.metricspec_version)
-    return render_page(env, "scorecard.html", scorecard_page(results, tr, fields=fields), tr)
+    return render_page(env, "scorecard.html", scorecard_page(results, tr, fields=fields), tr,
+                       chart_workers=chart_workers)

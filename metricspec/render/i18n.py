@@ -23,6 +23,7 @@ from babel.dates import format_date, format_datetime, format_skeleton
 from babel.numbers import (
     format_currency,
     format_decimal,
+    format_scientific,
     get_minus_sign_symbol,
     get_plus_sign_symbol,
     parse_pattern,
@@ -30,6 +31,9 @@ from babel.numbers import (
 
 from metricspec.engine.results import ENGINE_MESSAGES, PARAM_KINDS, ParamValue
 from metricspec.errors import Issue, Level, SpecError
+
+HUGE = 1e15
+"""From this magnitude on numbers are shown in scientific notation (babel's digit patterns fail near 1e308)."""
 
 #: language code -> (Babel locale, d3 format locale used inside charts)
 LANGUAGES: dict[str, tuple[str, str]] = {
@@ -127,6 +131,8 @@ class Translator:
     def number(self, value: float | None, digits: int | None = None) -> str:
         if value is None:
             return "—"
+        if abs(value) >= HUGE:
+            return self.huge(value)
         if digits is None:
             if float(value).is_integer() and abs(value) < 1e15:
                 digits = 0
@@ -143,12 +149,18 @@ class Translator:
         """``0.123`` -> ``12.3%`` (``12,3 %`` in Spanish), in the locale's percent pattern."""
         if value is None:
             return "—"
+        if abs(value) >= HUGE:
+            return self.huge(value * 100) + "%"
         pattern = copy.copy(parse_pattern(self.locale.percent_formats[None].pattern))
         pattern.frac_prec = (digits, digits)
         text = str(pattern.apply(value, self.locale))
         if signed and value > 0 and not text.startswith(self._plus):
             text = self._plus + text
         return text
+
+    def huge(self, value: float) -> str:
+        """Numbers too large for digit patterns (babel cannot quantize 1e308): scientific notation."""
+        return str(format_scientific(value, "0.###E0", locale=self.locale))
 
     def value(self, value: float | None, unit: str = "number", currency: str | None = None) -> str:
         """A KPI value in its unit (count, percent, ratio, currency, days, number)."""
@@ -159,7 +171,7 @@ class Translator:
         if unit == "ratio":
             return self.number(value, 3 if abs(value) < 10 else 2)
         if unit == "currency":
-            if currency:
+            if currency and abs(value) < HUGE:
                 return str(format_currency(value, currency, locale=self.locale))
             return self.number(value, 2)
         if unit in ("count", "days"):

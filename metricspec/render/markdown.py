@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from metricspec.render.formatting import STATUS_LABELS, fmt_delta, fmt_pct, fmt_value
+from metricspec.render.cg_text import control_group_table, segment_table
+from metricspec.render.formatting import (
+    STATUS_LABELS,
+    fmt_delta,
+    fmt_pct,
+    fmt_value,
+)
 
 if TYPE_CHECKING:
     from metricspec.engine.results import Results
@@ -65,20 +71,18 @@ def results_markdown(results: Results) -> str:
                              f"{fmt_pct(h.yoy_change_pct)} |")
             lines.append("")
     for cg in results.control_groups:
-        lines += [f"### Control group: {md_escape(cg.get('title') or cg['name'])}", "",
-                  "| Metric | Control | Treatment | Lift | CI (lift) | p | Significant |",
-                  "|---|---:|---:|---:|---|---:|---|"]
-        for m in cg.get("metrics", []):
-            ci = (f"{fmt_pct(m.get('relative_lift_ci_low'))} … {fmt_pct(m.get('relative_lift_ci_high'))}"
-                  if m.get("relative_lift_ci_low") is not None else "—")
-            p = "—" if m.get("p_value") is None else f"{m['p_value']:.4f}"
-            lines.append(f"| {md_escape(m.get('title') or m['name'])} | {fmt_value(m.get('control_value'))} | "
-                         f"{fmt_value(m.get('treatment_value'))} | {fmt_pct(m.get('relative_lift'))} | {ci} | {p} | "
-                         f"{'yes' if m.get('significant') else 'no'} |")
+        headers, rows = control_group_table(cg)
+        lines += [f"### Control group: {md_escape(cg.title or cg.name)}", "",
+                  "| " + " | ".join(headers) + " |", "|---|" + "---:|" * (len(headers) - 1)]
+        lines += ["| " + " | ".join([md_escape(r[0]), *r[1:]]) + " |" for r in rows]
         lines.append("")
-        notes = [f"- ⚠️ {md_escape(m.get('title') or m['name'])}: {md_escape(w)}"
-                 for m in cg.get("metrics", []) for w in m.get("warnings", [])]
-        notes += [f"- ⚠️ {md_escape(w)}" for w in cg.get("warnings", [])]
+        if cg.segments:
+            headers, rows = segment_table(cg)
+            lines += ["| " + " | ".join(headers) + " |", "|---|---|" + "---:|" * (len(headers) - 2)]
+            lines += ["| " + " | ".join([md_escape(r[0]), md_escape(r[1]), *r[2:]]) + " |" for r in rows]
+            lines.append("")
+        notes = [f"- ⚠️ {md_escape(m.title)}: {md_escape(w)}" for m in cg.metrics for w in m.warnings]
+        notes += [f"- ⚠️ {md_escape(w)}" for w in cg.warnings]
         if notes:
             lines += [*notes, ""]
     if results.attribution:

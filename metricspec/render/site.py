@@ -9,7 +9,7 @@ Layout (relative links only, so the folder works from a USB stick or GitHub Page
     people/<person>.html
 
 Every page's context is built first; then the charts of all pages are drawn in one batch (in
-worker processes: vl-convert is most of a build's time) and the templates rendered. The site is
+worker processes when asked: vl-convert is most of a build's time) and the templates rendered. The site is
 built into a staging folder next to ``out_dir`` and swapped in only when every page was written:
 a failed build leaves the previous site untouched.
 """
@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from metricspec.outputguard import SITE_MARKER
 from metricspec.render.context import (
     Builder,
     GoalView,
@@ -94,8 +95,8 @@ def build_site(results_list: Sequence[Results], out_dir: str | Path, lang: str =
                env: Environment | None = None, chart_workers: int | None = None) -> list[Path]:
     """Render the whole site into ``out_dir`` (replaced atomically); returns the files written.
 
-    ``chart_workers`` caps the processes drawing charts (default: ``$METRICSPEC_CHART_WORKERS`` or
-    one per CPU; 1 draws them in this process), see :func:`metricspec.render.charts.chart_workers`.
+    ``chart_workers`` caps the processes drawing charts (default: ``$METRICSPEC_CHART_WORKERS``, else
+    none: they are drawn in this process), see :func:`metricspec.render.charts.chart_workers`.
     """
     out_dir = Path(out_dir)
     env = env or _default_environment()
@@ -114,6 +115,7 @@ def build_site(results_list: Sequence[Results], out_dir: str | Path, lang: str =
     try:
         for rel, text in sorted(pages.items()):
             atomic_write_text(staging / rel, text)
+        atomic_write_text(staging / SITE_MARKER, "A site written by metricspec build; the next build replaces it.\n")
         _make_readable(staging)
         replace_directory(staging, out_dir)
     except BaseException:

@@ -4,12 +4,34 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from metricspec.render.formatting import STATUS_LABELS, STATUS_STYLES, fmt_delta, fmt_pct, fmt_value
+from metricspec.render.cg_text import control_group_table, segment_table
+from metricspec.render.formatting import (
+    STATUS_LABELS,
+    STATUS_STYLES,
+    fmt_delta,
+    fmt_pct,
+    fmt_value,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from metricspec.engine.results import Results
+    from metricspec.engine.results import ExperimentResult, Results
+
+WIDE_LAYOUT = 1000
+"""Columns of a table written to a pipe or a file without ``COLUMNS``: wide enough never to cut a cell."""
+
+
+def terminal_console(width: int | None = None) -> Console:
+    """A rich console on stdout that leaves a closed pipe to the CLI (rich's own handler exits with 1)."""
+    from rich.console import Console
+
+    class PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError  # the CLI exits quietly, with the command's own exit code
+
+    return PipeConsole(highlight=False, width=width)
 
 
 def print_results(results: Results, console: Console) -> None:
@@ -74,31 +96,34 @@ def print_results(results: Results, console: Console) -> None:
         console.print(Text(f"note: {note.message}", style="dim"))
 
 
-def _print_control_group(cg: dict, console: Console) -> None:  # type: ignore[type-arg]
+def _print_control_group(cg: ExperimentResult, console: Console) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    t = Table(title=f"Control group: {cg.get('title') or cg['name']}", title_justify="left")
-    for col in ("Metric", "Control", "Treatment", "Diff", "Lift", "95% CI (lift)", "p", "Significant"):
+    headers, rows = control_group_table(cg)
+    t = Table(title=f"Control group: {cg.title or cg.name}", title_justify="left")
+    for col in headers:
         t.add_column(col)
-    for m in cg.get("metrics", []):
-        ci = (f"[{fmt_pct(m.get('relative_lift_ci_low'))}, {fmt_pct(m.get('relative_lift_ci_high'))}]"
-              if m.get("relative_lift_ci_low") is not None else "—")
-        sig = m.get("significant")
-        t.add_row(Text(m.get("title") or m["name"]), fmt_value(m.get("control_value")),
-                  fmt_value(m.get("treatment_value")), fmt_value(m.get("difference")),
-                  fmt_pct(m.get("relative_lift")), ci,
-                  "—" if m.get("p_value") is None else f"{m['p_value']:.4f}",
-                  Text("yes" if sig else "no", style="green" if sig else "dim"))
+    for row, m in zip(rows, cg.metrics, strict=True):
+        sig = m.significant
+        t.add_row(Text(row[0]), *row[1:-1], Text(row[-1], style="green" if sig else "dim"))
     console.print(t)
-    srm = cg.get("srm") or {}
-    if srm.get("mismatch"):
-        console.print(Text(f"  sample ratio mismatch: p = {srm.get('p_value'):.2g}", style="red"))
-    for w in cg.get("warnings", []):
+    if cg.segments:
+        headers, rows = segment_table(cg)
+        seg = Table(title=f"By segment: {cg.title or cg.name}", title_justify="left")
+        for col in headers:
+            seg.add_column(col)
+        for row in rows:
+            seg.add_row(Text(row[0]), Text(row[1]), *row[2:])
+        console.print(seg)
+    if cg.srm.mismatch:
+        console.print(Text(f"  sample ratio mismatch: p = {cg.srm.p_value:.2g} (threshold {cg.srm.threshold:g})",
+                           style="bold red"))
+    for w in cg.warnings:
         console.print(Text(f"  warning: {w}", style="yellow"))
-    for m in cg.get("metrics", []):
-        for w in m.get("warnings", []):
-            console.print(Text(f"  {m.get('title') or m['name']}: {w}", style="yellow"))
+    for m in cg.metrics:
+        for w in m.warnings:
+            console.print(Text(f"  {m.title}: {w}", style="yellow"))
 
 
 def credit_key(credit: dict) -> str:  # type: ignore[type-arg]

@@ -24,6 +24,8 @@ ADDITIVE_AGGREGATIONS = frozenset({"count", "count_distinct", "sum"})
 ColumnType = Literal["str", "int", "float", "bool", "date", "datetime", "duration"]
 Scalar = str | int | float | bool
 Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$", max_length=80)]
+MAX_DAYS = 36_525
+"""Longest span in days a spec may give (100 years): longer ones overflow time arithmetic."""
 
 ObjectiveType = Literal[
     "brand_awareness",
@@ -94,7 +96,7 @@ class FunnelStep(StrictModel):
 
 class FunnelSpec(StrictModel):
     steps: list[FunnelStep] = Field(min_length=2)
-    window_days: float = Field(gt=0, description="An entity converts if it reaches the last step within this many days of the first.")
+    window_days: float = Field(gt=0, le=MAX_DAYS, description="An entity converts if it reaches the last step within this many days of the first.")
 
 
 class RetentionSpec(StrictModel):
@@ -103,9 +105,9 @@ class RetentionSpec(StrictModel):
     time_column: str | None = None
     cohort_source: str | None = Field(None, description="Source holding each entity's start (default: its first event).")
     cohort_time_column: str | None = None
-    after_days: int = Field(gt=0, description="Retained if active again this many days after the start.")
+    after_days: int = Field(gt=0, le=MAX_DAYS, description="Retained if active again this many days after the start.")
     window_days: int = Field(
-        30, gt=0, description="active mode: the activity must fall in [after_days, after_days + window_days)."
+        30, gt=0, le=MAX_DAYS, description="active mode: the activity must fall in [after_days, after_days + window_days)."
     )
     mode: Literal["active", "repeat"] = Field(
         "active",
@@ -200,10 +202,15 @@ class ToleranceSpec(StrictModel):
 
 
 class Acknowledgement(StrictModel):
-    change: Literal["target_lowered", "deadline_extended", "goal_removed", "kpi_removed", "kpi_redefined", "any"]
+    """An intended change the CI gate would otherwise fail (see docs/ci.md)."""
+
+    change: Literal["target_lowered", "deadline_extended", "goal_removed", "kpi_removed", "kpi_redefined",
+                    "direction_changed", "tolerance_widened", "spec_removed", "spec_renamed", "baseline_changed",
+                    "any"]
     reason: str = Field(min_length=3)
     goal: str | None = None
     kpi: str | None = None
+    spec: str | None = Field(None, description="spec_removed: the name of the spec that was deleted.")
 
 
 class Goal(StrictModel):
@@ -225,7 +232,8 @@ class Goal(StrictModel):
     start: dt.date | None = None
     deadline: dt.date | None = None
     period: Period | None = None
-    tolerance: float | ToleranceSpec | None = None
+    tolerance: Annotated[float, Field(ge=0)] | ToleranceSpec | None = Field(
+        None, description="Allowed shortfall: a number (absolute) or {absolute, relative}; never negative.")
     measured_by: str | None = None
     responsible: str | None = None
     campaign: str | None = None
@@ -247,13 +255,23 @@ class Assignment(StrictModel):
     treatment: Scalar
     control: Scalar
 
+    @model_validator(mode="after")
+    def _distinct(self) -> Assignment:
+        if self.treatment == self.control:  # Python equality, as the engine matches labels: 1 equals true
+            raise ValueError(f"treatment and control labels must differ (both match {self.treatment!r})")
+        return self
+
+
+ExperimentMetricKind = Literal["proportion", "mean", "ratio", "quantile"]
+
 
 class ExperimentMetric(StrictModel):
-    kind: Literal["proportion", "mean", "ratio"]
+    kind: ExperimentMetricKind
     column: str | None = None
     numerator: str | None = None
     denominator: str | None = None
     covariate: str | None = None
+    quantile: float | None = Field(None, gt=0, lt=1, description="`quantile` metrics: 0.5 for the median, 0.9 for p90.")
     direction: Direction = "increase"
     title: str | None = None
 
@@ -264,11 +282,27 @@ class ExperimentMetric(StrictModel):
                 raise ValueError("a ratio metric needs numerator and denominator columns")
             if self.column:
                 raise ValueError("a ratio metric takes numerator/denominator, not column")
-            if self.covariate:
-                raise ValueError("CUPED (covariate) is supported for proportion and mean metrics, not ratios")
         elif not self.column:
             raise ValueError(f"a {self.kind} metric needs `column:`")
+        elif self.numerator or self.denominator:
+            raise ValueError(f"a {self.kind} metric takes `column:`, not numerator/denominator")
+        if self.covariate and self.kind in ("ratio", "quantile"):
+            raise ValueError(f"CUPED (covariate) is supported for proportion and mean metrics, not {self.kind}s")
+        if (self.kind == "quantile") != (self.quantile is not None):
+            raise ValueError("a quantile metric needs `quantile:` (0.5 for the median, 0.9 for p90)"
+                             if self.kind == "quantile" else "`quantile:` applies to `kind: quantile` metrics only")
         return self
+
+
+class BayesianPrior(StrictModel):
+    """A proper normal prior on the relative lift (gbstats' default is a flat, improper prior)."""
+
+    mean: float = Field(0.0, description="Prior mean of the relative lift (0.1 = +10%).")
+    stddev: float = Field(gt=0, description="Prior standard deviation of the relative lift.")
+
+
+ExperimentMethod = Literal["frequentist", "sequential", "bayesian"]
+Correction = Literal["holm", "bh", "none"]
 
 
 class ControlGroup(StrictModel):
@@ -282,6 +316,28 @@ class ControlGroup(StrictModel):
     power: float = Field(0.8, gt=0, lt=1)
     expected_treatment_share: float = Field(0.5, gt=0, lt=1)
     metrics: dict[Name, ExperimentMetric] = Field(min_length=1)
+    method: ExperimentMethod = "frequentist"
+    correction: Correction = Field("holm", description="Multiple-comparison adjustment of the p-values.")
+    sequential_tuning: float = Field(5000, gt=0, allow_inf_nan=False,
+                                     description="gbstats' sequential tuning parameter (method: sequential).")
+    prior: BayesianPrior | None = Field(None, description="Proper prior on the lift (method: bayesian).")
+    srm_threshold: float = Field(0.001, gt=0, lt=0.5, description="p-value below which the sample ratio mismatches.")
+    segments: list[str] = Field(default_factory=list, description="Columns to break the comparison down by.")
+    time_column: str | None = Field(None, description="When a unit entered; default: the source's time_column.")
+    period: Period | None = None
+    campaign: str | None = None
+
+    @model_validator(mode="after")
+    def _options(self) -> ControlGroup:
+        if self.period is not None and self.campaign is not None:
+            raise ValueError("give `period:` or `campaign:`, not both")
+        if self.prior is not None and self.method != "bayesian":
+            raise ValueError("`prior:` applies to `method: bayesian` only")
+        if "sequential_tuning" in self.model_fields_set and self.method != "sequential":
+            raise ValueError("`sequential_tuning:` applies to `method: sequential` only")
+        if len(set(self.segments)) != len(self.segments):
+            raise ValueError("`segments:` lists a column twice")
+        return self
 
 
 class TouchpointsSpec(StrictModel):
@@ -318,7 +374,7 @@ _DEFAULT_MODELS: tuple[AttributionModelKind, ...] = (
 class AttributionModel(StrictModel):
     kind: AttributionModelKind
     name: str | None = None
-    half_life_days: float = Field(7.0, gt=0)
+    half_life_days: float = Field(7.0, gt=0, le=MAX_DAYS)
     first_weight: float = Field(0.4, ge=0, le=1)
     last_weight: float = Field(0.4, ge=0, le=1)
     order: int = Field(1, ge=1, le=3)
@@ -335,7 +391,7 @@ class AttributionSpec(StrictModel):
     touchpoints: TouchpointsSpec
     conversions: ConversionsSpec
     spend: SpendSpec | None = None
-    lookback_days: float | None = Field(30, gt=0)
+    lookback_days: float | None = Field(30, gt=0, le=MAX_DAYS)
     drop_direct: bool = False
     direct_channels: list[str] = Field(default_factory=lambda: ["direct"])
     level: Literal["channel", "campaign"] = "channel"
@@ -406,6 +462,14 @@ class CalendarEntry(StrictModel):
     end: dt.date
     campaign: str | None = None
 
+    @model_validator(mode="after")
+    def _ordered(self) -> CalendarEntry:
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}; swap them")
+        if (self.end - self.start).days > MAX_DAYS:
+            raise ValueError(f"a calendar entry spans at most {MAX_DAYS} days; shorten it")
+        return self
+
 
 class Spec(StrictModel):
     """A metricspec file."""
@@ -421,7 +485,7 @@ class Spec(StrictModel):
     week_start: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
     language: Literal["en", "es", "pl"] = "en"
     currency: str = "EUR"
-    grains: list[Grain] = Field(default_factory=lambda: list(_DEFAULT_GRAINS))
+    grains: list[Grain] = Field(default_factory=lambda: list(_DEFAULT_GRAINS), min_length=1)
     period: Period | None = Field(None, description="Evaluation window; default: the data's range up to --as-of.")
     tags: list[str] = Field(default_factory=list)
     sources: dict[Name, Source] = Field(default_factory=dict)

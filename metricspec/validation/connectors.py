@@ -14,12 +14,12 @@ if TYPE_CHECKING:
 
 def validate(loaded: LoadedSpec) -> list[Issue]:
     from metricspec.loader import pydantic_issues, suggest
-    from metricspec.plugins import connector_registry, make_plugin_manager
+    from metricspec.plugins import connector_registry
 
     if not loaded.spec.sources:
         return []
     try:
-        registry = connector_registry(make_plugin_manager())
+        registry = connector_registry()
     except MetricSpecError as exc:
         return exc.issues()
     issues: list[Issue] = []

@@ -1,41 +1,62 @@
-"""Every filter and formula parses, and formulas only name KPIs."""
+"""Every filter and formula parses and type-checks (see :mod:`metricspec.spec.exprtypes`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from metricspec.errors import Issue, Level, Location
 from metricspec.spec.expr import ExprError, parse
+from metricspec.spec.exprtypes import Kind, Type, check
 
 if TYPE_CHECKING:
     from metricspec.loader import LoadedSpec, PathKey
+    from metricspec.spec.models import Spec
+
+DECLARED: dict[str, Type] = {"str": "string", "int": "number", "float": "number", "bool": "bool",
+                             "date": "temporal", "datetime": "temporal", "duration": "duration"}
 
 
-def expression_paths(loaded: LoadedSpec) -> list[tuple[PathKey, str, str]]:
-    """(path, text, kind) of every expression in the spec; kind is 'filter' or 'formula'."""
+@dataclass(frozen=True)
+class ExpressionAt:
+    """One expression of a spec: where it is, its text, how it is used and the source it reads."""
+
+    path: PathKey
+    text: str
+    kind: Kind
+    source: str | None
+
+
+def expressions(loaded: LoadedSpec) -> list[ExpressionAt]:
+    """Every expression in the spec, with the source whose columns it names (None: KPIs)."""
     spec = loaded.spec
-    found: list[tuple[PathKey, str, str]] = []
+    found: list[ExpressionAt] = []
     for name, kpi in spec.kpis.items():
+        base = ("kpis", name)
         if kpi.filter:
-            found.append((("kpis", name, "filter"), kpi.filter, "filter"))
+            found.append(ExpressionAt((*base, "filter"), kpi.filter, "filter", kpi.source))
         if kpi.formula:
-            found.append((("kpis", name, "formula"), kpi.formula, "formula"))
+            found.append(ExpressionAt((*base, "formula"), kpi.formula, "formula", None))
         if kpi.expression:
-            found.append((("kpis", name, "expression"), kpi.expression, "filter"))
+            found.append(ExpressionAt((*base, "expression"), kpi.expression, "value", kpi.source))
         if kpi.share:
-            found.append((("kpis", name, "share", "where"), kpi.share.where, "filter"))
+            of = spec.kpis.get(kpi.share.of)
+            found.append(ExpressionAt((*base, "share", "where"), kpi.share.where, "filter", of.source if of else None))
         if kpi.funnel:
             for i, step in enumerate(kpi.funnel.steps):
                 if step.filter:
-                    found.append((("kpis", name, "funnel", "steps", i, "filter"), step.filter, "filter"))
+                    found.append(ExpressionAt((*base, "funnel", "steps", i, "filter"), step.filter, "filter",
+                                              step.source))
         if kpi.retention and kpi.retention.filter:
-            found.append((("kpis", name, "retention", "filter"), kpi.retention.filter, "filter"))
+            found.append(ExpressionAt((*base, "retention", "filter"), kpi.retention.filter, "filter",
+                                      kpi.retention.source))
     for name, source in spec.sources.items():
         for col, text in source.derive.items():
-            found.append((("sources", name, "derive", col), text, "filter"))
+            found.append(ExpressionAt(("sources", name, "derive", col), text, "value", name))
     for name, cg in spec.control_groups.items():
         if cg.filter:
-            found.append((("control_groups", name, "filter"), cg.filter, "filter"))
+            found.append(ExpressionAt(("control_groups", name, "filter"), cg.filter, "filter", cg.source))
     return found
 
 
@@ -46,14 +67,65 @@ def at_offset(where: Location | None, offset: int) -> Location | None:
     return Location(where.file, where.line, where.column + offset)
 
 
+def declared_types(spec: Spec, source: str | None) -> Callable[[str], Type]:
+    """Column types a spec declares for ``source`` (``columns:``, its time column); others unknown."""
+    src = spec.sources.get(source) if source else None
+    types: dict[str, Type] = {}
+    if src is not None:
+        if src.time_column and src.time_column not in src.derive:
+            types[src.time_column] = "temporal"
+        types.update({col: DECLARED[t] for col, t in src.columns.items()})
+    return lambda name: types.get(name, "unknown")
+
+
+def schema_types(schema: Mapping[str, object]) -> Callable[[str], Type]:
+    """Column types of an opened source (polars dtypes), for the same checks with the data's types."""
+    import polars as pl
+
+    def kind(dtype: object) -> Type:
+        if isinstance(dtype, pl.Date | pl.Datetime | pl.Time):
+            return "temporal"
+        if isinstance(dtype, pl.Duration):
+            return "duration"
+        if isinstance(dtype, pl.Boolean):
+            return "bool"
+        if isinstance(dtype, pl.String | pl.Categorical | pl.Enum):
+            return "string"
+        if isinstance(dtype, pl.DataType) and dtype.is_numeric():
+            return "number"
+        return "unknown"
+
+    return lambda name: kind(schema[name]) if name in schema else "unknown"
+
+
+def data_issues(loaded: LoadedSpec, schemas: Mapping[str, Mapping[str, object]]) -> list[Issue]:
+    """Type errors that only the data's column types reveal (``validate --data`` and ``run``)."""
+    issues: list[Issue] = []
+    for found in expressions(loaded):
+        if found.source is not None and found.source in schemas:
+            issues.extend(expression_issues(loaded, found, schema_types(schemas[found.source])))
+    return issues
+
+
+def expression_issues(loaded: LoadedSpec, found: ExpressionAt, column_type: Callable[[str], Type]) -> list[Issue]:
+    """Parse and type-check one expression; issues point at the offending column of its text."""
+    where = loaded.positions.where(found.path)
+    quoted = 1 if found.path in loaded.positions.quoted else 0
+    try:
+        tree = parse(found.text)
+    except ExprError as exc:
+        return [Issue(Level.ERROR, f"{exc.message} in `{_short(found.text)}`", at_offset(where, exc.offset + quoted),
+                      exc.hint)]
+    return [Issue(Level.ERROR, f"{p.message} in `{_short(found.text)}`", at_offset(where, p.offset + quoted), p.hint)
+            for p in check(tree, found.kind, column_type)]
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def validate(loaded: LoadedSpec) -> list[Issue]:
     issues: list[Issue] = []
-    for path, text, _kind in expression_paths(loaded):
-        try:
-            parse(text)
-        except ExprError as exc:
-            where = loaded.positions.where(path)
-            quoted = 1 if path in loaded.positions.quoted else 0
-            issues.append(Issue(Level.ERROR, f"{exc.message} in `{text}`", at_offset(where, exc.offset + quoted),
-                                exc.hint))
+    for found in expressions(loaded):
+        issues.extend(expression_issues(loaded, found, declared_types(loaded.spec, found.source)))
     return issues

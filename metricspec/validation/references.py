@@ -92,6 +92,8 @@ def validate(loaded: LoadedSpec) -> list[Issue]:
                 _check(loaded, issues, "campaign", goal.campaign, spec.campaigns, (*gbase, "campaign"))
     for cname, cg in spec.control_groups.items():
         _check(loaded, issues, "source", cg.source, sources, ("control_groups", cname, "source"))
+        if cg.campaign is not None:
+            _check(loaded, issues, "campaign", cg.campaign, spec.campaigns, ("control_groups", cname, "campaign"))
     if spec.attribution is not None:
         att = spec.attribution
         _check(loaded, issues, "source", att.touchpoints.source, sources, ("attribution", "touchpoints", "source"))

@@ -1,0 +1,125 @@
+"""The public Python API behind ``metricspec.load`` and ``metricspec.evaluate`` (see docs/python-api.md).
+
+Nothing heavy is imported until a function is called, so ``import metricspec`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from metricspec.errors import Issue, Level, Location, UsageError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from metricspec.engine.results import Results
+    from metricspec.loader import LoadedSpec
+
+PathLike = str | os.PathLike[str]
+
+
+def load(path: PathLike, *, root: PathLike | None = None, allow_outside_root: bool = False) -> LoadedSpec:
+    """Read and validate one spec file (includes merged, every rule checked).
+
+    The spec's includes and data files must lie inside its project root (``root``, else the spec's git
+    top level, else its folder; see docs/security.md) unless ``allow_outside_root``.
+    Raises :class:`metricspec.errors.SpecError` carrying every problem with its ``file:line:col``.
+    Spec warnings are kept on the result (:func:`metricspec.loader.spec_warnings`).
+    """
+    from pathlib import Path
+
+    from metricspec.loader import load_spec
+    from metricspec.trust import Confinement
+
+    confinement = Confinement(root=Path(root) if root is not None else None, allow_outside=allow_outside_root)
+    return load_spec(os.fspath(path), confinement)
+
+
+def evaluate(spec_or_path: LoadedSpec | PathLike, *, as_of: dt.date | str | None = None,
+             data: Mapping[str, Any] | None = None, root: PathLike | None = None,
+             allow_outside_root: bool = False) -> Results:
+    """Evaluate a spec: every KPI, goal, control group and attribution model.
+
+    ``as_of`` is a date, an ISO date string or ``"today"``; by default the latest date in the data.
+    ``data`` maps source names to frames that replace what the source's connector would read: a
+    polars ``DataFrame`` or ``LazyFrame``, a pandas ``DataFrame``, a pyarrow ``Table``, or anything
+    else polars reads through the Arrow PyCapsule interface (``pl.from_dataframe``). The source's
+    ``rename``, ``columns``, ``timezone`` and ``derive`` still apply to the frame. ``root`` and
+    ``allow_outside_root`` as for :func:`load` (when a path is given).
+    """
+    from metricspec.engine.run import evaluate as run
+    from metricspec.loader import LoadedSpec
+
+    loaded = spec_or_path if isinstance(spec_or_path, LoadedSpec) else load(
+        spec_or_path, root=root, allow_outside_root=allow_outside_root)
+    frames = source_frames(loaded, data) if data else None
+    return run(loaded, as_of=parse_date(as_of), data=frames)
+
+
+def parse_date(value: dt.date | str | None) -> dt.date | None:
+    """``as_of`` as a date: a date (a datetime's date), an ISO string, ``"today"`` or None."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        if value == "today":
+            return dt.date.today()
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise UsageError(f"as_of={value!r} is not a date", hint="pass a datetime.date, 'YYYY-MM-DD' or 'today'")
+
+
+def source_frames(loaded: LoadedSpec, data: Mapping[str, Any]) -> dict[str, pl.LazyFrame]:
+    """``data`` as polars lazy frames, checked against the spec's sources (all problems at once)."""
+    from metricspec.loader import suggest
+    from metricspec.sources import CALENDAR
+
+    declared = sorted(loaded.spec.sources)
+    issues: list[Issue] = []
+    frames: dict[str, pl.LazyFrame] = {}
+    for name, frame in data.items():
+        if name not in loaded.spec.sources:
+            guess = suggest(str(name), declared) if name != CALENDAR else None
+            issues.append(Issue(Level.ERROR, f"data: the spec has no source '{name}'",
+                                Location(loaded.path.as_posix()),
+                                f"did you mean '{guess}'?" if guess else f"its sources: {', '.join(declared) or 'none'}"))
+            continue
+        try:
+            frames[name] = to_lazy_frame(frame)
+        except TypeError as exc:
+            issues.append(Issue(Level.ERROR, f"data['{name}']: {exc}", loaded.where("sources", name),
+                                "pass a polars, pandas or pyarrow frame"))
+        except Exception as exc:  # polars could not convert it (a pandas frame needing pyarrow, odd dtypes)
+            from metricspec.connectors.files import first_line
+
+            issues.append(Issue(Level.ERROR, f"data['{name}']: cannot turn the frame into a polars frame: "
+                                f"{type(exc).__name__}: {first_line(exc)}", loaded.where("sources", name),
+                                "pip install 'metricspec-cli[notebook]' (pyarrow), or pass a polars frame"))
+    if issues:
+        from metricspec.errors import SpecError
+
+        raise SpecError(issues)
+    return frames
+
+
+def to_lazy_frame(frame: Any) -> pl.LazyFrame:
+    """A polars ``LazyFrame`` of a polars, pandas or pyarrow frame (or any Arrow PyCapsule exporter)."""
+    import polars as pl
+
+    if isinstance(frame, pl.LazyFrame):
+        return frame
+    if isinstance(frame, pl.DataFrame):
+        return frame.lazy()
+    if type(frame).__module__.split(".")[0] == "pandas" and hasattr(frame, "columns"):
+        return pl.from_pandas(frame).lazy()
+    if hasattr(frame, "__arrow_c_stream__") or hasattr(frame, "__arrow_c_array__"):
+        return pl.from_dataframe(frame).lazy()
+    raise TypeError(f"a {type(frame).__module__}.{type(frame).__qualname__} is not a data frame")

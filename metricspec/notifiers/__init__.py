@@ -1,0 +1,1 @@
+"""Built-in notifiers (``metricspec_notify`` hook implementations), registered like any plugin."""

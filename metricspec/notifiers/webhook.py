@@ -1,0 +1,110 @@
+"""The built-in notifier: a Slack-compatible JSON message to a webhook URL.
+
+``metricspec check --notify`` calls every ``metricspec_notify`` hook when the check fails. This one
+posts to the URL in ``$METRICSPEC_WEBHOOK_URL`` (a Slack incoming webhook, or anything that takes
+Slack's ``{"text": …, "blocks": […]}``: Mattermost, Rocket.Chat, Discord's ``/slack`` endpoint, …)
+and does nothing when the variable is not set. Only the standard library is used; the URL is a
+secret, so messages name only its scheme and host.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from metricspec import hookimpl
+from metricspec.errors import MetricSpecError
+
+if TYPE_CHECKING:
+    from metricspec.check.findings import CheckReport, Finding
+
+URL_VARIABLE = "METRICSPEC_WEBHOOK_URL"
+TIMEOUT_SECONDS = 10
+MAX_LISTED = 20
+"""Findings listed one by one in a message; the rest are counted (chat messages have size limits)."""
+
+
+class NotifyError(MetricSpecError):
+    """A notification could not be sent."""
+
+
+def slack_escape(text: str) -> str:
+    """Slack's three control characters (``&``, ``<``, ``>``), so names from specs cannot become links
+    or mentions."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def redact(url: str) -> str:
+    """``https://hooks.slack.com/…``: webhook URLs carry their secret in the path."""
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}/…"
+
+
+def _ci_link(env: Mapping[str, str]) -> str | None:
+    keys = ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")
+    if all(env.get(k) for k in keys):
+        return f"{env['GITHUB_SERVER_URL']}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
+    return None
+
+
+def payload(findings: Sequence[Finding], report: CheckReport, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The message: a plain ``text`` (shown by every Slack-compatible receiver and in notifications)
+    and the same content as Block Kit ``blocks``."""
+    from metricspec.check.render import value_text
+
+    env = os.environ if env is None else env
+    n = len(findings)
+    head = f"metricspec check: {n} regression{'s' if n != 1 else ''} ({report.goal_summary()})"
+    lines = []
+    for f in findings[:MAX_LISTED]:
+        where = f" ({f.where})" if f.where else ""
+        change = f": {value_text(f.old)} → {value_text(f.new)}" if f.old is not None or f.new is not None else ""
+        lines.append(slack_escape(f"• {f.spec}: {f.rule.replace('_', ' ')} — {f.subject}{change}{where}"))
+    if n > MAX_LISTED:
+        lines.append(f"… and {n - MAX_LISTED} more")
+    link = _ci_link(env)
+    text = "\n".join([slack_escape(head), *lines] + ([f"<{link}|CI run>"] if link else []))
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{slack_escape(head)}*"}},
+    ]
+    if lines:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:3000]}})
+    if link:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{link}|CI run>"}]})
+    return {"text": text, "blocks": blocks}
+
+
+def post_json(url: str, body: dict[str, Any], *, timeout: float = TIMEOUT_SECONDS) -> int:
+    """POST ``body`` as JSON; the HTTP status, or :class:`NotifyError` naming the host (never the path)."""
+    import urllib.error
+    import urllib.request  # here: the plugin manager imports this module for every command
+
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        raise NotifyError(f"${URL_VARIABLE} must be an http(s) URL, not '{redact(url)}'",
+                          hint="set it to the incoming-webhook URL your chat tool gives you")
+    request = urllib.request.Request(url, data=json.dumps(body).encode("utf-8"), method="POST",
+                                     headers={"Content-Type": "application/json; charset=utf-8",
+                                              "User-Agent": "metricspec"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # the scheme is checked above
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        raise NotifyError(f"the webhook {redact(url)} answered {exc.code} {exc.reason}",
+                          hint=f"check ${URL_VARIABLE}; the webhook may have been revoked") from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise NotifyError(f"cannot reach the webhook {redact(url)}: {reason}",
+                          hint="check the network and the URL") from None
+
+
+@hookimpl
+def metricspec_notify(findings: Sequence[Finding], report: CheckReport) -> str | None:
+    """Post the regressions to ``$METRICSPEC_WEBHOOK_URL`` (nothing when it is not set)."""
+    url = os.environ.get(URL_VARIABLE, "").strip()
+    if not url:
+        return None
+    post_json(url, payload(findings, report))
+    return f"webhook {redact(url)}"

@@ -1,0 +1,56 @@
+"""Root confinement: the files a spec may make metricspec read (see docs/security.md).
+
+A spec is untrusted input (CI gates run specs from pull requests), so every path it names —
+``include:``, a file connector's ``options.path``, a database file — must resolve, symlinks
+followed, inside the project root: ``--root DIR``, else the git top level of the spec (the
+nearest folder above it holding ``.git``), else the spec's own folder. ``--allow-outside-root``
+lifts the rule for specs you trust.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from metricspec.errors import DataError, Location
+
+ROOT_HINT = "keep data and includes inside the project (the git repository); pass --root DIR to widen it, or " \
+            "--allow-outside-root for a spec you trust"
+
+
+def project_root(spec_path: Path) -> Path:
+    """The git top level above ``spec_path`` (a ``.git`` folder or file), else its folder."""
+    start = spec_path.resolve().parent
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return start
+
+
+@dataclass(frozen=True)
+class Confinement:
+    """Where a spec's paths may point. ``root=None``: :func:`project_root` of each spec."""
+
+    root: Path | None = None
+    allow_outside: bool = False
+
+    def root_for(self, spec_path: Path) -> Path:
+        return self.root.resolve() if self.root is not None else project_root(spec_path)
+
+    def outside(self, path: Path, spec_path: Path) -> Path | None:
+        """The root when ``path`` (resolved, symlinks followed) lies outside it; None when allowed."""
+        if self.allow_outside:
+            return None
+        root = self.root_for(spec_path)
+        real = path.resolve()
+        return None if real == root or root in real.parents else root
+
+    def check(self, path: Path, spec_path: Path, *, what: str, where: Location | None = None) -> Path:
+        """``path`` if it is allowed; else raise :class:`DataError` naming it and the root."""
+        root = self.outside(path, spec_path)
+        if root is not None:
+            raise DataError(f"{what} {path} is outside the project root {root}", where=where, hint=ROOT_HINT)
+        return path
+
+
+DEFAULT = Confinement()

@@ -1,0 +1,32 @@
+"""Control groups can be evaluated: a window needs a time column, and segments are not the assignment."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from metricspec.errors import Issue, Level
+
+if TYPE_CHECKING:
+    from metricspec.loader import LoadedSpec
+
+
+def validate(loaded: LoadedSpec) -> list[Issue]:
+    spec = loaded.spec
+    issues: list[Issue] = []
+    for name, cg in spec.control_groups.items():
+        base = ("control_groups", name)
+        source = spec.sources.get(cg.source)
+        time_column = cg.time_column or (source.time_column if source else None)
+        window = "period" if cg.period is not None else "campaign" if cg.campaign is not None else None
+        if window and source is not None and time_column is None:
+            issues.append(Issue(
+                Level.ERROR, f"control group '{name}' has a `{window}:` but no time column to apply it to "
+                f"(source '{cg.source}' has no `time_column`)", loaded.where(*base, window, key=True),
+                "set `time_column:` on the control group (when each unit entered, e.g. signup_date) or on the source"))
+        for i, segment in enumerate(cg.segments):
+            if segment == cg.assignment.column:
+                issues.append(Issue(
+                    Level.ERROR, f"control group '{name}' is segmented by its assignment column '{segment}'",
+                    loaded.where(*base, "segments", i),
+                    "each segment would hold one group only; segment by a column that describes the units"))
+    return issues

@@ -1,0 +1,92 @@
+"""The hostile-input corpus (tests/hostile/cases.yaml): each case gives its exit code and message,
+names file:line where it says so, and never a traceback."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from metricspec.cli import main
+
+HOSTILE = Path(__file__).parent / "hostile"
+CASES: list[dict[str, Any]] = yaml.safe_load((HOSTILE / "cases.yaml").read_text(encoding="utf-8"))
+
+
+def _id(case: dict[str, Any]) -> str:
+    return f"{case.get('command', 'validate')}-{Path(case['spec']).stem}" + (f"-{case['id']}" if "id" in case else "")
+
+
+def test_every_spec_in_the_corpus_has_a_case():
+    used = {Path(c["spec"]).name for c in CASES}
+    on_disk = {p.name for p in (HOSTILE / "specs").iterdir() if p.is_file()}
+    assert on_disk <= used, f"corpus files without a case: {sorted(on_disk - used)}"
+    assert len({_id(c) for c in CASES}) == len(CASES), "case ids must be unique"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
+def test_hostile_case(case: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(HOSTILE / "specs")
+    monkeypatch.setenv("METRICSPEC_CHART_WORKERS", "1")
+    out = tmp_path / "out"
+    for name, text in case.get("files", {}).items():  # files the case needs beside its output
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    args = [str(a).replace("{out}", str(out)).replace("{tmp}", str(tmp_path)) for a in case.get("args", [])]
+    command = case.get("command", "validate")
+    result = CliRunner().invoke(main, [command, case["spec"], *args])
+    output = result.output
+    assert "Traceback" not in output, output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == case["exit"], output
+    for fragment in [case["expect"]] if isinstance(case["expect"], str) else case["expect"]:
+        assert fragment in output, output
+    if "at" in case:
+        assert re.search(rf"{re.escape(case['at'])}\b", output), output
+    if case["exit"] == 2:
+        errors = [ln for ln in output.splitlines() if ": error: " in ln or ln.startswith("error: ")]
+        assert errors, output
+
+
+def test_markup_in_titles_and_data_is_escaped_on_the_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(HOSTILE / "specs")
+    monkeypatch.setenv("METRICSPEC_CHART_WORKERS", "1")
+    out = tmp_path / "card.html"
+    result = CliRunner().invoke(main, ["render", "svg_text_markup.yaml", "-o", str(out), "--as-of", "2026-03-01"])
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert "Learn javascript: demo sign-ups" in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    for raw in ("<script>alert(1)", "<img src=x", 'onerror="', 'href="javascript:'):
+        assert raw not in page
+
+
+def test_outputs_that_are_not_regular_files_are_written_in_place(tmp_path):
+    """`-o /dev/null` once replaced the device with a file (the atomic write renames over the target):
+    devices and named pipes are written in place, and a link to a file keeps pointing at it."""
+    import os
+    import stat
+    import threading
+
+    from metricspec.utils import atomic_write_text
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    atomic_write_text(fifo, "through the pipe")
+    reader.join(timeout=10)
+    assert got == [b"through the pipe"] and stat.S_ISFIFO(os.stat(fifo).st_mode)
+    real = tmp_path / "real.json"
+    real.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    atomic_write_text(link, "new")
+    assert link.is_symlink() and real.read_text() == "new"
+    before = os.stat("/dev/null")
+    atomic_write_text("/dev/null", "discarded")
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode) and os.stat("/dev/null").st_ino == before.st_ino
