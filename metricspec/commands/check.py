@@ -13,8 +13,8 @@ import click
 
 from metricspec.clicommon import (
     AS_OF_HELP,
-    exit_code_if_output_closes,
     confinement_options,
+    exit_code_if_output_closes,
     parse_as_of,
     print_issues,
     reports_errors,

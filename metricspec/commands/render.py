@@ -90,8 +90,8 @@ def build(specs_dir: Path, output: Path, as_of: str | None, lang: str, workers: 
     Example:
       metricspec build specs/examples -o site/ --as-of 2026-11-01
     """
-    from metricspec.render.charts import auto_workers
     from metricspec.outputguard import check_site_dir
+    from metricspec.render.charts import auto_workers
     from metricspec.render.site import build_site
     from metricspec.runner import run_specs
 
