@@ -201,6 +201,11 @@ def test_sql_sources_are_sampled_by_validate(tmp_path: Path, monkeypatch: pytest
     queries.clear()
     assert units(run(spec)) == 5000
     assert queries == ['SELECT * FROM "sales"']
+    # a query ending in a line comment is sampled too (the comment must not swallow the LIMIT)
+    spec = write_spec(tmp_path, "sqlite", '{path: sales.db, query: "SELECT day, amount FROM sales -- all of them"}')
+    queries.clear()
+    assert validate(spec).exit_code == 0, validate(spec).output
+    assert queries and all(q.endswith("LIMIT 1000") for q in queries), queries
 
 
 # ------------------------------------------------------------------ run and validate --data agree

@@ -62,7 +62,8 @@ def sampled(query: str, rows: int | None) -> str:
     if rows is None:
         return query
     inner = query.strip().rstrip(";").rstrip()
-    return f"SELECT * FROM ({inner}) AS metricspec_sample LIMIT {int(rows)}"
+    # on lines of its own, so that a `-- comment` ending the query does not swallow the wrapper
+    return f"SELECT * FROM (\n{inner}\n) AS metricspec_sample LIMIT {int(rows)}"
 
 
 def _read_only(context: SourceContext, sql: str) -> str:
