@@ -38,7 +38,8 @@ def _check(loaded: LoadedSpec, *, lenient: bool) -> list[Issue]:
     issues = list(opened.issues)
     for name, lf in opened.frames.items():
         cols = opened.columns_read(loaded, name) or list(opened.schemas[name])
-        sources = {name: opened.prepared[name]}
+        # a database source has no polars preparation: its frame reads a sample of the prepared table
+        sources = {name: opened.prepared[name]} if name in opened.prepared else {}
         try:
             sample = collect_all_checked([lf.select(cols).head(SAMPLE_ROWS)], sources)[0]
             if sample.height < SAMPLE_ROWS:
