@@ -185,7 +185,9 @@ def init(directory: Path, force: bool) -> None:
 @click.option("--width", type=click.IntRange(min=20), metavar="N", help=WIDTH_HELP)
 @click.option("--strict", is_flag=True, help="Treat spec warnings as errors.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary line.")
-@click.option("--explain", is_flag=True, help="Print the compiled query plan (as JSON) instead of running it.")
+@click.option("--explain", is_flag=True,
+              help="Print the compiled query plan instead of running it: per query, where it runs and the SQL it "
+                   "sends (JSON with --format json).")
 @confinement_options
 @reports_errors
 def run(specs: tuple[Path, ...], as_of: str | None, fmt: str, output: Path | None, width: int | None,
@@ -211,8 +213,13 @@ def run(specs: tuple[Path, ...], as_of: str | None, fmt: str, output: Path | Non
     if explain:
         from metricspec.runner import explain_specs
 
-        click.echo(json.dumps(explain_specs(list(specs), as_of=date, confinement=confinement), indent=2,
-                              default=str))
+        plans = explain_specs(list(specs), as_of=date, confinement=confinement)
+        if fmt == "json":
+            click.echo(json.dumps(plans, indent=2, default=str))
+        else:
+            from metricspec.render.explain import explain_text
+
+            click.echo(explain_text(plans), nl=False)
         return
     show_progress = not quiet and fmt == "table" and output is None and sys.stderr.isatty()
     outcome = run_specs(list(specs), as_of=date, strict=strict, progress=show_progress, confinement=confinement)

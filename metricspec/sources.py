@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -17,6 +18,8 @@ from metricspec.spec.expr import ExprError, names, parse
 if TYPE_CHECKING:
     import polars as pl
 
+    from metricspec.connectors.common import PreparedFrame
+    from metricspec.engine.backends.relation import Relation
     from metricspec.loader import LoadedSpec
 
 CALENDAR = "calendar"
@@ -102,6 +105,15 @@ def requirements(loaded: LoadedSpec) -> Requirements:
                     req.need(base_kpi.source, seg, None, loaded.where("kpis", name, "segments", i))
                 for col in kpi.scope:
                     req.need(base_kpi.source, col, None, loaded.where("kpis", name, "scope", col, key=True))
+    # a share's `where:` filters every base KPI its `of` KPI reads
+    for name, kpi in spec.kpis.items():
+        if kpi.share is None or kpi.share.of not in spec.kpis:
+            continue
+        for base_name in base_kpis(spec, kpi.share.of):
+            base_kpi = spec.kpis[base_name]
+            if base_kpi.source:
+                for col in _filter_columns(kpi.share.where):
+                    req.need(base_kpi.source, col, None, loaded.where("kpis", name, "share", "where"))
     # goals scope their KPI, whatever its form
     for oname, obj in spec.objectives.items():
         for gname, goal in obj.goals.items():
@@ -184,22 +196,44 @@ def connector_registry() -> dict[str, type[Connector]]:
 
 def open_source(
     loaded: LoadedSpec, name: str, *, registry: dict[str, type[Connector]] | None = None,
-    frame: pl.LazyFrame | None = None,
-) -> pl.LazyFrame:
+    frame: pl.LazyFrame | None = None, sample_rows: int | None = None, lenient: bool = False,
+) -> PreparedFrame | Relation:
     """Scan one source and apply its renames, types and time zone (lazily).
 
-    ``frame`` (from ``metricspec.evaluate(data=...)``) replaces what the connector would read.
+    A connector returns a polars LazyFrame, or an ibis table for data that lives in a database: that
+    becomes a :class:`Relation` whose queries run in the database (unless the source says
+    ``engine: polars``: then the columns the spec reads are fetched and computed in polars).
+    ``frame`` (from ``metricspec.evaluate(data=...)``) replaces what the connector would read;
+    it is prepared like a connector's frame. With ``sample_rows``, connectors that read eagerly
+    (databases, Excel) read at most that many rows (``validate --data``); ``lenient`` gives
+    every cast its lenient path (see :func:`~metricspec.connectors.common.prepare_source`).
     """
+    from metricspec.connectors.common import PreparedFrame, prepare_source
+
     spec = loaded.spec
     if name == CALENDAR and spec.calendar and name not in spec.sources:
-        return calendar_frame(loaded)
+        frame = calendar_frame(loaded)
+        return PreparedFrame(source_name=name, frame=frame, raw=frame, casts=(), where=None)
     source = spec.sources[name]
     where = loaded.where("sources", name)
-    lf = frame if frame is not None else scan_source(loaded, name, registry)
-    from metricspec.connectors.common import apply_source_options
+    explain: Callable[[BaseException], DataError | None] | None = None
+    if frame is None:
+        connector, options, context = bound_connector(loaded, name, registry, sample_rows=sample_rows)
+        if source.engine == "duckdb":
+            from metricspec.connectors.duckdb_files import duckdb_relation
 
-    lf = apply_source_options(
-        lf,
+            frame = duckdb_relation(source.connector, options, context)
+        else:
+            frame = connector.scan(options, context)
+        explain = partial(connector.explain_error, options, context)
+    if is_database_table(frame):
+        if source.engine != "polars":
+            return _relation(loaded, name, frame)
+        from metricspec.engine.backends.sql_frames import table_frame
+
+        frame = table_frame(frame, name, where)  # computed in polars, from the columns the spec reads
+    prepared = prepare_source(
+        frame,
         source_name=name,
         rename=source.rename,
         columns=source.columns,
@@ -208,25 +242,76 @@ def open_source(
         target_timezone=spec.timezone,
         time_column=None if source.time_column in source.derive else source.time_column,
         where=where,
+        lenient=lenient,
     )
-    if source.derive:
-        from metricspec.engine.expressions import to_polars
+    prepared = replace(prepared, explain=explain)
+    if not source.derive:
+        return prepared
+    from metricspec.engine.expressions import to_polars
 
-        lf = lf.with_columns([to_polars(parse(text)).alias(col) for col, text in source.derive.items()])
-    return lf
+    derived = prepared.frame.with_columns([to_polars(parse(text)).alias(col) for col, text in source.derive.items()])
+    return replace(prepared, frame=derived)
+
+
+def is_database_table(obj: object) -> bool:
+    """Whether a connector returned an ibis table (checked without importing ibis)."""
+    import sys
+
+    ibis_types = sys.modules.get("ibis.expr.types")
+    return ibis_types is not None and isinstance(obj, ibis_types.Table)
+
+
+def _relation(loaded: LoadedSpec, name: str, table: Any) -> Relation:
+    from metricspec.engine.backends.sql_prepare import SourceOptions, prepare
+
+    source = loaded.spec.sources[name]
+    backend = table._find_backend()
+    opts = SourceOptions(
+        name=name, rename=source.rename, columns=source.columns, timestamp_format=source.timestamp_format,
+        timezone=source.timezone, target_timezone=loaded.spec.timezone,
+        time_column=None if source.time_column in source.derive else source.time_column,
+        derive=source.derive, where=loaded.where("sources", name))
+    return prepare(table, backend.name, f"{backend.name}:{id(backend)}", opts)
 
 
 @dataclass
 class OpenedSources:
-    """Sources opened lazily, their schemas, and every problem found while opening them."""
+    """Sources opened lazily, their schemas, and every problem found while opening them.
+
+    ``prepared`` keeps, per source, what explains a value that does not convert
+    (:func:`metricspec.engine.dataerrors.collect_all_checked`).
+    """
 
     frames: dict[str, pl.LazyFrame] = field(default_factory=dict)
     schemas: dict[str, dict[str, pl.DataType]] = field(default_factory=dict)
+    relations: dict[str, Relation] = field(default_factory=dict)
+    """Sources that live in a database, where their queries run."""
     issues: list[Issue] = field(default_factory=list)
+    prepared: dict[str, PreparedFrame] = field(default_factory=dict)
+    needed: dict[str, list[str]] = field(default_factory=dict)
+    """Per source, the columns the spec reads (that exist), in schema order."""
+
+    def columns_read(self, loaded: LoadedSpec, name: str) -> list[str]:
+        """Every column of source ``name`` that a run reads: the spec's columns plus the time
+        column (for freshness). ``run`` and ``validate --data`` read exactly these."""
+        cols = list(self.needed.get(name, []))
+        tcol = time_column_of(loaded, name)
+        if tcol is not None and tcol in self.schemas.get(name, {}) and tcol not in cols:
+            cols.append(tcol)
+        return cols
 
 
-def scan_source(loaded: LoadedSpec, name: str, registry: dict[str, type[Connector]] | None = None) -> pl.LazyFrame:
-    """What the source's connector reads, before the source's own options are applied."""
+def time_column_of(loaded: LoadedSpec, name: str) -> str | None:
+    """A source's default time column (``date`` for the publishing calendar)."""
+    src = loaded.spec.sources.get(name)
+    return src.time_column if src else ("date" if name == CALENDAR else None)
+
+
+def bound_connector(
+    loaded: LoadedSpec, name: str, registry: dict[str, type[Connector]] | None = None, *,
+    sample_rows: int | None = None,
+) -> tuple[Connector, Any, SourceContext]:
+    """Source ``name``'s connector, its validated options and its context (root confinement included)."""
     source = loaded.spec.sources[name]
     where = loaded.where("sources", name)
     registry = registry if registry is not None else connector_registry()
@@ -241,18 +326,27 @@ def scan_source(loaded: LoadedSpec, name: str, registry: dict[str, type[Connecto
 
         raise SpecError(pydantic_issues(exc, source.options, loaded.positions, cls.Options,
                                         prefix=("sources", name, "options"))) from None
-    context = SourceContext(source_name=name, base_dir=loaded.dir_of("sources", name), where=where, root=loaded.root)
-    return cls().scan(options, context)
+    context = SourceContext(source_name=name, base_dir=loaded.dir_of("sources", name), where=where,
+                            root=loaded.root, sample_rows=sample_rows)
+    return cls(), options, context
+
+
+def scan_source(loaded: LoadedSpec, name: str, registry: dict[str, type[Connector]] | None = None) -> Any:
+    """What the source's connector reads (a polars LazyFrame, or an ibis table for a database), before
+    the source's own options are applied."""
+    connector, options, context = bound_connector(loaded, name, registry)
+    return connector.scan(options, context)
 
 
 def open_checked(loaded: LoadedSpec, names: list[str] | None = None,
-                 frames: Mapping[str, pl.LazyFrame] | None = None) -> OpenedSources:
+                 frames: Mapping[str, pl.LazyFrame] | None = None, *,
+                 sample_rows: int | None = None, lenient: bool = False) -> OpenedSources:
     """Open each named source (default: every source the spec reads), read its schema and
     check the columns the spec needs. ``frames`` replace the connectors of the sources they name.
 
     Problems are collected (not raised), so a user sees them all at once.
     """
-    from metricspec.connectors.common import check_columns
+    from metricspec.connectors.common import PreparedFrame, check_columns
     from metricspec.errors import MetricSpecError
 
     out = OpenedSources()
@@ -264,8 +358,16 @@ def open_checked(loaded: LoadedSpec, names: list[str] | None = None,
     req = requirements(loaded)
     for name in sorted(req.columns) if names is None else names:
         try:
-            lf = open_source(loaded, name, registry=registry, frame=(frames or {}).get(name))
-            schema = dict(lf.collect_schema())
+            opened = open_source(loaded, name, registry=registry, frame=(frames or {}).get(name),
+                                 sample_rows=sample_rows, lenient=lenient)
+            if isinstance(opened, PreparedFrame):
+                prepared = opened
+                lf = prepared.frame
+                schema = dict(lf.collect_schema())
+                out.prepared[name] = prepared
+            else:  # a database source: its schema is known without reading a row
+                lf, schema = opened.frame, dict(opened.schema)
+                out.relations[name] = opened
         except MetricSpecError as exc:
             out.issues.extend(exc.issues())
             continue
@@ -283,6 +385,7 @@ def open_checked(loaded: LoadedSpec, names: list[str] | None = None,
         ))
         out.frames[name] = lf
         out.schemas[name] = schema
+        out.needed[name] = [c for c in schema if c in needed]
     from metricspec.validation.expressions import data_issues
 
     out.issues.extend(data_issues(loaded, out.schemas))

@@ -41,6 +41,40 @@ def test_generator_reproduces_committed_files(regenerated, name):
     assert (regenerated / name).read_bytes() == (DATA / name).read_bytes(), f"{name} differs from a fresh run"
 
 
+def test_warehouse_holds_the_csv_files_typed(regenerated):
+    """warehouse.duckdb (not byte-reproducible: DuckDB files carry free blocks) holds exactly the CSV
+    files' rows, typed, and a fresh run builds the same tables."""
+    duckdb = pytest.importorskip("duckdb")
+    sys.path.insert(0, str(DATA))
+    try:
+        from generate import WAREHOUSE_TABLES
+    finally:
+        sys.path.remove(str(DATA))
+    for folder in (DATA, regenerated):
+        con = duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True)
+        try:
+            assert sorted(r[0] for r in con.execute("SHOW TABLES").fetchall()) == sorted(WAREHOUSE_TABLES)
+            for table, (csv_name, _, order) in WAREHOUSE_TABLES.items():
+                stored = con.sql(f"SELECT * FROM {table} ORDER BY {order}").pl()
+                raw = read(csv_name).sort([c.strip() for c in order.split(",")])
+                assert stored.height == raw.height
+                for col in stored.columns:
+                    got = stored[col]
+                    if got.dtype == pl.Datetime:
+                        got = got.dt.convert_time_zone("UTC").dt.replace_time_zone(None) if got.dtype.time_zone \
+                            else got
+                        want = raw[col].str.to_datetime("%Y-%m-%d %H:%M:%S")
+                    elif got.dtype == pl.Date:
+                        want = raw[col].str.to_date()
+                    elif got.dtype == pl.Decimal:
+                        got, want = got.cast(pl.Float64), raw[col].cast(pl.Float64)
+                    else:
+                        want = raw[col].cast(got.dtype)
+                    assert got.to_list() == want.to_list(), f"{table}.{col}"
+        finally:
+            con.close()
+
+
 def test_facebook_copy_is_unchanged():
     assert (DATA / "facebook_posts_uci.csv").exists()
     if SHARED_FACEBOOK.exists():
@@ -49,8 +83,9 @@ def test_facebook_copy_is_unchanged():
 
 
 def test_small():
-    total = sum(p.stat().st_size for p in DATA.iterdir() if p.is_file())
+    total = sum(p.stat().st_size for p in DATA.iterdir() if p.is_file() and p.suffix != ".duckdb")
     assert total <= 4_000_000, f"example data is {total} bytes"
+    assert (DATA / "warehouse.duckdb").stat().st_size <= 1_600_000
     assert read("shortlink_clicks.csv").height <= 20_000
     assert read("touchpoints.csv").height <= 60_000
 

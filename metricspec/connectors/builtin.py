@@ -17,6 +17,7 @@ from metricspec.connectors.files import (
     NdjsonConnector,
     ParquetConnector,
 )
+from metricspec.connectors.spark import SparkConnector
 from metricspec.connectors.sql import DuckDBConnector, SqlConnector, SqliteConnector
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ BUILTIN_CONNECTORS: tuple[type[Connector], ...] = (
     SqliteConnector,
     SqlConnector,
     DuckDBConnector,
+    SparkConnector,
 )
 
 

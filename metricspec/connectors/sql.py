@@ -8,9 +8,11 @@ unknown table, a failing query, a missing driver) become a
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import importlib.util
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -55,6 +57,15 @@ class _QueryOrTable(ConnectorOptions):
             return self.query
         assert self.table is not None
         return f"SELECT * FROM {quote_identifier(self.table) if quote else self.table}"
+
+
+def sampled(query: str, rows: int | None) -> str:
+    """``query`` limited to ``rows`` rows (``validate --data`` reads a sample), or ``query`` itself."""
+    if rows is None:
+        return query
+    inner = query.strip().rstrip(";").rstrip()
+    # on lines of its own, so that a `-- comment` ending the query does not swallow the wrapper
+    return f"SELECT * FROM (\n{inner}\n) AS metricspec_sample LIMIT {int(rows)}"
 
 
 def _read_only(context: SourceContext, sql: str) -> str:
@@ -126,7 +137,8 @@ class SqliteConnector(Connector):
                 if options.table not in tables:
                     raise _unknown_table(context, options.table, tables, f"database {path}")
             try:
-                frame = pl.read_database(options.sql(), connection=conn, infer_schema_length=None)
+                frame = pl.read_database(sampled(options.sql(), context.sample_rows), connection=conn,
+                                         infer_schema_length=None)
             except sqlite3.Error as exc:
                 raise context.error(f"query failed on {path}: {exc}",
                                     hint="check the SQL of `query:` (run it with the sqlite3 shell)") from None
@@ -166,8 +178,9 @@ class SqlConnector(Connector):
     Options = SqlOptions
     description = "Database by URI (connectorx / SQLAlchemy)"
 
-    def scan(self, options: SqlOptions, context: SourceContext) -> pl.LazyFrame:
-        """Run the query with the best installed engine and return its result as a LazyFrame."""
+    def scan(self, options: SqlOptions, context: SourceContext) -> Any:
+        """The table or query: an ibis table of the database when ibis and the driver are installed
+        (the KPIs are computed there), else its result read into polars with connectorx or SQLAlchemy."""
         import polars as pl
 
         m = _URI.match(options.uri.strip())
@@ -176,11 +189,15 @@ class SqlConnector(Connector):
                                 hint="write it as scheme://user:password@host:port/database, e.g. "
                                      "postgresql://me@localhost/shop or sqlite:///data/app.db")
         scheme = m.group("scheme").lower()
-        uri = self._resolve_sqlite(options.uri.strip(), scheme, m.group("rest"), context)
+        uri = self._resolve_sqlite(expand_env(options.uri.strip(), context), scheme, m.group("rest"), context)
         if options.table is not None and not _IDENT.match(options.table):
             raise context.error(f"'{options.table}' is not a plain table name",
                                 hint="use `query:` for quoted or unusual identifiers")
         query = _read_only(context, options.sql(quote=False))
+        backend = IBIS_BACKENDS.get(scheme)
+        if backend is not None and _has("ibis") and _has(DRIVERS[backend]):
+            return self._relation(uri, backend, options, context)  # computed in the database
+        query = sampled(query, context.sample_rows)
         try:
             if scheme == "sqlite":
                 return self._stdlib_sqlite(uri, query, context)
@@ -214,6 +231,35 @@ class SqlConnector(Connector):
                                 hint="check the URI, the credentials and the SQL") from None
         assert isinstance(frame, pl.DataFrame)
         return frame.lazy()
+
+    @staticmethod
+    def _relation(uri: str, backend: str, options: SqlOptions, context: SourceContext) -> Any:
+        """The table or query as an ibis table of the database: KPIs are computed there."""
+        import ibis
+
+        url = uri.replace("postgresql://", "postgres://", 1) if backend == "postgres" else uri
+        try:
+            con = ibis.connect(url)
+        except Exception as exc:
+            raise context.error(f"cannot connect to {_redact(uri)}: {first_line(exc)}",
+                                hint="check the host, port, database, user and password (environment variables "
+                                     "such as ${PG_PASSWORD} are expanded in `uri:`)") from None
+        try:
+            if options.table is not None:
+                schema, _, table = options.table.rpartition(".")
+                tables = con.list_tables(database=schema or None)
+                if table not in tables:
+                    raise _unknown_table(context, options.table, sorted(tables), f"database {_redact(uri)}")
+                return con.table(table, database=schema or None)
+            assert options.query is not None
+            return con.sql(options.query)
+        except Exception as exc:
+            from metricspec.errors import MetricSpecError
+
+            if isinstance(exc, MetricSpecError):
+                raise
+            raise context.error(f"query failed on {_redact(uri)}: {first_line(exc)}",
+                                hint="check the table name and the SQL of `query:`") from None
 
     @staticmethod
     def _resolve_sqlite(uri: str, scheme: str, rest: str, context: SourceContext) -> str:
@@ -253,9 +299,97 @@ class SqlConnector(Connector):
         return frame.lazy()
 
 
+IBIS_BACKENDS = {"postgresql": "postgres", "postgres": "postgres", "mysql": "mysql", "snowflake": "snowflake",
+                 "bigquery": "bigquery", "trino": "trino", "clickhouse": "clickhouse", "mssql": "mssql",
+                 "oracle": "oracle"}
+"""URI schemes whose databases compute the KPIs (through ibis) when the driver is installed; other
+URIs (and those without the driver) are read into polars with connectorx or SQLAlchemy. DuckDB files
+have their own connector (read-only); Databricks is reached with the spark connector (Spark Connect)."""
+DRIVERS = {"postgres": "psycopg", "mysql": "MySQLdb", "snowflake": "snowflake.connector",
+           "bigquery": "google.cloud.bigquery", "trino": "trino", "clickhouse": "clickhouse_connect",
+           "mssql": "pyodbc", "oracle": "oracledb"}
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def expand_env(text: str, context: SourceContext) -> str:
+    """``${NAME}`` replaced by the environment variable NAME (credentials stay out of the spec)."""
+    import os
+
+    def value(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name not in os.environ:
+            raise context.error(f"environment variable {name} is not set",
+                                hint=f"export {name}=... before running (it is used in the connection string)")
+        return os.environ[name]
+
+    return _ENV.sub(value, text)
+
+
+_DUCKDB_FILES: dict[tuple[str, int, int], tuple[Any, frozenset[str]]] = {}
+"""One ibis connection per DuckDB file (path, size, modification time) per evaluation, with the files
+its queries may read. DuckDB shares one database instance between the connections to a file in a
+process, and the sandbox locks that instance's configuration: a second connection could not even
+set its time zone, so every source on the file shares the first connection. Closed by
+:func:`shared_connections` when the evaluation ends, so the file is free again afterwards."""
+_SCOPES: list[set[tuple[str, int, int]]] = []
+
+
+@contextlib.contextmanager
+def shared_connections() -> Iterator[None]:
+    """Connections to DuckDB files opened inside this block are shared by its sources and closed at
+    its end (an evaluation; nested blocks leave them to the outermost)."""
+    _SCOPES.append(set())
+    try:
+        yield
+    finally:
+        opened = _SCOPES.pop()
+        if not _SCOPES:
+            opened |= set(_DUCKDB_FILES)
+        for key in opened:
+            con, _ = _DUCKDB_FILES.pop(key, (None, None))
+            if con is not None:
+                with contextlib.suppress(Exception):
+                    con.disconnect()
+
+
+def _duckdb_backend(path: Path | None, query: str, context: SourceContext) -> Any:
+    """An ibis DuckDB connection, read-only for a file, sandboxed (see metricspec/connectors/sandbox.py)."""
+    import ibis
+
+    from metricspec.connectors.sandbox import (
+        apply_duckdb_settings,
+        duckdb_allowed_paths,
+        duckdb_config,
+        duckdb_settings,
+    )
+
+    allowed = duckdb_allowed_paths(query, context.base_dir, context.root)
+    if path is None:
+        con = ibis.duckdb.connect(**duckdb_config())
+        apply_duckdb_settings(con.con, duckdb_settings(context.base_dir, allowed))
+        return con
+    real = path.resolve()
+    stat = real.stat()
+    key = (str(real), stat.st_size, stat.st_mtime_ns)
+    if key not in _DUCKDB_FILES:
+        con = ibis.duckdb.connect(str(real), read_only=True, **duckdb_config())
+        apply_duckdb_settings(con.con, duckdb_settings(context.base_dir, allowed))
+        _DUCKDB_FILES[key] = (con, frozenset(allowed))
+        if _SCOPES:
+            _SCOPES[-1].add(key)
+    con, granted = _DUCKDB_FILES[key]
+    if not set(allowed) <= granted:
+        raise context.error(
+            f"the query reads files ({', '.join(sorted(set(allowed) - granted))}) that another source on {path} "
+            "did not: DuckDB fixes the files a database may read when it is first opened",
+            hint="read those files from an in-memory DuckDB (omit `path:`), or through a file connector")
+    return con
+
+
 def _redact(uri: str) -> str:
     """Hide the password of a URI in messages."""
-    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", uri)
+    return re.sub(r"(://[^:/@]+):.*@(?=[^@]*$)", r"\1:***@", uri)
 
 
 # ---------------------------------------------------------------------------- duckdb
@@ -270,19 +404,62 @@ class DuckDBOptions(_QueryOrTable):
 
 
 class DuckDBConnector(Connector):
-    """A DuckDB database file, or DuckDB's SQL over files (``read_csv``, ``read_parquet``) in memory."""
+    """A DuckDB database file, or DuckDB's SQL over files (``read_csv``, ``read_parquet``) in memory.
+
+    Returns an ibis table: the spec's KPIs are computed inside DuckDB (the SQL backend) and only the
+    aggregates come back. Without ibis installed, the query's result is read into polars instead.
+    """
 
     name = "duckdb"
     Options = DuckDBOptions
-    description = "DuckDB database or query"
+    description = "DuckDB database or query (KPIs computed in DuckDB)"
 
-    def scan(self, options: DuckDBOptions, context: SourceContext) -> pl.LazyFrame:
-        """Run the query (relative file paths in it resolve against the spec's directory)."""
+    def scan(self, options: DuckDBOptions, context: SourceContext) -> Any:
+        """Open the database (read-only) and return the table or query as an ibis table."""
         try:
             import duckdb
         except ImportError:
             raise context.error("the duckdb connector needs the 'duckdb' package",
                                 hint="pip install 'metricspec-cli[duckdb]'") from None
+        query = _read_only(context, options.sql())
+        if not _has("ibis"):
+            return self._read_into_polars(options, context, query)
+        where = "the in-memory database"
+        path = None
+        if options.path is not None:
+            path = context.resolve(options.path)
+            if not path.is_file():
+                raise context.error(f"database file not found: {path}", hint=PATH_HINT)
+            where = f"database {path}"
+        try:
+            con = _duckdb_backend(path, query, context)
+        except duckdb.Error as exc:
+            raise context.error(f"cannot open {where} as a DuckDB database: {first_line(exc)}",
+                                hint="check that the file is a DuckDB database of a compatible version") from None
+        if options.table is not None:
+            tables = self._tables(con.con)
+            if options.table not in tables and options.table.split(".")[-1] not in tables:
+                raise _unknown_table(context, options.table, sorted(set(tables)), where)
+        try:
+            if options.table is not None:
+                schema, _, table = options.table.rpartition(".")
+                return con.table(table, database=schema or None)
+            # a temporary view, not ibis' con.sql(): that reads the query's schema through a DuckDB
+            # connection method DuckDB 2 removed. Named by the query: sources share the connection
+            import hashlib
+
+            digest = hashlib.sha256(query.encode()).hexdigest()[:16]
+            view = f"metricspec_{re.sub(r'[^A-Za-z0-9_]', '_', context.source_name)}_{digest}"
+            con.raw_sql(f'CREATE OR REPLACE TEMP VIEW "{view}" AS {query}')
+            return con.table(view)
+        except Exception as exc:
+            raise context.error(f"query failed on {where}: {first_line(exc)}", hint="check the SQL of `query:`") from None
+
+    def _read_into_polars(self, options: DuckDBOptions, context: SourceContext,
+                          query: str | None = None) -> pl.LazyFrame:
+        """Without ibis: the query's whole result read into polars."""
+        import duckdb
+
         from metricspec.connectors.sandbox import (
             apply_duckdb_settings,
             duckdb_allowed_paths,
@@ -291,7 +468,7 @@ class DuckDBConnector(Connector):
         )
 
         where = "the in-memory database"
-        query = _read_only(context, options.sql())
+        query = query if query is not None else _read_only(context, options.sql())
         if options.path is not None:
             path = context.resolve(options.path)
             if not path.is_file():
@@ -312,7 +489,10 @@ class DuckDBConnector(Connector):
                 if options.table not in tables and options.table.split(".")[-1] not in tables:
                     raise _unknown_table(context, options.table, sorted(set(tables)), where)
             try:
-                frame: pl.DataFrame = con.sql(query).pl()
+                relation = con.sql(query)
+                if context.sample_rows is not None:
+                    relation = relation.limit(context.sample_rows)
+                frame: pl.DataFrame = relation.pl()
             except duckdb.Error as exc:
                 raise context.error(f"query failed on {where}: {first_line(exc)}",
                                     hint="check the SQL of `query:`") from None

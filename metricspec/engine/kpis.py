@@ -7,32 +7,33 @@ period), one String column per segment, and ``value`` (Float64, null = no value)
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import polars as pl
 
-from metricspec.engine.expressions import filter_expr, to_polars
+from metricspec.engine.expressions import to_polars
+from metricspec.engine.fill import fill_periods
 from metricspec.engine.periods import period_range, truncate, truncate_date
 from metricspec.engine.plan import (
+    EventsQuery,
+    Freshness,
+    FreshnessQuery,
     Plan,
     QueryKey,
     RunRange,
     Scope,
     Window,
-    build_lazy,
-    fill_periods,
-    null_count_queries,
-    polars_engine,
-    scope_text,
-    source_base,
 )
 from metricspec.errors import DataError
 from metricspec.spec.expr import parse
 from metricspec.spec.models import KPI
 
 if TYPE_CHECKING:
+    from metricspec.connectors.common import PreparedFrame
+    from metricspec.engine.backends import Router
+    from metricspec.engine.backends.relation import Relation
     from metricspec.loader import LoadedSpec
     from metricspec.spec.models import Spec
 
@@ -83,6 +84,20 @@ class Evaluator:
     """(source, column or expression) -> rows skipped because the value was null."""
     latest: Mapping[str, dt.date | None] = field(default_factory=dict)
     """Last date with data per source: periods after it are missing, not zero."""
+    relations: Mapping[str, Relation] = field(default_factory=dict)
+    """Sources that live in a database: their queries run there (the SQL backend)."""
+    prepared: Mapping[str, PreparedFrame] = field(default_factory=dict)
+    """Per source, what explains a value that does not convert (see :mod:`.dataerrors`)."""
+    _router: Router | None = None
+
+    @property
+    def backends(self) -> Router:
+        """The backend of each source: polars, or SQL for the sources in :attr:`relations`."""
+        if self._router is None:
+            from metricspec.engine.backends import make_router
+
+            self._router = make_router(self.sources, self.schemas, self.relations, self.prepared)
+        return self._router
 
     @property
     def spec(self) -> Spec:
@@ -144,40 +159,29 @@ class Evaluator:
         return []
 
     # ------------------------------------------------------------ execution
-    def execute(self, extra: list[pl.LazyFrame] | None = None,
-                on_extra: Callable[[list[pl.DataFrame]], Mapping[str, dt.date | None]] | None = None) -> None:
-        """Run every base query in one ``collect_all``.
+    def execute(self, freshness: list[FreshnessQuery] | None = None) -> dict[str, Freshness]:
+        """Run every base query on the backend that holds its source, then fill periods and compute the
+        derived columns (in polars, once, for every backend).
 
-        ``extra`` queries (source freshness) run in the same ``collect_all``; ``on_extra`` receives
-        their frames and returns the last date of data per source, used before periods are filled.
+        ``freshness`` queries run with the base queries (sharing their scans where the backend can);
+        their answers are returned, and the last date of data per source they give is used before
+        periods are filled (periods after it are missing, not zero).
         """
+        from metricspec.engine.backends import Work
+
         rng = self.range
-        engine = polars_engine()
-        keys = list(self.plan.queries)
-        shared: dict[tuple[str, str], list[str]] = {}
-        for k in keys:
-            cols = shared.setdefault((k.source, k.time_column), [])
-            cols.extend(c for c in self.plan.queries[k].columns() if c not in cols)
-        bases = {sk: source_base(self.sources[sk[0]], sorted(cols), sk[1], self.schemas[sk[0]], rng)
-                 for sk, cols in shared.items()}
-        lazies = [build_lazy(self.plan.queries[k], bases[(k.source, k.time_column)], rng) for k in keys]
-        null_lazies = null_count_queries(self.plan, bases)
-        extra = extra or []
-        everything = [*lazies, *extra, *(lazy for _, _, lazy in null_lazies)]
-        collected = pl.collect_all(everything, engine=engine) if everything else []
-        frames = collected[:len(lazies)]
-        extra_frames = collected[len(lazies):len(lazies) + len(extra)]
-        null_frames = collected[len(lazies) + len(extra):]
-        for (source, aggregates, _), frame in zip(null_lazies, null_frames, strict=True):
-            for i, a in enumerate(aggregates):
-                if f"n{i}" in frame.columns:
-                    name = (source, a.column or a.expression or "")
-                    self.null_counts[name] = max(self.null_counts.get(name, 0), int(frame[0, f"n{i}"] or 0))
-        if on_extra is not None:
-            self.latest = dict(on_extra(extra_frames))
+        work = Work(queries=list(self.plan.queries.values()), null_counts=self.plan.null_count_queries(),
+                    freshness=list(freshness or []))
+        answers = self.backends.run(work, rng)
+        self.null_counts = dict(answers.null_counts)
+        fresh = answers.freshness
+        if freshness:
+            self.latest = {name: dt.date.fromisoformat(f.latest[:10]) if f.latest else None
+                           for name, f in fresh.items()}
         filled: dict[QueryKey, pl.LazyFrame] = {}
         periods: dict[QueryKey, list[dt.date]] = {}
-        for key, frame in zip(keys, frames, strict=True):
+        for key in self.plan.queries:
+            frame = answers.frames[key]
             end = rng.end
             source_latest = self.latest.get(key.source)
             if source_latest is not None:
@@ -200,6 +204,7 @@ class Evaluator:
             for layer in layers:
                 for req, expr in layer:
                     self._columns[req] = self._frames[key], expr.meta.output_name()
+        return fresh
 
     def _columnize(self, periods: Mapping[QueryKey, list[dt.date]],
                    ) -> dict[QueryKey, list[list[tuple[Request, pl.Expr]]]]:
@@ -363,22 +368,8 @@ class Evaluator:
         if tcol is None:
             raise DataError(f"source '{source}' has no time column", where=self.loaded.where(*where),
                             hint="set `time_column:` on the source or the step")
-        lf = self.sources[source]
-        schema = self.schemas[source]
-        cond = filter_expr(filter_text)
-        if cond is not None:
-            lf = lf.filter(cond)
-        for col, value in scope:
-            if col in schema:
-                lf = lf.filter(pl.col(col).cast(pl.String) == scope_text(value))
-        ts = pl.col(tcol)
-        if not isinstance(schema[tcol], pl.Datetime):
-            ts = ts.cast(pl.Datetime("us"))
-        else:
-            ts = ts.dt.replace_time_zone(None)
-        return lf.select([*[pl.col(k).cast(pl.String) for k in keep], ts.alias("__t")]).filter(
-            pl.col("__t").is_not_null()
-        )
+        query = EventsQuery(source, tcol, parse(filter_text) if filter_text else None, scope, tuple(keep))
+        return self.backends.backend_of(source).events(query)
 
     def _period_of(self, req: Request, col: str) -> pl.Expr:
         date = pl.col(col).dt.date()

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import polars as pl
 
 from metricspec import __version__
+from metricspec.engine.backends import Router, Work, make_router
+from metricspec.engine.backends.polars import polars_engine
+from metricspec.engine.dataerrors import LenientRetry, collect_all_checked, data_errors
 from metricspec.engine.goals import evaluate_goal, make_points, plan_goal, trend_points
 from metricspec.engine.kpis import Evaluator, Request, make_scope
 from metricspec.engine.periods import add_periods, label, period_end, periods_per_year
-from metricspec.engine.plan import polars_engine
+from metricspec.engine.plan import Freshness, FreshnessQuery, RunRange
 from metricspec.engine.results import (
     BenchmarkValue,
     DataNote,
@@ -31,26 +34,49 @@ from metricspec.errors import Level, SpecError
 
 if TYPE_CHECKING:
     from metricspec.loader import LoadedSpec
+    from metricspec.sources import OpenedSources
 
 Progress = Callable[[str], None]
+_T = TypeVar("_T")
 
 
-def open_sources(loaded: LoadedSpec, data: Mapping[str, pl.LazyFrame] | None = None,
-                 ) -> tuple[dict[str, pl.LazyFrame], dict[str, dict[str, pl.DataType]]]:
+def open_sources(loaded: LoadedSpec, data: Mapping[str, pl.LazyFrame] | None = None, *,
+                 lenient: bool = False) -> OpenedSources:
     """Open every source the spec reads (``data`` replacing the connectors of the sources it names)
     and check the columns it needs (all problems at once)."""
     from metricspec.sources import open_checked
 
-    opened = open_checked(loaded, frames=data)
+    opened = open_checked(loaded, frames=data, lenient=lenient)
     if any(i.level is Level.ERROR for i in opened.issues):
         raise SpecError(opened.issues)
-    return opened.frames, opened.schemas
+    return opened
 
 
-def freshness(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], schemas: dict[str, dict[str, pl.DataType]],
-              ) -> list[SourceFreshness]:
-    queries = freshness_queries(loaded, frames, schemas)
-    return freshness_results(loaded, queries, pl.collect_all([q for _, _, q in queries], engine=polars_engine()))
+
+def evaluator(loaded: LoadedSpec, opened: OpenedSources, as_of: dt.date, frames: Mapping[str, pl.LazyFrame],
+              router: Router | None = None) -> Evaluator:
+    return Evaluator(loaded=loaded, as_of=as_of, sources=frames, schemas=opened.schemas,
+                     relations=opened.relations, prepared=opened.prepared, _router=router)
+
+
+def shared_sources(loaded: LoadedSpec, opened: OpenedSources) -> dict[str, pl.LazyFrame]:
+    """The frames a run reads: each source prepared (read, cast, time zones) exactly once.
+
+    On the in-memory engine every polars source's columns the spec reads are collected in one
+    ``collect_all`` and everything after (freshness, the fused queries, null counts, funnels,
+    control groups, attribution) reads those frames. The streaming engine keeps the lazy
+    frames, so that memory stays bounded; each of its ``collect_all`` reads the sources again.
+    Database sources are left where they are: their queries run in the database.
+    """
+    local = sorted(n for n in opened.frames if n not in opened.relations)
+    if polars_engine() != "in-memory" or not local:
+        return dict(opened.frames)
+    lazies = []
+    for name in local:
+        cols = opened.columns_read(loaded, name)
+        lazies.append(opened.frames[name].select(cols) if cols else opened.frames[name].select(pl.len()))
+    collected = collect_all_checked(lazies, opened.prepared, engine="in-memory")
+    return {**opened.frames, **{name: frame.lazy() for name, frame in zip(local, collected, strict=True)}}
 
 
 def local_today(timezone: str) -> dt.date:
@@ -60,73 +86,49 @@ def local_today(timezone: str) -> dt.date:
     return dt.datetime.now(ZoneInfo(timezone)).date()
 
 
-def default_as_of_from(collected: list[pl.DataFrame], queries: list[tuple[str, str | None, pl.LazyFrame]],
+def default_as_of_from(queries: list[FreshnessQuery], answers: Mapping[str, Freshness],
                        ) -> tuple[dt.date, list[DataNote]]:
-    """The default as-of date: the latest date in the data up to today (see :func:`freshness_queries`).
+    """The default as-of date: the latest date in the data up to today (``FreshnessQuery.today``).
 
     Rows dated after today (a typo such as 2062) are left out of it, with a data note naming the
     source and how many rows, so one such row cannot move every goal's as-of into the future.
     """
     latest: list[str] = []
     notes: list[DataNote] = []
-    for (name, _tcol, _q), frame in zip(queries, collected, strict=True):
-        row = frame.row(0, named=True)
-        if row.get("latest_past"):
-            latest.append(str(row["latest_past"])[:10])
-        if row.get("future"):
-            params: MessageParams = {"rows": int(row["future"]), "source": name, "latest": str(row["latest"])[:10]}
+    for q in queries:
+        f = answers[q.source]
+        if f.latest_past:
+            latest.append(f.latest_past[:10])
+        if f.future:
+            params: MessageParams = {"rows": f.future, "source": q.source, "latest": str(f.latest)[:10]}
             notes.append(DataNote(level="warning", message=english("note_future_rows", params),
                                   code="note_future_rows", params=params))
     return (dt.date.fromisoformat(max(latest)) if latest else dt.date(1970, 1, 1)), notes
 
 
-def freshness_queries(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame],
-                      schemas: dict[str, dict[str, pl.DataType]], today: dt.date | None = None,
-                      ) -> list[tuple[str, str | None, pl.LazyFrame]]:
-    """(source, time column, lazy query of rows/first/latest, and of rows dated after ``today``) per source."""
-    today = today or local_today(loaded.spec.timezone)
-    from metricspec.sources import CALENDAR
+def freshness_plan(loaded: LoadedSpec, schemas: Mapping[str, Mapping[str, pl.DataType]],
+                   today: dt.date | None = None) -> list[FreshnessQuery]:
+    """One freshness query (rows, first and last time, rows after ``today``) per opened source, in
+    name order."""
+    from metricspec.sources import time_column_of
 
-    spec = loaded.spec
-    names = sorted(frames)
-    lazies = []
-    tcols: list[str | None] = []
-    for name in names:
-        src = spec.sources.get(name)
-        tcol = src.time_column if src else ("date" if name == CALENDAR else None)
-        usable = tcol if tcol is not None and tcol in schemas[name] else None
-        tcols.append(usable)
-        exprs = [pl.len().alias("rows")]
-        if usable is not None:
-            dtype = schemas[name][usable]
-            day = pl.col(usable) if isinstance(dtype, pl.Date) else pl.col(usable).dt.date()
-            past = day <= pl.lit(today)
-            exprs += [_iso(pl.col(usable).min(), dtype).alias("first"),
-                      _iso(pl.col(usable).max(), dtype).alias("latest"),
-                      _iso(pl.col(usable).filter(past).max(), dtype).alias("latest_past"),
-                      (~past).sum().alias("future")]
-        lazies.append(frames[name].select(exprs))
-    return list(zip(names, tcols, lazies, strict=True))
-
-
-def freshness_results(loaded: LoadedSpec, queries: list[tuple[str, str | None, pl.LazyFrame]],
-                      collected: list[pl.DataFrame]) -> list[SourceFreshness]:
-    spec = loaded.spec
     out = []
-    for (name, tcol, _), frame in zip(queries, collected, strict=True):
-        row = frame.row(0, named=True)
-        src = spec.sources.get(name)
-        out.append(SourceFreshness(name=name, connector=src.connector if src else "calendar", time_column=tcol,
-                                   rows=int(row["rows"]), first=row.get("first"), latest=row.get("latest")))
+    for name in sorted(schemas):
+        tcol = time_column_of(loaded, name)
+        out.append(FreshnessQuery(name, tcol if tcol is not None and tcol in schemas[name] else None, today))
     return out
 
 
-def _iso(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
-    """ISO 8601 text: dates as YYYY-MM-DD, datetimes to the second with their UTC offset."""
-    if isinstance(dtype, pl.Datetime):
-        fmt = "%Y-%m-%dT%H:%M:%S%:z" if dtype.time_zone else "%Y-%m-%dT%H:%M:%S"
-        return expr.dt.to_string(fmt)
-    return expr.cast(pl.String)
+def freshness_results(loaded: LoadedSpec, queries: list[FreshnessQuery],
+                      answers: Mapping[str, Freshness]) -> list[SourceFreshness]:
+    spec = loaded.spec
+    out = []
+    for q in queries:
+        f = answers[q.source]
+        src = spec.sources.get(q.source)
+        out.append(SourceFreshness(name=q.source, connector=src.connector if src else "calendar",
+                                   time_column=q.time_column, rows=f.rows, first=f.first, latest=f.latest))
+    return out
 
 
 def plan_requests(ev: Evaluator) -> list[Any]:
@@ -147,43 +149,81 @@ def plan_requests(ev: Evaluator) -> list[Any]:
 
 def explain(loaded: LoadedSpec, *, as_of: dt.date | None = None) -> list[dict[str, object]]:
     """The compiled query plan as data, without running it (``metricspec run --explain``)."""
-    frames, schemas = open_sources(loaded)
-    if as_of is None:
-        queries = freshness_queries(loaded, frames, schemas)
-        as_of, _ = default_as_of_from(pl.collect_all([q for _, _, q in queries], engine=polars_engine()), queries)
-    ev = Evaluator(loaded=loaded, as_of=as_of, sources=frames, schemas=schemas)
-    plan_requests(ev)
-    return ev.plan.describe()
+    from metricspec.connectors.sql import shared_connections
+
+    def plan(opened: OpenedSources) -> list[dict[str, object]]:
+        day = as_of
+        if day is None:
+            queries = freshness_plan(loaded, opened.schemas, local_today(loaded.spec.timezone))
+            router = make_router(opened.frames, opened.schemas, opened.relations, opened.prepared)
+            answers = router.run(Work(freshness=queries), RunRange(None, dt.date.max))
+            day, _ = default_as_of_from(queries, answers.freshness)
+        ev = evaluator(loaded, opened, day, opened.frames)
+        plan_requests(ev)
+        rng = ev.range
+        out = []
+        for key, query, entry in zip(ev.plan.queries, ev.plan.queries.values(), ev.plan.describe(), strict=True):
+            out.append({**entry, **ev.backends.backend_of(key.source).explain(query, rng)})
+        return out
+
+    with shared_connections():
+        return with_lenient_retry(loaded, plan)
+
+
+def with_lenient_retry(loaded: LoadedSpec, work: Callable[[OpenedSources], _T],
+                       data: Mapping[str, pl.LazyFrame] | None = None) -> _T:
+    """``work`` on the opened sources (``data`` as in :func:`open_sources`), data errors mapped
+    (:mod:`.dataerrors`); once more with every cast's lenient path when a value beyond a
+    source's sample needs it (LenientRetry)."""
+    opened = open_sources(loaded, data)
+    try:
+        with data_errors(opened.prepared):
+            return work(opened)
+    except LenientRetry:
+        opened = open_sources(loaded, data, lenient=True)
+        with data_errors(opened.prepared):
+            return work(opened)
 
 
 def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Progress | None = None,
              data: Mapping[str, pl.LazyFrame] | None = None) -> Results:
     """Evaluate every KPI, goal, control group and attribution model of a spec (``data``: frames
     replacing the connectors of the sources they name)."""
+    from metricspec.connectors.sql import shared_connections
+
+    with shared_connections():  # database files the sources share stay open for the run only
+        return _evaluate(loaded, as_of=as_of, progress=progress, data=data)
+
+
+def _evaluate(loaded: LoadedSpec, *, as_of: dt.date | None, progress: Progress | None,
+              data: Mapping[str, pl.LazyFrame] | None) -> Results:
     step = progress or (lambda _msg: None)
-    spec = loaded.spec
     step("opening sources")
-    frames, schemas = open_sources(loaded, data)
-    fresh_queries = freshness_queries(loaded, frames, schemas)
+    return with_lenient_retry(loaded, lambda opened: _run(loaded, opened, as_of, step), data)
+
+
+def _run(loaded: LoadedSpec, opened: OpenedSources, as_of: dt.date | None, step: Progress) -> Results:
+    spec = loaded.spec
+    frames = shared_sources(loaded, opened)
+    fresh_queries = freshness_plan(loaded, opened.schemas, local_today(spec.timezone) if as_of is None else None)
     fresh: list[SourceFreshness] = []
+    ev: Evaluator | None = None
     future_notes: list[DataNote] = []
     if as_of is None:  # the default as-of date comes from the data: read freshness first
-        collected = pl.collect_all([q for _, _, q in fresh_queries], engine=polars_engine())
-        fresh = freshness_results(loaded, fresh_queries, collected)
-        as_of, future_notes = default_as_of_from(collected, fresh_queries)
-    ev = Evaluator(loaded=loaded, as_of=as_of, sources=frames, schemas=schemas)
+        router = make_router(frames, opened.schemas, opened.relations, opened.prepared)
+        answers = router.run(Work(freshness=fresh_queries), RunRange(None, dt.date.max))
+        fresh = freshness_results(loaded, fresh_queries, answers.freshness)
+        as_of, future_notes = default_as_of_from(fresh_queries, answers.freshness)
+        ev = evaluator(loaded, opened, as_of, frames, router)
+        ev.latest = {f.name: dt.date.fromisoformat(f.latest[:10]) if f.latest else None for f in fresh}
+    ev = ev or evaluator(loaded, opened, as_of, frames)
     step("planning KPIs")
     plans = plan_requests(ev)
     step(f"running {len(ev.plan.queries)} fused queries")
-
-    def learn_freshness(collected: list[pl.DataFrame]) -> dict[str, dt.date | None]:
-        nonlocal fresh
-        if collected:
-            fresh = freshness_results(loaded, fresh_queries, collected)
-        return {f.name: dt.date.fromisoformat(f.latest[:10]) if f.latest else None for f in fresh}
-
-    # with an explicit as-of date, freshness runs in the same collect_all and shares the scans
-    ev.execute(extra=[] if fresh else [q for _, _, q in fresh_queries], on_extra=learn_freshness)
+    # with an explicit as-of date, freshness runs with the queries and shares their scans
+    answered = ev.execute(freshness=[] if fresh else fresh_queries)
+    if not fresh:
+        fresh = freshness_results(loaded, fresh_queries, answered)
     step("computing KPIs and goals")
     kpis = [kpi_result(ev, name) for name in spec.kpis]
     goal_results = {(gp.objective, gp.goal_id): evaluate_goal(ev, gp) for gp in plans}

@@ -69,6 +69,12 @@ class Source(StrictModel):
         default_factory=dict,
         description="Computed columns, name -> expression over columns, e.g. {posted_on: 'date(2014, month, 1)'}.",
     )
+    engine: Literal["polars", "duckdb"] | None = Field(
+        None,
+        description="Where the source's KPIs are computed. Default: in the database for database connectors "
+        "(duckdb, sql, spark), in polars for files. polars: fetch the columns the spec reads and compute in "
+        "polars. duckdb: read csv, parquet, ndjson or json files with DuckDB and compute there.",
+    )
 
 
 class RatioSpec(StrictModel):

@@ -192,6 +192,7 @@ class Generator:
         self.signups_and_costs()
         if FACEBOOK_UCI.exists() and FACEBOOK_UCI.resolve() != (self.out / FACEBOOK_UCI.name).resolve():
             shutil.copyfile(FACEBOOK_UCI, self.out / FACEBOOK_UCI.name)
+        build_warehouse(self.out)
 
     # ------------------------------------------------------------------ X followers
     def followers(self) -> None:
@@ -945,6 +946,50 @@ class Generator:
         rows.sort(key=lambda r: (r[0], r[1], r[2]))
         write_csv(self.out / "campaign_costs.csv",
                   ["date", "campaign", "channel", "ad_spend", "staff_hours", "hourly_rate"], rows)
+
+
+# ----------------------------------------------------------------------------- the warehouse
+WAREHOUSE = "warehouse.duckdb"
+WAREHOUSE_TABLES = {
+    # table: (csv file, SELECT list with the warehouse's types, ORDER BY)
+    "orders": ("orders.csv", "order_id, customer_id, CAST(ordered_at || '+00' AS TIMESTAMPTZ) AS ordered_at, "
+               "CAST(amount AS DECIMAL(10, 2)) AS amount, CAST(is_cross_sell AS BOOLEAN) AS is_cross_sell",
+               "order_id"),
+    "customers": ("customers.csv", "customer_id, CAST(signup_date AS DATE) AS signup_date, acquisition_channel, "
+                  "CAST(exposed_to_social AS BOOLEAN) AS exposed_to_social, "
+                  "CAST(acquisition_cost AS DECIMAL(10, 2)) AS acquisition_cost", "customer_id"),
+    "leads": ("leads.csv", "lead_id, CAST(created_at AS TIMESTAMP) AS created_at, source, campaign, "
+              "CAST(converted_at AS TIMESTAMP) AS converted_at, customer_id", "lead_id"),
+    "channel_spend": ("channel_spend.csv", "CAST(month AS DATE) AS month, channel, "
+                      "CAST(spend AS DECIMAL(12, 2)) AS spend", "month, channel"),
+}
+"""The example warehouse: four of the CSV files as typed tables (instants as TIMESTAMPTZ, naive UTC
+times as TIMESTAMP, money as DECIMAL), for specs/examples/warehouse_sales.yaml."""
+
+
+def build_warehouse(out: Path) -> None:
+    """Write ``warehouse.duckdb`` from the CSV files (skipped, with a note, without DuckDB).
+
+    DuckDB files are not byte-reproducible (they carry free blocks and checksums), so
+    tests/test_example_data.py compares the tables' contents with the CSV files instead.
+    """
+    try:
+        import duckdb
+    except ImportError:
+        print(f"duckdb is not installed: {WAREHOUSE} not written (pip install duckdb)")
+        return
+    tmp = out / f".{WAREHOUSE}.tmp"
+    tmp.unlink(missing_ok=True)
+    con = duckdb.connect(str(tmp))
+    try:
+        for table, (csv_name, columns, order) in WAREHOUSE_TABLES.items():
+            source = str(out / csv_name).replace("'", "''")
+            con.execute(f"CREATE TABLE {table} AS SELECT {columns} FROM read_csv('{source}', all_varchar = true, "
+                        f"header = true) ORDER BY {order}")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    tmp.replace(out / WAREHOUSE)
 
 
 def main(argv: list[str] | None = None) -> None:

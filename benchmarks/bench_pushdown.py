@@ -1,0 +1,355 @@
+"""Benchmark push-down: metricspec on the SQL backend against the same aggregations hand-written in SQL.
+
+The engine benchmark's data (benchmarks/bench_engine.py: 23 KPIs over posts, interactions, clicks and
+follower snapshots, three grains, two breakdowns) is loaded into a database, and three variants compute
+the same numbers, each in a fresh process:
+
+* ``metricspec``: the engine benchmark's spec with its sources pointing at the database (``duckdb``,
+  ``sql`` or ``spark`` connector): every KPI runs in the database, only aggregates come back;
+* ``pull``: metricspec as it was before the SQL backend: every table read whole (``SELECT *``) into
+  polars, then computed there (DuckDB: the connector's polars path; PostgreSQL: connectorx);
+* ``sql``: hand-written SQL in that database's dialect (one statement per table, grain and breakdown),
+  then the same period grid and ratios on the small results in polars.
+
+The answers are checked to agree on every value (relative 1e-9). Times cover the variant's work, not
+interpreter start-up and imports; the figure is the best of ``--repeat`` runs; peak RSS is the child's
+own high-water mark (``VmHWM``; for Spark, the Python driver only: the JVM is another process).
+
+Usage::
+
+    python benchmarks/bench_pushdown.py --duckdb 10000000 100000000 --postgres 10000000 --spark 10000000
+    python benchmarks/bench_pushdown.py --duckdb 1000000 --repeat 1        # a quick look
+
+Data is generated once per size into ``--data-dir`` (default ``benchmarks/.data``): the engine
+benchmark's parquet files plus ``events.duckdb``. PostgreSQL runs in a throwaway cluster (initdb, as the
+tests do), loaded with COPY; Spark in local mode reads the parquet files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import bench_engine as be  # noqa: E402
+
+TABLES = {"posts": "posted_at", "interactions": "occurred_at", "clicks": "clicked_at", "followers": "date"}
+VARIANTS = ("metricspec", "pull", "sql")
+
+
+# ----------------------------------------------------------------------------------------- data
+def ensure_duckdb(d: Path) -> Path:
+    import duckdb
+
+    path = d / "events.duckdb"
+    if path.exists():
+        return path
+    tmp = d / "events.duckdb.tmp"
+    tmp.unlink(missing_ok=True)
+    con = duckdb.connect(str(tmp))
+    for table in TABLES:
+        con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet('{d / table}.parquet')")
+    con.execute("CHECKPOINT")
+    con.close()
+    tmp.replace(path)
+    return path
+
+
+def load_postgres(d: Path, base: str) -> None:
+    """COPY the parquet files into PostgreSQL (skipped when the tables hold the right row counts)."""
+    import polars as pl
+    import psycopg
+
+    types = {pl.String: "text", pl.Int64: "bigint", pl.Boolean: "boolean", pl.Date: "date", pl.Float64:
+             "double precision"}
+    with psycopg.connect(f"postgresql://{base}", autocommit=True) as con:
+        for table in TABLES:
+            frame = pl.read_parquet(d / f"{table}.parquet")
+            have = con.execute("SELECT count(*) FROM pg_tables WHERE tablename = %s", (table,)).fetchone()
+            if have and have[0] and con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == frame.height:
+                continue
+            cols = ", ".join(f"{c} {'timestamp' if isinstance(t, pl.Datetime) else types[t.base_type()]}"
+                             for c, t in frame.schema.items())
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+            con.execute(f"CREATE TABLE {table} ({cols})")
+            with tempfile.NamedTemporaryFile(suffix=".csv") as tmp:
+                frame.write_csv(tmp.name)
+                with con.cursor().copy(f"COPY {table} FROM STDIN WITH (FORMAT csv, HEADER true)") as copy, \
+                        open(tmp.name, "rb") as fh:
+                    while chunk := fh.read(1 << 20):
+                        copy.write(chunk)
+            con.execute(f"ANALYZE {table}")
+            del frame
+
+
+def spec_for(kind: str, target: str) -> str:
+    """The engine benchmark's spec with its sources in the database."""
+    def source(m: re.Match[str]) -> str:
+        table = m.group(1)
+        if kind == "duckdb":
+            return f"{{connector: duckdb, options: {{path: '{target}', table: {table}}}"
+        if kind == "postgres":
+            return f"{{connector: sql, options: {{uri: 'postgresql://{target}', table: {table}}}"
+        return f"{{connector: spark, options: {{path: '{target}/{table}.parquet', master: 'local[2]'}}"
+
+    return re.sub(r"\{connector: parquet, options: \{path: (\w+)\.parquet\}", source, be.SPEC_YAML)
+
+
+# ----------------------------------------------------------------------------------------- hand-written SQL
+def statements(dialect: str) -> list[tuple[tuple[str, str, str], str]]:
+    """One aggregation per table, grain and breakdown, in ``dialect``; keys as bench_engine uses them."""
+    last = {"duckdb": "arg_max(followers, date)", "postgres": "(array_agg(followers ORDER BY date DESC))[1]",
+            "spark": "max_by(followers, date)"}[dialect]
+    aggs = {
+        "posts": {"posts": "count(*)", "impressions": "sum(impressions)", "reach": "sum(reach)",
+                  "likes": "sum(likes)", "shares": "sum(shares)", "comments": "sum(comments)",
+                  "link_clicks": "sum(link_clicks)", "engagements": "sum(likes + shares + comments)",
+                  "video_posts": "count(*) FILTER (WHERE content_type = 'video')",
+                  "avg_impressions": "avg(impressions)", "max_impressions": "max(impressions)",
+                  "active_campaigns": "count(DISTINCT campaign) FILTER (WHERE campaign <> 'organic')"},
+        "interactions": {"interactions": "count(*)", "engaged_users": "count(DISTINCT user_id)",
+                         "replies": "count(*) FILTER (WHERE type IN ('comment', 'reply'))"},
+        "clicks": {"short_link_clicks": "count(*)", "unique_visitors": "count(DISTINCT visitor_id)",
+                   "human_clicks": "count(*) FILTER (WHERE NOT is_bot)"},
+        "followers": {"followers": last},
+    }
+    by_campaign = {"posts", "impressions", "reach", "link_clicks", "engagements", "video_posts", "interactions",
+                   "engaged_users", "short_link_clicks", "unique_visitors"}
+    out = []
+    for g in be.GRAINS:
+        for seg in ("", "platform", "campaign"):
+            for table, tcol in TABLES.items():
+                if table == "followers" and seg == "campaign":
+                    continue
+                chosen = {k: v for k, v in aggs[table].items() if seg != "campaign" or k in by_campaign}
+                where = f"CAST({tcol} AS DATE) <= DATE '{be.AS_OF}'"
+                if table == "followers":
+                    where += " AND account = 'brand'" + ("" if seg else " AND platform = 'x'")
+                seg_sql = f", {seg}" if seg else ""
+                sql = (f"SELECT CAST(date_trunc('{g}', CAST({tcol} AS DATE)) AS DATE) AS period{seg_sql}, "
+                       + ", ".join(f"{v} AS {k}" for k, v in chosen.items())
+                       + f" FROM {table} WHERE {where} GROUP BY 1{', 2' if seg else ''}")
+                out.append(((table, g, seg), sql))
+    return out
+
+
+def finish(frames: dict[tuple[str, str, str], Any]) -> dict[tuple[str, str, str], Any]:
+    """Period grid, zero-filled counts, ratios, growth and the cross-table formula (as bench_engine's
+    hand-written variants), on the small aggregated frames."""
+    import polars as pl
+
+    c = pl.col
+    every = {"week": "1w", "month": "1mo", "quarter": "1q"}
+    non_additive = {"avg_impressions", "max_impressions", "followers"}
+
+    def div(num: str, den: str) -> pl.Expr:
+        return pl.when(c(den) != 0).then(c(num) / c(den))
+
+    out: dict[tuple[str, str, str], pl.DataFrame] = {}
+    for (table, g, seg), frame in frames.items():
+        segs = [seg] if seg else []
+        frame = frame.with_columns(c("period").cast(pl.Date), *(c(k).cast(pl.Float64) for k in frame.columns
+                                                                 if k not in ("period", *segs)))
+        grid = pl.date_range(frame["period"].min(), be.LAST_PERIOD[g], every[g], eager=True).alias(
+            "period").to_frame()
+        if segs:
+            grid = grid.join(frame.select(segs).unique(), how="cross")
+        values = [k for k in frame.columns if k not in ("period", *segs)]
+        full = grid.join(frame, on=["period", *segs], how="left").with_columns(
+            [c(k).fill_null(0) for k in values if k not in non_additive])
+        if table == "posts":
+            full = full.with_columns(div("link_clicks", "impressions").alias("ctr"),
+                                     div("engagements", "reach").alias("engagement_rate"),
+                                     div("video_posts", "posts").alias("video_share"))
+        elif table == "interactions" and seg != "campaign":
+            full = full.with_columns(div("replies", "interactions").alias("reply_share"))
+        elif table == "clicks" and seg != "campaign":
+            full = full.with_columns(div("human_clicks", "short_link_clicks").alias("human_click_share"))
+        elif table == "followers":
+            prev = c("followers").shift(1)
+            growth = pl.when((prev != 0) & ((c("period") != be.LAST_PERIOD[g]) | (not be.PARTIAL[g]))).then(
+                (c("followers") - prev) / prev.abs())
+            full = full.sort("period").with_columns((growth.over(segs) if segs else growth).alias("follower_growth"))
+        out[(table, g, seg)] = full
+    for g in be.GRAINS:
+        for seg in ("", "platform", "campaign"):
+            keys = ["period", seg] if seg else ["period"]
+            joined = out[("clicks", g, seg)].select([*keys, "short_link_clicks"]).join(
+                out[("posts", g, seg)].select([*keys, "posts"]), on=keys, how="full", coalesce=True)
+            out[("derived", g, seg)] = joined.select([*keys, div("short_link_clicks", "posts").alias(
+                "clicks_per_post")])
+    return out
+
+
+def run_sql(kind: str, target: str, d: Path) -> dict[tuple[str, str, str], Any]:
+    import polars as pl
+
+    frames: dict[tuple[str, str, str], pl.DataFrame] = {}
+    if kind == "duckdb":
+        import duckdb
+
+        con = duckdb.connect(target, read_only=True)
+        for key, sql in statements("duckdb"):
+            frames[key] = con.sql(sql).pl()
+        con.close()
+    elif kind == "postgres":
+        import psycopg
+
+        with psycopg.connect(f"postgresql://{target}") as con:
+            for key, sql in statements("postgres"):
+                cur = con.execute(sql)
+                names = [col.name for col in cur.description or []]
+                frames[key] = pl.DataFrame(cur.fetchall(), schema=names, orient="row", infer_schema_length=None)
+    else:
+        from metricspec.connectors.spark import spark_session
+
+        spark = spark_session("local[2]", {})
+        for table in TABLES:
+            spark.read.parquet(str(d / f"{table}.parquet")).createOrReplaceTempView(table)
+        for key, sql in statements("spark"):
+            frames[key] = pl.from_arrow(spark.sql(sql).toArrow())  # type: ignore[assignment]
+    return finish(frames)
+
+
+# ----------------------------------------------------------------------------------------- children
+def child(variant: str, kind: str, target: str, d: Path, dump: str | None) -> dict[str, Any]:
+    import importlib
+
+    import polars as pl  # noqa: F401
+
+    for module in (*be.METRICSPEC_LAZY_IMPORTS, "ibis", "metricspec.engine.backends.sql"):
+        importlib.import_module(module)
+    spec_dir = Path(tempfile.mkdtemp(prefix="bench-pushdown-"))
+    (spec_dir / "spec.yaml").write_text(spec_for(kind, target))
+    if variant == "pull":  # the connectors as they were: the whole table into polars
+        from metricspec.connectors import sql as sql_connectors
+
+        sql_connectors.DuckDBConnector.scan = sql_connectors.DuckDBConnector._read_into_polars  # type: ignore[method-assign]
+        sql_connectors.IBIS_BACKENDS.clear()
+    if kind == "spark":
+        from metricspec.connectors.spark import spark_session
+
+        spark_session("local[2]", {})  # the JVM starts before the clock, for both variants
+    t = time.perf_counter()
+    if variant == "sql":
+        result: Any = run_sql(kind, target, d)
+    else:
+        from metricspec.engine.run import evaluate
+        from metricspec.loader import load_spec
+
+        result = evaluate(load_spec(spec_dir / "spec.yaml"), as_of=be.AS_OF)
+    seconds = time.perf_counter() - t
+    info: dict[str, Any] = {"seconds": seconds, "rss_mib": be.peak_rss_mib()}
+    if dump:
+        frame = be.canonical_frames(result) if variant == "sql" else be.canonical_metricspec(result)
+        frame.write_parquet(dump)
+        info["values"] = frame.height
+    return info
+
+
+def spawn(args: list[str]) -> dict[str, Any]:
+    proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        raise RuntimeError(f"child {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def measure(kind: str, target: str, d: Path, rows: int, variants: list[str], repeat: int,
+            check: bool) -> list[dict[str, Any]]:
+    import polars as pl
+
+    reports = []
+    dumps: dict[str, Path] = {}
+    for variant in variants:
+        best: dict[str, Any] | None = None
+        for i in range(repeat):
+            dump = str(d / f"{kind}-{variant}.parquet") if check and i == 0 else None
+            args = ["--child", variant, "--kind", kind, "--target", target, "--dir", str(d)]
+            report = spawn([*args, "--dump", dump] if dump else args)
+            if dump:
+                dumps[variant] = Path(dump)
+            if best is None or report["seconds"] < best["seconds"]:
+                best = {**report, "rss_mib": max(report["rss_mib"], (best or {}).get("rss_mib", 0))}
+        assert best is not None
+        reports.append({"database": kind, "rows": rows, "variant": variant, **best})
+        print(f"  {kind:8} {rows:>12,}  {variant:10} {best['seconds']:8.2f} s  {best['rss_mib']:8.0f} MiB",
+              flush=True)
+    if check and "sql" in dumps:
+        reference = pl.read_parquet(dumps["sql"])
+        for variant, path in dumps.items():
+            if variant != "sql":
+                problems = be.compare(pl.read_parquet(path), reference, variant, "sql")
+                print(f"  agreement {variant} vs sql: {problems or 'OK'}", flush=True)
+                if problems:
+                    raise SystemExit(1)
+    return reports
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--duckdb", type=int, nargs="*", default=[10_000_000, 100_000_000], help="rows, DuckDB file")
+    ap.add_argument("--postgres", type=int, nargs="*", default=[10_000_000], help="rows, PostgreSQL")
+    ap.add_argument("--spark", type=int, nargs="*", default=[10_000_000], help="rows, Spark local[2]")
+    ap.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--data-dir", type=Path, default=HERE / ".data")
+    ap.add_argument("--no-check", action="store_true")
+    ap.add_argument("--json", type=Path, help="write the measurements here")
+    ap.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
+    ap.add_argument("--kind", help=argparse.SUPPRESS)
+    ap.add_argument("--target", help=argparse.SUPPRESS)
+    ap.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--dump", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, args.kind, args.target, args.dir, args.dump)))
+        return 0
+    print(f"load average {os.getloadavg()[0]:.1f}; best of {args.repeat}")
+    reports: list[dict[str, Any]] = []
+    for rows in args.duckdb:
+        d, info = be.ensure_data(rows, args.data_dir)
+        reports += measure("duckdb", str(ensure_duckdb(d)), d, info["total"], args.variants, args.repeat,
+                           not args.no_check)
+    if args.postgres:
+        from pg_server import postgres_server
+
+        with postgres_server() as base:
+            for rows in args.postgres:
+                d, info = be.ensure_data(rows, args.data_dir)
+                t = time.perf_counter()
+                load_postgres(d, base)
+                print(f"  loaded {info['total']:,} rows into PostgreSQL in {time.perf_counter() - t:.0f} s")
+                reports += measure("postgres", base, d, info["total"], args.variants, args.repeat,
+                                   not args.no_check)
+    for rows in args.spark:
+        d, info = be.ensure_data(rows, args.data_dir)
+        variants = [v for v in args.variants if v != "pull"]  # there was no Spark connector to pull from
+        reports += measure("spark", str(d), d, info["total"], variants, args.repeat, not args.no_check)
+    print("\n| database | rows | metricspec | hand-written SQL | ratio | metricspec peak RSS | pull-everything |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for (kind, rows) in dict.fromkeys((r["database"], r["rows"]) for r in reports):
+        by = {r["variant"]: r for r in reports if r["database"] == kind and r["rows"] == rows}
+        ms, sql, pull = by.get("metricspec"), by.get("sql"), by.get("pull")
+        ratio = f"{ms['seconds'] / sql['seconds']:.2f}×" if ms and sql else "—"
+        pulled = f"{pull['seconds']:.1f} s, {pull['rss_mib']:.0f} MiB" if pull else "—"
+        print(f"| {kind} | {rows:,} | {ms['seconds']:.2f} s | {sql['seconds']:.2f} s | {ratio} | "
+              f"{ms['rss_mib']:.0f} MiB | {pulled} |" if ms and sql else f"| {kind} | {rows:,} | … |")
+    if args.json:
+        args.json.write_text(json.dumps(reports, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,229 @@
+"""The polars backend: a plan's queries as lazy polars queries, all run in one ``collect_all``.
+
+Every query on one (source, time column) reads one shared base (the columns any of them reads, the
+local date, the run's date range), so polars reads and prepares the source once; each query adds its
+scope and period and one ``group_by`` for all its aggregates. Null counts and freshness run in the
+same ``collect_all`` and share the scans.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+import polars as pl
+
+from metricspec.engine.backends import Answers, Work, record_nulls
+from metricspec.engine.dataerrors import collect_all_checked
+from metricspec.engine.expressions import to_polars
+from metricspec.engine.periods import to_date, truncate
+from metricspec.engine.plan import (
+    Aggregate,
+    EventsQuery,
+    Freshness,
+    FreshnessQuery,
+    Query,
+    RunRange,
+    Scope,
+    Window,
+    counts_nulls,
+    scope_text,
+)
+from metricspec.errors import UsageError
+from metricspec.spec import expr as ex
+
+if TYPE_CHECKING:
+    from metricspec.connectors.common import PreparedFrame
+
+EngineName = Literal["in-memory", "streaming", "auto"]
+ENGINES: tuple[EngineName, ...] = ("in-memory", "streaming", "auto")
+DEFAULT_ENGINE: EngineName = "in-memory"
+ENGINE_VARIABLE = "METRICSPEC_POLARS_ENGINE"
+
+
+def polars_engine() -> EngineName:
+    """The polars engine for the queries that read the sources: ``$METRICSPEC_POLARS_ENGINE`` or in-memory.
+
+    A run is many small group-bys sharing cached scans. The in-memory engine runs them fastest (the
+    default "auto" picks streaming for ``collect_all``: 25-30 % slower on the 1M-row benchmark); the
+    streaming engine needs less memory on large data. Figures in docs/performance.md.
+    """
+    value = os.environ.get(ENGINE_VARIABLE, "").strip() or DEFAULT_ENGINE
+    if value in ENGINES:
+        return value
+    raise UsageError(f"{ENGINE_VARIABLE}={value!r} is not a polars engine",
+                     hint=f"set it to one of {', '.join(ENGINES)}, or unset it for {DEFAULT_ENGINE}")
+
+
+@dataclass
+class PolarsBackend:
+    """Runs queries on polars LazyFrames (files, in-memory frames, third-party connectors)."""
+
+    sources: Mapping[str, pl.LazyFrame]
+    schemas: Mapping[str, Mapping[str, pl.DataType]]
+    prepared: Mapping[str, PreparedFrame] = field(default_factory=dict)
+    """Per source, what explains a value that does not convert (:mod:`metricspec.engine.dataerrors`)."""
+    name: str = "polars"
+
+    def run(self, work: Work, rng: RunRange) -> Answers:
+        bases = self._bases(work.queries, rng)
+        lazies = [build_lazy(q, bases[(q.key.source, q.key.time_column)], rng) for q in work.queries]
+        nulls = [null_count_lazy(n.aggregates, in_scope(bases[(n.source, n.time_column)], n.scope))
+                 for n in work.null_counts]
+        fresh = [self._freshness_lazy(f) for f in work.freshness]
+        everything = [*lazies, *nulls, *fresh]
+        # grouped by source: the streaming engine runs each source's queries in a collect_all of their
+        # own (memory); every polars error becomes a DataError naming the source, column and row
+        groups = [*(q.key.source for q in work.queries), *(n.source for n in work.null_counts),
+                  *(f.source for f in work.freshness)]
+        collected = collect_all_checked(everything, self.prepared, engine=polars_engine(), groups=groups) \
+            if everything else []
+        answers = Answers()
+        it = iter(collected)
+        for q in work.queries:
+            answers.frames[q.key] = next(it)
+        for n in work.null_counts:
+            frame = next(it)
+            for i, a in enumerate(n.aggregates):
+                if f"n{i}" in frame.columns:
+                    record_nulls(answers, n.source, a.label or "", int(frame[0, f"n{i}"] or 0))
+        for f in work.freshness:
+            answers.freshness[f.source] = freshness_row(next(it))
+        return answers
+
+    def explain(self, query: Query, rng: RunRange) -> dict[str, object]:
+        return {"backend": self.name, "runs_in": "polars (in this process)"}
+
+    def events(self, query: EventsQuery) -> pl.LazyFrame:
+        lf = self.sources[query.source]
+        schema = self.schemas[query.source]
+        cond = condition(query.filter)
+        if cond is not None:
+            lf = lf.filter(cond)
+        for col, value in query.scope:
+            if col in schema:
+                lf = lf.filter(pl.col(col).cast(pl.String) == scope_text(value))
+        ts = pl.col(query.time_column)
+        if not isinstance(schema[query.time_column], pl.Datetime):
+            ts = ts.cast(pl.Datetime("us"))
+        else:
+            ts = ts.dt.replace_time_zone(None)
+        return lf.select([*[pl.col(k).cast(pl.String) for k in query.keep], ts.alias("__t")]).filter(
+            pl.col("__t").is_not_null())
+
+    def _bases(self, queries: list[Query], rng: RunRange) -> dict[tuple[str, str], pl.LazyFrame]:
+        shared: dict[tuple[str, str], list[str]] = {}
+        for q in queries:
+            cols = shared.setdefault((q.key.source, q.key.time_column), [])
+            cols.extend(c for c in q.columns() if c not in cols)
+        return {sk: source_base(self.sources[sk[0]], sorted(cols), sk[1], self.schemas[sk[0]], rng)
+                for sk, cols in shared.items()}
+
+    def _freshness_lazy(self, f: FreshnessQuery) -> pl.LazyFrame:
+        exprs = [pl.len().alias("rows")]
+        if f.time_column is not None:
+            dtype = self.schemas[f.source][f.time_column]
+            col = pl.col(f.time_column)
+            exprs += [_iso(col.min(), dtype).alias("first"), _iso(col.max(), dtype).alias("latest")]
+            if f.today is not None:
+                day = col if isinstance(dtype, pl.Date) else col.dt.date()
+                past = day <= pl.lit(f.today)
+                exprs += [_iso(col.filter(past).max(), dtype).alias("latest_past"), (~past).sum().alias("future")]
+        return self.sources[f.source].select(exprs)
+
+
+def freshness_row(frame: pl.DataFrame) -> Freshness:
+    row = frame.row(0, named=True)
+    return Freshness(rows=int(row["rows"]), first=row.get("first"), latest=row.get("latest"),
+                     latest_past=row.get("latest_past"), future=int(row.get("future") or 0))
+
+
+def _iso(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """ISO 8601 text: dates as YYYY-MM-DD, datetimes to the second with their UTC offset."""
+    if isinstance(dtype, pl.Datetime):
+        fmt = "%Y-%m-%dT%H:%M:%S%:z" if dtype.time_zone else "%Y-%m-%dT%H:%M:%S"
+        return expr.dt.to_string(fmt)
+    return expr.cast(pl.String)
+
+
+def source_base(source: pl.LazyFrame, columns: list[str], time_column: str, schema: Mapping[str, pl.DataType],
+                rng: RunRange) -> pl.LazyFrame:
+    """The part every query on one source shares: the columns any of them reads, the local date,
+    the run's date range. One identical subplan lets polars read and prepare the source once."""
+    date = to_date(pl.col(time_column), schema[time_column]).alias("__date")
+    preds = [pl.col("__date") <= rng.end, pl.col("__date").is_not_null()]
+    if rng.start is not None:
+        preds.append(pl.col("__date") >= rng.start)
+    return source.select([pl.col(c) for c in columns]).with_columns(date).filter(pl.all_horizontal(preds))
+
+
+def build_lazy(query: Query, base: pl.LazyFrame, rng: RunRange) -> pl.LazyFrame:
+    """One fused lazy query over the source's shared base: scope, period, one group-by for all aggregates."""
+    key = query.key
+    preds = []
+    if isinstance(key.grain, Window):
+        preds += [pl.col("__date") >= key.grain.start, pl.col("__date") <= key.grain.end]
+    lf = in_scope(base.filter(pl.all_horizontal(preds)) if preds else base, key.scope)
+    if isinstance(key.grain, Window):
+        period = pl.lit(key.grain.start, dtype=pl.Date).alias("period")
+    else:
+        period = truncate(pl.col("__date"), key.grain, rng.week_start).alias("period")
+    aggs = [agg_expr(a, key.time_column) for a in query.aggregates]
+    seg_exprs = [pl.col(s).cast(pl.String) for s in key.segments]
+    return lf.group_by([period, *seg_exprs]).agg(aggs).sort(["period", *key.segments])
+
+
+def in_scope(lf: pl.LazyFrame, scope: Scope) -> pl.LazyFrame:
+    preds = [pl.col(col).cast(pl.String) == scope_text(value) for col, value in scope]
+    return lf.filter(pl.all_horizontal(preds)) if preds else lf
+
+
+def condition(node: ex.Node | None) -> pl.Expr | None:
+    """A boolean row filter (nulls count as false)."""
+    return None if node is None else to_polars(node).fill_null(False)
+
+
+def value_expr(a: Aggregate) -> pl.Expr | None:
+    if a.expression is not None:
+        return to_polars(a.expression)
+    return pl.col(a.column) if a.column else None
+
+
+def agg_expr(a: Aggregate, time_column: str) -> pl.Expr:
+    """The polars aggregation for one aggregate (filter applied inside the group)."""
+    cond = condition(a.filter)
+    col = value_expr(a)
+    if a.agg == "count":
+        if col is not None:
+            base = col.is_not_null()
+            return (base & cond if cond is not None else base).sum().cast(pl.Float64).alias(a.output)
+        return (cond.sum() if cond is not None else pl.len()).cast(pl.Float64).alias(a.output)
+    assert col is not None
+    if a.agg in ("last", "first"):
+        keep = col.is_not_null() if cond is None else (cond & col.is_not_null())
+        ordered = col.filter(keep).sort_by(pl.col(time_column).filter(keep))
+        picked = ordered.last() if a.agg == "last" else ordered.first()
+        return picked.cast(pl.Float64).alias(a.output)
+    # polars' aggregations skip nulls; rows outside the filter become nulls. Plain column
+    # aggregations keep polars on its fast group-by path (no per-group filtering).
+    values = col if cond is None else pl.when(cond).then(col)
+    if a.agg == "count_distinct":
+        return values.drop_nulls().n_unique().cast(pl.Float64).alias(a.output)
+    fn = {"sum": values.sum, "mean": values.mean, "median": values.median, "min": values.min,
+          "max": values.max}[a.agg]
+    return fn().cast(pl.Float64).alias(a.output)
+
+
+def null_count_lazy(aggregates: tuple[Aggregate, ...], lf: pl.LazyFrame) -> pl.LazyFrame:
+    """One row: ``n{i}`` = rows where aggregate ``i``'s value is null and its filter holds."""
+    exprs = []
+    for i, a in enumerate(aggregates):
+        col = value_expr(a)
+        if col is None or not counts_nulls(a):
+            continue
+        cond = condition(a.filter)
+        nulls = col.is_null()
+        exprs.append((nulls & cond if cond is not None else nulls).sum().alias(f"n{i}"))
+    return lf.select(exprs)

@@ -1,0 +1,421 @@
+"""The SQL backend: a plan's queries compiled to ibis expressions and run in the source's database.
+
+Each query becomes one ``SELECT period, segments, aggregates ... GROUP BY`` in the database's dialect
+(DuckDB, PostgreSQL, Spark SQL, ...); only the aggregated rows come back. The translation keeps the
+polars backend's semantics, so both give the same Results:
+
+* the date of a row is its local date in the spec's time zone (:mod:`.sql_time`), weeks start on the
+  spec's ``week_start``;
+* a sum over no values is 0 (SQL's is NULL), booleans count as 0/1, ``last``/``first`` pick the value of
+  the latest/earliest time among rows with a value;
+* scope values and segment values are compared and grouped as text.
+
+Known differences (docs/backends.md): two rows with the same latest time (``last``) may pick a
+different one; ``round()`` of an exact half may round differently; medians are exact on DuckDB,
+PostgreSQL and Spark.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from metricspec.engine.backends import Answers, Work, record_nulls
+from metricspec.engine.backends.ibis_expr import UntranslatableError, to_ibis
+from metricspec.engine.periods import WEEKDAYS
+from metricspec.engine.plan import (
+    Aggregate,
+    EventsQuery,
+    Freshness,
+    FreshnessQuery,
+    NullCountQuery,
+    Query,
+    RunRange,
+    Window,
+    counts_nulls,
+    scope_text,
+)
+from metricspec.errors import DataError, MetricSpecError
+from metricspec.spec.expr import names
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from metricspec.engine.backends.relation import Relation
+
+_UNITS = {"month": "M", "quarter": "Q", "year": "Y"}
+
+
+@dataclass
+class SqlBackend:
+    """Runs the queries of the sources of one database connection."""
+
+    dialect: str
+    relations: dict[str, Relation] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.dialect
+
+    def add(self, source: str, rel: Relation) -> None:
+        self.relations[source] = rel
+
+    def run(self, work: Work, rng: RunRange) -> Answers:
+        """One statement per source: its queries, null counts and freshness as the branches of a
+        ``UNION ALL`` (each database round trip costs: a remote warehouse or a Spark job takes a second
+        or more)."""
+        answers = Answers()
+        items: dict[str, list[Item]] = {}
+        for q in work.queries:
+            items.setdefault(q.key.source, []).append(q)
+        for n in work.null_counts:
+            items.setdefault(n.source, []).append(n)
+        for f in work.freshness:
+            items.setdefault(f.source, []).append(f)
+        for source, todo in items.items():
+            rel = self.relations[source]
+            checks = rel.columns_checked(sorted({c for item in todo for c in _columns(item)}))
+            chunks = _chunks(todo, MAX_BRANCHES)
+            if checks:  # checked in the first statement, before any of its answers is used
+                chunks[0] = [Checks(tuple(checks)), *chunks[0]]
+            for chunk in chunks:
+                self._run_batch(rel, chunk, rng, answers)
+        return answers
+
+    def _run_batch(self, rel: Relation, batch: list[Item], rng: RunRange, answers: Answers) -> None:
+        import ibis
+
+        branches = [branch_expr(rel, item, rng) for item in batch]
+        width_s = max(len(b[1]) for b in branches)
+        width_v = max(len(b[2]) for b in branches)
+        selects = []
+        for i, (expr, segs, values) in enumerate(branches):
+            cols: dict[str, Any] = {"__q": ibis.literal(i, type="int32"), "period": expr["period"]}
+            for j in range(width_s):
+                cols[f"__s{j}"] = expr[segs[j]].cast("string") if j < len(segs) else ibis.null("string")
+            for j in range(width_v):
+                cols[f"__v{j}"] = expr[values[j]].cast("float64") if j < len(values) else ibis.null("float64")
+            selects.append(expr.select(**cols))
+        union = selects[0] if len(selects) == 1 else ibis.union(*selects, distinct=False)
+        frame = to_frame(rel, union)
+        parts = frame.partition_by("__q", as_dict=True, include_key=False)
+        for i, item in enumerate(batch):
+            part = parts.get((i,), frame.clear().drop("__q"))
+            _, segs, values = branches[i]
+            names = {f"__s{j}": s for j, s in enumerate(segs)} | {f"__v{j}": v for j, v in enumerate(values)}
+            part = part.select(["period", *names]).rename(names)
+            if isinstance(item, Query):
+                answers.frames[item.key] = normalise(part, item)
+                continue
+            row = part.row(0, named=True) if part.height else {}
+            if isinstance(item, Checks):
+                item.raise_first(rel, [row.get(f"c{j}") for j in range(len(item.checks))])
+                continue
+            if isinstance(item, FreshnessQuery):
+                answers.freshness[item.source] = freshness_of(rel, item, row)
+                continue
+            for j, a in enumerate(item.aggregates):
+                if f"n{j}" in row:
+                    record_nulls(answers, item.source, a.label or "", int(row[f"n{j}"] or 0))
+
+    def events(self, query: EventsQuery) -> pl.LazyFrame:
+        """Filtered and projected in the database; the funnel or retention logic runs on the rows."""
+        import polars as pl
+
+        rel = self.relations[query.source]
+        t = rel.table
+        run_checks(rel, [query.time_column, *query.keep, *(c for c, _ in query.scope if c in rel.schema),
+                         *(names(query.filter) if query.filter is not None else [])])
+        preds = [] if query.filter is None else [to_ibis(query.filter, t.__getitem__)]
+        preds += [t[col].cast("string") == scope_text(value) for col, value in query.scope if col in rel.schema]
+        tcol = t[query.time_column]
+        ts = tcol if tcol.type().is_timestamp() else tcol.cast("date").cast("timestamp")
+        preds.append(ts.notnull())
+        expr = t.filter(*preds).select(*(t[k].cast("string").name(k) for k in query.keep), __t=ts)
+        frame = to_frame(rel, expr)
+        return frame.select([*(pl.col(k).cast(pl.String) for k in query.keep),
+                             pl.col("__t").cast(pl.Datetime("us"))]).lazy()
+
+    def explain(self, query: Query, rng: RunRange) -> dict[str, object]:
+        import ibis
+
+        rel = self.relations[query.key.source]
+        return {"backend": "sql", "runs_in": rel.dialect, "sql": str(ibis.to_sql(query_expr(rel, query, rng)))}
+
+
+MAX_BRANCHES = 64
+"""Queries sent in one statement at most."""
+
+
+def _chunks(items: list[Any], size: int) -> list[list[Any]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+@dataclass(frozen=True)
+class Checks:
+    """The cast checks of a source's columns, as one branch: the first bad value of each, as text."""
+
+    checks: tuple[Any, ...]
+
+    def expr(self) -> Any:
+        import ibis
+
+        table = self.checks[0].table
+        return table.aggregate(**{f"c{i}": c.raw.cast("string").min(where=c.bad)
+                                  for i, c in enumerate(self.checks)}).mutate(period=ibis.null("date"))
+
+    def raise_first(self, rel: Relation, bad: list[object]) -> None:
+        for check, value in zip(self.checks, bad, strict=True):
+            if value is not None:
+                raise DataError(check.message(rel.source, value), where=rel.where, hint=check.hint())
+
+
+Item = Query | NullCountQuery | FreshnessQuery | Checks
+"""What one branch of a source's statement answers."""
+
+
+def _columns(item: Item) -> list[str]:
+    if isinstance(item, Checks):
+        return []
+    if isinstance(item, Query):
+        return item.columns()
+    if isinstance(item, FreshnessQuery):
+        return [item.time_column] if item.time_column else []
+    cols = [item.time_column, *(c for c, _ in item.scope)]
+    for a in item.aggregates:
+        cols.extend(a.columns())
+    return cols
+
+
+def branch_expr(rel: Relation, item: Item, rng: RunRange) -> tuple[Any, list[str], list[str]]:
+    """A query, null count or freshness query as one branch of a batch: its expression, segment and
+    value columns."""
+    import ibis
+
+    if isinstance(item, Query):
+        return query_expr(rel, item, rng), list(item.key.segments), [a.output for a in item.aggregates]
+    if isinstance(item, FreshnessQuery):
+        return freshness_expr(rel, item), [], ["rows", "first", "latest", "latest_past", "future"]
+    if isinstance(item, Checks):
+        return item.expr(), [f"c{i}" for i in range(len(item.checks))], []
+    counted = [(i, a) for i, a in enumerate(item.aggregates) if counts_nulls(a)]
+    base = in_range(rel, rel.table, item.time_column, rng, None, item.scope)
+    expr = base.aggregate(**{f"n{i}": null_count(rel, base, a) for i, a in counted}).mutate(
+        period=ibis.null("date"))
+    return expr, [], [f"n{i}" for i, _ in counted]
+
+
+def query_expr(rel: Relation, query: Query, rng: RunRange) -> Any:
+    """The ibis expression of one fused query."""
+    import ibis
+
+    key = query.key
+    window = key.grain if isinstance(key.grain, Window) else None
+    t = in_range(rel, rel.table, key.time_column, rng, window, key.scope)
+    if window is not None:
+        period = ibis.literal(window.start, type="date")
+    else:
+        period = truncate(t["__date"], key.grain, rng.week_start)  # type: ignore[arg-type]
+    groups = [period.name("period"), *(t[s].cast("string").name(s) for s in key.segments)]
+    try:
+        aggs = {a.output: aggregate(rel, t, a, key.time_column).cast("float64") for a in query.aggregates}
+    except UntranslatableError as exc:
+        raise DataError(f"source '{rel.source}': {exc.message}", where=rel.where, hint=exc.hint) from None
+    return t.group_by(groups).aggregate(**aggs)
+
+
+def in_range(rel: Relation, table: Any, time_column: str, rng: RunRange, window: Window | None,
+             scope: tuple[tuple[str, object], ...]) -> Any:
+    """Rows of the run's date range (and a goal's window) in ``scope``, with their local date ``__date``."""
+    import ibis
+
+    tcol = table[time_column]
+    date = tcol.date() if tcol.type().is_timestamp() else tcol.cast("date")
+    t = table.mutate(__date=date)
+    preds = [t["__date"].notnull(), t["__date"] <= ibis.literal(rng.end, type="date")]
+    if rng.start is not None:
+        preds.append(t["__date"] >= ibis.literal(rng.start, type="date"))
+    if window is not None:
+        preds += [t["__date"] >= ibis.literal(window.start, type="date"),
+                  t["__date"] <= ibis.literal(window.end, type="date")]
+    preds += [t[col].cast("string") == scope_text(value) for col, value in scope]
+    return t.filter(*preds)
+
+
+def truncate(date: Any, grain: str, week_start: str) -> Any:
+    """First day of the period of each date (weeks start on ``week_start``)."""
+    import ibis
+
+    if grain == "day":
+        return date
+    if grain == "week":
+        shift = WEEKDAYS.index(week_start)
+        if shift == 0:
+            return date.truncate("W")
+        days = ibis.interval(days=shift)
+        return (date - days).truncate("W") + days
+    return date.truncate(_UNITS[grain])
+
+
+def _value(t: Any, a: Aggregate) -> Any:
+    if a.expression is not None:
+        value = to_ibis(a.expression, t.__getitem__)
+    elif a.column:
+        value = t[a.column]
+    else:
+        return None
+    if value.type().is_boolean():  # as polars: true is 1 (PostgreSQL casts booleans to int4 only)
+        import ibis
+
+        return ibis.cases((value, 1), (~value, 0), else_=ibis.null("int64"))
+    return value
+
+
+def aggregate(rel: Relation, t: Any, a: Aggregate, time_column: str) -> Any:
+    """The ibis aggregation of one aggregate (its filter inside the aggregate, as polars does)."""
+    cond = None if a.filter is None else to_ibis(a.filter, t.__getitem__)
+    value = _value(t, a)
+    if a.agg == "count":
+        if value is None:
+            return t.count(where=cond)
+        return value.count(where=cond)
+    assert value is not None
+    if a.agg in ("last", "first"):
+        keep = value.notnull() if cond is None else (cond & value.notnull())
+        time = t[time_column]
+        return value.argmax(time, where=keep) if a.agg == "last" else value.argmin(time, where=keep)
+    if a.agg == "count_distinct":
+        return value.nunique(where=cond)
+    if a.agg == "sum":
+        import ibis
+
+        return ibis.coalesce(value.sum(where=cond), 0)  # polars: a sum over no values is 0
+    if a.agg in ("mean", "median") and not value.type().is_floating():
+        value = value.cast("float64")  # PostgreSQL averages integers as numeric
+    fn = {"mean": value.mean, "median": value.median, "min": value.min, "max": value.max}[a.agg]
+    return fn(where=cond)
+
+
+def null_count(rel: Relation, t: Any, a: Aggregate) -> Any:
+    cond = None if a.filter is None else to_ibis(a.filter, t.__getitem__)
+    value = _value(t, a)
+    assert value is not None
+    nulls = value.isnull()
+    return t.count(where=nulls if cond is None else (nulls & cond))
+
+
+def freshness_expr(rel: Relation, f: FreshnessQuery) -> Any:
+    """Rows, and the first and last time (whole seconds since 1970 of the local wall-clock time, or days
+    for dates: numbers, so they travel in the batch's value columns)."""
+    import ibis
+
+    t = rel.table
+    none = ibis.null("float64")
+    if f.time_column is None:
+        return t.aggregate(rows=t.count(), first=none, latest=none, latest_past=none, future=none).mutate(
+            period=ibis.null("date"))
+    col = t[f.time_column]
+    is_time = col.type().is_timestamp()
+    day = col.date() if is_time else col.cast("date")
+
+    def number(value: Any) -> Any:
+        return value.epoch_seconds() if is_time else value.epoch_days()
+
+    extra: dict[str, Any] = {"latest_past": none, "future": none}
+    if f.today is not None:
+        past = day <= ibis.literal(f.today, type="date")
+        extra = {"latest_past": number(col.max(where=past)), "future": t.count(where=~past)}
+    return t.aggregate(rows=t.count(), first=number(col.min()), latest=number(col.max()), **extra).mutate(
+        period=ibis.null("date"))
+
+
+def freshness_of(rel: Relation, f: FreshnessQuery, row: dict[str, Any]) -> Freshness:
+    rows = int(row.get("rows") or 0)
+    if f.time_column is None:
+        return Freshness(rows=rows, first=None, latest=None)
+    is_time = rel.table[f.time_column].type().is_timestamp()
+
+    def value(number: float | None) -> object:
+        if number is None:
+            return None
+        if is_time:
+            return dt.datetime(1970, 1, 1) + dt.timedelta(seconds=int(number))
+        return dt.date(1970, 1, 1) + dt.timedelta(days=int(number))
+
+    return Freshness(rows=rows, first=iso(value(row.get("first")), rel, f.time_column),
+                     latest=iso(value(row.get("latest")), rel, f.time_column),
+                     latest_past=iso(value(row.get("latest_past")), rel, f.time_column),
+                     future=int(row.get("future") or 0))
+
+
+def iso(value: object, rel: Relation, column: str) -> str | None:
+    """ISO 8601 as the polars backend writes it: a date, or a datetime to the second with its offset in
+    the spec's time zone (the earlier instant of a repeated hour)."""
+    import polars as pl
+
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        zone = getattr(rel.schema[column], "time_zone", None)
+        if not isinstance(rel.schema[column], pl.Datetime) or zone is None:
+            return value.strftime("%Y-%m-%dT%H:%M:%S")
+        from zoneinfo import ZoneInfo
+
+        local = value.replace(tzinfo=None, microsecond=0) if value.tzinfo is None else \
+            value.astimezone(ZoneInfo(zone)).replace(tzinfo=None, microsecond=0)
+        return local.replace(tzinfo=ZoneInfo(zone), fold=0).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def normalise(frame: pl.DataFrame, query: Query) -> pl.DataFrame:
+    """The polars backend's shape: ``period`` Date, segments String, aggregates Float64, sorted."""
+    import polars as pl
+
+    segments = list(query.key.segments)
+    exprs = [pl.col("period").cast(pl.Date), *(pl.col(s).cast(pl.String) for s in segments),
+             *(pl.col(a.output).cast(pl.Float64) for a in query.aggregates)]
+    return frame.select(exprs).sort(["period", *segments])
+
+
+_LOCKS: dict[str, threading.Lock] = {}
+
+
+def connection_lock(rel: Relation) -> threading.Lock:
+    """One lock per database connection: a connection runs one statement at a time (DuckDB's refuse
+    a second call), and polars may read two relations of one database from two threads."""
+    return _LOCKS.setdefault(rel.connection_key, threading.Lock())
+
+
+def to_frame(rel: Relation, expr: Any) -> pl.DataFrame:
+    """Execute ``expr`` in the source's database; a database error names the source."""
+    import polars as pl
+
+    try:
+        with connection_lock(rel):
+            out = expr.to_polars()
+    except MetricSpecError:
+        raise
+    except Exception as exc:
+        raise database_error(rel, exc) from None
+    assert isinstance(out, pl.DataFrame)
+    return out
+
+
+def database_error(rel: Relation, exc: BaseException) -> DataError:
+    from metricspec.connectors.files import first_line
+
+    return DataError(f"source '{rel.source}': the {rel.dialect} query failed: {first_line(exc)}", where=rel.where,
+                     hint="check that the table and columns exist and the values have the declared types")
+
+
+def run_checks(rel: Relation, columns: list[str]) -> None:
+    """Report the first stored value that does not convert to its declared type (text declared int...):
+    one statement for every check of the columns not checked yet."""
+    checks = rel.columns_checked(columns)
+    if checks:
+        item = Checks(tuple(checks))
+        item.raise_first(rel, list(to_frame(rel, item.expr().drop("period")).row(0)))

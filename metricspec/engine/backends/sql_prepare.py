@@ -1,0 +1,287 @@
+"""Prepare a database source as ibis expressions: renames, column types, time zones, derived columns.
+
+The same rules as :func:`metricspec.connectors.common.apply_source_options` for polars, so a spec reads
+the same whichever backend holds its data: declared types are cast (text becomes numbers, booleans,
+dates and datetimes), every datetime becomes wall-clock time in the spec's time zone, ``derive:``
+columns are computed. A cast that can fail on a value (text declared ``int``) is checked before the
+source's queries run (:class:`CastCheck`): the first bad value is reported, never turned into a silent
+null.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from metricspec.connectors.casts import CAST_HINTS, FALSE_WORDS, TRUE_WORDS
+from metricspec.connectors.casts import has_time as _has_time
+from metricspec.connectors.common import COLUMN_TYPES, _columns_listing, did_you_mean
+from metricspec.engine.backends.ibis_expr import UntranslatableError, to_ibis
+from metricspec.engine.backends.sql_time import localize
+from metricspec.errors import DataError, Location
+from metricspec.spec.expr import parse
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from metricspec.engine.backends.relation import Relation
+
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_OFFSET = r"\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)$"
+"""A time of day followed by a UTC offset, at the end of a text timestamp."""
+
+
+@dataclass(frozen=True)
+class CastCheck:
+    """A declared type whose cast can fail on a value: rows where ``bad`` holds are errors."""
+
+    column: str
+    typ: str
+    table: Any
+    """The table the check reads (the source before its casts)."""
+    raw: Any
+    """The value as stored (for the message)."""
+    bad: Any
+    """ibis boolean: the stored value is present but did not convert."""
+
+    def message(self, source: str, value: object) -> str:
+        shown = repr(value) if isinstance(value, str) else str(value)
+        return f"source '{source}': column '{self.column}' has values that are not {self.typ} (e.g. {shown})"
+
+    def hint(self) -> str:
+        return str(CAST_HINTS[self.typ])
+
+
+@dataclass(frozen=True)
+class SourceOptions:
+    """What the spec says about a source besides its connector."""
+
+    name: str
+    rename: Mapping[str, str]
+    columns: Mapping[str, str]
+    timestamp_format: str | None
+    timezone: str | None
+    target_timezone: str
+    time_column: str | None
+    derive: Mapping[str, str]
+    where: Location | None
+
+
+def prepare(raw: Any, dialect: str, connection_key: str, opts: SourceOptions) -> Relation:
+    """A prepared :class:`Relation` from a connector's ibis table."""
+    from metricspec.engine.backends.relation import Relation
+    from metricspec.engine.backends.sql_frames import relation_frame
+
+    def err(message: str, hint: str | None = None) -> DataError:
+        return DataError(f"source '{opts.name}': {message}", where=opts.where, hint=hint)
+
+    table = _renamed(raw, opts, err)
+    schema = dict(table.schema().items())
+    targets = _targets(table, schema, opts, err)
+    local_tz = opts.timezone or "UTC"
+    exprs: dict[str, Any] = {}
+    checks: list[CastCheck] = []
+    try:
+        for col, dtype in schema.items():
+            if col in targets:
+                exprs[col], check = _cast(table[col], dtype, targets[col], opts, dialect)
+                if check is not None:
+                    checks.append(check)
+            elif dtype.is_timestamp():
+                exprs[col] = localize(table[col], dtype.timezone, local_tz, opts.target_timezone, dialect)
+        if exprs:
+            table = table.mutate(**exprs)
+        if opts.derive:
+            table = table.mutate(**{col: to_ibis(parse(text), table.__getitem__)
+                                    for col, text in opts.derive.items()})
+    except UntranslatableError as exc:
+        raise err(exc.message, exc.hint) from None
+    pschema = polars_schema(table, opts.target_timezone)
+    rel = Relation(source=opts.name, table=table, dialect=dialect, connection_key=connection_key, schema=pschema,
+                   frame=None, where=opts.where, checks=tuple(checks))  # type: ignore[arg-type]
+    object.__setattr__(rel, "frame", relation_frame(rel))
+    return rel
+
+
+def _renamed(raw: Any, opts: SourceOptions, err: Any) -> Any:
+    names = list(raw.columns)
+    if not opts.rename:
+        return raw
+    missing = [old for old in opts.rename if old not in names]
+    if missing:
+        details = "; ".join(f"'{m}'{did_you_mean(m, names)}" for m in missing)
+        raise err(f"cannot rename missing column{'s' if len(missing) > 1 else ''} {details}",
+                  hint=_columns_listing(names))
+    renamed = [opts.rename.get(c, c) for c in names]
+    dupes = sorted({c for c in renamed if renamed.count(c) > 1})
+    if dupes:
+        raise err(f"renaming would give two columns named {', '.join(repr(d) for d in dupes)}",
+                  hint="rename or drop the existing column first")
+    return raw.rename({new: old for old, new in opts.rename.items()})
+
+
+def _targets(table: Any, schema: dict[str, Any], opts: SourceOptions, err: Any) -> dict[str, str]:
+    targets: dict[str, str] = {}
+    for col, typ in opts.columns.items():
+        if typ not in COLUMN_TYPES:
+            raise err(f"unknown type '{typ}' for column '{col}'", hint="types are: " + ", ".join(COLUMN_TYPES))
+        if col not in schema:
+            raise err(f"`columns:` names the missing column '{col}'{did_you_mean(col, list(schema))}",
+                      hint=_columns_listing(list(schema)))
+        targets[col] = typ
+    tcol = opts.time_column
+    if tcol and tcol in schema and tcol not in targets and schema[tcol].is_string():
+        targets[tcol] = _sniff_time_kind(table, tcol, opts.timestamp_format)
+    return targets
+
+
+def _sniff_time_kind(table: Any, column: str, fmt: str | None) -> str:
+    """'date' if a text time column holds plain dates, else 'datetime' (reads 200 values)."""
+    if fmt:
+        return "datetime" if _has_time(fmt) else "date"
+    try:
+        values = table.select(column).limit(200).to_pyarrow().column(0).to_pylist()
+    except Exception:
+        return "datetime"
+    texts = [v.strip() for v in values if isinstance(v, str) and v.strip()]
+    return "date" if texts and all(_DATE_ONLY.match(v) for v in texts) else "datetime"
+
+
+def _cast(col: Any, dtype: Any, typ: str, opts: SourceOptions, dialect: str) -> tuple[Any, CastCheck | None]:
+    """The cast of one declared column, and the check of its values when it can fail on one."""
+    import ibis
+
+    local_tz, target = opts.timezone or "UTC", opts.target_timezone
+    if typ == "str":
+        return col.cast("string"), None
+    if dtype.is_null():
+        return ibis.null(_IBIS_TYPES[typ]), None
+    if typ == "duration":
+        if dtype.is_interval():
+            return col, None
+        raise UntranslatableError(f"column '{col.get_name()}': durations are not supported on database sources",
+                                  "store the duration as a number of seconds (and declare it float)")
+    text = dtype.is_string()
+    value = col.strip() if text else col
+    converted = _convert(value, dtype, typ, opts, dialect)
+    if typ == "datetime" and not text:
+        if dtype.is_timestamp():
+            converted = localize(col, dtype.timezone, local_tz, target, dialect)
+        elif dtype.is_date():
+            converted = localize(col.cast("timestamp"), None, local_tz, target, dialect)
+    if typ == "date" and dtype.is_timestamp():
+        converted = localize(col, dtype.timezone, local_tz, target, dialect).date()
+    checked = text or (typ == "int" and (dtype.is_floating() or dtype.is_decimal())) or (
+        typ == "bool" and dtype.is_numeric())
+    if not checked:
+        return converted, None
+    present = value.notnull() & (value != "") if text else value.notnull()
+    return converted, CastCheck(col.get_name(), typ, opts_table(col), col, present & converted.isnull())
+
+
+def opts_table(col: Any) -> Any:
+    """The table a column expression belongs to."""
+    return col.op().rel.to_expr()
+
+
+_IBIS_TYPES = {"str": "string", "int": "int64", "float": "float64", "bool": "boolean", "date": "date",
+               "datetime": "timestamp", "duration": "interval"}
+
+
+def _convert(value: Any, dtype: Any, typ: str, opts: SourceOptions, dialect: str) -> Any:
+    import ibis
+
+    text = dtype.is_string()
+    if typ == "int":
+        if text:
+            as_float = value.try_cast("float64")
+            integral = ibis.cases((as_float.round(0) == as_float, as_float.try_cast("int64")), else_=ibis.null())
+            return ibis.coalesce(value.try_cast("int64"), integral)
+        if dtype.is_floating() or dtype.is_decimal():
+            f = value.cast("float64")
+            return ibis.cases((f.round(0) == f, f.try_cast("int64")), else_=ibis.null())
+        return value.cast("int64")
+    if typ == "float":
+        return value.try_cast("float64") if text else value.cast("float64")
+    if typ == "bool":
+        if text:
+            low = value.lower()
+            return ibis.cases((low.isin(list(TRUE_WORDS)), True), (low.isin(list(FALSE_WORDS)), False),
+                              else_=ibis.null("boolean"))
+        if dtype.is_numeric():
+            return ibis.cases((value == 1, True), (value == 0, False), else_=ibis.null("boolean"))
+        return value.cast("boolean")
+    if typ == "date":
+        if not text:
+            return value if dtype.is_date() else value.cast("date")
+        fmt = opts.timestamp_format
+        if fmt and not _has_time(fmt):
+            return _strptime(value, fmt, dialect).date()
+        full = _text_datetime(value, opts, dialect).date()
+        if fmt:
+            return full
+        return ibis.cases((value.re_search(r"^\d{4}-\d{2}-\d{2}$"), value.try_cast("date")), else_=full)
+    if typ == "datetime":
+        if not text:
+            return value
+        return _text_datetime(value, opts, dialect)
+    raise AssertionError(typ)
+
+
+def _text_datetime(value: Any, opts: SourceOptions, dialect: str) -> Any:
+    """Wall-clock time in the spec's zone of a text timestamp: ISO 8601 with or without an offset, or
+    ``timestamp_format``."""
+    import ibis
+
+    local_tz, target = opts.timezone or "UTC", opts.target_timezone
+    fmt = opts.timestamp_format
+    if fmt:
+        parsed = _strptime(value, fmt, dialect)
+        has_zone = any(d in fmt for d in ("%z", "%#z", "%:z", "%Z"))
+        return localize(parsed, "UTC" if has_zone else None, local_tz, target, dialect)
+    iso = value.replace("T", " ")
+    with_offset = iso.re_search(_OFFSET)
+    aware = localize(iso.try_cast("timestamp('UTC')"), "UTC", local_tz, target, dialect)
+    naive = localize(iso.try_cast("timestamp"), None, local_tz, target, dialect)
+    return ibis.cases((with_offset, aware), else_=naive)
+
+
+_STRPTIME = {"%.f": "%f", "%#z": "%z", "%:z": "%z"}
+
+
+def _strptime(value: Any, fmt: str, dialect: str) -> Any:
+    """``try_strptime`` (DuckDB's strptime takes the same format language as polars for the common
+    directives); other databases parse text times in their own format languages, so there the column
+    must be typed in the database."""
+    from metricspec.engine.backends import sql_udfs
+
+    if dialect != "duckdb":
+        raise UntranslatableError(
+            f"`timestamp_format:` is only translated for DuckDB, not {dialect}",
+            "store the times as a timestamp type in the database (or cast them in the source's `query:`)")
+    duck = fmt
+    for chrono, duckdb_directive in _STRPTIME.items():
+        duck = duck.replace(chrono, duckdb_directive)
+    parse = sql_udfs.try_strptime_aware if "%z" in duck else sql_udfs.try_strptime_naive
+    return parse(value, duck)
+
+
+def polars_schema(table: Any, target_timezone: str) -> dict[str, pl.DataType]:
+    """The polars view of a prepared table: what the polars backend would see after preparation
+    (datetimes aware in the spec's time zone)."""
+    import polars as pl
+    from ibis.formats.polars import PolarsType
+
+    out: dict[str, pl.DataType] = {}
+    for col, dtype in table.schema().items():
+        if dtype.is_timestamp():
+            out[col] = pl.Datetime("us", target_timezone)
+        elif dtype.is_decimal():
+            out[col] = pl.Float64()
+        elif dtype.is_null():
+            out[col] = pl.Null()
+        else:
+            out[col] = PolarsType.from_ibis(dtype)
+    return out

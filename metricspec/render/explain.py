@@ -1,0 +1,31 @@
+"""``metricspec run --explain`` as text: per query, what it computes, where it runs and its SQL."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Mapping, Sequence
+
+
+def explain_text(plans: Sequence[Mapping[str, object]]) -> str:
+    """One block per fused query: source, grain, breakdown and scope, the aggregates, where it runs,
+    and for database sources the SELECT it sends (each source's queries go in one UNION ALL)."""
+    lines: list[str] = []
+    for plan in plans:
+        queries = plan["queries"]
+        assert isinstance(queries, list)
+        lines.append(f"{plan['spec']}: {len(queries)} quer{'y' if len(queries) == 1 else 'ies'}")
+        for i, q in enumerate(queries, 1):
+            segments = ", ".join(q["segments"]) or "-"
+            scope = ", ".join(f"{c}={v}" for c, v in q["scope"]) or "-"
+            lines.append(f"\n[{i}] source {q['source']} · time {q['time_column']} · grain {q['grain']} · "
+                         f"segments {segments} · scope {scope}")
+            lines.append(f"    runs in: {q['runs_in']}")
+            for a in q["aggregates"]:
+                value = a["expression"] or a["column"] or "rows"
+                where = f" where {a['filter']}" if a["filter"] else ""
+                lines.append(f"    {a['output']} = {a['agg']}({value}){where}")
+            if q.get("sql"):
+                lines.append("    sql:")
+                lines.append(textwrap.indent(str(q["sql"]).strip(), "      "))
+        lines.append("")
+    return "\n".join(lines) + "\n"
