@@ -1,18 +1,24 @@
 """Benchmark metricspec attribution against ChannelAttribution on the same seeded journeys.
 
-Each measurement runs in its own subprocess so peak memory (``resource.getrusage(...).ru_maxrss``, which
-sees polars' Rust allocations, unlike tracemalloc) is per tool:
+Each measurement runs in its own subprocess so peak memory (the process's own ``VmHWM``, which sees
+polars' Rust allocations, unlike tracemalloc) is per tool:
 
 * metricspec: ``attribute`` with first/last/linear/time-decay/position-based + Markov order 1
   (``include_journeys=False``); then, in the same process, the same call with ``include_journeys=True``
   (what ``metricspec run`` does) and ``model_dump(mode="json")`` of that result;
 * ChannelAttribution: building its path strings from the same touchpoint/conversion frames with polars
   (same rules: touches up to the conversion and within the lookback; touches after it are a null path),
-  ``heuristic_models`` and ``markov_model`` (order 1, package defaults, one core).
+  ``heuristic_models`` and ``markov_model`` (order 1, package defaults, one core), then its results as JSON.
+
+Each side's time is split into path building, heuristics, Markov and JSON dumping (metricspec's phases
+are timed by wrapping its functions from outside: ``prepare`` + ``distinct_paths`` build the paths,
+``heuristic_credits`` the heuristics, ``fit_markov`` the Markov chain; the journeys run adds
+``journeys_frame`` and the ``Journey`` objects).
 
 Usage: ``python benchmarks/bench_attribution.py --sizes 100000 1000000 --repeat 3`` (best of 3 by wall time,
-each in a fresh subprocess). Needs ChannelAttribution (``pip install channelattribution matplotlib``) for the
-comparison; without it only metricspec runs.
+each in a fresh subprocess). The comparison needs ChannelAttribution, which needs matplotlib
+(``pip install -e '.[dev]'`` installs both): without them the script stops with exit status 2 and says so,
+unless ``--metricspec-only`` is given -- the comparison never disappears silently.
 """
 
 from __future__ import annotations
@@ -79,7 +85,24 @@ def ca_paths(tp: pl.DataFrame, cv: pl.DataFrame) -> pl.DataFrame:
 
 
 def _rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    from memory import vm_hwm_mib  # benchmarks/memory.py
+
+    peak = vm_hwm_mib()
+    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _timed(module: Any, name: str, phases: dict[str, float], phase: str) -> None:
+    """Wrap ``module.name`` so that its time is added to ``phases[phase]``."""
+    original = getattr(module, name)
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        t = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            phases[phase] = phases.get(phase, 0.0) + time.perf_counter() - t
+
+    setattr(module, name, wrapper)
 
 
 def worker(tool: str, n: int) -> dict[str, float]:
@@ -87,21 +110,32 @@ def worker(tool: str, n: int) -> dict[str, float]:
     base = _rss_mib()
     out: dict[str, float] = {"touchpoints": tp.height, "conversions": cv.height, "rss_after_data_mib": base}
     if tool == "metricspec":
+        import metricspec.engine.attribution.core as core
         from metricspec.engine.attribution import ModelConfig, attribute
 
+        phases: dict[str, float] = {}
+        for name, phase in (("prepare", "paths"), ("distinct_paths", "paths"), ("heuristic_credits", "heuristics"),
+                            ("fit_markov", "markov"), ("journeys_frame", "journeys"), ("_journeys", "journeys")):
+            _timed(core, name, phases, phase)
         models = [ModelConfig(kind=k) for k in ("first_touch", "last_touch", "linear", "time_decay",
                                                 "position_based", "markov")]
         t = time.perf_counter()
         res = attribute(tp, cv, models=models, lookback_days=LOOKBACK_DAYS, include_journeys=False)
         out["seconds"] = time.perf_counter() - t
+        out.update({f"seconds_{k}": v for k, v in phases.items()})
         out["peak_rss_mib"] = _rss_mib()
         out["attributed"] = res.attributed_conversions
         t = time.perf_counter()
+        res.model_dump(mode="json")
+        out["seconds_json"] = time.perf_counter() - t
+        phases.clear()
+        t = time.perf_counter()
         res = attribute(tp, cv, models=models, lookback_days=LOOKBACK_DAYS, include_journeys=True)
         out["seconds_with_journeys"] = time.perf_counter() - t
+        out["seconds_journeys"] = phases.get("journeys", 0.0)
         t = time.perf_counter()
         res.model_dump(mode="json")
-        out["seconds_model_dump_json"] = time.perf_counter() - t
+        out["seconds_json_with_journeys"] = time.perf_counter() - t
     else:
         import ChannelAttribution as ca
 
@@ -109,13 +143,19 @@ def worker(tool: str, n: int) -> dict[str, float]:
         paths = ca_paths(tp, cv).to_pandas()
         out["seconds_paths"] = time.perf_counter() - t
         t1 = time.perf_counter()
-        ca.heuristic_models(paths, "path", "total_conversions", var_value="total_conversion_value", flg_pro=False)
+        heuristics = ca.heuristic_models(paths, "path", "total_conversions", var_value="total_conversion_value",
+                                         flg_pro=False)
         out["seconds_heuristics"] = time.perf_counter() - t1
         t2 = time.perf_counter()
-        ca.markov_model(paths, "path", "total_conversions", var_value="total_conversion_value",
-                        var_null="total_null", order=1, verbose=False, flg_pro=False)
+        markov = ca.markov_model(paths, "path", "total_conversions", var_value="total_conversion_value",
+                                 var_null="total_null", order=1, verbose=False, flg_pro=False)
         out["seconds_markov"] = time.perf_counter() - t2
         out["seconds"] = time.perf_counter() - t
+        t3 = time.perf_counter()
+        frames = [heuristics, *(markov.values() if isinstance(markov, dict) else [markov])]
+        for frame in frames:
+            frame.to_json(orient="records")
+        out["seconds_json"] = time.perf_counter() - t3
         out["peak_rss_mib"] = _rss_mib()
         out["attributed"] = int(paths["total_conversions"].sum())
         out["distinct_paths"] = len(paths)
@@ -145,24 +185,38 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000], help="numbers of customers")
     ap.add_argument("--repeat", type=int, default=1, help="fresh-subprocess runs per tool and size (best kept)")
+    ap.add_argument("--metricspec-only", action="store_true",
+                    help="run without the ChannelAttribution comparison (it is required otherwise)")
     ap.add_argument("--worker", choices=["metricspec", "channelattribution"], help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         print(json.dumps(worker(args.worker, args.sizes[0])))
         return 0
-    try:
-        import ChannelAttribution  # noqa: F401
-        tools = ["metricspec", "channelattribution"]
-    except Exception:
-        tools = ["metricspec"]
+    tools = ["metricspec"]
+    if not args.metricspec_only:
+        try:
+            import ChannelAttribution  # noqa: F401
+        except Exception as exc:  # it imports matplotlib at import time
+            print(f"cannot import ChannelAttribution ({type(exc).__name__}: {exc}); install it with "
+                  "`pip install -e '.[dev]'` (channelattribution and matplotlib), or pass --metricspec-only",
+                  file=sys.stderr)
+            return 2
+        tools.append("channelattribution")
     for n in args.sizes:
         res = {tool: measure(tool, n, args.repeat) for tool in tools}
         ms, ca = res.get("metricspec"), res.get("channelattribution")
         print(f"\n== {n:,} customers ==")
         for tool, r in res.items():
             if r:
-                print(f"{tool:>18}: {r['seconds']:.2f} s, peak RSS {r['peak_rss_mib']:.0f} MiB "
-                      f"(after data generation {r['rss_after_data_mib']:.0f} MiB) {json.dumps(r)}")
+                split = ", ".join(f"{k}: {r.get('seconds_' + k, 0.0):.2f} s"
+                                  for k in ("paths", "heuristics", "markov", "json"))
+                print(f"{tool:>18}: {r['seconds']:.2f} s ({split}), peak RSS {r['peak_rss_mib']:.0f} MiB "
+                      f"(after data generation {r['rss_after_data_mib']:.0f} MiB)")
+                if tool == "metricspec":
+                    print(f"{'':>18}  with journeys (what `run` does): {r['seconds_with_journeys']:.2f} s, of which "
+                          f"journeys {r['seconds_journeys']:.2f} s; JSON with journeys "
+                          f"{r['seconds_json_with_journeys']:.2f} s")
+                print(f"{'':>18}  {json.dumps(r)}")
         if ms and ca:
             print(f"{'ratio':>18}: ChannelAttribution / metricspec wall time = {ca['seconds'] / ms['seconds']:.2f}; "
                   f"conversions attributed {ms['attributed']} vs {ca['attributed']}")

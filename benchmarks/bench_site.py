@@ -1,23 +1,25 @@
-"""``metricspec build`` of the example site: charts drawn in this process against worker processes.
+"""Building scorecard sites against evaluating the same specs: ``metricspec run`` vs ``metricspec build``.
 
-Builds ``specs/examples`` (``--as-of 2026-11-01``, English) in fresh processes, round-robin, and
-prints, asserting nothing:
+Two corpora, in one run: the examples (``specs/examples``, six specs) and a 50-spec site (the
+examples copied under 50 names, next to links to their data). For each, in fresh processes,
+round-robin, best of ``--repeat`` (default 3):
 
-* wall time of each variant, best of ``--repeat`` runs (default 3): the build itself (evaluating the
-  specs, building the pages, drawing the charts, writing the site; imports excluded) and the whole
-  process (interpreter start-up and imports included, as a user of the CLI sees it);
-* the ratio of the two variants' best build times;
-* peak RSS: the main process's own ``VmHWM`` (read from ``/proc/self/status`` by the child at its
-  end; ``ru_maxrss`` is not used because a forked child inherits its parent's high-water mark), and
-  for the worker processes the largest ``VmHWM`` of any one of them, sampled every 0.1 s while they run;
-* whether both variants wrote byte-identical sites, and the 1-minute load average of every run.
+* ``run``: evaluating every spec (``run_specs``, what ``metricspec run`` does before printing);
+* ``build``: evaluating and building the site with charts drawn by the browser (the default), with
+  an empty cache (``cold``: the Vega bundle is made, in a thread that overlaps the evaluation, as
+  ``metricspec build`` does) and with a warm one;
+* ``static``: ``build --static-charts``, every chart drawn as SVG by vl-convert in worker processes
+  (one per CPU, or ``$METRICSPEC_CHART_WORKERS``: what ``metricspec build`` asks the library for),
+  with an empty chart cache (``cold``) and with the cache a previous build filled (``warm``: a
+  rebuild with unchanged data draws nothing).
 
-Variants (set through ``METRICSPEC_CHART_WORKERS``):
+Printed, asserting nothing: the best wall time of each (imports excluded; the whole process
+too), its ratio to ``run`` on the same specs (goals: ``build`` within 1.5x, ``static`` within 3x on
+the 50-spec site), peak RSS of the main process (``VmHWM``) and of the largest worker, whether
+the builds wrote byte-identical pages, and the 1-minute load average of every run (the machine
+may be shared).
 
-* ``sequential``: every chart drawn one after the other in the main process (as before batching);
-* ``parallel``: what ``metricspec build`` asks for, one worker process per CPU (``--workers N`` to choose).
-
-Usage: ``python benchmarks/bench_site.py [--repeat 3] [--workers N] [--specs specs/examples]``
+Usage: ``python benchmarks/bench_site.py [--repeat 3] [--copies 50]``
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ import contextlib
 import json
 import os
 import platform
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -38,7 +42,10 @@ from typing import Any
 from memory import vm_hwm_mib  # benchmarks/memory.py
 
 ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "specs" / "examples"
 AS_OF = "2026-11-01"
+VARIANTS = ["run", "build-cold", "build-warm", "static-cold", "static-warm"]
+GOALS = {"build-cold": 1.5, "build-warm": 1.5, "static-cold": 3.0, "static-warm": 3.0}
 
 
 def worker_pids() -> set[int]:
@@ -71,86 +78,132 @@ class WorkerPeaks(threading.Thread):
                     self.peaks[pid] = max(peak, self.peaks.get(pid, 0.0))
 
 
-def child(specs: Path, out: Path) -> dict[str, Any]:
-    """One build in this (fresh) process; imports happen before the clock starts."""
+def child(variant: str, specs: Path, out: Path) -> dict[str, Any]:
+    """One measurement in this (fresh) process; imports happen before the clock starts."""
     import metricspec.render.html
     import metricspec.render.site
     from metricspec.clicommon import parse_as_of
+    from metricspec.progress import Progress
+    from metricspec.render.assets import prefetch_bundle
+    from metricspec.render.charts import auto_workers
     from metricspec.runner import run_specs
 
     sampler = WorkerPeaks()
     sampler.start()
+    progress = Progress()
     t = time.perf_counter()
+    if variant.startswith("build"):
+        prefetch_bundle()
     outcome = run_specs([specs], as_of=parse_as_of(AS_OF))
-    files = metricspec.render.site.build_site(outcome.results, out, "en")
+    files: list[Path] = []
+    if variant != "run":
+        static = variant.startswith("static")  # the library draws in its own process unless asked, as the CLI asks
+        files = metricspec.render.site.build_site(outcome.results, out, "en", static_charts=static,
+                                                  chart_workers=auto_workers() if static else None, progress=progress)
     seconds = time.perf_counter() - t
     sampler.stop.set()
     sampler.join()
-    return {"seconds": seconds, "files": len(files), "rss_mib": vm_hwm_mib(),
-            "workers": len(sampler.peaks), "worker_rss_mib": max(sampler.peaks.values(), default=None)}
+    return {"seconds": seconds, "specs": len(outcome.results), "files": len(files), "rss_mib": vm_hwm_mib(),
+            "workers": len(sampler.peaks), "worker_rss_mib": max(sampler.peaks.values(), default=None),
+            "counts": progress.counts}
 
 
-def spawn(variant: str, workers: int | None, specs: Path, out: Path) -> dict[str, Any]:
-    env = dict(os.environ)
-    if variant == "sequential":
-        env["METRICSPEC_CHART_WORKERS"] = "1"
-    else:  # the library draws in its own process unless asked: ask as the CLI does (one per CPU)
-        from metricspec.render.charts import auto_workers
-
-        env["METRICSPEC_CHART_WORKERS"] = str(workers if workers is not None else auto_workers())
+def spawn(variant: str, specs: Path, out: Path, cache: Path) -> dict[str, Any]:
+    env = dict(os.environ, METRICSPEC_CACHE_DIR=str(cache))
     t = time.perf_counter()
-    proc = subprocess.run([sys.executable, __file__, "--child", "--specs", str(specs), "--out", str(out)],
+    proc = subprocess.run([sys.executable, __file__, "--child", variant, "--specs", str(specs), "--out", str(out)],
                           env=env, cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - t
     if proc.returncode != 0:
-        raise SystemExit(f"{variant} build failed:\n{proc.stderr}")
+        raise SystemExit(f"{variant} failed:\n{proc.stderr}")
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return {**result, "process_seconds": wall}
+    return {**result, "process_seconds": wall, "load": os.getloadavg()[0]}
 
 
-def site_bytes(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+def copies(folder: Path, n: int) -> Path:
+    """``n`` specs: the examples in turn, each under a name of its own, next to links to their data."""
+    folder.mkdir(parents=True)
+    for name in ("data", "shared"):
+        (folder / name).symlink_to(EXAMPLES / name, target_is_directory=True)
+    examples = sorted(EXAMPLES.glob("*.yaml"))
+    for i in range(n):
+        src = examples[i % len(examples)]
+        text, found = re.subn(r"(?m)^name: (\S+)$", lambda m, i=i: f"name: {m.group(1)}-{i + 1:02d}",
+                              src.read_text(encoding="utf-8"), count=1)
+        assert found == 1, src
+        (folder / f"{src.stem}_{i + 1:02d}.yaml").write_text(text, encoding="utf-8")
+    return folder
+
+
+def html_bytes(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*.html"))}
+
+
+def measure(label: str, specs: Path, tmp: Path, repeat: int) -> dict[str, list[dict[str, Any]]]:
+    runs: dict[str, list[dict[str, Any]]] = {v: [] for v in VARIANTS}
+    warm = tmp / f"{label}-warm-cache"
+    spawn("static-cold", specs, tmp / f"{label}-prime", warm)  # fills the warm cache (charts and bundle)
+    spawn("build-cold", specs, tmp / f"{label}-prime-live", warm)
+    for i in range(repeat):
+        for v in VARIANTS:  # round-robin: a busy spell on a shared machine hits every variant alike
+            cache = warm if v.endswith("warm") else tmp / f"{label}-cold-{v}-{i}"
+            out = tmp / f"{label}-{v}-{i}"
+            r = spawn(v, specs, out, cache)
+            runs[v].append(r)
+            workers = f", {r['workers']} workers up to {r['worker_rss_mib']:.0f} MiB" if r["workers"] else ""
+            print(f"  {label} run {i + 1} {v:<12} {r['seconds']:7.2f} s  process {r['process_seconds']:7.2f} s  "
+                  f"peak RSS {r['rss_mib']:.0f} MiB{workers}  {r['counts']}  (load {r['load']:.2f})", flush=True)
+            if cache != warm:
+                shutil.rmtree(cache, ignore_errors=True)
+            if i > 0:  # the first run's sites are compared below; later ones only take disk space
+                shutil.rmtree(out, ignore_errors=True)
+    live = [html_bytes(tmp / f"{label}-build-{k}-0") for k in ("cold", "warm")]
+    static = [html_bytes(tmp / f"{label}-static-{k}-0") for k in ("cold", "warm")]
+    print(f"  {label}: identical pages, cold and warm cache: browser charts {'yes' if live[0] == live[1] else 'NO'}, "
+          f"static charts {'yes' if static[0] == static[1] else 'NO'}")
+    return runs
+
+
+def report(label: str, runs: dict[str, list[dict[str, Any]]]) -> None:
+    best = {v: min(runs[v], key=lambda r: r["seconds"]) for v in VARIANTS}
+    base = best["run"]["seconds"]
+    print(f"\n{label}: {best['run']['specs']} specs")
+    for v in VARIANTS:
+        r = best[v]
+        ratio = r["seconds"] / base
+        goal = f" (goal {GOALS[v]:.1f}x: {'met' if ratio <= GOALS[v] else 'NOT met'})" if v in GOALS else ""
+        workers = f"; workers: {r['workers']}, up to {r['worker_rss_mib']:.0f} MiB each" if r["workers"] else ""
+        loads = ", ".join(f"{x['load']:.1f}" for x in runs[v])
+        print(f"  {v:<12} best {r['seconds']:7.2f} s  ({ratio:4.2f}x run){goal}; process "
+              f"{min(x['process_seconds'] for x in runs[v]):.2f} s; {r['files']} files; peak RSS "
+              f"{max(x['rss_mib'] for x in runs[v]):.0f} MiB{workers}; load {loads}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=3, help="runs per variant (the best is reported)")
-    ap.add_argument("--workers", type=int, default=None, help="worker processes of the parallel variant "
-                    "(default: metricspec's choice, one per CPU)")
-    ap.add_argument("--specs", type=Path, default=ROOT / "specs" / "examples")
-    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--copies", type=int, default=50, help="specs in the large site")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--specs", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(child(args.specs, args.out)))
+        print(json.dumps(child(args.child, args.specs, args.out)))
         return
+
+    import vl_convert
 
     import metricspec
 
-    variants = ["sequential", "parallel"]
-    print(f"python {platform.python_version()}, metricspec {metricspec.__version__}, {os.cpu_count()} CPUs, "
-          f"{platform.machine()}; building {args.specs} --as-of {AS_OF}, best of {args.repeat}, fresh processes")
-    runs: dict[str, list[dict[str, Any]]] = {v: [] for v in variants}
-    with tempfile.TemporaryDirectory(prefix="bench-site-") as tmp:
-        for i in range(args.repeat):
-            for v in variants:  # round-robin: a busy spell on a shared machine hits both alike
-                r = spawn(v, args.workers, args.specs, Path(tmp) / v)
-                runs[v].append(r)
-                worker_rss = f", {r['workers']} workers up to {r['worker_rss_mib']:.0f} MiB each" \
-                    if r["workers"] else ""
-                print(f"  run {i + 1} {v:<10} build {r['seconds']:6.2f} s  process {r['process_seconds']:6.2f} s  "
-                      f"peak RSS {r['rss_mib']:.0f} MiB{worker_rss}  (load {os.getloadavg()[0]:.2f})", flush=True)
-        identical = site_bytes(Path(tmp) / "sequential") == site_bytes(Path(tmp) / "parallel")
-
-    print()
-    best = {v: min(runs[v], key=lambda r: r["seconds"]) for v in variants}
-    for v in variants:
-        r = best[v]
-        workers = f"; workers: {r['workers']}, peak RSS {r['worker_rss_mib']:.0f} MiB each" if r["workers"] else ""
-        print(f"{v:<10} best build {r['seconds']:6.2f} s (process {min(x['process_seconds'] for x in runs[v]):.2f} s), "
-              f"{r['files']} files; peak RSS {max(x['rss_mib'] for x in runs[v]):.0f} MiB{workers}")
-    print(f"speed-up (sequential / parallel, build): {best['sequential']['seconds'] / best['parallel']['seconds']:.2f}x")
-    print(f"sites byte-identical: {'yes' if identical else 'NO'}")
+    print(f"python {platform.python_version()}, metricspec {metricspec.__version__}, vl-convert "
+          f"{vl_convert.__version__}, {os.cpu_count()} CPUs, {platform.machine()}; --as-of {AS_OF}, best of "
+          f"{args.repeat}, fresh processes; load before: {os.getloadavg()[0]:.2f}")
+    with tempfile.TemporaryDirectory(prefix="bench-site-") as name:
+        tmp = Path(name)
+        corpora = {"examples": EXAMPLES, f"{args.copies} specs": copies(tmp / "copies", args.copies)}
+        results = {label: measure(label.replace(" ", "-"), specs, tmp, args.repeat) for label, specs in corpora.items()}
+    for label, runs in results.items():
+        report(label, runs)
 
 
 if __name__ == "__main__":

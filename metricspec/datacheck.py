@@ -1,10 +1,17 @@
-"""``validate --data``: every source opens and has the columns the spec reads, with usable types."""
+"""``validate --data``: every source opens and has the columns the spec reads, with usable types.
+
+It reads each source through the same code as ``run`` (the same connector call, the same
+casts, the same columns), but only a bounded sample of rows: lazy file scans stop after
+:data:`SAMPLE_ROWS` rows, databases and workbooks are asked for that many rows at most.
+A source smaller than the sample is read exactly as ``run`` reads it, so on such data the
+two cannot disagree.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from metricspec.errors import Issue, Level, MetricSpecError
+from metricspec.errors import Issue, MetricSpecError
 
 if TYPE_CHECKING:
     from metricspec.loader import LoadedSpec
@@ -14,18 +21,31 @@ SAMPLE_ROWS = 1000
 
 def check_data(loaded: LoadedSpec) -> list[Issue]:
     """Open every declared source and read a sample, so bad values in typed columns show up too."""
-    from metricspec.connectors.files import first_line
+    from metricspec.engine.dataerrors import LenientRetry
+
+    try:
+        return _check(loaded, lenient=False)
+    except LenientRetry:  # a value needs the lenient casts (see prepare_source): as run does
+        return _check(loaded, lenient=True)
+
+
+def _check(loaded: LoadedSpec, *, lenient: bool) -> list[Issue]:
+    from metricspec.engine.dataerrors import collect_all_checked
     from metricspec.sources import CALENDAR, open_checked
 
     names = list(loaded.spec.sources) + ([CALENDAR] if loaded.spec.calendar else [])
-    opened = open_checked(loaded, names)
+    opened = open_checked(loaded, names, sample_rows=SAMPLE_ROWS, lenient=lenient)
     issues = list(opened.issues)
     for name, lf in opened.frames.items():
+        cols = opened.columns_read(loaded, name) or list(opened.schemas[name])
+        # a database source has no polars preparation: its frame reads a sample of the prepared table
+        sources = {name: opened.prepared[name]} if name in opened.prepared else {}
         try:
-            lf.head(SAMPLE_ROWS).collect()
+            sample = collect_all_checked([lf.select(cols).head(SAMPLE_ROWS)], sources)[0]
+            if sample.height < SAMPLE_ROWS:
+                # the sample may be the whole source: read it the way a run does (a sliced read of
+                # a malformed file can come back short instead of failing)
+                collect_all_checked([lf.select(cols)], sources)
         except MetricSpecError as exc:
             issues.extend(exc.issues())
-        except Exception as exc:  # polars raises many error types for unreadable data
-            issues.append(Issue(Level.ERROR, f"source '{name}' cannot be read: {first_line(exc)}",
-                                loaded.where("sources", name), "check the column types declared under `columns:`"))
     return issues

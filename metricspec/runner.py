@@ -14,6 +14,8 @@ from metricspec.trust import Confinement
 
 if TYPE_CHECKING:
     from metricspec.engine.results import Results
+    from metricspec.loader import LoadedSpec
+    from metricspec.progress import Progress
 
 
 @dataclass
@@ -72,25 +74,38 @@ def explain_specs(paths: list[Path], *, as_of: dt.date | None = None,
 
 
 def run_specs(paths: list[Path], *, as_of: dt.date | None = None, strict: bool = False,
-              progress: bool = False, confinement: Confinement = DEFAULT_CONFINEMENT) -> RunOutcome:
-    """Load and evaluate every spec under ``paths``; all spec errors are raised together."""
-    from metricspec.engine.run import evaluate
+              progress: bool | Progress = False, confinement: Confinement = DEFAULT_CONFINEMENT) -> RunOutcome:
+    """Load and evaluate every spec under ``paths``; all spec errors are raised together.
+
+    ``progress``: ``True`` shows a progress bar on the terminal; a :class:`~metricspec.progress.Progress`
+    hears of every spec evaluated (stage ``specs``).
+    """
     from metricspec.loader import load_specs
     from metricspec.outputguard import input_files
+    from metricspec.progress import Progress, TerminalProgress
 
     loaded, issues, _ = load_specs(list(paths), strict=strict, confinement=confinement)
     outcome = RunOutcome(warnings=issues, inputs=input_files(loaded))
-    if progress:
-        from rich.progress import Progress, SpinnerColumn, TextColumn
-
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True) as bar:
-            task = bar.add_task("starting", total=None)
-            for spec in loaded:
-                def step(msg: str, spec=spec) -> None:  # type: ignore[no-untyped-def]
-                    bar.update(task, description=f"{spec.spec.name}: {msg}")
-
-                outcome.results.append(evaluate(spec, as_of=as_of, progress=step))
+    if progress is True:
+        with TerminalProgress() as bar:
+            outcome.results = _evaluate_all(loaded, as_of, bar)
     else:
-        for spec in loaded:
-            outcome.results.append(evaluate(spec, as_of=as_of))
+        outcome.results = _evaluate_all(loaded, as_of, progress if isinstance(progress, Progress) else None)
     return outcome
+
+
+def _evaluate_all(loaded: list[LoadedSpec], as_of: dt.date | None, progress: Progress | None) -> list[Results]:
+    from metricspec.engine.run import evaluate
+
+    if progress is None:
+        return [evaluate(spec, as_of=as_of) for spec in loaded]
+    out = []
+    progress.start("specs", len(loaded))
+    for spec in loaded:
+        def report(msg: str, name: str = spec.spec.name) -> None:
+            progress.advance("specs", 0, text=f"{name}: {msg}")
+
+        out.append(evaluate(spec, as_of=as_of, progress=report))
+        progress.advance("specs", text=spec.spec.name)
+    progress.count("specs", len(loaded))
+    return out

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -17,6 +18,7 @@ from metricspec.spec.expr import parse
 if TYPE_CHECKING:
     import polars as pl
 
+    from metricspec.connectors.common import PreparedFrame
     from metricspec.engine.backends.relation import Relation
     from metricspec.loader import LoadedSpec
 
@@ -142,31 +144,44 @@ def connector_registry() -> dict[str, type[Connector]]:
 
 def open_source(
     loaded: LoadedSpec, name: str, *, registry: dict[str, type[Connector]] | None = None,
-    frame: pl.LazyFrame | None = None,
-) -> pl.LazyFrame | Relation:
+    frame: pl.LazyFrame | None = None, sample_rows: int | None = None, lenient: bool = False,
+) -> PreparedFrame | Relation:
     """Scan one source and apply its renames, types and time zone (lazily).
 
     A connector returns a polars LazyFrame, or an ibis table for data that lives in a database: that
     becomes a :class:`Relation` whose queries run in the database (unless the source says
     ``engine: polars``: then the columns the spec reads are fetched and computed in polars).
-    ``frame`` (from ``metricspec.evaluate(data=...)``) replaces what the connector would read.
+    ``frame`` (from ``metricspec.evaluate(data=...)``) replaces what the connector would read;
+    it is prepared like a connector's frame. With ``sample_rows``, connectors that read eagerly
+    (databases, Excel) read at most that many rows (``validate --data``); ``lenient`` gives
+    every cast its lenient path (see :func:`~metricspec.connectors.common.prepare_source`).
     """
+    from metricspec.connectors.common import PreparedFrame, prepare_source
+
     spec = loaded.spec
     if name == CALENDAR and spec.calendar and name not in spec.sources:
-        return calendar_frame(loaded)
+        frame = calendar_frame(loaded)
+        return PreparedFrame(source_name=name, frame=frame, raw=frame, casts=(), where=None)
     source = spec.sources[name]
     where = loaded.where("sources", name)
-    lf = frame if frame is not None else scan_source(loaded, name, registry)
-    if is_database_table(lf):
+    explain: Callable[[BaseException], DataError | None] | None = None
+    if frame is None:
+        connector, options, context = bound_connector(loaded, name, registry, sample_rows=sample_rows)
+        if source.engine == "duckdb":
+            from metricspec.connectors.duckdb_files import duckdb_relation
+
+            frame = duckdb_relation(source.connector, options, context)
+        else:
+            frame = connector.scan(options, context)
+        explain = partial(connector.explain_error, options, context)
+    if is_database_table(frame):
         if source.engine != "polars":
-            return _relation(loaded, name, lf)
+            return _relation(loaded, name, frame)
         from metricspec.engine.backends.sql_frames import table_frame
 
-        lf = table_frame(lf, name, where)  # computed in polars, from the columns the spec reads
-    from metricspec.connectors.common import apply_source_options
-
-    lf = apply_source_options(
-        lf,
+        frame = table_frame(frame, name, where)  # computed in polars, from the columns the spec reads
+    prepared = prepare_source(
+        frame,
         source_name=name,
         rename=source.rename,
         columns=source.columns,
@@ -175,12 +190,15 @@ def open_source(
         target_timezone=spec.timezone,
         time_column=None if source.time_column in source.derive else source.time_column,
         where=where,
+        lenient=lenient,
     )
-    if source.derive:
-        from metricspec.engine.expressions import to_polars
+    prepared = replace(prepared, explain=explain)
+    if not source.derive:
+        return prepared
+    from metricspec.engine.expressions import to_polars
 
-        lf = lf.with_columns([to_polars(parse(text)).alias(col) for col, text in source.derive.items()])
-    return lf
+    derived = prepared.frame.with_columns([to_polars(parse(text)).alias(col) for col, text in source.derive.items()])
+    return replace(prepared, frame=derived)
 
 
 def is_database_table(obj: object) -> bool:
@@ -206,18 +224,42 @@ def _relation(loaded: LoadedSpec, name: str, table: Any) -> Relation:
 
 @dataclass
 class OpenedSources:
-    """Sources opened lazily, their schemas, and every problem found while opening them."""
+    """Sources opened lazily, their schemas, and every problem found while opening them.
+
+    ``prepared`` keeps, per source, what explains a value that does not convert
+    (:func:`metricspec.engine.dataerrors.collect_all_checked`).
+    """
 
     frames: dict[str, pl.LazyFrame] = field(default_factory=dict)
     schemas: dict[str, dict[str, pl.DataType]] = field(default_factory=dict)
     relations: dict[str, Relation] = field(default_factory=dict)
     """Sources that live in a database, where their queries run."""
     issues: list[Issue] = field(default_factory=list)
+    prepared: dict[str, PreparedFrame] = field(default_factory=dict)
+    needed: dict[str, list[str]] = field(default_factory=dict)
+    """Per source, the columns the spec reads (that exist), in schema order."""
+
+    def columns_read(self, loaded: LoadedSpec, name: str) -> list[str]:
+        """Every column of source ``name`` that a run reads: the spec's columns plus the time
+        column (for freshness). ``run`` and ``validate --data`` read exactly these."""
+        cols = list(self.needed.get(name, []))
+        tcol = time_column_of(loaded, name)
+        if tcol is not None and tcol in self.schemas.get(name, {}) and tcol not in cols:
+            cols.append(tcol)
+        return cols
 
 
-def scan_source(loaded: LoadedSpec, name: str, registry: dict[str, type[Connector]] | None = None) -> Any:
-    """What the source's connector reads (a polars LazyFrame or an ibis table), before the source's own
-    options are applied; with ``engine: duckdb``, the files as a DuckDB relation."""
+def time_column_of(loaded: LoadedSpec, name: str) -> str | None:
+    """A source's default time column (``date`` for the publishing calendar)."""
+    src = loaded.spec.sources.get(name)
+    return src.time_column if src else ("date" if name == CALENDAR else None)
+
+
+def bound_connector(
+    loaded: LoadedSpec, name: str, registry: dict[str, type[Connector]] | None = None, *,
+    sample_rows: int | None = None,
+) -> tuple[Connector, Any, SourceContext]:
+    """Source ``name``'s connector, its validated options and its context (root confinement included)."""
     source = loaded.spec.sources[name]
     where = loaded.where("sources", name)
     registry = registry if registry is not None else connector_registry()
@@ -232,24 +274,27 @@ def scan_source(loaded: LoadedSpec, name: str, registry: dict[str, type[Connecto
 
         raise SpecError(pydantic_issues(exc, source.options, loaded.positions, cls.Options,
                                         prefix=("sources", name, "options"))) from None
-    context = SourceContext(source_name=name, base_dir=loaded.dir_of("sources", name), where=where, root=loaded.root)
-    if source.engine == "duckdb":
-        from metricspec.connectors.duckdb_files import duckdb_relation
+    context = SourceContext(source_name=name, base_dir=loaded.dir_of("sources", name), where=where,
+                            root=loaded.root, sample_rows=sample_rows)
+    return cls(), options, context
 
-        return duckdb_relation(source.connector, options, context)
-    return cls().scan(options, context)
+
+def scan_source(loaded: LoadedSpec, name: str, registry: dict[str, type[Connector]] | None = None) -> Any:
+    """What the source's connector reads (a polars LazyFrame, or an ibis table for a database), before
+    the source's own options are applied."""
+    connector, options, context = bound_connector(loaded, name, registry)
+    return connector.scan(options, context)
 
 
 def open_checked(loaded: LoadedSpec, names: list[str] | None = None,
-                 frames: Mapping[str, pl.LazyFrame] | None = None) -> OpenedSources:
+                 frames: Mapping[str, pl.LazyFrame] | None = None, *,
+                 sample_rows: int | None = None, lenient: bool = False) -> OpenedSources:
     """Open each named source (default: every source the spec reads), read its schema and
     check the columns the spec needs. ``frames`` replace the connectors of the sources they name.
 
     Problems are collected (not raised), so a user sees them all at once.
     """
-    import polars as pl
-
-    from metricspec.connectors.common import check_columns
+    from metricspec.connectors.common import PreparedFrame, check_columns
     from metricspec.errors import MetricSpecError
 
     out = OpenedSources()
@@ -261,11 +306,14 @@ def open_checked(loaded: LoadedSpec, names: list[str] | None = None,
     req = requirements(loaded)
     for name in sorted(req.columns) if names is None else names:
         try:
-            opened = open_source(loaded, name, registry=registry, frame=(frames or {}).get(name))
-            if isinstance(opened, pl.LazyFrame):
-                lf = opened
+            opened = open_source(loaded, name, registry=registry, frame=(frames or {}).get(name),
+                                 sample_rows=sample_rows, lenient=lenient)
+            if isinstance(opened, PreparedFrame):
+                prepared = opened
+                lf = prepared.frame
                 schema = dict(lf.collect_schema())
-            else:
+                out.prepared[name] = prepared
+            else:  # a database source: its schema is known without reading a row
                 lf, schema = opened.frame, dict(opened.schema)
                 out.relations[name] = opened
         except MetricSpecError as exc:
@@ -285,6 +333,7 @@ def open_checked(loaded: LoadedSpec, names: list[str] | None = None,
         ))
         out.frames[name] = lf
         out.schemas[name] = schema
+        out.needed[name] = [c for c in schema if c in needed]
     from metricspec.validation.expressions import data_issues
 
     out.issues.extend(data_issues(loaded, out.schemas))

@@ -334,6 +334,60 @@ def test_intermediate_campaigns_deduplicated_in_order() -> None:
     assert (j.initial_campaign, j.converting_campaign) == ("k0", "k9")
 
 
+def ref_journey_paths(journeys: list[tuple[Any, ...]], level: str = "channel") -> dict[tuple[Any, ...], list[float]]:
+    """(initial, intermediate steps deduplicated in order, converting) -> [conversions, value], in plain Python."""
+    out: dict[tuple[Any, ...], list[float]] = defaultdict(lambda: [0, 0.0])
+    for _, _, value, path in journeys:
+        if not path:
+            continue
+        steps = [t[2] if level == "channel" or t[3] is None else f"{t[2]} / {t[3]}" for t in path]
+        mids = tuple(dict.fromkeys(steps[1:-1]))
+        out[(steps[0], mids, steps[-1])][0] += 1
+        out[(steps[0], mids, steps[-1])][1] += value
+    return dict(out)
+
+
+def journey_paths_of(result: AttributionResult) -> dict[tuple[Any, ...], list[float]]:
+    return {(p.initial, tuple(p.intermediate), p.converting): [p.conversions, p.value] for p in result.journey_paths}
+
+
+@pytest.mark.parametrize("lookback", [30.0, None])
+def test_journey_paths_match_reference(lookback: float | None) -> None:
+    tp, cv = frames(HAND_TOUCHES, HAND_CONVS)
+    res = attribute(tp, cv, models=[ModelConfig(kind="linear")], lookback_days=lookback)
+    expected = ref_journey_paths(ref_journeys(HAND_TOUCHES, HAND_CONVS, lookback))
+    assert journey_paths_of(res).keys() == expected.keys()
+    for key, (n, value) in expected.items():
+        assert journey_paths_of(res)[key][0] == n and close(journey_paths_of(res)[key][1], value)
+    # the conversion without touches has no pattern; b's tie at 1 h is ordered by channel name
+    assert ("email", ("paid_search",), "direct") in expected
+    assert sum(p.conversions for p in res.journey_paths) == res.attributed_conversions
+
+
+def test_journey_paths_most_common_first_and_capped() -> None:
+    touches, convs = [], []
+    for i in range(30):  # pattern i % 4 repeated: 8, 8, 7, 7 times; values break the tie between 0 and 1
+        person = f"p{i}"
+        chans = [["x"], ["email", "x"], ["x", "email", "direct", "email", "x"], ["instagram"]][i % 4]
+        touches += [(person, at(h), ch) for h, ch in enumerate(chans)]
+        convs.append((person, at(10), 10.0 if i % 4 == 1 else 1.0))
+    tp, cv = frames(touches, convs)
+    res = attribute(tp, cv, models=[ModelConfig(kind="linear")], top_paths=3)
+    # 7 and 7.0 tie: the pattern read as text decides (instagram before x)
+    assert [(p.initial, p.intermediate, p.converting, p.conversions, p.value) for p in res.journey_paths] == [
+        ("email", [], "x", 8, 80.0), ("x", [], "x", 8, 8.0), ("instagram", [], "instagram", 7, 7.0)]
+    full = attribute(tp, cv, models=[ModelConfig(kind="linear")]).journey_paths
+    assert full[3].intermediate == ["email", "direct"] and len(full) == 4
+
+
+def test_journey_paths_at_campaign_level() -> None:
+    tp, cv = frames(HAND_TOUCHES, HAND_CONVS)
+    res = attribute(tp, cv, models=[ModelConfig(kind="linear")], lookback_days=30, level="campaign")
+    expected = ref_journey_paths(ref_journeys(HAND_TOUCHES, HAND_CONVS, 30), level="campaign")
+    assert {k: v[0] for k, v in journey_paths_of(res).items()} == {k: v[0] for k, v in expected.items()}
+    assert ("instagram / spring", ("direct",), "email / news1") in expected
+
+
 def test_position_based_edge_cases() -> None:
     touches = [("one", at(0), "x"), ("two", at(0), "x"), ("two", at(1), "email"),
                ("three", at(0), "x"), ("three", at(1), "email"), ("three", at(2), "linkedin")]
@@ -488,6 +542,7 @@ def test_deterministic_under_row_shuffles() -> None:
         again = attribute(tp.sample(fraction=1.0, shuffle=True, seed=seed),
                           cv.sample(fraction=1.0, shuffle=True, seed=seed), models=models).model_dump()
         assert again["journeys"] == first["journeys"] and again["paths_summary"] == first["paths_summary"]
+        assert again["journey_paths"] == first["journey_paths"]
         for m1, m2 in zip(first["models"], again["models"], strict=True):
             for c1, c2 in zip(m1["credits"], m2["credits"], strict=True):
                 assert c1["channel"] == c2["channel"] and close(c1["conversions"], c2["conversions"])
@@ -522,6 +577,21 @@ def test_property_credits_add_up_and_match_reference(data: tuple[Any, ...]) -> N
     assert res.attributed_conversions == sum(1 for j in journeys if j[3])
     for k in [*HEURISTICS, "shapley"]:
         assert_credits_match(res, k, ref_credits(journeys, k))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data_st)
+def test_property_journey_paths_match_reference(data: tuple[Any, ...]) -> None:
+    touches, convs, lookback, drop_direct = data
+    tp, cv = frames(touches, convs)
+    res = attribute(tp, cv, models=[ModelConfig(kind="last_touch")], lookback_days=lookback, drop_direct=drop_direct)
+    expected = ref_journey_paths(ref_journeys(touches, convs, lookback, drop_direct))  # at most 8: all kept
+    got = journey_paths_of(res)
+    assert got.keys() == expected.keys()
+    for key, (n, value) in expected.items():
+        assert got[key][0] == n and close(got[key][1], value)
+    counts = [p.conversions for p in res.journey_paths]
+    assert counts == sorted(counts, reverse=True)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])

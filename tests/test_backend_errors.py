@@ -245,3 +245,32 @@ def test_the_database_file_is_free_after_a_run(shop: Path) -> None:
     con = duckdb.connect(str(shop / "shop.duckdb"), config={"threads": 1})
     assert con.execute("SELECT count(*) FROM orders").fetchone() == (3,)
     con.close()
+
+
+def test_a_bad_value_read_by_a_control_group_keeps_its_place(shop: Path) -> None:
+    """Rows a control group reads come through polars from the database (an IO source): a value that
+    does not convert is still reported with the source's place in the spec and the hint."""
+    con = duckdb.connect(str(shop / "shop.duckdb"))
+    con.execute("CREATE TABLE units AS SELECT * FROM (VALUES ('u1', 'social', '12.5', DATE '2026-03-01'), "
+                "('u2', 'control', 'n/a', DATE '2026-03-02')) t(unit, arm, spend, day)")
+    con.close()
+    spec = write(shop, """\
+        name: shop
+        sources:
+          units:
+            connector: duckdb
+            options: {path: shop.duckdb, table: units}
+            time_column: day
+            columns: {spend: float}
+        control_groups:
+          social:
+            source: units
+            unit: unit
+            assignment: {column: arm, treatment: social, control: control}
+            metrics:
+              spend: {kind: mean, column: spend}
+    """)
+    code, out = run(spec)
+    assert code == 2, out
+    assert "s.yaml:4:" in out and "column 'spend' has values that are not float (e.g. 'n/a')" in out
+    assert "null_values" in out or "columns:" in out  # the hint survived polars

@@ -168,7 +168,7 @@ def test_c_lowered_target_needs_acknowledgement(repo):
     result = invoke("check", "specs", "--as-of", AS_OF, "--against", "HEAD~1")
     assert result.exit_code == 1, result.output
     assert "target_lowered" in result.output or "target lowered" in result.output
-    assert "clicks_h1" in result.output and "6000" in result.output and "5000" in result.output
+    assert "clicks_h1" in result.output and "6,000" in result.output and "5,000" in result.output
     assert "specs/social.yaml:" in result.output
     # acknowledged on the goal: reported, but passing
     spec.write_text(SPEC.replace("target: 6000", "target: 5000\n        acknowledged:\n"

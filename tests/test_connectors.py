@@ -16,7 +16,8 @@ from pydantic import ValidationError
 
 from metricspec.connectors import builtin as builtin_module
 from metricspec.connectors.base import Connector, SourceContext
-from metricspec.connectors.common import apply_source_options, check_columns
+from metricspec.connectors.common import PreparedFrame, check_columns, prepare_source
+from metricspec.engine.dataerrors import collect_all_checked
 from metricspec.errors import DataError, Level, Location
 from metricspec.plugins import connector_registry, make_plugin_manager
 
@@ -255,13 +256,26 @@ def test_duckdb_missing_package(registry: dict[str, type[Connector]], tmp_path: 
 # ------------------------------------------------------------------ source options
 
 
-def apply(lf: pl.LazyFrame, **kwargs: Any) -> pl.LazyFrame:
+class Checked:
+    """A prepared source collected the way a run collects it (bad values become DataErrors)."""
+
+    def __init__(self, prepared: PreparedFrame) -> None:
+        self.prepared = prepared
+
+    def collect_schema(self) -> pl.Schema:
+        return self.prepared.frame.collect_schema()
+
+    def collect(self) -> pl.DataFrame:
+        return collect_all_checked([self.prepared.frame], {self.prepared.source_name: self.prepared})[0]
+
+
+def apply(lf: pl.LazyFrame, **kwargs: Any) -> Checked:
     args: dict[str, Any] = {
         "source_name": "followers", "rename": {}, "columns": {}, "timestamp_format": None, "timezone": None,
         "target_timezone": "UTC", "time_column": None, "where": Location("spec.yaml", 3, 5),
     }
     args.update(kwargs)
-    return apply_source_options(lf, **args)
+    return Checked(prepare_source(lf, **args))
 
 
 def test_rename_and_casts() -> None:
@@ -306,9 +320,9 @@ def test_bad_value_from_a_csv_file(tmp_path: Path, registry: dict[str, type[Conn
     (tmp_path / "f.csv").write_text("date,followers\n2026-01-01,10\n2026-01-02,n/a\n")
     cls = registry["csv"]
     lf = cls().scan(cls.Options(path="f.csv"), SourceContext("followers", tmp_path))
-    lf = apply(lf, columns={"followers": "int"}, time_column="date")
+    checked = apply(lf, columns={"followers": "int"}, time_column="date")
     with pytest.raises(DataError, match=r"'n/a' at row 2"):
-        lf.collect()
+        checked.collect()
     with pytest.raises(DataError, match="not date"):
         apply(pl.LazyFrame({"d": ["2026-01-01", "01.02.2026"]}), columns={"d": "date"}).collect()
     # a declared null value is fine

@@ -17,7 +17,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import polars as pl
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -155,10 +154,9 @@ CELLS = ["", "NaN", "nan", "inf", "-inf", "1e309", "-0", "9" * 40, "1.5", "-3", 
 
 DATA_OPS = ("cell", "cell", "drop", "double", "extra_field", "short_row")
 #: Polars errors that escape ``collect_all`` (a cell that does not parse, a row with an extra field)
-#: are another part of issue 11: the file-source work maps them to a DataError naming the source,
-#: column and row. Until it lands they are tolerated here, and the strict xfail below fails the day
-#: they stop escaping: then empty this tuple and remove the xfail.
-OWNED_ELSEWHERE: tuple[type[BaseException], ...] = (pl.exceptions.PolarsError,)
+#: were tolerated here until the file-source work (issue 16) mapped them to a DataError naming the
+#: source, column and row (metricspec.engine.dataerrors); nothing is tolerated any more.
+OWNED_ELSEWHERE: tuple[type[BaseException], ...] = ()
 
 
 @given(data=st.data())
@@ -187,8 +185,6 @@ def test_mutated_data_runs_or_is_refused_with_file_and_line(project: Path, data:
     assert_contract(_run(spec), tolerate=OWNED_ELSEWHERE)
 
 
-@pytest.mark.xfail(strict=True, reason="polars errors during collect_all are mapped to DataError by the file-source "
-                                       "part of issue 11 (not on this branch yet)")
 @pytest.mark.parametrize("cell", ["9" * 40, "abc"])
 def test_unparseable_cells_and_extra_fields_are_data_errors(project: Path, cell: str) -> None:
     rows = [list(r) for r in ROWS]

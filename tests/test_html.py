@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from metricspec.engine.results import ExperimentResult, Results
 from metricspec.render import charts
 from metricspec.render.i18n import Translator, available_languages, load_messages, placeholders
+from metricspec.render.svg import UnsafeSvgError, svg_markup
 
 XSS = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -214,7 +215,7 @@ def test_control_groups_and_attribution_rendered(html_en):
     assert "Sample ratio mismatch" in text
     assert "heavily skewed" in text
     assert "Lift with confidence intervals" in text
-    assert "Attribution of sign-ups" in text and "markov" in text
+    assert "Attribution of sign-ups" in text and "Markov chain" in text  # model kinds are translated
     assert "Cost per acquisition and return by channel" in text
     assert "€25.00" in text  # CAC of last-touch email: 1000 / 40 in the spec currency (EUR default)
 
@@ -249,15 +250,15 @@ def test_chart_svg_escapes_text():
                            [charts.Line(f'seg "{XSS}" & <b>', [("Jan", 1.0), ("Feb", 2.0)])])
     assert "<script" not in c.svg and "<b>" not in c.svg
     assert "&lt;script&gt;" in c.svg
-    with pytest.raises(charts.UnsafeSvgError):
-        charts.svg_markup('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "x")
-    with pytest.raises(charts.UnsafeSvgError):
-        charts.svg_markup('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"></svg>', "x")
+    with pytest.raises(UnsafeSvgError):
+        svg_markup('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "x")
+    with pytest.raises(UnsafeSvgError):
+        svg_markup('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"></svg>', "x")
 
 
 def test_chart_ids_are_namespaced():
     svg = '<svg xmlns="http://www.w3.org/2000/svg"><clipPath id="clip1"></clipPath><g clip-path="url(#clip1)"/></svg>'
-    out = charts.svg_markup(svg, "c7")
+    out = svg_markup(svg, "c7")
     assert 'id="c7-clip1"' in out and "url(#c7-clip1)" in out and 'id="clip1"' not in out
 
 

@@ -48,10 +48,12 @@ def _dead_pid() -> int:
 
 
 def test_sigkilled_build_leaves_no_workers_behind(tmp_path: Path) -> None:
-    env = {**os.environ, "METRICSPEC_CHART_WORKERS": "2"}
+    # static charts, none of them in the disk cache: a build that draws them in worker processes
+    env = {**os.environ, "METRICSPEC_CHART_WORKERS": "2", "METRICSPEC_CACHE_DIR": "off"}
     site = tmp_path / "site"
     proc = subprocess.Popen([sys.executable, "-m", "metricspec", "build", str(EXAMPLES), "-o", str(site),
-                             "--as-of", "2026-11-01"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                             "--as-of", "2026-11-01", "--static-charts"], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
     try:
         workers: list[int] = []
         deadline = time.monotonic() + 240

@@ -1,5 +1,6 @@
-"""Site builds draw their charts in one batch: valid Vega-Lite, the same bytes from worker processes
-as from one process, clear errors when drawing fails."""
+"""Site builds: charts drawn by the browser from embedded Vega-Lite (the default), or drawn as static SVG
+in one batch (``static_charts``): valid Vega-Lite, the same bytes from worker processes as from one
+process, cached on disk across builds, clear errors when drawing fails."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from metricspec.errors import UsageError
-from metricspec.render import charts
+from metricspec.render import chart_cache, charts
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "specs" / "examples"
 AS_OF = dt.date(2026, 11, 1)
@@ -28,8 +29,9 @@ def example_results():
 
 @pytest.fixture
 def fresh_cache(monkeypatch):
-    """Nothing drawn yet in this process (other tests fill the cache)."""
+    """Nothing drawn yet in this process (other tests fill the cache), and no disk cache."""
     monkeypatch.setattr(charts, "_drawn", OrderedDict())
+    monkeypatch.setenv(chart_cache.CACHE_VARIABLE, "off")
 
 
 def chart_keys(results, tmp_path, monkeypatch, lang: str = "en") -> list[charts.Key]:
@@ -38,14 +40,14 @@ def chart_keys(results, tmp_path, monkeypatch, lang: str = "en") -> list[charts.
 
     asked: list[charts.Key] = []
 
-    def stub_draw(keys, workers=None):
+    def stub_draw(keys, workers=None, progress=None):
         keys = list(keys)
         asked.extend(keys)
         return dict.fromkeys(keys, STUB_SVG)
 
     with monkeypatch.context() as m:
         m.setattr(charts, "draw", stub_draw)
-        build_site(results, tmp_path / f"site-{lang}", lang)
+        build_site(results, tmp_path / f"site-{lang}", lang, static_charts=True)
     return asked
 
 
@@ -76,13 +78,15 @@ def test_every_example_chart_is_valid_vega_lite(example_results, tmp_path, monke
 def test_charts_are_drawn_once_per_build(example_results, tmp_path, monkeypatch):
     calls = []
     real_draw = charts.draw
-    monkeypatch.setattr(charts, "draw", lambda keys, workers=None: calls.append(1) or real_draw(keys, workers))
+    monkeypatch.setattr(charts, "draw", lambda keys, workers=None, progress=None:
+                        calls.append(1) or real_draw(keys, workers, progress))
     monkeypatch.setattr(charts, "_draw_one", lambda key: STUB_SVG)
     monkeypatch.setattr(charts, "_drawn", OrderedDict())
     monkeypatch.setenv(charts.WORKERS_VARIABLE, "1")
+    monkeypatch.setenv(chart_cache.CACHE_VARIABLE, "off")
     from metricspec.render.site import build_site
 
-    build_site(example_results, tmp_path / "site", "en")
+    build_site(example_results, tmp_path / "site", "en", static_charts=True)
     assert len(calls) == 1, "one batch for the whole site"
     pages = list((tmp_path / "site").rglob("*.html"))
     assert all('id="x"' not in p.read_text() for p in pages), "every chart has its own id prefix"
@@ -95,9 +99,9 @@ def test_worker_processes_build_the_same_site(example_results, tmp_path, monkeyp
     keys = set(chart_keys(small, tmp_path, monkeypatch))
     assert charts.chart_workers(len(keys), 2) == 2, "enough charts for two worker processes"
 
-    build_site(small, tmp_path / "parallel", "en", chart_workers=2)
+    build_site(small, tmp_path / "parallel", "en", chart_workers=2, static_charts=True)
     monkeypatch.setattr(charts, "_drawn", OrderedDict())
-    build_site(small, tmp_path / "sequential", "en", chart_workers=1)
+    build_site(small, tmp_path / "sequential", "en", chart_workers=1, static_charts=True)
     files = sorted(p.relative_to(tmp_path / "parallel") for p in (tmp_path / "parallel").rglob("*.html"))
     assert files
     for rel in files:

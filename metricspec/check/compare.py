@@ -21,7 +21,8 @@ Rules (each finding names the goal, old and new values):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from metricspec.check.findings import (
@@ -40,9 +41,12 @@ from metricspec.check.findings import (
 )
 from metricspec.engine.results import STATUS_ORDER
 from metricspec.errors import Location
+from metricspec.render.formatting import fmt_amount, fmt_any, fmt_pct
 from metricspec.spec.models import Spec
 
 Locate = Callable[..., Location | None]
+Units = Mapping[str, tuple[str, str | None]]
+"""KPI name -> (unit, currency): how the KPI's values are shown."""
 TERMINAL = ("missed", "no_data")
 EPSILON = 1e-9
 
@@ -65,22 +69,21 @@ def status_rank(status: str | None) -> int:
     return STATUS_ORDER.get(status or "no_data", max(STATUS_ORDER.values()))
 
 
-def _fmt(value: Any) -> str:
+def _fmt(value: Any, unit: tuple[str, str | None] | None = None) -> str:
+    """A value in a message: a KPI value in its unit (``12.3%``, ``€40.00``), ``none`` when missing."""
     if value is None:
         return "none"
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
+    return fmt_any(value, *(unit or ("number", None)))
 
 
-def _harder(old: dict[str, Any], new: dict[str, Any]) -> str | None:
+def _harder(old: dict[str, Any], new: dict[str, Any], unit: tuple[str, str | None] | None = None) -> str | None:
     """Why the goal got harder since the baseline (target raised / deadline earlier), if it did."""
     direction = new.get("direction") or "increase"
     ot, nt = old.get("target"), new.get("target")
     if ot is not None and nt is not None and ot != nt:
         harder = nt > ot if direction != "decrease" else nt < ot
         if harder:
-            return f"the target changed from {_fmt(ot)} to {_fmt(nt)} since the baseline"
+            return f"the target changed from {_fmt(ot, unit)} to {_fmt(nt, unit)} since the baseline"
     od, nd = old.get("deadline"), new.get("deadline")
     if od and nd and nd < od:
         return f"the deadline moved from {od} to {nd} since the baseline"
@@ -88,8 +91,14 @@ def _harder(old: dict[str, Any], new: dict[str, Any]) -> str | None:
 
 
 def compare_snapshots(old: dict[str, Any], new: dict[str, Any], *, spec: Spec | None = None,
-                      locate: Locate | None = None, file: str | None = None) -> list[Finding]:
-    """Findings of one spec: ``old`` is its baseline entry, ``new`` its current snapshot."""
+                      locate: Locate | None = None, file: str | None = None,
+                      units: Units | None = None) -> list[Finding]:
+    """Findings of one spec: ``old`` is its baseline entry, ``new`` its current snapshot.
+
+    ``units`` (KPI name -> unit and currency) says how values read in the messages; without it
+    they are plain numbers.
+    """
+    units = units or {}
     from metricspec.check.specdiff import find_acknowledgement
 
     name = str(new.get("name") or old.get("name") or "spec")
@@ -158,9 +167,10 @@ def compare_snapshots(old: dict[str, Any], new: dict[str, Any], *, spec: Spec | 
         pairs.append((new_key, og, ng))
     for key, ng in sorted(unmatched_new.items()):
         obj, gid = key.split("/", 1) if "/" in key else ("", key)
+        unit = units.get(str(ng.get("kpi")))
         findings.append(Finding("info", NEW_GOAL, "results", name, f"goal {key}",
                                 f"goal '{gid}' is new since the baseline (status {ng.get('status')}, current "
-                                f"{_fmt(ng.get('current'))}, target {_fmt(ng.get('target'))})",
+                                f"{_fmt(ng.get('current'), unit)}, target {_fmt(ng.get('target'), unit)})",
                                 None, ng.get("status"), where("objectives", obj, "goals", gid), goal=key))
 
     for key, og, ng in pairs:
@@ -169,7 +179,8 @@ def compare_snapshots(old: dict[str, Any], new: dict[str, Any], *, spec: Spec | 
         subject = f"goal {key}"
         if ng is None:
             reason = ack("goal_removed", goal=(obj, gid))
-            msg = (f"goal '{gid}' (objective '{obj}', status {og.get('status')}, target {_fmt(og.get('target'))}) "
+            target = _fmt(og.get("target"), units.get(str(og.get("kpi"))))
+            msg = (f"goal '{gid}' (objective '{obj}', status {og.get('status')}, target {target}) "
                    "is in the baseline but no longer in the spec")
             loc = where("objectives", obj) if spec is not None and obj in spec.objectives else fallback
             if reason:
@@ -183,7 +194,8 @@ def compare_snapshots(old: dict[str, Any], new: dict[str, Any], *, spec: Spec | 
                                         og.get("status"), None, loc, goal=key))
             continue
         findings.extend(compare_goal(og, ng, spec_name=name, key=key, where=goal_loc,
-                                     same_as_of=same_as_of, redefined=redefined))
+                                     same_as_of=same_as_of, redefined=redefined,
+                                     unit=units.get(str(ng.get("kpi")))))
 
     # ------------------------------------------------------------ control groups
     old_cgs: dict[str, Any] = old.get("control_groups") or {}
@@ -200,8 +212,9 @@ def compare_snapshots(old: dict[str, Any], new: dict[str, Any], *, spec: Spec | 
 
 def compare_goal(old: dict[str, Any], new: dict[str, Any], *, spec_name: str = "spec", key: str = "goal",
                  where: Location | None = None, same_as_of: bool = True,
-                 redefined: dict[str, str | None] | None = None) -> list[Finding]:
-    """Status and value rules for one goal (baseline entry ``old``, current ``new``)."""
+                 redefined: dict[str, str | None] | None = None,
+                 unit: tuple[str, str | None] | None = None) -> list[Finding]:
+    """Status and value rules for one goal (baseline entry ``old``, current ``new``; values in ``unit``)."""
     redefined = redefined or {}
     findings: list[Finding] = []
     gid = key.split("/", 1)[-1]
@@ -213,13 +226,15 @@ def compare_goal(old: dict[str, Any], new: dict[str, Any], *, spec_name: str = "
     move = wrong_way(old.get("current"), new.get("current"), direction)
     kpi_changed = kpi in redefined or (old.get("kpi") not in (None, kpi))
     acked = redefined.get(kpi) if kpi in redefined else None
-    values = f"current {_fmt(old.get('current'))} → {_fmt(new.get('current'))}, target {_fmt(new.get('target'))}"
+    values = (f"current {_fmt(old.get('current'), unit)} → {_fmt(new.get('current'), unit)}, "
+              f"target {_fmt(new.get('target'), unit)}")
+    shown_unit, currency = unit if unit else (None, None)
 
     os_, ns = old.get("status"), new.get("status")
     if status_rank(ns) > status_rank(os_):
         msg = f"goal '{gid}' status got worse: {os_} → {ns} ({values})"
         severity: Severity = "failure"
-        harder = _harder(old, new)
+        harder = _harder(old, new, unit)
         if acked:
             severity, msg = "info", f"{msg} — KPI '{kpi}' redefined, acknowledged: {acked}"
         elif harder:
@@ -227,26 +242,31 @@ def compare_goal(old: dict[str, Any], new: dict[str, Any], *, spec_name: str = "
         elif (ns not in TERMINAL and band is not None and move is not None and move <= band + EPSILON
               and not kpi_changed):
             severity = "warning"
-            msg = f"{msg}; the value moved within the goal's tolerance ({_fmt(band)}), so this is treated as noise"
+            msg = (f"{msg}; the value moved within the goal's tolerance ({fmt_amount(band, shown_unit or 'number', currency)}),"
+                   " so this is treated as noise")
         findings.append(Finding(severity, STATUS_WORSE, "results", spec_name, subject, msg, os_, ns, where,
                                 goal=key, acknowledged=acked if severity == "info" else None))
 
     comparable = not kpi_changed and (same_as_of or new.get("measure") != "total")
     if comparable and move is not None and move > EPSILON * max(1.0, abs(old.get("current") or 0.0)):
-        by = f"{_fmt(move)}" + (f" ({move / abs(old['current']):.1%})" if old.get("current") else "")
+        amount = functools.partial(fmt_amount, unit=shown_unit or "number", currency=currency)
+        by = amount(move) + (f" ({fmt_any(move / abs(old['current']), 'percent')})" if old.get("current") else "")
         msg = f"goal '{gid}': KPI '{kpi}' moved the wrong way (direction {direction}) by {by}: {values}"
         if band is None:
             findings.append(Finding("warning", KPI_MOVED, "results", spec_name, subject,
                                     msg + "; the goal sets no `tolerance:`, so this does not fail",
-                                    old.get("current"), new.get("current"), where, goal=key))
+                                    old.get("current"), new.get("current"), where, goal=key,
+                                    unit=shown_unit, currency=currency))
         elif move > band + EPSILON:
             findings.append(Finding("failure", KPI_MOVED, "results", spec_name, subject,
-                                    msg + f", more than the tolerance {_fmt(band)}",
-                                    old.get("current"), new.get("current"), where, goal=key))
+                                    msg + f", more than the tolerance {amount(band)}",
+                                    old.get("current"), new.get("current"), where, goal=key,
+                                    unit=shown_unit, currency=currency))
         else:
             findings.append(Finding("warning", KPI_MOVED, "results", spec_name, subject,
-                                    msg + f", within the tolerance {_fmt(band)}",
-                                    old.get("current"), new.get("current"), where, goal=key))
+                                    msg + f", within the tolerance {amount(band)}",
+                                    old.get("current"), new.get("current"), where, goal=key,
+                                    unit=shown_unit, currency=currency))
     return findings
 
 
@@ -263,8 +283,8 @@ def compare_effect(old: dict[str, Any], new: dict[str, Any] | None, *, spec_name
         sig = "significant" if e.get("significant") else "not significant"
         if lift is None:
             return f"difference {_fmt(e.get('difference'))} ({sig})"
-        ci_text = f", CI {ci[0]:+.1%}…{ci[1]:+.1%}" if ci and ci[0] is not None and ci[1] is not None else ""
-        return f"lift {lift:+.1%}{ci_text} ({sig})"
+        ci_text = f", CI {fmt_pct(ci[0])}…{fmt_pct(ci[1])}" if ci and ci[0] is not None and ci[1] is not None else ""
+        return f"lift {fmt_pct(lift)}{ci_text} ({sig})"
 
     old_sig = bool(old.get("significant"))
     sev: Severity

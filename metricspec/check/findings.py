@@ -58,6 +58,8 @@ class Finding:
     where: Location | None = None
     goal: str | None = None  # "objective/goal" when the finding is about a goal
     acknowledged: str | None = None  # the reason, when an `acknowledged:` entry covers it
+    unit: str | None = None  # how ``old`` and ``new`` read when they are KPI values (``percent``, ``currency``...)
+    currency: str | None = None
 
     @property
     def title(self) -> str:
@@ -99,6 +101,8 @@ class GoalCase:
     current: float | None
     target: float
     where: Location | None = None
+    unit: str = "number"  # the KPI's unit and currency, to show current and target as on the scorecard
+    currency: str | None = None
 
 
 @dataclass

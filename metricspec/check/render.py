@@ -6,21 +6,17 @@ import json
 from typing import Any
 
 from metricspec.check.findings import CheckReport, Finding, sort_findings
+from metricspec.render.formatting import fmt_any
 
 LABELS = {"failure": "FAIL", "warning": "WARN", "info": "INFO"}
 ICONS = {"failure": "❌", "warning": "⚠️", "info": "ℹ️"}
 STATUS_ICONS = {"achieved": "✅", "on_track": "🟢", "at_risk": "🟡", "off_track": "🔴", "missed": "⛔", "no_data": "⚪"}
 
 
-def value_text(value: Any) -> str:
-    """A finding's old or new value as text: 6 significant digits, — for none."""
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {value_text(v)}" for k, v in value.items())
-    return str(value)
+def value_text(value: Any, unit: str | None = None, currency: str | None = None) -> str:
+    """A finding's old or new value as on an English scorecard: KPI values in their unit, other numbers
+    plain, text as it is, — for none."""
+    return fmt_any(value, unit, currency)
 
 
 def _label(report: CheckReport, f: Finding) -> str:
@@ -41,8 +37,8 @@ def render_text(report: CheckReport) -> str:
         base = ", vs baseline" if spec.compared_with_baseline else ", no baseline"
         lines.append(f"{spec.name}  ({spec.path}; as of {spec.as_of}{base}{against})")
         for g in spec.goals:
-            cur = value_text(g.current)
-            lines.append(f"  goal {g.key:<40} {g.status:<10} current {cur}  target {value_text(g.target)}")
+            cur, target = value_text(g.current, g.unit, g.currency), value_text(g.target, g.unit, g.currency)
+            lines.append(f"  goal {g.key:<40} {g.status:<10} current {cur}  target {target}")
         findings = sort_findings(spec.findings)
         if not findings:
             lines.append("  no regressions")
@@ -50,14 +46,15 @@ def render_text(report: CheckReport) -> str:
             lines.append(f"  {_label(report, f)}  {f.location_text()}  {f.subject}")
             lines.append(f"        {f.message}")
             if f.old is not None or f.new is not None:
-                lines.append(f"        old: {value_text(f.old)}   new: {value_text(f.new)}")
+                lines.append(f"        old: {value_text(f.old, f.unit, f.currency)}   "
+                             f"new: {value_text(f.new, f.unit, f.currency)}")
         lines.append("")
     lines.append(report.summary_line())
     return "\n".join(lines) + "\n"
 
 
-def _md(text: Any) -> str:
-    return value_text(text).replace("|", "\\|").replace("\n", " ")
+def _md(text: Any, unit: str | None = None, currency: str | None = None) -> str:
+    return value_text(text, unit, currency).replace("|", "\\|").replace("\n", " ")
 
 
 def render_markdown(report: CheckReport, *, heading: str = "metricspec check") -> str:
@@ -75,16 +72,16 @@ def render_markdown(report: CheckReport, *, heading: str = "metricspec check") -
             out += ["| | Where | Subject | Old | New | Finding |", "|---|---|---|---|---|---|"]
             for f in findings:
                 icon = ICONS["failure"] if report.fails(f) else ICONS[f.severity]
-                out.append(f"| {icon} | `{_md(f.location_text())}` | {_md(f.subject)} | {_md(f.old)} | "
-                           f"{_md(f.new)} | {_md(f.message)} |")
+                out.append(f"| {icon} | `{_md(f.location_text())}` | {_md(f.subject)} | "
+                           f"{_md(f.old, f.unit, f.currency)} | {_md(f.new, f.unit, f.currency)} | {_md(f.message)} |")
             out.append("")
         else:
             out += ["No regressions.", ""]
         if spec.goals:
             out += ["| Goal | Status | Current | Target |", "|---|---|---|---|"]
             for g in spec.goals:
-                out.append(f"| {_md(g.key)} | {STATUS_ICONS.get(g.status, '')} {g.status} | {_md(g.current)} | "
-                           f"{_md(g.target)} |")
+                out.append(f"| {_md(g.key)} | {STATUS_ICONS.get(g.status, '')} {g.status} | "
+                           f"{_md(g.current, g.unit, g.currency)} | {_md(g.target, g.unit, g.currency)} |")
             out.append("")
     return "\n".join(out) + "\n"
 

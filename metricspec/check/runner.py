@@ -79,12 +79,22 @@ def evaluate_spec(loaded: LoadedSpec, as_of: dt.date | None) -> Evaluated:
 
 
 def goal_cases(ev: Evaluated) -> list[GoalCase]:
+    from metricspec.render.formatting import kpi_unit
+
     out = []
     for g in ev.results.goals():
+        unit, currency = kpi_unit(ev.results, g.kpi)
         out.append(GoalCase(key=f"{g.objective}/{g.id}", title=g.title, status=g.status, current=g.current,
                             target=g.target, where=ev.loaded.where("objectives", g.objective, "goals", g.id,
-                                                                   key=True)))
+                                                                   key=True), unit=unit, currency=currency))
     return out
+
+
+def kpi_units(results: Results) -> dict[str, tuple[str, str | None]]:
+    """How each KPI's values read in check messages (unit and currency)."""
+    from metricspec.render.formatting import kpi_unit
+
+    return {k.name: kpi_unit(results, k.name) for k in results.kpis}
 
 
 # ----------------------------------------------------------------- check
@@ -175,12 +185,15 @@ def _check_one(ev: Evaluated, doc: dict[str, Any] | None, old_doc: dict[str, Any
                 "(add it with `metricspec baseline update`)", None, None, Location(spec_file, 1, 1)))
         else:
             sc.compared_with_baseline = True
-            current = compare_snapshots(old, snap, spec=ev.loaded.spec, locate=ev.loaded.where, file=spec_file)
+            units = kpi_units(ev.results)
+            current = compare_snapshots(old, snap, spec=ev.loaded.spec, locate=ev.loaded.where, file=spec_file,
+                                        units=units)
             sc.findings.extend(current)
             earlier = (old_doc or {}).get("specs", {}).get(key) if old_doc is not None else None
             if earlier is not None and against:
                 failing = {f.subject for f in current if f.severity == "failure"}
-                then = compare_snapshots(earlier, snap, spec=ev.loaded.spec, locate=ev.loaded.where, file=spec_file)
+                then = compare_snapshots(earlier, snap, spec=ev.loaded.spec, locate=ev.loaded.where, file=spec_file,
+                                         units=units)
                 sc.findings.extend(f for f in baseline_findings(then, ev.loaded.spec, against)
                                    if f.subject not in failing)
     elif not against:
@@ -355,7 +368,7 @@ def update_baseline(paths: list[Path], *, baseline: Path | None = None, as_of: d
         old = entries.get(name)
         if old is not None:
             found = compare_snapshots(old, ev.snapshot, spec=spec.spec, locate=spec.where,
-                                      file=display_path(spec.path))
+                                      file=display_path(spec.path), units=kpi_units(ev.results))
             failures += [f for f in found if f.severity == "failure"]
         entries[name] = ev.snapshot
         outcome.written.append(name)

@@ -39,6 +39,7 @@ from metricspec.check.findings import (
     Finding,
 )
 from metricspec.errors import Location
+from metricspec.render.formatting import fmt_any
 from metricspec.spec.models import KPI, Acknowledgement, Goal, KPIBase, Spec
 
 COMPARABLE_KPI_FIELDS = KPIBase.LEGACY_FIELDS
@@ -166,10 +167,12 @@ def find_acknowledgement(spec: Spec, change: str, *, goal: tuple[str, str] | Non
 # ----------------------------------------------------------------- comparison
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
+def _fmt(value: Any, spec: Spec | None = None, kpi: str | None = None) -> str:
+    """A value in a message; a goal's target in its KPI's unit (``12.0%``, ``€40.00``) when the spec says it."""
+    k = spec.kpis.get(kpi) if spec is not None and kpi else None
+    if k is None:
+        return fmt_any(value)
+    return fmt_any(value, k.unit, (k.currency or spec.currency) if k.unit == "currency" and spec else k.currency)
 
 
 def _changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
@@ -233,7 +236,7 @@ def compare_specs(old: Spec, new: Spec, *, spec_name: str | None = None, ref: st
         if ng is None:
             loc = where("objectives", o, key=True) if o in new.objectives else fallback
             add(GOAL_REMOVED, f"goal {o}/{g}",
-                f"goal '{g}' (objective '{o}', target {_fmt(og.target)} on {og.kpi}) was removed{was('objectives', o, 'goals', g)}",
+                f"goal '{g}' (objective '{o}', target {_fmt(og.target, old, og.kpi)} on {og.kpi}) was removed{was('objectives', o, 'goals', g)}",
                 og.target, None, loc, goal=(o, g))
             continue
         gpath = ("objectives", key[0], "goals", key[1])
@@ -241,7 +244,7 @@ def compare_specs(old: Spec, new: Spec, *, spec_name: str | None = None, ref: st
         if target_easier(og.target, ng.target, direction):
             word = "lowered" if direction == "increase" else "raised"
             add(TARGET_LOWERED, subject,
-                f"goal '{key[1]}': target {word} from {_fmt(og.target)} to {_fmt(ng.target)} "
+                f"goal '{key[1]}': target {word} from {_fmt(og.target, old, og.kpi)} to {_fmt(ng.target, new, ng.kpi)} "
                 f"(direction {direction}){was(*gpath, 'target')}",
                 og.target, ng.target, where(*gpath, "target"), goal=key, kpi=ng.kpi)
         old_direction = effective_direction(old, og)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 class ConnectorOptions(BaseModel):
     """Base for connector option models: strict, so typos are caught."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,9 @@ class SourceContext:
     where: Location | None = None
     root: Path | None = None
     """Project root every path must resolve inside (symlinks followed); None: anywhere."""
+    sample_rows: int | None = None
+    """When set, only a sample is wanted (``validate --data``): a connector that reads eagerly
+    (a database query, a workbook) may stop after this many rows. Lazy scans ignore it."""
 
     def resolve(self, path: str) -> Path:
         """Resolve a path relative to the spec file's directory; refuse one outside :attr:`root`."""
@@ -66,3 +69,11 @@ class Connector:
 
     def scan(self, options: Any, context: SourceContext) -> pl.LazyFrame:
         raise NotImplementedError
+
+    def explain_error(self, options: Any, context: SourceContext, exc: BaseException) -> DataError | None:
+        """Explain an error polars raised while reading this source (called only after a failure).
+
+        Return a :class:`DataError` naming what is wrong and where (column, row, byte), or None
+        to let metricspec report polars' own message. The default knows nothing more.
+        """
+        return None

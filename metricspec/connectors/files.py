@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, field_validator
 
 from metricspec.connectors.base import Connector, ConnectorOptions, SourceContext
+from metricspec.errors import DataError
 
 if TYPE_CHECKING:
     import polars as pl
@@ -116,12 +117,17 @@ def _describe(paths: list[Path]) -> str:
 
 # ---------------------------------------------------------------------------- csv
 
+WHITESPACE = "whitespace"
+
 
 class CsvOptions(ConnectorOptions):
     """Options of the ``csv`` connector."""
 
     path: str = Field(description="CSV file, relative to the spec; glob patterns read several files.")
-    separator: str = Field(",", min_length=1, max_length=1, description="Field separator, one character.")
+    separator: str = Field(
+        ",", min_length=1,
+        description="Field separator: one character, or `whitespace` for columns aligned with runs of spaces/tabs.",
+    )
     encoding: str = Field("utf8", description="Text encoding: utf8 (fast path), utf8-lossy, or any Python codec.")
     has_header: bool = Field(True, description="Whether the first row holds column names.")
     null_values: list[str] = Field(default_factory=list, description="Strings read as missing values.")
@@ -129,6 +135,17 @@ class CsvOptions(ConnectorOptions):
     infer_schema_length: int | None = Field(
         10000, ge=0, description="Rows used to infer column types; null reads the whole file."
     )
+
+    @field_validator("separator")
+    @classmethod
+    def _one_character(cls, value: str) -> str:
+        if len(value) != 1 and value != WHITESPACE:
+            raise ValueError(f"the separator must be one character (e.g. ';' or '\\t'), or '{WHITESPACE}' for "
+                             "columns separated by runs of spaces")
+        if value == " ":
+            raise ValueError(f"a single space splits aligned columns into empty fields; use '{WHITESPACE}' for "
+                             "columns separated by runs of spaces")
+        return value
 
 
 class CsvConnector(Connector):
@@ -139,42 +156,57 @@ class CsvConnector(Connector):
     description = "CSV files (globs allowed)"
 
     def scan(self, options: CsvOptions, context: SourceContext) -> pl.LazyFrame:
-        """Scan the file(s); other encodings than UTF-8 are decoded eagerly."""
+        """Scan the file(s); other encodings than UTF-8, and whitespace-separated files, are read eagerly."""
         import polars as pl
 
         paths = resolve_paths(options.path, context)
-        null_values = list(options.null_values) or None
         encoding = options.encoding.lower().replace("_", "-")
-        if encoding in ("utf8", "utf-8", "utf8-lossy", "utf-8-lossy"):
+        if options.separator != WHITESPACE and encoding in ("utf8", "utf-8", "utf8-lossy", "utf-8-lossy"):
             lf = pl.scan_csv(
                 [str(p) for p in paths],
                 separator=options.separator,
                 has_header=options.has_header,
-                null_values=null_values,
+                null_values=list(options.null_values) or None,
                 skip_rows=options.skip_rows,
                 infer_schema_length=options.infer_schema_length,
                 encoding="utf8-lossy" if "lossy" in encoding else "utf8",
             )
             return _check_schema(lf, context, "CSV", paths)
-        frames = []
-        for p in paths:
-            try:
-                frames.append(pl.read_csv(
-                    p,
-                    separator=options.separator,
-                    has_header=options.has_header,
-                    null_values=null_values,
-                    skip_rows=options.skip_rows,
-                    infer_schema_length=options.infer_schema_length,
-                    encoding=options.encoding,
-                ))
-            except LookupError:
-                raise context.error(f"unknown text encoding '{options.encoding}'",
-                                    hint="use a Python codec name such as utf8, latin-1 or cp1252") from None
-            except Exception as exc:
-                raise context.error(f"cannot read {p} as CSV: {first_line(exc)}",
-                                    hint="check the encoding, separator and header options") from None
+        frames = [_read_csv_eagerly(p, options, context) for p in paths]
         return pl.concat(frames, how="diagonal_relaxed").lazy()
+
+    def explain_error(self, options: CsvOptions, context: SourceContext, exc: BaseException) -> DataError | None:
+        """Name the byte that is not UTF-8, or the row of a value beyond the type-inference window."""
+        from metricspec.connectors.diagnose import explain_csv_error
+
+        return explain_csv_error(resolve_paths(options.path, context), options, context, exc)
+
+
+def _read_csv_eagerly(path: Path, options: CsvOptions, context: SourceContext) -> pl.DataFrame:
+    import polars as pl
+
+    try:
+        if options.separator == WHITESPACE:
+            from metricspec.connectors.whitespace import whitespace_to_csv
+
+            data: Path | bytes = whitespace_to_csv(path, options.encoding, options.skip_rows, context)
+            separator, skip, encoding = ",", 0, "utf8"
+        else:
+            data, separator, skip, encoding = path, options.separator, options.skip_rows, options.encoding
+        return pl.read_csv(data, separator=separator, has_header=options.has_header,
+                           null_values=list(options.null_values) or None, skip_rows=skip,
+                           infer_schema_length=options.infer_schema_length, encoding=encoding)
+    except LookupError:
+        raise context.error(f"unknown text encoding '{options.encoding}'",
+                            hint="use a Python codec name such as utf8, latin-1 or cp1252") from None
+    except UnicodeDecodeError as exc:
+        raise context.error(f"{path} is not {options.encoding} text: {exc.reason} at byte {exc.start}",
+                            hint="set the connector's `encoding:` to the file's encoding") from None
+    except DataError:
+        raise
+    except Exception as exc:
+        raise context.error(f"cannot read {path} as CSV: {first_line(exc)}",
+                            hint="check the encoding, separator and header options") from None
 
 
 # ---------------------------------------------------------------------------- parquet
@@ -262,6 +294,12 @@ class NdjsonConnector(Connector):
         lf = pl.scan_ndjson([str(p) for p in paths], infer_schema_length=options.infer_schema_length)
         return _check_schema(lf, context, "NDJSON", paths)
 
+    def explain_error(self, options: NdjsonOptions, context: SourceContext, exc: BaseException) -> DataError | None:
+        """Name the column and line where a value changes type after the inference window."""
+        from metricspec.connectors.diagnose import explain_ndjson_error
+
+        return explain_ndjson_error(resolve_paths(options.path, context), options.infer_schema_length, context)
+
 
 class JsonOptions(ConnectorOptions):
     """Options of the ``json`` connector."""
@@ -287,7 +325,8 @@ class JsonConnector(Connector):
                                     hint="the file must hold [{...}, {...}]; use the ndjson connector for one "
                                          "object per line")
             try:
-                frame = pl.read_json(p)
+                # types from every record: a window would turn a later 1.5 in an integer column into 1
+                frame = pl.read_json(p, infer_schema_length=None)
             except Exception as exc:
                 raise context.error(f"cannot read {p} as a JSON array of records: {first_line(exc)}",
                                     hint="the file must hold [{...}, {...}]; use the ndjson connector for one "
@@ -347,7 +386,10 @@ class ExcelConnector(Connector):
     def _read(self, path: Path, options: ExcelOptions, context: SourceContext) -> pl.DataFrame:
         import polars as pl
 
-        kwargs: dict[str, object] = {}
+        # types from every row (a sampled window turns later text in a number column into nulls)
+        kwargs: dict[str, object] = {"infer_schema_length": None}
+        if context.sample_rows is not None:
+            kwargs["read_options"] = {"n_rows": context.sample_rows}
         if isinstance(options.sheet, int):
             kwargs["sheet_id"] = options.sheet
         elif isinstance(options.sheet, str):

@@ -59,6 +59,15 @@ class _QueryOrTable(ConnectorOptions):
         return f"SELECT * FROM {quote_identifier(self.table) if quote else self.table}"
 
 
+def sampled(query: str, rows: int | None) -> str:
+    """``query`` limited to ``rows`` rows (``validate --data`` reads a sample), or ``query`` itself."""
+    if rows is None:
+        return query
+    inner = query.strip().rstrip(";").rstrip()
+    # on lines of its own, so that a `-- comment` ending the query does not swallow the wrapper
+    return f"SELECT * FROM (\n{inner}\n) AS metricspec_sample LIMIT {int(rows)}"
+
+
 def _read_only(context: SourceContext, sql: str) -> str:
     """``sql`` if it only reads (see :func:`metricspec.connectors.sandbox.select_only`)."""
     from metricspec.connectors.sandbox import READ_ONLY_HINT, select_only
@@ -128,7 +137,8 @@ class SqliteConnector(Connector):
                 if options.table not in tables:
                     raise _unknown_table(context, options.table, tables, f"database {path}")
             try:
-                frame = pl.read_database(options.sql(), connection=conn, infer_schema_length=None)
+                frame = pl.read_database(sampled(options.sql(), context.sample_rows), connection=conn,
+                                         infer_schema_length=None)
             except sqlite3.Error as exc:
                 raise context.error(f"query failed on {path}: {exc}",
                                     hint="check the SQL of `query:` (run it with the sqlite3 shell)") from None
@@ -186,7 +196,8 @@ class SqlConnector(Connector):
         query = _read_only(context, options.sql(quote=False))
         backend = IBIS_BACKENDS.get(scheme)
         if backend is not None and _has("ibis") and _has(DRIVERS[backend]):
-            return self._relation(uri, backend, options, context)
+            return self._relation(uri, backend, options, context)  # computed in the database
+        query = sampled(query, context.sample_rows)
         try:
             if scheme == "sqlite":
                 return self._stdlib_sqlite(uri, query, context)
@@ -478,7 +489,10 @@ class DuckDBConnector(Connector):
                 if options.table not in tables and options.table.split(".")[-1] not in tables:
                     raise _unknown_table(context, options.table, sorted(set(tables)), where)
             try:
-                frame: pl.DataFrame = con.sql(query).pl()
+                relation = con.sql(query)
+                if context.sample_rows is not None:
+                    relation = relation.limit(context.sample_rows)
+                frame: pl.DataFrame = relation.pl()
             except duckdb.Error as exc:
                 raise context.error(f"query failed on {where}: {first_line(exc)}",
                                     hint="check the SQL of `query:`") from None

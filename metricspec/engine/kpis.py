@@ -28,6 +28,7 @@ from metricspec.engine.plan import (
 from metricspec.kinds import FromInputs, FromQuery, Inputs, Planned
 
 if TYPE_CHECKING:
+    from metricspec.connectors.common import PreparedFrame
     from metricspec.engine.backends import Router
     from metricspec.engine.backends.relation import Relation
     from metricspec.loader import LoadedSpec
@@ -75,6 +76,8 @@ class Evaluator:
     """Last date with data per source: periods after it are missing, not zero."""
     relations: Mapping[str, Relation] = field(default_factory=dict)
     """Sources that live in a database: their queries run there (the SQL backend)."""
+    prepared: Mapping[str, PreparedFrame] = field(default_factory=dict)
+    """Per source, what explains a value that does not convert (see :mod:`.dataerrors`)."""
     _router: Router | None = None
 
     @property
@@ -83,7 +86,7 @@ class Evaluator:
         if self._router is None:
             from metricspec.engine.backends import make_router
 
-            self._router = make_router(self.sources, self.schemas, self.relations)
+            self._router = make_router(self.sources, self.schemas, self.relations, self.prepared)
         return self._router
 
     @property

@@ -40,8 +40,10 @@ MessageParams = dict[str, ParamValue]
 #: ``approx`` a derived KPI quantity such as a pace (4 significant digits), ``change`` a signed
 #: relative change, ``count`` a whole number, ``date`` an ISO date, ``grain`` a period grain
 #: (``month``), ``group`` a control-group arm (``treatment`` or ``control``), ``pvalue`` a p-value
-#: (3 significant digits in English), ``text`` names from the spec or the data, shown as they are.
-ParamKind = Literal["value", "approx", "change", "count", "date", "grain", "group", "pvalue", "text"]
+#: (3 significant digits in English), ``share`` a probability or share such as alpha, power or the
+#: expected treatment share (a percentage on scorecards), ``text`` names from the spec or the data,
+#: shown as they are.
+ParamKind = Literal["value", "approx", "change", "count", "date", "grain", "group", "pvalue", "share", "text"]
 PARAM_KINDS: dict[str, ParamKind] = {
     "current": "value", "target": "value", "forecast": "value", "expected": "value",
     "needed": "approx", "best": "approx", "rate": "approx",
@@ -51,7 +53,7 @@ PARAM_KINDS: dict[str, ParamKind] = {
     "kpi": "text", "scope": "text", "segments": "text", "column": "text", "source": "text",
     # control groups
     "n_treatment": "count", "n_control": "count", "successes": "count", "failures": "count", "minimum": "count",
-    "difference": "value", "mde": "value", "alpha": "value", "power": "value", "share": "value",
+    "difference": "value", "mde": "value", "alpha": "share", "power": "share", "share": "share",
     "p": "pvalue", "group": "group",
     "columns": "text", "covariate": "text", "group_column": "text", "treatment_label": "text",
     "control_label": "text", "quantile": "value", "kept": "count", "threshold": "pvalue", "start": "date",
@@ -148,7 +150,7 @@ def _english_param(name: str, value: ParamValue) -> str:
     kind = PARAM_KINDS.get(name, "text")
     if isinstance(value, str) or kind in ("text", "grain", "date"):
         return str(value)
-    if kind == "value":
+    if kind in ("value", "share"):  # the stored English text; scorecards and terminals format by kind
         return f"{value:.6g}"
     if kind == "approx":
         return f"{value:.4g}"
@@ -232,6 +234,7 @@ class KpiResult(ResultModel):
     description: str | None
     unit: str
     currency: str | None
+    axis_from_zero: bool | None = None  # the spec's choice; None: charts decide by unit (count, currency: yes)
     direction: str
     kind: str
     form: str

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import polars as pl
 
 from metricspec import __version__
 from metricspec.engine.backends import Router, Work, make_router
+from metricspec.engine.backends.polars import polars_engine
+from metricspec.engine.dataerrors import LenientRetry, collect_all_checked, data_errors
 from metricspec.engine.goals import evaluate_goal, make_points, plan_goal, trend_points
 from metricspec.engine.kpis import Evaluator, Request, make_scope
 from metricspec.engine.periods import add_periods, label, period_end, periods_per_year
@@ -35,22 +37,46 @@ if TYPE_CHECKING:
     from metricspec.sources import OpenedSources
 
 Progress = Callable[[str], None]
+_T = TypeVar("_T")
 
 
-def open_sources(loaded: LoadedSpec, data: Mapping[str, pl.LazyFrame] | None = None) -> OpenedSources:
+def open_sources(loaded: LoadedSpec, data: Mapping[str, pl.LazyFrame] | None = None, *,
+                 lenient: bool = False) -> OpenedSources:
     """Open every source the spec reads (``data`` replacing the connectors of the sources it names)
     and check the columns it needs (all problems at once)."""
     from metricspec.sources import open_checked
 
-    opened = open_checked(loaded, frames=data)
+    opened = open_checked(loaded, frames=data, lenient=lenient)
     if any(i.level is Level.ERROR for i in opened.issues):
         raise SpecError(opened.issues)
     return opened
 
 
-def evaluator(loaded: LoadedSpec, opened: OpenedSources, as_of: dt.date, router: Router | None = None) -> Evaluator:
-    return Evaluator(loaded=loaded, as_of=as_of, sources=opened.frames, schemas=opened.schemas,
-                     relations=opened.relations, _router=router)
+
+def evaluator(loaded: LoadedSpec, opened: OpenedSources, as_of: dt.date, frames: Mapping[str, pl.LazyFrame],
+              router: Router | None = None) -> Evaluator:
+    return Evaluator(loaded=loaded, as_of=as_of, sources=frames, schemas=opened.schemas,
+                     relations=opened.relations, prepared=opened.prepared, _router=router)
+
+
+def shared_sources(loaded: LoadedSpec, opened: OpenedSources) -> dict[str, pl.LazyFrame]:
+    """The frames a run reads: each source prepared (read, cast, time zones) exactly once.
+
+    On the in-memory engine every polars source's columns the spec reads are collected in one
+    ``collect_all`` and everything after (freshness, the fused queries, null counts, funnels,
+    control groups, attribution) reads those frames. The streaming engine keeps the lazy
+    frames, so that memory stays bounded; each of its ``collect_all`` reads the sources again.
+    Database sources are left where they are: their queries run in the database.
+    """
+    local = sorted(n for n in opened.frames if n not in opened.relations)
+    if polars_engine() != "in-memory" or not local:
+        return dict(opened.frames)
+    lazies = []
+    for name in local:
+        cols = opened.columns_read(loaded, name)
+        lazies.append(opened.frames[name].select(cols) if cols else opened.frames[name].select(pl.len()))
+    collected = collect_all_checked(lazies, opened.prepared, engine="in-memory")
+    return {**opened.frames, **{name: frame.lazy() for name, frame in zip(local, collected, strict=True)}}
 
 
 def local_today(timezone: str) -> dt.date:
@@ -84,13 +110,11 @@ def freshness_plan(loaded: LoadedSpec, schemas: Mapping[str, Mapping[str, pl.Dat
                    today: dt.date | None = None) -> list[FreshnessQuery]:
     """One freshness query (rows, first and last time, rows after ``today``) per opened source, in
     name order."""
-    from metricspec.sources import CALENDAR
+    from metricspec.sources import time_column_of
 
-    spec = loaded.spec
     out = []
     for name in sorted(schemas):
-        src = spec.sources.get(name)
-        tcol = src.time_column if src else ("date" if name == CALENDAR else None)
+        tcol = time_column_of(loaded, name)
         out.append(FreshnessQuery(name, tcol if tcol is not None and tcol in schemas[name] else None, today))
     return out
 
@@ -127,24 +151,38 @@ def explain(loaded: LoadedSpec, *, as_of: dt.date | None = None) -> list[dict[st
     """The compiled query plan as data, without running it (``metricspec run --explain``)."""
     from metricspec.connectors.sql import shared_connections
 
+    def plan(opened: OpenedSources) -> list[dict[str, object]]:
+        day = as_of
+        if day is None:
+            queries = freshness_plan(loaded, opened.schemas, local_today(loaded.spec.timezone))
+            router = make_router(opened.frames, opened.schemas, opened.relations, opened.prepared)
+            answers = router.run(Work(freshness=queries), RunRange(None, dt.date.max))
+            day, _ = default_as_of_from(queries, answers.freshness)
+        ev = evaluator(loaded, opened, day, opened.frames)
+        plan_requests(ev)
+        rng = ev.range
+        out = []
+        for key, query, entry in zip(ev.plan.queries, ev.plan.queries.values(), ev.plan.describe(), strict=True):
+            out.append({**entry, **ev.backends.backend_of(key.source).explain(query, rng)})
+        return out
+
     with shared_connections():
-        return _explain(loaded, as_of)
+        return with_lenient_retry(loaded, plan)
 
 
-def _explain(loaded: LoadedSpec, as_of: dt.date | None) -> list[dict[str, object]]:
-    opened = open_sources(loaded)
-    if as_of is None:
-        queries = freshness_plan(loaded, opened.schemas, local_today(loaded.spec.timezone))
-        router = make_router(opened.frames, opened.schemas, opened.relations)
-        answers = router.run(Work(freshness=queries), RunRange(None, dt.date.max))
-        as_of, _ = default_as_of_from(queries, answers.freshness)
-    ev = evaluator(loaded, opened, as_of)
-    plan_requests(ev)
-    rng = ev.range
-    out = []
-    for key, query, entry in zip(ev.plan.queries, ev.plan.queries.values(), ev.plan.describe(), strict=True):
-        out.append({**entry, **ev.backends.backend_of(key.source).explain(query, rng)})
-    return out
+def with_lenient_retry(loaded: LoadedSpec, work: Callable[[OpenedSources], _T],
+                       data: Mapping[str, pl.LazyFrame] | None = None) -> _T:
+    """``work`` on the opened sources (``data`` as in :func:`open_sources`), data errors mapped
+    (:mod:`.dataerrors`); once more with every cast's lenient path when a value beyond a
+    source's sample needs it (LenientRetry)."""
+    opened = open_sources(loaded, data)
+    try:
+        with data_errors(opened.prepared):
+            return work(opened)
+    except LenientRetry:
+        opened = open_sources(loaded, data, lenient=True)
+        with data_errors(opened.prepared):
+            return work(opened)
 
 
 def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Progress | None = None,
@@ -160,22 +198,25 @@ def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Prog
 def _evaluate(loaded: LoadedSpec, *, as_of: dt.date | None, progress: Progress | None,
               data: Mapping[str, pl.LazyFrame] | None) -> Results:
     step = progress or (lambda _msg: None)
-    spec = loaded.spec
     step("opening sources")
-    opened = open_sources(loaded, data)
-    frames = opened.frames
+    return with_lenient_retry(loaded, lambda opened: _run(loaded, opened, as_of, step), data)
+
+
+def _run(loaded: LoadedSpec, opened: OpenedSources, as_of: dt.date | None, step: Progress) -> Results:
+    spec = loaded.spec
+    frames = shared_sources(loaded, opened)
     fresh_queries = freshness_plan(loaded, opened.schemas, local_today(spec.timezone) if as_of is None else None)
     fresh: list[SourceFreshness] = []
     ev: Evaluator | None = None
     future_notes: list[DataNote] = []
     if as_of is None:  # the default as-of date comes from the data: read freshness first
-        router = make_router(opened.frames, opened.schemas, opened.relations)
+        router = make_router(frames, opened.schemas, opened.relations, opened.prepared)
         answers = router.run(Work(freshness=fresh_queries), RunRange(None, dt.date.max))
         fresh = freshness_results(loaded, fresh_queries, answers.freshness)
         as_of, future_notes = default_as_of_from(fresh_queries, answers.freshness)
-        ev = evaluator(loaded, opened, as_of, router)
+        ev = evaluator(loaded, opened, as_of, frames, router)
         ev.latest = {f.name: dt.date.fromisoformat(f.latest[:10]) if f.latest else None for f in fresh}
-    ev = ev or evaluator(loaded, opened, as_of)
+    ev = ev or evaluator(loaded, opened, as_of, frames)
     step("planning KPIs")
     plans = plan_requests(ev)
     step(f"running {len(ev.plan.queries)} fused queries")
@@ -259,7 +300,7 @@ def kpi_result(ev: Evaluator, name: str) -> KpiResult:
         headlines.append(_headline(ev, name, grain, head, bench_points))
     return KpiResult(name=name, title=kpi.title or name, description=kpi.description, unit=kpi.unit,
                      currency=kpi.currency or (spec.currency if kpi.unit == "currency" else None),
-                     direction=kpi.direction, kind=kpi.kind, form=kpi.form, scope=dict(scope),
+                     axis_from_zero=kpi.axis_from_zero, direction=kpi.direction, kind=kpi.kind, form=kpi.form, scope=dict(scope),
                      headlines=headlines, series=series)
 
 

@@ -150,7 +150,7 @@ class KPIBase(StrictModel):
     """The fields a KPI's definition fingerprint was made of before kinds were split (kept, so a
     baseline recorded then compares equal; see :meth:`definition`)."""
     PRESENTATION: ClassVar[frozenset[str]] = frozenset({
-        "title", "description", "unit", "currency", "kind", "segments", "grains", "benchmarks",
+        "title", "description", "unit", "currency", "kind", "axis_from_zero", "segments", "grains", "benchmarks",
     })
     """Fields that do not change a KPI's values."""
 
@@ -161,6 +161,10 @@ class KPIBase(StrictModel):
     direction: Direction = Field("increase", description="Which way is good.")
     kind: Literal["outcome", "activity"] = Field(
         "outcome", description="activity KPIs (post volume) are flagged when used as goals."
+    )
+    axis_from_zero: bool | None = Field(
+        None, description="Start the value axis of this KPI's charts at 0. Default: yes for count and currency "
+                          "KPIs, no for the others (rates and averages read better zoomed in)."
     )
     segments: list[str] = Field(default_factory=list, description="Dimension columns to break the KPI down by.")
     scope: dict[str, Scalar] = Field(

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field
 
-from metricspec.kinds.base import ExpressionSite, FromInputs, KindIssue, KPIBase, KpiRef
+from metricspec.kinds.base import ColumnNeed, ExpressionSite, FromInputs, KindIssue, KPIBase, KpiRef
 from metricspec.kinds.ratio import divide_inputs
 from metricspec.spec.base import StrictModel
 
@@ -32,6 +32,15 @@ class ShareKPI(KPIBase):
 
     def inputs(self) -> list[KpiRef]:
         return [KpiRef(self.share.of, ("share", "of"))]
+
+    def columns(self, spec: Spec) -> list[ColumnNeed]:
+        from metricspec.spec.expr import columns_of
+
+        of = spec.kpis.get(self.share.of)
+        source = of.segment_source(spec) if of is not None else None
+        if source is None:
+            return []
+        return [ColumnNeed(source, c, None, ("share", "where")) for c in columns_of(self.share.where)]
 
     def expressions(self, spec: Spec) -> list[ExpressionSite]:
         of = spec.kpis.get(self.share.of)

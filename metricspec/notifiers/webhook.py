@@ -61,7 +61,8 @@ def payload(findings: Sequence[Finding], report: CheckReport, env: Mapping[str, 
     lines = []
     for f in findings[:MAX_LISTED]:
         where = f" ({f.where})" if f.where else ""
-        change = f": {value_text(f.old)} → {value_text(f.new)}" if f.old is not None or f.new is not None else ""
+        change = (f": {value_text(f.old, f.unit, f.currency)} → {value_text(f.new, f.unit, f.currency)}"
+                  if f.old is not None or f.new is not None else "")
         lines.append(slack_escape(f"• {f.spec}: {f.rule.replace('_', ' ')} — {f.subject}{change}{where}"))
     if n > MAX_LISTED:
         lines.append(f"… and {n - MAX_LISTED} more")

@@ -1,14 +1,17 @@
-"""Static SVG charts: Vega-Lite specs drawn at build time with vl-convert.
+"""Charts: Vega-Lite specs, drawn as static SVG by vl-convert, or by the browser on a site.
 
 Every chart is a :class:`Chart`: a title, an accessible description and its Vega-Lite spec.
-Building a chart only writes the spec; :func:`draw` turns specs into SVG, each distinct spec once,
-in worker processes when asked to and there are many (vl-convert is the slow part of a build and does
-not get faster with threads; the command line asks, library callers pass ``workers``). A site build draws all its charts in one batch this way.
+Building a chart only writes the spec. A site embeds it for the browser to draw
+(:mod:`metricspec.render.assets`); for static pages :func:`draw` turns specs into SVG, each
+distinct spec once, from the disk cache when drawn before (:mod:`metricspec.render.chart_cache`),
+in worker processes when asked to and there are many (vl-convert is the slow part of a build and
+does not get faster with threads; the command line asks, library callers pass ``workers``). A
+static site build draws all its charts in one batch this way.
 
 The SVG comes from vl-convert, which escapes all text (axis labels, legends, titles), so untrusted
 names (segment values, channels, campaigns) can never become markup. :func:`svg_markup`
-additionally refuses anything script-like and gives element ids a per-chart prefix so several
-charts on one page never share ids. Output is byte-stable for the same inputs, however many
+(:mod:`metricspec.render.svg`) additionally refuses anything script-like and gives element ids a
+per-chart prefix so several charts on one page never share ids. Output is byte-stable for the same inputs, however many
 processes draw it.
 """
 
@@ -18,19 +21,22 @@ import datetime as dt
 import json
 import multiprocessing
 import os
-import re
 import sys
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from metricspec.errors import MetricSpecError, UsageError
+from metricspec.render import chart_cache
+from metricspec.render.svg import UnsafeSvgError, add_point_titles, check_svg, svg_markup
 
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
+
+    from metricspec.progress import Progress
 
 # The charts are plain Vega-Lite dicts, so altair is not needed at run time (and worker processes,
 # which import this module, start quickly).
@@ -40,21 +46,20 @@ TEXT = "#1f2933"
 GRID = "#d9dee5"
 FONT = "'Segoe UI', Roboto, 'Helvetica Neue', Arial, 'Liberation Sans', 'DejaVu Sans', sans-serif"
 
+# aria: the <figure> around a chart has the accessible name and description, and its table the numbers;
+# only marks that stand for a number keep an aria-label (their formatted text, made a <title>)
 BASE_CONFIG: dict[str, Any] = {
     "background": "white",
     "font": FONT,
     "view": {"stroke": None},
     "axis": {"labelColor": TEXT, "titleColor": TEXT, "gridColor": GRID, "domainColor": "#6b7280",
-             "tickColor": "#6b7280", "labelFontSize": 11, "titleFontSize": 11, "titleFontWeight": "normal"},
+             "tickColor": "#6b7280", "labelFontSize": 11, "titleFontSize": 11, "titleFontWeight": "normal",
+             "aria": False},
     "legend": {"labelColor": TEXT, "titleColor": TEXT, "labelFontSize": 11, "orient": "bottom",
-               "labelLimit": 220},
-    "title": {"color": TEXT, "fontSize": 13, "anchor": "start", "fontWeight": 600},
+               "labelLimit": 220, "aria": False},
+    "title": {"color": TEXT, "fontSize": 13, "anchor": "start", "fontWeight": 600, "aria": False},
     "range": {"category": PALETTE},
 }
-
-
-class UnsafeSvgError(ValueError):
-    """vl-convert produced something that is not plain drawing markup (never expected)."""
 
 
 class ChartDrawError(MetricSpecError):
@@ -85,58 +90,6 @@ class Chart:
         return svg_markup(draw([self.key])[self.key], self.id)
 
 
-_SVG_NS = "{http://www.w3.org/2000/svg}"
-_XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
-#: elements a chart may contain: vl-convert draws with g/path/rect/line/text; the rest are inert shapes
-_ALLOWED_TAGS = frozenset(_SVG_NS + t for t in (
-    "svg", "g", "path", "rect", "line", "circle", "ellipse", "polyline", "polygon", "text", "tspan", "title",
-    "desc", "defs", "clipPath", "linearGradient", "radialGradient", "stop"))
-_ID = re.compile(r'\bid="([^"]+)"')
-
-
-def check_svg(svg: str) -> None:
-    """Refuse markup that could run or load anything: checked on the parsed elements and attributes
-    (an allow-list of tags, no event handlers, only local ``#id`` links), never on the text, so chart
-    titles or data such as "Learn javascript: demo" or "utm_source=javascript:void(0)" are fine
-    (vl-convert escapes text, and the parser reads it as text)."""
-    import xml.etree.ElementTree as ET
-
-    if "<!DOCTYPE" in svg or "<!ENTITY" in svg:  # literal '<' never appears in escaped text
-        raise UnsafeSvgError("chart SVG declares a document type")
-    try:
-        root = ET.fromstring(svg)
-    except ET.ParseError as exc:
-        raise UnsafeSvgError(f"chart SVG is not well-formed XML: {exc}") from None
-    for el in root.iter():
-        if el.tag not in _ALLOWED_TAGS:
-            raise UnsafeSvgError(f"chart SVG contains an unexpected <{el.tag.removeprefix(_SVG_NS)}> element")
-        for name, value in el.attrib.items():
-            local = name.rsplit("}", 1)[-1].lower()
-            if local.startswith("on"):
-                raise UnsafeSvgError(f"chart SVG contains an event handler ({local})")
-            if (local == "href" or name == _XLINK_HREF) and not value.startswith("#"):
-                raise UnsafeSvgError("chart SVG links outside itself")
-            if local == "style" and re.search(r"url\(\s*['\"]?(?!#)|expression\(|javascript:", value, re.I):
-                raise UnsafeSvgError("chart SVG has a style that loads or runs something")
-
-
-def svg_markup(svg: str, chart_id: str) -> str:
-    """Check vl-convert output and namespace its ids with ``chart_id``."""
-    svg = svg.strip()
-    if svg.startswith("<?xml"):
-        svg = svg.split("?>", 1)[1].lstrip()
-    if not svg.startswith("<svg"):
-        raise UnsafeSvgError("chart SVG contains unexpected markup")
-    check_svg(svg)
-    ids = sorted(set(_ID.findall(svg)), key=len, reverse=True)
-    for old in ids:
-        new = f"{chart_id}-{old}"
-        svg = svg.replace(f'id="{old}"', f'id="{new}"').replace(f"url(#{old})", f"url(#{new})")
-        svg = svg.replace(f'href="#{old}"', f'href="#{new}"')
-    # the <figure> carries the accessible name; the drawing itself is presentational
-    return svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
-
-
 def chart_key(spec: dict[str, Any], chart_locale: Locale = "en-GB") -> Key:
     """The canonical JSON of a Vega-Lite spec and of its d3 locale (a name or a d3-format dict).
 
@@ -155,11 +108,13 @@ _CACHE_SIZE = 512
 _drawn: OrderedDict[Key, str] = OrderedDict()  # the same chart (a scorecard and its KPI page) draws once
 
 
-def draw(keys: Iterable[Key], workers: int | None = None) -> dict[Key, str]:
+def draw(keys: Iterable[Key], workers: int | None = None, progress: Progress | None = None) -> dict[Key, str]:
     """vl-convert's SVG of every distinct key, drawn in :func:`chart_workers` processes.
 
-    Recently drawn charts are remembered, so drawing them again is free. Raises
-    :class:`ChartDrawError` if a chart cannot be drawn or a worker process dies.
+    Recently drawn charts are remembered, and drawn charts are kept in the disk cache
+    (:mod:`metricspec.render.chart_cache`), so drawing them again is free. ``progress`` hears of every
+    chart drawn and counts ``charts_drawn`` and ``charts_cached``. Raises :class:`ChartDrawError` if a
+    chart cannot be drawn or a worker process dies.
     """
     out: dict[Key, str] = {}
     todo: list[Key] = []
@@ -169,13 +124,31 @@ def draw(keys: Iterable[Key], workers: int | None = None) -> dict[Key, str]:
             out[key] = _drawn[key]
         else:
             todo.append(key)
+    cached = {key: svg for key, svg in chart_cache.load(todo).items() if _passes_check(svg)}
+    out.update(cached)
+    todo = [key for key in todo if key not in cached]
+    if progress is not None:
+        progress.count("charts_cached", len(out))
+        progress.count("charts_drawn", len(todo))
+        progress.start("charts", len(todo))
     n = chart_workers(len(todo), workers)
-    svgs = [_draw_one(key) for key in todo] if n <= 1 else _draw_in_processes(todo, n)
-    for key, svg in zip(todo, svgs, strict=True):
+    svgs = _draw_here(todo, progress) if n <= 1 else _draw_in_processes(todo, n, progress)
+    chart_cache.store(dict(zip(todo, svgs, strict=True)))
+    for key, svg in [*cached.items(), *zip(todo, svgs, strict=True)]:
         out[key] = _drawn[key] = svg
         if len(_drawn) > _CACHE_SIZE:
             _drawn.popitem(last=False)
     return out
+
+
+def _passes_check(svg: str) -> bool:
+    """Whether a drawing from the disk cache passes :func:`check_svg`: the cache is outside this
+    process, so a damaged or tampered entry is drawn again (and replaced) instead of failing the build."""
+    try:
+        check_svg(svg)
+    except UnsafeSvgError:
+        return False
+    return True
 
 
 def chart_workers(charts: int, workers: int | None = None) -> int:
@@ -217,14 +190,27 @@ def _cpu_count() -> int:
     return os.cpu_count() or 1
 
 
-def _draw_in_processes(keys: list[Key], workers: int) -> list[str]:
+def _draw_here(keys: list[Key], progress: Progress | None) -> list[str]:
+    out = []
+    for key in keys:
+        out.append(_draw_one(key))
+        if progress is not None:
+            progress.advance("charts")
+    return out
+
+
+def _draw_in_processes(keys: list[Key], workers: int, progress: Progress | None = None) -> list[str]:
     # one chart per task, biggest first, keeps every process busy to the end (a task's round trip is
     # about a millisecond, a chart 20-100 ms)
     order = sorted(range(len(keys)), key=lambda i: -len(keys[i][0]))
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=watch_parent,
                                initargs=(os.getpid(),))
     try:
-        svgs = dict(zip(order, pool.map(_draw_one, [keys[i] for i in order]), strict=True))
+        svgs: dict[int, str] = {}
+        for i, svg in zip(order, pool.map(_draw_one, [keys[i] for i in order]), strict=True):
+            svgs[i] = svg
+            if progress is not None:
+                progress.advance("charts")
         return [svgs[i] for i in range(len(keys))]
     except BrokenProcessPool as exc:
         raise ChartDrawError(
@@ -263,18 +249,25 @@ def _draw_one(key: Key) -> str:
     spec_json, locale_json = key
     spec = json.loads(spec_json)
     try:
-        return str(vl_convert.vegalite_to_svg(spec, format_locale=json.loads(locale_json)))
+        return add_point_titles(str(vl_convert.vegalite_to_svg(spec, format_locale=json.loads(locale_json))))
     except Exception as exc:  # vl-convert raises ValueError; anything else is as unexpected
         title = spec.get("title") if isinstance(spec.get("title"), str) else spec.get("description", "?")
         raise ChartDrawError(f"vl-convert could not draw the chart '{title}': {exc}") from None
 
 
 # -- chart builders -------------------------------------------------------------------------------
-# The specs are written as plain Vega-Lite dicts, exactly as altair would write them (its default
-# theme's view size included): building them through altair's objects took as long as drawing them.
+# Charts carry no title of their own: the <figcaption> around them has it (a title drawn into the
+# chart is cut to the chart's width). The specs are written as plain Vega-Lite dicts, exactly as
+# altair would write them (its default theme's view size included): building them through altair's
+# objects took as long as drawing them.
 # ``tests/test_site_build.py`` validates every chart of the example site against altair's schema.
+#
+# Every mark that stands for a number carries a ``description`` (its aria-label: "Sep 2026 · Reach:
+# 808,036", formatted for the page's language), which :func:`add_point_titles` turns into an SVG
+# ``<title>`` (a hover text in static charts) and which browser-drawn charts show as a tooltip.
 
 VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.4.1.json"
+Format = Callable[[float], str]
 
 
 def _spec(body: dict[str, Any], config: dict[str, Any] = BASE_CONFIG) -> dict[str, Any]:
@@ -291,6 +284,27 @@ def _y_format(unit: str) -> str:
     return {"percent": ".1~%", "ratio": ",.2f", "currency": ",.2~f"}.get(unit, ",.4~s" if unit == "number" else ",~d")
 
 
+def starts_at_zero(unit: str, choice: bool | None = None) -> bool:
+    """Whether a value axis starts at 0: the KPI's ``axis_from_zero``, else yes for counts and money."""
+    return choice if choice is not None else unit in ("count", "currency")
+
+
+def _legend(names: Sequence[str]) -> dict[str, Any]:
+    """A legend whose labels are never cut: one entry a row when they would not fit side by side."""
+    long = sum(len(n) for n in names) > 60 or any(len(n) > 32 for n in names)
+    return {"orient": "bottom", "labelLimit": 480, "columns": 1 if long else len(names), "symbolStrokeWidth": 2}
+
+
+_TOGGLE = "series_toggle"
+
+
+def _toggle(layer: dict[str, Any]) -> dict[str, Any]:
+    """Clicking a legend entry highlights that series (shift-click adds one); a no-op in static SVG."""
+    encoding = {**layer["encoding"], "opacity": {"condition": {"param": _TOGGLE, "value": 1}, "value": 0.15}}
+    return {**layer, "params": [{"name": _TOGGLE, "select": {"type": "point", "fields": ["series"]},
+                                 "bind": "legend"}], "encoding": encoding}
+
+
 @dataclass(frozen=True)
 class Line:
     """One named line on a trend chart: ``(period label, value)`` points in order."""
@@ -302,51 +316,102 @@ class Line:
 
 @dataclass(frozen=True)
 class Rule:
+    """A horizontal target line; ``of`` names the line it belongs to (it takes that line's colour).
+
+    ``name`` is its legend entry, kept short so that it fits a phone's width (``Target 6.0%``);
+    ``text`` (default: the name) says whose target it is, in its hover text and table row."""
+
     name: str
     value: float
+    of: str | None = None
+    text: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.text or self.name
+
+
+@dataclass(frozen=True)
+class Axes:
+    """How a trend chart's axes read: titles, the unit of the values, where the value axis starts."""
+
+    x_title: str | None = None
+    y_title: str | None = None
+    unit: str = "number"
+    zero: bool = False
+    fmt: Format = str  # one value as text, for hover titles and tooltips
+
+
+def _series_colours(lines: Sequence[Line], rules: Sequence[Rule]) -> tuple[list[str], list[str]]:
+    names, colours = [ln.name for ln in lines], _colours(len(lines))
+    by_line = dict(zip(names, colours, strict=True))
+    extra = len(lines)
+    for r in rules:
+        names.append(r.name)
+        if r.of in by_line:
+            colours.append(by_line[r.of])
+        else:
+            colours.append(PALETTE[extra % len(PALETTE)])
+            extra += 1
+    return names, colours
 
 
 def trend_chart(chart_id: str, title: str, description: str, lines: Sequence[Line], rules: Sequence[Rule] = (),
-                *, unit: str = "number", y_title: str = "", chart_locale: Locale = "en-GB",
+                *, axes: Axes | None = None, chart_locale: Locale = "en-GB",
                 width: int = 560, height: int = 220) -> Chart:
     """Lines over periods (ordinal x in the given order) with horizontal target rules."""
-    order = []
-    for line in lines:
-        for label, _ in line.points:
-            if label not in order:
-                order.append(label)
-    rows = [{"period": label, "value": value, "series": line.name, "dash": "dashed" if line.dashed else "solid"}
+    axes = axes or Axes()
+    order = list(dict.fromkeys(label for line in lines for label, _ in line.points))
+    rows = [{"period": label, "value": value, "series": line.name, "dash": "dashed" if line.dashed else "solid",
+             "text": axes.fmt(value), "tip": f"{label} · {line.name}: {axes.fmt(value)}"}
             for line in lines for label, value in line.points if value is not None]
-    names = [ln.name for ln in lines] + [r.name for r in rules]
-    colour = _field("series", "nominal", title=None, scale={"domain": names, "range": _colours(len(names))},
-                    sort=names)
-    x = _field("period", "ordinal", sort=order, title=None,
+    names, colours = _series_colours(lines, rules)
+    colour = _field("series", "nominal", title=None, scale={"domain": names, "range": colours}, sort=names,
+                    legend=_legend(names))
+    x = _field("period", "ordinal", sort=order, title=axes.x_title,
                axis={"labelAngle": -40 if len(order) > 8 else 0, "labelOverlap": True, "labelLimit": 90})
-    y = _field("value", "quantitative", title=y_title or None, axis={"format": _y_format(unit), "tickCount": 5},
-               scale={"zero": False, "nice": True})
+    y = _field("value", "quantitative", title=axes.y_title,
+               axis={"format": _y_format(axes.unit), "tickCount": 5}, scale={"zero": axes.zero, "nice": True})
     dash = _field("dash", "nominal", scale={"domain": ["solid", "dashed"], "range": [[1, 0], [5, 3]]}, legend=None)
+    tooltip = [_field("series", "nominal", title=None), _field("period", "ordinal", title=axes.x_title),
+               _field("text", "nominal", title=axes.y_title)]
+    line_layer: dict[str, Any] = {
+        "mark": {"type": "line", "point": {"size": 22}, "strokeWidth": 2, "aria": False},  # the points describe it
+        "encoding": {"x": x, "y": y, "color": colour, "strokeDash": dash, "tooltip": tooltip,
+                     "description": _field("tip", "nominal")}}
+    if len(names) > 1:
+        line_layer = _toggle(line_layer)
     data = {"values": rows}
-    line_layer = {"mark": {"type": "line", "point": {"size": 22}, "strokeWidth": 2},
-                  "encoding": {"x": x, "y": y, "color": colour, "strokeDash": dash}}
     if rules:
-        rule_layer = {"data": {"values": [{"series": r.name, "value": r.value} for r in rules]},
-                      "mark": {"type": "rule", "strokeDash": [2, 2], "strokeWidth": 1.5},
-                      "encoding": {"y": _field("value", "quantitative"), "color": colour}}
+        rule_rows = [{"series": r.name, "value": r.value, "text": axes.fmt(r.value),
+                      "tip": f"{r.label}: {axes.fmt(r.value)}"} for r in rules]
+        rule_layer = {"data": {"values": rule_rows}, "mark": {"type": "rule", "strokeDash": [2, 2], "strokeWidth": 1.5},
+                      "encoding": {"y": _field("value", "quantitative"), "color": colour,
+                                   "tooltip": [tooltip[0], tooltip[2]], "description": _field("tip", "nominal")}}
         body: dict[str, Any] = {"layer": [{"data": data, **line_layer}, rule_layer]}
     else:
         body = {"data": data, "layer": [line_layer]}  # one layer: altair lifts its data to the top
-    spec = _spec({**body, "title": title, "width": width, "height": height, "description": description})
+    spec = _spec({**body, "width": width, "height": height, "description": description})
     return Chart(chart_id, title, description, *chart_key(spec, chart_locale))
 
 
 def sparkline(chart_id: str, title: str, description: str, values: Sequence[float | None],
-              chart_locale: Locale = "en-GB") -> Chart:
-    rows = [{"i": i, "value": v} for i, v in enumerate(values) if v is not None]
+              chart_locale: Locale = "en-GB", *, labels: Sequence[str] | None = None, fmt: Format = str) -> Chart:
+    """A small area chart without axes; ``labels`` name the periods of the hover titles of its points."""
+    labels = labels or [str(i + 1) for i in range(len(values))]
+    rows = [{"i": i, "value": v, "tip": f"{labels[i]}: {fmt(v)}"} for i, v in enumerate(values) if v is not None]
+    x = _field("i", "quantitative", axis=None, scale={"nice": False})
+    y = _field("value", "quantitative", axis=None, scale={"zero": False})
     spec = _spec({
         "data": {"values": rows},
-        "mark": {"type": "area", "line": {"color": PALETTE[0], "strokeWidth": 1.5}, "color": "#dbe7f5"},
-        "encoding": {"x": _field("i", "quantitative", axis=None, scale={"nice": False}),
-                     "y": _field("value", "quantitative", axis=None, scale={"zero": False})},
+        "layer": [
+            {"mark": {"type": "area", "line": {"color": PALETTE[0], "strokeWidth": 1.5, "aria": False},
+                      "color": "#dbe7f5", "aria": False},
+             "encoding": {"x": x, "y": y}},
+            {"mark": {"type": "point", "filled": True, "size": 14, "opacity": 0, "color": PALETTE[0]},
+             "encoding": {"x": x, "y": y, "tooltip": _field("tip", "nominal"),
+                          "description": _field("tip", "nominal")}},
+        ],
         "width": 160, "height": 36, "description": description,
     }, dict(BASE_CONFIG, padding=2))
     return Chart(chart_id, title, description, *chart_key(spec, chart_locale))
@@ -355,31 +420,33 @@ def sparkline(chart_id: str, title: str, description: str, values: Sequence[floa
 def interval_chart(chart_id: str, title: str, description: str,
                    rows: Sequence[dict[str, Any]], *, x_title: str, significance: Sequence[str],
                    chart_locale: Locale = "en-GB", width: int = 460) -> Chart:
-    """Point estimates with confidence-interval bars (rows: ``label, estimate, low, high, significance``;
-    ``significance`` holds the two legend labels, significant first)."""
+    """Point estimates with confidence-interval bars (rows: ``label, estimate, low, high, significance``
+    and ``tip``, the hover text; ``significance`` holds the two legend labels, significant first)."""
     data = [dict(r) for r in rows if r.get("estimate") is not None]
     labels = [r["label"] for r in data]
     height = max(40, 34 * len(labels))
     y = _field("label", "nominal", sort=labels, title=None, axis={"labelLimit": 200})
-    sig = _field("significance", "nominal", title=None,
+    # the legend starts under the plot, right of the metric names: its two entries one under the other fit
+    # beside long names on a phone
+    sig = _field("significance", "nominal", title=None, legend={**_legend(list(significance)), "columns": 1},
                  scale={"domain": list(significance), "range": [PALETTE[0], "#6b7280"]})
+    described = {"tooltip": _field("tip", "nominal"), "description": _field("tip", "nominal")}
     zero = {"data": {"values": [{"zero": 0}]}, "mark": {"type": "rule", "color": "#374151", "strokeDash": [3, 3]},
             "encoding": {"x": _field("zero", "quantitative")}}
     bars = {"data": {"values": data}, "transform": [{"filter": "datum.low != null"}],
             "mark": {"type": "rule", "strokeWidth": 3},
             "encoding": {"x": _field("low", "quantitative", title=x_title, axis={"format": "+.0%"}),
-                         "x2": {"field": "high"}, "y": y, "color": sig}}
+                         "x2": {"field": "high"}, "y": y, "color": sig, **described}}
     points = {"data": {"values": data}, "mark": {"type": "point", "filled": True, "size": 70, "shape": "diamond"},
-              "encoding": {"x": _field("estimate", "quantitative"), "y": y, "color": sig}}
-    spec = _spec({"layer": [zero, bars, points], "title": title, "width": width, "height": height,
-                  "description": description})
+              "encoding": {"x": _field("estimate", "quantitative"), "y": y, "color": sig, **described}}
+    spec = _spec({"layer": [zero, bars, points], "width": width, "height": height, "description": description})
     return Chart(chart_id, title, description, *chart_key(spec, chart_locale))
 
 
 def grouped_bar_chart(chart_id: str, title: str, description: str, rows: Sequence[dict[str, Any]],
                       *, categories: Sequence[str], groups: Sequence[str], y_title: str,
                       chart_locale: Locale = "en-GB", width: int = 560) -> Chart:
-    """Bars by ``category`` (x), one bar per ``group`` side by side (``category, group, value``)."""
+    """Bars by ``category`` (x), one bar per ``group`` side by side (``category, group, value, tip``)."""
     spec = _spec({
         "data": {"values": [dict(r) for r in rows]},
         "mark": {"type": "bar"},
@@ -387,11 +454,12 @@ def grouped_bar_chart(chart_id: str, title: str, description: str, rows: Sequenc
             "x": _field("category", "nominal", sort=list(categories), title=None,
                         axis={"labelAngle": 0 if len(categories) <= 6 else -40, "labelLimit": 120}),
             "xOffset": _field("group", "nominal", sort=list(groups)),
-            "y": _field("value", "quantitative", title=y_title, axis={"format": ",~s"}),
-            "color": _field("group", "nominal", title=None, sort=list(groups),
+            "y": _field("value", "quantitative", title=y_title, axis={"format": ",.0f"}, scale={"zero": True}),
+            "color": _field("group", "nominal", title=None, sort=list(groups), legend=_legend(list(groups)),
                             scale={"domain": list(groups), "range": _colours(len(groups))}),
+            "tooltip": _field("tip", "nominal"), "description": _field("tip", "nominal"),
         },
-        "title": title, "width": width, "height": 240, "description": description,
+        "width": width, "height": 240, "description": description,
     })
     return Chart(chart_id, title, description, *chart_key(spec, chart_locale))
 

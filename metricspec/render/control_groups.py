@@ -21,7 +21,7 @@ from metricspec.engine.results import (
 )
 from metricspec.render import charts
 from metricspec.render.i18n import Translator
-from metricspec.render.views import Figure, View, chart_view, interval
+from metricspec.render.views import DataTable, Figure, View, chart_view, interval
 
 
 class CgCell(View):
@@ -286,22 +286,32 @@ def _facts(tr: Translator, cg: ExperimentResult) -> list[CgFact]:
 
 
 def _lift_figure(tr: Translator, cg: ExperimentResult, title: str, chart_id: str) -> Figure | None:
+    """The lifts with their intervals (as the table shows them under the group's method), and their numbers
+    as a table of their own."""
+    def lift(v: float | None) -> str:
+        return tr.percent(v, signed=True)
+
     rows: list[dict[str, Any]] = []
     for m in cg.metrics:
         shown = _shown(m, cg.method)
-        rows.append({"label": m.title, "estimate": shown.lift, "low": shown.lift_ci[0], "high": shown.lift_ci[1],
-                     "significance": tr("significant") if m.significant else tr("not_significant")})
-    if not any(r["estimate"] is not None for r in rows):
+        low, high = shown.lift_ci
+        rows.append({"label": m.title, "estimate": shown.lift, "low": low, "high": high,
+                     "significance": tr("significant") if m.significant else tr("not_significant"),
+                     "tip": tr("chart_lift_desc_row", metric=m.title, lift=lift(shown.lift), low=lift(low),
+                               high=lift(high))})
+    drawn = [r for r in rows if r["estimate"] is not None]
+    if not drawn:
         return None
-    desc = "; ".join(
-        tr("chart_lift_desc_row", metric=r["label"], lift=tr.percent(r["estimate"], signed=True),
-           low=tr.percent(r["low"], signed=True), high=tr.percent(r["high"], signed=True))
-        for r in rows if r["estimate"] is not None)
     key = {"sequential": "chart_lift_title_sequential", "bayesian": "chart_lift_title_bayesian"}.get(
         cg.method, "chart_lift_title")
-    chart = charts.interval_chart(chart_id, tr(key, name=title), desc, rows, x_title=tr("col_lift"),
+    ctitle = tr(key, name=title)
+    chart = charts.interval_chart(chart_id, ctitle, "; ".join(r["tip"] for r in drawn), rows, x_title=tr("col_lift"),
                                   significance=[tr("significant"), tr("not_significant")], chart_locale=tr.chart_format)
-    return Figure(chart=chart_view(chart))
+    ci_header = {"sequential": "col_seq_lift_ci", "bayesian": "col_credible_interval"}.get(cg.method, "col_lift_ci")
+    table = DataTable(caption=ctitle, headers=[tr("col_metric"), tr("col_lift"), tr(ci_header)],
+                      rows=[[r["label"], lift(r["estimate"]), interval(tr, r["low"], r["high"], lift)] for r in drawn],
+                      numeric=[False, True, False])
+    return Figure(chart=chart_view(chart), table=table)
 
 
 def _group_warnings(tr: Translator, cg: ExperimentResult) -> list[str]:

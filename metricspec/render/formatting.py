@@ -1,9 +1,21 @@
-"""Number formatting shared by the text outputs (HTML uses Babel for locales)."""
+"""Numbers and engine sentences for the plain-text outputs (terminal tables, Markdown, ``check``).
+
+They are formatted exactly as on an English scorecard, by the same :class:`~metricspec.render.i18n.Translator`
+(Babel's ``en_GB`` locale): ``12,345``, ``1.66%``, ``€1,234.50``, ``31 Dec 2026``, and engine
+sentences from their message code (``forecast 1.66% misses the target 2.0%``, not
+``forecast 0.0166173 misses the target 0.02``).
+"""
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from metricspec.engine.results import ParamValue, Results
+    from metricspec.render.i18n import Translator
 
 STATUS_LABELS = {
     "achieved": "achieved",
@@ -23,35 +35,59 @@ STATUS_STYLES = {
 }
 
 
+@functools.cache
+def english() -> Translator:
+    """The English translator shared by the text outputs (Babel is imported on first use)."""
+    from metricspec.render.i18n import Translator
+
+    return Translator("en")
+
+
 def fmt_value(value: float | None, unit: str = "number", currency: str | None = None) -> str:
-    if value is None:
-        return "—"
-    if unit == "percent":
-        return f"{value:.1%}"
-    if unit == "ratio":
-        return f"{value:,.3f}"
-    if unit == "currency":
-        return f"{value:,.2f} {currency or ''}".strip()
-    if unit in ("count", "days") or (float(value).is_integer() and abs(value) < 1e15):
-        return f"{value:,.0f}"
-    if abs(value) >= 100:
-        return f"{value:,.1f}"
-    return f"{value:,.3g}" if abs(value) < 1 else f"{value:,.2f}"
+    """A KPI value in its unit: ``1,234``, ``12.3%``, ``€1,234.50``, ``0.017``."""
+    return english().value(value, unit, currency)
 
 
 def fmt_pct(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:+.1%}"
+    """A signed relative change: ``+12.3%``."""
+    return english().percent(value, signed=True)
 
 
 def fmt_delta(value: float | None, unit: str = "number", currency: str | None = None) -> str:
+    """A signed difference in the KPI's unit (percentage points for percentages): ``+1,234``, ``+2.5 pp``."""
+    return english().delta(value, unit, currency)
+
+
+def fmt_message(code: str | None, params: Mapping[str, ParamValue], text: str, unit: str = "number",
+                currency: str | None = None) -> str:
+    """An engine sentence from its code and params, numbers in the KPI's unit (``text`` if it has no code)."""
+    return english().message(code, params, text, unit, currency)
+
+
+def kpi_unit(results: Results, kpi: str) -> tuple[str, str | None]:
+    """The unit and currency a KPI's values are shown in (currency KPIs default to the spec's currency)."""
+    k = next((k for k in results.kpis if k.name == kpi), None)
+    if k is None:
+        return "number", None
+    return k.unit, (k.currency or results.spec.currency) if k.unit == "currency" else k.currency
+
+
+def fmt_any(value: object, unit: str | None = None, currency: str | None = None) -> str:
+    """A value of a check finding: a number in ``unit`` (or as a plain number), a status or text as it is."""
     if value is None:
         return "—"
-    sign = "+" if value > 0 else ""
-    if unit == "percent":
-        return f"{value * 100:+.1f} pp"
-    return sign + fmt_value(value, unit, currency)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return fmt_value(value, unit or "number", currency)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {fmt_any(v, unit, currency)}" for k, v in value.items())
+    return str(value)
+
+
+def fmt_amount(value: float, unit: str = "number", currency: str | None = None) -> str:
+    """An unsigned size of a change: ``1,234``, ``2.5 pp`` for percentages, ``€12.00``."""
+    return english().delta(abs(value), unit, currency).removeprefix(english().plus_sign)
 
 
 def _plural(n: int, word: str) -> str:

@@ -1,4 +1,4 @@
-"""Self-contained HTML scorecards (inline CSS, inline SVG charts, no external URLs).
+"""HTML pages: self-contained scorecards (inline CSS, inline SVG charts, no external URLs) and site pages.
 
 Templates are looked up through a loader chain: directories from plugins' ``metricspec_template_paths``
 hook first (later-registered plugins win), then the built-in ``metricspec/render/templates``. A plugin
@@ -24,14 +24,17 @@ from jinja2 import (
 from pydantic import BaseModel
 
 from metricspec.render import charts
+from metricspec.render.assets import embed_json
 from metricspec.render.context import Builder, Links, NavLink, Page, ScorecardPage
 from metricspec.render.i18n import DEFAULT_LANGUAGE, Translator
-from metricspec.render.views import ChartView
+from metricspec.render.svg import svg_markup
+from metricspec.render.views import ChartView, DataTable
 
 if TYPE_CHECKING:
     import pluggy
 
     from metricspec.engine.results import Results
+    from metricspec.progress import Progress
 
 V = TypeVar("V")
 
@@ -87,37 +90,72 @@ def stylesheet(env: Environment) -> str:
 
 
 def render_page(env: Environment, template: str, page: Page, tr: Translator, *,
-                chart_workers: int | None = None) -> str:
+                chart_workers: int | None = None, progress: Progress | None = None) -> str:
     """One page as HTML, its charts drawn first."""
-    return render_pages(env, [(template, page)], tr, chart_workers=chart_workers)[0]
+    return render_pages(env, [(template, page)], tr, chart_workers=chart_workers, progress=progress)[0]
 
 
 def render_pages(env: Environment, pages: Sequence[tuple[str, Page]], tr: Translator, *,
-                 chart_workers: int | None = None) -> list[str]:
+                 chart_workers: int | None = None, live_charts: bool = False,
+                 progress: Progress | None = None) -> list[str]:
     """Pages (``(template, page)`` pairs) as HTML, in order.
 
-    Charts are built with the page contexts but drawn here, every distinct chart of every page
-    in one batch (in worker processes when asked and there are many: see :func:`charts.draw`), then filled
-    into the pages, each with its own id prefix, before any template is rendered.
+    Charts are built with the page contexts and filled in here, before any template is rendered:
+    drawn as static SVG, every distinct chart of every page in one batch (in worker processes when
+    asked and there are many, from the disk cache when drawn before: see :func:`charts.draw`), each
+    with its own id prefix; or, with ``live_charts``, embedded as Vega-Lite JSON for the browser to
+    draw. A chart that appears twice on a page gets a second id (``…-2``).
     """
-    svgs = charts.draw((view.key for _, page in pages for view in chart_views(page)), chart_workers)
-    markup: dict[tuple[charts.Key, str], str] = {}
+    if live_charts:
+        embeds: dict[charts.Key, str] = {}
 
-    def svg(view: ChartView) -> str:
-        key = (view.key, view.id)
-        if key not in markup:
-            markup[key] = charts.svg_markup(svgs[view.key], view.id)
-        return markup[key]
+        def fill(view: ChartView, chart_id: str) -> ChartView:
+            if view.key not in embeds:
+                embeds[view.key] = embed_json(*view.key)
+            return view.model_copy(update={"id": chart_id, "embed": embeds[view.key]})
+        if progress is not None:
+            progress.count("charts_live", len({v.key for _, page in pages for v in chart_views(page)}))
+    else:
+        svgs = charts.draw((view.key for _, page in pages for view in chart_views(page)), chart_workers, progress)
+        markup: dict[tuple[charts.Key, str], str] = {}
+
+        def fill(view: ChartView, chart_id: str) -> ChartView:
+            key = (view.key, chart_id)
+            if key not in markup:
+                markup[key] = svg_markup(svgs[view.key], chart_id)
+            return view.model_copy(update={"id": chart_id, "svg": markup[key]})
 
     out = []
+    if progress is not None:
+        progress.start("pages", len(pages))
     for template, page in pages:
-        html = env.get_template(template).render(page=with_svgs(page, svg), _=tr.gettext)
+        html = env.get_template(template).render(page=with_charts(page, _unique_ids(fill)), _=tr.gettext)
         out.append(html.rstrip() + "\n")
+        if progress is not None:
+            progress.advance("pages")
     return out
+
+
+def _unique_ids(fill: Callable[[ChartView, str], ChartView]) -> Callable[[ChartView], ChartView]:
+    """``fill`` for one page, with an id the page has not used yet (``…-2`` for a chart shown twice)."""
+    seen: dict[str, int] = {}
+
+    def unique(view: ChartView) -> ChartView:
+        seen[view.id] = seen.get(view.id, 0) + 1
+        return fill(view, view.id if seen[view.id] == 1 else f"{view.id}-{seen[view.id]}")
+    return unique
+
+
+def _chartless(value: object) -> bool:
+    """Values that hold no chart: text, numbers, tables (their rows are lists of text)."""
+    return isinstance(value, str | int | float | DataTable) or value is None or (
+        isinstance(value, list) and bool(value) and isinstance(value[0], str))
 
 
 def chart_views(value: object) -> Iterator[ChartView]:
     """Every chart in a view, depth first."""
+    if _chartless(value):
+        return
     if isinstance(value, ChartView):
         yield value
     elif isinstance(value, BaseModel):
@@ -128,29 +166,33 @@ def chart_views(value: object) -> Iterator[ChartView]:
             yield from chart_views(item)
 
 
-def with_svgs(value: V, svg: Callable[[ChartView], str]) -> V:
-    """``value`` with ``svg(chart)`` filled into each of its charts (views are frozen: changed parts are copied)."""
+def with_charts(value: V, fill: Callable[[ChartView], ChartView]) -> V:
+    """``value`` with each of its charts replaced by ``fill(chart)`` (views are frozen: changed parts are
+    copied), depth first, in the order :func:`chart_views` lists them."""
+    if _chartless(value):
+        return value
     if isinstance(value, ChartView):
-        return cast(V, value.model_copy(update={"svg": svg(value)}))
+        return cast(V, fill(value))
     if isinstance(value, BaseModel):
         update = {}
         for name in type(value).model_fields:
             old = getattr(value, name)
-            new = with_svgs(old, svg)
+            new = with_charts(old, fill)
             if new is not old:
                 update[name] = new
         return cast(V, value.model_copy(update=update)) if update else value
     if isinstance(value, list | tuple):
-        items = [with_svgs(item, svg) for item in value]
+        items = [with_charts(item, fill) for item in value]
         if any(new is not old for new, old in zip(items, value, strict=True)):
             return cast(V, type(value)(items))
     return value
 
 
 def page_fields(tr: Translator, *, title: str, root: str = "", css_inline: str | None = None,
-                css_href: str | None = None, nav: list[NavLink] | None = None, version: str = "") -> dict[str, Any]:
+                css_href: str | None = None, nav: list[NavLink] | None = None, version: str = "",
+                scripts: list[str] | None = None) -> dict[str, Any]:
     return {"lang": tr.lang, "page_title": title, "root": root, "css_inline": css_inline, "css_href": css_href,
-            "nav": nav or [], "version": version}
+            "nav": nav or [], "version": version, "scripts": scripts or []}
 
 
 def scorecard_page(results: Results, tr: Translator, *, links: Links | None = None,
@@ -159,12 +201,12 @@ def scorecard_page(results: Results, tr: Translator, *, links: Links | None = No
 
 
 def render_scorecard(results: Results, lang: str = DEFAULT_LANGUAGE, *, env: Environment | None = None,
-                     chart_workers: int | None = None) -> str:
-    """One self-contained HTML scorecard of a run (CSS and SVG charts inline); ``chart_workers``
-    as for :func:`metricspec.render.charts.draw` (default: drawn in this process)."""
+                     chart_workers: int | None = None, progress: Progress | None = None) -> str:
+    """One self-contained HTML scorecard of a run (CSS and static SVG charts inline, no scripts);
+    ``chart_workers`` as for :func:`metricspec.render.charts.draw` (default: drawn in this process)."""
     env = env or _default_environment()
     tr = Translator(lang)
     fields = page_fields(tr, title=tr("scorecard_page_title", title=results.spec.title),
                          css_inline=stylesheet(env), version=results.metricspec_version)
     return render_page(env, "scorecard.html", scorecard_page(results, tr, fields=fields), tr,
-                       chart_workers=chart_workers)
+                       chart_workers=chart_workers, progress=progress)

@@ -21,8 +21,6 @@ from typing import Any
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_skeleton
 from babel.numbers import (
-    format_currency,
-    format_decimal,
     format_scientific,
     get_minus_sign_symbol,
     get_plus_sign_symbol,
@@ -31,6 +29,7 @@ from babel.numbers import (
 
 from metricspec.engine.results import ENGINE_MESSAGES, PARAM_KINDS, ParamValue
 from metricspec.errors import Issue, Level, SpecError
+from metricspec.render.numbers import NumberFormat
 
 HUGE = 1e15
 """From this magnitude on numbers are shown in scientific notation (babel's digit patterns fail near 1e308)."""
@@ -74,13 +73,15 @@ class Translator:
         self.locale = Locale.parse(self.babel_locale)
         self.messages = load_messages(lang)
         self.fallback = load_messages(DEFAULT_LANGUAGE)
-        self._plus = get_plus_sign_symbol(self.locale)
+        self._plus = self.plus_sign = get_plus_sign_symbol(self.locale)
         symbols = self.locale.number_symbols.get("latn", self.locale.number_symbols)
         #: d3-format locale for chart axes, taken from Babel so charts and text agree
         self.chart_format: dict[str, Any] = {"decimal": symbols["decimal"], "thousands": symbols["group"],
                                              "grouping": [3], "currency": ["", ""], "minus": symbols["minusSign"],
                                              "percent": symbols["percentSign"]}
         self._minus = get_minus_sign_symbol(self.locale)
+        self._numbers = NumberFormat(self.locale)
+        self._periods: dict[tuple[dt.date | None, str, str | None], str] = {}
 
     # -- strings -----------------------------------------------------------------------------
     def gettext(self, key: str, **kwargs: Any) -> str:
@@ -96,12 +97,13 @@ class Translator:
                 currency: str | None = None) -> str:
         """A sentence of the engine (a goal's status reason or forecast method, a SMART finding, a data note).
 
-        Other languages translate the message ``code``, with its ``params`` formatted for the locale
-        (KPI values in ``unit``/``currency``, dates, percentages, grains). English pages show the
-        engine's own ``english`` text, as the JSON, terminal and Markdown outputs do; so does any
-        language when the code is missing (Results written before codes existed) or unknown.
+        Every language, English included, fills the template of the message ``code`` with its
+        ``params`` formatted for the locale (KPI values in ``unit``/``currency``, dates, percentages,
+        grains), so ``forecast 0.0166173`` reads ``forecast 1.66%``. The engine's own ``english``
+        text (kept in the JSON output) is shown only when the code is missing (Results written
+        before codes existed) or unknown, or when the params do not fit the template.
         """
-        if self.lang == DEFAULT_LANGUAGE or code not in ENGINE_MESSAGES:
+        if code not in ENGINE_MESSAGES:
             return english
         template = self.messages.get(code) or self.fallback.get(code) or ENGINE_MESSAGES[code]
         values = {name: self._param(name, value, unit, currency) for name, value in params.items()}
@@ -116,7 +118,7 @@ class Translator:
             key = f"{kind}_noun_{value}"
             return self.gettext(key) if key in self.fallback else str(value)
         if kind == "pvalue" and not isinstance(value, str):
-            return self.number(value, 4)
+            return self.pvalue(value)
         if kind == "date":
             return self.date(str(value))
         if isinstance(value, str) or kind == "text":
@@ -125,6 +127,8 @@ class Translator:
             return self.value(value, unit, currency)
         if kind == "change":
             return self.percent(value, 2, signed=True)
+        if kind == "share":
+            return self.percent(value, 0 if float(value * 100).is_integer() else 1)
         return self.number(value, 0)
 
     # -- numbers -----------------------------------------------------------------------------
@@ -142,8 +146,15 @@ class Translator:
                 digits = 2
             else:
                 digits = 3
-        pattern = "#,##0" + ("." + "0" * digits if digits else "")
-        return str(format_decimal(value, pattern, locale=self.locale))
+        return self._numbers.decimal(value, digits)
+
+    def pvalue(self, value: float | None) -> str:
+        """A p-value: four decimals, and ``< 0.0001`` rather than a row of zeros."""
+        if value is None:
+            return "—"
+        if 0 <= value < 0.0001:
+            return "<\u00a0" + self.number(0.0001, 4)
+        return self.number(value, 4)
 
     def percent(self, value: float | None, digits: int = 1, signed: bool = False) -> str:
         """``0.123`` -> ``12.3%`` (``12,3 %`` in Spanish), in the locale's percent pattern."""
@@ -151,9 +162,11 @@ class Translator:
             return "—"
         if abs(value) >= HUGE:
             return self.huge(value * 100) + "%"
-        pattern = copy.copy(parse_pattern(self.locale.percent_formats[None].pattern))
-        pattern.frac_prec = (digits, digits)
-        text = str(pattern.apply(value, self.locale))
+        text = self._numbers.percent(value, digits)
+        if text is None:
+            pattern = copy.copy(parse_pattern(self.locale.percent_formats[None].pattern))
+            pattern.frac_prec = (digits, digits)
+            text = str(pattern.apply(value, self.locale))
         if signed and value > 0 and not text.startswith(self._plus):
             text = self._plus + text
         return text
@@ -172,7 +185,7 @@ class Translator:
             return self.number(value, 3 if abs(value) < 10 else 2)
         if unit == "currency":
             if currency and abs(value) < HUGE:
-                return str(format_currency(value, currency, locale=self.locale))
+                return self._numbers.currency(value, currency)
             return self.number(value, 2)
         if unit in ("count", "days"):
             return self.number(round(value), 0) if float(value).is_integer() else self.number(value, 1)
@@ -205,7 +218,14 @@ class Translator:
         return str(format_date(value, "medium", locale=self.locale))
 
     def period(self, start: dt.date | None, grain: str, label: str | None = None) -> str:
-        """A period for people: ``Sep 2026`` for a month, ``2026-W37`` for a week."""
+        """A period for people: ``Sep 2026`` for a month, ``2026-W37`` for a week (remembered: a build
+        names the same periods thousands of times, and Babel's date patterns are slow)."""
+        key = (start, grain, label)
+        if key not in self._periods:
+            self._periods[key] = self._period(start, grain, label)
+        return self._periods[key]
+
+    def _period(self, start: dt.date | None, grain: str, label: str | None) -> str:
         if start is None:
             return label or "—"
         if grain == "month":
@@ -215,6 +235,11 @@ class Translator:
         if grain == "year":
             return str(start.year)
         return label or start.isoformat()
+
+    def grain_noun(self, grain: str) -> str:
+        """``month``, ``mes``, ``miesiąc``: a grain as a noun."""
+        key = f"grain_noun_{grain}"
+        return self.gettext(key) if key in self.fallback else grain
 
     def grain(self, grain: str) -> str:
         return self.gettext(f"grain_{grain}") if f"grain_{grain}" in self.fallback else grain

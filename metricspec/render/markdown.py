@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from metricspec.render.cg_text import control_group_table, segment_table
+from metricspec.render.control_groups import warnings_text
 from metricspec.render.formatting import (
     STATUS_LABELS,
+    english,
     fmt_delta,
+    fmt_message,
     fmt_pct,
     fmt_value,
+    kpi_unit,
 )
 
 if TYPE_CHECKING:
@@ -29,6 +33,7 @@ def md_escape(text: object) -> str:
 
 def results_markdown(results: Results) -> str:
     kpis = {k.name: k for k in results.kpis}
+    tr = english()
     lines = [f"## {md_escape(results.spec.title)}", "", f"As of **{results.as_of}**.", ""]
     counts: dict[str, int] = {}
     for g in results.goals():
@@ -44,8 +49,7 @@ def results_markdown(results: Results) -> str:
             lines += ["| Goal | Status | Current | Target | Expected today | Forecast | Deadline | Responsible |",
                       "|---|---|---:|---:|---:|---:|---|---|"]
             for g in obj.goals:
-                k = kpis.get(g.kpi)
-                unit, cur = (k.unit, k.currency) if k else ("number", None)
+                unit, cur = kpi_unit(results, g.kpi)
                 lines.append(
                     f"| {md_escape(g.title)} | {STATUS_ICONS[g.status]} {STATUS_LABELS[g.status]} | "
                     f"{fmt_value(g.current, unit, cur)} | {fmt_value(g.target, unit, cur)} | "
@@ -53,10 +57,10 @@ def results_markdown(results: Results) -> str:
                     f"{g.deadline or '—'} | {md_escape(g.responsible or '—')} |")
             lines.append("")
             for g in obj.goals:
-                bad = [f for f in g.smart if not f.ok]
-                for f in bad:
+                unit, cur = kpi_unit(results, g.kpi)
+                for f in (f for f in g.smart if not f.ok):
                     lines.append(f"- ⚠️ SMART *{f.criterion.replace('_', '-')}* — {md_escape(g.title)}: "
-                                 f"{md_escape(f.message)}")
+                                 f"{md_escape(fmt_message(f.code, f.params, f.message, unit, cur))}")
             if any(not f.ok for g in obj.goals for f in g.smart):
                 lines.append("")
         if obj.kpis:
@@ -66,8 +70,9 @@ def results_markdown(results: Results) -> str:
                 h = k.headlines[0] if k.headlines else None
                 if h is None:
                     continue
-                lines.append(f"| {md_escape(k.title)} | {h.label or '—'} | {fmt_value(h.value, k.unit, k.currency)}"
-                             f" | {fmt_delta(h.change, k.unit, k.currency)} | {fmt_pct(h.change_pct)} | "
+                unit, cur = kpi_unit(results, name)
+                lines.append(f"| {md_escape(k.title)} | {h.label or '—'} | {fmt_value(h.value, unit, cur)}"
+                             f" | {fmt_delta(h.change, unit, cur)} | {fmt_pct(h.change_pct)} | "
                              f"{fmt_pct(h.yoy_change_pct)} |")
             lines.append("")
     for cg in results.control_groups:
@@ -81,8 +86,9 @@ def results_markdown(results: Results) -> str:
             lines += ["| " + " | ".join(headers) + " |", "|---|---|" + "---:|" * (len(headers) - 2)]
             lines += ["| " + " | ".join([md_escape(r[0]), md_escape(r[1]), *r[2:]]) + " |" for r in rows]
             lines.append("")
-        notes = [f"- ⚠️ {md_escape(m.title)}: {md_escape(w)}" for m in cg.metrics for w in m.warnings]
-        notes += [f"- ⚠️ {md_escape(w)}" for w in cg.warnings]
+        notes = [f"- ⚠️ {md_escape(m.title)}: {md_escape(w)}" for m in cg.metrics
+                 for w in warnings_text(tr, m.warnings, m.warning_codes)]
+        notes += [f"- ⚠️ {md_escape(w)}" for w in warnings_text(tr, cg.warnings, cg.warning_codes)]
         if notes:
             lines += [*notes, ""]
     if results.attribution:

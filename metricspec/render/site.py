@@ -8,22 +8,29 @@ Layout (relative links only, so the folder works from a USB stick or GitHub Page
     kpi/<spec>--<kpi>.html
     people/<person>.html
 
-Every page's context is built first; then the charts of all pages are drawn in one batch (in
-worker processes when asked: vl-convert is most of a build's time) and the templates rendered. The site is
-built into a staging folder next to ``out_dir`` and swapped in only when every page was written:
-a failed build leaves the previous site untouched.
+    assets/vega.js, assets/charts.js     (charts drawn in the browser, the default)
+
+Every page's context is built first. By default the browser draws the charts, from Vega-Lite JSON
+embedded in each page, with the Vega bundle in ``assets/`` (nothing loads from the network): a
+build is about as fast as evaluating the specs. With ``static_charts`` the charts of all pages are
+drawn as SVG in one batch instead (in worker processes when asked, from the disk cache when drawn
+before: vl-convert is most of such a build's time), for pages without JavaScript. The site is built
+into a staging folder next to ``out_dir`` and swapped in only when every page was written: a failed
+build leaves the previous site untouched.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from metricspec.outputguard import SITE_MARKER
+from metricspec.render.assets import CHARTS_JS, VEGA_JS, charts_js, vega_bundle
 from metricspec.render.context import (
     Builder,
     GoalView,
@@ -46,9 +53,11 @@ if TYPE_CHECKING:
     from jinja2 import Environment
 
     from metricspec.engine.results import GoalResult, Results
+    from metricspec.progress import Progress
     from metricspec.render.context import Page
 
 CSS_PATH = "assets/style.css"
+WRITERS = 8  # threads writing the site's files
 
 
 @dataclass
@@ -92,11 +101,15 @@ def people_of(r: Results) -> set[str]:
 
 
 def build_site(results_list: Sequence[Results], out_dir: str | Path, lang: str = DEFAULT_LANGUAGE, *,
-               env: Environment | None = None, chart_workers: int | None = None) -> list[Path]:
+               env: Environment | None = None, chart_workers: int | None = None, static_charts: bool = False,
+               progress: Progress | None = None) -> list[Path]:
     """Render the whole site into ``out_dir`` (replaced atomically); returns the files written.
 
-    ``chart_workers`` caps the processes drawing charts (default: ``$METRICSPEC_CHART_WORKERS``, else
-    none: they are drawn in this process), see :func:`metricspec.render.charts.chart_workers`.
+    By default the browser draws the charts (``assets/vega.js``); ``static_charts`` draws them as SVG
+    into the pages instead. ``chart_workers`` caps the processes drawing static charts (default:
+    ``$METRICSPEC_CHART_WORKERS``, else none: they are drawn in this process), see
+    :func:`metricspec.render.charts.chart_workers`. ``progress`` hears of pages built, charts drawn
+    and files written.
     """
     out_dir = Path(out_dir)
     env = env or _default_environment()
@@ -110,18 +123,36 @@ def build_site(results_list: Sequence[Results], out_dir: str | Path, lang: str =
         raise SpecError([Issue(Level.ERROR, f"two specs are named '{n}'", None, "give every spec a unique name")
                          for n in dup])
     plan = SitePlan.of(results_list)
-    pages = _render_pages(results_list, plan, tr, env, chart_workers)
+    pages = _render_pages(results_list, plan, tr, env, chart_workers, live_charts=not static_charts,
+                          progress=progress)
     staging = staging_directory(out_dir)
     try:
-        for rel, text in sorted(pages.items()):
-            atomic_write_text(staging / rel, text)
+        if progress is not None:
+            progress.start("files", len(pages))
+        for rel in _write_all(staging, pages):
+            if progress is not None:
+                progress.advance("files", text=rel)
         atomic_write_text(staging / SITE_MARKER, "A site written by metricspec build; the next build replaces it.\n")
         _make_readable(staging)
         replace_directory(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    if progress is not None:
+        progress.count("files", len(pages))
+        progress.count("scorecards", len(plan.specs))
     return [out_dir / rel for rel in sorted(pages)]
+
+
+def _write_all(root: Path, pages: dict[str, str]) -> Iterator[str]:
+    """Write every file (atomically, synced to disk) under ``root``, a few at a time: waiting for the
+    disk is most of writing a site of a thousand pages. Yields each relative path written."""
+    def write(item: tuple[str, str]) -> str:
+        atomic_write_text(root / item[0], item[1])
+        return item[0]
+
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        yield from pool.map(write, sorted(pages.items()))
 
 
 def _make_readable(root: Path) -> None:
@@ -132,53 +163,81 @@ def _make_readable(root: Path) -> None:
         path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
 
 
-def _render_pages(results_list: Sequence[Results], plan: SitePlan, tr: Translator,
-                  env: Environment, chart_workers: int | None = None) -> dict[str, str]:
-    """Every page as text, keyed by relative path (all rendering happens before any writing)."""
-    version = results_list[0].metricspec_version if results_list else ""
-    pages: dict[str, tuple[str, Page]] = {}  # relative path -> (template, context), rendered at the end
+@dataclass
+class _Pages:
+    """What every page of a site shares while the site is built."""
 
-    def nav(root: str, current: str | None = None) -> list[NavLink]:
-        links = [NavLink(href=root + "index.html", label=tr("home"), current=current == "index.html")]
-        links += [NavLink(href=root + plan.specs[r.spec.name], label=r.spec.title,
-                          current=current == plan.specs[r.spec.name]) for r in results_list]
+    results: Sequence[Results]
+    plan: SitePlan
+    tr: Translator
+    scripts: list[str]
+    builders: dict[str, Builder] = field(default_factory=dict)
+    goal_views: dict[tuple[str, str, str], GoalView] = field(default_factory=dict)
+
+    def nav(self, root: str, current: str | None = None) -> list[NavLink]:
+        links = [NavLink(href=root + "index.html", label=self.tr("home"), current=current == "index.html")]
+        links += [NavLink(href=root + self.plan.specs[r.spec.name], label=r.spec.title,
+                          current=current == self.plan.specs[r.spec.name]) for r in self.results]
         return links
 
-    def fields(title: str, root: str, current: str | None) -> dict[str, object]:
-        return page_fields(tr, title=title, root=root, css_href=root + CSS_PATH, nav=nav(root, current),
-                           version=version)
+    def fields(self, title: str, root: str, current: str | None) -> dict[str, object]:
+        version = self.results[0].metricspec_version if self.results else ""
+        return page_fields(self.tr, title=title, root=root, css_href=root + CSS_PATH, nav=self.nav(root, current),
+                           version=version, scripts=[root + s for s in self.scripts])
 
-    sub = "../"
-    builders = {r.spec.name: Builder(r, tr, plan.links(sub)) for r in results_list}
-    goal_views: dict[tuple[str, str, str], GoalView] = {}
-
-    def goal_view(r: Results, g: GoalResult) -> GoalView:
+    def goal_view(self, r: Results, g: GoalResult) -> GoalView:
         key = (r.spec.name, g.objective, g.id)
-        if key not in goal_views:
-            goal_views[key] = builders[r.spec.name].goal(g)
-        return goal_views[key]
+        if key not in self.goal_views:
+            self.goal_views[key] = self.builders[r.spec.name].goal(g)
+        return self.goal_views[key]
 
+
+def _render_pages(results_list: Sequence[Results], plan: SitePlan, tr: Translator, env: Environment,
+                  chart_workers: int | None = None, *, live_charts: bool = False,
+                  progress: Progress | None = None) -> dict[str, str]:
+    """Every page as text, keyed by relative path (all rendering happens before any writing)."""
+    sub = "../"
+    ctx = _Pages(results_list, plan, tr, [CHARTS_JS, VEGA_JS] if live_charts else [])  # base.html defers the second
+    ctx.builders = {r.spec.name: Builder(r, tr, plan.links(sub)) for r in results_list}
+    pages: dict[str, tuple[str, Page]] = {}  # relative path -> (template, context), rendered at the end
     specs: list[SpecSummary] = []
-    goal_counts: dict[str, int] = {}
-    person_groups: dict[str, list[PersonGroup]] = {p: [] for p in plan.people}
     for r in results_list:
-        b = builders[r.spec.name]
+        b = ctx.builders[r.spec.name]
         rel = plan.specs[r.spec.name]
-        page = b.scorecard(fields(tr("scorecard_page_title", title=r.spec.title), sub, rel))
-        pages[rel] = ("scorecard.html", page)
+        pages[rel] = ("scorecard.html", b.scorecard(ctx.fields(tr("scorecard_page_title", title=r.spec.title),
+                                                               sub, rel)))
         specs.append(SpecSummary(
             name=r.spec.name, title=r.spec.title, description=r.spec.description, href=rel,
             as_of=tr.date(r.as_of), owner=r.spec.owner, summary=b.summary(r.goals()), total_goals=len(r.goals()),
-            kpis=[NavLink(href=plan.kpis[(r.spec.name, k.name)], label=k.title) for k in r.kpis]))
+            kpis=[NavLink(href=plan.kpis[(r.spec.name, k.name)], label=k.title) for k in r.kpis],
+            goals=[b.goal_link(g, rel) for g in r.goals()],
+            headlines=Builder(r, tr, plan.links("")).headline_kpis()))
         for k in r.kpis:
-            krel = plan.kpis[(r.spec.name, k.name)]
-            kpage = KpiPage(
-                **fields(f"{k.title} — {r.spec.title}", sub, None),
+            pages[plan.kpis[(r.spec.name, k.name)]] = ("kpi.html", KpiPage(
+                **ctx.fields(f"{k.title} — {r.spec.title}", sub, None),
                 spec_title=r.spec.title, spec_href=sub + rel, as_of=tr.date(r.as_of), tile=b.tile(k),
                 section=b.kpi_section(k), segments=b.segment_figures(k),
-                goals=[goal_view(r, g) for g in r.goals() if g.kpi == k.name],
-            )
-            pages[krel] = ("kpi.html", kpage)
+                goals=[ctx.goal_view(r, g) for g in r.goals() if g.kpi == k.name]))
+    groups = _groups_by_person(ctx, sub)
+    pages.update(_person_pages(ctx, groups))
+    pages["index.html"] = ("index.html", IndexPage(
+        **ctx.fields(tr("site_title"), "", "index.html"), specs=specs,
+        people=[PersonLink(name=p, href=plan.people[p], goals=sum(len(g.goals) for g in grps))
+                for p, grps in groups.items()],
+        as_of=", ".join(sorted({tr.date(r.as_of) for r in results_list}))))
+    html = render_pages(env, list(pages.values()), tr, chart_workers=chart_workers, live_charts=live_charts,
+                        progress=progress)
+    out = {CSS_PATH: stylesheet(env), **dict(zip(pages, html, strict=True))}
+    if live_charts:
+        out[VEGA_JS], out[CHARTS_JS] = vega_bundle(), charts_js()
+    return out
+
+
+def _groups_by_person(ctx: _Pages, sub: str) -> dict[str, list[PersonGroup]]:
+    """Per person (in the plan's order): for each spec, the goals they answer for and their roles."""
+    tr = ctx.tr
+    groups: dict[str, list[PersonGroup]] = {p: [] for p in ctx.plan.people}
+    for r in ctx.results:
         for person in sorted(people_of(r)):
             owned = [o for o in r.objectives if o.owner == person]
             goals = [g for g in r.goals() if g.responsible == person or any(g in o.goals for o in owned)]
@@ -189,22 +248,19 @@ def _render_pages(results_list: Sequence[Results], plan: SitePlan, tr: Translato
                 roles.append(tr("role_owner"))
             if any(g.measured_by == person for g in r.goals()):
                 roles.append(tr("role_measures"))
-            goal_counts[person] = goal_counts.get(person, 0) + len(goals)
-            person_groups[person].append(PersonGroup(
-                spec_title=r.spec.title, spec_href=sub + rel, as_of=tr.date(r.as_of), roles=roles,
-                goals=[goal_view(r, g) for g in goals], objectives=[o.title for o in owned]))
-    for person, prel in plan.people.items():
-        statuses = [g.status.key for grp in person_groups[person] for g in grp.goals]
+            groups[person].append(PersonGroup(
+                spec_title=r.spec.title, spec_href=sub + ctx.plan.specs[r.spec.name], as_of=tr.date(r.as_of),
+                roles=roles, goals=[ctx.goal_view(r, g) for g in goals], objectives=[o.title for o in owned]))
+    return groups
+
+
+def _person_pages(ctx: _Pages, by_person: dict[str, list[PersonGroup]]) -> dict[str, tuple[str, Page]]:
+    out: dict[str, tuple[str, Page]] = {}
+    any_builder = next(iter(ctx.builders.values()), None)
+    for person, groups in by_person.items():
+        statuses = [g.status.key for grp in groups for g in grp.goals]
         summary = [StatusCount(status=c.status, count=statuses.count(c.status.key))
-                   for c in builders[results_list[0].spec.name].summary([])]
-        ppage = PersonPage(**fields(person, sub, None), name=person, summary=summary,
-                           groups=person_groups[person])
-        pages[prel] = ("person.html", ppage)
-    index = IndexPage(
-        **fields(tr("site_title"), "", "index.html"), specs=specs,
-        people=[PersonLink(name=p, href=plan.people[p], goals=goal_counts.get(p, 0)) for p in plan.people],
-        as_of=", ".join(sorted({tr.date(r.as_of) for r in results_list})),
-    )
-    pages["index.html"] = ("index.html", index)
-    html = render_pages(env, list(pages.values()), tr, chart_workers=chart_workers)
-    return {CSS_PATH: stylesheet(env), **dict(zip(pages, html, strict=True))}
+                   for c in (any_builder.summary([]) if any_builder else [])]
+        out[ctx.plan.people[person]] = ("person.html", PersonPage(**ctx.fields(person, "../", None), name=person,
+                                                                  summary=summary, groups=groups))
+    return out

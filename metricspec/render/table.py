@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from metricspec.render.cg_text import control_group_table, segment_table
+from metricspec.render.cg_text import control_group_table, fmt_p, segment_table
+from metricspec.render.control_groups import warnings_text
 from metricspec.render.formatting import (
     STATUS_LABELS,
     STATUS_STYLES,
+    english,
     fmt_delta,
+    fmt_message,
     fmt_pct,
     fmt_value,
+    kpi_unit,
 )
 
 if TYPE_CHECKING:
@@ -48,8 +52,7 @@ def print_results(results: Results, console: Console) -> None:
                           ("Responsible", "left")):
             table.add_column(col, justify=just)  # type: ignore[arg-type]
         for g in obj.goals:
-            k = kpis.get(g.kpi)
-            unit, cur = (k.unit, k.currency) if k else ("number", None)
+            unit, cur = kpi_unit(results, g.kpi)
             table.add_row(
                 Text(g.title), Text(STATUS_LABELS[g.status], style=STATUS_STYLES[g.status]),
                 fmt_value(g.current, unit, cur), fmt_value(g.target, unit, cur), fmt_value(g.expected, unit, cur),
@@ -66,15 +69,17 @@ def print_results(results: Results, console: Console) -> None:
             h = k.headlines[0] if k.headlines else None
             if h is None:
                 continue
-            benches = "; ".join(f"{b.title}: {fmt_value(b.value, k.unit, k.currency)}" for b in h.benchmarks)
-            ktable.add_row(Text(k.title), h.label or "—", fmt_value(h.value, k.unit, k.currency),
-                           fmt_delta(h.change, k.unit, k.currency), fmt_pct(h.change_pct),
+            unit, cur = kpi_unit(results, name)
+            benches = "; ".join(f"{b.title}: {fmt_value(b.value, unit, cur)}" for b in h.benchmarks)
+            ktable.add_row(Text(k.title), h.label or "—", fmt_value(h.value, unit, cur),
+                           fmt_delta(h.change, unit, cur), fmt_pct(h.change_pct),
                            fmt_pct(h.yoy_change_pct), Text(benches or "—"))
         if obj.kpis:
             console.print(ktable)
         findings = [(g, f) for g in obj.goals for f in g.smart if not f.ok]
         for g, f in findings:
-            console.print(Text(f"  SMART {f.criterion.replace('_', '-')}: {g.title}: {f.message}", style="yellow"))
+            message = fmt_message(f.code, f.params, f.message, *kpi_unit(results, g.kpi))
+            console.print(Text(f"  SMART {f.criterion.replace('_', '-')}: {g.title}: {message}", style="yellow"))
         console.print()
     listed = {n for o in results.objectives for n in o.kpis}
     rest = [k for k in results.kpis if k.name not in listed]
@@ -85,15 +90,15 @@ def print_results(results: Results, console: Console) -> None:
         for k in rest:
             h = k.headlines[0] if k.headlines else None
             if h:
-                t.add_row(Text(k.title), h.label or "—", fmt_value(h.value, k.unit, k.currency),
-                          fmt_delta(h.change, k.unit, k.currency))
+                unit, cur = kpi_unit(results, k.name)
+                t.add_row(Text(k.title), h.label or "—", fmt_value(h.value, unit, cur), fmt_delta(h.change, unit, cur))
         console.print(t)
     for cg in results.control_groups:
         _print_control_group(cg, console)
     if results.attribution:
-        _print_attribution(results.attribution, console)
+        _print_attribution(results.attribution, console, results.spec.currency)
     for note in results.notes:
-        console.print(Text(f"note: {note.message}", style="dim"))
+        console.print(Text(f"note: {fmt_message(note.code, note.params, note.message)}", style="dim"))
 
 
 def _print_control_group(cg: ExperimentResult, console: Console) -> None:
@@ -117,12 +122,13 @@ def _print_control_group(cg: ExperimentResult, console: Console) -> None:
             seg.add_row(Text(row[0]), Text(row[1]), *row[2:])
         console.print(seg)
     if cg.srm.mismatch:
-        console.print(Text(f"  sample ratio mismatch: p = {cg.srm.p_value:.2g} (threshold {cg.srm.threshold:g})",
+        console.print(Text(f"  sample ratio mismatch: p = {fmt_p(cg.srm.p_value)} (threshold {cg.srm.threshold:g})",
                            style="bold red"))
-    for w in cg.warnings:
+    tr = english()
+    for w in warnings_text(tr, cg.warnings, cg.warning_codes):
         console.print(Text(f"  warning: {w}", style="yellow"))
     for m in cg.metrics:
-        for w in m.warnings:
+        for w in warnings_text(tr, m.warnings, m.warning_codes):
             console.print(Text(f"  {m.title}: {w}", style="yellow"))
 
 
@@ -132,7 +138,7 @@ def credit_key(credit: dict) -> str:  # type: ignore[type-arg]
     return f"{credit['channel']} / {campaign}" if campaign else str(credit["channel"])
 
 
-def _print_attribution(att: dict, console: Console) -> None:  # type: ignore[type-arg]
+def _print_attribution(att: dict, console: Console, currency: str) -> None:  # type: ignore[type-arg]
     from rich.table import Table
     from rich.text import Text
 
@@ -159,7 +165,7 @@ def _print_attribution(att: dict, console: Console) -> None:  # type: ignore[typ
             row = [Text(ch)]
             for m in models:
                 credit = next((c for c in m["credits"] if credit_key(c) == ch), None)
-                row += [Text(fmt_value(credit.get("cac")) if credit else "—"),
-                        Text(fmt_value(credit.get("roas")) if credit else "—")]
+                row += [Text(fmt_value(credit.get("cac"), "currency", currency) if credit else "—"),
+                        Text(english().number(credit.get("roas"), 2) if credit else "—")]
             t2.add_row(*row)
         console.print(t2)

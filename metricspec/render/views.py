@@ -1,8 +1,17 @@
-"""The building blocks every page's view is made of: charts, data tables, figures."""
+"""The typed view models templates receive: display-ready, localised values (plain ``str``, autoescaped).
+
+One pydantic model per page (``IndexPage``, ``KpiPage``, ``PersonPage`` here; ``ScorecardPage`` in
+:mod:`metricspec.render.context`) and the parts pages share. The only markup in a view is chart
+SVG from vl-convert (checked in :mod:`metricspec.render.charts`) and, on sites that draw charts in
+the browser, a chart's Vega-Lite JSON escaped for a ``<script type="application/json">`` block.
+"""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
@@ -15,8 +24,10 @@ class View(BaseModel):
 
 
 class ChartView(View):
-    """A chart as built: ``svg`` stays empty until the page's charts are drawn (all at once, see
-    :func:`metricspec.render.html.render_pages`)."""
+    """A chart as built. When the page is rendered (:func:`metricspec.render.html.render_pages`) it gets
+    either ``svg``, the static drawing (all of a build's charts drawn at once), or ``embed``, its
+    Vega-Lite spec and number locale as JSON escaped for a ``<script type="application/json">`` block,
+    for the browser to draw."""
 
     id: str
     title: str
@@ -24,6 +35,7 @@ class ChartView(View):
     vega_lite: str  # canonical JSON, with ``locale``: what vl-convert draws (:data:`charts.Key`)
     locale: str
     svg: str = ""
+    embed: str = ""
 
     @property
     def key(self) -> charts.Key:
@@ -47,6 +59,248 @@ def chart_view(c: charts.Chart) -> ChartView:
 
 
 def interval(tr: Translator, low: float | None, high: float | None, fmt: Callable[[float], str]) -> str:
+    """``low … high`` in the page's language; a dash when either end is missing."""
     if low is None or high is None:
         return "—"
     return tr("interval", low=fmt(low), high=fmt(high))
+
+
+class StatusView(View):
+    key: str
+    label: str
+    icon: str
+
+
+class StatusCount(View):
+    status: StatusView
+    count: int
+
+
+class ProgressView(View):
+    fill: float  # 0..100, share of the way from baseline to target
+    expected: float | None  # 0..100, where we should be today
+    label: str  # accessible text describing both
+
+
+class SmartView(View):
+    criterion: str
+    ok: bool
+    message: str
+
+
+class GoalView(View):
+    id: str
+    anchor: str
+    title: str
+    status: StatusView
+    status_reason: str
+    kpi_title: str
+    kpi_href: str | None
+    scope: str
+    measure: str
+    baseline: str
+    target: str
+    current: str
+    expected: str
+    forecast: str
+    forecast_method: str
+    progress_text: str
+    start: str
+    deadline: str
+    measured_by: str | None
+    measured_by_href: str | None
+    responsible: str | None
+    responsible_href: str | None
+    campaign: str | None
+    progress: ProgressView | None
+    smart: list[SmartView]
+    figure: Figure | None
+
+
+class BenchmarkView(View):
+    title: str
+    value: str
+    difference: str
+    relative: str
+
+
+class GoalLink(View):
+    """A goal in a list (the index): its status, numbers and where its card is."""
+
+    title: str
+    href: str
+    status: StatusView
+    current: str
+    target: str
+
+
+class KpiTile(View):
+    name: str
+    title: str
+    description: str | None
+    href: str | None
+    grain: str
+    period: str
+    value: str
+    change: str
+    change_pct: str
+    trend_class: str  # good / bad / flat: a colour hint, always paired with a signed number
+    yoy: str
+    benchmarks: list[BenchmarkView]
+    sparkline: Figure | None  # the recent trend, with its numbers as a table
+
+
+class KpiSection(View):
+    name: str
+    anchor: str
+    title: str
+    description: str | None
+    href: str | None
+    figures: list[Figure]
+
+
+class ObjectiveView(View):
+    id: str
+    anchor: str
+    title: str
+    description: str | None
+    type: str
+    stage: str | None
+    owner: str | None
+    owner_href: str | None
+    goals: list[GoalView]
+    tiles: list[KpiTile]
+
+
+class IncrementalView(View):
+    """Incremental CAC: social spend per conversion beyond what the control group's rate predicts."""
+
+    group: str
+    cac: str
+    interval: str
+    confidence: str
+    conversions: str
+    conversions_interval: str
+    treatment_n: str
+    spend: str
+    significant: bool
+    significance: str
+
+
+class AttributionView(View):
+    title: str
+    summary: str
+    models: list[str]
+    conversions: DataTable
+    economics: DataTable
+    cac: DataTable  # CAC by channel (rows) and model (columns)
+    figure: Figure | None
+    journeys: DataTable | None  # the most common customer journeys
+    incremental: IncrementalView | None
+
+
+class SourceView(View):
+    name: str
+    connector: str
+    rows: str
+    first: str
+    latest: str
+
+
+class NoteView(View):
+    level: str
+    message: str
+
+
+class NavLink(View):
+    href: str
+    label: str
+    current: bool = False
+
+
+class Page(View):
+    lang: str
+    page_title: str
+    root: str  # relative prefix to the site root ("" or "../")
+    css_inline: str | None  # standalone files carry their CSS
+    css_href: str | None  # site pages link the shared stylesheet
+    nav: list[NavLink]
+    version: str
+    scripts: list[str] = []  # site pages whose charts the browser draws: the chart scripts (assets/)
+
+
+class SpecSummary(View):
+    name: str
+    title: str
+    description: str | None
+    href: str
+    as_of: str
+    owner: str | None
+    summary: list[StatusCount]
+    total_goals: int
+    kpis: list[NavLink]
+    goals: list[GoalLink]  # every goal with its status
+    headlines: list[KpiTile]  # the KPIs the goals are measured on (or the first ones), with sparklines
+
+
+class PersonLink(View):
+    name: str
+    href: str
+    goals: int
+
+
+class IndexPage(Page):
+    specs: list[SpecSummary]
+    people: list[PersonLink]
+    as_of: str
+
+
+class KpiPage(Page):
+    spec_title: str
+    spec_href: str
+    as_of: str
+    tile: KpiTile
+    section: KpiSection
+    segments: list[Figure]
+    goals: list[GoalView]
+
+
+class PersonGroup(View):
+    spec_title: str
+    spec_href: str
+    as_of: str
+    roles: list[str]
+    goals: list[GoalView]
+    objectives: list[str]
+
+
+class PersonPage(Page):
+    name: str
+    summary: list[StatusCount]
+    groups: list[PersonGroup]
+
+
+_TRANSLIT = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "ß": "ss", "đ": "d", "Đ": "D", "æ": "ae",
+                           "Æ": "AE", "œ": "oe", "Œ": "OE"})
+
+
+def slugify(text: str) -> str:
+    """A safe, readable file-name part: ``Lucía Fernández`` -> ``lucia-fernandez``."""
+    text = text.translate(_TRANSLIT)
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9_]+", "-", ascii_text.lower()).strip("-_")
+    return slug[:80] or "x"
+
+
+@dataclass(frozen=True)
+class Links:
+    """Where other pages live, relative to the page being rendered (None: standalone file)."""
+
+    kpi: Callable[[str, str], str] | None = None  # (spec, kpi) -> href
+    person: Callable[[str], str] | None = None  # name -> href
+
+    def kpi_href(self, spec: str, kpi: str) -> str | None:
+        return self.kpi(spec, kpi) if self.kpi else None
+
+    def person_href(self, name: str | None) -> str | None:
+        return self.person(name) if self.person and name else None

@@ -11,6 +11,7 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import BaseModel, TypeAdapter
 
+from metricspec.engine.attribution.grouping import sums_by
 from metricspec.engine.attribution.heuristics import heuristic_credits
 from metricspec.engine.attribution.journeys import Prepared, journeys_frame, prepare
 from metricspec.engine.attribution.markov import distinct_paths, fit_markov
@@ -19,6 +20,7 @@ from metricspec.engine.attribution.models import (
     AttributionResult,
     ChannelCredit,
     Journey,
+    JourneyPath,
     ModelConfig,
     ModelResult,
     PathSummary,
@@ -144,6 +146,37 @@ def _paths_summary(paths: pl.DataFrame, units: pl.DataFrame, top: int) -> list[P
                         value=row["value"], non_conversions=row["nulls"]) for row in best.iter_rows(named=True)]
 
 
+def _journey_paths(prep: Prepared, top: int) -> list[JourneyPath]:
+    """The ``top`` most common initial → intermediate → converting patterns (most conversions, then value).
+
+    Values are summed per pattern in conversion order (:func:`sums_by`), so the sums are reproducible.
+    """
+    t = prep.touches
+    if t.height == 0:
+        return []
+    mid = (pl.col("pos") > 0) & (pl.col("pos") < pl.col("n") - 1)
+    # within a group polars keeps the rows' order: touches are sorted by conversion, then position
+    per = t.join(prep.units.select("uid", "label"), on="uid", how="left").group_by("conv_id").agg(
+        pl.col("label").filter(pl.col("pos") == 0).first().alias("initial"),
+        pl.col("label").filter(mid).unique(maintain_order=True).str.join(_STEP).alias("intermediate"),
+        pl.col("label").filter(pl.col("pos") == pl.col("n") - 1).first().alias("converting"),
+        pl.col("value").first()).sort("conv_id")
+    per = per.select(pl.concat_str(["initial", "intermediate", "converting"], separator=_PART).alias("pattern"),
+                     "value", pl.lit(1, pl.Int64).alias("one"))
+    sums = sums_by(per, "pattern", {"conversions": pl.col("one"), "value": pl.col("value")})
+    best = sums.sort(["conversions", "value", "pattern"], descending=[True, True, False]).head(top)
+    out = []
+    for pattern, conversions, value in best.select("pattern", "conversions", "value").iter_rows():
+        initial, intermediate, converting = pattern.split(_PART)
+        out.append(JourneyPath(initial=initial, intermediate=intermediate.split(_STEP) if intermediate else [],
+                               converting=converting, conversions=conversions, value=value))
+    return out
+
+
+# separators while grouping patterns (ASCII unit and record separators: control characters, never in a label)
+_STEP, _PART = "\x1f", "\x1e"
+
+
 def attribute(touchpoints: pl.DataFrame | pl.LazyFrame, conversions: pl.DataFrame | pl.LazyFrame, *,
               models: Sequence[ModelConfig], lookback_days: float | None = 30,
               drop_direct: bool = False, direct_channels: Sequence[str] = ("direct",),
@@ -221,4 +254,5 @@ def attribute(touchpoints: pl.DataFrame | pl.LazyFrame, conversions: pl.DataFram
             removal_effects=removal, total_conversions=total_conv, attributed_conversions=attr_conv,
             unattributed_conversions=total_conv - attr_conv, total_value=total_value, attributed_value=attr_value,
             unattributed_value=total_value - attr_value, non_converting_paths=prep.null_touches["null_id"].n_unique(),
-            journeys=journeys, paths_summary=_paths_summary(paths, units, top_paths))
+            journeys=journeys, paths_summary=_paths_summary(paths, units, top_paths),
+            journey_paths=_journey_paths(prep, top_paths))

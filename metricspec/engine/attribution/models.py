@@ -107,6 +107,22 @@ class PathSummary(_Frozen):
     non_conversions: int
 
 
+class JourneyPath(_Frozen):
+    """A customer-journey pattern: the initial, intermediate and converting touch of attributed conversions.
+
+    Steps are channels (``channel / campaign`` at ``level="campaign"``); ``intermediate`` lists the
+    distinct steps between the first and the last touch in the order they first occur (empty for
+    journeys of one or two touches). ``conversions`` counts the conversions whose journey follows the
+    pattern, ``value`` sums their value.
+    """
+
+    initial: str
+    intermediate: list[str]
+    converting: str
+    conversions: int
+    value: float
+
+
 class AttributionResult(_Frozen):
     """Everything :func:`metricspec.engine.attribution.attribute` computes."""
 
@@ -126,3 +142,7 @@ class AttributionResult(_Frozen):
     non_converting_paths: int
     journeys: list[Journey] | None = None
     paths_summary: list[PathSummary] = Field(default_factory=list)
+    journey_paths: list[JourneyPath] = Field(
+        default_factory=list, description="The most common initial → intermediate → converting patterns, over all "
+                                          "attributed conversions (not only the journeys kept)."
+    )

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     import polars as pl
 
+    from metricspec.connectors.common import PreparedFrame
     from metricspec.engine.backends.relation import Relation
     from metricspec.engine.plan import (
         EventsQuery,
@@ -116,12 +117,14 @@ class Router:
 
 
 def make_router(sources: Mapping[str, pl.LazyFrame], schemas: Mapping[str, Mapping[str, pl.DataType]],
-                relations: Mapping[str, Relation] | None = None) -> Router:
+                relations: Mapping[str, Relation] | None = None,
+                prepared: Mapping[str, PreparedFrame] | None = None) -> Router:
     """Polars for every source, except those that live in a database (``relations``): those run on
-    one SQL backend per database connection."""
+    one SQL backend per database connection. ``prepared`` explains values that do not convert on
+    the polars backend (:mod:`metricspec.engine.dataerrors`)."""
     from metricspec.engine.backends.polars import PolarsBackend
 
-    backends: dict[str, Backend] = {"polars": PolarsBackend(sources, schemas)}
+    backends: dict[str, Backend] = {"polars": PolarsBackend(sources, schemas, dict(prepared or {}))}
     owner = dict.fromkeys(sources, "polars")
     for name, rel in (relations or {}).items():
         key = f"sql:{rel.connection_key}"

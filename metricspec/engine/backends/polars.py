@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
 from metricspec.engine.backends import Answers, Work, record_nulls
+from metricspec.engine.dataerrors import collect_all_checked
 from metricspec.engine.expressions import to_polars
 from metricspec.engine.periods import to_date, truncate
 from metricspec.engine.plan import (
@@ -32,6 +33,9 @@ from metricspec.engine.plan import (
 )
 from metricspec.errors import UsageError
 from metricspec.spec import expr as ex
+
+if TYPE_CHECKING:
+    from metricspec.connectors.common import PreparedFrame
 
 EngineName = Literal["in-memory", "streaming", "auto"]
 ENGINES: tuple[EngineName, ...] = ("in-memory", "streaming", "auto")
@@ -59,6 +63,8 @@ class PolarsBackend:
 
     sources: Mapping[str, pl.LazyFrame]
     schemas: Mapping[str, Mapping[str, pl.DataType]]
+    prepared: Mapping[str, PreparedFrame] = field(default_factory=dict)
+    """Per source, what explains a value that does not convert (:mod:`metricspec.engine.dataerrors`)."""
     name: str = "polars"
 
     def run(self, work: Work, rng: RunRange) -> Answers:
@@ -68,7 +74,12 @@ class PolarsBackend:
                  for n in work.null_counts]
         fresh = [self._freshness_lazy(f) for f in work.freshness]
         everything = [*lazies, *nulls, *fresh]
-        collected = pl.collect_all(everything, engine=polars_engine()) if everything else []
+        # grouped by source: the streaming engine runs each source's queries in a collect_all of their
+        # own (memory); every polars error becomes a DataError naming the source, column and row
+        groups = [*(q.key.source for q in work.queries), *(n.source for n in work.null_counts),
+                  *(f.source for f in work.freshness)]
+        collected = collect_all_checked(everything, self.prepared, engine=polars_engine(), groups=groups) \
+            if everything else []
         answers = Answers()
         it = iter(collected)
         for q in work.queries:

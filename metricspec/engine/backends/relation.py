@@ -13,10 +13,39 @@ ibis is imported only when a database source is used.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from metricspec.errors import DataError, Location, MetricSpecError
 
 if TYPE_CHECKING:
     import polars as pl
+
+
+class RelayedError(DataError):
+    """A DataError raised while polars reads a database source through its IO-source frame.
+
+    polars re-raises an exception from a Python IO source as ``type(exc)(str(exc) + context)``, which
+    would lose ``where`` and ``hint``; this class restores them from its own ``str()`` so the error a
+    caller catches is as precise as the one raised (see :func:`relayed`).
+    """
+
+    _known: ClassVar[dict[str, tuple[str, Location | None, str | None]]] = {}
+
+    def __init__(self, message: str, *, where: Location | None = None, hint: str | None = None):
+        text = message.split("\n\nThis error occurred", 1)[0].rstrip()
+        known = self._known.get(text) if where is None and hint is None else None
+        if known is not None:
+            message, where, hint = known
+        super().__init__(message, where=where, hint=hint)
+        if known is None:
+            if len(self._known) > 256:
+                self._known.clear()
+            self._known[str(self)] = (message, where, hint)
+
+
+def relayed(exc: MetricSpecError) -> RelayedError:
+    """``exc`` as an error that keeps its place and hint through polars."""
+    return RelayedError(exc.message, where=exc.where, hint=exc.hint)
 
 
 @dataclass(frozen=True, eq=False)

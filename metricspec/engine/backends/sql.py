@@ -167,11 +167,9 @@ class Checks:
                                   for i, c in enumerate(self.checks)}).mutate(period=ibis.null("date"))
 
     def raise_first(self, rel: Relation, bad: list[object]) -> None:
-        from metricspec.connectors.common import ValueCastError
-
         for check, value in zip(self.checks, bad, strict=True):
             if value is not None:
-                raise ValueCastError(check.message(rel.source, value), where=rel.where, hint=check.hint())
+                raise DataError(check.message(rel.source, value), where=rel.where, hint=check.hint())
 
 
 Item = Query | NullCountQuery | FreshnessQuery | Checks

@@ -22,8 +22,14 @@ def relation_frame(rel: Relation) -> pl.LazyFrame:
 
     def source(with_columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None,
                batch_size: int | None) -> Iterator[pl.DataFrame]:
+        from metricspec.engine.backends.relation import relayed
+        from metricspec.errors import MetricSpecError
+
         columns = list(with_columns) if with_columns is not None else list(rel.schema)
-        frame = fetch(rel, columns, limit=n_rows)
+        try:
+            frame = fetch(rel, columns, limit=n_rows)
+        except MetricSpecError as exc:  # raised inside polars: keep the place and the hint
+            raise relayed(exc) from None
         if predicate is not None:
             frame = frame.filter(predicate)
         yield frame
@@ -85,7 +91,13 @@ def table_frame(table: Any, source: str, where: Any = None) -> pl.LazyFrame:
         expr = table.select(columns) if columns else table.select()
         if n_rows is not None:
             expr = expr.limit(n_rows)
-        frame = to_frame(named, expr)  # type: ignore[arg-type]
+        from metricspec.engine.backends.relation import relayed
+        from metricspec.errors import MetricSpecError
+
+        try:
+            frame = to_frame(named, expr)  # type: ignore[arg-type]
+        except MetricSpecError as exc:  # raised inside polars: keep the place and the hint
+            raise relayed(exc) from None
         frame = frame.select([pl.col(c).cast(schema[c]) for c in columns]) if columns else frame
         yield frame.filter(predicate) if predicate is not None else frame
 

@@ -10,20 +10,14 @@ null.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from metricspec.connectors.common import (
-    _CAST_HINTS,
-    _DATE_ONLY,
-    COLUMN_TYPES,
-    FALSE_WORDS,
-    TRUE_WORDS,
-    _columns_listing,
-    _has_time,
-    did_you_mean,
-)
+from metricspec.connectors.casts import CAST_HINTS, FALSE_WORDS, TRUE_WORDS
+from metricspec.connectors.casts import has_time as _has_time
+from metricspec.connectors.common import COLUMN_TYPES, _columns_listing, did_you_mean
 from metricspec.engine.backends.ibis_expr import UntranslatableError, to_ibis
 from metricspec.engine.backends.sql_time import localize
 from metricspec.errors import DataError, Location
@@ -34,6 +28,7 @@ if TYPE_CHECKING:
 
     from metricspec.engine.backends.relation import Relation
 
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _OFFSET = r"\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)$"
 """A time of day followed by a UTC offset, at the end of a text timestamp."""
 
@@ -56,7 +51,7 @@ class CastCheck:
         return f"source '{source}': column '{self.column}' has values that are not {self.typ} (e.g. {shown})"
 
     def hint(self) -> str:
-        return _CAST_HINTS[self.typ]
+        return str(CAST_HINTS[self.typ])
 
 
 @dataclass(frozen=True)
