@@ -149,3 +149,26 @@ def test_sql_snapshot(dialect: str, update_golden: bool) -> None:
         return
     assert path.exists(), f"{path} is missing: run pytest tests/test_sql_translation.py --update-golden"
     assert text == path.read_bytes().decode(), f"the {dialect} SQL changed: review and regenerate"
+
+
+def test_duckdb_runs_each_query_as_its_own_statement(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process DuckDB gets one query per statement (a UNION ALL's branches run at once and their hash
+    tables add up in this process); a remote database gets a source's queries in one statement."""
+    from metricspec.engine.backends import sql
+
+    sent: list[int] = []
+    real = sql.to_frame
+
+    def counting(rel: object, expr: object) -> pl.DataFrame:
+        frame = real(rel, expr)  # type: ignore[arg-type]
+        sent.append(frame["__q"].n_unique() if "__q" in frame.columns else 1)
+        return frame
+
+    monkeypatch.setattr(sql, "to_frame", counting)
+    monkeypatch.chdir(ROOT)
+    loaded = load_spec(Path("specs/examples/warehouse_sales.yaml"))
+    text = evaluate(loaded, as_of=dt.date(2026, 11, 1)).to_json()
+    assert text == (GOLDEN / "warehouse_sales.json").read_text(encoding="utf-8")
+    assert len(sent) > 3 and max(sent) <= 2  # a query, plus the column checks in a source's first statement
+    assert sql.branches_per_statement("duckdb") == 1
+    assert sql.branches_per_statement("postgres") == sql.branches_per_statement("pyspark") == sql.MAX_BRANCHES

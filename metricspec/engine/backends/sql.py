@@ -77,7 +77,7 @@ class SqlBackend:
         for source, todo in items.items():
             rel = self.relations[source]
             checks = rel.columns_checked(sorted({c for item in todo for c in _columns(item)}))
-            chunks = _chunks(todo, MAX_BRANCHES)
+            chunks = _chunks(todo, branches_per_statement(self.dialect))
             if checks:  # checked in the first statement, before any of its answers is used
                 chunks[0] = [Checks(tuple(checks)), *chunks[0]]
             for chunk in chunks:
@@ -147,6 +147,18 @@ class SqlBackend:
 
 MAX_BRANCHES = 64
 """Queries sent in one statement at most."""
+
+IN_PROCESS = frozenset({"duckdb"})
+"""Dialects whose database runs inside this process: a statement costs no round trip, and the
+branches of a ``UNION ALL`` run at once, their hash tables (a count distinct's above all) adding up in
+this process's memory: 2.3 GiB against 0.7 GiB for one statement per query on the 23-KPI benchmark at
+10M rows (benchmarks/bench_pushdown.py)."""
+
+
+def branches_per_statement(dialect: str) -> int:
+    """Queries per statement: one for an in-process database, else up to :data:`MAX_BRANCHES`
+    (a warehouse or a Spark job pays a second or more per round trip)."""
+    return 1 if dialect in IN_PROCESS else MAX_BRANCHES
 
 
 def _chunks(items: list[Any], size: int) -> list[list[Any]]:
