@@ -172,3 +172,35 @@ def test_duckdb_runs_each_query_as_its_own_statement(monkeypatch: pytest.MonkeyP
     assert len(sent) > 3 and max(sent) <= 2  # a query, plus the column checks in a source's first statement
     assert sql.branches_per_statement("duckdb") == 1
     assert sql.branches_per_statement("postgres") == sql.branches_per_statement("pyspark") == sql.MAX_BRANCHES
+
+
+def test_duckdb_memory_limit_gives_the_same_results_and_bad_sizes_are_explained(tmp_path: Path) -> None:
+    """`memory_limit:` caps DuckDB's memory (it spills instead); the numbers do not change."""
+    import shutil
+
+    from metricspec.errors import SpecError
+
+    shutil.copytree(ROOT / "specs" / "examples", tmp_path / "examples")
+    path = tmp_path / "examples" / "warehouse_sales.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "connector: duckdb" in text
+    limited = text.replace("path: data/warehouse.duckdb", "path: data/warehouse.duckdb, memory_limit: 64MB")
+    limited = limited.replace("      path: data/warehouse.duckdb, memory_limit: 64MB\n",
+                              "      path: data/warehouse.duckdb\n      memory_limit: 64MB\n")
+    assert limited.count("memory_limit: 64MB") == 3
+    path.write_text(limited, encoding="utf-8")
+    import json
+
+    got = json.loads(evaluate(load_spec(path), as_of=dt.date(2026, 11, 1)).to_json())
+    golden = json.loads((GOLDEN / "warehouse_sales.json").read_text(encoding="utf-8"))
+    assert got["kpis"] == golden["kpis"]  # the values (locations moved: one line was added)
+
+    path.write_text(limited.replace("memory_limit: 64MB", "memory_limit: lots", 1), encoding="utf-8")
+    with pytest.raises(SpecError) as bad:
+        evaluate(load_spec(path), as_of=dt.date(2026, 11, 1))
+    assert "is not a size" in str(bad.value) and "warehouse_sales.yaml:" in str(bad.value)
+
+    path.write_text(limited.replace("memory_limit: 64MB", "memory_limit: 128MB", 1), encoding="utf-8")
+    with pytest.raises(SpecError) as mixed:
+        evaluate(load_spec(path), as_of=dt.date(2026, 11, 1))
+    assert "differs from another source's" in str(mixed.value)

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from metricspec.connectors.base import Connector, ConnectorOptions, SourceContext
 from metricspec.connectors.files import PATH_HINT, first_line
@@ -326,7 +326,7 @@ def expand_env(text: str, context: SourceContext) -> str:
     return _ENV.sub(value, text)
 
 
-_DUCKDB_FILES: dict[tuple[str, int, int], tuple[Any, frozenset[str]]] = {}
+_DUCKDB_FILES: dict[tuple[str, int, int], tuple[Any, frozenset[str], str | None]] = {}
 """One ibis connection per DuckDB file (path, size, modification time) per evaluation, with the files
 its queries may read. DuckDB shares one database instance between the connections to a file in a
 process, and the sandbox locks that instance's configuration: a second connection could not even
@@ -347,14 +347,15 @@ def shared_connections() -> Iterator[None]:
         if not _SCOPES:
             opened |= set(_DUCKDB_FILES)
         for key in opened:
-            con, _ = _DUCKDB_FILES.pop(key, (None, None))
+            con, _, _ = _DUCKDB_FILES.pop(key, (None, None, None))
             if con is not None:
                 with contextlib.suppress(Exception):
                     con.disconnect()
 
 
-def _duckdb_backend(path: Path | None, query: str, context: SourceContext) -> Any:
-    """An ibis DuckDB connection, read-only for a file, sandboxed (see metricspec/connectors/sandbox.py)."""
+def _duckdb_backend(path: Path | None, query: str, context: SourceContext, memory_limit: str | None = None) -> Any:
+    """An ibis DuckDB connection, read-only for a file, sandboxed (see metricspec/connectors/sandbox.py),
+    with DuckDB's ``memory_limit`` when given."""
     import ibis
 
     from metricspec.connectors.sandbox import (
@@ -365,20 +366,26 @@ def _duckdb_backend(path: Path | None, query: str, context: SourceContext) -> An
     )
 
     allowed = duckdb_allowed_paths(query, context.base_dir, context.root)
+    config = duckdb_config() | ({"memory_limit": memory_limit} if memory_limit else {})
     if path is None:
-        con = ibis.duckdb.connect(**duckdb_config())
+        con = ibis.duckdb.connect(**config)
         apply_duckdb_settings(con.con, duckdb_settings(context.base_dir, allowed))
         return con
     real = path.resolve()
     stat = real.stat()
     key = (str(real), stat.st_size, stat.st_mtime_ns)
     if key not in _DUCKDB_FILES:
-        con = ibis.duckdb.connect(str(real), read_only=True, **duckdb_config())
+        con = ibis.duckdb.connect(str(real), read_only=True, **config)
         apply_duckdb_settings(con.con, duckdb_settings(context.base_dir, allowed))
-        _DUCKDB_FILES[key] = (con, frozenset(allowed))
+        _DUCKDB_FILES[key] = (con, frozenset(allowed), memory_limit)
         if _SCOPES:
             _SCOPES[-1].add(key)
-    con, granted = _DUCKDB_FILES[key]
+    con, granted, limit = _DUCKDB_FILES[key]
+    if memory_limit != limit:
+        raise context.error(
+            f"memory_limit {memory_limit or '(none)'} differs from another source's on {path} "
+            f"({limit or 'none'}): the sources of one DuckDB file share one database instance",
+            hint="give every source on that file the same `memory_limit:`")
     if not set(allowed) <= granted:
         raise context.error(
             f"the query reads files ({', '.join(sorted(set(allowed) - granted))}) that another source on {path} "
@@ -401,6 +408,19 @@ class DuckDBOptions(_QueryOrTable):
     path: str | None = Field(
         None, description="DuckDB database file (opened read-only); omit for an in-memory database."
     )
+    memory_limit: str | None = Field(
+        None,
+        description="Most memory DuckDB may use in this process, e.g. `500MB` or `2GiB` (DuckDB's "
+                    "`memory_limit`; default: 80 % of the machine's). Beyond it, aggregations spill to "
+                    "temporary files.",
+    )
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _memory_size(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", value.strip()):
+            raise ValueError(f"memory_limit {value!r} is not a size: write a number and a unit, e.g. 500MB or 2GiB")
+        return value.strip() if value is not None else None
 
 
 class DuckDBConnector(Connector):
@@ -432,7 +452,7 @@ class DuckDBConnector(Connector):
                 raise context.error(f"database file not found: {path}", hint=PATH_HINT)
             where = f"database {path}"
         try:
-            con = _duckdb_backend(path, query, context)
+            con = _duckdb_backend(path, query, context, options.memory_limit)
         except duckdb.Error as exc:
             raise context.error(f"cannot open {where} as a DuckDB database: {first_line(exc)}",
                                 hint="check that the file is a DuckDB database of a compatible version") from None
