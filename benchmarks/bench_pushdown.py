@@ -19,6 +19,8 @@ Usage::
 
     python benchmarks/bench_pushdown.py --duckdb 10000000 100000000 --postgres 10000000 --spark 10000000
     python benchmarks/bench_pushdown.py --duckdb 1000000 --repeat 1        # a quick look
+    python benchmarks/bench_pushdown.py --duckdb 100000000 --postgres --spark --variants metricspec sql \
+        --memory-limit 300MB                                                # DuckDB capped, spilling
 
 Data is generated once per size into ``--data-dir`` (default ``benchmarks/.data``): the engine
 benchmark's parquet files plus ``events.duckdb``. PostgreSQL runs in a throwaway cluster (initdb, as the
@@ -47,6 +49,8 @@ import bench_engine as be  # noqa: E402
 
 TABLES = {"posts": "posted_at", "interactions": "occurred_at", "clicks": "clicked_at", "followers": "date"}
 VARIANTS = ("metricspec", "pull", "sql")
+MEMORY_LIMIT = os.environ.get("BENCH_DUCKDB_MEMORY_LIMIT")
+"""DuckDB's memory_limit for the metricspec and sql variants on DuckDB (``--memory-limit``)."""
 
 
 # ----------------------------------------------------------------------------------------- data
@@ -99,7 +103,8 @@ def spec_for(kind: str, target: str) -> str:
     def source(m: re.Match[str]) -> str:
         table = m.group(1)
         if kind == "duckdb":
-            return f"{{connector: duckdb, options: {{path: '{target}', table: {table}}}"
+            limit = f", memory_limit: {MEMORY_LIMIT}" if MEMORY_LIMIT else ""
+            return f"{{connector: duckdb, options: {{path: '{target}', table: {table}{limit}}}"
         if kind == "postgres":
             return f"{{connector: sql, options: {{uri: 'postgresql://{target}', table: {table}}}"
         return f"{{connector: spark, options: {{path: '{target}/{table}.parquet', master: 'local[2]'}}"
@@ -200,7 +205,7 @@ def run_sql(kind: str, target: str, d: Path) -> dict[tuple[str, str, str], Any]:
     if kind == "duckdb":
         import duckdb
 
-        con = duckdb.connect(target, read_only=True)
+        con = duckdb.connect(target, read_only=True, config={"memory_limit": MEMORY_LIMIT} if MEMORY_LIMIT else {})
         for key, sql in statements("duckdb"):
             frames[key] = con.sql(sql).pl()
         con.close()
@@ -308,6 +313,9 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--data-dir", type=Path, default=HERE / ".data")
     ap.add_argument("--no-check", action="store_true")
+    ap.add_argument("--memory-limit", metavar="SIZE",
+                    help="DuckDB's memory_limit (e.g. 300MB) for metricspec (the connector option) and the "
+                         "hand-written SQL alike; beyond it DuckDB spills to temporary files")
     ap.add_argument("--json", type=Path, help="write the measurements here")
     ap.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
     ap.add_argument("--kind", help=argparse.SUPPRESS)
@@ -315,10 +323,13 @@ def main() -> int:
     ap.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--dump", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.memory_limit:
+        os.environ["BENCH_DUCKDB_MEMORY_LIMIT"] = args.memory_limit  # the children read it at import
     if args.child:
         print(json.dumps(child(args.child, args.kind, args.target, args.dir, args.dump)))
         return 0
-    print(f"load average {os.getloadavg()[0]:.1f}; best of {args.repeat}")
+    limit = f"; DuckDB memory_limit {args.memory_limit}" if args.memory_limit else ""
+    print(f"load average {os.getloadavg()[0]:.1f}; best of {args.repeat}{limit}")
     reports: list[dict[str, Any]] = []
     for rows in args.duckdb:
         d, info = be.ensure_data(rows, args.data_dir)
