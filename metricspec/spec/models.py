@@ -40,6 +40,7 @@ ObjectiveType = Literal[
     "retention",
     "customer_support",
     "authority",
+    "relationships",
     "other",
 ]
 Stage = Literal["acquisition", "engagement", "conversion", "loyalty"]
@@ -342,8 +343,8 @@ class Benchmark(StrictModel):
 
 
 class CalendarEntry(StrictModel):
-    """Planned publishing cadence; evaluated as the virtual source ``calendar``
-    (columns date, network, planned_posts)."""
+    """Planned publishing cadence, who publishes what, where and how often; evaluated as the virtual source
+    ``calendar`` (columns date, network, campaign, owner, topic, content_type, planned_posts)."""
 
     network: str
     posts: float = Field(ge=0)
@@ -351,6 +352,10 @@ class CalendarEntry(StrictModel):
     start: dt.date
     end: dt.date
     campaign: str | None = None
+    owner: str | None = Field(None, description="Who publishes the posts (the calendar source's `owner` column).")
+    topic: str | None = Field(None, description="What the posts are about (column `topic`).")
+    content_type: str | None = Field(None, description="The format: video, carousel, article, … (column "
+                                                       "`content_type`).")
 
     @model_validator(mode="after")
     def _ordered(self) -> CalendarEntry:
