@@ -59,7 +59,8 @@ objectives:
   other: {title: Unstaged, type: other, kpis: [posts]}
   known: {title: Be the reference, type: authority, stage: acquisition, kpis: [like_rate]}
   talk2: {title: Answer people, type: relationships, stage: engagement,
-          goals: {g: {kpi: likes, target: 100, responsible: Maria, start: 2026-09-01, deadline: 2026-12-31}}}
+          goals: {g: {kpi: likes, target: 100, responsible: Maria, start: 2026-09-01, deadline: 2026-12-31},
+                  h: {kpi: likes, target: 50, start: 2026-09-01, deadline: 2026-12-31}}}
 """
 POSTS = "t,likes\n2026-09-03,5\n2026-09-20,7\n2026-10-02,4\n2026-10-15,11\n"
 
@@ -83,6 +84,17 @@ def test_kpi_people_are_in_the_results_only_when_set(tmp_path: Path) -> None:
     assert kpis["posts"]["measured_by"] == "Ana Ruiz" and "owner" not in kpis["posts"]
     assert kpis["like_rate"]["owner"] == "Lucía Fernández" and "measured_by" not in kpis["like_rate"]
     assert "owner" not in kpis["plain"] and "measured_by" not in kpis["plain"]
+
+
+def test_goals_take_their_kpis_people_when_they_name_none(tmp_path: Path) -> None:
+    goals = {g["id"]: g for o in _results(tmp_path)["objectives"] for g in o["goals"]}
+    assert (goals["h"]["responsible"], goals["h"]["measured_by"]) == ("Lucía Fernández", "Tomasz Nowak")
+    assert (goals["g"]["responsible"], goals["g"]["measured_by"]) == ("Maria", "Tomasz Nowak")
+    owned = SPEC.replace("type: relationships, stage: engagement,\n", "type: relationships, stage: engagement, "
+                         "owner: Olga,\n")
+    assert owned != SPEC
+    goals = {g["id"]: g for o in _results(tmp_path, owned)["objectives"] for g in o["goals"]}
+    assert goals["h"]["responsible"] == "Olga"  # the objective's owner comes before the KPI's
 
 
 def test_people_do_not_change_a_kpis_definition(tmp_path: Path) -> None:
@@ -214,7 +226,7 @@ def test_kpi_pages_and_person_pages_show_owners_and_measurers(tmp_path: Path) ->
     lucia = (tmp_path / "site" / "people" / "lucia-fernandez.html").read_text()
     assert '<a href="../kpi/people--likes.html">likes</a> <span class="muted">(KPI owner)</span>' in lucia
     assert '<a href="../kpi/people--like_rate.html">like_rate</a>' in lucia
-    assert "Roles: KPI owner" in lucia
+    assert "Roles: responsible, KPI owner" in lucia
     tomasz = (tmp_path / "site" / "people" / "tomasz-nowak.html").read_text()
     assert '<a href="../kpi/people--likes.html">likes</a> <span class="muted">(measures)</span>' in tomasz
     assert "people--like_rate" not in tomasz
