@@ -659,6 +659,8 @@ def _value_at(raw: Any, path: PathKey) -> Any:
 
 def _type_hint(entries: list[tuple[str, list[dict[str, Any]]]]) -> str | None:
     kinds = {t for t, _ in entries}
+    if "percent_parsing" in kinds:  # a goal's number (metricspec/spec/percent.py)
+        return "write a number such as 0.08, or a percent such as 8% (= 0.08)"
     if kinds & {"float_parsing", "float_type", "int_parsing", "int_type"}:
         return "write a plain number such as 1200 or 0.05 (no units or % signs)"
     if kinds & {"date_from_datetime_parsing", "date_parsing", "date_type"}:

@@ -341,12 +341,14 @@ def open_checked(loaded: LoadedSpec, names: list[str] | None = None,
 
 
 def calendar_frame(loaded: LoadedSpec) -> pl.LazyFrame:
-    """The publishing calendar as daily planned posts: date, network, campaign, planned_posts."""
+    """The publishing calendar as daily planned posts: date, network, campaign, owner, topic, content_type,
+    planned_posts."""
     import datetime as dt
 
     import polars as pl
 
-    rows: dict[str, list[object]] = {"date": [], "network": [], "campaign": [], "planned_posts": []}
+    text = ("network", "campaign", "owner", "topic", "content_type")
+    rows: dict[str, list[object]] = {"date": [], **{c: [] for c in text}, "planned_posts": []}
     for entry in loaded.spec.calendar:
         day = entry.start
         while day <= entry.end:
@@ -358,10 +360,10 @@ def calendar_frame(loaded: LoadedSpec) -> pl.LazyFrame:
                 nxt = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
                 share = entry.posts / (nxt - day.replace(day=1)).days
             rows["date"].append(day)
-            rows["network"].append(entry.network)
-            rows["campaign"].append(entry.campaign)
+            for c in text:
+                rows[c].append(getattr(entry, c))
             rows["planned_posts"].append(share)
             day += dt.timedelta(days=1)
     return pl.DataFrame(
-        rows, schema={"date": pl.Date, "network": pl.String, "campaign": pl.String, "planned_posts": pl.Float64}
+        rows, schema={"date": pl.Date, **dict.fromkeys(text, pl.String), "planned_posts": pl.Float64}
     ).lazy()

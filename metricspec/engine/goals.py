@@ -259,8 +259,8 @@ def evaluate_goal(ev: Evaluator, gp: GoalPlan) -> GoalResult:
         forecast=forecast, forecast_method=english(method_code, method), forecast_method_code=method_code,
         forecast_method_params=method, status=status,
         status_reason=english(reason_code, reason), status_reason_code=reason_code, status_reason_params=reason,
-        tolerance_absolute=tol_abs, tolerance_relative=tol_rel, measured_by=goal.measured_by or ev.spec.measured_by,
-        responsible=goal.responsible or ev.spec.objectives[gp.objective].owner or ev.spec.owner,
+        tolerance_absolute=tol_abs, tolerance_relative=tol_rel, measured_by=goal.measured_by or gp.kpi.measured_by or ev.spec.measured_by,
+        responsible=goal.responsible or ev.spec.objectives[gp.objective].owner or gp.kpi.owner or ev.spec.owner,
         campaign=goal.campaign, where=str(loc) if loc else None, smart=[], trend=trend,
     )
     return result.model_copy(update={"smart": smart_findings(ev, gp, result)})

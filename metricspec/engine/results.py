@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 #: 2: goal reasons and forecast methods, SMART findings and data notes carry a message ``code`` and
 #: its ``params`` next to the English text (version 1 documents still load: the new fields default).
@@ -241,6 +241,18 @@ class KpiResult(ResultModel):
     scope: dict[str, Any]
     headlines: list[Headline]
     series: list[Series]
+    owner: str | None = None  # responsible for the KPI's results; in the JSON only when set
+    measured_by: str | None = None  # who measures it; in the JSON only when set
+
+    @model_serializer(mode="wrap")
+    def _people_when_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """``owner`` and ``measured_by`` appear only when the spec sets them, so the Results of specs
+        without them stay byte-identical to those written before the keys existed."""
+        out: dict[str, Any] = handler(self)
+        for key in ("owner", "measured_by"):
+            if out.get(key) is None:
+                out.pop(key, None)
+        return out
 
     def to_polars(self) -> pl.DataFrame:
         """Every value of this KPI, tidy: one row per point of each series (headline, segment values,

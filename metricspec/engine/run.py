@@ -301,7 +301,7 @@ def kpi_result(ev: Evaluator, name: str) -> KpiResult:
     return KpiResult(name=name, title=kpi.title or name, description=kpi.description, unit=kpi.unit,
                      currency=kpi.currency or (spec.currency if kpi.unit == "currency" else None),
                      axis_from_zero=kpi.axis_from_zero, direction=kpi.direction, kind=kpi.kind, form=kpi.form, scope=dict(scope),
-                     headlines=headlines, series=series)
+                     headlines=headlines, series=series, owner=kpi.owner, measured_by=kpi.measured_by)
 
 
 def _delta(a: float | None, b: float | None) -> tuple[float | None, float | None]:

@@ -24,9 +24,13 @@ if TYPE_CHECKING:
     from metricspec.engine.kpis import Evaluator, Request
     from metricspec.spec.models import Spec
 
-Aggregation = Literal["count", "count_distinct", "sum", "mean", "median", "min", "max", "last", "first"]
+Aggregation = Literal["count", "count_distinct", "sum", "mean", "median", "p25", "p50", "p75", "p90", "p95", "p99", "min",
+                      "max", "last", "first"]
 ADDITIVE_AGGREGATIONS = frozenset({"count", "count_distinct", "sum"})
-NUMERIC_AGGREGATIONS = frozenset({"sum", "mean", "median"})
+QUANTILES: dict[str, float] = {"p25": 0.25, "p50": 0.5, "p75": 0.75, "p90": 0.9, "p95": 0.95, "p99": 0.99}
+"""The percentile aggregations and their fraction: linear interpolation between the two nearest values
+(numpy's default, DuckDB's ``quantile_cont``, PostgreSQL's ``percentile_cont``); ``p50`` equals ``median``."""
+NUMERIC_AGGREGATIONS = frozenset({"sum", "mean", "median", *QUANTILES})
 CALENDAR = "calendar"
 
 

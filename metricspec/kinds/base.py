@@ -151,6 +151,7 @@ class KPIBase(StrictModel):
     baseline recorded then compares equal; see :meth:`definition`)."""
     PRESENTATION: ClassVar[frozenset[str]] = frozenset({
         "title", "description", "unit", "currency", "kind", "axis_from_zero", "segments", "grains", "benchmarks",
+        "owner", "measured_by",
     })
     """Fields that do not change a KPI's values."""
 
@@ -173,6 +174,8 @@ class KPIBase(StrictModel):
     grains: list[Grain] = Field(
         default_factory=list, description="Time grains; default: the spec's grains.")
     benchmarks: list[str] = Field(default_factory=list)
+    owner: str | None = Field(None, description="The person responsible for the KPI's results.")
+    measured_by: str | None = Field(None, description="The person who measures the KPI (collects and reports it).")
 
     # ------------------------------------------------------------ what the kind reads
     @property

@@ -18,6 +18,7 @@ from metricspec.render.control_groups import ControlGroupView, control_group_vie
 from metricspec.render.figures import Figures
 from metricspec.render.formatting import kpi_unit
 from metricspec.render.i18n import Translator
+from metricspec.render.stages import by_stage
 from metricspec.render.views import (
     AttributionView,
     BenchmarkView,
@@ -226,7 +227,7 @@ class Builder:
             measured_by=r.spec.measured_by, measured_by_href=self.links.person_href(r.spec.measured_by),
             as_of=tr.date(r.as_of), as_of_iso=r.as_of.isoformat(),
             summary=self.summary(r.goals()), total_goals=len(r.goals()),
-            objectives=[self.objective(o) for o in r.objectives],
+            objectives=[self.objective(o) for o in by_stage(r.objectives)],
             other_tiles=[self.tile(k) for k in r.kpis if k.name not in in_objectives],
             kpis=[s for s in (self.kpi_section(k) for k in r.kpis) if s.figures],
             control_groups=[self.control_group(cg) for cg in r.control_groups],

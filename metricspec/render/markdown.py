@@ -15,6 +15,7 @@ from metricspec.render.formatting import (
     fmt_value,
     kpi_unit,
 )
+from metricspec.render.stages import by_stage
 
 if TYPE_CHECKING:
     from metricspec.engine.results import Results
@@ -41,7 +42,7 @@ def results_markdown(results: Results) -> str:
     if counts:
         lines += [" · ".join(f"{STATUS_ICONS[s]} {STATUS_LABELS[s]}: {counts[s]}" for s in STATUS_LABELS
                              if s in counts), ""]
-    for obj in results.objectives:
+    for obj in by_stage(results.objectives):
         lines += [f"### {md_escape(obj.title)}", ""]
         if obj.owner:
             lines += [f"Owner: {md_escape(obj.owner)}", ""]

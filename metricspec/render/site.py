@@ -1,4 +1,4 @@
-"""A static scorecard site: index, one page per spec, per KPI and per responsible person.
+"""A static scorecard site: index, one page per spec, per KPI and per person (responsible or measuring).
 
 Layout (relative links only, so the folder works from a USB stick or GitHub Pages)::
 
@@ -47,6 +47,7 @@ from metricspec.render.context import (
 )
 from metricspec.render.html import _default_environment, page_fields, render_pages, stylesheet
 from metricspec.render.i18n import DEFAULT_LANGUAGE, Translator
+from metricspec.render.views import PersonKpi
 from metricspec.utils import atomic_write_text, replace_directory, staging_directory
 
 if TYPE_CHECKING:
@@ -94,9 +95,11 @@ class SitePlan:
 
 
 def people_of(r: Results) -> set[str]:
-    """Everyone with something to answer for: objective owners and goals' responsible people."""
+    """Everyone with something to answer for: objective owners, goals' responsible people, and the
+    owners and measurers of KPIs."""
     out = {o.owner for o in r.objectives if o.owner}
     out |= {g.responsible for g in r.goals() if g.responsible}
+    out |= {p for k in r.kpis for p in (k.owner, k.measured_by) if p}
     return out
 
 
@@ -217,7 +220,9 @@ def _render_pages(results_list: Sequence[Results], plan: SitePlan, tr: Translato
                 **ctx.fields(f"{k.title} — {r.spec.title}", sub, None),
                 spec_title=r.spec.title, spec_href=sub + rel, as_of=tr.date(r.as_of), tile=b.tile(k),
                 section=b.kpi_section(k), segments=b.segment_figures(k),
-                goals=[ctx.goal_view(r, g) for g in r.goals() if g.kpi == k.name]))
+                goals=[ctx.goal_view(r, g) for g in r.goals() if g.kpi == k.name],
+                owner=k.owner, owner_href=ctx.plan.links(sub).person_href(k.owner),
+                measured_by=k.measured_by, measured_by_href=ctx.plan.links(sub).person_href(k.measured_by)))
     groups = _groups_by_person(ctx, sub)
     pages.update(_person_pages(ctx, groups))
     pages["index.html"] = ("index.html", IndexPage(
@@ -246,12 +251,27 @@ def _groups_by_person(ctx: _Pages, sub: str) -> dict[str, list[PersonGroup]]:
                 roles.append(tr("role_responsible"))
             if owned:
                 roles.append(tr("role_owner"))
-            if any(g.measured_by == person for g in r.goals()):
+            kpis = _kpis_of(ctx, r, person, sub)
+            if any(k.owner == person for k in r.kpis):
+                roles.append(tr("role_kpi_owner"))
+            if any(g.measured_by == person for g in r.goals()) or any(k.measured_by == person for k in r.kpis):
                 roles.append(tr("role_measures"))
             groups[person].append(PersonGroup(
                 spec_title=r.spec.title, spec_href=sub + ctx.plan.specs[r.spec.name], as_of=tr.date(r.as_of),
-                roles=roles, goals=[ctx.goal_view(r, g) for g in goals], objectives=[o.title for o in owned]))
+                roles=roles, goals=[ctx.goal_view(r, g) for g in goals], objectives=[o.title for o in owned],
+                kpis=kpis))
     return groups
+
+
+def _kpis_of(ctx: _Pages, r: Results, person: str, sub: str) -> list[PersonKpi]:
+    """The KPIs of ``r`` that ``person`` owns or measures (spec order), linked to their pages."""
+    out = []
+    for k in r.kpis:
+        roles = [ctx.tr(key) for key, who in (("role_kpi_owner", k.owner), ("role_measures", k.measured_by))
+                 if who == person]
+        if roles:
+            out.append(PersonKpi(title=k.title, href=sub + ctx.plan.kpis[(r.spec.name, k.name)], roles=roles))
+    return out
 
 
 def _person_pages(ctx: _Pages, by_person: dict[str, list[PersonGroup]]) -> dict[str, tuple[str, Page]]:

@@ -263,6 +263,18 @@ class KpiPage(Page):
     section: KpiSection
     segments: list[Figure]
     goals: list[GoalView]
+    owner: str | None = None  # responsible for the KPI
+    owner_href: str | None = None
+    measured_by: str | None = None  # who measures it
+    measured_by_href: str | None = None
+
+
+class PersonKpi(View):
+    """A KPI a person owns or measures, on their page."""
+
+    title: str
+    href: str
+    roles: list[str]
 
 
 class PersonGroup(View):
@@ -272,6 +284,7 @@ class PersonGroup(View):
     roles: list[str]
     goals: list[GoalView]
     objectives: list[str]
+    kpis: list[PersonKpi] = []
 
 
 class PersonPage(Page):

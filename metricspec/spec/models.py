@@ -9,7 +9,7 @@ sections: metadata, ``sources``, ``kpis``, ``objectives`` (with their ``goals``)
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -26,6 +26,7 @@ from metricspec.kinds.retention import RetentionSpec as RetentionSpec
 from metricspec.kinds.share import ShareSpec as ShareSpec
 from metricspec.spec.base import GRAINS as GRAINS
 from metricspec.spec.base import MAX_DAYS, Direction, Grain, Name, Scalar, StrictModel
+from metricspec.spec.percent import NonNegativeNumber, Number
 
 _DEFAULT_GRAINS: tuple[Grain, ...] = ("month",)
 ColumnType = Literal["str", "int", "float", "bool", "date", "datetime", "duration"]
@@ -39,6 +40,7 @@ ObjectiveType = Literal[
     "retention",
     "customer_support",
     "authority",
+    "relationships",
     "other",
 ]
 Stage = Literal["acquisition", "engagement", "conversion", "loyalty"]
@@ -81,10 +83,10 @@ class Source(StrictModel):
 
 
 class ToleranceSpec(StrictModel):
-    absolute: float | None = Field(None, ge=0)
-    relative: float | None = Field(
-        None, ge=0,
-        description="A fraction, e.g. 0.05 = 5%: of the target when judging status, of the earlier value when "
+    absolute: NonNegativeNumber | None = Field(None, description="In the KPI's unit; a percent literal (2%) is 0.02.")
+    relative: NonNegativeNumber | None = Field(
+        None,
+        description="A fraction, e.g. 0.05 or 5%: of the target when judging status, of the earlier value when "
         "checking for regressions.",
     )
 
@@ -114,14 +116,15 @@ class Goal(StrictModel):
         description="latest: value of the latest period (snapshots, rates); total: the KPI over the whole goal "
         "window (counts, sums, rates over the window); default: total for additive KPIs, latest otherwise.",
     )
-    baseline: float | None = Field(None, description="Value at start; omitted: measured from data.")
-    target: float
+    baseline: Number | None = Field(None, description="Value at start; omitted: measured from data. 5% = 0.05.")
+    target: Number = Field(description="The value to reach; a percent literal (8%) is the fraction 0.08.")
     direction: Direction | None = None
     start: dt.date | None = None
     deadline: dt.date | None = None
     period: Period | None = None
-    tolerance: Annotated[float, Field(ge=0)] | ToleranceSpec | None = Field(
-        None, description="Allowed shortfall: a number (absolute) or {absolute, relative}; never negative.")
+    tolerance: NonNegativeNumber | ToleranceSpec | None = Field(
+        None, description="Allowed shortfall: a number or percent literal (relative: a fraction of the target, 5% = "
+                          "0.05) or {absolute, relative}; never negative.")
     measured_by: str | None = None
     responsible: str | None = None
     campaign: str | None = None
@@ -326,7 +329,7 @@ class Benchmark(StrictModel):
     kind: Literal["competitor", "brand", "period", "value"] = "competitor"
     scope: dict[str, Scalar] = Field(default_factory=dict, description="Segment values selecting the benchmark series.")
     offset: Literal["previous_period", "previous_year"] | None = None
-    value: float | None = None
+    value: Number | None = Field(None, description="A value benchmark's value; a percent literal (8%) is 0.08.")
 
     @model_validator(mode="after")
     def _shape(self) -> Benchmark:
@@ -340,8 +343,8 @@ class Benchmark(StrictModel):
 
 
 class CalendarEntry(StrictModel):
-    """Planned publishing cadence; evaluated as the virtual source ``calendar``
-    (columns date, network, planned_posts)."""
+    """Planned publishing cadence, who publishes what, where and how often; evaluated as the virtual source
+    ``calendar`` (columns date, network, campaign, owner, topic, content_type, planned_posts)."""
 
     network: str
     posts: float = Field(ge=0)
@@ -349,6 +352,10 @@ class CalendarEntry(StrictModel):
     start: dt.date
     end: dt.date
     campaign: str | None = None
+    owner: str | None = Field(None, description="Who publishes the posts (the calendar source's `owner` column).")
+    topic: str | None = Field(None, description="What the posts are about (column `topic`).")
+    content_type: str | None = Field(None, description="The format: video, carousel, article, … (column "
+                                                       "`content_type`).")
 
     @model_validator(mode="after")
     def _ordered(self) -> CalendarEntry:

@@ -32,6 +32,7 @@ from metricspec.engine.plan import (
     scope_text,
 )
 from metricspec.errors import UsageError
+from metricspec.kinds.aggregate import QUANTILES
 from metricspec.spec import expr as ex
 
 if TYPE_CHECKING:
@@ -211,6 +212,8 @@ def agg_expr(a: Aggregate, time_column: str) -> pl.Expr:
     values = col if cond is None else pl.when(cond).then(col)
     if a.agg == "count_distinct":
         return values.drop_nulls().n_unique().cast(pl.Float64).alias(a.output)
+    if a.agg in QUANTILES:  # numpy's default interpolation, as DuckDB's quantile_cont, PostgreSQL's percentile_cont
+        return values.cast(pl.Float64).quantile(QUANTILES[a.agg], interpolation="linear").alias(a.output)
     fn = {"sum": values.sum, "mean": values.mean, "median": values.median, "min": values.min,
           "max": values.max}[a.agg]
     return fn().cast(pl.Float64).alias(a.output)

@@ -11,8 +11,8 @@ polars backend's semantics, so both give the same Results:
 * scope values and segment values are compared and grouped as text.
 
 Known differences (docs/backends.md): two rows with the same latest time (``last``) may pick a
-different one; ``round()`` of an exact half may round differently; medians are exact on DuckDB,
-PostgreSQL and Spark.
+different one; ``round()`` of an exact half may round differently; medians and percentiles (``p90``) are
+exact, linearly interpolated, on DuckDB, PostgreSQL and Spark.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from metricspec.engine.plan import (
     scope_text,
 )
 from metricspec.errors import DataError, MetricSpecError
+from metricspec.kinds.aggregate import QUANTILES
 from metricspec.spec.expr import names
 
 if TYPE_CHECKING:
@@ -304,13 +305,16 @@ def aggregate(rel: Relation, t: Any, a: Aggregate, time_column: str) -> Any:
         import ibis
 
         return ibis.coalesce(value.sum(where=cond), 0)  # polars: a sum over no values is 0
-    if a.agg in ("mean", "median") and not value.type().is_floating():
+    interpolated = a.agg == "median" or a.agg in QUANTILES
+    if (a.agg == "mean" or interpolated) and not value.type().is_floating():
         value = value.cast("float64")  # PostgreSQL averages integers as numeric
-    if a.agg == "median" and cond is not None:
+    if interpolated and cond is not None:
         # the filter nulls the value: ibis gives Spark's percentile a filtered (non-constant) percentage
         import ibis
 
         value, cond = ibis.cases((cond, value), else_=ibis.null(value.type())), None
+    if a.agg in QUANTILES:  # quantile_cont (DuckDB), percentile_cont (PostgreSQL): linear, as numpy and polars
+        return value.quantile(QUANTILES[a.agg])
     fn = {"mean": value.mean, "median": value.median, "min": value.min, "max": value.max}[a.agg]
     return fn(where=cond)
 
