@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import Field
 
 from metricspec.spec.base import Direction, Grain, Scalar, StrictModel
+from metricspec.spec.offsets import VsSpec
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -151,6 +152,7 @@ class KPIBase(StrictModel):
     baseline recorded then compares equal; see :meth:`definition`)."""
     PRESENTATION: ClassVar[frozenset[str]] = frozenset({
         "title", "description", "unit", "currency", "kind", "axis_from_zero", "segments", "grains", "benchmarks",
+        "vs",
     })
     """Fields that do not change a KPI's values."""
 
@@ -173,6 +175,8 @@ class KPIBase(StrictModel):
     grains: list[Grain] = Field(
         default_factory=list, description="Time grains; default: the spec's grains.")
     benchmarks: list[str] = Field(default_factory=list)
+    vs: VsSpec | None = Field(None, description="A headline comparison with the period `offset` earlier "
+                                               "(`{offset: 4 weeks}`), beside the previous period and last year.")
 
     # ------------------------------------------------------------ what the kind reads
     @property
