@@ -89,7 +89,7 @@ def _base_value(agg: str, rows: list[Row], filt: Any) -> float | None:
 
 
 def _reference(rows: list[Row], kpi: str, grain: str, period: dt.date, segment: str | None,
-               first_period: dt.date) -> float | None:
+               as_of: dt.date = AS_OF) -> float | None:
     bases = {"total": ("sum", lambda r: True), "rows": ("count", lambda r: r[3] != "c"),
              "users": ("count_distinct", lambda r: True), "avg": ("mean", lambda r: True)}
     windows = {"r_total": ("total", 7, None), "r_rows": ("rows", 14, None), "r_users": ("users", 10, None),
@@ -97,7 +97,7 @@ def _reference(rows: list[Row], kpi: str, grain: str, period: dt.date, segment: 
                "wtd_users": ("users", None, "week"), "ytd_avg": ("avg", None, "year")}
     base, days, reach = windows[kpi]
     agg, filt = bases[base]
-    end = min(period_end(period, grain) - dt.timedelta(days=1), AS_OF)
+    end = min(period_end(period, grain) - dt.timedelta(days=1), as_of)
     start = end - dt.timedelta(days=days - 1) if days else truncate_date(end, reach or "", "sunday")
     inside = [r for r in rows if start <= r[0].date() <= end and (segment is None or r[3] == segment)]
     return _base_value(agg, inside, filt)
@@ -119,7 +119,7 @@ def test_every_window_value_equals_a_plain_python_computation(tmp_path: Path) ->
             assert last == truncate_date(AS_OF, series["grain"], "sunday")  # to the as-of date
             for point in points:
                 want = _reference(rows, kpi["name"], series["grain"], dt.date.fromisoformat(point["period"]),
-                                  series["segment_value"], first)
+                                  series["segment_value"])
                 got = point["value"]
                 assert (got is None) == (want is None), (kpi["name"], series["grain"], point)
                 if want is not None:
@@ -150,12 +150,68 @@ def test_a_window_reaching_before_the_run_start_has_no_value(tmp_path: Path) -> 
     values = {p["period"]: p["value"] for p in day["points"]}
     assert values["2026-02-15"] is None  # 9..15 February: the 9th is before the start
     assert values["2026-02-16"] is not None
-    want = _reference(rows, "r_total", "day", dt.date(2026, 2, 16), None, FIRST)
+    want = _reference(rows, "r_total", "day", dt.date(2026, 2, 16), None)
     assert values["2026-02-16"] == pytest.approx(want)
     mtd = next(k for k in results["kpis"] if k["name"] == "mtd")
     month = next(s for s in mtd["series"] if s["kind"] == "headline" and s["grain"] == "month")
     assert {p["period"]: p["value"] for p in month["points"]}["2026-02-01"] is None  # from 1 Feb: not read
     assert {p["period"]: p["value"] for p in month["points"]}["2026-03-01"] is not None
+
+
+def test_windows_end_on_the_sources_last_day_with_data(tmp_path: Path) -> None:
+    """Data ending on 10 April, run as of the 20th: the last periods are those of the base KPI (the
+    10th's), and the current windows end on the 10th."""
+    rows = [r for r in _rows(5) if r[0].date() <= dt.date(2026, 4, 10)]
+    results = _results(_write(tmp_path, rows))
+    by_name = {k["name"]: k for k in results["kpis"]}
+    for name in ("r_total", "r_users", "mtd", "wtd_users", "ytd_avg"):
+        for series in by_name[name]["series"]:
+            if series["kind"] != "headline":
+                continue
+            base = next(s for s in by_name["total"]["series"] if s["grain"] == series["grain"])
+            assert series["points"][-1]["period"] == base["points"][-1]["period"], (name, series["grain"])
+            last = series["points"][-1]
+            want = _reference(rows, name, series["grain"], dt.date.fromisoformat(last["period"]), None,
+                              dt.date(2026, 4, 10))
+            assert last["value"] == pytest.approx(want), (name, series["grain"])
+
+
+LOCAL_SPEC = """\
+name: local
+timezone: Europe/Warsaw
+grains: [day, month]
+sources:
+  d: {connector: csv, options: {path: d.csv}, time_column: t, timezone: UTC}
+kpis:
+  total: {source: d, agg: sum, column: v}
+  rows: {source: d, agg: count, filter: "seg != 'c'"}
+  users: {source: d, agg: count_distinct, column: user}
+  avg: {source: d, agg: mean, column: v}
+  total_1d: {rolling: {kpi: total, days: 1}}
+  rows_1d: {rolling: {kpi: rows, days: 1}}
+  users_1d: {rolling: {kpi: users, days: 1}}
+  avg_1d: {rolling: {kpi: avg, days: 1}}
+  total_m: {to_date: {kpi: total, period: month}}
+  rows_m: {to_date: {kpi: rows, period: month}}
+  users_m: {to_date: {kpi: users, period: month}}
+  avg_m: {to_date: {kpi: avg, period: month}}
+"""
+
+
+def test_one_day_windows_and_month_to_date_equal_the_base_in_the_spec_time_zone(tmp_path: Path) -> None:
+    """Rows stored in UTC, read in Europe/Warsaw (late-evening rows fall on the next local day, the
+    clocks change on 29 March): a 1-day rolling window is the base's daily value and a month to date
+    on the month grain is the base's monthly value, for every aggregation."""
+    rnd = random.Random(2)
+    rows = [(dt.datetime(2026, 3, 1) + dt.timedelta(minutes=rnd.randrange(60 * 24 * 50)), f"u{rnd.randint(1, 9)}",
+             rnd.choice([None, *range(10)]), rnd.choice("abc")) for _ in range(500)]
+    results = _results(_write(tmp_path, rows, LOCAL_SPEC), as_of=dt.date(2026, 4, 30))
+    by_name = {k["name"]: k for k in results["kpis"]}
+    for base in ("total", "rows", "users", "avg"):
+        for window, grain in ((f"{base}_1d", "day"), (f"{base}_m", "month")):
+            want = next(s for s in by_name[base]["series"] if s["grain"] == grain)["points"]
+            got = next(s for s in by_name[window]["series"] if s["grain"] == grain)["points"]
+            assert [(p["period"], p["value"]) for p in got] == [(p["period"], p["value"]) for p in want], window
 
 
 def test_window_results_are_byte_identical_across_runs(tmp_path: Path) -> None:

@@ -177,6 +177,9 @@ def test_the_comparison_shows_in_terminal_markdown_and_html(tmp_path: Path) -> N
     print_results(results, Console(file=out, width=250, color_system=None))
     text = out.getvalue()
     assert "vs earlier" in text and f"vs {vs.label}" in text, text
+    other = text.split("Other KPIs", 1)[1]  # KPIs outside objectives show it too
+    v_10d = next(k for k in results.kpis if k.name == "v_10d").headlines[0].vs
+    assert v_10d is not None and "vs earlier" in other and f"vs {v_10d.label}" in other, other
     html = render_scorecard(results)
     assert "vs 4 weeks earlier" in html and "vs Last quarter" in html
 

@@ -73,7 +73,7 @@ def plan_window(ev: Evaluator, req: Request, base_name: str, reach: Reach) -> Wi
     from metricspec.kinds.aggregate import AggregateKPI
 
     base = ev.spec.kpis[base_name]
-    assert isinstance(base, AggregateKPI)  # validation checks it (kinds/windows.py)
+    assert isinstance(base, AggregateKPI)  # validation checks it (kinds/window_base.py)
     child = ev.child(req, base_name, req.extra_filter)
     filter_text = _and(base.filter, child.extra_filter)
     if base.agg == "count_distinct":
@@ -167,7 +167,7 @@ def _distinct_rows(ev: Evaluator, req: Request, wp: WindowPlan) -> tuple[pl.Data
     assert base.column is not None
     scope = ev.child(req, wp.base_name).scope
     where = ("kpis", wp.base_name)
-    rows = events(ev, base.source, base.time_column, wp.filter_text, where, scope,
+    rows = events(ev, base.source, base.spec_time_column(ev.spec), wp.filter_text, where, scope,
                   list(dict.fromkeys([base.column, *req.segments])))
     day = pl.col("__t").dt.date()
     keep = day <= last_day(ev, base.source)

@@ -90,13 +90,15 @@ def print_results(results: Results, console: Console) -> None:
     rest = [k for k in results.kpis if k.name not in listed]
     if rest:
         t = Table(title="Other KPIs", title_justify="left", box=None, padding=(0, 1))
-        for col in ("KPI", "Period", "Value", "vs prev"):
+        offsets = has_offsets(rest)
+        for col in ("KPI", "Period", "Value", "vs prev", *(("vs earlier",) if offsets else ())):
             t.add_column(col)
         for k in rest:
             h = k.headlines[0] if k.headlines else None
             if h:
                 unit, cur = kpi_unit(results, k.name)
-                t.add_row(Text(k.title), h.label or "—", fmt_value(h.value, unit, cur), fmt_delta(h.change, unit, cur))
+                t.add_row(Text(k.title), h.label or "—", fmt_value(h.value, unit, cur), fmt_delta(h.change, unit, cur),
+                          *((Text(offset_text(h)),) if offsets else ()))
         console.print(t)
     for cg in results.control_groups:
         _print_control_group(cg, console)
