@@ -212,6 +212,18 @@ class BenchmarkValue(ResultModel):
     relative: float | None
 
 
+class OffsetComparison(ResultModel):
+    """The headline period against the period ``offset`` earlier (a KPI's ``vs:``)."""
+
+    offset: str
+    title: str
+    period: dt.date | None
+    label: str | None
+    value: float | None
+    change: float | None
+    change_pct: float | None
+
+
 class Headline(ResultModel):
     """Latest complete period of a grain, with comparisons."""
 
@@ -226,6 +238,16 @@ class Headline(ResultModel):
     yoy_change: float | None
     yoy_change_pct: float | None
     benchmarks: list[BenchmarkValue] = Field(default_factory=list)
+    vs: OffsetComparison | None = None
+    """The KPI's ``vs:`` comparison (absent from the JSON of KPIs without one, and of grains it does
+    not apply to)."""
+
+    @model_serializer(mode="wrap")
+    def _without_absent_vs(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        out: dict[str, Any] = handler(self)
+        if self.vs is None:
+            out.pop("vs", None)
+        return out
 
 
 class KpiResult(ResultModel):

@@ -24,6 +24,7 @@ from metricspec.engine.results import (
     KpiResult,
     MessageParams,
     ObjectiveResult,
+    OffsetComparison,
     Results,
     Series,
     SourceFreshness,
@@ -31,6 +32,7 @@ from metricspec.engine.results import (
     english,
 )
 from metricspec.errors import Level, SpecError
+from metricspec.spec.offsets import VsSpec, shifted_period
 
 if TYPE_CHECKING:
     from metricspec.loader import LoadedSpec
@@ -343,4 +345,18 @@ def _headline(ev: Evaluator, name: str, grain: str, points: list[Any], benches: 
                                       relative=rel))
     return Headline(grain=grain, period=cur.period, label=label(cur.period, grain), value=cur.value, previous=prev,
                     change=change, change_pct=change_pct, previous_year=ly, yoy_change=yoy, yoy_change_pct=yoy_pct,
-                    benchmarks=bvalues)
+                    benchmarks=bvalues, vs=_offset_comparison(kpi.vs, grain, cur, by_period))
+
+
+def _offset_comparison(vs: VsSpec | None, grain: str, cur: Any, by_period: dict[dt.date, float | None],
+                       ) -> OffsetComparison | None:
+    """The headline against the period ``vs.offset`` earlier (None without ``vs`` or where it does not apply)."""
+    if vs is None:
+        return None
+    then = shifted_period(cur.period, grain, vs.offset)
+    if then is None:
+        return None
+    value = by_period.get(then)
+    change, change_pct = _delta(cur.value, value)
+    return OffsetComparison(offset=vs.offset, title=vs.label, period=then, label=label(then, grain), value=value,
+                            change=change, change_pct=change_pct)

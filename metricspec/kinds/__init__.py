@@ -37,11 +37,14 @@ from metricspec.kinds.growth import GrowthKPI
 from metricspec.kinds.moving_average import MovingAverageKPI
 from metricspec.kinds.ratio import RatioKPI
 from metricspec.kinds.retention import RetentionKPI
+from metricspec.kinds.rolling import RollingKPI
 from metricspec.kinds.share import ShareKPI
+from metricspec.kinds.to_date import ToDateKPI
 
 KINDS: tuple[type[KPIBase], ...] = (
     AggregateKPI, RatioKPI, FormulaKPI, ShareKPI, GrowthKPI, CumulativeKPI, MovingAverageKPI, FunnelKPI,
     RetentionKPI,
+    RollingKPI, ToDateKPI,
 )
 """Every kind, in the order the docs list them."""
 
@@ -125,5 +128,5 @@ __all__ = [
     "ADDITIVE_AGGREGATIONS", "BY_FORM", "FORMS", "KINDS", "KPI", "AggregateKPI", "Aggregation", "ColumnNeed",
     "CumulativeKPI", "ExpressionSite", "FormulaKPI", "FromInputs", "FromQuery", "FromRows", "FunnelKPI",
     "GrowthKPI", "Inputs", "KPIBase", "KindIssue", "KpiRef", "MovingAverageKPI", "Planned", "RatioKPI",
-    "RetentionKPI", "ShareKPI", "SourceRef", "form_of", "model_for",
+    "RetentionKPI", "RollingKPI", "ShareKPI", "SourceRef", "ToDateKPI", "form_of", "model_for",
 ]

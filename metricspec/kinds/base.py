@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import Field
 
 from metricspec.spec.base import Direction, Grain, Scalar, StrictModel
+from metricspec.spec.offsets import VsSpec
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -152,6 +153,7 @@ class KPIBase(StrictModel):
     PRESENTATION: ClassVar[frozenset[str]] = frozenset({
         "title", "description", "unit", "currency", "kind", "axis_from_zero", "segments", "grains", "benchmarks",
         "owner", "measured_by",
+        "vs",
     })
     """Fields that do not change a KPI's values."""
 
@@ -176,6 +178,8 @@ class KPIBase(StrictModel):
     benchmarks: list[str] = Field(default_factory=list)
     owner: str | None = Field(None, description="The person responsible for the KPI's results.")
     measured_by: str | None = Field(None, description="The person who measures the KPI (collects and reports it).")
+    vs: VsSpec | None = Field(None, description="A headline comparison with the period `offset` earlier "
+                                               "(`{offset: 4 weeks}`), beside the previous period and last year.")
 
     # ------------------------------------------------------------ what the kind reads
     @property

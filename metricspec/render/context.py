@@ -183,6 +183,9 @@ class Builder:
                                       relative=tr.percent(b.relative, signed=True))
                         for b in (h.benchmarks if h else [])],
             sparkline=self.figures.sparkline(k, h) if h else None,
+            vs=BenchmarkView(title=h.vs.title, value=tr.value(h.vs.value, unit, cur),
+                             difference=tr.delta(h.vs.change, unit, cur),
+                             relative=tr.percent(h.vs.change_pct, signed=True)) if h and h.vs else None,
         )
 
     def kpi_section(self, k: KpiResult) -> KpiSection:

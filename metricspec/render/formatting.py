@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from metricspec.engine.results import ParamValue, Results
+    from metricspec.engine.results import Headline, KpiResult, ParamValue, Results
     from metricspec.render.i18n import Translator
 
 STATUS_LABELS = {
@@ -51,6 +51,18 @@ def fmt_value(value: float | None, unit: str = "number", currency: str | None = 
 def fmt_pct(value: float | None) -> str:
     """A signed relative change: ``+12.3%``."""
     return english().percent(value, signed=True)
+
+
+def has_offsets(kpis: Iterable[KpiResult]) -> bool:
+    """Whether any of these KPIs' first headline has a ``vs:`` comparison (text tables add a column)."""
+    return any(k.headlines and k.headlines[0].vs is not None for k in kpis)
+
+
+def offset_text(h: Headline) -> str:
+    """A headline's ``vs:`` comparison for text tables: ``+12.3% vs 2026-W12`` (— when it has none)."""
+    if h.vs is None:
+        return "—"
+    return f"{fmt_pct(h.vs.change_pct)} vs {h.vs.label or h.vs.title}"
 
 
 def fmt_delta(value: float | None, unit: str = "number", currency: str | None = None) -> str:

@@ -13,7 +13,9 @@ from metricspec.render.formatting import (
     fmt_message,
     fmt_pct,
     fmt_value,
+    has_offsets,
     kpi_unit,
+    offset_text,
 )
 from metricspec.render.stages import by_stage
 
@@ -65,7 +67,9 @@ def results_markdown(results: Results) -> str:
             if any(not f.ok for g in obj.goals for f in g.smart):
                 lines.append("")
         if obj.kpis:
-            lines += ["| KPI | Period | Value | vs previous | Δ% | vs last year |", "|---|---|---:|---:|---:|---:|"]
+            offsets = has_offsets(kpis[n] for n in obj.kpis)
+            lines += ["| KPI | Period | Value | vs previous | Δ% | vs last year |" + (" vs earlier |" if offsets else ""),
+                      "|---|---|---:|---:|---:|---:|" + ("---:|" if offsets else "")]
             for name in obj.kpis:
                 k = kpis[name]
                 h = k.headlines[0] if k.headlines else None
@@ -74,7 +78,7 @@ def results_markdown(results: Results) -> str:
                 unit, cur = kpi_unit(results, name)
                 lines.append(f"| {md_escape(k.title)} | {h.label or '—'} | {fmt_value(h.value, unit, cur)}"
                              f" | {fmt_delta(h.change, unit, cur)} | {fmt_pct(h.change_pct)} | "
-                             f"{fmt_pct(h.yoy_change_pct)} |")
+                             f"{fmt_pct(h.yoy_change_pct)} |" + (f" {md_escape(offset_text(h))} |" if offsets else ""))
             lines.append("")
     for cg in results.control_groups:
         headers, rows = control_group_table(cg)

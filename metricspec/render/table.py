@@ -14,7 +14,9 @@ from metricspec.render.formatting import (
     fmt_message,
     fmt_pct,
     fmt_value,
+    has_offsets,
     kpi_unit,
+    offset_text,
 )
 
 if TYPE_CHECKING:
@@ -61,9 +63,11 @@ def print_results(results: Results, console: Console) -> None:
         if obj.goals:
             console.print(table)
         ktable = Table(show_header=True, title_justify="left", box=None, padding=(0, 1))
+        offsets = has_offsets(kpis[n] for n in obj.kpis)
         for col, just in (("KPI", "left"), ("Period", "left"), ("Value", "right"), ("vs prev", "right"),
-                          ("Δ%", "right"), ("vs last year", "right"), ("Benchmarks", "left")):
-            ktable.add_column(col, justify=just)  # type: ignore[arg-type]
+                          ("Δ%", "right"), ("vs last year", "right"), *((("vs earlier", "right"),) if offsets else ()),
+                          ("Benchmarks", "left")):
+            ktable.add_column(col, justify=just)
         for name in obj.kpis:
             k = kpis[name]
             h = k.headlines[0] if k.headlines else None
@@ -73,7 +77,8 @@ def print_results(results: Results, console: Console) -> None:
             benches = "; ".join(f"{b.title}: {fmt_value(b.value, unit, cur)}" for b in h.benchmarks)
             ktable.add_row(Text(k.title), h.label or "—", fmt_value(h.value, unit, cur),
                            fmt_delta(h.change, unit, cur), fmt_pct(h.change_pct),
-                           fmt_pct(h.yoy_change_pct), Text(benches or "—"))
+                           fmt_pct(h.yoy_change_pct), *((Text(offset_text(h)),) if offsets else ()),
+                           Text(benches or "—"))
         if obj.kpis:
             console.print(ktable)
         findings = [(g, f) for g in obj.goals for f in g.smart if not f.ok]
@@ -85,13 +90,15 @@ def print_results(results: Results, console: Console) -> None:
     rest = [k for k in results.kpis if k.name not in listed]
     if rest:
         t = Table(title="Other KPIs", title_justify="left", box=None, padding=(0, 1))
-        for col in ("KPI", "Period", "Value", "vs prev"):
+        offsets = has_offsets(rest)
+        for col in ("KPI", "Period", "Value", "vs prev", *(("vs earlier",) if offsets else ())):
             t.add_column(col)
         for k in rest:
             h = k.headlines[0] if k.headlines else None
             if h:
                 unit, cur = kpi_unit(results, k.name)
-                t.add_row(Text(k.title), h.label or "—", fmt_value(h.value, unit, cur), fmt_delta(h.change, unit, cur))
+                t.add_row(Text(k.title), h.label or "—", fmt_value(h.value, unit, cur), fmt_delta(h.change, unit, cur),
+                          *((Text(offset_text(h)),) if offsets else ()))
         console.print(t)
     for cg in results.control_groups:
         _print_control_group(cg, console)

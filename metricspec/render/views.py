@@ -147,6 +147,7 @@ class KpiTile(View):
     trend_class: str  # good / bad / flat: a colour hint, always paired with a signed number
     yoy: str
     benchmarks: list[BenchmarkView]
+    vs: BenchmarkView | None = None  # the KPI's `vs:` comparison (the period `offset` earlier)
     sparkline: Figure | None  # the recent trend, with its numbers as a table
 
 

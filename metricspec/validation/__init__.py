@@ -11,6 +11,7 @@ from metricspec.validation import (
     cycles,
     expressions,
     goals,
+    offsets,
     references,
     units,
 )
@@ -18,7 +19,7 @@ from metricspec.validation import (
 if TYPE_CHECKING:
     from metricspec.loader import LoadedSpec
 
-RULES = (references, expressions, cycles, goals, control_groups, connectors, units)
+RULES = (references, expressions, cycles, goals, control_groups, connectors, units, offsets)
 
 
 def validate(loaded: LoadedSpec) -> list[Issue]:

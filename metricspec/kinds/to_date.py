@@ -1,0 +1,55 @@
+"""The to-date kind: a base KPI's running aggregation since the start of each week, month, quarter
+or year (WTD, MTD, QTD, YTD), restarting at each one.
+
+``to_date: {kpi: revenue, period: month}``: the value of a period is the base's ``sum``, ``count``,
+``mean`` or ``count_distinct`` from the first day of the month holding the period's last day through
+that day (the run's last day with data for the current period); see :mod:`metricspec.engine.windows`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from pydantic import Field
+
+from metricspec.kinds.base import FromRows, KindIssue, KPIBase, KpiRef
+from metricspec.kinds.window_base import base_segment_source, check_base
+from metricspec.spec.base import StrictModel
+
+if TYPE_CHECKING:
+    from metricspec.engine.kpis import Evaluator, Request
+    from metricspec.spec.models import Spec
+
+
+class ToDateSpec(StrictModel):
+    kpi: str = Field(description="A base (agg) KPI: sum, count, mean or count_distinct.")
+    period: Literal["week", "month", "quarter", "year"] = Field(
+        description="Where the running total restarts: week (WTD, from the spec's week_start), month (MTD), "
+                    "quarter (QTD) or year (YTD).")
+
+
+class ToDateKPI(KPIBase):
+    """The base KPI's aggregation from the start of the week/month/quarter/year to each period's last day."""
+
+    FORM: ClassVar[str] = "to_date"
+    SUMMARY: ClassVar[tuple[str, str]] = (
+        "`kpi` (an aggregation KPI), `period` (week, month, quarter, year)",
+        "the base's aggregation from the start of the `period` holding the period's last day to that day")
+    DOCS: ClassVar[str] = "spec-reference.md#to_date"
+
+    to_date: ToDateSpec
+
+    def inputs(self) -> list[KpiRef]:
+        return [KpiRef(self.to_date.kpi, ("to_date", "kpi"))]
+
+    def check(self, spec: Spec, name: str) -> list[KindIssue]:
+        return check_base(spec, self.FORM, self.to_date.kpi, ("to_date", "kpi"))
+
+    def segment_source(self, spec: Spec) -> str | None:
+        return base_segment_source(spec, self.to_date.kpi)
+
+    def plan(self, ev: Evaluator, req: Request) -> FromRows:
+        from metricspec.engine.windows import Reach, plan_window, window_series
+
+        wp = plan_window(ev, req, self.to_date.kpi, Reach(period=self.to_date.period))
+        return FromRows(lambda: window_series(ev, req, wp))

@@ -1,0 +1,39 @@
+"""What the window kinds (``rolling``, ``to_date``) share: the base KPI they read and its checks."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from metricspec.kinds.base import KindIssue
+
+if TYPE_CHECKING:
+    from metricspec.kinds.base import Path
+    from metricspec.spec.models import Spec
+
+WINDOW_AGGREGATIONS = ("sum", "count", "mean", "count_distinct")
+"""The base aggregations a window can take (kept equal to engine.windows.WINDOW_AGGREGATIONS)."""
+
+
+def check_base(spec: Spec, form: str, base_name: str, path: Path) -> list[KindIssue]:
+    """The base must be an aggregation KPI with an aggregation a window can take."""
+    from metricspec.kinds.aggregate import AggregateKPI
+
+    base = spec.kpis.get(base_name)
+    if base is None:
+        return []  # the reference check reports it
+    aggs = ", ".join(WINDOW_AGGREGATIONS)
+    if not isinstance(base, AggregateKPI):
+        return [KindIssue(f"{form}.kpi must name a base (agg) KPI; '{base_name}' is a {base.form} KPI", path,
+                          f"point `kpi:` at a KPI with `source:` and `agg:` ({aggs})")]
+    if base.agg not in WINDOW_AGGREGATIONS:
+        return [KindIssue(f"a {form} window cannot take agg '{base.agg}' (KPI '{base_name}')", path,
+                          f"use a base KPI with agg {aggs}")]
+    if base.agg == "count_distinct" and base.column is None:
+        return [KindIssue(f"a {form} window of count_distinct needs a column; KPI '{base_name}' uses an expression",
+                          path, "give the base KPI `column:` (derive the column on the source if needed)")]
+    return []
+
+
+def base_segment_source(spec: Spec, base_name: str) -> str | None:
+    base = spec.kpis.get(base_name)
+    return base.segment_source(spec) if base is not None else None
