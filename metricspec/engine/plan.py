@@ -19,6 +19,10 @@ from metricspec.spec.expr import names
 
 Scope = tuple[tuple[str, object], ...]
 
+TIES = frozenset({"last_ties", "first_ties"})
+"""Aggregations that check a ``last``/``first``: how many different values the rows at the group's
+latest (earliest) time hold (more than one: which is the period's value is ambiguous)."""
+
 
 @dataclass(frozen=True)
 class Window:

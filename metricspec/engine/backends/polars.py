@@ -20,6 +20,7 @@ from metricspec.engine.dataerrors import collect_all_checked
 from metricspec.engine.expressions import to_polars
 from metricspec.engine.periods import to_date, truncate
 from metricspec.engine.plan import (
+    TIES,
     Aggregate,
     EventsQuery,
     Freshness,
@@ -201,6 +202,11 @@ def agg_expr(a: Aggregate, time_column: str) -> pl.Expr:
             return (base & cond if cond is not None else base).sum().cast(pl.Float64).alias(a.output)
         return (cond.sum() if cond is not None else pl.len()).cast(pl.Float64).alias(a.output)
     assert col is not None
+    if a.agg in TIES:  # how many different values the rows at the latest (earliest) time hold
+        keep = col.is_not_null() if cond is None else (cond & col.is_not_null())
+        t = pl.col(time_column)
+        edge = t.filter(keep).max() if a.agg == "last_ties" else t.filter(keep).min()
+        return col.filter(keep & (t == edge)).n_unique().cast(pl.Float64).alias(a.output)
     if a.agg in ("last", "first"):
         keep = col.is_not_null() if cond is None else (cond & col.is_not_null())
         ordered = col.filter(keep).sort_by(pl.col(time_column).filter(keep))

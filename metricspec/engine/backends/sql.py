@@ -26,6 +26,7 @@ from metricspec.engine.backends import Answers, Work, record_nulls
 from metricspec.engine.backends.ibis_expr import UntranslatableError, to_ibis
 from metricspec.engine.periods import WEEKDAYS
 from metricspec.engine.plan import (
+    TIES,
     Aggregate,
     EventsQuery,
     Freshness,
@@ -214,16 +215,43 @@ def query_expr(rel: Relation, query: Query, rng: RunRange) -> Any:
     key = query.key
     window = key.grain if isinstance(key.grain, Window) else None
     t = in_range(rel, rel.table, key.time_column, rng, window, key.scope)
-    if window is not None:
-        period = ibis.literal(window.start, type="date")
-    else:
-        period = truncate(t["__date"], key.grain, rng.week_start)  # type: ignore[arg-type]
-    groups = [period.name("period"), *(t[s].cast("string").name(s) for s in key.segments)]
+
+    def groups_of(t: Any) -> list[Any]:
+        if window is not None:
+            period = ibis.literal(window.start, type="date")
+        else:
+            period = truncate(t["__date"], key.grain, rng.week_start)  # type: ignore[arg-type]
+        return [period.name("period"), *(t[s].cast("string").name(s) for s in key.segments)]
+
+    t = with_edges(t, query, groups_of(t))
+    groups = groups_of(t)
     try:
         aggs = {a.output: aggregate(rel, t, a, key.time_column).cast("float64") for a in query.aggregates}
     except UntranslatableError as exc:
         raise DataError(f"source '{rel.source}': {exc.message}", where=rel.where, hint=exc.hint) from None
     return t.group_by(groups).aggregate(**aggs)
+
+
+def edge_name(a: Aggregate) -> str:
+    return f"__edge_{a.output}"
+
+
+def with_edges(t: Any, query: Query, groups: list[Any]) -> Any:
+    """For each ``last_ties``/``first_ties`` aggregate, its group's latest (earliest) time among the rows
+    with a value, as a window column (``MAX(...) OVER (PARTITION BY period, segments)``)."""
+    import ibis
+
+    edges: dict[str, Any] = {}
+    for a in query.aggregates:
+        if a.agg not in TIES:
+            continue
+        cond = None if a.filter is None else to_ibis(a.filter, t.__getitem__)
+        value = _value(t, a)
+        keep = value.notnull() if cond is None else (cond & value.notnull())
+        time = ibis.cases((keep, t[query.key.time_column]), else_=ibis.null(t[query.key.time_column].type()))
+        edge = time.max() if a.agg == "last_ties" else time.min()
+        edges[edge_name(a)] = edge.over(group_by=groups)
+    return t.mutate(**edges) if edges else t
 
 
 def in_range(rel: Relation, table: Any, time_column: str, rng: RunRange, window: Window | None,
@@ -282,6 +310,9 @@ def aggregate(rel: Relation, t: Any, a: Aggregate, time_column: str) -> Any:
             return t.count(where=cond)
         return value.count(where=cond)
     assert value is not None
+    if a.agg in TIES:  # the rows at the edge time, marked by with_edges
+        keep = value.notnull() if cond is None else (cond & value.notnull())
+        return value.nunique(where=keep & (t[time_column] == t[edge_name(a)]))
     if a.agg in ("last", "first"):
         keep = value.notnull() if cond is None else (cond & value.notnull())
         time = t[time_column]
