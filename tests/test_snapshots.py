@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -190,6 +191,25 @@ def test_periods_without_any_entity_have_no_value(tmp_path: Path) -> None:
     results = evaluate(load_spec(write(tmp_path, rows)), as_of=AS_OF)
     got = headline(results, "audience")
     assert got == {dt.date(2026, 1, 1): 10.0, dt.date(2026, 2, 1): None, dt.date(2026, 3, 1): 4.0}
+
+
+def test_a_goal_on_a_semi_additive_snapshot_is_specific(tmp_path: Path) -> None:
+    """Summed over the entities, a snapshot broken down by segments needs no scope to be specific (a
+    plain `last` broken down by account without a scope is refused as ambiguous at run time)."""
+    spec = SPEC + textwrap.dedent("""\
+        objectives:
+          audience:
+            type: brand_awareness
+            kpis: [audience_by_network]
+            goals:
+              reach_all: {kpi: audience_by_network, target: 5000, deadline: 2026-06-30}
+        """)
+    results = evaluate(load_spec(write(tmp_path, fixed_rows(), spec)), as_of=AS_OF)
+    (goal,) = results.goals()
+    specific = next(f for f in goal.smart if f.criterion == "specific")
+    assert specific.ok, specific.message
+    # the goal's grain is the spec's first (week); as of Tuesday 31 March the latest complete week is 23 March
+    assert goal.current == headline(results, "audience", "week")[dt.date(2026, 3, 23)]
 
 
 # ------------------------------------------------------------------------------------- backends

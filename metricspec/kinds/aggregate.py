@@ -111,8 +111,10 @@ class AggregateKPI(KPIBase):
         return out
 
     def check(self, spec: Spec, name: str) -> list[KindIssue]:
+        from metricspec.spec.alltime import timeless_source
+
         src = spec.sources.get(self.source)
-        if src is not None and not self.time_column and not src.time_column:
+        if src is not None and not self.time_column and not src.time_column and not timeless_source(spec, self.source):
             return [KindIssue(f"KPI '{name}' has no time column", (), f"add `time_column: <column>` to the KPI or to source "
                               f"'{self.source}'", key=True)]
         return []
@@ -143,9 +145,16 @@ class AggregateKPI(KPIBase):
         return FromQuery(key, output)
 
     def time_column_for(self, ev: Evaluator, name: str) -> str:
+        """The time column of the query (``NO_TIME`` for an all-time KPI, see spec/alltime.py)."""
+        from metricspec.spec.alltime import timeless_source
+
         tcol = self.spec_time_column(ev.spec)
         if tcol:
             return tcol
+        if timeless_source(ev.spec, self.source):
+            from metricspec.engine.plan import NO_TIME
+
+            return NO_TIME
         from metricspec.errors import DataError
 
         raise DataError(f"KPI '{name}' has no time column", where=ev.loaded.where("kpis", name),

@@ -153,6 +153,8 @@ class KPIBase(StrictModel):
         "title", "description", "unit", "currency", "kind", "axis_from_zero", "segments", "grains", "benchmarks",
     })
     """Fields that do not change a KPI's values."""
+    NEEDS_PERIODS: ClassVar[bool] = False
+    """The kind compares a KPI's periods (growth, windows): it cannot read an all-time KPI."""
 
     title: str | None = None
     description: str | None = None

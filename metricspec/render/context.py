@@ -182,6 +182,7 @@ class Builder:
                                       relative=tr.percent(b.relative, signed=True))
                         for b in (h.benchmarks if h else [])],
             sparkline=self.figures.sparkline(k, h) if h else None,
+            comparable=h is None or h.grain != "all",
         )
 
     def kpi_section(self, k: KpiResult) -> KpiSection:

@@ -148,6 +148,7 @@ class KpiTile(View):
     yoy: str
     benchmarks: list[BenchmarkView]
     sparkline: Figure | None  # the recent trend, with its numbers as a table
+    comparable: bool = True  # False for an all-time KPI (source without dates): no period, no earlier value
 
 
 class KpiSection(View):

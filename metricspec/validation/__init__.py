@@ -5,12 +5,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from metricspec.errors import Issue
-from metricspec.validation import connectors, control_groups, cycles, expressions, goals, references
+from metricspec.validation import (
+    alltime,
+    connectors,
+    control_groups,
+    cycles,
+    expressions,
+    goals,
+    references,
+)
 
 if TYPE_CHECKING:
     from metricspec.loader import LoadedSpec
 
-RULES = (references, expressions, cycles, goals, control_groups, connectors)
+RULES = (references, expressions, cycles, goals, control_groups, connectors, alltime)
 
 
 def validate(loaded: LoadedSpec) -> list[Issue]:

@@ -20,6 +20,7 @@ from metricspec.engine.dataerrors import collect_all_checked
 from metricspec.engine.expressions import to_polars
 from metricspec.engine.periods import to_date, truncate
 from metricspec.engine.plan import (
+    NO_TIME,
     TIES,
     Aggregate,
     EventsQuery,
@@ -153,10 +154,14 @@ def source_base(source: pl.LazyFrame, columns: list[str], time_column: str, sche
                 rng: RunRange) -> pl.LazyFrame:
     """The part every query on one source shares: the columns any of them reads, the local date,
     the run's date range. One identical subplan lets polars read and prepare the source once."""
-    date = to_date(pl.col(time_column), schema[time_column]).alias("__date")
+    if time_column == NO_TIME:  # a source without time: every row, on the run's last day (engine-internal)
+        date = pl.lit(rng.end, dtype=pl.Date).alias("__date")
+    else:
+        date = to_date(pl.col(time_column), schema[time_column]).alias("__date")
     preds = [pl.col("__date") <= rng.end, pl.col("__date").is_not_null()]
     if rng.start is not None:
         preds.append(pl.col("__date") >= rng.start)
+    columns = columns or list(schema)[:1]  # a count of a source without time reads no column: keep its rows
     return source.select([pl.col(c) for c in columns]).with_columns(date).filter(pl.all_horizontal(preds))
 
 

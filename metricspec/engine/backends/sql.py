@@ -10,9 +10,9 @@ polars backend's semantics, so both give the same Results:
   the latest/earliest time among rows with a value;
 * scope values and segment values are compared and grouped as text.
 
-Known differences (docs/backends.md): two rows with the same latest time (``last``) may pick a
-different one; ``round()`` of an exact half may round differently; medians are exact on DuckDB,
-PostgreSQL and Spark.
+Known differences (docs/backends.md): ``round()`` of an exact half may round differently; medians are
+exact on DuckDB, PostgreSQL and Spark. Rows sharing the latest time of a ``last`` with different values
+are refused on every backend (``last_ties``, see kinds/snapshot.py).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from metricspec.engine.backends import Answers, Work, record_nulls
 from metricspec.engine.backends.ibis_expr import UntranslatableError, to_ibis
 from metricspec.engine.periods import WEEKDAYS
 from metricspec.engine.plan import (
+    NO_TIME,
     TIES,
     Aggregate,
     EventsQuery,
@@ -184,7 +185,8 @@ def _columns(item: Item) -> list[str]:
         return item.columns()
     if isinstance(item, FreshnessQuery):
         return [item.time_column] if item.time_column else []
-    cols = [item.time_column, *(c for c, _ in item.scope)]
+    cols = [item.time_column] if item.time_column != NO_TIME else []
+    cols += [c for c, _ in item.scope]
     for a in item.aggregates:
         cols.extend(a.columns())
     return cols
@@ -259,8 +261,11 @@ def in_range(rel: Relation, table: Any, time_column: str, rng: RunRange, window:
     """Rows of the run's date range (and a goal's window) in ``scope``, with their local date ``__date``."""
     import ibis
 
-    tcol = table[time_column]
-    date = tcol.date() if tcol.type().is_timestamp() else tcol.cast("date")
+    if time_column == NO_TIME:  # a source without time: every row, on the run's last day (engine-internal)
+        date = ibis.literal(rng.end, type="date")
+    else:
+        tcol = table[time_column]
+        date = tcol.date() if tcol.type().is_timestamp() else tcol.cast("date")
     t = table.mutate(__date=date)
     preds = [t["__date"].notnull(), t["__date"] <= ibis.literal(rng.end, type="date")]
     if rng.start is not None:
