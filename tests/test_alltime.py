@@ -138,7 +138,7 @@ DATE = re.compile(r"\b(1[89]\d\d|20\d\d)-\d\d-\d\d\b")
 
 
 def dates_in(text: str) -> set[str]:
-    return set(DATE.findall(text) and [m.group(0) for m in DATE.finditer(text)])
+    return {m.group(0) for m in DATE.finditer(text)}
 
 
 def test_validate_run_render_build_and_check_end_to_end(tmp_path: Path) -> None:
@@ -226,7 +226,9 @@ def test_backends_give_identical_results(tmp_path: Path, databases, monkeypatch)
     for name, registry in databases.items():
         monkeypatch.setattr(sources, "connector_registry", registry)
         assert evaluate(load_spec(path), as_of=dt.date(2026, 11, 1)).to_json() == expected, name
-        assert {q["runs_in"] for q in explain(load_spec(path), as_of=dt.date(2026, 11, 1))} == {name}
+        plan = explain(load_spec(path), as_of=dt.date(2026, 11, 1))
+        assert {q["runs_in"] for q in plan} == {name}
+        assert all("GROUP BY" in str(q["sql"]) and not dates_in(str(q["sql"])) for q in plan), name
         monkeypatch.undo()
 
 
@@ -268,6 +270,8 @@ def test_an_all_time_sum_is_the_total_over_periods(tmp_path_factory, rows) -> No
      "reads all-time KPIs", "same kind"),
     ("  vs_last: {source: adsets, agg: sum, column: spend, benchmarks: [previous]}\n", 11,
      "compares with an earlier period", "remove the benchmark"),
+    ("  steps: {funnel: {steps: [{name: a, source: adsets, key: ad_set}, {name: b, source: adsets, key: ad_set}],"
+     " window_days: 3}}\n", 11, "(funnel) needs times, but source 'adsets' has no time column", "`time_column:`"),
 ])
 def test_what_needs_periods_is_refused_with_its_place(tmp_path: Path, kpi: str, line: int, message: str,
                                                      hint: str) -> None:
@@ -307,3 +311,19 @@ def test_a_source_that_omits_time_column_still_gets_the_fix(tmp_path: Path) -> N
     with pytest.raises(SpecError) as info:
         load_spec(tmp_path / "spec.yaml")
     assert any("has no time column" in i.message and "time_column" in (i.hint or "") for i in info.value.issues())
+
+
+def test_an_empty_side_of_a_ratio_counts_as_zero_and_explain_shows_no_dates(tmp_path: Path) -> None:
+    """A KPI whose filter keeps no row is 0 (a sum) and combines with the others; `--explain` and the
+    SQL show no date (no range, no window) for a source without dates."""
+    from metricspec.engine.run import explain
+
+    extra = ("  none_spent: {source: adsets, agg: sum, column: spend, scope: {campaign: winter}}\n"
+             "  none_share: {ratio: {numerator: none_spent, denominator: spend}}\n")
+    spec = SPEC.replace("objectives:\n", extra + "objectives:\n", 1)
+    path = write(tmp_path, spec=spec)
+    got = values(evaluate(load_spec(path), as_of=dt.date(2026, 11, 1)))
+    assert got["none_spent"] == 0 and got["none_share"] == 0
+    for q in explain(load_spec(path), as_of=dt.date(2026, 11, 1)):
+        assert q["grain"] == "all" and q["time_column"] is None
+        assert not dates_in(str(q))

@@ -1,8 +1,8 @@
 """All-time KPIs in a run: one value over every row of a source without a time column.
 
-The value is one window request covering the whole run (a :class:`~metricspec.engine.plan.Window`
-from the earliest date to the run's end; the rows of a source without time are placed on the run's
-last day inside the engine, see ``plan.NO_TIME``). The Results carry it as a headline of grain
+The value is one window request (a :class:`~metricspec.engine.plan.Window`, so that goals and
+derived kinds treat it as one period); its query reads every row of the source in scope, with no
+date range, and answers with a null period (``plan.NO_TIME``). The Results carry it as a headline of grain
 ``all`` with no period, no label and no series: no date appears that the data did not give.
 Competitor benchmarks are the same value in the benchmark's scope; fixed-value benchmarks compare
 with their value (period benchmarks are refused by validation).
@@ -27,7 +27,7 @@ ALL_TIME_LABEL = "all time"
 
 
 def window(ev: Evaluator) -> Window:
-    """The all-time window of the run (engine-internal: never shown)."""
+    """The all-time request's grain (engine-internal: its dates filter nothing and are never shown)."""
     return Window(EARLIEST_DAY, ev.range.end)
 
 

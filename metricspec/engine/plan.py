@@ -20,8 +20,8 @@ from metricspec.spec.expr import names
 Scope = tuple[tuple[str, object], ...]
 
 NO_TIME = ""
-"""The time column of a query on a source without one (``time_column: null``): every row takes part,
-dated (inside the engine only) on the run's last day, so an all-time window holds them all."""
+"""The time column of a query on a source without one (``time_column: null``): every row in scope
+takes part (no date range, no window) and the answer's ``period`` is null (spec/alltime.py)."""
 
 TIES = frozenset({"last_ties", "first_ties"})
 """Aggregations that check a ``last``/``first``: how many different values the rows at the group's
@@ -197,8 +197,10 @@ class Plan:
         out: list[dict[str, object]] = []
         for key, q in self.queries.items():
             grain = key.grain if isinstance(key.grain, str) else f"{key.grain.start}..{key.grain.end}"
+            if key.time_column == NO_TIME:  # a source without dates: all rows, no window to show
+                grain = "all"
             out.append({
-                "source": key.source, "time_column": key.time_column, "grain": grain,
+                "source": key.source, "time_column": key.time_column or None, "grain": grain,
                 "segments": list(key.segments), "scope": [list(s) for s in key.scope],
                 "aggregates": [a.describe() for a in q.aggregates], "columns": q.columns(),
             })

@@ -154,14 +154,12 @@ def source_base(source: pl.LazyFrame, columns: list[str], time_column: str, sche
                 rng: RunRange) -> pl.LazyFrame:
     """The part every query on one source shares: the columns any of them reads, the local date,
     the run's date range. One identical subplan lets polars read and prepare the source once."""
-    if time_column == NO_TIME:  # a source without time: every row, on the run's last day (engine-internal)
-        date = pl.lit(rng.end, dtype=pl.Date).alias("__date")
-    else:
-        date = to_date(pl.col(time_column), schema[time_column]).alias("__date")
+    if time_column == NO_TIME:  # a source without dates: every row takes part (a count reads no column)
+        return source.select([pl.col(c) for c in columns or list(schema)[:1]])
+    date = to_date(pl.col(time_column), schema[time_column]).alias("__date")
     preds = [pl.col("__date") <= rng.end, pl.col("__date").is_not_null()]
     if rng.start is not None:
         preds.append(pl.col("__date") >= rng.start)
-    columns = columns or list(schema)[:1]  # a count of a source without time reads no column: keep its rows
     return source.select([pl.col(c) for c in columns]).with_columns(date).filter(pl.all_horizontal(preds))
 
 
@@ -169,10 +167,12 @@ def build_lazy(query: Query, base: pl.LazyFrame, rng: RunRange) -> pl.LazyFrame:
     """One fused lazy query over the source's shared base: scope, period, one group-by for all aggregates."""
     key = query.key
     preds = []
-    if isinstance(key.grain, Window):
+    if isinstance(key.grain, Window) and key.time_column != NO_TIME:
         preds += [pl.col("__date") >= key.grain.start, pl.col("__date") <= key.grain.end]
     lf = in_scope(base.filter(pl.all_horizontal(preds)) if preds else base, key.scope)
-    if isinstance(key.grain, Window):
+    if key.time_column == NO_TIME:  # all rows, no period (spec/alltime.py)
+        period = pl.lit(None, dtype=pl.Date).alias("period")
+    elif isinstance(key.grain, Window):
         period = pl.lit(key.grain.start, dtype=pl.Date).alias("period")
     else:
         period = truncate(pl.col("__date"), key.grain, rng.week_start).alias("period")

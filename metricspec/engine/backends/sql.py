@@ -219,7 +219,9 @@ def query_expr(rel: Relation, query: Query, rng: RunRange) -> Any:
     t = in_range(rel, rel.table, key.time_column, rng, window, key.scope)
 
     def groups_of(t: Any) -> list[Any]:
-        if window is not None:
+        if key.time_column == NO_TIME:  # all rows, no period (spec/alltime.py)
+            period = ibis.null("date")
+        elif window is not None:
             period = ibis.literal(window.start, type="date")
         else:
             period = truncate(t["__date"], key.grain, rng.week_start)  # type: ignore[arg-type]
@@ -261,11 +263,11 @@ def in_range(rel: Relation, table: Any, time_column: str, rng: RunRange, window:
     """Rows of the run's date range (and a goal's window) in ``scope``, with their local date ``__date``."""
     import ibis
 
-    if time_column == NO_TIME:  # a source without time: every row, on the run's last day (engine-internal)
-        date = ibis.literal(rng.end, type="date")
-    else:
-        tcol = table[time_column]
-        date = tcol.date() if tcol.type().is_timestamp() else tcol.cast("date")
+    if time_column == NO_TIME:  # a source without dates: every row in scope takes part
+        scoped = [table[col].cast("string") == scope_text(value) for col, value in scope]
+        return table.filter(*scoped) if scoped else table
+    tcol = table[time_column]
+    date = tcol.date() if tcol.type().is_timestamp() else tcol.cast("date")
     t = table.mutate(__date=date)
     preds = [t["__date"].notnull(), t["__date"] <= ibis.literal(rng.end, type="date")]
     if rng.start is not None:
