@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from metricspec.connectors.base import Connector, SourceContext
 from metricspec.connectors.files import first_line
 from metricspec.errors import DataError, Issue, Level, Location, SpecError
+from metricspec.spec.alltime import timeless_source
 from metricspec.spec.expr import parse
 
 if TYPE_CHECKING:
@@ -246,6 +247,8 @@ class OpenedSources:
         tcol = time_column_of(loaded, name)
         if tcol is not None and tcol in self.schemas.get(name, {}) and tcol not in cols:
             cols.append(tcol)
+        if not cols and self.schemas.get(name) and timeless_source(loaded.spec, name):
+            cols.append(next(iter(self.schemas[name])))  # a count of a source without time: keep its rows
         return cols
 
 

@@ -8,7 +8,7 @@ from typing import cast
 import polars as pl
 
 from metricspec.engine.periods import period_range, truncate_date
-from metricspec.engine.plan import Aggregate, QueryKey, RunRange, Window
+from metricspec.engine.plan import NO_TIME, Aggregate, QueryKey, RunRange, Window
 from metricspec.spec.models import ADDITIVE_AGGREGATIONS
 
 
@@ -22,8 +22,9 @@ def fill_periods(
     """
     additive = [pl.col(a.output).fill_null(0.0) for a in outputs if a.agg in ADDITIVE_AGGREGATIONS]
     if isinstance(key.grain, Window):
-        if frame.height == 0:
-            frame = pl.DataFrame({"period": [key.grain.start], **{a.output: [None] for a in outputs}},
+        if frame.height == 0:  # a source without dates answers with a null period (spec/alltime.py)
+            period = None if key.time_column == NO_TIME else key.grain.start
+            frame = pl.DataFrame({"period": [period], **{a.output: [None] for a in outputs}},
                                  schema={"period": pl.Date, **{a.output: pl.Float64 for a in outputs}})
         return frame.lazy().with_columns(additive), [key.grain.start]
     if frame.height == 0:

@@ -51,6 +51,11 @@ def kpi_frame(kpis: Iterable[KpiResult], spec: str | None = None) -> pl.DataFram
                                     ("benchmark", s.benchmark), ("value", p.value), ("partial", p.partial),
                                     ("unit", k.unit), ("currency", k.currency)):
                     rows[name].append(value)
+        for kind, bench, label, value in k.all_time_values():  # no period: a source without dates
+            for name, cell in (("kpi", k.name), ("grain", "all"), ("period", None), ("label", label),
+                               ("kind", kind), ("segment", None), ("segment_value", None), ("benchmark", bench),
+                               ("value", value), ("partial", False), ("unit", k.unit), ("currency", k.currency)):
+                rows[name].append(cell)
     frame = _frame(rows, KPI_COLUMNS)
     if spec is None:
         return frame

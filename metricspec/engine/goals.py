@@ -28,6 +28,7 @@ from metricspec.engine.kpis import Evaluator, Request, make_scope
 from metricspec.engine.periods import label, period_end, truncate_date
 from metricspec.engine.plan import Window
 from metricspec.engine.results import GoalResult, MessageParams, Point, english
+from metricspec.spec.alltime import ALL_TIME, is_all_time
 from metricspec.spec.models import KPI, Goal, ToleranceSpec
 
 EARLIEST = dt.date(1900, 1, 1)
@@ -60,6 +61,8 @@ def default_measure(kpi: KPI) -> str:
 def plan_goal(ev: Evaluator, objective: str, goal_id: str, goal: Goal) -> GoalPlan:
     spec = ev.spec
     kpi = spec.kpis[goal.kpi]
+    if is_all_time(spec, goal.kpi):
+        return _plan_all_time_goal(ev, objective, goal_id, goal)
     grain = goal.grain or spec.kpi_grains(kpi)[0]
     measure = goal.measure or default_measure(kpi)
     campaign = spec.campaigns.get(goal.campaign) if goal.campaign else None
@@ -85,6 +88,21 @@ def plan_goal(ev: Evaluator, objective: str, goal_id: str, goal: Goal) -> GoalPl
             ev.request(baseline)
     return GoalPlan(objective, goal_id, goal, kpi, grain, measure, goal.direction or kpi.direction, start, deadline,
                     window_end, trend, current, baseline, recent)
+
+
+def _plan_all_time_goal(ev: Evaluator, objective: str, goal_id: str, goal: Goal) -> GoalPlan:
+    """A goal on an all-time KPI: judged by its total, no trend (spec/alltime.py)."""
+    from metricspec.engine import alltime
+
+    spec = ev.spec
+    kpi = spec.kpis[goal.kpi]
+    campaign = spec.campaigns.get(goal.campaign) if goal.campaign else None
+    start = goal.start or (goal.period.start if goal.period else None) or (campaign.start if campaign else None)
+    deadline = goal.deadline or (goal.period.end if goal.period else None) or (campaign.end if campaign else None)
+    current = alltime.request(ev, goal.kpi, make_scope(kpi.scope, goal.scope))
+    ev.request(current)
+    return GoalPlan(objective, goal_id, goal, kpi, ALL_TIME, "total", goal.direction or kpi.direction, start,
+                    deadline, min(ev.as_of, deadline) if deadline else ev.as_of, current, current, None, None)
 
 
 def _value(frame: pl.DataFrame) -> float | None:
@@ -184,7 +202,7 @@ def evaluate_goal(ev: Evaluator, gp: GoalPlan) -> GoalResult:
     from metricspec.engine.smart import smart_findings
 
     goal, as_of = gp.goal, ev.as_of
-    trend = trend_points(ev.series(gp.trend), gp.grain, as_of)
+    trend = [] if gp.grain == ALL_TIME else trend_points(ev.series(gp.trend), gp.grain, as_of)
     if gp.start is not None:
         trend_in_range = [p for p in trend if period_end(p.period, gp.grain) > gp.start]
     else:
@@ -229,6 +247,8 @@ def evaluate_goal(ev: Evaluator, gp: GoalPlan) -> GoalResult:
         method_code = "forecast_none_no_data"
     elif passed:
         forecast, method_code = current, "forecast_final_value"
+    elif gp.grain == ALL_TIME:
+        method_code = "forecast_none_all_time"
     elif gp.deadline is not None:
         if gp.measure == "total" and gp.kpi.additive and gp.recent is not None:
             recent = _value(ev.series(gp.recent)) or 0.0

@@ -19,6 +19,14 @@ from metricspec.spec.expr import names
 
 Scope = tuple[tuple[str, object], ...]
 
+NO_TIME = ""
+"""The time column of a query on a source without one (``time_column: null``): every row in scope
+takes part (no date range, no window) and the answer's ``period`` is null (spec/alltime.py)."""
+
+TIES = frozenset({"last_ties", "first_ties"})
+"""Aggregations that check a ``last``/``first``: how many different values the rows at the group's
+latest (earliest) time hold (more than one: which is the period's value is ambiguous)."""
+
 
 @dataclass(frozen=True)
 class Window:
@@ -74,7 +82,8 @@ class Query:
 
     def columns(self) -> list[str]:
         """Every column the query reads (for projection pushdown)."""
-        cols = [self.key.time_column, *self.key.segments, *(c for c, _ in self.key.scope)]
+        cols = [self.key.time_column] if self.key.time_column != NO_TIME else []
+        cols += [*self.key.segments, *(c for c, _ in self.key.scope)]
         for a in self.aggregates:
             cols.extend(a.columns())
         return list(dict.fromkeys(cols))
@@ -169,7 +178,7 @@ class Plan:
     def null_count_queries(self) -> list[NullCountQuery]:
         groups: dict[tuple[str, str, Scope], dict[tuple[object, ...], Aggregate]] = {}
         for key, query in self.queries.items():
-            if key.segments == () and not isinstance(key.grain, Window):
+            if key.segments == () and (not isinstance(key.grain, Window) or key.time_column == NO_TIME):
                 group = groups.setdefault((key.source, key.time_column, key.scope), {})
                 for a in query.aggregates:
                     group.setdefault((a.agg == "count", a.column, a.expression, a.filter), a)
@@ -188,8 +197,10 @@ class Plan:
         out: list[dict[str, object]] = []
         for key, q in self.queries.items():
             grain = key.grain if isinstance(key.grain, str) else f"{key.grain.start}..{key.grain.end}"
+            if key.time_column == NO_TIME:  # a source without dates: all rows, no window to show
+                grain = "all"
             out.append({
-                "source": key.source, "time_column": key.time_column, "grain": grain,
+                "source": key.source, "time_column": key.time_column or None, "grain": grain,
                 "segments": list(key.segments), "scope": [list(s) for s in key.scope],
                 "aggregates": [a.describe() for a in q.aggregates], "columns": q.columns(),
             })

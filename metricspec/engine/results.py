@@ -76,6 +76,7 @@ ENGINE_MESSAGES: dict[str, str] = {
     # GoalResult.forecast_method
     "forecast_none_no_deadline": "no deadline: no forecast",
     "forecast_none_no_data": "no data",
+    "forecast_none_all_time": "no forecast: the source has no dates",
     "forecast_final_value": "deadline passed: final value",
     "forecast_run_rate": "run rate of the last {days} days ({rate}/day) × {left} days left",
     "forecast_short_history": "too little history ({n} periods): current value assumed to hold",
@@ -283,6 +284,16 @@ class KpiResult(ResultModel):
         from metricspec.engine.frames import kpi_frame
 
         return kpi_frame([self])
+
+    def all_time_values(self) -> list[tuple[str, str | None, str | None, float | None]]:
+        """An all-time KPI's values (source without a time column: no series, no period): (kind,
+        benchmark, label, value) of its headline and its benchmarks; empty for other KPIs."""
+        out: list[tuple[str, str | None, str | None, float | None]] = []
+        for h in self.headlines:
+            if h.grain == "all" and h.period is None:
+                out.append(("headline", None, h.label, h.value))
+                out += [("benchmark", b.name, h.label, b.value) for b in h.benchmarks]
+        return out
 
 
 SmartCriterion = Literal["specific", "measurable", "achievable", "results_focused", "time_bound"]

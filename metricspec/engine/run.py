@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import polars as pl
 
 from metricspec import __version__
+from metricspec.engine import alltime
 from metricspec.engine.backends import Router, Work, make_router
 from metricspec.engine.backends.polars import polars_engine
 from metricspec.engine.dataerrors import LenientRetry, collect_all_checked, data_errors
@@ -32,6 +33,7 @@ from metricspec.engine.results import (
     english,
 )
 from metricspec.errors import Level, SpecError
+from metricspec.spec.alltime import is_all_time, timeless_source
 from metricspec.spec.offsets import VsSpec, shifted_period
 
 if TYPE_CHECKING:
@@ -137,6 +139,9 @@ def plan_requests(ev: Evaluator) -> list[Any]:
     """Register every series the scorecard needs; returns the goal plans."""
     spec = ev.spec
     for name, kpi in spec.kpis.items():
+        if is_all_time(spec, name):  # a source without a time column: one value, no periods
+            alltime.plan(ev, name)
+            continue
         scope = make_scope(kpi.scope)
         for grain in spec.kpi_grains(kpi):
             ev.request(Request(name, grain, (), scope))
@@ -216,6 +221,8 @@ def _run(loaded: LoadedSpec, opened: OpenedSources, as_of: dt.date | None, step:
         answers = router.run(Work(freshness=fresh_queries), RunRange(None, dt.date.max))
         fresh = freshness_results(loaded, fresh_queries, answers.freshness)
         as_of, future_notes = default_as_of_from(fresh_queries, answers.freshness)
+        if fresh_queries and all(timeless_source(spec, q.source) for q in fresh_queries):
+            as_of = local_today(spec.timezone)  # no source has dates: the values are as of the run
         ev = evaluator(loaded, opened, as_of, frames, router)
         ev.latest = {f.name: dt.date.fromisoformat(f.latest[:10]) if f.latest else None for f in fresh}
     ev = ev or evaluator(loaded, opened, as_of, frames)
@@ -273,6 +280,8 @@ def _points(ev: Evaluator, req: Request, grain: str) -> list[Any]:
 
 def kpi_result(ev: Evaluator, name: str) -> KpiResult:
     spec = ev.spec
+    if is_all_time(spec, name):
+        return alltime.kpi_result(ev, name)
     kpi = spec.kpis[name]
     scope = make_scope(kpi.scope)
     series: list[Series] = []

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from metricspec.engine.periods import period_end
 from metricspec.engine.results import GoalResult, ParamValue, SmartCriterion, SmartFinding, english
+from metricspec.spec.alltime import ALL_TIME
 
 if TYPE_CHECKING:
     from metricspec.engine.goals import GoalPlan
@@ -26,7 +27,7 @@ def smart_findings(ev: Evaluator, gp: GoalPlan, result: GoalResult) -> list[Smar
     out: list[SmartFinding] = []
     # Specific: one KPI (always) and one scope
     unscoped = [s for s in kpi.segments if s not in goal.scope and s not in kpi.scope]
-    snapshot = kpi.snapshot
+    snapshot = kpi.snapshot and not getattr(kpi, "per", None)  # a sum over entities (per:) is specific
     if unscoped and snapshot and not kpi.scope and not goal.scope:
         out.append(finding("specific", False, where, "smart_specific_unscoped", kpi=goal.kpi,
                            segments=", ".join(unscoped)))
@@ -67,6 +68,8 @@ def _achievable(ev: Evaluator, gp: GoalPlan, result: GoalResult, where: str | No
                                             else (result.baseline <= target)):
             return finding("achievable", False, where, "smart_achievable_met_at_baseline")
         return finding("achievable", True, where, "smart_achievable_reached")
+    if gp.grain == ALL_TIME:  # no periods: no pace to compare with
+        return finding("achievable", True, where, "smart_achievable_unknown")
     left = periods_left(ev.as_of, gp.deadline, gp.grain)
     if left <= 0:
         return finding("achievable", True, where, "smart_achievable_deadline_reached")

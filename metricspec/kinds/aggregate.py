@@ -7,14 +7,15 @@ source computes it (polars, or SQL in the database).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from metricspec.kinds.base import (
     ColumnNeed,
     ExpressionSite,
     FromQuery,
+    FromRows,
     KindIssue,
     KPIBase,
     SourceRef,
@@ -40,6 +41,11 @@ def _and(a: str | None, b: str | None) -> str | None:
     return a or b
 
 
+def _names(value: Any) -> Any:
+    """``per: account`` or ``per: [account, network]``."""
+    return [value] if isinstance(value, str) else value
+
+
 class AggregateKPI(KPIBase):
     """``agg`` of ``column`` (or ``expression``) over the rows of ``source`` dated in the period."""
 
@@ -55,11 +61,18 @@ class AggregateKPI(KPIBase):
     expression: str | None = Field(None, description="Row-level expression to aggregate instead of a column.")
     filter: str | None = None
     time_column: str | None = None
+    per: Annotated[list[str], BeforeValidator(_names)] = Field(
+        default_factory=list,
+        description="Snapshots (agg: last or first) over several entities: the entity column(s); the value is "
+        "each entity's last (first) value in the period, summed over the entities, e.g. per: account.")
 
     @model_validator(mode="after")
     def _value(self) -> AggregateKPI:
         if self.column is not None and self.expression is not None:
             raise ValueError("give either column or expression, not both")
+        if self.per and self.agg not in ("last", "first"):
+            raise ValueError(f"`per:` sums each entity's last (or first) value: it goes with agg: last or first, "
+                             f"not '{self.agg}'; drop `per:` or use agg: last")
         if self.agg != "count" and self.column is None and self.expression is None:
             raise ValueError(f"agg '{self.agg}' needs a column; add `column: <name>` (or `expression:`)")
         return self
@@ -90,6 +103,7 @@ class AggregateKPI(KPIBase):
         out += [ColumnNeed(self.source, c, None, ("filter",)) for c in columns_of(self.filter)]
         out += [ColumnNeed(self.source, s, None, ("segments", i)) for i, s in enumerate(self.segments)]
         out += [ColumnNeed(self.source, c, None, ("scope", c), key=True) for c in self.scope]
+        out += [ColumnNeed(self.source, c, None, ("per", i)) for i, c in enumerate(self.per)]
         return out
 
     def expressions(self, spec: Spec) -> list[ExpressionSite]:
@@ -101,8 +115,10 @@ class AggregateKPI(KPIBase):
         return out
 
     def check(self, spec: Spec, name: str) -> list[KindIssue]:
+        from metricspec.spec.alltime import timeless_source
+
         src = spec.sources.get(self.source)
-        if src is not None and not self.time_column and not src.time_column:
+        if src is not None and not self.time_column and not src.time_column and not timeless_source(spec, self.source):
             return [KindIssue(f"KPI '{name}' has no time column", (), f"add `time_column: <column>` to the KPI or to source "
                               f"'{self.source}'", key=True)]
         return []
@@ -121,17 +137,28 @@ class AggregateKPI(KPIBase):
         return self.agg in ("last", "first")
 
     # ------------------------------------------------------------ how it is computed
-    def plan(self, ev: Evaluator, req: Request) -> FromQuery:
+    def plan(self, ev: Evaluator, req: Request) -> FromQuery | FromRows:
         from metricspec.engine.plan import QueryKey
 
         key = QueryKey(self.source, self.time_column_for(ev, req.kpi), req.grain, req.segments, req.scope)
+        if self.snapshot:  # checked for ambiguity, summed over `per` (kinds/snapshot.py)
+            from metricspec.kinds.snapshot import plan_snapshot
+
+            return plan_snapshot(self, ev, req, key, _and(self.filter, req.extra_filter))
         key, output = ev.plan.add(key, self.agg, self.column, _and(self.filter, req.extra_filter), self.expression)
         return FromQuery(key, output)
 
     def time_column_for(self, ev: Evaluator, name: str) -> str:
+        """The time column of the query (``NO_TIME`` for an all-time KPI, see spec/alltime.py)."""
+        from metricspec.spec.alltime import timeless_source
+
         tcol = self.spec_time_column(ev.spec)
         if tcol:
             return tcol
+        if timeless_source(ev.spec, self.source):
+            from metricspec.engine.plan import NO_TIME
+
+            return NO_TIME
         from metricspec.errors import DataError
 
         raise DataError(f"KPI '{name}' has no time column", where=ev.loaded.where("kpis", name),

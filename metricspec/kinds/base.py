@@ -156,6 +156,8 @@ class KPIBase(StrictModel):
         "vs",
     })
     """Fields that do not change a KPI's values."""
+    NEEDS_PERIODS: ClassVar[bool] = False
+    """The kind compares a KPI's periods (growth, windows): it cannot read an all-time KPI."""
 
     title: str | None = None
     description: str | None = None

@@ -23,6 +23,7 @@ class CumulativeKPI(KPIBase):
     FORM: ClassVar[str] = "cumulative"
     SUMMARY: ClassVar[tuple[str, str]] = ("a KPI name", "running total")
     DOCS: ClassVar[str] = "spec-reference.md#growth-and-cumulative"
+    NEEDS_PERIODS: ClassVar[bool] = True
 
     cumulative: str = Field(description="Running total of another KPI.")
 

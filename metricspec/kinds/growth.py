@@ -28,6 +28,7 @@ class GrowthKPI(KPIBase):
     FORM: ClassVar[str] = "growth"
     SUMMARY: ClassVar[tuple[str, str]] = ("a KPI name", "(this period − previous period) ÷ \\|previous period\\|")
     DOCS: ClassVar[str] = "spec-reference.md#growth-and-cumulative"
+    NEEDS_PERIODS: ClassVar[bool] = True
 
     growth: str = Field(description="Period-over-period growth rate of another KPI.")
 

@@ -24,6 +24,7 @@ class MovingAverageKPI(KPIBase):
     FORM: ClassVar[str] = "moving_average"
     SUMMARY: ClassVar[tuple[str, str]] = ("`kpi`, `window`", "mean of the last `window` periods")
     DOCS: ClassVar[str] = "spec-reference.md#moving_average"
+    NEEDS_PERIODS: ClassVar[bool] = True
 
     moving_average: MovingAverageSpec
 

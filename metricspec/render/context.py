@@ -186,6 +186,7 @@ class Builder:
             vs=BenchmarkView(title=h.vs.title, value=tr.value(h.vs.value, unit, cur),
                              difference=tr.delta(h.vs.change, unit, cur),
                              relative=tr.percent(h.vs.change_pct, signed=True)) if h and h.vs else None,
+            comparable=h is None or h.grain != "all",
         )
 
     def kpi_section(self, k: KpiResult) -> KpiSection:

@@ -22,4 +22,7 @@ def results_csv(results: Results) -> str:
                 w.writerow([k.name, s.grain, s.kind, s.segment or "", s.segment_value or "", s.benchmark or "",
                             p.period.isoformat(), p.label, "" if p.value is None else repr(p.value),
                             "true" if p.partial else "false"])
+        for kind, bench, label, value in k.all_time_values():  # no period: a source without dates
+            w.writerow([k.name, "all", kind, "", "", bench or "", "", label or "", "" if value is None else repr(value),
+                        "false"])
     return buf.getvalue()

@@ -17,7 +17,7 @@ def explain_text(plans: Sequence[Mapping[str, object]]) -> str:
         for i, q in enumerate(queries, 1):
             segments = ", ".join(q["segments"]) or "-"
             scope = ", ".join(f"{c}={v}" for c, v in q["scope"]) or "-"
-            lines.append(f"\n[{i}] source {q['source']} · time {q['time_column']} · grain {q['grain']} · "
+            lines.append(f"\n[{i}] source {q['source']} · time {q['time_column'] or 'none'} · grain {q['grain']} · "
                          f"segments {segments} · scope {scope}")
             lines.append(f"    runs in: {q['runs_in']}")
             for a in q["aggregates"]:

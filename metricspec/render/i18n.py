@@ -227,7 +227,7 @@ class Translator:
 
     def _period(self, start: dt.date | None, grain: str, label: str | None) -> str:
         if start is None:
-            return label or "—"
+            return self.gettext("period_all_time") if grain == "all" else (label or "—")
         if grain == "month":
             return str(format_skeleton("yMMM", start, locale=self.locale))
         if grain == "day":

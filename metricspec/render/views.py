@@ -149,6 +149,7 @@ class KpiTile(View):
     benchmarks: list[BenchmarkView]
     vs: BenchmarkView | None = None  # the KPI's `vs:` comparison (the period `offset` earlier)
     sparkline: Figure | None  # the recent trend, with its numbers as a table
+    comparable: bool = True  # False for an all-time KPI (source without dates): no period, no earlier value
 
 
 class KpiSection(View):

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from metricspec.errors import Issue
 from metricspec.validation import (
+    alltime,
     connectors,
     control_groups,
     cycles,
@@ -19,7 +20,7 @@ from metricspec.validation import (
 if TYPE_CHECKING:
     from metricspec.loader import LoadedSpec
 
-RULES = (references, expressions, cycles, goals, control_groups, connectors, units, offsets)
+RULES = (references, expressions, cycles, goals, control_groups, connectors, units, offsets, alltime)
 
 
 def validate(loaded: LoadedSpec) -> list[Issue]:

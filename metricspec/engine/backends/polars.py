@@ -20,6 +20,8 @@ from metricspec.engine.dataerrors import collect_all_checked
 from metricspec.engine.expressions import to_polars
 from metricspec.engine.periods import to_date, truncate
 from metricspec.engine.plan import (
+    NO_TIME,
+    TIES,
     Aggregate,
     EventsQuery,
     Freshness,
@@ -153,6 +155,8 @@ def source_base(source: pl.LazyFrame, columns: list[str], time_column: str, sche
                 rng: RunRange) -> pl.LazyFrame:
     """The part every query on one source shares: the columns any of them reads, the local date,
     the run's date range. One identical subplan lets polars read and prepare the source once."""
+    if time_column == NO_TIME:  # a source without dates: every row takes part (a count reads no column)
+        return source.select([pl.col(c) for c in columns or list(schema)[:1]])
     date = to_date(pl.col(time_column), schema[time_column]).alias("__date")
     preds = [pl.col("__date") <= rng.end, pl.col("__date").is_not_null()]
     if rng.start is not None:
@@ -164,10 +168,12 @@ def build_lazy(query: Query, base: pl.LazyFrame, rng: RunRange) -> pl.LazyFrame:
     """One fused lazy query over the source's shared base: scope, period, one group-by for all aggregates."""
     key = query.key
     preds = []
-    if isinstance(key.grain, Window):
+    if isinstance(key.grain, Window) and key.time_column != NO_TIME:
         preds += [pl.col("__date") >= key.grain.start, pl.col("__date") <= key.grain.end]
     lf = in_scope(base.filter(pl.all_horizontal(preds)) if preds else base, key.scope)
-    if isinstance(key.grain, Window):
+    if key.time_column == NO_TIME:  # all rows, no period (spec/alltime.py)
+        period = pl.lit(None, dtype=pl.Date).alias("period")
+    elif isinstance(key.grain, Window):
         period = pl.lit(key.grain.start, dtype=pl.Date).alias("period")
     else:
         period = truncate(pl.col("__date"), key.grain, rng.week_start).alias("period")
@@ -202,6 +208,11 @@ def agg_expr(a: Aggregate, time_column: str) -> pl.Expr:
             return (base & cond if cond is not None else base).sum().cast(pl.Float64).alias(a.output)
         return (cond.sum() if cond is not None else pl.len()).cast(pl.Float64).alias(a.output)
     assert col is not None
+    if a.agg in TIES:  # how many different values the rows at the latest (earliest) time hold
+        keep = col.is_not_null() if cond is None else (cond & col.is_not_null())
+        t = pl.col(time_column)
+        edge = t.filter(keep).max() if a.agg == "last_ties" else t.filter(keep).min()
+        return col.filter(keep & (t == edge)).n_unique().cast(pl.Float64).alias(a.output)
     if a.agg in ("last", "first"):
         keep = col.is_not_null() if cond is None else (cond & col.is_not_null())
         ordered = col.filter(keep).sort_by(pl.col(time_column).filter(keep))

@@ -10,9 +10,10 @@ polars backend's semantics, so both give the same Results:
   the latest/earliest time among rows with a value;
 * scope values and segment values are compared and grouped as text.
 
-Known differences (docs/backends.md): two rows with the same latest time (``last``) may pick a
-different one; ``round()`` of an exact half may round differently; medians and percentiles (``p90``) are
-exact, linearly interpolated, on DuckDB, PostgreSQL and Spark.
+Known differences (docs/backends.md): ``round()`` of an exact half may round differently; medians and
+percentiles (``p90``) are exact, linearly interpolated, on DuckDB, PostgreSQL and Spark. Rows sharing the
+latest time of a ``last`` with different values are refused on every backend (``last_ties``, see
+kinds/snapshot.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from metricspec.engine.backends import Answers, Work, record_nulls
 from metricspec.engine.backends.ibis_expr import UntranslatableError, to_ibis
 from metricspec.engine.periods import WEEKDAYS
 from metricspec.engine.plan import (
+    NO_TIME,
+    TIES,
     Aggregate,
     EventsQuery,
     Freshness,
@@ -196,7 +199,8 @@ def _columns(item: Item) -> list[str]:
         return item.columns()
     if isinstance(item, FreshnessQuery):
         return [item.time_column] if item.time_column else []
-    cols = [item.time_column, *(c for c, _ in item.scope)]
+    cols = [item.time_column] if item.time_column != NO_TIME else []
+    cols += [c for c, _ in item.scope]
     for a in item.aggregates:
         cols.extend(a.columns())
     return cols
@@ -227,11 +231,18 @@ def query_expr(rel: Relation, query: Query, rng: RunRange) -> Any:
     key = query.key
     window = key.grain if isinstance(key.grain, Window) else None
     t = in_range(rel, rel.table, key.time_column, rng, window, key.scope)
-    if window is not None:
-        period = ibis.literal(window.start, type="date")
-    else:
-        period = truncate(t["__date"], key.grain, rng.week_start)  # type: ignore[arg-type]
-    groups = [period.name("period"), *(t[s].cast("string").name(s) for s in key.segments)]
+
+    def groups_of(t: Any) -> list[Any]:
+        if key.time_column == NO_TIME:  # all rows, no period (spec/alltime.py)
+            period = ibis.null("date")
+        elif window is not None:
+            period = ibis.literal(window.start, type="date")
+        else:
+            period = truncate(t["__date"], key.grain, rng.week_start)  # type: ignore[arg-type]
+        return [period.name("period"), *(t[s].cast("string").name(s) for s in key.segments)]
+
+    t = with_edges(t, query, groups_of(t))
+    groups = groups_of(t)
     try:
         aggs = {a.output: aggregate(rel, t, a, key.time_column).cast("float64") for a in query.aggregates}
     except UntranslatableError as exc:
@@ -239,11 +250,36 @@ def query_expr(rel: Relation, query: Query, rng: RunRange) -> Any:
     return t.group_by(groups).aggregate(**aggs)
 
 
+def edge_name(a: Aggregate) -> str:
+    return f"__edge_{a.output}"
+
+
+def with_edges(t: Any, query: Query, groups: list[Any]) -> Any:
+    """For each ``last_ties``/``first_ties`` aggregate, its group's latest (earliest) time among the rows
+    with a value, as a window column (``MAX(...) OVER (PARTITION BY period, segments)``)."""
+    import ibis
+
+    edges: dict[str, Any] = {}
+    for a in query.aggregates:
+        if a.agg not in TIES:
+            continue
+        cond = None if a.filter is None else to_ibis(a.filter, t.__getitem__)
+        value = _value(t, a)
+        keep = value.notnull() if cond is None else (cond & value.notnull())
+        time = ibis.cases((keep, t[query.key.time_column]), else_=ibis.null(t[query.key.time_column].type()))
+        edge = time.max() if a.agg == "last_ties" else time.min()
+        edges[edge_name(a)] = edge.over(group_by=groups)
+    return t.mutate(**edges) if edges else t
+
+
 def in_range(rel: Relation, table: Any, time_column: str, rng: RunRange, window: Window | None,
              scope: tuple[tuple[str, object], ...]) -> Any:
     """Rows of the run's date range (and a goal's window) in ``scope``, with their local date ``__date``."""
     import ibis
 
+    if time_column == NO_TIME:  # a source without dates: every row in scope takes part
+        scoped = [table[col].cast("string") == scope_text(value) for col, value in scope]
+        return table.filter(*scoped) if scoped else table
     tcol = table[time_column]
     date = tcol.date() if tcol.type().is_timestamp() else tcol.cast("date")
     t = table.mutate(__date=date)
@@ -295,6 +331,9 @@ def aggregate(rel: Relation, t: Any, a: Aggregate, time_column: str) -> Any:
             return t.count(where=cond)
         return value.count(where=cond)
     assert value is not None
+    if a.agg in TIES:  # the rows at the edge time, marked by with_edges
+        keep = value.notnull() if cond is None else (cond & value.notnull())
+        return value.nunique(where=keep & (t[time_column] == t[edge_name(a)]))
     if a.agg in ("last", "first"):
         keep = value.notnull() if cond is None else (cond & value.notnull())
         time = t[time_column]

@@ -1,0 +1,49 @@
+"""All-time KPIs: KPIs over sources without a time column (``time_column: null``).
+
+A one-off export (an ad-set report) has no dates: its KPIs have one value over all its rows and no
+periods. A source is *timeless* when it says ``time_column: null`` explicitly (a source that omits
+the key still gets the "no time column" error with its fix). A KPI is *all-time* when it aggregates
+a timeless source without a ``time_column`` of its own, or when every KPI it reads is all-time.
+
+Pure spec logic (no I/O, no polars): validation (:mod:`metricspec.validation.alltime`), the engine
+and goals read it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from metricspec.spec.models import Spec
+
+ALL_TIME = "all"
+"""The grain name of an all-time KPI's headline in the Results (no period, no points)."""
+
+Timing = Literal["periods", "all", "mixed"]
+
+
+def timeless_source(spec: Spec, name: str) -> bool:
+    """Whether source ``name`` declares ``time_column: null``."""
+    src = spec.sources.get(name)
+    return src is not None and src.time_column is None and "time_column" in src.model_fields_set
+
+
+def timing(spec: Spec, name: str, _seen: frozenset[str] = frozenset()) -> Timing:
+    """Whether KPI ``name`` has periods, is all-time, or reads both kinds of KPIs."""
+    kpi = spec.kpis.get(name)
+    if kpi is None or name in _seen:
+        return "periods"
+    own_time = getattr(kpi, "time_column", None)
+    reads = kpi.sources_read()
+    if reads and not kpi.inputs():
+        return "all" if all(timeless_source(spec, r.source) for r in reads) and not own_time else "periods"
+    found = {timing(spec, r.name, _seen | {name}) for r in kpi.inputs() if r.name in spec.kpis}
+    if not found:
+        return "periods"
+    if found == {"all"}:
+        return "all"
+    return "mixed" if "all" in found or "mixed" in found else "periods"
+
+
+def is_all_time(spec: Spec, name: str) -> bool:
+    return timing(spec, name) == "all"
