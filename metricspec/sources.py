@@ -95,16 +95,23 @@ def requirements(loaded: LoadedSpec) -> Requirements:
                 req.need(cg.source, getattr(metric, attr), "numeric", loaded.where(*mb, attr))
     if spec.attribution is not None:
         att = spec.attribution
-        tp, cv = att.touchpoints, att.conversions
-        tb, cb2 = ("attribution", "touchpoints"), ("attribution", "conversions")
-        req.need(tp.source, tp.person, None, loaded.where(*tb, "person"))
-        req.need(tp.source, tp.time, "temporal", loaded.where(*tb, "time"))
-        req.need(tp.source, tp.channel, None, loaded.where(*tb, "channel"))
-        req.need(tp.source, tp.campaign, None, loaded.where(*tb, "campaign"))
-        req.need(tp.source, tp.cost, "numeric", loaded.where(*tb, "cost"))
-        req.need(cv.source, cv.person, None, loaded.where(*cb2, "person"))
-        req.need(cv.source, cv.time, "temporal", loaded.where(*cb2, "time"))
-        req.need(cv.source, cv.value, "numeric", loaded.where(*cb2, "value"))
+        tp, cv, pa = att.touchpoints, att.conversions, att.paths
+        tb, cb2, pb = ("attribution", "touchpoints"), ("attribution", "conversions"), ("attribution", "paths")
+        if tp is not None:
+            req.need(tp.source, tp.person, None, loaded.where(*tb, "person"))
+            req.need(tp.source, tp.time, "temporal", loaded.where(*tb, "time"))
+            req.need(tp.source, tp.channel, None, loaded.where(*tb, "channel"))
+            req.need(tp.source, tp.campaign, None, loaded.where(*tb, "campaign"))
+            req.need(tp.source, tp.cost, "numeric", loaded.where(*tb, "cost"))
+        if cv is not None:
+            req.need(cv.source, cv.person, None, loaded.where(*cb2, "person"))
+            req.need(cv.source, cv.time, "temporal", loaded.where(*cb2, "time"))
+            req.need(cv.source, cv.value, "numeric", loaded.where(*cb2, "value"))
+        if pa is not None:
+            req.need(pa.source, pa.path, None, loaded.where(*pb, "path"))
+            req.need(pa.source, pa.conversions, "numeric", loaded.where(*pb, "conversions"))
+            req.need(pa.source, pa.value, "numeric", loaded.where(*pb, "value"))
+            req.need(pa.source, pa.nulls, "numeric", loaded.where(*pb, "nulls"))
         if att.spend is not None:
             sp = att.spend
             spend_at = ("attribution", "spend")
