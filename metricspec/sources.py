@@ -44,6 +44,7 @@ class Requirements:
 def requirements(loaded: LoadedSpec) -> Requirements:
     """Every column the spec reads, with its expected kind (numeric/temporal/...)."""
     from metricspec.spec.expr import columns_of
+    from metricspec.spec.segments import column_paths
 
     spec = loaded.spec
     req = Requirements()
@@ -57,8 +58,8 @@ def requirements(loaded: LoadedSpec) -> Requirements:
         for base_name in base_kpis(spec, name):
             source = spec.kpis[base_name].segment_source(spec)
             if source:
-                for i, seg in enumerate(kpi.segments):
-                    req.need(source, seg, None, loaded.where("kpis", name, "segments", i))
+                for seg, path in column_paths(kpi.segments):
+                    req.need(source, seg, None, loaded.where("kpis", name, *path))
                 for col in kpi.scope:
                     req.need(source, col, None, loaded.where("kpis", name, "scope", col, key=True))
     # goals scope their KPI, whatever its form

@@ -20,7 +20,7 @@ pytest.importorskip("duckdb")
 from backend_support import DuckDBLoader, PostgresLoader, database_registry
 
 from metricspec import sources
-from metricspec.engine.run import evaluate
+from metricspec.engine.run import evaluate, explain
 from metricspec.loader import load_spec
 
 FIXTURES = Path(__file__).parent / "fixtures" / "attribution"
@@ -77,3 +77,30 @@ def test_paths_attribution_same_on_every_backend(tmp_path: Path, registry: objec
     assert '"attributed_conversions"' in expected
     monkeypatch.setattr(sources, "connector_registry", registry)
     assert run_json(spec) == expected
+
+
+def test_segment_combinations_same_on_every_backend(tmp_path: Path, registry: object,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Aggregations, derived KPIs (ratio, share, formula, growth, moving average) and goals broken down by a
+    combination of columns (and by one column beside it), with a scope: the queries group by several
+    columns in SQL."""
+    from test_segment_combinations import make_rows, write
+
+    spec = write(tmp_path, make_rows(11, 600), extra="""  avg_ctr:
+    moving_average: {kpi: ctr, window: 2}
+    segments: [[tab, network]]
+objectives:
+  o:
+    type: engagement
+    kpis: [ctr, clicks]
+    goals:
+      g: {kpi: ctr, target: 0.05, grain: month, deadline: 2026-06-30, scope: {network: x, tab: feed}}
+      h: {kpi: clicks, target: 900, deadline: 2026-06-30, scope: {network: facebook, tab: reels}}
+""")
+    expected = run_json(spec)
+    assert '"segment_columns"' in expected and '"segment": "network · tab"' in expected
+    monkeypatch.setattr(sources, "connector_registry", registry)
+    assert run_json(spec) == expected
+    plan = explain(load_spec(spec), as_of=AS_OF)
+    combos = [q for q in plan if q["segments"] == ["network", "tab"]]
+    assert combos and all(q["runs_in"] != "polars" and "GROUP BY" in str(q["sql"]) for q in combos), combos

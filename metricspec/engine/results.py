@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 #: 2: goal reasons and forecast methods, SMART findings and data notes carry a message ``code`` and
 #: its ``params`` next to the English text (version 1 documents still load: the new fields default).
@@ -202,6 +202,19 @@ class Series(ResultModel):
     segment_value: str | None = None
     benchmark: str | None = None
     points: list[Point]
+    segment_columns: list[str] | None = Field(
+        None, description="A breakdown by several columns (`segments: [[network, tab]]`): its columns; "
+                          "`segment` and `segment_value` are then their labels joined by ' · '.")
+    segment_values: list[str] | None = Field(None, description="The combination's values, one per column.")
+
+    @model_serializer(mode="wrap")
+    def _single_column_as_before(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """A single-column segment (and every other series) serializes exactly as before combinations."""
+        data: dict[str, Any] = handler(self)
+        if self.segment_columns is None:
+            data.pop("segment_columns", None)
+            data.pop("segment_values", None)
+        return data
 
 
 class BenchmarkValue(ResultModel):
