@@ -325,10 +325,12 @@ class AttributionSpec(StrictModel):
         if "models" in self.model_fields_set and any(m.kind == "time_decay" for m in self.model_configs()):
             raise ValueError("time_decay needs the time of each touch, which aggregated `paths` do not have: "
                              "drop it from `models` or attribute touchpoint rows")
-        for key in ("lookback_days", "level"):
-            if key in self.model_fields_set:
-                raise ValueError(f"`{key}` applies to touchpoint rows: aggregated `paths` are already the "
-                                 "journeys of one channel each step; remove it")
+        if "lookback_days" in self.model_fields_set:
+            raise ValueError("`lookback_days` applies to touchpoint rows: aggregated `paths` have no touch times "
+                             "to cut (each row is already whole journeys); remove it")
+        if "level" in self.model_fields_set:
+            raise ValueError("`level` applies to touchpoint rows: the steps of aggregated `paths` are the units "
+                             "credited (write 'channel / campaign' steps for campaigns); remove it")
         return self
 
     def model_configs(self) -> list[AttributionModel]:
