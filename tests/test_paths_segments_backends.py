@@ -104,3 +104,17 @@ objectives:
     plan = explain(load_spec(spec), as_of=AS_OF)
     combos = [q for q in plan if q["segments"] == ["network", "tab"]]
     assert combos and all(q["runs_in"] != "polars" and "GROUP BY" in str(q["sql"]) for q in combos), combos
+
+
+def test_row_level_kinds_by_a_combination_same_on_every_backend(tmp_path: Path, registry: object,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Funnels and retention read the combination's columns from the database with their rows."""
+    from test_segment_combinations import FUNNEL_SPEC, funnel_rows
+
+    (tmp_path / "events.csv").write_text("person,t,step,network,tab\n" + "".join(
+        f"{p},{t.isoformat(sep=' ')},{s},{n},{tb}\n" for p, t, s, n, tb in funnel_rows(8)))
+    (tmp_path / "s.yaml").write_text(FUNNEL_SPEC)
+    expected = run_json(tmp_path / "s.yaml")
+    assert '"segment": "network · tab"' in expected
+    monkeypatch.setattr(sources, "connector_registry", registry)
+    assert run_json(tmp_path / "s.yaml") == expected

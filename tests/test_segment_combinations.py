@@ -275,3 +275,83 @@ def test_bad_combinations_get_file_line_col(tmp_path: Path, segments: str, messa
     assert issue.where is not None and issue.where.line == 9, issue.format()
     if col is not None:
         assert issue.where.column == col, issue.format()
+
+
+FUNNEL_SPEC = """\
+name: funnel-combos
+grains: [month]
+sources:
+  events: {connector: csv, options: {path: events.csv}, time_column: t, columns: {t: datetime}}
+kpis:
+  visit_to_buy:
+    funnel:
+      window_days: 7
+      steps:
+        - {name: visit, source: events, key: person, filter: "step == 'visit'"}
+        - {name: buy, source: events, key: person, filter: "step == 'buy'"}
+    segments: [network, [network, tab]]
+  come_back:
+    retention: {source: events, key: person, after_days: 3, window_days: 10}
+    segments: [[network, tab]]
+"""
+
+
+def funnel_rows(seed: int) -> list[tuple[str, dt.datetime, str, str, str]]:
+    rng = random.Random(seed)
+    out = []
+    for i in range(150):
+        person, t0 = f"u{i:03d}", dt.datetime(2026, 1, 1) + dt.timedelta(hours=rng.randrange(80 * 24))
+        for _ in range(rng.randint(1, 4)):
+            t = t0 + dt.timedelta(hours=rng.randrange(15 * 24))
+            out.append((person, t, rng.choice(["visit", "visit", "buy"]), rng.choice(NETWORKS), rng.choice(TABS)))
+    return out
+
+
+def test_funnel_and_retention_by_a_combination_equal_plain_python(tmp_path: Path) -> None:
+    """Row-level kinds: the combination comes from each person's entry row (the first visit; the first
+    event for retention), the share is per month of entry, only for windows closed by the as-of date."""
+    rows = funnel_rows(3)
+    (tmp_path / "events.csv").write_text("person,t,step,network,tab\n" + "".join(
+        f"{p},{t.isoformat(sep=' ')},{s},{n},{tb}\n" for p, t, s, n, tb in rows))
+    (tmp_path / "s.yaml").write_text(FUNNEL_SPEC)
+    res = run(tmp_path / "s.yaml")
+    cutoff = dt.datetime.combine(AS_OF + dt.timedelta(days=1), dt.time())
+
+    def closed(m: str, span: dt.timedelta) -> bool:  # a month is judged once its last entrant's window closed
+        y, mo = int(m[:4]), int(m[5:])
+        end = dt.datetime(y + mo // 12, mo % 12 + 1, 1)
+        return end + span <= cutoff
+
+    def shares(entry: dict[str, tuple[dt.datetime, str, str]], ok: Any,
+               span: dt.timedelta) -> dict[tuple[str, str], dict[str, float | None]]:
+        groups: dict[tuple[str, str], dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+        for person, (t0, n, tb) in entry.items():
+            groups[(n, tb)][t0.date().isoformat()[:7]].append(int(ok(person, t0)))
+        return {k: {m: sum(v) / len(v) if closed(m, span) else None for m, v in per.items()}
+                for k, per in groups.items()}
+
+    by_person: dict[str, list[tuple[dt.datetime, str, str, str]]] = defaultdict(list)
+    for p, t, s, n, tb in sorted(rows, key=lambda r: (r[0], r[1])):
+        by_person[p].append((t, s, n, tb))
+    window = dt.timedelta(days=7)
+    entry = {}
+    for p, evs in by_person.items():
+        first = next(((t, n, tb) for t, s, n, tb in evs if s == "visit"), None)
+        if first is not None and first[0] + window <= cutoff:
+            entry[p] = first
+    want = shares(entry, lambda p, t0: any(s == "buy" and t0 <= t <= t0 + window for t, s, _, _ in by_person[p]),
+                  window)
+    got = combo_series(res, "visit_to_buy")
+    assert want and set(want) <= set(got)
+    for k, per in want.items():
+        for m, v in per.items():
+            assert close(got[k][m], v), (k, m)
+
+    after, span = dt.timedelta(days=3), dt.timedelta(days=13)
+    start = {p: (evs[0][0], evs[0][2], evs[0][3]) for p, evs in by_person.items() if evs[0][0] + span <= cutoff}
+    want = shares(start, lambda p, t0: any(t0 + after <= t < t0 + span for t, _, _, _ in by_person[p]), span)
+    got = combo_series(res, "come_back")
+    assert want and set(want) <= set(got)
+    for k, per in want.items():
+        for m, v in per.items():
+            assert close(got[k][m], v), (k, m)
