@@ -90,7 +90,7 @@ def _ratio(num: float, den: float | None) -> float | None:
     return None if den is None or den == 0 else num / den
 
 
-def _spend_by_unit(prep: Prepared | None, spend: pl.DataFrame | pl.LazyFrame | None, level: str, drop_direct: bool,
+def spend_by_unit(prep: Prepared | None, spend: pl.DataFrame | pl.LazyFrame | None, level: str, drop_direct: bool,
                    direct_channels: Sequence[str]) -> pl.DataFrame | None:
     """Spend per unit (channel, campaign): the spend frame, else the summed touchpoint ``cost``, else None."""
     keys = ["channel", "campaign"]
@@ -139,7 +139,7 @@ def _shares(effects: dict[int, float]) -> dict[int, float]:
     return {u: (e / total if total > 0 else 0.0) for u, e in effects.items()}
 
 
-def _paths_summary(paths: pl.DataFrame, units: pl.DataFrame, top: int) -> list[PathSummary]:
+def paths_summary_of(paths: pl.DataFrame, units: pl.DataFrame, top: int) -> list[PathSummary]:
     labels = dict(zip(units["uid"].cast(pl.String).to_list(), units["label"].to_list(), strict=True))
     best = paths.sort(["conversions", "nulls", "path"], descending=[True, True, False]).head(top)
     return [PathSummary(path=[labels[u] for u in row["path"].split(">")], conversions=row["conversions"],
@@ -158,10 +158,10 @@ def _journey_paths(prep: Prepared, top: int) -> list[JourneyPath]:
     # within a group polars keeps the rows' order: touches are sorted by conversion, then position
     per = t.join(prep.units.select("uid", "label"), on="uid", how="left").group_by("conv_id").agg(
         pl.col("label").filter(pl.col("pos") == 0).first().alias("initial"),
-        pl.col("label").filter(mid).unique(maintain_order=True).str.join(_STEP).alias("intermediate"),
+        pl.col("label").filter(mid).unique(maintain_order=True).str.join(STEP_SEP).alias("intermediate"),
         pl.col("label").filter(pl.col("pos") == pl.col("n") - 1).first().alias("converting"),
         pl.col("value").first()).sort("conv_id")
-    per = per.select(pl.concat_str(["initial", "intermediate", "converting"], separator=_PART).alias("pattern"),
+    per = per.select(pl.concat_str(["initial", "intermediate", "converting"], separator=PART_SEP).alias("pattern"),
                      "value", pl.lit(1, pl.Int64).alias("one"))
     return patterns(per, top)
 
@@ -173,14 +173,14 @@ def patterns(per: pl.DataFrame, top: int) -> list[JourneyPath]:
     best = sums.sort(["conversions", "value", "pattern"], descending=[True, True, False]).head(top)
     out = []
     for pattern, conversions, value in best.select("pattern", "conversions", "value").iter_rows():
-        initial, intermediate, converting = pattern.split(_PART)
-        out.append(JourneyPath(initial=initial, intermediate=intermediate.split(_STEP) if intermediate else [],
+        initial, intermediate, converting = pattern.split(PART_SEP)
+        out.append(JourneyPath(initial=initial, intermediate=intermediate.split(STEP_SEP) if intermediate else [],
                                converting=converting, conversions=conversions, value=value))
     return out
 
 
 # separators while grouping patterns (ASCII unit and record separators: control characters, never in a label)
-_STEP, _PART = "\x1f", "\x1e"
+STEP_SEP, PART_SEP = "\x1f", "\x1e"
 
 
 def checked_models(models: Sequence[ModelConfig | dict[str, Any]]) -> list[ModelConfig]:
@@ -273,7 +273,7 @@ def attribute(touchpoints: pl.DataFrame | pl.LazyFrame, conversions: pl.DataFram
     attr_conv = attributed.height
     total_value = float(cv["value"].sum())
     attr_value = float(attributed["value"].sum())
-    spend_u = _spend_by_unit(prep, spend, level, drop_direct, direct_channels)
+    spend_u = spend_by_unit(prep, spend, level, drop_direct, direct_channels)
     units = with_spend_units(prep.units, spend_u)
 
     heur = heuristic_credits(t, [m for m in models if m.kind in HEURISTIC_KINDS])
@@ -288,5 +288,5 @@ def attribute(touchpoints: pl.DataFrame | pl.LazyFrame, conversions: pl.DataFram
             removal_effects=removal, total_conversions=total_conv, attributed_conversions=attr_conv,
             unattributed_conversions=total_conv - attr_conv, total_value=total_value, attributed_value=attr_value,
             unattributed_value=total_value - attr_value, non_converting_paths=prep.null_touches["null_id"].n_unique(),
-            journeys=journeys, paths_summary=_paths_summary(paths, units, top_paths),
+            journeys=journeys, paths_summary=paths_summary_of(paths, units, top_paths),
             journey_paths=_journey_paths(prep, top_paths))

@@ -16,14 +16,14 @@ from collections.abc import Sequence
 import polars as pl
 
 from metricspec.engine.attribution.core import (
-    _PART,
-    _STEP,
+    PART_SEP,
+    STEP_SEP,
     TOP_PATHS,
-    _paths_summary,
-    _spend_by_unit,
     checked_models,
     model_results,
+    paths_summary_of,
     patterns,
+    spend_by_unit,
     with_spend_units,
 )
 from metricspec.engine.attribution.grouping import sums_by
@@ -77,10 +77,11 @@ def normalise_paths(paths: pl.DataFrame | pl.LazyFrame, separator: str, drop_dir
         keep = keep & ~step.is_in(list(direct_channels))
     sep = separator.strip() or separator  # as ChannelAttribution: spaces around channels do not count
     df = df.with_columns(pl.col("path").str.split(sep).list.eval(step.filter(keep)).alias("steps"))
-    if df.filter(pl.col("steps").list.eval(pl.element().str.contains(_STEP)).list.any()).height:
-        raise ValueError("a channel name contains the control character U+001F")
+    control = pl.element().str.contains(STEP_SEP, literal=True) | pl.element().str.contains(PART_SEP, literal=True)
+    if df.filter(pl.col("steps").list.eval(control).list.any()).height:
+        raise ValueError("a channel name contains the control character U+001E or U+001F")
     df = df.filter((pl.col("conversions") + pl.col("nulls")) > 0).with_columns(
-        pl.col("steps").list.join(_STEP).alias("key"),
+        pl.col("steps").list.join(STEP_SEP).alias("key"),
         pl.col("conversions").cast(pl.Int64), pl.col("nulls").cast(pl.Int64))
     sums = sums_by(df, "key", {"conversions": pl.col("conversions"), "nulls": pl.col("nulls"),
                                "value": pl.col("value")})
@@ -110,8 +111,8 @@ def _journey_paths(converting: pl.DataFrame, top: int) -> list[JourneyPath]:
     per = converting.select(
         pl.concat_str([steps.list.first(),
                        steps.list.slice(1, (steps.list.len() - 2).clip(0)).list.unique(maintain_order=True)
-                       .list.join(_STEP),
-                       steps.list.last()], separator=_PART).alias("pattern"),
+                       .list.join(STEP_SEP),
+                       steps.list.last()], separator=PART_SEP).alias("pattern"),
         "value", pl.col("conversions").alias("one"))
     return patterns(per, top)
 
@@ -144,7 +145,7 @@ def attribute_paths(paths: pl.DataFrame | pl.LazyFrame, *, models: Sequence[Mode
     converting = touched.filter(pl.col("conversions") > 0)
     attr_conv = int(converting["conversions"].sum())
     attr_value = float(converting["value"].sum())
-    spend_u = None if spend is None else _spend_by_unit(None, spend, "channel", drop_direct, direct_channels)
+    spend_u = None if spend is None else spend_by_unit(None, spend, "channel", drop_direct, direct_channels)
     units = _units(touched)
     t = _touches(converting, units)
     heur = heuristic_credits(t, [m for m in models if m.kind in HEURISTIC_KINDS], count="count")
@@ -157,7 +158,7 @@ def attribute_paths(paths: pl.DataFrame | pl.LazyFrame, *, models: Sequence[Mode
         total_conversions=total_conv, attributed_conversions=attr_conv,
         unattributed_conversions=total_conv - attr_conv, total_value=total_value, attributed_value=attr_value,
         unattributed_value=total_value - attr_value, non_converting_paths=int(touched["nulls"].sum()),
-        journeys=[], paths_summary=_paths_summary(mpaths, units, top_paths),
+        journeys=[], paths_summary=paths_summary_of(mpaths, units, top_paths),
         journey_paths=_journey_paths(converting, top_paths))
 
 
