@@ -36,8 +36,6 @@ from metricspec.engine.attribution.models import (
 )
 from metricspec.engine.attribution.shapley import shapley_credits
 
-COLUMNS = ("path", "conversions", "value", "nulls")
-
 
 def _whole(frame: pl.DataFrame, col: str) -> None:
     bad = frame.with_row_index("row").filter((pl.col(col) < 0) | (pl.col(col) != pl.col(col).round(0)))
@@ -52,8 +50,8 @@ def normalise_paths(paths: pl.DataFrame | pl.LazyFrame, separator: str, drop_dir
     conversions, nulls (Int64), value (Float64); rows without any journey dropped; sorted by key.
 
     The path is split at the separator without its surrounding spaces (" > " and ">" read "a > b" and
-    "a>b" alike), steps are stripped of surrounding spaces and empty steps dropped; a missing path is the empty path
-    (conversions without touches). ``value`` defaults to the conversions; a missing number counts as 0.
+    "a>b" alike), steps are stripped of surrounding spaces and empty steps dropped; a missing path is the
+    empty path (conversions without touches). ``value`` defaults to the conversions; a missing number counts as 0.
     """
     df = paths.collect() if isinstance(paths, pl.LazyFrame) else paths
     missing = [c for c in ("path", "conversions") if c not in df.columns]
@@ -162,4 +160,4 @@ def attribute_paths(paths: pl.DataFrame | pl.LazyFrame, *, models: Sequence[Mode
         journey_paths=_journey_paths(converting, top_paths))
 
 
-__all__ = ["COLUMNS", "attribute_paths", "normalise_paths"]
+__all__ = ["attribute_paths", "normalise_paths"]
