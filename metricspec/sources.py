@@ -45,6 +45,7 @@ class Requirements:
 def requirements(loaded: LoadedSpec) -> Requirements:
     """Every column the spec reads, with its expected kind (numeric/temporal/...)."""
     from metricspec.spec.expr import columns_of
+    from metricspec.spec.segments import column_paths
 
     spec = loaded.spec
     req = Requirements()
@@ -58,8 +59,8 @@ def requirements(loaded: LoadedSpec) -> Requirements:
         for base_name in base_kpis(spec, name):
             source = spec.kpis[base_name].segment_source(spec)
             if source:
-                for i, seg in enumerate(kpi.segments):
-                    req.need(source, seg, None, loaded.where("kpis", name, "segments", i))
+                for seg, path in column_paths(kpi.segments):
+                    req.need(source, seg, None, loaded.where("kpis", name, *path))
                 for col in kpi.scope:
                     req.need(source, col, None, loaded.where("kpis", name, "scope", col, key=True))
     # goals scope their KPI, whatever its form
@@ -96,16 +97,23 @@ def requirements(loaded: LoadedSpec) -> Requirements:
                 req.need(cg.source, getattr(metric, attr), "numeric", loaded.where(*mb, attr))
     if spec.attribution is not None:
         att = spec.attribution
-        tp, cv = att.touchpoints, att.conversions
-        tb, cb2 = ("attribution", "touchpoints"), ("attribution", "conversions")
-        req.need(tp.source, tp.person, None, loaded.where(*tb, "person"))
-        req.need(tp.source, tp.time, "temporal", loaded.where(*tb, "time"))
-        req.need(tp.source, tp.channel, None, loaded.where(*tb, "channel"))
-        req.need(tp.source, tp.campaign, None, loaded.where(*tb, "campaign"))
-        req.need(tp.source, tp.cost, "numeric", loaded.where(*tb, "cost"))
-        req.need(cv.source, cv.person, None, loaded.where(*cb2, "person"))
-        req.need(cv.source, cv.time, "temporal", loaded.where(*cb2, "time"))
-        req.need(cv.source, cv.value, "numeric", loaded.where(*cb2, "value"))
+        tp, cv, pa = att.touchpoints, att.conversions, att.paths
+        tb, cb2, pb = ("attribution", "touchpoints"), ("attribution", "conversions"), ("attribution", "paths")
+        if tp is not None:
+            req.need(tp.source, tp.person, None, loaded.where(*tb, "person"))
+            req.need(tp.source, tp.time, "temporal", loaded.where(*tb, "time"))
+            req.need(tp.source, tp.channel, None, loaded.where(*tb, "channel"))
+            req.need(tp.source, tp.campaign, None, loaded.where(*tb, "campaign"))
+            req.need(tp.source, tp.cost, "numeric", loaded.where(*tb, "cost"))
+        if cv is not None:
+            req.need(cv.source, cv.person, None, loaded.where(*cb2, "person"))
+            req.need(cv.source, cv.time, "temporal", loaded.where(*cb2, "time"))
+            req.need(cv.source, cv.value, "numeric", loaded.where(*cb2, "value"))
+        if pa is not None:
+            req.need(pa.source, pa.path, None, loaded.where(*pb, "path"))
+            req.need(pa.source, pa.conversions, "numeric", loaded.where(*pb, "conversions"))
+            req.need(pa.source, pa.value, "numeric", loaded.where(*pb, "value"))
+            req.need(pa.source, pa.nulls, "numeric", loaded.where(*pb, "nulls"))
         if att.spend is not None:
             sp = att.spend
             spend_at = ("attribution", "spend")

@@ -12,6 +12,7 @@ import polars as pl
 from metricspec.engine.periods import to_date
 
 if TYPE_CHECKING:
+    from metricspec.engine.attribution import AttributionResult
     from metricspec.engine.results import ExperimentResult
     from metricspec.loader import LoadedSpec
     from metricspec.spec.models import AttributionSpec
@@ -79,14 +80,50 @@ def social_spend(frames: dict[str, pl.LazyFrame], att: AttributionSpec, start: d
     return math.fsum(amounts.to_list())
 
 
-def run_attribution(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], as_of: dt.date,
-                    control_groups: Sequence[ExperimentResult] | None = None) -> dict[str, Any]:
-    from metricspec.engine.attribution import ModelConfig, attribute
+def _spend_frame(frames: dict[str, pl.LazyFrame], att: AttributionSpec, cutoff: dt.datetime) -> pl.DataFrame | None:
+    if att.spend is None:
+        return None
+    sp = att.spend
+    slf = frames[sp.source]
+    if sp.time:
+        sschema = dict(slf.collect_schema())
+        slf = slf.filter(_local_naive(sp.time, sschema) < cutoff)
+    return slf.select([
+        pl.col(sp.channel).cast(pl.String).alias("channel"),
+        (pl.col(sp.campaign).cast(pl.String) if sp.campaign else pl.lit(None, dtype=pl.String)).alias("campaign"),
+        pl.col(sp.amount).cast(pl.Float64).alias("amount"),
+    ]).collect()
 
-    att = loaded.spec.attribution
-    assert att is not None
-    cutoff = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
-    tp = att.touchpoints
+
+def _from_paths(frames: dict[str, pl.LazyFrame], att: AttributionSpec, spend: pl.DataFrame | None,
+                models: list[Any]) -> AttributionResult:
+    """Attribution of the aggregated path data of ``att.paths`` (all of it: paths have no dates)."""
+    from metricspec.engine.attribution import attribute_paths
+    from metricspec.errors import DataError
+
+    pa = att.paths
+    assert pa is not None
+    cols = {"path": pa.path, "conversions": pa.conversions, "value": pa.value, "nulls": pa.nulls}
+    frame = frames[pa.source].select([pl.col(c).alias(k) for k, c in cols.items() if c]).collect()
+    try:
+        return attribute_paths(frame, models=models, separator=pa.separator, drop_direct=att.drop_direct,
+                               direct_channels=att.direct_channels, spend=spend)
+    except ValueError as exc:
+        msg = str(exc)
+        for k, c in cols.items():  # the spec's column names, not the engine's
+            if c and msg.startswith(f"{k} must"):
+                msg = f"column '{c}'{msg[len(k):]}"
+        if msg.startswith("value without conversions"):
+            msg = f"column '{pa.value}' has a value on a path with 0 '{pa.conversions}'{msg[len('value without conversions'):]}"
+        raise DataError(f"attribution paths (source '{pa.source}'): {msg}") from exc
+
+
+def _from_rows(frames: dict[str, pl.LazyFrame], att: AttributionSpec, cutoff: dt.datetime,
+               spend: pl.DataFrame | None, models: list[Any]) -> AttributionResult:
+    from metricspec.engine.attribution import attribute
+
+    tp, cv = att.touchpoints, att.conversions
+    assert tp is not None and cv is not None
     tlf = frames[tp.source]
     tschema = dict(tlf.collect_schema())
     touch = tlf.select([
@@ -96,7 +133,6 @@ def run_attribution(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], as_of: 
         (pl.col(tp.campaign).cast(pl.String) if tp.campaign else pl.lit(None, dtype=pl.String)).alias("campaign"),
         (pl.col(tp.cost).cast(pl.Float64) if tp.cost else pl.lit(None, dtype=pl.Float64)).alias("cost"),
     ]).filter(pl.col("time") < cutoff)
-    cv = att.conversions
     clf = frames[cv.source]
     cschema = dict(clf.collect_schema())
     conv = clf.select([
@@ -104,24 +140,25 @@ def run_attribution(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], as_of: 
         _local_naive(cv.time, cschema).alias("time"),
         (pl.col(cv.value).cast(pl.Float64) if cv.value else pl.lit(1.0)).alias("value"),
     ]).filter(pl.col("time") < cutoff)
-    spend = None
-    if att.spend is not None:
-        sp = att.spend
-        slf = frames[sp.source]
-        if sp.time:
-            sschema = dict(slf.collect_schema())
-            slf = slf.filter(_local_naive(sp.time, sschema) < cutoff)
-        spend = slf.select([
-            pl.col(sp.channel).cast(pl.String).alias("channel"),
-            (pl.col(sp.campaign).cast(pl.String) if sp.campaign else pl.lit(None, dtype=pl.String)).alias(
-                "campaign"),
-            pl.col(sp.amount).cast(pl.Float64).alias("amount"),
-        ]).collect()
+    return attribute(touch.collect(), conv.collect(), models=models, lookback_days=att.lookback_days,
+                     drop_direct=att.drop_direct, direct_channels=att.direct_channels, level=att.level,
+                     spend=spend, include_journeys=True)
+
+
+def run_attribution(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], as_of: dt.date,
+                    control_groups: Sequence[ExperimentResult] | None = None) -> dict[str, Any]:
+    from metricspec.engine.attribution import ModelConfig
+
+    att = loaded.spec.attribution
+    assert att is not None
+    cutoff = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
+    spend = _spend_frame(frames, att, cutoff)
     models = [ModelConfig(kind=m.kind, name=m.name, half_life_days=m.half_life_days, first_weight=m.first_weight,
                           last_weight=m.last_weight, order=m.order) for m in att.model_configs()]
-    result = attribute(touch.collect(), conv.collect(), models=models, lookback_days=att.lookback_days,
-                       drop_direct=att.drop_direct, direct_channels=att.direct_channels, level=att.level,
-                       spend=spend, include_journeys=True)
+    if att.paths is not None:
+        result = _from_paths(frames, att, spend, models)
+    else:
+        result = _from_rows(frames, att, cutoff, spend, models)
     assert result.journeys is not None  # include_journeys=True
     total = len(result.journeys)
     if total > att.max_journeys:

@@ -203,6 +203,19 @@ class Series(ResultModel):
     segment_value: str | None = None
     benchmark: str | None = None
     points: list[Point]
+    segment_columns: list[str] | None = Field(
+        None, description="A breakdown by several columns (`segments: [[network, tab]]`): its columns; "
+                          "`segment` and `segment_value` are then their labels joined by ' · '.")
+    segment_values: list[str] | None = Field(None, description="The combination's values, one per column.")
+
+    @model_serializer(mode="wrap")
+    def _single_column_as_before(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """A single-column segment (and every other series) serializes exactly as before combinations."""
+        data: dict[str, Any] = handler(self)
+        if self.segment_columns is None:
+            data.pop("segment_columns", None)
+            data.pop("segment_values", None)
+        return data
 
 
 class BenchmarkValue(ResultModel):

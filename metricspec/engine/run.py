@@ -35,6 +35,8 @@ from metricspec.engine.results import (
 from metricspec.errors import Level, SpecError
 from metricspec.spec.alltime import is_all_time, timeless_source
 from metricspec.spec.offsets import VsSpec, shifted_period
+from metricspec.spec.segments import breakdowns
+from metricspec.spec.segments import label as segment_label
 
 if TYPE_CHECKING:
     from metricspec.loader import LoadedSpec
@@ -145,8 +147,9 @@ def plan_requests(ev: Evaluator) -> list[Any]:
         scope = make_scope(kpi.scope)
         for grain in spec.kpi_grains(kpi):
             ev.request(Request(name, grain, (), scope))
-            for seg in kpi.segments:
-                ev.request(Request(name, grain, (seg,), make_scope({k: v for k, v in kpi.scope.items() if k != seg})))
+            for cols in breakdowns(kpi.segments):
+                ev.request(Request(name, grain, cols, make_scope({k: v for k, v in kpi.scope.items()
+                                                                  if k not in cols})))
             for bname in kpi.benchmarks:
                 bench = spec.benchmarks[bname]
                 if bench.scope:
@@ -278,6 +281,27 @@ def _points(ev: Evaluator, req: Request, grain: str) -> list[Any]:
     return trend_points(ev.series(req), grain, ev.as_of)
 
 
+def _segment_series(ev: Evaluator, req: Request, grain: str) -> list[Series]:
+    """One series per value (per combination of values) of the request's segment columns, sorted by the
+    value(s); rows where a column is empty are left out."""
+    frame = ev.series(req)
+    cols = req.segments
+    # one pass over the rows (sorted by period) splits them per segment value, in period order
+    buckets: dict[tuple[str, ...], list[Any]] = {}
+    points = make_points(frame["period"].to_list(), frame["value"].to_list(), grain, ev.as_of)
+    values = zip(*(frame[c].to_list() for c in cols), strict=True)
+    for value, point in zip(values, points, strict=True):
+        if None not in value:
+            buckets.setdefault(value, []).append(point)
+    out = []
+    for value in sorted(buckets, key=lambda v: tuple(map(str, v))):
+        several = len(cols) > 1
+        out.append(Series(grain=grain, kind="segment", segment=segment_label(cols),
+                          segment_value=segment_label(value), segment_columns=list(cols) if several else None,
+                          segment_values=list(value) if several else None, points=buckets[value]))
+    return out
+
+
 def kpi_result(ev: Evaluator, name: str) -> KpiResult:
     spec = ev.spec
     if is_all_time(spec, name):
@@ -289,18 +313,9 @@ def kpi_result(ev: Evaluator, name: str) -> KpiResult:
     for grain in spec.kpi_grains(kpi):
         head = _points(ev, Request(name, grain, (), scope), grain)
         series.append(Series(grain=grain, kind="headline", points=head))
-        for seg in kpi.segments:
-            frame = ev.series(Request(name, grain, (seg,), make_scope({k: v for k, v in kpi.scope.items()
-                                                                         if k != seg})))
-            # one pass over the rows (sorted by period) splits them per segment value, in period order
-            buckets: dict[str, list[Any]] = {}
-            points = make_points(frame["period"].to_list(), frame["value"].to_list(), grain, ev.as_of)
-            for value, point in zip(frame[seg].to_list(), points, strict=True):
-                if value is not None:
-                    buckets.setdefault(value, []).append(point)
-            for value in sorted(buckets, key=str):
-                series.append(Series(grain=grain, kind="segment", segment=seg, segment_value=value,
-                                     points=buckets[value]))
+        for cols in breakdowns(kpi.segments):
+            series += _segment_series(ev, Request(name, grain, cols, make_scope(
+                {k: v for k, v in kpi.scope.items() if k not in cols})), grain)
         bench_points: dict[str, list[Any]] = {}
         for bname in kpi.benchmarks:
             bench = spec.benchmarks[bname]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from metricspec.engine.periods import period_end
 from metricspec.engine.results import GoalResult, ParamValue, SmartCriterion, SmartFinding, english
 from metricspec.spec.alltime import ALL_TIME
+from metricspec.spec.segments import segment_columns
 
 if TYPE_CHECKING:
     from metricspec.engine.goals import GoalPlan
@@ -26,7 +27,7 @@ def smart_findings(ev: Evaluator, gp: GoalPlan, result: GoalResult) -> list[Smar
     goal, kpi = gp.goal, gp.kpi
     out: list[SmartFinding] = []
     # Specific: one KPI (always) and one scope
-    unscoped = [s for s in kpi.segments if s not in goal.scope and s not in kpi.scope]
+    unscoped = [s for s in segment_columns(kpi.segments) if s not in goal.scope and s not in kpi.scope]
     snapshot = kpi.snapshot and not getattr(kpi, "per", None)  # a sum over entities (per:) is specific
     if unscoped and snapshot and not kpi.scope and not goal.scope:
         out.append(finding("specific", False, where, "smart_specific_unscoped", kpi=goal.kpi,

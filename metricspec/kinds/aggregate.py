@@ -95,13 +95,14 @@ class AggregateKPI(KPIBase):
 
     def columns(self, spec: Spec) -> list[ColumnNeed]:
         from metricspec.spec.expr import columns_of
+        from metricspec.spec.segments import column_paths
 
         kind = "numeric" if self.agg in NUMERIC_AGGREGATIONS else None
         out = [ColumnNeed(self.source, self.column, kind, ("column",))]
         out += [ColumnNeed(self.source, c, None, ("expression",)) for c in columns_of(self.expression)]
         out.append(ColumnNeed(self.source, self.spec_time_column(spec), "temporal", ("time_column",)))
         out += [ColumnNeed(self.source, c, None, ("filter",)) for c in columns_of(self.filter)]
-        out += [ColumnNeed(self.source, s, None, ("segments", i)) for i, s in enumerate(self.segments)]
+        out += [ColumnNeed(self.source, c, None, path) for c, path in column_paths(self.segments)]
         out += [ColumnNeed(self.source, c, None, ("scope", c), key=True) for c in self.scope]
         out += [ColumnNeed(self.source, c, None, ("per", i)) for i, c in enumerate(self.per)]
         return out

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from metricspec.spec.base import Direction, Grain, Scalar, StrictModel
 from metricspec.spec.offsets import VsSpec
@@ -171,7 +171,9 @@ class KPIBase(StrictModel):
         None, description="Start the value axis of this KPI's charts at 0. Default: yes for count and currency "
                           "KPIs, no for the others (rates and averages read better zoomed in)."
     )
-    segments: list[str] = Field(default_factory=list, description="Dimension columns to break the KPI down by.")
+    segments: list[str | list[str]] = Field(
+        default_factory=list, description="Dimension columns to break the KPI down by; an item that is a list "
+                                          "(`[network, tab]`) is one breakdown by the combination of its columns.")
     scope: dict[str, Scalar] = Field(
         default_factory=dict, description="The headline series, e.g. {account: brand}; benchmarks pick other values."
     )
@@ -182,6 +184,13 @@ class KPIBase(StrictModel):
     measured_by: str | None = Field(None, description="The person who measures the KPI (collects and reports it).")
     vs: VsSpec | None = Field(None, description="A headline comparison with the period `offset` earlier "
                                                "(`{offset: 4 weeks}`), beside the previous period and last year.")
+
+    @field_validator("segments")
+    @classmethod
+    def _segments(cls, value: list[str | list[str]]) -> list[str | list[str]]:
+        from metricspec.spec.segments import check_segments
+
+        return check_segments(value)
 
     # ------------------------------------------------------------ what the kind reads
     @property

@@ -43,6 +43,7 @@ class FunnelKPI(KPIBase):
 
     def columns(self, spec: Spec) -> list[ColumnNeed]:
         from metricspec.spec.expr import columns_of
+        from metricspec.spec.segments import column_paths
 
         out = []
         for i, step in enumerate(self.funnel.steps):
@@ -52,6 +53,10 @@ class FunnelKPI(KPIBase):
             out.append(ColumnNeed(step.source, step.time_column or (src.time_column if src else None), "temporal",
                                   at))
             out += [ColumnNeed(step.source, c, None, (*at, "filter")) for c in columns_of(step.filter)]
+        if self.funnel.steps:  # segments and scope come from the entry row (the first step's source)
+            entry = self.funnel.steps[0].source
+            out += [ColumnNeed(entry, c, None, path) for c, path in column_paths(self.segments)]
+            out += [ColumnNeed(entry, c, None, ("scope", c), key=True) for c in self.scope]
         return out
 
     def expressions(self, spec: Spec) -> list[ExpressionSite]:

@@ -51,6 +51,7 @@ class RetentionKPI(KPIBase):
 
     def columns(self, spec: Spec) -> list[ColumnNeed]:
         from metricspec.spec.expr import columns_of
+        from metricspec.spec.segments import column_paths
 
         r, at = self.retention, ("retention",)
         src = spec.sources.get(r.source)
@@ -62,6 +63,9 @@ class RetentionKPI(KPIBase):
             out += [ColumnNeed(r.cohort_source, r.key, None, (*at, "cohort_source")),
                     ColumnNeed(r.cohort_source, r.cohort_time_column or (csrc.time_column if csrc else None),
                                "temporal", (*at, "cohort_source"))]
+        cohort = r.cohort_source or r.source  # segments and scope come from the cohort's rows
+        out += [ColumnNeed(cohort, c, None, path) for c, path in column_paths(self.segments)]
+        out += [ColumnNeed(cohort, c, None, ("scope", c), key=True) for c in self.scope]
         return out
 
     def expressions(self, spec: Spec) -> list[ExpressionSite]:

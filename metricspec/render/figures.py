@@ -57,6 +57,13 @@ def extra_scope(g: GoalResult, k: KpiResult | None) -> dict[str, str]:
     return {str(c): str(v) for c, v in g.scope.items() if c not in own or str(own[c]) != str(v)}
 
 
+def segment_scope(s: Series) -> dict[str, str]:
+    """The scope a segment series is measured on: its column and value, or each column's of a combination."""
+    if s.segment_columns is not None and s.segment_values is not None:
+        return dict(zip(s.segment_columns, s.segment_values, strict=True))
+    return {str(s.segment): str(s.segment_value)}
+
+
 class Figures:
     """Builds the charts of one Results document in one language (ids prefixed with ``prefix``)."""
 
@@ -171,20 +178,21 @@ class Figures:
         return self._figure(chart, [line], fmt, rules)
 
     # -- KPIs --------------------------------------------------------------------------------
-    def _targets(self, k: KpiResult, grain: str, scope: dict[str, str]) -> list[charts.Rule]:
-        """Target lines of the goals measured on ``scope`` (beyond the KPI's own) at ``grain``; an additive
-        total's target is for its running sum, not for one period, and is left to the goal's own chart."""
+    def _targets(self, k: KpiResult, grain: str, scope: dict[str, str], of: str | None = None) -> list[charts.Rule]:
+        """Target lines of the goals measured on ``scope`` (beyond the KPI's own) at ``grain``, drawn on the
+        line ``of`` (default: the scope's value); an additive total's target is for its running sum, not for
+        one period, and is left to the goal's own chart."""
         out: list[charts.Rule] = []
         fmt = self.fmt(k.name)
         for g in self.r.goals():
             if g.kpi != k.name or g.grain != grain or extra_scope(g, k) != scope:
                 continue
             if self._additive_window(g) is None:
-                of = next(iter(scope.values())) if scope else None
+                on = of if of is not None else next(iter(scope.values()), None)
                 name = self.tr("chart_target_value", value=fmt(g.target))
                 if any(r.name == name for r in out):  # two goals with one target: two legend entries
                     name = f"{name} ({len(out) + 1})"
-                out.append(charts.Rule(name, g.target, of=of, text=self.tr("chart_target_goal", goal=g.title)))
+                out.append(charts.Rule(name, g.target, of=on, text=self.tr("chart_target_goal", goal=g.title)))
         return out
 
     def headline(self, k: KpiResult, grain: str) -> Headline | None:
@@ -236,7 +244,8 @@ class Figures:
                      for s in series]
             if not any(v is not None for line in lines for _, v in line.points):
                 continue
-            rules = [r for line in lines for r in self._targets(k, grain, {segment: line.name})]
+            rules = [r for s, line in zip(series, lines, strict=True)
+                     for r in self._targets(k, grain, segment_scope(s), of=line.name)]
             title = tr("chart_segment_title", kpi=k.title, segment=segment, grain=tr.grain(grain))
             desc = tr("chart_segment_desc", kpi=k.title, segment=segment, values=", ".join(ln.name for ln in lines),
                       targets=", ".join(f"{r.label} ({r.of}) {fmt(r.value)}" for r in rules) or "—")

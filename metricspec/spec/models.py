@@ -247,6 +247,18 @@ class ConversionsSpec(StrictModel):
     value: str | None = None
 
 
+class PathsSpec(StrictModel):
+    """Aggregated path data (ChannelAttribution's input): one row per distinct path."""
+
+    source: str
+    path: str = Field(description="Column of the path: channels in order, joined by `separator`.")
+    conversions: str = Field(description="Column of the conversions of the path (whole numbers).")
+    value: str | None = Field(None, description="Column of the conversion value of the path (default: the "
+                              "conversions, as with touchpoints without a value).")
+    nulls: str | None = Field(None, description="Column of the path's non-converting occurrences (default: 0).")
+    separator: str = Field(" > ", min_length=1, description="Separator between the channels of a path.")
+
+
 class SpendSpec(StrictModel):
     source: str
     channel: str
@@ -279,8 +291,10 @@ class AttributionModel(StrictModel):
 
 class AttributionSpec(StrictModel):
     title: str | None = None
-    touchpoints: TouchpointsSpec
-    conversions: ConversionsSpec
+    touchpoints: TouchpointsSpec | None = None
+    conversions: ConversionsSpec | None = None
+    paths: PathsSpec | None = Field(
+        None, description="Aggregated path data instead of `touchpoints` and `conversions`.")
     spend: SpendSpec | None = None
     lookback_days: float | None = Field(30, gt=0, le=MAX_DAYS)
     drop_direct: bool = False
@@ -301,8 +315,32 @@ class AttributionSpec(StrictModel):
         default_factory=lambda: list[AttributionModelKind | AttributionModel](_DEFAULT_MODELS),
     )
 
+    @model_validator(mode="after")
+    def _input(self) -> AttributionSpec:
+        rows = self.touchpoints is not None or self.conversions is not None
+        if self.paths is None:
+            if self.touchpoints is None or self.conversions is None:
+                raise ValueError("attribution needs `touchpoints` and `conversions` (rows), or `paths` "
+                                 "(aggregated path data)")
+            return self
+        if rows:
+            raise ValueError("attribution reads either `paths` or `touchpoints` and `conversions`, not both")
+        if "models" in self.model_fields_set and any(m.kind == "time_decay" for m in self.model_configs()):
+            raise ValueError("time_decay needs the time of each touch, which aggregated `paths` do not have: "
+                             "drop it from `models` or attribute touchpoint rows")
+        if "lookback_days" in self.model_fields_set:
+            raise ValueError("`lookback_days` applies to touchpoint rows: aggregated `paths` have no touch times "
+                             "to cut (each row is already whole journeys); remove it")
+        if "level" in self.model_fields_set:
+            raise ValueError("`level` applies to touchpoint rows: the steps of aggregated `paths` are the units "
+                             "credited (write 'channel / campaign' steps for campaigns); remove it")
+        return self
+
     def model_configs(self) -> list[AttributionModel]:
-        return [AttributionModel(kind=m) if isinstance(m, str) else m for m in self.models]
+        models = [AttributionModel(kind=m) if isinstance(m, str) else m for m in self.models]
+        if self.paths is not None and "models" not in self.model_fields_set:  # the defaults but time_decay
+            models = [m for m in models if m.kind != "time_decay"]
+        return models
 
 
 class Campaign(StrictModel):

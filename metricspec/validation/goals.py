@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from metricspec.errors import Issue, Level
+from metricspec.spec.segments import segment_columns
 
 if TYPE_CHECKING:
     from metricspec.loader import LoadedSpec
@@ -45,7 +46,7 @@ def validate(loaded: LoadedSpec) -> list[Issue]:
                         "check the target, or set `direction:` on the goal",
                     ))
             if kpi is not None and goal.scope:
-                allowed = set(kpi.segments) | set(kpi.scope)
+                allowed = set(segment_columns(kpi.segments)) | set(kpi.scope)
                 for key in goal.scope:
                     if kpi.segment_source(spec) is not None and allowed and key not in allowed:
                         issues.append(Issue(

@@ -67,8 +67,10 @@ def validate(loaded: LoadedSpec) -> list[Issue]:
             _check(loaded, issues, "campaign", cg.campaign, spec.campaigns, ("control_groups", cname, "campaign"))
     if spec.attribution is not None:
         att = spec.attribution
-        _check(loaded, issues, "source", att.touchpoints.source, sources, ("attribution", "touchpoints", "source"))
-        _check(loaded, issues, "source", att.conversions.source, sources, ("attribution", "conversions", "source"))
+        for part in ("touchpoints", "conversions", "paths"):
+            read = getattr(att, part)
+            if read is not None:
+                _check(loaded, issues, "source", read.source, sources, ("attribution", part, "source"))
         if att.spend is not None:
             _check(loaded, issues, "source", att.spend.source, sources, ("attribution", "spend", "source"))
         if att.control_group is not None:

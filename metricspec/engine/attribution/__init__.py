@@ -1,6 +1,6 @@
 """Multi-touch attribution on polars: heuristic, Markov-chain and Shapley models.
 
-Public API: :func:`attribute`, :class:`ModelConfig` and the result models. See ``docs/attribution.md``.
+Public API: :func:`attribute`, :func:`attribute_paths` (aggregated path data), :class:`ModelConfig` and the result models. See ``docs/attribution.md``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from metricspec.engine.attribution.models import (
     PathSummary,
     RemovalEffect,
 )
+from metricspec.engine.attribution.paths import attribute_paths
 from metricspec.engine.attribution.shapley import MAX_SHAPLEY_CHANNELS
 
 __all__ = [
@@ -29,4 +30,5 @@ __all__ = [
     "PathSummary",
     "RemovalEffect",
     "attribute",
+    "attribute_paths",
 ]

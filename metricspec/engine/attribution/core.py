@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import repeat
 from typing import Any, Literal
@@ -90,12 +90,12 @@ def _ratio(num: float, den: float | None) -> float | None:
     return None if den is None or den == 0 else num / den
 
 
-def _spend_by_unit(prep: Prepared, spend: pl.DataFrame | pl.LazyFrame | None, level: str, drop_direct: bool,
+def spend_by_unit(prep: Prepared | None, spend: pl.DataFrame | pl.LazyFrame | None, level: str, drop_direct: bool,
                    direct_channels: Sequence[str]) -> pl.DataFrame | None:
     """Spend per unit (channel, campaign): the spend frame, else the summed touchpoint ``cost``, else None."""
     keys = ["channel", "campaign"]
     if spend is None:  # touchpoint costs, already summed by unit (after drop_direct) in prepare()
-        if prep.unit_cost is None:
+        if prep is None or prep.unit_cost is None:
             return None
         return prep.units.select(*keys, prep.unit_cost.alias("amount"))
     s = spend.collect() if isinstance(spend, pl.LazyFrame) else spend
@@ -139,7 +139,7 @@ def _shares(effects: dict[int, float]) -> dict[int, float]:
     return {u: (e / total if total > 0 else 0.0) for u, e in effects.items()}
 
 
-def _paths_summary(paths: pl.DataFrame, units: pl.DataFrame, top: int) -> list[PathSummary]:
+def paths_summary_of(paths: pl.DataFrame, units: pl.DataFrame, top: int) -> list[PathSummary]:
     labels = dict(zip(units["uid"].cast(pl.String).to_list(), units["label"].to_list(), strict=True))
     best = paths.sort(["conversions", "nulls", "path"], descending=[True, True, False]).head(top)
     return [PathSummary(path=[labels[u] for u in row["path"].split(">")], conversions=row["conversions"],
@@ -158,23 +158,93 @@ def _journey_paths(prep: Prepared, top: int) -> list[JourneyPath]:
     # within a group polars keeps the rows' order: touches are sorted by conversion, then position
     per = t.join(prep.units.select("uid", "label"), on="uid", how="left").group_by("conv_id").agg(
         pl.col("label").filter(pl.col("pos") == 0).first().alias("initial"),
-        pl.col("label").filter(mid).unique(maintain_order=True).str.join(_STEP).alias("intermediate"),
+        pl.col("label").filter(mid).unique(maintain_order=True).str.join(STEP_SEP).alias("intermediate"),
         pl.col("label").filter(pl.col("pos") == pl.col("n") - 1).first().alias("converting"),
         pl.col("value").first()).sort("conv_id")
-    per = per.select(pl.concat_str(["initial", "intermediate", "converting"], separator=_PART).alias("pattern"),
+    per = per.select(pl.concat_str(["initial", "intermediate", "converting"], separator=PART_SEP).alias("pattern"),
                      "value", pl.lit(1, pl.Int64).alias("one"))
+    return patterns(per, top)
+
+
+def patterns(per: pl.DataFrame, top: int) -> list[JourneyPath]:
+    """The ``top`` patterns of ``per`` (pattern: initial, intermediate and converting label joined by the
+    record separator, intermediate ones by the unit separator; value; one: the conversions of the row)."""
     sums = sums_by(per, "pattern", {"conversions": pl.col("one"), "value": pl.col("value")})
     best = sums.sort(["conversions", "value", "pattern"], descending=[True, True, False]).head(top)
     out = []
     for pattern, conversions, value in best.select("pattern", "conversions", "value").iter_rows():
-        initial, intermediate, converting = pattern.split(_PART)
-        out.append(JourneyPath(initial=initial, intermediate=intermediate.split(_STEP) if intermediate else [],
+        initial, intermediate, converting = pattern.split(PART_SEP)
+        out.append(JourneyPath(initial=initial, intermediate=intermediate.split(STEP_SEP) if intermediate else [],
                                converting=converting, conversions=conversions, value=value))
     return out
 
 
 # separators while grouping patterns (ASCII unit and record separators: control characters, never in a label)
-_STEP, _PART = "\x1f", "\x1e"
+STEP_SEP, PART_SEP = "\x1f", "\x1e"
+
+
+def checked_models(models: Sequence[ModelConfig | dict[str, Any]]) -> list[ModelConfig]:
+    """The models as :class:`ModelConfig`; ValueError when two share a name."""
+    out = [m if isinstance(m, ModelConfig) else ModelConfig.model_validate(m) for m in models]
+    names = [m.label for m in out]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"attribution model names must be unique; repeated: {dupes} (set `name:`)")
+    return out
+
+
+def with_spend_units(units: pl.DataFrame, spend_u: pl.DataFrame | None) -> pl.DataFrame:
+    """``units`` and, after them, the units with spend but no touches (they get a zero-credit row)."""
+    if spend_u is not None:
+        extra = spend_u.join(units, on=["channel", "campaign"], how="anti", nulls_equal=True)
+        if extra.height:
+            units = pl.concat([units, extra.select(
+                (pl.lit(units.height) + pl.int_range(pl.len())).cast(units.schema["uid"]).alias("uid"),
+                "channel", "campaign", pl.col("channel").alias("label"))])
+    return units
+
+
+def _markov(paths: pl.DataFrame, order: int, attr_conv: int, attr_value: float,
+            units: pl.DataFrame) -> tuple[pl.DataFrame, float | None, list[RemovalEffect]]:
+    """Markov credits (uid, conversions, value), P(conversion) and the removal effects by unit."""
+    fit = fit_markov(paths, order) if attr_conv else None
+    prob = fit.conversion_probability if fit else None
+    res = fit.removal_effects if fit else {}
+    res_v = fit.removal_effects_value if fit else {}
+    shares = _shares(res)
+    # value credits by value removal effects; fall back to conversion shares when they are all 0
+    shares_v = _shares(res_v) if sum(res_v.values()) > 0 else shares
+    uids = sorted(shares)
+    credit = pl.DataFrame({"uid": uids, "conversions": [attr_conv * shares[u] for u in uids],
+                           "value": [attr_value * shares_v[u] for u in uids]},
+                          schema={"uid": units.schema["uid"], "conversions": pl.Float64, "value": pl.Float64})
+    re_df = units.filter(pl.col("uid").is_in(uids)).sort(["channel", "campaign"], nulls_last=False)
+    removal = [RemovalEffect(channel=r["channel"], campaign=r["campaign"], removal_effect=res[r["uid"]],
+                             normalised=shares[r["uid"]], removal_effect_value=res_v[r["uid"]],
+                             normalised_value=shares_v[r["uid"]])
+               for r in re_df.iter_rows(named=True)]
+    return credit, prob, removal
+
+
+def model_results(models: Sequence[ModelConfig], heuristic: dict[str, pl.DataFrame],
+                  shapley: Callable[[], pl.DataFrame], paths: pl.DataFrame, attr_conv: int, attr_value: float,
+                  units: pl.DataFrame, spend_u: pl.DataFrame | None,
+                  level: str) -> tuple[list[ModelResult], dict[str, list[RemovalEffect]]]:
+    """Every model's credits, from the heuristic credits, the Shapley credits and the distinct ``paths``
+    (:func:`~metricspec.engine.attribution.markov.distinct_paths`' shape); Markov removal effects by model."""
+    results: list[ModelResult] = []
+    removal: dict[str, list[RemovalEffect]] = {}
+    for m in models:
+        prob = None
+        if m.kind in HEURISTIC_KINDS:
+            credit = heuristic[m.label]
+        elif m.kind == "shapley":
+            credit = shapley()
+        else:
+            credit, prob, removal[m.label] = _markov(paths, m.order, attr_conv, attr_value, units)
+        results.append(ModelResult(name=m.label, kind=m.kind, credits=_credits(units, credit, spend_u, level),
+                                   conversion_probability=prob))
+    return results, removal
 
 
 def attribute(touchpoints: pl.DataFrame | pl.LazyFrame, conversions: pl.DataFrame | pl.LazyFrame, *,
@@ -193,11 +263,7 @@ def attribute(touchpoints: pl.DataFrame | pl.LazyFrame, conversions: pl.DataFram
         raise ValueError("lookback_days must be positive or None")
     if level not in ("channel", "campaign"):
         raise ValueError(f"level must be 'channel' or 'campaign', got {level!r}")
-    models = [m if isinstance(m, ModelConfig) else ModelConfig.model_validate(m) for m in models]
-    names = [m.label for m in models]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise ValueError(f"attribution model names must be unique; repeated: {dupes} (set `name:`)")
+    models = checked_models(models)
 
     prep = prepare(touchpoints, conversions, lookback_days=lookback_days, drop_direct=drop_direct,
                    direct_channels=direct_channels, level=level)
@@ -207,45 +273,13 @@ def attribute(touchpoints: pl.DataFrame | pl.LazyFrame, conversions: pl.DataFram
     attr_conv = attributed.height
     total_value = float(cv["value"].sum())
     attr_value = float(attributed["value"].sum())
-    spend_u = _spend_by_unit(prep, spend, level, drop_direct, direct_channels)
-    units = prep.units
-    if spend_u is not None:  # channels with spend but no touches still get a (zero-credit) row
-        extra = spend_u.join(units, on=["channel", "campaign"], how="anti", nulls_equal=True)
-        if extra.height:
-            units = pl.concat([units, extra.select(
-                (pl.lit(units.height) + pl.int_range(pl.len())).cast(units.schema["uid"]).alias("uid"),
-                "channel", "campaign", pl.col("channel").alias("label"))])
+    spend_u = spend_by_unit(prep, spend, level, drop_direct, direct_channels)
+    units = with_spend_units(prep.units, spend_u)
 
     heur = heuristic_credits(t, [m for m in models if m.kind in HEURISTIC_KINDS])
     paths = distinct_paths(t, prep.null_touches)
-    results: list[ModelResult] = []
-    removal: dict[str, list[RemovalEffect]] = {}
-    for m in models:
-        prob = None
-        if m.kind in HEURISTIC_KINDS:
-            credit = heur[m.label]
-        elif m.kind == "shapley":
-            credit = shapley_credits(t)
-        else:
-            fit = fit_markov(paths, m.order) if attr_conv else None
-            prob = fit.conversion_probability if fit else None
-            res = fit.removal_effects if fit else {}
-            res_v = fit.removal_effects_value if fit else {}
-            shares = _shares(res)
-            # value credits by value removal effects; fall back to conversion shares when they are all 0
-            shares_v = _shares(res_v) if sum(res_v.values()) > 0 else shares
-            uids = sorted(shares)
-            credit = pl.DataFrame({"uid": uids, "conversions": [attr_conv * shares[u] for u in uids],
-                                   "value": [attr_value * shares_v[u] for u in uids]},
-                                  schema={"uid": units.schema["uid"], "conversions": pl.Float64, "value": pl.Float64})
-            re_df = units.filter(pl.col("uid").is_in(uids)).sort(["channel", "campaign"], nulls_last=False)
-            removal[m.label] = [
-                RemovalEffect(channel=r["channel"], campaign=r["campaign"], removal_effect=res[r["uid"]],
-                              normalised=shares[r["uid"]], removal_effect_value=res_v[r["uid"]],
-                              normalised_value=shares_v[r["uid"]])
-                for r in re_df.iter_rows(named=True)]
-        results.append(ModelResult(name=m.label, kind=m.kind, credits=_credits(units, credit, spend_u, level),
-                                   conversion_probability=prob))
+    results, removal = model_results(models, heur, lambda: shapley_credits(t), paths, attr_conv, attr_value,
+                                     units, spend_u, level)
 
     with _gc_paused():  # journeys are many small acyclic objects: the collector would only rescan them
         journeys = _journeys(journeys_frame(prep)) if include_journeys else None
@@ -254,5 +288,5 @@ def attribute(touchpoints: pl.DataFrame | pl.LazyFrame, conversions: pl.DataFram
             removal_effects=removal, total_conversions=total_conv, attributed_conversions=attr_conv,
             unattributed_conversions=total_conv - attr_conv, total_value=total_value, attributed_value=attr_value,
             unattributed_value=total_value - attr_value, non_converting_paths=prep.null_touches["null_id"].n_unique(),
-            journeys=journeys, paths_summary=_paths_summary(paths, units, top_paths),
+            journeys=journeys, paths_summary=paths_summary_of(paths, units, top_paths),
             journey_paths=_journey_paths(prep, top_paths))

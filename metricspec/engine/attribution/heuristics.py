@@ -45,23 +45,27 @@ def with_age_rel(touches: pl.DataFrame) -> pl.DataFrame:
     return touches.with_columns((pl.col("age_days") - pl.col("age_days").min().over("conv_id")).alias("age_rel"))
 
 
-def credit_sums(frame: pl.DataFrame, weights: dict[str, pl.Expr]) -> dict[str, pl.DataFrame]:
+def credit_sums(frame: pl.DataFrame, weights: dict[str, pl.Expr],
+                count: str | None = None) -> dict[str, pl.DataFrame]:
     """Credits (uid, conversions, value) per weight: sums of the weight and of weight * value by uid.
 
     The sums are window sums (see :mod:`~metricspec.engine.attribution.grouping`), so they are the same on
     every run and depend only on the row order of ``frame``. ``weights`` must not contain windows (a window
     inside a window is evaluated per outer group): materialise such weights as columns first.
+    With ``count`` (aggregated paths: a row stands for that many conversions and ``value`` is their total),
+    the conversion credit is the weight times the count.
     """
     cols: dict[str, pl.Expr] = {}
     for i, w in enumerate(weights.values()):
-        cols[f"c{i}"] = w.cast(pl.Float64)
+        cols[f"c{i}"] = w.cast(pl.Float64) * pl.col(count) if count else w.cast(pl.Float64)
         cols[f"v{i}"] = w.cast(pl.Float64) * pl.col("value")
     sums = sums_by(frame, "uid", cols)
     return {name: sums.select("uid", pl.col(f"c{i}").alias("conversions"), pl.col(f"v{i}").alias("value"))
             for i, name in enumerate(weights)}
 
 
-def heuristic_credits(touches: pl.DataFrame, configs: list[ModelConfig]) -> dict[str, pl.DataFrame]:
+def heuristic_credits(touches: pl.DataFrame, configs: list[ModelConfig],
+                      count: str | None = None) -> dict[str, pl.DataFrame]:
     """Credits (uid, conversions, value) for every heuristic model, computed in one pass over the touches."""
     if not configs:
         return {}
@@ -69,4 +73,4 @@ def heuristic_credits(touches: pl.DataFrame, configs: list[ModelConfig]) -> dict
         touches = with_age_rel(touches)
     weights = {f"w{i}": weight_expr(c) for i, c in enumerate(configs)}
     touches = touches.with_columns(**weights)  # materialised first: a window inside a window is quadratic
-    return credit_sums(touches, {c.label: pl.col(f"w{i}") for i, c in enumerate(configs)})
+    return credit_sums(touches, {c.label: pl.col(f"w{i}") for i, c in enumerate(configs)}, count)

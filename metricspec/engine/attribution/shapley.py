@@ -17,8 +17,11 @@ from metricspec.engine.attribution.heuristics import credit_sums
 MAX_SHAPLEY_CHANNELS = 15
 
 
-def shapley_credits(touches: pl.DataFrame) -> pl.DataFrame:
-    """Credits (uid, conversions, value) of the Shapley model; ValueError above 15 channels."""
+def shapley_credits(touches: pl.DataFrame, count: str | None = None) -> pl.DataFrame:
+    """Credits (uid, conversions, value) of the Shapley model; ValueError above 15 channels.
+
+    With ``count``, a row of ``touches`` stands for that many conversions (aggregated paths; see
+    :func:`~metricspec.engine.attribution.heuristics.credit_sums`)."""
     n_units = touches["uid"].n_unique()
     if n_units > MAX_SHAPLEY_CHANNELS:
         raise ValueError(f"shapley attribution supports at most {MAX_SHAPLEY_CHANNELS} channels "
@@ -26,6 +29,6 @@ def shapley_credits(touches: pl.DataFrame) -> pl.DataFrame:
                          "Group channels, use level='channel', or drop the shapley model.")
     # each conversion's distinct channels, in order of first appearance; equal shares
     key = pl.struct("conv_id", "uid")
-    distinct = touches.select("conv_id", "uid", "value").filter(key.is_first_distinct())
+    distinct = touches.select("conv_id", "uid", "value", *([count] if count else [])).filter(key.is_first_distinct())
     distinct = distinct.with_columns((1.0 / pl.len().over("conv_id").cast(pl.Float64)).alias("share"))
-    return credit_sums(distinct, {"shapley": pl.col("share")})["shapley"]
+    return credit_sums(distinct, {"shapley": pl.col("share")}, count)["shapley"]
