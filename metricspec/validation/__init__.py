@@ -6,11 +6,12 @@ from typing import TYPE_CHECKING
 
 from metricspec.errors import Issue
 from metricspec.validation import connectors, control_groups, cycles, expressions, goals, references
+from metricspec.validation import joins as joins
 
 if TYPE_CHECKING:
     from metricspec.loader import LoadedSpec
 
-RULES = (references, expressions, cycles, goals, control_groups, connectors)
+RULES = (references, expressions, cycles, goals, control_groups, connectors, joins)
 
 
 def validate(loaded: LoadedSpec) -> list[Issue]:
