@@ -191,7 +191,7 @@ def _brought(loaded: LoadedSpec, name: str, i: int, join: Join, key: str, lschem
                 raise DataError(f"source '{join.source}' (joined by '{name}') has no column '{col}'"
                                 f"{did_you_mean(col, list(rschema))}", where=loaded.where(*at, "columns", j),
                                 hint=f"list columns of '{join.source}' under the join's `columns:`")
-    out = {col: f"{join.prefix}{col}" for col in picked}
+    out = {col: f"{join.prefix or ''}{col}" for col in picked}
     clashes = sorted(new for new in out.values() if new in lschema)
     if clashes:
         first = clashes[0]

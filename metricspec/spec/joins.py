@@ -40,9 +40,9 @@ class Join(StrictModel):
         description="Columns of the joined source to bring (default: all but the key). Listing them is also how a "
         "name that both sources have is left out.",
     )
-    prefix: str = Field(
-        "",
-        pattern=r"^([A-Za-z_][A-Za-z0-9_]*)?$",
+    prefix: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
         description="Prepended to the names of the columns brought, e.g. `customer_` gives customer_channel; "
         "how to keep a column whose name this source already has.",
     )
