@@ -371,3 +371,25 @@ def test_results_json_names_both_sources(tmp_path: Path) -> None:
     res = json.loads(evaluate(load_spec(write(tmp_path)), as_of=dt.date(2026, 3, 1)).to_json())
     assert [s["name"] for s in res["sources"]] == ["customers", "orders"]
     assert [s["rows"] for s in res["sources"]] == [4, 7]
+
+
+def test_a_changed_join_redefines_the_kpis_of_the_source(tmp_path: Path) -> None:
+    """The CI gate: a KPI whose source's join (or joined source) changes is not comparable with its history;
+    a source without joins keeps its fingerprint."""
+    from metricspec.check.specdiff import compare_specs, kpi_definition
+
+    old = load_spec(write(tmp_path)).spec
+    assert "joins" not in kpi_definition(load_spec(write(tmp_path, SPEC.replace(
+        "    joins:\n      - {source: customers, on: customer_id}\n", ""))).spec, "revenue")["source_definition"]
+    for change in ("{source: customers, on: customer_id, columns: [channel, tier]}",
+                   "{source: customers, on: customer_id, key: customer_id, prefix: c_}"):
+        new = load_spec(write(tmp_path, SPEC.replace("{source: customers, on: customer_id}", change).replace(
+            "segments: [channel]", "segments: [c_channel]" if "prefix" in change else "segments: [channel]"))).spec
+        found = [(f.rule, f.subject) for f in compare_specs(old, new)]
+        if "prefix" in change:
+            assert ("kpi_redefined", "kpi gold_orders") in found, found
+        else:
+            assert ("kpi_redefined", "kpi revenue") in found, found
+    moved = load_spec(write(tmp_path, SPEC.replace("path: customers.csv", "path: other.csv"))).spec
+    assert ("kpi_redefined", "kpi revenue") in [(f.rule, f.subject) for f in compare_specs(old, moved)]
+    assert compare_specs(old, load_spec(write(tmp_path)).spec) == []

@@ -205,8 +205,10 @@ def test_random_joins_agree_on_every_backend(tmp_path_factory: pytest.TempPathFa
     """Posts by the account's tier: nulls on both sides, unmatched keys, a numeric joined column."""
     d = tmp_path_factory.mktemp("joins")
     pl.DataFrame({"account_id": list(accounts), "tier": [a[0] for a in accounts.values()],
-                  "staff": [a[1] for a in accounts.values()]},
-                 schema={"account_id": pl.Int32, "tier": pl.String, "staff": pl.Int64}).write_parquet(d / "a.parquet")
+                  "staff": [a[1] for a in accounts.values()],
+                  "since": [dt.datetime(2026, 3, 1, 5) + dt.timedelta(hours=29 * k) for k in accounts]},
+                 schema={"account_id": pl.Int32, "tier": pl.String, "staff": pl.Int64, "since": pl.Datetime("us")},
+                 ).write_parquet(d / "a.parquet")
     pl.DataFrame({"account_id": [p[0] for p in posts],
                   "at": [dt.datetime(2026, 3, 1) + dt.timedelta(hours=7 * p[1]) for p in posts],
                   "likes": [p[2] for p in posts]},
@@ -229,9 +231,11 @@ def test_random_joins_agree_on_every_backend(tmp_path_factory: pytest.TempPathFa
           untiered: {source: posts, agg: count, filter: is_null(tier)}
           staff_likes: {source: posts, agg: sum, expression: likes * staff}
           accounts_posting: {source: posts, agg: count_distinct, column: account_id, segments: [tier]}
+          since_joined: {source: posts, agg: count, filter: at >= since}
         """))
     as_of = dt.date(2026, 3, 20)
     expected = evaluate(load_spec(d / "s.yaml"), as_of=as_of).to_json()
+    assert '"name": "since_joined"' in expected
     for name, loader in databases.items():
         for registry in (database_registry(loader), partial_registry(loader, {"posts"})):
             monkeypatch.setattr(sources, "connector_registry", registry)
