@@ -110,6 +110,16 @@ def apply_joins(loaded: LoadedSpec, opened: dict[str, Opened]) -> tuple[dict[str
             issues.extend(exc.issues())
             del opened[name]
             continue
+        except Exception as exc:  # a source polars cannot read (its schema, or its keys)
+            from metricspec.connectors.files import first_line
+            from metricspec.engine.dataerrors import is_data_error
+
+            if not is_data_error(exc):
+                raise
+            issues.append(Issue(Level.ERROR, f"source '{name}' cannot be joined: {first_line(exc)}",
+                                loaded.where("sources", name, "joins"), "check the joined source's file and options"))
+            del opened[name]
+            continue
         opened[name] = current
         applied[name] = infos
     return applied, issues

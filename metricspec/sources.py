@@ -381,12 +381,12 @@ def _joined(loaded: LoadedSpec, opened: dict[str, PreparedFrame | Relation], req
     out.issues.extend(issues)
     try:
         for name in out.joins:
-            for col, (kind, where) in list(req.columns.get(name, {}).items()):
+            for col, (_kind, where) in list(req.columns.get(name, {}).items()):
                 origin = joined_columns(out.joins, name, col)
                 if origin is None:
                     continue
                 right, right_col = origin
-                req.need(right, right_col, kind, where)
+                req.need(right, right_col, None, where)  # its type is checked once, on the joining source
                 if isinstance(opened[name], Relation) and isinstance(opened.get(right), Relation):
                     from metricspec.engine.backends.sql import run_checks
 

@@ -393,3 +393,16 @@ def test_a_changed_join_redefines_the_kpis_of_the_source(tmp_path: Path) -> None
     moved = load_spec(write(tmp_path, SPEC.replace("path: customers.csv", "path: other.csv"))).spec
     assert ("kpi_redefined", "kpi revenue") in [(f.rule, f.subject) for f in compare_specs(old, moved)]
     assert compare_specs(old, load_spec(write(tmp_path)).spec) == []
+
+
+def test_a_wrong_type_through_the_join_is_reported_once(tmp_path: Path) -> None:
+    errs = errors_of(write(tmp_path, SPEC.replace("agg: sum, column: amount, segments: [channel]",
+                                                  "agg: sum, column: tier, segments: [channel]")))
+    assert len(errs) == 1 and "'tier'" in errs[0] and "numeric" in errs[0], errs
+
+
+def test_an_unreadable_joined_source_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    path = write(tmp_path)
+    (tmp_path / "customers.csv").write_bytes(b"customer_id,channel,tier\nc1,social,gold\nc2,\"x\n")
+    errs = errors_of(path)
+    assert errs and all("spec.yaml:" in e and " — " in e for e in errs), errs
