@@ -81,8 +81,7 @@ def _joins_definition(spec: Spec, src: Source) -> list[dict[str, Any]]:
         right = spec.sources.get(join.source)
         entities = right.entities if right else {}
         item: dict[str, Any] = {"source": join.source, "on": join.on, "key": join.right_key(entities),
-                                "columns": join.columns,
-                "prefix": join.prefix}
+                                "columns": join.columns, "prefix": join.prefix}
         if right is not None:
             item["definition"] = {f: _dump(getattr(right, f)) for f in COMPARABLE_SOURCE_FIELDS}
         out.append(item)
