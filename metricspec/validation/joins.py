@@ -30,7 +30,7 @@ def validate(loaded: LoadedSpec) -> list[Issue]:
                 issues.append(Issue(
                     Level.ERROR, f"source '{name}' joins unknown source '{join.source}'"
                     f"{did_you_mean(join.source, names)}", loaded.where(*at, "source"),
-                    f"declare '{join.source}' under `sources:` or join one of: {', '.join(sorted(names))}"))
+                    f"declare '{join.source}' under `sources:` or join one of: {', '.join(sorted(set(names) - {name}))}"))
                 continue
             if join.key is None and len(right.entities) > 1:
                 keys = ", ".join(f"{e} ({c})" for e, c in right.entities.items())
