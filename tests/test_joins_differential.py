@@ -242,3 +242,53 @@ def test_random_joins_agree_on_every_backend(tmp_path_factory: pytest.TempPathFa
             got = evaluate(load_spec(d / "s.yaml"), as_of=as_of).to_json()
             monkeypatch.undo()
             assert got == expected, f"{name} differs from polars"
+
+
+def test_engine_duckdb_files_join_across_two_connections(tmp_path: Path) -> None:
+    """`engine: duckdb` gives each file its own DuckDB: the joined file's key and columns are read from its
+    connection (cast checks included) and sent to the other as a temporary table; same Results as polars."""
+    path = example(tmp_path)
+    expected = results(path)
+    text = path.read_text().replace("    connector: csv\n", "    connector: csv\n    engine: duckdb\n")
+    assert text.count("engine: duckdb") == 3
+    path.write_text(text)
+    assert results(path) == expected
+    plan = explain(load_spec(path, Confinement(allow_outside=True)), as_of=AS_OF)
+    q = next(q for q in plan if q["source"] == "orders")
+    assert q["runs_in"] == "duckdb" and "temporary table" in q["joins"][0]["runs_in"]  # type: ignore[index]
+
+
+def test_a_bad_value_of_a_joined_column_is_reported_by_the_database(tmp_path: Path, databases: dict[str, Any],
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A value that does not convert to the declared type of a column read through the join is an error
+    (never a silent null), in the database as on polars."""
+    from metricspec.errors import MetricSpecError
+
+    (tmp_path / "customers.csv").write_text("customer_id,rank\nc1,1\nc2,two\n")
+    (tmp_path / "orders.csv").write_text("customer_id,at\nc1,2026-01-01\nc2,2026-01-02\n")
+    (tmp_path / "s.yaml").write_text(textwrap.dedent("""\
+        name: casts
+        sources:
+          customers: {connector: csv, options: {path: customers.csv}, columns: {rank: int}}
+          orders:
+            connector: csv
+            options: {path: orders.csv}
+            time_column: at
+            columns: {at: date}
+            joins: [{source: customers, on: customer_id}]
+        kpis:
+          ranks: {source: orders, agg: sum, column: rank}
+        """))
+    messages = []
+    for name, registry in [("polars", None), *((n, database_registry(lo)) for n, lo in databases.items())]:
+        if registry is not None:
+            monkeypatch.setattr(sources, "connector_registry", registry)
+        with pytest.raises(MetricSpecError) as info:
+            evaluate(load_spec(tmp_path / "s.yaml"), as_of=dt.date(2026, 2, 1))
+        monkeypatch.undo()
+        text = "\n".join(i.format() for i in info.value.issues())
+        assert "source 'customers'" in text and "two" in text and "s.yaml:3:" in text, (name, text)
+        if name != "postgres":  # PostgreSQL's own cast error names the value, not the column (as without joins)
+            assert "column 'rank'" in text and "not int" in text, (name, text)
+        messages.append(text)
+    assert len(messages) == len(databases) + 1
