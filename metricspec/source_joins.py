@@ -173,11 +173,12 @@ def _check_key(loaded: LoadedSpec, name: str, i: int, join: Join, key: str, lsch
                         f"`entities:` of source '{join.source}'")
     lt, rt = lschema[join.on], rschema[key]
     if not _same_kind(lt, rt):
+        typ = "int" if lt.is_integer() or rt.is_integer() else "str"
         raise DataError(
             f"source '{name}' joins '{join.source}' on {join.on} = {key}, but they have different types "
             f"({type_name(lt)} and {type_name(rt)})", where=loaded.where(*at, "on"),
-            hint=f"declare the same type for both under the sources' `columns:`, e.g. columns: {{{join.on}: str}} "
-            f"on '{name}' and columns: {{{key}: str}} on '{join.source}'")
+            hint=f"declare the same type for both under the sources' `columns:`, e.g. columns: {{{join.on}: {typ}}} "
+            f"on '{name}' and columns: {{{key}: {typ}}} on '{join.source}'")
 
 
 def _same_kind(a: pl.DataType, b: pl.DataType) -> bool:
@@ -205,11 +206,12 @@ def _brought(loaded: LoadedSpec, name: str, i: int, join: Join, key: str, lschem
     clashes = sorted(new for new in out.values() if new in lschema)
     if clashes:
         first = clashes[0]
+        prefix = join.source.replace("-", "_") + "_"
         others = f" (and {len(clashes) - 1} more: {', '.join(clashes[1:4])})" if len(clashes) > 1 else ""
         raise DataError(
             f"source '{name}' and the source it joins, '{join.source}', both have a column '{first}'{others}",
             where=loaded.where(*at),
-            hint=f"add `prefix: {join.source}_` to the join (the joined column becomes {join.source}_{first}), or "
+            hint=f"add `prefix: {prefix}` to the join (the joined column becomes {prefix}{first}), or "
             f"list the columns to bring with `columns: [...]` leaving '{first}' out")
     return out
 

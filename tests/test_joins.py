@@ -330,7 +330,7 @@ def test_key_types_must_match(tmp_path: Path) -> None:
     path = write(tmp_path, spec, customers=[(1, "social", "gold")])
     errs = errors_of(path)
     assert any("joins 'customers' on customer_id = customer_id, but they have different types (str and int)"
-               in e and "columns: {customer_id: str}" in e for e in errs), errs
+               in e and "columns: {customer_id: int} on 'orders'" in e for e in errs), errs
 
 
 JOIN_A = "  a: {connector: csv, options: {path: orders.csv}, time_column: ordered_at, joins: [{source: %s, on: x}]}"
