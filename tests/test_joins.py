@@ -260,7 +260,8 @@ def test_requirements_follow_the_join(tmp_path: Path) -> None:
     opened = open_checked(load_spec(write(tmp_path)))
     assert not opened.issues
     assert {"channel", "tier"} <= set(opened.needed["customers"])
-    assert "channel" not in opened.needed.get("orders_raw", [])
+    assert {"amount", "channel", "tier"} <= set(opened.needed["orders"])  # read through the join, from orders
+    assert "amount" not in opened.needed["customers"]  # a column of orders is not asked of customers
     assert set(opened.columns_read(load_spec(write(tmp_path)), "customers")) >= {"channel", "tier"}
 
 
