@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from metricspec.connectors.common import PreparedFrame
     from metricspec.engine.backends.relation import Relation
     from metricspec.loader import LoadedSpec
+    from metricspec.source_joins import JoinInfo
 
 CALENDAR = "calendar"
 
@@ -247,6 +248,8 @@ class OpenedSources:
     prepared: dict[str, PreparedFrame] = field(default_factory=dict)
     needed: dict[str, list[str]] = field(default_factory=dict)
     """Per source, the columns the spec reads (that exist), in schema order."""
+    joins: dict[str, list[JoinInfo]] = field(default_factory=dict)
+    """Per source with ``joins:``, the joins applied (:mod:`metricspec.source_joins`)."""
 
     def columns_read(self, loaded: LoadedSpec, name: str) -> list[str]:
         """Every column of source ``name`` that a run reads: the spec's columns plus the time
@@ -315,18 +318,17 @@ def open_checked(loaded: LoadedSpec, names: list[str] | None = None,
         out.issues.extend(exc.issues())
         return out
     req = requirements(loaded)
-    for name in sorted(req.columns) if names is None else names:
+    opened = _open_each(loaded, sorted(req.columns) if names is None else names, registry, frames,
+                        sample_rows=sample_rows, lenient=lenient, out=out)
+    _joined(loaded, opened, req, out)
+    for name, item in opened.items():
         try:
-            opened = open_source(loaded, name, registry=registry, frame=(frames or {}).get(name),
-                                 sample_rows=sample_rows, lenient=lenient)
-            if isinstance(opened, PreparedFrame):
-                prepared = opened
-                lf = prepared.frame
-                schema = dict(lf.collect_schema())
-                out.prepared[name] = prepared
+            if isinstance(item, PreparedFrame):
+                lf, schema = item.frame, dict(item.frame.collect_schema())
+                out.prepared[name] = item
             else:  # a database source: its schema is known without reading a row
-                lf, schema = opened.frame, dict(opened.schema)
-                out.relations[name] = opened
+                lf, schema = item.frame, dict(item.schema)
+                out.relations[name] = item
         except MetricSpecError as exc:
             out.issues.extend(exc.issues())
             continue
@@ -349,6 +351,59 @@ def open_checked(loaded: LoadedSpec, names: list[str] | None = None,
 
     out.issues.extend(data_issues(loaded, out.schemas))
     return out
+
+
+def _open_each(loaded: LoadedSpec, names: list[str], registry: dict[str, type[Connector]],
+               frames: Mapping[str, pl.LazyFrame] | None, *, sample_rows: int | None, lenient: bool,
+               out: OpenedSources) -> dict[str, PreparedFrame | Relation]:
+    """Each named source and every source they join (right sides first), opened; problems go to
+    ``out.issues``."""
+    from metricspec.errors import MetricSpecError
+    from metricspec.source_joins import with_joined
+
+    try:
+        names = with_joined(loaded.spec, names)
+    except MetricSpecError as exc:  # a cycle (validation reports it with its place)
+        out.issues.extend(exc.issues())
+        return {}
+    opened: dict[str, PreparedFrame | Relation] = {}
+    for name in names:
+        try:
+            opened[name] = open_source(loaded, name, registry=registry, frame=(frames or {}).get(name),
+                                       sample_rows=sample_rows, lenient=lenient)
+        except MetricSpecError as exc:
+            out.issues.extend(exc.issues())
+        except Exception as exc:  # polars raises many error types for unreadable data
+            out.issues.append(Issue(Level.ERROR, f"source '{name}' cannot be read: {first_line(exc)}",
+                                    loaded.where("sources", name), "check the file format and connector options"))
+    return opened
+
+
+def _joined(loaded: LoadedSpec, opened: dict[str, PreparedFrame | Relation], req: Requirements,
+            out: OpenedSources) -> None:
+    """Apply the sources' joins (in place) and make the columns read through a join required of the
+    joined source: listed among its columns read, and their stored values checked where a database
+    casts them."""
+    from metricspec.engine.backends.relation import Relation
+    from metricspec.errors import MetricSpecError
+    from metricspec.source_joins import apply_joins, joined_columns
+
+    out.joins, issues = apply_joins(loaded, opened)
+    out.issues.extend(issues)
+    try:
+        for name in out.joins:
+            for col, (_kind, where) in list(req.columns.get(name, {}).items()):
+                origin = joined_columns(out.joins, name, col)
+                if origin is None:
+                    continue
+                right, right_col = origin
+                req.need(right, right_col, None, where)  # its type is checked once, on the joining source
+                if isinstance(opened[name], Relation) and isinstance(opened.get(right), Relation):
+                    from metricspec.engine.backends.sql import run_checks
+
+                    run_checks(opened[right], [right_col])  # type: ignore[arg-type]
+    except MetricSpecError as exc:
+        out.issues.extend(exc.issues())
 
 
 def calendar_frame(loaded: LoadedSpec) -> pl.LazyFrame:

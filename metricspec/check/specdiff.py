@@ -40,7 +40,7 @@ from metricspec.check.findings import (
 )
 from metricspec.errors import Location
 from metricspec.render.formatting import fmt_any
-from metricspec.spec.models import KPI, Acknowledgement, Goal, KPIBase, Spec
+from metricspec.spec.models import KPI, Acknowledgement, Goal, KPIBase, Source, Spec
 
 COMPARABLE_KPI_FIELDS = KPIBase.LEGACY_FIELDS
 """Fields of every KPI's definition; a kind's own further fields join it when set (:meth:`KPIBase.definition`)."""
@@ -69,6 +69,22 @@ def kpi_definition(spec: Spec, name: str) -> dict[str, Any]:
     if source and source in spec.sources:
         src = spec.sources[source]
         out["source_definition"] = {f: _dump(getattr(src, f)) for f in COMPARABLE_SOURCE_FIELDS}
+        if src.joins:  # only then: the fingerprints of sources without joins stay what they were
+            out["source_definition"]["joins"] = _joins_definition(spec, src)
+    return out
+
+
+def _joins_definition(spec: Spec, src: Source) -> list[dict[str, Any]]:
+    """A source's joins with each joined source's definition (a new path or key changes the values)."""
+    out = []
+    for join in src.joins:
+        right = spec.sources.get(join.source)
+        entities = right.entities if right else {}
+        item: dict[str, Any] = {"source": join.source, "on": join.on, "key": join.right_key(entities),
+                                "columns": join.columns, "prefix": join.prefix}
+        if right is not None:
+            item["definition"] = {f: _dump(getattr(right, f)) for f in COMPARABLE_SOURCE_FIELDS}
+        out.append(item)
     return out
 
 

@@ -173,7 +173,9 @@ def explain(loaded: LoadedSpec, *, as_of: dt.date | None = None) -> list[dict[st
         rng = ev.range
         out = []
         for key, query, entry in zip(ev.plan.queries, ev.plan.queries.values(), ev.plan.describe(), strict=True):
-            out.append({**entry, **ev.backends.backend_of(key.source).explain(query, rng)})
+            joins = [info.describe() for info in opened.joins.get(key.source, [])]
+            out.append({**entry, **ev.backends.backend_of(key.source).explain(query, rng),
+                        **({"joins": joins} if joins else {})})
         return out
 
     with shared_connections():

@@ -20,6 +20,10 @@ def explain_text(plans: Sequence[Mapping[str, object]]) -> str:
             lines.append(f"\n[{i}] source {q['source']} · time {q['time_column'] or 'none'} · grain {q['grain']} · "
                          f"segments {segments} · scope {scope}")
             lines.append(f"    runs in: {q['runs_in']}")
+            for j in q.get("joins") or []:
+                brought = ", ".join(f"{new}" if new == old else f"{new} (= {old})" for old, new in j["columns"].items())
+                lines.append(f"    join: {j['joined']} on {j['source']}.{j['on']} = {j['joined']}.{j['key']} "
+                             f"({j['how']}; in {j['runs_in']}): {brought or 'no columns'}")
             for a in q["aggregates"]:
                 value = a["expression"] or a["column"] or "rows"
                 where = f" where {a['filter']}" if a["filter"] else ""

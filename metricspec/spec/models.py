@@ -26,6 +26,7 @@ from metricspec.kinds.retention import RetentionSpec as RetentionSpec
 from metricspec.kinds.share import ShareSpec as ShareSpec
 from metricspec.spec.base import GRAINS as GRAINS
 from metricspec.spec.base import MAX_DAYS, Direction, Grain, Name, Scalar, StrictModel
+from metricspec.spec.joins import Join
 from metricspec.spec.percent import NonNegativeNumber, Number
 
 _DEFAULT_GRAINS: tuple[Grain, ...] = ("month",)
@@ -79,6 +80,15 @@ class Source(StrictModel):
         description="Where the source's KPIs are computed. Default: in the database for database connectors "
         "(duckdb, sql, spark), in polars for files. polars: fetch the columns the spec reads and compute in "
         "polars. duckdb: read csv, parquet, ndjson or json files with DuckDB and compute there.",
+    )
+    entities: dict[Name, str] = Field(
+        default_factory=dict,
+        description="Keys with one row per value (primary entities), entity name -> column, e.g. "
+        "{customer: customer_id}; a join to this source matches on this column.",
+    )
+    joins: list[Join] = Field(
+        default_factory=list,
+        description="Many-to-one joins: the columns of other sources looked up by key (left join; see Join).",
     )
 
 

@@ -12,6 +12,7 @@ from metricspec.validation import (
     cycles,
     expressions,
     goals,
+    joins,
     offsets,
     references,
     units,
@@ -20,7 +21,7 @@ from metricspec.validation import (
 if TYPE_CHECKING:
     from metricspec.loader import LoadedSpec
 
-RULES = (references, expressions, cycles, goals, control_groups, connectors, units, offsets, alltime)
+RULES = (references, expressions, cycles, goals, control_groups, connectors, units, offsets, alltime, joins)
 
 
 def validate(loaded: LoadedSpec) -> list[Issue]:
