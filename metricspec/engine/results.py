@@ -228,6 +228,27 @@ class Headline(ResultModel):
     benchmarks: list[BenchmarkValue] = Field(default_factory=list)
 
 
+class CohortRow(ResultModel):
+    """One cohort of a cohort table: the entities whose first event fell in ``cohort``'s period."""
+
+    cohort: dt.date
+    label: str
+    size: int
+    retained: list[int | None]
+    """Per age (0, 1, …): entities active in the cohort's period plus that many; None while that
+    period has not ended by the as-of date."""
+    shares: list[float | None]
+    """``retained / size`` per age (None where ``retained`` is)."""
+
+
+class CohortTable(ResultModel):
+    """The cohort triangle of a ``cohort_retention`` KPI (its headline scope, all cohorts of the run)."""
+
+    period: Literal["week", "month"]
+    ages: list[int]
+    rows: list[CohortRow]
+
+
 class KpiResult(ResultModel):
     name: str
     title: str
@@ -241,6 +262,8 @@ class KpiResult(ResultModel):
     scope: dict[str, Any]
     headlines: list[Headline]
     series: list[Series]
+    cohorts: CohortTable | None = Field(None, exclude_if=lambda v: v is None)
+    """cohort_retention KPIs: the cohort × age table (left out of the JSON for other kinds)."""
 
     def to_polars(self) -> pl.DataFrame:
         """Every value of this KPI, tidy: one row per point of each series (headline, segment values,

@@ -30,6 +30,7 @@ from metricspec.kinds.base import (
     Planned,
     SourceRef,
 )
+from metricspec.kinds.cohort_retention import CohortRetentionKPI
 from metricspec.kinds.cumulative import CumulativeKPI
 from metricspec.kinds.formula import FormulaKPI
 from metricspec.kinds.funnel import FunnelKPI
@@ -38,12 +39,15 @@ from metricspec.kinds.moving_average import MovingAverageKPI
 from metricspec.kinds.ratio import RatioKPI
 from metricspec.kinds.retention import RetentionKPI
 from metricspec.kinds.share import ShareKPI
+from metricspec.kinds.tenure import TenureKPI
 
 KINDS: tuple[type[KPIBase], ...] = (
     AggregateKPI, RatioKPI, FormulaKPI, ShareKPI, GrowthKPI, CumulativeKPI, MovingAverageKPI, FunnelKPI,
     RetentionKPI,
 )
 """Every kind, in the order the docs list them."""
+KINDS += (CohortRetentionKPI,)
+KINDS += (TenureKPI,)
 
 BY_FORM: dict[str, type[KPIBase]] = {k.FORM: k for k in KINDS}
 FORMS: tuple[str, ...] = tuple(BY_FORM)
@@ -127,3 +131,4 @@ __all__ = [
     "GrowthKPI", "Inputs", "KPIBase", "KindIssue", "KpiRef", "MovingAverageKPI", "Planned", "RatioKPI",
     "RetentionKPI", "ShareKPI", "SourceRef", "form_of", "model_for",
 ]
+__all__ += ["CohortRetentionKPI", "TenureKPI"]
