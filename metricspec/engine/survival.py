@@ -12,6 +12,10 @@ import numpy as np
 import numpy.typing as npt
 
 
+TOLERANCE = 1e-9
+"""How far above 0.5 a product of survival factors may land by rounding and still be 0.5."""
+
+
 @dataclass(frozen=True)
 class Survival:
     """The Kaplan–Meier curve: S(t) = ``survival[i]`` for ``times[i] <= t < times[i + 1]`` (1 before the
@@ -37,8 +41,9 @@ def kaplan_meier(durations: npt.ArrayLike, observed: npt.ArrayLike) -> Survival:
 
 
 def median(s: Survival) -> float | None:
-    """The first time the curve reaches 0.5 or below (None: it never does within the follow-up)."""
-    hit = np.flatnonzero(s.survival <= 0.5)
+    """The first time the curve reaches 0.5 or below (None: it never does within the follow-up);
+    a curve at 0.5 up to rounding (0.8 × 0.75 × 5/6) counts as 0.5."""
+    hit = np.flatnonzero(s.survival <= 0.5 + TOLERANCE)
     return float(s.times[hit[0]]) if hit.size else None
 
 
