@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-
 TOLERANCE = 1e-9
 """How far above 0.5 a product of survival factors may land by rounding and still be 0.5."""
 
