@@ -238,6 +238,8 @@ def _issues(tmp_path: Path, kpi: str) -> list:
     ("cohort_retention: {source: d, key: k, period: month, age: 1}\ngrains: [week]\n", 7,
      "computed per month", "remove `grains:`"),
     ("cohort_retention: {source: nope, key: k, period: month, age: 1}\n", 6, "nope", ""),
+    ("cohort_retention: {source: d, key: k, period: week, age: 1}\ngrains: []\n", 7, "computed per week",
+     "remove `grains:`"),
 ])
 def test_bad_cohort_kpis_get_a_clear_error(tmp_path: Path, kpi: str, line: int, message: str, hint: str) -> None:
     issues = _issues(tmp_path, kpi)
@@ -245,3 +247,42 @@ def test_bad_cohort_kpis_get_a_clear_error(tmp_path: Path, kpi: str, line: int, 
     assert issue is not None, [i.format() for i in issues]
     assert issue.where is not None and issue.where.line == line, issue.format()
     assert hint in (issue.hint or "") + issue.message, issue.format()
+
+
+def test_a_goal_at_another_grain_than_the_cohorts_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "d.csv").write_text("t,k\n2026-01-01,a\n")
+    (tmp_path / "s.yaml").write_text(textwrap.dedent("""
+        name: s
+        sources:
+          d: {connector: csv, options: {path: d.csv}, time_column: t}
+        kpis:
+          a: {cohort_retention: {source: d, key: k, period: month, age: 1}}
+        objectives:
+          o:
+            kpis: [a]
+            goals:
+              g: {kpi: a, target: 0.5, grain: week, deadline: 2026-06-30}
+        """))
+    with pytest.raises(SpecError) as info:
+        load_spec(tmp_path / "s.yaml")
+    issue = next(i for i in info.value.issues() if "goal 'o.g' measures this KPI per week" in i.message)
+    assert issue.where is not None and issue.where.line == 6, issue.format()
+    assert issue.hint == "set the goal's `grain: month` (or leave it out)"
+
+
+def test_a_kpi_reading_it_at_another_grain_gets_a_clear_error(tmp_path: Path) -> None:
+    from metricspec.errors import DataError
+
+    (tmp_path / "d.csv").write_text("t,k\n2026-01-01,a\n")
+    (tmp_path / "s.yaml").write_text(textwrap.dedent("""
+        name: s
+        sources:
+          d: {connector: csv, options: {path: d.csv}, time_column: t}
+        kpis:
+          a: {cohort_retention: {source: d, key: k, period: month, age: 1}}
+          b: {growth: a, grains: [week]}
+        """))
+    with pytest.raises(DataError) as info:
+        evaluate(load_spec(tmp_path / "s.yaml"), as_of=AS_OF)
+    assert "computed per month" in str(info.value) and "s.yaml:6" in str(info.value.where)
+    assert info.value.hint == "give the KPIs that read it `grains: [month]`"

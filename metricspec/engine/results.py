@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 #: 2: goal reasons and forecast methods, SMART findings and data notes carry a message ``code`` and
 #: its ``params`` next to the English text (version 1 documents still load: the new fields default).
@@ -262,8 +262,16 @@ class KpiResult(ResultModel):
     scope: dict[str, Any]
     headlines: list[Headline]
     series: list[Series]
-    cohorts: CohortTable | None = Field(None, exclude_if=lambda v: v is None)
+    cohorts: CohortTable | None = None
     """cohort_retention KPIs: the cohort × age table (left out of the JSON for other kinds)."""
+
+    @model_serializer(mode="wrap")
+    def _without_empty_cohorts(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Other kinds' JSON stays as it was: no ``"cohorts": null`` on every KPI."""
+        out: dict[str, Any] = handler(self)
+        if out.get("cohorts", 0) is None:
+            del out["cohorts"]
+        return out
 
     def to_polars(self) -> pl.DataFrame:
         """Every value of this KPI, tidy: one row per point of each series (headline, segment values,

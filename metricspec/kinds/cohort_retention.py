@@ -87,14 +87,28 @@ class CohortRetentionKPI(KPIBase):
     def check(self, spec: Spec, name: str) -> list[KindIssue]:
         c = self.cohort_retention
         out = []
-        wrong = [g for g in self.grains if g != c.period]
+        wrong = [g for g in spec.kpi_grains(self) if g != c.period]
         if wrong:
             out.append(KindIssue(
                 f"a cohort_retention KPI is computed per {c.period} (its cohorts' period), not per {wrong[0]}",
                 ("grains",), hint=f"remove `grains:` (it defaults to [{c.period}]) or set `period: {wrong[0]}`"))
+        for objective, goal_id, goal in spec.goals():
+            if goal.kpi == name and goal.grain is not None and goal.grain != c.period:
+                out.append(KindIssue(
+                    f"goal '{objective}.{goal_id}' measures this KPI per {goal.grain}, but a cohort_retention KPI "
+                    f"is computed per {c.period} (its cohorts' period)", ("cohort_retention", "period"),
+                    hint=f"set the goal's `grain: {c.period}` (or leave it out)"))
         return out
 
     def plan(self, ev: Evaluator, req: Request) -> FromRows:
+        from metricspec.errors import DataError
+
+        period = self.cohort_retention.period
+        if isinstance(req.grain, str) and req.grain != period:  # e.g. a KPI derived from this one, per week
+            raise DataError(
+                f"KPI '{req.kpi}' is computed per {period} (its cohorts' period) but is asked for per {req.grain}",
+                where=ev.loaded.where("kpis", req.kpi, "cohort_retention", "period"),
+                hint=f"give the KPIs that read it `grains: [{period}]`")
         return FromRows(lambda: self._series(ev, req))
 
     def _series(self, ev: Evaluator, req: Request) -> pl.DataFrame:
