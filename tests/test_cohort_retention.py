@@ -286,3 +286,22 @@ def test_a_kpi_reading_it_at_another_grain_gets_a_clear_error(tmp_path: Path) ->
         evaluate(load_spec(tmp_path / "s.yaml"), as_of=AS_OF)
     assert "computed per month" in str(info.value) and "s.yaml:6" in str(info.value.where)
     assert info.value.hint == "give the KPIs that read it `grains: [month]`"
+
+
+def test_first_events_at_the_same_instant_take_the_smallest_segment_value(tmp_path: Path) -> None:
+    spec = tmp_path / "p.yaml"
+    spec.write_text(textwrap.dedent("""
+        name: p
+        sources:
+          orders: {connector: csv, options: {path: none.csv}, time_column: t}
+        kpis:
+          c:
+            cohort_retention: {source: orders, key: k, period: month, age: 1}
+            segments: [channel]
+        """))
+    t0, t1 = dt.datetime(2026, 1, 5), dt.datetime(2026, 2, 5)
+    for order in ([0, 1, 2], [2, 1, 0]):
+        rows = [("a", t0, "x"), ("a", t0, "email"), ("a", t1, "x")]
+        frame = pl.DataFrame([rows[i] for i in order], schema=["k", "t", "channel"], orient="row")
+        k = evaluate(load_spec(spec), as_of=dt.date(2026, 3, 31), data={"orders": frame.lazy()}).kpi("c")
+        assert [s.segment_value for s in k.series if s.kind == "segment"] == ["email"]

@@ -79,6 +79,8 @@ def write_world(d: Path) -> Path:
         customers.append({"customer_id": key, "signed_up_at": start, "churned_at": churn, "trial_end": trial,
                           "plan": str(rng.choice(["free", "pro"]))})
         t = start
+        if i % 20 == 0:  # two first orders at the same instant: the segment must not depend on row order
+            orders.append({"customer_id": key, "ordered_at": t, "amount": 30.0, "channel": "x"})
         for _ in range(int(rng.integers(1, 7))):
             orders.append({"customer_id": key, "ordered_at": t, "amount": float(rng.integers(1, 60)),
                            "channel": str(rng.choice(["x", "instagram"]))})

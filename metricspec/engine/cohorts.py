@@ -62,7 +62,10 @@ def cohorts(ev: Evaluator, req: Request, c: CohortRetentionSpec, where: PathKey)
     rows = events(ev, c.source, c.time_column, c.filter, where, (), [c.key]).rename({c.key: "__key"})
     start, end = date_bounds(ev, req)
     cutoff = cutoff_of(end)
-    entities = first.sort("__t").group_by("__key", maintain_order=True).first().rename({"__t": "__start"})
+    # the first event's row gives the segments; ties at the same instant are broken by segment value,
+    # not by the order a backend returns rows in
+    entities = (first.sort(["__t", *req.segments], nulls_last=True).group_by("__key", maintain_order=True).first()
+                .rename({"__t": "__start"}))
     entities = entities.filter(pl.col("__start") < cutoff)
     if start is not None:
         entities = entities.filter(pl.col("__start") >= dt.datetime.combine(start, dt.time()))

@@ -36,8 +36,8 @@ def durations(ev: Evaluator, req: Request, t: TenureSpec, where: PathKey) -> pl.
     cutoff = cutoff_of(end)
     first = events(ev, t.source, t.start_column or t.time_column, t.filter, where, req.scope,
                    [t.key, *req.segments]).rename({t.key: "__key"})
-    entities = (first.filter(pl.col("__t") < cutoff).sort("__t").group_by("__key", maintain_order=True).first()
-                .rename({"__t": "__start"}))
+    entities = (first.filter(pl.col("__t") < cutoff).sort(["__t", *req.segments], nulls_last=True)  # ties: by value
+                .group_by("__key", maintain_order=True).first().rename({"__t": "__start"}))
     if start is not None:
         entities = entities.filter(pl.col("__start") >= dt.datetime.combine(start, dt.time()))
     end_day = pl.lit(end, dtype=pl.Date)
