@@ -98,7 +98,7 @@ def test_the_table_holds_the_triangle(results: Results) -> None:
 def test_scorecard_heat_table_is_accessible_with_numbers_in_cells(results: Results) -> None:
     html = render_scorecard(results, "en")
     [t] = cohort_tables(html)
-    assert EVIL in t["caption"] and "share of each month cohort" in t["caption"]
+    assert EVIL in t["caption"] and "share of each cohort (by month of first event)" in t["caption"]
     header, *body = t["rows"]
     assert [c[3] for c in header] == ["Cohort", "Size", "Month 0", "Month 1", "Month 2", "Month 3"]
     assert all(c[0] == "th" and c[1] == "col" for c in header)
