@@ -111,6 +111,11 @@ def test_the_cohort_table_equals_a_plain_python_triangle(world) -> None:
         assert r.shares == [None if n is None else n / size for n in cells]
         assert r.label == f"{r.cohort.year}-{r.cohort.month:02d}"
     assert expected[dt.date(2026, 8, 1)][1][1] is None  # August's cohort: September is not over
+    tidy = table.to_polars()
+    assert tidy.columns == ["cohort", "label", "size", "age", "retained", "share"]
+    assert tidy.height == len(table.rows) * len(table.ages)
+    jan = tidy.filter(pl.col("cohort") == dt.date(2026, 1, 1)).sort("age")
+    assert jan["retained"].to_list() == expected[dt.date(2026, 1, 1)][1]
 
 
 def test_the_kpi_at_an_age_is_the_tables_column(world) -> None:

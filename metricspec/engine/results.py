@@ -248,6 +248,17 @@ class CohortTable(ResultModel):
     ages: list[int]
     rows: list[CohortRow]
 
+    def to_polars(self) -> pl.DataFrame:
+        """The table, tidy: one row per cohort and age with ``cohort, label, size, age, retained, share``
+        (null where the age's period has not ended)."""
+        import polars as pl
+
+        rows = [(r.cohort, r.label, r.size, age, n, share) for r in self.rows
+                for age, n, share in zip(self.ages, r.retained, r.shares, strict=True)]
+        schema = {"cohort": pl.Date, "label": pl.String, "size": pl.Int64, "age": pl.Int64, "retained": pl.Int64,
+                  "share": pl.Float64}
+        return pl.DataFrame(rows, schema=schema, orient="row")
+
 
 class KpiResult(ResultModel):
     name: str
