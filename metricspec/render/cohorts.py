@@ -42,7 +42,8 @@ def cohort_view(tr: Translator, k: KpiResult) -> CohortView | None:
         label=tr.period(r.cohort, table.period, r.label), size=tr.number(r.size),
         cells=[CohortCell(text=tr.percent(share), level=heat_level(share)) for share in r.shares],
     ) for r in table.rows]
-    return CohortView(heading=tr.gettext("cohorts_heading", title=k.title), caption=tr.gettext("cohort_caption", title=k.title, grain=noun),
+    return CohortView(heading=tr.gettext("cohorts_heading", title=k.title),
+                      caption=tr.gettext("cohort_caption", title=k.title, grain=noun),
                       note=tr.gettext("cohort_note", grain=noun), cohort_header=tr.gettext("col_cohort"),
                       size_header=tr.gettext("col_cohort_size"), age_headers=age_headers(tr, table), rows=rows)
 
