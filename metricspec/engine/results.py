@@ -264,6 +264,38 @@ class Headline(ResultModel):
         return out
 
 
+class CohortRow(ResultModel):
+    """One cohort of a cohort table: the entities whose first event fell in ``cohort``'s period."""
+
+    cohort: dt.date
+    label: str
+    size: int
+    retained: list[int | None]
+    """Per age (0, 1, …): entities active in the cohort's period plus that many; None while that
+    period has not ended by the as-of date."""
+    shares: list[float | None]
+    """``retained / size`` per age (None where ``retained`` is)."""
+
+
+class CohortTable(ResultModel):
+    """The cohort triangle of a ``cohort_retention`` KPI (its headline scope, all cohorts of the run)."""
+
+    period: Literal["week", "month"]
+    ages: list[int]
+    rows: list[CohortRow]
+
+    def to_polars(self) -> pl.DataFrame:
+        """The table, tidy: one row per cohort and age with ``cohort, label, size, age, retained, share``
+        (null where the age's period has not ended)."""
+        import polars as pl
+
+        rows = [(r.cohort, r.label, r.size, age, n, share) for r in self.rows
+                for age, n, share in zip(self.ages, r.retained, r.shares, strict=True)]
+        schema = {"cohort": pl.Date, "label": pl.String, "size": pl.Int64, "age": pl.Int64, "retained": pl.Int64,
+                  "share": pl.Float64}
+        return pl.DataFrame(rows, schema=schema, orient="row")
+
+
 class KpiResult(ResultModel):
     name: str
     title: str
@@ -279,14 +311,16 @@ class KpiResult(ResultModel):
     series: list[Series]
     owner: str | None = None  # responsible for the KPI's results; in the JSON only when set
     measured_by: str | None = None  # who measures it; in the JSON only when set
+    cohorts: CohortTable | None = None
+    """cohort_retention KPIs: the cohort × age table (left out of the JSON for other kinds)."""
 
     @model_serializer(mode="wrap")
-    def _people_when_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """``owner`` and ``measured_by`` appear only when the spec sets them, so the Results of specs
+    def _optional_fields_when_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """``owner``, ``measured_by`` and ``cohorts`` appear only when set, so the Results of specs
         without them stay byte-identical to those written before the keys existed."""
         out: dict[str, Any] = handler(self)
-        for key in ("owner", "measured_by"):
-            if out.get(key) is None:
+        for key in ("owner", "measured_by", "cohorts"):
+            if out.get(key, 0) is None:
                 out.pop(key, None)
         return out
 

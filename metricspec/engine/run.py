@@ -33,6 +33,7 @@ from metricspec.engine.results import (
     english,
 )
 from metricspec.errors import Level, SpecError
+from metricspec.kinds.cohort_retention import CohortRetentionKPI
 from metricspec.spec.alltime import is_all_time, timeless_source
 from metricspec.spec.offsets import VsSpec, shifted_period
 from metricspec.spec.segments import breakdowns
@@ -326,10 +327,14 @@ def kpi_result(ev: Evaluator, name: str) -> KpiResult:
                 bench_points[bname] = pts
                 series.append(Series(grain=grain, kind="benchmark", benchmark=bname, points=pts))
         headlines.append(_headline(ev, name, grain, head, bench_points))
+    cohorts = None
+    if isinstance(kpi, CohortRetentionKPI):  # the cohort triangle beside the series
+        cohorts = kpi.table(ev, Request(name, kpi.cohort_retention.period, (), scope))
     return KpiResult(name=name, title=kpi.title or name, description=kpi.description, unit=kpi.unit,
                      currency=kpi.currency or (spec.currency if kpi.unit == "currency" else None),
                      axis_from_zero=kpi.axis_from_zero, direction=kpi.direction, kind=kpi.kind, form=kpi.form, scope=dict(scope),
-                     headlines=headlines, series=series, owner=kpi.owner, measured_by=kpi.measured_by)
+                     headlines=headlines, series=series, owner=kpi.owner, measured_by=kpi.measured_by,
+                     cohorts=cohorts)
 
 
 def _delta(a: float | None, b: float | None) -> tuple[float | None, float | None]:

@@ -30,6 +30,7 @@ from metricspec.kinds.base import (
     Planned,
     SourceRef,
 )
+from metricspec.kinds.cohort_retention import CohortRetentionKPI
 from metricspec.kinds.cumulative import CumulativeKPI
 from metricspec.kinds.formula import FormulaKPI
 from metricspec.kinds.funnel import FunnelKPI
@@ -39,12 +40,13 @@ from metricspec.kinds.ratio import RatioKPI
 from metricspec.kinds.retention import RetentionKPI
 from metricspec.kinds.rolling import RollingKPI
 from metricspec.kinds.share import ShareKPI
+from metricspec.kinds.tenure import TenureKPI
 from metricspec.kinds.to_date import ToDateKPI
 
 KINDS: tuple[type[KPIBase], ...] = (
     AggregateKPI, RatioKPI, FormulaKPI, ShareKPI, GrowthKPI, CumulativeKPI, MovingAverageKPI, FunnelKPI,
     RetentionKPI,
-    RollingKPI, ToDateKPI,
+    RollingKPI, ToDateKPI, CohortRetentionKPI, TenureKPI,
 )
 """Every kind, in the order the docs list them."""
 
@@ -130,3 +132,4 @@ __all__ = [
     "GrowthKPI", "Inputs", "KPIBase", "KindIssue", "KpiRef", "MovingAverageKPI", "Planned", "RatioKPI",
     "RetentionKPI", "RollingKPI", "ShareKPI", "SourceRef", "ToDateKPI", "form_of", "model_for",
 ]
+__all__ += ["CohortRetentionKPI", "TenureKPI"]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from metricspec.engine.results import STATUS_ORDER
 from metricspec.render.attribution_view import attribution_view
+from metricspec.render.cohorts import cohort_view
 from metricspec.render.control_groups import ControlGroupView, control_group_view
 from metricspec.render.figures import Figures
 from metricspec.render.formatting import kpi_unit
@@ -191,7 +192,8 @@ class Builder:
 
     def kpi_section(self, k: KpiResult) -> KpiSection:
         return KpiSection(name=k.name, anchor=f"kpi-{slugify(k.name)}", title=k.title, description=k.description,
-                          href=self.links.kpi_href(self.r.spec.name, k.name), figures=self.figures.kpi(k))
+                          href=self.links.kpi_href(self.r.spec.name, k.name), figures=self.figures.kpi(k),
+                          cohorts=cohort_view(self.tr, k))
 
     def segment_figures(self, k: KpiResult) -> list[Figure]:
         return self.figures.segments(k)

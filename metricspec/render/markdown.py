@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from metricspec.render.cg_text import control_group_table, segment_table
+from metricspec.render.cohorts import cohort_markdown
 from metricspec.render.control_groups import warnings_text
 from metricspec.render.formatting import (
     STATUS_LABELS,
@@ -80,6 +81,8 @@ def results_markdown(results: Results) -> str:
                              f" | {fmt_delta(h.change, unit, cur)} | {fmt_pct(h.change_pct)} | "
                              f"{fmt_pct(h.yoy_change_pct)} |" + (f" {md_escape(offset_text(h))} |" if offsets else ""))
             lines.append("")
+    for k in results.kpis:
+        lines += cohort_markdown(tr, k, md_escape)
     for cg in results.control_groups:
         headers, rows = control_group_table(cg)
         lines += [f"### Control group: {md_escape(cg.title or cg.name)}", "",

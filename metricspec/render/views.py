@@ -152,6 +152,29 @@ class KpiTile(View):
     comparable: bool = True  # False for an all-time KPI (source without dates): no period, no earlier value
 
 
+class CohortCell(View):
+    text: str
+    level: int | None  # 0-10: the heat shade of a share (None: the period has not ended)
+
+
+class CohortRowView(View):
+    label: str
+    size: str
+    cells: list[CohortCell]
+
+
+class CohortView(View):
+    """A cohort_retention KPI's cohort × age table, as a heat-table with the numbers in its cells."""
+
+    heading: str
+    caption: str
+    note: str
+    cohort_header: str
+    size_header: str
+    age_headers: list[str]
+    rows: list[CohortRowView]
+
+
 class KpiSection(View):
     name: str
     anchor: str
@@ -159,6 +182,7 @@ class KpiSection(View):
     description: str | None
     href: str | None
     figures: list[Figure]
+    cohorts: CohortView | None = None
 
 
 class ObjectiveView(View):

@@ -1,0 +1,99 @@
+"""The tenure kind: how long customers stay (Kaplan–Meier median or restricted mean, censoring
+those still active at the as-of date)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from pydantic import Field
+
+from metricspec.kinds.base import (
+    ColumnNeed,
+    ExpressionSite,
+    FromRows,
+    KindIssue,
+    KPIBase,
+    SourceRef,
+)
+from metricspec.spec.base import MAX_DAYS, StrictModel
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from metricspec.engine.kpis import Evaluator, Request
+    from metricspec.spec.models import Spec
+
+
+class TenureSpec(StrictModel):
+    source: str = Field(description="Activity events (orders, logins), or one row per customer.")
+    key: str = Field(description="Entity column (customer_id).")
+    time_column: str | None = Field(None, description="The events' time (default: the source's).")
+    start_column: str | None = Field(None, description="Each entity's start, e.g. a signup date (default: its "
+                                                       "first event).")
+    churn_column: str | None = Field(None, description="Each entity's end, e.g. a cancellation date; empty while "
+                                                       "still a customer.")
+    inactivity_days: int | None = Field(
+        None, gt=0, le=MAX_DAYS, description="Without churn_column: an entity has left when this many days passed "
+                                             "after its last event; it stayed until that event.")
+    measure: Literal["median", "mean"] = Field(
+        "median", description="median: when half have left (none until half have). mean: restricted mean, the area "
+                              "under the Kaplan–Meier curve up to the longest follow-up.")
+    filter: str | None = Field(None, description="Rows that count (as the start, activity and churn).")
+
+
+class TenureKPI(KPIBase):
+    FORM: ClassVar[str] = "tenure"
+    SUMMARY: ClassVar[tuple[str, str]] = ("`source`, `key`, `churn_column` or `inactivity_days`, `measure`, …",
+                                          "median or mean days the period's new customers stay (Kaplan–Meier)")
+    DOCS: ClassVar[str] = "spec-reference.md#tenure"
+
+    unit: Literal["number", "count", "percent", "ratio", "currency", "days"] = "days"
+    tenure: TenureSpec
+
+    def sources_read(self) -> list[SourceRef]:
+        return [SourceRef(self.tenure.source, ("tenure", "source"))]
+
+    def segment_source(self, spec: Spec) -> str | None:
+        return self.tenure.source
+
+    def _breakdown(self) -> list[ColumnNeed]:
+        """The segment and scope columns, read from the source's rows."""
+        source = self.tenure.source
+        from metricspec.spec.segments import column_paths
+
+        out = [ColumnNeed(source, c, None, path) for c, path in column_paths(self.segments)]
+        return out + [ColumnNeed(source, c, None, ("scope", c), key=True) for c in self.scope]
+
+    def columns(self, spec: Spec) -> list[ColumnNeed]:
+        from metricspec.spec.expr import columns_of
+
+        t, at = self.tenure, ("tenure",)
+        src = spec.sources.get(t.source)
+        out = [ColumnNeed(t.source, t.key, None, (*at, "key"))]
+        if t.churn_column is None or t.start_column is None:
+            out.append(ColumnNeed(t.source, t.time_column or (src.time_column if src else None), "temporal", at))
+        out += [ColumnNeed(t.source, c, "temporal", (*at, f)) for f, c in
+                (("start_column", t.start_column), ("churn_column", t.churn_column)) if c is not None]
+        return out + [ColumnNeed(t.source, c, None, (*at, "filter")) for c in columns_of(t.filter)] + self._breakdown()
+
+    def expressions(self, spec: Spec) -> list[ExpressionSite]:
+        t = self.tenure
+        return [ExpressionSite(("tenure", "filter"), t.filter, "filter", t.source)] if t.filter else []
+
+    def check(self, spec: Spec, name: str) -> list[KindIssue]:
+        t = self.tenure
+        if t.churn_column is None and t.inactivity_days is None:
+            return [KindIssue("tenure needs to know when an entity has left", ("tenure",),
+                              hint="add `churn_column: <end date column>` or `inactivity_days: 90`")]
+        if t.churn_column is not None and t.inactivity_days is not None:
+            return [KindIssue("give churn_column or inactivity_days, not both", ("tenure", "inactivity_days"),
+                              hint="remove `inactivity_days:` to use the churn column")]
+        return []
+
+    def plan(self, ev: Evaluator, req: Request) -> FromRows:
+        return FromRows(lambda: self._series(ev, req))
+
+    def _series(self, ev: Evaluator, req: Request) -> pl.DataFrame:
+        from metricspec.engine.tenure import tenure_series
+
+        return tenure_series(ev, req, self.tenure, ("kpis", req.kpi, "tenure"))
