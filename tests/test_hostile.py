@@ -90,3 +90,22 @@ def test_outputs_that_are_not_regular_files_are_written_in_place(tmp_path):
     before = os.stat("/dev/null")
     atomic_write_text("/dev/null", "discarded")
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode) and os.stat("/dev/null").st_ino == before.st_ino
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+@pytest.mark.parametrize("agg", ["min", "max"])
+def test_min_or_max_of_a_date_is_refused_not_shown_as_days_since_1970(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                      engine: str, agg: str) -> None:
+    """The largest date is not a number: polars gave its days since 1970 as the KPI's value and the SQL
+    backend crashed; both now stop with the column's place and the fix."""
+    if engine == "duckdb":
+        pytest.importorskip("duckdb")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d.csv").write_text("day,shipped\n2026-01-05,2026-01-09\n2026-01-06,2026-01-12\n", encoding="utf-8")
+    (tmp_path / "s.yaml").write_text(
+        "name: s\nsources:\n  d: {connector: csv, options: {path: d.csv}, time_column: day, engine: " + engine + "}\n"
+        f"kpis:\n  last_shipped: {{source: d, agg: {agg}, column: shipped}}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["run", "s.yaml", "--as-of", "2026-01-31"])
+    assert result.exit_code == 2, result.output
+    assert "s.yaml:5" in result.output and "shipped" in result.output and "numeric" in result.output
+    assert "Traceback" not in result.output

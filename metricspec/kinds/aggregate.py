@@ -31,7 +31,9 @@ ADDITIVE_AGGREGATIONS = frozenset({"count", "count_distinct", "sum"})
 QUANTILES: dict[str, float] = {"p25": 0.25, "p50": 0.5, "p75": 0.75, "p90": 0.9, "p95": 0.95, "p99": 0.99}
 """The percentile aggregations and their fraction: linear interpolation between the two nearest values
 (numpy's default, DuckDB's ``quantile_cont``, PostgreSQL's ``percentile_cont``); ``p50`` equals ``median``."""
-NUMERIC_AGGREGATIONS = frozenset({"sum", "mean", "median", *QUANTILES})
+NUMERIC_AGGREGATIONS = frozenset({"sum", "mean", "median", "min", "max", *QUANTILES})
+"""Aggregations whose column must be numeric (or boolean): a KPI's value is a number, and the smallest
+or largest date is not one (its days since 1970 would be shown as a count)."""
 CALENDAR = "calendar"
 
 

@@ -354,8 +354,7 @@ def aggregate(rel: Relation, t: Any, a: Aggregate, time_column: str) -> Any:
         value, cond = ibis.cases((cond, value), else_=ibis.null(value.type())), None
     if a.agg in QUANTILES:  # quantile_cont (DuckDB), percentile_cont (PostgreSQL): linear, as numpy and polars
         return value.quantile(QUANTILES[a.agg])
-    fn = {"mean": value.mean, "median": value.median, "min": value.min, "max": value.max}[a.agg]
-    return fn(where=cond)
+    return getattr(value, a.agg)(where=cond)  # mean, median, min, max
 
 
 def null_count(rel: Relation, t: Any, a: Aggregate) -> Any:
