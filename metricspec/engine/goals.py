@@ -257,6 +257,8 @@ def evaluate_goal(ev: Evaluator, gp: GoalPlan) -> GoalResult:
             left = (gp.deadline - gp.window_end).days
             forecast = current + rate * left
             method_code, method = "forecast_run_rate", {"days": days, "rate": rate, "left": left}
+        elif gp.measure == "latest" and gp.kpi.form == "to_date":
+            forecast, method_code, method = _to_date_forecast(ev, gp, current)
         elif gp.measure == "latest":
             complete = [p for p in (trend_in_range or trend)
                         if period_end(p.period, gp.grain) <= gp.window_end + dt.timedelta(days=1)]
@@ -284,6 +286,27 @@ def evaluate_goal(ev: Evaluator, gp: GoalPlan) -> GoalResult:
         campaign=goal.campaign, where=str(loc) if loc else None, smart=[], trend=trend,
     )
     return result.model_copy(update={"smart": smart_findings(ev, gp, result)})
+
+
+def _to_date_forecast(ev: Evaluator, gp: GoalPlan, current: float) -> tuple[float, str, MessageParams]:
+    """A to-date total (MTD, YTD, …) at the deadline: this period's daily rate so far over the days from
+    the restart before the deadline (a sum or count; a trend through a series that drops back at every
+    restart would overshoot). A to-date mean or distinct count is assumed to hold."""
+    period = gp.kpi.to_date.period  # type: ignore[attr-defined]
+    base = ev.spec.kpis[gp.kpi.to_date.kpi]  # type: ignore[attr-defined]
+    assert gp.deadline is not None
+    if getattr(base, "agg", None) not in ("sum", "count"):
+        return current, "forecast_rate_holds", {}
+    week_start = ev.range.week_start
+    restart = truncate_date(gp.window_end, period, week_start)
+    days = (gp.window_end - restart).days + 1
+    rate = current / days
+    end_restart = truncate_date(gp.deadline, period, week_start)
+    if end_restart == restart:
+        left = (gp.deadline - gp.window_end).days
+        return current + rate * left, "forecast_run_rate", {"days": days, "rate": rate, "left": left}
+    left = (gp.deadline - end_restart).days + 1  # the deadline's own period, from its restart
+    return rate * left, "forecast_to_date_rate", {"days": days, "rate": rate, "left": left}
 
 
 def _within(value: float, target: float, direction: str, tol_abs: float | None, tol_rel: float | None,

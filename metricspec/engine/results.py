@@ -82,6 +82,8 @@ ENGINE_MESSAGES: dict[str, str] = {
     "forecast_short_history": "too little history ({n} periods): current value assumed to hold",
     "forecast_linear_trend": "linear trend (least squares) over the last {n} {grain} periods",
     "forecast_rate_holds": "rate over the window assumed to hold",
+    "forecast_to_date_rate": "this period's rate so far ({rate}/day over {days} days) × the {left} days of the "
+                             "deadline's period up to the deadline",
     # SmartFinding.message
     "smart_specific_unscoped": "KPI '{kpi}' is broken down by {segments} but the goal has no scope; say which "
                                "segment the goal is for (`scope:`) or confirm the total",
