@@ -218,6 +218,13 @@ class KPIBase(StrictModel):
         """Problems only this kind knows about (the references are checked from :meth:`inputs`)."""
         return []
 
+    def breakdown_columns(self, source: str) -> list[ColumnNeed]:
+        """This KPI's segment and scope columns, read from ``source``'s rows (kinds that read rows)."""
+        from metricspec.spec.segments import column_paths
+
+        out = [ColumnNeed(source, c, None, path) for c, path in column_paths(self.segments)]
+        return out + [ColumnNeed(source, c, None, ("scope", c), key=True) for c in self.scope]
+
     def segment_source(self, spec: Spec) -> str | None:
         """The source whose columns this KPI's segments and scope (and those of KPIs derived from it)
         name, if it reads one source's rows through the aggregated plan."""

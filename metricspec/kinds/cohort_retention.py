@@ -65,14 +65,6 @@ class CohortRetentionKPI(KPIBase):
     def segment_source(self, spec: Spec) -> str | None:
         return self.cohort_retention.source
 
-    def _breakdown(self) -> list[ColumnNeed]:
-        """The segment and scope columns, read from the source's rows."""
-        source = self.cohort_retention.source
-        from metricspec.spec.segments import column_paths
-
-        out = [ColumnNeed(source, c, None, path) for c, path in column_paths(self.segments)]
-        return out + [ColumnNeed(source, c, None, ("scope", c), key=True) for c in self.scope]
-
     def columns(self, spec: Spec) -> list[ColumnNeed]:
         from metricspec.spec.expr import columns_of
 
@@ -80,7 +72,7 @@ class CohortRetentionKPI(KPIBase):
         src = spec.sources.get(c.source)
         out = [ColumnNeed(c.source, c.key, None, (*at, "key")),
                ColumnNeed(c.source, c.time_column or (src.time_column if src else None), "temporal", at)]
-        return out + [ColumnNeed(c.source, col, None, (*at, "filter")) for col in columns_of(c.filter)] + self._breakdown()
+        return out + [ColumnNeed(c.source, col, None, (*at, "filter")) for col in columns_of(c.filter)] + self.breakdown_columns(self.cohort_retention.source)
 
     def expressions(self, spec: Spec) -> list[ExpressionSite]:
         c = self.cohort_retention

@@ -56,14 +56,6 @@ class TenureKPI(KPIBase):
     def segment_source(self, spec: Spec) -> str | None:
         return self.tenure.source
 
-    def _breakdown(self) -> list[ColumnNeed]:
-        """The segment and scope columns, read from the source's rows."""
-        source = self.tenure.source
-        from metricspec.spec.segments import column_paths
-
-        out = [ColumnNeed(source, c, None, path) for c, path in column_paths(self.segments)]
-        return out + [ColumnNeed(source, c, None, ("scope", c), key=True) for c in self.scope]
-
     def columns(self, spec: Spec) -> list[ColumnNeed]:
         from metricspec.spec.expr import columns_of
 
@@ -74,7 +66,7 @@ class TenureKPI(KPIBase):
             out.append(ColumnNeed(t.source, t.time_column or (src.time_column if src else None), "temporal", at))
         out += [ColumnNeed(t.source, c, "temporal", (*at, f)) for f, c in
                 (("start_column", t.start_column), ("churn_column", t.churn_column)) if c is not None]
-        return out + [ColumnNeed(t.source, c, None, (*at, "filter")) for c in columns_of(t.filter)] + self._breakdown()
+        return out + [ColumnNeed(t.source, c, None, (*at, "filter")) for c in columns_of(t.filter)] + self.breakdown_columns(self.tenure.source)
 
     def expressions(self, spec: Spec) -> list[ExpressionSite]:
         t = self.tenure
