@@ -1,4 +1,4 @@
-"""Cold start of the CLI: ``metricspec validate specs/examples`` and ``metricspec --help``.
+"""Cold start of the CLI: ``metricspec validate specs/examples``, ``metricspec --help`` and ``metricspec run``.
 
 Every run is a fresh process. Prints, and asserts nothing:
 
@@ -9,6 +9,10 @@ Every run is a fresh process. Prints, and asserts nothing:
 * which heavy packages ``validate`` (without ``--data``) imports, checked in a subprocess that runs the
   CLI's validate command through click's ``main(..., standalone_mode=False)`` and then reads
   ``sys.modules``. ``polars`` must not be among them.
+
+* ``metricspec run`` of a small CSV spec (four KPIs, 200 rows, JSON to stdout) against a polars-only
+  program doing the same reading and monthly aggregation and printing JSON: what a metricspec run
+  costs beyond the data work, and ``-X importtime`` of that run.
 
 The goal is under 0.5 s for ``validate``. If ``specs/examples`` holds no spec, a small spec is written to
 a temporary directory and measured instead (the output says so).
@@ -46,6 +50,31 @@ kpis:
   impressions: {source: posts, agg: sum, column: impressions}
   ctr: {ratio: {numerator: clicks, denominator: impressions}, unit: percent}
 """
+
+POLARS_ONLY = """
+import json, sys
+import polars as pl
+frame = (pl.scan_csv(sys.argv[1]).with_columns(pl.col("posted_at").str.to_datetime("%Y-%m-%d %H:%M:%S"))
+         .group_by(pl.col("posted_at").dt.truncate("1mo").alias("period"))
+         .agg(pl.len().alias("posts"), pl.col("clicks").sum(), pl.col("impressions").sum())
+         .with_columns((pl.col("clicks") / pl.col("impressions")).alias("ctr")).sort("period").collect())
+print(json.dumps(frame.to_dicts(), default=str))
+"""
+
+
+def write_run_probe(folder: Path) -> Path:
+    """SMALL_SPEC and 200 rows of posts.csv in ``folder``; returns the spec."""
+    import random
+
+    rng = random.Random(7)
+    lines = ["posted_at,platform,clicks,impressions"]
+    for i in range(200):
+        lines.append(f"2025-{1 + i % 6:02d}-{1 + i % 28:02d} {i % 24:02d}:{i % 60:02d}:00,"
+                     f"{rng.choice(['x', 'linkedin', 'instagram'])},{rng.randint(0, 50)},{rng.randint(100, 5000)}")
+    (folder / "posts.csv").write_text("\n".join(lines) + "\n")
+    (folder / "probe.yaml").write_text(SMALL_SPEC)
+    return folder / "probe.yaml"
+
 
 PROBE = """
 import sys
@@ -122,6 +151,13 @@ def main() -> int:
         ("metricspec validate " + (args.path if tmp is None else str(target)), [*cli, "validate", str(target)]),
         ("python -m metricspec validate (same)", [py, "-m", "metricspec", "validate", str(target)]),
     ]
+    run_dir = Path(tempfile.mkdtemp(prefix="metricspec-startup-run-"))
+    run_spec = write_run_probe(run_dir)
+    run_args = ["run", str(run_spec), "--as-of", "2025-06-30", "--format", "json", "--quiet"]
+    cases += [
+        ("python polars-only program (same data work)", [py, "-c", POLARS_ONLY, str(run_dir / "posts.csv")]),
+        ("metricspec run probe.yaml --format json", [*cli, *run_args]),
+    ]
     results = {}
     print(f"{'command':<48} {'best':>8} {'median':>8}  exit  runs (s)")
     for name, cmd in cases:
@@ -134,23 +170,37 @@ def main() -> int:
     print(f"\nvalidate best {best:.3f} s vs goal {GOAL_S} s: {'within' if best < GOAL_S else 'OVER'} the goal "
           f"(interpreter floor {min(results[cases[0][0]]):.3f} s)")
 
-    rows = importtime(["-m", "metricspec", "validate", str(target)], ROOT)
+    polars_only, run_best = min(results[cases[5][0]]), min(results[cases[6][0]])
+    print(f"run best {run_best:.3f} s vs the polars-only program {polars_only:.3f} s: "
+          f"{run_best - polars_only:+.3f} s ({run_best / polars_only:.2f}×)")
+    report_imports("validate", importtime(["-m", "metricspec", "validate", str(target)], ROOT), args.top)
+    report_imports("run", importtime(["-m", "metricspec", *run_args], ROOT), args.top)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    probe_validate(py, target)
+    if tmp is not None:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+def report_imports(what: str, rows: list[tuple[int, int, int, str]], top: int) -> None:
     if rows:
         total = sum(r[0] for r in rows)
-        print(f"\n-X importtime of validate: {len(rows)} modules, {total / 1e6:.3f} s of import time in total")
-        print(f"top {args.top} top-level imports by cumulative time:")
-        for self_us, cum, _depth, mod in sorted((r for r in rows if r[2] == 0), key=lambda r: -r[1])[:args.top]:
+        print(f"\n-X importtime of {what}: {len(rows)} modules, {total / 1e6:.3f} s of import time in total")
+        print(f"top {top} top-level imports by cumulative time:")
+        for self_us, cum, _depth, mod in sorted((r for r in rows if r[2] == 0), key=lambda r: -r[1])[:top]:
             print(f"  {cum / 1e3:8.1f} ms cumulative  {self_us / 1e3:7.1f} ms self  {mod}")
-        print(f"top {args.top} modules by self time:")
-        for self_us, cum, depth, mod in sorted(rows, key=lambda r: -r[0])[:args.top]:
+        print(f"top {top} modules by self time:")
+        for self_us, cum, depth, mod in sorted(rows, key=lambda r: -r[0])[:top]:
             print(f"  {self_us / 1e3:8.1f} ms self  {cum / 1e3:8.1f} ms cumulative  depth {depth}  {mod}")
         pkgs: dict[str, int] = {}
         for self_us, _cum, _depth, mod in rows:
             pkgs[mod.split(".")[0]] = pkgs.get(mod.split(".")[0], 0) + self_us
-        print(f"top {args.top} packages by summed self time:")
-        for pkg, us in sorted(pkgs.items(), key=lambda kv: -kv[1])[:args.top]:
+        print(f"top {top} packages by summed self time:")
+        for pkg, us in sorted(pkgs.items(), key=lambda kv: -kv[1])[:top]:
             print(f"  {us / 1e3:8.1f} ms  {pkg}")
 
+
+def probe_validate(py: str, target: Path) -> None:
     proc = subprocess.run([py, "-c", PROBE.format(heavy=HEAVY), str(target)], cwd=ROOT, capture_output=True,
                           text=True)
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("__PROBE__")), None)
@@ -163,9 +213,6 @@ def main() -> int:
         print(f"  polars imported: {'YES (it must not be)' if 'polars' in probe['heavy'] else 'no'}")
         print(f"  heavy packages imported: {', '.join(probe['heavy']) or 'none'}")
         print(f"  metricspec modules imported ({len(probe['metricspec'])}): {', '.join(probe['metricspec'])}")
-    if tmp is not None:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return 0
 
 
 if __name__ == "__main__":
