@@ -337,8 +337,18 @@ def test_a_broken_plugin_is_a_plugin_error(monkeypatch: pytest.MonkeyPatch) -> N
         def load(self) -> object:
             raise ImportError("no module named no_such_module_for_metricspec")
 
+    class DistWithBrokenPlugin:  # what pluggy's loader iterates (importlib.metadata.distributions())
+        entry_points = [BrokenEntryPoint()]
+
+    import importlib.metadata
+
+    monkeypatch.setattr(importlib.metadata, "distributions", lambda: [DistWithBrokenPlugin()])
     monkeypatch.setattr(plugins.metadata, "entry_points", lambda **kw: [BrokenEntryPoint()])
     with pytest.raises(PluginError, match=r"plugin 'broken' .* failed to load: ImportError"):
+        plugins.make_plugin_manager()
+    # a failure the second reading of the entry points does not reproduce is still a PluginError
+    monkeypatch.setattr(plugins.metadata, "entry_points", lambda **kw: [])
+    with pytest.raises(PluginError, match=r"loading the installed plugins failed: ImportError"):
         plugins.make_plugin_manager()
 
     bad = types.ModuleType("bad_hooks")
