@@ -338,7 +338,7 @@ def test_a_broken_plugin_is_a_plugin_error(monkeypatch: pytest.MonkeyPatch) -> N
             raise ImportError("no module named no_such_module_for_metricspec")
 
     class DistWithBrokenPlugin:  # what pluggy's loader iterates (importlib.metadata.distributions())
-        entry_points = [BrokenEntryPoint()]
+        entry_points = (BrokenEntryPoint(),)
 
     import importlib.metadata
 

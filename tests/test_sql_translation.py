@@ -204,3 +204,30 @@ def test_duckdb_memory_limit_gives_the_same_results_and_bad_sizes_are_explained(
     with pytest.raises(SpecError) as mixed:
         evaluate(load_spec(path), as_of=dt.date(2026, 11, 1))
     assert "differs from another source's" in str(mixed.value)
+
+
+def test_duckdb_out_of_memory_names_the_source_and_the_setting(tmp_path: Path) -> None:
+    """A `memory_limit:` too small for the work is DuckDB's Out of Memory Error, reported with the source's
+    file:line and a hint to raise the limit (not the missing-column hint)."""
+    import duckdb
+
+    from metricspec.errors import DataError
+
+    con = duckdb.connect(str(tmp_path / "big.duckdb"))
+    con.execute("CREATE TABLE visits AS SELECT range AS visitor, TIMESTAMP '2025-01-01' + "
+                "to_seconds(range % 5000000) AS at FROM range(3000000)")
+    con.close()
+    (tmp_path / "spec.yaml").write_text(
+        "name: oom\n"
+        "sources:\n"
+        "  visits:\n"
+        "    connector: duckdb\n"
+        "    options: {path: big.duckdb, table: visits, memory_limit: 2MB}\n"
+        "    time_column: at\n"
+        "kpis:\n"
+        "  visitors: {source: visits, agg: count_distinct, column: visitor}\n", encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        evaluate(load_spec(tmp_path / "spec.yaml"), as_of=dt.date(2025, 3, 1))
+    text = str(err.value)
+    assert "source 'visits'" in text and "Out of Memory" in text and "spec.yaml:4:" in text, text
+    assert err.value.hint is not None and "memory_limit" in err.value.hint

@@ -467,8 +467,14 @@ def to_frame(rel: Relation, expr: Any) -> pl.DataFrame:
 def database_error(rel: Relation, exc: BaseException) -> DataError:
     from metricspec.connectors.files import first_line
 
-    return DataError(f"source '{rel.source}': the {rel.dialect} query failed: {first_line(exc)}", where=rel.where,
-                     hint="check that the table and columns exist and the values have the declared types")
+    message = first_line(exc)
+    if "out of memory" in message.lower():  # DuckDB's "Out of Memory Error", PostgreSQL's "out of memory"
+        hint = ("the database ran out of the memory it may use: raise the duckdb connector's `memory_limit:` "
+                "(DuckDB spills to disk within it, but a count distinct needs some room), or give the database "
+                "more memory")
+    else:
+        hint = "check that the table and columns exist and the values have the declared types"
+    return DataError(f"source '{rel.source}': the {rel.dialect} query failed: {message}", where=rel.where, hint=hint)
 
 
 def run_checks(rel: Relation, columns: list[str]) -> None:
