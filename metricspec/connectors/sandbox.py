@@ -130,8 +130,8 @@ def select_only(sql: str) -> str | None:
 
 @functools.cache
 def _parser() -> tuple[Any, threading.Lock]:
-    """One sandboxed in-memory DuckDB whose parser reads the statements (it runs none of them): opening
-    one costs 35 ms, paid by every SQL source of a run before)."""
+    """One sandboxed in-memory DuckDB, kept for the process, whose parser reads the statements; it runs
+    none of them. Opening a database costs about 35 ms, which every SQL source of a run used to pay."""
     import duckdb
 
     return duckdb.connect(config=duckdb_config()), threading.Lock()

@@ -291,8 +291,10 @@ _EXACT = float(2**53)
 
 def _clean(value: pl.Expr) -> pl.Expr:
     """A series value: Float64, with NaN and infinities (from data or formulas) as null, and
-    non-integers rounded to :data:`SIGNIFICANT_DIGITS` significant digits. Alias the result: its
-    output name is not the input's."""
+    non-integers rounded to :data:`SIGNIFICANT_DIGITS` significant digits, and -0.0 as 0.0 (a median of
+    one ``-0.0`` is ``-0.0`` in polars and ``0.0`` in DuckDB). Alias the result: its output name is not
+    the input's."""
     v = value.cast(pl.Float64)
     exact = (v == v.round(0)) & (v.abs() < _EXACT)
-    return pl.when(~v.is_finite()).then(None).when(exact).then(v).otherwise(v.round_sig_figs(SIGNIFICANT_DIGITS))
+    return (pl.when(~v.is_finite()).then(None).when(v == 0).then(0.0).when(exact).then(v)
+            .otherwise(v.round_sig_figs(SIGNIFICANT_DIGITS)))
