@@ -30,12 +30,27 @@ def walk(old: Any, new: Any, path: str, out: list[str]) -> None:
             else:
                 walk(old[key], new[key], f"{path}/{key}", out)
     elif isinstance(old, list) and isinstance(new, list):
+        old_named, new_named = _by_name(old), _by_name(new)
+        if old_named is not None and new_named is not None:  # KPIs, goals, series: matched by name
+            walk(old_named, new_named, path, out)
+            return
         if len(old) != len(new):
             out.append(f"{path} length {len(old)} -> {len(new)}")
         for i, (a, b) in enumerate(zip(old, new, strict=False)):
             walk(a, b, f"{path}[{i}]", out)
     elif old != new:
         out.append(f"{path} {old!r} -> {new!r}")
+
+
+def _by_name(items: list[Any]) -> dict[str, Any] | None:
+    """A list of objects with distinct identifying keys as a dict keyed by them (so an inserted KPI is one
+    addition, not every later KPI moved), else None."""
+    for key in ("name", "label", "period"):
+        if items and all(isinstance(i, dict) and key in i for i in items):
+            names = [str(i[key]) for i in items]
+            if len(set(names)) == len(names):
+                return {f"{key}={n}": i for n, i in zip(names, items, strict=True)}
+    return None
 
 
 def main(revision: str) -> int:

@@ -468,13 +468,13 @@ def database_error(rel: Relation, exc: BaseException) -> DataError:
     from metricspec.connectors.files import first_line
 
     message = first_line(exc)
-    if "out of memory" in message.lower() and rel.dialect == "duckdb":  # DuckDB's "Out of Memory Error"
+    if "out of memory" not in message.lower():
+        hint = "check that the table and columns exist and the values have the declared types"
+    elif rel.dialect == "duckdb":  # DuckDB's "Out of Memory Error"
         hint = ("DuckDB ran out of the memory it may use: raise the duckdb connector's `memory_limit:` (DuckDB "
                 "spills to disk within it, but a count distinct needs some room) or run on a larger machine")
-    elif "out of memory" in message.lower():  # PostgreSQL's, a warehouse's
+    else:  # PostgreSQL's "out of memory", a warehouse's
         hint = "the database ran out of memory for this query: ask its administrator for more, or narrow the KPIs"
-    else:
-        hint = "check that the table and columns exist and the values have the declared types"
     return DataError(f"source '{rel.source}': the {rel.dialect} query failed: {message}", where=rel.where, hint=hint)
 
 
