@@ -24,6 +24,7 @@ from metricspec.kinds.moving_average import MovingAverageSpec as MovingAverageSp
 from metricspec.kinds.ratio import RatioSpec as RatioSpec
 from metricspec.kinds.retention import RetentionSpec as RetentionSpec
 from metricspec.kinds.share import ShareSpec as ShareSpec
+from metricspec.spec.adjust import Adjustment
 from metricspec.spec.base import GRAINS as GRAINS
 from metricspec.spec.base import MAX_DAYS, Direction, Grain, Name, Scalar, StrictModel
 from metricspec.spec.joins import Join
@@ -153,17 +154,28 @@ class Objective(StrictModel):
 
 class Assignment(StrictModel):
     column: str
-    treatment: Scalar
+    treatment: Scalar | list[Scalar] = Field(description="The treatment label, or a list of labels: several "
+                                             "treatment arms compared with one control.")
     control: Scalar
+
+    @property
+    def treatments(self) -> list[Scalar]:
+        return list(self.treatment) if isinstance(self.treatment, list) else [self.treatment]
 
     @model_validator(mode="after")
     def _distinct(self) -> Assignment:
-        if self.treatment == self.control:  # Python equality, as the engine matches labels: 1 equals true
-            raise ValueError(f"treatment and control labels must differ (both match {self.treatment!r})")
+        labels = [*self.treatments, self.control]
+        if isinstance(self.treatment, list) and not self.treatment:
+            raise ValueError("`treatment:` lists no label")
+        for i, a in enumerate(labels):  # Python equality, as the engine matches labels: 1 equals true
+            for b in labels[i + 1:]:
+                if a == b:
+                    raise ValueError(f"treatment and control labels must differ (both match {a!r})")
         return self
 
 
-ExperimentMetricKind = Literal["proportion", "mean", "ratio", "quantile"]
+ExperimentMetricKind = Literal["proportion", "mean", "ratio", "quantile", "survival"]
+MetricUnit = Literal["number", "count", "percent", "currency", "days"]
 
 
 class ExperimentMetric(StrictModel):
@@ -175,9 +187,25 @@ class ExperimentMetric(StrictModel):
     quantile: float | None = Field(None, gt=0, lt=1, description="`quantile` metrics: 0.5 for the median, 0.9 for p90.")
     direction: Direction = "increase"
     title: str | None = None
+    unit: MetricUnit | None = Field(None, description="How values are shown: currency (the spec's), count, days, "
+                                    "percent or number; default: percent for proportions and survival, else number.")
+    duration: str | None = Field(None, description="`survival` metrics: days from the start to the end or to the "
+                                 "last time the unit was seen.")
+    event: str | None = Field(None, description="`survival` metrics: true when the end was seen (churned), false "
+                              "when the unit was still active (censored).")
+    at_days: list[int] = Field(default_factory=list, description="`survival` metrics: retention at these days per "
+                               "arm with its lift (the first is the headline); default 90.")
+    pre_period: list[str] = Field(default_factory=list, description="The same metric measured before exposure, "
+                                  "oldest first: difference-in-differences (several: a parallel pre-trends check).")
 
     @model_validator(mode="after")
     def _columns(self) -> ExperimentMetric:
+        if self.kind == "survival":
+            return self._survival()
+        if self.duration or self.event or self.at_days:
+            raise ValueError("`duration:`, `event:` and `at_days:` apply to `kind: survival` metrics only")
+        if self.pre_period and self.kind not in ("proportion", "mean"):
+            raise ValueError(f"`pre_period:` applies to proportion and mean metrics, not {self.kind}s")
         if self.kind == "ratio":
             if not (self.numerator and self.denominator):
                 raise ValueError("a ratio metric needs numerator and denominator columns")
@@ -194,6 +222,19 @@ class ExperimentMetric(StrictModel):
                              if self.kind == "quantile" else "`quantile:` applies to `kind: quantile` metrics only")
         return self
 
+    def _survival(self) -> ExperimentMetric:
+        if not (self.duration and self.event):
+            raise ValueError("a survival metric needs `duration:` (days) and `event:` (true when the end was seen)")
+        if self.column or self.numerator or self.denominator or self.covariate or self.quantile or self.pre_period:
+            raise ValueError("a survival metric takes `duration:`, `event:` and `at_days:` only")
+        if any(d <= 0 for d in self.at_days) or len(set(self.at_days)) != len(self.at_days):
+            raise ValueError("`at_days:` takes distinct positive whole days")
+        return self
+
+    @property
+    def retention_days(self) -> list[int]:
+        return self.at_days or [90]
+
 
 class BayesianPrior(StrictModel):
     """A proper normal prior on the relative lift (gbstats' default is a flat, improper prior)."""
@@ -203,7 +244,7 @@ class BayesianPrior(StrictModel):
 
 
 ExperimentMethod = Literal["frequentist", "sequential", "bayesian"]
-Correction = Literal["holm", "bh", "none"]
+Correction = Literal["holm", "bh", "dunnett", "none"]
 
 
 class ControlGroup(StrictModel):
@@ -227,9 +268,18 @@ class ControlGroup(StrictModel):
     time_column: str | None = Field(None, description="When a unit entered; default: the source's time_column.")
     period: Period | None = None
     campaign: str | None = None
+    randomised: bool = Field(True, description="false: units chose (or were chosen for) the treatment: a "
+                             "comparison, not an experiment; say how to adjust with `adjust:`.")
+    adjust: Adjustment | None = Field(None, description="Covariate adjustment of a comparison that was not "
+                                      "randomised.")
 
     @model_validator(mode="after")
     def _options(self) -> ControlGroup:
+        if self.adjust is not None and self.randomised:
+            raise ValueError("`adjust:` applies to comparisons that were not randomised: add `randomised: false`")
+        if self.correction == "dunnett" and len(self.assignment.treatments) < 2:
+            raise ValueError("`correction: dunnett` compares several treatment arms with one control: list the "
+                             "arms in `assignment.treatment`, or use holm or bh")
         if self.period is not None and self.campaign is not None:
             raise ValueError("give `period:` or `campaign:`, not both")
         if self.prior is not None and self.method != "bayesian":
