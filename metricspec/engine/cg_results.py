@@ -38,11 +38,12 @@ class AdjustedFigures(_Model):
     relative_lift_ci_low: float | None
     relative_lift_ci_high: float | None
     standard_error: float | None
-    p_value: float | None
+    p_value: float | None  # normal test of the difference (from the standard error)
     treatment_n: int  # units in the estimate (after trimming, or the matched ones)
     control_n: int
     bootstrap: int | None = None  # resamples
     seed: int | None = None
+    p_value_adjusted: float | None = None  # after the group's correction (None: correction none)
 
 
 class CovariateBalance(_Model):

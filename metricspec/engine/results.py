@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
-from metricspec.engine.cg_results import AdjustedFigures, Diagnostics, DidFigures, SurvivalFigures, Verdict
+from metricspec.engine.cg_results import (
+    AdjustedFigures,
+    Diagnostics,
+    DidFigures,
+    SurvivalFigures,
+    Verdict,
+)
 
 #: 2: goal reasons and forecast methods, SMART findings and data notes carry a message ``code`` and
 #: its ``params`` next to the English text (version 1 documents still load: the new fields default).

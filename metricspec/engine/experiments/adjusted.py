@@ -15,7 +15,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from metricspec.engine.cg_results import AdjustedFigures, Diagnostics
-from metricspec.engine.experiments import aipw, balance, bootstrap, ipw, matching, propensity, regression
+from metricspec.engine.experiments import (
+    aipw,
+    balance,
+    bootstrap,
+    ipw,
+    matching,
+    propensity,
+    regression,
+)
 from metricspec.engine.experiments.design import Design
 from metricspec.engine.experiments.dist import norm_isf, norm_sf
 from metricspec.engine.experiments.fixed import warning

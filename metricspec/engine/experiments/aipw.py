@@ -14,7 +14,15 @@ from __future__ import annotations
 import numpy as np
 
 from metricspec.engine.experiments import propensity, regression
-from metricspec.engine.experiments.inference import Data, Fit, Options, sandwich, stabilised, two_means, used_counts
+from metricspec.engine.experiments.inference import (
+    Data,
+    Fit,
+    Options,
+    sandwich,
+    stabilised,
+    two_means,
+    used_counts,
+)
 from metricspec.engine.experiments.ipw import kept
 
 
