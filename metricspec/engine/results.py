@@ -50,11 +50,12 @@ MessageParams = dict[str, ParamValue]
 #: (``month``), ``group`` a control-group arm (``treatment`` or ``control``), ``pvalue`` a p-value
 #: (3 significant digits in English), ``delta`` a signed difference of a control-group metric (percentage
 #: points for proportions, money in the spec's currency on scorecards and terminals),
+#: ``decimal`` a plain number with two decimals (a standardised mean difference),
 #: ``share`` a probability or share such as alpha, power or the
 #: expected treatment share (a percentage on scorecards), ``text`` names from the spec or the data,
 #: shown as they are.
 ParamKind = Literal["value", "approx", "change", "count", "date", "grain", "group", "pvalue", "share", "text",
-                    "delta"]
+                    "delta", "decimal"]
 PARAM_KINDS: dict[str, ParamKind] = {
     "current": "value", "target": "value", "forecast": "value", "expected": "value",
     "needed": "approx", "best": "approx", "rate": "approx",
@@ -65,7 +66,7 @@ PARAM_KINDS: dict[str, ParamKind] = {
     # control groups
     "n_treatment": "count", "n_control": "count", "successes": "count", "failures": "count", "minimum": "count",
     "difference": "delta", "mde": "delta", "alpha": "share", "power": "share", "share": "share",
-    "smd": "approx", "smd_threshold": "approx", "outside": "count", "trimmed": "count", "arm": "text",
+    "smd": "decimal", "smd_threshold": "decimal", "kind": "text", "outside": "count", "trimmed": "count", "arm": "text",
     "ess": "count", "pre_column": "text",
     "p": "pvalue", "group": "group",
     "columns": "text", "covariate": "text", "group_column": "text", "treatment_label": "text",
@@ -159,6 +160,20 @@ ENGINE_MESSAGES: dict[str, str] = {
     "cg_segments_truncated": "{column} has {n} values: only the {kept} largest segments are compared",
     "cg_window_empty": "the window starts on {start}, after it ends on {end} (its end or the as-of date): no unit "
                        "can enter",
+    "cg_missing_covariates": "dropped {n} units with a missing covariate from the adjustment",
+    "cg_covariates_dropped": "covariates left out of the models (constant, or a combination of the others): {columns}",
+    "cg_propensity_separation": "the covariates (almost) separate the groups: some units have a propensity of 0 or 1 and no comparable counterpart, so the adjusted estimate leans on extrapolation",
+    "cg_poor_balance": "after adjustment {n} covariate(s) still differ by more than {smd_threshold} standard deviations (the largest: {column}, {smd}): the adjusted estimate may still carry selection",
+    "cg_poor_overlap": "{outside} units ({share}) have a propensity outside the other group's range: they have no comparable counterpart",
+    "cg_trimmed": "{trimmed} units with a propensity below {share} or above 1 − {share} were left out: the estimate is for the units with comparable counterparts",
+    "cg_unmatched": "{trimmed} units found no match within the caliper and were left out: the estimate is for the matched units",
+    "cg_low_ess": "the weights leave an effective sample of {ess} of {n} {group} units: a few units carry much of the weight",
+    "cg_not_adjusted": "not adjusted ({kind} metrics cannot be): a difference between groups that chose themselves, not an effect",
+    "cg_adjust_impossible": "no adjustment: too few units with every covariate ({n_treatment} treatment, {n_control} control)",
+    "cg_not_randomised": "this is a comparison, not an experiment: the groups were not randomised, so their difference mixes the effect with who chose to be exposed; add `adjust:` with the covariates that explain it",
+    "cg_did_pre_trends": "the groups already moved apart before exposure (from {pre_column}, p={p}): difference-in-differences assumes parallel trends",
+    "cg_short_follow_up": "too small to conclude: {group} was followed for less than {days} days",
+    "cg_segments_arms": "segments are not broken down when there are several treatment arms",
 }
 
 
@@ -174,6 +189,8 @@ def _english_param(name: str, value: ParamValue) -> str:
         return f"{value:+.2%}"
     if kind == "pvalue":
         return f"{value:.3g}"
+    if kind == "decimal":
+        return f"{value:.2f}"
     return str(int(value))
 
 
