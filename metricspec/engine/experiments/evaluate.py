@@ -249,7 +249,8 @@ def evaluate_experiment(frame: pl.DataFrame, *, name: str, group_column: str,
     for label, data_t in zip(labels, arms, strict=True):
         rows = [compare(data_t, data_c, m, an) for m in metrics]
         if design.adjust is not None:
-            rows, diag = adjust_arm(data_t, data_c, metrics, rows, design.adjust, level, str(label))
+            arm = str(label) if len(labels) > 1 else "treatment"
+            rows, diag = adjust_arm(data_t, data_c, metrics, rows, design.adjust, level, arm)
             diagnostics += [diag] if diag is not None else []
         compared += [r.model_copy(update={"arm": str(label)}) if len(labels) > 1 else r for r in rows]
     results = decide(compared, an, design.randomised)

@@ -30,7 +30,8 @@ class Propensity:
 
     @property
     def logit(self) -> np.ndarray:
-        return self.x @ self.beta
+        out: np.ndarray = self.x @ self.beta
+        return out
 
     @property
     def separated(self) -> bool:

@@ -55,15 +55,20 @@ def compare_survival_metric(data_t: pl.DataFrame, data_c: pl.DataFrame, metric: 
             warnings.append(warning("cg_short_follow_up", group=label, days=days[0]))
     figures = compare_survival(arm_c, arm_t, days, an.levels.confidence_level)
     head = figures.lifts[0]
-    values = {"control_value": figures.control.retention[0], "treatment_value": figures.treatment.retention[0],
+    values: dict[str, object] = {"control_value": figures.control.retention[0], "treatment_value": figures.treatment.retention[0],
               "difference": head.difference, "difference_ci_low": head.difference_ci_low,
               "difference_ci_high": head.difference_ci_high, "relative_lift": head.relative_lift,
               "relative_lift_ci_low": None, "relative_lift_ci_high": None, "p_value": head.p_value,
-              "statistic": None if head.difference is None or head.difference_ci_high is None else
-              head.difference / ((head.difference_ci_high - head.difference) / norm_isf((1 - an.levels.confidence_level) / 2))
-              if head.difference_ci_high != head.difference else None,
+              "statistic": _z(head.difference, head.difference_ci_high, an.levels.confidence_level),
               "survival": figures}
     return _result(base, values, warnings)
+
+
+def _z(difference: float | None, high: float | None, level: float) -> float | None:
+    """The z statistic of the difference, from its Wald interval's half-width."""
+    if difference is None or high is None or high == difference:
+        return None
+    return difference / ((high - difference) / norm_isf((1.0 - level) / 2.0))
 
 
 def _result(base: dict[str, object], values: dict[str, object] | None, warnings: list[EngineMessage]) -> MetricComparison:
