@@ -181,7 +181,7 @@ def _match_reference(score, t, y, caliper_sd, replacement, estimand):
                 free.remove(j)
     diffs = [(y[i] - y[j]) if t[i] == 1 else (y[j] - y[i]) for i, j in pairs]
     tau = sum(diffs) / len(diffs)
-    uses = {k: 0 for k in range(len(t))}
+    uses = dict.fromkeys(range(len(t)), 0)
     for _, j in pairs:
         uses[j] += 1
 

@@ -17,9 +17,9 @@ from metricspec.engine.experiments import MetricDefinition, dunnett, evaluate_ex
 from metricspec.engine.experiments.did import did
 from metricspec.engine.experiments.evaluate import Design, sample_ratio_check
 from metricspec.engine.experiments.fixed import Levels
+from metricspec.engine.experiments.verdict import verdict
 from metricspec.engine.results import EngineMessage, MetricComparison
 from metricspec.errors import Level
-from metricspec.engine.experiments.verdict import verdict
 from metricspec.loader import load_spec
 from metricspec.validation import validate
 
@@ -108,11 +108,11 @@ def test_difference_in_differences_equals_the_interaction_coefficient():
 
 
 def _m(**kw: object) -> MetricComparison:
-    base: dict[str, object] = dict(
-        name="m", title="m", kind="mean", test="t", control_n=100, treatment_n=100, control_value=1.0,
-        treatment_value=2.0, difference=1.0, difference_ci_low=0.5, difference_ci_high=1.5, relative_lift=1.0,
-        relative_lift_ci_low=None, relative_lift_ci_high=None, statistic=3.0, p_value=0.001, significant=True,
-        better=True, cuped=False, variance_reduction=None, mde=None, warnings=[])
+    base: dict[str, object] = {
+        "name": "m", "title": "m", "kind": "mean", "test": "t", "control_n": 100, "treatment_n": 100, "control_value": 1.0,
+        "treatment_value": 2.0, "difference": 1.0, "difference_ci_low": 0.5, "difference_ci_high": 1.5, "relative_lift": 1.0,
+        "relative_lift_ci_low": None, "relative_lift_ci_high": None, "statistic": 3.0, "p_value": 0.001, "significant": True,
+        "better": True, "cuped": False, "variance_reduction": None, "mde": None, "warnings": []}
     return MetricComparison.model_validate({**base, **kw})
 
 

@@ -31,6 +31,13 @@ def validate(loaded: LoadedSpec) -> list[Issue]:
                     loaded.where(*base, "segments", i),
                     "each segment would hold one group only; segment by a column that describes the units"))
         issues += _observational(loaded, name)
+    att = spec.attribution
+    if att is not None and att.control_group in spec.control_groups and \
+            len(spec.control_groups[att.control_group].assignment.treatments) > 1:
+        issues.append(Issue(
+            Level.ERROR, f"the incremental CAC needs one treatment arm; control group '{att.control_group}' has "
+            "several", loaded.where("attribution", "control_group"),
+            "point `attribution.control_group` at a control group with a single treatment label"))
     return issues
 
 
