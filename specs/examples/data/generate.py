@@ -956,11 +956,11 @@ class Generator:
 
         Its own random stream (``default_rng([SEED, 24])``), drawn after every other file, so the other
         files stay byte-identical. Known truth (docs/control-groups.md): following raises 90-day spend
-        by €8.00 and the chance to buy again by 4 points for every follower (so the ATT is €8 and 4
+        by €8 and the chance to buy again by 4 points for every follower (so the ATT is €8 and 4
         points), and multiplies the churn hazard by 0.8; the naive difference is much larger because
         younger, more active, bigger spenders follow more often. The pre-periods move in parallel."""
         rng = np.random.default_rng([SEED, 24])
-        n = 4000
+        n = 1500  # the example data stays under 4 MB (tests/test_example_data.py)
         regions = ("north", "south", "east", "west")
         rows = []
         for i in range(n):
@@ -970,15 +970,15 @@ class Generator:
             tenure = int(rng.gamma(2.0, 250.0))
             activity = float(rng.lognormal(0.0, 0.5))
             orders_before = int(rng.poisson(1.5 * activity))
-            spend_before = round(float(20.0 * orders_before + 60.0 * activity * rng.lognormal(0.0, 0.3)), 2)
+            spend_before = float(round(20.0 * orders_before + 60.0 * activity * rng.lognormal(0.0, 0.3)))
             z = (-0.4 - 0.04 * (age - 40) + 0.25 * orders_before + 0.006 * (spend_before - 100.0)
                  + {"north": 0.0, "south": 0.4, "east": -0.3, "west": 0.2}[region] + 0.0002 * (tenure - 500))
             follows = bool(rng.random() < 1.0 / (1.0 + np.exp(-z)))
             level = 30.0 + 0.5 * spend_before + 6.0 * orders_before - 0.2 * (age - 40)
             drift = 2.0  # every customer's spend drifts up alike from quarter to quarter (parallel trends)
-            spend_q1 = round(max(0.0, level - 2 * drift + float(rng.normal(0, 12))), 2)
-            spend_q2 = round(max(0.0, level - drift + float(rng.normal(0, 12))), 2)
-            spend_after = round(max(0.0, level + (8.0 if follows else 0.0) + float(rng.normal(0, 12))), 2)
+            spend_q1 = round(max(0.0, level - 2 * drift + float(rng.normal(0, 12))))
+            spend_q2 = round(max(0.0, level - drift + float(rng.normal(0, 12))))
+            spend_after = round(max(0.0, level + (8.0 if follows else 0.0) + float(rng.normal(0, 12))))
             p_again = float(np.clip(0.15 + 0.05 * orders_before + 0.0008 * (spend_before - 100.0)
                                     + (0.04 if follows else 0.0), 0.02, 0.95))
             bought_again = bool(rng.random() < p_again)
@@ -987,10 +987,10 @@ class Generator:
             followed = (END - signup).days
             churned = life <= followed
             variant = ("none", "discount", "story")[int(rng.integers(0, 3))]
-            p_buy = 0.10 + 0.03 * (variant == "discount") + 0.01 * (variant == "story") + 0.02 * min(orders_before, 5)
+            p_buy = 0.10 + 0.06 * (variant == "discount") + 0.01 * (variant == "story") + 0.02 * min(orders_before, 5)
             bought_30d = bool(rng.random() < p_buy)
-            rows.append((f"s{i + 1:05d}", ds(signup), age, region, tenure, orders_before, f2(spend_before),
-                         b(follows), f2(spend_q1), f2(spend_q2), f2(spend_after), b(bought_again),
+            rows.append((f"s{i + 1:04d}", ds(signup), age, region, tenure, orders_before, int(spend_before),
+                         b(follows), spend_q1, spend_q2, spend_after, b(bought_again),
                          int(np.floor(life)) if churned else followed, b(churned), variant, b(bought_30d)))
         write_csv(self.out / "social_study.csv",
                   ["customer_id", "signup_date", "age", "region", "tenure_days", "orders_before", "spend_before",
