@@ -228,7 +228,8 @@ class _Columns:
             method = self.adjusted_figures()
         else:
             method = self.bayesian() if self.cg.method == "bayesian" else self.frequentist()
-        return [*self.values(), *method, self.verdict()]
+        # the verdict first after the metric: on a phone it stays on screen while the figures scroll
+        return [self.verdict(), *self.values(), *method]
 
 
 def _prior(tr: Translator, cg: ExperimentResult) -> str:
