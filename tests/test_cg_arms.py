@@ -36,6 +36,23 @@ def test_dunnett_equals_scipy(seed):
     np.testing.assert_allclose(ours, ref.pvalue, atol=2e-4)  # both integrate the multivariate t numerically
 
 
+@pytest.mark.parametrize(("sizes", "control", "pvalues"), [
+    ([500, 500], 480, [0.2, 0.03]), ([40, 60, 45], 50, [0.01, 0.3, 0.04]), ([100], 100, [0.04]),
+    ([1000, 30, 300, 5000], 800, [1e-5, 0.5, 0.049, 0.2])])
+def test_dunnett_normal_form_equals_the_multivariate_normal(sizes, control, pvalues):
+    """The one-dimensional integral the engine uses equals scipy's multivariate normal probability (at
+    high precision); a single arm keeps its p."""
+    ours = dunnett.adjust(pvalues, sizes, control)
+    corr, k = dunnett.correlation(sizes, control), len(sizes)
+    for p, adjusted in zip(pvalues, ours, strict=True):
+        c = stats.norm.isf(p / 2)
+        inside = stats.multivariate_normal.cdf(np.full(k, c), mean=np.zeros(k), cov=corr, lower_limit=np.full(k, -c),
+                                               abseps=1e-10, releps=1e-10, maxpts=10**7, rng=np.random.default_rng(1))
+        assert adjusted == pytest.approx(max(p, 1 - inside), abs=1e-8)
+    if k == 1:
+        assert ours == [pytest.approx(pvalues[0], abs=1e-12)]
+
+
 def test_dunnett_is_between_the_raw_p_and_bonferroni():
     p = [0.01, 0.03, 0.2]
     adj = dunnett.adjust(p, [100, 100, 100], 100)
