@@ -213,3 +213,21 @@ def test_bad_adjustment_settings_are_refused_with_their_place(tmp_path, extra, m
         return
     issues = [i for i in validate(loaded) if i.level == Level.ERROR]
     assert any(message in i.message for i in issues), issues
+
+
+def test_the_ci_gate_snapshot_reads_each_arm_and_the_adjusted_effect():
+    from pathlib import Path
+
+    from metricspec.check.baseline import snapshot
+    from metricspec.engine.run import evaluate
+
+    examples = Path(__file__).resolve().parent.parent / "specs" / "examples"
+    import datetime as dt
+
+    r = evaluate(load_spec(examples / "customer_value.yaml"), as_of=dt.date(2026, 11, 1))
+    snap = snapshot(r)["control_groups"]
+    assert set(snap["email_variants"]) == {"bought · discount", "bought · story", "tenure · discount",
+                                           "tenure · story"}
+    spend = next(m for c in r.control_groups if c.name == "social_followers" for m in c.metrics if m.name == "spend")
+    assert spend.adjusted is not None
+    assert snap["social_followers"]["spend"]["difference"] == pytest.approx(spend.adjusted.difference, rel=1e-11)
