@@ -94,8 +94,12 @@ def requirements(loaded: LoadedSpec) -> Requirements:
             req.need(cg.source, col, None, loaded.where(*cb, "filter"))
         for mname, metric in cg.metrics.items():
             mb = (*cb, "metrics", mname)
-            for attr in ("column", "numerator", "denominator", "covariate"):  # numbers, or booleans (0/1)
+            for attr in ("column", "numerator", "denominator", "covariate", "duration", "event"):  # numbers, booleans
                 req.need(cg.source, getattr(metric, attr), "numeric", loaded.where(*mb, attr))
+            for i, col in enumerate(metric.pre_period):
+                req.need(cg.source, col, "numeric", loaded.where(*mb, "pre_period", i))
+        for i, col in enumerate(cg.adjust.covariates if cg.adjust else ()):  # numbers, booleans or categories
+            req.need(cg.source, col, None, loaded.where(*cb, "adjust", "covariates", i))
     if spec.attribution is not None:
         att = spec.attribution
         tp, cv, pa = att.touchpoints, att.conversions, att.paths

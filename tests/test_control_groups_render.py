@@ -48,7 +48,7 @@ def _spec(folder: Path, options: str, lang: str = "en") -> Path:
     text = (EXAMPLES / "customer_value.yaml").read_text(encoding="utf-8")
     if "expected_treatment_share" in options:
         text = text.replace("    expected_treatment_share: 0.5\n", "")
-    text, n = re.subn(r"(?m)^(    unit: customer_id\n)", lambda m: m.group(1) + options, text)
+    text, n = re.subn(r"(?m)^(    unit: customer_id\n)", lambda m: m.group(1) + options, text, count=1)  # the first group
     assert n == 1
     text = re.sub(r"(?m)^language: \w+$", f"language: {lang}", text)
     path = folder / "spec.yaml"
@@ -89,14 +89,16 @@ def test_bayesian_scorecard_and_segments(runs: dict[str, Results]) -> None:
     r = runs["bayesian"]
     page = render_scorecard(r, "en")
     text = " ".join(_visible(page).split())
-    for label in ("Chance to beat control", "Expected loss if shipped", "Lift (credible interval)", "Conclusive",
+    # the example's other control groups are frequentist: read the Bayesian group's own section
+    first = " ".join(_visible(page.split('<section class="control-group"')[1]).split())
+    for label in ("Chance to beat control", "Expected loss if shipped", "Lift (credible interval)", "Verdict",
                   "Method Bayesian", "Flat prior (gbstats' default).", "By acquisition_channel"):
         assert label in text, label
     tr = Translator("en")
     cg = r.control_groups[0]
     b = cg.metrics[1].bayesian
     assert b is not None and tr.percent(b.chance_to_beat_control) in text
-    assert "p (difference)" not in text  # the Bayesian table shows posterior figures, not p-values
+    assert "p (difference)" not in first  # the Bayesian table shows posterior figures, not p-values
     assert {s.column for s in cg.segments} == {"acquisition_channel"} and len(cg.segments) == 6
     assert XSS not in page and html.escape(XSS) in page.replace("&#x27;", "'")  # segment value escaped
     # exposure changes the channel mix, so some segments' split is far from 50/50: flagged in their rows

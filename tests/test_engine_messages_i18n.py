@@ -17,6 +17,7 @@ import pytest
 from metricspec.engine.results import ENGINE_MESSAGES, PARAM_KINDS, DataNote, Results, english
 from metricspec.engine.run import evaluate
 from metricspec.loader import load_spec
+from metricspec.render.cg_text import unit_of
 from metricspec.render.html import render_scorecard
 from metricspec.render.i18n import Translator, available_languages, load_messages, placeholders
 from metricspec.trust import Confinement
@@ -33,7 +34,8 @@ CODE_LITERAL = re.compile(r"""["']((?:reason|forecast|smart|note|cg)_[a-z_]+)["'
 
 #: a sample value per parameter kind, to fill every message
 SAMPLES = {"value": 12345.678, "approx": 1109.333, "change": 0.0172, "count": 3, "date": "2026-12-31",
-           "grain": "month", "group": "treatment", "pvalue": 0.000123, "share": 0.05, "text": "instagram"}
+           "grain": "month", "group": "treatment", "pvalue": 0.000123, "share": 0.05, "text": "instagram",
+           "delta": -0.0235, "decimal": 0.137}
 
 
 def sample_params(code: str) -> dict[str, str | int | float]:
@@ -264,10 +266,13 @@ def test_control_group_warnings_are_translated(tmp_path, lang):
     r = evaluate(load_spec(tmp_path / "spec.yaml", OUTSIDE_OK), as_of=AS_OF)
     page = html.unescape(render_scorecard(r, lang))
     tr = Translator(lang)
-    items = [*r.control_groups, *(m for cg in r.control_groups for m in cg.metrics)]
-    warned = [(w, c) for item in items for w, c in zip(item.warnings, item.warning_codes, strict=True)]
+    # a metric's warnings show its figures in its unit (pp for proportions, money in the currency)
+    items = [*((cg, "number", None) for cg in r.control_groups),
+             *((m, unit_of(m), cg.currency) for cg in r.control_groups for m in cg.metrics)]
+    warned = [(w, c, unit, cur) for item, unit, cur in items
+              for w, c in zip(item.warnings, item.warning_codes, strict=True)]
     assert warned, "the example should produce control-group warnings"
-    for english_text, message in warned:
+    for english_text, message, unit, cur in warned:
         assert english_text == english(message.code, message.params)
         assert english_text not in page, f"English in the {lang} scorecard: {english_text!r}"
-        assert tr.message(message.code, message.params, "") in page
+        assert tr.message(message.code, message.params, "", unit, cur) in page

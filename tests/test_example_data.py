@@ -20,6 +20,7 @@ GENERATED = [
     "shortlink_clicks.csv", "network_posts.csv", "publishing_calendar.csv", "audience.csv",
     "profile_visits.csv", "influencer_interactions.csv", "signups.csv", "campaign_costs.csv", "customers.csv",
     "orders.csv", "leads.csv", "touchpoints.csv", "conversions.csv", "channel_spend.csv", "support_cases.csv",
+    "social_study.csv",
 ]
 CHANNELS = {"x", "instagram", "linkedin", "paid_search", "email", "direct"}
 
@@ -367,3 +368,19 @@ def test_dates_inside_period():
         assert v.min() >= "2026-01-01" and v.max() < "2026-11-01", name
     signup = _customers()["signup_date"]
     assert date(2026, 1, 1) <= signup.min() and signup.max() <= date(2026, 10, 31)
+
+
+def test_social_study_has_a_self_selected_exposure():
+    """Followers differ from the others before any exposure (the covariates explain who follows), so the plain
+    difference in spend is far above the built-in effect of €8; the e-mail variants are a fair three-way split."""
+    s = read("social_study.csv")
+    assert s.height == 1500 and s["customer_id"].is_unique().all()
+    f, o = s.filter(pl.col("follows_brand")), s.filter(~pl.col("follows_brand"))
+    assert f["age"].mean() < o["age"].mean() - 3
+    assert f["spend_before"].mean() > o["spend_before"].mean() + 10
+    assert f["spend_after"].mean() - o["spend_after"].mean() > 20  # naive: selection on top of the €8 effect
+    assert set(s["email_variant"].unique()) == {"none", "discount", "story"}
+    shares = s["email_variant"].value_counts()["count"] / s.height
+    assert shares.min() > 0.3
+    assert (s["days_observed"] >= 0).all() and s.filter(~pl.col("churned"))["days_observed"].min() >= 92
+

@@ -114,7 +114,7 @@ def _example(tmp_path: Path, extra: str = "") -> Path:
         shutil.copytree(EXAMPLES / name, tmp_path / name)  # copies: specs are confined to their project root
     text = (EXAMPLES / "customer_value.yaml").read_text(encoding="utf-8")
     if extra:
-        text, n = re.subn(r"(?m)^(    unit: customer_id\n)", rf"\1{extra}", text)
+        text, n = re.subn(r"(?m)^(    unit: customer_id\n)", rf"\1{extra}", text, count=1)  # the first group
         assert n == 1
     path = tmp_path / "spec.yaml"
     path.write_text(text, encoding="utf-8")
@@ -191,13 +191,13 @@ def test_a_window_that_ends_before_it_starts_warns(tmp_path: Path) -> None:
 
 
 def test_engine_setting_errors_become_data_errors_with_a_location(tmp_path: Path, monkeypatch) -> None:
-    from metricspec.engine import experiments
+    from metricspec.engine import experiments_run
     from metricspec.errors import DataError
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise ValueError("column revenue must be numeric or boolean, got String")
 
-    monkeypatch.setattr(experiments, "evaluate_experiment", refuse)
+    monkeypatch.setattr(experiments_run, "evaluate_experiment", refuse)
     with pytest.raises(DataError, match="control group 'social_exposure': column revenue must be numeric") as info:
         evaluate(load_spec(_example(tmp_path)), as_of=AS_OF_NOV)
     assert info.value.where is not None and info.value.where.line is not None

@@ -97,13 +97,15 @@ def snapshot(results: Results, loaded: LoadedSpec | None = None) -> dict[str, An
     for cg in results.control_groups:
         metrics: dict[str, Any] = {}
         for m in cg.metrics:
-            diff = num(m.difference)
-            metrics[m.name] = {
-                "lift": num(m.relative_lift),
-                "ci": [num(m.relative_lift_ci_low), num(m.relative_lift_ci_high)],
+            # a comparison that was not randomised is judged on its adjusted effect, not on the selection
+            e = m.adjusted if m.adjusted is not None else m
+            diff = num(e.difference)
+            metrics[m.name if m.arm is None else f"{m.name} · {m.arm}"] = {
+                "lift": num(e.relative_lift),
+                "ci": [num(e.relative_lift_ci_low), num(e.relative_lift_ci_high)],
                 "difference": diff,
-                "difference_ci": [num(m.difference_ci_low), num(m.difference_ci_high)],
-                "p_value": num(m.p_value),
+                "difference_ci": [num(e.difference_ci_low), num(e.difference_ci_high)],
+                "p_value": num(e.p_value),
                 "significant": m.significant,
                 "sign": _sign(diff),
                 "direction": m.direction,

@@ -31,7 +31,7 @@ def incremental_cac(control_groups: Sequence[ExperimentResult], group: str, metr
 
     incremental conversions = (p_treatment − p_control) × n_treatment; the interval uses the
     confidence interval of the difference in proportions (the always-valid one with ``method:
-    sequential``). The spend is the social channels' spend in the control group's window.
+    sequential``; the adjusted effect and its interval for a group that was not randomised). The spend is the social channels' spend in the control group's window.
     """
     cg = next((c for c in control_groups if c.name == group), None)
     if cg is None or social_spend is None:
@@ -45,6 +45,9 @@ def incremental_cac(control_groups: Sequence[ExperimentResult], group: str, metr
     lo, hi = m.difference_ci_low, m.difference_ci_high
     if m.sequential is not None:
         lo, hi = m.sequential.difference_ci_low, m.sequential.difference_ci_high
+    if m.adjusted is not None and m.adjusted.difference is not None:  # not randomised: the effect, not the selection
+        inc = m.adjusted.difference * n_t
+        lo, hi = m.adjusted.difference_ci_low, m.adjusted.difference_ci_high
     cac = social_spend / inc if inc > 0 else None
     cac_low = social_spend / (hi * n_t) if hi is not None and hi > 0 else None
     cac_high = social_spend / (lo * n_t) if lo is not None and lo > 0 else None

@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from metricspec.engine.experiments import MetricDefinition, evaluate_experiment
+from metricspec.engine.experiments.adjusted import Settings
+from metricspec.engine.experiments.evaluate import Design
 from metricspec.engine.expressions import filter_expr
 from metricspec.engine.periods import to_date
 from metricspec.engine.results import EngineMessage, ExperimentResult
@@ -56,9 +59,10 @@ def control_group_window(spec: Spec, cg: ControlGroup, as_of: dt.date) -> Window
 def _units(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], cg: ControlGroup,
            window: Window) -> tuple[pl.DataFrame, list[EngineMessage]]:
     """One row per unit in the window, and the warnings about units that could not be placed."""
-    cols = {cg.unit, cg.assignment.column, *cg.segments}
+    cols = {cg.unit, cg.assignment.column, *cg.segments, *(cg.adjust.covariates if cg.adjust else ())}
     for m in cg.metrics.values():
-        cols |= {c for c in (m.column, m.numerator, m.denominator, m.covariate) if c}
+        cols |= {c for c in (m.column, m.numerator, m.denominator, m.covariate, m.duration, m.event) if c}
+        cols |= set(m.pre_period)
     lf = frames[cg.source]
     cond = filter_expr(cg.filter)
     if cond is not None:
@@ -85,26 +89,37 @@ def _units(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], cg: ControlGroup
     return frame.unique(subset=[cg.unit], keep="first", maintain_order=True), warnings
 
 
+def _metrics(cg: ControlGroup) -> list[MetricDefinition]:
+    return [
+        MetricDefinition(name=mname, kind=m.kind, column=m.column, numerator=m.numerator,
+                         denominator=m.denominator, covariate=m.covariate, quantile=m.quantile,
+                         direction=m.direction, title=m.title or mname, unit=m.unit, duration=m.duration,
+                         event=m.event, at_days=tuple(m.retention_days), pre_period=tuple(m.pre_period))
+        for mname, m in cg.metrics.items()
+    ]
+
+
+def _design(cg: ControlGroup) -> Design:
+    a = cg.adjust
+    settings = None if a is None else Settings(
+        covariates=tuple(a.covariates), method=a.method, estimand=a.estimand, bootstrap=a.bootstrap, seed=a.seed,
+        trim=a.trim, caliper=a.caliper, replacement=a.replacement)
+    arms = tuple(cg.assignment.treatments) if isinstance(cg.assignment.treatment, list) else ()
+    return Design(arms=arms, randomised=cg.randomised, adjust=settings)
+
+
 def run_control_group(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], name: str,
                       as_of: dt.date) -> ExperimentResult:
-    from metricspec.engine.experiments import MetricDefinition, evaluate_experiment
-
     cg = loaded.spec.control_groups[name]
     window = control_group_window(loaded.spec, cg, as_of)
     frame, warnings = _units(loaded, frames, cg, window)
-    metrics = [
-        MetricDefinition(name=mname, kind=m.kind, column=m.column, numerator=m.numerator,
-                         denominator=m.denominator, covariate=m.covariate, quantile=m.quantile,
-                         direction=m.direction, title=m.title or mname)
-        for mname, m in cg.metrics.items()
-    ]
     try:
         result = evaluate_experiment(
-            frame, name=name, group_column=cg.assignment.column, treatment_label=cg.assignment.treatment,
-            control_label=cg.assignment.control, metrics=metrics, alpha=cg.alpha, power=cg.power,
+            frame, name=name, group_column=cg.assignment.column, treatment_label=cg.assignment.treatments[0],
+            control_label=cg.assignment.control, metrics=_metrics(cg), alpha=cg.alpha, power=cg.power,
             expected_treatment_share=cg.expected_treatment_share, method=cg.method, correction=cg.correction,
             sequential_tuning=cg.sequential_tuning, prior=(cg.prior.mean, cg.prior.stddev) if cg.prior else None,
-            srm_threshold=cg.srm_threshold, segments=cg.segments,
+            srm_threshold=cg.srm_threshold, segments=cg.segments, design=_design(cg),
         )
     except ValueError as e:  # settings the spec's validation and the data check let through
         raise DataError(f"control group '{name}': {e}", where=loaded.where("control_groups", name, key=True),
@@ -113,7 +128,8 @@ def run_control_group(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], name:
     return result.model_copy(update={
         "title": cg.title or name, "description": cg.description, "time_column": window.time_column,
         "window_start": window.start, "window_end": window.end, "campaign": window.campaign,
-        "warnings": [w.english for w in codes], "warning_codes": codes})
+        "warnings": [w.english for w in codes], "warning_codes": codes,
+        "currency": loaded.spec.currency if any(m.unit == "currency" for m in cg.metrics.values()) else None})
 
 
 def run_control_groups(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], as_of: dt.date) -> list[ExperimentResult]:

@@ -9,6 +9,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
+from metricspec.engine.cg_results import (
+    AdjustedFigures,
+    Diagnostics,
+    DidFigures,
+    SurvivalFigures,
+    Verdict,
+)
+
 #: 2: goal reasons and forecast methods, SMART findings and data notes carry a message ``code`` and
 #: its ``params`` next to the English text (version 1 documents still load: the new fields default).
 RESULTS_SCHEMA_VERSION = 2
@@ -40,10 +48,14 @@ MessageParams = dict[str, ParamValue]
 #: ``approx`` a derived KPI quantity such as a pace (4 significant digits), ``change`` a signed
 #: relative change, ``count`` a whole number, ``date`` an ISO date, ``grain`` a period grain
 #: (``month``), ``group`` a control-group arm (``treatment`` or ``control``), ``pvalue`` a p-value
-#: (3 significant digits in English), ``share`` a probability or share such as alpha, power or the
+#: (3 significant digits in English), ``delta`` a signed difference of a control-group metric (percentage
+#: points for proportions, money in the spec's currency on scorecards and terminals),
+#: ``decimal`` a plain number with two decimals (a standardised mean difference),
+#: ``share`` a probability or share such as alpha, power or the
 #: expected treatment share (a percentage on scorecards), ``text`` names from the spec or the data,
 #: shown as they are.
-ParamKind = Literal["value", "approx", "change", "count", "date", "grain", "group", "pvalue", "share", "text"]
+ParamKind = Literal["value", "approx", "change", "count", "date", "grain", "group", "pvalue", "share", "text",
+                    "delta", "decimal"]
 PARAM_KINDS: dict[str, ParamKind] = {
     "current": "value", "target": "value", "forecast": "value", "expected": "value",
     "needed": "approx", "best": "approx", "rate": "approx",
@@ -53,7 +65,9 @@ PARAM_KINDS: dict[str, ParamKind] = {
     "kpi": "text", "scope": "text", "segments": "text", "column": "text", "source": "text",
     # control groups
     "n_treatment": "count", "n_control": "count", "successes": "count", "failures": "count", "minimum": "count",
-    "difference": "value", "mde": "value", "alpha": "share", "power": "share", "share": "share",
+    "difference": "delta", "mde": "delta", "alpha": "share", "power": "share", "share": "share",
+    "smd": "decimal", "smd_threshold": "decimal", "kind": "text", "outside": "count", "trimmed": "count", "arm": "text",
+    "ess": "count", "pre_column": "text",
     "p": "pvalue", "group": "group",
     "columns": "text", "covariate": "text", "group_column": "text", "treatment_label": "text",
     "control_label": "text", "quantile": "value", "kept": "count", "threshold": "pvalue", "start": "date",
@@ -146,6 +160,20 @@ ENGINE_MESSAGES: dict[str, str] = {
     "cg_segments_truncated": "{column} has {n} values: only the {kept} largest segments are compared",
     "cg_window_empty": "the window starts on {start}, after it ends on {end} (its end or the as-of date): no unit "
                        "can enter",
+    "cg_missing_covariates": "dropped {n} units with a missing covariate from the adjustment",
+    "cg_covariates_dropped": "covariates left out of the models (constant, or a combination of the others): {columns}",
+    "cg_propensity_separation": "the covariates (almost) separate the groups: some units have a propensity of 0 or 1 and no comparable counterpart, so the adjusted estimate leans on extrapolation",
+    "cg_poor_balance": "after adjustment {n} covariate(s) still differ by more than {smd_threshold} standard deviations (the largest: {column}, {smd}): the adjusted estimate may still carry selection",
+    "cg_poor_overlap": "{outside} units ({share}) have a propensity outside the other group's range: they have no comparable counterpart",
+    "cg_trimmed": "{trimmed} units with a propensity below {share} or above 1 − {share} were left out: the estimate is for the units with comparable counterparts",
+    "cg_unmatched": "{trimmed} units found no match within the caliper and were left out: the estimate is for the matched units",
+    "cg_low_ess": "the weights leave an effective sample of {ess} of {n} {group} units: a few units carry much of the weight",
+    "cg_not_adjusted": "not adjusted ({kind} metrics cannot be): a difference between groups that chose themselves, not an effect",
+    "cg_adjust_impossible": "no adjustment: too few units with every covariate ({n_treatment} treatment, {n_control} control)",
+    "cg_not_randomised": "this is a comparison, not an experiment: the groups were not randomised, so their difference mixes the effect with who chose to be exposed; add `adjust:` with the covariates that explain it",
+    "cg_did_pre_trends": "the groups already moved apart before exposure (from {pre_column}, p={p}): difference-in-differences assumes parallel trends",
+    "cg_short_follow_up": "too small to conclude: {group} was followed for less than {days} days",
+    "cg_segments_arms": "segments are not broken down when there are several treatment arms",
 }
 
 
@@ -153,7 +181,7 @@ def _english_param(name: str, value: ParamValue) -> str:
     kind = PARAM_KINDS.get(name, "text")
     if isinstance(value, str) or kind in ("text", "grain", "date"):
         return str(value)
-    if kind in ("value", "share"):  # the stored English text; scorecards and terminals format by kind
+    if kind in ("value", "share", "delta"):  # the stored English text; scorecards and terminals format by kind
         return f"{value:.6g}"
     if kind == "approx":
         return f"{value:.4g}"
@@ -161,6 +189,8 @@ def _english_param(name: str, value: ParamValue) -> str:
         return f"{value:+.2%}"
     if kind == "pvalue":
         return f"{value:.3g}"
+    if kind == "decimal":
+        return f"{value:.2f}"
     return str(int(value))
 
 
@@ -495,6 +525,12 @@ class MetricComparison(ResultModel):
     treatment_ci_high: float | None = None
     sequential: SequentialFigures | None = None
     bayesian: BayesianFigures | None = None
+    verdict: Verdict | None = None  # the one conclusion shown for the metric
+    unit: str | None = None  # how values are shown: number, count, percent, currency (the group's), days
+    arm: str | None = None  # several treatment arms: the arm this row compares with the control
+    adjusted: AdjustedFigures | None = None  # randomised: false with adjust: the effect after adjustment
+    did: DidFigures | None = None  # pre_period: difference-in-differences
+    survival: SurvivalFigures | None = None  # kind survival
 
 
 class SampleRatioCheck(ResultModel):
@@ -534,12 +570,16 @@ class ExperimentResult(ResultModel):
     title: str | None = None
     description: str | None = None
     method: Literal["frequentist", "sequential", "bayesian"] = "frequentist"
-    correction: Literal["holm", "bh", "none"] = "none"
+    correction: Literal["holm", "bh", "dunnett", "none"] = "none"
     time_column: str | None = None  # units entered when this column fell in [window_start, window_end]
     window_start: dt.date | None = None
     window_end: dt.date | None = None  # the window's end or the as-of date, whichever is earlier
     campaign: str | None = None
     segments: list[SegmentResult] = Field(default_factory=list)
+    randomised: bool = True  # false: a comparison of groups that chose themselves, not an experiment
+    arms: list[str] = Field(default_factory=list)  # several treatment arms: their labels (else empty)
+    currency: str | None = None  # the spec's, for metrics in currency
+    diagnostics: list[Diagnostics] = Field(default_factory=list)  # adjust: one per treatment arm
 
 
 class SpecInfo(ResultModel):

@@ -11,8 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import Field
-
 from metricspec.engine.results import (
     EngineMessage,
     ExperimentResult,
@@ -20,40 +18,11 @@ from metricspec.engine.results import (
     SampleRatioCheck,
 )
 from metricspec.render import charts
+from metricspec.render.cg_details import CgDetails, design_text, details_view
+from metricspec.render.cg_text import unit_of
+from metricspec.render.cg_views import CgCell, CgFact, CgRow, CgTable, SrmAlert
 from metricspec.render.i18n import Translator
 from metricspec.render.views import DataTable, Figure, View, chart_view, interval
-
-
-class CgCell(View):
-    text: str
-    numeric: bool = False
-    strong: bool = False
-    notes: list[str] = Field(default_factory=list)  # small lines under the text: an interval, warnings
-
-
-class CgRow(View):
-    head: CgCell  # the row header (metric, or segment)
-    cells: list[CgCell]
-    warnings: list[str] = Field(default_factory=list)  # shown in a full-width row below
-    flagged: bool = False  # a segment whose sample ratio mismatches
-
-
-class CgTable(View):
-    caption: str
-    headers: list[str]
-    numeric: list[bool]  # per column, the row header's included
-    rows: list[CgRow]
-    note: str | None = None  # what the p-values / figures mean
-
-
-class CgFact(View):
-    label: str
-    value: str
-
-
-class SrmAlert(View):
-    title: str
-    detail: str
 
 
 class ControlGroupView(View):
@@ -66,6 +35,8 @@ class ControlGroupView(View):
     table: CgTable
     figure: Figure | None
     segments: list[CgTable]
+    design: str | None = None  # a comparison, not an experiment; how it was adjusted; several arms
+    details: CgDetails | None = None  # balance, overlap, survival, difference-in-differences
 
 
 @dataclass(frozen=True)
@@ -75,11 +46,13 @@ class _Column:
     numeric: bool = True
 
 
-def warnings_text(tr: Translator, texts: list[str], codes: list[EngineMessage]) -> list[str]:
-    """Warnings translated from their message codes when present (Results written before codes had none)."""
+def warnings_text(tr: Translator, texts: list[str], codes: list[EngineMessage], unit: str = "number",
+                  currency: str | None = None) -> list[str]:
+    """Warnings translated from their message codes when present (Results written before codes had none), the
+    metric's figures in its ``unit`` (a proportion's difference in percentage points, money in ``currency``)."""
     if len(codes) != len(texts):
         return list(texts)
-    return [tr.message(c.code, c.params, text) for c, text in zip(codes, texts, strict=True)]
+    return [tr.message(c.code, c.params, text, unit, currency) for c, text in zip(codes, texts, strict=True)]
 
 
 def p_text(tr: Translator, p: float | None) -> str:
@@ -97,7 +70,21 @@ def p_phrase(tr: Translator, p: float | None) -> str:
 
 
 def _unit(m: MetricComparison) -> str:
-    return "percent" if m.kind == "proportion" else "number"
+    return unit_of(m)
+
+
+def metric_head(tr: Translator, m: MetricComparison) -> str:
+    """The metric's title, its arm when there are several, and for survival metrics the day its figures are at."""
+    head = m.title if m.arm is None else f"{m.title} · {m.arm}"
+    if m.survival is not None:
+        head += " " + tr("cg_retained_at", days=tr.number(m.survival.at_days[0], 0))
+    return head
+
+
+def is_conclusive(m: MetricComparison) -> bool:
+    if m.verdict is None:  # Results written before verdicts
+        return bool(m.significant)
+    return m.verdict in ("better", "worse")
 
 
 def _correction_name(tr: Translator, correction: str) -> str:
@@ -137,6 +124,7 @@ class _Columns:
 
     def __init__(self, tr: Translator, cg: ExperimentResult) -> None:
         self.tr, self.cg = tr, cg
+        self.adjusted = any(m.adjusted is not None for m in cg.metrics)
 
     def _estimate(self, text: str, low: float | None, high: float | None, fmt: Callable[[float], str]) -> CgCell:
         notes = [] if low is None or high is None else [interval(self.tr, low, high, fmt)]
@@ -152,13 +140,23 @@ class _Columns:
     def values(self) -> list[_Column]:
         tr = self.tr
 
+        cur = self.cg.currency
+
         def group(m: MetricComparison, value: float | None, low: float | None, high: float | None, n: int) -> CgCell:
-            cell = self._estimate(tr.value(value, _unit(m)), low, high, lambda v: tr.value(v, _unit(m)))
+            cell = self._estimate(tr.value(value, _unit(m), cur), low, high, lambda v: tr.value(v, _unit(m), cur))
             return cell.model_copy(update={"notes": [*cell.notes, tr("cg_units", n=tr.number(n, 0))]})
 
         def difference(m: MetricComparison) -> CgCell:
             low, high = _shown(m, self.cg.method).diff_ci
-            return self._estimate(tr.delta(m.difference, _unit(m)), low, high, lambda v: tr.delta(v, _unit(m)))
+            return self._estimate(tr.delta(m.difference, _unit(m), cur), low, high,
+                                  lambda v: tr.delta(v, _unit(m), cur))
+
+        if self.adjusted:
+            return [_Column(tr("col_control"),
+                            lambda m: group(m, m.control_value, m.control_ci_low, m.control_ci_high, m.control_n)),
+                    _Column(tr("col_treatment"), lambda m: group(m, m.treatment_value, m.treatment_ci_low,
+                                                                 m.treatment_ci_high, m.treatment_n)),
+                    _Column(tr("col_unadjusted_difference"), difference)]
 
         header = "col_seq_difference_ci" if self.cg.method == "sequential" else "col_difference_ci"
         return [_Column(tr("col_control"),
@@ -191,17 +189,47 @@ class _Columns:
                 m.bayesian.expected_loss if m.bayesian else None, 2), numeric=True)),
         ]
 
+    def adjusted_figures(self) -> list[_Column]:
+        """An adjusted comparison: the adjusted difference and lift with their intervals, their p-values."""
+        tr, cur = self.tr, self.cg.currency
+
+        def diff(m: MetricComparison) -> CgCell:
+            a, u = m.adjusted, _unit(m)
+            if a is None:
+                return CgCell(text="—", numeric=True)
+            return self._estimate(tr.delta(a.difference, u, cur), a.difference_ci_low, a.difference_ci_high,
+                                  lambda v: tr.delta(v, u, cur))
+
+        def lift(m: MetricComparison) -> CgCell:
+            a = m.adjusted
+            if a is None:
+                return CgCell(text="—", numeric=True)
+            return self._estimate(tr.percent(a.relative_lift, signed=True), a.relative_lift_ci_low,
+                                  a.relative_lift_ci_high, lambda v: tr.percent(v, signed=True))
+
+        cols = [_Column(tr("col_adjusted_difference"), diff), _Column(tr("col_adjusted_lift"), lift),
+                _Column(tr("col_p_adjusted_effect"), lambda m: self._p(m.adjusted.p_value if m.adjusted else None))]
+        if self.cg.correction != "none":
+            cols.append(_Column(tr("col_p_difference_adjusted"),
+                                lambda m: self._p(m.adjusted.p_value_adjusted if m.adjusted else None)))
+        return cols
+
     def verdict(self) -> _Column:
         tr = self.tr
-        header = tr("col_conclusive") if self.cg.method == "bayesian" else tr("col_significant")
 
         def cell(m: MetricComparison) -> CgCell:
-            return CgCell(text=tr("yes") if m.significant else tr("no"), strong=bool(m.significant))
-        return _Column(header, cell, False)
+            key = m.verdict or ("better" if m.significant and m.better else "worse" if m.significant else
+                                "no_difference")
+            return CgCell(text=tr(f"cg_verdict_{key}"), strong=is_conclusive(m))
+        return _Column(tr("col_verdict"), cell, False)
 
     def all(self) -> list[_Column]:
-        method = self.bayesian() if self.cg.method == "bayesian" else self.frequentist()
-        return [*self.values(), *method, self.verdict()]
+        if self.adjusted:
+            method = self.adjusted_figures()
+        else:
+            method = self.bayesian() if self.cg.method == "bayesian" else self.frequentist()
+        # the verdict first after the metric: on a phone it stays on screen while the figures scroll
+        return [self.verdict(), *self.values(), *method]
 
 
 def _prior(tr: Translator, cg: ExperimentResult) -> str:
@@ -213,6 +241,11 @@ def _prior(tr: Translator, cg: ExperimentResult) -> str:
 
 def _note(tr: Translator, cg: ExperimentResult) -> str:
     """What the table's figures are: which test each p-value is, what the correction covers."""
+    if any(m.adjusted is not None for m in cg.metrics):
+        text = tr("cg_note_adjusted_effect")
+        if cg.correction != "none":
+            text += " " + tr("cg_note_adjusted", correction=_correction_name(tr, cg.correction), n=len(cg.metrics))
+        return text
     if cg.method == "bayesian":
         return tr("cg_note_bayesian", level=tr.percent(1 - cg.alpha, 0)) + " " + _prior(tr, cg)
     text = tr("cg_note_sequential" if cg.method == "sequential" else "cg_note_frequentist")
@@ -230,8 +263,9 @@ def _segment_note(tr: Translator, cg: ExperimentResult) -> str:
 
 def _metric_table(tr: Translator, cg: ExperimentResult, title: str) -> CgTable:
     columns = _Columns(tr, cg).all()
-    rows = [CgRow(head=CgCell(text=m.title), cells=[c.cell(m) for c in columns],
-                  warnings=warnings_text(tr, m.warnings, m.warning_codes)) for m in cg.metrics]
+    rows = [CgRow(head=CgCell(text=metric_head(tr, m)), cells=[c.cell(m) for c in columns],
+                  warnings=warnings_text(tr, m.warnings, m.warning_codes, _unit(m), cg.currency),
+                  muted=not is_conclusive(m)) for m in cg.metrics]
     return CgTable(caption=tr("control_group_table", name=title), headers=[tr("col_metric"), *(c.header for c in columns)],
                    numeric=[False, *(c.numeric for c in columns)], rows=rows, note=_note(tr, cg))
 
@@ -243,7 +277,8 @@ def _segment_tables(tr: Translator, cg: ExperimentResult, title: str) -> list[Cg
         label = seg.value if seg.value is not None else tr("segment_null")
         srm_note = [tr("segment_srm", p=p_phrase(tr, seg.srm.p_value))] if seg.srm.mismatch else []
         rows = [CgRow(head=CgCell(text=f"{label} · {m.title}"), cells=[c.cell(m) for c in columns],
-                      warnings=srm_note + warnings_text(tr, m.warnings, m.warning_codes), flagged=seg.srm.mismatch)
+                      warnings=srm_note + warnings_text(tr, m.warnings, m.warning_codes, _unit(m), cg.currency),
+                      flagged=seg.srm.mismatch, muted=not is_conclusive(m))
                 for m in seg.metrics]
         table = tables.get(seg.column)
         if table is None:
@@ -292,18 +327,27 @@ def _lift_figure(tr: Translator, cg: ExperimentResult, title: str, chart_id: str
         return tr.percent(v, signed=True)
 
     rows: list[dict[str, Any]] = []
+    adjusted = any(m.adjusted is not None for m in cg.metrics)
     for m in cg.metrics:
+        if adjusted and m.adjusted is None:  # a difference, not an effect: not drawn beside the effects
+            continue
         shown = _shown(m, cg.method)
-        low, high = shown.lift_ci
-        rows.append({"label": m.title, "estimate": shown.lift, "low": low, "high": high,
-                     "significance": tr("significant") if m.significant else tr("not_significant"),
-                     "tip": tr("chart_lift_desc_row", metric=m.title, lift=lift(shown.lift), low=lift(low),
+        estimate, (low, high) = shown.lift, shown.lift_ci
+        if m.adjusted is not None:
+            estimate, low, high = m.adjusted.relative_lift, m.adjusted.relative_lift_ci_low, \
+                m.adjusted.relative_lift_ci_high
+        label = metric_head(tr, m)
+        rows.append({"label": label, "estimate": estimate, "low": low, "high": high,
+                     "significance": tr("significant") if is_conclusive(m) else tr("not_significant"),
+                     "tip": tr("chart_lift_desc_row", metric=label, lift=lift(estimate), low=lift(low),
                                high=lift(high))})
     drawn = [r for r in rows if r["estimate"] is not None]
     if not drawn:
         return None
     key = {"sequential": "chart_lift_title_sequential", "bayesian": "chart_lift_title_bayesian"}.get(
         cg.method, "chart_lift_title")
+    if any(m.adjusted is not None for m in cg.metrics):
+        key = "chart_lift_title_adjusted"
     ctitle = tr(key, name=title)
     chart = charts.interval_chart(chart_id, ctitle, "; ".join(r["tip"] for r in drawn), rows, x_title=tr("col_lift"),
                                   significance=[tr("significant"), tr("not_significant")], chart_locale=tr.chart_format)
@@ -327,4 +371,5 @@ def control_group_view(cg: ExperimentResult, tr: Translator, *, anchor: str, cha
     return ControlGroupView(
         anchor=anchor, title=title, description=cg.description, facts=_facts(tr, cg), srm=_srm(tr, cg.srm),
         warnings=_group_warnings(tr, cg), table=_metric_table(tr, cg, title),
-        figure=_lift_figure(tr, cg, title, chart_id), segments=_segment_tables(tr, cg, title))
+        figure=_lift_figure(tr, cg, title, chart_id), segments=_segment_tables(tr, cg, title),
+        design=design_text(tr, cg), details=details_view(tr, cg, title, chart_id))

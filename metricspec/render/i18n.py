@@ -125,6 +125,10 @@ class Translator:
             return str(value)
         if kind in ("value", "approx"):
             return self.value(value, unit, currency)
+        if kind == "delta":
+            return self.delta(value, unit, currency)
+        if kind == "decimal":
+            return self.number(value, 2)
         if kind == "change":
             return self.percent(value, 2, signed=True)
         if kind == "share":

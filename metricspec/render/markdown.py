@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from metricspec.render.cg_text import control_group_table, segment_table
+from metricspec.render.cg_text import (
+    control_group_table,
+    detail_tables,
+    metric_label,
+    segment_table,
+    unit_of,
+)
 from metricspec.render.cohorts import cohort_markdown
 from metricspec.render.control_groups import warnings_text
 from metricspec.render.formatting import (
@@ -21,7 +27,7 @@ from metricspec.render.formatting import (
 from metricspec.render.stages import by_stage
 
 if TYPE_CHECKING:
-    from metricspec.engine.results import Results
+    from metricspec.engine.results import ExperimentResult, Results
 
 STATUS_ICONS = {"achieved": "✅", "on_track": "🟢", "at_risk": "🟡", "off_track": "🔴", "missed": "❌",
                 "no_data": "⚪"}
@@ -94,8 +100,9 @@ def results_markdown(results: Results) -> str:
             lines += ["| " + " | ".join(headers) + " |", "|---|---|" + "---:|" * (len(headers) - 2)]
             lines += ["| " + " | ".join([md_escape(r[0]), md_escape(r[1]), *r[2:]]) + " |" for r in rows]
             lines.append("")
-        notes = [f"- ⚠️ {md_escape(m.title)}: {md_escape(w)}" for m in cg.metrics
-                 for w in warnings_text(tr, m.warnings, m.warning_codes)]
+        lines += cg_details_markdown(cg)
+        notes = [f"- ⚠️ {md_escape(metric_label(m))}: {md_escape(w)}" for m in cg.metrics
+                 for w in warnings_text(tr, m.warnings, m.warning_codes, unit_of(m), cg.currency)]
         notes += [f"- ⚠️ {md_escape(w)}" for w in warnings_text(tr, cg.warnings, cg.warning_codes)]
         if notes:
             lines += [*notes, ""]
@@ -118,3 +125,15 @@ def results_markdown(results: Results) -> str:
     if fresh:
         lines += ["Data freshness (latest timestamp per source): " + "; ".join(fresh), ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def cg_details_markdown(cg: ExperimentResult) -> list[str]:
+    """The design line, balance/overlap, survival and difference-in-differences tables of a control group."""
+    lines_, tables = detail_tables(cg)
+    out = [*(md_escape(line) + "\n" for line in lines_)]
+    for title, headers, rows in tables:
+        out += [f"**{md_escape(title)}**", "", "| " + " | ".join(headers) + " |",
+                "|---|" + "---:|" * (len(headers) - 1)]
+        out += ["| " + " | ".join(md_escape(c) for c in row) + " |" for row in rows]
+        out.append("")
+    return out

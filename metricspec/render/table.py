@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from metricspec.render.cg_text import control_group_table, fmt_p, segment_table
+from metricspec.render.cg_text import (
+    control_group_table,
+    detail_tables,
+    fmt_p,
+    metric_label,
+    segment_table,
+    unit_of,
+)
 from metricspec.render.control_groups import warnings_text
 from metricspec.render.formatting import (
     STATUS_LABELS,
@@ -117,8 +124,10 @@ def _print_control_group(cg: ExperimentResult, console: Console) -> None:
     for col in headers:
         t.add_column(col)
     for row, m in zip(rows, cg.metrics, strict=True):
-        sig = m.significant
-        t.add_row(Text(row[0]), *row[1:-1], Text(row[-1], style="green" if sig else "dim"))
+        conclusive = m.verdict in ("better", "worse")
+        style = "dim" if not conclusive else "green" if m.verdict == "better" else "red"
+        t.add_row(Text(row[0]), *(Text(c, style="" if conclusive else "dim") for c in row[1:-1]),
+                  Text(row[-1], style=style))
     console.print(t)
     if cg.segments:
         headers, rows = segment_table(cg)
@@ -128,6 +137,16 @@ def _print_control_group(cg: ExperimentResult, console: Console) -> None:
         for row in rows:
             seg.add_row(Text(row[0]), Text(row[1]), *row[2:])
         console.print(seg)
+    lines, tables = detail_tables(cg)
+    for line in lines:
+        console.print(Text(f"  {line}"))
+    for title, heads, body in tables:
+        extra = Table(title=title, title_justify="left")
+        for col in heads:
+            extra.add_column(col)
+        for row in body:
+            extra.add_row(*(Text(c) for c in row))
+        console.print(extra)
     if cg.srm.mismatch:
         console.print(Text(f"  sample ratio mismatch: p = {fmt_p(cg.srm.p_value)} (threshold {cg.srm.threshold:g})",
                            style="bold red"))
@@ -135,8 +154,8 @@ def _print_control_group(cg: ExperimentResult, console: Console) -> None:
     for w in warnings_text(tr, cg.warnings, cg.warning_codes):
         console.print(Text(f"  warning: {w}", style="yellow"))
     for m in cg.metrics:
-        for w in warnings_text(tr, m.warnings, m.warning_codes):
-            console.print(Text(f"  {m.title}: {w}", style="yellow"))
+        for w in warnings_text(tr, m.warnings, m.warning_codes, unit_of(m), cg.currency):
+            console.print(Text(f"  {metric_label(m)}: {w}", style="yellow"))
 
 
 def credit_key(credit: dict) -> str:  # type: ignore[type-arg]

@@ -24,8 +24,14 @@ from metricspec.kinds.moving_average import MovingAverageSpec as MovingAverageSp
 from metricspec.kinds.ratio import RatioSpec as RatioSpec
 from metricspec.kinds.retention import RetentionSpec as RetentionSpec
 from metricspec.kinds.share import ShareSpec as ShareSpec
+from metricspec.spec.adjust import Adjustment
 from metricspec.spec.base import GRAINS as GRAINS
 from metricspec.spec.base import MAX_DAYS, Direction, Grain, Name, Scalar, StrictModel
+from metricspec.spec.control_groups import Assignment as Assignment
+from metricspec.spec.control_groups import BayesianPrior as BayesianPrior
+from metricspec.spec.control_groups import ExperimentMetric as ExperimentMetric
+from metricspec.spec.control_groups import ExperimentMetricKind as ExperimentMetricKind
+from metricspec.spec.control_groups import MetricUnit as MetricUnit
 from metricspec.spec.joins import Join
 from metricspec.spec.percent import NonNegativeNumber, Number
 
@@ -151,59 +157,8 @@ class Objective(StrictModel):
     goals: dict[Name, Goal] = Field(default_factory=dict)
 
 
-class Assignment(StrictModel):
-    column: str
-    treatment: Scalar
-    control: Scalar
-
-    @model_validator(mode="after")
-    def _distinct(self) -> Assignment:
-        if self.treatment == self.control:  # Python equality, as the engine matches labels: 1 equals true
-            raise ValueError(f"treatment and control labels must differ (both match {self.treatment!r})")
-        return self
-
-
-ExperimentMetricKind = Literal["proportion", "mean", "ratio", "quantile"]
-
-
-class ExperimentMetric(StrictModel):
-    kind: ExperimentMetricKind
-    column: str | None = None
-    numerator: str | None = None
-    denominator: str | None = None
-    covariate: str | None = None
-    quantile: float | None = Field(None, gt=0, lt=1, description="`quantile` metrics: 0.5 for the median, 0.9 for p90.")
-    direction: Direction = "increase"
-    title: str | None = None
-
-    @model_validator(mode="after")
-    def _columns(self) -> ExperimentMetric:
-        if self.kind == "ratio":
-            if not (self.numerator and self.denominator):
-                raise ValueError("a ratio metric needs numerator and denominator columns")
-            if self.column:
-                raise ValueError("a ratio metric takes numerator/denominator, not column")
-        elif not self.column:
-            raise ValueError(f"a {self.kind} metric needs `column:`")
-        elif self.numerator or self.denominator:
-            raise ValueError(f"a {self.kind} metric takes `column:`, not numerator/denominator")
-        if self.covariate and self.kind in ("ratio", "quantile"):
-            raise ValueError(f"CUPED (covariate) is supported for proportion and mean metrics, not {self.kind}s")
-        if (self.kind == "quantile") != (self.quantile is not None):
-            raise ValueError("a quantile metric needs `quantile:` (0.5 for the median, 0.9 for p90)"
-                             if self.kind == "quantile" else "`quantile:` applies to `kind: quantile` metrics only")
-        return self
-
-
-class BayesianPrior(StrictModel):
-    """A proper normal prior on the relative lift (gbstats' default is a flat, improper prior)."""
-
-    mean: float = Field(0.0, description="Prior mean of the relative lift (0.1 = +10%).")
-    stddev: float = Field(gt=0, description="Prior standard deviation of the relative lift.")
-
-
 ExperimentMethod = Literal["frequentist", "sequential", "bayesian"]
-Correction = Literal["holm", "bh", "none"]
+Correction = Literal["holm", "bh", "dunnett", "none"]
 
 
 class ControlGroup(StrictModel):
@@ -227,9 +182,18 @@ class ControlGroup(StrictModel):
     time_column: str | None = Field(None, description="When a unit entered; default: the source's time_column.")
     period: Period | None = None
     campaign: str | None = None
+    randomised: bool = Field(True, description="false: units chose (or were chosen for) the treatment: a "
+                             "comparison, not an experiment; say how to adjust with `adjust:`.")
+    adjust: Adjustment | None = Field(None, description="Covariate adjustment of a comparison that was not "
+                                      "randomised.")
 
     @model_validator(mode="after")
     def _options(self) -> ControlGroup:
+        if self.adjust is not None and self.randomised:
+            raise ValueError("`adjust:` applies to comparisons that were not randomised: add `randomised: false`")
+        if self.correction == "dunnett" and len(self.assignment.treatments) < 2:
+            raise ValueError("`correction: dunnett` compares several treatment arms with one control: list the "
+                             "arms in `assignment.treatment`, or use holm or bh")
         if self.period is not None and self.campaign is not None:
             raise ValueError("give `period:` or `campaign:`, not both")
         if self.prior is not None and self.method != "bayesian":

@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from metricspec.engine.experiments import effects, fixed
+from metricspec.engine.experiments import did, effects, fixed
 from metricspec.engine.experiments.effects import ArmStats
 from metricspec.engine.experiments.fixed import (
     FloatArray,
@@ -27,6 +27,7 @@ from metricspec.engine.experiments.fixed import (
 )
 from metricspec.engine.experiments.multitest import Correction
 from metricspec.engine.experiments.quantiles import QuantileArm, quantile_arm
+from metricspec.engine.experiments.survival_metric import compare_survival_metric
 from metricspec.engine.results import (
     BayesianFigures,
     EngineMessage,
@@ -37,7 +38,8 @@ from metricspec.engine.results import (
 MIN_UNITS = 30
 MIN_OUTCOMES = 10
 TESTS = {"proportion": "two-proportion z-test", "mean": "Welch t-test", "ratio": "delta-method z-test",
-         "quantile": "quantile t-test (order-statistic variance)"}
+         "quantile": "quantile t-test (order-statistic variance)",
+         "survival": "retention at {days} days (Kaplan–Meier, Greenwood z-test)"}
 Method = Literal["frequentist", "sequential", "bayesian"]
 
 
@@ -47,7 +49,7 @@ class MetricDefinition(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
-    kind: Literal["proportion", "mean", "ratio", "quantile"]
+    kind: Literal["proportion", "mean", "ratio", "quantile", "survival"]
     column: str | None = None
     numerator: str | None = None
     denominator: str | None = None
@@ -55,9 +57,22 @@ class MetricDefinition(BaseModel):
     quantile: float | None = None
     direction: Literal["increase", "decrease"] = "increase"
     title: str | None = None
+    unit: str | None = None  # how values are shown; default percent for proportions and survival, else number
+    duration: str | None = None  # survival: days followed
+    event: str | None = None  # survival: the end was seen
+    at_days: tuple[int, ...] = (90,)  # survival: retention at these days, the first is the headline
+    pre_period: tuple[str, ...] = ()  # the metric before exposure, oldest first: difference-in-differences
+
+    @property
+    def shown_unit(self) -> str:
+        return self.unit or ("percent" if self.kind in ("proportion", "survival") else "number")
 
     @model_validator(mode="after")
     def _check_columns(self) -> MetricDefinition:
+        if self.kind == "survival":
+            if not (self.duration and self.event) or self.column or self.numerator or self.denominator:
+                raise ValueError("a survival metric takes duration and event, not column/numerator/denominator")
+            return self
         if self.kind == "ratio":
             if not (self.numerator and self.denominator) or self.column:
                 raise ValueError("a ratio metric takes numerator and denominator, not column")
@@ -88,10 +103,17 @@ class Analysis:
 
 
 def metric_columns(metric: MetricDefinition) -> list[str]:
+    if metric.kind == "survival":
+        return [c for c in (metric.duration, metric.event) if c]
     cols = [metric.numerator, metric.denominator] if metric.kind == "ratio" else [metric.column]
     if metric.covariate and metric.kind not in ("ratio", "quantile"):
         cols.append(metric.covariate)
     return [c for c in cols if c]
+
+
+def all_columns(metric: MetricDefinition) -> list[str]:
+    """Every column the metric reads: its own and its pre-periods."""
+    return [*metric_columns(metric), *metric.pre_period]
 
 
 def _arrays(data: pl.DataFrame, cols: list[str]) -> tuple[list[FloatArray], int]:
@@ -119,6 +141,25 @@ class _Prepared:
 
 def compare(data_t: pl.DataFrame, data_c: pl.DataFrame, metric: MetricDefinition, an: Analysis) -> MetricComparison:
     """Compare one metric between treatment and control (verdict left for :func:`decide`)."""
+    if metric.kind == "survival":
+        return compare_survival_metric(data_t, data_c, metric, an)
+    result = _compare(data_t, data_c, metric, an)
+    if metric.pre_period and metric.column:
+        cols = [metric.column, *metric.pre_period]
+        figures = did.did([_column(data_t, c) for c in cols], [_column(data_c, c) for c in cols],
+                          list(metric.pre_period), an.levels)
+        extra = ([warning("cg_did_pre_trends", pre_column=metric.pre_period[-2],
+                          p=figures.pre_trend_p_value or 0.0)] if figures.parallel is False else [])
+        result = result.model_copy(update={"did": figures, **warning_fields([*result.warning_codes, *extra])})
+    return result
+
+
+def _column(data: pl.DataFrame, column: str) -> FloatArray:
+    out: FloatArray = data.get_column(column).cast(pl.Float64).to_numpy().astype(np.float64)
+    return out
+
+
+def _compare(data_t: pl.DataFrame, data_c: pl.DataFrame, metric: MetricDefinition, an: Analysis) -> MetricComparison:
     cols = metric_columns(metric)
     (t_arrays, dropped_t), (c_arrays, dropped_c) = _arrays(data_t, cols), _arrays(data_c, cols)
     warnings: list[EngineMessage] = []
@@ -130,7 +171,8 @@ def compare(data_t: pl.DataFrame, data_c: pl.DataFrame, metric: MetricDefinition
     n_t, n_c = t_arrays[0].size, c_arrays[0].size
     base: dict[str, object] = {
         "name": metric.name, "title": metric.title or metric.name, "kind": metric.kind, "test": TESTS[metric.kind],
-        "control_n": n_c, "treatment_n": n_t, "direction": metric.direction, "quantile": metric.quantile}
+        "control_n": n_c, "treatment_n": n_t, "direction": metric.direction, "quantile": metric.quantile,
+        "unit": metric.shown_unit}
     empty = [g for g, n in (("treatment", n_t), ("control", n_c)) if n == 0]
     if empty:
         warnings.append(warning("cg_no_data_both") if len(empty) == 2 else warning("cg_no_data_group", group=empty[0]))

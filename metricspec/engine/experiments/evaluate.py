@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import polars as pl
 
+from metricspec.engine.experiments.adjusted import Settings
 from metricspec.engine.experiments.compare import (
     Analysis,
     Method,
     MetricDefinition,
+    all_columns,
     compare,
-    metric_columns,
     warning_fields,
 )
 from metricspec.engine.experiments.dist import chi2_sf
 from metricspec.engine.experiments.fixed import Levels, warning
-from metricspec.engine.experiments.multitest import Correction, adjust
+from metricspec.engine.experiments.multitest import Correction
+from metricspec.engine.experiments.observational import adjust_arm
+from metricspec.engine.experiments.verdict import correct, verdict
 from metricspec.engine.results import (
     EngineMessage,
     ExperimentResult,
@@ -30,27 +34,33 @@ from metricspec.engine.results import (
 SRM_THRESHOLD = 0.001
 MAX_SEGMENT_VALUES = 50
 METHODS = ("frequentist", "sequential", "bayesian")
-CORRECTIONS = ("holm", "bh", "none")
+CORRECTIONS = ("holm", "bh", "dunnett", "none")
 
 
 def sample_ratio_check(control_n: int, treatment_n: int, expected_treatment_share: float,
-                       threshold: float = SRM_THRESHOLD) -> SampleRatioCheck:
-    """Chi-square goodness of fit (1 df) of the observed split vs the expected share."""
-    total = control_n + treatment_n
+                       threshold: float = SRM_THRESHOLD, *, arm_counts: Sequence[int] = (),
+                       arm_share: float | None = None, randomised: bool = True) -> SampleRatioCheck:
+    """Chi-square goodness of fit of the observed split vs the expected shares (1 df for two groups).
+
+    Several arms (``arm_counts``): every group, control included, is expected to hold an equal share
+    (k df). A comparison that was not randomised has no expected split: no check."""
+    counts = [*arm_counts, control_n] if len(arm_counts) > 1 else [treatment_n, control_n]
+    share = expected_treatment_share if arm_share is not None or len(arm_counts) <= 1 else \
+        (len(counts) - 1) / len(counts)
+    expected = ([share, 1.0 - share] if len(counts) == 2 else [1.0 / len(counts)] * len(counts))
+    total = sum(counts)
     chi2 = p = None
-    if total > 0:
-        exp_t = total * expected_treatment_share
-        exp_c = total - exp_t
-        chi2 = (treatment_n - exp_t) ** 2 / exp_t + (control_n - exp_c) ** 2 / exp_c
-        p = chi2_sf(chi2, 1)
-    return SampleRatioCheck(expected_treatment_share=expected_treatment_share, control_n=control_n,
+    if total > 0 and randomised:
+        chi2 = sum((n - total * e) ** 2 / (total * e) for n, e in zip(counts, expected, strict=True))
+        p = chi2_sf(chi2, len(counts) - 1)
+    return SampleRatioCheck(expected_treatment_share=share, control_n=control_n,
                             treatment_n=treatment_n, chi2=chi2, p_value=p,
                             mismatch=p is not None and p < threshold, threshold=threshold)
 
 
 def _verdict(m: MetricComparison, an: Analysis, p: float | None) -> dict[str, bool | None]:
     """``significant`` and ``better`` from the method's decision figure."""
-    if an.method == "bayesian":
+    if an.method == "bayesian" and m.adjusted is None:
         chance = m.bayesian.chance_to_beat_control if m.bayesian else None
         if chance is None:
             return {"significant": None, "better": None}
@@ -59,30 +69,38 @@ def _verdict(m: MetricComparison, an: Analysis, p: float | None) -> dict[str, bo
     if p is None:
         return {"significant": None, "better": None}
     significant = p < an.levels.alpha
-    if m.difference is None:
+    difference = m.adjusted.difference if m.adjusted is not None else m.difference
+    if difference is None:
         return {"significant": significant, "better": None}
-    good = m.difference > 0 if m.direction == "increase" else m.difference < 0
+    good = difference > 0 if m.direction == "increase" else difference < 0
     return {"significant": significant, "better": significant and good}
 
 
-def decide(metrics: Sequence[MetricComparison], an: Analysis) -> list[MetricComparison]:
-    """Adjust the family's p-values (``an.correction``) and set every metric's verdict from them."""
-    fixed_p = adjust([m.p_value for m in metrics], an.correction)
-    relative_p = adjust([m.relative_p_value for m in metrics], an.correction)
-    seq = [m.sequential for m in metrics]
-    seq_p = adjust([s.p_value if s else None for s in seq], an.correction)
-    seq_rel_p = adjust([s.relative_p_value if s else None for s in seq], an.correction)
+def decide(metrics: Sequence[MetricComparison], an: Analysis, randomised: bool = True) -> list[MetricComparison]:
+    """Correct the family's p-values (``an.correction``; every arm × metric) and give every metric its verdict."""
+    fam = list(metrics)
+    fixed_p = correct([m.p_value for m in fam], fam, an.correction)
+    relative_p = correct([m.relative_p_value for m in fam], fam, an.correction)
+    seq = [m.sequential for m in fam]
+    seq_p = correct([s.p_value if s else None for s in seq], fam, an.correction)
+    seq_rel_p = correct([s.relative_p_value if s else None for s in seq], fam, an.correction)
+    adj = [m.adjusted for m in fam]
+    adj_p = correct([a.p_value if a else None for a in adj], fam, an.correction,
+                    [(a.treatment_n, a.control_n) if a else (m.treatment_n, m.control_n) for a, m in zip(adj, fam, strict=True)])
     out = []
-    for i, m in enumerate(metrics):
+    for i, m in enumerate(fam):
         update: dict[str, object] = {"p_value_adjusted": fixed_p[i], "relative_p_value_adjusted": relative_p[i]}
         decision = m.p_value if fixed_p[i] is None else fixed_p[i]
-        s = seq[i]
+        s, a = seq[i], adj[i]
         if s is not None:
             update["sequential"] = s.model_copy(update={"p_value_adjusted": seq_p[i],
                                                         "relative_p_value_adjusted": seq_rel_p[i]})
             decision = s.p_value if seq_p[i] is None else seq_p[i]
-        update.update(_verdict(m, an, decision))
-        out.append(m.model_copy(update=update))
+        if a is not None:
+            update["adjusted"] = a.model_copy(update={"p_value_adjusted": adj_p[i]})
+            decision = a.p_value if adj_p[i] is None else adj_p[i]
+        decided = m.model_copy(update={**update, **_verdict(m, an, decision)})
+        out.append(decided.model_copy(update={"verdict": verdict(decided, randomised)}))
     return out
 
 
@@ -94,15 +112,15 @@ def _group_mask(series: pl.Series, label: object) -> pl.Expr:
 
 
 def _check_settings(frame: pl.DataFrame, group_column: str, metrics: Sequence[MetricDefinition],
-                    treatment_label: object, control_label: object, probabilities: dict[str, float],
-                    segments: Sequence[str]) -> None:
+                    labels: Sequence[object], control_label: object, probabilities: dict[str, float],
+                    segments: Sequence[str], covariates: Sequence[str]) -> None:
     for key, value in probabilities.items():
         if not 0.0 < value < 1.0:
             raise ValueError(f"{key} must be strictly between 0 and 1, got {value}")
-    if treatment_label == control_label:
+    if any(label == control_label for label in labels):
         raise ValueError("treatment_label and control_label must differ")
-    values = {c for m in metrics for c in metric_columns(m)}
-    missing = sorted(({group_column} | values | set(segments)) - set(frame.columns))
+    values = {c for m in metrics for c in all_columns(m)}
+    missing = sorted(({group_column} | values | set(segments) | set(covariates)) - set(frame.columns))
     if missing:
         raise ValueError(f"columns not in the data: {', '.join(missing)}")
     for col in sorted(values - {group_column}):
@@ -143,20 +161,47 @@ def _in_segment(data: pl.DataFrame, column: str, value: object) -> pl.DataFrame:
 
 def _segments(data_t: pl.DataFrame, data_c: pl.DataFrame, columns: Sequence[str], metrics: Sequence[MetricDefinition],
               an: Analysis, share: float, threshold: float,
-              warnings: list[EngineMessage]) -> list[SegmentResult]:
+              warnings: list[EngineMessage], randomised: bool = True) -> list[SegmentResult]:
     """Every metric within every value of every segment column; one correction over all of those tests."""
     cells: list[tuple[str, object, SampleRatioCheck, int]] = []
     compared: list[MetricComparison] = []
     for column in columns:
         for value in _segment_values(data_t, data_c, column, warnings):
             seg_t, seg_c = _in_segment(data_t, column, value), _in_segment(data_c, column, value)
-            cells.append((column, value, sample_ratio_check(seg_c.height, seg_t.height, share, threshold),
-                          len(compared)))
+            cells.append((column, value, sample_ratio_check(seg_c.height, seg_t.height, share, threshold,
+                                                            randomised=randomised), len(compared)))
             compared += [compare(seg_t, seg_c, m, an) for m in metrics]
-    decided = decide(compared, an)
+    decided = decide(compared, an, randomised)
     return [SegmentResult(column=column, value=None if value is None else str(value), srm=srm,
                           metrics=decided[start:start + len(metrics)])
             for column, value, srm, start in cells]
+
+
+@dataclass(frozen=True)
+class Design:
+    """How the units were assigned: randomised or not, the treatment arms, the adjustment."""
+
+    arms: tuple[object, ...] = ()  # several treatment arms (else the single treatment_label)
+    randomised: bool = True
+    adjust: Settings | None = None
+
+
+def _arm_data(frame: pl.DataFrame, series: pl.Series, labels: Sequence[object]) -> list[pl.DataFrame]:
+    return [frame.filter(_group_mask(series, label)) for label in labels]
+
+
+def _split_warnings(frame: pl.DataFrame, arms: list[pl.DataFrame], data_c: pl.DataFrame, group_column: str,
+                    labels: Sequence[object], control_label: object) -> list[EngineMessage]:
+    warnings: list[EngineMessage] = []
+    ignored = frame.height - sum(a.height for a in arms) - data_c.height
+    if ignored:
+        warnings.append(warning("cg_ignored_rows", n=ignored, group_column=group_column,
+                                treatment_label=", ".join(repr(x) for x in labels), control_label=repr(control_label)))
+    for label, data in (*((("treatment" if len(labels) == 1 else str(lb)), d) for lb, d in zip(labels, arms, strict=True)),
+                        ("control", data_c)):
+        if data.height == 0:
+            warnings.append(warning("cg_no_group_units", group=label))
+    return warnings
 
 
 def evaluate_experiment(frame: pl.DataFrame, *, name: str, group_column: str,
@@ -166,42 +211,55 @@ def evaluate_experiment(frame: pl.DataFrame, *, name: str, group_column: str,
                         confidence_level: float | None = None, method: Method = "frequentist",
                         correction: Correction = "holm", sequential_tuning: float = 5000.0,
                         prior: tuple[float, float] | None = None, srm_threshold: float = SRM_THRESHOLD,
-                        segments: Sequence[str] = ()) -> ExperimentResult:
+                        segments: Sequence[str] = (), design: Design | None = None) -> ExperimentResult:
     """Compare treatment and control on each metric (one row per unit in ``frame``).
 
     Rows whose group is neither label are ignored. ``confidence_level`` defaults to
     ``1 - alpha`` and sets the intervals; ``alpha`` and ``power`` set significance and the minimum
     detectable effect. ``method`` chooses the verdict (fixed-horizon p-values, always-valid sequential
     p-values, or the Bayesian chance to beat control); ``correction`` adjusts the p-values across the
-    metrics (and, separately, across all per-segment tests). Raises ``ValueError`` only for bad
-    settings or columns missing from / of the wrong type in ``frame``.
+    metrics and arms (and, separately, across all per-segment tests). ``design`` gives several treatment
+    arms, says whether the assignment was randomised and how to adjust a comparison that was not.
+    Raises ``ValueError`` only for bad settings or columns missing from / of the wrong type in ``frame``.
     """
+    design = design or Design()
+    labels = list(design.arms) or [treatment_label]
     level = 1.0 - alpha if confidence_level is None else confidence_level
-    _check_settings(frame, group_column, metrics, treatment_label, control_label,
+    _check_settings(frame, group_column, metrics, labels, control_label,
                     {"alpha": alpha, "power": power, "expected_treatment_share": expected_treatment_share,
-                     "confidence_level": level, "srm_threshold": srm_threshold}, segments)
+                     "confidence_level": level, "srm_threshold": srm_threshold}, segments,
+                    design.adjust.covariates if design.adjust else ())
     _check_method(method, correction, sequential_tuning, prior)
     an = Analysis(Levels(alpha, power, level), method, correction, sequential_tuning, prior)
     series = frame.get_column(group_column)
-    data_t = frame.filter(_group_mask(series, treatment_label))
+    arms = _arm_data(frame, series, labels)
     data_c = frame.filter(_group_mask(series, control_label))
-    warnings: list[EngineMessage] = []
-    ignored = frame.height - data_t.height - data_c.height
-    if ignored:
-        warnings.append(warning("cg_ignored_rows", n=ignored, group_column=group_column,
-                                treatment_label=repr(treatment_label), control_label=repr(control_label)))
-    for label, data in (("treatment", data_t), ("control", data_c)):
-        if data.height == 0:
-            warnings.append(warning("cg_no_group_units", group=label))
-    srm = sample_ratio_check(data_c.height, data_t.height, expected_treatment_share, srm_threshold)
+    warnings = _split_warnings(frame, arms, data_c, group_column, labels, control_label)
+    share = expected_treatment_share if len(labels) == 1 else None
+    srm = sample_ratio_check(data_c.height, sum(a.height for a in arms), expected_treatment_share, srm_threshold,
+                             arm_counts=[a.height for a in arms], arm_share=share, randomised=design.randomised)
     if srm.mismatch:
         assert srm.p_value is not None
-        warnings.append(warning("cg_sample_ratio_mismatch", n_treatment=data_t.height, n_control=data_c.height,
-                                share=expected_treatment_share, p=srm.p_value, threshold=srm_threshold))
-    results = decide([compare(data_t, data_c, m, an) for m in metrics], an)
-    by_segment = _segments(data_t, data_c, segments, metrics, an, expected_treatment_share, srm_threshold,
-                           warnings)
+        warnings.append(warning("cg_sample_ratio_mismatch", n_treatment=srm.treatment_n, n_control=data_c.height,
+                                share=srm.expected_treatment_share, p=srm.p_value, threshold=srm_threshold))
+    if not design.randomised and design.adjust is None:
+        warnings.append(warning("cg_not_randomised"))
+    compared: list[MetricComparison] = []
+    diagnostics = []
+    for label, data_t in zip(labels, arms, strict=True):
+        rows = [compare(data_t, data_c, m, an) for m in metrics]
+        if design.adjust is not None:
+            arm = str(label) if len(labels) > 1 else "treatment"
+            rows, diag = adjust_arm(data_t, data_c, metrics, rows, design.adjust, level, arm)
+            diagnostics += [diag] if diag is not None else []
+        compared += [r.model_copy(update={"arm": str(label)}) if len(labels) > 1 else r for r in rows]
+    results = decide(compared, an, design.randomised)
+    by_segment = _segments(arms[0], data_c, segments, metrics, an, expected_treatment_share, srm_threshold,
+                           warnings, design.randomised) if len(labels) == 1 else []
+    if segments and len(labels) > 1:
+        warnings.append(warning("cg_segments_arms"))
     return ExperimentResult(name=name, alpha=alpha, power=power, confidence_level=level,
-                            control_label=str(control_label), treatment_label=str(treatment_label),
+                            control_label=str(control_label), treatment_label=", ".join(str(x) for x in labels),
                             srm=srm, metrics=results, **warning_fields(warnings), method=method,
-                            correction=correction, segments=by_segment)
+                            correction=correction, segments=by_segment, randomised=design.randomised,
+                            arms=[str(x) for x in labels] if len(labels) > 1 else [], diagnostics=diagnostics)

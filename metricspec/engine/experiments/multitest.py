@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-Correction = Literal["holm", "bh", "none"]
+Correction = Literal["holm", "bh", "dunnett", "none"]
 
 
 def holm(pvalues: Sequence[float]) -> list[float]:
@@ -39,7 +39,7 @@ def benjamini_hochberg(pvalues: Sequence[float]) -> list[float]:
 
 def adjust(pvalues: Sequence[float | None], method: Correction) -> list[float | None]:
     """Adjusted p-values in the input's order; ``None`` stays ``None`` (and everything is ``None`` for "none")."""
-    if method == "none":
+    if method in ("none", "dunnett"):  # dunnett needs the group sizes: metricspec.engine.experiments.verdict
         return [None] * len(pvalues)
     present = [i for i, p in enumerate(pvalues) if p is not None]
     values = [float(p) for p in pvalues if p is not None]
