@@ -5,7 +5,8 @@ Every base (``agg``) KPI request becomes an :class:`Aggregate` in the :class:`Qu
 expression trees (:mod:`metricspec.spec.expr`), parsed once when the plan is built, never text
 re-parsed later and never engine objects: a backend (:mod:`metricspec.engine.backends`) translates
 the same plan to polars or to SQL. Each query's answer is a small table with one row per period and
-segment value: ``period`` (Date), one String column per segment and one Float64 column per aggregate.
+segment value: ``period`` (Date; for the ``hour`` grain an aware Datetime in the spec's time zone), one
+String column per segment and one Float64 column per aggregate.
 """
 
 from __future__ import annotations
@@ -96,6 +97,8 @@ class RunRange:
     start: dt.date | None
     end: dt.date
     week_start: str = "monday"
+    timezone: str = "UTC"
+    """The spec's time zone: ``hour`` periods are its clock hours."""
 
 
 @dataclass(frozen=True)

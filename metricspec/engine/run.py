@@ -15,7 +15,14 @@ from metricspec.engine.backends.polars import polars_engine
 from metricspec.engine.dataerrors import LenientRetry, collect_all_checked, data_errors
 from metricspec.engine.goals import evaluate_goal, make_points, plan_goal, trend_points
 from metricspec.engine.kpis import Evaluator, Request, make_scope
-from metricspec.engine.periods import add_periods, label, period_end, periods_per_year
+from metricspec.engine.periods import (
+    HOUR,
+    add_periods,
+    ends_after,
+    label,
+    periods_per_year,
+    shift_local,
+)
 from metricspec.engine.plan import Freshness, FreshnessQuery, RunRange
 from metricspec.engine.results import (
     BenchmarkValue,
@@ -346,7 +353,7 @@ def _delta(a: float | None, b: float | None) -> tuple[float | None, float | None
 def _headline(ev: Evaluator, name: str, grain: str, points: list[Any], benches: dict[str, list[Any]]) -> Headline:
     spec = ev.spec
     kpi = spec.kpis[name]
-    done = [p for p in points if period_end(p.period, grain) <= ev.as_of + dt.timedelta(days=1)]
+    done = [p for p in points if not ends_after(p.period, grain, ev.as_of)]
     cur = done[-1] if done else (points[-1] if points else None)
     by_period = {p.period: p.value for p in points}
     if cur is None:
@@ -354,7 +361,9 @@ def _headline(ev: Evaluator, name: str, grain: str, points: list[Any], benches: 
                         change_pct=None, previous_year=None, yoy_change=None, yoy_change_pct=None)
     prev = by_period.get(add_periods(cur.period, grain, -1)) if grain != "day" else by_period.get(
         cur.period - dt.timedelta(days=1))
-    if grain == "day":
+    if grain == HOUR:  # the same clock hour 52 weeks earlier
+        ly = by_period.get(shift_local(cur.period, -364, spec.timezone))
+    elif grain == "day":
         ly = by_period.get(cur.period - dt.timedelta(days=364))
     elif grain == "week":
         ly = by_period.get(cur.period - dt.timedelta(weeks=52))

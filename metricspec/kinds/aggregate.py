@@ -144,12 +144,27 @@ class AggregateKPI(KPIBase):
         from metricspec.engine.plan import QueryKey
 
         key = QueryKey(self.source, self.time_column_for(ev, req.kpi), req.grain, req.segments, req.scope)
+        if req.grain == "hour":
+            self._check_hourly(ev, req.kpi, key.time_column)
         if self.snapshot:  # checked for ambiguity, summed over `per` (kinds/snapshot.py)
             from metricspec.kinds.snapshot import plan_snapshot
 
             return plan_snapshot(self, ev, req, key, _and(self.filter, req.extra_filter))
         key, output = ev.plan.add(key, self.agg, self.column, _and(self.filter, req.extra_filter), self.expression)
         return FromQuery(key, output)
+
+    def _check_hourly(self, ev: Evaluator, name: str, time_column: str) -> None:
+        """Hours need times: a time column of dates cannot be split into them."""
+        import polars as pl
+
+        dtype = ev.schemas.get(self.source, {}).get(time_column)
+        if dtype is None or isinstance(dtype, pl.Datetime):
+            return
+        from metricspec.errors import DataError
+
+        raise DataError(f"KPI '{name}' cannot be computed per hour: time column '{time_column}' of source "
+                        f"'{self.source}' holds {dtype}, not date and time", where=ev.loaded.where("kpis", name),
+                        hint="use a grain of a day or longer for it, or a time column with times of day")
 
     def time_column_for(self, ev: Evaluator, name: str) -> str:
         """The time column of the query (``NO_TIME`` for an all-time KPI, see spec/alltime.py)."""

@@ -35,11 +35,16 @@ class FunnelKPI(KPIBase):
     SUMMARY: ClassVar[tuple[str, str]] = (
         "`steps`, `window_days`", "share of entities entering in the period that complete every step in time")
     DOCS: ClassVar[str] = "spec-reference.md#funnel"
+    HOURLY: ClassVar[bool] = False
 
     funnel: FunnelSpec
 
     def sources_read(self) -> list[SourceRef]:
         return [SourceRef(s.source, ("funnel", "steps", i, "source")) for i, s in enumerate(self.funnel.steps)]
+
+    def rows_source(self, spec: Spec) -> str | None:
+        """Segments, scope and a query's filter read the entry rows (the first step's source)."""
+        return self.funnel.steps[0].source
 
     def columns(self, spec: Spec) -> list[ColumnNeed]:
         from metricspec.spec.expr import columns_of

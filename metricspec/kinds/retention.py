@@ -40,6 +40,7 @@ class RetentionKPI(KPIBase):
     SUMMARY: ClassVar[tuple[str, str]] = ("`source`, `key`, `after_days`, `window_days`, `mode`, …",
                                           "share of the period's cohort that is retained")
     DOCS: ClassVar[str] = "spec-reference.md#retention"
+    HOURLY: ClassVar[bool] = False
 
     retention: RetentionSpec
 
@@ -48,6 +49,10 @@ class RetentionKPI(KPIBase):
         if self.retention.cohort_source:
             out.append(SourceRef(self.retention.cohort_source, ("retention", "cohort_source")))
         return out
+
+    def rows_source(self, spec: Spec) -> str | None:
+        """Segments, scope and a query's filter read the cohort's rows."""
+        return self.retention.cohort_source or self.retention.source
 
     def columns(self, spec: Spec) -> list[ColumnNeed]:
         from metricspec.spec.expr import columns_of

@@ -18,7 +18,7 @@ import polars as pl
 from metricspec.engine.backends import Answers, Work, record_nulls
 from metricspec.engine.dataerrors import collect_all_checked
 from metricspec.engine.expressions import to_polars
-from metricspec.engine.periods import to_date, truncate
+from metricspec.engine.periods import HOUR, hour_dtype, hour_start, to_date, truncate
 from metricspec.engine.plan import (
     NO_TIME,
     TIES,
@@ -86,7 +86,7 @@ class PolarsBackend:
         answers = Answers()
         it = iter(collected)
         for q in work.queries:
-            answers.frames[q.key] = next(it)
+            answers.frames[q.key] = hourly(next(it), rng.timezone) if q.key.grain == HOUR else next(it)
         for n in work.null_counts:
             frame = next(it)
             for i, a in enumerate(n.aggregates):
@@ -175,11 +175,23 @@ def build_lazy(query: Query, base: pl.LazyFrame, rng: RunRange) -> pl.LazyFrame:
         period = pl.lit(None, dtype=pl.Date).alias("period")
     elif isinstance(key.grain, Window):
         period = pl.lit(key.grain.start, dtype=pl.Date).alias("period")
+    elif key.grain == HOUR:  # a local clock hour of the (time-zone aware) time column
+        period = hour_start(pl.col(key.time_column)).alias("period")
     else:
         period = truncate(pl.col("__date"), key.grain, rng.week_start).alias("period")
     aggs = [agg_expr(a, key.time_column) for a in query.aggregates]
     seg_exprs = [pl.col(s).cast(pl.String) for s in key.segments]
     return lf.group_by([period, *seg_exprs]).agg(aggs).sort(["period", *key.segments])
+
+
+def hourly(frame: pl.DataFrame, timezone: str) -> pl.DataFrame:
+    """An hour query's answer with its periods aware in the spec's zone (a naive time column, from a
+    frame the source preparation did not convert, holds wall-clock times of that zone)."""
+    dtype = frame.schema["period"]
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is None:
+        period = pl.col("period").dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
+        return frame.with_columns(period.dt.cast_time_unit("us"))
+    return frame.with_columns(pl.col("period").cast(hour_dtype(timezone)))
 
 
 def in_scope(lf: pl.LazyFrame, scope: Scope) -> pl.LazyFrame:

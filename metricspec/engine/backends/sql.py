@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from metricspec.engine.backends import Answers, Work, record_nulls
 from metricspec.engine.backends.ibis_expr import UntranslatableError, to_ibis
-from metricspec.engine.periods import WEEKDAYS
+from metricspec.engine.backends.sql_time import hour_instant
+from metricspec.engine.periods import HOUR, WEEKDAYS
 from metricspec.engine.plan import (
     NO_TIME,
     TIES,
@@ -94,9 +95,12 @@ class SqlBackend:
         branches = [branch_expr(rel, item, rng) for item in batch]
         width_s = max(len(b[1]) for b in branches)
         width_v = max(len(b[2]) for b in branches)
+        # hour periods are instants (timestamps): the union's period column is then one for every branch
+        hourly = any(isinstance(item, Query) and item.key.grain == HOUR for item in batch)
         selects = []
         for i, (expr, segs, values) in enumerate(branches):
-            cols: dict[str, Any] = {"__q": ibis.literal(i, type="int32"), "period": expr["period"]}
+            period = expr["period"].cast("timestamp") if hourly else expr["period"]
+            cols: dict[str, Any] = {"__q": ibis.literal(i, type="int32"), "period": period}
             for j in range(width_s):
                 cols[f"__s{j}"] = expr[segs[j]].cast("string") if j < len(segs) else ibis.null("string")
             for j in range(width_v):
@@ -111,7 +115,7 @@ class SqlBackend:
             names = {f"__s{j}": s for j, s in enumerate(segs)} | {f"__v{j}": v for j, v in enumerate(values)}
             part = part.select(["period", *names]).rename(names)
             if isinstance(item, Query):
-                answers.frames[item.key] = normalise(part, item)
+                answers.frames[item.key] = normalise(part, item, rng.timezone)
                 continue
             row = part.row(0, named=True) if part.height else {}
             if isinstance(item, Checks):
@@ -237,6 +241,8 @@ def query_expr(rel: Relation, query: Query, rng: RunRange) -> Any:
             period = ibis.null("date")
         elif window is not None:
             period = ibis.literal(window.start, type="date")
+        elif key.grain == HOUR:  # the hour's first instant, as naive UTC time (normalise makes it local)
+            period = hour_instant(t, key.time_column, rng.timezone, rel.dialect)
         else:
             period = truncate(t["__date"], key.grain, rng.week_start)  # type: ignore[arg-type]
         return [period.name("period"), *(t[s].cast("string").name(s) for s in key.segments)]
@@ -430,12 +436,17 @@ def iso(value: object, rel: Relation, column: str) -> str | None:
     return str(value)
 
 
-def normalise(frame: pl.DataFrame, query: Query) -> pl.DataFrame:
-    """The polars backend's shape: ``period`` Date, segments String, aggregates Float64, sorted."""
+def normalise(frame: pl.DataFrame, query: Query, timezone: str = "UTC") -> pl.DataFrame:
+    """The polars backend's shape: ``period`` Date (an hour: its instant, aware in ``timezone``), segments
+    String, aggregates Float64, sorted."""
     import polars as pl
 
     segments = list(query.key.segments)
-    exprs = [pl.col("period").cast(pl.Date), *(pl.col(s).cast(pl.String) for s in segments),
+    period = pl.col("period").cast(pl.Date)
+    if query.key.grain == HOUR:
+        period = (pl.col("period").cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+                  .dt.convert_time_zone(timezone))
+    exprs = [period, *(pl.col(s).cast(pl.String) for s in segments),
              *(pl.col(a.output).cast(pl.Float64) for a in query.aggregates)]
     return frame.select(exprs).sort(["period", *segments])
 
