@@ -46,6 +46,16 @@ class Request:
     segments: tuple[str, ...] = ()
     scope: Scope = ()
     extra_filter: str | None = None
+    """A filter inside the KPI's aggregation (a share's part): its groups stay, with what matches."""
+    where: str | None = None
+    """A filter on the rows of every source the KPI reads, before grouping (a query's ``--where``)."""
+
+
+def and_filters(a: str | None, b: str | None) -> str | None:
+    """Both row filters (either may be absent)."""
+    if a and b:
+        return f"({a}) and ({b})"
+    return a or b
 
 
 def make_scope(*scopes: Mapping[str, object]) -> Scope:
@@ -120,9 +130,10 @@ class Evaluator:
                 self.request(child)
 
     def child(self, req: Request, name: str, extra: str | None = None) -> Request:
-        """A KPI read by a derived KPI: its own scope, overridden by the request's, minus broken-down columns."""
+        """A KPI read by a derived KPI: its own scope, overridden by the request's, minus broken-down columns;
+        the request's ``where`` applies to its rows too."""
         own = {k: v for k, v in self.spec.kpis[name].scope.items() if k not in req.segments}
-        return Request(name, req.grain, req.segments, make_scope(own, dict(req.scope)), extra)
+        return Request(name, req.grain, req.segments, make_scope(own, dict(req.scope)), extra, req.where)
 
     def planned(self, req: Request) -> Planned:
         found = self._planned.get(req)
@@ -150,9 +161,7 @@ class Evaluator:
         self.null_counts = dict(answers.null_counts)
         fresh = answers.freshness
         if freshness:
-            self.latest = {name: dt.date.fromisoformat(f.latest[:10]) if f.latest else None
-                           for name, f in fresh.items()}
-            self.latest_time = {name: _instant(f.latest) for name, f in fresh.items()}
+            self.use_freshness(fresh)
         filled: dict[QueryKey, pl.LazyFrame] = {}
         periods: dict[QueryKey, list[dt.date]] = {}
         for key in self.plan.queries:
@@ -176,6 +185,11 @@ class Evaluator:
                 for req, expr in layer:
                     self._columns[req] = self._frames[key], expr.meta.output_name()
         return fresh
+
+    def use_freshness(self, fresh: Mapping[str, Freshness]) -> None:
+        """The last date (and time) of data per source: periods after it are missing, not zero."""
+        self.latest = {name: dt.date.fromisoformat(f.latest[:10]) if f.latest else None for name, f in fresh.items()}
+        self.latest_time = {name: _instant(f.latest) for name, f in fresh.items()}
 
     def _last_period(self, key: QueryKey) -> dt.date:
         """The last period a query's frame is filled to: the run's end, or the source's last data."""

@@ -68,12 +68,26 @@ class Aggregate:
 
 
 @dataclass(frozen=True)
+class RowFilter:
+    """A condition on a query's rows, applied before they are grouped (a query's ``--where``): rows where
+    it does not hold (or is null) take no part, and no group appears for them."""
+
+    node: ex.Node
+    text: str
+
+    @classmethod
+    def of(cls, text: str | None) -> RowFilter | None:
+        return None if not text else cls(ex.parse(text), text)
+
+
+@dataclass(frozen=True)
 class QueryKey:
     source: str
     time_column: str
     grain: Grainish
     segments: tuple[str, ...]
     scope: Scope
+    where: RowFilter | None = None
 
 
 @dataclass
@@ -85,6 +99,8 @@ class Query:
         """Every column the query reads (for projection pushdown)."""
         cols = [self.key.time_column] if self.key.time_column != NO_TIME else []
         cols += [*self.key.segments, *(c for c, _ in self.key.scope)]
+        if self.key.where is not None:
+            cols += names(self.key.where.node)
         for a in self.aggregates:
             cols.extend(a.columns())
         return list(dict.fromkeys(cols))
@@ -181,7 +197,8 @@ class Plan:
     def null_count_queries(self) -> list[NullCountQuery]:
         groups: dict[tuple[str, str, Scope], dict[tuple[object, ...], Aggregate]] = {}
         for key, query in self.queries.items():
-            if key.segments == () and (not isinstance(key.grain, Window) or key.time_column == NO_TIME):
+            if key.segments == () and key.where is None and (not isinstance(key.grain, Window)
+                                                             or key.time_column == NO_TIME):
                 group = groups.setdefault((key.source, key.time_column, key.scope), {})
                 for a in query.aggregates:
                     group.setdefault((a.agg == "count", a.column, a.expression, a.filter), a)
@@ -205,6 +222,7 @@ class Plan:
             out.append({
                 "source": key.source, "time_column": key.time_column or None, "grain": grain,
                 "segments": list(key.segments), "scope": [list(s) for s in key.scope],
+                **({"where": key.where.text} if key.where is not None else {}),
                 "aggregates": [a.describe() for a in q.aggregates], "columns": q.columns(),
             })
         return out

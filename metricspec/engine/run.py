@@ -55,12 +55,13 @@ _T = TypeVar("_T")
 
 
 def open_sources(loaded: LoadedSpec, data: Mapping[str, pl.LazyFrame] | None = None, *,
-                 lenient: bool = False) -> OpenedSources:
-    """Open every source the spec reads (``data`` replacing the connectors of the sources it names)
-    and check the columns it needs (all problems at once)."""
+                 lenient: bool = False, names: list[str] | None = None) -> OpenedSources:
+    """Open every source the spec reads (``names``: those only, and the sources they join; ``data``
+    replacing the connectors of the sources it names) and check the columns it needs (all problems at
+    once)."""
     from metricspec.sources import open_checked
 
-    opened = open_checked(loaded, frames=data, lenient=lenient)
+    opened = open_checked(loaded, names, frames=data, lenient=lenient)
     if any(i.level is Level.ERROR for i in opened.issues):
         raise SpecError(opened.issues)
     return opened
@@ -191,16 +192,16 @@ def explain(loaded: LoadedSpec, *, as_of: dt.date | None = None) -> list[dict[st
 
 
 def with_lenient_retry(loaded: LoadedSpec, work: Callable[[OpenedSources], _T],
-                       data: Mapping[str, pl.LazyFrame] | None = None) -> _T:
-    """``work`` on the opened sources (``data`` as in :func:`open_sources`), data errors mapped
-    (:mod:`.dataerrors`); once more with every cast's lenient path when a value beyond a
+                       data: Mapping[str, pl.LazyFrame] | None = None, names: list[str] | None = None) -> _T:
+    """``work`` on the opened sources (``data`` and ``names`` as in :func:`open_sources`), data errors
+    mapped (:mod:`.dataerrors`); once more with every cast's lenient path when a value beyond a
     source's sample needs it (LenientRetry)."""
-    opened = open_sources(loaded, data)
+    opened = open_sources(loaded, data, names=names)
     try:
         with data_errors(opened.prepared):
             return work(opened)
     except LenientRetry:
-        opened = open_sources(loaded, data, lenient=True)
+        opened = open_sources(loaded, data, lenient=True, names=names)
         with data_errors(opened.prepared):
             return work(opened)
 
@@ -237,7 +238,7 @@ def _run(loaded: LoadedSpec, opened: OpenedSources, as_of: dt.date | None, step:
         if fresh_queries and all(timeless_source(spec, q.source) for q in fresh_queries):
             as_of = local_today(spec.timezone)  # no source has dates: the values are as of the run
         ev = evaluator(loaded, opened, as_of, frames, router)
-        ev.latest = {f.name: dt.date.fromisoformat(f.latest[:10]) if f.latest else None for f in fresh}
+        ev.use_freshness(answers.freshness)
     ev = ev or evaluator(loaded, opened, as_of, frames)
     step("planning KPIs")
     plans = plan_requests(ev)

@@ -141,9 +141,10 @@ class AggregateKPI(KPIBase):
 
     # ------------------------------------------------------------ how it is computed
     def plan(self, ev: Evaluator, req: Request) -> FromQuery | FromRows:
-        from metricspec.engine.plan import QueryKey
+        from metricspec.engine.plan import QueryKey, RowFilter
 
-        key = QueryKey(self.source, self.time_column_for(ev, req.kpi), req.grain, req.segments, req.scope)
+        key = QueryKey(self.source, self.time_column_for(ev, req.kpi), req.grain, req.segments, req.scope,
+                       RowFilter.of(req.where))
         if req.grain == "hour":
             self._check_hourly(ev, req.kpi, key.time_column)
         if self.snapshot:  # checked for ambiguity, summed over `per` (kinds/snapshot.py)

@@ -74,13 +74,15 @@ class FunnelKPI(KPIBase):
     def _series(self, ev: Evaluator, req: Request) -> pl.DataFrame:
         import polars as pl
 
+        from metricspec.engine.kpis import and_filters
         from metricspec.engine.rows import cutoff_of, date_bounds, events, finish, share_by_period
 
         steps = self.funnel.steps
         window = dt.timedelta(days=self.funnel.window_days)
         base_where = ("kpis", req.kpi, "funnel", "steps")
         first = steps[0]
-        entry = events(ev, first.source, first.time_column, first.filter, (*base_where, "0"), req.scope,
+        entry_filter = and_filters(first.filter, req.where)  # a query's where picks who enters
+        entry = events(ev, first.source, first.time_column, entry_filter, (*base_where, "0"), req.scope,
                        [first.key, *req.segments]).rename({first.key: "__key"})
         # each entity enters at its first first-step event; segments from that row
         entry = entry.sort("__t").group_by("__key", maintain_order=True).first().rename({"__t": "__t0"})

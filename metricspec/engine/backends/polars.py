@@ -170,6 +170,8 @@ def build_lazy(query: Query, base: pl.LazyFrame, rng: RunRange) -> pl.LazyFrame:
     preds = []
     if isinstance(key.grain, Window) and key.time_column != NO_TIME:
         preds += [pl.col("__date") >= key.grain.start, pl.col("__date") <= key.grain.end]
+    if key.where is not None:  # a query's --where: rows outside it take no part at all
+        preds.append(to_polars(key.where.node).fill_null(False))
     lf = in_scope(base.filter(pl.all_horizontal(preds)) if preds else base, key.scope)
     if key.time_column == NO_TIME:  # all rows, no period (spec/alltime.py)
         period = pl.lit(None, dtype=pl.Date).alias("period")

@@ -235,6 +235,11 @@ def query_expr(rel: Relation, query: Query, rng: RunRange) -> Any:
     key = query.key
     window = key.grain if isinstance(key.grain, Window) else None
     t = in_range(rel, rel.table, key.time_column, rng, window, key.scope)
+    if key.where is not None:  # a query's --where: rows outside it take no part at all
+        try:
+            t = t.filter(to_ibis(key.where.node, t.__getitem__))
+        except UntranslatableError as exc:
+            raise DataError(f"source '{rel.source}': --where: {exc.message}", where=rel.where, hint=exc.hint) from None
 
     def groups_of(t: Any) -> list[Any]:
         if key.time_column == NO_TIME:  # all rows, no period (spec/alltime.py)
