@@ -72,6 +72,9 @@ class Answer:
     end: dt.date
     kpis: tuple[str, ...]
     by: tuple[str, ...]
+    where: str | None = None
+    units: tuple[tuple[str, str | None], ...] = ()
+    """Per KPI (in order): its unit and currency, for showing the values."""
 
 
 def _issue(message: str, hint: str | None = None) -> Issue:
@@ -252,8 +255,11 @@ def answer(loaded: LoadedSpec, q: Question, opened: OpenedSources) -> Answer:
     undated = all(is_all_time(loaded.spec, name) for name in q.kpis)
     frame = frame.select([*keys, *q.kpis]).sort(keys, nulls_last=True)
     rng = ev.range
+    spec = loaded.spec
+    units = tuple((k.unit, k.currency or (spec.currency if k.unit == "currency" else None))
+                  for k in (spec.kpis[name] for name in q.kpis))
     return Answer(frame=frame, grain=ALL_TIME if undated else str(q.grain), start=rng.start, end=rng.end,
-                  kpis=q.kpis, by=q.by)
+                  kpis=q.kpis, by=q.by, where=q.where, units=units)
 
 
 def run_query(loaded: LoadedSpec, q: Question, data: Mapping[str, pl.LazyFrame] | None = None) -> Answer:
