@@ -81,6 +81,31 @@ class RowFilter:
 
 
 @dataclass(frozen=True)
+class EntityInput:
+    """A KPI of an entity condition: ``aggregate`` per entity (``key.segments`` is the entity column)
+    and per period (``key.grain`` is the filtered query's), in the KPI's own scope."""
+
+    name: str
+    key: QueryKey
+    aggregate: Aggregate
+
+    def query(self) -> Query:
+        return Query(self.key, [self.aggregate])
+
+
+@dataclass(frozen=True)
+class EntityFilter:
+    """Keep the rows whose ``column`` value (an entity) satisfies ``condition`` in the row's period: the
+    condition reads the :class:`EntityInput` values by their names (kinds/entity_filter.py). A
+    backend runs it as a semi-join with the qualifying (period, entity) pairs."""
+
+    column: str
+    condition: ex.Node
+    text: str
+    inputs: tuple[EntityInput, ...]
+
+
+@dataclass(frozen=True)
 class QueryKey:
     source: str
     time_column: str
@@ -88,6 +113,7 @@ class QueryKey:
     segments: tuple[str, ...]
     scope: Scope
     where: RowFilter | None = None
+    entities: EntityFilter | None = None
 
 
 @dataclass
@@ -101,6 +127,8 @@ class Query:
         cols += [*self.key.segments, *(c for c, _ in self.key.scope)]
         if self.key.where is not None:
             cols += names(self.key.where.node)
+        if self.key.entities is not None:
+            cols.append(self.key.entities.column)
         for a in self.aggregates:
             cols.extend(a.columns())
         return list(dict.fromkeys(cols))
@@ -197,8 +225,8 @@ class Plan:
     def null_count_queries(self) -> list[NullCountQuery]:
         groups: dict[tuple[str, str, Scope], dict[tuple[object, ...], Aggregate]] = {}
         for key, query in self.queries.items():
-            if key.segments == () and key.where is None and (not isinstance(key.grain, Window)
-                                                             or key.time_column == NO_TIME):
+            if key.segments == () and key.where is None and key.entities is None and (
+                    not isinstance(key.grain, Window) or key.time_column == NO_TIME):
                 group = groups.setdefault((key.source, key.time_column, key.scope), {})
                 for a in query.aggregates:
                     group.setdefault((a.agg == "count", a.column, a.expression, a.filter), a)
@@ -223,6 +251,8 @@ class Plan:
                 "source": key.source, "time_column": key.time_column or None, "grain": grain,
                 "segments": list(key.segments), "scope": [list(s) for s in key.scope],
                 **({"where": key.where.text} if key.where is not None else {}),
+                **({"filter_entities": {"entity": key.entities.column, "where": key.entities.text}}
+                   if key.entities is not None else {}),
                 "aggregates": [a.describe() for a in q.aggregates], "columns": q.columns(),
             })
         return out

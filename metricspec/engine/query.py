@@ -204,7 +204,7 @@ def source_names(loaded: LoadedSpec, q: Question) -> list[str]:
     out: set[str] = set()
     for name in q.kpis:
         for base in base_kpis(spec, name):
-            out.update(ref.source for ref in spec.kpis[base].sources_read())
+            out.update(spec.kpis[base].sources_needed(spec))
     return sorted(out)
 
 

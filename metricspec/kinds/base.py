@@ -208,6 +208,10 @@ class KPIBase(StrictModel):
         """The sources this KPI reads directly."""
         return []
 
+    def sources_needed(self, spec: Spec) -> list[str]:
+        """Every source computing this KPI reads (its own, and those of KPIs its filters evaluate)."""
+        return [ref.source for ref in self.sources_read()]
+
     def columns(self, spec: Spec) -> list[ColumnNeed]:
         """Columns the sources must have for this KPI (segments and scope of a derived KPI are
         checked on its inputs' sources by :func:`metricspec.sources.requirements`)."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -92,7 +93,7 @@ class SqlBackend:
     def _run_batch(self, rel: Relation, batch: list[Item], rng: RunRange, answers: Answers) -> None:
         import ibis
 
-        branches = [branch_expr(rel, item, rng) for item in batch]
+        branches = [branch_expr(rel, item, rng, self.relations) for item in batch]
         width_s = max(len(b[1]) for b in branches)
         width_v = max(len(b[2]) for b in branches)
         # hour periods are instants (timestamps): the union's period column is then one for every branch
@@ -150,7 +151,8 @@ class SqlBackend:
         import ibis
 
         rel = self.relations[query.key.source]
-        return {"backend": "sql", "runs_in": rel.dialect, "sql": str(ibis.to_sql(query_expr(rel, query, rng)))}
+        sql = ibis.to_sql(query_expr(rel, query, rng, self.relations))
+        return {"backend": "sql", "runs_in": rel.dialect, "sql": str(sql)}
 
 
 MAX_BRANCHES = 64
@@ -210,13 +212,15 @@ def _columns(item: Item) -> list[str]:
     return cols
 
 
-def branch_expr(rel: Relation, item: Item, rng: RunRange) -> tuple[Any, list[str], list[str]]:
+def branch_expr(rel: Relation, item: Item, rng: RunRange, relations: Mapping[str, Relation] | None = None,
+                ) -> tuple[Any, list[str], list[str]]:
     """A query, null count or freshness query as one branch of a batch: its expression, segment and
     value columns."""
     import ibis
 
     if isinstance(item, Query):
-        return query_expr(rel, item, rng), list(item.key.segments), [a.output for a in item.aggregates]
+        return (query_expr(rel, item, rng, relations), list(item.key.segments),
+                [a.output for a in item.aggregates])
     if isinstance(item, FreshnessQuery):
         return freshness_expr(rel, item), [], ["rows", "first", "latest", "latest_past", "future"]
     if isinstance(item, Checks):
@@ -228,8 +232,9 @@ def branch_expr(rel: Relation, item: Item, rng: RunRange) -> tuple[Any, list[str
     return expr, [], [f"n{i}" for i, _ in counted]
 
 
-def query_expr(rel: Relation, query: Query, rng: RunRange) -> Any:
-    """The ibis expression of one fused query."""
+def query_expr(rel: Relation, query: Query, rng: RunRange, relations: Mapping[str, Relation] | None = None) -> Any:
+    """The ibis expression of one fused query (``relations``: the connection's sources, for the KPIs an
+    entity condition reads)."""
     import ibis
 
     key = query.key
@@ -241,16 +246,22 @@ def query_expr(rel: Relation, query: Query, rng: RunRange) -> Any:
         except UntranslatableError as exc:
             raise DataError(f"source '{rel.source}': --where: {exc.message}", where=rel.where, hint=exc.hint) from None
 
-    def groups_of(t: Any) -> list[Any]:
+    def period_of(t: Any) -> Any:
         if key.time_column == NO_TIME:  # all rows, no period (spec/alltime.py)
-            period = ibis.null("date")
-        elif window is not None:
-            period = ibis.literal(window.start, type="date")
-        elif key.grain == HOUR:  # the hour's first instant, as naive UTC time (normalise makes it local)
-            period = hour_instant(t, key.time_column, rng.timezone, rel.dialect)
-        else:
-            period = truncate(t["__date"], key.grain, rng.week_start)  # type: ignore[arg-type]
-        return [period.name("period"), *(t[s].cast("string").name(s) for s in key.segments)]
+            return ibis.null("date")
+        if window is not None:
+            return ibis.literal(window.start, type="date")
+        if key.grain == HOUR:  # the hour's first instant, as naive UTC time (normalise makes it local)
+            return hour_instant(t, key.time_column, rng.timezone, rel.dialect)
+        return truncate(t["__date"], key.grain, rng.week_start)  # type: ignore[arg-type]
+
+    def groups_of(t: Any) -> list[Any]:
+        return [period_of(t).name("period"), *(t[s].cast("string").name(s) for s in key.segments)]
+
+    if key.entities is not None:  # a semi-join with the qualifying (period, entity) pairs
+        from metricspec.engine.backends.sql_entities import semi_join
+
+        t = semi_join(t, key, period_of(t), rng, relations or {rel.source: rel}, query_expr)
 
     t = with_edges(t, query, groups_of(t))
     groups = groups_of(t)
