@@ -128,7 +128,7 @@ def compare(path: Path, count: str, end: str) -> int:
        count=st.sampled_from(["entity", "event"]), end=st.sampled_from(["inclusive", "exclusive"]))
 def test_funnel_modes_equal_plain_sql(tmp_path_factory, leads, signups, sales, count: str, end: str) -> None:
     # distinct lead times per person: "the first lead" is then one row, as in SQL's min(t)
-    leads = list({(p, h): None for p, h in leads})
+    leads = list(dict.fromkeys(leads))
     path = write(tmp_path_factory.mktemp("funnel"), leads, signups, sales, count, end)
     compare(path, count, end)
 

@@ -285,3 +285,11 @@ def test_a_time_column_of_dates_cannot_be_hourly(tmp_path: Path) -> None:
         """))
     with pytest.raises(MetricSpecError, match="time column 'day' of source 'd' holds Date, not date and time"):
         evaluate(load_spec(tmp_path / "s.yaml"), as_of=dt.date(2026, 1, 2))
+
+
+def test_tidy_frames_hold_an_hours_local_date_and_label(dst_spec) -> None:
+    path, _ = dst_spec
+    tidy = evaluate(load_spec(path), as_of=AS_OF).to_polars().filter(kpi="n_aware", grain="hour")
+    assert tidy.schema["period"] == pl.Date
+    day = tidy.filter(pl.col("period") == dt.date(2026, 10, 25))
+    assert day.height == 25 and day["label"].n_unique() == 25
