@@ -155,7 +155,7 @@ def agree(d: Path, dumps: dict[str, str]) -> str:
     if joined.height != theirs.height:
         return "the weeks or breakdowns differ"
     for col in ("engagement_rate", "posts"):
-        off = joined.filter(((pl.col(col) - pl.col(f"{col}_sql")).abs() > 1e-9 * pl.col(f"{col}_sql").abs()))
+        off = joined.filter((pl.col(col) - pl.col(f"{col}_sql")).abs() > 1e-9 * pl.col(f"{col}_sql").abs())
         if off.height:
             return f"{col} differs in {off.height} rows"
     return "OK"
