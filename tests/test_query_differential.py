@@ -12,7 +12,6 @@ data in DuckDB (the SQL backend).
 from __future__ import annotations
 
 import datetime as dt
-import math
 import os
 from collections import defaultdict
 from collections.abc import Iterator
@@ -94,7 +93,7 @@ def dates(loaded: LoadedSpec) -> tuple[dt.date | None, dt.date]:
 def same(a: float | None, b: float | None) -> bool:
     if a is None or b is None:
         return a is None and b is None
-    return a == b or math.isclose(a, b, rel_tol=0, abs_tol=0)
+    return a == b
 
 
 def check_spec(name: str) -> int:
@@ -163,3 +162,53 @@ def test_the_frame_is_typed_and_sorted() -> None:
     assert frame.schema == pl.Schema({"period": pl.Date, "network": pl.String, "posts": pl.Float64,
                                       "engagement_rate": pl.Float64})
     assert frame.equals(frame.sort(["period", "network"], nulls_last=True))
+
+
+QUESTIONS = [
+    Question(("engagement_rate", "posts", "planned_posts", "plan_delivery"), ("network",), "week", None,
+             dt.date(2026, 6, 1), dt.date(2026, 10, 31)),
+    Question(("shares_per_post", "reach_ma4", "reach"), (), "week", "network != 'facebook'", None,
+             dt.date(2026, 10, 31)),
+    Question(("posts", "ctr"), ("network", "content_type"), "hour", "impressions > 2000", dt.date(2026, 10, 24),
+             dt.date(2026, 10, 26)),
+]
+"""Queries of multi_network.yaml (time zone Europe/Madrid: 25 October 2026 has 25 hours) asked on
+polars and with the data in PostgreSQL and Spark."""
+
+
+def _same_answers(registry: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    from metricspec import sources
+
+    loaded = load_spec(Path("specs/examples/multi_network.yaml"))
+    expected = [run_query(loaded, q).frame for q in QUESTIONS]
+    monkeypatch.setattr(sources, "connector_registry", registry)
+    for q, want in zip(QUESTIONS, expected, strict=True):
+        got = run_query(loaded, q).frame
+        assert got.equals(want), (q, got, want)
+    assert expected[2].filter(pl.col("period").dt.date() == dt.date(2026, 10, 25))["period"].n_unique() == 25
+
+
+def test_queries_in_postgres_equal_polars(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("psycopg")
+    pytest.importorskip("ibis")
+    from backend_support import PostgresLoader, database_registry
+    from pg_server import postgres_server
+
+    with postgres_server() as base:
+        _same_answers(database_registry(PostgresLoader(f"postgres://{base}")), monkeypatch)
+
+
+def test_queries_in_spark_equal_polars(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("pyspark")
+    pytest.importorskip("ibis")
+    import shutil
+
+    if shutil.which("java") is None:
+        pytest.skip("no Java runtime: apt-get install default-jre-headless")
+    from backend_support import SparkLoader, database_registry
+
+    from metricspec.connectors.spark import spark_session
+
+    session = spark_session("local[2]", {"spark.sql.shuffle.partitions": "1", "spark.ui.enabled": "false",
+                                         "spark.sql.adaptive.enabled": "false"})
+    _same_answers(database_registry(SparkLoader(session)), monkeypatch)

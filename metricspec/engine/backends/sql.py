@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from metricspec.engine.backends import Answers, Work, record_nulls
 from metricspec.engine.backends.ibis_expr import UntranslatableError, to_ibis
+from metricspec.engine.backends.sql_filters import filtered
 from metricspec.engine.backends.sql_time import hour_instant
 from metricspec.engine.periods import HOUR, WEEKDAYS
 from metricspec.engine.plan import (
@@ -240,11 +241,6 @@ def query_expr(rel: Relation, query: Query, rng: RunRange, relations: Mapping[st
     key = query.key
     window = key.grain if isinstance(key.grain, Window) else None
     t = in_range(rel, rel.table, key.time_column, rng, window, key.scope)
-    if key.where is not None:  # a query's --where: rows outside it take no part at all
-        try:
-            t = t.filter(to_ibis(key.where.node, t.__getitem__))
-        except UntranslatableError as exc:
-            raise DataError(f"source '{rel.source}': --where: {exc.message}", where=rel.where, hint=exc.hint) from None
 
     def period_of(t: Any) -> Any:
         if key.time_column == NO_TIME:  # all rows, no period (spec/alltime.py)
@@ -258,11 +254,7 @@ def query_expr(rel: Relation, query: Query, rng: RunRange, relations: Mapping[st
     def groups_of(t: Any) -> list[Any]:
         return [period_of(t).name("period"), *(t[s].cast("string").name(s) for s in key.segments)]
 
-    if key.entities is not None:  # a semi-join with the qualifying (period, entity) pairs
-        from metricspec.engine.backends.sql_entities import semi_join
-
-        t = semi_join(t, key, period_of(t), rng, relations or {rel.source: rel}, query_expr)
-
+    t = filtered(rel, t, key, period_of, rng, relations, query_expr)  # a query's where, an entity condition
     t = with_edges(t, query, groups_of(t))
     groups = groups_of(t)
     try:

@@ -1,14 +1,16 @@
-"""Entity conditions in SQL (kinds/entity_filter.py): the qualifying (period, entity) pairs as a subquery
-of per-entity aggregates, and the filtered query's rows kept by a semi-join with them, all in the
-source's database (DuckDB writes it ``SEMI JOIN``, PostgreSQL ``WHERE EXISTS``)."""
+"""A query's row filters in SQL, before its rows are grouped: a query's ``--where`` (``QueryKey.where``)
+and an entity condition (``QueryKey.entities``, kinds/entity_filter.py): the qualifying (period, entity)
+pairs as a subquery of per-entity aggregates, and the query's rows kept by a semi-join with them, all in
+the source's database (DuckDB writes it ``SEMI JOIN``, PostgreSQL ``WHERE EXISTS``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from metricspec.engine.backends.ibis_expr import to_ibis
+from metricspec.engine.backends.ibis_expr import UntranslatableError, to_ibis
 from metricspec.engine.plan import NO_TIME, EntityFilter, QueryKey, RunRange
+from metricspec.errors import DataError
 
 if TYPE_CHECKING:
     from metricspec.engine.backends.relation import Relation
@@ -52,3 +54,17 @@ def semi_join(t: Any, key: QueryKey, period: Any, rng: RunRange, relations: Mapp
     marked = t.mutate(__qp=period, __qe=t[ef.column].cast("string"))
     preds = [marked["__qe"] == pairs["__e"]] + ([marked["__qp"] == pairs["__p"]] if timed else [])
     return marked.semi_join(pairs, preds).drop("__qp", "__qe")
+
+
+def filtered(rel: Relation, t: Any, key: QueryKey, period: Callable[[Any], Any], rng: RunRange,
+             relations: Mapping[str, Relation] | None, query_expr: QueryExpr) -> Any:
+    """The rows of ``t`` that pass the query's ``where`` and entity condition (``period``: the period
+    of each row of a table)."""
+    if key.where is not None:  # rows outside it take no part at all
+        try:
+            t = t.filter(to_ibis(key.where.node, t.__getitem__))
+        except UntranslatableError as exc:
+            raise DataError(f"source '{rel.source}': --where: {exc.message}", where=rel.where, hint=exc.hint) from None
+    if key.entities is not None:
+        t = semi_join(t, key, period(t), rng, relations or {rel.source: rel}, query_expr)
+    return t
