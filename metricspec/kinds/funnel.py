@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -49,6 +49,16 @@ class FunnelKPI(KPIBase):
 
     def sources_read(self) -> list[SourceRef]:
         return [SourceRef(s.source, ("funnel", "steps", i, "source")) for i, s in enumerate(self.funnel.steps)]
+
+    def definition(self) -> dict[str, Any]:
+        """As before ``count`` and ``window_end`` existed while they keep their defaults (a baseline
+        recorded then still matches: the values did not change)."""
+        out = super().definition()
+        funnel = dict(out["funnel"])
+        for key in ("count", "window_end"):
+            if funnel.get(key) == FunnelSpec.model_fields[key].default:
+                funnel.pop(key)
+        return {**out, "funnel": funnel}
 
     def rows_source(self, spec: Spec) -> str | None:
         """Segments, scope and a query's filter read the entry rows (the first step's source)."""

@@ -240,7 +240,8 @@ def query_expr(rel: Relation, query: Query, rng: RunRange, relations: Mapping[st
 
     key = query.key
     window = key.grain if isinstance(key.grain, Window) else None
-    t = in_range(rel, rel.table, key.time_column, rng, window, key.scope)
+    table = rel.instants if key.grain == HOUR and rel.instants is not None else rel.table
+    t = in_range(rel, table, key.time_column, rng, window, key.scope)
 
     def period_of(t: Any) -> Any:
         if key.time_column == NO_TIME:  # all rows, no period (spec/alltime.py)

@@ -19,7 +19,7 @@ from metricspec.connectors.casts import CAST_HINTS, FALSE_WORDS, TRUE_WORDS
 from metricspec.connectors.casts import has_time as _has_time
 from metricspec.connectors.common import COLUMN_TYPES, _columns_listing, did_you_mean
 from metricspec.engine.backends.ibis_expr import UntranslatableError, to_ibis
-from metricspec.engine.backends.sql_time import INSTANT_PREFIX, instant_column, localize, to_utc
+from metricspec.engine.backends.sql_time import instant_column, localize, to_utc
 from metricspec.errors import DataError, Location
 from metricspec.spec.expr import parse
 
@@ -82,6 +82,7 @@ def prepare(raw: Any, dialect: str, connection_key: str, opts: SourceOptions) ->
     targets = _targets(table, schema, opts, err)
     local_tz = opts.timezone or "UTC"
     exprs: dict[str, Any] = {}
+    instants: dict[str, Any] = {}
     checks: list[CastCheck] = []
     try:
         for col, dtype in schema.items():
@@ -92,22 +93,23 @@ def prepare(raw: Any, dialect: str, connection_key: str, opts: SourceOptions) ->
             elif dtype.is_timestamp():
                 exprs[col] = localize(table[col], dtype.timezone, local_tz, opts.target_timezone, dialect)
             instant = _instant(table[col], dtype, targets.get(col), opts, dialect)
-            if instant is not None:  # hour periods need it (sql_time.hour_instant)
-                exprs[instant_column(col)] = instant
-        if exprs:
-            table = table.mutate(**exprs)
+            if instant is not None and col not in opts.derive:  # hour periods need it (sql_time.hour_instant)
+                instants[instant_column(col)] = instant
+        timed = table.mutate(**exprs, **instants) if instants else None
+        table = table.mutate(**exprs) if exprs else table
         if opts.derive:
-            table = table.mutate(**{col: to_ibis(parse(text), table.__getitem__)
-                                    for col, text in opts.derive.items()})
-            stale = [instant_column(c) for c in opts.derive if instant_column(c) in table.columns]
-            table = table.drop(*stale) if stale else table  # a derived column's instant is not the stored one
+            table, timed = (_derived(t, opts.derive) if t is not None else None for t in (table, timed))
     except UntranslatableError as exc:
         raise err(exc.message, exc.hint) from None
     pschema = polars_schema(table, opts.target_timezone)
     rel = Relation(source=opts.name, table=table, dialect=dialect, connection_key=connection_key, schema=pschema,
-                   frame=None, where=opts.where, checks=tuple(checks))  # type: ignore[arg-type]
+                   frame=None, where=opts.where, checks=tuple(checks), instants=timed)  # type: ignore[arg-type]
     object.__setattr__(rel, "frame", relation_frame(rel))
     return rel
+
+
+def _derived(table: Any, derive: Mapping[str, str]) -> Any:
+    return table.mutate(**{col: to_ibis(parse(text), table.__getitem__) for col, text in derive.items()})
 
 
 def _renamed(raw: Any, opts: SourceOptions, err: Any) -> Any:
@@ -297,8 +299,6 @@ def polars_schema(table: Any, target_timezone: str) -> dict[str, pl.DataType]:
 
     out: dict[str, pl.DataType] = {}
     for col, dtype in table.schema().items():
-        if col.startswith(INSTANT_PREFIX):  # hidden (sql_time.instant_column)
-            continue
         if dtype.is_timestamp():
             out[col] = pl.Datetime("us", target_timezone)
         elif dtype.is_decimal():

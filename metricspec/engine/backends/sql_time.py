@@ -88,7 +88,8 @@ def localize(ts: Any, stored_tz: str | None, local_tz: str, target_tz: str, dial
 INSTANT_PREFIX = "__metricspec_utc__"
 """Prefix of the hidden column that keeps, next to each stored datetime column, its instant as naive UTC
 time: the local wall-clock time alone cannot tell the two 02:30 of the night the clocks go back apart,
-and ``hour`` periods must (:func:`hour_instant`). Hidden: not in the source's schema, never fetched."""
+and ``hour`` periods must (:func:`hour_instant`). Only in ``Relation.instants``, the table hour queries
+read: not in the source's schema, never fetched, absent from every other statement."""
 
 
 def instant_column(column: str) -> str:
