@@ -9,6 +9,7 @@ The public Python API (docs/python-api.md)::
     results.to_polars()                                          # every KPI's series, tidy
     results.kpi("followers").to_polars()                         # one KPI
     results.goals_to_polars()                                    # one row per goal
+    metricspec.query(spec, ["engagement_rate"], by=["network"], grain="week")  # ad hoc, a polars frame
     results                                                      # in Jupyter: the HTML scorecard
 
 Importing this package is cheap: everything else is imported when first used.
@@ -23,7 +24,10 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import pluggy
+    import polars as pl
 
     from metricspec.api import PathLike
     from metricspec.engine.results import Results
@@ -54,6 +58,18 @@ def evaluate(spec_or_path: LoadedSpec | PathLike, *, as_of: dt.date | str | None
     return run(spec_or_path, as_of=as_of, data=data, root=root, allow_outside_root=allow_outside_root)
 
 
+def query(spec_or_path: LoadedSpec | PathLike, kpis: str | Sequence[str], *, by: str | Sequence[str] = (),
+          grain: str | None = None, where: str | None = None, start: dt.date | str | None = None,
+          end: dt.date | str | None = None, data: Mapping[str, Any] | None = None, root: PathLike | None = None,
+          allow_outside_root: bool = False) -> pl.DataFrame:
+    """Declared KPIs by any column (``by``), per any ``grain``, over the rows where ``where`` holds, from
+    ``start`` to ``end``: a polars frame of ``period``, the ``by`` columns and one column per KPI."""
+    from metricspec.api import query as ask
+
+    return ask(spec_or_path, kpis, by=by, grain=grain, where=where, start=start, end=end, data=data, root=root,
+               allow_outside_root=allow_outside_root)
+
+
 _LAZY = {
     "Results": "metricspec.engine.results",
     "LoadedSpec": "metricspec.loader",
@@ -79,4 +95,4 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["LoadedSpec", "MetricSpecError", "OutputRenderer", "Results", "__version__", "evaluate", "hookimpl",
-           "load"]
+           "load", "query"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from metricspec.errors import Issue, Level, Location, UsageError
@@ -57,6 +57,33 @@ def evaluate(spec_or_path: LoadedSpec | PathLike, *, as_of: dt.date | str | None
         spec_or_path, root=root, allow_outside_root=allow_outside_root)
     frames = source_frames(loaded, data) if data else None
     return run(loaded, as_of=parse_date(as_of), data=frames)
+
+
+def query(spec_or_path: LoadedSpec | PathLike, kpis: str | Sequence[str], *, by: str | Sequence[str] = (),
+          grain: str | None = None, where: str | None = None, start: dt.date | str | None = None,
+          end: dt.date | str | None = None, data: Mapping[str, Any] | None = None, root: PathLike | None = None,
+          allow_outside_root: bool = False) -> pl.DataFrame:
+    """Declared KPIs by any column of their rows, per any grain, over the rows where ``where`` holds,
+    dated ``start`` to ``end`` (docs/query.md).
+
+    Returns a polars frame: ``period`` (a date; for ``grain="hour"`` an instant in the spec's time
+    zone), one text column per ``by`` column, one Float64 column per KPI. ``data``, ``root`` and
+    ``allow_outside_root`` as for :func:`evaluate`. Raises :class:`metricspec.errors.SpecError` for an
+    unknown KPI or column, a grain a KPI cannot have or a malformed ``where``.
+    """
+    from metricspec.engine.query import Question, run_query
+    from metricspec.loader import LoadedSpec
+
+    loaded = spec_or_path if isinstance(spec_or_path, LoadedSpec) else load(
+        spec_or_path, root=root, allow_outside_root=allow_outside_root)
+    frames = source_frames(loaded, data) if data else None
+    question = Question(kpis=_names(kpis), by=_names(by), grain=grain, where=where, start=parse_date(start),
+                        end=parse_date(end))
+    return run_query(loaded, question, frames).frame
+
+
+def _names(value: str | Sequence[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 def parse_date(value: dt.date | str | None) -> dt.date | None:

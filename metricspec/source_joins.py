@@ -297,12 +297,15 @@ def _join_sql(left: Relation, right: Opened, on: str, key: str, columns: dict[st
         small = _pulled(right, key, columns, jk)
         if widen:
             small = small.mutate(**{jk: small[jk].cast("int64")})
-    lt = left.table
-    lkey = lt[on].cast("int64") if widen else lt[on]
-    joined = lt.left_join(small, lkey == small[jk]).select(*lt.columns, *columns.values())
+    def joined(lt: Any) -> Any:
+        lkey = lt[on].cast("int64") if widen else lt[on]
+        return lt.left_join(small, lkey == small[jk]).select(*lt.columns, *columns.values())
+
     schema = {**left.schema, **{new: rschema[old] for old, new in columns.items()}}
-    rel = Relation(source=left.source, table=joined, dialect=left.dialect, connection_key=left.connection_key,
-                   schema=schema, frame=None, where=left.where, checks=left.checks)  # type: ignore[arg-type]
+    instants = None if left.instants is None else joined(left.instants)
+    rel = Relation(source=left.source, table=joined(left.table), dialect=left.dialect, connection_key=left.connection_key,
+                   schema=schema, frame=None, where=left.where, checks=left.checks,  # type: ignore[arg-type]
+                   instants=instants)
     object.__setattr__(rel, "frame", relation_frame(rel))
     return rel
 

@@ -31,8 +31,8 @@
 3. **The CLI reference is fresh.** ``docs/cli.md`` equals what
    ``scripts/gen_cli_reference.py`` generates from ``--help``.
 
-4. **Walk-throughs run.** In ``docs/getting-started.md``, ``docs/ci.md`` and
-   ``docs/python-api.md`` every ```sh (or ```bash, ```shell) block and every ```python block is
+4. **Walk-throughs run.** In ``docs/getting-started.md``, ``docs/ci.md``, ``docs/python-api.md``
+   and ``docs/query.md`` every ```sh (or ```bash, ```shell) block and every ```python block is
    executed, in the order of the page, as one session: shell blocks with ``bash -euo pipefail``
    (``metricspec`` is this interpreter's ``python -m metricspec``), python blocks in one shared
    namespace. The working directory is a fresh git repository holding a copy of ``specs/`` (so
@@ -456,7 +456,7 @@ def test_mkdocs_nav_lists_every_page() -> None:
 # ---------------------------------------------------------------- walk-throughs
 
 
-WALKTHROUGHS = ("getting-started.md", "ci.md", "python-api.md")
+WALKTHROUGHS = ("getting-started.md", "ci.md", "python-api.md", "query.md")
 SHELL_LANGS = {"sh", "bash", "shell"}
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from metricspec.engine.kpis import and_filters
 from metricspec.engine.periods import label, period_end, truncate
 from metricspec.engine.results import CohortRow, CohortTable
 from metricspec.engine.rows import cutoff_of, date_bounds, events, finish, share_by_period
@@ -57,7 +58,7 @@ def cohorts(ev: Evaluator, req: Request, c: CohortRetentionSpec, where: PathKey)
     """Each entity's cohort (its first event in the request's scope, with the filter) and the ages at
     which it had an event (any event with the filter, whatever its scope)."""
     week_start = ev.spec.week_start
-    first = events(ev, c.source, c.time_column, c.filter, where, req.scope,
+    first = events(ev, c.source, c.time_column, and_filters(c.filter, req.where), where, req.scope,
                    [c.key, *req.segments]).rename({c.key: "__key"})
     rows = events(ev, c.source, c.time_column, c.filter, where, (), [c.key]).rename({c.key: "__key"})
     start, end = date_bounds(ev, req)

@@ -7,7 +7,7 @@ from typing import cast
 
 import polars as pl
 
-from metricspec.engine.periods import period_range, truncate_date
+from metricspec.engine.periods import HOUR, first_hour, hour_dtype, period_range, truncate_date
 from metricspec.engine.plan import NO_TIME, Aggregate, QueryKey, RunRange, Window
 from metricspec.spec.models import ADDITIVE_AGGREGATIONS
 
@@ -16,6 +16,8 @@ def fill_periods(
     frame: pl.DataFrame, key: QueryKey, outputs: list[Aggregate], rng: RunRange, last_period: dt.date
 ) -> tuple[pl.LazyFrame, list[dt.date]]:
     """Add missing periods (and segment combinations): additive aggregates as 0, others null.
+
+    ``last_period`` is the last period to show (for hours an aware datetime, as the periods are).
 
     Returns the filled frame as a lazy query (every frame is filled in one ``collect_all``) and
     the periods it will hold, in order.
@@ -31,9 +33,11 @@ def fill_periods(
         return frame.lazy(), []
     first = cast(dt.date, frame["period"].min())
     if rng.start is not None:
-        first = min(first, truncate_date(rng.start, key.grain, rng.week_start))
+        first = min(first, first_hour(rng.start, rng.timezone) if key.grain == HOUR
+                    else truncate_date(rng.start, key.grain, rng.week_start))
     days = period_range(first, last_period, key.grain)
-    grid = pl.LazyFrame({"period": days}, schema={"period": pl.Date})
+    dtype = hour_dtype(rng.timezone) if key.grain == HOUR else pl.Date
+    grid = pl.LazyFrame({"period": days}, schema={"period": dtype})
     if key.segments:
         combos = frame.lazy().select(list(key.segments)).unique()
         grid = grid.join(combos, how="cross")

@@ -6,6 +6,7 @@ frames of several runs concatenate (``pl.concat``) and empty results still have 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,11 @@ GOAL_COLUMNS: dict[str, str] = {
 POINT_COLUMNS: dict[str, str] = {"period": "Date", "label": "String", "value": "Float64", "partial": "Boolean"}
 
 
+def _day(period: Any) -> Any:
+    """The ``period`` column is a date: an hour's is its local date (its label keeps the hour and offset)."""
+    return period.date() if isinstance(period, dt.datetime) else period
+
+
 def _frame(rows: dict[str, list[Any]], columns: dict[str, str]) -> pl.DataFrame:
     import polars as pl
 
@@ -46,7 +52,7 @@ def kpi_frame(kpis: Iterable[KpiResult], spec: str | None = None) -> pl.DataFram
     for k in kpis:
         for s in k.series:
             for p in s.points:
-                for name, value in (("kpi", k.name), ("grain", s.grain), ("period", p.period), ("label", p.label),
+                for name, value in (("kpi", k.name), ("grain", s.grain), ("period", _day(p.period)), ("label", p.label),
                                     ("kind", s.kind), ("segment", s.segment), ("segment_value", s.segment_value),
                                     ("benchmark", s.benchmark), ("value", p.value), ("partial", p.partial),
                                     ("unit", k.unit), ("currency", k.currency)):
@@ -82,7 +88,7 @@ def points_frame(points: Iterable[Point]) -> pl.DataFrame:
     rows = _columns(POINT_COLUMNS)
     for p in points:
         for name in POINT_COLUMNS:
-            rows[name].append(getattr(p, name))
+            rows[name].append(_day(p.period) if name == "period" else getattr(p, name))
     return _frame(rows, POINT_COLUMNS)
 
 

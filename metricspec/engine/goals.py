@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from metricspec.engine.kpis import Evaluator, Request, make_scope
-from metricspec.engine.periods import label, period_end, truncate_date
+from metricspec.engine.periods import HOUR, ends_after, fixed, label, period_end, truncate_date
 from metricspec.engine.plan import Window
 from metricspec.engine.results import GoalResult, MessageParams, Point, english
 from metricspec.spec.alltime import ALL_TIME, is_all_time
@@ -63,7 +63,7 @@ def plan_goal(ev: Evaluator, objective: str, goal_id: str, goal: Goal) -> GoalPl
     kpi = spec.kpis[goal.kpi]
     if is_all_time(spec, goal.kpi):
         return _plan_all_time_goal(ev, objective, goal_id, goal)
-    grain = goal.grain or spec.kpi_grains(kpi)[0]
+    grain: str = goal.grain or next((g for g in spec.kpi_grains(kpi) if g != HOUR), "day")  # paced in days at least
     measure = goal.measure or default_measure(kpi)
     campaign = spec.campaigns.get(goal.campaign) if goal.campaign else None
     start = goal.start or (goal.period.start if goal.period else None) or (campaign.start if campaign else None) \
@@ -113,8 +113,10 @@ def _value(frame: pl.DataFrame) -> float | None:
 
 
 @functools.lru_cache(maxsize=4096)
-def _period_info(period: dt.date, grain: str, as_of: dt.date) -> tuple[str, bool]:
-    return label(period, grain), period_end(period, grain) > as_of + dt.timedelta(days=1)
+def _period_info(period: dt.date, grain: str, as_of: dt.date, offset: object = None) -> tuple[str, bool]:
+    """(label, partial) of a period; ``offset``: an hour's UTC offset, part of the cache key (one instant
+    at two offsets, from specs in two time zones, has two labels)."""
+    return label(period, grain), ends_after(period, grain, as_of)
 
 
 _new_point = Point.__new__
@@ -134,9 +136,11 @@ def make_points(periods: Iterable[dt.date], values: Iterable[float | None], grai
     out: list[Point] = []
     append = out.append
     for period, value in zip(periods, values, strict=True):
+        period = fixed(period)  # an hour: its own UTC offset (the two 02:00 of a 25-hour day are two keys)
         known = info.get(period)
         if known is None:
-            known = info[period] = _period_info(period, grain, as_of)
+            offset = period.utcoffset() if isinstance(period, dt.datetime) else None
+            known = info[period] = _period_info(period, grain, as_of, offset)
         point = _new_point(Point)
         _set_period(point, period)
         _set_label(point, known[0])

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from metricspec.engine.fill import fill_periods
-from metricspec.engine.periods import truncate_date
+from metricspec.engine.periods import HOUR, ends_after, last_hour, truncate_date
 from metricspec.engine.plan import (
     Freshness,
     FreshnessQuery,
@@ -46,6 +46,16 @@ class Request:
     segments: tuple[str, ...] = ()
     scope: Scope = ()
     extra_filter: str | None = None
+    """A filter inside the KPI's aggregation (a share's part): its groups stay, with what matches."""
+    where: str | None = None
+    """A filter on the rows of every source the KPI reads, before grouping (a query's ``--where``)."""
+
+
+def and_filters(a: str | None, b: str | None) -> str | None:
+    """Both row filters (either may be absent)."""
+    if a and b:
+        return f"({a}) and ({b})"
+    return a or b
 
 
 def make_scope(*scopes: Mapping[str, object]) -> Scope:
@@ -74,6 +84,10 @@ class Evaluator:
     """(source, column or expression) -> rows skipped because the value was null."""
     latest: Mapping[str, dt.date | None] = field(default_factory=dict)
     """Last date with data per source: periods after it are missing, not zero."""
+    latest_time: Mapping[str, dt.datetime | None] = field(default_factory=dict)
+    """Last time with data per source with times (aware): hours after its hour are missing, not zero."""
+    bounds: RunRange | None = None
+    """The dates a query covers, instead of the spec's period up to the as-of date (engine/query.py)."""
     relations: Mapping[str, Relation] = field(default_factory=dict)
     """Sources that live in a database: their queries run there (the SQL backend)."""
     prepared: Mapping[str, PreparedFrame] = field(default_factory=dict)
@@ -96,9 +110,11 @@ class Evaluator:
     @property
     def range(self) -> RunRange:
         spec = self.spec
+        if self.bounds is not None:
+            return self.bounds
         end = self.as_of if spec.period is None else min(self.as_of, spec.period.end)
         start = spec.period.start if spec.period is not None else None
-        return RunRange(start=start, end=end, week_start=spec.week_start)
+        return RunRange(start=start, end=end, week_start=spec.week_start, timezone=spec.timezone)
 
     # ------------------------------------------------------------ planning
     def request(self, req: Request) -> None:
@@ -114,9 +130,10 @@ class Evaluator:
                 self.request(child)
 
     def child(self, req: Request, name: str, extra: str | None = None) -> Request:
-        """A KPI read by a derived KPI: its own scope, overridden by the request's, minus broken-down columns."""
+        """A KPI read by a derived KPI: its own scope, overridden by the request's, minus broken-down columns;
+        the request's ``where`` applies to its rows too."""
         own = {k: v for k, v in self.spec.kpis[name].scope.items() if k not in req.segments}
-        return Request(name, req.grain, req.segments, make_scope(own, dict(req.scope)), extra)
+        return Request(name, req.grain, req.segments, make_scope(own, dict(req.scope)), extra, req.where)
 
     def planned(self, req: Request) -> Planned:
         found = self._planned.get(req)
@@ -144,17 +161,12 @@ class Evaluator:
         self.null_counts = dict(answers.null_counts)
         fresh = answers.freshness
         if freshness:
-            self.latest = {name: dt.date.fromisoformat(f.latest[:10]) if f.latest else None
-                           for name, f in fresh.items()}
+            self.use_freshness(fresh)
         filled: dict[QueryKey, pl.LazyFrame] = {}
         periods: dict[QueryKey, list[dt.date]] = {}
         for key in self.plan.queries:
             frame = answers.frames[key]
-            end = rng.end
-            source_latest = self.latest.get(key.source)
-            if source_latest is not None:
-                end = min(end, source_latest)
-            last = truncate_date(end, key.grain, rng.week_start) if isinstance(key.grain, str) else end
+            last = self._last_period(key)
             filled[key], periods[key] = fill_periods(frame, key, self.plan.queries[key].aggregates, rng, last)
         columns = self._columnize(periods)
         for key, layers in columns.items():
@@ -173,6 +185,26 @@ class Evaluator:
                 for req, expr in layer:
                     self._columns[req] = self._frames[key], expr.meta.output_name()
         return fresh
+
+    def use_freshness(self, fresh: Mapping[str, Freshness]) -> None:
+        """The last date (and time) of data per source: periods after it are missing, not zero."""
+        self.latest = {name: dt.date.fromisoformat(f.latest[:10]) if f.latest else None for name, f in fresh.items()}
+        self.latest_time = {name: _instant(f.latest) for name, f in fresh.items()}
+
+    def _last_period(self, key: QueryKey) -> dt.date:
+        """The last period a query's frame is filled to: the run's end, or the source's last data."""
+        rng = self.range
+        end = rng.end
+        source_latest = self.latest.get(key.source)
+        if source_latest is not None:
+            end = min(end, source_latest)
+        if key.grain == HOUR:
+            last = last_hour(end, rng.timezone)
+            latest = self.latest_time.get(key.source)
+            if latest is not None and latest < last:  # the hour of the last row, not the end of its day
+                last = latest.astimezone(last.tzinfo).replace(minute=0, second=0, microsecond=0)
+            return last
+        return truncate_date(end, key.grain, rng.week_start) if isinstance(key.grain, str) else end
 
     def frame(self, key: QueryKey) -> pl.DataFrame:
         """The filled answer of a query of the plan (after :meth:`execute`)."""
@@ -239,7 +271,7 @@ class Evaluator:
         planned = self.planned(req)
         if isinstance(planned, FromQuery):
             frame = self._frames[planned.key]
-            out = _empty(req.segments) if frame.height == 0 else frame.select(
+            out = _empty(req.segments, frame.schema["period"]) if frame.height == 0 else frame.select(
                 [*keys, pl.col(planned.output).alias("value")])
         elif isinstance(planned, FromInputs):
             out = self._joined(req, planned, keys)
@@ -266,15 +298,21 @@ class Evaluator:
         """The periods that end after the run's end date."""
         if isinstance(grain, Window):
             return []
-        from metricspec.engine.periods import period_end
-
-        cutoff = self.range.end + dt.timedelta(days=1)
-        return sorted(p for p in periods if period_end(p, grain) > cutoff)
+        end = self.range.end
+        return sorted(p for p in periods if ends_after(p, grain, end))
 
 
-def _empty(segments: tuple[str, ...]) -> pl.DataFrame:
-    schema = {"period": pl.Date, **dict.fromkeys(segments, pl.String), "value": pl.Float64}
+def _empty(segments: tuple[str, ...], period: pl.DataType | None = None) -> pl.DataFrame:
+    schema = {"period": period or pl.Date, **dict.fromkeys(segments, pl.String), "value": pl.Float64}
     return pl.DataFrame(schema=schema)
+
+
+def _instant(text: str | None) -> dt.datetime | None:
+    """A freshness time (ISO 8601) as an aware datetime; None for a date or a time without an offset."""
+    if not text or len(text) <= 10:
+        return None
+    value = dt.datetime.fromisoformat(text)
+    return value if value.tzinfo is not None else None
 
 
 SIGNIFICANT_DIGITS = 12

@@ -5,7 +5,8 @@ Every base (``agg``) KPI request becomes an :class:`Aggregate` in the :class:`Qu
 expression trees (:mod:`metricspec.spec.expr`), parsed once when the plan is built, never text
 re-parsed later and never engine objects: a backend (:mod:`metricspec.engine.backends`) translates
 the same plan to polars or to SQL. Each query's answer is a small table with one row per period and
-segment value: ``period`` (Date), one String column per segment and one Float64 column per aggregate.
+segment value: ``period`` (Date; for the ``hour`` grain an aware Datetime in the spec's time zone), one
+String column per segment and one Float64 column per aggregate.
 """
 
 from __future__ import annotations
@@ -67,12 +68,52 @@ class Aggregate:
 
 
 @dataclass(frozen=True)
+class RowFilter:
+    """A condition on a query's rows, applied before they are grouped (a query's ``--where``): rows where
+    it does not hold (or is null) take no part, and no group appears for them."""
+
+    node: ex.Node
+    text: str
+
+    @classmethod
+    def of(cls, text: str | None) -> RowFilter | None:
+        return None if not text else cls(ex.parse(text), text)
+
+
+@dataclass(frozen=True)
+class EntityInput:
+    """A KPI of an entity condition: ``aggregate`` per entity (``key.segments`` is the entity column)
+    and per period (``key.grain`` is the filtered query's), in the KPI's own scope."""
+
+    name: str
+    key: QueryKey
+    aggregate: Aggregate
+
+    def query(self) -> Query:
+        return Query(self.key, [self.aggregate])
+
+
+@dataclass(frozen=True)
+class EntityFilter:
+    """Keep the rows whose ``column`` value (an entity) satisfies ``condition`` in the row's period: the
+    condition reads the :class:`EntityInput` values by their names (kinds/entity_filter.py). A
+    backend runs it as a semi-join with the qualifying (period, entity) pairs."""
+
+    column: str
+    condition: ex.Node
+    text: str
+    inputs: tuple[EntityInput, ...]
+
+
+@dataclass(frozen=True)
 class QueryKey:
     source: str
     time_column: str
     grain: Grainish
     segments: tuple[str, ...]
     scope: Scope
+    where: RowFilter | None = None
+    entities: EntityFilter | None = None
 
 
 @dataclass
@@ -84,6 +125,10 @@ class Query:
         """Every column the query reads (for projection pushdown)."""
         cols = [self.key.time_column] if self.key.time_column != NO_TIME else []
         cols += [*self.key.segments, *(c for c, _ in self.key.scope)]
+        if self.key.where is not None:
+            cols += names(self.key.where.node)
+        if self.key.entities is not None:
+            cols.append(self.key.entities.column)
         for a in self.aggregates:
             cols.extend(a.columns())
         return list(dict.fromkeys(cols))
@@ -96,6 +141,8 @@ class RunRange:
     start: dt.date | None
     end: dt.date
     week_start: str = "monday"
+    timezone: str = "UTC"
+    """The spec's time zone: ``hour`` periods are its clock hours."""
 
 
 @dataclass(frozen=True)
@@ -178,7 +225,8 @@ class Plan:
     def null_count_queries(self) -> list[NullCountQuery]:
         groups: dict[tuple[str, str, Scope], dict[tuple[object, ...], Aggregate]] = {}
         for key, query in self.queries.items():
-            if key.segments == () and (not isinstance(key.grain, Window) or key.time_column == NO_TIME):
+            if key.segments == () and key.where is None and key.entities is None and (
+                    not isinstance(key.grain, Window) or key.time_column == NO_TIME):
                 group = groups.setdefault((key.source, key.time_column, key.scope), {})
                 for a in query.aggregates:
                     group.setdefault((a.agg == "count", a.column, a.expression, a.filter), a)
@@ -202,6 +250,9 @@ class Plan:
             out.append({
                 "source": key.source, "time_column": key.time_column or None, "grain": grain,
                 "segments": list(key.segments), "scope": [list(s) for s in key.scope],
+                **({"where": key.where.text} if key.where is not None else {}),
+                **({"filter_entities": {"entity": key.entities.column, "where": key.entities.text}}
+                   if key.entities is not None else {}),
                 "aggregates": [a.describe() for a in q.aggregates], "columns": q.columns(),
             })
         return out

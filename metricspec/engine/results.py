@@ -220,7 +220,9 @@ class Point:
     create (see :func:`metricspec.engine.goals.make_points`).
     """
 
-    period: dt.date
+    period: dt.date | dt.datetime
+    """The period's first day; for the ``hour`` grain its first instant (time-zone aware, ISO 8601 with
+    the offset in the JSON)."""
     label: str
     value: float | None
     partial: bool = False
@@ -263,7 +265,7 @@ class OffsetComparison(ResultModel):
 
     offset: str
     title: str
-    period: dt.date | None
+    period: dt.date | dt.datetime | None
     label: str | None
     value: float | None
     change: float | None
@@ -274,7 +276,7 @@ class Headline(ResultModel):
     """Latest complete period of a grain, with comparisons."""
 
     grain: str
-    period: dt.date | None
+    period: dt.date | dt.datetime | None
     label: str | None
     value: float | None
     previous: float | None

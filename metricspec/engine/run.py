@@ -15,7 +15,14 @@ from metricspec.engine.backends.polars import polars_engine
 from metricspec.engine.dataerrors import LenientRetry, collect_all_checked, data_errors
 from metricspec.engine.goals import evaluate_goal, make_points, plan_goal, trend_points
 from metricspec.engine.kpis import Evaluator, Request, make_scope
-from metricspec.engine.periods import add_periods, label, period_end, periods_per_year
+from metricspec.engine.periods import (
+    HOUR,
+    add_periods,
+    ends_after,
+    label,
+    periods_per_year,
+    shift_local,
+)
 from metricspec.engine.plan import Freshness, FreshnessQuery, RunRange
 from metricspec.engine.results import (
     BenchmarkValue,
@@ -48,12 +55,13 @@ _T = TypeVar("_T")
 
 
 def open_sources(loaded: LoadedSpec, data: Mapping[str, pl.LazyFrame] | None = None, *,
-                 lenient: bool = False) -> OpenedSources:
-    """Open every source the spec reads (``data`` replacing the connectors of the sources it names)
-    and check the columns it needs (all problems at once)."""
+                 lenient: bool = False, names: list[str] | None = None) -> OpenedSources:
+    """Open every source the spec reads (``names``: those only, and the sources they join; ``data``
+    replacing the connectors of the sources it names) and check the columns it needs (all problems at
+    once)."""
     from metricspec.sources import open_checked
 
-    opened = open_checked(loaded, frames=data, lenient=lenient)
+    opened = open_checked(loaded, names, frames=data, lenient=lenient)
     if any(i.level is Level.ERROR for i in opened.issues):
         raise SpecError(opened.issues)
     return opened
@@ -184,16 +192,16 @@ def explain(loaded: LoadedSpec, *, as_of: dt.date | None = None) -> list[dict[st
 
 
 def with_lenient_retry(loaded: LoadedSpec, work: Callable[[OpenedSources], _T],
-                       data: Mapping[str, pl.LazyFrame] | None = None) -> _T:
-    """``work`` on the opened sources (``data`` as in :func:`open_sources`), data errors mapped
-    (:mod:`.dataerrors`); once more with every cast's lenient path when a value beyond a
+                       data: Mapping[str, pl.LazyFrame] | None = None, names: list[str] | None = None) -> _T:
+    """``work`` on the opened sources (``data`` and ``names`` as in :func:`open_sources`), data errors
+    mapped (:mod:`.dataerrors`); once more with every cast's lenient path when a value beyond a
     source's sample needs it (LenientRetry)."""
-    opened = open_sources(loaded, data)
+    opened = open_sources(loaded, data, names=names)
     try:
         with data_errors(opened.prepared):
             return work(opened)
     except LenientRetry:
-        opened = open_sources(loaded, data, lenient=True)
+        opened = open_sources(loaded, data, lenient=True, names=names)
         with data_errors(opened.prepared):
             return work(opened)
 
@@ -230,7 +238,7 @@ def _run(loaded: LoadedSpec, opened: OpenedSources, as_of: dt.date | None, step:
         if fresh_queries and all(timeless_source(spec, q.source) for q in fresh_queries):
             as_of = local_today(spec.timezone)  # no source has dates: the values are as of the run
         ev = evaluator(loaded, opened, as_of, frames, router)
-        ev.latest = {f.name: dt.date.fromisoformat(f.latest[:10]) if f.latest else None for f in fresh}
+        ev.use_freshness(answers.freshness)
     ev = ev or evaluator(loaded, opened, as_of, frames)
     step("planning KPIs")
     plans = plan_requests(ev)
@@ -346,7 +354,7 @@ def _delta(a: float | None, b: float | None) -> tuple[float | None, float | None
 def _headline(ev: Evaluator, name: str, grain: str, points: list[Any], benches: dict[str, list[Any]]) -> Headline:
     spec = ev.spec
     kpi = spec.kpis[name]
-    done = [p for p in points if period_end(p.period, grain) <= ev.as_of + dt.timedelta(days=1)]
+    done = [p for p in points if not ends_after(p.period, grain, ev.as_of)]
     cur = done[-1] if done else (points[-1] if points else None)
     by_period = {p.period: p.value for p in points}
     if cur is None:
@@ -354,7 +362,9 @@ def _headline(ev: Evaluator, name: str, grain: str, points: list[Any], benches: 
                         change_pct=None, previous_year=None, yoy_change=None, yoy_change_pct=None)
     prev = by_period.get(add_periods(cur.period, grain, -1)) if grain != "day" else by_period.get(
         cur.period - dt.timedelta(days=1))
-    if grain == "day":
+    if grain == HOUR:  # the same clock hour 52 weeks earlier
+        ly = by_period.get(shift_local(cur.period, -364, spec.timezone))
+    elif grain == "day":
         ly = by_period.get(cur.period - dt.timedelta(days=364))
     elif grain == "week":
         ly = by_period.get(cur.period - dt.timedelta(weeks=52))

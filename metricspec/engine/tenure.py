@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
+from metricspec.engine.kpis import and_filters
 from metricspec.engine.rows import cutoff_of, date_bounds, events, finish, period_of
 from metricspec.engine.survival import kaplan_meier, median, restricted_mean
 from metricspec.errors import DataError
@@ -34,7 +35,7 @@ def durations(ev: Evaluator, req: Request, t: TenureSpec, where: PathKey) -> pl.
     request's segments, ``__days`` (tenure in days) and ``__ended`` (False: censored)."""
     start, end = date_bounds(ev, req)
     cutoff = cutoff_of(end)
-    first = events(ev, t.source, t.start_column or t.time_column, t.filter, where, req.scope,
+    first = events(ev, t.source, t.start_column or t.time_column, and_filters(t.filter, req.where), where, req.scope,
                    [t.key, *req.segments]).rename({t.key: "__key"})
     entities = (first.filter(pl.col("__t") < cutoff).sort(["__t", *req.segments], nulls_last=True)  # ties: by value
                 .group_by("__key", maintain_order=True).first().rename({"__t": "__start"}))

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, cast
 import polars as pl
 
 from metricspec.engine.periods import period_end, period_range, truncate, truncate_date
-from metricspec.engine.plan import QueryKey, Window
+from metricspec.engine.plan import QueryKey, RowFilter, Window
 
 if TYPE_CHECKING:
     from metricspec.engine.kpis import Evaluator, Request
@@ -78,7 +78,8 @@ def plan_window(ev: Evaluator, req: Request, base_name: str, reach: Reach) -> Wi
     filter_text = _and(base.filter, child.extra_filter)
     if base.agg == "count_distinct":
         return WindowPlan(base, base_name, reach, filter_text=filter_text)
-    key = QueryKey(base.source, base.time_column_for(ev, base_name), "day", req.segments, child.scope)
+    key = QueryKey(base.source, base.time_column_for(ev, base_name), "day", req.segments, child.scope,
+                   RowFilter.of(req.where))
     outputs: list[str] = []
     aggs = ("sum", "count") if base.agg == "mean" else (base.agg,)
     for agg in aggs:
@@ -167,7 +168,7 @@ def _distinct_rows(ev: Evaluator, req: Request, wp: WindowPlan) -> tuple[pl.Data
     assert base.column is not None
     scope = ev.child(req, wp.base_name).scope
     where = ("kpis", wp.base_name)
-    rows = events(ev, base.source, base.spec_time_column(ev.spec), wp.filter_text, where, scope,
+    rows = events(ev, base.source, base.spec_time_column(ev.spec), _and(wp.filter_text, req.where), where, scope,
                   list(dict.fromkeys([base.column, *req.segments])))
     day = pl.col("__t").dt.date()
     keep = day <= last_day(ev, base.source)

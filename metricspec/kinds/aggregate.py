@@ -20,6 +20,7 @@ from metricspec.kinds.base import (
     KPIBase,
     SourceRef,
 )
+from metricspec.kinds.entity_filter import EntityFilterSpec
 
 if TYPE_CHECKING:
     from metricspec.engine.kpis import Evaluator, Request
@@ -67,6 +68,9 @@ class AggregateKPI(KPIBase):
         default_factory=list,
         description="Snapshots (agg: last or first) over several entities: the entity column(s); the value is "
         "each entity's last (first) value in the period, summed over the entities, e.g. per: account.")
+    filter_entities: EntityFilterSpec | None = Field(
+        None, description="Only the rows of the entities whose KPIs satisfy a condition in the period, e.g. "
+        "{entity: customer_id, where: \"orders_count >= 10\"} (a semi-join where the data is).")
 
     @model_validator(mode="after")
     def _value(self) -> AggregateKPI:
@@ -85,6 +89,14 @@ class AggregateKPI(KPIBase):
 
     def segment_source(self, spec: Spec) -> str | None:
         return self.source
+
+    def sources_needed(self, spec: Spec) -> list[str]:
+        if self.filter_entities is None:
+            return [self.source]
+        from metricspec.kinds.entity_filter import condition_kpis
+
+        conditions = [spec.kpis[n] for n in condition_kpis(self.filter_entities.where) if n in spec.kpis]
+        return list(dict.fromkeys([self.source, *(s for k in conditions for s in k.sources_needed(spec))]))
 
     def spec_time_column(self, spec: Spec) -> str | None:
         """The time column the spec gives (the KPI's, else its source's; ``date`` for the calendar)."""
@@ -107,6 +119,10 @@ class AggregateKPI(KPIBase):
         out += [ColumnNeed(self.source, c, None, path) for c, path in column_paths(self.segments)]
         out += [ColumnNeed(self.source, c, None, ("scope", c), key=True) for c in self.scope]
         out += [ColumnNeed(self.source, c, None, ("per", i)) for i, c in enumerate(self.per)]
+        if self.filter_entities is not None:
+            from metricspec.kinds import entity_filter
+
+            out += entity_filter.columns(spec, self.source, self.filter_entities)
         return out
 
     def expressions(self, spec: Spec) -> list[ExpressionSite]:
@@ -118,12 +134,16 @@ class AggregateKPI(KPIBase):
         return out
 
     def check(self, spec: Spec, name: str) -> list[KindIssue]:
-        from metricspec.spec.alltime import timeless_source
+        from metricspec.spec.alltime import is_all_time, timeless_source
 
         src = spec.sources.get(self.source)
         if src is not None and not self.time_column and not src.time_column and not timeless_source(spec, self.source):
             return [KindIssue(f"KPI '{name}' has no time column", (), f"add `time_column: <column>` to the KPI or to source "
                               f"'{self.source}'", key=True)]
+        if self.filter_entities is not None:
+            from metricspec.kinds import entity_filter
+
+            return entity_filter.check(spec, name, self.filter_entities, not is_all_time(spec, name))
         return []
 
     # ------------------------------------------------------------ how it behaves
@@ -141,15 +161,36 @@ class AggregateKPI(KPIBase):
 
     # ------------------------------------------------------------ how it is computed
     def plan(self, ev: Evaluator, req: Request) -> FromQuery | FromRows:
-        from metricspec.engine.plan import QueryKey
+        from metricspec.engine.plan import QueryKey, RowFilter
 
-        key = QueryKey(self.source, self.time_column_for(ev, req.kpi), req.grain, req.segments, req.scope)
+        entities = None
+        if self.filter_entities is not None:
+            from metricspec.kinds import entity_filter
+
+            entities = entity_filter.plan(ev, req, self.filter_entities)
+        key = QueryKey(self.source, self.time_column_for(ev, req.kpi), req.grain, req.segments, req.scope,
+                       RowFilter.of(req.where), entities)
+        if req.grain == "hour":
+            self._check_hourly(ev, req.kpi, key.time_column)
         if self.snapshot:  # checked for ambiguity, summed over `per` (kinds/snapshot.py)
             from metricspec.kinds.snapshot import plan_snapshot
 
             return plan_snapshot(self, ev, req, key, _and(self.filter, req.extra_filter))
         key, output = ev.plan.add(key, self.agg, self.column, _and(self.filter, req.extra_filter), self.expression)
         return FromQuery(key, output)
+
+    def _check_hourly(self, ev: Evaluator, name: str, time_column: str) -> None:
+        """Hours need times: a time column of dates cannot be split into them."""
+        import polars as pl
+
+        dtype = ev.schemas.get(self.source, {}).get(time_column)
+        if dtype is None or isinstance(dtype, pl.Datetime):
+            return
+        from metricspec.errors import DataError
+
+        raise DataError(f"KPI '{name}' cannot be computed per hour: time column '{time_column}' of source "
+                        f"'{self.source}' holds {dtype}, not date and time", where=ev.loaded.where("kpis", name),
+                        hint="use a grain of a day or longer for it, or a time column with times of day")
 
     def time_column_for(self, ev: Evaluator, name: str) -> str:
         """The time column of the query (``NO_TIME`` for an all-time KPI, see spec/alltime.py)."""

@@ -158,6 +158,9 @@ class KPIBase(StrictModel):
     """Fields that do not change a KPI's values."""
     NEEDS_PERIODS: ClassVar[bool] = False
     """The kind compares a KPI's periods (growth, windows): it cannot read an all-time KPI."""
+    HOURLY: ClassVar[bool] = True
+    """The kind can be computed per clock hour (``hour`` grain): aggregations and the kinds combining
+    them; kinds that read rows with day windows (funnels, retention, rolling) cannot."""
 
     title: str | None = None
     description: str | None = None
@@ -205,6 +208,10 @@ class KPIBase(StrictModel):
         """The sources this KPI reads directly."""
         return []
 
+    def sources_needed(self, spec: Spec) -> list[str]:
+        """Every source computing this KPI reads (its own, and those of KPIs its filters evaluate)."""
+        return [ref.source for ref in self.sources_read()]
+
     def columns(self, spec: Spec) -> list[ColumnNeed]:
         """Columns the sources must have for this KPI (segments and scope of a derived KPI are
         checked on its inputs' sources by :func:`metricspec.sources.requirements`)."""
@@ -217,6 +224,24 @@ class KPIBase(StrictModel):
     def check(self, spec: Spec, name: str) -> list[KindIssue]:
         """Problems only this kind knows about (the references are checked from :meth:`inputs`)."""
         return []
+
+    def grain_problem(self, spec: Spec, grain: str, _seen: frozenset[str] = frozenset()) -> str | None:
+        """Why this KPI cannot be computed per ``grain`` (None: it can), looking through its inputs."""
+        if grain == "hour" and not self.HOURLY:
+            return f"a {self.FORM} KPI is computed per day or longer, not per hour"
+        for ref in self.inputs():
+            kpi = spec.kpis.get(ref.name)
+            if kpi is None or ref.name in _seen:
+                continue
+            problem = kpi.grain_problem(spec, grain, _seen | {ref.name})
+            if problem is not None:
+                return f"it reads KPI '{ref.name}': {problem}"
+        return None
+
+    def rows_source(self, spec: Spec) -> str | None:
+        """The source whose rows this KPI counts, whose columns its segments, scope and a query's
+        ``--by``/``--where`` name (None: it reads other KPIs)."""
+        return self.segment_source(spec)
 
     def breakdown_columns(self, source: str) -> list[ColumnNeed]:
         """This KPI's segment and scope columns, read from ``source``'s rows (kinds that read rows)."""

@@ -45,6 +45,7 @@ class CohortRetentionKPI(KPIBase):
     SUMMARY: ClassVar[tuple[str, str]] = ("`source`, `key`, `period`, `age`, `max_age`, …",
                                           "share of the period's calendar cohort active `age` periods later")
     DOCS: ClassVar[str] = "spec-reference.md#cohort-retention"
+    HOURLY: ClassVar[bool] = False
 
     cohort_retention: CohortRetentionSpec
 
@@ -64,6 +65,10 @@ class CohortRetentionKPI(KPIBase):
 
     def segment_source(self, spec: Spec) -> str | None:
         return self.cohort_retention.source
+
+    def grain_problem(self, spec: Spec, grain: str, _seen: frozenset[str] = frozenset()) -> str | None:
+        period = self.cohort_retention.period
+        return None if grain == period else f"it is computed per {period} (its cohorts' period) only"
 
     def columns(self, spec: Spec) -> list[ColumnNeed]:
         from metricspec.spec.expr import columns_of

@@ -40,6 +40,7 @@ class RetentionKPI(KPIBase):
     SUMMARY: ClassVar[tuple[str, str]] = ("`source`, `key`, `after_days`, `window_days`, `mode`, …",
                                           "share of the period's cohort that is retained")
     DOCS: ClassVar[str] = "spec-reference.md#retention"
+    HOURLY: ClassVar[bool] = False
 
     retention: RetentionSpec
 
@@ -48,6 +49,10 @@ class RetentionKPI(KPIBase):
         if self.retention.cohort_source:
             out.append(SourceRef(self.retention.cohort_source, ("retention", "cohort_source")))
         return out
+
+    def rows_source(self, spec: Spec) -> str | None:
+        """Segments, scope and a query's filter read the cohort's rows."""
+        return self.retention.cohort_source or self.retention.source
 
     def columns(self, spec: Spec) -> list[ColumnNeed]:
         from metricspec.spec.expr import columns_of
@@ -78,6 +83,7 @@ class RetentionKPI(KPIBase):
     def _series(self, ev: Evaluator, req: Request) -> pl.DataFrame:
         import polars as pl
 
+        from metricspec.engine.kpis import and_filters
         from metricspec.engine.rows import cutoff_of, date_bounds, events, finish, share_by_period
 
         r = self.retention
@@ -85,10 +91,10 @@ class RetentionKPI(KPIBase):
         seg_source = r.cohort_source or r.source
         rows = events(ev, r.source, r.time_column, r.filter, where, (), [r.key]).rename({r.key: "__key"})
         if r.cohort_source:
-            cohort = events(ev, r.cohort_source, r.cohort_time_column, None, where, req.scope,
+            cohort = events(ev, r.cohort_source, r.cohort_time_column, req.where, where, req.scope,
                             [r.key, *req.segments]).rename({r.key: "__key"})
         else:
-            cohort = events(ev, seg_source, r.time_column, r.filter, where, req.scope,
+            cohort = events(ev, seg_source, r.time_column, and_filters(r.filter, req.where), where, req.scope,
                             [r.key, *req.segments]).rename({r.key: "__key"})
         cohort = cohort.sort("__t").group_by("__key", maintain_order=True).first().rename({"__t": "__start"})
         start, end = date_bounds(ev, req)

@@ -44,6 +44,7 @@ class RollingKPI(KPIBase):
         "`kpi` (an aggregation KPI), `days` or `weeks`",
         "the base's aggregation over the N days ending on the period's last day")
     DOCS: ClassVar[str] = "spec-reference.md#rolling"
+    HOURLY: ClassVar[bool] = False
 
     rolling: RollingSpec
 

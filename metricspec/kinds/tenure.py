@@ -46,6 +46,7 @@ class TenureKPI(KPIBase):
     SUMMARY: ClassVar[tuple[str, str]] = ("`source`, `key`, `churn_column` or `inactivity_days`, `measure`, …",
                                           "median or mean days the period's new customers stay (Kaplan–Meier)")
     DOCS: ClassVar[str] = "spec-reference.md#tenure"
+    HOURLY: ClassVar[bool] = False
 
     unit: Literal["number", "count", "percent", "ratio", "currency", "days"] = "days"
     tenure: TenureSpec

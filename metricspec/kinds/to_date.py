@@ -36,6 +36,7 @@ class ToDateKPI(KPIBase):
         "`kpi` (an aggregation KPI), `period` (week, month, quarter, year)",
         "the base's aggregation from the start of the `period` holding the period's last day to that day")
     DOCS: ClassVar[str] = "spec-reference.md#to_date"
+    HOURLY: ClassVar[bool] = False
 
     to_date: ToDateSpec
 

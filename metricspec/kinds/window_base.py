@@ -28,6 +28,10 @@ def check_base(spec: Spec, form: str, base_name: str, path: Path) -> list[KindIs
     if base.agg not in WINDOW_AGGREGATIONS:
         return [KindIssue(f"a {form} window cannot take agg '{base.agg}' (KPI '{base_name}')", path,
                           f"use a base KPI with agg {aggs}")]
+    if base.filter_entities is not None:
+        return [KindIssue(f"a {form} window cannot read KPI '{base_name}': it filters entities per period, "
+                          "and a window's days would each pick their own entities", path,
+                          "point `kpi:` at a KPI without `filter_entities:`")]
     if base.agg == "count_distinct" and base.column is None:
         return [KindIssue(f"a {form} window of count_distinct needs a column; KPI '{base_name}' uses an expression",
                           path, "give the base KPI `column:` (derive the column on the source if needed)")]

@@ -30,9 +30,15 @@ if TYPE_CHECKING:
     from metricspec.render.i18n import Translator
 
 Fmt = Callable[[float | None], str]
-_GRAINS = ["day", "week", "month", "quarter", "year"]
+_GRAINS = ["hour", "day", "week", "month", "quarter", "year"]
 _AXIS_TITLE_CHARS = 30  # a longer KPI title does not fit along a value axis: the axis says "Value (unit)"
 SPARKLINE_PERIODS = 24
+CHART_HOURS = 14 * 24
+"""An hourly series is charted (with its table) over its last two weeks; the Results keep every hour."""
+
+
+def charted(points: list[Point], grain: str) -> list[Point]:
+    return points[-CHART_HOURS:] if grain == "hour" else points
 
 
 def grain_rank(grain: str) -> int:
@@ -212,8 +218,9 @@ class Figures:
             head = [s for s in k.series if s.grain == grain and s.kind == "headline"]
             if not head:
                 continue
-            labels = {p.period: self.label(p, grain) for p in head[0].points}
-            lines = [charts.Line(k.title, [(labels[p.period], p.value) for p in head[0].points])]
+            shown = charted(head[0].points, grain)
+            labels = {p.period: self.label(p, grain) for p in shown}
+            lines = [charts.Line(k.title, [(labels[p.period], p.value) for p in shown])]
             bench_titles = {b.name: b.title for h in k.headlines for b in h.benchmarks}
             for s in sorted((s for s in k.series if s.grain == grain and s.kind == "benchmark"),
                             key=lambda s: s.benchmark or ""):
@@ -240,8 +247,8 @@ class Figures:
                 groups.setdefault((s.grain, s.segment), []).append(s)
         for (grain, segment), series in sorted(groups.items(), key=lambda kv: (grain_rank(kv[0][0]), kv[0][1])):
             series = sorted(series, key=lambda s: str(s.segment_value))[:8]
-            lines = [charts.Line(str(s.segment_value), [(self.label(p, grain), p.value) for p in s.points])
-                     for s in series]
+            lines = [charts.Line(str(s.segment_value), [(self.label(p, grain), p.value)
+                                                         for p in charted(s.points, grain)]) for s in series]
             if not any(v is not None for line in lines for _, v in line.points):
                 continue
             rules = [r for s, line in zip(series, lines, strict=True)

@@ -17,8 +17,12 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
-Grain = Literal["day", "week", "month", "quarter", "year"]
-GRAINS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
+Grain = Literal["hour", "day", "week", "month", "quarter", "year"]
+"""A KPI's period: ``hour`` (local clock hours in the spec's time zone, 23 or 25 on days the clocks
+change), or a calendar period starting on a local date."""
+GRAINS: tuple[str, ...] = ("hour", "day", "week", "month", "quarter", "year")
+CalendarGrain = Literal["day", "week", "month", "quarter", "year"]
+"""The grains a goal is paced in (its periods start on dates)."""
 Direction = Literal["increase", "decrease"]
 Scalar = str | int | float | bool
 Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$", max_length=80)]

@@ -26,7 +26,15 @@ from metricspec.kinds.retention import RetentionSpec as RetentionSpec
 from metricspec.kinds.share import ShareSpec as ShareSpec
 from metricspec.spec.adjust import Adjustment
 from metricspec.spec.base import GRAINS as GRAINS
-from metricspec.spec.base import MAX_DAYS, Direction, Grain, Name, Scalar, StrictModel
+from metricspec.spec.base import (
+    MAX_DAYS,
+    CalendarGrain,
+    Direction,
+    Grain,
+    Name,
+    Scalar,
+    StrictModel,
+)
 from metricspec.spec.control_groups import Assignment as Assignment
 from metricspec.spec.control_groups import BayesianPrior as BayesianPrior
 from metricspec.spec.control_groups import ExperimentMetric as ExperimentMetric
@@ -126,7 +134,8 @@ class Goal(StrictModel):
     description: str | None = None
     kpi: str
     scope: dict[str, Scalar] = Field(default_factory=dict, description="Segment the goal applies to.")
-    grain: Grain | None = Field(None, description="Grain of the trend used for pacing and forecast.")
+    grain: CalendarGrain | None = Field(None, description="Grain of the trend used for pacing and forecast "
+                                                         "(a day or longer; default: the KPI's first such grain).")
     measure: Literal["latest", "total"] | None = Field(
         None,
         description="latest: value of the latest period (snapshots, rates); total: the KPI over the whole goal "

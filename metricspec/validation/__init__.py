@@ -12,6 +12,7 @@ from metricspec.validation import (
     cycles,
     expressions,
     goals,
+    grains,
     joins,
     offsets,
     references,
@@ -21,7 +22,8 @@ from metricspec.validation import (
 if TYPE_CHECKING:
     from metricspec.loader import LoadedSpec
 
-RULES = (references, expressions, cycles, goals, control_groups, connectors, units, offsets, alltime, joins)
+RULES = (references, expressions, cycles, goals, control_groups, connectors, units, offsets, alltime, joins,
+         grains)
 
 
 def validate(loaded: LoadedSpec) -> list[Issue]:

@@ -91,6 +91,14 @@ def split_work(work: Work, owner: Mapping[str, str]) -> dict[str, Work]:
     parts: dict[str, Work] = {}
     for q in work.queries:
         parts.setdefault(owner[q.key.source], Work()).queries.append(q)
+        for inp in q.key.entities.inputs if q.key.entities is not None else ():
+            if owner[inp.key.source] != owner[q.key.source]:
+                from metricspec.errors import DataError
+
+                raise DataError(
+                    f"source '{q.key.source}' filters entities by KPI '{inp.name}' of source '{inp.key.source}', "
+                    "which another backend holds: the semi-join runs where both sources are",
+                    hint="keep both tables in one database (or read both with `engine: polars`)")
     for n in work.null_counts:
         parts.setdefault(owner[n.source], Work()).null_counts.append(n)
     for f in work.freshness:

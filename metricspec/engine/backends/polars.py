@@ -18,15 +18,17 @@ import polars as pl
 from metricspec.engine.backends import Answers, Work, record_nulls
 from metricspec.engine.dataerrors import collect_all_checked
 from metricspec.engine.expressions import to_polars
-from metricspec.engine.periods import to_date, truncate
+from metricspec.engine.periods import HOUR, hour_dtype, hour_start, to_date, truncate
 from metricspec.engine.plan import (
     NO_TIME,
     TIES,
     Aggregate,
+    EntityFilter,
     EventsQuery,
     Freshness,
     FreshnessQuery,
     Query,
+    QueryKey,
     RunRange,
     Scope,
     Window,
@@ -71,8 +73,8 @@ class PolarsBackend:
     name: str = "polars"
 
     def run(self, work: Work, rng: RunRange) -> Answers:
-        bases = self._bases(work.queries, rng)
-        lazies = [build_lazy(q, bases[(q.key.source, q.key.time_column)], rng) for q in work.queries]
+        bases = self._bases(with_entity_inputs(work.queries), rng)
+        lazies = [build_lazy(q, bases[(q.key.source, q.key.time_column)], rng, bases) for q in work.queries]
         nulls = [null_count_lazy(n.aggregates, in_scope(bases[(n.source, n.time_column)], n.scope))
                  for n in work.null_counts]
         fresh = [self._freshness_lazy(f) for f in work.freshness]
@@ -86,7 +88,7 @@ class PolarsBackend:
         answers = Answers()
         it = iter(collected)
         for q in work.queries:
-            answers.frames[q.key] = next(it)
+            answers.frames[q.key] = hourly(next(it), rng.timezone) if q.key.grain == HOUR else next(it)
         for n in work.null_counts:
             frame = next(it)
             for i, a in enumerate(n.aggregates):
@@ -164,22 +166,69 @@ def source_base(source: pl.LazyFrame, columns: list[str], time_column: str, sche
     return source.select([pl.col(c) for c in columns]).with_columns(date).filter(pl.all_horizontal(preds))
 
 
-def build_lazy(query: Query, base: pl.LazyFrame, rng: RunRange) -> pl.LazyFrame:
-    """One fused lazy query over the source's shared base: scope, period, one group-by for all aggregates."""
+Bases = Mapping[tuple[str, str], pl.LazyFrame]
+
+
+def build_lazy(query: Query, base: pl.LazyFrame, rng: RunRange, bases: Bases | None = None) -> pl.LazyFrame:
+    """One fused lazy query over the source's shared base: scope, period, one group-by for all aggregates.
+    ``bases``: every (source, time column)'s base, for the sources an entity condition reads."""
     key = query.key
     preds = []
     if isinstance(key.grain, Window) and key.time_column != NO_TIME:
         preds += [pl.col("__date") >= key.grain.start, pl.col("__date") <= key.grain.end]
+    if key.where is not None:  # a query's --where: rows outside it take no part at all
+        preds.append(to_polars(key.where.node).fill_null(False))
     lf = in_scope(base.filter(pl.all_horizontal(preds)) if preds else base, key.scope)
-    if key.time_column == NO_TIME:  # all rows, no period (spec/alltime.py)
-        period = pl.lit(None, dtype=pl.Date).alias("period")
-    elif isinstance(key.grain, Window):
-        period = pl.lit(key.grain.start, dtype=pl.Date).alias("period")
-    else:
-        period = truncate(pl.col("__date"), key.grain, rng.week_start).alias("period")
+    period = period_expr(key, rng).alias("period")
+    if key.entities is not None:  # a semi-join with the (period, entity) pairs that satisfy the condition
+        pairs = entity_pairs(key.entities, rng, bases or {})
+        lf = lf.with_columns(period.alias("__p"), pl.col(key.entities.column).cast(pl.String).alias("__e")).join(
+            pairs, left_on=["__p", "__e"], right_on=["period", "__e"], how="semi", nulls_equal=True)
     aggs = [agg_expr(a, key.time_column) for a in query.aggregates]
     seg_exprs = [pl.col(s).cast(pl.String) for s in key.segments]
     return lf.group_by([period, *seg_exprs]).agg(aggs).sort(["period", *key.segments])
+
+
+def period_expr(key: QueryKey, rng: RunRange) -> pl.Expr:
+    """The period of each row of a query's base."""
+    if key.time_column == NO_TIME:  # all rows, no period (spec/alltime.py)
+        return pl.lit(None, dtype=pl.Date)
+    if isinstance(key.grain, Window):
+        return pl.lit(key.grain.start, dtype=pl.Date)
+    if key.grain == HOUR:  # a local clock hour of the (time-zone aware) time column
+        return hour_start(pl.col(key.time_column))
+    return truncate(pl.col("__date"), key.grain, rng.week_start)
+
+
+def entity_pairs(ef: EntityFilter, rng: RunRange, bases: Bases) -> pl.LazyFrame:
+    """``period, __e``: the entities whose condition KPIs (each per entity and period) satisfy it."""
+    joined: pl.LazyFrame | None = None
+    columns: dict[str, str] = {}
+    for i, inp in enumerate(ef.inputs):
+        q = inp.query()
+        part = build_lazy(q, bases[(q.key.source, q.key.time_column)], rng).select(
+            "period", pl.col(ef.column).alias("__e"), pl.col(inp.aggregate.output).alias(f"__k{i}"))
+        columns[inp.name] = f"__k{i}"
+        joined = part if joined is None else joined.join(part, on=["period", "__e"], how="full", coalesce=True,
+                                                         nulls_equal=True)
+    assert joined is not None
+    cond = to_polars(ef.condition, lambda n: pl.col(columns[n])).fill_null(False)
+    return joined.filter(cond & pl.col("__e").is_not_null()).select("period", "__e")
+
+
+def with_entity_inputs(queries: list[Query]) -> list[Query]:
+    """The queries and the per-entity queries of their entity conditions (their sources need bases)."""
+    return [*queries, *(inp.query() for q in queries if q.key.entities is not None for inp in q.key.entities.inputs)]
+
+
+def hourly(frame: pl.DataFrame, timezone: str) -> pl.DataFrame:
+    """An hour query's answer with its periods aware in the spec's zone (a naive time column, from a
+    frame the source preparation did not convert, holds wall-clock times of that zone)."""
+    dtype = frame.schema["period"]
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is None:
+        period = pl.col("period").dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
+        return frame.with_columns(period.dt.cast_time_unit("us"))
+    return frame.with_columns(pl.col("period").cast(hour_dtype(timezone)))
 
 
 def in_scope(lf: pl.LazyFrame, scope: Scope) -> pl.LazyFrame:

@@ -71,6 +71,11 @@ class Relation:
     """:class:`~metricspec.engine.backends.sql_prepare.CastCheck` per declared type whose cast can fail
     on a value; run before the columns are read."""
     _checked: set[str] = field(default_factory=set)
+    instants: Any = None
+    """:attr:`table` with, beside each datetime column, its instant as naive UTC time (hidden columns,
+    :func:`~metricspec.engine.backends.sql_time.instant_column`): the table ``hour`` queries read, since
+    a local wall-clock time cannot tell the two hours of the night the clocks go back apart. None: the
+    source has no datetime columns."""
 
     def columns_checked(self, columns: list[str]) -> list[Any]:
         """The checks of ``columns`` not run yet (each check runs once per relation)."""

@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from metricspec.engine.backends import Answers, Work, record_nulls
 from metricspec.engine.backends.ibis_expr import UntranslatableError, to_ibis
-from metricspec.engine.periods import WEEKDAYS
+from metricspec.engine.backends.sql_filters import filtered
+from metricspec.engine.backends.sql_time import hour_instant
+from metricspec.engine.periods import HOUR, WEEKDAYS
 from metricspec.engine.plan import (
     NO_TIME,
     TIES,
@@ -91,12 +94,15 @@ class SqlBackend:
     def _run_batch(self, rel: Relation, batch: list[Item], rng: RunRange, answers: Answers) -> None:
         import ibis
 
-        branches = [branch_expr(rel, item, rng) for item in batch]
+        branches = [branch_expr(rel, item, rng, self.relations) for item in batch]
         width_s = max(len(b[1]) for b in branches)
         width_v = max(len(b[2]) for b in branches)
+        # hour periods are instants (timestamps): the union's period column is then one for every branch
+        hourly = any(isinstance(item, Query) and item.key.grain == HOUR for item in batch)
         selects = []
         for i, (expr, segs, values) in enumerate(branches):
-            cols: dict[str, Any] = {"__q": ibis.literal(i, type="int32"), "period": expr["period"]}
+            period = expr["period"].cast("timestamp") if hourly else expr["period"]
+            cols: dict[str, Any] = {"__q": ibis.literal(i, type="int32"), "period": period}
             for j in range(width_s):
                 cols[f"__s{j}"] = expr[segs[j]].cast("string") if j < len(segs) else ibis.null("string")
             for j in range(width_v):
@@ -111,7 +117,7 @@ class SqlBackend:
             names = {f"__s{j}": s for j, s in enumerate(segs)} | {f"__v{j}": v for j, v in enumerate(values)}
             part = part.select(["period", *names]).rename(names)
             if isinstance(item, Query):
-                answers.frames[item.key] = normalise(part, item)
+                answers.frames[item.key] = normalise(part, item, rng.timezone)
                 continue
             row = part.row(0, named=True) if part.height else {}
             if isinstance(item, Checks):
@@ -146,7 +152,8 @@ class SqlBackend:
         import ibis
 
         rel = self.relations[query.key.source]
-        return {"backend": "sql", "runs_in": rel.dialect, "sql": str(ibis.to_sql(query_expr(rel, query, rng)))}
+        sql = ibis.to_sql(query_expr(rel, query, rng, self.relations))
+        return {"backend": "sql", "runs_in": rel.dialect, "sql": str(sql)}
 
 
 MAX_BRANCHES = 64
@@ -206,13 +213,15 @@ def _columns(item: Item) -> list[str]:
     return cols
 
 
-def branch_expr(rel: Relation, item: Item, rng: RunRange) -> tuple[Any, list[str], list[str]]:
+def branch_expr(rel: Relation, item: Item, rng: RunRange, relations: Mapping[str, Relation] | None = None,
+                ) -> tuple[Any, list[str], list[str]]:
     """A query, null count or freshness query as one branch of a batch: its expression, segment and
     value columns."""
     import ibis
 
     if isinstance(item, Query):
-        return query_expr(rel, item, rng), list(item.key.segments), [a.output for a in item.aggregates]
+        return (query_expr(rel, item, rng, relations), list(item.key.segments),
+                [a.output for a in item.aggregates])
     if isinstance(item, FreshnessQuery):
         return freshness_expr(rel, item), [], ["rows", "first", "latest", "latest_past", "future"]
     if isinstance(item, Checks):
@@ -224,23 +233,29 @@ def branch_expr(rel: Relation, item: Item, rng: RunRange) -> tuple[Any, list[str
     return expr, [], [f"n{i}" for i, _ in counted]
 
 
-def query_expr(rel: Relation, query: Query, rng: RunRange) -> Any:
-    """The ibis expression of one fused query."""
+def query_expr(rel: Relation, query: Query, rng: RunRange, relations: Mapping[str, Relation] | None = None) -> Any:
+    """The ibis expression of one fused query (``relations``: the connection's sources, for the KPIs an
+    entity condition reads)."""
     import ibis
 
     key = query.key
     window = key.grain if isinstance(key.grain, Window) else None
-    t = in_range(rel, rel.table, key.time_column, rng, window, key.scope)
+    table = rel.instants if key.grain == HOUR and rel.instants is not None else rel.table
+    t = in_range(rel, table, key.time_column, rng, window, key.scope)
+
+    def period_of(t: Any) -> Any:
+        if key.time_column == NO_TIME:  # all rows, no period (spec/alltime.py)
+            return ibis.null("date")
+        if window is not None:
+            return ibis.literal(window.start, type="date")
+        if key.grain == HOUR:  # the hour's first instant, as naive UTC time (normalise makes it local)
+            return hour_instant(t, key.time_column, rng.timezone, rel.dialect)
+        return truncate(t["__date"], key.grain, rng.week_start)  # type: ignore[arg-type]
 
     def groups_of(t: Any) -> list[Any]:
-        if key.time_column == NO_TIME:  # all rows, no period (spec/alltime.py)
-            period = ibis.null("date")
-        elif window is not None:
-            period = ibis.literal(window.start, type="date")
-        else:
-            period = truncate(t["__date"], key.grain, rng.week_start)  # type: ignore[arg-type]
-        return [period.name("period"), *(t[s].cast("string").name(s) for s in key.segments)]
+        return [period_of(t).name("period"), *(t[s].cast("string").name(s) for s in key.segments)]
 
+    t = filtered(rel, t, key, period_of, rng, relations, query_expr)  # a query's where, an entity condition
     t = with_edges(t, query, groups_of(t))
     groups = groups_of(t)
     try:
@@ -430,12 +445,17 @@ def iso(value: object, rel: Relation, column: str) -> str | None:
     return str(value)
 
 
-def normalise(frame: pl.DataFrame, query: Query) -> pl.DataFrame:
-    """The polars backend's shape: ``period`` Date, segments String, aggregates Float64, sorted."""
+def normalise(frame: pl.DataFrame, query: Query, timezone: str = "UTC") -> pl.DataFrame:
+    """The polars backend's shape: ``period`` Date (an hour: its instant, aware in ``timezone``), segments
+    String, aggregates Float64, sorted."""
     import polars as pl
 
     segments = list(query.key.segments)
-    exprs = [pl.col("period").cast(pl.Date), *(pl.col(s).cast(pl.String) for s in segments),
+    period = pl.col("period").cast(pl.Date)
+    if query.key.grain == HOUR:
+        period = (pl.col("period").cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+                  .dt.convert_time_zone(timezone))
+    exprs = [period, *(pl.col(s).cast(pl.String) for s in segments),
              *(pl.col(a.output).cast(pl.Float64) for a in query.aggregates)]
     return frame.select(exprs).sort(["period", *segments])
 

@@ -19,7 +19,7 @@ from metricspec.connectors.casts import CAST_HINTS, FALSE_WORDS, TRUE_WORDS
 from metricspec.connectors.casts import has_time as _has_time
 from metricspec.connectors.common import COLUMN_TYPES, _columns_listing, did_you_mean
 from metricspec.engine.backends.ibis_expr import UntranslatableError, to_ibis
-from metricspec.engine.backends.sql_time import localize
+from metricspec.engine.backends.sql_time import instant_column, localize, to_utc
 from metricspec.errors import DataError, Location
 from metricspec.spec.expr import parse
 
@@ -82,6 +82,7 @@ def prepare(raw: Any, dialect: str, connection_key: str, opts: SourceOptions) ->
     targets = _targets(table, schema, opts, err)
     local_tz = opts.timezone or "UTC"
     exprs: dict[str, Any] = {}
+    instants: dict[str, Any] = {}
     checks: list[CastCheck] = []
     try:
         for col, dtype in schema.items():
@@ -91,18 +92,24 @@ def prepare(raw: Any, dialect: str, connection_key: str, opts: SourceOptions) ->
                     checks.append(check)
             elif dtype.is_timestamp():
                 exprs[col] = localize(table[col], dtype.timezone, local_tz, opts.target_timezone, dialect)
-        if exprs:
-            table = table.mutate(**exprs)
+            instant = _instant(table[col], dtype, targets.get(col), opts, dialect)
+            if instant is not None and col not in opts.derive:  # hour periods need it (sql_time.hour_instant)
+                instants[instant_column(col)] = instant
+        timed = table.mutate(**exprs, **instants) if instants else None
+        table = table.mutate(**exprs) if exprs else table
         if opts.derive:
-            table = table.mutate(**{col: to_ibis(parse(text), table.__getitem__)
-                                    for col, text in opts.derive.items()})
+            table, timed = (_derived(t, opts.derive) if t is not None else None for t in (table, timed))
     except UntranslatableError as exc:
         raise err(exc.message, exc.hint) from None
     pschema = polars_schema(table, opts.target_timezone)
     rel = Relation(source=opts.name, table=table, dialect=dialect, connection_key=connection_key, schema=pschema,
-                   frame=None, where=opts.where, checks=tuple(checks))  # type: ignore[arg-type]
+                   frame=None, where=opts.where, checks=tuple(checks), instants=timed)  # type: ignore[arg-type]
     object.__setattr__(rel, "frame", relation_frame(rel))
     return rel
+
+
+def _derived(table: Any, derive: Mapping[str, str]) -> Any:
+    return table.mutate(**{col: to_ibis(parse(text), table.__getitem__) for col, text in derive.items()})
 
 
 def _renamed(raw: Any, opts: SourceOptions, err: Any) -> Any:
@@ -230,21 +237,37 @@ def _convert(value: Any, dtype: Any, typ: str, opts: SourceOptions, dialect: str
     raise AssertionError(typ)
 
 
-def _text_datetime(value: Any, opts: SourceOptions, dialect: str) -> Any:
+def _instant(col: Any, dtype: Any, typ: str | None, opts: SourceOptions, dialect: str) -> Any:
+    """The instant of a datetime column as naive UTC time (None: the column holds no datetimes)."""
+    local_tz = opts.timezone or "UTC"
+    if typ is None or (typ == "datetime" and dtype.is_timestamp()):
+        return to_utc(col, dtype.timezone, local_tz, dialect) if dtype.is_timestamp() else None
+    if typ == "datetime" and dtype.is_string():
+        return _text_datetime(col.strip(), opts, dialect, instant=True)
+    return None
+
+
+def _text_datetime(value: Any, opts: SourceOptions, dialect: str, *, instant: bool = False) -> Any:
     """Wall-clock time in the spec's zone of a text timestamp: ISO 8601 with or without an offset, or
-    ``timestamp_format``."""
+    ``timestamp_format`` (``instant``: its instant, as naive UTC time)."""
     import ibis
 
     local_tz, target = opts.timezone or "UTC", opts.target_timezone
+
+    def convert(ts: Any, stored_tz: str | None) -> Any:
+        if instant:
+            return to_utc(ts, stored_tz, local_tz, dialect)
+        return localize(ts, stored_tz, local_tz, target, dialect)
+
     fmt = opts.timestamp_format
     if fmt:
         parsed = _strptime(value, fmt, dialect)
         has_zone = any(d in fmt for d in ("%z", "%#z", "%:z", "%Z"))
-        return localize(parsed, "UTC" if has_zone else None, local_tz, target, dialect)
+        return convert(parsed, "UTC" if has_zone else None)
     iso = value.replace("T", " ")
     with_offset = iso.re_search(_OFFSET)
-    aware = localize(iso.try_cast("timestamp('UTC')"), "UTC", local_tz, target, dialect)
-    naive = localize(iso.try_cast("timestamp"), None, local_tz, target, dialect)
+    aware = convert(iso.try_cast("timestamp('UTC')"), "UTC")
+    naive = convert(iso.try_cast("timestamp"), None)
     return ibis.cases((with_offset, aware), else_=naive)
 
 

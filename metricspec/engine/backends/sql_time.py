@@ -83,3 +83,36 @@ def localize(ts: Any, stored_tz: str | None, local_tz: str, target_tz: str, dial
         return ts
     utc = local_to_utc(ts, local_tz, dialect)
     return instant_to_local(utc, target_tz, dialect, aware=False)
+
+
+INSTANT_PREFIX = "__metricspec_utc__"
+"""Prefix of the hidden column that keeps, next to each stored datetime column, its instant as naive UTC
+time: the local wall-clock time alone cannot tell the two 02:30 of the night the clocks go back apart,
+and ``hour`` periods must (:func:`hour_instant`). Only in ``Relation.instants``, the table hour queries
+read: not in the source's schema, never fetched, absent from every other statement."""
+
+
+def instant_column(column: str) -> str:
+    return f"{INSTANT_PREFIX}{column}"
+
+
+def to_utc(ts: Any, stored_tz: str | None, local_tz: str, dialect: str) -> Any:
+    """The instant of a stored datetime as naive UTC time (naive values read in ``local_tz``; a repeated
+    local time is its earlier instant, as in :func:`local_to_utc`)."""
+    if stored_tz is not None:
+        if dialect == "pyspark":  # the session time zone is UTC: timestamps hold UTC wall-clock times
+            return ts
+        _check_dialect(dialect)
+        return udf("to_naive")("UTC", ts)
+    return local_to_utc(ts, local_tz, dialect)
+
+
+def hour_instant(table: Any, column: str, zone: str, dialect: str) -> Any:
+    """The start of the local clock hour of each row as naive UTC time: the row's instant minus the minutes
+    and seconds its local wall-clock time is past the hour. Zones whose offsets are not whole hours
+    (Asia/Kolkata) get their local hours; a day the clocks change has 23 or 25 of them. A column without a
+    kept instant (a derived one) is read as wall-clock time in ``zone`` (a repeated hour: the earlier)."""
+    local = table[column]
+    hidden = instant_column(column)
+    utc = table[hidden] if hidden in table.columns else local_to_utc(local, zone, dialect)
+    return utc - (local - local.truncate("h"))
