@@ -124,6 +124,7 @@ def open_page(driver, page: Path, width: int = 1400, timeout: float = 60.0) -> N
     """Load a page and wait until the browser has drawn every chart (or failed to)."""
     driver.set_window_size(width, 1000)
     driver.get(page.as_uri())
+    driver.execute_script("if (window.metricspecDrawAll) { window.metricspecDrawAll(); }")  # not just those in view
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         left = driver.execute_script(
