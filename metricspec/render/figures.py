@@ -221,7 +221,11 @@ class Figures:
         if h is not None and h.period is not None:
             s = next((s for s in k.series if s.kind == "headline" and s.grain == grain), None)
             if s is not None and h.period in unfinished(k, s.points, grain, self.r.as_of):
-                return self.tr("not_complete_yet", period=self.tr.period(h.period, grain, h.label))
+                period = self.tr.period(h.period, grain, h.label)
+                if h.value is None:
+                    return self.tr("not_complete_yet", period=period)
+                return self.tr("latest_not_complete", period=period, value=self.fmt(k.name)(h.value),
+                               not_complete=self.tr("not_complete_yet", period=period).split(": ", 1)[1])
         if h is None or h.value is None:
             return self.tr("basis_none")
         return self.tr("latest_complete", period=self.tr.period(h.period, grain, h.label), value=self.fmt(k.name)(h.value))
@@ -304,11 +308,8 @@ class Figures:
             return None
         values = [p.value for p in points]
         labels = [self.label(p, h.grain) for p in points]
-        known = [v for v in values if v is not None]
+        known = [(label, v) for label, v in zip(labels, values, strict=True) if v is not None]
         desc = tr("sparkline_desc", kpi=k.title, periods=len(values), grain=tr.grain(h.grain),
-                  first=fmt(known[0]), last=fmt(known[-1]))
-        title = tr("sparkline_title", kpi=k.title)
-        svg = sparkline_svg(values, [f"{label}: {fmt(v)}" for label, v in zip(labels, values, strict=True)])
-        rows = [[label, fmt(v)] for label, v in zip(labels, values, strict=True)]
-        table = DataTable(caption=title, headers=[tr("col_period"), k.title], rows=rows, numeric=[False, True])
-        return SparklineView(svg=svg, title=title, description=desc, table=table)
+                  first=f"{known[0][0]}: {fmt(known[0][1])}", last=f"{known[-1][0]}: {fmt(known[-1][1])}")
+        return SparklineView(svg=sparkline_svg(values), title=tr("sparkline_title", kpi=k.title), description=desc,
+                             first=labels[0], last=labels[-1])

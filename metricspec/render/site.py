@@ -284,7 +284,9 @@ def _groups_by_person(ctx: _Pages, sub: str) -> dict[str, list[PersonGroup]]:
                 roles.append(tr("role_measures"))
             groups[person].append(PersonGroup(
                 spec_title=r.spec.title, spec_href=sub + ctx.plan.specs[r.spec.name], as_of=tr.date(r.as_of),
-                roles=roles, goals=[ctx.goal_view(r, g) for g in goals], objectives=[o.title for o in owned],
+                roles=roles, objectives=[o.title for o in owned],
+                # a person's page lists goal cards without their charts: it loads no chart script
+                goals=[ctx.goal_view(r, g).model_copy(update={"figure": None}) for g in goals],
                 kpis=kpis))
     return groups
 

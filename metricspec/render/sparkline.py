@@ -1,17 +1,15 @@
 """Sparklines as small inline SVG, written here rather than drawn by Vega.
 
 A tile's sparkline has no axes, legend or text: a line, the area under it and a dot on its last
-point. Writing it takes microseconds, it needs no script (pages whose only charts are sparklines,
-such as the index, load no chart library) and it prints as it shows. Every point keeps a hover
-text (``<title>``: its period and formatted value), and the numbers are in the table under it.
-
-All text is escaped; the markup is built from numbers only otherwise.
+point, a dozen elements. Writing it takes microseconds, it needs no script (pages whose only charts
+are sparklines, such as the index, load no chart library) and it prints as it shows. Its accessible
+description names the periods and the first and last values; every number is on the KPI's page
+(linked from the tile), in the tables under its charts. The markup is built from numbers only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
 
 WIDTH, HEIGHT, PAD = 160.0, 36.0, 3.0
 LINE = "#1f5fa8"  # the KPI's colour on every chart (charts.PALETTE[0])
@@ -39,10 +37,8 @@ def _runs(points: list[tuple[float, float] | None]) -> list[list[tuple[float, fl
     return [r for r in runs if r]
 
 
-def sparkline_svg(values: Sequence[float | None], tips: Sequence[str]) -> str:
-    """The SVG of a sparkline over ``values`` (None: no value), ``tips`` the hover text of each point.
-
-    Needs at least one known value."""
+def sparkline_svg(values: Sequence[float | None]) -> str:
+    """The SVG of a sparkline over ``values`` (None: no value); needs at least one known value."""
     points = _xy(values)
     bottom = HEIGHT - PAD
     parts = [f'<svg class="spark" viewBox="0 0 {WIDTH:g} {HEIGHT:g}" preserveAspectRatio="none" '
@@ -53,14 +49,10 @@ def sparkline_svg(values: Sequence[float | None], tips: Sequence[str]) -> str:
         parts.append(f'<polygon points="{area}" fill="{AREA}"/>')
         parts.append(f'<polyline points="{coords}" fill="none" stroke="{LINE}" stroke-width="1.5" '
                      'vector-effect="non-scaling-stroke" stroke-linejoin="round"/>')
-    last = max(i for i, p in enumerate(points) if p is not None)
-    for i, p in enumerate(points):
-        if p is None:
-            continue
-        # a dot that keeps its shape however the drawing is stretched: a round cap on a line of no length;
-        # the last point is shown, the others only catch the pointer for their hover text
-        look = f'stroke="{LINE}" stroke-width="5"' if i == last else 'stroke="transparent" stroke-width="10"'
-        parts.append(f'<path d="M{p[0]:g} {p[1]:g}h0" {look} stroke-linecap="round" '
-                     f'vector-effect="non-scaling-stroke"><title>{escape(tips[i])}</title></path>')
+    x, y = points[max(i for i, p in enumerate(points) if p is not None)] or (0.0, 0.0)
+    # the last point as a dot that keeps its shape however the drawing is stretched: a round cap on a line
+    # of no length
+    parts.append(f'<path d="M{x:g} {y:g}h0" stroke="{LINE}" stroke-width="5" stroke-linecap="round" '
+                 'vector-effect="non-scaling-stroke"/>')
     parts.append("</svg>")
     return "".join(parts)

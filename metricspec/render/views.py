@@ -148,12 +148,14 @@ class ChangeView(View):
 
 
 class SparklineView(View):
-    """A tile's recent trend as inline SVG (:mod:`metricspec.render.sparkline`), its numbers as a table."""
+    """A tile's recent trend as inline SVG (:mod:`metricspec.render.sparkline`); its description names the
+    periods and the first and last values (every number is on the KPI's page)."""
 
     svg: str
     title: str
     description: str
-    table: DataTable
+    first: str  # the first and last periods drawn
+    last: str
 
 
 class KpiTile(View):
