@@ -6,8 +6,8 @@
    <Vega-Lite>} (and "locale" when it differs from the page's); the page's shared chart config and
    number locale are in <script type="application/json" id="chart-config">. A chart is drawn when it
    comes near the viewport, and vega.js (about 900 KB) is loaded only then: a page opens without
-   parsing it, and a chart in a closed <details> is drawn when opened. Before printing, the charts
-   already loaded are drawn; a chart that cannot be drawn in time prints its table instead (print CSS).
+   parsing it, and a chart in a closed <details> is drawn when opened. When printing, a chart not drawn
+   yet (never scrolled to) prints its table instead; window.metricspecDrawAll() draws every chart first.
    The numbers of every chart are also in the table under it, left open for readers without
    JavaScript and closed here. */
 (function () {
@@ -111,10 +111,22 @@
       });
     }, {rootMargin: "400px 0px"});
     boxes().forEach(function (box) { observer.observe(box); });
+    // printing: charts not drawn yet print their numbers (their tables are opened, and closed again after)
+    var opened = [];
     window.addEventListener("beforeprint", function () {
-      if (typeof window.vegaEmbed === "function") {
-        boxes().forEach(draw);
-      }
+      boxes().forEach(function (box) {
+        if (!box.classList.contains("is-drawn")) {
+          var table = box.parentNode && box.parentNode.nextElementSibling;
+          if (table && table.matches("details.data-table") && !table.open) {
+            table.open = true;
+            opened.push(table);
+          }
+        }
+      });
+    });
+    window.addEventListener("afterprint", function () {
+      opened.forEach(function (table) { table.open = false; });
+      opened = [];
     });
   }
 
