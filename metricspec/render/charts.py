@@ -314,7 +314,8 @@ def starts_at_zero(unit: str, choice: bool | None = None) -> bool:
 def _legend(names: Sequence[str]) -> dict[str, Any]:
     """A legend whose labels are never cut: one entry a row when they would not fit side by side."""
     long = sum(len(n) for n in names) > 60 or any(len(n) > 32 for n in names)
-    return {"orient": "bottom", "labelLimit": 480, "columns": 1 if long else len(names), "symbolStrokeWidth": 2}
+    return {"orient": "bottom", "labelLimit": 480, "columns": 1 if long else len(names), "symbolStrokeWidth": 2,
+            "symbolType": "stroke"}  # a short line in the series' colour and dash
 
 
 _TOGGLE = TOGGLE
@@ -399,8 +400,9 @@ def trend_chart(chart_id: str, title: str, description: str, lines: Sequence[Lin
     y = _field("value", "quantitative", title=axes.y_title, axis={"format": y_format(axes.unit), "tickCount": 5},
                scale={"zero": axes.zero, "nice": True, **({"domain": domain} if domain else {})})
     line_names = [ln.name for ln in lines]
-    dash = _field("series", "nominal", legend=None, scale={
-        "domain": line_names, "range": [[5, 3] if ln.dashed else [1, 0] for ln in lines]})
+    # the same field and legend as the colour: one legend, whose symbols show which lines are dashed
+    dash = _field("series", "nominal", title=None, sort=names, legend=colour["legend"], scale={
+        "domain": names, "range": [[5, 3] if ln.dashed else [1, 0] for ln in lines] + [[2, 2] if r.kind == "target" else [6, 3] for r in rules]})
     tip = _field("tip", "nominal")
     at = {"x": {**x, "bandPosition": 0.5}, "y": y, "color": colour}
     done: dict[str, Any] = {
@@ -415,11 +417,9 @@ def trend_chart(chart_id: str, title: str, description: str, lines: Sequence[Lin
         layers += open_layers(at, tip, several=len(line_names) > 1)
     body: dict[str, Any] = {"data": {"values": rows}, "layer": layers}
     if rules:
-        rule_rows = [{"series": r.name, "value": r.value, "tip": f"{r.label}: {axes.fmt(r.value)}",
-                      "dash": [2, 2] if r.kind == "target" else [6, 3]} for r in rules]
+        rule_rows = [{"series": r.name, "value": r.value, "tip": f"{r.label}: {axes.fmt(r.value)}"} for r in rules]
         layers.append({"data": {"values": rule_rows}, "mark": {"type": "rule", "strokeWidth": 1.5},
-                       "encoding": {"y": _field("value", "quantitative"), "color": colour,
-                                    "strokeDash": {"field": "dash", "type": "nominal", "scale": None, "legend": None},
+                       "encoding": {"y": _field("value", "quantitative"), "color": colour, "strokeDash": dash,
                                     "tooltip": tip, "description": tip}})
     spec = _spec({**body, "width": width, "height": height})
     return Chart(chart_id, title, description, *chart_key(spec, chart_locale), zoomed=zoomed)

@@ -46,11 +46,13 @@
   function fitLegends(spec, width) {
     var columns = Math.max(1, Math.floor((width - 40) / 130));
     (spec.layer || [spec]).forEach(function (layer) {
-      var colour = layer.encoding && layer.encoding.color;
-      if (colour && colour.legend) {
-        colour.legend.columns = Math.min(colour.legend.columns || columns, columns);
-        colour.legend.labelLimit = Math.min(colour.legend.labelLimit || width, width - 40);
-      }
+      ["color", "strokeDash"].forEach(function (channel) {  // one legend: the same settings on both channels
+        var encoding = layer.encoding && layer.encoding[channel];
+        if (encoding && encoding.legend) {
+          encoding.legend.columns = Math.min(encoding.legend.columns || columns, columns);
+          encoding.legend.labelLimit = Math.min(encoding.legend.labelLimit || width, width - 40);
+        }
+      });
     });
   }
 
@@ -116,7 +118,8 @@
     window.addEventListener("beforeprint", function () {
       boxes().forEach(function (box) {
         if (!box.classList.contains("is-drawn")) {
-          var table = box.parentNode && box.parentNode.nextElementSibling;
+          var figure = box.closest("figure");
+          var table = figure && figure.nextElementSibling;
           if (table && table.matches("details.data-table") && !table.open) {
             table.open = true;
             opened.push(table);
