@@ -20,15 +20,13 @@ import time
 from pathlib import Path
 
 import pytest
-from test_site_browser import (  # noqa: F401  (fixtures)
-    AS_OF,
-    EXAMPLES,
-    _chromium_missing,
-    driver,
-    example_results,
-    example_site,
-    open_page,
-)
+import test_site_browser as browser  # tests/ is on sys.path
+from test_site_browser import _chromium_missing, open_page
+
+# the fixtures of tests/test_site_browser.py: the browser and the example site (built once for this module)
+driver = browser.driver
+example_results = browser.example_results
+example_site = browser.example_site
 
 pytestmark = pytest.mark.skipif(_chromium_missing() is not None, reason=_chromium_missing() or "")
 
