@@ -61,9 +61,10 @@ class Tiles:
         year = year_earlier(tr, h)
         out.append(self.change(fmt, k, h.yoy_change, h.yoy_change_pct, tr(
             "compared_periods", period=period, earlier=year) if year else tr("vs_year_earlier")))
-        if h.vs is not None:
+        if h.vs is not None:  # the KPI's `vs:` offset: the period it names, and its title ("4 weeks earlier")
+            earlier = tr.period(h.vs.period, h.grain, h.vs.label) if h.vs.period else (h.vs.label or "—")
             out.append(self.change(fmt, k, h.vs.change, h.vs.change_pct, tr(
-                "compared_periods", period=period, earlier=h.vs.label or h.vs.title)))
+                "compared_offset", period=period, earlier=earlier, title=h.vs.title)))
         return [c for c in out if c is not None]
 
     def moved(self, k: KpiResult, h: Headline | None) -> float:
