@@ -393,4 +393,5 @@ def test_chart_scripts_load_only_when_a_chart_comes_into_view(driver, example_si
     total = driver.execute_script("return document.querySelectorAll('.chart-live').length")
     assert 1 <= drawn < total, (drawn, total)  # those near the viewport, not all of them
     largest = max((example_site / "scorecards").glob("*.html"), key=lambda p: p.stat().st_size)
-    assert largest.stat().st_size < 200_000, largest  # 669 KB before
+    # 669 KB before; now at most the goal charts, the control groups' survival curves and attribution
+    assert largest.stat().st_size < 300_000, largest
