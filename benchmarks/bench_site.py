@@ -19,7 +19,16 @@ the 50-spec site), peak RSS of the main process (``VmHWM``) and of the largest w
 the builds wrote byte-identical pages, and the 1-minute load average of every run (the machine
 may be shared).
 
-Usage: ``python benchmarks/bench_site.py [--repeat 3] [--copies 50]``
+With ``--lighthouse``, instead: the examples' site is built (charts drawn by the browser), served
+from 127.0.0.1 with gzip, and Lighthouse (npm ``lighthouse`` driving Debian's Chromium, see
+``benchmarks/lighthouse.py`` for installing it) measures the index and the largest scorecard on its
+mobile profile, ``--repeat`` times each, interleaved: performance and accessibility scores (goals:
+performance at least 90, accessibility 100), page weight, time to interactive, first and largest
+contentful paint and total blocking time, the run with the median performance score reported.
+``--site DIR`` measures a site already built (another version's, to compare).
+
+Usage: ``python benchmarks/bench_site.py [--repeat 3] [--copies 50]``,
+``python benchmarks/bench_site.py --lighthouse [--repeat 3] [--site DIR]``
 """
 
 from __future__ import annotations
@@ -179,16 +188,67 @@ def report(label: str, runs: dict[str, list[dict[str, Any]]]) -> None:
               f"{max(x['rss_mib'] for x in runs[v]):.0f} MiB{workers}; load {loads}")
 
 
+def lighthouse_report(site: Path | None, repeat: int) -> None:
+    """Lighthouse on the index and the largest scorecard (see the module's docstring)."""
+    from lighthouse import (  # benchmarks/lighthouse.py
+        lighthouse_command,
+        median_run,
+        run_once,
+        serve,
+    )
+
+    command = lighthouse_command()
+    if command is None:
+        raise SystemExit("Lighthouse is not installed: npm install --prefix ~/.cache/metricspec-dev/lighthouse "
+                         "lighthouse@12 (or set METRICSPEC_LIGHTHOUSE)")
+    with tempfile.TemporaryDirectory(prefix="bench-lighthouse-") as name:
+        if site is None:
+            site = Path(name) / "site"
+            subprocess.run([sys.executable, "-m", "metricspec", "build", str(EXAMPLES), "--output", str(site),
+                            "--as-of", AS_OF, "--quiet"], check=True, cwd=ROOT)
+        largest = max((site / "scorecards").glob("*.html"), key=lambda p: p.stat().st_size)
+        pages = {"index": site / "index.html", f"largest scorecard ({largest.name})": largest}
+        runs: dict[str, list[dict[str, Any]]] = {label: [] for label in pages}
+        with serve(site) as base:
+            for i in range(repeat):
+                for label, page in pages.items():  # interleaved: the machine's load falls on both alike
+                    r = run_once(command, base + page.relative_to(site).as_posix())
+                    r["load"] = os.getloadavg()[0]
+                    runs[label].append(r)
+                    print(f"  run {i + 1} {label}: performance {r['performance']}, accessibility "
+                          f"{r['accessibility']}, interactive {r['interactive_ms'] / 1000:.1f} s (load {r['load']:.1f})",
+                          flush=True)
+        print(f"\nLighthouse {command}, mobile profile (simulated slow 4G, 4x CPU slowdown), median of {repeat}:")
+        for label, page in pages.items():
+            r = median_run(runs[label])
+            loads = ", ".join(f"{x['load']:.1f}" for x in runs[label])
+            goal = "met" if r["performance"] >= 90 and r["accessibility"] == 100 else "NOT met"
+            print(f"  {label}: performance {r['performance']} (runs {r['performance_all']}), accessibility "
+                  f"{r['accessibility']} (goal {goal}); page weight {r['bytes'] / 1024:.0f} KiB transferred "
+                  f"(HTML {page.stat().st_size / 1024:.0f} KiB uncompressed); time to interactive "
+                  f"{r['interactive_ms'] / 1000:.1f} s (runs {r['interactive_spread_ms'][0] / 1000:.1f}–"
+                  f"{r['interactive_spread_ms'][1] / 1000:.1f} s); FCP {r['fcp_ms'] / 1000:.1f} s, LCP "
+                  f"{r['lcp_ms'] / 1000:.1f} s, TBT {r['tbt_ms']:.0f} ms, CLS {r['cls']:.3f}; loads {loads}")
+            if r["accessibility_failed"]:
+                print(f"    accessibility audits failed: {', '.join(r['accessibility_failed'])}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=3, help="runs per variant (the best is reported)")
     ap.add_argument("--copies", type=int, default=50, help="specs in the large site")
+    ap.add_argument("--lighthouse", action="store_true", help="measure the site in the browser with Lighthouse")
+    ap.add_argument("--site", type=Path, help="with --lighthouse: a site already built")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--specs", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         print(json.dumps(child(args.child, args.specs, args.out)))
+        return
+    if args.lighthouse:
+        print(f"load before: {os.getloadavg()[0]:.2f} (2 CPUs, shared)")
+        lighthouse_report(args.site, args.repeat)
         return
 
     import vl_convert

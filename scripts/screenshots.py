@@ -29,6 +29,8 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 
 
 def wait_for_charts(driver: Any, timeout: float = 60.0) -> None:
+    """Draw every chart now (pages draw a chart when it scrolls into view) and wait until all are drawn."""
+    driver.execute_script("if (window.metricspecDrawAll) { window.metricspecDrawAll(); }")
     deadline = time.monotonic() + timeout
     while driver.execute_script(
             "return document.querySelectorAll('.chart-live:not(.is-drawn):not(.has-error)').length"):

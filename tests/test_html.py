@@ -286,15 +286,19 @@ def test_no_external_references(html_en):
 
 def test_every_chart_has_title_and_description(html_en):
     figures = re.findall(r"<figure\b(.*?)>(.*?)</figure>", html_en, flags=re.S)
-    assert len(figures) >= 6  # goal trends, sparklines, KPI trends, CI chart, attribution chart
-    for attrs, body in figures:
-        assert 'role="img"' in attrs
-        label = re.search(r'aria-label="([^"]+)"', attrs)
+    assert len(figures) >= 5  # goal trends, KPI trends, CI chart, attribution chart
+    for _attrs, body in figures:
+        # the drawing is an image named by title and description; the figure's caption says the same
+        box = re.search(r'<div class="chart-svg"([^>]*)>', body)
+        assert box and 'role="img"' in box.group(1)
+        label = re.search(r'aria-label="([^"]+)"', box.group(1))
         assert label and len(label.group(1)) > 10
         assert "<svg" in body and "<figcaption" in body
         caption = re.search(r"<figcaption[^>]*>(.*?)</figcaption>", body, flags=re.S)
         assert caption and re.sub(r"<[^>]+>", "", caption.group(1)).strip()
     assert "Conversions by channel and attribution model" in html_en
+    sparklines = re.findall(r'<div class="sparkline" role="img" aria-label="([^"]+)"[^>]*><svg class="spark"', html_en)
+    assert sparklines and all("recent trend" in s for s in sparklines)  # the tiles' trends, named too
 
 
 def test_render_is_deterministic(results, html_en):

@@ -225,7 +225,7 @@ def test_kpi_pages_and_person_pages_show_owners_and_measurers(tmp_path: Path) ->
     assert "Owner:" not in plain and "Measured by:" not in plain
     lucia = (tmp_path / "site" / "people" / "lucia-fernandez.html").read_text()
     assert '<a href="../kpi/people--likes.html">likes</a> <span class="muted">(KPI owner)</span>' in lucia
-    assert '<a href="../kpi/people--like_rate.html">like_rate</a>' in lucia
+    assert '<a href="../kpi/people--like_rate.html">Like rate</a>' in lucia  # a KPI without a title: readable
     assert "Roles: responsible, KPI owner" in lucia
     tomasz = (tmp_path / "site" / "people" / "tomasz-nowak.html").read_text()
     assert '<a href="../kpi/people--likes.html">likes</a> <span class="muted">(measures)</span>' in tomasz

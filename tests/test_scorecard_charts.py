@@ -73,7 +73,8 @@ def test_a_segment_goal_draws_its_target_on_that_segment_only(examples):
     # the all-networks chart of the KPI carries no target
     for f in b.kpi_section(k).figures:
         assert rules(f) == [], f.chart.title
-        assert "Goal targets: —" in f.chart.description
+        # the caption names the goal drawn elsewhere: the KPI has a goal, just not on this chart
+        assert "Goals on this KPI drawn on their own charts: 6% engagement rate on Instagram." in f.chart.description
     # the monthly segment chart: the target on Instagram's line, in Instagram's colour
     segments = b.segment_figures(k)
     monthly = by_title(segments, "by network (Monthly)")
@@ -107,10 +108,10 @@ def test_an_additive_total_draws_its_target_against_the_running_sum(examples):
     b, g = Builder(r, Translator("en")), goal(r, "clicks")
     assert g.measure == "total"
     f = b.goal(g).figure
-    line = next(layer for layer in layers(spec(f)) if layer["mark"]["type"] == "line")
-    values = [row["value"] for row in line["data"]["values"]]
+    rows = spec(f)["data"]["values"]
+    values = [row["value"] for row in rows]
     assert values == sorted(values) and values[-1] == pytest.approx(g.current)  # a running sum up to today
-    assert {row["series"] for row in line["data"]["values"]} == {"Cumulative"}
+    assert {row["series"] for row in rows} == {"Cumulative"}
     assert [x["value"] for x in rules(f)] == [20000]
     # a per-month chart would compare one month with the year's target: not drawn there
     for fig in b.kpi_section(r.kpi("link_clicks")).figures:
@@ -148,11 +149,16 @@ def test_captions_name_the_number_on_the_card(examples, lang):
         for k in r.kpis:
             tile = b.tile(k)
             for f in b.kpi_section(k).figures:
-                if tr.grain(k.headlines[0].grain) in f.chart.title and tile.value != "—":
-                    assert f"({tile.period}): {tile.value}" in f.chart.description, (r.spec.name, k.name)
-            if tile.sparkline is not None:  # the sparkline ends at the tile's number
-                assert tile.sparkline.table.rows[-1][1] == tile.value, (r.spec.name, k.name)
-                assert partial not in tile.sparkline.table.rows[-1][0]
+                if tr.grain(k.headlines[0].grain) in f.chart.title and tile.value_full != "—":
+                    # every digit in the caption (the tile shows 11.3k, 11,303 on hover)
+                    assert f"({tile.period}): {tile.value_full}" in f.chart.description, (r.spec.name, k.name)
+                    if tile.unfinished:  # a period whose values still arrive is called so on both
+                        assert tile.unfinished.split(": ", 1)[1] in f.chart.description, (r.spec.name, k.name)
+            if tile.sparkline is not None:  # the sparkline ends at the tile's period, never one in progress
+                assert tile.sparkline.last == tile.period, (r.spec.name, k.name)
+                assert partial not in tile.sparkline.last
+                if tile.value_full != "—":
+                    assert f"{tile.period}: {tile.value_full}." in tile.sparkline.description
 
 
 # -- axes -------------------------------------------------------------------------------------------

@@ -124,6 +124,7 @@ def open_page(driver, page: Path, width: int = 1400, timeout: float = 60.0) -> N
     """Load a page and wait until the browser has drawn every chart (or failed to)."""
     driver.set_window_size(width, 1000)
     driver.get(page.as_uri())
+    driver.execute_script("if (window.metricspecDrawAll) { window.metricspecDrawAll(); }")  # not just those in view
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         left = driver.execute_script(
@@ -148,7 +149,9 @@ def test_pages_load_and_draw_every_chart_without_errors(driver, example_site):
     for page in sample_pages(example_site):
         open_page(driver, page)
         assert driver.execute_script("return document.documentElement.lang") == "en"
-        assert driver.execute_script("return document.documentElement.classList.contains('js')")
+        # charts.js runs only on pages with charts drawn by the browser (the index and person pages have none)
+        assert driver.execute_script("return document.documentElement.classList.contains('js')") == \
+            driver.execute_script("return document.querySelectorAll('.chart-live').length > 0"), page
         errors = driver.execute_script(
             "return Array.from(document.querySelectorAll('.chart-live.has-error')).map(e => e.dataset.error)")
         assert not errors, (page, errors)
@@ -187,9 +190,7 @@ def test_a_segment_goal_draws_its_target_on_that_segment_only(driver, example_si
     palette = dict(zip(colour["scale"]["domain"], colour["scale"]["range"], strict=True))
     assert chart["rules"] == [palette["instagram"]], "one target line, in Instagram's colour"
     assert palette["instagram"] in chart["lines"]
-    # the scorecard's trend of the same KPI (all networks) has no target either
     open_page(driver, example_site / "scorecards" / "multi-network.html")
-    assert drawn_chart(driver, "Engagement rate (per impression) (Monthly)")["rules"] == []
     goal = drawn_chart(driver, "Progress: 6% engagement rate on Instagram")
     assert len(goal["rules"]) == 1
 
@@ -249,8 +250,10 @@ def test_two_or_three_columns_on_desktop_one_on_a_phone(driver, example_site):
     columns = ("return Array.from(new Set(Array.from(document.querySelectorAll(arguments[0]))"
                ".map(e => Math.round(e.getBoundingClientRect().left)))).length")
     for width, trends, cards in ((1400, 3, 3), (400, 1, 1)):
+        open_page(driver, example_site / "kpi" / "warehouse-sales--converted_leads.html", width=width)
+        assert driver.execute_script(columns, ".charts > .chart-cell") == trends, width
         open_page(driver, example_site / "scorecards" / "multi-network.html", width=width)
-        assert driver.execute_script(columns, ".trend-grid > .kpi-trend") == trends, width
+        assert driver.execute_script(columns, ".objective .tiles > .tile") == (4 if width == 1400 else 2), width
         open_page(driver, example_site / "index.html", width=width)
         assert driver.execute_script(columns, ".cards > .card") == cards, width
 
@@ -274,7 +277,8 @@ def test_legends_and_axis_titles_fit_in_their_charts(driver, example_site):
         for page in pages:
             open_page(driver, page, width=width)
             cut, titles = driver.execute_script(script)
-            assert cut == [] and titles >= 10, (page, width, cut)  # x and y titles of every chart with axes
+            charts = driver.execute_script("return document.querySelectorAll('.chart-live').length")
+            assert cut == [] and titles >= 2 * charts - 4, (page, width, cut)  # x and y titles of the charts with axes
 
 
 def test_hovering_a_point_shows_its_value(driver, example_site):
@@ -331,7 +335,7 @@ def test_without_javascript_every_chart_shows_its_numbers(example_site):
     finally:
         d.quit()
     scripted, figures, open_tables, empty_boxes = state
-    assert not scripted and figures > 20
+    assert not scripted and figures >= 5
     assert open_tables == figures, "every chart's table is open"
     assert empty_boxes == 0, "no empty chart boxes"
 
@@ -342,13 +346,18 @@ def test_static_charts_have_a_title_per_point(driver, static_site):
     for page in pages:
         driver.set_window_size(1400, 1000)
         driver.get(page.as_uri())
-        untitled, svgs, titles = driver.execute_script("""
+        untitled, svgs, titles, marked = driver.execute_script("""
             const svgs = Array.from(document.querySelectorAll('.chart-svg svg'));
             const marks = svgs.flatMap(s => Array.from(s.querySelectorAll(
                 '[aria-roledescription="point"], [aria-roledescription="bar"], [aria-roledescription="rule mark"]')));
+            const marked = svgs.filter(s => s.querySelector(
+                '[aria-roledescription="point"], [aria-roledescription="bar"], [aria-roledescription="rule mark"]'));
             return [marks.filter(m => !m.querySelector('title')).length, svgs.length,
-                    svgs.filter(s => s.querySelector('title')).length];""")
-        assert svgs > 0 and untitled == 0 and titles == svgs, (page, svgs, titles, untitled)
+                    marked.filter(s => s.querySelector('title')).length, marked.length];""")
+        # every chart with points, bars or target lines titles them (a survival curve is a line of no points)
+        assert (svgs > 0 or page.name == "index.html") and untitled == 0 and titles == marked, (page, svgs, titles)
+        # sparklines are inline SVG of their own (no points to title: the KPI's page has every number)
+        assert driver.execute_script("return document.querySelectorAll('.sparkline svg.spark').length") > 0
         assert driver.execute_script("return document.querySelectorAll('script').length") == 0
 
 
@@ -402,8 +411,8 @@ def test_injected_script_shows_as_text(driver, hostile_site):
 
 def test_charts_have_accessible_names(driver, hostile_site):
     open_page(driver, hostile_site / "scorecards" / "html-demo.html")
-    names = driver.execute_script(
-        "return Array.from(document.querySelectorAll('figure')).map(f => [f.getAttribute('role'),"
+    names = driver.execute_script(  # the drawing is the image, named; its figure's caption says the same
+        "return Array.from(document.querySelectorAll('figure .chart-box')).map(f => [f.getAttribute('role'),"
         " f.getAttribute('aria-label'), f.querySelector('svg') !== null])")
     assert names
     for role, label, has_svg in names:

@@ -180,8 +180,8 @@ def test_the_comparison_shows_in_terminal_markdown_and_html(tmp_path: Path) -> N
     other = text.split("Other KPIs", 1)[1]  # KPIs outside objectives show it too
     v_10d = next(k for k in results.kpis if k.name == "v_10d").headlines[0].vs
     assert v_10d is not None and "vs earlier" in other and f"vs {v_10d.label}" in other, other
-    html = render_scorecard(results)
-    assert "vs 4 weeks earlier" in html and "vs Last quarter" in html
+    html = render_scorecard(results)  # a tile names both periods and the comparison's title
+    assert "3 Nov 2026 vs 6 Oct 2026 (4 weeks earlier)" in html and "Oct 2026 vs Jul 2026 (Last quarter)" in html
 
 
 def test_terminal_and_markdown_are_unchanged_without_vs(tmp_path: Path) -> None:

@@ -72,5 +72,6 @@ def kpi_result(ev: Evaluator, name: str) -> KpiResult:
                     change_pct=None, previous_year=None, yoy_change=None, yoy_change_pct=None, benchmarks=benches)
     return KpiResult(name=name, title=kpi.title or name, description=kpi.description, unit=kpi.unit,
                      currency=kpi.currency or (spec.currency if kpi.unit == "currency" else None),
-                     axis_from_zero=kpi.axis_from_zero, direction=kpi.direction, kind=kpi.kind, form=kpi.form,
+                     axis_from_zero=kpi.axis_from_zero,
+                     complete_after_days=kpi.complete_after_days, direction=kpi.direction, kind=kpi.kind, form=kpi.form,
                      scope=dict(scope), headlines=[head], series=[])

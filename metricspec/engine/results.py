@@ -347,13 +347,16 @@ class KpiResult(ResultModel):
     measured_by: str | None = None  # who measures it; in the JSON only when set
     cohorts: CohortTable | None = None
     """cohort_retention KPIs: the cohort × age table (left out of the JSON for other kinds)."""
+    complete_after_days: float | None = None
+    """The spec's ``complete_after_days``: values still arrive this long after a period ends (in the JSON only
+    when set)."""
 
     @model_serializer(mode="wrap")
     def _optional_fields_when_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         """``owner``, ``measured_by`` and ``cohorts`` appear only when set, so the Results of specs
         without them stay byte-identical to those written before the keys existed."""
         out: dict[str, Any] = handler(self)
-        for key in ("owner", "measured_by", "cohorts"):
+        for key in ("owner", "measured_by", "cohorts", "complete_after_days"):
             if out.get(key, 0) is None:
                 out.pop(key, None)
         return out

@@ -340,7 +340,8 @@ def kpi_result(ev: Evaluator, name: str) -> KpiResult:
         cohorts = kpi.table(ev, Request(name, kpi.cohort_retention.period, (), scope))
     return KpiResult(name=name, title=kpi.title or name, description=kpi.description, unit=kpi.unit,
                      currency=kpi.currency or (spec.currency if kpi.unit == "currency" else None),
-                     axis_from_zero=kpi.axis_from_zero, direction=kpi.direction, kind=kpi.kind, form=kpi.form, scope=dict(scope),
+                     axis_from_zero=kpi.axis_from_zero,
+                     complete_after_days=kpi.complete_after_days, direction=kpi.direction, kind=kpi.kind, form=kpi.form, scope=dict(scope),
                      headlines=headlines, series=series, owner=kpi.owner, measured_by=kpi.measured_by,
                      cohorts=cohorts)
 

@@ -153,7 +153,7 @@ class KPIBase(StrictModel):
     PRESENTATION: ClassVar[frozenset[str]] = frozenset({
         "title", "description", "unit", "currency", "kind", "axis_from_zero", "segments", "grains", "benchmarks",
         "owner", "measured_by",
-        "vs",
+        "vs", "complete_after_days",
     })
     """Fields that do not change a KPI's values."""
     NEEDS_PERIODS: ClassVar[bool] = False
@@ -174,6 +174,10 @@ class KPIBase(StrictModel):
         None, description="Start the value axis of this KPI's charts at 0. Default: yes for count and currency "
                           "KPIs, no for the others (rates and averages read better zoomed in)."
     )
+    complete_after_days: float | None = Field(
+        None, ge=0, le=3660,
+        description="Values still arrive this many days after a period ends (conversions counted by the day the "
+                    "lead came in): scorecards show such recent periods as not complete yet, never as a fall.")
     segments: list[str | list[str]] = Field(
         default_factory=list, description="Dimension columns to break the KPI down by; an item that is a list "
                                           "(`[network, tab]`) is one breakdown by the combination of its columns.")

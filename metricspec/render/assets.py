@@ -14,7 +14,7 @@ import json
 import threading
 from importlib import resources
 
-from metricspec.render import chart_cache
+from metricspec.render import chart_cache, charts
 from metricspec.render.charts import ChartDrawError
 
 VEGA_JS = "assets/vega.js"
@@ -80,18 +80,45 @@ def script_json(text: str) -> str:
     return text
 
 
-def embed_json(vega_lite: str, locale: str) -> str:
-    """A chart's block: its Vega-Lite spec (without the ``$schema`` URL: charts.js says the spec is
-    Vega-Lite, and a page names no web address) and its d3 number locale (a name becomes its definition)."""
+def page_config(chart_locale: str) -> str:
+    """A page's shared chart settings, as script-safe JSON: the Vega-Lite config every chart of
+    :mod:`metricspec.render.charts` has (embedded charts leave it out, see :func:`embed_json`) and the
+    page's d3 number locale (a name becomes its definition)."""
+    return script_json(json.dumps({"config": charts.shared_config(), "locale": _locale(chart_locale)},
+                                  sort_keys=True))
+
+
+def _locale(locale: str) -> object:
     loc = json.loads(locale)
     if isinstance(loc, str):
         import vl_convert
 
-        locale = json.dumps(vl_convert.get_format_locale(loc), sort_keys=True)  # type: ignore[arg-type]
-    return script_json(f'{{"locale":{locale},"spec":{_without_schema(vega_lite)}}}')
+        return vl_convert.get_format_locale(loc)  # type: ignore[arg-type]
+    return loc
+
+
+def embed_json(vega_lite: str, locale: str, page_locale: str | None = None) -> str:
+    """A chart's block: its Vega-Lite spec without the ``$schema`` URL (charts.js says the spec is
+    Vega-Lite, and a page names no web address) and without the config every chart shares (the page
+    has it once, :func:`page_config`); its d3 number locale only when it is not the page's."""
+    spec = _without_shared_config(_without_schema(vega_lite))
+    locale_part = "" if locale == page_locale else f'"locale":{json.dumps(_locale(locale), sort_keys=True)},'
+    return script_json(f'{{{locale_part}"spec":{spec}}}')
 
 
 _SCHEMA = '{"$schema": "'
+_CONFIG = '{"config": '
+
+
+def _without_shared_config(spec: str) -> str:
+    """The spec without its ``config`` when that is the shared one: sorted keys put it first, so it is
+    cut off as text after reading just that value."""
+    if not spec.startswith(_CONFIG):
+        return spec
+    config, end = json.JSONDecoder().raw_decode(spec, len(_CONFIG))
+    if config != charts.shared_config():
+        return spec
+    return "{" + spec[end:].removeprefix(",").lstrip()
 
 
 def _without_schema(vega_lite: str) -> str:

@@ -31,6 +31,14 @@ from typing import TYPE_CHECKING, Any
 
 from metricspec.errors import MetricSpecError, UsageError
 from metricspec.render import chart_cache
+from metricspec.render.chart_layers import (
+    TOGGLE,
+    Unfinished,
+    open_layers,
+    trend_rows,
+    unfinished_layers,
+    value_domain,
+)
 from metricspec.render.svg import UnsafeSvgError, add_point_titles, check_svg, svg_markup
 
 if TYPE_CHECKING:
@@ -41,7 +49,14 @@ if TYPE_CHECKING:
 # The charts are plain Vega-Lite dicts, so altair is not needed at run time (and worker processes,
 # which import this module, start quickly).
 Locale = str | dict[str, Any]
-PALETTE = ["#1f5fa8", "#c2410c", "#0f766e", "#7c3aed", "#a16207", "#be185d", "#4b5563", "#15803d"]
+# One meaning per colour across a site: series (the KPI first, then benchmarks, competitors, segments) take
+# these, none of them red, orange or green (the colours of bad and good) nor near-black (targets);
+# target lines are TARGET (or the colour of the one line they are for), other reference lines REFERENCE,
+# periods whose values are not final stand on a band of UNFINISHED.
+PALETTE = ["#1f5fa8", "#7c3aed", "#0f766e", "#be185d", "#8a6100", "#475569", "#0e7490", "#9d174d"]
+TARGET = "#111827"
+REFERENCE = "#6b7280"
+UNFINISHED = "#eef0f3"
 TEXT = "#1f2933"
 GRID = "#d9dee5"
 FONT = "'Segoe UI', Roboto, 'Helvetica Neue', Arial, 'Liberation Sans', 'DejaVu Sans', sans-serif"
@@ -79,6 +94,7 @@ class Chart:
     description: str
     vega_lite: str
     locale: str
+    zoomed: bool = False  # the value axis does not start at zero (the caption says so)
 
     @property
     def key(self) -> Key:
@@ -275,12 +291,18 @@ def _spec(body: dict[str, Any], config: dict[str, Any] = BASE_CONFIG) -> dict[st
     return {"$schema": VEGA_LITE_SCHEMA, "config": {**config, "view": view}, **body}
 
 
+def shared_config() -> dict[str, Any]:
+    """The config of every chart built by :func:`_spec` with the base config (a site page has it once)."""
+    return _spec({})["config"]  # type: ignore[no-any-return]
+
+
 def _field(name: str, kind: str, **props: Any) -> dict[str, Any]:
     """An encoding channel: ``_field("value", "quantitative", title=None)``."""
     return {"field": name, "type": kind, **props}
 
 
-def _y_format(unit: str) -> str:
+def y_format(unit: str) -> str:
+    """The d3 format of a value axis's labels (:func:`metricspec.render.chart_layers.label_step` is its precision)."""
     return {"percent": ".1~%", "ratio": ",.2f", "currency": ",.2~f"}.get(unit, ",.4~s" if unit == "number" else ",~d")
 
 
@@ -292,10 +314,11 @@ def starts_at_zero(unit: str, choice: bool | None = None) -> bool:
 def _legend(names: Sequence[str]) -> dict[str, Any]:
     """A legend whose labels are never cut: one entry a row when they would not fit side by side."""
     long = sum(len(n) for n in names) > 60 or any(len(n) > 32 for n in names)
-    return {"orient": "bottom", "labelLimit": 480, "columns": 1 if long else len(names), "symbolStrokeWidth": 2}
+    return {"orient": "bottom", "labelLimit": 480, "columns": 1 if long else len(names), "symbolStrokeWidth": 2,
+            "symbolType": "stroke"}  # a short line in the series' colour and dash
 
 
-_TOGGLE = "series_toggle"
+_TOGGLE = TOGGLE
 
 
 def _toggle(layer: dict[str, Any]) -> dict[str, Any]:
@@ -316,7 +339,9 @@ class Line:
 
 @dataclass(frozen=True)
 class Rule:
-    """A horizontal target line; ``of`` names the line it belongs to (it takes that line's colour).
+    """A horizontal line: a target (``kind="target"``) or another reference value (``"reference"``, such
+    as a goal's value over its whole window so far); ``of`` names the line it belongs to (it then takes
+    that line's colour), else a target is :data:`TARGET` and a reference :data:`REFERENCE`.
 
     ``name`` is its legend entry, kept short so that it fits a phone's width (``Target 6.0%``);
     ``text`` (default: the name) says whose target it is, in its hover text and table row."""
@@ -325,6 +350,7 @@ class Rule:
     value: float
     of: str | None = None
     text: str | None = None
+    kind: str = "target"
 
     @property
     def label(self) -> str:
@@ -345,54 +371,58 @@ class Axes:
 def _series_colours(lines: Sequence[Line], rules: Sequence[Rule]) -> tuple[list[str], list[str]]:
     names, colours = [ln.name for ln in lines], _colours(len(lines))
     by_line = dict(zip(names, colours, strict=True))
-    extra = len(lines)
     for r in rules:
         names.append(r.name)
-        if r.of in by_line:
-            colours.append(by_line[r.of])
-        else:
-            colours.append(PALETTE[extra % len(PALETTE)])
-            extra += 1
+        colours.append(by_line.get(r.of or "", TARGET if r.kind == "target" else REFERENCE))
     return names, colours
 
 
 def trend_chart(chart_id: str, title: str, description: str, lines: Sequence[Line], rules: Sequence[Rule] = (),
                 *, axes: Axes | None = None, chart_locale: Locale = "en-GB",
-                width: int = 560, height: int = 220) -> Chart:
-    """Lines over periods (ordinal x in the given order) with horizontal target rules."""
+                width: int = 560, height: int = 220, unfinished: Unfinished | None = None) -> Chart:
+    """Lines over periods (ordinal x in the given order) with horizontal rules (targets, references).
+
+    ``unfinished`` periods (the running one, or those whose values still arrive) are drawn hollow on a
+    labelled band, joined to the line by a dotted segment; without it every point is drawn as final (goal
+    charts, which leave the running period out). A zoomed value axis gets a minimum span
+    (:func:`metricspec.render.chart_layers.value_domain`); ``Chart.zoomed`` says whether it leaves zero out.
+    """
     axes = axes or Axes()
     order = list(dict.fromkeys(label for line in lines for label, _ in line.points))
-    rows = [{"period": label, "value": value, "series": line.name, "dash": "dashed" if line.dashed else "solid",
-             "text": axes.fmt(value), "tip": f"{label} · {line.name}: {axes.fmt(value)}"}
-            for line in lines for label, value in line.points if value is not None]
+    rows = trend_rows(lines, axes.fmt, unfinished)
     names, colours = _series_colours(lines, rules)
     colour = _field("series", "nominal", title=None, scale={"domain": names, "range": colours}, sort=names,
                     legend=_legend(names))
     x = _field("period", "ordinal", sort=order, title=axes.x_title,
+               scale={"type": "band", "paddingInner": 0, "paddingOuter": 0},
                axis={"labelAngle": -40 if len(order) > 8 else 0, "labelOverlap": True, "labelLimit": 90})
-    y = _field("value", "quantitative", title=axes.y_title,
-               axis={"format": _y_format(axes.unit), "tickCount": 5}, scale={"zero": axes.zero, "nice": True})
-    dash = _field("dash", "nominal", scale={"domain": ["solid", "dashed"], "range": [[1, 0], [5, 3]]}, legend=None)
-    tooltip = [_field("series", "nominal", title=None), _field("period", "ordinal", title=axes.x_title),
-               _field("text", "nominal", title=axes.y_title)]
-    line_layer: dict[str, Any] = {
+    domain, zoomed = value_domain([r["value"] for r in rows] + [r.value for r in rules], axes.unit, axes.zero)
+    y = _field("value", "quantitative", title=axes.y_title, axis={"format": y_format(axes.unit), "tickCount": 5},
+               scale={"zero": axes.zero, "nice": True, **({"domain": domain} if domain else {})})
+    line_names = [ln.name for ln in lines]
+    # the same field and legend as the colour: one legend, whose symbols show which lines are dashed
+    dash = _field("series", "nominal", title=None, sort=names, legend=colour["legend"], scale={
+        "domain": names, "range": [[5, 3] if ln.dashed else [1, 0] for ln in lines] + [[2, 2] if r.kind == "target" else [6, 3] for r in rules]})
+    tip = _field("tip", "nominal")
+    at = {"x": {**x, "bandPosition": 0.5}, "y": y, "color": colour}
+    done: dict[str, Any] = {
+        "transform": [{"filter": "datum.seg == 'done'"}],
         "mark": {"type": "line", "point": {"size": 22}, "strokeWidth": 2, "aria": False},  # the points describe it
-        "encoding": {"x": x, "y": y, "color": colour, "strokeDash": dash, "tooltip": tooltip,
-                     "description": _field("tip", "nominal")}}
-    if len(names) > 1:
-        line_layer = _toggle(line_layer)
-    data = {"values": rows}
+        "encoding": {**at, "strokeDash": dash, "tooltip": tip, "description": tip}}
+    layers: list[dict[str, Any]] = []
+    if unfinished is not None and any(r["seg"] == "open" for r in rows):
+        layers += unfinished_layers(unfinished, x)
+    layers.append(done if len(line_names) < 2 else _toggle(done))
+    if any(r["seg"] == "open" for r in rows):
+        layers += open_layers(at, tip, several=len(line_names) > 1)
+    body: dict[str, Any] = {"data": {"values": rows}, "layer": layers}
     if rules:
-        rule_rows = [{"series": r.name, "value": r.value, "text": axes.fmt(r.value),
-                      "tip": f"{r.label}: {axes.fmt(r.value)}"} for r in rules]
-        rule_layer = {"data": {"values": rule_rows}, "mark": {"type": "rule", "strokeDash": [2, 2], "strokeWidth": 1.5},
-                      "encoding": {"y": _field("value", "quantitative"), "color": colour,
-                                   "tooltip": [tooltip[0], tooltip[2]], "description": _field("tip", "nominal")}}
-        body: dict[str, Any] = {"layer": [{"data": data, **line_layer}, rule_layer]}
-    else:
-        body = {"data": data, "layer": [line_layer]}  # one layer: altair lifts its data to the top
-    spec = _spec({**body, "width": width, "height": height, "description": description})
-    return Chart(chart_id, title, description, *chart_key(spec, chart_locale))
+        rule_rows = [{"series": r.name, "value": r.value, "tip": f"{r.label}: {axes.fmt(r.value)}"} for r in rules]
+        layers.append({"data": {"values": rule_rows}, "mark": {"type": "rule", "strokeWidth": 1.5},
+                       "encoding": {"y": _field("value", "quantitative"), "color": colour, "strokeDash": dash,
+                                    "tooltip": tip, "description": tip}})
+    spec = _spec({**body, "width": width, "height": height})
+    return Chart(chart_id, title, description, *chart_key(spec, chart_locale), zoomed=zoomed)
 
 
 def sparkline(chart_id: str, title: str, description: str, values: Sequence[float | None],

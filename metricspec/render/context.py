@@ -19,10 +19,14 @@ from metricspec.render.control_groups import ControlGroupView, control_group_vie
 from metricspec.render.figures import Figures
 from metricspec.render.formatting import kpi_unit
 from metricspec.render.i18n import Translator
+from metricspec.render.names import readable_results
+from metricspec.render.periods import is_stale, newest_end
 from metricspec.render.stages import by_stage
+from metricspec.render.tiles import Tiles
 from metricspec.render.views import (
     AttributionView,
     BenchmarkView,
+    ChangeView,
     ChartView,
     DataTable,
     Figure,
@@ -44,6 +48,7 @@ from metricspec.render.views import (
     ProgressView,
     SmartView,
     SourceView,
+    SparklineView,
     SpecSummary,
     StatusCount,
     StatusView,
@@ -60,18 +65,25 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
-    "AttributionView", "BenchmarkView", "Builder", "ChartView", "ControlGroupView", "DataTable",
+    "AttributionView", "BenchmarkView", "Builder", "ChangeView", "ChartView", "ControlGroupView", "DataTable",
     "Figure", "GoalLink", "GoalView", "IncrementalView", "IndexPage", "KpiPage", "KpiSection", "KpiTile", "Links",
     "NavLink", "NoteView", "ObjectiveView", "Page", "PersonGroup", "PersonLink", "PersonPage", "ProgressView",
-    "ScorecardPage", "SmartView", "SourceView", "SpecSummary", "StatusCount", "StatusView", "slugify",
+    "ScorecardPage", "SmartView", "SourceView", "SparklineView", "SpecSummary", "StatusCount", "StatusView", "slugify",
 ]
 
+SEVERITY = {"missed": 0, "off_track": 1, "at_risk": 2, "no_data": 3, "on_track": 4, "achieved": 5}
+"""Goals in lists, worst first: what needs attention (missed, off track, at risk) leads."""
+ATTENTION = 3  # statuses of severity below this need attention
 STATUS_ICONS = {"achieved": "✔", "on_track": "●", "at_risk": "▲", "off_track": "▼", "missed": "✖", "no_data": "○"}
 STATUSES = sorted(STATUS_ORDER, key=STATUS_ORDER.__getitem__)
 HEADLINE_KPIS = 4  # KPIs an index card shows
+MOVED_MOST = 6  # KPIs a scorecard's overview shows
 
 
 class ScorecardPage(Page):
+    goal_rows: list[GoalLink]  # the overview: every goal, worst first, linked to its card
+    moved: list[KpiTile]  # the overview: the KPIs that moved most
+    chart_count: int  # charts in the trends section (behind a summary)
     spec_name: str
     title: str
     description: str | None
@@ -96,12 +108,14 @@ class Builder:
     """Builds the views of one Results document in one language."""
 
     def __init__(self, results: Results, tr: Translator, links: Links | None = None) -> None:
+        results = readable_results(results)
         self.r = results
         self.tr = tr
         self.links = links or Links()
         self.kpis = {k.name: k for k in results.kpis}
         self.prefix = slugify(results.spec.name)
         self.figures = Figures(results, tr, self.prefix)
+        self.tiles = Tiles(results, tr, self.figures, newest_end(results.kpis))
 
     # -- helpers ---------------------------------------------------------------------------
     def status(self, status: str) -> StatusView:
@@ -124,9 +138,7 @@ class Builder:
     def goal(self, g: GoalResult) -> GoalView:
         tr = self.tr
         unit, cur = kpi_unit(self.r, g.kpi)
-
-        def fmt(v: float | None) -> str:
-            return tr.value(v, unit, cur)
+        fmt = self.figures.fmt(g.kpi)  # the KPI's one precision, as on its tile and charts
 
         progress = None
         if g.progress is not None:
@@ -157,38 +169,24 @@ class Builder:
         )
 
     def goal_link(self, g: GoalResult, href: str) -> GoalLink:
-        unit, cur = kpi_unit(self.r, g.kpi)
+        fmt = self.figures.fmt(g.kpi)
         return GoalLink(title=g.title, href=f"{href}#{self.goal_anchor(g)}", status=self.status(g.status),
-                        current=self.tr.value(g.current, unit, cur), target=self.tr.value(g.target, unit, cur))
+                        current=fmt(g.current), target=fmt(g.target), deadline=self.tr.date(g.deadline),
+                        spec_title=self.r.spec.title, severity=SEVERITY[g.status])
+
+    def goal_links(self, href: str = "") -> list[GoalLink]:
+        """Every goal, worst status first (the spec's order within a status)."""
+        return sorted((self.goal_link(g, href) for g in self.r.goals()), key=lambda link: link.severity)
 
     # -- KPIs ------------------------------------------------------------------------------
     def tile(self, k: KpiResult) -> KpiTile:
-        tr = self.tr
-        unit, cur = kpi_unit(self.r, k.name)
-        h = k.headlines[0] if k.headlines else None
-        trend_class = "flat"
-        if h is not None and h.change:
-            better = (h.change > 0) == (k.direction != "decrease")
-            trend_class = "good" if better else "bad"
-        return KpiTile(
-            name=k.name, title=k.title, description=k.description, href=self.links.kpi_href(self.r.spec.name, k.name),
-            grain=tr.grain(h.grain) if h else "—",
-            period=tr.period(h.period, h.grain, h.label) if h else "—",
-            value=tr.value(h.value if h else None, unit, cur),
-            change=tr.delta(h.change if h else None, unit, cur),
-            change_pct=tr.percent(h.change_pct, signed=True) if h else "—",
-            trend_class=trend_class,
-            yoy=tr.percent(h.yoy_change_pct, signed=True) if h else "—",
-            benchmarks=[BenchmarkView(title=b.title, value=tr.value(b.value, unit, cur),
-                                      difference=tr.delta(b.difference, unit, cur),
-                                      relative=tr.percent(b.relative, signed=True))
-                        for b in (h.benchmarks if h else [])],
-            sparkline=self.figures.sparkline(k, h) if h else None,
-            vs=BenchmarkView(title=h.vs.title, value=tr.value(h.vs.value, unit, cur),
-                             difference=tr.delta(h.vs.change, unit, cur),
-                             relative=tr.percent(h.vs.change_pct, signed=True)) if h and h.vs else None,
-            comparable=h is None or h.grain != "all",
-        )
+        return self.tiles.tile(k, self.links.kpi_href(self.r.spec.name, k.name))
+
+    def moved_most(self, n: int = MOVED_MOST) -> list[KpiTile]:
+        """The ``n`` KPIs that moved most since their previous period (rates by points, others relatively),
+        stale ones left out."""
+        tiles = [t for t in (self.tile(k) for k in self.r.kpis) if t.moved > 0 and t.stale is None]
+        return sorted(tiles, key=lambda t: -t.moved)[:n]
 
     def kpi_section(self, k: KpiResult) -> KpiSection:
         return KpiSection(name=k.name, anchor=f"kpi-{slugify(k.name)}", title=k.title, description=k.description,
@@ -204,6 +202,10 @@ class Builder:
         names += [k.name for k in self.r.kpis]
         chosen = [n for n in dict.fromkeys(names) if n in self.kpis][:HEADLINE_KPIS]
         return [self.tile(self.kpis[n]) for n in chosen]
+
+    def stale_titles(self) -> list[str]:
+        """The KPIs whose latest period is older than their scorecard's other KPIs'."""
+        return [k.title for k in self.r.kpis if is_stale(k, self.tiles.newest)]
 
     # -- objectives --------------------------------------------------------------------------
     def objective(self, o: ObjectiveResult) -> ObjectiveView:
@@ -226,8 +228,13 @@ class Builder:
     def scorecard(self, page: dict[str, Any]) -> ScorecardPage:
         r, tr = self.r, self.tr
         in_objectives = {n for o in r.objectives for n in o.kpis}
+        # on a site every KPI's charts are on its own page, linked from its tile: the scorecard does not chart
+        # every KPI a second time; a standalone scorecard has them behind a summary
+        on_site = self.links.kpi is not None
+        sections = [] if on_site else [s for s in (self.kpi_section(k) for k in r.kpis) if s.figures]
         return ScorecardPage(
-            **page,
+            **page, goal_rows=self.goal_links(), moved=self.moved_most(),
+            chart_count=sum(len(s.figures) for s in sections),
             spec_name=r.spec.name, title=r.spec.title, description=r.spec.description,
             owner=r.spec.owner, owner_href=self.links.person_href(r.spec.owner),
             measured_by=r.spec.measured_by, measured_by_href=self.links.person_href(r.spec.measured_by),
@@ -235,7 +242,7 @@ class Builder:
             summary=self.summary(r.goals()), total_goals=len(r.goals()),
             objectives=[self.objective(o) for o in by_stage(r.objectives)],
             other_tiles=[self.tile(k) for k in r.kpis if k.name not in in_objectives],
-            kpis=[s for s in (self.kpi_section(k) for k in r.kpis) if s.figures],
+            kpis=sections,
             control_groups=[self.control_group(cg) for cg in r.control_groups],
             attribution=attribution_view(r, tr, self.prefix) if r.attribution else None,
             sources=[SourceView(name=s.name, connector=s.connector, rows=tr.number(s.rows, 0),

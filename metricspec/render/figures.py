@@ -22,8 +22,13 @@ from typing import TYPE_CHECKING
 from babel.numbers import get_currency_symbol
 
 from metricspec.render import charts
+from metricspec.render.chart_layers import Unfinished
 from metricspec.render.formatting import kpi_unit
-from metricspec.render.views import DataTable, Figure, chart_view, slugify
+from metricspec.render.kpi_numbers import kpi_format
+from metricspec.render.names import readable
+from metricspec.render.periods import unfinished
+from metricspec.render.sparkline import sparkline_svg
+from metricspec.render.views import DataTable, Figure, SparklineView, chart_view, slugify
 
 if TYPE_CHECKING:
     from metricspec.engine.results import GoalResult, Headline, KpiResult, Point, Results, Series
@@ -80,14 +85,15 @@ class Figures:
 
     # -- shared ----------------------------------------------------------------------------
     def fmt(self, kpi: str) -> Fmt:
-        """A KPI's values as text; remembered, since a chart's point, hover text and table cell say the same."""
+        """A KPI's values as text, in its one precision (:mod:`metricspec.render.kpi_numbers`); remembered,
+        since a chart's point, hover text and table cell say the same."""
         if kpi not in self._fmts:
-            unit, cur = kpi_unit(self.r, kpi)
+            full = kpi_format(self.r, kpi, self.tr).full
             texts: dict[float | None, str] = {}
 
             def fmt(v: float | None) -> str:
                 if v not in texts:
-                    texts[v] = self.tr.value(v, unit, cur)
+                    texts[v] = full(v)
                 return texts[v]
             self._fmts[kpi] = fmt
         return self._fmts[kpi]
@@ -124,7 +130,18 @@ class Figures:
             rows.append([r.label] + [fmt(r.value) if i == col else "" for i in range(width)])
         table = DataTable(caption=chart.title, headers=[self.tr("col_period")] + [line.name for line in lines],
                           rows=rows, numeric=[False] + [True] * width)
-        return Figure(chart=chart_view(chart), table=table)
+        return Figure(chart=chart_view(chart), table=table, note=self.tr("axis_not_from_zero") if chart.zoomed else None)
+
+    def unfinished(self, k: KpiResult, series: Sequence[Series], grain: str) -> Unfinished | None:
+        """The periods of ``series`` not to draw as final: running, or still arriving (labels as on the chart)."""
+        points = {p.period: p for s in series for p in s.points}
+        periods = set().union(*(unfinished(k, s.points, grain, self.r.as_of) for s in series)) if series else set()
+        if not periods:
+            return None
+        labels = [self.label(points[d], grain) for d in sorted(periods)]
+        running = all(points[d].partial for d in periods)
+        text = self.tr("band_running" if running else "band_not_complete")
+        return Unfinished(labels, text, note=self.tr("note_running" if running else "note_not_complete"))
 
     # -- goals -----------------------------------------------------------------------------
     def _additive_window(self, g: GoalResult) -> list[Point] | None:
@@ -207,13 +224,21 @@ class Figures:
     def latest_text(self, k: KpiResult, grain: str) -> str:
         """The tile's number: the latest complete period and its value."""
         h = self.headline(k, grain)
+        if h is not None and h.period is not None:
+            s = next((s for s in k.series if s.kind == "headline" and s.grain == grain), None)
+            if s is not None and h.period in unfinished(k, s.points, grain, self.r.as_of):
+                period = self.tr.period(h.period, grain, h.label)
+                if h.value is None:
+                    return self.tr("not_complete_yet", period=period)
+                return self.tr("latest_not_complete", period=period, value=self.fmt(k.name)(h.value),
+                               not_complete=self.tr("not_complete_yet", period=period).split(": ", 1)[1])
         if h is None or h.value is None:
             return self.tr("basis_none")
         return self.tr("latest_complete", period=self.tr.period(h.period, grain, h.label), value=self.fmt(k.name)(h.value))
 
     def kpi(self, k: KpiResult) -> list[Figure]:
         """A chart per grain: the headline series, benchmarks dashed, targets of goals on the headline."""
-        tr, fmt, out = self.tr, self.fmt(k.name), []
+        tr, out = self.tr, []
         for grain in grains(k):
             head = [s for s in k.series if s.grain == grain and s.kind == "headline"]
             if not head:
@@ -224,18 +249,31 @@ class Figures:
             bench_titles = {b.name: b.title for h in k.headlines for b in h.benchmarks}
             for s in sorted((s for s in k.series if s.grain == grain and s.kind == "benchmark"),
                             key=lambda s: s.benchmark or ""):
-                lines.append(charts.Line(bench_titles.get(s.benchmark or "", s.benchmark or "?"),
+                lines.append(charts.Line(readable(bench_titles.get(s.benchmark or "", s.benchmark or "?")),
                                          [(labels[p.period], p.value) for p in s.points if p.period in labels],
                                          dashed=True))
             if not any(v is not None for line in lines for _, v in line.points):
                 continue
             rules = self._targets(k, grain, {})
             title = tr("chart_kpi_title", kpi=k.title, grain=tr.grain(grain))
-            desc = tr("chart_kpi_desc", kpi=k.title, grain=tr.grain(grain), periods=len(lines[0].points),
-                      latest=self.latest_text(k, grain), lines=", ".join(line.name for line in lines[1:]) or "—",
-                      targets=", ".join(f"{r.label} {fmt(r.value)}" for r in rules) or "—")
-            out.append(self._trend(f"trend-{slugify(k.name)}-{grain}", title, desc, k, grain, lines, rules))
+            desc = tr("chart_kpi_desc", kpi=k.title, grain=tr.grain(grain),
+                      periods=sum(v is not None for _, v in lines[0].points), latest=self.latest_text(k, grain),
+                      lines=", ".join(line.name for line in lines[1:]) or tr("chart_compared_none"),
+                      targets=self.targets_text(k, grain, rules))
+            out.append(self._trend(f"trend-{slugify(k.name)}-{grain}", title, desc, k, grain, lines, rules,
+                                   self.unfinished(k, head, grain)))
         return out
+
+    def targets_text(self, k: KpiResult, grain: str, rules: Sequence[charts.Rule]) -> str:
+        """What a KPI chart's caption says of goals: the targets it draws, and the goals on this KPI drawn
+        elsewhere (on another grain or segment, or as a running total on the goal's own chart)."""
+        fmt, drawn = self.fmt(k.name), {r.label for r in rules}
+        parts = [self.tr("chart_targets_drawn", targets=", ".join(f"{r.label} {fmt(r.value)}" for r in rules))] if rules else []
+        elsewhere = [g.title for g in self.r.goals() if g.kpi == k.name
+                     and self.tr("chart_target_goal", goal=g.title) not in drawn]
+        if elsewhere:
+            parts.append(self.tr("chart_goals_elsewhere", goals=", ".join(elsewhere)))
+        return " ".join(parts) or self.tr("chart_no_goals")
 
     def segments(self, k: KpiResult) -> list[Figure]:
         """One chart per grain and segment column, a line per segment value, with the targets of goals
@@ -247,37 +285,39 @@ class Figures:
                 groups.setdefault((s.grain, s.segment), []).append(s)
         for (grain, segment), series in sorted(groups.items(), key=lambda kv: (grain_rank(kv[0][0]), kv[0][1])):
             series = sorted(series, key=lambda s: str(s.segment_value))[:8]
-            lines = [charts.Line(str(s.segment_value), [(self.label(p, grain), p.value)
-                                                         for p in charted(s.points, grain)]) for s in series]
+            lines = [charts.Line(readable(str(s.segment_value)), [(self.label(p, grain), p.value)
+                                                                  for p in charted(s.points, grain)])
+                     for s in series]
             if not any(v is not None for line in lines for _, v in line.points):
                 continue
             rules = [r for s, line in zip(series, lines, strict=True)
                      for r in self._targets(k, grain, segment_scope(s), of=line.name)]
-            title = tr("chart_segment_title", kpi=k.title, segment=segment, grain=tr.grain(grain))
-            desc = tr("chart_segment_desc", kpi=k.title, segment=segment, values=", ".join(ln.name for ln in lines),
-                      targets=", ".join(f"{r.label} ({r.of}) {fmt(r.value)}" for r in rules) or "—")
+            title = tr("chart_segment_title", kpi=k.title, segment=readable(segment), grain=tr.grain(grain))
+            desc = tr("chart_segment_desc", kpi=k.title, segment=readable(segment),
+                      values=", ".join(ln.name for ln in lines),
+                      targets=", ".join(f"{r.label} ({r.of}) {fmt(r.value)}" for r in rules) or tr("chart_targets_none"))
             out.append(self._trend(f"seg-{slugify(k.name)}-{slugify(segment)}-{grain}", title, desc, k, grain,
-                                   lines, rules))
+                                   lines, rules, self.unfinished(k, series, grain)))
         return out
 
     def _trend(self, name: str, title: str, desc: str, k: KpiResult, grain: str, lines: list[charts.Line],
-               rules: list[charts.Rule]) -> Figure:
+               rules: list[charts.Rule], unfinished: Unfinished | None = None) -> Figure:
         chart = charts.trend_chart(f"{self.prefix}-{name}", title, desc, lines, rules, axes=self.axes(k.name, grain),
-                                   chart_locale=self.tr.chart_format)
+                                   chart_locale=self.tr.chart_format, unfinished=unfinished)
         return self._figure(chart, lines, self.fmt(k.name), rules)
 
-    def sparkline(self, k: KpiResult, h: Headline) -> Figure | None:
+    def sparkline(self, k: KpiResult, h: Headline) -> SparklineView | None:
         """The tile's recent trend: complete periods only, so it ends at the tile's number."""
         tr, fmt = self.tr, self.fmt(k.name)
         series = next((s for s in k.series if s.kind == "headline" and s.grain == h.grain), None)
-        points = [p for p in series.points if not p.partial][-SPARKLINE_PERIODS:] if series else []
+        points = [p for p in series.points if not p.partial and p.period <= (h.period or p.period)
+                  ][-SPARKLINE_PERIODS:] if series else []
         if sum(p.value is not None for p in points) < 2:
             return None
         values = [p.value for p in points]
         labels = [self.label(p, h.grain) for p in points]
-        known = [v for v in values if v is not None]
+        known = [(label, v) for label, v in zip(labels, values, strict=True) if v is not None]
         desc = tr("sparkline_desc", kpi=k.title, periods=len(values), grain=tr.grain(h.grain),
-                  first=fmt(known[0]), last=fmt(known[-1]))
-        chart = charts.sparkline(f"{self.prefix}-spark-{slugify(k.name)}", tr("sparkline_title", kpi=k.title), desc,
-                                 values, tr.chart_format, labels=labels, fmt=lambda v: fmt(v))
-        return self._figure(chart, [charts.Line(k.title, list(zip(labels, values, strict=True)))], fmt)
+                  first=f"{known[0][0]}: {fmt(known[0][1])}", last=f"{known[-1][0]}: {fmt(known[-1][1])}")
+        return SparklineView(svg=sparkline_svg(values), title=tr("sparkline_title", kpi=k.title), description=desc,
+                             first=labels[0], last=labels[-1])

@@ -24,7 +24,7 @@ from jinja2 import (
 from pydantic import BaseModel
 
 from metricspec.render import charts
-from metricspec.render.assets import embed_json
+from metricspec.render.assets import embed_json, page_config
 from metricspec.render.context import Builder, Links, NavLink, Page, ScorecardPage
 from metricspec.render.i18n import DEFAULT_LANGUAGE, Translator
 from metricspec.render.svg import svg_markup
@@ -106,12 +106,13 @@ def render_pages(env: Environment, pages: Sequence[tuple[str, Page]], tr: Transl
     with its own id prefix; or, with ``live_charts``, embedded as Vega-Lite JSON for the browser to
     draw. A chart that appears twice on a page gets a second id (``…-2``).
     """
+    page_locale = charts.chart_key({}, tr.chart_format)[1]
     if live_charts:
         embeds: dict[charts.Key, str] = {}
 
         def fill(view: ChartView, chart_id: str) -> ChartView:
             if view.key not in embeds:
-                embeds[view.key] = embed_json(*view.key)
+                embeds[view.key] = embed_json(*view.key, page_locale=page_locale)
             return view.model_copy(update={"id": chart_id, "embed": embeds[view.key]})
         if progress is not None:
             progress.count("charts_live", len({v.key for _, page in pages for v in chart_views(page)}))
@@ -128,7 +129,12 @@ def render_pages(env: Environment, pages: Sequence[tuple[str, Page]], tr: Transl
     out = []
     if progress is not None:
         progress.start("pages", len(pages))
+    config = page_config(page_locale) if live_charts else ""
     for template, page in pages:
+        has_charts = next(chart_views(page), None) is not None
+        # only pages with charts drawn by the browser load the chart script and carry the shared settings
+        page = page.model_copy(update={"scripts": page.scripts if has_charts else [],
+                                       "chart_config": config if has_charts else ""})
         html = env.get_template(template).render(page=with_charts(page, _unique_ids(fill)), _=tr.gettext)
         out.append(html.rstrip() + "\n")
         if progress is not None:

@@ -13,6 +13,7 @@ import copy
 import datetime as dt
 import functools
 import json
+import math
 import string
 from collections.abc import Mapping
 from importlib import resources
@@ -21,6 +22,8 @@ from typing import Any
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_skeleton
 from babel.numbers import (
+    format_compact_currency,
+    format_compact_decimal,
     format_scientific,
     get_minus_sign_symbol,
     get_plus_sign_symbol,
@@ -33,6 +36,8 @@ from metricspec.render.numbers import NumberFormat
 
 HUGE = 1e15
 """From this magnitude on numbers are shown in scientific notation (babel's digit patterns fail near 1e308)."""
+COMPACT_FROM = 10_000
+"""From this magnitude on :meth:`Translator.compact` writes short forms (``11.3k``); below, all digits."""
 
 #: language code -> (Babel locale, d3 format locale used inside charts)
 LANGUAGES: dict[str, tuple[str, str]] = {
@@ -179,30 +184,51 @@ class Translator:
         """Numbers too large for digit patterns (babel cannot quantize 1e308): scientific notation."""
         return str(format_scientific(value, "0.###E0", locale=self.locale))
 
-    def value(self, value: float | None, unit: str = "number", currency: str | None = None) -> str:
-        """A KPI value in its unit (count, percent, ratio, currency, days, number)."""
+    def value(self, value: float | None, unit: str = "number", currency: str | None = None,
+              digits: int | None = None) -> str:
+        """A KPI value in its unit (count, percent, ratio, currency, days, number); counts are whole numbers.
+
+        ``digits`` fixes the decimals (a KPI's one precision, :mod:`metricspec.render.kpi_numbers`): of the
+        percentage for percentages, of the amount for money; by default each unit's own."""
         if value is None:
             return "—"
         if unit == "percent":
-            return self.percent(value)
+            return self.percent(value, 1 if digits is None else digits)
+        if unit == "count":
+            return self.number(float(round(value)), 0) if abs(value) < HUGE else self.huge(value)
+        if digits is not None and unit != "currency":
+            return self.number(value, digits)
         if unit == "ratio":
             return self.number(value, 3 if abs(value) < 10 else 2)
         if unit == "currency":
             if currency and abs(value) < HUGE:
-                return self._numbers.currency(value, currency)
-            return self.number(value, 2)
-        if unit in ("count", "days"):
+                return self._numbers.currency(value, currency, digits)
+            return self.number(value, 2 if digits is None else digits)
+        if unit == "days":
             return self.number(round(value), 0) if float(value).is_integer() else self.number(value, 1)
         return self.number(value)
 
-    def delta(self, value: float | None, unit: str = "number", currency: str | None = None) -> str:
-        """A signed difference: ``+1,234``, ``+2.5 pp`` for percentages."""
+    def compact(self, value: float | None, unit: str = "number", currency: str | None = None,
+                digits: int | None = None) -> str:
+        """A value to scan: ``11.3k``, ``€306k``, ``1.2m`` (CLDR's short forms: ``11,3 mil``, ``11,3 tys.``) from
+        ten thousand on, three significant digits; smaller values and percentages as :meth:`value`."""
+        if value is None or unit == "percent" or abs(value) < COMPACT_FROM or abs(value) >= HUGE:
+            return self.value(value, unit, currency, digits)
+        magnitude = 10 ** (3 * int(math.log10(abs(value)) // 3))
+        fraction = 0 if abs(value) / magnitude >= 100 else 1
+        if unit == "currency" and currency:
+            return str(format_compact_currency(value, currency, locale=self.locale, fraction_digits=fraction))
+        return str(format_compact_decimal(value, locale=self.locale, fraction_digits=fraction))
+
+    def delta(self, value: float | None, unit: str = "number", currency: str | None = None,
+              digits: int | None = None) -> str:
+        """A signed difference: ``+1,234``, ``+2.5 pp`` for percentages (percentage points)."""
         if value is None:
             return "—"
         if unit == "percent":
-            text = self.number(value * 100, 1) + "\u00a0" + self.gettext("unit_pp")
+            text = self.number(value * 100, 1 if digits is None else digits) + "\u00a0" + self.gettext("unit_pp")
         else:
-            text = self.value(value, unit, currency)
+            text = self.value(value, unit, currency, digits)
         if value > 0:
             return self._plus + text
         return text

@@ -88,9 +88,12 @@ class NumberFormat:
         d = _decimal(value)
         return self._apply(_CONTEXT.multiply(d, 100), digits, self._percent) if d.is_finite() else None
 
-    def currency(self, value: float | int | Decimal, code: str) -> str:
-        """``format_currency(value, code, locale)``: the currency's symbol and decimals."""
+    def currency(self, value: float | int | Decimal, code: str, digits: int | None = None) -> str:
+        """``format_currency(value, code, locale)``: the currency's symbol and decimals (or ``digits``)."""
         d = _decimal(value)
-        affixes, digits = self._currency(code)
+        affixes, standard = self._currency(code)
+        digits = standard if digits is None else digits
         text = self._apply(d, digits, affixes) if d.is_finite() else None
-        return text if text is not None else str(format_currency(value, code, locale=self.locale))
+        if text is None:
+            return str(format_currency(value, code, locale=self.locale))
+        return text

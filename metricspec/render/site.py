@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING
 from metricspec.outputguard import SITE_MARKER
 from metricspec.render.assets import CHARTS_JS, VEGA_JS, charts_js, vega_bundle
 from metricspec.render.context import (
+    ATTENTION,
+    SEVERITY,
     Builder,
     GoalView,
     IndexPage,
@@ -202,10 +204,13 @@ def _render_pages(results_list: Sequence[Results], plan: SitePlan, tr: Translato
     sub = "../"
     ctx = _Pages(results_list, plan, tr, [CHARTS_JS, VEGA_JS] if live_charts else [])  # base.html defers the second
     ctx.builders = {r.spec.name: Builder(r, tr, plan.links(sub)) for r in results_list}
+    results_list = [ctx.builders[r.spec.name].r for r in results_list]  # KPIs titled for readers
+    ctx.results = results_list
     pages: dict[str, tuple[str, Page]] = {}  # relative path -> (template, context), rendered at the end
     specs: list[SpecSummary] = []
     for r in results_list:
         b = ctx.builders[r.spec.name]
+        r = b.r  # KPIs titled for readers
         rel = plan.specs[r.spec.name]
         pages[rel] = ("scorecard.html", b.scorecard(ctx.fields(tr("scorecard_page_title", title=r.spec.title),
                                                                sub, rel)))
@@ -213,7 +218,7 @@ def _render_pages(results_list: Sequence[Results], plan: SitePlan, tr: Translato
             name=r.spec.name, title=r.spec.title, description=r.spec.description, href=rel,
             as_of=tr.date(r.as_of), owner=r.spec.owner, summary=b.summary(r.goals()), total_goals=len(r.goals()),
             kpis=[NavLink(href=plan.kpis[(r.spec.name, k.name)], label=k.title) for k in r.kpis],
-            goals=[b.goal_link(g, rel) for g in r.goals()],
+            goals=b.goal_links(rel), stale=b.stale_titles(),
             headlines=Builder(r, tr, plan.links("")).headline_kpis()))
         for k in r.kpis:
             pages[plan.kpis[(r.spec.name, k.name)]] = ("kpi.html", KpiPage(
@@ -225,8 +230,10 @@ def _render_pages(results_list: Sequence[Results], plan: SitePlan, tr: Translato
                 measured_by=k.measured_by, measured_by_href=ctx.plan.links(sub).person_href(k.measured_by)))
     groups = _groups_by_person(ctx, sub)
     pages.update(_person_pages(ctx, groups))
+    attention = sorted((g for s in specs for g in s.goals if g.severity < ATTENTION), key=lambda g: g.severity)
     pages["index.html"] = ("index.html", IndexPage(
-        **ctx.fields(tr("site_title"), "", "index.html"), specs=specs,
+        **ctx.fields(tr("site_title"), "", "index.html"), specs=sorted(specs, key=urgency),
+        overall=overall_line(tr, specs), attention=attention,
         people=[PersonLink(name=p, href=plan.people[p], goals=sum(len(g.goals) for g in grps))
                 for p, grps in groups.items()],
         as_of=", ".join(sorted({tr.date(r.as_of) for r in results_list}))))
@@ -236,6 +243,25 @@ def _render_pages(results_list: Sequence[Results], plan: SitePlan, tr: Translato
     if live_charts:
         out[VEGA_JS], out[CHARTS_JS] = vega_bundle(), charts_js()
     return out
+
+
+def urgency(s: SpecSummary) -> tuple[int, int, int, str]:
+    """Scorecards on the index, most urgent first: by their goals missed, then off track, then at risk."""
+    counts = {c.status.key: c.count for c in s.summary}
+    return (-counts.get("missed", 0), -counts.get("off_track", 0), -counts.get("at_risk", 0), s.title.casefold())
+
+
+def overall_line(tr: Translator, specs: Sequence[SpecSummary]) -> str:
+    """``23 goals in 7 scorecards: 3 missed, 10 off track, …``: every status some goal has, worst first."""
+    counts: dict[str, int] = {}
+    labels: dict[str, str] = {}
+    for s in specs:
+        for c in s.summary:
+            counts[c.status.key] = counts.get(c.status.key, 0) + c.count
+            labels[c.status.key] = c.status.label
+    parts = [tr("status_count", n=counts[key], status=labels[key].lower())
+             for key in sorted(counts, key=SEVERITY.__getitem__) if counts[key]]
+    return tr("overall_line", goals=sum(counts.values()), specs=len(specs), parts=", ".join(parts) or "—")
 
 
 def _groups_by_person(ctx: _Pages, sub: str) -> dict[str, list[PersonGroup]]:
@@ -258,7 +284,9 @@ def _groups_by_person(ctx: _Pages, sub: str) -> dict[str, list[PersonGroup]]:
                 roles.append(tr("role_measures"))
             groups[person].append(PersonGroup(
                 spec_title=r.spec.title, spec_href=sub + ctx.plan.specs[r.spec.name], as_of=tr.date(r.as_of),
-                roles=roles, goals=[ctx.goal_view(r, g) for g in goals], objectives=[o.title for o in owned],
+                roles=roles, objectives=[o.title for o in owned],
+                # a person's page lists goal cards without their charts: it loads no chart script
+                goals=[ctx.goal_view(r, g).model_copy(update={"figure": None}) for g in goals],
                 kpis=kpis))
     return groups
 

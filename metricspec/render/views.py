@@ -52,6 +52,7 @@ class DataTable(View):
 class Figure(View):
     chart: ChartView
     table: DataTable | None = None
+    note: str | None = None  # said under the chart: the value axis does not start at zero
 
 
 def chart_view(c: charts.Chart) -> ChartView:
@@ -132,6 +133,29 @@ class GoalLink(View):
     status: StatusView
     current: str
     target: str
+    deadline: str = ""
+    spec_title: str = ""  # the scorecard it is on (the index's "needs attention" strip)
+    severity: int = 0  # 0 missed, 1 off track, 2 at risk, then no data, on track, achieved: for ordering
+
+
+class ChangeView(View):
+    """One comparison of a tile, as one line: ``▲ +462 (+4.3%)  Oct 2026 vs Sep 2026``."""
+
+    arrow: str  # ▲ up, ▼ down, ■ unchanged (a symbol beside the colour: colour is never the only signal)
+    text: str  # the signed change: ``+462 (+4.3%)``, ``+2.0 pp`` for percentages
+    compared: str  # what is compared: ``Oct 2026 vs Sep 2026``
+    trend_class: str  # good / bad / flat: up is good unless the KPI's direction says down is
+
+
+class SparklineView(View):
+    """A tile's recent trend as inline SVG (:mod:`metricspec.render.sparkline`); its description names the
+    periods and the first and last values (every number is on the KPI's page)."""
+
+    svg: str
+    title: str
+    description: str
+    first: str  # the first and last periods drawn
+    last: str
 
 
 class KpiTile(View):
@@ -141,15 +165,16 @@ class KpiTile(View):
     href: str | None
     grain: str
     period: str
-    value: str
-    change: str
-    change_pct: str
-    trend_class: str  # good / bad / flat: a colour hint, always paired with a signed number
-    yoy: str
-    benchmarks: list[BenchmarkView]
-    vs: BenchmarkView | None = None  # the KPI's `vs:` comparison (the period `offset` earlier)
-    sparkline: Figure | None  # the recent trend, with its numbers as a table
+    value: str  # compact where a reader scans: ``11.3k``
+    value_full: str  # every digit, on hover: ``11,303``
+    trend_class: str  # of the first comparison: good / bad / flat (a colour hint beside a signed number)
+    changes: list[ChangeView]  # only comparisons that exist: previous period, a year earlier, the KPI's `vs:`
+    benchmarks: list[BenchmarkView]  # benchmarks and competitors with a value
+    sparkline: SparklineView | None  # the recent trend, with its numbers as a table
     comparable: bool = True  # False for an all-time KPI (source without dates): no period, no earlier value
+    unfinished: str | None = None  # the period's values are still arriving: said instead of a change
+    stale: str | None = None  # the KPI's latest period is older than the other KPIs' of its scorecard
+    moved: float = 0.0  # how far it moved (relative change, or change in points / 100 for rates): for ordering
 
 
 class CohortCell(View):
@@ -252,7 +277,8 @@ class Page(View):
     css_href: str | None  # site pages link the shared stylesheet
     nav: list[NavLink]
     version: str
-    scripts: list[str] = []  # site pages whose charts the browser draws: the chart scripts (assets/)
+    scripts: list[str] = []  # site pages whose charts the browser draws: charts.js, then the Vega bundle
+    chart_config: str = ""  # those pages: the charts' shared config and number locale, as script-safe JSON
 
 
 class SpecSummary(View):
@@ -265,8 +291,9 @@ class SpecSummary(View):
     summary: list[StatusCount]
     total_goals: int
     kpis: list[NavLink]
-    goals: list[GoalLink]  # every goal with its status
+    goals: list[GoalLink]  # every goal with its status, worst first
     headlines: list[KpiTile]  # the KPIs the goals are measured on (or the first ones), with sparklines
+    stale: list[str] = []  # KPIs whose latest period is older than the others'
 
 
 class PersonLink(View):
@@ -276,9 +303,11 @@ class PersonLink(View):
 
 
 class IndexPage(Page):
-    specs: list[SpecSummary]
+    specs: list[SpecSummary]  # most urgent first
     people: list[PersonLink]
     as_of: str
+    overall: str = ""  # "23 goals in 7 scorecards: 3 missed, 10 off track, …"
+    attention: list[GoalLink] = []  # goals missed, off track or at risk, worst first
 
 
 class KpiPage(Page):
