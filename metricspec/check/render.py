@@ -7,6 +7,7 @@ from typing import Any
 
 from metricspec.check.findings import CheckReport, Finding, sort_findings
 from metricspec.render.formatting import fmt_any
+from metricspec.utils import stable_numbers
 
 LABELS = {"failure": "FAIL", "warning": "WARN", "info": "INFO"}
 ICONS = {"failure": "❌", "warning": "⚠️", "info": "ℹ️"}
@@ -26,7 +27,7 @@ def _label(report: CheckReport, f: Finding) -> str:
 
 
 def render_json(report: CheckReport) -> str:
-    return json.dumps(report.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json.dumps(stable_numbers(report.to_dict()), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def render_text(report: CheckReport) -> str:

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic_core import to_json
+
+from metricspec.utils import stable_numbers
 
 from metricspec.engine.cg_results import (
     AdjustedFigures,
@@ -620,8 +623,10 @@ class Results(ResultModel):
         raise KeyError(name)
 
     def to_json(self) -> str:
-        """Byte-stable JSON: fixed key order, no timestamps."""
-        return self.model_dump_json(indent=2) + "\n"
+        """Byte-stable JSON: fixed key order, no timestamps, and every number as
+        :func:`metricspec.utils.stable_numbers` writes it (12 significant digits), so that the
+        document is the same whatever numpy, scipy or polars computed the last digits."""
+        return to_json(stable_numbers(self.model_dump(mode="json")), indent=2).decode("utf-8") + "\n"
 
     def to_polars(self) -> pl.DataFrame:
         """Every KPI value of the run, tidy: :meth:`KpiResult.to_polars` of each KPI after a ``spec``
