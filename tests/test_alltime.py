@@ -16,7 +16,6 @@ import datetime as dt
 import re
 import subprocess
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -201,23 +200,6 @@ def test_the_default_as_of_of_a_spec_without_dates_is_the_day_of_the_run(tmp_pat
 
 
 # ------------------------------------------------------------------------------------ backends
-@pytest.fixture(scope="module")
-def databases() -> Iterator[dict[str, object]]:
-    pytest.importorskip("ibis")
-    from backend_support import DuckDBLoader, PostgresLoader, database_registry
-
-    registries: dict[str, object] = {"duckdb": database_registry(DuckDBLoader())}
-    try:
-        import psycopg  # noqa: F401
-        from pg_server import postgres_server
-    except ImportError:
-        yield registries
-        return
-    with postgres_server() as base:
-        registries["postgres"] = database_registry(PostgresLoader(f"postgres://{base}"))
-        yield registries
-
-
 def test_backends_give_identical_results(tmp_path: Path, databases, monkeypatch) -> None:
     from metricspec.engine.run import explain
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -21,7 +20,6 @@ from hypothesis import strategies as st
 pytest.importorskip("ibis")
 pytest.importorskip("duckdb")
 
-from backend_support import DuckDBLoader, PostgresLoader, database_registry
 
 from metricspec import sources
 from metricspec.engine.run import evaluate
@@ -64,20 +62,6 @@ kpis:
 UTC_START = dt.datetime(2026, 3, 26)
 HOURS = 24 * 9  # 26 March .. 3 April: the spring change (29 March) and empty days around it
 AUTUMN = dt.datetime(2026, 10, 23)
-
-
-@pytest.fixture(scope="module")
-def databases() -> Iterator[dict[str, object]]:
-    registries: dict[str, object] = {"duckdb": database_registry(DuckDBLoader())}
-    try:
-        import psycopg  # noqa: F401
-        from pg_server import postgres_server
-    except ImportError:
-        yield registries
-        return
-    with postgres_server() as base:
-        registries["postgres"] = database_registry(PostgresLoader(f"postgres://{base}"))
-        yield registries
 
 
 rows = st.lists(

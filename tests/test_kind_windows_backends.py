@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -21,7 +20,6 @@ from hypothesis import strategies as st
 pytest.importorskip("ibis")
 pytest.importorskip("duckdb")
 
-from backend_support import DuckDBLoader, PostgresLoader, database_registry
 
 from metricspec import sources
 from metricspec.engine.run import evaluate, explain
@@ -54,20 +52,6 @@ kpis:
 START = dt.datetime(2026, 3, 20, 22)  # Warsaw moves to summer time on 29 March
 HOURS = 24 * 20
 AS_OF = dt.date(2026, 4, 12)
-
-
-@pytest.fixture(scope="module")
-def databases() -> Iterator[dict[str, object]]:
-    registries: dict[str, object] = {"duckdb": database_registry(DuckDBLoader())}
-    try:
-        import psycopg  # noqa: F401
-        from pg_server import postgres_server
-    except ImportError:
-        yield registries
-        return
-    with postgres_server() as base:
-        registries["postgres"] = database_registry(PostgresLoader(f"postgres://{base}"))
-        yield registries
 
 
 def _write(d: Path, rows: list[tuple[int, str | None, int | None, bool | None, str | None]]) -> Path:

@@ -9,7 +9,6 @@ rows from the database; the Results JSON must be byte-identical to the polars ru
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ import pytest
 pytest.importorskip("ibis")
 pytest.importorskip("duckdb")
 
-from backend_support import DuckDBLoader, PostgresLoader, database_registry
 
 from metricspec import sources
 from metricspec.engine.run import evaluate, explain
@@ -49,20 +47,6 @@ def write_paths(folder: Path) -> Path:
 
 def run_json(spec: Path) -> str:
     return evaluate(load_spec(spec), as_of=AS_OF).to_json()
-
-
-@pytest.fixture(scope="module")
-def duckdb_registry() -> Iterator[object]:
-    yield database_registry(DuckDBLoader())
-
-
-@pytest.fixture(scope="module")
-def postgres_registry() -> Iterator[object]:
-    pytest.importorskip("psycopg")
-    from pg_server import postgres_server
-
-    with postgres_server() as base:
-        yield database_registry(PostgresLoader(f"postgres://{base}"))
 
 
 @pytest.fixture(params=["duckdb", "postgres"])

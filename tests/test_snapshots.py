@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -25,7 +24,6 @@ from hypothesis import strategies as st
 
 pytest.importorskip("ibis")
 
-from backend_support import DuckDBLoader, PostgresLoader, database_registry
 from click.testing import CliRunner
 
 from metricspec import sources
@@ -213,20 +211,6 @@ def test_a_goal_on_a_semi_additive_snapshot_is_specific(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------- backends
-@pytest.fixture(scope="module")
-def databases() -> Iterator[dict[str, object]]:
-    registries: dict[str, object] = {"duckdb": database_registry(DuckDBLoader())}
-    try:
-        import psycopg  # noqa: F401
-        from pg_server import postgres_server
-    except ImportError:
-        yield registries
-        return
-    with postgres_server() as base:
-        registries["postgres"] = database_registry(PostgresLoader(f"postgres://{base}"))
-        yield registries
-
-
 def test_postgres_takes_part(databases) -> None:
     """The differential tests below compare with PostgreSQL wherever its server can run (.ci/run installs it)."""
     import glob
