@@ -133,7 +133,7 @@ def plugins(fmt: str) -> None:
     """
     import dataclasses
 
-    from metricspec.plugins import plugin_infos
+    from metricspec.plugins import broken_plugins, plugin_infos
 
     infos = plugin_infos()
     if fmt == "json":
@@ -146,6 +146,8 @@ def plugins(fmt: str) -> None:
                               ("templates", info.templates), ("hooks", info.hooks)):
             if values:
                 click.echo(f"    {label}: {', '.join(values)}")
+    for broken in broken_plugins():
+        click.echo(f"{broken.name}  ({broken.value}: not loaded, {broken.problem})")
 
 
 @main.command()
