@@ -48,7 +48,11 @@ MARKED: dict[str, tuple[str, ...]] = {
         "test_connectors_postgres.py",
         "test_kind_quantiles.py::test_postgres_took_part_when_it_is_installed",  # reads what the pg tests saw
     ),
-    "slow": (),
+    "slow": (
+        "test_action.py::test_the_action_passes_fails_and_reports",  # installs the action into a venv
+        "test_release.py::test_the_wheel_runs_in_a_clean_venv_outside_the_checkout",  # python -m build, a venv
+        "test_release.py::test_wheel_and_sdist_hold_everything",
+    ),
 }
 
 #: In the fast lane, a test whose call takes longer than this (seconds) is reported at the end.

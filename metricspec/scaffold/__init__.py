@@ -4,6 +4,8 @@ metricspec's action."""
 
 from __future__ import annotations
 
+import re
+import subprocess
 from importlib import resources
 from pathlib import Path
 
@@ -22,13 +24,39 @@ FILES: dict[str, str] = {
     ".github/workflows/metricspec.yml": "project/metricspec-workflow.yml",
 }
 VERSIONED = (".pre-commit-config.yaml", ".github/workflows/metricspec.yml")
-"""Files that pin this version of metricspec (``{version}`` in the packaged file)."""
+"""Files that pin this version of metricspec (``{ref}`` in the packaged file: :func:`pinned_ref`)."""
+
+_RELEASE = re.compile(r"\d+\.\d+\.\d+")
+
+
+def pinned_ref(version: str | None = None, source: Path | None = None) -> str:
+    """The git revision of metricspec's repository that the hook and the action are pinned to.
+
+    A release ``X.Y.Z`` is the tag ``vX.Y.Z``: the release workflow publishes a version only from
+    the tag of the same name (.github/workflows/release.yml, scripts/release_check.py), so an
+    installed release's tag exists. Any other version (``0.2.0.dev0``, a local build) has no tag: the
+    commit of the checkout it runs from, or ``main`` when that is not known (not a git checkout)."""
+    from metricspec import __version__
+
+    version = version or __version__
+    if _RELEASE.fullmatch(version):
+        return f"v{version}"
+    folder = source or Path(__file__).resolve().parent
+    try:
+        done = subprocess.run(["git", "rev-parse", "--show-toplevel", "HEAD"], cwd=folder, capture_output=True,
+                              text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return "main"
+    lines = done.stdout.split()
+    if done.returncode != 0 or len(lines) != 2 or not re.fullmatch(r"[0-9a-f]{40}", lines[1]):
+        return "main"
+    project = Path(lines[0]) / "pyproject.toml"  # metricspec's own checkout, not a repository around site-packages
+    ours = project.is_file() and 'name = "metricspec-cli"' in project.read_text(encoding="utf-8", errors="replace")
+    return lines[1] if ours else "main"
 
 
 def file_bytes(rel: str) -> bytes:
     """The content ``init`` writes to ``rel``."""
-    from metricspec import __version__
-
     packaged = FILES[rel]
     if not packaged:
         from metricspec.schema import schema_json
@@ -36,7 +64,7 @@ def file_bytes(rel: str) -> bytes:
         return schema_json().encode("utf-8")
     data = (resources.files("metricspec.scaffold") / "files").joinpath(*packaged.split("/")).read_bytes()
     if rel in VERSIONED:
-        data = data.replace(b"{version}", __version__.encode("ascii"))
+        data = data.replace(b"{ref}", pinned_ref().encode("ascii"))
     return data
 
 
