@@ -9,7 +9,7 @@ import json
 import re
 import subprocess
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import polars as pl
@@ -214,3 +214,22 @@ def test_the_documented_api_is_exported() -> None:
     for name in ("load", "evaluate", "hookimpl", "Results", "LoadedSpec", "MetricSpecError", "OutputRenderer",
                  "__version__"):
         assert name in metricspec.__all__ and getattr(metricspec, name) is not None
+
+
+def test_repr_of_results_is_a_short_summary() -> None:
+    """Issue 25: ``print(results)`` was a megabyte (Jupyter stores the repr next to the HTML)."""
+    from metricspec.engine.results import Results
+
+    text = (Path(__file__).parent / "golden" / "customer_value.json").read_text(encoding="utf-8")
+    results = Results.model_validate_json(text)
+    statuses = Counter(g.status for g in results.goals())
+    expected = (f"<Results of 'customer-value' as of 2026-11-01: {len(results.kpis)} KPIs, "
+                f"{sum(statuses.values())} goals ({statuses['achieved']} achieved, {statuses['off_track']} off track), "
+                "1 control group, attribution>")
+    assert set(statuses) == {"achieved", "off_track"}
+    assert repr(results) == str(results) == expected
+    leads = results.kpi("leads")
+    head = next(h for h in leads.headlines if h.value is not None)
+    assert repr(leads) == f"<KpiResult 'leads' (agg, {len(leads.series)} series, {head.grain} {head.label}: " \
+                          f"{head.value:g})>"
+    assert len(repr(results)) < 200 and len(text) > 100_000
