@@ -161,7 +161,8 @@ def test_validate_run_render_build_and_check_end_to_end(tmp_path: Path) -> None:
     given = {AS_OF, "2026-12-31", "2026-06-30"}
     for fmt, text in outputs.items():
         assert dates_in(text) <= given, (fmt, dates_in(text) - given)
-    assert "spend,all,headline,,,,,all time,765.85,false" in outputs["csv"]
+    assert "adset-report,spend,all,,all time,headline,,,,765.85,false,currency,EUR,,,,," in outputs["csv"], \
+        outputs["csv"]
     assert "| clicks | all time | 1,100 |" in outputs["markdown"]
     assert "All time" in outputs["html"] and "vs previous" not in outputs["html"].split("Other KPIs")[-1]
     # byte-identical on a second run
