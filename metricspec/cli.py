@@ -155,7 +155,10 @@ def plugins(fmt: str) -> None:
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
 @reports_errors
 def init(directory: Path, force: bool) -> None:
-    """Scaffold a working project in DIRECTORY (the root of its git repository).
+    """Scaffold a working project in DIRECTORY.
+
+    Inside an existing git repository, the pre-commit config and the workflow are written at the
+    repository's root (where pre-commit and GitHub read them), unless it has them already.
 
     \b
     Writes:
@@ -172,9 +175,11 @@ def init(directory: Path, force: bool) -> None:
     """
     from metricspec.scaffold import scaffold
 
-    written = scaffold(directory, force=force)
-    for path in written:
+    done = scaffold(directory, force=force)
+    for path in done.written:
         click.echo(f"created {path}")
+    for note in done.notes:
+        click.secho(f"note: {note}", fg="yellow", err=True)
     click.echo(f"next: metricspec validate {directory} --data")
 
 

@@ -336,3 +336,36 @@ def test_init_writes_editor_pre_commit_and_workflow_files(tmp_path: Path) -> Non
     assert "1 of 1 spec(s) valid" in checked.output, "the workflow and pre-commit YAML are not specs"
     again = CliRunner().invoke(main, ["init", str(target)])
     assert again.exit_code == 2 and ".vscode" in again.output and "--force" in again.output
+
+
+def test_init_inside_a_repository_writes_hook_and_workflow_at_its_root(tmp_path: Path) -> None:
+    """Issue 25: inside an existing git repository, `.github/workflows` and `.pre-commit-config.yaml` in a
+    sub-folder never run; they go to the repository's root, pointing at the spec from there."""
+    from click.testing import CliRunner
+    from pre_commit.clientlib import load_config
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    result = CliRunner().invoke(main, ["init", str(repo / "team" / "metrics")])
+    assert result.exit_code == 0, result.output
+    project = repo / "team" / "metrics"
+    assert (project / "metrics.yaml").is_file() and (project / "data" / "posts.csv").is_file()
+    assert not (project / ".pre-commit-config.yaml").exists() and not (project / ".github").exists()
+    (hook_repo,) = load_config(str(repo / ".pre-commit-config.yaml"))["repos"]
+    assert hook_repo["rev"] == f"v{metricspec.__version__}"
+    workflow = (repo / ".github" / "workflows" / "metricspec.yml").read_text(encoding="utf-8")
+    (step,) = [s for s in _workflow_steps(workflow) if str(s.get("uses", "")).startswith("metricspec/")]
+    assert step["with"]["paths"] == "team/metrics/metrics.yaml"
+    assert "metricspec baseline update team/metrics/metrics.yaml" in workflow
+    assert f"created {repo / '.pre-commit-config.yaml'}" in result.output
+
+    # a repository that has its own pre-commit config keeps it; init says what to add
+    (repo / ".github" / "workflows" / "metricspec.yml").unlink()
+    (repo / ".pre-commit-config.yaml").write_text("repos: []\n", encoding="utf-8")
+    again = CliRunner().invoke(main, ["init", str(repo / "other")])
+    assert again.exit_code == 0, again.output
+    assert (repo / ".pre-commit-config.yaml").read_text(encoding="utf-8") == "repos: []\n"
+    assert f"note: {repo / '.pre-commit-config.yaml'} exists: add metricspec to it" in again.output
+    assert "other/metrics.yaml" in again.output
+    assert "paths: other/metrics.yaml" in (repo / ".github" / "workflows" / "metricspec.yml").read_text()

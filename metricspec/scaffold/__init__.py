@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -55,8 +56,13 @@ def pinned_ref(version: str | None = None, source: Path | None = None) -> str:
     return lines[1] if ours else "main"
 
 
-def file_bytes(rel: str) -> bytes:
-    """The content ``init`` writes to ``rel``."""
+AT_REPOSITORY_ROOT = (".pre-commit-config.yaml", ".github/workflows/metricspec.yml")
+"""Files that only work at the root of the git repository (pre-commit and GitHub read them there)."""
+
+
+def file_bytes(rel: str, spec: str = "metrics.yaml") -> bytes:
+    """The content ``init`` writes to ``rel``; ``spec`` is the starter spec's path from where the file
+    is written (the repository root for :data:`AT_REPOSITORY_ROOT`)."""
     packaged = FILES[rel]
     if not packaged:
         from metricspec.schema import schema_json
@@ -64,22 +70,58 @@ def file_bytes(rel: str) -> bytes:
         return schema_json().encode("utf-8")
     data = (resources.files("metricspec.scaffold") / "files").joinpath(*packaged.split("/")).read_bytes()
     if rel in VERSIONED:
-        data = data.replace(b"{ref}", pinned_ref().encode("ascii"))
+        data = data.replace(b"{ref}", pinned_ref().encode("ascii")).replace(b"{spec}", spec.encode("utf-8"))
     return data
 
 
-def scaffold(directory: str | Path, *, force: bool = False) -> list[Path]:
-    """Write the starter files; refuse to overwrite existing ones unless ``force``."""
+def repository_root(folder: Path) -> Path | None:
+    """The top folder of the git work tree ``folder`` is (or would be) in, or None."""
+    existing = folder.resolve()
+    while not existing.exists():
+        existing = existing.parent
+    try:
+        done = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=existing, capture_output=True, text=True,
+                              timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    top = done.stdout.strip()
+    return Path(top).resolve() if done.returncode == 0 and top else None
+
+
+@dataclass
+class Scaffolded:
+    written: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the user has to do by hand
+
+
+def scaffold(directory: str | Path, *, force: bool = False) -> Scaffolded:
+    """Write the starter files; refuse to overwrite existing ones unless ``force``.
+
+    Inside an existing git repository (``directory`` below its root), the pre-commit config and the
+    workflow go to the repository's root, where pre-commit and GitHub read them, pointing at the spec
+    by its path from there; one that already exists there is left as it is and a note says what to add.
+    """
     target = Path(directory)
-    existing = [target / f for f in FILES if (target / f).exists()]
+    root = repository_root(target)
+    below = root is not None and root != target.resolve()
+    prefix = target.resolve().relative_to(root).as_posix() + "/" if below and root is not None else ""
+    places = {rel: (root / rel if below and root is not None and rel in AT_REPOSITORY_ROOT else target / rel)
+              for rel in FILES}
+    out = Scaffolded()
+    kept = [rel for rel in AT_REPOSITORY_ROOT if below and places[rel].exists()]
+    for rel in kept:  # an existing config of the repository is not ours to replace
+        del places[rel]
+        out.notes.append(f"{root / rel if root else rel} exists: add metricspec to it as shown in docs/ci.md "
+                         f"(the spec is {prefix}metrics.yaml from the repository root)")
+    existing = [p for p in places.values() if p.exists()]
     if existing and not force:
         raise UsageError(
             f"{', '.join(str(p) for p in existing)} already exist(s)",
             hint="choose another folder or pass --force to overwrite",
         )
-    contents = {rel: file_bytes(rel) for rel in FILES}  # everything read before anything is written
-    written = []
+    spec = f"{prefix}metrics.yaml"
+    contents = {rel: file_bytes(rel, spec) for rel in places}  # everything read before anything is written
     for rel, data in contents.items():
-        atomic_write_bytes(target / rel, data)
-        written.append(target / rel)
-    return written
+        atomic_write_bytes(places[rel], data)
+        out.written.append(places[rel])
+    return out
