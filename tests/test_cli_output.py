@@ -251,3 +251,33 @@ def test_validate_strict_annotates_warnings_as_errors(tmp_path: Path, monkeypatc
 
     assert "<failure" in validation_junit_xml(report)
     assert ValidationReport(report.files).exit_code == 0
+
+
+@pytest.mark.parametrize("width", [60, 80, 100])
+def test_narrow_tables_never_cut_status_or_deadline(width: int) -> None:
+    """Issue 25: at 80 columns the status and deadline cells were cut (`achiev…`, `2026-0…`); now
+    low-priority columns are left out first and titles wrap."""
+    import datetime as dt
+
+    import metricspec
+    from metricspec.render.formatting import STATUS_LABELS
+
+    examples = sorted((ROOT / "specs" / "examples").glob("*.yaml"))
+    result = CliRunner().invoke(main, ["run", *map(str, examples), "--as-of", AS_OF, "--width", str(width), "-q"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert all(len(line.rstrip()) <= width for line in lines), max(lines, key=len)
+    rows = [line for line in lines if line.startswith("│") and "│" in line[1:]]
+    goal_rows = []
+    for path in examples:
+        for g in metricspec.evaluate(path, as_of=dt.date.fromisoformat(AS_OF)).goals():
+            label = STATUS_LABELS[g.status]
+            first_words = g.title.split()[0]
+            row = next(r for r in rows if r.split("│")[1].strip().startswith(first_words) and
+                       label.split()[0] in r)  # the goal's first line
+            cells = [c.strip() for c in row.split("│")]
+            goal_rows.append(row)
+            assert label in cells, (label, row)
+            if g.deadline:
+                assert str(g.deadline) in cells, (g.deadline, row)
+    assert not [r for r in goal_rows if "…" in r]
