@@ -237,7 +237,8 @@ def run(specs: tuple[Path, ...], as_of: str | None, fmt: str, output: Path | Non
 
         check_output_file(output, outcome.inputs)
         atomic_write_text(output, outcome.render(fmt, width=width))
-        click.echo(f"wrote {output}", err=True)
+        if not quiet:
+            click.echo(f"wrote {output}", err=True)
     elif fmt == "table":
         from metricspec.render.table import print_results, terminal_console
 

@@ -281,3 +281,32 @@ def test_narrow_tables_never_cut_status_or_deadline(width: int) -> None:
             if g.deadline:
                 assert str(g.deadline) in cells, (g.deadline, row)
     assert not [r for r in goal_rows if "…" in r]
+
+
+def test_validate_strict_counts_specs_with_warnings_as_not_valid(tmp_path: Path) -> None:
+    """Issue 25: `validate --strict` said `1 of 1 spec(s) valid` and exited 2."""
+    spec = tmp_path / "s.yaml"
+    spec.write_text("name: s\nsources:\n  d: {connector: csv, options: {path: d.csv}, time_column: day}\n"
+                    "kpis:\n  n: {source: d, agg: count}\nobjectives:\n  o:\n    type: engagement\n    kpis: [n]\n"
+                    "    goals:\n      g: {kpi: n, target: 5, baseline: 5, deadline: 2026-12-31}\n", encoding="utf-8")
+    plain = CliRunner().invoke(main, ["validate", str(spec)])
+    assert plain.exit_code == 0, plain.output
+    assert "1 of 1 spec(s) valid; 0 error(s), 1 warning(s)" in plain.output
+    strict = CliRunner().invoke(main, ["validate", str(spec), "--strict"])
+    assert strict.exit_code == 2, strict.output
+    assert "0 of 1 spec(s) valid; 0 error(s), 1 warning(s) (--strict: warnings fail)" in strict.output
+    assert "ok  " not in strict.output
+
+
+def test_quiet_means_no_progress_and_no_summary_for_run_render_and_build(tmp_path: Path) -> None:
+    """Issue 25: `run -q` left out the summary line, `render -q` and `build -q` printed theirs."""
+    commands = {"run": ["run", str(TRADE_FAIR), "--as-of", AS_OF, "-o", str(tmp_path / "r.txt")],
+                "render": ["render", str(TRADE_FAIR), "--as-of", AS_OF, "-o", str(tmp_path / "c.html")],
+                "build": ["build", str(TRADE_FAIR), "--as-of", AS_OF, "-o", str(tmp_path / "site")]}
+    for name, args in commands.items():
+        loud = CliRunner().invoke(main, [*args, "--force"] if name == "build" else args)
+        assert loud.exit_code == 0, loud.output
+        assert loud.stderr.strip(), f"{name} prints a summary line"
+        quiet = CliRunner().invoke(main, [*args, "-q", *(["--force"] if name == "build" else [])])
+        assert quiet.exit_code == 0, quiet.output
+        assert quiet.stderr == "", f"{name} -q: {quiet.stderr!r}"
