@@ -3,6 +3,7 @@ machine-readable output (JSON, JUnit, GitHub annotations)."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -310,3 +311,62 @@ def test_quiet_means_no_progress_and_no_summary_for_run_render_and_build(tmp_pat
         quiet = CliRunner().invoke(main, [*args, "-q", *(["--force"] if name == "build" else [])])
         assert quiet.exit_code == 0, quiet.output
         assert quiet.stderr == "", f"{name} -q: {quiet.stderr!r}"
+
+
+def test_check_in_a_terminal_has_colours_run_s_status_words_and_progress(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 25: `check` printed `at_risk` (run says `at risk`), had no colour and showed nothing for
+    the seconds it evaluates; in a pipe it stays plain."""
+    import importlib
+
+    from metricspec.check.findings import CheckReport
+    from metricspec.commands import check as check_command
+    from metricspec.progress import Progress
+
+    check_render = importlib.import_module("metricspec.check.render")  # the package exports a function `render`
+    monkeypatch.chdir(tmp_path)
+    piped = CliRunner().invoke(main, ["check", str(EXAMPLES / "x_brand_awareness.yaml"), "--as-of", AS_OF])
+    assert piped.exit_code == 0, piped.output
+    assert " at risk " in piped.stdout and "at_risk" not in piped.stdout and "\x1b[" not in piped.output
+    assert "evaluating" not in piped.stderr
+    texts: dict[bool, str] = {}
+    real_render = check_render.render_text
+
+    def capture(report: CheckReport, *, color: bool = False) -> str:
+        texts[color] = real_render(report, color=color)
+        texts[not color] = real_render(report, color=not color)
+        return texts[color]
+
+    monkeypatch.setattr(check_render, "render_text", capture)
+    bars: list[Progress] = []
+
+    class FakeBar(Progress):
+        def __init__(self) -> None:
+            super().__init__()
+            bars.append(self)
+
+    tty = type("T", (), {"isatty": lambda self: True})()
+    from metricspec.progress import TerminalProgress
+
+    assert isinstance(check_command._progress(tty), TerminalProgress)
+    assert not isinstance(check_command._progress(io.StringIO()), TerminalProgress)
+    monkeypatch.setattr(check_command, "_progress", lambda stream: FakeBar())
+    assert check_command._colour(tty)
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not check_command._colour(tty)
+    monkeypatch.delenv("NO_COLOR")
+    CliRunner().invoke(main, ["check", str(EXAMPLES / "x_brand_awareness.yaml"), "--as-of", AS_OF])
+    assert bars and bars[0].counts.get("specs") == 1, "a progress bar over the specs on a terminal"
+    coloured = texts[True]
+    assert "\x1b[" in coloured and "\x1b[" not in texts[False]
+    assert click_unstyle(coloured) == texts[False]
+    import click
+
+    assert click.style(f"{'at risk':<10}", fg="yellow") in coloured
+    assert click.style("WARN", fg="yellow", bold=True) in coloured and click.style("OK", fg="green", bold=True) in coloured
+
+
+def click_unstyle(text: str) -> str:
+    import click
+
+    return click.unstyle(text)
