@@ -42,4 +42,5 @@ def test_readme_has_two_set_up_commands_and_ci_runs_the_test_one():
     assert tests in ci, ".ci/run must run exactly the README's test command"
     assert tests.endswith('-m "not slow"'), "README's test command is the fast lane"
     rest = ci[ci.index(tests) + 1]
-    assert rest == "python -m pytest -q -p no:cacheprovider -m slow", ".ci/run runs the slow lane after it"
+    assert rest == "python -m pytest -q -p no:cacheprovider -n auto --dist loadfile -m slow", \
+        ".ci/run runs the slow lane after it"
