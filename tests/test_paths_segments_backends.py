@@ -9,17 +9,18 @@ rows from the database; the Results JSON must be byte-identical to the polars ru
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 from pathlib import Path
 
 import pytest
 
-pytest.importorskip("ibis")
-pytest.importorskip("duckdb")
-
-
 from metricspec import sources
 from metricspec.engine.run import evaluate, explain
 from metricspec.loader import load_spec
+
+# a skip, not an import: importing them at collection costs seconds (docs/contributing.md)
+pytestmark = pytest.mark.skipif(not all(importlib.util.find_spec(m) for m in ('ibis', 'duckdb')),
+                                reason="needs ibis, duckdb: pip install -e '.[test]'")
 
 FIXTURES = Path(__file__).parent / "fixtures" / "attribution"
 AS_OF = dt.date(2026, 3, 31)

@@ -13,24 +13,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import textwrap
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-pytest.importorskip("ibis")
-
-from click.testing import CliRunner
 
 from metricspec import sources
 from metricspec.cli import main
 from metricspec.engine.run import evaluate
 from metricspec.errors import DataError, SpecError
 from metricspec.loader import load_spec
+
+# a skip, not an import: importing them at collection costs seconds (docs/contributing.md)
+pytestmark = pytest.mark.skipif(not all(importlib.util.find_spec(m) for m in ('ibis',)),
+                                reason="needs ibis: pip install -e '.[test]'")
 
 AS_OF = dt.date(2026, 3, 31)
 
