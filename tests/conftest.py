@@ -56,9 +56,7 @@ MARKED: dict[str, tuple[str, ...]] = {
     "slow": (
         "test_action.py::test_the_action_passes_fails_and_reports",  # 31 s: installs the action into a venv
         "test_attribution_paths.py::test_property_paths_equal_rows_and_credits_add_up",  # 7 s
-        "test_backends_differential.py::test_every_kpi_query_of_the_examples_runs_in_the_database",  # 11 s
-        "test_backends_differential.py::test_examples_on_duckdb_equal_golden",  # 7 × 9-14 s (the fast lane keeps test_sql_translation)
-        "test_backends_differential.py::test_rows_for_funnels_and_attribution_carry_only_the_columns_they_read",  # 31 s
+        "test_backends_differential.py",  # every example on DuckDB and PostgreSQL against the golden files
         "test_cli.py::test_polars_engine_choice_gives_identical_results",  # 15 s
         "test_cli_output.py::test_a_closed_pipe_exits_quietly_with_0",  # 4 × 15-27 s: subprocesses
         "test_cli_output.py::test_a_closed_pipe_keeps_a_regression_exit_code",  # 56 s
@@ -88,12 +86,12 @@ MARKED: dict[str, tuple[str, ...]] = {
         "test_fuzz_contract.py::test_mutated_specs_run_or_are_refused_with_file_and_line",  # 22 s
         "test_html.py::test_lang_attribute_and_semantics",  # 11 s
         "test_joins.py::test_property_join_is_a_lookup_that_keeps_every_row",  # 12 s
-        "test_joins_differential.py::test_engine_duckdb_files_join_across_two_connections",  # 19 s
+        "test_joins_differential.py",  # joins pushed into DuckDB and PostgreSQL, random joins (75 s)
         "test_kill_safety.py::test_sigkilled_build_leaves_no_workers_behind",  # 32 s
         "test_number_formats.py::test_fast_number_formats_equal_babels",  # 9 s
         "test_number_formats.py::test_no_raw_floats_in_check_output",  # 12 s
         "test_number_formats.py::test_no_raw_floats_on_any_page",  # 3 × 9-12 s
-        "test_oracle_random.py::test_base_aggregations_match_duckdb_on_random_data",  # 9 s
+        "test_oracle_random.py",  # random data against a DuckDB oracle (9 s)
         "test_plugin_hooks.py::test_metricspec_output_renderers_adds_a_format",  # 17 s
         "test_release.py::test_the_wheel_runs_in_a_clean_venv_outside_the_checkout",  # python -m build, a venv
         "test_release.py::test_wheel_and_sdist_hold_everything",
@@ -113,6 +111,9 @@ MARKED: dict[str, tuple[str, ...]] = {
 FAST_TEST_SECONDS = float(os.environ.get("METRICSPEC_FAST_TEST_SECONDS", "10"))
 
 IMPLIES_SLOW = ("postgres", "spark", "browser")
+
+#: Every collected test's markers (node id -> lane markers), for tests/test_lanes.py.
+LANES = pytest.StashKey[dict[str, set[str]]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -141,6 +142,8 @@ def _matches(nodeid: str, prefix: str) -> bool:
 @pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     used: set[str] = set()
+    lanes: dict[str, set[str]] = {}
+    config.stash[LANES] = lanes
     files = {_relative(item.nodeid).split("::", 1)[0] for item in items}
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
@@ -154,6 +157,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             markers.add("slow")
         for marker in sorted(markers):
             item.add_marker(marker)
+        lanes[item.nodeid] = markers
     # a file collected only in part (`pytest tests/x.py::test_a`) cannot show that a name is stale
     partial = {Path(arg.split("::", 1)[0]).name for arg in config.args if "::" in arg}
     stale = [p for prefixes in MARKED.values() for p in prefixes
