@@ -58,12 +58,14 @@ def results_rows(results: Results) -> Iterable[dict[str, Any]]:
         yield _goal_row(results, g)
 
 
-def results_csv(runs: Iterable[Results]) -> str:
-    """The CSV text of the runs (one header)."""
+def results_csv(runs: Results | Iterable[Results]) -> str:
+    """The CSV text of one run or several (one header)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(COLUMNS)
-    for results in runs:
+    # a Results is itself iterable (pydantic yields its fields): tell it apart by its attributes
+    every: list[Results] = [runs] if hasattr(runs, "kpis") else list(runs)  # type: ignore[list-item]
+    for results in every:
         for row in results_rows(results):
             w.writerow([_cell(row.get(name)) for name in COLUMNS])
     return buf.getvalue()
