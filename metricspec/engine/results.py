@@ -10,8 +10,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 from pydantic_core import to_json
 
-from metricspec.utils import stable_numbers
-
 from metricspec.engine.cg_results import (
     AdjustedFigures,
     Diagnostics,
@@ -19,6 +17,7 @@ from metricspec.engine.cg_results import (
     SurvivalFigures,
     Verdict,
 )
+from metricspec.utils import stable_numbers
 
 #: 2: goal reasons and forecast methods, SMART findings and data notes carry a message ``code`` and
 #: its ``params`` next to the English text (version 1 documents still load: the new fields default).
