@@ -55,12 +55,17 @@ MARKED: dict[str, tuple[str, ...]] = {
     # 3-5 times an idle machine's); the fast lane keeps a quicker test of each module and feature
     "slow": (
         "test_action.py::test_the_action_passes_fails_and_reports",  # 31 s: installs the action into a venv
+        "test_adjusted.py::test_adjusted_intervals_cover_the_truth_and_the_naive_ones_do_not",  # 8 × 12-23 s: seeded coverage
         "test_attribution_paths.py::test_property_paths_equal_rows_and_credits_add_up",  # 7 s
         "test_backends_differential.py",  # every example on DuckDB and PostgreSQL against the golden files
+        "test_cg_arms.py::test_dunnett_normal_form_equals_the_multivariate_normal",  # 37-71 s: scipy's multivariate normal
+        "test_cg_survival.py::test_known_hazard_ratio_is_covered",  # 13 s: seeded coverage
         "test_cli.py::test_polars_engine_choice_gives_identical_results",  # 15 s
         "test_cli_output.py::test_a_closed_pipe_exits_quietly_with_0",  # 4 × 15-27 s: subprocesses
         "test_cli_output.py::test_a_closed_pipe_keeps_a_regression_exit_code",  # 56 s
         "test_cli_output.py::test_columns_and_width_lay_out_tables",  # 11 s
+        "test_cli_output.py::test_narrow_tables_never_cut_status_or_deadline[[]100]*",  # 18 s
+        "test_cli_output.py::test_narrow_tables_never_cut_status_or_deadline[[]60]*",  # 22 s (80 columns stays fast)
         "test_cli_output.py::test_run_ends_with_the_summary_line_on_stderr",  # 18 s
         "test_cli_output.py::test_tables_in_a_pipe_are_not_cut",  # 6 s
         "test_control_groups_render.py::test_bayesian_scorecard_and_segments",  # 9 s
