@@ -19,9 +19,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from pathlib import Path as _Path
 from typing import TYPE_CHECKING, Any
 
+from metricspec.install_check import warn_if_conflicting as _warn_if_conflicting
+
 __version__ = "0.1.0"
+
+#: Set when the unrelated ``metricspec`` distribution is installed next to this one (a warning says so).
+INSTALL_CONFLICT = _warn_if_conflicting(_Path(__file__).resolve().parent)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -138,15 +138,20 @@ def source_frames(loaded: LoadedSpec, data: Mapping[str, Any]) -> dict[str, pl.L
 
 
 def to_lazy_frame(frame: Any) -> pl.LazyFrame:
-    """A polars ``LazyFrame`` of a polars, pandas or pyarrow frame (or any Arrow PyCapsule exporter)."""
+    """A polars ``LazyFrame`` of a polars, pandas or pyarrow frame (or any Arrow PyCapsule exporter),
+    with empty strings as missing values, as the CSV connector reads an empty field: the same data
+    gives the same Results whether it comes from the file or from a frame (a pyarrow table with ``''``
+    gave a segment ``''`` that the file did not)."""
     import polars as pl
 
     if isinstance(frame, pl.LazyFrame):
-        return frame
-    if isinstance(frame, pl.DataFrame):
-        return frame.lazy()
-    if type(frame).__module__.split(".")[0] == "pandas" and hasattr(frame, "columns"):
-        return pl.from_pandas(frame).lazy()
-    if hasattr(frame, "__arrow_c_stream__") or hasattr(frame, "__arrow_c_array__"):
-        return pl.from_dataframe(frame).lazy()
-    raise TypeError(f"a {type(frame).__module__}.{type(frame).__qualname__} is not a data frame")
+        lazy = frame
+    elif isinstance(frame, pl.DataFrame):
+        lazy = frame.lazy()
+    elif type(frame).__module__.split(".")[0] == "pandas" and hasattr(frame, "columns"):
+        lazy = pl.from_pandas(frame).lazy()
+    elif hasattr(frame, "__arrow_c_stream__") or hasattr(frame, "__arrow_c_array__"):
+        lazy = pl.from_dataframe(frame).lazy()
+    else:
+        raise TypeError(f"a {type(frame).__module__}.{type(frame).__qualname__} is not a data frame")
+    return lazy.with_columns(pl.col(pl.String).replace("", None))

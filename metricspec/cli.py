@@ -133,7 +133,7 @@ def plugins(fmt: str) -> None:
     """
     import dataclasses
 
-    from metricspec.plugins import plugin_infos
+    from metricspec.plugins import broken_plugins, plugin_infos
 
     infos = plugin_infos()
     if fmt == "json":
@@ -146,6 +146,8 @@ def plugins(fmt: str) -> None:
                               ("templates", info.templates), ("hooks", info.hooks)):
             if values:
                 click.echo(f"    {label}: {', '.join(values)}")
+    for broken in broken_plugins():
+        click.echo(f"{broken.name}  ({broken.value}: not loaded, {broken.problem})")
 
 
 @main.command()
@@ -153,7 +155,10 @@ def plugins(fmt: str) -> None:
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
 @reports_errors
 def init(directory: Path, force: bool) -> None:
-    """Scaffold a working project in DIRECTORY (the root of its git repository).
+    """Scaffold a working project in DIRECTORY.
+
+    Inside an existing git repository, the pre-commit config and the workflow are written at the
+    repository's root (where pre-commit and GitHub read them), unless it has them already.
 
     \b
     Writes:
@@ -170,9 +175,11 @@ def init(directory: Path, force: bool) -> None:
     """
     from metricspec.scaffold import scaffold
 
-    written = scaffold(directory, force=force)
-    for path in written:
+    done = scaffold(directory, force=force)
+    for path in done.written:
         click.echo(f"created {path}")
+    for note in done.notes:
+        click.secho(f"note: {note}", fg="yellow", err=True)
     click.echo(f"next: metricspec validate {directory} --data")
 
 
@@ -230,7 +237,8 @@ def run(specs: tuple[Path, ...], as_of: str | None, fmt: str, output: Path | Non
 
         check_output_file(output, outcome.inputs)
         atomic_write_text(output, outcome.render(fmt, width=width))
-        click.echo(f"wrote {output}", err=True)
+        if not quiet:
+            click.echo(f"wrote {output}", err=True)
     elif fmt == "table":
         from metricspec.render.table import print_results, terminal_console
 

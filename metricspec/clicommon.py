@@ -101,24 +101,40 @@ def reports_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from metricspec.errors import Level, MetricSpecError
-
         try:
-            return func(*args, **kwargs)
-        except BrokenPipeError:
-            _silence_closed_pipe()
-            sys.exit(click.get_current_context().meta.get(EXIT_CODE_KEY, 0))
-        except MetricSpecError as exc:
-            print_issues(exc.issues())
-            annotate_issues(exc.issues())
-            n = len([i for i in exc.issues() if i.level is Level.ERROR])
-            click.secho(f"{n} error{'s' if n != 1 else ''}; nothing was written.", fg="red", err=True)
-            sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.secho("interrupted; nothing was written.", fg="red", err=True)
-            sys.exit(130)
+            return _report_errors(func, *args, **kwargs)
+        finally:
+            warn_broken_plugins()
 
     return wrapper  # type: ignore[return-value]
+
+
+def warn_broken_plugins() -> None:
+    """A warning on stderr for each installed plugin that could not be loaded (if the command loaded
+    the plugins at all): the command went on without it."""
+    from metricspec.plugins import HINT_BROKEN, loaded_broken_plugins
+
+    for broken in loaded_broken_plugins():
+        click.secho(f"warning: {broken.message()}; {HINT_BROKEN}", fg="yellow", err=True)
+
+
+def _report_errors(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    from metricspec.errors import Level, MetricSpecError
+
+    try:
+        return func(*args, **kwargs)
+    except BrokenPipeError:
+        _silence_closed_pipe()
+        sys.exit(click.get_current_context().meta.get(EXIT_CODE_KEY, 0))
+    except MetricSpecError as exc:
+        print_issues(exc.issues())
+        annotate_issues(exc.issues())
+        n = len([i for i in exc.issues() if i.level is Level.ERROR])
+        click.secho(f"{n} error{'s' if n != 1 else ''}; nothing was written.", fg="red", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.secho("interrupted; nothing was written.", fg="red", err=True)
+        sys.exit(130)
 
 
 def confinement_options(func: F) -> F:

@@ -135,6 +135,10 @@ def read_yaml(path: Path) -> tuple[Any, Positions]:
         except yaml.MarkedYAMLError:
             if loader is yaml.SafeLoader:
                 raise
+            # libyaml 0.2.6 (PyYAML 6.0.4's wheels) refuses deep flow nesting while scanning ahead, with
+            # its own words ("exceeded maximum nesting depth"): the pure-Python event parser streams, so
+            # metricspec's limit and message stand whichever libyaml is installed
+            check_nesting(yaml, yaml.SafeLoader, text, name)
             # libyaml's messages are terser ("found character that cannot start any token");
             # re-read with the pure-Python parser for its wording (the error path only; its
             # recursive composer may give up on deep nesting, then libyaml's error stands)

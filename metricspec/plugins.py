@@ -38,8 +38,9 @@ def make_plugin_manager(*, load_entry_points: bool = True, builtins: bool = True
     by import if no entry point provided them. Tests choose what is registered:
     ``load_entry_points=False`` skips installed plugins, ``builtins=False`` the built-ins, and
     ``plugins`` are registered last (those already registered, such as a built-in, are skipped).
+    Installed plugins that cannot be loaded are left out and listed by :func:`broken_plugins`.
     """
-    pm = pluggy.PluginManager("metricspec")
+    pm = MetricSpecPluginManager("metricspec")
     pm.add_hookspecs(hookspecs)
     if load_entry_points:
         _load_entry_points(pm)
@@ -53,28 +54,90 @@ def make_plugin_manager(*, load_entry_points: bool = True, builtins: bool = True
     return pm
 
 
-def _load_entry_points(pm: pluggy.PluginManager) -> None:
-    """pluggy's loader; a plugin that fails to import is a :class:`PluginError` naming it, not a
-    traceback. One pass over the installed distributions (each pass costs 20–30 ms in an environment
-    of 170 packages); only when a plugin fails are the group's entry points read again, to name it."""
-    try:
-        pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
-    except pluggy.PluginValidationError as exc:
-        raise PluginError(f"plugin '{exc.plugin}' does not fit metricspec's hooks: {exc}",
-                          hint="upgrade or uninstall that plugin package") from None
-    except Exception as exc:
-        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
-            if pm.get_plugin(ep.name) is not None or pm.is_blocked(ep.name):
-                continue
-            try:
-                ep.load()
-            except Exception as failed:
-                raise PluginError(
-                    f"plugin '{ep.name}' ({ep.value}) failed to load: {type(failed).__name__}: {failed}",
-                    hint="reinstall or uninstall that plugin package",
-                ) from None
-        raise PluginError(f"loading the installed plugins failed: {type(exc).__name__}: {exc}",
-                          hint="reinstall or uninstall the metricspec plugin packages") from None
+@dataclass(frozen=True)
+class BrokenPlugin:
+    """An installed plugin that could not be used: it failed to import, or its hooks do not fit."""
+
+    name: str
+    value: str
+    problem: str
+
+    def message(self) -> str:
+        return f"plugin '{self.name}' ({self.value}) {self.problem}"
+
+
+HINT_BROKEN = "reinstall or uninstall that plugin package (`metricspec plugins` lists what is installed)"
+
+
+class MetricSpecPluginManager(pluggy.PluginManager):
+    """pluggy's manager, with the installed plugins that could not be loaded (:attr:`broken`)."""
+
+    def __init__(self, project_name: str) -> None:
+        super().__init__(project_name)
+        self.broken: list[BrokenPlugin] = []
+
+
+def broken_plugins(pm: pluggy.PluginManager | None = None) -> list[BrokenPlugin]:
+    """The installed plugins ``pm`` (default: the process's manager) could not load."""
+    pm = pm if pm is not None else plugin_manager()
+    return list(getattr(pm, "broken", []))
+
+
+def loaded_broken_plugins() -> list[BrokenPlugin]:
+    """:func:`broken_plugins` of the process's manager if it has been built (nothing is loaded here)."""
+    cache_info = getattr(plugin_manager, "cache_info", None)  # tests replace the cached function
+    return broken_plugins() if cache_info is None or cache_info().currsize else []
+
+
+def missing_connector_hint(default: str) -> str:
+    """The hint for a connector that is not installed: ``default``, or, when installed plugins failed to
+    load (one of them may be the connector's), what failed and how to fix it."""
+    broken = broken_plugins()
+    if not broken:
+        return default
+    return (f"{'; '.join(b.message() for b in broken)}: it may provide this connector; "
+            f"{HINT_BROKEN.split(' (')[0]}")
+
+
+def _load_entry_points(pm: MetricSpecPluginManager) -> None:
+    """pluggy's loader. A plugin that fails to import, or whose hooks do not fit, is recorded in
+    ``pm.broken`` and blocked, and the others are loaded without it: one broken package does not stop
+    the commands and specs that never use it (issue 25). One pass over the installed distributions
+    (each pass costs 20–30 ms in an environment of 170 packages) when nothing is broken; the entry
+    points are read again only to find the one that failed."""
+    entry_points = None
+    for _ in range(100):  # a pass per broken plugin; bounded in case the environment keeps changing
+        try:
+            pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+            return
+        except pluggy.PluginValidationError as exc:
+            name = pm.get_name(exc.plugin) or str(exc.plugin)
+            if pm.get_plugin(name) is not None:
+                pm.unregister(name=name)
+            pm.set_blocked(name)
+            value = getattr(exc.plugin, "__name__", str(exc.plugin))
+            pm.broken.append(BrokenPlugin(name, value, f"does not fit metricspec's hooks: {exc}"))
+        except Exception as exc:
+            if entry_points is None:
+                entry_points = list(metadata.entry_points(group=ENTRY_POINT_GROUP))
+            failed = _first_failing(pm, entry_points)
+            if failed is None:
+                raise PluginError(f"loading the installed plugins failed: {type(exc).__name__}: {exc}",
+                                  hint="reinstall or uninstall the metricspec plugin packages") from None
+            pm.set_blocked(failed.name)
+            pm.broken.append(failed)
+    raise PluginError("loading the installed plugins did not settle", hint=HINT_BROKEN)
+
+
+def _first_failing(pm: pluggy.PluginManager, entry_points: list[Any]) -> BrokenPlugin | None:
+    for ep in entry_points:
+        if pm.get_plugin(ep.name) is not None or pm.is_blocked(ep.name):
+            continue
+        try:
+            ep.load()
+        except Exception as failed:
+            return BrokenPlugin(ep.name, ep.value, f"failed to load: {type(failed).__name__}: {failed}")
+    return None
 
 
 @functools.cache

@@ -40,8 +40,7 @@ class RunOutcome:
         if fmt == "csv":
             from metricspec.render.csv import results_csv
 
-            parts = [results_csv(r) for r in self.results]
-            return parts[0] + "".join(p.split("\n", 1)[1] for p in parts[1:]) if parts else ""
+            return results_csv(self.results)
         if fmt == "markdown":
             from metricspec.render.markdown import results_markdown
 

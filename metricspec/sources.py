@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from metricspec.connectors.base import Connector, SourceContext
 from metricspec.connectors.files import first_line
 from metricspec.errors import DataError, Issue, Level, Location, SpecError
+from metricspec.plugins import missing_connector_hint
 from metricspec.spec.alltime import timeless_source
 from metricspec.spec.expr import parse
 
@@ -284,7 +285,7 @@ def bound_connector(
     cls = registry.get(source.connector)
     if cls is None:
         raise DataError(f"source '{name}': connector '{source.connector}' is not installed", where=where,
-                        hint="run `metricspec plugins` to see what is installed")
+                        hint=missing_connector_hint("run `metricspec plugins` to see what is installed"))
     try:
         options = cls.Options.model_validate(source.options)
     except ValidationError as exc:

@@ -1,11 +1,50 @@
-"""Small helpers: atomic writes so nothing is ever left half-written."""
+"""Small helpers: atomic writes so nothing is ever left half-written, and numbers written the same
+on every machine."""
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
+
+SIGNIFICANT_DIGITS = 12
+"""Every non-integer number metricspec writes (Results JSON, baselines, check reports, CSV) is rounded
+to this many significant digits. The last digits of a floating-point sum depend on the order polars
+adds the rows in (in-memory or streaming engine, threads), and those of a statistic (a p-value, a
+confidence bound) on the numpy/scipy build; rounding makes the files byte-identical across machines
+and library versions in practice (a value landing exactly on a rounding boundary could still differ)
+while keeping far more precision than a ratio, an average or a p-value needs. Whole numbers below
+2**53 are kept as they are: their sums are exact in any order, and rounding them would drop digits of
+large counts or amounts in micros."""
+
+EXACT_INTEGERS = float(2**53)  # whole numbers below this are exact in any summation order
+
+
+def stable_float(value: float) -> float | None:
+    """``value`` as written: None for NaN and infinities (JSON has neither), 0.0 for -0.0, whole numbers
+    below 2**53 as they are, anything else rounded to :data:`SIGNIFICANT_DIGITS` significant digits."""
+    if not math.isfinite(value):
+        return None
+    if value == 0:
+        return 0.0
+    if value == round(value) and abs(value) < EXACT_INTEGERS:
+        return value
+    return float(f"{value:.{SIGNIFICANT_DIGITS}g}")
+
+
+def stable_numbers(data: Any) -> Any:
+    """``data`` (JSON-like: dicts, lists, tuples, scalars) with every float passed through
+    :func:`stable_float`; the one step every writer of numbers goes through."""
+    if isinstance(data, float):
+        return stable_float(data)
+    if isinstance(data, dict):
+        return {k: stable_numbers(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [stable_numbers(v) for v in data]
+    return data
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:

@@ -35,8 +35,8 @@ class ValidationReport:
 
     @property
     def ok(self) -> list[str]:
-        """Spec files without errors."""
-        return [f.path for f in self.files if f.spec and f.ok]
+        """Spec files without an issue that fails (errors; warnings too with ``--strict``)."""
+        return [f.path for f in self.files if f.spec and not any(self.fails(i) for i in f.issues)]
 
     @property
     def total(self) -> int:
@@ -55,7 +55,7 @@ class ValidationReport:
     def summary_line(self) -> str:
         errors, warnings = self.count(Level.ERROR), self.count(Level.WARNING)
         text = f"{len(self.ok)} of {self.total} spec(s) valid; {errors} error(s), {warnings} warning(s)"
-        return text + (" (--strict)" if self.strict and warnings and not errors else "")
+        return text + (" (--strict: warnings fail)" if self.strict and warnings else "")
 
     def to_dict(self) -> dict[str, Any]:
         """The ``--format json`` document."""

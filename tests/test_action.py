@@ -106,37 +106,59 @@ def _git(repo: Path, *args: str) -> None:
 
 @pytest.fixture(scope="module")
 def action_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """A fresh virtual environment on PATH (the action installs metricspec into it) and the GitHub variables."""
+    """A fresh virtual environment on PATH (the action installs metricspec into it) and the GitHub variables.
+
+    The environment sees the packages of the one running the tests (the action is run with
+    ``pip-args: --no-deps``: nothing is downloaded) through a ``.pth`` file that adds each of its site
+    folders with :func:`site.addsitedir`, so their own ``.pth`` files are processed as Python does at
+    start-up: plugins installed with ``pip install -e`` (a finder registered by a ``.pth`` file) import
+    as they do in the tests' environment, whether that is a virtual environment, the system's Python
+    or a user site. (``PYTHONPATH`` does not process ``.pth`` files: the plugins' entry points were
+    seen, their modules not, and every command failed on a fresh clone's venv; issue 25.)"""
     base = tmp_path_factory.mktemp("action")
     env_dir = base / "venv"
-    venv.EnvBuilder(system_site_packages=True, with_pip=False).create(env_dir)
+    venv.EnvBuilder(system_site_packages=False, with_pip=False).create(env_dir)
     # pip itself comes from the interpreter running the tests (no download)
     python = env_dir / "bin" / "python"
+    assert python.exists()
+    own_site = subprocess.run([str(python), "-c", "import site; print(site.getsitepackages()[0])"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    (Path(own_site) / "metricspec-tests-environment.pth").write_text(
+        "import site; " + "; ".join(f"site.addsitedir({d!r})" for d in site_folders()) + "\n", encoding="utf-8")
     checkout = base / "action-checkout"  # what `uses: metricspec/metricspec@v…` checks out
     shutil.copytree(ROOT, checkout, ignore=shutil.ignore_patterns(".git", "*.egg-info", "__pycache__", "build",
                                                                   "site", ".hypothesis", "benchmarks", "tests"))
-    paths = [p for p in sys.path if p.endswith("site-packages")]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "METRICSPEC_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "METRICSPEC_", "PYTHON"))}
     env.update({
         "PATH": f"{env_dir / 'bin'}{os.pathsep}{env['PATH']}", "VIRTUAL_ENV": str(env_dir),
-        "PYTHONPATH": os.pathsep.join(paths), "GITHUB_ACTIONS": "true", "CI": "true",
+        "GITHUB_ACTIONS": "true", "CI": "true",
         "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
         "GIT_COMMITTER_EMAIL": "t@example.invalid", "ACTION_CHECKOUT": str(checkout), "RUNNER_TEMP": str(base),
     })
-    assert python.exists()
     return env
+
+
+def site_folders() -> list[str]:
+    """The site folders the interpreter running the tests imports from, in its order (a venv's own,
+    then the base or user ones it sees, and any on ``PYTHONPATH``)."""
+    return [p for p in sys.path if Path(p).name in ("site-packages", "dist-packages") and os.path.isdir(p)]
+
+
+def with_tests_pythonpath(env: dict[str, str]) -> dict[str, str]:
+    """``env`` for commands run with the tests' own interpreter (their ``PYTHONPATH`` kept)."""
+    return {**env, **{k: v for k, v in os.environ.items() if k.startswith("PYTHON")}}
 
 
 def _project(tmp_path: Path, env: dict[str, str]) -> Path:
     repo = tmp_path / "repo"
     result = subprocess.run([sys.executable, "-m", "metricspec", "init", str(repo)], capture_output=True,
-                            text=True, env=env)
+                            text=True, env=with_tests_pythonpath(env))
     assert result.returncode == 0, result.stderr
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "add", ".")
     _git(repo, "commit", "-q", "-m", "init")
     made = subprocess.run([sys.executable, "-m", "metricspec", "baseline", "update", "metrics.yaml", "--as-of",
-                           "2026-05-31"], cwd=repo, capture_output=True, text=True, env=env)
+                           "2026-05-31"], cwd=repo, capture_output=True, text=True, env=with_tests_pythonpath(env))
     assert made.returncode == 0, made.stderr
     _git(repo, "add", ".")
     _git(repo, "commit", "-q", "-m", "baseline")
@@ -314,3 +336,36 @@ def test_init_writes_editor_pre_commit_and_workflow_files(tmp_path: Path) -> Non
     assert "1 of 1 spec(s) valid" in checked.output, "the workflow and pre-commit YAML are not specs"
     again = CliRunner().invoke(main, ["init", str(target)])
     assert again.exit_code == 2 and ".vscode" in again.output and "--force" in again.output
+
+
+def test_init_inside_a_repository_writes_hook_and_workflow_at_its_root(tmp_path: Path) -> None:
+    """Issue 25: inside an existing git repository, `.github/workflows` and `.pre-commit-config.yaml` in a
+    sub-folder never run; they go to the repository's root, pointing at the spec from there."""
+    from click.testing import CliRunner
+    from pre_commit.clientlib import load_config
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    result = CliRunner().invoke(main, ["init", str(repo / "team" / "metrics")])
+    assert result.exit_code == 0, result.output
+    project = repo / "team" / "metrics"
+    assert (project / "metrics.yaml").is_file() and (project / "data" / "posts.csv").is_file()
+    assert not (project / ".pre-commit-config.yaml").exists() and not (project / ".github").exists()
+    (hook_repo,) = load_config(str(repo / ".pre-commit-config.yaml"))["repos"]
+    assert hook_repo["rev"] == f"v{metricspec.__version__}"
+    workflow = (repo / ".github" / "workflows" / "metricspec.yml").read_text(encoding="utf-8")
+    (step,) = [s for s in _workflow_steps(workflow) if str(s.get("uses", "")).startswith("metricspec/")]
+    assert step["with"]["paths"] == "team/metrics/metrics.yaml"
+    assert "metricspec baseline update team/metrics/metrics.yaml" in workflow
+    assert f"created {repo / '.pre-commit-config.yaml'}" in result.output
+
+    # a repository that has its own pre-commit config keeps it; init says what to add
+    (repo / ".github" / "workflows" / "metricspec.yml").unlink()
+    (repo / ".pre-commit-config.yaml").write_text("repos: []\n", encoding="utf-8")
+    again = CliRunner().invoke(main, ["init", str(repo / "other")])
+    assert again.exit_code == 0, again.output
+    assert (repo / ".pre-commit-config.yaml").read_text(encoding="utf-8") == "repos: []\n"
+    assert f"note: {repo / '.pre-commit-config.yaml'} exists: add metricspec to it" in again.output
+    assert "other/metrics.yaml" in again.output
+    assert "paths: other/metrics.yaml" in (repo / ".github" / "workflows" / "metricspec.yml").read_text()

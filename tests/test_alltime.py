@@ -16,7 +16,6 @@ import datetime as dt
 import re
 import subprocess
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -162,7 +161,8 @@ def test_validate_run_render_build_and_check_end_to_end(tmp_path: Path) -> None:
     given = {AS_OF, "2026-12-31", "2026-06-30"}
     for fmt, text in outputs.items():
         assert dates_in(text) <= given, (fmt, dates_in(text) - given)
-    assert "spend,all,headline,,,,,all time,765.85,false" in outputs["csv"]
+    assert "adset-report,spend,all,,all time,headline,,,,765.85,false,currency,EUR,,,,," in outputs["csv"], \
+        outputs["csv"]
     assert "| clicks | all time | 1,100 |" in outputs["markdown"]
     assert "All time" in outputs["html"] and "vs previous" not in outputs["html"].split("Other KPIs")[-1]
     # byte-identical on a second run
@@ -201,23 +201,6 @@ def test_the_default_as_of_of_a_spec_without_dates_is_the_day_of_the_run(tmp_pat
 
 
 # ------------------------------------------------------------------------------------ backends
-@pytest.fixture(scope="module")
-def databases() -> Iterator[dict[str, object]]:
-    pytest.importorskip("ibis")
-    from backend_support import DuckDBLoader, PostgresLoader, database_registry
-
-    registries: dict[str, object] = {"duckdb": database_registry(DuckDBLoader())}
-    try:
-        import psycopg  # noqa: F401
-        from pg_server import postgres_server
-    except ImportError:
-        yield registries
-        return
-    with postgres_server() as base:
-        registries["postgres"] = database_registry(PostgresLoader(f"postgres://{base}"))
-        yield registries
-
-
 def test_backends_give_identical_results(tmp_path: Path, databases, monkeypatch) -> None:
     from metricspec.engine.run import explain
 

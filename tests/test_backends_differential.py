@@ -11,20 +11,19 @@ must equal the golden files of the polars backend byte for byte.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-pytest.importorskip("ibis")
-pytest.importorskip("duckdb")
-
-from backend_support import DuckDBLoader, PostgresLoader, database_registry
-
 from metricspec import sources
 from metricspec.engine.run import evaluate, explain
 from metricspec.loader import load_spec
+
+# a skip, not an import: importing them at collection costs seconds (docs/contributing.md)
+pytestmark = pytest.mark.skipif(not all(importlib.util.find_spec(m) for m in ('ibis', 'duckdb')),
+                                reason="needs ibis, duckdb: pip install -e '.[test]'")
 
 ROOT = Path(__file__).parent.parent
 GOLDEN = Path(__file__).parent / "golden"
@@ -51,11 +50,6 @@ def assert_golden(name: str, text: str) -> None:
         pytest.fail(f"{name}: the SQL backend's Results differ from the golden file:\n{diff}")
 
 
-@pytest.fixture(scope="module")
-def duckdb_registry() -> Iterator[object]:
-    yield database_registry(DuckDBLoader())
-
-
 @pytest.mark.parametrize("name", SPECS)
 def test_examples_on_duckdb_equal_golden(name: str, duckdb_registry, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sources, "connector_registry", duckdb_registry)
@@ -79,15 +73,6 @@ def test_every_kpi_query_of_the_examples_runs_in_the_database(duckdb_registry, m
                 assert "GROUP BY" in str(q["sql"]) and "SELECT" in str(q["sql"])
     finally:
         os.chdir(cwd)
-
-
-@pytest.fixture(scope="module")
-def postgres_registry() -> Iterator[object]:
-    pytest.importorskip("psycopg")
-    from pg_server import postgres_server
-
-    with postgres_server() as base:
-        yield database_registry(PostgresLoader(f"postgres://{base}"))
 
 
 @pytest.mark.parametrize("name", SPECS)

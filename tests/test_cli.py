@@ -124,3 +124,41 @@ def test_unknown_polars_engine_is_a_usage_error(monkeypatch):
     assert "METRICSPEC_POLARS_ENGINE='gpu-please' is not a polars engine" in result.output
     assert "in-memory, streaming, auto" in result.output
     assert "Traceback" not in result.output
+
+
+def test_csv_is_to_polars_then_the_goals(tmp_path: Path) -> None:
+    """Issue 25: ``run --format csv`` had no spec column (two specs' rows were identical), no unit,
+    currency or goals; its rows are now ``Results.to_polars()``'s, then one per goal (docs/python-api.md)."""
+    import datetime as dt
+
+    import polars as pl
+
+    import metricspec
+    from metricspec.render.csv import COLUMNS
+
+    names = ["trade_fair_campaign.yaml", "x_brand_awareness.yaml"]
+    out = tmp_path / "all.csv"
+    result = CliRunner().invoke(main, ["run", *(str(EXAMPLES / n) for n in names), "--as-of", "2026-11-01",
+                                       "--format", "csv", "-o", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    frame = pl.read_csv(out, try_parse_dates=True, infer_schema_length=None,
+                        schema_overrides={"segment_value": pl.String, "label": pl.String})
+    assert frame.columns == COLUMNS
+    runs = [metricspec.evaluate(EXAMPLES / n, as_of=dt.date(2026, 11, 1)) for n in names]
+    kpis = frame.filter(pl.col("kind") != "goal").select(runs[0].to_polars().columns)
+    expected = pl.concat([r.to_polars() for r in runs])
+    assert kpis.height == expected.height and kpis.columns == expected.columns
+    for name in expected.columns:  # same values, as read back from text
+        got, want = kpis[name].to_list(), expected[name].to_list()
+        if name == "value":
+            assert all((a is None and b is None) or abs(a - b) <= 1e-11 * max(1.0, abs(b)) for a, b in
+                       zip(got, want, strict=True))
+        else:
+            assert [None if v == "" else v for v in got] == want, name
+    goals = frame.filter(kind="goal")
+    want_goals = pl.concat([r.goals_to_polars() for r in runs])
+    assert goals["spec"].to_list() == want_goals["spec"].to_list()
+    assert goals["goal"].to_list() == want_goals["goal"].to_list()
+    assert goals["status"].to_list() == want_goals["status"].to_list()
+    assert goals["target"].to_list() == want_goals["target"].to_list()
+    assert set(frame["spec"]) == {r.spec.name for r in runs}

@@ -3,6 +3,7 @@ machine-readable output (JSON, JUnit, GitHub annotations)."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -251,3 +252,121 @@ def test_validate_strict_annotates_warnings_as_errors(tmp_path: Path, monkeypatc
 
     assert "<failure" in validation_junit_xml(report)
     assert ValidationReport(report.files).exit_code == 0
+
+
+@pytest.mark.parametrize("width", [60, 80, 100])
+def test_narrow_tables_never_cut_status_or_deadline(width: int) -> None:
+    """Issue 25: at 80 columns the status and deadline cells were cut (`achiev…`, `2026-0…`); now
+    low-priority columns are left out first and titles wrap."""
+    import datetime as dt
+
+    import metricspec
+    from metricspec.render.formatting import STATUS_LABELS
+
+    examples = sorted((ROOT / "specs" / "examples").glob("*.yaml"))
+    result = CliRunner().invoke(main, ["run", *map(str, examples), "--as-of", AS_OF, "--width", str(width), "-q"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert all(len(line.rstrip()) <= width for line in lines), max(lines, key=len)
+    rows = [line for line in lines if line.startswith("│") and "│" in line[1:]]
+    goal_rows = []
+    for path in examples:
+        for g in metricspec.evaluate(path, as_of=dt.date.fromisoformat(AS_OF)).goals():
+            label = STATUS_LABELS[g.status]
+            first_words = g.title.split()[0]
+            row = next(r for r in rows if r.split("│")[1].strip().startswith(first_words) and
+                       label.split()[0] in r)  # the goal's first line
+            cells = [c.strip() for c in row.split("│")]
+            goal_rows.append(row)
+            assert label in cells, (label, row)
+            if g.deadline:
+                assert str(g.deadline) in cells, (g.deadline, row)
+    assert not [r for r in goal_rows if "…" in r]
+
+
+def test_validate_strict_counts_specs_with_warnings_as_not_valid(tmp_path: Path) -> None:
+    """Issue 25: `validate --strict` said `1 of 1 spec(s) valid` and exited 2."""
+    spec = tmp_path / "s.yaml"
+    spec.write_text("name: s\nsources:\n  d: {connector: csv, options: {path: d.csv}, time_column: day}\n"
+                    "kpis:\n  n: {source: d, agg: count}\nobjectives:\n  o:\n    type: engagement\n    kpis: [n]\n"
+                    "    goals:\n      g: {kpi: n, target: 5, baseline: 5, deadline: 2026-12-31}\n", encoding="utf-8")
+    plain = CliRunner().invoke(main, ["validate", str(spec)])
+    assert plain.exit_code == 0, plain.output
+    assert "1 of 1 spec(s) valid; 0 error(s), 1 warning(s)" in plain.output
+    strict = CliRunner().invoke(main, ["validate", str(spec), "--strict"])
+    assert strict.exit_code == 2, strict.output
+    assert "0 of 1 spec(s) valid; 0 error(s), 1 warning(s) (--strict: warnings fail)" in strict.output
+    assert "ok  " not in strict.output
+
+
+def test_quiet_means_no_progress_and_no_summary_for_run_render_and_build(tmp_path: Path) -> None:
+    """Issue 25: `run -q` left out the summary line, `render -q` and `build -q` printed theirs."""
+    commands = {"run": ["run", str(TRADE_FAIR), "--as-of", AS_OF, "-o", str(tmp_path / "r.txt")],
+                "render": ["render", str(TRADE_FAIR), "--as-of", AS_OF, "-o", str(tmp_path / "c.html")],
+                "build": ["build", str(TRADE_FAIR), "--as-of", AS_OF, "-o", str(tmp_path / "site")]}
+    for name, args in commands.items():
+        loud = CliRunner().invoke(main, [*args, "--force"] if name == "build" else args)
+        assert loud.exit_code == 0, loud.output
+        assert loud.stderr.strip(), f"{name} prints a summary line"
+        quiet = CliRunner().invoke(main, [*args, "-q", *(["--force"] if name == "build" else [])])
+        assert quiet.exit_code == 0, quiet.output
+        assert quiet.stderr == "", f"{name} -q: {quiet.stderr!r}"
+
+
+def test_check_in_a_terminal_has_colours_run_s_status_words_and_progress(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 25: `check` printed `at_risk` (run says `at risk`), had no colour and showed nothing for
+    the seconds it evaluates; in a pipe it stays plain."""
+    import importlib
+
+    from metricspec.check.findings import CheckReport
+    from metricspec.commands import check as check_command
+    from metricspec.progress import Progress
+
+    check_render = importlib.import_module("metricspec.check.render")  # the package exports a function `render`
+    monkeypatch.chdir(tmp_path)
+    piped = CliRunner().invoke(main, ["check", str(EXAMPLES / "x_brand_awareness.yaml"), "--as-of", AS_OF])
+    assert piped.exit_code == 0, piped.output
+    assert " at risk " in piped.stdout and "at_risk" not in piped.stdout and "\x1b[" not in piped.output
+    assert "evaluating" not in piped.stderr
+    texts: dict[bool, str] = {}
+    real_render = check_render.render_text
+
+    def capture(report: CheckReport, *, color: bool = False) -> str:
+        texts[color] = real_render(report, color=color)
+        texts[not color] = real_render(report, color=not color)
+        return texts[color]
+
+    monkeypatch.setattr(check_render, "render_text", capture)
+    bars: list[Progress] = []
+
+    class FakeBar(Progress):
+        def __init__(self) -> None:
+            super().__init__()
+            bars.append(self)
+
+    tty = type("T", (), {"isatty": lambda self: True})()
+    from metricspec.progress import TerminalProgress
+
+    assert isinstance(check_command._progress(tty), TerminalProgress)
+    assert not isinstance(check_command._progress(io.StringIO()), TerminalProgress)
+    monkeypatch.setattr(check_command, "_progress", lambda stream: FakeBar())
+    assert check_command._colour(tty)
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not check_command._colour(tty)
+    monkeypatch.delenv("NO_COLOR")
+    CliRunner().invoke(main, ["check", str(EXAMPLES / "x_brand_awareness.yaml"), "--as-of", AS_OF])
+    assert bars and bars[0].counts.get("specs") == 1, "a progress bar over the specs on a terminal"
+    coloured = texts[True]
+    assert "\x1b[" in coloured and "\x1b[" not in texts[False]
+    assert click_unstyle(coloured) == texts[False]
+    import click
+
+    assert click.style(f"{'at risk':<10}", fg="yellow") in coloured
+    assert click.style("WARN", fg="yellow", bold=True) in coloured and click.style("OK", fg="green", bold=True) in coloured
+
+
+def click_unstyle(text: str) -> str:
+    import click
+
+    return click.unstyle(text)

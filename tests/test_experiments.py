@@ -10,9 +10,6 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from scipy import stats
-from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
-from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from metricspec.engine.experiments import (
     ExperimentResult,
@@ -22,6 +19,41 @@ from metricspec.engine.experiments import (
 )
 
 REL = 1e-9
+
+
+class _Stats:
+    """``scipy.stats``, imported on first use (it takes a second or two: collection stays fast)."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # pytest probes every module attribute for its markers at collection
+            raise AttributeError(name)
+        import scipy.stats
+
+        return getattr(scipy.stats, name)
+
+
+stats = _Stats()
+
+
+# statsmodels takes seconds to import: the tests that compare with it import it (pytest collects in
+# a few seconds; docs/contributing.md, "Collection")
+def proportions_ztest(*args: Any, **kwargs: Any) -> Any:
+    from statsmodels.stats.proportion import proportions_ztest as reference
+
+    return reference(*args, **kwargs)
+
+
+def confint_proportions_2indep(*args: Any, **kwargs: Any) -> Any:
+    from statsmodels.stats.proportion import confint_proportions_2indep as reference
+
+    return reference(*args, **kwargs)
+
+
+def welch_confint(a: Any, b: Any, **kwargs: Any) -> Any:
+    """statsmodels' ``CompareMeans(DescrStatsW(a), DescrStatsW(b)).tconfint_diff(**kwargs)``."""
+    from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
+
+    return CompareMeans(DescrStatsW(a), DescrStatsW(b)).tconfint_diff(**kwargs)
 
 
 def close(actual: float | None, expected: float) -> bool:
@@ -84,8 +116,8 @@ def test_welch_matches_scipy_and_statsmodels(level: float | None) -> None:
     y_t, y_c = rng.normal(10.5, 4.0, 80), rng.normal(9.0, 2.0, 45)
     m = one(frame({"y": y_t}, {"y": y_c}), MEAN, confidence_level=level)
     ref = stats.ttest_ind(y_t, y_c, equal_var=False)
-    low, high = CompareMeans(DescrStatsW(y_t), DescrStatsW(y_c)).tconfint_diff(
-        alpha=1 - (level or 0.95), usevar="unequal")
+    low, high = welch_confint(y_t, y_c,
+                              alpha=1 - (level or 0.95), usevar="unequal")
     assert m.test == "Welch t-test"
     assert close(m.difference, y_t.mean() - y_c.mean())
     assert close(m.statistic, ref.statistic) and close(m.p_value, ref.pvalue)
@@ -119,7 +151,7 @@ def test_cuped_mean_matches_manual_numpy() -> None:
     adj, reduction = _cuped_manual(np.concatenate([y_t, y_c]), np.concatenate([x_t, x_c]))
     a_t, a_c = adj[:300], adj[300:]
     ref = stats.ttest_ind(a_t, a_c, equal_var=False)
-    low, high = CompareMeans(DescrStatsW(a_t), DescrStatsW(a_c)).tconfint_diff(usevar="unequal")
+    low, high = welch_confint(a_t, a_c, usevar="unequal")
     assert m.cuped and close(m.variance_reduction, reduction)
     assert m.variance_reduction is not None and m.variance_reduction > 0.5
     assert close(m.treatment_value, a_t.mean()) and close(m.control_value, a_c.mean())

@@ -9,26 +9,27 @@ sent to the left side's database as a temporary table. Every arrangement must gi
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
+from backend_support import database_registry
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-pytest.importorskip("ibis")
-pytest.importorskip("duckdb")
-
-from backend_support import DuckDBLoader, PostgresLoader, database_registry
 
 from metricspec import sources
 from metricspec.connectors.base import Connector, SourceContext
 from metricspec.engine.run import evaluate, explain
 from metricspec.loader import load_spec
 from metricspec.trust import Confinement
+
+# a skip, not an import: importing them at collection costs seconds (docs/contributing.md)
+pytestmark = pytest.mark.skipif(not all(importlib.util.find_spec(m) for m in ('ibis', 'duckdb')),
+                                reason="needs ibis, duckdb: pip install -e '.[test]'")
 
 ROOT = Path(__file__).parent.parent
 DATA = ROOT / "specs" / "examples" / "data"
@@ -96,20 +97,6 @@ def partial_registry(loader: Any, names: set[str]) -> Callable[[], dict[str, typ
     return lambda: wrapped
 
 
-@pytest.fixture(scope="module")
-def databases() -> Iterator[dict[str, Any]]:
-    loaders: dict[str, Any] = {"duckdb": DuckDBLoader()}
-    try:
-        import psycopg  # noqa: F401
-        from pg_server import postgres_server
-    except ImportError:
-        yield loaders
-        return
-    with postgres_server() as base:
-        loaders["postgres"] = PostgresLoader(f"postgres://{base}")
-        yield loaders
-
-
 def example(tmp_path: Path) -> Path:
     path = tmp_path / "spec.yaml"
     path.write_text(EXAMPLE.replace("DATA", str(DATA)))
@@ -121,13 +108,13 @@ def results(path: Path) -> str:
 
 
 @pytest.mark.parametrize("placement", ["both", "orders", "customers"])
-def test_example_joins_equal_polars_in_every_database(tmp_path: Path, databases: dict[str, Any],
+def test_example_joins_equal_polars_in_every_database(tmp_path: Path, database_loaders: dict[str, Any],
                                                       monkeypatch: pytest.MonkeyPatch, placement: str) -> None:
     path = example(tmp_path)
     expected = results(path)
     assert '"segment_value": "email"' in expected
-    assert len(databases) == 2 or placement != "both", "PostgreSQL is not available"
-    for name, loader in databases.items():
+    assert len(database_loaders) == 2 or placement != "both", "PostgreSQL is not available"
+    for name, loader in database_loaders.items():
         if placement == "both":
             registry = database_registry(loader)
         else:
@@ -138,10 +125,10 @@ def test_example_joins_equal_polars_in_every_database(tmp_path: Path, databases:
         assert got == expected, f"{name} ({placement} in the database) differs from polars"
 
 
-def test_the_join_is_pushed_down_into_the_database(tmp_path: Path, databases: dict[str, Any],
+def test_the_join_is_pushed_down_into_the_database(tmp_path: Path, database_loaders: dict[str, Any],
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     path = example(tmp_path)
-    for name, loader in databases.items():
+    for name, loader in database_loaders.items():
         monkeypatch.setattr(sources, "connector_registry", database_registry(loader))
         plan = explain(load_spec(path, Confinement(allow_outside=True)), as_of=AS_OF)
         monkeypatch.undo()
@@ -151,14 +138,14 @@ def test_the_join_is_pushed_down_into_the_database(tmp_path: Path, databases: di
             assert q["runs_in"] == name
             assert "LEFT OUTER JOIN" in str(q["sql"]) and "GROUP BY" in str(q["sql"])
             assert q["joins"][0]["runs_in"] == f"{name} (LEFT JOIN)"  # type: ignore[index]
-    monkeypatch.setattr(sources, "connector_registry", partial_registry(databases["duckdb"], {"orders"}))
+    monkeypatch.setattr(sources, "connector_registry", partial_registry(database_loaders["duckdb"], {"orders"}))
     plan = explain(load_spec(path, Confinement(allow_outside=True)), as_of=AS_OF)
     q = next(q for q in plan if q["source"] == "orders")
     assert "temporary table" in q["joins"][0]["runs_in"]  # type: ignore[index]
     assert "LEFT OUTER JOIN" in str(q["sql"])
 
 
-def test_fan_out_is_refused_in_the_database_too(tmp_path: Path, databases: dict[str, Any],
+def test_fan_out_is_refused_in_the_database_too(tmp_path: Path, database_loaders: dict[str, Any],
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     from metricspec.errors import MetricSpecError
 
@@ -178,7 +165,7 @@ def test_fan_out_is_refused_in_the_database_too(tmp_path: Path, databases: dict[
           gold: {source: orders, agg: sum, column: amount, filter: "tier == 'gold'"}
         """))
     for placement in ("both", "customers"):
-        for name, loader in databases.items():
+        for name, loader in database_loaders.items():
             registry = database_registry(loader) if placement == "both" else partial_registry(loader, {"customers"})
             monkeypatch.setattr(sources, "connector_registry", registry)
             with pytest.raises(MetricSpecError) as info:
@@ -198,7 +185,7 @@ keys = st.one_of(st.none(), st.integers(1, 12))
                                                            st.one_of(st.none(), st.integers(0, 5))), max_size=8),
     posts=st.lists(st.tuples(keys, st.integers(0, 47), st.one_of(st.none(), st.integers(0, 99))), max_size=30),
 )
-def test_random_joins_agree_on_every_backend(tmp_path_factory: pytest.TempPathFactory, databases: dict[str, Any],
+def test_random_joins_agree_on_every_backend(tmp_path_factory: pytest.TempPathFactory, database_loaders: dict[str, Any],
                                              monkeypatch: pytest.MonkeyPatch,
                                              accounts: dict[int, tuple[str | None, int | None]],
                                              posts: list[tuple[int | None, int, int | None]]) -> None:
@@ -236,7 +223,7 @@ def test_random_joins_agree_on_every_backend(tmp_path_factory: pytest.TempPathFa
     as_of = dt.date(2026, 3, 20)
     expected = evaluate(load_spec(d / "s.yaml"), as_of=as_of).to_json()
     assert '"name": "since_joined"' in expected
-    for name, loader in databases.items():
+    for name, loader in database_loaders.items():
         for registry in (database_registry(loader), partial_registry(loader, {"posts"})):
             monkeypatch.setattr(sources, "connector_registry", registry)
             got = evaluate(load_spec(d / "s.yaml"), as_of=as_of).to_json()
@@ -258,7 +245,7 @@ def test_engine_duckdb_files_join_across_two_connections(tmp_path: Path) -> None
     assert q["runs_in"] == "duckdb" and "temporary table" in q["joins"][0]["runs_in"]  # type: ignore[index]
 
 
-def test_a_bad_value_of_a_joined_column_is_reported_by_the_database(tmp_path: Path, databases: dict[str, Any],
+def test_a_bad_value_of_a_joined_column_is_reported_by_the_database(tmp_path: Path, database_loaders: dict[str, Any],
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """A value that does not convert to the declared type of a column read through the join is an error
     (never a silent null), in the database as on polars."""
@@ -280,7 +267,7 @@ def test_a_bad_value_of_a_joined_column_is_reported_by_the_database(tmp_path: Pa
           ranks: {source: orders, agg: sum, column: rank}
         """))
     messages = []
-    for name, registry in [("polars", None), *((n, database_registry(lo)) for n, lo in databases.items())]:
+    for name, registry in [("polars", None), *((n, database_registry(lo)) for n, lo in database_loaders.items())]:
         if registry is not None:
             monkeypatch.setattr(sources, "connector_registry", registry)
         with pytest.raises(MetricSpecError) as info:
@@ -291,4 +278,4 @@ def test_a_bad_value_of_a_joined_column_is_reported_by_the_database(tmp_path: Pa
         if name != "postgres":  # PostgreSQL's own cast error names the value, not the column (as without joins)
             assert "column 'rank'" in text and "not int" in text, (name, text)
         messages.append(text)
-    assert len(messages) == len(databases) + 1
+    assert len(messages) == len(database_loaders) + 1

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -177,24 +176,6 @@ def test_a_constants_percentiles_are_the_constant(tmp_path_factory: pytest.TempP
 
 
 # ---------------------------------------------------------------- every backend
-
-
-@pytest.fixture(scope="module")
-def databases() -> Iterator[dict[str, object]]:
-    pytest.importorskip("ibis")
-    pytest.importorskip("duckdb")
-    from backend_support import DuckDBLoader, PostgresLoader, database_registry
-
-    registries: dict[str, object] = {"duckdb": database_registry(DuckDBLoader())}
-    try:
-        import psycopg  # noqa: F401
-        from pg_server import postgres_server
-    except ImportError:
-        yield registries
-        return
-    with postgres_server() as base:
-        registries["postgres"] = database_registry(PostgresLoader(f"postgres://{base}"))
-        yield registries
 
 
 random_rows = st.lists(

@@ -9,8 +9,8 @@ Europe/Warsaw, so rows near midnight and around the daylight-saving change land 
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -18,14 +18,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-pytest.importorskip("ibis")
-pytest.importorskip("duckdb")
-
-from backend_support import DuckDBLoader, PostgresLoader, database_registry
-
 from metricspec import sources
 from metricspec.engine.run import evaluate, explain
 from metricspec.loader import load_spec
+
+# a skip, not an import: importing them at collection costs seconds (docs/contributing.md)
+pytestmark = pytest.mark.skipif(not all(importlib.util.find_spec(m) for m in ('ibis', 'duckdb')),
+                                reason="needs ibis, duckdb: pip install -e '.[test]'")
 
 SPEC = """\
 name: windows
@@ -54,20 +53,6 @@ kpis:
 START = dt.datetime(2026, 3, 20, 22)  # Warsaw moves to summer time on 29 March
 HOURS = 24 * 20
 AS_OF = dt.date(2026, 4, 12)
-
-
-@pytest.fixture(scope="module")
-def databases() -> Iterator[dict[str, object]]:
-    registries: dict[str, object] = {"duckdb": database_registry(DuckDBLoader())}
-    try:
-        import psycopg  # noqa: F401
-        from pg_server import postgres_server
-    except ImportError:
-        yield registries
-        return
-    with postgres_server() as base:
-        registries["postgres"] = database_registry(PostgresLoader(f"postgres://{base}"))
-        yield registries
 
 
 def _write(d: Path, rows: list[tuple[int, str | None, int | None, bool | None, str | None]]) -> Path:

@@ -9,19 +9,18 @@ rows from the database; the Results JSON must be byte-identical to the polars ru
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import importlib.util
 from pathlib import Path
 
 import pytest
 
-pytest.importorskip("ibis")
-pytest.importorskip("duckdb")
-
-from backend_support import DuckDBLoader, PostgresLoader, database_registry
-
 from metricspec import sources
 from metricspec.engine.run import evaluate, explain
 from metricspec.loader import load_spec
+
+# a skip, not an import: importing them at collection costs seconds (docs/contributing.md)
+pytestmark = pytest.mark.skipif(not all(importlib.util.find_spec(m) for m in ('ibis', 'duckdb')),
+                                reason="needs ibis, duckdb: pip install -e '.[test]'")
 
 FIXTURES = Path(__file__).parent / "fixtures" / "attribution"
 AS_OF = dt.date(2026, 3, 31)
@@ -49,20 +48,6 @@ def write_paths(folder: Path) -> Path:
 
 def run_json(spec: Path) -> str:
     return evaluate(load_spec(spec), as_of=AS_OF).to_json()
-
-
-@pytest.fixture(scope="module")
-def duckdb_registry() -> Iterator[object]:
-    yield database_registry(DuckDBLoader())
-
-
-@pytest.fixture(scope="module")
-def postgres_registry() -> Iterator[object]:
-    pytest.importorskip("psycopg")
-    from pg_server import postgres_server
-
-    with postgres_server() as base:
-        yield database_registry(PostgresLoader(f"postgres://{base}"))
 
 
 @pytest.fixture(params=["duckdb", "postgres"])

@@ -11,7 +11,7 @@ import types
 from collections.abc import Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from click.testing import CliRunner
@@ -330,26 +330,36 @@ def test_plugins_shows_distributions_from_pluggy() -> None:
     assert "metricspec_connectors" in listed["x_analytics"]["hooks"]
 
 
-def test_a_broken_plugin_is_a_plugin_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    class BrokenEntryPoint:
-        name, value, group = "broken", "no_such_module_for_metricspec", "metricspec"
-
-        def load(self) -> object:
-            raise ImportError("no module named no_such_module_for_metricspec")
-
-    class DistWithBrokenPlugin:  # what pluggy's loader iterates (importlib.metadata.distributions())
-        entry_points = (BrokenEntryPoint(),)
-
+def _install_broken_plugin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An installed distribution whose ``metricspec`` entry point names a module that does not exist."""
     import importlib.metadata
 
-    monkeypatch.setattr(importlib.metadata, "distributions", lambda: [DistWithBrokenPlugin()])
-    monkeypatch.setattr(plugins.metadata, "entry_points", lambda **kw: [BrokenEntryPoint()])
-    with pytest.raises(PluginError, match=r"plugin 'broken' .* failed to load: ImportError"):
-        plugins.make_plugin_manager()
-    # a failure the second reading of the entry points does not reproduce is still a PluginError
+    class DistWithBrokenPlugin:  # what importlib.metadata.distributions() yields, as far as it is read
+        _normalized_name = name = "metricspec_broken_plugin"
+        metadata: ClassVar[dict[str, str]] = {"Name": "metricspec-broken-plugin"}
+        version = "1.0"
+        entry_points = importlib.metadata.EntryPoints([importlib.metadata.EntryPoint(
+            name="broken", value="no_such_module_for_metricspec", group="metricspec")])
+
+    real = importlib.metadata.distributions
+    monkeypatch.setattr(importlib.metadata, "distributions", lambda **kw: [*real(**kw), DistWithBrokenPlugin()])
+
+
+def test_a_broken_plugin_is_left_out_and_listed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 25: one broken plugin package made every command exit 2; now it is left out (and named),
+    and the other plugins load."""
+    _install_broken_plugin(monkeypatch)
+    pm = plugins.make_plugin_manager()
+    (broken,) = plugins.broken_plugins(pm)
+    assert broken.message() == ("plugin 'broken' (no_such_module_for_metricspec) failed to load: "
+                                "ModuleNotFoundError: No module named 'no_such_module_for_metricspec'")
+    assert pm.is_blocked("broken") and pm.get_plugin("x_analytics") is not None
+    assert {"csv", "x_analytics"} <= set(plugins.connector_registry(pm))
+    # a failure the second reading of the entry points does not reproduce is still an error
     monkeypatch.setattr(plugins.metadata, "entry_points", lambda **kw: [])
-    with pytest.raises(PluginError, match=r"loading the installed plugins failed: ImportError"):
+    with pytest.raises(PluginError, match=r"loading the installed plugins failed: ModuleNotFoundError"):
         plugins.make_plugin_manager()
+    monkeypatch.undo()  # the broken distribution is gone: a plugin whose hooks do not fit
 
     bad = types.ModuleType("bad_hooks")
 
@@ -358,8 +368,41 @@ def test_a_broken_plugin_is_a_plugin_error(monkeypatch: pytest.MonkeyPatch) -> N
         return []
 
     bad.metricspec_connectors = metricspec_connectors  # type: ignore[attr-defined]
-    monkeypatch.setattr(plugins.metadata, "entry_points", lambda **kw: [])
-    monkeypatch.setattr(plugins.pluggy.PluginManager, "load_setuptools_entrypoints",
-                        lambda self, group: self.register(bad, name="bad"))
-    with pytest.raises(PluginError, match="does not fit metricspec's hooks"):
-        plugins.make_plugin_manager()
+    real_load = plugins.pluggy.PluginManager.load_setuptools_entrypoints
+
+    def load(self: Any, group: str) -> int:
+        if not self.is_blocked("bad"):
+            self.register(bad, name="bad")
+        return int(real_load(self, group))
+
+    monkeypatch.setattr(plugins.pluggy.PluginManager, "load_setuptools_entrypoints", load)
+    pm = plugins.make_plugin_manager()
+    (unfit,) = plugins.broken_plugins(pm)
+    assert unfit.name == "bad" and "does not fit metricspec's hooks" in unfit.message()
+    assert pm.get_plugin("bad") is None and "csv" in plugins.connector_registry(pm)
+
+
+def test_a_broken_plugin_fails_only_the_specs_that_use_its_connector(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    _install_broken_plugin(monkeypatch)
+    plugins.reset_plugin_manager()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d.csv").write_text("day,n\n2026-01-05,3\n", encoding="utf-8")
+    (tmp_path / "ok.yaml").write_text("name: ok\nsources:\n  d: {connector: csv, options: {path: d.csv}, "
+                                      "time_column: day}\nkpis:\n  n: {source: d, agg: sum, column: n}\n")
+    (tmp_path / "uses.yaml").write_text("name: uses\nsources:\n  d: {connector: broken, options: {}, "
+                                        "time_column: day}\nkpis:\n  n: {source: d, agg: count}\n")
+    try:
+        listed = CliRunner().invoke(main, ["plugins"])
+        assert listed.exit_code == 0, listed.output
+        assert "x_analytics" in listed.stdout and "warning: plugin 'broken'" in listed.stderr
+        assert "broken  (no_such_module_for_metricspec: not loaded, failed to load: ModuleNotFoundError" in listed.stdout
+        ran = CliRunner().invoke(main, ["run", "ok.yaml", "--as-of", "2026-01-31"])
+        assert ran.exit_code == 0, ran.output
+        assert "warning: plugin 'broken' (no_such_module_for_metricspec) failed to load" in ran.stderr
+        failed = CliRunner().invoke(main, ["validate", "uses.yaml"])
+        assert failed.exit_code == 2 and "uses.yaml:3:" in failed.output, failed.output
+        assert "unknown connector 'broken'" in failed.output and "failed to load: ModuleNotFoundError" in failed.output
+        assert "Traceback" not in failed.output
+    finally:
+        plugins.reset_plugin_manager()

@@ -9,7 +9,7 @@ import json
 import re
 import subprocess
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import polars as pl
@@ -214,3 +214,50 @@ def test_the_documented_api_is_exported() -> None:
     for name in ("load", "evaluate", "hookimpl", "Results", "LoadedSpec", "MetricSpecError", "OutputRenderer",
                  "__version__"):
         assert name in metricspec.__all__ and getattr(metricspec, name) is not None
+
+
+def test_repr_of_results_is_a_short_summary() -> None:
+    """Issue 25: ``print(results)`` was a megabyte (Jupyter stores the repr next to the HTML)."""
+    from metricspec.engine.results import Results
+
+    text = (Path(__file__).parent / "golden" / "customer_value.json").read_text(encoding="utf-8")
+    results = Results.model_validate_json(text)
+    statuses = Counter(g.status for g in results.goals())
+    expected = (f"<Results of 'customer-value' as of 2026-11-01: {len(results.kpis)} KPIs, "
+                f"{sum(statuses.values())} goals ({statuses['achieved']} achieved, {statuses['off_track']} off track), "
+                f"{len(results.control_groups)} control groups, attribution>")
+    assert len(results.control_groups) > 1
+    assert set(statuses) == {"achieved", "off_track"}
+    assert repr(results) == str(results) == expected
+    leads = results.kpi("leads")
+    head = next(h for h in leads.headlines if h.value is not None)
+    assert repr(leads) == f"<KpiResult 'leads' (agg, {len(leads.series)} series, {head.grain} {head.label}: " \
+                          f"{head.value:g})>"
+    assert len(repr(results)) < 200 and len(text) > 100_000
+
+
+@pytest.mark.parametrize("kind", ["polars", "pandas", "pyarrow"])
+def test_empty_strings_in_a_frame_are_missing_as_in_the_file(kind: str, tmp_path: Path) -> None:
+    """Issue 25: a pyarrow table with empty strings gave a '' segment that the same CSV file (whose
+    empty fields are missing values) did not."""
+    import pandas as pd
+    import pyarrow.csv as pacsv
+
+    lines = POSTS.read_text(encoding="utf-8").splitlines()
+    blanked = [lines[0]] + [",".join(f if i != 3 or n % 7 else "" for i, f in enumerate(line.split(",")))
+                            for n, line in enumerate(lines[1:])]  # every 7th post has no content type
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "posts.csv").write_text("\n".join(blanked) + "\n", encoding="utf-8")
+    spec = tmp_path / "metrics.yaml"
+    spec.write_text(STARTER.read_text(encoding="utf-8"), encoding="utf-8")
+    from_file = metricspec.evaluate(spec, as_of="2026-05-31")
+    table = pacsv.read_csv(data / "posts.csv", convert_options=pacsv.ConvertOptions(strings_can_be_null=False))
+    assert "" in table.column("content_type").to_pylist()
+    frame = {"polars": lambda: pl.from_arrow(table),
+             "pandas": lambda: pd.read_csv(data / "posts.csv", keep_default_na=False),
+             "pyarrow": lambda: table}[kind]()
+    from_frame = metricspec.evaluate(spec, as_of="2026-05-31", data={"posts": frame})
+    assert from_frame.to_json() == from_file.to_json()
+    values = {s.segment_value for k in from_frame.kpis for s in k.series if s.segment == "content_type"}
+    assert "" not in values and values

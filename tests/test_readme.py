@@ -40,3 +40,7 @@ def test_readme_has_two_set_up_commands_and_ci_runs_the_test_one():
     ci = [line for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
           if line.strip() and not line.startswith("#")]
     assert tests in ci, ".ci/run must run exactly the README's test command"
+    assert tests.endswith('-m "not slow"'), "README's test command is the fast lane"
+    rest = ci[ci.index(tests) + 1]
+    assert rest == "python -m pytest -q -p no:cacheprovider -n auto --dist loadfile -m slow", \
+        ".ci/run runs the slow lane after it"

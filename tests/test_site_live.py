@@ -288,7 +288,7 @@ def test_build_and_render_print_a_summary_line(tmp_path, monkeypatch):
     assert re.fullmatch(r"built 1 scorecard\(s\), \d+ files in \d+\.\d s \(\d+ charts drawn by the browser\); "
                         r"open .*index\.html", line), line
     res = runner.invoke(main, ["build", str(spec.parent), "-o", str(tmp_path / "static"), "--as-of", "2026-10-15",
-                               "--static-charts", "-q"])
+                               "--static-charts"])
     assert res.exit_code == 0, res.output
     drawn = re.search(r"\((\d+) charts: (\d+) drawn, (\d+) from the cache\)", res.output)
     assert drawn and int(drawn[1]) == int(drawn[2]) + int(drawn[3]) and int(drawn[2]) > 0

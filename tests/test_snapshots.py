@@ -13,26 +13,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-pytest.importorskip("ibis")
-
-from backend_support import DuckDBLoader, PostgresLoader, database_registry
-from click.testing import CliRunner
 
 from metricspec import sources
 from metricspec.cli import main
 from metricspec.engine.run import evaluate
 from metricspec.errors import DataError, SpecError
 from metricspec.loader import load_spec
+
+# a skip, not an import: importing them at collection costs seconds (docs/contributing.md)
+pytestmark = pytest.mark.skipif(not all(importlib.util.find_spec(m) for m in ('ibis',)),
+                                reason="needs ibis: pip install -e '.[test]'")
 
 AS_OF = dt.date(2026, 3, 31)
 
@@ -213,20 +213,6 @@ def test_a_goal_on_a_semi_additive_snapshot_is_specific(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------- backends
-@pytest.fixture(scope="module")
-def databases() -> Iterator[dict[str, object]]:
-    registries: dict[str, object] = {"duckdb": database_registry(DuckDBLoader())}
-    try:
-        import psycopg  # noqa: F401
-        from pg_server import postgres_server
-    except ImportError:
-        yield registries
-        return
-    with postgres_server() as base:
-        registries["postgres"] = database_registry(PostgresLoader(f"postgres://{base}"))
-        yield registries
-
-
 def test_postgres_takes_part(databases) -> None:
     """The differential tests below compare with PostgreSQL wherever its server can run (.ci/run installs it)."""
     import glob

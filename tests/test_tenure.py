@@ -8,6 +8,7 @@ import datetime as dt
 import textwrap
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -20,7 +21,10 @@ from metricspec.engine.survival import kaplan_meier, median, restricted_mean
 from metricspec.errors import DataError, SpecError
 from metricspec.loader import load_spec
 
-SurvfuncRight = pytest.importorskip("statsmodels.duration.survfunc").SurvfuncRight
+
+def SurvfuncRight(*args: Any, **kwargs: Any) -> Any:
+    """statsmodels' Kaplan-Meier estimator, imported by the tests that use it (seconds to import)."""
+    return pytest.importorskip("statsmodels.duration.survfunc").SurvfuncRight(*args, **kwargs)
 AS_OF = dt.date(2026, 10, 31)
 
 

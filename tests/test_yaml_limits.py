@@ -56,6 +56,38 @@ def test_nesting_cap(tmp_path: Path) -> None:
     assert "nested too deeply" in _error(tmp_path, "a: " + "{b: " * 100_000 + "1" + "}" * 100_000 + "\n")
 
 
+@pytest.mark.parametrize("parser", ["libyaml", "pure-python", "libyaml-0.2.6"])
+def test_nesting_message_is_metricspec_s_whichever_parser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           parser: str) -> None:
+    """The contract (issue 25): too deep nesting is refused with metricspec's message and the place of the
+    65th level, not with the words of whichever PyYAML/libyaml is installed. libyaml 0.2.6 (PyYAML 6.0.4)
+    stops while scanning ahead ("exceeded maximum nesting depth"); that refusal is simulated here."""
+    import yaml
+
+    import metricspec.loader as loader
+
+    c_loader = getattr(yaml, "CSafeLoader", None)
+    if parser != "pure-python" and c_loader is None:
+        pytest.skip("PyYAML without libyaml")
+    if parser == "pure-python":
+        monkeypatch.setattr(loader, "_yaml", lambda: (yaml, yaml.SafeLoader))
+    if parser == "libyaml-0.2.6":
+        real_parse = yaml.parse
+
+        def parse(text: str, Loader: type) -> object:
+            if Loader is c_loader:
+                mark = yaml.Mark("<unicode string>", 0, 1, 1005, None, None)
+                raise yaml.scanner.ScannerError("while increasing flow level", mark,
+                                                "exceeded maximum nesting depth", mark)
+            return real_parse(text, Loader=Loader)
+
+        monkeypatch.setattr(yaml, "parse", parse)
+    message = _error(tmp_path, "name: x\ntags: " + "[" * 1000 + "]" * 1000 + "\n")
+    assert f"s.yaml:2:{6 + MAX_DEPTH}: error: mappings and lists are nested too deeply (more than {MAX_DEPTH} " \
+           "levels)" in message, message
+    assert "exceeded" not in message
+
+
 def test_integer_digits(tmp_path: Path) -> None:
     assert "number has 5,000 digits" in _error(tmp_path, "a: " + "9" * 5000 + "\n")
     path = tmp_path / "ok.yaml"

@@ -11,7 +11,8 @@ Layout (JSON, sorted keys, two-space indent, trailing newline)::
         "control_groups": {"<group>": {"<metric>": {lift, ci, difference, significant, sign,
                                                      direction}}}}}}
 
-Numbers are rounded to 12 significant digits so that the file is byte-identical across
+Numbers are rounded to 12 significant digits (:func:`metricspec.utils.stable_numbers`, as in the
+Results) so that the file is byte-identical across
 runs and platforms; nothing time-dependent (no timestamps, no versions) is written.
 """
 
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from metricspec.errors import Location, MetricSpecError, UsageError
+from metricspec.utils import stable_float, stable_numbers
 
 if TYPE_CHECKING:
     from metricspec.engine.results import Results
@@ -42,8 +44,7 @@ def num(value: Any) -> float | None:
         return None
     if not math.isfinite(x):
         return None
-    x = float(f"{x:.12g}")
-    return 0.0 if x == 0 else x
+    return stable_float(x)
 
 
 def _sign(value: float | None) -> int | None:
@@ -126,8 +127,8 @@ def baseline_document(entries: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def dumps(document: dict[str, Any]) -> str:
-    """Byte-stable JSON text of a baseline document."""
-    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+    """Byte-stable JSON text of a baseline document (every number as :func:`stable_numbers` writes it)."""
+    return json.dumps(stable_numbers(document), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def read_baseline(path: str | Path) -> dict[str, Any]:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import click
+
 from metricspec.check.findings import CheckReport, Finding, sort_findings
-from metricspec.render.formatting import fmt_any
+from metricspec.render.formatting import STATUS_LABELS, fmt_any
+from metricspec.utils import stable_numbers
 
 LABELS = {"failure": "FAIL", "warning": "WARN", "info": "INFO"}
 ICONS = {"failure": "❌", "warning": "⚠️", "info": "ℹ️"}
@@ -26,30 +29,46 @@ def _label(report: CheckReport, f: Finding) -> str:
 
 
 def render_json(report: CheckReport) -> str:
-    return json.dumps(report.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json.dumps(stable_numbers(report.to_dict()), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def render_text(report: CheckReport) -> str:
-    """Plain-text report (the ``table`` format), one block per spec."""
+#: Terminal colours (``render_text(color=True)``): the labels of findings, the verdict, goal statuses
+#: (the scorecard's and ``metricspec run``'s colours).
+LABEL_COLORS = {"FAIL": "red", "WARN": "yellow", "INFO": "cyan", "REGRESSED": "red", "OK": "green"}
+STATUS_COLORS = {"achieved": "green", "on_track": "green", "at_risk": "yellow", "off_track": "red",
+                 "missed": "red", "no_data": "bright_black"}
+
+
+def _paint(text: str, color: str | None, on: bool, bold: bool = False) -> str:
+    return click.style(text, fg=color, bold=bold or None) if on and color else text
+
+
+def render_text(report: CheckReport, *, color: bool = False) -> str:
+    """Plain-text report (the ``table`` format), one block per spec; ``color``: ANSI colours for a
+    terminal. Goal statuses read as in ``metricspec run`` (``at risk``)."""
     lines: list[str] = []
     for spec in report.specs:
         against = f", against {spec.compared_with_ref}" if spec.compared_with_ref else ""
         base = ", vs baseline" if spec.compared_with_baseline else ", no baseline"
-        lines.append(f"{spec.name}  ({spec.path}; as of {spec.as_of}{base}{against})")
+        lines.append(_paint(spec.name, "white", color, bold=True) + f"  ({spec.path}; as of {spec.as_of}{base}{against})")
         for g in spec.goals:
             cur, target = value_text(g.current, g.unit, g.currency), value_text(g.target, g.unit, g.currency)
-            lines.append(f"  goal {g.key:<40} {g.status:<10} current {cur}  target {target}")
+            status = _paint(f"{STATUS_LABELS.get(g.status, g.status):<10}", STATUS_COLORS.get(g.status), color)
+            lines.append(f"  goal {g.key:<40} {status} current {cur}  target {target}")
         findings = sort_findings(spec.findings)
         if not findings:
             lines.append("  no regressions")
         for f in findings:
-            lines.append(f"  {_label(report, f)}  {f.location_text()}  {f.subject}")
+            label = _label(report, f)
+            lines.append(f"  {_paint(label, LABEL_COLORS[label], color, bold=True)}  {f.location_text()}  {f.subject}")
             lines.append(f"        {f.message}")
             if f.old is not None or f.new is not None:
                 lines.append(f"        old: {value_text(f.old, f.unit, f.currency)}   "
                              f"new: {value_text(f.new, f.unit, f.currency)}")
         lines.append("")
-    lines.append(report.summary_line())
+    summary = report.summary_line()
+    verdict, rest = summary.split(":", 1)
+    lines.append(_paint(verdict, LABEL_COLORS.get(verdict), color, bold=True) + ":" + rest)
     return "\n".join(lines) + "\n"
 
 
@@ -80,15 +99,15 @@ def render_markdown(report: CheckReport, *, heading: str = "metricspec check") -
         if spec.goals:
             out += ["| Goal | Status | Current | Target |", "|---|---|---|---|"]
             for g in spec.goals:
-                out.append(f"| {_md(g.key)} | {STATUS_ICONS.get(g.status, '')} {g.status} | "
+                out.append(f"| {_md(g.key)} | {STATUS_ICONS.get(g.status, '')} {STATUS_LABELS.get(g.status, g.status)} | "
                            f"{_md(g.current, g.unit, g.currency)} | {_md(g.target, g.unit, g.currency)} |")
             out.append("")
     return "\n".join(out) + "\n"
 
 
-def render(report: CheckReport, fmt: str) -> str:
+def render(report: CheckReport, fmt: str, *, color: bool = False) -> str:
     if fmt == "json":
         return render_json(report)
     if fmt == "markdown":
         return render_markdown(report)
-    return render_text(report)
+    return render_text(report, color=color)

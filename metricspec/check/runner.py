@@ -32,6 +32,7 @@ from metricspec.trust import Confinement
 if TYPE_CHECKING:
     from metricspec.engine.results import Results
     from metricspec.loader import LoadedSpec
+    from metricspec.progress import Progress
 
 
 class BaselineRefused(MetricSpecError):
@@ -78,6 +79,20 @@ def evaluate_spec(loaded: LoadedSpec, as_of: dt.date | None) -> Evaluated:
     return Evaluated(loaded, results, snapshot(results, loaded))
 
 
+def _evaluate_all(loaded: list[LoadedSpec], as_of: dt.date | None, progress: Progress | None) -> list[Evaluated]:
+    """Every spec evaluated, ``progress`` advanced by one per spec (``check`` shows a bar on a terminal)."""
+    if progress is None:
+        return [evaluate_spec(spec, as_of) for spec in loaded]
+    progress.start("specs", len(loaded))
+    out = []
+    for spec in loaded:
+        progress.advance("specs", 0, text=spec.spec.name)
+        out.append(evaluate_spec(spec, as_of))
+        progress.advance("specs", text=spec.spec.name)
+    progress.count("specs", len(loaded))
+    return out
+
+
 def goal_cases(ev: Evaluated) -> list[GoalCase]:
     from metricspec.render.formatting import kpi_unit
 
@@ -102,7 +117,8 @@ def kpi_units(results: Results) -> dict[str, tuple[str, str | None]]:
 
 def check_paths(paths: list[Path], *, baseline: Path | None = None, against: str | None = None,
                 as_of: dt.date | None = None, strict: bool = False,
-                confinement: Confinement = DEFAULT_CONFINEMENT) -> tuple[CheckReport, list[Issue]]:
+                confinement: Confinement = DEFAULT_CONFINEMENT,
+                progress: Progress | None = None) -> tuple[CheckReport, list[Issue]]:
     """Evaluate specs and compare them with the baseline and/or a git ref.
 
     ``baseline=None`` uses ``.metricspec/baseline.json`` if it exists (an explicit path must
@@ -130,7 +146,7 @@ def check_paths(paths: list[Path], *, baseline: Path | None = None, against: str
     if explicit or baseline_path.exists():
         doc = read_baseline(baseline_path)
     loaded, warnings, _broken = load_specs(paths, strict=strict, confinement=confinement)
-    evaluated = [evaluate_spec(spec, as_of) for spec in loaded]
+    evaluated = _evaluate_all(loaded, as_of, progress)
     gone: list[history.OldSpec] = []
     old_doc: dict[str, Any] | None = None
     extra: list[Finding] = []

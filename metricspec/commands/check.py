@@ -21,9 +21,26 @@ from metricspec.clicommon import (
 )
 
 if TYPE_CHECKING:
+    from metricspec.progress import Progress
     from metricspec.trust import Confinement
 
 BASELINE_HELP = "Baseline file. [default: .metricspec/baseline.json]"
+
+
+def _progress(stream: object) -> Progress:
+    """A progress bar on a terminal (evaluating a folder of specs takes a while); none in CI logs or pipes."""
+    from metricspec.progress import Progress, TerminalProgress
+
+    isatty = getattr(stream, "isatty", None)
+    return TerminalProgress() if isatty and isatty() else Progress()
+
+
+def _colour(stream: object) -> bool:
+    """Colours on a terminal, unless NO_COLOR is set (https://no-color.org)."""
+    import os
+
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and not os.environ.get("NO_COLOR")
 
 
 @click.command()
@@ -77,15 +94,16 @@ def check(paths: tuple[Path, ...], baseline: Path | None, against: str | None, a
         from metricspec.outputguard import check_output_file
 
         check_output_file(junit, find_spec_files(list(paths)))
-    report, warnings = check_paths(list(paths), baseline=baseline, against=against, as_of=parse_as_of(as_of),
-                                   strict=strict, confinement=confinement)
+    with _progress(sys.stderr) as progress:
+        report, warnings = check_paths(list(paths), baseline=baseline, against=against, as_of=parse_as_of(as_of),
+                                       strict=strict, confinement=confinement, progress=progress)
     print_issues(warnings)
     if junit is not None:
         from metricspec.check.junit import write_junit
 
         write_junit(junit, report)
     exit_code_if_output_closes(report.exit_code)
-    click.echo(render(report, fmt), nl=False)
+    click.echo(render(report, fmt, color=fmt == "table" and _colour(sys.stdout)), nl=False)
     if in_github_actions():
         for line in report_annotations(report):
             click.echo(line, err=fmt == "json")

@@ -48,7 +48,7 @@ def _charts_text(progress: Progress) -> str:
               help="Language of labels, numbers and dates. Default: the spec's `language` if supported, else en.")
 @click.option("--format", "fmt", type=click.Choice(["html", "markdown"]), default="html", show_default=True)
 @click.option("--workers", type=click.IntRange(min=1), metavar="N", help=WORKERS_HELP)
-@click.option("--quiet", "-q", is_flag=True, help="No progress bars (the summary line is still printed).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars and no summary line.")
 @confinement_options
 @reports_errors
 def render(spec: Path, output: Path, as_of: str | None, lang: str | None, fmt: str, workers: int | None, quiet: bool,
@@ -83,8 +83,9 @@ def render(spec: Path, output: Path, as_of: str | None, lang: str | None, fmt: s
                                     chart_workers=workers or auto_workers(), progress=progress)
         atomic_write_text(output, text)
     print_issues(outcome.warnings)
-    charts = f" ({_charts_text(progress)})" if fmt == "html" else ""
-    click.echo(f"wrote {output} in {progress.seconds:.1f} s{charts}", err=True)
+    if not quiet:
+        charts = f" ({_charts_text(progress)})" if fmt == "html" else ""
+        click.echo(f"wrote {output} in {progress.seconds:.1f} s{charts}", err=True)
 
 
 @click.command()
@@ -101,7 +102,7 @@ def render(spec: Path, output: Path, as_of: str | None, lang: str | None, fmt: s
               help=BUILD_WORKERS_HELP)
 @click.option("--force", is_flag=True,
               help="Replace the output folder even if it holds files that no metricspec build wrote.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bars (the summary line is still printed).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars and no summary line.")
 @confinement_options
 @reports_errors
 def build(specs_dir: Path, output: Path, as_of: str | None, lang: str, static_charts: bool, workers: int | None,
@@ -134,8 +135,9 @@ def build(specs_dir: Path, output: Path, as_of: str | None, lang: str, static_ch
         files = build_site(outcome.results, output, lang, chart_workers=workers or auto_workers(),
                            static_charts=static_charts, progress=progress)
     print_issues(outcome.warnings)
-    click.echo(f"built {len(outcome.results)} scorecard(s), {len(files)} files in {progress.seconds:.1f} s "
-               f"({_charts_text(progress)}); open {output / 'index.html'}", err=True)
+    if not quiet:
+        click.echo(f"built {len(outcome.results)} scorecard(s), {len(files)} files in {progress.seconds:.1f} s "
+                   f"({_charts_text(progress)}); open {output / 'index.html'}", err=True)
 
 
 COMMANDS = [render, build]

@@ -26,6 +26,7 @@ from metricspec.engine.plan import (
     Window,
 )
 from metricspec.kinds import FromInputs, FromQuery, Inputs, Planned
+from metricspec.utils import EXACT_INTEGERS, SIGNIFICANT_DIGITS
 
 if TYPE_CHECKING:
     from metricspec.connectors.common import PreparedFrame
@@ -315,16 +316,8 @@ def _instant(text: str | None) -> dt.datetime | None:
     return value if value.tzinfo is not None else None
 
 
-SIGNIFICANT_DIGITS = 12
-"""Non-integer KPI values are rounded to this many significant digits. The last digits of a
-floating-point sum depend on the order polars adds the rows in, which depends on the engine
-(in-memory or streaming) and on how the data is split across threads; rounding makes results
-byte-identical across machines and engines in practice (tests/test_cli.py checks the examples; a
-sum landing exactly on a rounding boundary could still differ) while keeping far more precision
-than a ratio or an average needs. Whole numbers below 2**53 are kept as they are: their sums are
-exact in any order, and rounding them would drop digits of large counts or amounts in micros."""
-
-_EXACT = float(2**53)
+# Non-integer KPI values are rounded in the engine already (series, headlines, goals read them), with
+# the rule every writer applies again: metricspec.utils.SIGNIFICANT_DIGITS explains it.
 
 
 def _clean(value: pl.Expr) -> pl.Expr:
@@ -333,6 +326,6 @@ def _clean(value: pl.Expr) -> pl.Expr:
     one ``-0.0`` is ``-0.0`` in polars and ``0.0`` in DuckDB). Alias the result: its output name is not
     the input's."""
     v = value.cast(pl.Float64)
-    exact = (v == v.round(0)) & (v.abs() < _EXACT)
+    exact = (v == v.round(0)) & (v.abs() < EXACT_INTEGERS)
     return (pl.when(~v.is_finite()).then(None).when(v == 0).then(0.0).when(exact).then(v)
             .otherwise(v.round_sig_figs(SIGNIFICANT_DIGITS)))

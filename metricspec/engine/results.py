@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic_core import to_json
 
 from metricspec.engine.cg_results import (
     AdjustedFigures,
@@ -16,6 +17,7 @@ from metricspec.engine.cg_results import (
     SurvivalFigures,
     Verdict,
 )
+from metricspec.utils import stable_numbers
 
 #: 2: goal reasons and forecast methods, SMART findings and data notes carry a message ``code`` and
 #: its ``params`` next to the English text (version 1 documents still load: the new fields default).
@@ -361,6 +363,14 @@ class KpiResult(ResultModel):
                 out.pop(key, None)
         return out
 
+    def __repr__(self) -> str:
+        """A one-line summary (:meth:`to_polars` has the values)."""
+        head = next((h for h in self.headlines if h.value is not None), None)
+        value = f", {head.grain} {head.label}: {head.value:g}" if head and head.value is not None else ""
+        return f"<KpiResult {self.name!r} ({self.form}, {len(self.series)} series{value})>"
+
+    __str__ = __repr__
+
     def to_polars(self) -> pl.DataFrame:
         """Every value of this KPI, tidy: one row per point of each series (headline, segment values,
         benchmarks) with ``kpi, grain, period, label, kind, segment, segment_value, benchmark, value,
@@ -623,8 +633,10 @@ class Results(ResultModel):
         raise KeyError(name)
 
     def to_json(self) -> str:
-        """Byte-stable JSON: fixed key order, no timestamps."""
-        return self.model_dump_json(indent=2) + "\n"
+        """Byte-stable JSON: fixed key order, no timestamps, and every number as
+        :func:`metricspec.utils.stable_numbers` writes it (12 significant digits), so that the
+        document is the same whatever numpy, scipy or polars computed the last digits."""
+        return to_json(stable_numbers(self.model_dump(mode="json")), indent=2).decode("utf-8") + "\n"
 
     def to_polars(self) -> pl.DataFrame:
         """Every KPI value of the run, tidy: :meth:`KpiResult.to_polars` of each KPI after a ``spec``
@@ -639,6 +651,25 @@ class Results(ResultModel):
         from metricspec.engine.frames import goal_frame
 
         return goal_frame(self)
+
+    def __repr__(self) -> str:
+        """A one-line summary (the whole document is ``to_json()``; Jupyter shows the scorecard): the
+        full pydantic repr of a run is megabytes, which notebooks store next to the HTML."""
+        counts: dict[str, int] = {}
+        for g in self.goals():
+            counts[g.status] = counts.get(g.status, 0) + 1
+        statuses = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(counts.items(),
+                                                                             key=lambda i: STATUS_ORDER[i[0]]))
+        goals = f"{sum(counts.values())} goal{'s' if sum(counts.values()) != 1 else ''}"
+        parts = [f"{len(self.kpis)} KPI{'s' if len(self.kpis) != 1 else ''}",
+                 f"{goals} ({statuses})" if statuses else goals]
+        if self.control_groups:
+            parts.append(f"{len(self.control_groups)} control group{'s' if len(self.control_groups) != 1 else ''}")
+        if self.attribution:
+            parts.append("attribution")
+        return f"<Results of {self.spec.name!r} as of {self.as_of.isoformat()}: {', '.join(parts)}>"
+
+    __str__ = __repr__
 
     def _repr_html_(self) -> str:
         """Jupyter shows the HTML scorecard (in an isolated frame, so its styles stay inside)."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
 
 from metricspec.render.cg_text import (
     control_group_table,
@@ -25,11 +27,13 @@ from metricspec.render.formatting import (
     kpi_unit,
     offset_text,
 )
+from metricspec.render.table_fit import Column, fitted_table
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
-    from metricspec.engine.results import ExperimentResult, Results
+    from metricspec.engine.results import ExperimentResult, GoalResult, KpiResult, Results
 
 WIDE_LAYOUT = 1000
 """Columns of a table written to a pipe or a file without ``COLUMNS``: wide enough never to cut a cell."""
@@ -47,47 +51,68 @@ def terminal_console(width: int | None = None) -> Console:
     return PipeConsole(highlight=False, width=width)
 
 
+def _goal_table(results: Results, goals: list[GoalResult], width: int, title: str) -> Table:
+    """Goals: the status, numbers and deadline whole; Expected, Responsible, Forecast left out (in that
+    order) when the terminal is too narrow, the titles wrapped."""
+    cols = [Column("Goal", whole=False, min_width=16), Column("Status"), Column("Current", "right"),
+            Column("Target", "right", drop=4), Column("Expected", "right", drop=1),
+            Column("Forecast", "right", drop=3), Column("Deadline"),
+            Column("Responsible", whole=False, min_width=10, drop=2)]
+    for g in goals:
+        unit, cur = kpi_unit(results, g.kpi)
+        cells = [Text(g.title), Text(STATUS_LABELS[g.status], style=STATUS_STYLES[g.status]),
+                 fmt_value(g.current, unit, cur), fmt_value(g.target, unit, cur), fmt_value(g.expected, unit, cur),
+                 fmt_value(g.forecast, unit, cur), str(g.deadline or "—"), Text(g.responsible or "—")]
+        for col, cell in zip(cols, cells, strict=True):
+            col.cells.append(cell)
+    return fitted_table(cols, width, boxed=True, title=title, title_justify="left", show_lines=False, expand=False)
+
+
+def _kpi_table(results: Results, kpis: list[KpiResult], width: int, title: str | None = None,
+               short: bool = False) -> Table:
+    """Headline KPIs: period and value whole; the comparisons and benchmarks left out when too narrow."""
+    offsets = has_offsets(kpis)
+    cols = [Column("KPI", whole=False, min_width=14), Column("Period"), Column("Value", "right"),
+            Column("vs prev", "right", drop=5)]
+    if not short:
+        cols += [Column("Δ%", "right", drop=4), Column("vs last year", "right", drop=1)]
+    if offsets:
+        cols.append(Column("vs earlier", "right", drop=3))
+    if not short:
+        cols.append(Column("Benchmarks", whole=False, min_width=12, drop=2))
+    for k in kpis:
+        h = k.headlines[0] if k.headlines else None
+        if h is None:
+            continue
+        unit, cur = kpi_unit(results, k.name)
+        benches = "; ".join(f"{b.title}: {fmt_value(b.value, unit, cur)}" for b in h.benchmarks)
+        cells = [Text(k.title), h.label or "—", fmt_value(h.value, unit, cur), fmt_delta(h.change, unit, cur)]
+        if not short:
+            cells += [fmt_pct(h.change_pct), fmt_pct(h.yoy_change_pct)]
+        if offsets:
+            cells.append(Text(offset_text(h)))
+        if not short:
+            cells.append(Text(benches or "—"))
+        for col, cell in zip(cols, cells, strict=True):
+            col.cells.append(cell)
+    options: dict[str, Any] = {"show_header": True, "title_justify": "left"}
+    if title:
+        options["title"] = title
+    return fitted_table(cols, width, boxed=False, **options)
+
+
 def print_results(results: Results, console: Console) -> None:
-    from rich.table import Table
     from rich.text import Text
 
     kpis = {k.name: k for k in results.kpis}
+    width = console.width
     console.print(Text(f"{results.spec.title}", style="bold"), Text(f"  as of {results.as_of}", style="dim"))
     for obj in results.objectives:
-        table = Table(title=f"{obj.title}" + (f" — {obj.owner}" if obj.owner else ""), title_justify="left",
-                      show_lines=False, expand=False)
-        for col, just in (("Goal", "left"), ("Status", "left"), ("Current", "right"), ("Target", "right"),
-                          ("Expected", "right"), ("Forecast", "right"), ("Deadline", "left"),
-                          ("Responsible", "left")):
-            table.add_column(col, justify=just)  # type: ignore[arg-type]
-        for g in obj.goals:
-            unit, cur = kpi_unit(results, g.kpi)
-            table.add_row(
-                Text(g.title), Text(STATUS_LABELS[g.status], style=STATUS_STYLES[g.status]),
-                fmt_value(g.current, unit, cur), fmt_value(g.target, unit, cur), fmt_value(g.expected, unit, cur),
-                fmt_value(g.forecast, unit, cur), str(g.deadline or "—"), Text(g.responsible or "—"),
-            )
         if obj.goals:
-            console.print(table)
-        ktable = Table(show_header=True, title_justify="left", box=None, padding=(0, 1))
-        offsets = has_offsets(kpis[n] for n in obj.kpis)
-        for col, just in (("KPI", "left"), ("Period", "left"), ("Value", "right"), ("vs prev", "right"),
-                          ("Δ%", "right"), ("vs last year", "right"), *((("vs earlier", "right"),) if offsets else ()),
-                          ("Benchmarks", "left")):
-            ktable.add_column(col, justify=just)
-        for name in obj.kpis:
-            k = kpis[name]
-            h = k.headlines[0] if k.headlines else None
-            if h is None:
-                continue
-            unit, cur = kpi_unit(results, name)
-            benches = "; ".join(f"{b.title}: {fmt_value(b.value, unit, cur)}" for b in h.benchmarks)
-            ktable.add_row(Text(k.title), h.label or "—", fmt_value(h.value, unit, cur),
-                           fmt_delta(h.change, unit, cur), fmt_pct(h.change_pct),
-                           fmt_pct(h.yoy_change_pct), *((Text(offset_text(h)),) if offsets else ()),
-                           Text(benches or "—"))
+            console.print(_goal_table(results, obj.goals, width, title=f"{obj.title}" + (
+                f" — {obj.owner}" if obj.owner else "")))
         if obj.kpis:
-            console.print(ktable)
+            console.print(_kpi_table(results, [kpis[n] for n in obj.kpis], width))
         findings = [(g, f) for g in obj.goals for f in g.smart if not f.ok]
         for g, f in findings:
             message = fmt_message(f.code, f.params, f.message, *kpi_unit(results, g.kpi))
@@ -96,17 +121,7 @@ def print_results(results: Results, console: Console) -> None:
     listed = {n for o in results.objectives for n in o.kpis}
     rest = [k for k in results.kpis if k.name not in listed]
     if rest:
-        t = Table(title="Other KPIs", title_justify="left", box=None, padding=(0, 1))
-        offsets = has_offsets(rest)
-        for col in ("KPI", "Period", "Value", "vs prev", *(("vs earlier",) if offsets else ())):
-            t.add_column(col)
-        for k in rest:
-            h = k.headlines[0] if k.headlines else None
-            if h:
-                unit, cur = kpi_unit(results, k.name)
-                t.add_row(Text(k.title), h.label or "—", fmt_value(h.value, unit, cur), fmt_delta(h.change, unit, cur),
-                          *((Text(offset_text(h)),) if offsets else ()))
-        console.print(t)
+        console.print(_kpi_table(results, rest, width, title="Other KPIs", short=True))
     for cg in results.control_groups:
         _print_control_group(cg, console)
     if results.attribution:

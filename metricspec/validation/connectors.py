@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 def validate(loaded: LoadedSpec) -> list[Issue]:
     from metricspec.loader import pydantic_issues, suggest
-    from metricspec.plugins import connector_registry
+    from metricspec.plugins import connector_registry, missing_connector_hint
 
     if not loaded.spec.sources:
         return []
@@ -28,7 +28,7 @@ def validate(loaded: LoadedSpec) -> list[Issue]:
         cls = registry.get(source.connector)
         if cls is None:
             guess = suggest(source.connector, list(registry))
-            hint = f"did you mean '{guess}'?" if guess else (
+            hint = f"did you mean '{guess}'?" if guess else missing_connector_hint(
                 f"installed connectors: {', '.join(sorted(registry))}; a plugin may be missing")
             issues.append(Issue(Level.ERROR, f"unknown connector '{source.connector}'",
                                 loaded.where(*base, "connector"), hint))
