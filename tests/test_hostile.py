@@ -109,3 +109,65 @@ def test_min_or_max_of_a_date_is_refused_not_shown_as_days_since_1970(tmp_path: 
     assert result.exit_code == 2, result.output
     assert "s.yaml:5" in result.output and "shipped" in result.output and "numeric" in result.output
     assert "Traceback" not in result.output
+
+
+def _spec_with_includes(tmp_path: Path, includes: dict[str, list[str]]) -> Path:
+    """``s.yaml`` including ``i0.yaml``; ``includes`` maps each file to the files it includes."""
+    for name, targets in includes.items():
+        (tmp_path / name).write_text(f"include: [{', '.join(targets)}]\n" if targets else "kpis: {}\n", encoding="utf-8")
+    (tmp_path / "d.csv").write_text("day,n\n2026-01-05,1\n", encoding="utf-8")
+    spec = tmp_path / "s.yaml"
+    spec.write_text("name: s\ninclude: [i0.yaml]\nsources:\n  d: {connector: csv, options: {path: d.csv}, time_column: day}\n"
+                    "kpis:\n  n: {source: d, agg: sum, column: n}\n", encoding="utf-8")
+    return spec
+
+
+def test_an_include_chain_1000_deep_is_refused_at_the_include_that_goes_too_deep(tmp_path: Path) -> None:
+    """A RecursionError before; now the limit, at the include line of the 32nd file."""
+    spec = _spec_with_includes(tmp_path, {f"i{k}.yaml": [f"i{k + 1}.yaml"] if k < 999 else [] for k in range(1000)})
+    result = CliRunner().invoke(main, ["validate", str(spec)])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert re.search(r"i31\.yaml:1:\d+: error: includes are nested more than 32 files deep", result.output), result.output
+
+
+def test_an_include_diamond_loads_each_file_once(tmp_path: Path) -> None:
+    """2×24 files each including the next two: 2^24 paths, still running at 120 s before. Each file is
+    merged once now, so a file two includes reach adds its KPIs once (no 'defined twice')."""
+    import time
+
+    files = {f"{side}{k}.yaml": [f"a{k + 1}.yaml", f"b{k + 1}.yaml"] if k < 23 else []
+             for k in range(24) for side in "ab"}
+    files["i0.yaml"] = ["a0.yaml", "b0.yaml"]
+    spec = _spec_with_includes(tmp_path, files)
+    (tmp_path / "a23.yaml").write_text("kpis:\n  rows: {source: d, agg: count}\n", encoding="utf-8")
+    started = time.perf_counter()
+    result = CliRunner().invoke(main, ["run", str(spec), "--as-of", "2026-01-31", "--format", "json", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert time.perf_counter() - started < 30
+    names = [k["name"] for k in __import__("json").loads(result.stdout)["kpis"]]
+    assert sorted(names) == ["n", "rows"]
+
+
+def test_charts_with_line_separators_and_control_characters_draw_in_the_browser(tmp_path: Path,
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The site embeds each chart's Vega-Lite spec for the browser: none holds a line break or a
+    character XML cannot hold (U+2028 made the tooltip expression a parse error), and each draws."""
+    import json
+
+    vl_convert = pytest.importorskip("vl_convert")
+    monkeypatch.chdir(HOSTILE / "specs")
+    out = tmp_path / "site"
+    result = CliRunner().invoke(main, ["build", "chart_text_breaks.yaml", "-o", str(out), "--as-of", "2026-03-01"])
+    assert result.exit_code == 0, result.output
+    blocks = [block for page in sorted(out.rglob("*.html")) for block in re.findall(
+        r'<script type="application/json" data-chart-for="[^"]*">(.*?)</script>', page.read_text(encoding="utf-8"), re.S)]
+    texts = []
+    for block in blocks:
+        embedded = json.loads(block)
+        text = json.dumps(embedded["spec"], ensure_ascii=False)
+        assert not re.search("[\u2028\u2029\x00\x1b\x85]|\\\\[nru]", text), text
+        vl_convert.vegalite_to_svg(embedded["spec"])
+        texts.append(text)
+    assert any("Impressions (all) per month" in t for t in texts), texts
