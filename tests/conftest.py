@@ -268,3 +268,12 @@ def postgres_registry(postgres_base: str) -> object:
     from backend_support import PostgresLoader, database_registry
 
     return database_registry(PostgresLoader(f"postgres://{postgres_base}"))
+
+
+@pytest.fixture(autouse=True)
+def not_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests see a developer's machine, even when CI runs them: ``check`` treats a missing baseline
+    as an error in CI (CI=true / GITHUB_ACTIONS=true), and annotates under GitHub Actions. Tests
+    that want CI set the variables themselves."""
+    for name in ("CI", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_WORKSPACE"):
+        monkeypatch.delenv(name, raising=False)
