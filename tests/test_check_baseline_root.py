@@ -117,3 +117,56 @@ def test_annotations_outside_a_repository_are_relative_to_the_workspace(tmp_path
         pytest.skip("the temporary folder is inside a git repository")
     assert annotation("error", "m", file="../m.yaml", line=3) == "::error file=m.yaml,line=3::m"
     assert annotation("error", "m", file=os.path.join(str(tmp_path), "x.yaml")).startswith("::error file=/")
+
+
+# ---------------------------------------------------------------- spec changes the gate missed
+
+
+def _rules(result) -> set[str]:
+    data = json.loads(result.stdout)
+    return {f["rule"] for s in data["specs"] for f in s["findings"] if f["severity"] == "failure"}
+
+
+def test_taking_a_kpi_off_an_objective_needs_acknowledging(repo):
+    spec = repo / "specs" / "social.yaml"
+    text = spec.read_text(encoding="utf-8")
+    spec.write_text(text.replace("    kpis: [clicks]\n", "    kpis: []\n"), encoding="utf-8")
+    result = invoke("check", "specs", "--as-of", AS_OF, "--against", "HEAD", "--format", "json")
+    assert result.exit_code == 1, result.output
+    assert _rules(result) == {"kpi_removed"}
+    assert "KPI 'clicks' was taken off objective 'traffic'" in result.output
+    spec.write_text(text.replace("    kpis: [clicks]\n", "    kpis: []\n")
+                    + "acknowledged:\n  - {change: kpi_removed, kpi: clicks, reason: tracked by the brand spec}\n",
+                    encoding="utf-8")
+    ok = invoke("check", "specs", "--as-of", AS_OF, "--against", "HEAD")
+    assert ok.exit_code == 0, ok.output
+
+
+def test_adding_a_grain_to_a_goal_needs_acknowledging(repo):
+    spec = repo / "specs" / "social.yaml"
+    text = spec.read_text(encoding="utf-8")
+    spec.write_text(text.replace("        target: 6000\n", "        target: 6000\n        grain: quarter\n"),
+                    encoding="utf-8")
+    result = invoke("check", "specs", "--as-of", AS_OF, "--against", "HEAD", "--format", "json")
+    assert result.exit_code == 1, result.output
+    assert _rules(result) == {"kpi_redefined"}
+    assert "grain None → 'quarter'" in result.output
+    spec.write_text(text.replace("        target: 6000\n", "        target: 6000\n        grain: quarter\n"
+                                 "        acknowledged: [{change: kpi_redefined, reason: paced by quarter}]\n"),
+                    encoding="utf-8")
+    assert invoke("check", "specs", "--as-of", AS_OF, "--against", "HEAD").exit_code == 0
+
+
+def test_every_goal_field_is_compared_or_named_as_not_changing_the_status():
+    """A new goal field is compared by the gate unless it is named as a note (title …) or has a rule."""
+    from metricspec.check.specdiff import (
+        COMPARABLE_GOAL_FIELDS,
+        GOAL_NOTE_FIELDS,
+        GOAL_RULED_FIELDS,
+    )
+    from metricspec.spec.models import Goal
+
+    groups = [set(COMPARABLE_GOAL_FIELDS), set(GOAL_NOTE_FIELDS), set(GOAL_RULED_FIELDS)]
+    assert set().union(*groups) == set(Goal.model_fields)
+    assert sum(len(g) for g in groups) == len(Goal.model_fields)
+    assert {"grain", "kpi", "scope", "measure", "baseline", "start"} <= groups[0]
