@@ -95,6 +95,9 @@ def _silence_closed_pipe() -> None:
 def reports_errors(func: F) -> F:
     """Turn library errors into messages on stderr and their exit code (2): never a traceback.
 
+    The command runs inside :func:`metricspec.trust.recording_reads`, so its output options can
+    refuse every file it read (:mod:`metricspec.outputguard`).
+
     A closed stdout (``metricspec run … | head``) ends the command quietly with exit code 0, or the
     code set by :func:`exit_code_if_output_closes`.
     """
@@ -120,9 +123,11 @@ def warn_broken_plugins() -> None:
 
 def _report_errors(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     from metricspec.errors import Level, MetricSpecError
+    from metricspec.trust import recording_reads
 
     try:
-        return func(*args, **kwargs)
+        with recording_reads():  # no output option may overwrite what the command reads
+            return func(*args, **kwargs)
     except BrokenPipeError:
         _silence_closed_pipe()
         sys.exit(click.get_current_context().meta.get(EXIT_CODE_KEY, 0))

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from metricspec.errors import Issue, Level, Location, SpecError
 from metricspec.spec.models import Spec
 from metricspec.trust import DEFAULT as DEFAULT_CONFINEMENT
-from metricspec.trust import Confinement
+from metricspec.trust import Confinement, record_read
 from metricspec.yamllimits import Budget, check_expansion, check_nesting, decode
 
 PathKey = tuple[str | int, ...]
@@ -118,6 +118,7 @@ def read_yaml(path: Path) -> tuple[Any, Positions]:
     """
     yaml, loader = _yaml()
     name = _display(path)
+    record_read(path)
     try:
         text = decode(path.read_bytes(), name)
     except FileNotFoundError:

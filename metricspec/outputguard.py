@@ -1,7 +1,10 @@
 """Guards on what a command writes: never over its own inputs, never over a folder of documents.
 
-* :func:`check_output_file`: ``-o`` of ``run``, ``render``, ``baseline update`` and ``schema`` must
-  not be a folder, nor a spec, included or data file the command reads.
+* :func:`check_output_file`: every output file option (``-o`` of ``run``, ``render`` and ``schema``,
+  ``--junit`` of ``validate`` and ``check``, the baseline ``baseline update`` writes) must not be a
+  folder, nor any file the command reads: specs, included files, data files (through any link),
+  a file a source's glob pattern matches or one inside a folder a source reads. What was read
+  is recorded as it is read (:func:`metricspec.trust.recording_reads`, opened around every command).
 * :func:`check_site_dir`: ``build -o DIR`` replaces DIR whole, so DIR must be empty, missing or a
   site an earlier build wrote (it holds :data:`SITE_MARKER`), unless ``--force``; and it may never
   contain an input, nor the current folder.
@@ -9,11 +12,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import fnmatch
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from metricspec.errors import UsageError
+from metricspec.trust import paths_read
 
 if TYPE_CHECKING:
     from metricspec.loader import LoadedSpec
@@ -41,14 +48,41 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def check_output_file(output: Path, inputs: Iterable[Path] = ()) -> None:
-    """Refuse an output file that is a folder or one of ``inputs``."""
-    if output.is_dir():
-        raise UsageError(f"-o {output} is a folder", hint=f"give a file name, e.g. {output / 'results.json'}")
+def _reads(output: Path, inputs: Iterable[Path | str]) -> str | None:
+    """The input ``output`` would overwrite or join: the same file (through any link), a file a
+    glob pattern of a source would match, or a file inside a folder a source reads."""
     resolved = output.resolve()
-    if resolved in {Path(p).resolve() for p in inputs}:
-        raise UsageError(f"-o {output} is an input of this command (a spec, included or data file); writing it "
-                         "would overwrite it", hint="choose another output file")
+    try:
+        stat = output.stat()
+    except OSError:
+        stat = None
+    for item in {str(p) for p in inputs} | set(paths_read()):
+        path = Path(item)
+        if any(ch in item for ch in "*?["):
+            if fnmatch.fnmatchcase(str(resolved), str(path.parent.resolve() / path.name)) or fnmatch.fnmatchcase(
+                    str(resolved), item):
+                return item
+            continue
+        real = path.resolve()
+        if real == resolved or (real.is_dir() and real in resolved.parents):
+            return item
+        with contextlib.suppress(OSError):
+            if stat is not None and os.path.samestat(stat, path.stat()):
+                return item
+    return None
+
+
+def check_output_file(output: Path, inputs: Iterable[Path | str] = (), *, option: str = "-o") -> None:
+    """Refuse an output file that is a folder, one of ``inputs``, or a path the command has read so
+    far (:func:`metricspec.trust.record_read`: specs, includes, data files, folders and patterns)."""
+    if output.is_dir():
+        raise UsageError(f"{option} {output} is a folder", hint=f"give a file name, e.g. {output / 'results.json'}")
+    hit = _reads(output, inputs)
+    if hit is not None:
+        same = Path(hit).resolve() == output.resolve()
+        what = "" if same else f" ({'matches' if any(c in hit for c in '*?[') else 'is inside'} {hit})"
+        raise UsageError(f"{option} {output} is an input of this command (a spec, included or data file){what}; "
+                         "writing it would overwrite or change it", hint="choose another output file")
 
 
 def check_site_dir(out_dir: Path, inputs: Iterable[Path], *, force: bool = False) -> None:
@@ -59,7 +93,7 @@ def check_site_dir(out_dir: Path, inputs: Iterable[Path], *, force: bool = False
     if _inside(Path.cwd().resolve(), resolved):
         raise UsageError(f"-o {out_dir} is the current folder (or holds it); the build replaces the whole folder",
                          hint="build into a folder of its own, e.g. -o site/")
-    held = [p for p in inputs if _inside(Path(p).resolve(), resolved)]
+    held = [p for p in [*map(str, inputs), *paths_read()] if _inside(Path(p).resolve(), resolved)]
     if held:
         raise UsageError(f"-o {out_dir} holds an input of this build ({held[0]}); the build replaces the whole "
                          "folder", hint="build into a folder of its own, e.g. -o site/")

@@ -171,3 +171,26 @@ def test_charts_with_line_separators_and_control_characters_draw_in_the_browser(
         vl_convert.vegalite_to_svg(embedded["spec"])
         texts.append(text)
     assert any("Impressions (all) per month" in t for t in texts), texts
+
+
+def test_outputs_refuse_inputs_through_links_and_the_baseline_update_target(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hard link or a symbolic link to a data file is that file; `baseline update --baseline` over an
+    included file would replace it."""
+    import os
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "k.yaml").write_text("kpis:\n  rows: {source: d, agg: count}\n", encoding="utf-8")
+    (tmp_path / "d.csv").write_text("day,n\n2026-01-05,1\n", encoding="utf-8")
+    (tmp_path / "s.yaml").write_text("name: s\ninclude: [shared/k.yaml]\nsources:\n  d: {connector: csv, options: "
+                                     "{path: d.csv}, time_column: day}\n", encoding="utf-8")
+    os.link(tmp_path / "d.csv", tmp_path / "hard.csv")
+    (tmp_path / "soft.csv").symlink_to(tmp_path / "d.csv")
+    for name in ("hard.csv", "soft.csv"):
+        result = CliRunner().invoke(main, ["run", "s.yaml", "-o", name, "--as-of", "2026-01-31"])
+        assert result.exit_code == 2 and "is an input of this command" in result.output, result.output
+    result = CliRunner().invoke(main, ["baseline", "update", "s.yaml", "--baseline", "shared/k.yaml", "--force"])
+    assert result.exit_code == 2 and "is an input of this command" in result.output, result.output
+    assert (tmp_path / "d.csv").read_text(encoding="utf-8") == "day,n\n2026-01-05,1\n"
+    assert (tmp_path / "shared" / "k.yaml").read_text(encoding="utf-8").startswith("kpis:")

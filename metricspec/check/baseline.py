@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from metricspec.errors import Location, MetricSpecError, UsageError
+from metricspec.trust import record_read
 from metricspec.utils import stable_float, stable_numbers
 
 if TYPE_CHECKING:
@@ -178,6 +179,7 @@ def dumps(document: dict[str, Any]) -> str:
 def read_baseline(path: str | Path) -> dict[str, Any]:
     """Read a baseline file; raise :class:`UsageError` (exit 2) if it is missing or unreadable."""
     p = Path(path)
+    record_read(p)
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -106,7 +106,7 @@ def check(paths: tuple[Path, ...], baseline: Path | None, against: str | None, a
         from metricspec.loader import find_spec_files
         from metricspec.outputguard import check_output_file
 
-        check_output_file(junit, find_spec_files(list(paths)))
+        check_output_file(junit, find_spec_files(list(paths)), option="--junit")  # at once, before the run
     with _progress(sys.stderr) as progress:
         report, warnings = check_paths(list(paths), baseline=baseline, against=against, as_of=parse_as_of(as_of),
                                        strict=strict, confinement=confinement, progress=progress,
@@ -114,7 +114,9 @@ def check(paths: tuple[Path, ...], baseline: Path | None, against: str | None, a
     print_issues(warnings)
     if junit is not None:
         from metricspec.check.junit import write_junit
+        from metricspec.outputguard import check_output_file
 
+        check_output_file(junit, option="--junit")  # nor over an included file, a data file or the baseline
         write_junit(junit, report)
     exit_code_if_output_closes(report.exit_code)
     click.echo(render(report, fmt, color=fmt == "table" and _colour(sys.stdout)), nl=False)

@@ -24,6 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from metricspec.trust import record_read
+
 READ_ONLY_HINT = "a query may only read (SELECT ...); metricspec never writes to a database or a file"
 
 
@@ -75,6 +77,7 @@ def duckdb_allowed_paths(sql: str, base_dir: Path, root: Path | None) -> list[st
         allowed.append(text)
         allowed.append(str(full))
         for m in inside:
+            record_read(m)
             allowed.append(str(m))
             allowed.append(str(m.resolve()))
             if not candidate.is_absolute():
