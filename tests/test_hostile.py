@@ -194,3 +194,49 @@ def test_outputs_refuse_inputs_through_links_and_the_baseline_update_target(tmp_
     assert result.exit_code == 2 and "is an input of this command" in result.output, result.output
     assert (tmp_path / "d.csv").read_text(encoding="utf-8") == "day,n\n2026-01-05,1\n"
     assert (tmp_path / "shared" / "k.yaml").read_text(encoding="utf-8").startswith("kpis:")
+
+
+def test_build_keeps_the_files_it_did_not_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`build -o site` over an earlier site removed a CNAME (GitHub Pages) and a robots.txt the user had
+    added. The site's marker now lists what the build wrote; everything else is kept, a file of the
+    user's at a page's path is refused (replaced with --force), and a site of an earlier version
+    (no manifest) is refused with the files that would go."""
+    from metricspec.outputguard import SITE_MARKER
+
+    monkeypatch.chdir(HOSTILE / "specs")
+    monkeypatch.setenv("METRICSPEC_CHART_WORKERS", "1")
+    site = tmp_path / "site"
+
+    def build(*extra: str) -> Any:
+        return CliRunner().invoke(main, ["build", "future_row.yaml", "-o", str(site), "--as-of", "2026-03-01", *extra])
+
+    assert build().exit_code == 0
+    (site / "CNAME").write_text("metrics.example.com\n", encoding="utf-8")
+    (site / "robots.txt").write_text("User-agent: *\n", encoding="utf-8")
+    (site / "notes").mkdir()
+    (site / "notes" / "a.md").write_text("mine", encoding="utf-8")
+    stale = site / "scorecards" / "gone.html"  # a page an earlier build wrote and this one does not
+    stale.write_text("old page", encoding="utf-8")
+    marker = site / SITE_MARKER
+    marker.write_text(marker.read_text(encoding="utf-8") + "scorecards/gone.html\n", encoding="utf-8")
+    result = build()
+    assert result.exit_code == 0, result.output
+    assert (site / "CNAME").read_text(encoding="utf-8") == "metrics.example.com\n"
+    assert (site / "robots.txt").exists() and (site / "notes" / "a.md").read_text(encoding="utf-8") == "mine"
+    assert not stale.exists(), "pages the build wrote before are replaced, not kept"
+    listed = marker.read_text(encoding="utf-8").splitlines()[1:]
+    assert "index.html" in listed and "CNAME" not in listed and SITE_MARKER in listed
+    # a file of the user's where the build writes a page
+    marker.write_text("\n".join(ln for ln in marker.read_text(encoding="utf-8").splitlines() if ln != "index.html")
+                      + "\n", encoding="utf-8")
+    (site / "index.html").write_text("my own page", encoding="utf-8")
+    refused = build()
+    assert refused.exit_code == 2 and "index.html" in refused.output and "no metricspec build wrote" in refused.output
+    assert (site / "index.html").read_text(encoding="utf-8") == "my own page"
+    assert build("--force").exit_code == 0 and "<!DOCTYPE html>" in (site / "index.html").read_text(encoding="utf-8")
+    assert (site / "CNAME").exists()
+    # a site built before the manifest
+    marker.write_text("A site written by metricspec build; the next build replaces it.\n", encoding="utf-8")
+    legacy = build()
+    assert legacy.exit_code == 2 and "CNAME" in legacy.output and "robots.txt" in legacy.output, legacy.output
+    assert (site / "CNAME").exists()
