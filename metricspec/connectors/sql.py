@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
+from urllib.parse import unquote, urlparse
 
 from pydantic import Field, field_validator, model_validator
 
@@ -189,7 +190,10 @@ class SqlConnector(Connector):
                                 hint="write it as scheme://user:password@host:port/database, e.g. "
                                      "postgresql://me@localhost/shop or sqlite:///data/app.db")
         scheme = m.group("scheme").lower()
-        uri = self._resolve_sqlite(expand_env(options.uri.strip(), context), scheme, m.group("rest"), context)
+        if scheme.split("+")[0] == "duckdb":
+            raise context.error("DuckDB files are read with the duckdb connector (read-only and sandboxed)",
+                                hint="write `connector: duckdb` with `options: {path: ..., query: ...}`")
+        uri = self._resolve_sqlite(expand_env(options.uri.strip(), context), scheme, context)
         if options.table is not None and not _IDENT.match(options.table):
             raise context.error(f"'{options.table}' is not a plain table name",
                                 hint="use `query:` for quoted or unusual identifiers")
@@ -199,7 +203,7 @@ class SqlConnector(Connector):
             return self._relation(uri, backend, options, context)  # computed in the database
         query = sampled(query, context.sample_rows)
         try:
-            if scheme == "sqlite":
+            if scheme.startswith("sqlite"):  # every driver of it: read-only, through the standard library
                 return self._stdlib_sqlite(uri, query, context)
             if "+" not in scheme and _has("connectorx"):
                 frame = pl.read_database_uri(query, uri, engine="connectorx")
@@ -262,13 +266,22 @@ class SqlConnector(Connector):
                                 hint="check the table name and the SQL of `query:`") from None
 
     @staticmethod
-    def _resolve_sqlite(uri: str, scheme: str, rest: str, context: SourceContext) -> str:
-        """Make ``sqlite:///relative.db`` relative to the spec file rather than the working directory."""
-        if not scheme.startswith("sqlite") or not rest.startswith("/") or rest.startswith("//"):
+    def _resolve_sqlite(uri: str, scheme: str, context: SourceContext) -> str:
+        """The database file of a ``sqlite://`` URI, relative to the spec file (``sqlite:///data/app.db``)
+        or absolute (``sqlite:////srv/app.db``, ``sqlite:///file:/srv/app.db``), confined to the project
+        root like every path a spec names; the URI returned names it absolutely."""
+        if not scheme.startswith("sqlite"):
             return uri
-        file_part, sep, query = rest[1:].partition("?")
-        if not file_part or file_part == ":memory:":
-            return uri
+        rest = uri.split("://", 1)[1]
+        file_part, sep, query = rest.partition("?")
+        if not file_part or file_part in ("/", "/:memory:"):
+            return uri  # an in-memory database: no file
+        if not file_part.startswith("/"):
+            raise context.error(f"'{uri}' names no database file",
+                                hint="write sqlite:///relative/path.db (to the spec) or sqlite:////absolute/path.db")
+        file_part = file_part[1:]
+        if file_part.startswith("file:"):  # an SQLite URI filename
+            file_part = unquote(urlparse(file_part).path) or file_part[len("file:"):]
         path = context.resolve(file_part)
         if not path.is_file():
             raise context.error(f"database file not found: {path}", hint=PATH_HINT)
