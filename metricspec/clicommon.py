@@ -34,13 +34,14 @@ def annotate_issues(issues: list[Any], *, strict: bool = False, err: bool = True
     if os.environ.get("GITHUB_ACTIONS") != "true":
         return
     from metricspec.check.github import annotation
+    from metricspec.streams import write_command
 
     for issue in issues:
         w = issue.where
         level = "error" if issue.level.value == "error" or strict else "warning"
         message = issue.message + (f" — {issue.hint}" if issue.hint else "")
-        click.echo(annotation(level, message, file=w.file if w else None, line=w.line if w else None,
-                              col=w.column if w else None, title=f"metricspec: {issue.level.value}"), err=err)
+        write_command(annotation(level, message, file=w.file if w else None, line=w.line if w else None,
+                                 col=w.column if w else None, title=f"metricspec: {issue.level.value}"), err=err)
 
 
 EXIT_CODE_KEY = "metricspec.exit_code"
@@ -104,10 +105,13 @@ def reports_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return _report_errors(func, *args, **kwargs)
-        finally:
-            warn_broken_plugins()
+        from metricspec.streams import guarded_output
+
+        with guarded_output():  # secrets masked; under GitHub Actions, no smuggled workflow command
+            try:
+                return _report_errors(func, *args, **kwargs)
+            finally:
+                warn_broken_plugins()
 
     return wrapper  # type: ignore[return-value]
 

@@ -13,6 +13,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from metricspec.envsecrets import mask
+
 if TYPE_CHECKING:
     from metricspec.check.findings import CheckReport, Finding
 
@@ -102,6 +104,7 @@ def append_step_summary(markdown: str, env: dict[str, str] | None = None) -> Pat
     if not name:
         return None
     path = Path(name)
+    markdown = mask(markdown)
     with path.open("a", encoding="utf-8") as fh:
         fh.write(markdown if markdown.endswith("\n") else markdown + "\n")
     return path

@@ -121,8 +121,10 @@ def check(paths: tuple[Path, ...], baseline: Path | None, against: str | None, a
     exit_code_if_output_closes(report.exit_code)
     click.echo(render(report, fmt, color=fmt == "table" and _colour(sys.stdout)), nl=False)
     if in_github_actions():
+        from metricspec.streams import write_command
+
         for line in report_annotations(report):
-            click.echo(line, err=fmt == "json")
+            write_command(line, err=fmt == "json")
         try:
             append_step_summary(render_markdown(report))
         except OSError as exc:

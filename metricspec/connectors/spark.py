@@ -24,6 +24,7 @@ from pydantic import Field, field_validator, model_validator
 from metricspec.connectors.base import Connector, ConnectorOptions, SourceContext
 from metricspec.connectors.files import PATH_HINT, first_line
 from metricspec.connectors.sql import _IDENT, _read_only, expand_env
+from metricspec.streams import guarded_descriptor
 
 _SESSIONS: dict[tuple[str, tuple[tuple[str, str], ...]], Any] = {}
 
@@ -91,7 +92,8 @@ def spark_session(master: str, config: dict[str, str]) -> Any:
                 **SANDBOX_SETTINGS}
     for k, v in settings.items():
         builder = builder.config(k, v)
-    session = builder.getOrCreate()
+    with guarded_descriptor(2), guarded_descriptor(1):  # the JVM's log lines are masked too
+        session = builder.getOrCreate()
     for k, v in {"spark.sql.session.timeZone": "UTC", **SANDBOX_SETTINGS}.items():
         session.conf.set(k, v)  # also on a session that existed already
     if not master.startswith("sc://"):

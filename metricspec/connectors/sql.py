@@ -21,6 +21,7 @@ from pydantic import Field, field_validator, model_validator
 
 from metricspec.connectors.base import Connector, ConnectorOptions, SourceContext
 from metricspec.connectors.files import PATH_HINT, first_line
+from metricspec.envsecrets import register
 
 if TYPE_CHECKING:
     import polars as pl
@@ -326,7 +327,11 @@ _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def expand_env(text: str, context: SourceContext) -> str:
-    """``${NAME}`` replaced by the environment variable NAME (credentials stay out of the spec)."""
+    """``${NAME}`` replaced by the environment variable NAME (credentials stay out of the spec).
+
+    Only connector options that take environment variables call this (a database URI, a Spark master
+    and settings); every value is registered with :mod:`metricspec.envsecrets`, so no message, log line
+    or ``--explain`` prints it."""
     import os
 
     def value(m: re.Match[str]) -> str:
@@ -334,6 +339,7 @@ def expand_env(text: str, context: SourceContext) -> str:
         if name not in os.environ:
             raise context.error(f"environment variable {name} is not set",
                                 hint=f"export {name}=... before running (it is used in the connection string)")
+        register(name, os.environ[name])
         return os.environ[name]
 
     return _ENV.sub(value, text)
