@@ -240,3 +240,24 @@ def test_build_keeps_the_files_it_did_not_write(tmp_path: Path, monkeypatch: pyt
     legacy = build()
     assert legacy.exit_code == 2 and "CNAME" in legacy.output and "robots.txt" in legacy.output, legacy.output
     assert (site / "CNAME").exists()
+
+
+@pytest.mark.parametrize("name", ["a.b", "x[0]", "back\\slash", 'q"uote', "it's", 'a["b"].c', "line\u2028sep", "nul\x00"])
+def test_crafted_field_names_draw_in_vega(name: str) -> None:
+    """A field name with dots, brackets, quotes or a backslash is an access path to Vega-Lite
+    ("Access path missing closing quote"); escaped, it names the column, and the chart draws the same
+    marks as with a plain name."""
+    pytest.importorskip("vl_convert")
+    from metricspec.render.charts import _draw_one, _spec, chart_key, field_name
+
+    def drawn(column: str) -> str:
+        spec = _spec({"data": {"values": [{column: 1, "p": "Jan"}, {column: 3, "p": "Feb"}]},
+                      "mark": {"type": "line", "point": True},
+                      "encoding": {"x": {"field": "p", "type": "ordinal"},
+                                   "y": {"field": field_name(column), "type": "quantitative", "title": column},
+                                   "tooltip": [{"field": field_name(column), "type": "quantitative", "title": column}]}})
+        return _draw_one(chart_key(spec))
+
+    plain = drawn("plain")
+    crafted = drawn(name)
+    assert crafted.count("<path") == plain.count("<path") and crafted.count("<circle") == plain.count("<circle")

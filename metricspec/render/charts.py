@@ -323,7 +323,15 @@ def shared_config() -> dict[str, Any]:
 
 def _field(name: str, kind: str, **props: Any) -> dict[str, Any]:
     """An encoding channel: ``_field("value", "quantitative", title=None)``."""
-    return {"field": name, "type": kind, **props}
+    return {"field": field_name(name), "type": kind, **props}
+
+
+def field_name(name: str) -> str:
+    """A data column's name as a Vega-Lite ``field``: dots, brackets and quotes would read as an access
+    path (``a.b``, ``a[0]``, ``a["b"]``) and a backslash escapes, so each is escaped (after
+    :func:`chart_text`)."""
+    text = chart_text(name)
+    return "".join("\\" + ch if ch in "\\.[]'\"" else ch for ch in text)
 
 
 def y_format(unit: str) -> str:
