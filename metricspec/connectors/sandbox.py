@@ -143,11 +143,17 @@ def _parser() -> tuple[Any, threading.Lock]:
 
 
 _READS_FIRST = re.compile(r"[(\s]*(SELECT|WITH|VALUES|TABLE|FROM)\b", re.IGNORECASE)
+_SESSION_FUNCTIONS = re.compile(
+    r"\b(set_config|nextval|setval|pg_reload_conf|pg_terminate_backend|pg_cancel_backend|dblink_exec|dblink|"
+    r"lo_import|lo_export|lo_create|lo_unlink|lo_put|lo_from_bytea|pg_read_file|pg_read_binary_file|pg_ls_dir|"
+    r"pg_stat_file|query_to_xml|query_to_xml_and_xmlschema|cursor_to_xml)\s*\(", re.IGNORECASE)
+"""PostgreSQL's functions that write in a SELECT (sequences, large objects), change the session (SET in a
+SELECT), run other SQL (query_to_xml) or reach the server's files and other servers."""
 
 
 def _keyword_check(sql: str, *, reads_first: bool = False) -> str | None:
     bare = strip_quoted(sql)
-    found = _WRITES.search(bare)
+    found = _WRITES.search(bare) or _SESSION_FUNCTIONS.search(bare)
     if found:
         return found.group(1).upper().split()[0]
     for statement in bare.split(";") if reads_first else []:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 from pydantic import Field, field_validator, model_validator
 
@@ -195,6 +195,7 @@ class SqlConnector(Connector):
             raise context.error("DuckDB files are read with the duckdb connector (read-only and sandboxed)",
                                 hint="write `connector: duckdb` with `options: {path: ..., query: ...}`")
         uri = self._resolve_sqlite(expand_env(options.uri.strip(), context), scheme, context)
+        _no_session_options(uri, scheme, context)
         if options.table is not None and not _IDENT.match(options.table):
             raise context.error(f"'{options.table}' is not a plain table name",
                                 hint="use `query:` for quoted or unusual identifiers")
@@ -207,11 +208,11 @@ class SqlConnector(Connector):
             if scheme.startswith("sqlite"):  # every driver of it: read-only, through the standard library
                 return self._stdlib_sqlite(uri, query, context)
             if "+" not in scheme and _has("connectorx"):
-                frame = pl.read_database_uri(query, uri, engine="connectorx")
+                frame = pl.read_database_uri(query, read_only_uri(uri, scheme), engine="connectorx")
             elif _has("sqlalchemy"):
                 import sqlalchemy  # type: ignore[import-not-found,unused-ignore]
 
-                engine = sqlalchemy.create_engine(uri)
+                engine = sqlalchemy.create_engine(read_only_uri(uri, scheme))
                 try:
                     with engine.connect() as conn:
                         frame = pl.read_database(sqlalchemy.text(query), connection=conn,
@@ -411,6 +412,29 @@ def _duckdb_backend(path: Path | None, query: str, context: SourceContext, memor
             "did not: DuckDB fixes the files a database may read when it is first opened",
             hint="read those files from an in-memory DuckDB (omit `path:`), or through a file connector")
     return con
+
+
+def _postgres(scheme: str) -> bool:
+    return scheme.split("+")[0] in ("postgres", "postgresql")
+
+
+def _no_session_options(uri: str, scheme: str, context: SourceContext) -> None:
+    """A PostgreSQL URI may not set the server's session options (``?options=-c
+    default_transaction_read_only=off``): metricspec sets the session read-only itself."""
+    if _postgres(scheme) and any(key.lower() == "options" for key in parse_qs(urlparse(uri).query)):
+        raise context.error("the URI sets the server's session options (`options=`), which could undo the read-only "
+                            "session", hint="set them on the database user instead (ALTER ROLE … SET …)")
+
+
+def read_only_uri(uri: str, scheme: str) -> str:
+    """``uri`` opening a read-only session: for PostgreSQL, ``default_transaction_read_only=on`` (connectorx
+    and SQLAlchemy pass ``options`` on), so a SELECT that calls a writing function fails too. Other
+    databases: as it is. Not for the ibis connection that computes KPIs in the database: a join sends
+    a local source's keys there as a temporary table, which a read-only session refuses."""
+    if not _postgres(scheme):
+        return uri
+    joiner = "&" if "?" in uri else "?"
+    return f"{uri}{joiner}options=-c%20default_transaction_read_only%3Don"
 
 
 def _redact(uri: str) -> str:
