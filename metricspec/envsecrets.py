@@ -1,7 +1,7 @@
 """Values a spec takes from the environment (``${PG_PASSWORD}``), kept out of every message.
 
 Connector options that take environment variables (a database URI, a Spark master) expand them
-with :func:`metricspec.connectors.sql.expand_env`, which registers each value here. Everything the
+with :func:`metricspec.connectors.uris.expand_env`, which registers each value here. Everything the
 command line prints goes through :mod:`metricspec.streams`, which replaces every registered value
 with the name it came from (``${PG_HOST}``), so a host, user, database name or token in a connection
 string never reaches an error message, a log line or ``--explain``.

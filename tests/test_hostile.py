@@ -248,7 +248,8 @@ def test_crafted_field_names_draw_in_vega(name: str) -> None:
     ("Access path missing closing quote"); escaped, it names the column, and the chart draws the same
     marks as with a plain name."""
     pytest.importorskip("vl_convert")
-    from metricspec.render.charts import _draw_one, _spec, chart_key, field_name
+    from metricspec.render.chart_text import field_name
+    from metricspec.render.charts import _draw_one, _spec, chart_key
 
     def drawn(column: str) -> str:
         spec = _spec({"data": {"values": [{column: 1, "p": "Jan"}, {column: 3, "p": "Feb"}]},

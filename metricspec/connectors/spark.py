@@ -23,7 +23,8 @@ from pydantic import Field, field_validator, model_validator
 
 from metricspec.connectors.base import Connector, ConnectorOptions, SourceContext
 from metricspec.connectors.files import PATH_HINT, first_line
-from metricspec.connectors.sql import _IDENT, _read_only, expand_env
+from metricspec.connectors.sql import _IDENT, _read_only
+from metricspec.connectors.uris import expand_env
 from metricspec.streams import guarded_descriptor
 
 _SESSIONS: dict[tuple[str, tuple[tuple[str, str], ...]], Any] = {}

@@ -15,13 +15,13 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import unquote, urlparse
 
 from pydantic import Field, field_validator, model_validator
 
 from metricspec.connectors.base import Connector, ConnectorOptions, SourceContext
 from metricspec.connectors.files import PATH_HINT, first_line
-from metricspec.envsecrets import register
+from metricspec.connectors.uris import expand_env, no_session_options, read_only_uri, redact
 
 if TYPE_CHECKING:
     import polars as pl
@@ -195,7 +195,7 @@ class SqlConnector(Connector):
             raise context.error("DuckDB files are read with the duckdb connector (read-only and sandboxed)",
                                 hint="write `connector: duckdb` with `options: {path: ..., query: ...}`")
         uri = self._resolve_sqlite(expand_env(options.uri.strip(), context), scheme, context)
-        _no_session_options(uri, scheme, context)
+        no_session_options(uri, scheme, context)
         if options.table is not None and not _IDENT.match(options.table):
             raise context.error(f"'{options.table}' is not a plain table name",
                                 hint="use `query:` for quoted or unusual identifiers")
@@ -233,7 +233,7 @@ class SqlConnector(Connector):
 
             if isinstance(exc, MetricSpecError):
                 raise
-            raise context.error(f"query failed on {_redact(uri)}: {first_line(exc)}",
+            raise context.error(f"query failed on {redact(uri)}: {first_line(exc)}",
                                 hint="check the URI, the credentials and the SQL") from None
         assert isinstance(frame, pl.DataFrame)
         return frame.lazy()
@@ -247,7 +247,7 @@ class SqlConnector(Connector):
         try:
             con = ibis.connect(url)
         except Exception as exc:
-            raise context.error(f"cannot connect to {_redact(uri)}: {first_line(exc)}",
+            raise context.error(f"cannot connect to {redact(uri)}: {first_line(exc)}",
                                 hint="check the host, port, database, user and password (environment variables "
                                      "such as ${PG_PASSWORD} are expanded in `uri:`)") from None
         try:
@@ -255,7 +255,7 @@ class SqlConnector(Connector):
                 schema, _, table = options.table.rpartition(".")
                 tables = con.list_tables(database=schema or None)
                 if table not in tables:
-                    raise _unknown_table(context, options.table, sorted(tables), f"database {_redact(uri)}")
+                    raise _unknown_table(context, options.table, sorted(tables), f"database {redact(uri)}")
                 return con.table(table, database=schema or None)
             assert options.query is not None
             return con.sql(options.query)
@@ -264,7 +264,7 @@ class SqlConnector(Connector):
 
             if isinstance(exc, MetricSpecError):
                 raise
-            raise context.error(f"query failed on {_redact(uri)}: {first_line(exc)}",
+            raise context.error(f"query failed on {redact(uri)}: {first_line(exc)}",
                                 hint="check the table name and the SQL of `query:`") from None
 
     @staticmethod
@@ -323,28 +323,6 @@ have their own connector (read-only); Databricks is reached with the spark conne
 DRIVERS = {"postgres": "psycopg", "mysql": "MySQLdb", "snowflake": "snowflake.connector",
            "bigquery": "google.cloud.bigquery", "trino": "trino", "clickhouse": "clickhouse_connect",
            "mssql": "pyodbc", "oracle": "oracledb"}
-
-_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-def expand_env(text: str, context: SourceContext) -> str:
-    """``${NAME}`` replaced by the environment variable NAME (credentials stay out of the spec).
-
-    Only connector options that take environment variables call this (a database URI, a Spark master
-    and settings); every value is registered with :mod:`metricspec.envsecrets`, so no message, log line
-    or ``--explain`` prints it."""
-    import os
-
-    def value(m: re.Match[str]) -> str:
-        name = m.group(1)
-        if name not in os.environ:
-            raise context.error(f"environment variable {name} is not set",
-                                hint=f"export {name}=... before running (it is used in the connection string)")
-        register(name, os.environ[name])
-        return os.environ[name]
-
-    return _ENV.sub(value, text)
-
 
 _DUCKDB_FILES: dict[tuple[str, int, int], tuple[Any, frozenset[str], str | None]] = {}
 """One ibis connection per DuckDB file (path, size, modification time) per evaluation, with the files
@@ -412,34 +390,6 @@ def _duckdb_backend(path: Path | None, query: str, context: SourceContext, memor
             "did not: DuckDB fixes the files a database may read when it is first opened",
             hint="read those files from an in-memory DuckDB (omit `path:`), or through a file connector")
     return con
-
-
-def _postgres(scheme: str) -> bool:
-    return scheme.split("+")[0] in ("postgres", "postgresql")
-
-
-def _no_session_options(uri: str, scheme: str, context: SourceContext) -> None:
-    """A PostgreSQL URI may not set the server's session options (``?options=-c
-    default_transaction_read_only=off``): metricspec sets the session read-only itself."""
-    if _postgres(scheme) and any(key.lower() == "options" for key in parse_qs(urlparse(uri).query)):
-        raise context.error("the URI sets the server's session options (`options=`), which could undo the read-only "
-                            "session", hint="set them on the database user instead (ALTER ROLE … SET …)")
-
-
-def read_only_uri(uri: str, scheme: str) -> str:
-    """``uri`` opening a read-only session: for PostgreSQL, ``default_transaction_read_only=on`` (connectorx
-    and SQLAlchemy pass ``options`` on), so a SELECT that calls a writing function fails too. Other
-    databases: as it is. Not for the ibis connection that computes KPIs in the database: a join sends
-    a local source's keys there as a temporary table, which a read-only session refuses."""
-    if not _postgres(scheme):
-        return uri
-    joiner = "&" if "?" in uri else "?"
-    return f"{uri}{joiner}options=-c%20default_transaction_read_only%3Don"
-
-
-def _redact(uri: str) -> str:
-    """Hide the password of a URI in messages."""
-    return re.sub(r"(://[^:/@]+):.*@(?=[^@]*$)", r"\1:***@", uri)
 
 
 # ---------------------------------------------------------------------------- duckdb

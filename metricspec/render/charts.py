@@ -21,7 +21,6 @@ import datetime as dt
 import json
 import multiprocessing
 import os
-import re
 import sys
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
@@ -40,6 +39,7 @@ from metricspec.render.chart_layers import (
     unfinished_layers,
     value_domain,
 )
+from metricspec.render.chart_text import chart_texts, field_name
 from metricspec.render.svg import UnsafeSvgError, add_point_titles, check_svg, svg_markup
 
 if TYPE_CHECKING:
@@ -110,33 +110,10 @@ class Chart:
 def chart_key(spec: dict[str, Any], chart_locale: Locale = "en-GB") -> Key:
     """The canonical JSON of a Vega-Lite spec and of its d3 locale (a name or a d3-format dict).
 
-    Every text in the spec goes through :func:`chart_text` first.
+    Every text in the spec goes through :func:`~metricspec.render.chart_text.chart_text` first.
     ``tests/test_site_build.py`` validates every chart of the example site against altair's schema.
     """
-    return json.dumps(_chart_texts(spec), sort_keys=True, default=str), json.dumps(chart_locale, sort_keys=True)
-
-
-_LINE_BREAKS = re.compile("[\r\n\x0b\x0c\x85\u2028\u2029]+")
-_NOT_CHART_TEXT = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
-
-
-def chart_text(text: str) -> str:
-    """``text`` as a chart may hold it: line breaks and separators (CR, LF, U+2028 …) become spaces
-    and characters XML cannot hold are dropped. Vega-Lite writes titles into the expressions of its
-    tooltips, where a line break (U+2028 included) is a parse error in the browser and in
-    vl-convert, and vl-convert aborted the whole process on a NUL or ESC character in a label."""
-    return _NOT_CHART_TEXT.sub("", _LINE_BREAKS.sub(" ", text))
-
-
-def _chart_texts(value: Any) -> Any:
-    """:func:`chart_text` of every key and text in a chart spec (data values included)."""
-    if isinstance(value, str):
-        return chart_text(value)
-    if isinstance(value, dict):
-        return {chart_text(k) if isinstance(k, str) else k: _chart_texts(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_chart_texts(v) for v in value]
-    return value
+    return json.dumps(chart_texts(spec), sort_keys=True, default=str), json.dumps(chart_locale, sort_keys=True)
 
 
 # -- drawing --------------------------------------------------------------------------------------
@@ -324,14 +301,6 @@ def shared_config() -> dict[str, Any]:
 def _field(name: str, kind: str, **props: Any) -> dict[str, Any]:
     """An encoding channel: ``_field("value", "quantitative", title=None)``."""
     return {"field": field_name(name), "type": kind, **props}
-
-
-def field_name(name: str) -> str:
-    """A data column's name as a Vega-Lite ``field``: dots, brackets and quotes would read as an access
-    path (``a.b``, ``a[0]``, ``a["b"]``) and a backslash escapes, so each is escaped (after
-    :func:`chart_text`)."""
-    text = chart_text(name)
-    return "".join("\\" + ch if ch in "\\.[]'\"" else ch for ch in text)
 
 
 def y_format(unit: str) -> str:
