@@ -76,7 +76,9 @@ def validate(paths: tuple[Path, ...], data: bool, strict: bool, fmt: str, junit:
     report = validate_paths(list(paths), data=data, strict=strict, confinement=confinement)
     if junit is not None:
         from metricspec.check.junit import write_validation_junit
+        from metricspec.outputguard import check_output_file
 
+        check_output_file(junit, option="--junit")  # never over a spec, an included file or a data file
         write_validation_junit(junit, report)
     exit_code_if_output_closes(report.exit_code)
     if fmt == "json":

@@ -34,13 +34,14 @@ def annotate_issues(issues: list[Any], *, strict: bool = False, err: bool = True
     if os.environ.get("GITHUB_ACTIONS") != "true":
         return
     from metricspec.check.github import annotation
+    from metricspec.streams import write_command
 
     for issue in issues:
         w = issue.where
         level = "error" if issue.level.value == "error" or strict else "warning"
         message = issue.message + (f" — {issue.hint}" if issue.hint else "")
-        click.echo(annotation(level, message, file=w.file if w else None, line=w.line if w else None,
-                              col=w.column if w else None, title=f"metricspec: {issue.level.value}"), err=err)
+        write_command(annotation(level, message, file=w.file if w else None, line=w.line if w else None,
+                                 col=w.column if w else None, title=f"metricspec: {issue.level.value}"), err=err)
 
 
 EXIT_CODE_KEY = "metricspec.exit_code"
@@ -95,16 +96,22 @@ def _silence_closed_pipe() -> None:
 def reports_errors(func: F) -> F:
     """Turn library errors into messages on stderr and their exit code (2): never a traceback.
 
+    The command runs inside :func:`metricspec.trust.recording_reads`, so its output options can
+    refuse every file it read (:mod:`metricspec.outputguard`).
+
     A closed stdout (``metricspec run … | head``) ends the command quietly with exit code 0, or the
     code set by :func:`exit_code_if_output_closes`.
     """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return _report_errors(func, *args, **kwargs)
-        finally:
-            warn_broken_plugins()
+        from metricspec.streams import guarded_output
+
+        with guarded_output():  # secrets masked; under GitHub Actions, no smuggled workflow command
+            try:
+                return _report_errors(func, *args, **kwargs)
+            finally:
+                warn_broken_plugins()
 
     return wrapper  # type: ignore[return-value]
 
@@ -120,9 +127,11 @@ def warn_broken_plugins() -> None:
 
 def _report_errors(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     from metricspec.errors import Level, MetricSpecError
+    from metricspec.trust import recording_reads
 
     try:
-        return func(*args, **kwargs)
+        with recording_reads():  # no output option may overwrite what the command reads
+            return func(*args, **kwargs)
     except BrokenPipeError:
         _silence_closed_pipe()
         sys.exit(click.get_current_context().meta.get(EXIT_CODE_KEY, 0))

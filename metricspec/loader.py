@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from metricspec.errors import Issue, Level, Location, SpecError
 from metricspec.spec.models import Spec
 from metricspec.trust import DEFAULT as DEFAULT_CONFINEMENT
-from metricspec.trust import Confinement
+from metricspec.trust import Confinement, record_read
 from metricspec.yamllimits import Budget, check_expansion, check_nesting, decode
 
 PathKey = tuple[str | int, ...]
@@ -118,6 +118,7 @@ def read_yaml(path: Path) -> tuple[Any, Positions]:
     """
     yaml, loader = _yaml()
     name = _display(path)
+    record_read(path)
     try:
         text = decode(path.read_bytes(), name)
     except FileNotFoundError:
@@ -421,13 +422,23 @@ def spec_warnings(loaded: LoadedSpec) -> list[Issue]:
     return list(getattr(loaded, "_warnings", []))
 
 
+MAX_INCLUDE_DEPTH = 32
+"""Most files one chain of ``include:`` may hold below the spec (a includes b includes c …)."""
+MAX_INCLUDED_FILES = 500
+"""Most distinct files one spec may include, directly or not."""
+
+
 def _merge_includes(
     path: Path, raw: dict[str, Any], positions: Positions, issues: list[Issue], seen: tuple[Path, ...],
-    trust: tuple[Confinement, Path],
+    trust: tuple[Confinement, Path], done: set[Path] | None = None,
 ) -> dict[str, Any]:
+    """Merge the files ``raw`` includes into it. ``seen`` is the chain of files down to ``path`` (a
+    cycle); ``done`` the files already merged: a file two includes reach (a diamond) is merged once,
+    so that loading stays linear in the number of files."""
     includes = raw.get("include") or []
     if not isinstance(includes, list):
         return raw  # pydantic reports the type
+    done = set() if done is None else done
     merged = dict(raw)
     for i, inc in enumerate(includes):
         if not isinstance(inc, str):
@@ -437,6 +448,15 @@ def _merge_includes(
         if target in seen:
             issues.append(Issue(Level.ERROR, f"include cycle: '{inc}' includes itself", where, "remove one include"))
             continue
+        if target in done:
+            continue
+        if len(seen) > MAX_INCLUDE_DEPTH or len(done) >= MAX_INCLUDED_FILES:
+            what = (f"includes are nested more than {MAX_INCLUDE_DEPTH} files deep" if len(seen) > MAX_INCLUDE_DEPTH
+                    else f"the spec includes more than {MAX_INCLUDED_FILES} files")
+            issues.append(Issue(Level.ERROR, f"{what} (at '{inc}')", where,
+                                "include the shared files from the spec itself rather than through chains of files"))
+            return merged
+        done.add(target)
         outside = trust[0].outside(target, trust[1])
         if outside is not None:
             from metricspec.trust import ROOT_HINT
@@ -460,7 +480,7 @@ def _merge_includes(
         if not isinstance(sub, dict):
             issues.append(Issue(Level.ERROR, f"included file '{inc}' must be a mapping", where))
             continue
-        sub = _merge_includes(target, sub, sub_pos, issues, (*seen, target), trust)
+        sub = _merge_includes(target, sub, sub_pos, issues, (*seen, target), trust, done)
         positions.files |= sub_pos.files
         for section, value in sub.items():
             if section in MERGEABLE and isinstance(value, dict):

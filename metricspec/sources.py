@@ -38,6 +38,7 @@ class Requirements:
 
     def need(self, source: str, column: str | None, kind: str | None, where: Location | None) -> None:
         if not column:
+            self.columns.setdefault(source, {})  # still read: a count of a source without time reads no column
             return
         current = self.columns[source].get(column)
         if current is None or (current[0] is None and kind is not None):

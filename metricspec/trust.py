@@ -9,6 +9,9 @@ lifts the rule for specs you trust.
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,3 +57,36 @@ class Confinement:
 
 
 DEFAULT = Confinement()
+
+
+# ----------------------------------------------------------------- what a command reads
+
+_RECORDING: list[set[str]] = []
+"""The paths read since each :func:`recording_reads` began (innermost last)."""
+
+
+@contextlib.contextmanager
+def recording_reads() -> Iterator[set[str]]:
+    """Collect every path read inside the block: spec and included files (the loader), and every
+    path a connector resolves (:meth:`SourceContext.resolve`), data files, folders and glob
+    patterns alike. Each command runs in one, so that no output option can name a file the
+    command reads (:mod:`metricspec.outputguard`)."""
+    reads: set[str] = set()
+    _RECORDING.append(reads)
+    try:
+        yield reads
+    finally:
+        _RECORDING.remove(reads)
+
+
+def record_read(path: str | Path) -> None:
+    """Note that ``path`` (a file, a folder or a glob pattern) is read, in every open recording."""
+    if _RECORDING:
+        absolute = os.path.abspath(os.path.expanduser(str(path)))
+        for reads in _RECORDING:
+            reads.add(absolute)
+
+
+def paths_read() -> list[str]:
+    """What the innermost recording holds so far (absolute paths, glob patterns kept)."""
+    return sorted(_RECORDING[-1]) if _RECORDING else []

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from metricspec.errors import Issue, Level, Location, MetricSpecError
+from metricspec.outputguard import input_files
 from metricspec.trust import DEFAULT as DEFAULT_CONFINEMENT
-from metricspec.trust import Confinement
+from metricspec.trust import Confinement, record_read
 
 
 @dataclass
@@ -101,6 +102,8 @@ def validate_paths(paths: list[Path], *, data: bool = False, strict: bool = Fals
             checked.issues.extend(exc.issues())
             continue
         checked.issues.extend(spec_warnings(loaded))
+        for path in input_files([loaded]):
+            record_read(path)  # its data files are inputs too, opened or not: no output may replace them
         if data:
             from metricspec.datacheck import check_data
 

@@ -51,6 +51,7 @@ MARKED: dict[str, tuple[str, ...]] = {
         "test_kind_quantiles.py::test_postgres_took_part_when_it_is_installed",  # reads what the pg tests saw
         "test_paths_segments_backends.py::*[[]postgres]",  # its `registry` fixture picks the database by name
     ),
+    "spark": ("test_spark_sandbox.py",),  # its module fixture starts a local Spark session
     # the longest tests of timed runs (pytest --durations; seconds on 2 cores shared with other work, about
     # 3-5 times an idle machine's); the fast lane keeps a quicker test of each module and feature
     "slow": (
@@ -268,3 +269,12 @@ def postgres_registry(postgres_base: str) -> object:
     from backend_support import PostgresLoader, database_registry
 
     return database_registry(PostgresLoader(f"postgres://{postgres_base}"))
+
+
+@pytest.fixture(autouse=True)
+def not_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests see a developer's machine, even when CI runs them: ``check`` treats a missing baseline
+    as an error in CI (CI=true / GITHUB_ACTIONS=true), and annotates under GitHub Actions. Tests
+    that want CI set the variables themselves."""
+    for name in ("CI", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_WORKSPACE"):
+        monkeypatch.delenv(name, raising=False)

@@ -24,9 +24,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from metricspec.errors import Location, MetricSpecError, UsageError
+from metricspec.trust import record_read
 from metricspec.utils import stable_float, stable_numbers
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from metricspec.engine.results import Results
     from metricspec.loader import LoadedSpec
 
@@ -60,8 +63,50 @@ def display_path(path: Path) -> str:
         return path.as_posix()
 
 
-def snapshot(results: Results, loaded: LoadedSpec | None = None) -> dict[str, Any]:
-    """The baseline entry of one evaluated spec."""
+def shown_path(path: Path) -> str:
+    """``path`` as the user can type it from here: relative to the current folder (``../x`` when
+    above it), absolute when that is shorter."""
+    import os
+
+    absolute = path.resolve()
+    relative = Path(os.path.relpath(absolute, Path.cwd().resolve()))
+    return (relative if len(str(relative)) <= len(str(absolute)) else absolute).as_posix()
+
+
+def project_root(paths: Sequence[Path], root: Path | None = None) -> Path:
+    """The folder the default baseline lives in: ``--root``, else the git top level holding the
+    specs, else the current folder. A check run from a subfolder (``check ../metrics.yaml``) once
+    looked under the current folder, found nothing and passed without comparing."""
+    from metricspec.check.git import repo_root
+
+    if root is not None:
+        return root.resolve()
+    tops = {repo_root(Path(p).resolve()) for p in paths}
+    found = sorted(str(t) for t in tops if t is not None)
+    if len(found) > 1:
+        raise UsageError(f"the specs are in {len(found)} git repositories ({', '.join(found)}), so there is no one "
+                         "baseline for them", hint="check each repository on its own, or pass --root DIR or --baseline FILE")
+    return Path(found[0]) if found else Path.cwd().resolve()
+
+
+def baseline_path(paths: Sequence[Path], baseline: Path | None = None, root: Path | None = None) -> Path:
+    """The baseline file: ``--baseline`` (relative to the current folder), else
+    ``.metricspec/baseline.json`` in :func:`project_root`."""
+    return Path(baseline) if baseline is not None else project_root(paths, root) / DEFAULT_BASELINE
+
+
+def spec_key_path(path: Path, root: Path | None) -> str:
+    """How the baseline records a spec's file: relative to the project root, wherever the command ran."""
+    if root is not None:
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return display_path(path)
+
+
+def snapshot(results: Results, loaded: LoadedSpec | None = None, root: Path | None = None) -> dict[str, Any]:
+    """The baseline entry of one evaluated spec (its file relative to ``root``, the project root)."""
     from metricspec.check.specdiff import kpi_fingerprint
 
     headlines: dict[str, dict[str, dict[str, Any]]] = {}
@@ -114,7 +159,7 @@ def snapshot(results: Results, loaded: LoadedSpec | None = None) -> dict[str, An
         groups[cg.name] = metrics
     return {
         "name": results.spec.name,
-        "path": display_path(loaded.path) if loaded is not None else Path(results.spec.path).as_posix(),
+        "path": spec_key_path(loaded.path, root) if loaded is not None else Path(results.spec.path).as_posix(),
         "as_of": results.as_of.isoformat(),
         "goals": goals,
         "kpis": kpis,
@@ -134,6 +179,7 @@ def dumps(document: dict[str, Any]) -> str:
 def read_baseline(path: str | Path) -> dict[str, Any]:
     """Read a baseline file; raise :class:`UsageError` (exit 2) if it is missing or unreadable."""
     p = Path(path)
+    record_read(p)
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -122,6 +122,8 @@ class CheckReport:
     baseline: str | None = None
     against: str | None = None
     strict: bool = False
+    baseline_path: str | None = None
+    """Where the baseline was looked for (found or not), as the user can type it."""
 
     @property
     def findings(self) -> list[Finding]:

@@ -105,9 +105,14 @@ def _finding(rule: str, spec: str, subject: str, message: str, hint: str, ack: A
     return Finding("failure", rule, "spec", spec, subject, f"{message}; {hint}", old, new, where)
 
 
-def removal_findings(gone: Sequence[OldSpec], checked: Sequence[Spec], ref: str) -> list[Finding]:
+def removal_findings(gone: Sequence[OldSpec], checked: Sequence[Spec], ref: str,
+                     root: Path | None = None) -> list[Finding]:
     """``spec_removed`` for each old spec nothing continues, unless a checked spec acknowledges it
-    (``acknowledged: [{change: spec_removed, spec: NAME, reason: ...}]`` at the top of any spec)."""
+    (``acknowledged: [{change: spec_removed, spec: NAME, reason: ...}]`` at the top of any spec).
+    Located at the removed file, relative to the current folder like every finding (``root``: the
+    repository's top level)."""
+    from metricspec.check.baseline import display_path
+
     out = []
     for old in gone:
         name = old.spec.name
@@ -117,7 +122,7 @@ def removal_findings(gone: Sequence[OldSpec], checked: Sequence[Spec], ref: str)
                 f"spec: {name}, reason: ...}}]`")
         out.append(_finding(SPEC_REMOVED, name, f"spec {name}", message, hint,
                             _acknowledged(checked, SPEC_REMOVED, name), old.rel.as_posix(), None,
-                            Location(old.rel.as_posix())))
+                            Location(display_path(root / old.rel) if root is not None else old.rel.as_posix())))
     return out
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from metricspec.check.findings import CheckReport, Finding, SpecCheck, sort_findings
+from metricspec.envsecrets import mask
 
 if TYPE_CHECKING:
     from metricspec.validate_cmd import ValidationReport
@@ -116,7 +117,7 @@ def junit_xml(report: CheckReport) -> str:
 def write_junit(path: str | Path, report: CheckReport) -> None:
     from metricspec.utils import atomic_write_text
 
-    atomic_write_text(path, junit_xml(report))
+    atomic_write_text(path, mask(junit_xml(report)))
 
 
 # ----------------------------------------------------------------- metricspec validate
@@ -146,6 +147,7 @@ def validation_junit_xml(report: ValidationReport) -> str:
 
 
 def write_validation_junit(path: str | Path, report: ValidationReport) -> None:
+    """Write the report; values taken from the environment are masked in its messages as on the terminal."""
     from metricspec.utils import atomic_write_text
 
-    atomic_write_text(path, validation_junit_xml(report))
+    atomic_write_text(path, mask(validation_junit_xml(report)))

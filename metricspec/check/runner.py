@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from metricspec.check.baseline import (
-    DEFAULT_BASELINE,
     baseline_document,
+    baseline_path,
     display_path,
+    project_root,
     read_baseline,
+    shown_path,
     snapshot,
     write_baseline,
 )
@@ -72,22 +74,25 @@ def load_specs(paths: list[Path], *, strict: bool = False, keep_going: bool = Fa
     return loaded, issues, broken
 
 
-def evaluate_spec(loaded: LoadedSpec, as_of: dt.date | None) -> Evaluated:
+def evaluate_spec(loaded: LoadedSpec, as_of: dt.date | None, root: Path | None = None) -> Evaluated:
+    """Evaluate one spec; its baseline entry names its file relative to ``root`` (the project root)."""
     from metricspec.engine.run import evaluate
 
     results = evaluate(loaded, as_of=as_of)
-    return Evaluated(loaded, results, snapshot(results, loaded))
+    return Evaluated(loaded, results, snapshot(results, loaded, root))
 
 
-def _evaluate_all(loaded: list[LoadedSpec], as_of: dt.date | None, progress: Progress | None) -> list[Evaluated]:
-    """Every spec evaluated, ``progress`` advanced by one per spec (``check`` shows a bar on a terminal)."""
+def _evaluate_all(loaded: list[LoadedSpec], as_of: dt.date | None, progress: Progress | None,
+                  root: Path | None = None) -> list[Evaluated]:
+    """Every spec evaluated, ``progress`` advanced by one per spec (``check`` shows a bar on a terminal);
+    ``root``: the project root the baseline entries name files from."""
     if progress is None:
-        return [evaluate_spec(spec, as_of) for spec in loaded]
+        return [evaluate_spec(spec, as_of, root) for spec in loaded]
     progress.start("specs", len(loaded))
     out = []
     for spec in loaded:
         progress.advance("specs", 0, text=spec.spec.name)
-        out.append(evaluate_spec(spec, as_of))
+        out.append(evaluate_spec(spec, as_of, root))
         progress.advance("specs", text=spec.spec.name)
     progress.count("specs", len(loaded))
     return out
@@ -115,14 +120,22 @@ def kpi_units(results: Results) -> dict[str, tuple[str, str | None]]:
 # ----------------------------------------------------------------- check
 
 
+class MissingBaseline(UsageError):
+    """No baseline where the check looks, in CI (exit 2): the gate would pass without comparing results."""
+
+
 def check_paths(paths: list[Path], *, baseline: Path | None = None, against: str | None = None,
                 as_of: dt.date | None = None, strict: bool = False,
                 confinement: Confinement = DEFAULT_CONFINEMENT,
-                progress: Progress | None = None) -> tuple[CheckReport, list[Issue]]:
+                progress: Progress | None = None,
+                missing_baseline: Literal["warn", "error"] = "warn") -> tuple[CheckReport, list[Issue]]:
     """Evaluate specs and compare them with the baseline and/or a git ref.
 
-    ``baseline=None`` uses ``.metricspec/baseline.json`` if it exists (an explicit path must
-    exist). With ``against``, specs are matched across renames and moves, removed specs and a
+    ``baseline=None`` uses ``.metricspec/baseline.json`` in the project root (``--root``, else the git
+    top level of the specs, else the current folder) if it exists; an explicit path must exist.
+    When there is none (neither here nor at ``against``), each spec gets a ``no_baseline`` warning,
+    or with ``missing_baseline="error"`` (CI) :class:`MissingBaseline` is raised before any spec is
+    evaluated. With ``against``, specs are matched across renames and moves, removed specs and a
     baseline rewritten in the range need acknowledging (:mod:`metricspec.check.history`).
     Returns the report and spec warnings. Raises :class:`SpecError`, :class:`DataError` or
     :class:`UsageError` for bad input (exit 2).
@@ -130,6 +143,7 @@ def check_paths(paths: list[Path], *, baseline: Path | None = None, against: str
     from metricspec.check import history
 
     paths = [Path(p) for p in paths]
+    top = project_root(paths, confinement.root)
     root: Path | None = None
     commit: str | None = None
     if against:
@@ -141,37 +155,41 @@ def check_paths(paths: list[Path], *, baseline: Path | None = None, against: str
                              hint="run from a git checkout, or drop --against")
         commit = verify_ref(root, against)
     explicit = baseline is not None
-    baseline_path = Path(baseline) if baseline is not None else DEFAULT_BASELINE
+    where = baseline_path(paths, baseline, confinement.root)
     doc: dict[str, Any] | None = None
-    if explicit or baseline_path.exists():
-        doc = read_baseline(baseline_path)
+    if explicit or where.exists():
+        doc = read_baseline(where)
+    old_doc = history.baseline_at(root, commit, where) if root is not None and commit is not None else None
+    if doc is None and old_doc is None and missing_baseline == "error":
+        raise MissingBaseline(
+            f"no baseline at {shown_path(where)} (project root {top}): in CI the check would pass without comparing "
+            "any result", hint="create it with `metricspec baseline update SPECS` and commit it; pass --baseline FILE "
+            "if it lives elsewhere, or --allow-missing-baseline to check the specs alone")
     loaded, warnings, _broken = load_specs(paths, strict=strict, confinement=confinement)
-    evaluated = _evaluate_all(loaded, as_of, progress)
+    evaluated = _evaluate_all(loaded, as_of, progress, top)
     gone: list[history.OldSpec] = []
-    old_doc: dict[str, Any] | None = None
     extra: list[Finding] = []
     if against and root is not None and commit is not None:
         gone = history.gone_specs(paths, root, commit, against, {ev.loaded.path.resolve() for ev in evaluated})
-        old_doc = history.baseline_at(root, commit, baseline_path)
         if old_doc is not None and doc is None:
             extra.append(history.baseline_deleted_finding([ev.loaded.spec for ev in evaluated], against,
-                                                          display_path(baseline_path)))
+                                                          display_path(where)))
             doc, old_doc = old_doc, None  # compare with the deleted baseline
         elif old_doc is not None and doc is not None and old_doc["specs"] == doc["specs"]:
             old_doc = None  # unchanged in the range
-    report = CheckReport(baseline=display_path(baseline_path) if doc is not None else None, against=against,
-                         strict=strict)
+    report = CheckReport(baseline=display_path(where) if doc is not None else None, against=against,
+                         strict=strict, baseline_path=shown_path(where))
     for ev in evaluated:
-        report.specs.append(_check_one(ev, doc, old_doc, baseline_path, against, root, commit, gone))
+        report.specs.append(_check_one(ev, doc, old_doc, where, against, root, commit, gone))
     if against:
-        extra += history.removal_findings(gone, [ev.loaded.spec for ev in evaluated], against)
+        extra += history.removal_findings(gone, [ev.loaded.spec for ev in evaluated], against, root)
     if extra:
         report.specs.append(SpecCheck(name="(removed specs and baseline)", path="", findings=extra,
                                       compared_with_ref=against))
     return report, [w for w in warnings if w.level is Level.WARNING]
 
 
-def _check_one(ev: Evaluated, doc: dict[str, Any] | None, old_doc: dict[str, Any] | None, baseline_path: Path,
+def _check_one(ev: Evaluated, doc: dict[str, Any] | None, old_doc: dict[str, Any] | None, baseline_file: Path,
                against: str | None, root: Path | None, commit: str | None, gone: list[Any]) -> SpecCheck:
     """One spec's findings: against its old version (possibly under another path or name), then
     against the baseline entry of its old name, then against the ref's baseline if the range rewrote it."""
@@ -197,7 +215,7 @@ def _check_one(ev: Evaluated, doc: dict[str, Any] | None, old_doc: dict[str, Any
         if old is None:
             sc.findings.append(Finding(
                 "info", NO_BASELINE, "results", sc.name, f"spec {sc.name}",
-                f"spec '{sc.name}' is not in the baseline {display_path(baseline_path)}; results not compared "
+                f"spec '{sc.name}' is not in the baseline {shown_path(baseline_file)}; results not compared "
                 "(add it with `metricspec baseline update`)", None, None, Location(spec_file, 1, 1)))
         else:
             sc.compared_with_baseline = True
@@ -212,11 +230,11 @@ def _check_one(ev: Evaluated, doc: dict[str, Any] | None, old_doc: dict[str, Any
                                          units=units)
                 sc.findings.extend(f for f in baseline_findings(then, ev.loaded.spec, against)
                                    if f.subject not in failing)
-    elif not against:
+    else:
         sc.findings.append(Finding(
             "warning", NO_BASELINE, "results", sc.name, f"spec {sc.name}",
-            f"no baseline at {display_path(baseline_path)}: results were not compared "
-            "(create one with `metricspec baseline update`, or pass --baseline)", None, None,
+            f"no baseline at {shown_path(baseline_file)}: results were NOT compared, so a regression would pass "
+            "(create one with `metricspec baseline update` and commit it, or pass --baseline)", None, None,
             Location(spec_file, 1, 1)))
     return sc
 
@@ -336,7 +354,8 @@ def update_baseline(paths: list[Path], *, baseline: Path | None = None, as_of: d
     from metricspec.check.git import dirty_paths, repo_root
 
     paths = [Path(p) for p in paths]
-    target = Path(baseline) if baseline is not None else DEFAULT_BASELINE
+    top = project_root(paths, confinement.root)
+    target = baseline_path(paths, baseline, confinement.root)
     outcome = BaselineUpdate(path=target)
     loaded, issues, broken = load_specs(paths, keep_going=force, confinement=confinement)
     for issue in issues:
@@ -373,7 +392,7 @@ def update_baseline(paths: list[Path], *, baseline: Path | None = None, as_of: d
     failures: list[Finding] = []
     for spec in loaded:
         try:
-            ev = evaluate_spec(spec, as_of)
+            ev = evaluate_spec(spec, as_of, top)
         except MetricSpecError as exc:
             if not force:
                 raise

@@ -15,7 +15,10 @@ covers it:
 * ``kpi_redefined`` — a KPI's definition changed so its history is no longer comparable:
   any of :data:`COMPARABLE_KPI_FIELDS`, or the definition of the source it reads
   (:data:`COMPARABLE_SOURCE_FIELDS`); also a goal re-pointed to another KPI, scope or
-  measure. Titles, descriptions, units, segments, grains and benchmarks do not count.
+  measure; and any other goal field that changes how its status is reached (its grain, baseline,
+  start, period or campaign: :data:`COMPARABLE_GOAL_FIELDS`). Titles, descriptions, units,
+  segments, grains and benchmarks of KPIs do not count.
+* ``kpi_removed`` also when a KPI is taken off an objective's ``kpis:`` list.
 """
 
 from __future__ import annotations
@@ -47,7 +50,14 @@ COMPARABLE_KPI_FIELDS = KPIBase.LEGACY_FIELDS
 COMPARABLE_SOURCE_FIELDS = (
     "connector", "options", "time_column", "rename", "columns", "timestamp_format", "timezone", "derive",
 )
-COMPARABLE_GOAL_FIELDS = ("kpi", "scope", "measure")
+GOAL_NOTE_FIELDS = ("title", "description", "measured_by", "responsible", "acknowledged")
+"""Goal fields that do not change how its status is reached."""
+GOAL_RULED_FIELDS = ("target", "direction", "deadline", "tolerance")
+"""Goal fields with a rule of their own (only the easier way fails: a later deadline, a lower target …)."""
+COMPARABLE_GOAL_FIELDS = tuple(f for f in Goal.model_fields if f not in GOAL_NOTE_FIELDS + GOAL_RULED_FIELDS)
+"""Every other goal field (kpi, scope, measure, grain, baseline, start, period, campaign …): a change
+needs acknowledging, as the goal is then measured another way. Derived from the model, so a new
+field is compared unless it is named above."""
 
 Locate = Callable[..., Location | None]
 
@@ -283,14 +293,26 @@ def compare_specs(old: Spec, new: Spec, *, spec_name: str | None = None, ref: st
                 f"goal '{key[1]}': deadline {'removed (was ' + od.isoformat() + ')' if nd is None else 'pushed out from ' + od.isoformat() + ' to ' + nd.isoformat()}"
                 f"{was(*gpath, 'deadline')}",
                 od.isoformat(), nd.isoformat() if nd else None, loc, goal=key, kpi=ng.kpi)
-        changed = [f for f in COMPARABLE_GOAL_FIELDS if getattr(og, f) != getattr(ng, f)]
+        changed = [f for f in COMPARABLE_GOAL_FIELDS if _goal_field(og, f) != _goal_field(ng, f)]
         if changed:
             add(KPI_REDEFINED, subject,
                 f"goal '{key[1]}' now measures something else ({', '.join(changed)} changed: "
-                + "; ".join(f"{f} {getattr(og, f)!r} → {getattr(ng, f)!r}" for f in changed)
+                + "; ".join(f"{f} {_goal_field(og, f)!r} → {_goal_field(ng, f)!r}" for f in changed)
                 + "), so its history is not comparable",
-                {f: _dump(getattr(og, f)) for f in changed}, {f: _dump(getattr(ng, f)) for f in changed},
-                where(*gpath, changed[0]), goal=key, kpi=ng.kpi)
+                {f: _dump(_goal_field(og, f)) for f in changed}, {f: _dump(_goal_field(ng, f)) for f in changed},
+                where(*gpath, changed[0], key=True) if changed[0] in ng.model_fields_set else where(*gpath, key=True),
+                goal=key, kpi=ng.kpi)
+
+    # objectives' KPI lists: a KPI taken off an objective no longer reports on it
+    for oname, obj in old.objectives.items():
+        kept = new.objectives[oname].kpis if oname in new.objectives else []
+        for kname in obj.kpis:
+            if kname in kept:
+                continue
+            loc = where("objectives", oname, "kpis", key=True) if oname in new.objectives else fallback
+            add(KPI_REMOVED, f"objective {oname}: kpi {kname}",
+                f"KPI '{kname}' was taken off objective '{oname}' (its `kpis:`){was('objectives', oname, 'kpis')}, "
+                "so the objective no longer reports it", kname, None, loc, kpi=kname)
 
     # KPIs
     for kname in old.kpis:
@@ -316,6 +338,14 @@ def compare_specs(old: Spec, new: Spec, *, spec_name: str | None = None, ref: st
                 f"KPI '{kname}' was redefined ({detail}), so its history is no longer comparable",
                 olds, news, loc, kpi=kname)
     return findings
+
+
+def _goal_field(goal: Goal, name: str) -> Any:
+    """A goal field as compared: a period by its start (its end is the deadline, with a rule of its own)."""
+    value = getattr(goal, name)
+    if name == "period" and value is not None:
+        return value.start
+    return value
 
 
 def _tol(absolute: float, relative: float) -> str:

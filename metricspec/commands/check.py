@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from metricspec.progress import Progress
     from metricspec.trust import Confinement
 
-BASELINE_HELP = "Baseline file. [default: .metricspec/baseline.json]"
+BASELINE_HELP = "Baseline file. [default: .metricspec/baseline.json in the project root: --root, else the git top level of " \
+                "the specs, else the current folder]"
 
 
 def _progress(stream: object) -> Progress:
@@ -57,10 +58,12 @@ def _colour(stream: object) -> bool:
 @click.option("--notify", is_flag=True,
               help="When the check fails, call the notifiers: the built-in one posts to $METRICSPEC_WEBHOOK_URL "
                    "(Slack-compatible JSON); plugins may add others.")
+@click.option("--allow-missing-baseline", is_flag=True,
+              help="In CI (CI=true or GITHUB_ACTIONS=true), run without a baseline instead of failing with exit 2.")
 @confinement_options
 @reports_errors
 def check(paths: tuple[Path, ...], baseline: Path | None, against: str | None, as_of: str | None,
-          junit: Path | None, fmt: str, strict: bool, notify: bool,
+          junit: Path | None, fmt: str, strict: bool, notify: bool, allow_missing_baseline: bool,
           confinement: Confinement) -> None:
     """Fail CI when a goal regresses: compare results with the committed baseline and specs
     with a git revision.
@@ -71,6 +74,11 @@ def check(paths: tuple[Path, ...], baseline: Path | None, against: str | None, a
     sign. Specs regress when a target is lowered, a deadline pushed out, a goal or KPI removed
     or a KPI redefined, unless the spec acknowledges it (`acknowledged:` with a reason).
     Changes within tolerance or not significant are warnings.
+
+    \b
+    The baseline is .metricspec/baseline.json in the project root, wherever the check runs from;
+    its path is printed. Without one, results are not compared: a loud warning locally, exit 2
+    in CI (CI=true or GITHUB_ACTIONS=true) unless --allow-missing-baseline.
 
     \b
     Exit codes: 0 nothing regressed, 1 a regression, 2 a usage, spec or data error.
@@ -86,27 +94,37 @@ def check(paths: tuple[Path, ...], baseline: Path | None, against: str | None, a
       METRICSPEC_WEBHOOK_URL=https://hooks.slack.com/services/... metricspec check specs/ --notify
     """
     from metricspec.check import check_paths, render
-    from metricspec.check.github import append_step_summary, in_github_actions, report_annotations
+    from metricspec.check.github import (
+        append_step_summary,
+        in_ci,
+        in_github_actions,
+        report_annotations,
+    )
     from metricspec.check.render import render_markdown
 
     if junit is not None:
         from metricspec.loader import find_spec_files
         from metricspec.outputguard import check_output_file
 
-        check_output_file(junit, find_spec_files(list(paths)))
+        check_output_file(junit, find_spec_files(list(paths)), option="--junit")  # at once, before the run
     with _progress(sys.stderr) as progress:
         report, warnings = check_paths(list(paths), baseline=baseline, against=against, as_of=parse_as_of(as_of),
-                                       strict=strict, confinement=confinement, progress=progress)
+                                       strict=strict, confinement=confinement, progress=progress,
+                                       missing_baseline="warn" if allow_missing_baseline or not in_ci() else "error")
     print_issues(warnings)
     if junit is not None:
         from metricspec.check.junit import write_junit
+        from metricspec.outputguard import check_output_file
 
+        check_output_file(junit, option="--junit")  # nor over an included file, a data file or the baseline
         write_junit(junit, report)
     exit_code_if_output_closes(report.exit_code)
     click.echo(render(report, fmt, color=fmt == "table" and _colour(sys.stdout)), nl=False)
     if in_github_actions():
+        from metricspec.streams import write_command
+
         for line in report_annotations(report):
-            click.echo(line, err=fmt == "json")
+            write_command(line, err=fmt == "json")
         try:
             append_step_summary(render_markdown(report))
         except OSError as exc:
@@ -115,9 +133,23 @@ def check(paths: tuple[Path, ...], baseline: Path | None, against: str | None, a
         click.echo(f"wrote {junit}", err=True)
     if notify:
         _notify(report)
+    _say_baseline(report)
     click.echo(report.goal_summary(), err=True)
     if report.exit_code:
         sys.exit(report.exit_code)
+
+
+def _say_baseline(report: object) -> None:
+    """Which baseline the results were compared with; without one, a warning no one can miss."""
+    from metricspec.check.findings import CheckReport
+
+    assert isinstance(report, CheckReport)
+    if report.baseline is not None:
+        click.echo(f"baseline: {report.baseline_path}", err=True)
+        return
+    click.secho(f"warning: no baseline at {report.baseline_path}: results were NOT compared, so a regression "
+                "would pass; create it with `metricspec baseline update` and commit it", fg="yellow", bold=True,
+                err=True)
 
 
 def _notify(report: object) -> None:
@@ -163,6 +195,9 @@ def update(paths: tuple[Path, ...], baseline_file: Path | None, as_of: str | Non
            confinement: Confinement) -> None:
     """Evaluate specs and write their results to the baseline (atomically, sorted keys).
 
+    The baseline is .metricspec/baseline.json in the project root (--root, else the git top
+    level of the specs), wherever the command runs from.
+
     \b
     Refuses when the specs or their data have uncommitted changes (exit 2) or a goal
     regressed against the existing baseline (exit 1), unless --force. Entries of specs
@@ -180,8 +215,10 @@ def update(paths: tuple[Path, ...], baseline_file: Path | None, as_of: str | Non
     print_issues(outcome.notes)
     for f in outcome.overridden:
         click.secho(f"accepted (--force): {f.location_text()}: {f.message}", fg="yellow", err=True)
+    from metricspec.check.baseline import shown_path
+
     names = ", ".join(outcome.written) or "no specs"
-    click.echo(f"wrote {outcome.path} ({names})")
+    click.echo(f"wrote {shown_path(outcome.path)} ({names})")
 
 
 COMMANDS = [check, baseline]

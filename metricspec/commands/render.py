@@ -101,7 +101,8 @@ def render(spec: Path, output: Path, as_of: str | None, lang: str | None, fmt: s
 @click.option("--workers", type=click.IntRange(min=1), metavar="N",
               help=BUILD_WORKERS_HELP)
 @click.option("--force", is_flag=True,
-              help="Replace the output folder even if it holds files that no metricspec build wrote.")
+              help="Build into the output folder even if it is not an earlier site, and replace files no "
+                   "metricspec build wrote where the site writes its own.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars and no summary line.")
 @confinement_options
 @reports_errors
@@ -111,9 +112,10 @@ def build(specs_dir: Path, output: Path, as_of: str | None, lang: str, static_ch
 
     Relative links only: open index.html from disk, a USB stick or GitHub Pages. The browser draws
     the charts with the Vega scripts written into assets/ (nothing loads from the network); every
-    chart's numbers are also in a table, shown when JavaScript is off. The output folder is
-    replaced whole, so it must be new, empty or an earlier site (which holds a .metricspec-site
-    marker file) unless --force; it may never hold the specs or their data.
+    chart's numbers are also in a table, shown when JavaScript is off. The output folder must be
+    new, empty or an earlier site unless --force; it may never hold the specs or their data. The
+    build replaces the files an earlier build wrote (listed in its .metricspec-site file) and
+    keeps every other file, such as a CNAME or robots.txt.
 
     \b
     Examples:
@@ -133,7 +135,7 @@ def build(specs_dir: Path, output: Path, as_of: str | None, lang: str, static_ch
         outcome = run_specs([specs_dir], as_of=parse_as_of(as_of), confinement=confinement, progress=progress)
         check_site_dir(output, outcome.inputs, force=force)
         files = build_site(outcome.results, output, lang, chart_workers=workers or auto_workers(),
-                           static_charts=static_charts, progress=progress)
+                           static_charts=static_charts, progress=progress, force=force)
     print_issues(outcome.warnings)
     if not quiet:
         click.echo(f"built {len(outcome.results)} scorecard(s), {len(files)} files in {progress.seconds:.1f} s "

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from metricspec.errors import DataError, Location
+from metricspec.trust import record_read
 
 if TYPE_CHECKING:
     import polars as pl
@@ -38,9 +39,12 @@ class SourceContext:
     (a database query, a workbook) may stop after this many rows. Lazy scans ignore it."""
 
     def resolve(self, path: str) -> Path:
-        """Resolve a path relative to the spec file's directory; refuse one outside :attr:`root`."""
+        """Resolve a path relative to the spec file's directory; refuse one outside :attr:`root`.
+        The path is recorded as read (no output option of the command may overwrite it)."""
         p = Path(path).expanduser()
-        return self.confine(p if p.is_absolute() else self.base_dir / p)
+        resolved = self.confine(p if p.is_absolute() else self.base_dir / p)
+        record_read(resolved)
+        return resolved
 
     def confine(self, path: Path) -> Path:
         """``path`` if it lies inside :attr:`root` once symlinks are resolved, else a DataError."""

@@ -24,6 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from metricspec.trust import record_read
+
 READ_ONLY_HINT = "a query may only read (SELECT ...); metricspec never writes to a database or a file"
 
 
@@ -75,6 +77,7 @@ def duckdb_allowed_paths(sql: str, base_dir: Path, root: Path | None) -> list[st
         allowed.append(text)
         allowed.append(str(full))
         for m in inside:
+            record_read(m)
             allowed.append(str(m))
             allowed.append(str(m.resolve()))
             if not candidate.is_absolute():
@@ -110,18 +113,20 @@ def select_only(sql: str) -> str | None:
 
     Every statement must be a SELECT to DuckDB's parser (when it is installed and reads the
     dialect), and no writing keyword may appear outside strings, quoted names and comments
-    (``WITH x AS (DELETE ...) SELECT ...`` is a SELECT to DuckDB).
+    (``WITH x AS (DELETE ...) SELECT ...`` is a SELECT to DuckDB). SQL that DuckDB cannot parse
+    (another dialect: Spark's ``ADD JAR``, ``INSERT OVERWRITE DIRECTORY``, ``CACHE TABLE``) must
+    also start each statement with SELECT, WITH, VALUES, TABLE or FROM.
     """
     try:
         import duckdb
     except ImportError:
-        return _keyword_check(sql)
+        return _keyword_check(sql, reads_first=True)
     parser, lock = _parser()
     try:
         with lock:
             statements = parser.extract_statements(sql)
     except duckdb.Error:
-        return _keyword_check(sql)
+        return _keyword_check(sql, reads_first=True)
     for statement in statements:
         if statement.type != duckdb.StatementType.SELECT:
             return str(statement.type.name)
@@ -137,9 +142,34 @@ def _parser() -> tuple[Any, threading.Lock]:
     return duckdb.connect(config=duckdb_config()), threading.Lock()
 
 
-def _keyword_check(sql: str) -> str | None:
-    found = _WRITES.search(_QUOTED.sub(" ", sql))
-    return found.group(1).upper().split()[0] if found else None
+_READS_FIRST = re.compile(r"[(\s]*(SELECT|WITH|VALUES|TABLE|FROM)\b", re.IGNORECASE)
+_SESSION_FUNCTIONS = re.compile(
+    r"\b(set_config|nextval|setval|pg_reload_conf|pg_terminate_backend|pg_cancel_backend|dblink_exec|dblink|"
+    r"lo_import|lo_export|lo_create|lo_unlink|lo_put|lo_from_bytea|pg_read_file|pg_read_binary_file|pg_ls_dir|"
+    r"pg_stat_file|query_to_xml|query_to_xml_and_xmlschema|cursor_to_xml)\s*\(", re.IGNORECASE)
+"""PostgreSQL's functions that write in a SELECT (sequences, large objects), change the session (SET in a
+SELECT), run other SQL (query_to_xml) or reach the server's files and other servers."""
+
+
+def _keyword_check(sql: str, *, reads_first: bool = False) -> str | None:
+    bare = strip_quoted(sql)
+    found = _WRITES.search(bare) or _SESSION_FUNCTIONS.search(bare)
+    if found:
+        return found.group(1).upper().split()[0]
+    for statement in bare.split(";") if reads_first else []:
+        if statement.strip() and not _READS_FIRST.match(statement):
+            return statement.split()[0].upper()
+    return None
+
+
+_BACKTICKS = re.compile(r"`(?:[^`]|``)*`")
+
+
+def strip_quoted(sql: str, *, backticks: bool = True) -> str:
+    """``sql`` with its strings, quoted names and comments blanked out (what a keyword check reads);
+    ``backticks=False`` keeps backquoted names (Spark's ``csv.`path```)."""
+    bare = _QUOTED.sub(" ", sql)
+    return _BACKTICKS.sub(" ", bare) if backticks else bare
 
 
 def sqlite_uri(path: Path) -> str:

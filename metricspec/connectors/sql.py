@@ -15,11 +15,13 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
+from urllib.parse import unquote, urlparse
 
 from pydantic import Field, field_validator, model_validator
 
 from metricspec.connectors.base import Connector, ConnectorOptions, SourceContext
 from metricspec.connectors.files import PATH_HINT, first_line
+from metricspec.connectors.uris import expand_env, no_session_options, read_only_uri, redact
 
 if TYPE_CHECKING:
     import polars as pl
@@ -189,7 +191,11 @@ class SqlConnector(Connector):
                                 hint="write it as scheme://user:password@host:port/database, e.g. "
                                      "postgresql://me@localhost/shop or sqlite:///data/app.db")
         scheme = m.group("scheme").lower()
-        uri = self._resolve_sqlite(expand_env(options.uri.strip(), context), scheme, m.group("rest"), context)
+        if scheme.split("+")[0] == "duckdb":
+            raise context.error("DuckDB files are read with the duckdb connector (read-only and sandboxed)",
+                                hint="write `connector: duckdb` with `options: {path: ..., query: ...}`")
+        uri = self._resolve_sqlite(expand_env(options.uri.strip(), context), scheme, context)
+        no_session_options(uri, scheme, context)
         if options.table is not None and not _IDENT.match(options.table):
             raise context.error(f"'{options.table}' is not a plain table name",
                                 hint="use `query:` for quoted or unusual identifiers")
@@ -199,14 +205,14 @@ class SqlConnector(Connector):
             return self._relation(uri, backend, options, context)  # computed in the database
         query = sampled(query, context.sample_rows)
         try:
-            if scheme == "sqlite":
+            if scheme.startswith("sqlite"):  # every driver of it: read-only, through the standard library
                 return self._stdlib_sqlite(uri, query, context)
             if "+" not in scheme and _has("connectorx"):
-                frame = pl.read_database_uri(query, uri, engine="connectorx")
+                frame = pl.read_database_uri(query, read_only_uri(uri, scheme), engine="connectorx")
             elif _has("sqlalchemy"):
                 import sqlalchemy  # type: ignore[import-not-found,unused-ignore]
 
-                engine = sqlalchemy.create_engine(uri)
+                engine = sqlalchemy.create_engine(read_only_uri(uri, scheme))
                 try:
                     with engine.connect() as conn:
                         frame = pl.read_database(sqlalchemy.text(query), connection=conn,
@@ -227,7 +233,7 @@ class SqlConnector(Connector):
 
             if isinstance(exc, MetricSpecError):
                 raise
-            raise context.error(f"query failed on {_redact(uri)}: {first_line(exc)}",
+            raise context.error(f"query failed on {redact(uri)}: {first_line(exc)}",
                                 hint="check the URI, the credentials and the SQL") from None
         assert isinstance(frame, pl.DataFrame)
         return frame.lazy()
@@ -241,7 +247,7 @@ class SqlConnector(Connector):
         try:
             con = ibis.connect(url)
         except Exception as exc:
-            raise context.error(f"cannot connect to {_redact(uri)}: {first_line(exc)}",
+            raise context.error(f"cannot connect to {redact(uri)}: {first_line(exc)}",
                                 hint="check the host, port, database, user and password (environment variables "
                                      "such as ${PG_PASSWORD} are expanded in `uri:`)") from None
         try:
@@ -249,7 +255,7 @@ class SqlConnector(Connector):
                 schema, _, table = options.table.rpartition(".")
                 tables = con.list_tables(database=schema or None)
                 if table not in tables:
-                    raise _unknown_table(context, options.table, sorted(tables), f"database {_redact(uri)}")
+                    raise _unknown_table(context, options.table, sorted(tables), f"database {redact(uri)}")
                 return con.table(table, database=schema or None)
             assert options.query is not None
             return con.sql(options.query)
@@ -258,17 +264,26 @@ class SqlConnector(Connector):
 
             if isinstance(exc, MetricSpecError):
                 raise
-            raise context.error(f"query failed on {_redact(uri)}: {first_line(exc)}",
+            raise context.error(f"query failed on {redact(uri)}: {first_line(exc)}",
                                 hint="check the table name and the SQL of `query:`") from None
 
     @staticmethod
-    def _resolve_sqlite(uri: str, scheme: str, rest: str, context: SourceContext) -> str:
-        """Make ``sqlite:///relative.db`` relative to the spec file rather than the working directory."""
-        if not scheme.startswith("sqlite") or not rest.startswith("/") or rest.startswith("//"):
+    def _resolve_sqlite(uri: str, scheme: str, context: SourceContext) -> str:
+        """The database file of a ``sqlite://`` URI, relative to the spec file (``sqlite:///data/app.db``)
+        or absolute (``sqlite:////srv/app.db``, ``sqlite:///file:/srv/app.db``), confined to the project
+        root like every path a spec names; the URI returned names it absolutely."""
+        if not scheme.startswith("sqlite"):
             return uri
-        file_part, sep, query = rest[1:].partition("?")
-        if not file_part or file_part == ":memory:":
-            return uri
+        rest = uri.split("://", 1)[1]
+        file_part, sep, query = rest.partition("?")
+        if not file_part or file_part in ("/", "/:memory:"):
+            return uri  # an in-memory database: no file
+        if not file_part.startswith("/"):
+            raise context.error(f"'{uri}' names no database file",
+                                hint="write sqlite:///relative/path.db (to the spec) or sqlite:////absolute/path.db")
+        file_part = file_part[1:]
+        if file_part.startswith("file:"):  # an SQLite URI filename
+            file_part = unquote(urlparse(file_part).path) or file_part[len("file:"):]
         path = context.resolve(file_part)
         if not path.is_file():
             raise context.error(f"database file not found: {path}", hint=PATH_HINT)
@@ -308,23 +323,6 @@ have their own connector (read-only); Databricks is reached with the spark conne
 DRIVERS = {"postgres": "psycopg", "mysql": "MySQLdb", "snowflake": "snowflake.connector",
            "bigquery": "google.cloud.bigquery", "trino": "trino", "clickhouse": "clickhouse_connect",
            "mssql": "pyodbc", "oracle": "oracledb"}
-
-_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-def expand_env(text: str, context: SourceContext) -> str:
-    """``${NAME}`` replaced by the environment variable NAME (credentials stay out of the spec)."""
-    import os
-
-    def value(m: re.Match[str]) -> str:
-        name = m.group(1)
-        if name not in os.environ:
-            raise context.error(f"environment variable {name} is not set",
-                                hint=f"export {name}=... before running (it is used in the connection string)")
-        return os.environ[name]
-
-    return _ENV.sub(value, text)
-
 
 _DUCKDB_FILES: dict[tuple[str, int, int], tuple[Any, frozenset[str], str | None]] = {}
 """One ibis connection per DuckDB file (path, size, modification time) per evaluation, with the files
@@ -392,11 +390,6 @@ def _duckdb_backend(path: Path | None, query: str, context: SourceContext, memor
             "did not: DuckDB fixes the files a database may read when it is first opened",
             hint="read those files from an in-memory DuckDB (omit `path:`), or through a file connector")
     return con
-
-
-def _redact(uri: str) -> str:
-    """Hide the password of a URI in messages."""
-    return re.sub(r"(://[^:/@]+):.*@(?=[^@]*$)", r"\1:***@", uri)
 
 
 # ---------------------------------------------------------------------------- duckdb

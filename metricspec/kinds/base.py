@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
-from metricspec.spec.base import Direction, Grain, Scalar, StrictModel
+from metricspec.spec.base import Currency, Direction, Grain, Scalar, StrictModel
 from metricspec.spec.offsets import VsSpec
 
 if TYPE_CHECKING:
@@ -165,7 +165,7 @@ class KPIBase(StrictModel):
     title: str | None = None
     description: str | None = None
     unit: Literal["number", "count", "percent", "ratio", "currency", "days"] = "number"
-    currency: str | None = None
+    currency: Currency | None = None
     direction: Direction = Field("increase", description="Which way is good.")
     kind: Literal["outcome", "activity"] = Field(
         "outcome", description="activity KPIs (post volume) are flagged when used as goals."

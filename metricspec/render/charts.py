@@ -39,6 +39,7 @@ from metricspec.render.chart_layers import (
     unfinished_layers,
     value_domain,
 )
+from metricspec.render.chart_text import chart_texts, field_name
 from metricspec.render.svg import UnsafeSvgError, add_point_titles, check_svg, svg_markup
 
 if TYPE_CHECKING:
@@ -109,9 +110,10 @@ class Chart:
 def chart_key(spec: dict[str, Any], chart_locale: Locale = "en-GB") -> Key:
     """The canonical JSON of a Vega-Lite spec and of its d3 locale (a name or a d3-format dict).
 
+    Every text in the spec goes through :func:`~metricspec.render.chart_text.chart_text` first.
     ``tests/test_site_build.py`` validates every chart of the example site against altair's schema.
     """
-    return json.dumps(spec, sort_keys=True, default=str), json.dumps(chart_locale, sort_keys=True)
+    return json.dumps(chart_texts(spec), sort_keys=True, default=str), json.dumps(chart_locale, sort_keys=True)
 
 
 # -- drawing --------------------------------------------------------------------------------------
@@ -298,7 +300,7 @@ def shared_config() -> dict[str, Any]:
 
 def _field(name: str, kind: str, **props: Any) -> dict[str, Any]:
     """An encoding channel: ``_field("value", "quantitative", title=None)``."""
-    return {"field": name, "type": kind, **props}
+    return {"field": field_name(name), "type": kind, **props}
 
 
 def y_format(unit: str) -> str:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from metricspec.outputguard import SITE_MARKER
+from metricspec.outputguard import SITE_MARKER, files_to_keep, site_manifest
 from metricspec.render.assets import CHARTS_JS, VEGA_JS, charts_js, vega_bundle
 from metricspec.render.context import (
     ATTENTION,
@@ -107,8 +107,11 @@ def people_of(r: Results) -> set[str]:
 
 def build_site(results_list: Sequence[Results], out_dir: str | Path, lang: str = DEFAULT_LANGUAGE, *,
                env: Environment | None = None, chart_workers: int | None = None, static_charts: bool = False,
-               progress: Progress | None = None) -> list[Path]:
+               progress: Progress | None = None, force: bool = False) -> list[Path]:
     """Render the whole site into ``out_dir`` (replaced atomically); returns the files written.
+
+    Files of ``out_dir`` that no earlier build wrote are kept (:func:`~metricspec.outputguard.files_to_keep`;
+    ``force`` replaces those at the paths of its pages).
 
     By default the browser draws the charts (``assets/vega.js``); ``static_charts`` draws them as SVG
     into the pages instead. ``chart_workers`` caps the processes drawing static charts (default:
@@ -130,6 +133,7 @@ def build_site(results_list: Sequence[Results], out_dir: str | Path, lang: str =
     plan = SitePlan.of(results_list)
     pages = _render_pages(results_list, plan, tr, env, chart_workers, live_charts=not static_charts,
                           progress=progress)
+    keep = files_to_keep(out_dir, pages, force=force)
     staging = staging_directory(out_dir)
     try:
         if progress is not None:
@@ -137,8 +141,9 @@ def build_site(results_list: Sequence[Results], out_dir: str | Path, lang: str =
         for rel in _write_all(staging, pages):
             if progress is not None:
                 progress.advance("files", text=rel)
-        atomic_write_text(staging / SITE_MARKER, "A site written by metricspec build; the next build replaces it.\n")
+        atomic_write_text(staging / SITE_MARKER, site_manifest(pages))
         _make_readable(staging)
+        _carry_over(out_dir, staging, keep)
         replace_directory(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -158,6 +163,17 @@ def _write_all(root: Path, pages: dict[str, str]) -> Iterator[str]:
 
     with ThreadPoolExecutor(max_workers=WRITERS) as pool:
         yield from pool.map(write, sorted(pages.items()))
+
+
+def _carry_over(old: Path, staging: Path, files: list[str]) -> None:
+    """Copy the files the build keeps into the new site (links as links, modes kept)."""
+    for rel in files:
+        source, target = old / rel, staging / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():
+            os.symlink(os.readlink(source), target)
+        else:
+            shutil.copy2(source, target)
 
 
 def _make_readable(root: Path) -> None:

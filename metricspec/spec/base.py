@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 
 class StrictModel(BaseModel):
@@ -28,3 +28,15 @@ Scalar = str | int | float | bool
 Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$", max_length=80)]
 MAX_DAYS = 36_525
 """Longest span in days a spec may give (100 years): longer ones overflow time arithmetic."""
+
+
+def _currency_code(value: str) -> str:
+    if len(value) != 3 or not value.isascii() or not value.isalpha() or not value.isupper():
+        raise ValueError("not an ISO 4217 currency code; write three capital letters such as EUR, USD or PLN")
+    return value
+
+
+Currency = Annotated[str, AfterValidator(_currency_code),
+                     Field(description="ISO 4217 code (EUR, USD, PLN); numbers show its symbol.")]
+"""A currency code: it reaches charts, tables and number formats, so free text (a line separator
+that broke the charts' JavaScript) is refused where the spec gives it."""

@@ -29,6 +29,7 @@ from metricspec.spec.base import GRAINS as GRAINS
 from metricspec.spec.base import (
     MAX_DAYS,
     CalendarGrain,
+    Currency,
     Direction,
     Grain,
     Name,
@@ -400,7 +401,7 @@ class Spec(StrictModel):
     timezone: str = "UTC"
     week_start: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
     language: Literal["en", "es", "pl"] = "en"
-    currency: str = "EUR"
+    currency: Currency = "EUR"
     grains: list[Grain] = Field(default_factory=lambda: list(_DEFAULT_GRAINS), min_length=1)
     period: Period | None = Field(None, description="Evaluation window; default: the data's range up to --as-of.")
     tags: list[str] = Field(default_factory=list)

@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING
 from metricspec.errors import Issue
 from metricspec.validation import (
     alltime,
+    columns,
     connectors,
     control_groups,
     cycles,
+    depth,
     expressions,
     goals,
     grains,
@@ -23,12 +25,15 @@ if TYPE_CHECKING:
     from metricspec.loader import LoadedSpec
 
 RULES = (references, expressions, cycles, goals, control_groups, connectors, units, offsets, alltime, joins,
-         grains)
+         grains, columns)
 
 
 def validate(loaded: LoadedSpec) -> list[Issue]:
-    """Run every rule and return all issues, sorted by place."""
-    issues: list[Issue] = []
+    """Run every rule and return all issues, sorted by place. A chain of KPIs too deep to walk
+    (:mod:`.depth`) stops here: the other rules walk those chains."""
+    issues: list[Issue] = depth.validate(loaded)
+    if issues:
+        return issues
     for rule in RULES:
         issues.extend(rule.validate(loaded))
     return sorted(issues, key=Issue.sort_key)
