@@ -39,7 +39,7 @@ CORRECTIONS = ("holm", "bh", "dunnett", "none")
 
 def sample_ratio_check(control_n: int, treatment_n: int, expected_treatment_share: float,
                        threshold: float = SRM_THRESHOLD, *, arm_counts: Sequence[int] = (),
-                       arm_share: float | None = None, randomised: bool = True, planned: Sequence[float] = (),
+                       randomised: bool = True, planned: Sequence[float] = (),
                        labels: Sequence[str] = ()) -> SampleRatioCheck:
     """Chi-square goodness of fit of the observed split vs the planned shares (k - 1 df for k groups).
 
@@ -50,7 +50,7 @@ def sample_ratio_check(control_n: int, treatment_n: int, expected_treatment_shar
     counts = [*arm_counts, control_n] if arms else [treatment_n, control_n]
     if arms:
         expected = list(planned) if planned else [1.0 / len(counts)] * len(counts)
-        share = 1.0 - expected[-1] if planned or arm_share is None else expected_treatment_share
+        share = 1.0 - expected[-1] if planned else (len(counts) - 1) / len(counts)
     else:
         share = expected_treatment_share
         expected = [share, 1.0 - share]
@@ -255,9 +255,8 @@ def evaluate_experiment(frame: pl.DataFrame, *, name: str, group_column: str,
     arms = _arm_data(frame, series, labels)
     data_c = frame.filter(_group_mask(series, control_label))
     warnings = _split_warnings(frame, arms, data_c, group_column, labels, control_label)
-    share = expected_treatment_share if len(labels) == 1 else None
     srm = sample_ratio_check(data_c.height, sum(a.height for a in arms), expected_treatment_share, srm_threshold,
-                             arm_counts=[a.height for a in arms], arm_share=share, randomised=design.randomised,
+                             arm_counts=[a.height for a in arms], randomised=design.randomised,
                              planned=design.shares, labels=[*(str(x) for x in labels), str(control_label)])
     if srm.mismatch:
         warnings.append(_srm_warning(srm, srm_threshold))
