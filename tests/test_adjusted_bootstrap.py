@@ -55,7 +55,8 @@ def test_bootstrap_intervals_cover_the_truth(method, runs, true_att):
     """A fixed number of seeded data sets of 400 units (ATT ≈ 1.19, heterogeneous effects, selection on the
     covariates): the bootstrap percentile interval covers the truth in ≥ 93 % of them. A fixed count, not a time
     budget, so the verdict does not depend on the machine; the time is bounded by MAX_SECONDS (about 10 to 30 s
-    a method on an idle machine, 1 to 2 minutes on the shared 2-core one). Measured: see docs/control-groups.md."""
+    a method on an idle machine; 48, 59, 48 and 142 s on the shared 2-core one at a load average of 11-13).
+    Measured: ipw 95.3 %, regression 94.7 %, doubly robust 94.0 %, matching 99.0 % (docs/control-groups.md)."""
     rng = np.random.default_rng(2024)
     s = _settings(method, "att")
     covered = 0

@@ -62,8 +62,10 @@ class Sample:
 
 
 def weights(s: Sample, beta: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """Stabilised inverse-probability weights at propensity coefficients ``beta`` (0: trimmed)."""
-    out: np.ndarray = keep * stabilised(propensity.expit(s.x @ beta), s.t, s.estimand)
+    """Stabilised inverse-probability weights at propensity coefficients ``beta`` (0: trimmed; a propensity of
+    exactly 0 or 1 in floating point, possible with ``trim: 0``, is held 1e-12 inside so weights stay finite)."""
+    e = np.clip(propensity.expit(s.x @ beta), 1e-12, 1.0 - 1e-12)
+    out: np.ndarray = keep * stabilised(e, s.t, s.estimand)
     return out
 
 

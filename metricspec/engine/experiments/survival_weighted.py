@@ -81,6 +81,8 @@ def _settled(values: np.ndarray, d: np.ndarray, grid: np.ndarray) -> np.ndarray:
 
 def km_influence(c: Curve, d: np.ndarray, e: np.ndarray, w: np.ndarray, psi: np.ndarray) -> Influence:
     """The influence sums of ``S(t_j)`` at each of the curve's event times (``psi``: n × p, the other influence)."""
+    if c.times.size == 0:
+        return Influence(np.empty(0), np.empty((0, psi.shape[1])))
     left = c.at_risk - c.deaths
     with np.errstate(divide="ignore", invalid="ignore"):
         step = np.where(left > 0.0, c.deaths / (c.at_risk * left), 0.0)
