@@ -48,7 +48,6 @@ def test_a_bootstrap_interval_is_seeded_and_refits_each_resample():
     assert a.difference_ci_low < a.difference < a.difference_ci_high
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(("method", "runs"), [("ipw", 150), ("regression", 150), ("doubly_robust", 150),
                                               ("matching", 100)])
 def test_bootstrap_intervals_cover_the_truth(method, runs, true_att):

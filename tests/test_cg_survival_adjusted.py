@@ -274,7 +274,6 @@ def _truth(day: int, estimand: str) -> tuple[float, float]:
     return float((e * np.exp(-base * HR)).sum() / e.sum()), float((e * np.exp(-base)).sum() / e.sum())
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("estimand", ["att", "ate"])
 def test_adjusted_retention_intervals_cover_the_truth_and_the_unadjusted_do_not(estimand):
     """300 seeded data sets of 800 units whose covariates raise the hazard and lower the chance of treatment (the
