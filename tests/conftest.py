@@ -57,10 +57,12 @@ MARKED: dict[str, tuple[str, ...]] = {
     "slow": (
         "test_action.py::test_the_action_passes_fails_and_reports",  # 31 s: installs the action into a venv
         "test_adjusted.py::test_adjusted_intervals_cover_the_truth_and_the_naive_ones_do_not",  # 8 × 12-23 s: seeded coverage
+        "test_adjusted_bootstrap.py::test_bootstrap_intervals_cover_the_truth",  # 4 × 48-142 s: bootstrap coverage
         "test_attribution_paths.py::test_property_paths_equal_rows_and_credits_add_up",  # 7 s
         "test_backends_differential.py",  # every example on DuckDB and PostgreSQL against the golden files
         "test_cg_arms.py::test_dunnett_normal_form_equals_the_multivariate_normal",  # 37-71 s: scipy's multivariate normal
         "test_cg_survival.py::test_known_hazard_ratio_is_covered",  # 13 s: seeded coverage
+        "test_cg_survival_adjusted.py::test_adjusted_retention_intervals_cover_the_truth_and_the_unadjusted_do_not",  # 2 × 10-21 s: seeded coverage
         "test_cli.py::test_polars_engine_choice_gives_identical_results",  # 15 s
         "test_cli_output.py::test_a_closed_pipe_exits_quietly_with_0",  # 4 × 15-27 s: subprocesses
         "test_cli_output.py::test_a_closed_pipe_keeps_a_regression_exit_code",  # 56 s

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import io
+import json
 import re
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from rich.console import Console
 from metricspec.engine.results import Results
 from metricspec.engine.run import evaluate
 from metricspec.loader import load_spec
+from metricspec.render.cg_details import details_view
 from metricspec.render.html import render_scorecard
 from metricspec.render.i18n import Translator
 from metricspec.render.markdown import results_markdown
@@ -71,13 +73,20 @@ def test_the_adjusted_comparison_shows_both_differences_and_its_diagnostics(resu
     assert "Below 0.1 (in absolute value) counts as balanced" in text
     assert "Propensity overlap" in text and "Effective sample size" in text
     assert f"{tr.number(d.effective_n_control, 0)} control" in text
-    # the survival metric could not be adjusted: it says so, beside the estimate
+    # the survival metric is adjusted by inverse-probability weighting: weighted rows, curves and hazard ratio
     tenure = cg.metrics[2]
-    assert tenure.verdict == "not_adjusted" and "comparison only (not adjusted)" in text
-    assert "not adjusted (survival metrics cannot be)" in text
+    assert tenure.adjusted is not None and tenure.survival is not None and tenure.survival.adjusted is not None
+    assert tenure.verdict != "not_adjusted" and "comparison only (not adjusted)" not in text
+    assert "survival metrics cannot be" not in text
+    a = tenure.survival.adjusted
+    assert f"Control, weighted {a.control.n} {a.control.events} {a.control.censored}" in text
+    assert f"Treatment, weighted {a.treatment.n}" in text
+    assert f"adjusted hazard ratio {tr.number(a.hazard_ratio, 2)}" in text
+    assert tr.delta(tenure.adjusted.difference, "percent").replace("\xa0", " ") in text
     # Kaplan–Meier: table, curve and the tests; difference-in-differences with its pre-trends check
     assert "tenure and retention by group" in text and "Log-rank test" in text and "hazard ratio" in text
     assert "share still a customer by day (Kaplan–Meier)" in text
+    assert "Kaplan–Meier curves weighted by the inverse probability of each unit's group" in text
     assert "difference-in-differences" in text and "parallel (p" in text
 
 
@@ -117,6 +126,31 @@ def test_several_arms_show_each_arm_against_the_shared_control(results: Results,
     assert "2 treatment arms (discount, story) compared with one shared control" in text
     assert "Bought within 30 days · discount" in text and "Bought within 30 days · story" in text
     assert "Dunnett (many-to-one)" in text
+    # the arms share the control's curve: one table and one chart with the three groups
+    assert text.count("tenure and retention by group") == 1 and "Each arm against the control: discount:" in text
+    details = details_view(Translator("en"), cg, "E-mail", "x")
+    assert details is not None and len(details.survival) == 1
+    figure = details.survival[0].figure
+    assert figure is not None
+    groups = {row["group"] for row in json.loads(figure.chart.vega_lite)["data"]["values"]}
+    assert groups == {"Control", "discount", "story"}
+
+
+def test_survival_curves_are_stored_and_drawn_thinned(results: Results, page: str) -> None:
+    """At most ~100 steps a group, exact at every step; the charts are a small part of the page."""
+    for cg in results.control_groups:
+        for m in cg.metrics:
+            if m.survival is None:
+                continue
+            arms = [m.survival.control, m.survival.treatment]
+            arms += [m.survival.adjusted.control, m.survival.adjusted.treatment] if m.survival.adjusted else []
+            for arm in arms:
+                assert 2 <= len(arm.curve) <= 103, (cg.name, m.name, len(arm.curve))
+    charts = [s.figure.chart.vega_lite for cg in results.control_groups
+              for s in (getattr(details_view(Translator("en"), cg, cg.name, "x"), "survival", None) or [])
+              if s.figure is not None]
+    assert len(charts) == 2  # social_followers' weighted curves, email_variants' three groups
+    assert sum(len(c.encode()) for c in charts) < 40_000  # 107 KB for three charts before
 
 
 def test_markdown_and_terminal_show_the_adjustment(results: Results) -> None:
@@ -128,8 +162,8 @@ def test_markdown_and_terminal_show_the_adjustment(results: Results) -> None:
     print_results(results, Console(file=buffer, width=400, color_system=None))
     out = buffer.getvalue()
     for needle in ("Unadjusted diff", "Adjusted diff", "Overlap: propensity treated", "Survival: Still a customer",
-                   "Difference-in-differences", "comparison only (not adjusted)", "too small to conclude",
-                   "Verdict"):
+                   "Difference-in-differences", "control, weighted", "Survival metrics are weighted",
+                   "too small to conclude", "Verdict"):
         assert needle in out, needle
     assert "Significant" not in out
     assert "(+2.4\u00a0pp) is smaller than the minimum detectable effect (+3.6\u00a0pp)" in out

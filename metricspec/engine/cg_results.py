@@ -103,6 +103,10 @@ class DidFigures(_Model):
 
 
 class SurvivalPoint(_Model):
+    """A step of a Kaplan–Meier curve: from ``days`` on, ``survival`` (exact there). A curve keeps the steps where
+    it has fallen by at least a point since the last one kept, and its last event (see
+    :func:`metricspec.engine.experiments.survival_compare.thin_curve`)."""
+
     days: float
     survival: float
 
@@ -130,6 +134,26 @@ class RetentionLift(_Model):
     difference_ci_high: float | None
     relative_lift: float | None
     p_value: float | None
+    relative_lift_ci_low: float | None = None  # adjusted survival only (delta method or bootstrap)
+    relative_lift_ci_high: float | None = None
+
+
+class AdjustedSurvival(_Model):
+    """Survival with every unit weighted by its inverse-probability weight (the group's propensity model,
+    estimand and trimming): both groups as they would be in the estimand's population."""
+
+    estimand: str
+    interval: Literal["sandwich", "bootstrap"]
+    trim: float
+    control: SurvivalArm  # n, events, censored: the units with weight (not trimmed)
+    treatment: SurvivalArm
+    hazard_ratio: float | None  # weighted Cox, robust (sandwich) or bootstrap interval
+    hazard_ratio_ci_low: float | None
+    hazard_ratio_ci_high: float | None
+    hazard_ratio_p_value: float | None
+    lifts: list[RetentionLift]
+    bootstrap: int | None = None
+    seed: int | None = None
 
 
 class SurvivalFigures(_Model):
@@ -145,3 +169,4 @@ class SurvivalFigures(_Model):
     hazard_ratio_ci_high: float | None
     hazard_ratio_p_value: float | None
     lifts: list[RetentionLift]
+    adjusted: AdjustedSurvival | None = None  # a comparison that was not randomised, adjusted

@@ -21,6 +21,7 @@ from metricspec.engine.expressions import filter_expr
 from metricspec.engine.periods import to_date
 from metricspec.engine.results import EngineMessage, ExperimentResult
 from metricspec.errors import DataError
+from metricspec.spec.control_groups import planned_share
 
 if TYPE_CHECKING:
     from metricspec.loader import LoadedSpec
@@ -105,7 +106,16 @@ def _design(cg: ControlGroup) -> Design:
         covariates=tuple(a.covariates), method=a.method, estimand=a.estimand, bootstrap=a.bootstrap, seed=a.seed,
         trim=a.trim, caliper=a.caliper, replacement=a.replacement)
     arms = tuple(cg.assignment.treatments) if isinstance(cg.assignment.treatment, list) else ()
-    return Design(arms=arms, randomised=cg.randomised, adjust=settings)
+    shares = cg.planned_shares
+    planned = tuple(planned_share(shares, x) for x in (*arms, cg.assignment.control)) if shares and arms else ()
+    return Design(arms=arms, randomised=cg.randomised, adjust=settings, shares=planned)
+
+
+def _treatment_share(cg: ControlGroup) -> float:
+    """The planned treatment share of a group with one treatment (``planned_shares`` or ``expected_treatment_share``)."""
+    if cg.planned_shares and len(cg.assignment.treatments) == 1:
+        return planned_share(cg.planned_shares, cg.assignment.treatments[0])
+    return cg.expected_treatment_share
 
 
 def run_control_group(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], name: str,
@@ -117,7 +127,7 @@ def run_control_group(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], name:
         result = evaluate_experiment(
             frame, name=name, group_column=cg.assignment.column, treatment_label=cg.assignment.treatments[0],
             control_label=cg.assignment.control, metrics=_metrics(cg), alpha=cg.alpha, power=cg.power,
-            expected_treatment_share=cg.expected_treatment_share, method=cg.method, correction=cg.correction,
+            expected_treatment_share=_treatment_share(cg), method=cg.method, correction=cg.correction,
             sequential_tuning=cg.sequential_tuning, prior=(cg.prior.mean, cg.prior.stddev) if cg.prior else None,
             srm_threshold=cg.srm_threshold, segments=cg.segments, design=_design(cg),
         )

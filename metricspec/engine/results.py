@@ -73,7 +73,7 @@ PARAM_KINDS: dict[str, ParamKind] = {
     "p": "pvalue", "group": "group",
     "columns": "text", "covariate": "text", "group_column": "text", "treatment_label": "text",
     "control_label": "text", "quantile": "value", "kept": "count", "threshold": "pvalue", "start": "date",
-    "end": "date",
+    "end": "date", "groups": "text", "shares": "text",
 }
 
 #: code -> English template; ``{placeholders}`` are parameters named in :data:`PARAM_KINDS`.
@@ -152,6 +152,9 @@ ENGINE_MESSAGES: dict[str, str] = {
     "cg_sample_ratio_mismatch": "sample ratio mismatch: {n_treatment} treatment vs {n_control} control is unlikely "
                                 "under a {share} treatment share (p={p}, below {threshold}); check how units were "
                                 "assigned before trusting results",
+    "cg_sample_ratio_mismatch_arms": "sample ratio mismatch: {groups} units are unlikely under the planned shares "
+                                     "{shares} (p={p}, below {threshold}); check how units were assigned before "
+                                     "trusting results",
     "cg_quantile_too_few": "too small to conclude: {group} has {n} units, too few for an interval of the {quantile} "
                            "quantile",
     "cg_quantile_ties": "the {quantile} quantile of {group} sits on many tied values (its interval has zero width): "
@@ -558,6 +561,8 @@ class SampleRatioCheck(ResultModel):
     p_value: float | None
     mismatch: bool
     threshold: float = 0.001
+    group_counts: dict[str, int] | None = None  # several arms: units of each group by label, the control last
+    planned_shares: dict[str, float] | None = None  # several arms: the planned share of each group
 
 
 class SegmentResult(ResultModel):

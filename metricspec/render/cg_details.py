@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from metricspec.engine.cg_results import Diagnostics, SurvivalFigures
+from metricspec.engine.cg_results import Diagnostics, RetentionLift, SurvivalArm
 from metricspec.engine.results import ExperimentResult, MetricComparison
 from metricspec.render.cg_charts import km_chart
 from metricspec.render.cg_text import unit_of
@@ -44,12 +44,16 @@ def _p(tr: Translator, p: float | None) -> str:
 
 
 def design_text(tr: Translator, cg: ExperimentResult) -> str | None:
-    a = next((m.adjusted for m in cg.metrics if m.adjusted is not None), None)
+    adjusted = [m.adjusted for m in cg.metrics if m.adjusted is not None]
+    # survival is always weighted: the group's interval is read from another metric when there is one
+    a = next((m.adjusted for m in cg.metrics if m.adjusted is not None and m.kind != "survival"),
+             adjusted[0] if adjusted else None)
     if a is not None:
         how = tr(f"cg_interval_{a.interval}")
         if a.bootstrap:
             how = tr("cg_interval_bootstrap_n", n=tr.number(a.bootstrap, 0), seed=str(a.seed))
-        return tr("cg_design_adjusted", method=tr(f"cg_adjust_{a.method}"), estimand=tr(f"cg_estimand_{a.estimand}"),
+        method = cg.diagnostics[0].method if cg.diagnostics else a.method
+        return tr("cg_design_adjusted", method=tr(f"cg_adjust_{method}"), estimand=tr(f"cg_estimand_{a.estimand}"),
                   interval=how)
     if not cg.randomised:
         return tr("cg_design_not_randomised")
@@ -94,46 +98,94 @@ def _days(tr: Translator, v: float | None) -> str:
     return tr("cg_not_reached") if v is None else tr.number(v, 0)
 
 
-def _survival(tr: Translator, m: MetricComparison, s: SurvivalFigures, chart_id: str) -> SurvivalView:
-    label_t = m.arm or tr("col_treatment")
-    rows = []
-    for label, arm in ((tr("col_control"), s.control), (label_t, s.treatment)):
-        median = CgCell(text=_days(tr, arm.median), numeric=True,
-                        notes=[] if arm.median_ci_low is None else
-                        [tr("interval", low=_days(tr, arm.median_ci_low), high=_days(tr, arm.median_ci_high))])
-        ret = [CgCell(text=tr.percent(r), numeric=True, notes=[interval(tr, lo, hi, tr.percent)])
-               for r, lo, hi in zip(arm.retention, arm.retention_ci_low, arm.retention_ci_high, strict=True)]
-        rows.append(CgRow(head=CgCell(text=label), cells=[
-            CgCell(text=tr.number(arm.n, 0), numeric=True), CgCell(text=tr.number(arm.events, 0), numeric=True),
-            CgCell(text=tr.number(arm.censored, 0), numeric=True), median, *ret]))
-    lifts = "; ".join(tr("cg_retention_lift", days=tr.number(x.days, 0), difference=tr.delta(x.difference, "percent"),
-                         interval=interval(tr, x.difference_ci_low, x.difference_ci_high,
-                                           lambda v: tr.delta(v, "percent")), p=_p(tr, x.p_value)) for x in s.lifts)
-    hr = "—" if s.hazard_ratio is None else tr("cg_hazard_ratio_value", hr=tr.number(s.hazard_ratio, 2), interval=interval(
-        tr, s.hazard_ratio_ci_low, s.hazard_ratio_ci_high, lambda v: tr.number(v, 2)), p=_p(tr, s.hazard_ratio_p_value))
-    note = tr("cg_note_survival", logrank=_p(tr, s.logrank_p_value), hazard=hr) + " " + lifts
-    title = m.title if m.arm is None else f"{m.title} · {m.arm}"
-    table = CgTable(caption=tr("cg_survival_table", name=title), rows=rows,
+def _arm_row(tr: Translator, label: str, arm: SurvivalArm) -> CgRow:
+    median = CgCell(text=_days(tr, arm.median), numeric=True,
+                    notes=[] if arm.median_ci_low is None else
+                    [tr("interval", low=_days(tr, arm.median_ci_low), high=_days(tr, arm.median_ci_high))])
+    ret = [CgCell(text=tr.percent(r), numeric=True, notes=[interval(tr, lo, hi, tr.percent)])
+           for r, lo, hi in zip(arm.retention, arm.retention_ci_low, arm.retention_ci_high, strict=True)]
+    return CgRow(head=CgCell(text=label), cells=[
+        CgCell(text=tr.number(arm.n, 0), numeric=True), CgCell(text=tr.number(arm.events, 0), numeric=True),
+        CgCell(text=tr.number(arm.censored, 0), numeric=True), median, *ret])
+
+
+def _hazard(tr: Translator, hr: float | None, low: float | None, high: float | None, p: float | None) -> str:
+    return "—" if hr is None else tr("cg_hazard_ratio_value", hr=tr.number(hr, 2), interval=interval(
+        tr, low, high, lambda v: tr.number(v, 2)), p=_p(tr, p))
+
+
+def _lifts(tr: Translator, lifts: list[RetentionLift]) -> str:
+    return "; ".join(tr("cg_retention_lift", days=tr.number(x.days, 0), difference=tr.delta(x.difference, "percent"),
+                        interval=interval(tr, x.difference_ci_low, x.difference_ci_high,
+                                          lambda v: tr.delta(v, "percent")), p=_p(tr, x.p_value)) for x in lifts)
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."
+
+
+def _survival_note(tr: Translator, ms: list[MetricComparison]) -> str:
+    """The tests of each arm against the control: log-rank, hazard ratio, retention lifts (and adjusted ones)."""
+    parts = []
+    for m in ms:
+        s = m.survival
+        assert s is not None
+        hazard = _hazard(tr, s.hazard_ratio, s.hazard_ratio_ci_low, s.hazard_ratio_ci_high, s.hazard_ratio_p_value)
+        if len(ms) > 1:
+            parts.append(tr("cg_note_survival_arm", arm=m.arm or "", logrank=_p(tr, s.logrank_p_value), hazard=hazard))
+        else:
+            parts.append(tr("cg_note_survival", logrank=_p(tr, s.logrank_p_value), hazard=hazard))
+        parts.append(_sentence(_lifts(tr, s.lifts)))
+        a = s.adjusted
+        if a is not None:
+            parts.append(tr("cg_note_survival_adjusted", estimand=tr(f"cg_estimand_{a.estimand}"), hazard=_hazard(
+                tr, a.hazard_ratio, a.hazard_ratio_ci_low, a.hazard_ratio_ci_high, a.hazard_ratio_p_value)))
+            parts.append(_sentence(_lifts(tr, a.lifts)))
+    if len(ms) > 1:
+        parts.insert(0, tr("cg_note_survival_intro"))
+    return " ".join(parts)
+
+
+def _survival(tr: Translator, ms: list[MetricComparison], chart_id: str) -> SurvivalView:
+    """One survival metric: its control and each treatment arm (one table and one chart when several arms share
+    the control), with the weighted rows and curves of an adjusted comparison."""
+    first = ms[0].survival
+    assert first is not None
+    labels = [tr("col_control"), *((m.arm or tr("col_treatment")) for m in ms)]
+    arms = [first.control, *(m.survival.treatment for m in ms if m.survival is not None)]
+    rows = [_arm_row(tr, label, arm) for label, arm in zip(labels, arms, strict=True)]
+    adjusted = first.adjusted if len(ms) == 1 else None
+    if adjusted is not None:
+        labels = [tr("cg_weighted_group", group=label) for label in labels]
+        arms = [adjusted.control, adjusted.treatment]
+        rows += [_arm_row(tr, label, arm) for label, arm in zip(labels, arms, strict=True)]
+    m = ms[0]
+    title = m.title if m.arm is None or len(ms) > 1 else f"{m.title} · {m.arm}"
+    table = CgTable(caption=tr("cg_survival_table", name=title), rows=rows, note=_survival_note(tr, ms),
                     headers=[tr("col_group"), tr("col_units"), tr("col_ended"), tr("col_censored"),
-                             tr("col_median_days"), *(tr("col_retained_at", days=tr.number(k, 0)) for k in s.at_days)],
-                    numeric=[False, True, True, True, True, *(True for _ in s.at_days)], note=note)
-    return SurvivalView(table=table, figure=_km_figure(tr, title, s, (tr("col_control"), label_t), chart_id))
+                             tr("col_median_days"), *(tr("col_retained_at", days=tr.number(k, 0)) for k in first.at_days)],
+                    numeric=[False, True, True, True, True, *(True for _ in first.at_days)])
+    return SurvivalView(table=table, figure=_km_figure(tr, title, first.at_days, list(zip(labels, arms, strict=True)),
+                                                       chart_id, weighted=adjusted is not None))
 
 
-def _km_figure(tr: Translator, title: str, s: SurvivalFigures, labels: tuple[str, str], chart_id: str) -> Figure:
-    rows = [{"group": label, "days": p.days, "survival": p.survival,
+def _km_figure(tr: Translator, title: str, days: list[int], arms: list[tuple[str, SurvivalArm]], chart_id: str,
+               weighted: bool) -> Figure:
+    """The step curves as stored (see :func:`~metricspec.engine.experiments.survival_compare.thin_curve`), drawn to
+    a hundredth of a point; the table under the chart holds each group's median and retention."""
+    rows = [{"group": label, "days": int(p.days) if p.days.is_integer() else p.days, "survival": round(p.survival, 4),
              "tip": tr("chart_km_tip", group=label, days=tr.number(p.days, 0), share=tr.percent(p.survival))}
-            for label, arm in zip(labels, (s.control, s.treatment), strict=True) for p in arm.curve]
+            for label, arm in arms for p in arm.curve]
     ctitle = tr("chart_km_title", name=title)
-    desc = tr("chart_km_desc", control=labels[0], treatment=labels[1],
-              median_c=_days(tr, s.control.median), median_t=_days(tr, s.treatment.median))
-    chart = km_chart(chart_id, ctitle, desc, rows, groups=list(labels), x_title=tr("chart_km_x"),
+    desc = tr("chart_km_desc_weighted" if weighted else "chart_km_desc",
+              groups=", ".join(f"{label} {_days(tr, arm.median)}" for label, arm in arms))
+    chart = km_chart(chart_id, ctitle, desc, rows, groups=[label for label, _ in arms], x_title=tr("chart_km_x"),
                      y_title=tr("chart_km_y"), chart_locale=tr.chart_format)
     table = DataTable(caption=ctitle, headers=[tr("col_group"), tr("col_median_days"),
-                                               *(tr("col_retained_at", days=tr.number(k, 0)) for k in s.at_days)],
+                                               *(tr("col_retained_at", days=tr.number(k, 0)) for k in days)],
                       rows=[[label, _days(tr, arm.median), *(tr.percent(r) for r in arm.retention)]
-                            for label, arm in zip(labels, (s.control, s.treatment), strict=True)],
-                      numeric=[False, True, *(True for _ in s.at_days)])
+                            for label, arm in arms],
+                      numeric=[False, True, *(True for _ in days)])
     return Figure(chart=chart_view(chart), table=table)
 
 
@@ -164,10 +216,19 @@ def _did(tr: Translator, cg: ExperimentResult, title: str) -> CgTable | None:
                    numeric=[False, False, True, True, True, True, False])
 
 
+def _survival_metrics(cg: ExperimentResult) -> list[list[MetricComparison]]:
+    """Survival metrics, the arms of one metric together (they share the control's curve) unless adjusted (each
+    arm's control is weighted to that arm's population)."""
+    groups: dict[str, list[MetricComparison]] = {}
+    for m in cg.metrics:
+        if m.survival is not None:
+            groups.setdefault(m.name if m.survival.adjusted is None else f"{m.name}\x00{m.arm}", []).append(m)
+    return list(groups.values())
+
+
 def details_view(tr: Translator, cg: ExperimentResult, title: str, chart_id: str) -> CgDetails | None:
     details = CgDetails(
         balance=[_balance(tr, d, title, bool(cg.arms)) for d in cg.diagnostics],
-        survival=[_survival(tr, m, m.survival, f"{chart_id}-km{i}") for i, m in enumerate(cg.metrics)
-                  if m.survival is not None],
+        survival=[_survival(tr, ms, f"{chart_id}-km{i}") for i, ms in enumerate(_survival_metrics(cg))],
         did=_did(tr, cg, title))
     return details if details.balance or details.survival or details.did else None

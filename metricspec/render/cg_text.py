@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from metricspec.render.formatting import fmt_delta, fmt_pct, fmt_value
 
 if TYPE_CHECKING:
-    from metricspec.engine.cg_results import Diagnostics, SurvivalFigures
+    from metricspec.engine.cg_results import Diagnostics, SurvivalArm, SurvivalFigures
     from metricspec.engine.results import ExperimentResult, MetricComparison
 
 Table = tuple[str, list[str], list[list[str]]]  # title, headers, rows
@@ -116,10 +116,15 @@ def segment_table(cg: ExperimentResult) -> tuple[list[str], list[list[str]]]:
 
 def design_line(cg: ExperimentResult) -> str | None:
     """What kind of comparison this is and how its intervals were computed (None: a plain randomised test)."""
-    a = next((m.adjusted for m in cg.metrics if m.adjusted is not None), None)
-    if a is not None:
+    adjusted = [m for m in cg.metrics if m.adjusted is not None]
+    first = next((m for m in adjusted if m.kind != "survival"), adjusted[0] if adjusted else None)
+    if first is not None and first.adjusted is not None:
+        a = first.adjusted
         how = INTERVALS[a.interval] + (f" ({a.bootstrap} resamples, seed {a.seed})" if a.bootstrap else "")
-        return (f"Not randomised: adjusted by {METHODS[a.method]}, {ESTIMANDS[a.estimand]}; intervals from {how}. "
+        method = cg.diagnostics[0].method if cg.diagnostics else a.method
+        weighted = " Survival metrics are weighted by the inverse probability of each unit's group." if method != "ipw" \
+            and any(m.kind == "survival" for m in adjusted) else ""
+        return (f"Not randomised: adjusted by {METHODS[method]}, {ESTIMANDS[a.estimand]}; intervals from {how}.{weighted} "
                 "The unadjusted difference shows how much selection there was.")
     if not cg.randomised:
         return "Not randomised and not adjusted: a comparison, not an experiment."
@@ -160,16 +165,35 @@ def _days(value: float | None) -> str:
 def survival_table(m: MetricComparison, s: SurvivalFigures) -> Table:
     headers = ["Group", "Units", "Ended", "Censored", "Median days (CI)",
                *(f"Retained at {k} days (CI)" for k in s.at_days)]
-    rows = []
-    for arm in (s.control, s.treatment.model_copy(update={"label": m.arm or s.treatment.label})):
-        ret = [("—" if r is None else f"{r:.1%}") + ("" if lo is None or hi is None else f" ({lo:.1%} … {hi:.1%})")
-               for r, lo, hi in zip(arm.retention, arm.retention_ci_low, arm.retention_ci_high, strict=True)]
-        median = _days(arm.median) + (f" ({_days(arm.median_ci_low)} … {_days(arm.median_ci_high)})"
-                                      if arm.median_ci_low is not None else "")
-        rows.append([arm.label, f"{arm.n:,}", f"{arm.events:,}", f"{arm.censored:,}", median, *ret])
-    hr = "—" if s.hazard_ratio is None else f"{s.hazard_ratio:.3f} ({s.hazard_ratio_ci_low:.3f} … {s.hazard_ratio_ci_high:.3f})"
-    title = f"Survival: {metric_label(m)} — log-rank p {fmt_p(s.logrank_p_value)}, hazard ratio {hr}"
+    treated = s.treatment.model_copy(update={"label": m.arm or s.treatment.label})
+    rows = [_survival_row(arm) for arm in (s.control, treated)]
+    title = f"Survival: {metric_label(m)} — log-rank p {fmt_p(s.logrank_p_value)}, hazard ratio " + \
+        _hr(s.hazard_ratio, s.hazard_ratio_ci_low, s.hazard_ratio_ci_high)
+    a = s.adjusted
+    if a is not None:
+        rows += [_survival_row(arm.model_copy(update={"label": f"{label}, weighted"}))
+                 for arm, label in ((a.control, s.control.label), (a.treatment, treated.label))]
+        lift = a.lifts[0]
+        ci = "—" if lift.difference_ci_low is None or lift.difference_ci_high is None else \
+            f"{fmt_delta(lift.difference_ci_low, 'percent', None)} … {fmt_delta(lift.difference_ci_high, 'percent', None)}"
+        title += f"; weighted ({a.estimand.upper()}): hazard ratio " + \
+            f"{_hr(a.hazard_ratio, a.hazard_ratio_ci_low, a.hazard_ratio_ci_high)}, retention at {lift.days} days " \
+            f"{fmt_delta(lift.difference, 'percent', None)} ({ci})"
     return title, headers, rows
+
+
+def _hr(hr: float | None, low: float | None, high: float | None) -> str:
+    if hr is None:
+        return "—"
+    return f"{hr:.3f}" + ("" if low is None or high is None else f" ({low:.3f} … {high:.3f})")
+
+
+def _survival_row(arm: SurvivalArm) -> list[str]:
+    ret = [("—" if r is None else f"{r:.1%}") + ("" if lo is None or hi is None else f" ({lo:.1%} … {hi:.1%})")
+           for r, lo, hi in zip(arm.retention, arm.retention_ci_low, arm.retention_ci_high, strict=True)]
+    median = _days(arm.median) + (f" ({_days(arm.median_ci_low)} … {_days(arm.median_ci_high)})"
+                                  if arm.median_ci_low is not None else "")
+    return [arm.label, f"{arm.n:,}", f"{arm.events:,}", f"{arm.censored:,}", median, *ret]
 
 
 def did_table(cg: ExperimentResult) -> Table | None:

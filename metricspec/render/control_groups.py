@@ -292,6 +292,11 @@ def _segment_tables(tr: Translator, cg: ExperimentResult, title: str) -> list[Cg
 def _srm(tr: Translator, srm: SampleRatioCheck) -> SrmAlert | None:
     if not srm.mismatch:
         return None
+    if srm.group_counts is not None and srm.planned_shares is not None:
+        return SrmAlert(title=tr("srm_title"), detail=tr(
+            "srm_detail_arms", groups=", ".join(f"{k} {tr.number(v, 0)}" for k, v in srm.group_counts.items()),
+            shares=", ".join(f"{k} {tr.percent(v)}" for k, v in srm.planned_shares.items()), p=p_phrase(tr, srm.p_value),
+            threshold=tr.number(srm.threshold, _digits(srm.threshold))))
     return SrmAlert(title=tr("srm_title"), detail=tr(
         "srm_detail", treatment=tr.number(srm.treatment_n, 0), control=tr.number(srm.control_n, 0),
         share=tr.percent(srm.expected_treatment_share, 0), p=p_phrase(tr, srm.p_value),
@@ -363,7 +368,8 @@ def _group_warnings(tr: Translator, cg: ExperimentResult) -> list[str]:
     texts = warnings_text(tr, cg.warnings, cg.warning_codes)
     if len(cg.warning_codes) != len(texts):
         return texts
-    return [t for t, c in zip(texts, cg.warning_codes, strict=True) if c.code != "cg_sample_ratio_mismatch"]
+    return [t for t, c in zip(texts, cg.warning_codes, strict=True)
+            if c.code not in ("cg_sample_ratio_mismatch", "cg_sample_ratio_mismatch_arms")]
 
 
 def control_group_view(cg: ExperimentResult, tr: Translator, *, anchor: str, chart_id: str) -> ControlGroupView:

@@ -94,6 +94,40 @@ class ExperimentMetric(StrictModel):
         return self.at_days or [90]
 
 
+SHARE_TOLERANCE = 1e-6
+
+
+def planned_share(shares: dict[Scalar, float], label: Scalar) -> float:
+    """The share planned for ``label`` (checked by :func:`check_planned_shares`: there is one)."""
+    return next(v for k, v in shares.items() if _same(k, label))
+
+
+def check_planned_shares(assignment: Assignment, shares: dict[Scalar, float]) -> None:
+    """Every group (each treatment label and the control) has one share in (0, 1), no other key, adding up to 1."""
+    labels = [*assignment.treatments, assignment.control]
+    unknown = [k for k in shares if not any(_same(k, label) for label in labels)]
+    if unknown:
+        raise ValueError(f"`planned_shares:` names {', '.join(repr(k) for k in unknown)}, which is not a label of "
+                         f"`assignment:` (labels: {', '.join(repr(x) for x in labels)})")
+    missing = [label for label in labels if not any(_same(k, label) for k in shares)]
+    if missing:
+        raise ValueError(f"`planned_shares:` has no share for {', '.join(repr(x) for x in missing)}: give every "
+                         "group its share, control included")
+    bad = [k for k, v in shares.items() if not 0.0 < v < 1.0]
+    if bad:
+        raise ValueError(f"`planned_shares:` {bad[0]!r} is {shares[bad[0]]}: a share is between 0 and 1 (0.25 for a "
+                         "quarter)")
+    total = sum(shares.values())
+    if abs(total - 1.0) > SHARE_TOLERANCE:
+        raise ValueError(f"`planned_shares:` add up to {total:g}, not 1")
+
+
+def _same(a: Scalar, b: Scalar) -> bool:
+    """Labels match by Python equality, but a boolean only matches a boolean (true is not 1 here, so a
+    share cannot stand for two labels)."""
+    return (isinstance(a, bool) == isinstance(b, bool)) and a == b
+
+
 class BayesianPrior(StrictModel):
     """A proper normal prior on the relative lift (gbstats' default is a flat, improper prior)."""
 

@@ -41,6 +41,7 @@ from metricspec.spec.control_groups import BayesianPrior as BayesianPrior
 from metricspec.spec.control_groups import ExperimentMetric as ExperimentMetric
 from metricspec.spec.control_groups import ExperimentMetricKind as ExperimentMetricKind
 from metricspec.spec.control_groups import MetricUnit as MetricUnit
+from metricspec.spec.control_groups import check_planned_shares
 from metricspec.spec.joins import Join
 from metricspec.spec.percent import NonNegativeNumber, Number
 
@@ -181,6 +182,10 @@ class ControlGroup(StrictModel):
     alpha: float = Field(0.05, gt=0, lt=0.5)
     power: float = Field(0.8, gt=0, lt=1)
     expected_treatment_share: float = Field(0.5, gt=0, lt=1)
+    planned_shares: dict[Scalar, float] | None = Field(
+        None, description="The planned share of units of every group by its label, control included, adding up to 1 "
+        "(e.g. {none: 0.5, discount: 0.25, story: 0.25}): the sample ratio check's expected split. Default: "
+        "expected_treatment_share for one treatment, an equal split for several arms.")
     metrics: dict[Name, ExperimentMetric] = Field(min_length=1)
     method: ExperimentMethod = "frequentist"
     correction: Correction = Field("holm", description="Multiple-comparison adjustment of the p-values.")
@@ -212,6 +217,13 @@ class ControlGroup(StrictModel):
             raise ValueError("`sequential_tuning:` applies to `method: sequential` only")
         if len(set(self.segments)) != len(self.segments):
             raise ValueError("`segments:` lists a column twice")
+        if self.planned_shares is not None:
+            if "expected_treatment_share" in self.model_fields_set:
+                raise ValueError("give `planned_shares:` or `expected_treatment_share:`, not both")
+            if not self.randomised:
+                raise ValueError("`planned_shares:` applies to randomised groups (a comparison has no planned split "
+                                 "and no sample ratio check)")
+            check_planned_shares(self.assignment, self.planned_shares)
         return self
 
 

@@ -39,23 +39,42 @@ CORRECTIONS = ("holm", "bh", "dunnett", "none")
 
 def sample_ratio_check(control_n: int, treatment_n: int, expected_treatment_share: float,
                        threshold: float = SRM_THRESHOLD, *, arm_counts: Sequence[int] = (),
-                       arm_share: float | None = None, randomised: bool = True) -> SampleRatioCheck:
-    """Chi-square goodness of fit of the observed split vs the expected shares (1 df for two groups).
+                       randomised: bool = True, planned: Sequence[float] = (),
+                       labels: Sequence[str] = ()) -> SampleRatioCheck:
+    """Chi-square goodness of fit of the observed split vs the planned shares (k - 1 df for k groups).
 
-    Several arms (``arm_counts``): every group, control included, is expected to hold an equal share
-    (k df). A comparison that was not randomised has no expected split: no check."""
-    counts = [*arm_counts, control_n] if len(arm_counts) > 1 else [treatment_n, control_n]
-    share = expected_treatment_share if arm_share is not None or len(arm_counts) <= 1 else \
-        (len(counts) - 1) / len(counts)
-    expected = ([share, 1.0 - share] if len(counts) == 2 else [1.0 / len(counts)] * len(counts))
+    Two groups: ``expected_treatment_share``. Several arms (``arm_counts``, named by ``labels``, the control
+    last): ``planned`` gives each arm's share then the control's, else every group is expected to hold an
+    equal share. A comparison that was not randomised has no planned split: no check."""
+    arms = len(arm_counts) > 1
+    counts = [*arm_counts, control_n] if arms else [treatment_n, control_n]
+    if arms:
+        expected = list(planned) if planned else [1.0 / len(counts)] * len(counts)
+        share = 1.0 - expected[-1] if planned else (len(counts) - 1) / len(counts)
+    else:
+        share = expected_treatment_share
+        expected = [share, 1.0 - share]
     total = sum(counts)
     chi2 = p = None
     if total > 0 and randomised:
         chi2 = sum((n - total * e) ** 2 / (total * e) for n, e in zip(counts, expected, strict=True))
         p = chi2_sf(chi2, len(counts) - 1)
+    named = arms and len(labels) == len(counts)
     return SampleRatioCheck(expected_treatment_share=share, control_n=control_n,
                             treatment_n=treatment_n, chi2=chi2, p_value=p,
-                            mismatch=p is not None and p < threshold, threshold=threshold)
+                            mismatch=p is not None and p < threshold, threshold=threshold,
+                            group_counts=dict(zip(labels, counts, strict=True)) if named else None,
+                            planned_shares=dict(zip(labels, expected, strict=True)) if named else None)
+
+
+def _srm_warning(srm: SampleRatioCheck, threshold: float) -> EngineMessage:
+    assert srm.p_value is not None
+    if srm.group_counts is not None and srm.planned_shares is not None:
+        return warning("cg_sample_ratio_mismatch_arms", p=srm.p_value, threshold=threshold,
+                       groups=", ".join(f"{k} {v}" for k, v in srm.group_counts.items()),
+                       shares=", ".join(f"{k} {v:.4g}" for k, v in srm.planned_shares.items()))
+    return warning("cg_sample_ratio_mismatch", n_treatment=srm.treatment_n, n_control=srm.control_n,
+                   share=srm.expected_treatment_share, p=srm.p_value, threshold=threshold)
 
 
 def _verdict(m: MetricComparison, an: Analysis, p: float | None) -> dict[str, bool | None]:
@@ -184,6 +203,7 @@ class Design:
     arms: tuple[object, ...] = ()  # several treatment arms (else the single treatment_label)
     randomised: bool = True
     adjust: Settings | None = None
+    shares: tuple[float, ...] = ()  # several arms: the planned share of each arm, then the control's (else equal)
 
 
 def _arm_data(frame: pl.DataFrame, series: pl.Series, labels: Sequence[object]) -> list[pl.DataFrame]:
@@ -235,13 +255,11 @@ def evaluate_experiment(frame: pl.DataFrame, *, name: str, group_column: str,
     arms = _arm_data(frame, series, labels)
     data_c = frame.filter(_group_mask(series, control_label))
     warnings = _split_warnings(frame, arms, data_c, group_column, labels, control_label)
-    share = expected_treatment_share if len(labels) == 1 else None
     srm = sample_ratio_check(data_c.height, sum(a.height for a in arms), expected_treatment_share, srm_threshold,
-                             arm_counts=[a.height for a in arms], arm_share=share, randomised=design.randomised)
+                             arm_counts=[a.height for a in arms], randomised=design.randomised,
+                             planned=design.shares, labels=[*(str(x) for x in labels), str(control_label)])
     if srm.mismatch:
-        assert srm.p_value is not None
-        warnings.append(warning("cg_sample_ratio_mismatch", n_treatment=srm.treatment_n, n_control=data_c.height,
-                                share=srm.expected_treatment_share, p=srm.p_value, threshold=srm_threshold))
+        warnings.append(_srm_warning(srm, srm_threshold))
     if not design.randomised and design.adjust is None:
         warnings.append(warning("cg_not_randomised"))
     compared: list[MetricComparison] = []

@@ -1,8 +1,9 @@
 """Adjust every metric of one treatment arm for the covariates (``randomised: false`` with ``adjust:``).
 
 The unadjusted comparison stays as it was (the reader sees how much selection there was); each
-proportion and mean metric gains its adjusted effect (:mod:`.adjusted`) and the arm's diagnostics
-warnings beside it. Other kinds cannot be adjusted here and say so.
+proportion and mean metric gains its adjusted effect (:mod:`.adjusted`), each survival metric its
+inverse-probability-weighted curves, retention, median and hazard ratio (:mod:`.survival_adjusted`), and
+the arm's diagnostics warnings beside them. Ratio and quantile metrics cannot be adjusted here and say so.
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ import polars as pl
 
 from metricspec.engine.cg_results import Diagnostics
 from metricspec.engine.experiments import adjusted
-from metricspec.engine.experiments.adjusted import Settings
+from metricspec.engine.experiments.adjusted import Prepared, Settings
 from metricspec.engine.experiments.compare import MetricDefinition, warning_fields
 from metricspec.engine.experiments.design import build_design
 from metricspec.engine.experiments.fixed import warning
+from metricspec.engine.experiments.survival_adjusted import Sample, headline, sandwich_figures
+from metricspec.engine.experiments.survival_boot import bootstrap_figures
 from metricspec.engine.results import MetricComparison
 
-ADJUSTABLE = ("proportion", "mean")
+ADJUSTABLE = ("proportion", "mean", "survival")
 
 
 def _outcome(frame: pl.DataFrame, column: str) -> np.ndarray:
@@ -42,6 +45,9 @@ def adjust_arm(data_t: pl.DataFrame, data_c: pl.DataFrame, metrics: Sequence[Met
     prep = adjusted.prepare(design, t, settings, arm)
     out = []
     for m, c in zip(metrics, compared, strict=True):
+        if m.kind == "survival":
+            out.append(_survival(prep, frame, m, c, settings, level))
+            continue
         if m.kind not in ADJUSTABLE or m.column is None:
             note = warning("cg_not_adjusted", kind=m.kind)
             out.append(c.model_copy(update=warning_fields([*c.warning_codes, note])))
@@ -49,3 +55,22 @@ def adjust_arm(data_t: pl.DataFrame, data_c: pl.DataFrame, metrics: Sequence[Met
         figures = adjusted.estimate(prep, _outcome(frame, m.column), settings, level)
         out.append(c.model_copy(update={"adjusted": figures, **warning_fields([*c.warning_codes, *prep.warnings])}))
     return out, prep.diagnostics
+
+
+def _survival(prep: Prepared, frame: pl.DataFrame, m: MetricDefinition, c: MetricComparison, settings: Settings,
+              level: float) -> MetricComparison:
+    """A survival metric's weighted curves and figures (retention at the first day is its adjusted headline)."""
+    assert m.duration and m.event
+    keep = prep.design.keep
+    d, e = _outcome(frame, m.duration)[keep], _outcome(frame, m.event)[keep]
+    ok = np.isfinite(d) & np.isfinite(e) & (d >= 0.0)
+    t = prep.t[ok]
+    if c.survival is None or min(int((t == 1.0).sum()), int((t == 0.0).sum())) < 2:
+        return c
+    sample = Sample(prep.x[ok], t, d[ok], e[ok] != 0.0, "ate" if settings.estimand == "ate" else "att", settings.trim)
+    labels = (c.survival.control.label, c.survival.treatment.label)
+    figures, se = (bootstrap_figures(sample, list(m.at_days), level, labels, settings.bootstrap, settings.seed)
+                   if settings.bootstrap is not None else sandwich_figures(sample, list(m.at_days), level, labels))
+    return c.model_copy(update={"adjusted": headline(figures, se),
+                                "survival": c.survival.model_copy(update={"adjusted": figures}),
+                                **warning_fields([*c.warning_codes, *prep.warnings])})

@@ -28,7 +28,9 @@ from metricspec.engine.cg_results import RetentionLift, SurvivalArm, SurvivalFig
 from metricspec.engine.experiments.dist import chi2_sf, norm_isf, norm_sf
 from metricspec.engine.survival import Survival, kaplan_meier, median
 
-MAX_CURVE_POINTS = 200
+CURVE_STEP = 0.01
+"""A stored (and drawn) curve keeps a step wherever the curve has fallen by at least this much since the last
+step kept: one point of survival, 2 px on the scorecard's 220 px high chart."""
 
 
 @dataclass(frozen=True)
@@ -142,15 +144,29 @@ def _arm(label: str, arm: Arm, days: list[int], z: float) -> tuple[SurvivalArm, 
     med_low, med_high = median_ci(s, se, z) if s.times.size else (None, None)
     at = [_at(s, se, k) for k in days]
     cis = [_cloglog_ci(p, q, z) for p, q in at]
-    step = max(1, s.times.size // MAX_CURVE_POINTS)
-    curve = [SurvivalPoint(days=0.0, survival=1.0),
-             *(SurvivalPoint(days=float(t), survival=float(v)) for t, v in zip(s.times[::step], s.survival[::step],
-                                                                                strict=True))]
     return SurvivalArm(label=label, n=int(arm.durations.size), events=int(arm.events.sum()),
                        censored=int((~arm.events).sum()), median=median(s) if s.times.size else None,
                        median_ci_low=med_low, median_ci_high=med_high, retention=[p for p, _ in at],
                        retention_ci_low=[lo for lo, _ in cis], retention_ci_high=[hi for _, hi in cis],
-                       curve=curve), at
+                       curve=thin_curve(s.times, s.survival, s.horizon)), at
+
+
+def thin_curve(times: np.ndarray, survival: np.ndarray, horizon: float) -> list[SurvivalPoint]:
+    """The steps a reader needs of a Kaplan–Meier curve: (0, 100 %), every event time where the curve has fallen
+    by at least :data:`CURVE_STEP` since the last step kept, the last event time, and the end of follow-up.
+
+    Each kept step holds the curve's exact value, so the drawn step line (step-after) is exact at every step
+    shown and never more than one point above the curve between them; a curve falls at most from 1 to 0, so at
+    most 100 steps are kept, plus the last event and the end of follow-up."""
+    points = [SurvivalPoint(days=0.0, survival=1.0)]
+    last = 1.0
+    for i, (t, v) in enumerate(zip(times.tolist(), survival.tolist(), strict=True)):
+        if last - v >= CURVE_STEP * (1.0 - 1e-9) or i == times.size - 1:
+            points.append(SurvivalPoint(days=t, survival=v))
+            last = v
+    if times.size and horizon > float(times[-1]):
+        points.append(SurvivalPoint(days=horizon, survival=last))
+    return points
 
 
 def _lift(day: int, c: tuple[float | None, float | None], t: tuple[float | None, float | None],
