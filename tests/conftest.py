@@ -51,7 +51,11 @@ MARKED: dict[str, tuple[str, ...]] = {
         "test_kind_quantiles.py::test_postgres_took_part_when_it_is_installed",  # reads what the pg tests saw
         "test_paths_segments_backends.py::*[[]postgres]",  # its `registry` fixture picks the database by name
     ),
-    "spark": ("test_spark_sandbox.py",),  # its module fixture starts a local Spark session
+    "spark": (
+        "test_hour_grain.py::test_spark_gives_the_same_hours",  # starts its own local Spark session
+        "test_query_differential.py::test_queries_in_spark_equal_polars",  # starts its own local Spark session
+        "test_spark_sandbox.py",  # its module fixture starts a local Spark session
+    ),
     # the longest tests of timed runs (pytest --durations; seconds on 2 cores shared with other work, about
     # 3-5 times an idle machine's); the fast lane keeps a quicker test of each module and feature
     "slow": (
