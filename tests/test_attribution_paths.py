@@ -282,15 +282,15 @@ def test_spec_paths_run_end_to_end_and_render(tmp_path: Path) -> None:
     res = evaluate(loaded, as_of=dt.date(2026, 2, 1))
     att = res.attribution
     assert att is not None
-    assert [m["name"] for m in att["models"]] == ["first_touch", "last_touch", "linear", "position_based",
-                                                  "markov"]  # the default models but time decay
+    assert [m.name for m in att.models] == ["first_touch", "last_touch", "linear", "position_based",
+                                            "markov"]  # the default models but time decay
     df = pl.read_csv(FIXTURES / "paths.csv").rename(
         {"total_conversions": "conversions", "total_conversion_value": "value", "total_null": "nulls"})
     spend = pl.DataFrame({"channel": ["instagram", "x"], "amount": [900.0, 400.0]})
     direct = attribute_paths(df, models=[ModelConfig(kind=k) for k in PATH_KINDS[:-1]], spend=spend)
-    assert att["models"] == direct.model_dump(mode="json")["models"]
-    assert att["journeys"] == [] and att["journeys_total"] == 0 and att["lookback_days"] is None
-    assert att["total_conversions"] == int(df["conversions"].sum())
+    assert att.models == direct.models
+    assert att.journeys == [] and att.journeys_total == 0 and att.lookback_days is None
+    assert att.total_conversions == int(df["conversions"].sum())
     html = render_html(res)
     assert "From paths" in html and "instagram" in html
     again = evaluate(load_spec(tmp_path / "s.yaml"), as_of=dt.date(2026, 2, 1))

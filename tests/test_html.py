@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
+from metricspec.engine.attribution.models import AttributionReport
 from metricspec.engine.results import ExperimentResult, Results
 from metricspec.render import charts
 from metricspec.render.i18n import Translator, available_languages, load_messages, placeholders
@@ -99,13 +100,15 @@ def _credits(conversions: list[float]) -> list[dict]:
              "roas": c * 50.0 / 1000.0, "roi": c * 50.0 / 1000.0 - 1} for ch, c in zip(channels, conversions, strict=True)]
 
 
-ATTRIBUTION = {
-    "title": "Attribution of sign-ups",
+ATTRIBUTION = AttributionReport.model_validate({
+    "title": "Attribution of sign-ups", "level": "channel", "lookback_days": 30, "drop_direct": False,
     "models": [{"name": "last_touch", "kind": "last_touch", "credits": _credits([40, 30, 25])},
                {"name": "first_touch", "kind": "first_touch", "credits": _credits([20, 50, 25])},
                {"name": "markov", "kind": "markov", "credits": _credits([30, 38, 27])}],
-    "total_conversions": 100, "attributed_conversions": 95, "journeys": [], "removal_effects": {},
-}
+    "total_conversions": 100, "attributed_conversions": 95, "unattributed_conversions": 5, "total_value": 5000.0,
+    "attributed_value": 4750.0, "unattributed_value": 250.0, "non_converting_paths": 0, "journeys": [],
+    "journeys_total": 0, "removal_effects": {},
+})
 
 
 def write_world(d: Path) -> Path:

@@ -54,17 +54,17 @@ def cg(diff: float, lo: float | None, hi: float | None, n_t: int = 1000, kind: s
 
 def test_incremental_cac_by_hand() -> None:
     out = incremental_cac(cg(0.03, 0.01, 0.05), "exp", None, 6000.0)
-    assert out is not None and out["metric"] == "conv"
-    assert out["incremental_conversions"] == pytest.approx(30.0)
-    assert out["incremental_cac"] == pytest.approx(200.0)
-    assert out["incremental_cac_ci"] == [pytest.approx(6000 / 50), pytest.approx(6000 / 10)]
-    assert (out["window_start"], out["window_end"]) == ("2026-01-01", "2026-03-31")
+    assert out is not None and out.metric == "conv"
+    assert out.incremental_conversions == pytest.approx(30.0)
+    assert out.incremental_cac == pytest.approx(200.0)
+    assert out.incremental_cac_ci == [pytest.approx(6000 / 50), pytest.approx(6000 / 10)]
+    assert (out.window_start, out.window_end) == (dt.date(2026, 1, 1), dt.date(2026, 3, 31))
 
 
 def test_no_lift_gives_no_cac() -> None:
     out = incremental_cac(cg(-0.01, -0.03, 0.01), "exp", "conv", 6000.0)
-    assert out is not None and out["incremental_cac"] is None
-    assert out["incremental_cac_ci"][1] is None  # lower CI bound of the lift ≤ 0: CAC unbounded
+    assert out is not None and out.incremental_cac is None
+    assert out.incremental_cac_ci[1] is None  # lower CI bound of the lift ≤ 0: CAC unbounded
 
 
 def test_missing_group_or_spend() -> None:
@@ -78,8 +78,8 @@ def test_sequential_groups_use_the_always_valid_interval() -> None:
                             difference_ci_high=0.08, relative_p_value=0.2, relative_p_value_adjusted=0.2,
                             relative_lift_ci_low=None, relative_lift_ci_high=None)
     out = incremental_cac(cg(0.03, 0.01, 0.05, sequential=seq), "exp", "conv", 6000.0)
-    assert out is not None and out["incremental_conversions_ci"] == [pytest.approx(-10.0), pytest.approx(80.0)]
-    assert out["incremental_cac_ci"] == [pytest.approx(6000 / 80), None]
+    assert out is not None and out.incremental_conversions_ci == [pytest.approx(-10.0), pytest.approx(80.0)]
+    assert out.incremental_cac_ci == [pytest.approx(6000 / 80), None]
 
 
 # ------------------------------------------------------------------ the example, as of a date
@@ -128,12 +128,12 @@ def test_control_group_and_incremental_cac_honour_as_of(as_of: dt.date) -> None:
     group = r.control_groups[0]
     assert (group.srm.treatment_n, group.srm.control_n) == (n_t, n_c)
     assert (group.time_column, group.window_start, group.window_end) == ("signup_date", None, as_of)
-    inc = r.attribution["incremental"] if r.attribution else None
+    inc = r.attribution.incremental if r.attribution else None
     assert inc is not None
-    assert inc["treatment_n"] == n_t
-    assert inc["incremental_conversions"] == pytest.approx(incremental, rel=1e-12)
-    assert inc["social_spend"] == pytest.approx(spend, rel=1e-12)
-    assert inc["incremental_cac"] == pytest.approx(spend / incremental, rel=1e-12)
+    assert inc.treatment_n == n_t
+    assert inc.incremental_conversions == pytest.approx(incremental, rel=1e-12)
+    assert inc.social_spend == pytest.approx(spend, rel=1e-12)
+    assert inc.incremental_cac == pytest.approx(spend / incremental, rel=1e-12)
     if as_of.month == 3:  # Q1: a quarter of the customers, not the year's 6,000
         assert n_t + n_c < 2000
 
@@ -146,10 +146,10 @@ def test_a_period_or_campaign_windows_units_and_spend(tmp_path: Path) -> None:
     group = r.control_groups[0]
     assert (group.window_start, group.window_end) == (start, end)
     assert (group.srm.treatment_n, group.srm.control_n) == (n_t, n_c)
-    inc = r.attribution["incremental"] if r.attribution else None
-    assert inc is not None and inc["social_spend"] == pytest.approx(spend, rel=1e-12)
-    assert inc["incremental_cac"] == pytest.approx(spend / incremental, rel=1e-12)
-    assert (inc["window_start"], inc["window_end"]) == ("2026-04-01", "2026-06-30")
+    inc = r.attribution.incremental if r.attribution else None
+    assert inc is not None and inc.social_spend == pytest.approx(spend, rel=1e-12)
+    assert inc.incremental_cac == pytest.approx(spend / incremental, rel=1e-12)
+    assert (inc.window_start, inc.window_end) == (start, end)
     # as of May, the window ends at the as-of date
     may = evaluate(load_spec(spec), as_of=dt.date(2026, 5, 15)).control_groups[0]
     assert may.window_end == dt.date(2026, 5, 15)

@@ -51,7 +51,7 @@ KNOWN_LARGE: dict[str, int] = {
     "metricspec/engine/attribution/journeys.py:prepare": 94,
     "metricspec/engine/expressions.py:to_polars": 86,
     "metricspec/engine/goals.py:evaluate_goal": 88,
-    "metricspec/engine/results.py": 642,
+    "metricspec/engine/results.py": 643,
     "metricspec/loader.py": 699,
     "metricspec/loader.py:_merge_includes": 86,
     "metricspec/render/markdown.py:results_markdown": 84,

@@ -288,10 +288,11 @@ def test_journeys_on_the_scorecard_count_the_customers_journeys(examples):
 
     r = examples["customer-value"]
     a = r.attribution
-    assert len(a["journeys"]) == a["journeys_total"] == a["attributed_conversions"]
-    counts = Counter((j["initial_channel"], tuple(j["intermediate_channels"]), j["converting_channel"])
-                     for j in a["journeys"] if j["n_touches"])
-    view = attribution_view(r, Translator("en"), "cv")
+    assert a is not None and a.journeys is not None
+    assert len(a.journeys) == a.journeys_total == a.attributed_conversions
+    counts = Counter((j.initial_channel, tuple(j.intermediate_channels), j.converting_channel)
+                     for j in a.journeys if j.n_touches)
+    view = attribution_view(r, a, Translator("en"), "cv")
     assert view.journeys is not None and len(view.journeys.rows) == 10
     expected = sorted(counts.items(), key=lambda kv: -kv[1])[:10]
     shown = [((row[0], tuple(row[1].split(" → ")) if row[1] != "—" else (), row[2]), int(row[3].replace(",", "")))
@@ -299,7 +300,7 @@ def test_journeys_on_the_scorecard_count_the_customers_journeys(examples):
     assert [n for _, n in shown] == [n for _, n in expected]
     assert all(counts[pattern] == n for pattern, n in shown)
     shares = [float(row[4].rstrip("%")) for row in view.journeys.rows]
-    assert shares[0] == pytest.approx(100 * expected[0][1] / a["attributed_conversions"], abs=0.05)
+    assert shares[0] == pytest.approx(100 * expected[0][1] / a.attributed_conversions, abs=0.05)
 
 
 def test_incremental_cac_on_the_scorecard_is_the_control_groups(examples):
@@ -321,7 +322,7 @@ def test_incremental_cac_on_the_scorecard_is_the_control_groups(examples):
     cac = spend / incremental
     low = spend / (m.difference_ci_high * m.treatment_n)
     assert m.difference_ci_low is not None and m.difference_ci_low < 0, "the interval of the difference reaches 0: no upper bound"
-    view = attribution_view(r, Translator("en"), "cv").incremental
+    view = attribution_view(r, r.attribution, Translator("en"), "cv").incremental
     assert view is not None
     assert view.cac == f"€{cac:,.2f}" and view.interval == f"€{low:,.2f} to no upper bound"
     assert view.conversions == f"{incremental:,.1f}" and view.spend == f"€{spend:,.2f}"

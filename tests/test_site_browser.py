@@ -217,16 +217,16 @@ def test_journeys_and_incremental_cac_are_on_the_scorecard(driver, example_site,
     open_page(driver, example_site / "scorecards" / "customer-value.html")
     rows = driver.execute_script(
         "return Array.from(document.querySelectorAll('#journeys tbody tr')).map(tr => tr.innerText.split('\\t'))")
-    paths = r.attribution["journey_paths"][:10]
+    paths = r.attribution.journey_paths[:10]
     assert len(rows) == len(paths) == 10
     for row, p in zip(rows, paths, strict=True):
-        assert [c.strip() for c in row[:4]] == [p["initial"], " → ".join(p["intermediate"]) or "—", p["converting"],
-                                                f"{p['conversions']:,}"]
-    inc = r.attribution["incremental"]
+        assert [c.strip() for c in row[:4]] == [p.initial, " → ".join(p.intermediate) or "—", p.converting,
+                                                f"{p.conversions:,}"]
+    inc = r.attribution.incremental
     text = driver.execute_script("return document.getElementById('incremental-cac').innerText")
-    assert f"€{inc['incremental_cac']:,.2f}" in text
-    assert f"95% interval: €{inc['incremental_cac_ci'][0]:,.2f} to no upper bound" in text
-    assert "not significant" in text and f"{inc['treatment_n']:,} exposed customers" in text
+    assert f"€{inc.incremental_cac:,.2f}" in text
+    assert f"95% interval: €{inc.incremental_cac_ci[0]:,.2f} to no upper bound" in text
+    assert "not significant" in text and f"{inc.treatment_n:,} exposed customers" in text
 
 
 def test_nothing_scrolls_sideways_on_a_phone_and_the_menu_folds(driver, example_site):

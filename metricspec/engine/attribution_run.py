@@ -9,10 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from metricspec.engine.attribution.models import (
+    AttributionReport,
+    AttributionResult,
+    IncrementalCac,
+)
 from metricspec.engine.periods import to_date
 
 if TYPE_CHECKING:
-    from metricspec.engine.attribution import AttributionResult
     from metricspec.engine.results import ExperimentResult
     from metricspec.loader import LoadedSpec
     from metricspec.spec.models import AttributionSpec
@@ -26,7 +30,7 @@ def _local_naive(col: str, schema: dict[str, pl.DataType]) -> pl.Expr:
 
 
 def incremental_cac(control_groups: Sequence[ExperimentResult], group: str, metric: str | None,
-                    social_spend: float | None) -> dict[str, Any] | None:
+                    social_spend: float | None) -> IncrementalCac | None:
     """Spend on social ÷ conversions the exposed group made beyond what the control rate predicts.
 
     incremental conversions = (p_treatment − p_control) × n_treatment; the interval uses the
@@ -51,13 +55,11 @@ def incremental_cac(control_groups: Sequence[ExperimentResult], group: str, metr
     cac = social_spend / inc if inc > 0 else None
     cac_low = social_spend / (hi * n_t) if hi is not None and hi > 0 else None
     cac_high = social_spend / (lo * n_t) if lo is not None and lo > 0 else None
-    return {"control_group": group, "metric": m.name, "treatment_n": n_t,
-            "incremental_conversions": inc, "incremental_conversions_ci": [None if lo is None else lo * n_t,
-                                                                         None if hi is None else hi * n_t],
-            "social_spend": social_spend, "incremental_cac": cac, "incremental_cac_ci": [cac_low, cac_high],
-            "significant": m.significant,
-            "window_start": None if cg.window_start is None else cg.window_start.isoformat(),
-            "window_end": None if cg.window_end is None else cg.window_end.isoformat()}
+    return IncrementalCac(
+        control_group=group, metric=m.name, treatment_n=n_t, incremental_conversions=inc,
+        incremental_conversions_ci=[None if lo is None else lo * n_t, None if hi is None else hi * n_t],
+        social_spend=social_spend, incremental_cac=cac, incremental_cac_ci=[cac_low, cac_high],
+        significant=m.significant, window_start=cg.window_start, window_end=cg.window_end)
 
 
 def social_spend(frames: dict[str, pl.LazyFrame], att: AttributionSpec, start: dt.date | None,
@@ -149,7 +151,7 @@ def _from_rows(frames: dict[str, pl.LazyFrame], att: AttributionSpec, cutoff: dt
 
 
 def run_attribution(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], as_of: dt.date,
-                    control_groups: Sequence[ExperimentResult] | None = None) -> dict[str, Any]:
+                    control_groups: Sequence[ExperimentResult] | None = None) -> AttributionReport:
     from metricspec.engine.attribution import ModelConfig
 
     att = loaded.spec.attribution
@@ -166,12 +168,12 @@ def run_attribution(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], as_of: 
     total = len(result.journeys)
     if total > att.max_journeys:
         result = result.model_copy(update={"journeys": result.journeys[: att.max_journeys]})
-    data = result.model_dump(mode="json")
-    data["journeys_total"] = total
-    data["title"] = att.title or "Attribution"
-    data["incremental"] = None
+    incremental = None
     cg = next((c for c in control_groups or [] if c.name == att.control_group), None)
     if cg is not None:
         social = social_spend(frames, att, cg.window_start, cg.window_end or as_of)
-        data["incremental"] = incremental_cac([cg], cg.name, att.control_metric, social)
-    return data
+        incremental = incremental_cac([cg], cg.name, att.control_metric, social)
+    # the result is validated already (its journeys are many): only the report's own fields are new
+    fields = {name: getattr(result, name) for name in AttributionResult.model_fields}
+    return AttributionReport.model_construct(**fields, journeys_total=total, title=att.title or "Attribution",
+                                             incremental=incremental)

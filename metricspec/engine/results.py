@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 from pydantic_core import to_json
 
+from metricspec.engine.attribution.models import AttributionReport
 from metricspec.engine.cg_results import (
     AdjustedFigures,
     Diagnostics,
@@ -625,7 +626,7 @@ class Results(ResultModel):
     kpis: list[KpiResult]
     objectives: list[ObjectiveResult]
     control_groups: list[ExperimentResult] = Field(default_factory=list)
-    attribution: dict[str, Any] | None = None
+    attribution: AttributionReport | None = None
     notes: list[DataNote] = Field(default_factory=list)
 
     def goals(self) -> list[GoalResult]:

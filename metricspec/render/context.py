@@ -244,7 +244,7 @@ class Builder:
             other_tiles=[self.tile(k) for k in r.kpis if k.name not in in_objectives],
             kpis=sections,
             control_groups=[self.control_group(cg) for cg in r.control_groups],
-            attribution=attribution_view(r, tr, self.prefix) if r.attribution else None,
+            attribution=attribution_view(r, r.attribution, tr, self.prefix) if r.attribution else None,
             sources=[SourceView(name=s.name, connector=s.connector, rows=tr.number(s.rows, 0),
                                 first=tr.date(s.first), latest=tr.date(s.latest)) for s in r.sources],
             notes=[NoteView(level=n.level, message=tr.message(n.code, n.params, n.message)

@@ -107,18 +107,18 @@ def results_markdown(results: Results) -> str:
         if notes:
             lines += [*notes, ""]
     if results.attribution:
-        models = results.attribution.get("models", [])
+        models = results.attribution.models
         from metricspec.render.table import credit_key
 
-        channels = sorted({credit_key(c) for m in models for c in m.get("credits", [])})
+        channels = sorted({credit_key(c) for m in models for c in m.credits})
         lines += ["### Attribution (conversions by channel)", "",
-                  "| Channel | " + " | ".join(md_escape(m["name"]) for m in models) + " |",
+                  "| Channel | " + " | ".join(md_escape(m.name) for m in models) + " |",
                   "|---|" + "---:|" * len(models)]
         for ch in channels:
             cells = []
             for m in models:
-                c = next((c for c in m["credits"] if credit_key(c) == ch), None)
-                cells.append(fmt_value(c["conversions"]) if c else "—")
+                c = next((c for c in m.credits if credit_key(c) == ch), None)
+                cells.append(fmt_value(c.conversions) if c else "—")
             lines.append(f"| {md_escape(ch)} | " + " | ".join(cells) + " |")
         lines.append("")
     fresh = [f"{md_escape(s.name)}: {s.latest or '—'}" for s in results.sources]

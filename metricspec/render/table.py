@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
+    from metricspec.engine.attribution.models import AttributionReport, ChannelCredit
     from metricspec.engine.results import ExperimentResult, GoalResult, KpiResult, Results
 
 WIDE_LAYOUT = 1000
@@ -173,40 +174,39 @@ def _print_control_group(cg: ExperimentResult, console: Console) -> None:
             console.print(Text(f"  {metric_label(m)}: {w}", style="yellow"))
 
 
-def credit_key(credit: dict) -> str:  # type: ignore[type-arg]
+def credit_key(credit: ChannelCredit) -> str:
     """Channel, or 'channel / campaign' at campaign level."""
-    campaign = credit.get("campaign")
-    return f"{credit['channel']} / {campaign}" if campaign else str(credit["channel"])
+    return f"{credit.channel} / {credit.campaign}" if credit.campaign else credit.channel
 
 
-def _print_attribution(att: dict, console: Console, currency: str) -> None:  # type: ignore[type-arg]
+def _print_attribution(att: AttributionReport, console: Console, currency: str) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    models = att.get("models", [])
-    channels = sorted({credit_key(c) for m in models for c in m.get("credits", [])})
+    models = att.models
+    channels = sorted({credit_key(c) for m in models for c in m.credits})
     t = Table(title="Attribution: conversions credited by channel", title_justify="left")
     t.add_column("Channel")
     for m in models:
-        t.add_column(m["name"], justify="right")
+        t.add_column(m.name, justify="right")
     for ch in channels:
         row = [Text(ch)]
         for m in models:
-            credit = next((c for c in m["credits"] if credit_key(c) == ch), None)
-            row.append(Text(fmt_value(credit["conversions"]) if credit else "—"))
+            credit = next((c for c in m.credits if credit_key(c) == ch), None)
+            row.append(Text(fmt_value(credit.conversions) if credit else "—"))
         t.add_row(*row)
     console.print(t)
-    if any(c.get("spend") for m in models for c in m.get("credits", [])):
+    if any(c.spend for m in models for c in m.credits):
         t2 = Table(title="CAC / ROAS by channel", title_justify="left")
         t2.add_column("Channel")
         for m in models:
-            t2.add_column(f"{m['name']} CAC", justify="right")
+            t2.add_column(f"{m.name} CAC", justify="right")
             t2.add_column("ROAS", justify="right")
         for ch in channels:
             row = [Text(ch)]
             for m in models:
-                credit = next((c for c in m["credits"] if credit_key(c) == ch), None)
-                row += [Text(fmt_value(credit.get("cac"), "currency", currency) if credit else "—"),
-                        Text(english().number(credit.get("roas"), 2) if credit else "—")]
+                credit = next((c for c in m.credits if credit_key(c) == ch), None)
+                row += [Text(fmt_value(credit.cac, "currency", currency) if credit else "—"),
+                        Text(english().number(credit.roas, 2) if credit else "—")]
             t2.add_row(*row)
         console.print(t2)

@@ -146,3 +146,29 @@ class AttributionResult(_Frozen):
         default_factory=list, description="The most common initial → intermediate → converting patterns, over all "
                                           "attributed conversions (not only the journeys kept)."
     )
+
+
+class IncrementalCac(_Frozen):
+    """Social spend per conversion the exposed group of a control group made beyond what the control
+    group's rate predicts (``attribution.control_group`` of the spec)."""
+
+    control_group: str
+    metric: str
+    treatment_n: int
+    incremental_conversions: float = Field(description="(p_treatment − p_control) × n_treatment")
+    incremental_conversions_ci: list[float | None] = Field(description="[low, high]; None: unbounded")
+    social_spend: float = Field(description="The social channels' spend in the control group's window.")
+    incremental_cac: float | None = Field(description="social_spend ÷ incremental_conversions; None: no increment")
+    incremental_cac_ci: list[float | None] = Field(description="[low, high]; None: unbounded")
+    significant: bool | None
+    window_start: dt.date | None
+    window_end: dt.date | None
+
+
+class AttributionReport(AttributionResult):
+    """The attribution section of a run's Results: what :func:`attribute` computed (journeys cut to the
+    spec's ``max_journeys``), with the spec's title and the incremental CAC."""
+
+    journeys_total: int = Field(description="Journeys before they were cut to max_journeys.")
+    title: str
+    incremental: IncrementalCac | None = None
