@@ -211,7 +211,7 @@ def open_source(
     prepared = replace(prepared, explain=explain)
     if not source.derive:
         return prepared
-    from metricspec.engine.expressions import to_polars
+    from metricspec.plan.expressions import to_polars
 
     derived = prepared.frame.with_columns([to_polars(parse(text)).alias(col) for col, text in source.derive.items()])
     return replace(prepared, frame=derived)

@@ -23,10 +23,10 @@ from dateutil.relativedelta import relativedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from metricspec.engine.expressions import to_polars
 from metricspec.engine.run import evaluate
 from metricspec.errors import SpecError
 from metricspec.loader import load_spec
+from metricspec.plan.expressions import to_polars
 from metricspec.spec.expr import parse
 
 EXAMPLES = Path(__file__).parent.parent / "specs" / "examples"

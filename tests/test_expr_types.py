@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from metricspec.engine.expressions import to_polars
+from metricspec.plan.expressions import to_polars
 from metricspec.spec.expr import ExprError, parse
 from metricspec.spec.exprtypes import check
 

@@ -112,7 +112,7 @@ def compare(path: Path, count: str, end: str) -> int:
             checked += 1
         # every period SQL has is either judged by metricspec or not yet whole
         cutoff = dt.datetime.combine(AS_OF + dt.timedelta(days=1), dt.time())
-        from metricspec.engine.periods import period_end
+        from metricspec.plan.periods import period_end
 
         for period in theirs:
             if ours.get(period) is None:

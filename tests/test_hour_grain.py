@@ -23,10 +23,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from metricspec.engine.periods import add_periods, first_hour, last_hour, period_range, shift_local
 from metricspec.engine.run import evaluate
 from metricspec.errors import MetricSpecError
 from metricspec.loader import load_spec
+from metricspec.plan.periods import add_periods, first_hour, last_hour, period_range, shift_local
 
 ZONE = "Europe/Warsaw"
 AS_OF = dt.date(2026, 10, 26)

@@ -133,7 +133,7 @@ def test_a_zoomed_axis_spans_enough_for_ticks_to_differ(values, unit):
 
 
 def test_not_complete_and_stale_against_dates(examples):
-    from metricspec.engine.periods import period_end
+    from metricspec.plan.periods import period_end
     from metricspec.render.periods import is_stale, newest_end, not_complete
 
     r = examples["warehouse-sales"]

@@ -49,7 +49,7 @@ KNOWN_LARGE: dict[str, int] = {
     "metricspec/connectors/common.py:prepare_source": 84,
     "metricspec/connectors/sql.py": 532,
     "metricspec/engine/attribution/journeys.py:prepare": 94,
-    "metricspec/engine/expressions.py:to_polars": 86,
+    "metricspec/plan/expressions.py:to_polars": 86,
     "metricspec/engine/goals.py:evaluate_goal": 88,
     "metricspec/engine/results.py": 643,
     "metricspec/loader.py": 699,

@@ -24,9 +24,9 @@ pytest.importorskip("duckdb")
 
 from metricspec.engine.backends.ibis_expr import to_ibis  # noqa: E402
 from metricspec.engine.backends.sql_time import localize  # noqa: E402
-from metricspec.engine.expressions import to_polars  # noqa: E402
 from metricspec.engine.run import evaluate  # noqa: E402
 from metricspec.loader import load_spec  # noqa: E402
+from metricspec.plan.expressions import to_polars  # noqa: E402
 from metricspec.spec.expr import parse  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
@@ -120,7 +120,7 @@ def test_sql_snapshot(dialect: str, update_golden: bool) -> None:
     regenerate with pytest --update-golden)."""
     from metricspec.engine.backends.sql import query_expr
     from metricspec.engine.backends.sql_prepare import SourceOptions, prepare
-    from metricspec.engine.plan import Plan, QueryKey, RunRange, Window
+    from metricspec.plan.nodes import Plan, QueryKey, RunRange, Window
 
     if dialect == "pyspark":
         pytest.importorskip("pyspark")

@@ -22,10 +22,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from metricspec.engine.periods import period_end, truncate_date
 from metricspec.engine.run import evaluate
 from metricspec.errors import SpecError
 from metricspec.loader import load_spec
+from metricspec.plan.periods import period_end, truncate_date
 from metricspec.spec.offsets import parse_offset, shifted_period
 
 AS_OF = dt.date(2026, 11, 3)

@@ -1,6 +1,6 @@
 """All-time KPIs in a run: one value over every row of a source without a time column.
 
-The value is one window request (a :class:`~metricspec.engine.plan.Window`, so that goals and
+The value is one window request (a :class:`~metricspec.plan.nodes.Window`, so that goals and
 derived kinds treat it as one period); its query reads every row of the source in scope, with no
 date range, and answers with a null period (``plan.NO_TIME``). The Results carry it as a headline of grain
 ``all`` with no period, no label and no series: no date appears that the data did not give.
@@ -14,8 +14,8 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from metricspec.engine.kpis import Request, make_scope
-from metricspec.engine.plan import Scope, Window
 from metricspec.engine.results import BenchmarkValue, Headline, KpiResult
+from metricspec.plan.nodes import Scope, Window
 from metricspec.spec.alltime import ALL_TIME
 
 if TYPE_CHECKING:

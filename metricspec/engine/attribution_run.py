@@ -14,7 +14,7 @@ from metricspec.engine.attribution.models import (
     AttributionResult,
     IncrementalCac,
 )
-from metricspec.engine.periods import to_date
+from metricspec.plan.periods import to_date
 
 if TYPE_CHECKING:
     from metricspec.engine.results import ExperimentResult

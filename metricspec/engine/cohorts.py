@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from metricspec.engine.kpis import and_filters
-from metricspec.engine.periods import label, period_end, truncate
 from metricspec.engine.results import CohortRow, CohortTable
 from metricspec.engine.rows import cutoff_of, date_bounds, events, finish, share_by_period
+from metricspec.plan.periods import label, period_end, truncate
 
 if TYPE_CHECKING:
     from metricspec.engine.kpis import Evaluator, Request

@@ -7,8 +7,8 @@ from typing import cast
 
 import polars as pl
 
-from metricspec.engine.periods import HOUR, first_hour, hour_dtype, period_range, truncate_date
-from metricspec.engine.plan import NO_TIME, Aggregate, QueryKey, RunRange, Window
+from metricspec.plan.nodes import NO_TIME, Aggregate, QueryKey, RunRange, Window
+from metricspec.plan.periods import HOUR, first_hour, hour_dtype, period_range, truncate_date
 from metricspec.spec.models import ADDITIVE_AGGREGATIONS
 
 

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 import polars as pl
 
 from metricspec.engine.kpis import Evaluator, Request, make_scope
-from metricspec.engine.periods import HOUR, ends_after, fixed, label, period_end, truncate_date
-from metricspec.engine.plan import Window
 from metricspec.engine.results import GoalResult, MessageParams, Point, english
+from metricspec.plan.nodes import Window
+from metricspec.plan.periods import HOUR, ends_after, fixed, label, period_end, truncate_date
 from metricspec.spec.alltime import ALL_TIME, is_all_time
 from metricspec.spec.models import KPI, Goal, ToleranceSpec
 

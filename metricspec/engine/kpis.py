@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from metricspec.engine.fill import fill_periods
-from metricspec.engine.periods import HOUR, ends_after, last_hour, truncate_date
-from metricspec.engine.plan import (
+from metricspec.plan.periods import HOUR, ends_after, last_hour, truncate_date
+from metricspec.plan.nodes import (
     Freshness,
     FreshnessQuery,
     Plan,

@@ -1,7 +1,7 @@
 """Series computed from rows rather than from aggregated queries: what funnels, retention and the
 other row-level kinds share.
 
-A row-level kind reads the rows it needs through :class:`~metricspec.engine.plan.EventsQuery`
+A row-level kind reads the rows it needs through :class:`~metricspec.plan.nodes.EventsQuery`
 (filtered and projected where the data lives), computes per entity in polars, and turns the result
 into a series with :func:`finish`.
 """
@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from metricspec.engine.periods import period_end, period_range, truncate, truncate_date
-from metricspec.engine.plan import EventsQuery, Scope, Window
 from metricspec.errors import DataError
+from metricspec.plan.nodes import EventsQuery, Scope, Window
+from metricspec.plan.periods import period_end, period_range, truncate, truncate_date
 from metricspec.spec.expr import parse
 
 if TYPE_CHECKING:

@@ -15,15 +15,6 @@ from metricspec.engine.backends.polars import polars_engine
 from metricspec.engine.dataerrors import LenientRetry, collect_all_checked, data_errors
 from metricspec.engine.goals import evaluate_goal, make_points, plan_goal, trend_points
 from metricspec.engine.kpis import Evaluator, Request, make_scope
-from metricspec.engine.periods import (
-    HOUR,
-    add_periods,
-    ends_after,
-    label,
-    periods_per_year,
-    shift_local,
-)
-from metricspec.engine.plan import Freshness, FreshnessQuery, RunRange
 from metricspec.engine.results import (
     BenchmarkValue,
     DataNote,
@@ -41,6 +32,15 @@ from metricspec.engine.results import (
 )
 from metricspec.errors import Level, SpecError
 from metricspec.kinds.cohort_retention import CohortRetentionKPI
+from metricspec.plan.nodes import Freshness, FreshnessQuery, RunRange
+from metricspec.plan.periods import (
+    HOUR,
+    add_periods,
+    ends_after,
+    label,
+    periods_per_year,
+    shift_local,
+)
 from metricspec.spec.alltime import is_all_time, timeless_source
 from metricspec.spec.offsets import VsSpec, shifted_period
 from metricspec.spec.segments import breakdowns

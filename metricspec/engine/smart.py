@@ -6,8 +6,8 @@ import datetime as dt
 import itertools
 from typing import TYPE_CHECKING
 
-from metricspec.engine.periods import period_end
 from metricspec.engine.results import GoalResult, ParamValue, SmartCriterion, SmartFinding, english
+from metricspec.plan.periods import period_end
 from metricspec.spec.alltime import ALL_TIME
 from metricspec.spec.segments import segment_columns
 

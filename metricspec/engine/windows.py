@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, cast
 
 import polars as pl
 
-from metricspec.engine.periods import period_end, period_range, truncate, truncate_date
-from metricspec.engine.plan import QueryKey, RowFilter, Window
+from metricspec.plan.nodes import QueryKey, RowFilter, Window
+from metricspec.plan.periods import period_end, period_range, truncate, truncate_date
 
 if TYPE_CHECKING:
     from metricspec.engine.kpis import Evaluator, Request

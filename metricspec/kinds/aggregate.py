@@ -1,6 +1,6 @@
 """The aggregation kind: ``agg`` of a column (or a row-level expression) over a source's rows.
 
-The base of every other kind. A request becomes one :class:`~metricspec.engine.plan.Aggregate` of
+The base of every other kind. A request becomes one :class:`~metricspec.plan.nodes.Aggregate` of
 the fused query for its source, time column, grain, segments and scope; the backend that holds the
 source computes it (polars, or SQL in the database).
 """
@@ -161,7 +161,7 @@ class AggregateKPI(KPIBase):
 
     # ------------------------------------------------------------ how it is computed
     def plan(self, ev: Evaluator, req: Request) -> FromQuery | FromRows:
-        from metricspec.engine.plan import QueryKey, RowFilter
+        from metricspec.plan.nodes import QueryKey, RowFilter
 
         entities = None
         if self.filter_entities is not None:
@@ -200,7 +200,7 @@ class AggregateKPI(KPIBase):
         if tcol:
             return tcol
         if timeless_source(ev.spec, self.source):
-            from metricspec.engine.plan import NO_TIME
+            from metricspec.plan.nodes import NO_TIME
 
             return NO_TIME
         from metricspec.errors import DataError

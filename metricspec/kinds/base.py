@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from metricspec.engine.kpis import Evaluator, Request
-    from metricspec.engine.plan import QueryKey
+    from metricspec.plan.nodes import QueryKey
     from metricspec.spec.models import Spec
 
 Path = tuple[str | int, ...]
@@ -309,7 +309,7 @@ def over_time(expr: pl.Expr, inputs: Inputs, *, partial_is_missing: bool) -> pl.
     """
     import polars as pl
 
-    from metricspec.engine.plan import Window
+    from metricspec.plan.nodes import Window
 
     if isinstance(inputs.grain, Window):
         return pl.lit(None, dtype=pl.Float64)

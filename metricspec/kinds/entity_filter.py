@@ -15,7 +15,7 @@ aggregates of the same entity (MetricFlow's metric filters), spelled on an ``agg
   the entity, whatever breakdown or scope the filtered KPI is asked with;
 * the KPI then aggregates only the rows of the entities that satisfy it in the row's period (an entity
   missing from a condition KPI has no value: the condition is false for it);
-* the plan carries it as data (:class:`~metricspec.engine.plan.EntityFilter`): the backends compute the
+* the plan carries it as data (:class:`~metricspec.plan.nodes.EntityFilter`): the backends compute the
   qualifying (period, entity) pairs and keep the rows that have one, a semi-join (``SEMI JOIN`` /
   ``EXISTS`` in SQL, where the data is).
 """
@@ -31,7 +31,7 @@ from metricspec.spec.base import StrictModel
 
 if TYPE_CHECKING:
     from metricspec.engine.kpis import Evaluator, Request
-    from metricspec.engine.plan import EntityFilter
+    from metricspec.plan.nodes import EntityFilter
     from metricspec.spec.models import Spec
 
 AT = ("filter_entities",)
@@ -110,8 +110,8 @@ def check(spec: Spec, name: str, fe: EntityFilterSpec, timed: bool) -> list[Kind
 def plan(ev: Evaluator, req: Request, fe: EntityFilterSpec) -> EntityFilter:
     """The filter as plan data: per condition KPI, a per-entity query at the request's grain."""
     from metricspec.engine.kpis import make_scope
-    from metricspec.engine.plan import Aggregate, EntityFilter, EntityInput, QueryKey
     from metricspec.kinds.aggregate import AggregateKPI
+    from metricspec.plan.nodes import Aggregate, EntityFilter, EntityInput, QueryKey
     from metricspec.spec.expr import parse
 
     inputs = []

@@ -32,9 +32,9 @@ if TYPE_CHECKING:
     import polars as pl
 
     from metricspec.engine.kpis import Evaluator, Request
-    from metricspec.engine.plan import QueryKey
     from metricspec.errors import DataError
     from metricspec.kinds.aggregate import AggregateKPI
+    from metricspec.plan.nodes import QueryKey
 
 
 def plan_snapshot(kpi: AggregateKPI, ev: Evaluator, req: Request, key: QueryKey, filter_text: str | None,
@@ -70,8 +70,8 @@ def snapshot_series(ev: Evaluator, req: Request, kpi: AggregateKPI, key: QueryKe
 def ambiguity_error(ev: Evaluator, req: Request, kpi: AggregateKPI, row: dict[str, object],
                     segments: tuple[str, ...], per: tuple[str, ...], ties: str) -> DataError:
     """The first group whose rows at the edge time disagree: where, what, and the fix."""
-    from metricspec.engine.plan import Window
     from metricspec.errors import DataError as Error
+    from metricspec.plan.nodes import Window
 
     edge = "latest" if kpi.agg == "last" else "earliest"
     label = kpi.column or kpi.expression

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from metricspec.engine.periods import period_end
+from metricspec.plan.periods import period_end
 
 if TYPE_CHECKING:
     from metricspec.engine.results import Headline, KpiResult, Point, Series

@@ -13,7 +13,7 @@ import io
 import json
 from typing import TYPE_CHECKING, Any
 
-from metricspec.engine.periods import label
+from metricspec.plan.periods import label
 from metricspec.render.formatting import fmt_value
 from metricspec.render.markdown import md_escape
 

@@ -1,4 +1,4 @@
-"""Execution backends: each runs a :class:`~metricspec.engine.plan.Plan`'s queries where the data lives.
+"""Execution backends: each runs a :class:`~metricspec.plan.nodes.Plan`'s queries where the data lives.
 
 A backend's one job is :meth:`Backend.run`: from the queries of the sources it holds, answer small
 aggregated tables (one row per period and segment value), the rows each aggregate skipped because
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from metricspec.connectors.common import PreparedFrame
     from metricspec.engine.backends.relation import Relation
-    from metricspec.engine.plan import (
+    from metricspec.plan.nodes import (
         EventsQuery,
         Freshness,
         FreshnessQuery,

@@ -1,4 +1,4 @@
-"""Compile the spec's expression trees to ibis expressions (beside :func:`~metricspec.engine.expressions.to_polars`).
+"""Compile the spec's expression trees to ibis expressions (beside :func:`~metricspec.plan.expressions.to_polars`).
 
 The translation keeps polars' semantics wherever SQL differs: a zero denominator gives null (never an
 error or infinity), ``weekday`` is 1 (Monday) to 7, ``min``/``max`` skip nulls, text functions take a

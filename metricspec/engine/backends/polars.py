@@ -17,9 +17,10 @@ import polars as pl
 
 from metricspec.engine.backends import Answers, Work, record_nulls
 from metricspec.engine.dataerrors import collect_all_checked
-from metricspec.engine.expressions import to_polars
-from metricspec.engine.periods import HOUR, hour_dtype, hour_start, to_date, truncate
-from metricspec.engine.plan import (
+from metricspec.errors import UsageError
+from metricspec.kinds.aggregate import QUANTILES
+from metricspec.plan.expressions import to_polars
+from metricspec.plan.nodes import (
     NO_TIME,
     TIES,
     Aggregate,
@@ -35,8 +36,7 @@ from metricspec.engine.plan import (
     counts_nulls,
     scope_text,
 )
-from metricspec.errors import UsageError
-from metricspec.kinds.aggregate import QUANTILES
+from metricspec.plan.periods import HOUR, hour_dtype, hour_start, to_date, truncate
 from metricspec.spec import expr as ex
 
 if TYPE_CHECKING:

@@ -28,8 +28,9 @@ from metricspec.engine.backends import Answers, Work, record_nulls
 from metricspec.engine.backends.ibis_expr import UntranslatableError, to_ibis
 from metricspec.engine.backends.sql_filters import filtered
 from metricspec.engine.backends.sql_time import hour_instant
-from metricspec.engine.periods import HOUR, WEEKDAYS
-from metricspec.engine.plan import (
+from metricspec.errors import DataError, MetricSpecError
+from metricspec.kinds.aggregate import QUANTILES
+from metricspec.plan.nodes import (
     NO_TIME,
     TIES,
     Aggregate,
@@ -43,8 +44,7 @@ from metricspec.engine.plan import (
     counts_nulls,
     scope_text,
 )
-from metricspec.errors import DataError, MetricSpecError
-from metricspec.kinds.aggregate import QUANTILES
+from metricspec.plan.periods import HOUR, WEEKDAYS
 from metricspec.spec.expr import names
 
 if TYPE_CHECKING:

@@ -9,8 +9,8 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from metricspec.engine.backends.ibis_expr import UntranslatableError, to_ibis
-from metricspec.engine.plan import NO_TIME, EntityFilter, QueryKey, RunRange
 from metricspec.errors import DataError
+from metricspec.plan.nodes import NO_TIME, EntityFilter, QueryKey, RunRange
 
 if TYPE_CHECKING:
     from metricspec.engine.backends.relation import Relation
