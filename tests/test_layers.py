@@ -39,6 +39,8 @@ KNOWN_CYCLE_IMPORTS: frozenset[tuple[str, str]] = frozenset({
     ("metricspec.engine.dataerrors", "metricspec.engine.backends.polars"),
     ("metricspec.engine.experiments.survival_metric", "metricspec.engine.experiments.compare"),
     ("metricspec.engine.goals", "metricspec.engine.smart"),
+    ("metricspec.kinds.compute.cohorts", "metricspec.kinds.cohort_retention"),
+    ("metricspec.kinds.compute.tenure", "metricspec.kinds.tenure"),
 })
 
 KNOWN_LARGE: dict[str, int] = {

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from metricspec.engine.run import evaluate
-from metricspec.engine.survival import kaplan_meier, median, restricted_mean
 from metricspec.errors import DataError, SpecError
+from metricspec.kinds.compute.survival import kaplan_meier, median, restricted_mean
 from metricspec.loader import load_spec
 
 

@@ -111,12 +111,12 @@ class CohortRetentionKPI(KPIBase):
         return FromRows(lambda: self._series(ev, req))
 
     def _series(self, ev: Evaluator, req: Request) -> pl.DataFrame:
-        from metricspec.engine.cohorts import retention_series
+        from metricspec.kinds.compute.cohorts import retention_series
 
         return retention_series(ev, req, self.cohort_retention, ("kpis", req.kpi, "cohort_retention"))
 
     def table(self, ev: Evaluator, req: Request) -> CohortTable:
-        """The cohort × age table of the request's scope (see :func:`metricspec.engine.cohorts.cohort_table`)."""
-        from metricspec.engine.cohorts import cohort_table
+        """The cohort × age table of the request's scope (see :func:`metricspec.kinds.compute.cohorts.cohort_table`)."""
+        from metricspec.kinds.compute.cohorts import cohort_table
 
         return cohort_table(ev, req, self.cohort_retention, ("kpis", req.kpi, "cohort_retention"))

@@ -95,7 +95,13 @@ class FunnelKPI(KPIBase):
         first-step event (``count: event``); ``__key`` numbers the entries, ``__ent`` is their entity."""
         import polars as pl
 
-        from metricspec.engine.rows import cutoff_of, date_bounds, events, finish, share_by_period
+        from metricspec.kinds.compute.rows import (
+            cutoff_of,
+            date_bounds,
+            events,
+            finish,
+            share_by_period,
+        )
 
         window = dt.timedelta(days=self.funnel.window_days)
         start, end = date_bounds(ev, req)
@@ -126,7 +132,7 @@ class FunnelKPI(KPIBase):
         """The entries: ``__key`` (a number), ``__ent`` (the entity), ``__t0`` and the segments of their row.
         Rows without an entity never convert (they match no later step)."""
         from metricspec.engine.kpis import and_filters
-        from metricspec.engine.rows import events
+        from metricspec.kinds.compute.rows import events
 
         first = self.funnel.steps[0]
         entry_filter = and_filters(first.filter, req.where)  # a query's where picks who enters

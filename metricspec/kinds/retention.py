@@ -84,7 +84,13 @@ class RetentionKPI(KPIBase):
         import polars as pl
 
         from metricspec.engine.kpis import and_filters
-        from metricspec.engine.rows import cutoff_of, date_bounds, events, finish, share_by_period
+        from metricspec.kinds.compute.rows import (
+            cutoff_of,
+            date_bounds,
+            events,
+            finish,
+            share_by_period,
+        )
 
         r = self.retention
         where = ("kpis", req.kpi, "retention")

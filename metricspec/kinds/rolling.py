@@ -2,7 +2,7 @@
 
 ``rolling: {kpi: sessions, days: 28}``: the value of a period is the base's ``sum``, ``count``,
 ``mean`` or ``count_distinct`` over the 28 days ending on its last day (the run's last day with data
-for the current period); see :mod:`metricspec.engine.windows`.
+for the current period); see :mod:`metricspec.kinds.compute.windows`.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class RollingKPI(KPIBase):
         return base_segment_source(spec, self.rolling.kpi)
 
     def plan(self, ev: Evaluator, req: Request) -> FromRows:
-        from metricspec.engine.windows import Reach, plan_window, window_series
+        from metricspec.kinds.compute.windows import Reach, plan_window, window_series
 
         wp = plan_window(ev, req, self.rolling.kpi, Reach(days=self.rolling.span_days))
         return FromRows(lambda: window_series(ev, req, wp))

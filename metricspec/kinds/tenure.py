@@ -87,6 +87,6 @@ class TenureKPI(KPIBase):
         return FromRows(lambda: self._series(ev, req))
 
     def _series(self, ev: Evaluator, req: Request) -> pl.DataFrame:
-        from metricspec.engine.tenure import tenure_series
+        from metricspec.kinds.compute.tenure import tenure_series
 
         return tenure_series(ev, req, self.tenure, ("kpis", req.kpi, "tenure"))

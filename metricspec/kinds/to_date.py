@@ -3,7 +3,7 @@ or year (WTD, MTD, QTD, YTD), restarting at each one.
 
 ``to_date: {kpi: revenue, period: month}``: the value of a period is the base's ``sum``, ``count``,
 ``mean`` or ``count_distinct`` from the first day of the month holding the period's last day through
-that day (the run's last day with data for the current period); see :mod:`metricspec.engine.windows`.
+that day (the run's last day with data for the current period); see :mod:`metricspec.kinds.compute.windows`.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class ToDateKPI(KPIBase):
         return base_segment_source(spec, self.to_date.kpi)
 
     def plan(self, ev: Evaluator, req: Request) -> FromRows:
-        from metricspec.engine.windows import Reach, plan_window, window_series
+        from metricspec.kinds.compute.windows import Reach, plan_window, window_series
 
         wp = plan_window(ev, req, self.to_date.kpi, Reach(period=self.to_date.period))
         return FromRows(lambda: window_series(ev, req, wp))

@@ -1,7 +1,7 @@
 """Survival (tenure, retention) of the treatment and control groups: Kaplan–Meier curves with censoring,
 median tenure with its interval, the log-rank test, the hazard ratio and retention at k days with its lift.
 
-* Curves: :func:`metricspec.engine.survival.kaplan_meier`; Greenwood's standard error
+* Curves: :func:`metricspec.kinds.compute.survival.kaplan_meier`; Greenwood's standard error
   ``S(t) sqrt(Σ d / (n (n - d)))``.
 * Median interval: the Brookmeyer–Crowley interval on the complementary log-log scale (the event
   times where ``|g(S) - g(0.5)| / (g'(S) se)`` is within the normal quantile), as SAS LIFETEST and
@@ -26,7 +26,7 @@ import numpy as np
 
 from metricspec.engine.cg_results import RetentionLift, SurvivalArm, SurvivalFigures, SurvivalPoint
 from metricspec.engine.experiments.dist import chi2_sf, norm_isf, norm_sf
-from metricspec.engine.survival import Survival, kaplan_meier, median
+from metricspec.kinds.compute.survival import Survival, kaplan_meier, median
 
 CURVE_STEP = 0.01
 """A stored (and drawn) curve keeps a step wherever the curve has fallen by at least this much since the last

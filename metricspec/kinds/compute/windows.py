@@ -8,7 +8,7 @@ last day (or, for the current period, on the run's last day with data, see :func
   where the data is (polars or SQL) and only the days come back;
 * ``count_distinct`` needs the values themselves (distinct over the whole window, not a sum of
   daily distinct counts): the rows' value, segments and date come through
-  :func:`metricspec.engine.rows.events` (filtered and projected in the database), each value's
+  :func:`metricspec.kinds.compute.rows.events` (filtered and projected in the database), each value's
   days become intervals of the window ends that see it, and the count at an end is the number of
   intervals covering it (integers, exact).
 
@@ -162,7 +162,7 @@ def _sums(days: pl.DataFrame, ends: pl.DataFrame, wp: WindowPlan, segs: list[str
 
 def _distinct_rows(ev: Evaluator, req: Request, wp: WindowPlan) -> tuple[pl.DataFrame, dt.date | None]:
     """Distinct (segments, value, day) of the base's rows in the run's range, and the first day."""
-    from metricspec.engine.rows import events
+    from metricspec.kinds.compute.rows import events
 
     base = wp.base
     assert base.column is not None

@@ -1,5 +1,5 @@
 """Tenure: how long entities stay, from their start to their end, with those still active censored
-at the as-of date (Kaplan–Meier, :mod:`metricspec.engine.survival`).
+at the as-of date (Kaplan–Meier, :mod:`metricspec.kinds.compute.survival`).
 
 * start: the entity's first ``start_column`` (a signup date) or, without one, its first event;
 * end: its first ``churn_column`` value on or before the as-of date or, without a churn column, its
@@ -20,9 +20,9 @@ import numpy as np
 import polars as pl
 
 from metricspec.engine.kpis import and_filters
-from metricspec.engine.rows import cutoff_of, date_bounds, events, finish, period_of
-from metricspec.engine.survival import kaplan_meier, median, restricted_mean
 from metricspec.errors import DataError
+from metricspec.kinds.compute.rows import cutoff_of, date_bounds, events, finish, period_of
+from metricspec.kinds.compute.survival import kaplan_meier, median, restricted_mean
 
 if TYPE_CHECKING:
     from metricspec.engine.kpis import Evaluator, Request

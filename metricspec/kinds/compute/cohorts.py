@@ -17,7 +17,7 @@ import polars as pl
 
 from metricspec.engine.kpis import and_filters
 from metricspec.engine.results import CohortRow, CohortTable
-from metricspec.engine.rows import cutoff_of, date_bounds, events, finish, share_by_period
+from metricspec.kinds.compute.rows import cutoff_of, date_bounds, events, finish, share_by_period
 from metricspec.plan.periods import label, period_end, truncate
 
 if TYPE_CHECKING:
