@@ -107,7 +107,7 @@ def parse_date(value: dt.date | str | None) -> dt.date | None:
 def source_frames(loaded: LoadedSpec, data: Mapping[str, Any]) -> dict[str, pl.LazyFrame]:
     """``data`` as polars lazy frames, checked against the spec's sources (all problems at once)."""
     from metricspec.loader import suggest
-    from metricspec.sources import CALENDAR
+    from metricspec.spec.source import CALENDAR
 
     declared = sorted(loaded.spec.sources)
     issues: list[Issue] = []

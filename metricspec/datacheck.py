@@ -31,7 +31,8 @@ def check_data(loaded: LoadedSpec) -> list[Issue]:
 
 def _check(loaded: LoadedSpec, *, lenient: bool) -> list[Issue]:
     from metricspec.engine.dataerrors import collect_all_checked
-    from metricspec.sources import CALENDAR, open_checked
+    from metricspec.sources import open_checked
+    from metricspec.spec.source import CALENDAR
 
     names = list(loaded.spec.sources) + ([CALENDAR] if loaded.spec.calendar else [])
     opened = open_checked(loaded, names, sample_rows=SAMPLE_ROWS, lenient=lenient)

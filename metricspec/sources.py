@@ -14,8 +14,8 @@ from metricspec.connectors.base import Connector, SourceContext
 from metricspec.connectors.files import first_line
 from metricspec.errors import DataError, Issue, Level, Location, SpecError
 from metricspec.plugins import missing_connector_hint
-from metricspec.spec.alltime import timeless_source
 from metricspec.spec.expr import parse
+from metricspec.spec.source import CALENDAR, time_column_of, timeless_source
 
 if TYPE_CHECKING:
     import polars as pl
@@ -24,8 +24,6 @@ if TYPE_CHECKING:
     from metricspec.engine.backends.relation import Relation
     from metricspec.loader import LoadedSpec
     from metricspec.source_joins import JoinInfo
-
-CALENDAR = "calendar"
 
 
 @dataclass
@@ -261,18 +259,12 @@ class OpenedSources:
         """Every column of source ``name`` that a run reads: the spec's columns plus the time
         column (for freshness). ``run`` and ``validate --data`` read exactly these."""
         cols = list(self.needed.get(name, []))
-        tcol = time_column_of(loaded, name)
+        tcol = time_column_of(loaded.spec, name)
         if tcol is not None and tcol in self.schemas.get(name, {}) and tcol not in cols:
             cols.append(tcol)
         if not cols and self.schemas.get(name) and timeless_source(loaded.spec, name):
             cols.append(next(iter(self.schemas[name])))  # a count of a source without time: keep its rows
         return cols
-
-
-def time_column_of(loaded: LoadedSpec, name: str) -> str | None:
-    """A source's default time column (``date`` for the publishing calendar)."""
-    src = loaded.spec.sources.get(name)
-    return src.time_column if src else ("date" if name == CALENDAR else None)
 
 
 def bound_connector(

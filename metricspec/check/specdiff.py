@@ -42,8 +42,10 @@ from metricspec.check.findings import (
     Finding,
 )
 from metricspec.errors import Location
+from metricspec.kinds import KPI, KPIBase
 from metricspec.render.formatting import fmt_any
-from metricspec.spec.models import KPI, Acknowledgement, Goal, KPIBase, Source, Spec
+from metricspec.spec.models import Acknowledgement, Goal, Spec
+from metricspec.spec.source import Source
 
 COMPARABLE_KPI_FIELDS = KPIBase.LEGACY_FIELDS
 """Fields of every KPI's definition; a kind's own further fields join it when set (:meth:`KPIBase.definition`)."""

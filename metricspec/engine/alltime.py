@@ -13,9 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from metricspec.engine.kpis import Request, make_scope
 from metricspec.engine.results import BenchmarkValue, Headline, KpiResult
-from metricspec.plan.nodes import Scope, Window
+from metricspec.plan.nodes import Request, Scope, Window, make_scope
 from metricspec.spec.alltime import ALL_TIME
 
 if TYPE_CHECKING:

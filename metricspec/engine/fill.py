@@ -7,9 +7,9 @@ from typing import cast
 
 import polars as pl
 
+from metricspec.kinds import ADDITIVE_AGGREGATIONS
 from metricspec.plan.nodes import NO_TIME, Aggregate, QueryKey, RunRange, Window
 from metricspec.plan.periods import HOUR, first_hour, hour_dtype, period_range, truncate_date
-from metricspec.spec.models import ADDITIVE_AGGREGATIONS
 
 
 def fill_periods(

@@ -24,12 +24,13 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from metricspec.engine.kpis import Evaluator, Request, make_scope
+from metricspec.engine.kpis import Evaluator
 from metricspec.engine.results import GoalResult, MessageParams, Point, english
-from metricspec.plan.nodes import Window
+from metricspec.kinds import KPI
+from metricspec.plan.nodes import Request, Window, make_scope
 from metricspec.plan.periods import HOUR, ends_after, fixed, label, period_end, truncate_date
 from metricspec.spec.alltime import ALL_TIME, is_all_time
-from metricspec.spec.models import KPI, Goal, ToleranceSpec
+from metricspec.spec.models import Goal, ToleranceSpec
 
 EARLIEST = dt.date(1900, 1, 1)
 RUN_RATE_DAYS = 28

@@ -15,60 +15,36 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from metricspec.engine.fill import fill_periods
-from metricspec.plan.periods import HOUR, ends_after, last_hour, truncate_date
+from metricspec.kinds import FromAggregates, FromInputs, FromQuery, Inputs, Planned
 from metricspec.plan.nodes import (
+    EventsQuery,
     Freshness,
     FreshnessQuery,
+    Grainish,
     Plan,
     QueryKey,
+    Request,
     RunRange,
-    Scope,
     Window,
+    make_scope,
 )
-from metricspec.kinds import FromInputs, FromQuery, Inputs, Planned
+from metricspec.plan.periods import HOUR, ends_after, last_hour, truncate_date
 from metricspec.utils import EXACT_INTEGERS, SIGNIFICANT_DIGITS
 
 if TYPE_CHECKING:
     from metricspec.connectors.common import PreparedFrame
     from metricspec.engine.backends import Router
     from metricspec.engine.backends.relation import Relation
+    from metricspec.errors import Location
     from metricspec.loader import LoadedSpec
     from metricspec.spec.models import Spec
 
-Grainish = str | Window
-
-
-@dataclass(frozen=True)
-class Request:
-    """One series to compute: a KPI at a grain (or window), broken down by segments, within a scope."""
-
-    kpi: str
-    grain: Grainish
-    segments: tuple[str, ...] = ()
-    scope: Scope = ()
-    extra_filter: str | None = None
-    """A filter inside the KPI's aggregation (a share's part): its groups stay, with what matches."""
-    where: str | None = None
-    """A filter on the rows of every source the KPI reads, before grouping (a query's ``--where``)."""
-
-
-def and_filters(a: str | None, b: str | None) -> str | None:
-    """Both row filters (either may be absent)."""
-    if a and b:
-        return f"({a}) and ({b})"
-    return a or b
-
-
-def make_scope(*scopes: Mapping[str, object]) -> Scope:
-    merged: dict[str, object] = {}
-    for s in scopes:
-        merged.update(s)
-    return tuple(sorted(merged.items(), key=lambda kv: kv[0]))
-
-
 @dataclass
 class Evaluator:
-    """Collects requests, runs one fused plan, then serves series."""
+    """Collects requests, runs one fused plan, then serves series.
+
+    The kinds plan and compute through it as a :class:`~metricspec.kinds.context.PlanContext`.
+    """
 
     loaded: LoadedSpec
     as_of: dt.date
@@ -107,6 +83,14 @@ class Evaluator:
     @property
     def spec(self) -> Spec:
         return self.loaded.spec
+
+    def where(self, *path: str | int, key: bool = False) -> Location | None:
+        """Where the spec wrote ``path``."""
+        return self.loaded.where(*path, key=key)
+
+    def events(self, query: EventsQuery) -> pl.LazyFrame:
+        """The rows ``query`` asks for, from the backend that holds its source."""
+        return self.backends.backend_of(query.source).events(query)
 
     @property
     def range(self) -> RunRange:
@@ -274,6 +258,8 @@ class Evaluator:
             frame = self._frames[planned.key]
             out = _empty(req.segments, frame.schema["period"]) if frame.height == 0 else frame.select(
                 [*keys, pl.col(planned.output).alias("value")])
+        elif isinstance(planned, FromAggregates):
+            out = planned.combine(self._frames[planned.key])
         elif isinstance(planned, FromInputs):
             out = self._joined(req, planned, keys)
         else:

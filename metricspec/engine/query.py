@@ -26,7 +26,7 @@ import polars as pl
 
 from metricspec.engine import alltime
 from metricspec.engine.backends import Work, make_router
-from metricspec.engine.kpis import Evaluator, Request, make_scope
+from metricspec.engine.kpis import Evaluator
 from metricspec.engine.run import (
     default_as_of_from,
     freshness_plan,
@@ -34,7 +34,7 @@ from metricspec.engine.run import (
     with_lenient_retry,
 )
 from metricspec.errors import Issue, Level, SpecError
-from metricspec.plan.nodes import RunRange
+from metricspec.plan.nodes import Request, RunRange, make_scope
 from metricspec.spec.alltime import ALL_TIME, is_all_time
 from metricspec.spec.base import GRAINS
 

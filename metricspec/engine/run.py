@@ -14,7 +14,7 @@ from metricspec.engine.backends import Router, Work, make_router
 from metricspec.engine.backends.polars import polars_engine
 from metricspec.engine.dataerrors import LenientRetry, collect_all_checked, data_errors
 from metricspec.engine.goals import evaluate_goal, make_points, plan_goal, trend_points
-from metricspec.engine.kpis import Evaluator, Request, make_scope
+from metricspec.engine.kpis import Evaluator
 from metricspec.engine.results import (
     BenchmarkValue,
     DataNote,
@@ -32,7 +32,7 @@ from metricspec.engine.results import (
 )
 from metricspec.errors import Level, SpecError
 from metricspec.kinds.cohort_retention import CohortRetentionKPI
-from metricspec.plan.nodes import Freshness, FreshnessQuery, RunRange
+from metricspec.plan.nodes import Freshness, FreshnessQuery, Request, RunRange, make_scope
 from metricspec.plan.periods import (
     HOUR,
     add_periods,
@@ -41,10 +41,11 @@ from metricspec.plan.periods import (
     periods_per_year,
     shift_local,
 )
-from metricspec.spec.alltime import is_all_time, timeless_source
+from metricspec.spec.alltime import is_all_time
 from metricspec.spec.offsets import VsSpec, shifted_period
 from metricspec.spec.segments import breakdowns
 from metricspec.spec.segments import label as segment_label
+from metricspec.spec.source import time_column_of, timeless_source
 
 if TYPE_CHECKING:
     from metricspec.loader import LoadedSpec
@@ -125,11 +126,9 @@ def freshness_plan(loaded: LoadedSpec, schemas: Mapping[str, Mapping[str, pl.Dat
                    today: dt.date | None = None) -> list[FreshnessQuery]:
     """One freshness query (rows, first and last time, rows after ``today``) per opened source, in
     name order."""
-    from metricspec.sources import time_column_of
-
     out = []
     for name in sorted(schemas):
-        tcol = time_column_of(loaded, name)
+        tcol = time_column_of(loaded.spec, name)
         out.append(FreshnessQuery(name, tcol if tcol is not None and tcol in schemas[name] else None, today))
     return out
 

@@ -4,7 +4,7 @@ A KPI's kind is the key it carries (``ratio:``, ``formula:``, ``funnel:``, …) 
 ``agg:``. :data:`KPI` is the discriminated union of every kind's model, used by the spec model;
 validation, requirements, spec diffs, the JSON Schema and the docs gate read :data:`KINDS`.
 
-Adding a kind (docs/contributing-kinds.md): write its module (model, inputs, plan, compute, docs
+Adding a kind (docs/adding-a-kind.md): write its module (model, inputs, plan, compute, docs
 entry), add the class to :data:`KINDS`, then its tests and docs.
 """
 
@@ -20,6 +20,7 @@ from metricspec.kinds.aggregate import ADDITIVE_AGGREGATIONS, AggregateKPI, Aggr
 from metricspec.kinds.base import (
     ColumnNeed,
     ExpressionSite,
+    FromAggregates,
     FromInputs,
     FromQuery,
     FromRows,
@@ -128,7 +129,7 @@ def model_for(value: Any) -> type[KPIBase] | None:
 
 __all__ = [
     "ADDITIVE_AGGREGATIONS", "BY_FORM", "FORMS", "KINDS", "KPI", "AggregateKPI", "Aggregation", "ColumnNeed",
-    "CumulativeKPI", "ExpressionSite", "FormulaKPI", "FromInputs", "FromQuery", "FromRows", "FunnelKPI",
+    "CumulativeKPI", "ExpressionSite", "FormulaKPI", "FromAggregates", "FromInputs", "FromQuery", "FromRows", "FunnelKPI",
     "GrowthKPI", "Inputs", "KPIBase", "KindIssue", "KpiRef", "MovingAverageKPI", "Planned", "RatioKPI",
     "RetentionKPI", "RollingKPI", "ShareKPI", "SourceRef", "ToDateKPI", "form_of", "model_for",
 ]

@@ -11,20 +11,25 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
+from metricspec.errors import DataError
 from metricspec.kinds.base import (
     ColumnNeed,
     ExpressionSite,
+    FromAggregates,
     FromQuery,
-    FromRows,
     KindIssue,
     KPIBase,
     SourceRef,
+    query_time_column,
 )
 from metricspec.kinds.entity_filter import EntityFilterSpec
+from metricspec.kinds.snapshot import plan_snapshot
+from metricspec.plan.nodes import QueryKey, RowFilter
+from metricspec.spec.source import time_column_of
 
 if TYPE_CHECKING:
-    from metricspec.engine.kpis import Evaluator, Request
-    from metricspec.spec.models import Spec
+    from metricspec.kinds.context import PlanContext, SpecView
+    from metricspec.plan.nodes import Request
 
 Aggregation = Literal["count", "count_distinct", "sum", "mean", "median", "p25", "p50", "p75", "p90", "p95", "p99", "min",
                       "max", "last", "first"]
@@ -35,7 +40,6 @@ QUANTILES: dict[str, float] = {"p25": 0.25, "p50": 0.5, "p75": 0.75, "p90": 0.9,
 NUMERIC_AGGREGATIONS = frozenset({"sum", "mean", "median", "min", "max", *QUANTILES})
 """Aggregations whose column must be numeric (or boolean): a KPI's value is a number, and the smallest
 or largest date is not one (its days since 1970 would be shown as a count)."""
-CALENDAR = "calendar"
 
 
 def _and(a: str | None, b: str | None) -> str | None:
@@ -87,10 +91,10 @@ class AggregateKPI(KPIBase):
     def sources_read(self) -> list[SourceRef]:
         return [SourceRef(self.source, ("source",))]
 
-    def segment_source(self, spec: Spec) -> str | None:
+    def segment_source(self, spec: SpecView) -> str | None:
         return self.source
 
-    def sources_needed(self, spec: Spec) -> list[str]:
+    def sources_needed(self, spec: SpecView) -> list[str]:
         if self.filter_entities is None:
             return [self.source]
         from metricspec.kinds.entity_filter import condition_kpis
@@ -98,16 +102,11 @@ class AggregateKPI(KPIBase):
         conditions = [spec.kpis[n] for n in condition_kpis(self.filter_entities.where) if n in spec.kpis]
         return list(dict.fromkeys([self.source, *(s for k in conditions for s in k.sources_needed(spec))]))
 
-    def spec_time_column(self, spec: Spec) -> str | None:
+    def spec_time_column(self, spec: SpecView) -> str | None:
         """The time column the spec gives (the KPI's, else its source's; ``date`` for the calendar)."""
-        if self.time_column:
-            return self.time_column
-        if self.source == CALENDAR and CALENDAR not in spec.sources:
-            return "date"
-        src = spec.sources.get(self.source)
-        return src.time_column if src is not None else None
+        return time_column_of(spec, self.source, self.time_column)
 
-    def columns(self, spec: Spec) -> list[ColumnNeed]:
+    def columns(self, spec: SpecView) -> list[ColumnNeed]:
         from metricspec.spec.expr import columns_of
         from metricspec.spec.segments import column_paths
 
@@ -125,7 +124,7 @@ class AggregateKPI(KPIBase):
             out += entity_filter.columns(spec, self.source, self.filter_entities)
         return out
 
-    def expressions(self, spec: Spec) -> list[ExpressionSite]:
+    def expressions(self, spec: SpecView) -> list[ExpressionSite]:
         out = []
         if self.filter:
             out.append(ExpressionSite(("filter",), self.filter, "filter", self.source))
@@ -133,11 +132,11 @@ class AggregateKPI(KPIBase):
             out.append(ExpressionSite(("expression",), self.expression, "value", self.source))
         return out
 
-    def check(self, spec: Spec, name: str) -> list[KindIssue]:
-        from metricspec.spec.alltime import is_all_time, timeless_source
+    def check(self, spec: SpecView, name: str) -> list[KindIssue]:
+        from metricspec.spec.alltime import is_all_time
 
         src = spec.sources.get(self.source)
-        if src is not None and not self.time_column and not src.time_column and not timeless_source(spec, self.source):
+        if src is not None and query_time_column(spec, self.source, self.time_column) is None:
             return [KindIssue(f"KPI '{name}' has no time column", (), f"add `time_column: <column>` to the KPI or to source "
                               f"'{self.source}'", key=True)]
         if self.filter_entities is not None:
@@ -160,9 +159,7 @@ class AggregateKPI(KPIBase):
         return self.agg in ("last", "first")
 
     # ------------------------------------------------------------ how it is computed
-    def plan(self, ev: Evaluator, req: Request) -> FromQuery | FromRows:
-        from metricspec.plan.nodes import QueryKey, RowFilter
-
+    def plan(self, ev: PlanContext, req: Request) -> FromQuery | FromAggregates:
         entities = None
         if self.filter_entities is not None:
             from metricspec.kinds import entity_filter
@@ -173,37 +170,25 @@ class AggregateKPI(KPIBase):
         if req.grain == "hour":
             self._check_hourly(ev, req.kpi, key.time_column)
         if self.snapshot:  # checked for ambiguity, summed over `per` (kinds/snapshot.py)
-            from metricspec.kinds.snapshot import plan_snapshot
-
             return plan_snapshot(self, ev, req, key, _and(self.filter, req.extra_filter))
         key, output = ev.plan.add(key, self.agg, self.column, _and(self.filter, req.extra_filter), self.expression)
         return FromQuery(key, output)
 
-    def _check_hourly(self, ev: Evaluator, name: str, time_column: str) -> None:
+    def _check_hourly(self, ev: PlanContext, name: str, time_column: str) -> None:
         """Hours need times: a time column of dates cannot be split into them."""
-        import polars as pl
+        import polars as pl  # heavy: loaded when a KPI is planned, never when a spec is loaded
 
         dtype = ev.schemas.get(self.source, {}).get(time_column)
         if dtype is None or isinstance(dtype, pl.Datetime):
             return
-        from metricspec.errors import DataError
-
         raise DataError(f"KPI '{name}' cannot be computed per hour: time column '{time_column}' of source "
-                        f"'{self.source}' holds {dtype}, not date and time", where=ev.loaded.where("kpis", name),
+                        f"'{self.source}' holds {dtype}, not date and time", where=ev.where("kpis", name),
                         hint="use a grain of a day or longer for it, or a time column with times of day")
 
-    def time_column_for(self, ev: Evaluator, name: str) -> str:
+    def time_column_for(self, ev: PlanContext, name: str) -> str:
         """The time column of the query (``NO_TIME`` for an all-time KPI, see spec/alltime.py)."""
-        from metricspec.spec.alltime import timeless_source
-
-        tcol = self.spec_time_column(ev.spec)
-        if tcol:
+        tcol = query_time_column(ev.spec, self.source, self.time_column)
+        if tcol is not None:
             return tcol
-        if timeless_source(ev.spec, self.source):
-            from metricspec.plan.nodes import NO_TIME
-
-            return NO_TIME
-        from metricspec.errors import DataError
-
-        raise DataError(f"KPI '{name}' has no time column", where=ev.loaded.where("kpis", name),
+        raise DataError(f"KPI '{name}' has no time column", where=ev.where("kpis", name),
                         hint=f"add `time_column: <column>` to the KPI or to source '{self.source}'")

@@ -7,13 +7,16 @@ of asking "which form is this?":
 * :meth:`KPIBase.sources_read`, :meth:`KPIBase.columns`, :meth:`KPIBase.expressions` — the sources,
   columns and expressions it reads (validation and the column check when sources are opened);
 * :meth:`KPIBase.plan` — how a request for it is computed: a column of an aggregated query
-  (:class:`FromQuery`), an expression over other KPIs' series (:class:`FromInputs`), or a series
-  computed from rows (:class:`FromRows`);
+  (:class:`FromQuery`), several aggregates of its own query combined (:class:`FromAggregates`), an
+  expression over other KPIs' series (:class:`FromInputs`), or a series computed from rows
+  (:class:`FromRows`);
 * :attr:`KPIBase.additive`, :attr:`KPIBase.default_measure` — how empty periods and goals treat it;
 * ``FORM``, ``SUMMARY`` and ``DOCS`` — its key, its line in the docs' table of kinds and where it
   is documented (``tests/test_docs.py`` checks every kind is).
 
-Modules of kinds import polars and the engine inside their methods only: loading and validating a
+A kind reads the spec and the run through the protocols of :mod:`metricspec.kinds.context` (the
+engine implements them; the kinds never import it). Modules of kinds import polars, and what they
+compute with it (:mod:`metricspec.kinds.compute`), inside their methods only: loading and validating a
 spec never imports them.
 """
 
@@ -25,17 +28,18 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
+from metricspec.plan.nodes import NO_TIME, Window
 from metricspec.spec.base import Currency, Direction, Grain, Scalar, StrictModel
 from metricspec.spec.offsets import VsSpec
+from metricspec.spec.source import HasSources, time_column_of, timeless_source
 
 if TYPE_CHECKING:
     import datetime as dt
 
     import polars as pl
 
-    from metricspec.engine.kpis import Evaluator, Request
-    from metricspec.plan.nodes import QueryKey
-    from metricspec.spec.models import Spec
+    from metricspec.kinds.context import PlanContext, SpecView
+    from metricspec.plan.nodes import QueryKey, Request
 
 Path = tuple[str | int, ...]
 """A place inside the KPI's own mapping (``("ratio", "numerator")``)."""
@@ -100,6 +104,16 @@ class FromQuery:
 
 
 @dataclass(frozen=True)
+class FromAggregates:
+    """The series is ``combine`` of the (period-filled) answer of query ``key``: a kind that registered
+    several aggregates on its own query (``ev.plan.add``) combines their columns into ``period``, the
+    request's segments and ``value`` (a snapshot's value and its tie check, a window's daily sums)."""
+
+    key: QueryKey
+    combine: Callable[[pl.DataFrame], pl.DataFrame]
+
+
+@dataclass(frozen=True)
 class Inputs:
     """What a derived kind combines: its inputs as columns of one frame sorted by period (and
     segments), and facts about that frame."""
@@ -132,7 +146,7 @@ class FromRows:
     compute: Callable[[], pl.DataFrame]
 
 
-Planned = FromQuery | FromInputs | FromRows
+Planned = FromQuery | FromAggregates | FromInputs | FromRows
 
 
 class KPIBase(StrictModel):
@@ -212,24 +226,24 @@ class KPIBase(StrictModel):
         """The sources this KPI reads directly."""
         return []
 
-    def sources_needed(self, spec: Spec) -> list[str]:
+    def sources_needed(self, spec: SpecView) -> list[str]:
         """Every source computing this KPI reads (its own, and those of KPIs its filters evaluate)."""
         return [ref.source for ref in self.sources_read()]
 
-    def columns(self, spec: Spec) -> list[ColumnNeed]:
+    def columns(self, spec: SpecView) -> list[ColumnNeed]:
         """Columns the sources must have for this KPI (segments and scope of a derived KPI are
         checked on its inputs' sources by :func:`metricspec.sources.requirements`)."""
         return []
 
-    def expressions(self, spec: Spec) -> list[ExpressionSite]:
+    def expressions(self, spec: SpecView) -> list[ExpressionSite]:
         """Every expression of this KPI (parsed and type-checked by validation)."""
         return []
 
-    def check(self, spec: Spec, name: str) -> list[KindIssue]:
+    def check(self, spec: SpecView, name: str) -> list[KindIssue]:
         """Problems only this kind knows about (the references are checked from :meth:`inputs`)."""
         return []
 
-    def grain_problem(self, spec: Spec, grain: str, _seen: frozenset[str] = frozenset()) -> str | None:
+    def grain_problem(self, spec: SpecView, grain: str, _seen: frozenset[str] = frozenset()) -> str | None:
         """Why this KPI cannot be computed per ``grain`` (None: it can), looking through its inputs."""
         if grain == "hour" and not self.HOURLY:
             return f"a {self.FORM} KPI is computed per day or longer, not per hour"
@@ -242,7 +256,7 @@ class KPIBase(StrictModel):
                 return f"it reads KPI '{ref.name}': {problem}"
         return None
 
-    def rows_source(self, spec: Spec) -> str | None:
+    def rows_source(self, spec: SpecView) -> str | None:
         """The source whose rows this KPI counts, whose columns its segments, scope and a query's
         ``--by``/``--where`` name (None: it reads other KPIs)."""
         return self.segment_source(spec)
@@ -254,7 +268,7 @@ class KPIBase(StrictModel):
         out = [ColumnNeed(source, c, None, path) for c, path in column_paths(self.segments)]
         return out + [ColumnNeed(source, c, None, ("scope", c), key=True) for c in self.scope]
 
-    def segment_source(self, spec: Spec) -> str | None:
+    def segment_source(self, spec: SpecView) -> str | None:
         """The source whose columns this KPI's segments and scope (and those of KPIs derived from it)
         name, if it reads one source's rows through the aggregated plan."""
         return None
@@ -289,7 +303,7 @@ class KPIBase(StrictModel):
         return out
 
     # ------------------------------------------------------------ how it is computed
-    def plan(self, ev: Evaluator, req: Request) -> Planned:
+    def plan(self, ev: PlanContext, req: Request) -> Planned:
         """Register what a request for this KPI needs and say how its series is computed."""
         raise NotImplementedError(type(self).__name__)
 
@@ -307,9 +321,7 @@ def over_time(expr: pl.Expr, inputs: Inputs, *, partial_is_missing: bool) -> pl.
     ``partial_is_missing``: the current, partial period gets no value (a growth or moving average of
     part of a period against whole ones would mislead).
     """
-    import polars as pl
-
-    from metricspec.plan.nodes import Window
+    import polars as pl  # heavy: loaded when a series is computed, never when a spec is loaded
 
     if isinstance(inputs.grain, Window):
         return pl.lit(None, dtype=pl.Float64)
@@ -318,3 +330,14 @@ def over_time(expr: pl.Expr, inputs: Inputs, *, partial_is_missing: bool) -> pl.
     if partial_is_missing and inputs.partial:
         expr = pl.when(pl.col("period").is_in(inputs.partial)).then(None).otherwise(expr)
     return expr
+
+
+def query_time_column(spec: HasSources, source: str, own: str | None = None) -> str | None:
+    """The time column of a query on ``source``: the column that dates its rows
+    (:func:`~metricspec.spec.source.time_column_of`: ``own``, the source's, the calendar's ``date``),
+    or ``NO_TIME`` for a source without dates (``time_column: null``: every row, no periods); None when
+    there is neither (the caller says what to add)."""
+    tcol = time_column_of(spec, source, own)
+    if tcol:
+        return tcol
+    return NO_TIME if timeless_source(spec, source) else None

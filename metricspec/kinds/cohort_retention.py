@@ -15,14 +15,15 @@ from metricspec.kinds.base import (
     KPIBase,
     SourceRef,
 )
+from metricspec.kinds.cohort_table import CohortTable
 from metricspec.spec.base import StrictModel
+from metricspec.spec.source import time_column_of
 
 if TYPE_CHECKING:
     import polars as pl
 
-    from metricspec.engine.kpis import Evaluator, Request
-    from metricspec.engine.results import CohortTable
-    from metricspec.spec.models import Spec
+    from metricspec.kinds.context import PlanContext, SpecView
+    from metricspec.plan.nodes import Request
 
 MAX_AGE = 104
 """The widest cohort table (two years of weeks)."""
@@ -63,27 +64,26 @@ class CohortRetentionKPI(KPIBase):
     def sources_read(self) -> list[SourceRef]:
         return [SourceRef(self.cohort_retention.source, ("cohort_retention", "source"))]
 
-    def segment_source(self, spec: Spec) -> str | None:
+    def segment_source(self, spec: SpecView) -> str | None:
         return self.cohort_retention.source
 
-    def grain_problem(self, spec: Spec, grain: str, _seen: frozenset[str] = frozenset()) -> str | None:
+    def grain_problem(self, spec: SpecView, grain: str, _seen: frozenset[str] = frozenset()) -> str | None:
         period = self.cohort_retention.period
         return None if grain == period else f"it is computed per {period} (its cohorts' period) only"
 
-    def columns(self, spec: Spec) -> list[ColumnNeed]:
+    def columns(self, spec: SpecView) -> list[ColumnNeed]:
         from metricspec.spec.expr import columns_of
 
         c, at = self.cohort_retention, ("cohort_retention",)
-        src = spec.sources.get(c.source)
         out = [ColumnNeed(c.source, c.key, None, (*at, "key")),
-               ColumnNeed(c.source, c.time_column or (src.time_column if src else None), "temporal", at)]
+               ColumnNeed(c.source, time_column_of(spec, c.source, c.time_column), "temporal", at)]
         return out + [ColumnNeed(c.source, col, None, (*at, "filter")) for col in columns_of(c.filter)] + self.breakdown_columns(self.cohort_retention.source)
 
-    def expressions(self, spec: Spec) -> list[ExpressionSite]:
+    def expressions(self, spec: SpecView) -> list[ExpressionSite]:
         c = self.cohort_retention
         return [ExpressionSite(("cohort_retention", "filter"), c.filter, "filter", c.source)] if c.filter else []
 
-    def check(self, spec: Spec, name: str) -> list[KindIssue]:
+    def check(self, spec: SpecView, name: str) -> list[KindIssue]:
         c = self.cohort_retention
         out = []
         wrong = [g for g in spec.kpi_grains(self) if g != c.period]
@@ -99,23 +99,23 @@ class CohortRetentionKPI(KPIBase):
                     hint=f"set the goal's `grain: {c.period}` (or leave it out)"))
         return out
 
-    def plan(self, ev: Evaluator, req: Request) -> FromRows:
+    def plan(self, ev: PlanContext, req: Request) -> FromRows:
         from metricspec.errors import DataError
 
         period = self.cohort_retention.period
         if isinstance(req.grain, str) and req.grain != period:  # e.g. a KPI derived from this one, per week
             raise DataError(
                 f"KPI '{req.kpi}' is computed per {period} (its cohorts' period) but is asked for per {req.grain}",
-                where=ev.loaded.where("kpis", req.kpi, "cohort_retention", "period"),
+                where=ev.where("kpis", req.kpi, "cohort_retention", "period"),
                 hint=f"give the KPIs that read it `grains: [{period}]`")
         return FromRows(lambda: self._series(ev, req))
 
-    def _series(self, ev: Evaluator, req: Request) -> pl.DataFrame:
+    def _series(self, ev: PlanContext, req: Request) -> pl.DataFrame:
         from metricspec.kinds.compute.cohorts import retention_series
 
         return retention_series(ev, req, self.cohort_retention, ("kpis", req.kpi, "cohort_retention"))
 
-    def table(self, ev: Evaluator, req: Request) -> CohortTable:
+    def table(self, ev: PlanContext, req: Request) -> CohortTable:
         """The cohort × age table of the request's scope (see :func:`metricspec.kinds.compute.cohorts.cohort_table`)."""
         from metricspec.kinds.compute.cohorts import cohort_table
 

@@ -11,7 +11,8 @@ from metricspec.kinds.base import FromInputs, Inputs, KPIBase, KpiRef, over_time
 if TYPE_CHECKING:
     import polars as pl
 
-    from metricspec.engine.kpis import Evaluator, Request
+    from metricspec.kinds.context import PlanContext
+    from metricspec.plan.nodes import Request
 
 
 def running_total(inputs: Inputs) -> pl.Expr:
@@ -34,5 +35,5 @@ class CumulativeKPI(KPIBase):
     def additive(self) -> bool:
         return True
 
-    def plan(self, ev: Evaluator, req: Request) -> FromInputs:
+    def plan(self, ev: PlanContext, req: Request) -> FromInputs:
         return FromInputs((ev.child(req, self.cumulative),), running_total)

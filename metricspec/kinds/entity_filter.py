@@ -30,9 +30,8 @@ from metricspec.kinds.base import ColumnNeed, KindIssue
 from metricspec.spec.base import StrictModel
 
 if TYPE_CHECKING:
-    from metricspec.engine.kpis import Evaluator, Request
-    from metricspec.plan.nodes import EntityFilter
-    from metricspec.spec.models import Spec
+    from metricspec.kinds.context import PlanContext, SpecView
+    from metricspec.plan.nodes import EntityFilter, Request
 
 AT = ("filter_entities",)
 
@@ -56,7 +55,7 @@ def condition_kpis(spec_where: str) -> list[str]:
         return []
 
 
-def columns(spec: Spec, source: str, fe: EntityFilterSpec) -> list[ColumnNeed]:
+def columns(spec: SpecView, source: str, fe: EntityFilterSpec) -> list[ColumnNeed]:
     """The entity column, in the KPI's source and in each condition KPI's source."""
     from metricspec.kinds.aggregate import AggregateKPI
 
@@ -68,7 +67,7 @@ def columns(spec: Spec, source: str, fe: EntityFilterSpec) -> list[ColumnNeed]:
     return out
 
 
-def check(spec: Spec, name: str, fe: EntityFilterSpec, timed: bool) -> list[KindIssue]:
+def check(spec: SpecView, name: str, fe: EntityFilterSpec, timed: bool) -> list[KindIssue]:
     """The condition parses and compares numbers; it names aggregation KPIs without a filter of their own,
     dated as this KPI is (``timed``)."""
     from metricspec.kinds.aggregate import AggregateKPI
@@ -107,11 +106,10 @@ def check(spec: Spec, name: str, fe: EntityFilterSpec, timed: bool) -> list[Kind
     return issues
 
 
-def plan(ev: Evaluator, req: Request, fe: EntityFilterSpec) -> EntityFilter:
+def plan(ev: PlanContext, req: Request, fe: EntityFilterSpec) -> EntityFilter:
     """The filter as plan data: per condition KPI, a per-entity query at the request's grain."""
-    from metricspec.engine.kpis import make_scope
     from metricspec.kinds.aggregate import AggregateKPI
-    from metricspec.plan.nodes import Aggregate, EntityFilter, EntityInput, QueryKey
+    from metricspec.plan.nodes import Aggregate, EntityFilter, EntityInput, QueryKey, make_scope
     from metricspec.spec.expr import parse
 
     inputs = []

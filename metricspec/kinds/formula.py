@@ -11,8 +11,8 @@ from metricspec.kinds.base import ExpressionSite, FromInputs, Inputs, KPIBase, K
 if TYPE_CHECKING:
     import polars as pl
 
-    from metricspec.engine.kpis import Evaluator, Request
-    from metricspec.spec.models import Spec
+    from metricspec.kinds.context import PlanContext, SpecView
+    from metricspec.plan.nodes import Request
 
 
 class FormulaKPI(KPIBase):
@@ -32,10 +32,10 @@ class FormulaKPI(KPIBase):
 
         return [KpiRef(n, ("formula",)) for n in columns_of(self.formula)]
 
-    def expressions(self, spec: Spec) -> list[ExpressionSite]:
+    def expressions(self, spec: SpecView) -> list[ExpressionSite]:
         return [ExpressionSite(("formula",), self.formula, "formula", None)]
 
-    def plan(self, ev: Evaluator, req: Request) -> FromInputs:
+    def plan(self, ev: PlanContext, req: Request) -> FromInputs:
         from metricspec.spec.expr import names, parse
 
         tree = parse(self.formula)

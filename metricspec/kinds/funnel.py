@@ -9,12 +9,13 @@ from pydantic import Field
 
 from metricspec.kinds.base import ColumnNeed, ExpressionSite, FromRows, KPIBase, SourceRef
 from metricspec.spec.base import MAX_DAYS, Name, StrictModel
+from metricspec.spec.source import time_column_of
 
 if TYPE_CHECKING:
     import polars as pl
 
-    from metricspec.engine.kpis import Evaluator, Request
-    from metricspec.spec.models import Spec
+    from metricspec.kinds.context import PlanContext, SpecView
+    from metricspec.plan.nodes import Request
 
 
 class FunnelStep(StrictModel):
@@ -60,21 +61,19 @@ class FunnelKPI(KPIBase):
                 funnel.pop(key)
         return {**out, "funnel": funnel}
 
-    def rows_source(self, spec: Spec) -> str | None:
+    def rows_source(self, spec: SpecView) -> str | None:
         """Segments, scope and a query's filter read the entry rows (the first step's source)."""
         return self.funnel.steps[0].source
 
-    def columns(self, spec: Spec) -> list[ColumnNeed]:
+    def columns(self, spec: SpecView) -> list[ColumnNeed]:
         from metricspec.spec.expr import columns_of
         from metricspec.spec.segments import column_paths
 
         out = []
         for i, step in enumerate(self.funnel.steps):
             at = ("funnel", "steps", i)
-            src = spec.sources.get(step.source)
             out.append(ColumnNeed(step.source, step.key, None, (*at, "key")))
-            out.append(ColumnNeed(step.source, step.time_column or (src.time_column if src else None), "temporal",
-                                  at))
+            out.append(ColumnNeed(step.source, time_column_of(spec, step.source, step.time_column), "temporal", at))
             out += [ColumnNeed(step.source, c, None, (*at, "filter")) for c in columns_of(step.filter)]
         if self.funnel.steps:  # segments and scope come from the entry row (the first step's source)
             entry = self.funnel.steps[0].source
@@ -82,14 +81,14 @@ class FunnelKPI(KPIBase):
             out += [ColumnNeed(entry, c, None, ("scope", c), key=True) for c in self.scope]
         return out
 
-    def expressions(self, spec: Spec) -> list[ExpressionSite]:
+    def expressions(self, spec: SpecView) -> list[ExpressionSite]:
         return [ExpressionSite(("funnel", "steps", i, "filter"), step.filter, "filter", step.source)
                 for i, step in enumerate(self.funnel.steps) if step.filter]
 
-    def plan(self, ev: Evaluator, req: Request) -> FromRows:
+    def plan(self, ev: PlanContext, req: Request) -> FromRows:
         return FromRows(lambda: self._series(ev, req))
 
-    def _series(self, ev: Evaluator, req: Request) -> pl.DataFrame:
+    def _series(self, ev: PlanContext, req: Request) -> pl.DataFrame:
         """Per period of the entries (and segment): the share of entries that reach every step in order
         within the window. An entry is an entity's first first-step event (``count: entity``) or every
         first-step event (``count: event``); ``__key`` numbers the entries, ``__ent`` is their entity."""
@@ -128,11 +127,11 @@ class FunnelKPI(KPIBase):
         done = cur.select("__key").with_columns(pl.lit(1).alias("__ok"))
         return finish(ev, req, share_by_period(ev, req, entry, "__t0", done), window)
 
-    def _entries(self, ev: Evaluator, req: Request) -> pl.LazyFrame:
+    def _entries(self, ev: PlanContext, req: Request) -> pl.LazyFrame:
         """The entries: ``__key`` (a number), ``__ent`` (the entity), ``__t0`` and the segments of their row.
         Rows without an entity never convert (they match no later step)."""
-        from metricspec.engine.kpis import and_filters
         from metricspec.kinds.compute.rows import events
+        from metricspec.plan.nodes import and_filters
 
         first = self.funnel.steps[0]
         entry_filter = and_filters(first.filter, req.where)  # a query's where picks who enters

@@ -11,7 +11,8 @@ from metricspec.kinds.base import FromInputs, Inputs, KPIBase, KpiRef, over_time
 if TYPE_CHECKING:
     import polars as pl
 
-    from metricspec.engine.kpis import Evaluator, Request
+    from metricspec.kinds.context import PlanContext
+    from metricspec.plan.nodes import Request
 
 
 def growth_rate(inputs: Inputs) -> pl.Expr:
@@ -35,5 +36,5 @@ class GrowthKPI(KPIBase):
     def inputs(self) -> list[KpiRef]:
         return [KpiRef(self.growth, ("growth",))]
 
-    def plan(self, ev: Evaluator, req: Request) -> FromInputs:
+    def plan(self, ev: PlanContext, req: Request) -> FromInputs:
         return FromInputs((ev.child(req, self.growth),), growth_rate)

@@ -12,7 +12,8 @@ from metricspec.spec.base import StrictModel
 if TYPE_CHECKING:
     import polars as pl
 
-    from metricspec.engine.kpis import Evaluator, Request
+    from metricspec.kinds.context import PlanContext
+    from metricspec.plan.nodes import Request
 
 
 class MovingAverageSpec(StrictModel):
@@ -31,7 +32,7 @@ class MovingAverageKPI(KPIBase):
     def inputs(self) -> list[KpiRef]:
         return [KpiRef(self.moving_average.kpi, ("moving_average", "kpi"))]
 
-    def plan(self, ev: Evaluator, req: Request) -> FromInputs:
+    def plan(self, ev: PlanContext, req: Request) -> FromInputs:
         window = self.moving_average.window
 
         def mean(inputs: Inputs) -> pl.Expr:

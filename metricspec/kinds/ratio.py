@@ -12,7 +12,8 @@ from metricspec.spec.base import StrictModel
 if TYPE_CHECKING:
     import polars as pl
 
-    from metricspec.engine.kpis import Evaluator, Request
+    from metricspec.kinds.context import PlanContext
+    from metricspec.plan.nodes import Request
 
 
 class RatioSpec(StrictModel):
@@ -44,6 +45,6 @@ class RatioKPI(KPIBase):
         return [KpiRef(self.ratio.numerator, ("ratio", "numerator")),
                 KpiRef(self.ratio.denominator, ("ratio", "denominator"))]
 
-    def plan(self, ev: Evaluator, req: Request) -> FromInputs:
+    def plan(self, ev: PlanContext, req: Request) -> FromInputs:
         return FromInputs((ev.child(req, self.ratio.numerator), ev.child(req, self.ratio.denominator)),
                           divide_inputs)

@@ -9,12 +9,13 @@ from pydantic import Field
 
 from metricspec.kinds.base import ColumnNeed, ExpressionSite, FromRows, KPIBase, SourceRef
 from metricspec.spec.base import MAX_DAYS, StrictModel
+from metricspec.spec.source import time_column_of
 
 if TYPE_CHECKING:
     import polars as pl
 
-    from metricspec.engine.kpis import Evaluator, Request
-    from metricspec.spec.models import Spec
+    from metricspec.kinds.context import PlanContext, SpecView
+    from metricspec.plan.nodes import Request
 
 
 class RetentionSpec(StrictModel):
@@ -50,40 +51,37 @@ class RetentionKPI(KPIBase):
             out.append(SourceRef(self.retention.cohort_source, ("retention", "cohort_source")))
         return out
 
-    def rows_source(self, spec: Spec) -> str | None:
+    def rows_source(self, spec: SpecView) -> str | None:
         """Segments, scope and a query's filter read the cohort's rows."""
         return self.retention.cohort_source or self.retention.source
 
-    def columns(self, spec: Spec) -> list[ColumnNeed]:
+    def columns(self, spec: SpecView) -> list[ColumnNeed]:
         from metricspec.spec.expr import columns_of
         from metricspec.spec.segments import column_paths
 
         r, at = self.retention, ("retention",)
-        src = spec.sources.get(r.source)
         out = [ColumnNeed(r.source, r.key, None, (*at, "key")),
-               ColumnNeed(r.source, r.time_column or (src.time_column if src else None), "temporal", at)]
+               ColumnNeed(r.source, time_column_of(spec, r.source, r.time_column), "temporal", at)]
         out += [ColumnNeed(r.source, c, None, (*at, "filter")) for c in columns_of(r.filter)]
         if r.cohort_source:
-            csrc = spec.sources.get(r.cohort_source)
             out += [ColumnNeed(r.cohort_source, r.key, None, (*at, "cohort_source")),
-                    ColumnNeed(r.cohort_source, r.cohort_time_column or (csrc.time_column if csrc else None),
+                    ColumnNeed(r.cohort_source, time_column_of(spec, r.cohort_source, r.cohort_time_column),
                                "temporal", (*at, "cohort_source"))]
         cohort = r.cohort_source or r.source  # segments and scope come from the cohort's rows
         out += [ColumnNeed(cohort, c, None, path) for c, path in column_paths(self.segments)]
         out += [ColumnNeed(cohort, c, None, ("scope", c), key=True) for c in self.scope]
         return out
 
-    def expressions(self, spec: Spec) -> list[ExpressionSite]:
+    def expressions(self, spec: SpecView) -> list[ExpressionSite]:
         r = self.retention
         return [ExpressionSite(("retention", "filter"), r.filter, "filter", r.source)] if r.filter else []
 
-    def plan(self, ev: Evaluator, req: Request) -> FromRows:
+    def plan(self, ev: PlanContext, req: Request) -> FromRows:
         return FromRows(lambda: self._series(ev, req))
 
-    def _series(self, ev: Evaluator, req: Request) -> pl.DataFrame:
+    def _series(self, ev: PlanContext, req: Request) -> pl.DataFrame:
         import polars as pl
 
-        from metricspec.engine.kpis import and_filters
         from metricspec.kinds.compute.rows import (
             cutoff_of,
             date_bounds,
@@ -91,6 +89,7 @@ class RetentionKPI(KPIBase):
             finish,
             share_by_period,
         )
+        from metricspec.plan.nodes import and_filters
 
         r = self.retention
         where = ("kpis", req.kpi, "retention")

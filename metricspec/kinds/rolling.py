@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field, model_validator
 
-from metricspec.kinds.base import FromRows, KindIssue, KPIBase, KpiRef
+from metricspec.kinds.base import FromAggregates, FromRows, KindIssue, KPIBase, KpiRef
 from metricspec.kinds.window_base import base_segment_source, check_base
 from metricspec.spec.base import MAX_DAYS, StrictModel
 
 if TYPE_CHECKING:
-    from metricspec.engine.kpis import Evaluator, Request
-    from metricspec.spec.models import Spec
+    from metricspec.kinds.context import PlanContext, SpecView
+    from metricspec.plan.nodes import Request
 
 
 class RollingSpec(StrictModel):
@@ -51,14 +51,17 @@ class RollingKPI(KPIBase):
     def inputs(self) -> list[KpiRef]:
         return [KpiRef(self.rolling.kpi, ("rolling", "kpi"))]
 
-    def check(self, spec: Spec, name: str) -> list[KindIssue]:
+    def check(self, spec: SpecView, name: str) -> list[KindIssue]:
         return check_base(spec, self.FORM, self.rolling.kpi, ("rolling", "kpi"))
 
-    def segment_source(self, spec: Spec) -> str | None:
+    def segment_source(self, spec: SpecView) -> str | None:
         return base_segment_source(spec, self.rolling.kpi)
 
-    def plan(self, ev: Evaluator, req: Request) -> FromRows:
-        from metricspec.kinds.compute.windows import Reach, plan_window, window_series
+    def plan(self, ev: PlanContext, req: Request) -> FromAggregates | FromRows:
+        from metricspec.kinds.compute.windows import (  # polars: loaded when planned, not when a spec is loaded
+            Reach,
+            plan_window,
+            planned_window,
+        )
 
-        wp = plan_window(ev, req, self.rolling.kpi, Reach(days=self.rolling.span_days))
-        return FromRows(lambda: window_series(ev, req, wp))
+        return planned_window(ev, req, plan_window(ev, req, self.rolling.kpi, Reach(days=self.rolling.span_days)))

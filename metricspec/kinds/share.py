@@ -11,8 +11,8 @@ from metricspec.kinds.ratio import divide_inputs
 from metricspec.spec.base import StrictModel
 
 if TYPE_CHECKING:
-    from metricspec.engine.kpis import Evaluator, Request
-    from metricspec.spec.models import Spec
+    from metricspec.kinds.context import PlanContext, SpecView
+    from metricspec.plan.nodes import Request
 
 
 class ShareSpec(StrictModel):
@@ -33,7 +33,7 @@ class ShareKPI(KPIBase):
     def inputs(self) -> list[KpiRef]:
         return [KpiRef(self.share.of, ("share", "of"))]
 
-    def columns(self, spec: Spec) -> list[ColumnNeed]:
+    def columns(self, spec: SpecView) -> list[ColumnNeed]:
         from metricspec.spec.expr import columns_of
 
         of = spec.kpis.get(self.share.of)
@@ -42,12 +42,12 @@ class ShareKPI(KPIBase):
             return []
         return [ColumnNeed(source, c, None, ("share", "where")) for c in columns_of(self.share.where)]
 
-    def expressions(self, spec: Spec) -> list[ExpressionSite]:
+    def expressions(self, spec: SpecView) -> list[ExpressionSite]:
         of = spec.kpis.get(self.share.of)
         return [ExpressionSite(("share", "where"), self.share.where, "filter",
                                of.segment_source(spec) if of is not None else None)]
 
-    def check(self, spec: Spec, name: str) -> list[KindIssue]:
+    def check(self, spec: SpecView, name: str) -> list[KindIssue]:
         from metricspec.kinds.aggregate import AggregateKPI
 
         of = spec.kpis.get(self.share.of)
@@ -56,6 +56,6 @@ class ShareKPI(KPIBase):
                               ("share", "of"), "point `of:` at a KPI with `agg:` and `source:`")]
         return []
 
-    def plan(self, ev: Evaluator, req: Request) -> FromInputs:
+    def plan(self, ev: PlanContext, req: Request) -> FromInputs:
         return FromInputs((ev.child(req, self.share.of, self.share.where), ev.child(req, self.share.of)),
                           divide_inputs)

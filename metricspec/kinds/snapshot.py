@@ -26,34 +26,34 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-from metricspec.kinds.base import FromRows
+from metricspec.kinds.base import FromAggregates
 
 if TYPE_CHECKING:
     import polars as pl
 
-    from metricspec.engine.kpis import Evaluator, Request
     from metricspec.errors import DataError
     from metricspec.kinds.aggregate import AggregateKPI
-    from metricspec.plan.nodes import QueryKey
+    from metricspec.kinds.context import PlanContext
+    from metricspec.plan.nodes import QueryKey, Request
 
 
-def plan_snapshot(kpi: AggregateKPI, ev: Evaluator, req: Request, key: QueryKey, filter_text: str | None,
-                  ) -> FromRows:
+def plan_snapshot(kpi: AggregateKPI, ev: PlanContext, req: Request, key: QueryKey, filter_text: str | None,
+                  ) -> FromAggregates:
     """Register the (per-entity) ``last``/``first`` and its check; the series is computed from their answer."""
     scoped = {c for c, _ in req.scope}
     per = tuple(c for c in dict.fromkeys(kpi.per) if c not in req.segments and c not in scoped)
     key = dataclasses.replace(key, segments=(*key.segments, *per))
     key, value = ev.plan.add(key, kpi.agg, kpi.column, filter_text, kpi.expression)
     _, ties = ev.plan.add(key, f"{kpi.agg}_ties", kpi.column, filter_text, kpi.expression)
-    return FromRows(lambda: snapshot_series(ev, req, kpi, key, value, ties, per))
+    return FromAggregates(key, lambda frame: snapshot_series(ev, req, kpi, frame, key, value, ties, per))
 
 
-def snapshot_series(ev: Evaluator, req: Request, kpi: AggregateKPI, key: QueryKey, value: str, ties: str,
-                    per: tuple[str, ...]) -> pl.DataFrame:
-    """The request's series from the filled per-entity answer: checked, then summed over the entities."""
+def snapshot_series(ev: PlanContext, req: Request, kpi: AggregateKPI, frame: pl.DataFrame, key: QueryKey,
+                    value: str, ties: str, per: tuple[str, ...]) -> pl.DataFrame:
+    """The request's series from the filled per-entity answer ``frame`` of query ``key``: checked, then
+    summed over the entities."""
     import polars as pl
 
-    frame = ev.frame(key)
     keys = ["period", *req.segments]
     if frame.height == 0:
         schema = {"period": pl.Date, **dict.fromkeys(req.segments, pl.String), "value": pl.Float64}
@@ -67,7 +67,7 @@ def snapshot_series(ev: Evaluator, req: Request, kpi: AggregateKPI, key: QueryKe
     return frame.group_by(keys).agg(pl.when(v.count() > 0).then(v.sum()).alias("value"))
 
 
-def ambiguity_error(ev: Evaluator, req: Request, kpi: AggregateKPI, row: dict[str, object],
+def ambiguity_error(ev: PlanContext, req: Request, kpi: AggregateKPI, row: dict[str, object],
                     segments: tuple[str, ...], per: tuple[str, ...], ties: str) -> DataError:
     """The first group whose rows at the edge time disagree: where, what, and the fix."""
     from metricspec.errors import DataError as Error
@@ -89,4 +89,4 @@ def ambiguity_error(ev: Evaluator, req: Request, kpi: AggregateKPI, row: dict[st
         hint = (f"if the rows are different entities (accounts, pages), add `per: <entity column>` to sum each "
                 f"entity's {kpi.agg} value, or `scope: {{<column>: <value>}}` to pick one; if they are "
                 "duplicates, remove them from the data")
-    return Error(what, where=ev.loaded.where("kpis", req.kpi, "agg"), hint=hint)
+    return Error(what, where=ev.where("kpis", req.kpi, "agg"), hint=hint)

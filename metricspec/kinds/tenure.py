@@ -16,12 +16,13 @@ from metricspec.kinds.base import (
     SourceRef,
 )
 from metricspec.spec.base import MAX_DAYS, StrictModel
+from metricspec.spec.source import time_column_of
 
 if TYPE_CHECKING:
     import polars as pl
 
-    from metricspec.engine.kpis import Evaluator, Request
-    from metricspec.spec.models import Spec
+    from metricspec.kinds.context import PlanContext, SpecView
+    from metricspec.plan.nodes import Request
 
 
 class TenureSpec(StrictModel):
@@ -54,26 +55,25 @@ class TenureKPI(KPIBase):
     def sources_read(self) -> list[SourceRef]:
         return [SourceRef(self.tenure.source, ("tenure", "source"))]
 
-    def segment_source(self, spec: Spec) -> str | None:
+    def segment_source(self, spec: SpecView) -> str | None:
         return self.tenure.source
 
-    def columns(self, spec: Spec) -> list[ColumnNeed]:
+    def columns(self, spec: SpecView) -> list[ColumnNeed]:
         from metricspec.spec.expr import columns_of
 
         t, at = self.tenure, ("tenure",)
-        src = spec.sources.get(t.source)
         out = [ColumnNeed(t.source, t.key, None, (*at, "key"))]
         if t.churn_column is None or t.start_column is None:
-            out.append(ColumnNeed(t.source, t.time_column or (src.time_column if src else None), "temporal", at))
+            out.append(ColumnNeed(t.source, time_column_of(spec, t.source, t.time_column), "temporal", at))
         out += [ColumnNeed(t.source, c, "temporal", (*at, f)) for f, c in
                 (("start_column", t.start_column), ("churn_column", t.churn_column)) if c is not None]
         return out + [ColumnNeed(t.source, c, None, (*at, "filter")) for c in columns_of(t.filter)] + self.breakdown_columns(self.tenure.source)
 
-    def expressions(self, spec: Spec) -> list[ExpressionSite]:
+    def expressions(self, spec: SpecView) -> list[ExpressionSite]:
         t = self.tenure
         return [ExpressionSite(("tenure", "filter"), t.filter, "filter", t.source)] if t.filter else []
 
-    def check(self, spec: Spec, name: str) -> list[KindIssue]:
+    def check(self, spec: SpecView, name: str) -> list[KindIssue]:
         t = self.tenure
         if t.churn_column is None and t.inactivity_days is None:
             return [KindIssue("tenure needs to know when an entity has left", ("tenure",),
@@ -83,10 +83,10 @@ class TenureKPI(KPIBase):
                               hint="remove `inactivity_days:` to use the churn column")]
         return []
 
-    def plan(self, ev: Evaluator, req: Request) -> FromRows:
+    def plan(self, ev: PlanContext, req: Request) -> FromRows:
         return FromRows(lambda: self._series(ev, req))
 
-    def _series(self, ev: Evaluator, req: Request) -> pl.DataFrame:
+    def _series(self, ev: PlanContext, req: Request) -> pl.DataFrame:
         from metricspec.kinds.compute.tenure import tenure_series
 
         return tenure_series(ev, req, self.tenure, ("kpis", req.kpi, "tenure"))

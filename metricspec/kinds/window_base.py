@@ -8,13 +8,13 @@ from metricspec.kinds.base import KindIssue
 
 if TYPE_CHECKING:
     from metricspec.kinds.base import Path
-    from metricspec.spec.models import Spec
+    from metricspec.kinds.context import SpecView
 
 WINDOW_AGGREGATIONS = ("sum", "count", "mean", "count_distinct")
 """The base aggregations a window can take (kept equal to engine.windows.WINDOW_AGGREGATIONS)."""
 
 
-def check_base(spec: Spec, form: str, base_name: str, path: Path) -> list[KindIssue]:
+def check_base(spec: SpecView, form: str, base_name: str, path: Path) -> list[KindIssue]:
     """The base must be an aggregation KPI with an aggregation a window can take."""
     from metricspec.kinds.aggregate import AggregateKPI
 
@@ -38,6 +38,6 @@ def check_base(spec: Spec, form: str, base_name: str, path: Path) -> list[KindIs
     return []
 
 
-def base_segment_source(spec: Spec, base_name: str) -> str | None:
+def base_segment_source(spec: SpecView, base_name: str) -> str | None:
     base = spec.kpis.get(base_name)
     return base.segment_source(spec) if base is not None else None

@@ -12,7 +12,7 @@ String column per segment and one Float64 column per aggregate.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from metricspec.spec import expr as ex
@@ -38,6 +38,35 @@ class Window:
 
 
 Grainish = str | Window
+
+
+@dataclass(frozen=True)
+class Request:
+    """One series to compute: a KPI at a grain (or window), broken down by segments, within a scope."""
+
+    kpi: str
+    grain: Grainish
+    segments: tuple[str, ...] = ()
+    scope: Scope = ()
+    extra_filter: str | None = None
+    """A filter inside the KPI's aggregation (a share's part): its groups stay, with what matches."""
+    where: str | None = None
+    """A filter on the rows of every source the KPI reads, before grouping (a query's ``--where``)."""
+
+
+def and_filters(a: str | None, b: str | None) -> str | None:
+    """Both row filters (either may be absent)."""
+    if a and b:
+        return f"({a}) and ({b})"
+    return a or b
+
+
+def make_scope(*scopes: Mapping[str, object]) -> Scope:
+    """One scope from several (a later one's value wins), sorted by column."""
+    merged: dict[str, object] = {}
+    for s in scopes:
+        merged.update(s)
+    return tuple(sorted(merged.items(), key=lambda kv: kv[0]))
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from metricspec.render.views import CohortCell, CohortRowView, CohortView
 
 if TYPE_CHECKING:
-    from metricspec.engine.results import CohortTable, KpiResult
+    from metricspec.engine.results import KpiResult
+    from metricspec.kinds.cohort_table import CohortTable
     from metricspec.render.i18n import Translator
 
 HEAT_LEVELS = 10

@@ -1,8 +1,9 @@
 """The spec language: pydantic models only, no I/O.
 
-The models are in :mod:`metricspec.spec.models` (the KPI kinds in :mod:`metricspec.kinds`); they are
-imported from here on first use, so that :mod:`metricspec.spec.base`, which the kinds build on, can be
-imported without them.
+The models are in :mod:`metricspec.spec.models` (the KPI kinds in :mod:`metricspec.kinds`, a source in
+:mod:`metricspec.spec.source`); they are imported from here on first use, so that the parts of the
+language the kinds build on (:mod:`metricspec.spec.base`, ``expr``, ``source``, …) can be imported
+without them.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
-    "KPI",
     "AttributionSpec",
     "Benchmark",
     "CalendarEntry",
@@ -18,14 +18,15 @@ __all__ = [
     "ControlGroup",
     "Goal",
     "Objective",
-    "Source",
     "Spec",
 ]
 
 
 def __getattr__(name: str) -> Any:
     if name in __all__:
-        from metricspec.spec import models
+        from metricspec.spec import (
+            models,  # the document imports every kind: not needed to import a part
+        )
 
         return getattr(models, name)
     raise AttributeError(f"module 'metricspec.spec' has no attribute {name!r}")

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
+from metricspec.spec.source import timeless_source
+
 if TYPE_CHECKING:
-    from metricspec.spec.models import Spec
+    from metricspec.kinds.context import SpecView
 
 ALL_TIME = "all"
 """The grain name of an all-time KPI's headline in the Results (no period, no points)."""
@@ -22,13 +24,7 @@ ALL_TIME = "all"
 Timing = Literal["periods", "all", "mixed"]
 
 
-def timeless_source(spec: Spec, name: str) -> bool:
-    """Whether source ``name`` declares ``time_column: null``."""
-    src = spec.sources.get(name)
-    return src is not None and src.time_column is None and "time_column" in src.model_fields_set
-
-
-def timing(spec: Spec, name: str, _seen: frozenset[str] = frozenset()) -> Timing:
+def timing(spec: SpecView, name: str, _seen: frozenset[str] = frozenset()) -> Timing:
     """Whether KPI ``name`` has periods, is all-time, or reads both kinds of KPIs."""
     kpi = spec.kpis.get(name)
     if kpi is None or name in _seen:
@@ -45,5 +41,5 @@ def timing(spec: Spec, name: str, _seen: frozenset[str] = frozenset()) -> Timing
     return "mixed" if "all" in found or "mixed" in found else "periods"
 
 
-def is_all_time(spec: Spec, name: str) -> bool:
+def is_all_time(spec: SpecView, name: str) -> bool:
     return timing(spec, name) == "all"

@@ -13,17 +13,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-# the KPI kinds live in metricspec/kinds/ (one module each); re-exported: the spec language in one place
-from metricspec.kinds import ADDITIVE_AGGREGATIONS as ADDITIVE_AGGREGATIONS
-from metricspec.kinds import KPI as KPI
-from metricspec.kinds import Aggregation as Aggregation
-from metricspec.kinds import KPIBase as KPIBase
-from metricspec.kinds.funnel import FunnelSpec as FunnelSpec
-from metricspec.kinds.funnel import FunnelStep as FunnelStep
-from metricspec.kinds.moving_average import MovingAverageSpec as MovingAverageSpec
-from metricspec.kinds.ratio import RatioSpec as RatioSpec
-from metricspec.kinds.retention import RetentionSpec as RetentionSpec
-from metricspec.kinds.share import ShareSpec as ShareSpec
+# a spec's KPIs are of the kinds in metricspec/kinds/ (one module each): the spec document sits above them
+from metricspec.kinds import KPI, KPIBase
 from metricspec.spec.adjust import Adjustment
 from metricspec.spec.base import GRAINS as GRAINS
 from metricspec.spec.base import (
@@ -42,11 +33,10 @@ from metricspec.spec.control_groups import ExperimentMetric as ExperimentMetric
 from metricspec.spec.control_groups import ExperimentMetricKind as ExperimentMetricKind
 from metricspec.spec.control_groups import MetricUnit as MetricUnit
 from metricspec.spec.control_groups import check_planned_shares
-from metricspec.spec.joins import Join
 from metricspec.spec.percent import NonNegativeNumber, Number
+from metricspec.spec.source import Source
 
 _DEFAULT_GRAINS: tuple[Grain, ...] = ("month",)
-ColumnType = Literal["str", "int", "float", "bool", "date", "datetime", "duration"]
 
 ObjectiveType = Literal[
     "brand_awareness",
@@ -74,38 +64,6 @@ class Period(StrictModel):
         if self.end < self.start:
             raise ValueError(f"end {self.end} is before start {self.start}; swap them")
         return self
-
-
-class Source(StrictModel):
-    """Where data comes from: a connector plus options, renames and column types."""
-
-    connector: str = Field(description="Connector name, e.g. csv, parquet, excel, sqlite, sql, duckdb, or a plugin's.")
-    options: dict[str, object] = Field(default_factory=dict, description="Connector options, validated by the connector.")
-    description: str | None = None
-    time_column: str | None = Field(None, description="Default time column of KPIs reading this source.")
-    rename: dict[str, str] = Field(default_factory=dict, description="Column renames, old name -> new name.")
-    columns: dict[str, ColumnType] = Field(default_factory=dict, description="Column types to cast to.")
-    timestamp_format: str | None = Field(None, description="strptime format of string timestamps.")
-    timezone: str | None = Field(None, description="Time zone of naive timestamps in the data (default UTC).")
-    derive: dict[str, str] = Field(
-        default_factory=dict,
-        description="Computed columns, name -> expression over columns, e.g. {posted_on: 'date(2014, month, 1)'}.",
-    )
-    engine: Literal["polars", "duckdb"] | None = Field(
-        None,
-        description="Where the source's KPIs are computed. Default: in the database for database connectors "
-        "(duckdb, sql, spark), in polars for files. polars: fetch the columns the spec reads and compute in "
-        "polars. duckdb: read csv, parquet, ndjson or json files with DuckDB and compute there.",
-    )
-    entities: dict[Name, str] = Field(
-        default_factory=dict,
-        description="Keys with one row per value (primary entities), entity name -> column, e.g. "
-        "{customer: customer_id}; a join to this source matches on this column.",
-    )
-    joins: list[Join] = Field(
-        default_factory=list,
-        description="Many-to-one joins: the columns of other sources looked up by key (left join; see Join).",
-    )
 
 
 class ToleranceSpec(StrictModel):

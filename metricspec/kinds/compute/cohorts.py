@@ -2,7 +2,7 @@
 it is retained at age k when it is active in the k-th calendar period after that one.
 
 What the ``cohort_retention`` kind computes, per period (its KPI value at one age) and as the whole
-cohort × age table (:class:`~metricspec.engine.results.CohortTable`). A cell is only filled once its
+cohort × age table (:class:`~metricspec.kinds.cohort_table.CohortTable`). A cell is only filled once its
 calendar period has ended by the as-of date (the run's end): a cohort is never judged on part of a
 period.
 """
@@ -15,15 +15,16 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from metricspec.engine.kpis import and_filters
-from metricspec.engine.results import CohortRow, CohortTable
+from metricspec.kinds.cohort_table import CohortRow, CohortTable
 from metricspec.kinds.compute.rows import cutoff_of, date_bounds, events, finish, share_by_period
+from metricspec.plan.nodes import and_filters
 from metricspec.plan.periods import label, period_end, truncate
 
 if TYPE_CHECKING:
-    from metricspec.engine.kpis import Evaluator, Request
+    from metricspec.kinds.base import Path
     from metricspec.kinds.cohort_retention import CohortRetentionSpec
-    from metricspec.loader import PathKey
+    from metricspec.kinds.context import PlanContext
+    from metricspec.plan.nodes import Request
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def last_age(cohort: dt.date, period: str, cutoff: dt.date) -> int:
     return (cutoff.year * 12 + cutoff.month) - (cohort.year * 12 + cohort.month) - 1
 
 
-def cohorts(ev: Evaluator, req: Request, c: CohortRetentionSpec, where: PathKey) -> Cohorts:
+def cohorts(ev: PlanContext, req: Request, c: CohortRetentionSpec, where: Path) -> Cohorts:
     """Each entity's cohort (its first event in the request's scope, with the filter) and the ages at
     which it had an event (any event with the filter, whatever its scope)."""
     week_start = ev.spec.week_start
@@ -81,7 +82,7 @@ def cohorts(ev: Evaluator, req: Request, c: CohortRetentionSpec, where: PathKey)
     return Cohorts(got_entities, got_ages, observable)
 
 
-def retention_series(ev: Evaluator, req: Request, c: CohortRetentionSpec, where: PathKey) -> pl.DataFrame:
+def retention_series(ev: PlanContext, req: Request, c: CohortRetentionSpec, where: Path) -> pl.DataFrame:
     """Per period of the entities' first events, the share of those whose cohort was active at age
     ``c.age``; only cohorts whose age-``c.age`` period has ended count."""
     got = cohorts(ev, req, c, where)
@@ -91,7 +92,7 @@ def retention_series(ev: Evaluator, req: Request, c: CohortRetentionSpec, where:
     return finish(ev, req, share_by_period(ev, req, entities.lazy(), "__start", hits.lazy()))
 
 
-def cohort_table(ev: Evaluator, req: Request, c: CohortRetentionSpec, where: PathKey) -> CohortTable:
+def cohort_table(ev: PlanContext, req: Request, c: CohortRetentionSpec, where: Path) -> CohortTable:
     """The cohort × age table: one row per cohort whose first period has ended, ages 0 to ``c.max_age``."""
     got = cohorts(ev, req, c, where)
     sizes = dict(got.entities.group_by("__c").len().iter_rows())

@@ -17,26 +17,27 @@ from metricspec.errors import DataError
 from metricspec.plan.nodes import EventsQuery, Scope, Window
 from metricspec.plan.periods import period_end, period_range, truncate, truncate_date
 from metricspec.spec.expr import parse
+from metricspec.spec.source import time_column_of
 
 if TYPE_CHECKING:
-    from metricspec.engine.kpis import Evaluator, Request
-    from metricspec.loader import PathKey
+    from metricspec.kinds.base import Path
+    from metricspec.kinds.context import PlanContext
+    from metricspec.plan.nodes import Request
 
 
-def events(ev: Evaluator, source: str, time_column: str | None, filter_text: str | None, where: PathKey,
+def events(ev: PlanContext, source: str, time_column: str | None, filter_text: str | None, where: Path,
            scope: Scope, keep: list[str]) -> pl.LazyFrame:
     """The ``keep`` columns (as text) and the time ``__t`` of the rows of ``source`` where the filter
     holds, in ``scope``, with a time."""
-    src = ev.spec.sources.get(source)
-    tcol = time_column or (src.time_column if src else None)
+    tcol = time_column_of(ev.spec, source, time_column)
     if tcol is None:
-        raise DataError(f"source '{source}' has no time column", where=ev.loaded.where(*where),
+        raise DataError(f"source '{source}' has no time column", where=ev.where(*where),
                         hint="set `time_column:` on the source or the step")
     query = EventsQuery(source, tcol, parse(filter_text) if filter_text else None, scope, tuple(keep))
-    return ev.backends.backend_of(source).events(query)
+    return ev.events(query)
 
 
-def period_of(ev: Evaluator, req: Request, col: str) -> pl.Expr:
+def period_of(ev: PlanContext, req: Request, col: str) -> pl.Expr:
     """The request's period of each value of datetime column ``col``."""
     date = pl.col(col).dt.date()
     if isinstance(req.grain, Window):
@@ -44,7 +45,7 @@ def period_of(ev: Evaluator, req: Request, col: str) -> pl.Expr:
     return truncate(date, req.grain, ev.spec.week_start)
 
 
-def date_bounds(ev: Evaluator, req: Request) -> tuple[dt.date | None, dt.date]:
+def date_bounds(ev: PlanContext, req: Request) -> tuple[dt.date | None, dt.date]:
     """First and last dates the request covers (the run's range, within a goal's window)."""
     rng = ev.range
     start, end = rng.start, rng.end
@@ -59,7 +60,7 @@ def cutoff_of(end: dt.date) -> dt.datetime:
     return dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
 
 
-def share_by_period(ev: Evaluator, req: Request, entities: pl.LazyFrame, start: str, hits: pl.LazyFrame,
+def share_by_period(ev: PlanContext, req: Request, entities: pl.LazyFrame, start: str, hits: pl.LazyFrame,
                     ) -> pl.DataFrame:
     """Per period of each entity's ``start`` (and segment), the share of ``entities`` (one row per
     ``__key``) that have a row in ``hits`` (``__key``, ``__ok``)."""
@@ -72,7 +73,7 @@ def share_by_period(ev: Evaluator, req: Request, entities: pl.LazyFrame, start: 
     )
 
 
-def finish(ev: Evaluator, req: Request, grouped: pl.DataFrame, wait: dt.timedelta | None = None) -> pl.DataFrame:
+def finish(ev: PlanContext, req: Request, grouped: pl.DataFrame, wait: dt.timedelta | None = None) -> pl.DataFrame:
     """Fill missing periods with null (rates are never additive).
 
     With ``wait`` (a funnel window or retention horizon), a period only gets a value once

@@ -19,18 +19,19 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
-from metricspec.engine.kpis import and_filters
 from metricspec.errors import DataError
 from metricspec.kinds.compute.rows import cutoff_of, date_bounds, events, finish, period_of
 from metricspec.kinds.compute.survival import kaplan_meier, median, restricted_mean
+from metricspec.plan.nodes import and_filters
 
 if TYPE_CHECKING:
-    from metricspec.engine.kpis import Evaluator, Request
+    from metricspec.kinds.base import Path
+    from metricspec.kinds.context import PlanContext
     from metricspec.kinds.tenure import TenureSpec
-    from metricspec.loader import PathKey
+    from metricspec.plan.nodes import Request
 
 
-def durations(ev: Evaluator, req: Request, t: TenureSpec, where: PathKey) -> pl.DataFrame:
+def durations(ev: PlanContext, req: Request, t: TenureSpec, where: Path) -> pl.DataFrame:
     """One row per entity that started by the as-of date: ``__key``, ``__start`` (datetime), the
     request's segments, ``__days`` (tenure in days) and ``__ended`` (False: censored)."""
     start, end = date_bounds(ev, req)
@@ -64,17 +65,17 @@ def durations(ev: Evaluator, req: Request, t: TenureSpec, where: PathKey) -> pl.
     return out
 
 
-def _refuse_negative(ev: Evaluator, frame: pl.DataFrame, t: TenureSpec, where: PathKey) -> None:
+def _refuse_negative(ev: PlanContext, frame: pl.DataFrame, t: TenureSpec, where: Path) -> None:
     bad = frame.filter(pl.col("__days") < 0)
     if bad.height:
         key = bad.sort("__key")["__key"][0]
         raise DataError(
             f"{bad.height} entities of source '{t.source}' end before they start (e.g. {t.key} '{key}': its "
-            f"'{t.churn_column}' is before its start)", where=ev.loaded.where(*where),
+            f"'{t.churn_column}' is before its start)", where=ev.where(*where),
             hint="check the churn and start columns, or filter those rows out with `filter:`")
 
 
-def tenure_series(ev: Evaluator, req: Request, t: TenureSpec, where: PathKey) -> pl.DataFrame:
+def tenure_series(ev: PlanContext, req: Request, t: TenureSpec, where: Path) -> pl.DataFrame:
     """Per period of the entities' starts (and segment), their median or restricted mean tenure."""
     frame = durations(ev, req, t, where).with_columns(period_of(ev, req, "__start").alias("period"))
     keys = ["period", *req.segments]

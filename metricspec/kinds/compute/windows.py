@@ -24,12 +24,14 @@ from typing import TYPE_CHECKING, cast
 
 import polars as pl
 
+from metricspec.kinds.base import FromAggregates, FromRows
 from metricspec.plan.nodes import QueryKey, RowFilter, Window
 from metricspec.plan.periods import period_end, period_range, truncate, truncate_date
 
 if TYPE_CHECKING:
-    from metricspec.engine.kpis import Evaluator, Request
     from metricspec.kinds.aggregate import AggregateKPI
+    from metricspec.kinds.context import PlanContext
+    from metricspec.plan.nodes import Request
 
 ONE_DAY = dt.timedelta(days=1)
 
@@ -68,7 +70,7 @@ def _and(a: str | None, b: str | None) -> str | None:
     return a or b
 
 
-def plan_window(ev: Evaluator, req: Request, base_name: str, reach: Reach) -> WindowPlan:
+def plan_window(ev: PlanContext, req: Request, base_name: str, reach: Reach) -> WindowPlan:
     """Register the day-grain aggregates a window over ``base_name`` needs (none for count_distinct)."""
     from metricspec.kinds.aggregate import AggregateKPI
 
@@ -88,12 +90,20 @@ def plan_window(ev: Evaluator, req: Request, base_name: str, reach: Reach) -> Wi
     return WindowPlan(base, base_name, reach, key, tuple(outputs), filter_text)
 
 
-def window_series(ev: Evaluator, req: Request, wp: WindowPlan) -> pl.DataFrame:
-    """The request's series (``period``, segments, ``value``) after the plan ran."""
+def planned_window(ev: PlanContext, req: Request, wp: WindowPlan) -> FromAggregates | FromRows:
+    """How a window request is computed: from the answer of its day-grain query, or (count_distinct)
+    from the base's rows."""
     if wp.key is None:
+        return FromRows(lambda: window_series(ev, req, wp, None))
+    return FromAggregates(wp.key, lambda days: window_series(ev, req, wp, days))
+
+
+def window_series(ev: PlanContext, req: Request, wp: WindowPlan, days: pl.DataFrame | None) -> pl.DataFrame:
+    """The request's series (``period``, segments, ``value``) after the plan ran: from ``days``, the
+    filled answer of the window's day-grain query, or (None) from the base's distinct values."""
+    if days is None:
         days, first = _distinct_rows(ev, req, wp)
     else:
-        days = ev.frame(wp.key)
         first = cast("dt.date", days["period"].min()) if days.height else None
     ends = window_ends(ev, req, wp, first)
     segs = list(req.segments)
@@ -116,14 +126,14 @@ def window_series(ev: Evaluator, req: Request, wp: WindowPlan) -> pl.DataFrame:
     return out.select(["period", *segs, "value"]).sort(["period", *segs], nulls_last=True)
 
 
-def last_day(ev: Evaluator, source: str) -> dt.date:
+def last_day(ev: PlanContext, source: str) -> dt.date:
     """The last day a window can end on: the run's end, or the source's last day with data."""
     end = ev.range.end
     latest = ev.latest.get(source)
     return end if latest is None else min(end, latest)
 
 
-def window_ends(ev: Evaluator, req: Request, wp: WindowPlan, first: dt.date | None) -> pl.DataFrame | None:
+def window_ends(ev: PlanContext, req: Request, wp: WindowPlan, first: dt.date | None) -> pl.DataFrame | None:
     """One row per period: ``period``, the window's last day ``__end`` and first day ``__start``,
     and ``__ok`` (the window lies within the run's range). None: no periods (no data)."""
     rng = ev.range
@@ -160,7 +170,7 @@ def _sums(days: pl.DataFrame, ends: pl.DataFrame, wp: WindowPlan, segs: list[str
     return joined.group_by(["period", *segs]).agg(value.cast(pl.Float64).alias("value"))
 
 
-def _distinct_rows(ev: Evaluator, req: Request, wp: WindowPlan) -> tuple[pl.DataFrame, dt.date | None]:
+def _distinct_rows(ev: PlanContext, req: Request, wp: WindowPlan) -> tuple[pl.DataFrame, dt.date | None]:
     """Distinct (segments, value, day) of the base's rows in the run's range, and the first day."""
     from metricspec.kinds.compute.rows import events
 
