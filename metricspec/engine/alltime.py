@@ -14,8 +14,8 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from metricspec.engine.results import BenchmarkValue, Headline, KpiResult
+from metricspec.kinds.alltime import ALL_TIME
 from metricspec.plan.nodes import Request, Scope, Window, make_scope
-from metricspec.spec.alltime import ALL_TIME
 
 if TYPE_CHECKING:
     from metricspec.engine.kpis import Evaluator

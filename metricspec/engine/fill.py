@@ -24,7 +24,7 @@ def fill_periods(
     """
     additive = [pl.col(a.output).fill_null(0.0) for a in outputs if a.agg in ADDITIVE_AGGREGATIONS]
     if isinstance(key.grain, Window):
-        if frame.height == 0:  # a source without dates answers with a null period (spec/alltime.py)
+        if frame.height == 0:  # a source without dates answers with a null period (kinds/alltime.py)
             period = None if key.time_column == NO_TIME else key.grain.start
             frame = pl.DataFrame({"period": [period], **{a.output: [None] for a in outputs}},
                                  schema={"period": pl.Date, **{a.output: pl.Float64 for a in outputs}})

@@ -27,9 +27,9 @@ import polars as pl
 from metricspec.engine.kpis import Evaluator
 from metricspec.engine.results import GoalResult, MessageParams, Point, english
 from metricspec.kinds import KPI
+from metricspec.kinds.alltime import ALL_TIME, is_all_time
 from metricspec.plan.nodes import Request, Window, make_scope
 from metricspec.plan.periods import HOUR, ends_after, fixed, label, period_end, truncate_date
-from metricspec.spec.alltime import ALL_TIME, is_all_time
 from metricspec.spec.models import Goal, ToleranceSpec
 
 EARLIEST = dt.date(1900, 1, 1)
@@ -92,7 +92,7 @@ def plan_goal(ev: Evaluator, objective: str, goal_id: str, goal: Goal) -> GoalPl
 
 
 def _plan_all_time_goal(ev: Evaluator, objective: str, goal_id: str, goal: Goal) -> GoalPlan:
-    """A goal on an all-time KPI: judged by its total, no trend (spec/alltime.py)."""
+    """A goal on an all-time KPI: judged by its total, no trend (kinds/alltime.py)."""
     from metricspec.engine import alltime
 
     spec = ev.spec

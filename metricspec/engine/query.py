@@ -34,8 +34,8 @@ from metricspec.engine.run import (
     with_lenient_retry,
 )
 from metricspec.errors import Issue, Level, SpecError
+from metricspec.kinds.alltime import ALL_TIME, is_all_time
 from metricspec.plan.nodes import Request, RunRange, make_scope
-from metricspec.spec.alltime import ALL_TIME, is_all_time
 from metricspec.spec.base import GRAINS
 
 if TYPE_CHECKING:

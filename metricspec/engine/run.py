@@ -31,6 +31,7 @@ from metricspec.engine.results import (
     english,
 )
 from metricspec.errors import Level, SpecError
+from metricspec.kinds.alltime import is_all_time
 from metricspec.kinds.cohort_retention import CohortRetentionKPI
 from metricspec.plan.nodes import Freshness, FreshnessQuery, Request, RunRange, make_scope
 from metricspec.plan.periods import (
@@ -41,7 +42,6 @@ from metricspec.plan.periods import (
     periods_per_year,
     shift_local,
 )
-from metricspec.spec.alltime import is_all_time
 from metricspec.spec.offsets import VsSpec, shifted_period
 from metricspec.spec.segments import breakdowns
 from metricspec.spec.segments import label as segment_label

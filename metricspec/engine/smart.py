@@ -7,8 +7,8 @@ import itertools
 from typing import TYPE_CHECKING
 
 from metricspec.engine.results import GoalResult, ParamValue, SmartCriterion, SmartFinding, english
+from metricspec.kinds.alltime import ALL_TIME
 from metricspec.plan.periods import period_end
-from metricspec.spec.alltime import ALL_TIME
 from metricspec.spec.segments import segment_columns
 
 if TYPE_CHECKING:

@@ -133,7 +133,7 @@ class AggregateKPI(KPIBase):
         return out
 
     def check(self, spec: SpecView, name: str) -> list[KindIssue]:
-        from metricspec.spec.alltime import is_all_time
+        from metricspec.kinds.alltime import is_all_time
 
         src = spec.sources.get(self.source)
         if src is not None and query_time_column(spec, self.source, self.time_column) is None:
@@ -186,7 +186,7 @@ class AggregateKPI(KPIBase):
                         hint="use a grain of a day or longer for it, or a time column with times of day")
 
     def time_column_for(self, ev: PlanContext, name: str) -> str:
-        """The time column of the query (``NO_TIME`` for an all-time KPI, see spec/alltime.py)."""
+        """The time column of the query (``NO_TIME`` for an all-time KPI, see kinds/alltime.py)."""
         tcol = query_time_column(ev.spec, self.source, self.time_column)
         if tcol is not None:
             return tcol

@@ -71,8 +71,8 @@ def check(spec: SpecView, name: str, fe: EntityFilterSpec, timed: bool) -> list[
     """The condition parses and compares numbers; it names aggregation KPIs without a filter of their own,
     dated as this KPI is (``timed``)."""
     from metricspec.kinds.aggregate import AggregateKPI
+    from metricspec.kinds.alltime import is_all_time
     from metricspec.loader import suggest
-    from metricspec.spec.alltime import is_all_time
     from metricspec.spec.expr import ExprError, parse
     from metricspec.spec.exprtypes import check as type_check
 

@@ -22,7 +22,7 @@ Scope = tuple[tuple[str, object], ...]
 
 NO_TIME = ""
 """The time column of a query on a source without one (``time_column: null``): every row in scope
-takes part (no date range, no window) and the answer's ``period`` is null (spec/alltime.py)."""
+takes part (no date range, no window) and the answer's ``period`` is null (kinds/alltime.py)."""
 
 TIES = frozenset({"last_ties", "first_ties"})
 """Aggregations that check a ``last``/``first``: how many different values the rows at the group's

@@ -73,6 +73,6 @@ def time_column_of(spec: HasSources, source: str, own: str | None = None) -> str
 
 def timeless_source(spec: HasSources, name: str) -> bool:
     """Whether source ``name`` declares ``time_column: null`` (a source without dates: its KPIs are
-    all-time, see :mod:`metricspec.spec.alltime`)."""
+    all-time, see :mod:`metricspec.kinds.alltime`)."""
     src = spec.sources.get(name)
     return src is not None and src.time_column is None and "time_column" in src.model_fields_set

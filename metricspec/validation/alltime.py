@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from metricspec.errors import Issue, Level
-from metricspec.spec.alltime import is_all_time, timing
+from metricspec.kinds.alltime import is_all_time, timing
 from metricspec.spec.source import timeless_source
 
 if TYPE_CHECKING:

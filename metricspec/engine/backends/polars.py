@@ -191,7 +191,7 @@ def build_lazy(query: Query, base: pl.LazyFrame, rng: RunRange, bases: Bases | N
 
 def period_expr(key: QueryKey, rng: RunRange) -> pl.Expr:
     """The period of each row of a query's base."""
-    if key.time_column == NO_TIME:  # all rows, no period (spec/alltime.py)
+    if key.time_column == NO_TIME:  # all rows, no period (kinds/alltime.py)
         return pl.lit(None, dtype=pl.Date)
     if isinstance(key.grain, Window):
         return pl.lit(key.grain.start, dtype=pl.Date)

@@ -244,7 +244,7 @@ def query_expr(rel: Relation, query: Query, rng: RunRange, relations: Mapping[st
     t = in_range(rel, table, key.time_column, rng, window, key.scope)
 
     def period_of(t: Any) -> Any:
-        if key.time_column == NO_TIME:  # all rows, no period (spec/alltime.py)
+        if key.time_column == NO_TIME:  # all rows, no period (kinds/alltime.py)
             return ibis.null("date")
         if window is not None:
             return ibis.literal(window.start, type="date")

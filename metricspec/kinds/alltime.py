@@ -5,8 +5,8 @@ periods. A source is *timeless* when it says ``time_column: null`` explicitly (a
 the key still gets the "no time column" error with its fix). A KPI is *all-time* when it aggregates
 a timeless source without a ``time_column`` of its own, or when every KPI it reads is all-time.
 
-Pure spec logic (no I/O, no polars): validation (:mod:`metricspec.validation.alltime`), the engine
-and goals read it.
+Read from the kinds (the sources and KPIs each one reads), no I/O, no polars: the kinds, validation
+(:mod:`metricspec.validation.alltime`), the engine and goals read it.
 """
 
 from __future__ import annotations
