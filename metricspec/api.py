@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from metricspec.errors import Issue, Level, Location, UsageError
+from metricspec.utils import suggest
 
 if TYPE_CHECKING:
     import polars as pl
@@ -106,9 +107,7 @@ def parse_date(value: dt.date | str | None) -> dt.date | None:
 
 def source_frames(loaded: LoadedSpec, data: Mapping[str, Any]) -> dict[str, pl.LazyFrame]:
     """``data`` as polars lazy frames, checked against the spec's sources (all problems at once)."""
-    from metricspec.loader import suggest
     from metricspec.spec.source import CALENDAR
-
     declared = sorted(loaded.spec.sources)
     issues: list[Issue] = []
     frames: dict[str, pl.LazyFrame] = {}

@@ -7,7 +7,6 @@ found by pydantic or by the validation rules point at ``spec.yaml:12:3``.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import re
 import types
 import typing
@@ -21,6 +20,7 @@ from metricspec.errors import Issue, Level, Location, SpecError
 from metricspec.spec.models import Spec
 from metricspec.trust import DEFAULT as DEFAULT_CONFINEMENT
 from metricspec.trust import Confinement, record_read
+from metricspec.utils import suggest
 from metricspec.yamllimits import Budget, check_expansion, check_nesting, decode
 
 PathKey = tuple[str | int, ...]
@@ -601,11 +601,6 @@ def _step(tp: Any, part: str | int) -> Any:
         if origin is list and isinstance(part, int) and args:
             return args[0]
     return None
-
-
-def suggest(word: str, choices: list[str] | tuple[str, ...] | set[str]) -> str | None:
-    match = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
-    return match[0] if match else None
 
 
 def pydantic_issues(

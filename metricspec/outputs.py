@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from metricspec.errors import PluginError, UsageError
+from metricspec.utils import suggest
 
 if TYPE_CHECKING:
     import pluggy
@@ -63,8 +64,6 @@ def find_renderer(name: str, pm: pluggy.PluginManager | None = None) -> OutputRe
     renderers = output_renderers(pm)
     if name in renderers:
         return renderers[name]
-    from metricspec.loader import suggest
-
     names = [*BUILTIN_FORMATS, *renderers]
     guess = suggest(name, names)
     raise UsageError(f"--format '{name}' is not an output format",

@@ -1,12 +1,14 @@
-"""Small helpers: atomic writes so nothing is ever left half-written, and numbers written the same
-on every machine."""
+"""Small helpers: atomic writes so nothing is ever left half-written, numbers written the same on
+every machine, did-you-mean suggestions."""
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -145,3 +147,9 @@ def remove_stale_directories(target: Path, *, legacy_age: float = 3600.0) -> lis
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry)
     return removed
+
+
+def suggest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice closest to a mistyped ``word`` (for "did you mean …?"), if one is close enough."""
+    match = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return match[0] if match else None

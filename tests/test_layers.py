@@ -38,7 +38,6 @@ KNOWN_CYCLE_IMPORTS: frozenset[tuple[str, str]] = frozenset({
     ("metricspec.engine.backends", "metricspec.engine.backends.polars"),
     ("metricspec.engine.backends", "metricspec.engine.backends.sql"),
     ("metricspec.engine.goals", "metricspec.engine.smart"),
-    ("metricspec.kinds.entity_filter", "metricspec.kinds.aggregate"),
 })
 
 KNOWN_LARGE: dict[str, int] = {

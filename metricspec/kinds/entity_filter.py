@@ -22,14 +22,17 @@ aggregates of the same entity (MetricFlow's metric filters), spelled on an ``agg
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from pydantic import Field
 
 from metricspec.kinds.base import ColumnNeed, KindIssue
 from metricspec.spec.base import StrictModel
+from metricspec.utils import suggest
 
 if TYPE_CHECKING:
+    from metricspec.kinds.aggregate import AggregateKPI
+    from metricspec.kinds.base import KPIBase
     from metricspec.kinds.context import PlanContext, SpecView
     from metricspec.plan.nodes import EntityFilter, Request
 
@@ -55,14 +58,18 @@ def condition_kpis(spec_where: str) -> list[str]:
         return []
 
 
+def _aggregation(kpi: KPIBase | None) -> AggregateKPI | None:
+    """``kpi`` if it is an aggregation KPI, told by its kind's key (the aggregation kind's module imports
+    this one, so this one does not import it back)."""
+    return cast("AggregateKPI", kpi) if kpi is not None and kpi.FORM == "agg" else None
+
+
 def columns(spec: SpecView, source: str, fe: EntityFilterSpec) -> list[ColumnNeed]:
     """The entity column, in the KPI's source and in each condition KPI's source."""
-    from metricspec.kinds.aggregate import AggregateKPI
-
     out = [ColumnNeed(source, fe.entity, None, (*AT, "entity"))]
     for name in condition_kpis(fe.where):
-        kpi = spec.kpis.get(name)
-        if isinstance(kpi, AggregateKPI) and kpi.source != source:
+        kpi = _aggregation(spec.kpis.get(name))
+        if kpi is not None and kpi.source != source:
             out.append(ColumnNeed(kpi.source, fe.entity, None, (*AT, "where")))
     return out
 
@@ -70,9 +77,7 @@ def columns(spec: SpecView, source: str, fe: EntityFilterSpec) -> list[ColumnNee
 def check(spec: SpecView, name: str, fe: EntityFilterSpec, timed: bool) -> list[KindIssue]:
     """The condition parses and compares numbers; it names aggregation KPIs without a filter of their own,
     dated as this KPI is (``timed``)."""
-    from metricspec.kinds.aggregate import AggregateKPI
     from metricspec.kinds.alltime import is_all_time
-    from metricspec.loader import suggest
     from metricspec.spec.expr import ExprError, parse
     from metricspec.spec.exprtypes import check as type_check
 
@@ -93,10 +98,10 @@ def check(spec: SpecView, name: str, fe: EntityFilterSpec, timed: bool) -> list[
             guess = suggest(ref, list(spec.kpis))
             issues.append(KindIssue(f"unknown kpi '{ref}' in `filter_entities.where`", where,
                                     f"did you mean '{guess}'?" if guess else "name a KPI defined under `kpis:`"))
-        elif not isinstance(kpi, AggregateKPI):
+        elif (agg := _aggregation(kpi)) is None:
             issues.append(KindIssue(f"`filter_entities.where` names KPI '{ref}', a {kpi.form} KPI", where,
                                     "name aggregation KPIs (with `agg:` and `source:`), computed per entity"))
-        elif kpi.filter_entities is not None:
+        elif agg.filter_entities is not None:
             issues.append(KindIssue(f"`filter_entities.where` names KPI '{ref}', which filters entities itself",
                                     where, "name a KPI without `filter_entities:` (filters do not nest)"))
         elif (not is_all_time(spec, ref)) != timed:
@@ -108,14 +113,13 @@ def check(spec: SpecView, name: str, fe: EntityFilterSpec, timed: bool) -> list[
 
 def plan(ev: PlanContext, req: Request, fe: EntityFilterSpec) -> EntityFilter:
     """The filter as plan data: per condition KPI, a per-entity query at the request's grain."""
-    from metricspec.kinds.aggregate import AggregateKPI
     from metricspec.plan.nodes import Aggregate, EntityFilter, EntityInput, QueryKey, make_scope
     from metricspec.spec.expr import parse
 
     inputs = []
     for ref in condition_kpis(fe.where):
-        kpi = ev.spec.kpis[ref]
-        assert isinstance(kpi, AggregateKPI)  # validation (check above)
+        kpi = _aggregation(ev.spec.kpis[ref])
+        assert kpi is not None  # validation (check above)
         key = QueryKey(kpi.source, kpi.time_column_for(ev, ref), req.grain, (fe.entity,), make_scope(kpi.scope))
         agg = Aggregate("a0", kpi.agg, kpi.column, parse(kpi.filter) if kpi.filter else None,
                         parse(kpi.expression) if kpi.expression else None, label=kpi.column or kpi.expression,

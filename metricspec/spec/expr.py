@@ -23,6 +23,8 @@ import ast
 import math
 from dataclasses import dataclass, field
 
+from metricspec.utils import suggest
+
 FUNCTIONS: dict[str, tuple[int, int]] = {
     # name: (min args, max args)
     "lower": (1, 1),
@@ -242,8 +244,6 @@ def _convert(node: ast.AST, lead: int) -> Node:
             raise ExprError("only plain function calls are allowed", off)
         fname = node.func.id
         if fname not in FUNCTIONS:
-            from metricspec.loader import suggest
-
             guess = suggest(fname, list(FUNCTIONS))
             raise ExprError(f"unknown function '{fname}'", off,
                             f"did you mean '{guess}'?" if guess else f"available: {', '.join(sorted(FUNCTIONS))}")

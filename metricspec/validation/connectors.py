@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from metricspec.errors import Issue, Level, MetricSpecError
+from metricspec.utils import suggest
 
 if TYPE_CHECKING:
     from metricspec.loader import LoadedSpec
 
 
 def validate(loaded: LoadedSpec) -> list[Issue]:
-    from metricspec.loader import pydantic_issues, suggest
+    from metricspec.loader import pydantic_issues
     from metricspec.plugins import connector_registry, missing_connector_hint
 
     if not loaded.spec.sources:

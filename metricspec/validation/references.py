@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from metricspec.errors import Issue, Level
+from metricspec.utils import suggest
 
 if TYPE_CHECKING:
     from metricspec.loader import LoadedSpec, PathKey
@@ -14,8 +15,6 @@ if TYPE_CHECKING:
 def _check(
     loaded: LoadedSpec, issues: list[Issue], kind: str, name: str, known: Iterable[str], path: PathKey
 ) -> None:
-    from metricspec.loader import suggest
-
     known = list(known)
     if name in known:
         return
