@@ -561,7 +561,7 @@ def compare(a: Any, b: Any, name_a: str, name_b: str, rel: float = 1e-9) -> list
 # what a first `evaluate` imports on the way (found by diffing sys.modules); imports are not timed
 METRICSPEC_LAZY_IMPORTS = (
     "yaml", "metricspec.engine.run", "metricspec.loader", "metricspec.validation", "metricspec.sources",
-    "metricspec.plugins", "metricspec.connectors.builtin", "metricspec.connectors.common",
+    "metricspec.plugins", "metricspec.connectors.builtin", "metricspec.sources.prepare",
     "metricspec.connectors.files", "metricspec.connectors.sql",
 )
 

@@ -21,7 +21,7 @@ SAMPLE_ROWS = 1000
 
 def check_data(loaded: LoadedSpec) -> list[Issue]:
     """Open every declared source and read a sample, so bad values in typed columns show up too."""
-    from metricspec.engine.dataerrors import LenientRetry
+    from metricspec.sources.dataerrors import LenientRetry
 
     try:
         return _check(loaded, lenient=False)
@@ -30,8 +30,8 @@ def check_data(loaded: LoadedSpec) -> list[Issue]:
 
 
 def _check(loaded: LoadedSpec, *, lenient: bool) -> list[Issue]:
-    from metricspec.engine.dataerrors import collect_all_checked
     from metricspec.sources import open_checked
+    from metricspec.sources.dataerrors import collect_all_checked
     from metricspec.spec.source import CALENDAR
 
     names = list(loaded.spec.sources) + ([CALENDAR] if loaded.spec.calendar else [])

@@ -17,12 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from metricspec.connectors.casts import sniff_formats
-from metricspec.connectors.common import prepare_source
-from metricspec.engine.dataerrors import LenientRetry, collect_all_checked
 from metricspec.engine.run import evaluate
 from metricspec.errors import DataError, Location
 from metricspec.loader import load_spec
+from metricspec.sources.casts import sniff_formats
+from metricspec.sources.dataerrors import LenientRetry, collect_all_checked
+from metricspec.sources.prepare import prepare_source
 
 UTC = dt.UTC
 

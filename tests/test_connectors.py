@@ -16,10 +16,10 @@ from pydantic import ValidationError
 
 from metricspec.connectors import builtin as builtin_module
 from metricspec.connectors.base import Connector, SourceContext
-from metricspec.connectors.common import PreparedFrame, check_columns, prepare_source
-from metricspec.engine.dataerrors import collect_all_checked
 from metricspec.errors import DataError, Level, Location
 from metricspec.plugins import connector_registry, make_plugin_manager
+from metricspec.sources.dataerrors import collect_all_checked
+from metricspec.sources.prepare import PreparedFrame, check_columns, prepare_source
 
 BUILTINS = {"csv", "parquet", "ndjson", "json", "excel", "sqlite", "sql", "duckdb", "spark"}
 
@@ -66,7 +66,7 @@ def test_entry_point_lists_builtin_connectors() -> None:
 
 
 def test_connector_modules_do_not_import_polars() -> None:
-    code = ("import sys; import metricspec.connectors.builtin, metricspec.connectors.common; "
+    code = ("import sys; import metricspec.connectors.builtin, metricspec.sources.prepare; "
             "print('polars' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

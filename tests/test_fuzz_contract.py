@@ -160,7 +160,7 @@ CELLS = ["", "NaN", "nan", "inf", "-inf", "1e309", "-0", "9" * 40, "1.5", "-3", 
 DATA_OPS = ("cell", "cell", "drop", "double", "extra_field", "short_row")
 #: Polars errors that escape ``collect_all`` (a cell that does not parse, a row with an extra field)
 #: were tolerated here until the file-source work (issue 16) mapped them to a DataError naming the
-#: source, column and row (metricspec.engine.dataerrors); nothing is tolerated any more.
+#: source, column and row (metricspec.sources.dataerrors); nothing is tolerated any more.
 OWNED_ELSEWHERE: tuple[type[BaseException], ...] = ()
 
 

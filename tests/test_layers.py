@@ -45,7 +45,7 @@ KNOWN_LARGE: dict[str, int] = {
     "metricspec/check/compare.py:compare_snapshots": 118,
     "metricspec/check/runner.py:update_baseline": 74,
     "metricspec/check/specdiff.py:compare_specs": 114,
-    "metricspec/connectors/common.py:prepare_source": 84,
+    "metricspec/sources/prepare.py:prepare_source": 84,
     "metricspec/connectors/sql.py": 532,
     "metricspec/engine/attribution/journeys.py:prepare": 94,
     "metricspec/engine/backends/sql.py": 507,
@@ -56,7 +56,7 @@ KNOWN_LARGE: dict[str, int] = {
     "metricspec/loader.py:_merge_includes": 86,
     "metricspec/render/charts.py": 502,
     "metricspec/render/markdown.py:results_markdown": 84,
-    "metricspec/sources.py:requirements": 84,
+    "metricspec/sources/__init__.py:requirements": 84,
     "metricspec/spec/expr.py:_convert": 81,
 }
 

@@ -95,8 +95,8 @@ def test_x_analytics_end_to_end(plugin_packages: None, tmp_path: Path) -> None:
     import polars as pl
 
     from metricspec.connectors.base import SourceContext
-    from metricspec.connectors.common import apply_source_options
     from metricspec.plugins import connector_registry, make_plugin_manager
+    from metricspec.sources.prepare import apply_source_options
 
     (tmp_path / "exports").mkdir()
     (tmp_path / "exports" / "2026-01.csv").write_text(X_EXPORT, encoding="utf8")

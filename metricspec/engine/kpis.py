@@ -32,11 +32,11 @@ from metricspec.plan.periods import HOUR, ends_after, last_hour, truncate_date
 from metricspec.utils import EXACT_INTEGERS, SIGNIFICANT_DIGITS
 
 if TYPE_CHECKING:
-    from metricspec.connectors.common import PreparedFrame
     from metricspec.engine.backends import Router
     from metricspec.engine.backends.relation import Relation
     from metricspec.errors import Location
     from metricspec.loader import LoadedSpec
+    from metricspec.sources.prepare import PreparedFrame
     from metricspec.spec.models import Spec
 
 @dataclass
@@ -68,7 +68,7 @@ class Evaluator:
     relations: Mapping[str, Relation] = field(default_factory=dict)
     """Sources that live in a database: their queries run there (the SQL backend)."""
     prepared: Mapping[str, PreparedFrame] = field(default_factory=dict)
-    """Per source, what explains a value that does not convert (see :mod:`.dataerrors`)."""
+    """Per source, what explains a value that does not convert (see :mod:`metricspec.sources.dataerrors`)."""
     _router: Router | None = None
 
     @property

@@ -82,7 +82,7 @@ def _issue(message: str, hint: str | None = None) -> Issue:
 
 
 def _did_you_mean(name: str, known: list[str]) -> str | None:
-    from metricspec.connectors.common import did_you_mean
+    from metricspec.sources.prepare import did_you_mean
 
     guess = did_you_mean(name, known)
     return guess.strip(" ()") if guess else None

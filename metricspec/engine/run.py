@@ -12,7 +12,6 @@ from metricspec import __version__
 from metricspec.engine import alltime
 from metricspec.engine.backends import Router, Work, make_router
 from metricspec.engine.backends.polars import polars_engine
-from metricspec.engine.dataerrors import LenientRetry, collect_all_checked, data_errors
 from metricspec.engine.goals import evaluate_goal, make_points, plan_goal, trend_points
 from metricspec.engine.kpis import Evaluator
 from metricspec.engine.results import (
@@ -42,6 +41,7 @@ from metricspec.plan.periods import (
     periods_per_year,
     shift_local,
 )
+from metricspec.sources.dataerrors import LenientRetry, collect_all_checked, data_errors
 from metricspec.spec.offsets import VsSpec, shifted_period
 from metricspec.spec.segments import breakdowns
 from metricspec.spec.segments import label as segment_label
@@ -193,7 +193,7 @@ def explain(loaded: LoadedSpec, *, as_of: dt.date | None = None) -> list[dict[st
 def with_lenient_retry(loaded: LoadedSpec, work: Callable[[OpenedSources], _T],
                        data: Mapping[str, pl.LazyFrame] | None = None, names: list[str] | None = None) -> _T:
     """``work`` on the opened sources (``data`` and ``names`` as in :func:`open_sources`), data errors
-    mapped (:mod:`.dataerrors`); once more with every cast's lenient path when a value beyond a
+    mapped (:mod:`metricspec.sources.dataerrors`); once more with every cast's lenient path when a value beyond a
     source's sample needs it (LenientRetry)."""
     opened = open_sources(loaded, data, names=names)
     try:

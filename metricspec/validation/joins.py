@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 def validate(loaded: LoadedSpec) -> list[Issue]:
-    from metricspec.connectors.common import did_you_mean
+    from metricspec.sources.prepare import did_you_mean
 
     spec = loaded.spec
     issues: list[Issue] = []

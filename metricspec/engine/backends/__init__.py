@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     import polars as pl
 
-    from metricspec.connectors.common import PreparedFrame
     from metricspec.engine.backends.relation import Relation
     from metricspec.plan.nodes import (
         EventsQuery,
@@ -30,6 +29,7 @@ if TYPE_CHECKING:
         QueryKey,
         RunRange,
     )
+    from metricspec.sources.prepare import PreparedFrame
 
 
 @dataclass
@@ -129,7 +129,7 @@ def make_router(sources: Mapping[str, pl.LazyFrame], schemas: Mapping[str, Mappi
                 prepared: Mapping[str, PreparedFrame] | None = None) -> Router:
     """Polars for every source, except those that live in a database (``relations``): those run on
     one SQL backend per database connection. ``prepared`` explains values that do not convert on
-    the polars backend (:mod:`metricspec.engine.dataerrors`)."""
+    the polars backend (:mod:`metricspec.sources.dataerrors`)."""
     from metricspec.engine.backends.polars import PolarsBackend
 
     backends: dict[str, Backend] = {"polars": PolarsBackend(sources, schemas, dict(prepared or {}))}

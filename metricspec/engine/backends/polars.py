@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Literal
 import polars as pl
 
 from metricspec.engine.backends import Answers, Work, record_nulls
-from metricspec.engine.dataerrors import collect_all_checked
 from metricspec.errors import UsageError
 from metricspec.kinds.aggregate import QUANTILES
 from metricspec.plan.expressions import to_polars
@@ -37,10 +36,11 @@ from metricspec.plan.nodes import (
     scope_text,
 )
 from metricspec.plan.periods import HOUR, hour_dtype, hour_start, to_date, truncate
+from metricspec.sources.dataerrors import collect_all_checked
 from metricspec.spec import expr as ex
 
 if TYPE_CHECKING:
-    from metricspec.connectors.common import PreparedFrame
+    from metricspec.sources.prepare import PreparedFrame
 
 EngineName = Literal["in-memory", "streaming", "auto"]
 ENGINES: tuple[EngineName, ...] = ("in-memory", "streaming", "auto")
@@ -69,7 +69,7 @@ class PolarsBackend:
     sources: Mapping[str, pl.LazyFrame]
     schemas: Mapping[str, Mapping[str, pl.DataType]]
     prepared: Mapping[str, PreparedFrame] = field(default_factory=dict)
-    """Per source, what explains a value that does not convert (:mod:`metricspec.engine.dataerrors`)."""
+    """Per source, what explains a value that does not convert (:mod:`metricspec.sources.dataerrors`)."""
     name: str = "polars"
 
     def run(self, work: Work, rng: RunRange) -> Answers:

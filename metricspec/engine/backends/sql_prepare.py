@@ -1,6 +1,6 @@
 """Prepare a database source as ibis expressions: renames, column types, time zones, derived columns.
 
-The same rules as :func:`metricspec.connectors.common.apply_source_options` for polars, so a spec reads
+The same rules as :func:`metricspec.sources.prepare.apply_source_options` for polars, so a spec reads
 the same whichever backend holds its data: declared types are cast (text becomes numbers, booleans,
 dates and datetimes), every datetime becomes wall-clock time in the spec's time zone, ``derive:``
 columns are computed. A cast that can fail on a value (text declared ``int``) is checked before the
@@ -15,12 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from metricspec.connectors.casts import CAST_HINTS, FALSE_WORDS, TRUE_WORDS
-from metricspec.connectors.casts import has_time as _has_time
-from metricspec.connectors.common import COLUMN_TYPES, _columns_listing, did_you_mean
 from metricspec.engine.backends.ibis_expr import UntranslatableError, to_ibis
 from metricspec.engine.backends.sql_time import instant_column, localize, to_utc
 from metricspec.errors import DataError, Location
+from metricspec.sources.casts import CAST_HINTS, FALSE_WORDS, TRUE_WORDS
+from metricspec.sources.casts import has_time as _has_time
+from metricspec.sources.prepare import COLUMN_TYPES, _columns_listing, did_you_mean
 from metricspec.spec.expr import parse
 
 if TYPE_CHECKING:

@@ -29,9 +29,9 @@ from metricspec.errors import DataError, Issue, Level, Location, SpecError
 if TYPE_CHECKING:
     import polars as pl
 
-    from metricspec.connectors.common import PreparedFrame
     from metricspec.engine.backends.relation import Relation
     from metricspec.loader import LoadedSpec
+    from metricspec.sources.prepare import PreparedFrame
     from metricspec.spec.joins import Join
     from metricspec.spec.models import Spec
 
@@ -112,7 +112,7 @@ def apply_joins(loaded: LoadedSpec, opened: dict[str, Opened]) -> tuple[dict[str
             continue
         except Exception as exc:  # a source polars cannot read (its schema, or its keys)
             from metricspec.connectors.files import first_line
-            from metricspec.engine.dataerrors import is_data_error
+            from metricspec.sources.dataerrors import is_data_error
 
             if not is_data_error(exc):
                 raise
@@ -159,7 +159,7 @@ def _schema(opened: Opened) -> dict[str, pl.DataType]:
 
 def _check_key(loaded: LoadedSpec, name: str, i: int, join: Join, key: str, lschema: Mapping[str, pl.DataType],
                rschema: Mapping[str, pl.DataType]) -> None:
-    from metricspec.connectors.common import did_you_mean, type_name
+    from metricspec.sources.prepare import did_you_mean, type_name
 
     at = ("sources", name, "joins", i)
     if join.on not in lschema:
@@ -190,7 +190,7 @@ def _same_kind(a: pl.DataType, b: pl.DataType) -> bool:
 def _brought(loaded: LoadedSpec, name: str, i: int, join: Join, key: str, lschema: Mapping[str, pl.DataType],
              rschema: Mapping[str, pl.DataType]) -> dict[str, str]:
     """Columns of the joined source -> their names in the left source; clashes refused."""
-    from metricspec.connectors.common import did_you_mean
+    from metricspec.sources.prepare import did_you_mean
 
     at = ("sources", name, "joins", i)
     if join.columns is None:
@@ -236,7 +236,7 @@ def _check_fan_out(loaded: LoadedSpec, source: str, key: str, right: Opened, whe
 def _polars_duplicates(right: PreparedFrame, key: str) -> tuple[object, int, int] | None:
     import polars as pl
 
-    from metricspec.engine.dataerrors import data_errors
+    from metricspec.sources.dataerrors import data_errors
 
     with data_errors({right.source_name: right}):
         dup = (right.frame.select(pl.col(key)).filter(pl.col(key).is_not_null())
@@ -317,7 +317,7 @@ def _pulled(right: Opened, key: str, columns: dict[str, str], jk: str) -> Any:
     import polars as pl
 
     from metricspec.engine.backends.relation import Relation
-    from metricspec.engine.dataerrors import data_errors
+    from metricspec.sources.dataerrors import data_errors
 
     if isinstance(right, Relation):
         from metricspec.engine.backends.sql import run_checks, to_frame

@@ -10,7 +10,7 @@ first such value and reports source, column, value and its 1-based row, e.g.::
 
     source 'followers': column 'followers' has values that are not int (e.g. 'n/a' at row 17)
 
-(:func:`metricspec.engine.dataerrors.collect_all_checked` does both for a run.)
+(:func:`metricspec.sources.dataerrors.collect_all_checked` does both for a run.)
 polars is imported inside the functions only.
 """
 
@@ -21,7 +21,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from metricspec.connectors.casts import (
+from metricspec.errors import DataError, Issue, Level, Location, MetricSpecError
+from metricspec.sources.casts import (
     CAST_HINTS,
     SNIFF_ROWS,
     Cast,
@@ -32,7 +33,6 @@ from metricspec.connectors.casts import (
     sniff_formats,
     to_target_tz,
 )
-from metricspec.errors import DataError, Issue, Level, Location, MetricSpecError
 
 if TYPE_CHECKING:
     import polars as pl

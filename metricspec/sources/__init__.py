@@ -20,10 +20,10 @@ from metricspec.spec.source import CALENDAR, time_column_of, timeless_source
 if TYPE_CHECKING:
     import polars as pl
 
-    from metricspec.connectors.common import PreparedFrame
     from metricspec.engine.backends.relation import Relation
     from metricspec.loader import LoadedSpec
-    from metricspec.source_joins import JoinInfo
+    from metricspec.sources.joins import JoinInfo
+    from metricspec.sources.prepare import PreparedFrame
 
 
 @dataclass
@@ -168,9 +168,9 @@ def open_source(
     ``frame`` (from ``metricspec.evaluate(data=...)``) replaces what the connector would read;
     it is prepared like a connector's frame. With ``sample_rows``, connectors that read eagerly
     (databases, Excel) read at most that many rows (``validate --data``); ``lenient`` gives
-    every cast its lenient path (see :func:`~metricspec.connectors.common.prepare_source`).
+    every cast its lenient path (see :func:`~metricspec.sources.prepare.prepare_source`).
     """
-    from metricspec.connectors.common import PreparedFrame, prepare_source
+    from metricspec.sources.prepare import PreparedFrame, prepare_source
 
     spec = loaded.spec
     if name == CALENDAR and spec.calendar and name not in spec.sources:
@@ -241,7 +241,7 @@ class OpenedSources:
     """Sources opened lazily, their schemas, and every problem found while opening them.
 
     ``prepared`` keeps, per source, what explains a value that does not convert
-    (:func:`metricspec.engine.dataerrors.collect_all_checked`).
+    (:func:`metricspec.sources.dataerrors.collect_all_checked`).
     """
 
     frames: dict[str, pl.LazyFrame] = field(default_factory=dict)
@@ -253,7 +253,7 @@ class OpenedSources:
     needed: dict[str, list[str]] = field(default_factory=dict)
     """Per source, the columns the spec reads (that exist), in schema order."""
     joins: dict[str, list[JoinInfo]] = field(default_factory=dict)
-    """Per source with ``joins:``, the joins applied (:mod:`metricspec.source_joins`)."""
+    """Per source with ``joins:``, the joins applied (:mod:`metricspec.sources.joins`)."""
 
     def columns_read(self, loaded: LoadedSpec, name: str) -> list[str]:
         """Every column of source ``name`` that a run reads: the spec's columns plus the time
@@ -306,8 +306,8 @@ def open_checked(loaded: LoadedSpec, names: list[str] | None = None,
 
     Problems are collected (not raised), so a user sees them all at once.
     """
-    from metricspec.connectors.common import PreparedFrame, check_columns
     from metricspec.errors import MetricSpecError
+    from metricspec.sources.prepare import PreparedFrame, check_columns
 
     out = OpenedSources()
     try:
@@ -357,7 +357,7 @@ def _open_each(loaded: LoadedSpec, names: list[str], registry: dict[str, type[Co
     """Each named source and every source they join (right sides first), opened; problems go to
     ``out.issues``."""
     from metricspec.errors import MetricSpecError
-    from metricspec.source_joins import with_joined
+    from metricspec.sources.joins import with_joined
 
     try:
         names = with_joined(loaded.spec, names)
@@ -384,7 +384,7 @@ def _joined(loaded: LoadedSpec, opened: dict[str, PreparedFrame | Relation], req
     casts them."""
     from metricspec.engine.backends.relation import Relation
     from metricspec.errors import MetricSpecError
-    from metricspec.source_joins import apply_joins, joined_columns
+    from metricspec.sources.joins import apply_joins, joined_columns
 
     out.joins, issues = apply_joins(loaded, opened)
     out.issues.extend(issues)

@@ -5,7 +5,7 @@ that does not convert, text beyond a CSV's type-inference window, a file that is
 an NDJSON field that changes type) its message names neither the spec's source nor the
 row. :func:`collect_all_checked` runs the queries and, on a failure, asks each source in
 turn what is wrong with it (:func:`explain_failure`): the first bad value of a declared
-type (:func:`~metricspec.connectors.common.first_bad_value`), then the source's own read
+type (:func:`~metricspec.sources.prepare.first_bad_value`), then the source's own read
 error, explained by its connector where it can (``Connector.explain_error``).
 
 Everything here runs only after a failure: the fast path is one plain ``collect_all``.
@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from metricspec.connectors.common import PreparedFrame, fast_path_misses, first_bad_value
 from metricspec.errors import DataError, MetricSpecError
+from metricspec.sources.prepare import PreparedFrame, fast_path_misses, first_bad_value
 
 if TYPE_CHECKING:
     from metricspec.engine.backends.polars import EngineName

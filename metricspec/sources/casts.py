@@ -5,7 +5,7 @@ value (null where a value does not convert) and an expression that is true on th
 whose value is present but did not convert. :func:`checked` turns a cast into the column
 a run reads: it makes the lazy query fail (a polars error) as soon as one value is bad,
 so no number is ever computed from a silently dropped value; the caller then finds the
-first bad row with :meth:`Cast.bad` (see :func:`metricspec.connectors.common.first_bad_value`)
+first bad row with :meth:`Cast.bad` (see :func:`metricspec.sources.prepare.first_bad_value`)
 and reports source, column, value and row.
 
 Each conversion has a fast path -- what a hand-written polars program would do, e.g.
