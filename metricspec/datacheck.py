@@ -30,12 +30,12 @@ def check_data(loaded: LoadedSpec) -> list[Issue]:
 
 
 def _check(loaded: LoadedSpec, *, lenient: bool) -> list[Issue]:
-    from metricspec.sources import open_checked
+    from metricspec.engine.run import check_sources
     from metricspec.sources.dataerrors import collect_all_checked
     from metricspec.spec.source import CALENDAR
 
     names = list(loaded.spec.sources) + ([CALENDAR] if loaded.spec.calendar else [])
-    opened = open_checked(loaded, names, sample_rows=SAMPLE_ROWS, lenient=lenient)
+    opened = check_sources(loaded, names, sample_rows=SAMPLE_ROWS, lenient=lenient)
     issues = list(opened.issues)
     for name, lf in opened.frames.items():
         cols = opened.columns_read(loaded, name) or list(opened.schemas[name])

@@ -119,8 +119,9 @@ def test_sql_snapshot(dialect: str, update_golden: bool) -> None:
     """The statement a small plan sends, per dialect (review the diff when it changes;
     regenerate with pytest --update-golden)."""
     from metricspec.engine.backends.sql import query_expr
-    from metricspec.engine.backends.sql_prepare import SourceOptions, prepare
+    from metricspec.engine.backends.sql_prepare import prepare
     from metricspec.plan.nodes import Plan, QueryKey, RunRange, Window
+    from metricspec.sources.database import SourceOptions
 
     if dialect == "pyspark":
         pytest.importorskip("pyspark")

@@ -26,6 +26,7 @@ import polars as pl
 
 from metricspec.engine import alltime
 from metricspec.engine.backends import Work, make_router
+from metricspec.engine.backends.sql_tables import relations
 from metricspec.engine.kpis import Evaluator
 from metricspec.engine.run import (
     default_as_of_from,
@@ -213,7 +214,7 @@ def plan_question(loaded: LoadedSpec, q: Question, opened: OpenedSources) -> tup
     date defaults to the latest in the data (one freshness query first, as ``run`` does)."""
     spec = loaded.spec
     check_columns(loaded, q, opened.schemas)
-    router = make_router(opened.frames, opened.schemas, opened.relations, opened.prepared)
+    router = make_router(opened.frames, opened.schemas, relations(opened.relations), opened.prepared)
     end = q.end
     fresh = None
     if end is None:
@@ -224,7 +225,7 @@ def plan_question(loaded: LoadedSpec, q: Question, opened: OpenedSources) -> tup
     start = q.start if q.start is not None else (spec.period.start if spec.period is not None else None)
     bounds = RunRange(start, end, spec.week_start, spec.timezone)
     ev = Evaluator(loaded=loaded, as_of=end, sources=opened.frames, schemas=opened.schemas,
-                   relations=opened.relations, prepared=opened.prepared, _router=router, bounds=bounds)
+                   relations=relations(opened.relations), prepared=opened.prepared, _router=router, bounds=bounds)
     if fresh is not None:
         ev.use_freshness(fresh)
     requests = [_request(ev, name, q) for name in q.kpis]

@@ -12,6 +12,7 @@ from metricspec import __version__
 from metricspec.engine import alltime
 from metricspec.engine.backends import Router, Work, make_router
 from metricspec.engine.backends.polars import polars_engine
+from metricspec.engine.backends.sql_tables import SqlTables, relations
 from metricspec.engine.goals import evaluate_goal, make_points, plan_goal, trend_points
 from metricspec.engine.kpis import Evaluator
 from metricspec.engine.results import (
@@ -41,11 +42,13 @@ from metricspec.plan.periods import (
     periods_per_year,
     shift_local,
 )
+from metricspec.sources import open_checked
 from metricspec.sources.dataerrors import LenientRetry, collect_all_checked, data_errors
 from metricspec.spec.offsets import VsSpec, shifted_period
 from metricspec.spec.segments import breakdowns
 from metricspec.spec.segments import label as segment_label
 from metricspec.spec.source import time_column_of, timeless_source
+from metricspec.validation.expressions import data_issues
 
 if TYPE_CHECKING:
     from metricspec.loader import LoadedSpec
@@ -55,14 +58,22 @@ Progress = Callable[[str], None]
 _T = TypeVar("_T")
 
 
+def check_sources(loaded: LoadedSpec, names: list[str] | None = None, data: Mapping[str, pl.LazyFrame] | None = None,
+                  *, sample_rows: int | None = None, lenient: bool = False) -> OpenedSources:
+    """Open the sources (the SQL backend opens those that live in a database) and check them, collecting
+    every problem: the columns the spec reads, while opening; then, one step, what only the data's
+    column types reveal (an expression comparing a text column with a number)."""
+    opened = open_checked(loaded, names, frames=data, sample_rows=sample_rows, lenient=lenient, tables=SqlTables())
+    opened.issues.extend(data_issues(loaded, opened.schemas))
+    return opened
+
+
 def open_sources(loaded: LoadedSpec, data: Mapping[str, pl.LazyFrame] | None = None, *,
                  lenient: bool = False, names: list[str] | None = None) -> OpenedSources:
     """Open every source the spec reads (``names``: those only, and the sources they join; ``data``
-    replacing the connectors of the sources it names) and check the columns it needs (all problems at
-    once)."""
-    from metricspec.sources import open_checked
-
-    opened = open_checked(loaded, names, frames=data, lenient=lenient)
+    replacing the connectors of the sources it names) and check them (:func:`check_sources`; all
+    problems at once, raised)."""
+    opened = check_sources(loaded, names, data, lenient=lenient)
     if any(i.level is Level.ERROR for i in opened.issues):
         raise SpecError(opened.issues)
     return opened
@@ -72,7 +83,7 @@ def open_sources(loaded: LoadedSpec, data: Mapping[str, pl.LazyFrame] | None = N
 def evaluator(loaded: LoadedSpec, opened: OpenedSources, as_of: dt.date, frames: Mapping[str, pl.LazyFrame],
               router: Router | None = None) -> Evaluator:
     return Evaluator(loaded=loaded, as_of=as_of, sources=frames, schemas=opened.schemas,
-                     relations=opened.relations, prepared=opened.prepared, _router=router)
+                     relations=relations(opened.relations), prepared=opened.prepared, _router=router)
 
 
 def shared_sources(loaded: LoadedSpec, opened: OpenedSources) -> dict[str, pl.LazyFrame]:
@@ -173,7 +184,7 @@ def explain(loaded: LoadedSpec, *, as_of: dt.date | None = None) -> list[dict[st
         day = as_of
         if day is None:
             queries = freshness_plan(loaded, opened.schemas, local_today(loaded.spec.timezone))
-            router = make_router(opened.frames, opened.schemas, opened.relations, opened.prepared)
+            router = make_router(opened.frames, opened.schemas, relations(opened.relations), opened.prepared)
             answers = router.run(Work(freshness=queries), RunRange(None, dt.date.max))
             day, _ = default_as_of_from(queries, answers.freshness)
         ev = evaluator(loaded, opened, day, opened.frames)
@@ -230,7 +241,7 @@ def _run(loaded: LoadedSpec, opened: OpenedSources, as_of: dt.date | None, step:
     ev: Evaluator | None = None
     future_notes: list[DataNote] = []
     if as_of is None:  # the default as-of date comes from the data: read freshness first
-        router = make_router(frames, opened.schemas, opened.relations, opened.prepared)
+        router = make_router(frames, opened.schemas, relations(opened.relations), opened.prepared)
         answers = router.run(Work(freshness=fresh_queries), RunRange(None, dt.date.max))
         fresh = freshness_results(loaded, fresh_queries, answers.freshness)
         as_of, future_notes = default_as_of_from(fresh_queries, answers.freshness)

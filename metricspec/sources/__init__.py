@@ -14,13 +14,18 @@ from metricspec.connectors.base import Connector, SourceContext
 from metricspec.connectors.files import first_line
 from metricspec.errors import DataError, Issue, Level, Location, SpecError
 from metricspec.plugins import missing_connector_hint
+from metricspec.sources.database import (
+    DatabaseSource,
+    DatabaseTables,
+    SourceOptions,
+    is_database_table,
+)
 from metricspec.spec.expr import parse
 from metricspec.spec.source import CALENDAR, time_column_of, timeless_source
 
 if TYPE_CHECKING:
     import polars as pl
 
-    from metricspec.engine.backends.relation import Relation
     from metricspec.loader import LoadedSpec
     from metricspec.sources.joins import JoinInfo
     from metricspec.sources.prepare import PreparedFrame
@@ -159,12 +164,14 @@ def connector_registry() -> dict[str, type[Connector]]:
 def open_source(
     loaded: LoadedSpec, name: str, *, registry: dict[str, type[Connector]] | None = None,
     frame: pl.LazyFrame | None = None, sample_rows: int | None = None, lenient: bool = False,
-) -> PreparedFrame | Relation:
+    tables: DatabaseTables | None = None,
+) -> PreparedFrame | DatabaseSource:
     """Scan one source and apply its renames, types and time zone (lazily).
 
-    A connector returns a polars LazyFrame, or an ibis table for data that lives in a database: that
-    becomes a :class:`Relation` whose queries run in the database (unless the source says
-    ``engine: polars``: then the columns the spec reads are fetched and computed in polars).
+    A connector returns a polars LazyFrame, or an ibis table for data that lives in a database: the
+    SQL backend (``tables``) prepares that into a :class:`~metricspec.sources.database.DatabaseSource`
+    whose queries run in the database (unless the source says ``engine: polars``: then the columns
+    the spec reads are fetched and computed in polars).
     ``frame`` (from ``metricspec.evaluate(data=...)``) replaces what the connector would read;
     it is prepared like a connector's frame. With ``sample_rows``, connectors that read eagerly
     (databases, Excel) read at most that many rows (``validate --data``); ``lenient`` gives
@@ -189,11 +196,12 @@ def open_source(
             frame = connector.scan(options, context)
         explain = partial(connector.explain_error, options, context)
     if is_database_table(frame):
+        if tables is None:
+            raise DataError(f"source '{name}' lives in a database, and nothing was given to open database sources",
+                            where=where, hint="pass the SQL backend's tables to open_checked (engine/run.py does)")
         if source.engine != "polars":
-            return _relation(loaded, name, frame)
-        from metricspec.engine.backends.sql_frames import table_frame
-
-        frame = table_frame(frame, name, where)  # computed in polars, from the columns the spec reads
+            return tables.prepare(frame, source_options(loaded, name))
+        frame = tables.polars_frame(frame, name, where)  # computed in polars, from the columns the spec reads
     prepared = prepare_source(
         frame,
         source_name=name,
@@ -215,25 +223,14 @@ def open_source(
     return replace(prepared, frame=derived)
 
 
-def is_database_table(obj: object) -> bool:
-    """Whether a connector returned an ibis table (checked without importing ibis)."""
-    import sys
-
-    ibis_types = sys.modules.get("ibis.expr.types")
-    return ibis_types is not None and isinstance(obj, ibis_types.Table)
-
-
-def _relation(loaded: LoadedSpec, name: str, table: Any) -> Relation:
-    from metricspec.engine.backends.sql_prepare import SourceOptions, prepare
-
+def source_options(loaded: LoadedSpec, name: str) -> SourceOptions:
+    """How source ``name``'s table is prepared: its renames, types, time zones and derived columns."""
     source = loaded.spec.sources[name]
-    backend = table._find_backend()
-    opts = SourceOptions(
+    return SourceOptions(
         name=name, rename=source.rename, columns=source.columns, timestamp_format=source.timestamp_format,
         timezone=source.timezone, target_timezone=loaded.spec.timezone,
         time_column=None if source.time_column in source.derive else source.time_column,
         derive=source.derive, where=loaded.where("sources", name))
-    return prepare(table, backend.name, f"{backend.name}:{id(backend)}", opts)
 
 
 @dataclass
@@ -246,7 +243,7 @@ class OpenedSources:
 
     frames: dict[str, pl.LazyFrame] = field(default_factory=dict)
     schemas: dict[str, dict[str, pl.DataType]] = field(default_factory=dict)
-    relations: dict[str, Relation] = field(default_factory=dict)
+    relations: dict[str, DatabaseSource] = field(default_factory=dict)
     """Sources that live in a database, where their queries run."""
     issues: list[Issue] = field(default_factory=list)
     prepared: dict[str, PreparedFrame] = field(default_factory=dict)
@@ -300,11 +297,14 @@ def scan_source(loaded: LoadedSpec, name: str, registry: dict[str, type[Connecto
 
 def open_checked(loaded: LoadedSpec, names: list[str] | None = None,
                  frames: Mapping[str, pl.LazyFrame] | None = None, *,
-                 sample_rows: int | None = None, lenient: bool = False) -> OpenedSources:
+                 sample_rows: int | None = None, lenient: bool = False,
+                 tables: DatabaseTables | None = None) -> OpenedSources:
     """Open each named source (default: every source the spec reads), read its schema and
-    check the columns the spec needs. ``frames`` replace the connectors of the sources they name.
+    check the columns the spec needs. ``frames`` replace the connectors of the sources they name;
+    ``tables`` (the SQL backend) opens the sources that live in a database.
 
-    Problems are collected (not raised), so a user sees them all at once.
+    Problems are collected (not raised), so a user sees them all at once. The checks that need the
+    data's types beyond the columns (expressions, scopes) are the caller's next step.
     """
     from metricspec.errors import MetricSpecError
     from metricspec.sources.prepare import PreparedFrame, check_columns
@@ -317,8 +317,8 @@ def open_checked(loaded: LoadedSpec, names: list[str] | None = None,
         return out
     req = requirements(loaded)
     opened = _open_each(loaded, sorted(req.columns) if names is None else names, registry, frames,
-                        sample_rows=sample_rows, lenient=lenient, out=out)
-    _joined(loaded, opened, req, out)
+                        sample_rows=sample_rows, lenient=lenient, out=out, tables=tables)
+    _joined(loaded, opened, req, out, tables)
     for name, item in opened.items():
         try:
             if isinstance(item, PreparedFrame):
@@ -345,15 +345,12 @@ def open_checked(loaded: LoadedSpec, names: list[str] | None = None,
         out.frames[name] = lf
         out.schemas[name] = schema
         out.needed[name] = [c for c in schema if c in needed]
-    from metricspec.validation.expressions import data_issues
-
-    out.issues.extend(data_issues(loaded, out.schemas))
     return out
 
 
 def _open_each(loaded: LoadedSpec, names: list[str], registry: dict[str, type[Connector]],
                frames: Mapping[str, pl.LazyFrame] | None, *, sample_rows: int | None, lenient: bool,
-               out: OpenedSources) -> dict[str, PreparedFrame | Relation]:
+               out: OpenedSources, tables: DatabaseTables | None) -> dict[str, PreparedFrame | DatabaseSource]:
     """Each named source and every source they join (right sides first), opened; problems go to
     ``out.issues``."""
     from metricspec.errors import MetricSpecError
@@ -364,11 +361,11 @@ def _open_each(loaded: LoadedSpec, names: list[str], registry: dict[str, type[Co
     except MetricSpecError as exc:  # a cycle (validation reports it with its place)
         out.issues.extend(exc.issues())
         return {}
-    opened: dict[str, PreparedFrame | Relation] = {}
+    opened: dict[str, PreparedFrame | DatabaseSource] = {}
     for name in names:
         try:
             opened[name] = open_source(loaded, name, registry=registry, frame=(frames or {}).get(name),
-                                       sample_rows=sample_rows, lenient=lenient)
+                                       sample_rows=sample_rows, lenient=lenient, tables=tables)
         except MetricSpecError as exc:
             out.issues.extend(exc.issues())
         except Exception as exc:  # polars raises many error types for unreadable data
@@ -377,16 +374,16 @@ def _open_each(loaded: LoadedSpec, names: list[str], registry: dict[str, type[Co
     return opened
 
 
-def _joined(loaded: LoadedSpec, opened: dict[str, PreparedFrame | Relation], req: Requirements,
-            out: OpenedSources) -> None:
+def _joined(loaded: LoadedSpec, opened: dict[str, PreparedFrame | DatabaseSource], req: Requirements,
+            out: OpenedSources, tables: DatabaseTables | None) -> None:
     """Apply the sources' joins (in place) and make the columns read through a join required of the
     joined source: listed among its columns read, and their stored values checked where a database
     casts them."""
-    from metricspec.engine.backends.relation import Relation
     from metricspec.errors import MetricSpecError
     from metricspec.sources.joins import apply_joins, joined_columns
+    from metricspec.sources.prepare import PreparedFrame
 
-    out.joins, issues = apply_joins(loaded, opened)
+    out.joins, issues = apply_joins(loaded, opened, tables)
     out.issues.extend(issues)
     try:
         for name in out.joins:
@@ -396,10 +393,10 @@ def _joined(loaded: LoadedSpec, opened: dict[str, PreparedFrame | Relation], req
                     continue
                 right, right_col = origin
                 req.need(right, right_col, None, where)  # its type is checked once, on the joining source
-                if isinstance(opened[name], Relation) and isinstance(opened.get(right), Relation):
-                    from metricspec.engine.backends.sql import run_checks
-
-                    run_checks(opened[right], [right_col])  # type: ignore[arg-type]
+                joined = opened.get(right)
+                if tables is not None and not isinstance(opened[name], PreparedFrame) and joined is not None \
+                        and not isinstance(joined, PreparedFrame):
+                    tables.check_values(joined, [right_col])
     except MetricSpecError as exc:
         out.issues.extend(exc.issues())
 

@@ -16,15 +16,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import Literal
 
 import polars as pl
 
 from metricspec.errors import DataError, MetricSpecError
 from metricspec.sources.prepare import PreparedFrame, fast_path_misses, first_bad_value
-
-if TYPE_CHECKING:
-    from metricspec.engine.backends.polars import EngineName
 
 __all__ = ["LenientRetry", "collect_all_checked", "data_errors", "explain_failure", "is_data_error"]
 
@@ -48,7 +45,7 @@ def is_data_error(exc: BaseException) -> bool:
 
 
 def collect_all_checked(lazies: Sequence[pl.LazyFrame], sources: Mapping[str, PreparedFrame], *,
-                        engine: EngineName | str = "in-memory",
+                        engine: Literal["in-memory", "streaming", "auto"] = "in-memory",
                         groups: Sequence[str] | None = None) -> list[pl.DataFrame]:
     """``pl.collect_all(lazies)``; a data error becomes a :class:`DataError` (see the module docs).
 
@@ -61,7 +58,7 @@ def collect_all_checked(lazies: Sequence[pl.LazyFrame], sources: Mapping[str, Pr
         return []
     with data_errors(sources):
         if groups is None or engine != "streaming" or len(set(groups)) < 2:
-            return pl.collect_all(list(lazies), engine=engine)  # type: ignore[arg-type]
+            return pl.collect_all(list(lazies), engine=engine)
         order: dict[str, list[int]] = {}
         for i, group in enumerate(groups):
             order.setdefault(group, []).append(i)

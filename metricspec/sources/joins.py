@@ -22,20 +22,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from metricspec.errors import DataError, Issue, Level, Location, SpecError
+from metricspec.sources.prepare import PreparedFrame
 
 if TYPE_CHECKING:
     import polars as pl
 
-    from metricspec.engine.backends.relation import Relation
     from metricspec.loader import LoadedSpec
-    from metricspec.sources.prepare import PreparedFrame
+    from metricspec.sources.database import DatabaseSource, DatabaseTables
     from metricspec.spec.joins import Join
     from metricspec.spec.models import Spec
 
-    Opened = PreparedFrame | Relation
+    Opened = PreparedFrame | DatabaseSource
 
 
 @dataclass(frozen=True)
@@ -84,10 +84,12 @@ def with_joined(spec: Spec, names: list[str]) -> list[str]:
     return out
 
 
-def apply_joins(loaded: LoadedSpec, opened: dict[str, Opened]) -> tuple[dict[str, list[JoinInfo]], list[Issue]]:
+def apply_joins(loaded: LoadedSpec, opened: dict[str, Opened],
+                tables: DatabaseTables | None = None) -> tuple[dict[str, list[JoinInfo]], list[Issue]]:
     """Replace, in ``opened`` (opened by :func:`with_joined`, right sides first), every source that
     has ``joins`` with its joined rows. Returns the joins applied per source, and the problems: a
-    source whose join is refused is left out of ``opened`` (its columns would be missing)."""
+    source whose join is refused is left out of ``opened`` (its columns would be missing). ``tables``
+    (the SQL backend) joins and checks the sources that live in a database."""
     from metricspec.errors import MetricSpecError
 
     spec = loaded.spec
@@ -104,7 +106,7 @@ def apply_joins(loaded: LoadedSpec, opened: dict[str, Opened]) -> tuple[dict[str
         infos = []
         try:
             for i, join in enumerate(src.joins):
-                current, info = _join_one(loaded, name, i, join, current, opened[join.source])
+                current, info = _join_one(loaded, name, i, join, current, opened[join.source], tables)
                 infos.append(info)
         except MetricSpecError as exc:
             issues.extend(exc.issues())
@@ -126,35 +128,32 @@ def apply_joins(loaded: LoadedSpec, opened: dict[str, Opened]) -> tuple[dict[str
 
 
 def _join_one(loaded: LoadedSpec, name: str, i: int, join: Join, left: Opened,
-              right: Opened) -> tuple[Opened, JoinInfo]:
-    from metricspec.engine.backends.relation import Relation
-
+              right: Opened, tables: DatabaseTables | None) -> tuple[Opened, JoinInfo]:
     spec = loaded.spec
     at = ("sources", name, "joins", i)
     key = join.right_key(spec.sources[join.source].entities)
     lschema, rschema = _schema(left), _schema(right)
     _check_key(loaded, name, i, join, key, lschema, rschema)
     columns = _brought(loaded, name, i, join, key, lschema, rschema)
-    _check_fan_out(loaded, join.source, key, right, loaded.where(*at))
-    if isinstance(left, Relation):
-        same = isinstance(right, Relation) and right.connection_key == left.connection_key
-        joined_rel = _join_sql(left, right, join.on, key, columns)
+    _check_fan_out(loaded, join.source, key, right, loaded.where(*at), tables)
+    if not isinstance(left, PreparedFrame):
+        assert tables is not None  # a database source was opened by them
+        same = not isinstance(right, PreparedFrame) and right.connection_key == left.connection_key
+        joined_rel = tables.join(left, right, join.on, key, columns)
         runs_in = (f"{left.dialect} (LEFT JOIN)" if same else
                    f"{left.dialect} (LEFT JOIN; the key and columns of {join.source} sent to it as a temporary table)")
         return joined_rel, JoinInfo(name, join.source, join.on, key, columns, runs_in)
     rframe = right.frame
-    runs_in = ("polars" if not isinstance(right, Relation)
+    runs_in = ("polars" if isinstance(right, PreparedFrame)
                else f"polars (the key and columns of {join.source} fetched from {right.dialect})")
     return (replace(left, frame=_join_polars(left.frame, rframe, join.on, key, columns, lschema, rschema)),
             JoinInfo(name, join.source, join.on, key, columns, runs_in))
 
 
 def _schema(opened: Opened) -> dict[str, pl.DataType]:
-    from metricspec.engine.backends.relation import Relation
-
-    if isinstance(opened, Relation):
-        return dict(opened.schema)
-    return dict(opened.frame.collect_schema())
+    if isinstance(opened, PreparedFrame):
+        return dict(opened.frame.collect_schema())
+    return dict(opened.schema)
 
 
 def _check_key(loaded: LoadedSpec, name: str, i: int, join: Join, key: str, lschema: Mapping[str, pl.DataType],
@@ -216,11 +215,14 @@ def _brought(loaded: LoadedSpec, name: str, i: int, join: Join, key: str, lschem
     return out
 
 
-def _check_fan_out(loaded: LoadedSpec, source: str, key: str, right: Opened, where: Location | None) -> None:
+def _check_fan_out(loaded: LoadedSpec, source: str, key: str, right: Opened, where: Location | None,
+                   tables: DatabaseTables | None) -> None:
     """Refuse a joined source whose key repeats (the join would multiply rows)."""
-    from metricspec.engine.backends.relation import Relation
-
-    found = _sql_duplicates(right, key) if isinstance(right, Relation) else _polars_duplicates(right, key)
+    if isinstance(right, PreparedFrame):
+        found = _polars_duplicates(right, key)
+    else:
+        assert tables is not None  # a database source was opened by them
+        found = tables.repeated_key(right, key)
     if found is None:
         return
     example, times, repeated = found
@@ -250,22 +252,6 @@ def _polars_duplicates(right: PreparedFrame, key: str) -> tuple[object, int, int
     return dup["example"][0], int(dup["times"][0]), int(dup["repeated"][0])
 
 
-def _sql_duplicates(right: Relation, key: str) -> tuple[object, int, int] | None:
-    from metricspec.engine.backends.sql import run_checks, to_frame
-
-    run_checks(right, [key])
-    t = right.table
-    present = t.filter(t[key].notnull())
-    groups = present.group_by(key).aggregate(n=present.count())
-    groups = groups.filter(groups.n > 1)
-    first = to_frame(right, groups.order_by(groups[key]).limit(1))
-    if first.height == 0:
-        return None
-    repeated = to_frame(right, groups.aggregate(c=groups.count()))["c"][0]
-    value = first[key][0]
-    return value, int(first["n"][0]), int(repeated)
-
-
 def _join_polars(left: pl.LazyFrame, right: pl.LazyFrame, on: str, key: str, columns: dict[str, str],
                  lschema: Mapping[str, pl.DataType], rschema: Mapping[str, pl.DataType]) -> pl.LazyFrame:
     import polars as pl
@@ -278,60 +264,6 @@ def _join_polars(left: pl.LazyFrame, right: pl.LazyFrame, on: str, key: str, col
     return (left.with_columns(lkey.alias(jk)).join(small, on=jk, how="left", nulls_equal=False,
                                                      maintain_order="left")
             .drop(jk))
-
-
-def _join_sql(left: Relation, right: Opened, on: str, key: str, columns: dict[str, str]) -> Relation:
-    """The LEFT JOIN in the left source's database; a joined source held elsewhere is fetched (its key
-    and the columns brought only) and sent along as a temporary table."""
-    from metricspec.engine.backends.relation import Relation
-    from metricspec.engine.backends.sql_frames import relation_frame
-
-    jk = "__join_key"
-    rschema = dict(right.schema) if isinstance(right, Relation) else dict(right.frame.collect_schema())
-    widen = left.schema[on] != rschema[key]  # two integer widths
-    if isinstance(right, Relation) and right.connection_key == left.connection_key:
-        rt = right.table
-        small = rt.select(**{jk: rt[key].cast("int64") if widen else rt[key]},
-                          **{new: rt[old] for old, new in columns.items()})
-    else:
-        small = _pulled(right, key, columns, jk)
-        if widen:
-            small = small.mutate(**{jk: small[jk].cast("int64")})
-    def joined(lt: Any) -> Any:
-        lkey = lt[on].cast("int64") if widen else lt[on]
-        return lt.left_join(small, lkey == small[jk]).select(*lt.columns, *columns.values())
-
-    schema = {**left.schema, **{new: rschema[old] for old, new in columns.items()}}
-    instants = None if left.instants is None else joined(left.instants)
-    rel = Relation(source=left.source, table=joined(left.table), dialect=left.dialect, connection_key=left.connection_key,
-                   schema=schema, frame=None, where=left.where, checks=left.checks,  # type: ignore[arg-type]
-                   instants=instants)
-    object.__setattr__(rel, "frame", relation_frame(rel))
-    return rel
-
-
-def _pulled(right: Opened, key: str, columns: dict[str, str], jk: str) -> Any:
-    """The joined source's key and columns as an ibis in-memory table, in the SQL backend's conventions
-    (datetimes as naive wall-clock times in the spec's time zone)."""
-    import ibis
-    import polars as pl
-
-    from metricspec.engine.backends.relation import Relation
-    from metricspec.sources.dataerrors import data_errors
-
-    if isinstance(right, Relation):
-        from metricspec.engine.backends.sql import run_checks, to_frame
-
-        run_checks(right, [key, *columns])
-        t = right.table
-        frame = to_frame(right, t.select(**{jk: t[key]}, **{new: t[old] for old, new in columns.items()}))
-    else:
-        with data_errors({right.source_name: right}):
-            frame = right.frame.select(pl.col(key).alias(jk),
-                                       *(pl.col(old).alias(new) for old, new in columns.items())).collect()
-        frame = frame.with_columns(pl.col(c).dt.replace_time_zone(None)
-                                   for c, t in frame.schema.items() if isinstance(t, pl.Datetime) and t.time_zone)
-    return ibis.memtable(frame.to_arrow())
 
 
 def joined_columns(applied: Mapping[str, list[JoinInfo]], source: str, column: str) -> tuple[str, str] | None:

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from metricspec.engine.backends.ibis_expr import UntranslatableError, to_ibis
 from metricspec.engine.backends.sql_time import instant_column, localize, to_utc
-from metricspec.errors import DataError, Location
+from metricspec.errors import DataError
 from metricspec.sources.casts import CAST_HINTS, FALSE_WORDS, TRUE_WORDS
 from metricspec.sources.casts import has_time as _has_time
+from metricspec.sources.database import SourceOptions
 from metricspec.sources.prepare import COLUMN_TYPES, _columns_listing, did_you_mean
 from metricspec.spec.expr import parse
 
@@ -52,21 +53,6 @@ class CastCheck:
 
     def hint(self) -> str:
         return str(CAST_HINTS[self.typ])
-
-
-@dataclass(frozen=True)
-class SourceOptions:
-    """What the spec says about a source besides its connector."""
-
-    name: str
-    rename: Mapping[str, str]
-    columns: Mapping[str, str]
-    timestamp_format: str | None
-    timezone: str | None
-    target_timezone: str
-    time_column: str | None
-    derive: Mapping[str, str]
-    where: Location | None
 
 
 def prepare(raw: Any, dialect: str, connection_key: str, opts: SourceOptions) -> Relation:
