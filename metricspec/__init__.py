@@ -23,8 +23,7 @@ from pathlib import Path as _Path
 from typing import TYPE_CHECKING, Any
 
 from metricspec.install_check import warn_if_conflicting as _warn_if_conflicting
-
-__version__ = "0.1.0"
+from metricspec.version import __version__
 
 #: Set when the unrelated ``metricspec`` distribution is installed next to this one (a warning says so).
 INSTALL_CONFLICT = _warn_if_conflicting(_Path(__file__).resolve().parent)
@@ -87,9 +86,11 @@ _LAZY = {
 def __getattr__(name: str) -> Any:
     """``hookimpl`` and the public classes, imported on first use (PEP 562)."""
     if name == "hookimpl":
-        import pluggy
+        from metricspec.hookspecs import (
+            hookimpl,  # pluggy: imported when a plugin asks for the marker
+        )
 
-        value: Any = pluggy.HookimplMarker("metricspec")
+        value: Any = hookimpl
     elif name in _LAZY:
         import importlib
 

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from metricspec import __version__
 from metricspec.clicommon import (
     AS_OF_HELP,
     WIDTH_HELP,
@@ -25,6 +24,7 @@ from metricspec.clicommon import (
     reports_errors,
     table_width,
 )
+from metricspec.version import __version__
 
 if TYPE_CHECKING:
     from metricspec.trust import Confinement

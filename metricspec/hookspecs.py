@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from metricspec.outputs import OutputRenderer
 
 hookspec = pluggy.HookspecMarker("metricspec")
+hookimpl = pluggy.HookimplMarker("metricspec")
+"""Decorator for hook implementations (``metricspec.hookimpl`` for plugins)."""
 
 
 @hookspec

@@ -192,7 +192,7 @@ def _call(plugin: object, hook: str) -> list[Any]:
 
 def plugin_infos(pm: pluggy.PluginManager | None = None) -> list[PluginInfo]:
     """Every registered plugin with its distribution (from pluggy's ``list_plugin_distinfo``)."""
-    from metricspec import __version__
+    from metricspec.version import __version__
 
     pm = pm if pm is not None else plugin_manager()
     dists = {id(plugin): dist for plugin, dist in pm.list_plugin_distinfo()}

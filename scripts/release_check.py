@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def problems(tag: str, root: Path = ROOT) -> list[str]:
     version = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
-    init = (root / "metricspec" / "__init__.py").read_text(encoding="utf-8")
+    init = (root / "metricspec" / "version.py").read_text(encoding="utf-8")
     found = re.search(r'^__version__ = "([^"]+)"', init, re.M)
     out = []
     if tag != f"v{version}":

@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 import metricspec
+import metricspec.version
 from metricspec.install_check import conflicts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +32,7 @@ def release_root(tmp_path: Path, version: str, changelog: str) -> Path:
     root = tmp_path / "repo"
     (root / "metricspec").mkdir(parents=True)
     (root / "pyproject.toml").write_text(f'[project]\nname = "metricspec-cli"\nversion = "{version}"\n')
-    (root / "metricspec" / "__init__.py").write_text(f'__version__ = "{version}"\n')
+    (root / "metricspec" / "version.py").write_text(f'__version__ = "{version}"\n')
     (root / "CHANGELOG.md").write_text(changelog)
     return root
 
@@ -83,7 +84,7 @@ def test_a_release_pins_its_tag_and_a_development_version_its_commit(tmp_path: P
         pytest.skip("not a git checkout")
     commit = head.stdout.strip()
     assert pinned_ref("1.5.0.dev3") == commit
-    monkeypatch.setattr(metricspec, "__version__", "1.5.0.dev3")
+    monkeypatch.setattr(metricspec.version, "__version__", "1.5.0.dev3")  # where the package's modules read it
     result = CliRunner().invoke(main, ["init", str(tmp_path / "p")])
     assert result.exit_code == 0, result.output
     assert f"rev: {commit}" in (tmp_path / "p" / ".pre-commit-config.yaml").read_text(encoding="utf-8")

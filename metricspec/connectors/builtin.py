@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from metricspec import hookimpl
 from metricspec.connectors.files import (
     CsvConnector,
     ExcelConnector,
@@ -19,6 +18,7 @@ from metricspec.connectors.files import (
 )
 from metricspec.connectors.spark import SparkConnector
 from metricspec.connectors.sql import DuckDBConnector, SqlConnector, SqliteConnector
+from metricspec.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from metricspec.connectors.base import Connector

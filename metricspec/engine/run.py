@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import polars as pl
 
-from metricspec import __version__
 from metricspec.engine import alltime
 from metricspec.engine.backends import Router, Work, make_router
 from metricspec.engine.backends.polars import polars_engine
@@ -49,6 +48,7 @@ from metricspec.spec.segments import breakdowns
 from metricspec.spec.segments import label as segment_label
 from metricspec.spec.source import time_column_of, timeless_source
 from metricspec.validation.expressions import data_issues
+from metricspec.version import __version__
 
 if TYPE_CHECKING:
     from metricspec.loader import LoadedSpec

@@ -15,8 +15,8 @@ import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from metricspec import hookimpl
 from metricspec.errors import MetricSpecError
+from metricspec.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from metricspec.check.findings import CheckReport, Finding

@@ -37,7 +37,7 @@ def pinned_ref(version: str | None = None, source: Path | None = None) -> str:
     the tag of the same name (.github/workflows/release.yml, scripts/release_check.py), so an
     installed release's tag exists. Any other version (``0.2.0.dev0``, a local build) has no tag: the
     commit of the checkout it runs from, or ``main`` when that is not known (not a git checkout)."""
-    from metricspec import __version__
+    from metricspec.version import __version__
 
     version = version or __version__
     if _RELEASE.fullmatch(version):
