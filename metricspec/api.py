@@ -51,6 +51,7 @@ def evaluate(spec_or_path: LoadedSpec | PathLike, *, as_of: dt.date | str | None
     ``rename``, ``columns``, ``timezone`` and ``derive`` still apply to the frame. ``root`` and
     ``allow_outside_root`` as for :func:`load` (when a path is given).
     """
+    import metricspec.render.notebook  # noqa: F401  (Results show as a scorecard in Jupyter)
     from metricspec.engine.run import evaluate as run
     from metricspec.loader import LoadedSpec
 

@@ -51,7 +51,7 @@ KNOWN_LARGE: dict[str, int] = {
     "metricspec/engine/attribution/journeys.py:prepare": 94,
     "metricspec/engine/backends/sql.py": 507,
     "metricspec/engine/goals.py:evaluate_goal": 88,
-    "metricspec/engine/results.py": 648,
+    "metricspec/engine/results.py": 653,
     "metricspec/loader.py": 718,
     "metricspec/loader.py:_merge_includes": 99,
     "metricspec/plan/expressions.py:to_polars": 86,

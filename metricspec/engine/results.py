@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -646,8 +646,13 @@ class Results(ResultModel):
 
     __str__ = __repr__
 
-    def _repr_html_(self) -> str:
-        """Jupyter shows the HTML scorecard (in an isolated frame, so its styles stay inside)."""
-        from metricspec.render.notebook import scorecard_iframe
+    def _repr_html_(self) -> str | None:
+        """Jupyter shows the HTML scorecard (in an isolated frame, so its styles stay inside): the view
+        :data:`HTML_VIEWS` holds, which the render layer provides; None (Jupyter shows the repr) while
+        nothing has."""
+        return HTML_VIEWS[-1](self) if HTML_VIEWS else None
 
-        return scorecard_iframe(self)
+
+HTML_VIEWS: list[Callable[[Results], str]] = []
+"""How Jupyter shows Results: :mod:`metricspec.render.notebook` adds the scorecard when it is imported
+(``metricspec.evaluate`` imports it). The engine sits below render in the layers: it never imports it."""

@@ -1,6 +1,7 @@
 """Results in Jupyter: the HTML scorecard inside an ``<iframe srcdoc>``.
 
-The scorecard is a whole HTML document with its own stylesheet; in a frame its styles cannot
+Importing this module makes :meth:`Results._repr_html_` return the frame (``metricspec.evaluate``
+imports it). The scorecard is a whole HTML document with its own stylesheet; in a frame its styles cannot
 restyle the notebook around it, and the notebook's cannot break it. The frame is sandboxed
 (scripts may run, for charts, but get no access to the notebook's origin).
 """
@@ -8,10 +9,9 @@ restyle the notebook around it, and the notebook's cannot break it. The frame is
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from metricspec.engine.results import Results
+from metricspec.engine.results import HTML_VIEWS, Results
+
 
 def scorecard_iframe(results: Results, lang: str | None = None, *, height: str = "min(85vh, 1000px)") -> str:
     """``results`` as an HTML scorecard (:func:`metricspec.render.html.render_scorecard`) in a frame.
@@ -28,3 +28,6 @@ def scorecard_iframe(results: Results, lang: str | None = None, *, height: str =
             f'sandbox="allow-scripts allow-popups" loading="lazy" '
             f'style="width: 100%; height: {html.escape(height, quote=True)}; border: 1px solid #d9dee5;">'
             "</iframe>")
+
+
+HTML_VIEWS.append(scorecard_iframe)  # Results._repr_html_: Jupyter shows the scorecard
