@@ -12,15 +12,12 @@ import functools
 import importlib
 from dataclasses import dataclass
 from importlib import metadata
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 import pluggy
 
 from metricspec import hookspecs
 from metricspec.errors import PluginError
-
-if TYPE_CHECKING:
-    from metricspec.connectors.base import Connector
 
 ENTRY_POINT_GROUP = "metricspec"
 BUILTIN_PLUGINS = {
@@ -166,23 +163,6 @@ class PluginInfo:
     connectors: tuple[str, ...]
     templates: tuple[str, ...]
     output_formats: tuple[str, ...]
-
-
-def connector_registry(pm: pluggy.PluginManager | None = None) -> dict[str, type[Connector]]:
-    """Map connector name -> class; a name claimed twice is an error."""
-    pm = pm if pm is not None else plugin_manager()
-    registry: dict[str, type[Connector]] = {}
-    for impl in pm.hook.metricspec_connectors.get_hookimpls():
-        provided = cast("list[type[Connector]] | None", impl.function())
-        for cls in provided or []:
-            name = cls.name
-            if name in registry and registry[name] is not cls:
-                raise PluginError(
-                    f"connector '{name}' is provided twice ({registry[name].__module__} and {cls.__module__})",
-                    hint="uninstall one of the two plugins",
-                )
-            registry[name] = cls
-    return registry
 
 
 def _call(plugin: object, hook: str) -> list[Any]:

@@ -17,9 +17,10 @@ from pydantic import ValidationError
 from metricspec.connectors import builtin as builtin_module
 from metricspec.connectors.base import Connector, SourceContext
 from metricspec.errors import DataError, Level, Location
-from metricspec.plugins import connector_registry, make_plugin_manager
+from metricspec.plugins import make_plugin_manager
 from metricspec.sources.dataerrors import collect_all_checked
 from metricspec.sources.prepare import PreparedFrame, check_columns, prepare_source
+from metricspec.sources.registry import connector_registry
 
 BUILTINS = {"csv", "parquet", "ndjson", "json", "excel", "sqlite", "sql", "duckdb", "spark"}
 

@@ -21,7 +21,8 @@ from pg_server import PASSWORD, postgres_server
 from metricspec.engine.run import evaluate
 from metricspec.errors import DataError
 from metricspec.loader import load_spec
-from metricspec.plugins import connector_registry, make_plugin_manager
+from metricspec.plugins import make_plugin_manager
+from metricspec.sources.registry import connector_registry
 
 sqlalchemy = pytest.importorskip("sqlalchemy")
 pytest.importorskip("psycopg2")

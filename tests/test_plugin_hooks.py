@@ -21,6 +21,7 @@ from metricspec import plugins
 from metricspec.cli import main
 from metricspec.errors import PluginError
 from metricspec.outputs import OutputRenderer
+from metricspec.sources.registry import connector_registry
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "specs" / "examples"
@@ -295,14 +296,14 @@ def test_builtins_are_registered_by_import_without_entry_points(monkeypatch: pyt
     monkeypatch.setattr(plugins.metadata, "entry_points", lambda **kw: [])
     monkeypatch.setattr(plugins.pluggy.PluginManager, "load_setuptools_entrypoints", lambda self, group: 0)
     pm = plugins.make_plugin_manager()
-    assert {"csv", "parquet", "sqlite", "duckdb"} <= set(plugins.connector_registry(pm))
+    assert {"csv", "parquet", "sqlite", "duckdb"} <= set(connector_registry(pm))
     assert pm.get_plugin("builtin_notifiers") is not None
     infos = {i.name: i for i in plugins.plugin_infos(pm)}
     assert infos["builtin_connectors"].distribution.startswith("metricspec-cli (built in")
     assert infos["builtin_connectors"].version == metricspec.__version__
     assert infos["builtin_notifiers"].hooks == ("metricspec_notify",)
     none = plugins.make_plugin_manager(load_entry_points=False, builtins=False)
-    assert plugins.connector_registry(none) == {}
+    assert connector_registry(none) == {}
 
 
 def test_plugins_shows_distributions_from_pluggy() -> None:
@@ -354,7 +355,7 @@ def test_a_broken_plugin_is_left_out_and_listed(monkeypatch: pytest.MonkeyPatch)
     assert broken.message() == ("plugin 'broken' (no_such_module_for_metricspec) failed to load: "
                                 "ModuleNotFoundError: No module named 'no_such_module_for_metricspec'")
     assert pm.is_blocked("broken") and pm.get_plugin("x_analytics") is not None
-    assert {"csv", "x_analytics"} <= set(plugins.connector_registry(pm))
+    assert {"csv", "x_analytics"} <= set(connector_registry(pm))
     # a failure the second reading of the entry points does not reproduce is still an error
     monkeypatch.setattr(plugins.metadata, "entry_points", lambda **kw: [])
     with pytest.raises(PluginError, match=r"loading the installed plugins failed: ModuleNotFoundError"):
@@ -379,7 +380,7 @@ def test_a_broken_plugin_is_left_out_and_listed(monkeypatch: pytest.MonkeyPatch)
     pm = plugins.make_plugin_manager()
     (unfit,) = plugins.broken_plugins(pm)
     assert unfit.name == "bad" and "does not fit metricspec's hooks" in unfit.message()
-    assert pm.get_plugin("bad") is None and "csv" in plugins.connector_registry(pm)
+    assert pm.get_plugin("bad") is None and "csv" in connector_registry(pm)
 
 
 def test_a_broken_plugin_fails_only_the_specs_that_use_its_connector(tmp_path: Path,

@@ -65,7 +65,7 @@ def test_found_only_through_entry_points(plugin_packages: None) -> None:
         "import metricspec, metricspec.plugins, metricspec.sources, metricspec.connectors.builtin, metricspec.cli\n"
         f"mods = {modules!r}\n"
         "print(any(m in sys.modules for m in mods))\n"
-        "from metricspec.plugins import make_plugin_manager, connector_registry\n"
+        "from metricspec.plugins import make_plugin_manager\nfrom metricspec.sources.registry import connector_registry\n"
         "print(sorted(connector_registry(make_plugin_manager(load_entry_points=False, builtins=False))))\n"
         "reg = connector_registry(make_plugin_manager())\n"
         "print(all(m in sys.modules for m in mods), 'x_analytics' in reg, 'shortlinks' in reg)\n"
@@ -95,8 +95,9 @@ def test_x_analytics_end_to_end(plugin_packages: None, tmp_path: Path) -> None:
     import polars as pl
 
     from metricspec.connectors.base import SourceContext
-    from metricspec.plugins import connector_registry, make_plugin_manager
+    from metricspec.plugins import make_plugin_manager
     from metricspec.sources.prepare import apply_source_options
+    from metricspec.sources.registry import connector_registry
 
     (tmp_path / "exports").mkdir()
     (tmp_path / "exports" / "2026-01.csv").write_text(X_EXPORT, encoding="utf8")
@@ -126,7 +127,8 @@ def test_x_analytics_end_to_end(plugin_packages: None, tmp_path: Path) -> None:
 def test_x_analytics_rejects_other_csv(plugin_packages: None, tmp_path: Path) -> None:
     from metricspec.connectors.base import SourceContext
     from metricspec.errors import DataError
-    from metricspec.plugins import connector_registry, make_plugin_manager
+    from metricspec.plugins import make_plugin_manager
+    from metricspec.sources.registry import connector_registry
 
     (tmp_path / "posts.csv").write_text("id,likes\n1,2\n")
     cls = connector_registry(make_plugin_manager())["x_analytics"]
@@ -154,7 +156,8 @@ def test_shortlinks_end_to_end(plugin_packages: None, tmp_path: Path) -> None:
     import polars as pl
 
     from metricspec.connectors.base import SourceContext
-    from metricspec.plugins import connector_registry, make_plugin_manager
+    from metricspec.plugins import make_plugin_manager
+    from metricspec.sources.registry import connector_registry
 
     (tmp_path / "clicks.csv").write_text(SHORTLINKS, encoding="utf8")
     cls = connector_registry(make_plugin_manager())["shortlinks"]

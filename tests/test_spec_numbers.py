@@ -11,7 +11,8 @@ from pydantic import BaseModel, ValidationError
 
 import metricspec.spec.models as models
 from metricspec.connectors.base import ConnectorOptions
-from metricspec.plugins import connector_registry, make_plugin_manager
+from metricspec.plugins import make_plugin_manager
+from metricspec.sources.registry import connector_registry
 from metricspec.spec.base import StrictModel
 
 

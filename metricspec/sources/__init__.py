@@ -20,6 +20,7 @@ from metricspec.sources.database import (
     SourceOptions,
     is_database_table,
 )
+from metricspec.sources.registry import connector_registry as registry_of_plugins
 from metricspec.spec.expr import parse
 from metricspec.spec.source import CALENDAR, time_column_of, timeless_source
 
@@ -156,9 +157,8 @@ def base_kpis(spec: object, name: str) -> list[str]:
 
 
 def connector_registry() -> dict[str, type[Connector]]:
-    from metricspec.plugins import connector_registry as registry
-
-    return registry()
+    """The installed connectors by name (the process's plugin manager)."""
+    return registry_of_plugins()
 
 
 def open_source(

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 
 def validate(loaded: LoadedSpec) -> list[Issue]:
     from metricspec.loader import pydantic_issues
-    from metricspec.plugins import connector_registry, missing_connector_hint
+    from metricspec.plugins import missing_connector_hint
+    from metricspec.sources.registry import connector_registry
 
     if not loaded.spec.sources:
         return []
