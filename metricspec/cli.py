@@ -76,7 +76,7 @@ def validate(paths: tuple[Path, ...], data: bool, strict: bool, fmt: str, junit:
     report = validate_paths(list(paths), data=data, strict=strict, confinement=confinement)
     if junit is not None:
         from metricspec.check.junit import write_validation_junit
-        from metricspec.outputguard import check_output_file
+        from metricspec.trust import check_output_file
 
         check_output_file(junit, option="--junit")  # never over a spec, an included file or a data file
         write_validation_junit(junit, report)
@@ -116,7 +116,7 @@ def schema(output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
-        from metricspec.outputguard import check_output_file
+        from metricspec.trust import check_output_file
 
         check_output_file(output)
         atomic_write_text(output, text)
@@ -234,7 +234,7 @@ def run(specs: tuple[Path, ...], as_of: str | None, fmt: str, output: Path | Non
     outcome = run_specs(list(specs), as_of=date, strict=strict, progress=show_progress, confinement=confinement)
     print_issues(outcome.warnings)
     if output is not None:
-        from metricspec.outputguard import check_output_file
+        from metricspec.trust import check_output_file
         from metricspec.utils import atomic_write_text
 
         check_output_file(output, outcome.inputs)

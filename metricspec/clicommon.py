@@ -97,7 +97,7 @@ def reports_errors(func: F) -> F:
     """Turn library errors into messages on stderr and their exit code (2): never a traceback.
 
     The command runs inside :func:`metricspec.trust.recording_reads`, so its output options can
-    refuse every file it read (:mod:`metricspec.outputguard`).
+    refuse every file it read (:func:`metricspec.trust.check_output_file`).
 
     A closed stdout (``metricspec run … | head``) ends the command quietly with exit code 0, or the
     code set by :func:`exit_code_if_output_closes`.

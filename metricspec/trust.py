@@ -10,12 +10,13 @@ lifts the rule for specs you trust.
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from metricspec.errors import DataError, Location
+from metricspec.errors import DataError, Location, UsageError
 
 ROOT_HINT = "keep data and includes inside the project (the git repository); pass --root DIR to widen it, or " \
             "--allow-outside-root for a spec you trust"
@@ -70,7 +71,7 @@ def recording_reads() -> Iterator[set[str]]:
     """Collect every path read inside the block: spec and included files (the loader), and every
     path a connector resolves (:meth:`SourceContext.resolve`), data files, folders and glob
     patterns alike. Each command runs in one, so that no output option can name a file the
-    command reads (:mod:`metricspec.outputguard`)."""
+    command reads (:func:`check_output_file`)."""
     reads: set[str] = set()
     _RECORDING.append(reads)
     try:
@@ -90,3 +91,43 @@ def record_read(path: str | Path) -> None:
 def paths_read() -> list[str]:
     """What the innermost recording holds so far (absolute paths, glob patterns kept)."""
     return sorted(_RECORDING[-1]) if _RECORDING else []
+
+
+# ----------------------------------------------------------------- never overwriting an input
+
+
+def _reads(output: Path, inputs: Iterable[Path | str]) -> str | None:
+    """The input ``output`` would overwrite or join: the same file (through any link), a file a
+    glob pattern of a source would match, or a file inside a folder a source reads."""
+    resolved = output.resolve()
+    try:
+        stat = output.stat()
+    except OSError:
+        stat = None
+    for item in {str(p) for p in inputs} | set(paths_read()):
+        path = Path(item)
+        if any(ch in item for ch in "*?["):
+            if fnmatch.fnmatchcase(str(resolved), str(path.parent.resolve() / path.name)) or fnmatch.fnmatchcase(
+                    str(resolved), item):
+                return item
+            continue
+        real = path.resolve()
+        if real == resolved or (real.is_dir() and real in resolved.parents):
+            return item
+        with contextlib.suppress(OSError):
+            if stat is not None and os.path.samestat(stat, path.stat()):
+                return item
+    return None
+
+
+def check_output_file(output: Path, inputs: Iterable[Path | str] = (), *, option: str = "-o") -> None:
+    """Refuse an output file that is a folder, one of ``inputs``, or a path the command has read so
+    far (:func:`metricspec.trust.record_read`: specs, includes, data files, folders and patterns)."""
+    if output.is_dir():
+        raise UsageError(f"{option} {output} is a folder", hint=f"give a file name, e.g. {output / 'results.json'}")
+    hit = _reads(output, inputs)
+    if hit is not None:
+        same = Path(hit).resolve() == output.resolve()
+        what = "" if same else f" ({'matches' if any(c in hit for c in '*?[') else 'is inside'} {hit})"
+        raise UsageError(f"{option} {output} is an input of this command (a spec, included or data file){what}; "
+                         "writing it would overwrite or change it", hint="choose another output file")

@@ -243,7 +243,7 @@ def test_validate_annotations_under_github_actions(tmp_path: Path, monkeypatch: 
 
 def test_validate_strict_annotates_warnings_as_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from metricspec.errors import Issue, Level, Location
-    from metricspec.validate_cmd import FileValidation, ValidationReport
+    from metricspec.validation.report import FileValidation, ValidationReport
 
     report = ValidationReport([FileValidation("a.yaml", [Issue(Level.WARNING, "w", Location("a.yaml", 2, 3))])],
                               strict=True)

@@ -201,7 +201,7 @@ def test_build_keeps_the_files_it_did_not_write(tmp_path: Path, monkeypatch: pyt
     added. The site's marker now lists what the build wrote; everything else is kept, a file of the
     user's at a page's path is refused (replaced with --force), and a site of an earlier version
     (no manifest) is refused with the files that would go."""
-    from metricspec.outputguard import SITE_MARKER
+    from metricspec.render.site_files import SITE_MARKER
 
     monkeypatch.chdir(HOSTILE / "specs")
     monkeypatch.setenv("METRICSPEC_CHART_WORKERS", "1")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from metricspec.outputguard import SITE_MARKER
+from metricspec.render.site_files import SITE_MARKER
 from metricspec.utils import remove_stale_directories
 
 EXAMPLES = Path(__file__).parent.parent / "specs" / "examples"

@@ -20,7 +20,7 @@ from metricspec.check.findings import CheckReport, Finding, SpecCheck, sort_find
 from metricspec.envsecrets import mask
 
 if TYPE_CHECKING:
-    from metricspec.validate_cmd import ValidationReport
+    from metricspec.validation.report import ValidationReport
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 

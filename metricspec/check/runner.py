@@ -29,7 +29,7 @@ from metricspec.check.findings import (
 )
 from metricspec.errors import Issue, Level, Location, MetricSpecError, SpecError, UsageError
 from metricspec.trust import DEFAULT as DEFAULT_CONFINEMENT
-from metricspec.trust import Confinement
+from metricspec.trust import Confinement, check_output_file
 
 if TYPE_CHECKING:
     from metricspec.engine.results import Results
@@ -363,8 +363,6 @@ def update_baseline(paths: list[Path], *, baseline: Path | None = None, as_of: d
             outcome.notes.append(Issue(Level.WARNING, f"skipped (--force): {issue.message}", issue.where, issue.hint))
     # a dirty working tree means the baseline would describe uncommitted specs or data
     inputs = [p for spec in loaded for p in tracked_inputs(spec)] + list(broken)
-    from metricspec.outputguard import check_output_file
-
     check_output_file(target, inputs)
     root = repo_root(paths[0].resolve()) if paths else None
     if root is None:

@@ -104,7 +104,7 @@ def check(paths: tuple[Path, ...], baseline: Path | None, against: str | None, a
 
     if junit is not None:
         from metricspec.loader import find_spec_files
-        from metricspec.outputguard import check_output_file
+        from metricspec.trust import check_output_file
 
         check_output_file(junit, find_spec_files(list(paths)), option="--junit")  # at once, before the run
     with _progress(sys.stderr) as progress:
@@ -114,7 +114,7 @@ def check(paths: tuple[Path, ...], baseline: Path | None, against: str | None, a
     print_issues(warnings)
     if junit is not None:
         from metricspec.check.junit import write_junit
-        from metricspec.outputguard import check_output_file
+        from metricspec.trust import check_output_file
 
         check_output_file(junit, option="--junit")  # nor over an included file, a data file or the baseline
         write_junit(junit, report)

@@ -99,7 +99,8 @@ def query(spec: Path, kpis: tuple[str, ...], by: tuple[str, ...], grain: str | N
     if output is None:
         click.echo(text, nl=False)
         return
-    from metricspec.outputguard import check_output_file, input_files
+    from metricspec.outputguard import input_files
+    from metricspec.trust import check_output_file
     from metricspec.utils import atomic_write_text
 
     check_output_file(output, input_files(loaded))

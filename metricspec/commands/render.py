@@ -62,8 +62,8 @@ def render(spec: Path, output: Path, as_of: str | None, lang: str | None, fmt: s
       metricspec render specs/examples/x_brand_awareness.yaml -o scorecard.html
       metricspec render specs/examples/x_brand_awareness.yaml -o tarjeta.html --lang es --as-of 2026-11-01
     """
-    from metricspec.outputguard import check_output_file
     from metricspec.runner import run_specs
+    from metricspec.trust import check_output_file
     from metricspec.utils import atomic_write_text
 
     check_output_file(output, [spec])  # before the run: a folder or the spec itself is refused at once

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from metricspec.outputguard import SITE_MARKER, files_to_keep, site_manifest
 from metricspec.render.assets import CHARTS_JS, VEGA_JS, charts_js, vega_bundle
 from metricspec.render.context import (
     ATTENTION,
@@ -49,6 +48,7 @@ from metricspec.render.context import (
 )
 from metricspec.render.html import _default_environment, page_fields, render_pages, stylesheet
 from metricspec.render.i18n import DEFAULT_LANGUAGE, Translator
+from metricspec.render.site_files import SITE_MARKER, files_to_keep, site_manifest
 from metricspec.render.views import PersonKpi
 from metricspec.utils import atomic_write_text, replace_directory, staging_directory
 
@@ -110,7 +110,7 @@ def build_site(results_list: Sequence[Results], out_dir: str | Path, lang: str =
                progress: Progress | None = None, force: bool = False) -> list[Path]:
     """Render the whole site into ``out_dir`` (replaced atomically); returns the files written.
 
-    Files of ``out_dir`` that no earlier build wrote are kept (:func:`~metricspec.outputguard.files_to_keep`;
+    Files of ``out_dir`` that no earlier build wrote are kept (:func:`~metricspec.render.site_files.files_to_keep`;
     ``force`` replaces those at the paths of its pages).
 
     By default the browser draws the charts (``assets/vega.js``); ``static_charts`` draws them as SVG

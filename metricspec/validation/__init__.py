@@ -1,4 +1,5 @@
-"""Validation rules: one rule per module, each ``validate(loaded) -> list[Issue]``."""
+"""Validation rules: one rule per module, each ``validate(loaded) -> list[Issue]`` (and report.py: what
+``metricspec validate`` found, per file)."""
 
 from __future__ import annotations
 
