@@ -17,10 +17,10 @@ import polars as pl
 from metricspec.engine.experiments import MetricDefinition, evaluate_experiment
 from metricspec.engine.experiments.adjusted import Settings
 from metricspec.engine.experiments.evaluate import Design
-from metricspec.plan.expressions import filter_expr
-from metricspec.plan.periods import to_date
 from metricspec.engine.results import EngineMessage, ExperimentResult
 from metricspec.errors import DataError
+from metricspec.plan.expressions import filter_expr
+from metricspec.plan.periods import to_date
 from metricspec.spec.control_groups import planned_share
 
 if TYPE_CHECKING:

@@ -45,7 +45,7 @@ from metricspec.engine.experiments.survival_weighted import (
     kaplan_meier,
     km_influence,
 )
-from metricspec.engine.survival import Survival, median
+from metricspec.kinds.compute.survival import Survival, median
 
 
 @dataclass(frozen=True)

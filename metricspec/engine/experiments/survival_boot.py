@@ -22,7 +22,7 @@ from metricspec.engine.experiments.survival_adjusted import (
     at_day,
     point,
 )
-from metricspec.engine.survival import Survival, median
+from metricspec.kinds.compute.survival import Survival, median
 
 Interval = tuple[float | None, float | None]
 
