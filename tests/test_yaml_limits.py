@@ -1,4 +1,4 @@
-"""Limits of the YAML loader (metricspec/yamllimits.py): alias expansion, values, text, nesting,
+"""Limits of the YAML loader (metricspec/loader/limits.py): alias expansion, values, text, nesting,
 integer digits and encodings are refused with file:line."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 
 from metricspec.errors import SpecError
 from metricspec.loader import read_yaml
-from metricspec.yamllimits import MAX_ALIASES, MAX_CHARS, MAX_DEPTH, MAX_VALUES, decode
+from metricspec.loader.limits import MAX_ALIASES, MAX_CHARS, MAX_DEPTH, MAX_VALUES, decode
 
 
 def _error(tmp_path: Path, text: str | bytes) -> str:

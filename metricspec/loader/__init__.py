@@ -17,11 +17,11 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from metricspec.errors import Issue, Level, Location, SpecError
+from metricspec.loader.limits import Budget, check_expansion, check_nesting, decode
 from metricspec.spec.models import Spec
 from metricspec.trust import DEFAULT as DEFAULT_CONFINEMENT
 from metricspec.trust import Confinement, record_read
 from metricspec.utils import suggest
-from metricspec.yamllimits import Budget, check_expansion, check_nesting, decode
 
 PathKey = tuple[str | int, ...]
 MERGEABLE = ("sources", "kpis", "objectives", "control_groups", "campaigns", "benchmarks")
