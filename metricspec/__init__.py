@@ -37,8 +37,8 @@ if TYPE_CHECKING:
     from metricspec.api import PathLike
     from metricspec.engine.results import Results
     from metricspec.errors import MetricSpecError
-    from metricspec.loader import LoadedSpec
     from metricspec.outputs import OutputRenderer
+    from metricspec.spec.loaded import LoadedSpec
 
     hookimpl: pluggy.HookimplMarker
     """Decorator for plugin hook implementations: ``@metricspec.hookimpl``."""
@@ -77,7 +77,7 @@ def query(spec_or_path: LoadedSpec | PathLike, kpis: str | Sequence[str], *, by:
 
 _LAZY = {
     "Results": "metricspec.engine.results",
-    "LoadedSpec": "metricspec.loader",
+    "LoadedSpec": "metricspec.spec.loaded",
     "MetricSpecError": "metricspec.errors",
     "OutputRenderer": "metricspec.outputs",
 }

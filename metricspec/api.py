@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from metricspec.engine.results import Results
-    from metricspec.loader import LoadedSpec
+    from metricspec.spec.loaded import LoadedSpec
 
 PathLike = str | os.PathLike[str]
 
@@ -53,7 +53,7 @@ def evaluate(spec_or_path: LoadedSpec | PathLike, *, as_of: dt.date | str | None
     """
     import metricspec.render.notebook  # noqa: F401  (Results show as a scorecard in Jupyter)
     from metricspec.engine.run import evaluate as run
-    from metricspec.loader import LoadedSpec
+    from metricspec.spec.loaded import LoadedSpec
 
     loaded = spec_or_path if isinstance(spec_or_path, LoadedSpec) else load(
         spec_or_path, root=root, allow_outside_root=allow_outside_root)
@@ -74,7 +74,7 @@ def query(spec_or_path: LoadedSpec | PathLike, kpis: str | Sequence[str], *, by:
     unknown KPI or column, a grain a KPI cannot have or a malformed ``where``.
     """
     from metricspec.engine.query import Question, run_query
-    from metricspec.loader import LoadedSpec
+    from metricspec.spec.loaded import LoadedSpec
 
     loaded = spec_or_path if isinstance(spec_or_path, LoadedSpec) else load(
         spec_or_path, root=root, allow_outside_root=allow_outside_root)

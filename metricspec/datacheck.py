@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from metricspec.errors import Issue, MetricSpecError
 
 if TYPE_CHECKING:
-    from metricspec.loader import LoadedSpec
+    from metricspec.spec.loaded import LoadedSpec
 
 SAMPLE_ROWS = 1000
 

@@ -24,7 +24,7 @@ from metricspec.render.site_files import SITE_MARKER
 from metricspec.trust import paths_read
 
 if TYPE_CHECKING:
-    from metricspec.loader import LoadedSpec
+    from metricspec.spec.loaded import LoadedSpec
 
 _PATH_OPTIONS = ("path", "database")
 

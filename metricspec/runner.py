@@ -14,8 +14,8 @@ from metricspec.trust import Confinement
 
 if TYPE_CHECKING:
     from metricspec.engine.results import Results
-    from metricspec.loader import LoadedSpec
     from metricspec.progress import Progress
+    from metricspec.spec.loaded import LoadedSpec
 
 
 @dataclass

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from metricspec.errors import Location, SpecError
-from metricspec.loader import read_yaml
+from metricspec.loader.reading import read_yaml
 
 # columns counted by hand, 1-based
 SPEC = (
@@ -191,7 +191,7 @@ def test_empty_and_scalar_documents(tmp_path: Path) -> None:
 def test_ruamel_not_imported() -> None:
     code = (
         "import sys, pathlib, tempfile\n"
-        "from metricspec.loader import read_yaml\n"
+        "from metricspec.loader.reading import read_yaml\n"
         "p = pathlib.Path(tempfile.mkdtemp()) / 's.yaml'\n"
         "p.write_text('a: [1, 2]\\n')\n"
         "assert read_yaml(p)[0] == {'a': [1, 2]}\n"

@@ -23,7 +23,8 @@ import pytest
 from metricspec.engine.query import Question, run_query
 from metricspec.engine.run import evaluate
 from metricspec.kinds.alltime import is_all_time
-from metricspec.loader import LoadedSpec, load_spec
+from metricspec.loader import load_spec
+from metricspec.spec.loaded import LoadedSpec
 from metricspec.spec.segments import breakdowns
 
 ROOT = Path(__file__).parent.parent

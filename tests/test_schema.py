@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from metricspec.cli import main
-from metricspec.loader import read_yaml
+from metricspec.loader.reading import read_yaml
 from metricspec.schema import SCHEMA_PATH, schema_json
 
 EXAMPLES = sorted(Path(__file__).parent.parent.joinpath("specs", "examples").glob("*.yaml"))

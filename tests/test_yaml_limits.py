@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from metricspec.errors import SpecError
-from metricspec.loader import read_yaml
 from metricspec.loader.limits import MAX_ALIASES, MAX_CHARS, MAX_DEPTH, MAX_VALUES, decode
+from metricspec.loader.reading import read_yaml
 
 
 def _error(tmp_path: Path, text: str | bytes) -> str:
@@ -64,7 +64,7 @@ def test_nesting_message_is_metricspec_s_whichever_parser(tmp_path: Path, monkey
     stops while scanning ahead ("exceeded maximum nesting depth"); that refusal is simulated here."""
     import yaml
 
-    import metricspec.loader as loader
+    import metricspec.loader.reading as loader
 
     c_loader = getattr(yaml, "CSafeLoader", None)
     if parser != "pure-python" and c_loader is None:

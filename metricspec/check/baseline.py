@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from metricspec.engine.results import Results
-    from metricspec.loader import LoadedSpec
+    from metricspec.spec.loaded import LoadedSpec
 
 BASELINE_FORMAT = 1
 DEFAULT_BASELINE = Path(".metricspec") / "baseline.json"

@@ -33,8 +33,8 @@ from metricspec.trust import Confinement, check_output_file
 
 if TYPE_CHECKING:
     from metricspec.engine.results import Results
-    from metricspec.loader import LoadedSpec
     from metricspec.progress import Progress
+    from metricspec.spec.loaded import LoadedSpec
 
 
 class BaselineRefused(MetricSpecError):
@@ -308,7 +308,7 @@ class BaselineUpdate:
 
 def tracked_inputs(loaded: LoadedSpec) -> list[Path]:
     """The spec file, the files it includes and the data files its sources read."""
-    from metricspec.loader import read_yaml
+    from metricspec.loader.reading import read_yaml
 
     files: list[Path] = [loaded.path]
     todo = [loaded.path]

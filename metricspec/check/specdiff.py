@@ -378,7 +378,8 @@ def load_spec_text(text: str, name: str = "<spec>", *,
     ``rel_path``'s folder). Returns the :class:`Spec` and a function giving ``"line N"`` for
     a path in it. Raises :class:`SpecError` if the text is not a valid spec.
     """
-    from metricspec.loader import build_spec, read_yaml
+    from metricspec.loader import build_spec
+    from metricspec.loader.reading import read_yaml
     from metricspec.trust import Confinement
 
     rel = rel_path or PurePosixPath(Path(name).name)

@@ -18,7 +18,7 @@ from metricspec.plan.periods import to_date
 
 if TYPE_CHECKING:
     from metricspec.engine.results import ExperimentResult
-    from metricspec.loader import LoadedSpec
+    from metricspec.spec.loaded import LoadedSpec
     from metricspec.spec.models import AttributionSpec
 
 

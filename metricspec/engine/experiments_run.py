@@ -24,7 +24,7 @@ from metricspec.plan.periods import to_date
 from metricspec.spec.control_groups import planned_share
 
 if TYPE_CHECKING:
-    from metricspec.loader import LoadedSpec
+    from metricspec.spec.loaded import LoadedSpec
     from metricspec.spec.models import ControlGroup, Spec
 
 _DATE = "__cg_date"

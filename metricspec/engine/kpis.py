@@ -35,8 +35,8 @@ if TYPE_CHECKING:
     from metricspec.engine.backends import Router
     from metricspec.engine.backends.relation import Relation
     from metricspec.errors import Location
-    from metricspec.loader import LoadedSpec
     from metricspec.sources.prepare import PreparedFrame
+    from metricspec.spec.loaded import LoadedSpec
     from metricspec.spec.models import Spec
 
 @dataclass

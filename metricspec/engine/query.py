@@ -40,8 +40,8 @@ from metricspec.plan.nodes import Request, RunRange, make_scope
 from metricspec.spec.base import GRAINS
 
 if TYPE_CHECKING:
-    from metricspec.loader import LoadedSpec
     from metricspec.sources import OpenedSources
+    from metricspec.spec.loaded import LoadedSpec
 
 PERIOD = "period"
 

@@ -51,8 +51,8 @@ from metricspec.validation.expressions import data_issues
 from metricspec.version import __version__
 
 if TYPE_CHECKING:
-    from metricspec.loader import LoadedSpec
     from metricspec.sources import OpenedSources
+    from metricspec.spec.loaded import LoadedSpec
 
 Progress = Callable[[str], None]
 _T = TypeVar("_T")

@@ -27,9 +27,9 @@ from metricspec.spec.source import CALENDAR, time_column_of, timeless_source
 if TYPE_CHECKING:
     import polars as pl
 
-    from metricspec.loader import LoadedSpec
     from metricspec.sources.joins import JoinInfo
     from metricspec.sources.prepare import PreparedFrame
+    from metricspec.spec.loaded import LoadedSpec
 
 
 @dataclass
@@ -279,7 +279,7 @@ def bound_connector(
     try:
         options = cls.Options.model_validate(source.options)
     except ValidationError as exc:
-        from metricspec.loader import pydantic_issues
+        from metricspec.spec.errormap import pydantic_issues
 
         raise SpecError(pydantic_issues(exc, source.options, loaded.positions, cls.Options,
                                         prefix=("sources", name, "options"))) from None

@@ -30,9 +30,9 @@ from metricspec.sources.prepare import PreparedFrame
 if TYPE_CHECKING:
     import polars as pl
 
-    from metricspec.loader import LoadedSpec
     from metricspec.sources.database import DatabaseSource, DatabaseTables
     from metricspec.spec.joins import Join
+    from metricspec.spec.loaded import LoadedSpec
     from metricspec.spec.models import Spec
 
     Opened = PreparedFrame | DatabaseSource

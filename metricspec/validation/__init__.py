@@ -23,7 +23,7 @@ from metricspec.validation import (
 )
 
 if TYPE_CHECKING:
-    from metricspec.loader import LoadedSpec
+    from metricspec.spec.loaded import LoadedSpec
 
 RULES = (references, expressions, cycles, goals, control_groups, connectors, units, offsets, alltime, joins,
          grains, columns)

@@ -16,7 +16,7 @@ from metricspec.kinds.alltime import is_all_time, timing
 from metricspec.spec.source import timeless_source
 
 if TYPE_CHECKING:
-    from metricspec.loader import LoadedSpec
+    from metricspec.spec.loaded import LoadedSpec
 
 
 def validate(loaded: LoadedSpec) -> list[Issue]:

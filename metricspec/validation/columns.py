@@ -15,7 +15,7 @@ from metricspec.errors import Issue, Level
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from metricspec.loader import LoadedSpec
+    from metricspec.spec.loaded import LoadedSpec
 
 _Path = tuple[str | int, ...]
 _ATTRIBUTION = {"touchpoints": ("person", "time", "channel", "campaign", "cost"),

@@ -10,13 +10,13 @@ from metricspec.errors import Issue, Level, MetricSpecError
 from metricspec.utils import suggest
 
 if TYPE_CHECKING:
-    from metricspec.loader import LoadedSpec
+    from metricspec.spec.loaded import LoadedSpec
 
 
 def validate(loaded: LoadedSpec) -> list[Issue]:
-    from metricspec.loader import pydantic_issues
     from metricspec.plugins import missing_connector_hint
     from metricspec.sources.registry import connector_registry
+    from metricspec.spec.errormap import pydantic_issues
 
     if not loaded.spec.sources:
         return []

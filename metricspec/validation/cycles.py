@@ -8,7 +8,7 @@ from metricspec.errors import Issue, Level
 from metricspec.validation.references import kpi_dependencies
 
 if TYPE_CHECKING:
-    from metricspec.loader import LoadedSpec
+    from metricspec.spec.loaded import LoadedSpec
 
 
 def find_cycles(graph: dict[str, list[str]]) -> list[list[str]]:

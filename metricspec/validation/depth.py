@@ -13,7 +13,7 @@ from metricspec.errors import Issue, Level
 from metricspec.validation.references import kpi_dependencies
 
 if TYPE_CHECKING:
-    from metricspec.loader import LoadedSpec
+    from metricspec.spec.loaded import LoadedSpec
 
 MAX_KPI_DEPTH = 64
 """Most KPIs one chain of derived KPIs may hold (``a`` reads ``b`` reads ``c`` …: 3)."""

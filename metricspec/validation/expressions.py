@@ -11,7 +11,7 @@ from metricspec.spec.expr import ExprError, parse
 from metricspec.spec.exprtypes import Kind, Type, check
 
 if TYPE_CHECKING:
-    from metricspec.loader import LoadedSpec, PathKey
+    from metricspec.spec.loaded import LoadedSpec, PathKey
     from metricspec.spec.models import Spec
 
 DECLARED: dict[str, Type] = {"str": "string", "int": "number", "float": "number", "bool": "bool",

@@ -8,7 +8,7 @@ from metricspec.errors import Issue, Level
 from metricspec.spec.segments import segment_columns
 
 if TYPE_CHECKING:
-    from metricspec.loader import LoadedSpec
+    from metricspec.spec.loaded import LoadedSpec
 
 
 def validate(loaded: LoadedSpec) -> list[Issue]:

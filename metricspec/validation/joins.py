@@ -9,7 +9,7 @@ from metricspec.errors import Issue, Level
 from metricspec.validation.cycles import find_cycles
 
 if TYPE_CHECKING:
-    from metricspec.loader import LoadedSpec
+    from metricspec.spec.loaded import LoadedSpec
 
 
 def validate(loaded: LoadedSpec) -> list[Issue]:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from metricspec.errors import Issue, Level
 
 if TYPE_CHECKING:
-    from metricspec.loader import LoadedSpec
+    from metricspec.spec.loaded import LoadedSpec
 
 
 def validate(loaded: LoadedSpec) -> list[Issue]:

@@ -9,7 +9,7 @@ from metricspec.errors import Issue, Level
 from metricspec.utils import suggest
 
 if TYPE_CHECKING:
-    from metricspec.loader import LoadedSpec, PathKey
+    from metricspec.spec.loaded import LoadedSpec, PathKey
 
 
 def _check(

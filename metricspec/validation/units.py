@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from metricspec.errors import Issue, Level
 
 if TYPE_CHECKING:
-    from metricspec.loader import LoadedSpec
+    from metricspec.spec.loaded import LoadedSpec
 
 GOAL_NUMBERS: tuple[tuple[tuple[str, ...], float], ...] = (
     (("target",), 1), (("baseline",), 1), (("tolerance", "absolute"), 1 - 1e-9))
