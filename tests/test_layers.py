@@ -52,7 +52,6 @@ KNOWN_LARGE: dict[str, int] = {
     "metricspec/engine/backends/sql.py": 507,
     "metricspec/engine/goals.py:evaluate_goal": 88,
     "metricspec/engine/results.py": 658,
-    "metricspec/loader/includes.py:merge_includes": 99,
     "metricspec/plan/expressions.py:to_polars": 86,
     "metricspec/render/charts.py": 504,
     "metricspec/render/markdown.py:results_markdown": 84,
