@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from metricspec.check.findings import (
@@ -39,6 +40,7 @@ from metricspec.check.findings import (
     Finding,
     Severity,
 )
+from metricspec.check.specdiff import find_acknowledgement
 from metricspec.engine.results import STATUS_ORDER
 from metricspec.errors import Location
 from metricspec.render.formatting import fmt_amount, fmt_any, fmt_pct
@@ -98,33 +100,57 @@ def compare_snapshots(old: dict[str, Any], new: dict[str, Any], *, spec: Spec | 
     ``units`` (KPI name -> unit and currency) says how values read in the messages; without it
     they are plain numbers.
     """
-    units = units or {}
-    from metricspec.check.specdiff import find_acknowledgement
-
     name = str(new.get("name") or old.get("name") or "spec")
-    fallback = Location(file or str(new.get("path") or name), 1, 1)
+    ctx = _Context(name, Location(file or str(new.get("path") or name), 1, 1), spec, locate, units or {})
+    findings: list[Finding] = []
+    redefined = _compare_kpis(ctx, old.get("kpis") or {}, new.get("kpis") or {}, findings)
+    same_as_of = old.get("as_of") == new.get("as_of")
+    pairs, unmatched_new = _pair_goals(dict(old.get("goals") or {}), dict(new.get("goals") or {}))
+    for key, ng in sorted(unmatched_new.items()):
+        findings.append(_new_goal(ctx, key, ng))
+    for key, og, ng in pairs:
+        obj, gid = key.split("/", 1) if "/" in key else ("", key)
+        if ng is None:
+            findings.append(_removed_goal(ctx, key, og))
+            continue
+        findings.extend(compare_goal(og, ng, spec_name=name, key=key, where=ctx.where("objectives", obj, "goals", gid),
+                                     same_as_of=same_as_of, redefined=redefined,
+                                     unit=ctx.units.get(str(ng.get("kpi")))))
+    findings.extend(_compare_control_groups(ctx, old.get("control_groups") or {}, new.get("control_groups") or {}))
+    return findings
 
-    def where(*path: str | int, key: bool = True) -> Location:
-        loc = locate(*path, key=key) if locate else None
-        return loc or fallback
 
-    def ack(change: str, *, goal: tuple[str, str] | None = None, kpi: str | None = None) -> str | None:
-        if spec is None:
+@dataclass(frozen=True)
+class _Context:
+    """What every comparison of one spec needs: its name, where its findings point, its acknowledgements."""
+
+    name: str
+    fallback: Location
+    spec: Spec | None
+    locate: Locate | None
+    units: Units
+
+    def where(self, *path: str | int, key: bool = True) -> Location:
+        loc = self.locate(*path, key=key) if self.locate else None
+        return loc or self.fallback
+
+    def ack(self, change: str, *, goal: tuple[str, str] | None = None, kpi: str | None = None) -> str | None:
+        if self.spec is None:
             return None
-        found = find_acknowledgement(spec, change, goal=goal, kpi=kpi)
+        found = find_acknowledgement(self.spec, change, goal=goal, kpi=kpi)
         return found.reason if found else None
 
-    findings: list[Finding] = []
-    same_as_of = old.get("as_of") == new.get("as_of")
 
-    # ------------------------------------------------------------ KPIs
-    old_kpis: dict[str, Any] = old.get("kpis") or {}
-    new_kpis: dict[str, Any] = new.get("kpis") or {}
-    redefined: dict[str, str | None] = {}  # kpi -> acknowledgement reason (None: not acknowledged)
+def _compare_kpis(ctx: _Context, old_kpis: dict[str, Any], new_kpis: dict[str, Any],
+                  findings: list[Finding]) -> dict[str, str | None]:
+    """Add the findings of KPIs gone or redefined; return the redefined ones (kpi -> acknowledgement
+    reason, None if not acknowledged)."""
+    name, where = ctx.name, ctx.where
+    redefined: dict[str, str | None] = {}
     for kname, ok in sorted(old_kpis.items()):
         nk = new_kpis.get(kname)
         if nk is None:
-            reason = ack("kpi_removed", kpi=kname)
+            reason = ctx.ack("kpi_removed", kpi=kname)
             msg = f"KPI '{kname}' is in the baseline but no longer in the spec"
             if reason:
                 findings.append(Finding("info", KPI_MISSING, "results", name, f"kpi {kname}",
@@ -138,7 +164,7 @@ def compare_snapshots(old: dict[str, Any], new: dict[str, Any], *, spec: Spec | 
             continue
         od, nd = ok.get("definition"), nk.get("definition")
         if od and nd and od != nd:
-            reason = ack("kpi_redefined", kpi=kname)
+            reason = ctx.ack("kpi_redefined", kpi=kname)
             redefined[kname] = reason
             msg = f"KPI '{kname}' was redefined since the baseline; its values are not compared"
             if reason:
@@ -149,10 +175,15 @@ def compare_snapshots(old: dict[str, Any], new: dict[str, Any], *, spec: Spec | 
                 findings.append(Finding("warning", DEFINITION_CHANGED, "results", name, f"kpi {kname}",
                                         msg + " (check the change with `--against REF`, then "
                                         "`metricspec baseline update`)", od, nd, where("kpis", kname)))
+    return redefined
 
-    # ------------------------------------------------------------ goals
-    old_goals: dict[str, Any] = dict(old.get("goals") or {})
-    new_goals: dict[str, Any] = dict(new.get("goals") or {})
+
+def _pair_goals(old_goals: dict[str, Any], new_goals: dict[str, Any],
+                ) -> tuple[list[tuple[str, dict[str, Any], dict[str, Any] | None]], dict[str, Any]]:
+    """Each baseline goal with its current self (None: gone), and the current goals the baseline lacks.
+
+    A goal is found under its key (``objective/goal``), or under another objective when exactly one
+    new goal has its id (it moved)."""
     pairs: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = []
     unmatched_new = {k: v for k, v in new_goals.items() if k not in old_goals}
     for key, og in sorted(old_goals.items()):
@@ -165,48 +196,45 @@ def compare_snapshots(old: dict[str, Any], new: dict[str, Any], *, spec: Spec | 
                 new_key = moved[0]
                 ng = unmatched_new.pop(new_key)
         pairs.append((new_key, og, ng))
-    for key, ng in sorted(unmatched_new.items()):
-        obj, gid = key.split("/", 1) if "/" in key else ("", key)
-        unit = units.get(str(ng.get("kpi")))
-        findings.append(Finding("info", NEW_GOAL, "results", name, f"goal {key}",
-                                f"goal '{gid}' is new since the baseline (status {ng.get('status')}, current "
-                                f"{_fmt(ng.get('current'), unit)}, target {_fmt(ng.get('target'), unit)})",
-                                None, ng.get("status"), where("objectives", obj, "goals", gid), goal=key))
+    return pairs, unmatched_new
 
-    for key, og, ng in pairs:
-        obj, gid = key.split("/", 1) if "/" in key else ("", key)
-        goal_loc = where("objectives", obj, "goals", gid)
-        subject = f"goal {key}"
-        if ng is None:
-            reason = ack("goal_removed", goal=(obj, gid))
-            target = _fmt(og.get("target"), units.get(str(og.get("kpi"))))
-            msg = (f"goal '{gid}' (objective '{obj}', status {og.get('status')}, target {target}) "
-                   "is in the baseline but no longer in the spec")
-            loc = where("objectives", obj) if spec is not None and obj in spec.objectives else fallback
-            if reason:
-                findings.append(Finding("info", GOAL_MISSING, "results", name, subject,
-                                        f"{msg} — acknowledged: {reason}", og.get("status"), None, loc,
-                                        goal=key, acknowledged=reason))
-            else:
-                findings.append(Finding("failure", GOAL_MISSING, "results", name, subject,
-                                        msg + "; if intended, add `acknowledged: [{change: goal_removed, goal: "
-                                        f"{gid}, reason: ...}}]` to the spec and update the baseline",
-                                        og.get("status"), None, loc, goal=key))
-            continue
-        findings.extend(compare_goal(og, ng, spec_name=name, key=key, where=goal_loc,
-                                     same_as_of=same_as_of, redefined=redefined,
-                                     unit=units.get(str(ng.get("kpi")))))
 
-    # ------------------------------------------------------------ control groups
-    old_cgs: dict[str, Any] = old.get("control_groups") or {}
-    new_cgs: dict[str, Any] = new.get("control_groups") or {}
+def _new_goal(ctx: _Context, key: str, ng: dict[str, Any]) -> Finding:
+    obj, gid = key.split("/", 1) if "/" in key else ("", key)
+    unit = ctx.units.get(str(ng.get("kpi")))
+    return Finding("info", NEW_GOAL, "results", ctx.name, f"goal {key}",
+                   f"goal '{gid}' is new since the baseline (status {ng.get('status')}, current "
+                   f"{_fmt(ng.get('current'), unit)}, target {_fmt(ng.get('target'), unit)})",
+                   None, ng.get("status"), ctx.where("objectives", obj, "goals", gid), goal=key)
+
+
+def _removed_goal(ctx: _Context, key: str, og: dict[str, Any]) -> Finding:
+    obj, gid = key.split("/", 1) if "/" in key else ("", key)
+    subject = f"goal {key}"
+    reason = ctx.ack("goal_removed", goal=(obj, gid))
+    target = _fmt(og.get("target"), ctx.units.get(str(og.get("kpi"))))
+    msg = (f"goal '{gid}' (objective '{obj}', status {og.get('status')}, target {target}) "
+           "is in the baseline but no longer in the spec")
+    loc = ctx.where("objectives", obj) if ctx.spec is not None and obj in ctx.spec.objectives else ctx.fallback
+    if reason:
+        return Finding("info", GOAL_MISSING, "results", ctx.name, subject,
+                       f"{msg} — acknowledged: {reason}", og.get("status"), None, loc,
+                       goal=key, acknowledged=reason)
+    return Finding("failure", GOAL_MISSING, "results", ctx.name, subject,
+                   msg + "; if intended, add `acknowledged: [{change: goal_removed, goal: "
+                   f"{gid}, reason: ...}}]` to the spec and update the baseline",
+                   og.get("status"), None, loc, goal=key)
+
+
+def _compare_control_groups(ctx: _Context, old_cgs: dict[str, Any], new_cgs: dict[str, Any]) -> list[Finding]:
+    findings: list[Finding] = []
     for cg, metrics in sorted(old_cgs.items()):
         for metric, oe in sorted((metrics or {}).items()):
             ne = (new_cgs.get(cg) or {}).get(metric)
-            findings.extend(compare_effect(oe, ne, spec_name=name, group=cg, metric=metric,
-                                           where=where("control_groups", cg, "metrics", metric)
-                                           if spec is not None and cg in spec.control_groups
-                                           else where("control_groups", cg)))
+            findings.extend(compare_effect(oe, ne, spec_name=ctx.name, group=cg, metric=metric,
+                                           where=ctx.where("control_groups", cg, "metrics", metric)
+                                           if ctx.spec is not None and cg in ctx.spec.control_groups
+                                           else ctx.where("control_groups", cg)))
     return findings
 
 
