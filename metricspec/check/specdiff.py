@@ -28,6 +28,7 @@ import hashlib
 import json
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -223,21 +224,39 @@ def compare_specs(old: Spec, new: Spec, *, spec_name: str | None = None, ref: st
     ``old_locate(*path)`` describes positions in the old one (for deleted items).
     """
     name = spec_name or new.name
-    fallback = Location(file or name, 1, 1)
+    diff = _Diff(old, new, name, Location(file or name, 1, 1), ref, locate, old_locate)
+    _compare_goals(diff)
+    _compare_objective_kpis(diff)
+    _compare_kpis(diff)
+    return diff.findings
 
-    def where(*path: str | int, key: bool = False) -> Location:
-        loc = locate(*path, key=key) if locate else None
-        return loc or fallback
 
-    def was(*path: str | int) -> str:
-        text = old_locate(*path) if old_locate else None
-        return f" (was {text})" if text else f" (compared with {ref})"
+@dataclass
+class _Diff:
+    """Two versions of one spec, where findings point, and the findings so far."""
 
-    findings: list[Finding] = []
+    old: Spec
+    new: Spec
+    name: str
+    fallback: Location
+    ref: str
+    locate: Locate | None
+    old_locate: Callable[..., str | None] | None
+    findings: list[Finding] = field(default_factory=list)
 
-    def add(rule: str, subject: str, message: str, old_v: Any, new_v: Any, loc: Location, *,
+    def where(self, *path: str | int, key: bool = False) -> Location:
+        loc = self.locate(*path, key=key) if self.locate else None
+        return loc or self.fallback
+
+    def was(self, *path: str | int) -> str:
+        text = self.old_locate(*path) if self.old_locate else None
+        return f" (was {text})" if text else f" (compared with {self.ref})"
+
+    def add(self, rule: str, subject: str, message: str, old_v: Any, new_v: Any, loc: Location, *,
             goal: tuple[str, str] | None = None, kpi: str | None = None) -> None:
-        ack = find_acknowledgement(new, rule, goal=goal, kpi=kpi)
+        """A finding: info when the new spec acknowledges the change, else a failure with how to."""
+        name, findings = self.name, self.findings
+        ack = find_acknowledgement(self.new, rule, goal=goal, kpi=kpi)
         if ack is not None:
             findings.append(Finding("info", rule, "spec", name, subject,
                                     f"{message} — acknowledged: {ack.reason}", old_v, new_v, loc,
@@ -248,6 +267,9 @@ def compare_specs(old: Spec, new: Spec, *, spec_name: str | None = None, ref: st
             findings.append(Finding("failure", rule, "spec", name, subject, message + hint, old_v, new_v, loc,
                                     goal="/".join(goal) if goal else None))
 
+
+def _compare_goals(diff: _Diff) -> None:
+    old, new, where, was, add, fallback = diff.old, diff.new, diff.where, diff.was, diff.add, diff.fallback
     # goals: match by objective/goal, then by goal id alone (a goal moved to another objective)
     new_goals = {(o, g): goal for o, g, goal in new.goals()}
     old_goals = {(o, g): goal for o, g, goal in old.goals()}
@@ -260,51 +282,61 @@ def compare_specs(old: Spec, new: Spec, *, spec_name: str | None = None, ref: st
             if len(moved) == 1:
                 key = moved.pop()
                 ng = unmatched_new.pop(key)
-        subject = f"goal {key[0]}/{key[1]}"
         if ng is None:
             loc = where("objectives", o, key=True) if o in new.objectives else fallback
             add(GOAL_REMOVED, f"goal {o}/{g}",
                 f"goal '{g}' (objective '{o}', target {_fmt(og.target, old, og.kpi)} on {og.kpi}) was removed{was('objectives', o, 'goals', g)}",
                 og.target, None, loc, goal=(o, g))
             continue
-        gpath = ("objectives", key[0], "goals", key[1])
-        direction = effective_direction(new, ng)
-        if target_easier(og.target, ng.target, direction):
-            word = "lowered" if direction == "increase" else "raised"
-            add(TARGET_LOWERED, subject,
-                f"goal '{key[1]}': target {word} from {_fmt(og.target, old, og.kpi)} to {_fmt(ng.target, new, ng.kpi)} "
-                f"(direction {direction}){was(*gpath, 'target')}",
-                og.target, ng.target, where(*gpath, "target"), goal=key, kpi=ng.kpi)
-        old_direction = effective_direction(old, og)
-        if og.direction != ng.direction and old_direction != direction:
-            add(DIRECTION_CHANGED, subject,
-                f"goal '{key[1]}': direction changed from {old_direction} to {direction}, so another result now "
-                f"counts as success{was(*gpath, 'direction')}",
-                old_direction, direction, where(*gpath, "direction") if ng.direction else where(*gpath, key=True),
-                goal=key, kpi=ng.kpi)
-        (old_abs, old_rel), (new_abs, new_rel) = tolerance_parts(og), tolerance_parts(ng)
-        if new_abs > old_abs or new_rel > old_rel:
-            add(TOLERANCE_WIDENED, subject,
-                f"goal '{key[1]}': tolerance widened from {_tol(old_abs, old_rel)} to {_tol(new_abs, new_rel)}, so "
-                f"larger wrong-way moves pass{was(*gpath, 'tolerance')}",
-                _dump(og.tolerance), _dump(ng.tolerance), where(*gpath, "tolerance"), goal=key, kpi=ng.kpi)
-        od, nd = effective_deadline(old, og), effective_deadline(new, ng)
-        if od is not None and (nd is None or nd > od):
-            loc = where(*gpath, "deadline") if ng.deadline else where(*gpath, key=True)
-            add(DEADLINE_EXTENDED, subject,
-                f"goal '{key[1]}': deadline {'removed (was ' + od.isoformat() + ')' if nd is None else 'pushed out from ' + od.isoformat() + ' to ' + nd.isoformat()}"
-                f"{was(*gpath, 'deadline')}",
-                od.isoformat(), nd.isoformat() if nd else None, loc, goal=key, kpi=ng.kpi)
-        changed = [f for f in COMPARABLE_GOAL_FIELDS if _goal_field(og, f) != _goal_field(ng, f)]
-        if changed:
-            add(KPI_REDEFINED, subject,
-                f"goal '{key[1]}' now measures something else ({', '.join(changed)} changed: "
-                + "; ".join(f"{f} {_goal_field(og, f)!r} → {_goal_field(ng, f)!r}" for f in changed)
-                + "), so its history is not comparable",
-                {f: _dump(_goal_field(og, f)) for f in changed}, {f: _dump(_goal_field(ng, f)) for f in changed},
-                where(*gpath, changed[0], key=True) if changed[0] in ng.model_fields_set else where(*gpath, key=True),
-                goal=key, kpi=ng.kpi)
+        _compare_goal(diff, key, og, ng)
 
+
+def _compare_goal(diff: _Diff, key: tuple[str, str], og: Goal, ng: Goal) -> None:
+    """A goal in both versions (``key`` its place in the new one): easier target, other direction, wider
+    tolerance, later deadline, another measure."""
+    old, new, where, was, add = diff.old, diff.new, diff.where, diff.was, diff.add
+    subject = f"goal {key[0]}/{key[1]}"
+    gpath = ("objectives", key[0], "goals", key[1])
+    direction = effective_direction(new, ng)
+    if target_easier(og.target, ng.target, direction):
+        word = "lowered" if direction == "increase" else "raised"
+        add(TARGET_LOWERED, subject,
+            f"goal '{key[1]}': target {word} from {_fmt(og.target, old, og.kpi)} to {_fmt(ng.target, new, ng.kpi)} "
+            f"(direction {direction}){was(*gpath, 'target')}",
+            og.target, ng.target, where(*gpath, "target"), goal=key, kpi=ng.kpi)
+    old_direction = effective_direction(old, og)
+    if og.direction != ng.direction and old_direction != direction:
+        add(DIRECTION_CHANGED, subject,
+            f"goal '{key[1]}': direction changed from {old_direction} to {direction}, so another result now "
+            f"counts as success{was(*gpath, 'direction')}",
+            old_direction, direction, where(*gpath, "direction") if ng.direction else where(*gpath, key=True),
+            goal=key, kpi=ng.kpi)
+    (old_abs, old_rel), (new_abs, new_rel) = tolerance_parts(og), tolerance_parts(ng)
+    if new_abs > old_abs or new_rel > old_rel:
+        add(TOLERANCE_WIDENED, subject,
+            f"goal '{key[1]}': tolerance widened from {_tol(old_abs, old_rel)} to {_tol(new_abs, new_rel)}, so "
+            f"larger wrong-way moves pass{was(*gpath, 'tolerance')}",
+            _dump(og.tolerance), _dump(ng.tolerance), where(*gpath, "tolerance"), goal=key, kpi=ng.kpi)
+    od, nd = effective_deadline(old, og), effective_deadline(new, ng)
+    if od is not None and (nd is None or nd > od):
+        loc = where(*gpath, "deadline") if ng.deadline else where(*gpath, key=True)
+        add(DEADLINE_EXTENDED, subject,
+            f"goal '{key[1]}': deadline {'removed (was ' + od.isoformat() + ')' if nd is None else 'pushed out from ' + od.isoformat() + ' to ' + nd.isoformat()}"
+            f"{was(*gpath, 'deadline')}",
+            od.isoformat(), nd.isoformat() if nd else None, loc, goal=key, kpi=ng.kpi)
+    changed = [f for f in COMPARABLE_GOAL_FIELDS if _goal_field(og, f) != _goal_field(ng, f)]
+    if changed:
+        add(KPI_REDEFINED, subject,
+            f"goal '{key[1]}' now measures something else ({', '.join(changed)} changed: "
+            + "; ".join(f"{f} {_goal_field(og, f)!r} → {_goal_field(ng, f)!r}" for f in changed)
+            + "), so its history is not comparable",
+            {f: _dump(_goal_field(og, f)) for f in changed}, {f: _dump(_goal_field(ng, f)) for f in changed},
+            where(*gpath, changed[0], key=True) if changed[0] in ng.model_fields_set else where(*gpath, key=True),
+            goal=key, kpi=ng.kpi)
+
+
+def _compare_objective_kpis(diff: _Diff) -> None:
+    old, new, where, was, add, fallback = diff.old, diff.new, diff.where, diff.was, diff.add, diff.fallback
     # objectives' KPI lists: a KPI taken off an objective no longer reports on it
     for oname, obj in old.objectives.items():
         kept = new.objectives[oname].kpis if oname in new.objectives else []
@@ -316,6 +348,10 @@ def compare_specs(old: Spec, new: Spec, *, spec_name: str | None = None, ref: st
                 f"KPI '{kname}' was taken off objective '{oname}' (its `kpis:`){was('objectives', oname, 'kpis')}, "
                 "so the objective no longer reports it", kname, None, loc, kpi=kname)
 
+
+
+def _compare_kpis(diff: _Diff) -> None:
+    old, new, where, was, add, fallback = diff.old, diff.new, diff.where, diff.was, diff.add, diff.fallback
     # KPIs
     for kname in old.kpis:
         if kname not in new.kpis:
@@ -339,7 +375,6 @@ def compare_specs(old: Spec, new: Spec, *, spec_name: str | None = None, ref: st
             add(KPI_REDEFINED, f"kpi {kname}",
                 f"KPI '{kname}' was redefined ({detail}), so its history is no longer comparable",
                 olds, news, loc, kpi=kname)
-    return findings
 
 
 def _goal_field(goal: Goal, name: str) -> Any:
