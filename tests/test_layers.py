@@ -46,7 +46,6 @@ KNOWN_LARGE: dict[str, int] = {
     "metricspec/check/runner.py:update_baseline": 73,
     "metricspec/commands/check.py:check": 75,
     "metricspec/connectors/sql.py": 525,
-    "metricspec/engine/attribution/journeys.py:prepare": 94,
     "metricspec/engine/backends/sql.py": 507,
     "metricspec/engine/goals.py:evaluate_goal": 88,
     "metricspec/engine/results.py": 658,

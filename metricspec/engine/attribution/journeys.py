@@ -150,27 +150,8 @@ def prepare(touchpoints: pl.DataFrame | pl.LazyFrame, conversions: pl.DataFrame 
         tp = tp.filter(~pl.col("channel").is_in(list(direct_channels)))
     n_t = tp.height
 
-    # units: uid is the rank of (channel, campaign) with null campaigns first (campaign only at level="campaign")
-    ch, ch_cats = _codes(tp["channel"])
-    if level == "campaign":
-        cp, cp_cats = _codes(tp["campaign"])
-        pair = ch.cast(pl.UInt64) * (len(cp_cats) + 1) + (cp.cast(pl.UInt64) + 1).fill_null(0)
-        keys = pair.unique().sort()
-        uid = keys.search_sorted(pair).cast(pl.UInt32)
-        cp_of = pl.select(pl.when(keys % (len(cp_cats) + 1) > 0).then(keys % (len(cp_cats) + 1) - 1)).to_series()
-        units = pl.DataFrame({"channel": ch_cats.gather(keys // (len(cp_cats) + 1)), "campaign": cp_cats.gather(cp_of)})
-    else:
-        uid = ch
-        units = pl.DataFrame({"channel": ch_cats, "campaign": pl.repeat(None, len(ch_cats), dtype=pl.String,
-                                                                        eager=True)})
-    units = units.with_row_index("uid").with_columns(
-        pl.when(pl.col("campaign").is_null()).then(pl.col("channel"))
-        .otherwise(pl.concat_str([pl.col("channel"), pl.lit(" / "), pl.col("campaign")])).alias("label"))
-    unit_cost = None
-    if has_cost:  # null where no touch of the unit has a cost
-        cost = sums_by(pl.DataFrame({"uid": uid, "cost": tp["cost"]}), "uid",
-                       {"amount": pl.col("cost"), "known": pl.col("cost").is_not_null().cast(pl.Float64)})
-        unit_cost = cost.select(pl.when(pl.col("known") > 0).then(pl.col("amount")).alias("amount")).to_series()
+    uid, units = _units(tp, level)
+    unit_cost = _unit_cost(tp, uid) if has_cost else None  # null where no touch of the unit has a cost
 
     # one sort of the touches (events 0 .. n_t - 1) and of the first conversion of each person and instant
     first = (pl.col("person") != pl.col("person").shift(1)) | (pl.col("conv_time") != pl.col("conv_time").shift(1))
@@ -194,6 +175,46 @@ def prepare(touchpoints: pl.DataFrame | pl.LazyFrame, conversions: pl.DataFrame 
     if lb is not None:
         keep = conv_t.gather(next_conv) - matched["t"] <= lb
         matched, next_conv = matched.filter(keep), next_conv.filter(keep)
+    credited, cid = _credited(matched, next_conv, tp, cv)
+    nulls = _null_touches(events, lb)
+
+    counts = np.bincount(cid, minlength=cv.height).astype(np.int64)
+    cv = cv.with_columns(pl.Series("n_touches", counts))
+    return Prepared(touches=credited, conversions=cv, null_touches=nulls, units=units, unit_cost=unit_cost)
+
+
+def _units(tp: pl.DataFrame, level: Literal["channel", "campaign"]) -> tuple[pl.Series, pl.DataFrame]:
+    """Each touch's unit id and the units (uid, channel, campaign, label)."""
+    # units: uid is the rank of (channel, campaign) with null campaigns first (campaign only at level="campaign")
+    ch, ch_cats = _codes(tp["channel"])
+    if level == "campaign":
+        cp, cp_cats = _codes(tp["campaign"])
+        pair = ch.cast(pl.UInt64) * (len(cp_cats) + 1) + (cp.cast(pl.UInt64) + 1).fill_null(0)
+        keys = pair.unique().sort()
+        uid = keys.search_sorted(pair).cast(pl.UInt32)
+        cp_of = pl.select(pl.when(keys % (len(cp_cats) + 1) > 0).then(keys % (len(cp_cats) + 1) - 1)).to_series()
+        units = pl.DataFrame({"channel": ch_cats.gather(keys // (len(cp_cats) + 1)), "campaign": cp_cats.gather(cp_of)})
+    else:
+        uid = ch
+        units = pl.DataFrame({"channel": ch_cats, "campaign": pl.repeat(None, len(ch_cats), dtype=pl.String,
+                                                                        eager=True)})
+    units = units.with_row_index("uid").with_columns(
+        pl.when(pl.col("campaign").is_null()).then(pl.col("channel"))
+        .otherwise(pl.concat_str([pl.col("channel"), pl.lit(" / "), pl.col("campaign")])).alias("label"))
+    return uid, units
+
+
+def _unit_cost(tp: pl.DataFrame, uid: pl.Series) -> pl.Series:
+    """The cost of each unit: the sum of its touches' costs, null where none of its touches has a cost."""
+    cost = sums_by(pl.DataFrame({"uid": uid, "cost": tp["cost"]}), "uid",
+                   {"amount": pl.col("cost"), "known": pl.col("cost").is_not_null().cast(pl.Float64)})
+    return cost.select(pl.when(pl.col("known") > 0).then(pl.col("amount")).alias("amount")).to_series()
+
+
+def _credited(matched: pl.DataFrame, next_conv: pl.Series, tp: pl.DataFrame, cv: pl.DataFrame,
+              ) -> tuple[pl.DataFrame, np.ndarray]:
+    """The credited touches (``matched``: sorted events with the conversion each goes to, ``next_conv``) in
+    conv_id order, each with its position in its path, and the conv_id of each."""
     # each conversion's touches form one run, already in path order; put the runs in conv_id order
     cid = next_conv.to_numpy()
     starts, lengths, _ = runs(cid)
@@ -214,16 +235,16 @@ def prepare(touchpoints: pl.DataFrame | pl.LazyFrame, conversions: pl.DataFrame 
         "pos": pl.Series(np.arange(len(cid), dtype=np.int64) - starts[run]),
         "n": pl.Series(lengths[run].astype(np.int64))},
     ).with_columns((age_us / US_PER_DAY).alias("age_days"))
+    return credited, cid
 
+
+def _null_touches(events: pl.DataFrame, lb: int | None) -> pl.DataFrame:
+    """Touches no conversion follows (within the lookback of the person's last touch): null_id, uid."""
     nulls = events.filter(~pl.col("matched"))
     if lb is not None:  # within the lookback of the person's last touch (the last row of its run)
         last = pl.when((pl.col("h") != pl.col("h").shift(-1)).fill_null(True)).then(pl.col("t"))
         nulls = nulls.filter(last.fill_null(strategy="backward") - pl.col("t") <= lb)
-    nulls = nulls.select(pl.col("h").alias("null_id"), pl.col("tie").alias("uid"))  # touches: tie is the uid
-
-    counts = np.bincount(cid, minlength=cv.height).astype(np.int64)
-    cv = cv.with_columns(pl.Series("n_touches", counts))
-    return Prepared(touches=credited, conversions=cv, null_touches=nulls, units=units, unit_cost=unit_cost)
+    return nulls.select(pl.col("h").alias("null_id"), pl.col("tie").alias("uid"))  # touches: tie is the uid
 
 
 def journeys_frame(prep: Prepared) -> pl.DataFrame:
