@@ -18,6 +18,7 @@ Importing this package is cheap: everything else is imported when first used.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections.abc import Mapping
 from pathlib import Path as _Path
 from typing import TYPE_CHECKING, Any
@@ -92,8 +93,6 @@ def __getattr__(name: str) -> Any:
 
         value: Any = hookimpl
     elif name in _LAZY:
-        import importlib
-
         value = getattr(importlib.import_module(_LAZY[name]), name)
     else:
         raise AttributeError(f"module 'metricspec' has no attribute {name!r}")

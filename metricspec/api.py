@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from metricspec.errors import Issue, Level, Location, UsageError
+from metricspec.errors import Issue, Level, Location, SpecError, UsageError
 from metricspec.utils import suggest
 
 if TYPE_CHECKING:
@@ -30,8 +31,6 @@ def load(path: PathLike, *, root: PathLike | None = None, allow_outside_root: bo
     Raises :class:`metricspec.errors.SpecError` carrying every problem with its ``file:line:col``.
     Spec warnings are kept on the result (:func:`metricspec.loader.spec_warnings`).
     """
-    from pathlib import Path
-
     from metricspec.loader import load_spec
     from metricspec.trust import Confinement
 
@@ -131,8 +130,6 @@ def source_frames(loaded: LoadedSpec, data: Mapping[str, Any]) -> dict[str, pl.L
                                 f"{type(exc).__name__}: {first_line(exc)}", loaded.where("sources", name),
                                 "pip install 'metricspec-cli[notebook]' (pyarrow), or pass a polars frame"))
     if issues:
-        from metricspec.errors import SpecError
-
         raise SpecError(issues)
     return frames
 

@@ -7,8 +7,10 @@ messages on stderr and exit codes here, nowhere else.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -29,8 +31,6 @@ def print_issues(issues: list[Any]) -> None:
 def annotate_issues(issues: list[Any], *, strict: bool = False, err: bool = True) -> None:
     """Under GitHub Actions, spec/data/usage problems also become ::error (``--strict``: warnings
     too) and ::warning annotations."""
-    import os
-
     if os.environ.get("GITHUB_ACTIONS") != "true":
         return
     from metricspec.check.github import annotation
@@ -51,8 +51,6 @@ WIDTH_HELP = "Lay tables out for N columns. [default: the terminal's width; else
 def table_width(width: int | None = None, *, stream: Any = None) -> int | None:
     """Columns for rich tables: ``--width``; on a terminal its width (None: rich asks it); else
     ``$COLUMNS``; else :data:`WIDE_LAYOUT`, so CI logs and pipes get whole headers and dates."""
-    import os
-
     from metricspec.render.table import WIDE_LAYOUT
 
     if width is not None:
@@ -73,8 +71,6 @@ def exit_code_if_output_closes(code: int) -> None:
 def _silence_closed_pipe() -> None:
     """After a BrokenPipeError, point stdout (and stderr, when it is the same pipe) at devnull, as the
     Python docs recommend, so that nothing else fails writing or flushing on the way out."""
-    import os
-
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
         out = os.fstat(sys.stdout.fileno())
@@ -149,8 +145,6 @@ def _report_errors(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 def confinement_options(func: F) -> F:
     """``--root DIR`` and ``--allow-outside-root``, passed on as one ``confinement`` argument
     (a :class:`metricspec.trust.Confinement`): where a spec's includes and data may be."""
-    from pathlib import Path
-
     @functools.wraps(func)
     def wrapper(*args: Any, root: Path | None = None, allow_outside_root: bool = False, **kwargs: Any) -> Any:
         from metricspec.trust import Confinement

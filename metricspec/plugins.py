@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import sys
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
@@ -146,8 +147,6 @@ def plugin_manager() -> pluggy.PluginManager:
 def reset_plugin_manager() -> None:
     """Forget the cached plugin manager: the next :func:`plugin_manager` call builds a new one
     (for tests that install, block or fake plugins)."""
-    import sys
-
     plugin_manager.cache_clear()
     html = sys.modules.get("metricspec.render.html")
     if html is not None:  # its cached Jinja environment holds the plugins' template paths

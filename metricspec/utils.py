@@ -6,8 +6,10 @@ from __future__ import annotations
 import difflib
 import math
 import os
+import re
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -130,9 +132,6 @@ def remove_stale_directories(target: Path, *, legacy_age: float = 3600.0) -> lis
     ``.NAME.build-PID-*`` and ``.NAME.old-PID`` are removed when process PID no longer runs;
     folders of the older naming without a process id, when older than ``legacy_age`` seconds.
     """
-    import re
-    import time
-
     pattern = re.compile(rf"\.{re.escape(target.name)}\.(?:build|old)-(?:(\d+)(?:-.*)?|[^-]*)")
     removed: list[Path] = []
     if not target.parent.is_dir():

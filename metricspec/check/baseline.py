@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from metricspec.errors import Location, MetricSpecError, UsageError
 from metricspec.trust import record_read
-from metricspec.utils import stable_float, stable_numbers
+from metricspec.utils import atomic_write_text, stable_float, stable_numbers
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -66,8 +67,6 @@ def display_path(path: Path) -> str:
 def shown_path(path: Path) -> str:
     """``path`` as the user can type it from here: relative to the current folder (``../x`` when
     above it), absolute when that is shorter."""
-    import os
-
     absolute = path.resolve()
     relative = Path(os.path.relpath(absolute, Path.cwd().resolve()))
     return (relative if len(str(relative)) <= len(str(absolute)) else absolute).as_posix()
@@ -201,8 +200,6 @@ def read_baseline(path: str | Path) -> dict[str, Any]:
 
 def write_baseline(path: str | Path, document: dict[str, Any]) -> None:
     """Write atomically (temporary file + rename)."""
-    from metricspec.utils import atomic_write_text
-
     try:
         atomic_write_text(path, dumps(document))
     except OSError as exc:

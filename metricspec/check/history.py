@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from metricspec.check.baseline import BASELINE_FORMAT, display_path
 from metricspec.check.findings import BASELINE_CHANGED, SPEC_REMOVED, SPEC_RENAMED, Finding
+from metricspec.check.specdiff import load_spec_text
 from metricspec.errors import Location, SpecError
 
 if TYPE_CHECKING:
@@ -44,7 +46,6 @@ def gone_specs(paths: Sequence[Path], root: Path, commit: str, ref: str, present
     """Spec files under the checked folders at ``commit`` that are not checked now (deleted,
     renamed, or moved where the check skips them, e.g. under ``shared/``)."""
     from metricspec.check.git import list_files, relative_to_root, show_file
-    from metricspec.check.specdiff import load_spec_text
     from metricspec.loader import SPEC_SUFFIXES, _is_partial
 
     out: list[OldSpec] = []
@@ -111,8 +112,6 @@ def removal_findings(gone: Sequence[OldSpec], checked: Sequence[Spec], ref: str,
     (``acknowledged: [{change: spec_removed, spec: NAME, reason: ...}]`` at the top of any spec).
     Located at the removed file, relative to the current folder like every finding (``root``: the
     repository's top level)."""
-    from metricspec.check.baseline import display_path
-
     out = []
     for old in gone:
         name = old.spec.name
@@ -137,7 +136,6 @@ def rename_finding(old_name: str, new: Spec, ref: str, where: Location | None, m
 
 def baseline_at(root: Path, commit: str, baseline: Path) -> dict[str, Any] | None:
     """The baseline document at ``commit`` (None: it did not exist there or is not a baseline)."""
-    from metricspec.check.baseline import BASELINE_FORMAT
     from metricspec.check.git import relative_to_root, show_file
 
     rel = relative_to_root(root, baseline)

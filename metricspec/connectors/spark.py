@@ -25,6 +25,7 @@ from metricspec.connectors.base import Connector, ConnectorOptions, SourceContex
 from metricspec.connectors.files import PATH_HINT, first_line
 from metricspec.connectors.sql import _IDENT, _read_only
 from metricspec.connectors.uris import expand_env
+from metricspec.errors import MetricSpecError
 from metricspec.streams import guarded_descriptor
 
 _SESSIONS: dict[tuple[str, tuple[tuple[str, str], ...]], Any] = {}
@@ -132,8 +133,6 @@ class SparkConnector(Connector):
         try:
             return self._table(con, options, what)
         except Exception as exc:
-            from metricspec.errors import MetricSpecError
-
             if isinstance(exc, MetricSpecError):
                 raise
             raise context.error(f"Spark cannot read the source: {first_line(exc)}",

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from metricspec.engine.attribution import ModelConfig, attribute, attribute_paths
 from metricspec.engine.attribution.models import (
     AttributionReport,
     AttributionResult,
@@ -103,7 +104,6 @@ def _spend_frame(frames: dict[str, pl.LazyFrame], att: AttributionSpec, cutoff: 
 def _from_paths(frames: dict[str, pl.LazyFrame], att: AttributionSpec, spend: pl.DataFrame | None,
                 models: list[Any]) -> AttributionResult:
     """Attribution of the aggregated path data of ``att.paths`` (all of it: paths have no dates)."""
-    from metricspec.engine.attribution import attribute_paths
     from metricspec.errors import DataError
 
     pa = att.paths
@@ -125,8 +125,6 @@ def _from_paths(frames: dict[str, pl.LazyFrame], att: AttributionSpec, spend: pl
 
 def _from_rows(frames: dict[str, pl.LazyFrame], att: AttributionSpec, cutoff: dt.datetime,
                spend: pl.DataFrame | None, models: list[Any]) -> AttributionResult:
-    from metricspec.engine.attribution import attribute
-
     tp, cv = att.touchpoints, att.conversions
     assert tp is not None and cv is not None
     tlf = frames[tp.source]
@@ -152,8 +150,6 @@ def _from_rows(frames: dict[str, pl.LazyFrame], att: AttributionSpec, cutoff: dt
 
 def run_attribution(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], as_of: dt.date,
                     control_groups: Sequence[ExperimentResult] | None = None) -> AttributionReport:
-    from metricspec.engine.attribution import ModelConfig
-
     att = loaded.spec.attribution
     assert att is not None
     cutoff = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())

@@ -27,7 +27,9 @@ from typing import TYPE_CHECKING, cast
 from pydantic import Field
 
 from metricspec.kinds.base import ColumnNeed, KindIssue
+from metricspec.plan.nodes import Aggregate, EntityFilter, EntityInput, QueryKey, make_scope
 from metricspec.spec.base import StrictModel
+from metricspec.spec.expr import ExprError, names, parse
 from metricspec.utils import suggest
 
 if TYPE_CHECKING:
@@ -50,8 +52,6 @@ class EntityFilterSpec(StrictModel):
 
 def condition_kpis(spec_where: str) -> list[str]:
     """The KPI names a condition uses (in order, once each); [] when it does not parse."""
-    from metricspec.spec.expr import ExprError, names, parse
-
     try:
         return list(dict.fromkeys(names(parse(spec_where))))
     except ExprError:
@@ -78,7 +78,6 @@ def check(spec: SpecView, name: str, fe: EntityFilterSpec, timed: bool) -> list[
     """The condition parses and compares numbers; it names aggregation KPIs without a filter of their own,
     dated as this KPI is (``timed``)."""
     from metricspec.kinds.alltime import is_all_time
-    from metricspec.spec.expr import ExprError, parse
     from metricspec.spec.exprtypes import check as type_check
 
     where = (*AT, "where")
@@ -113,9 +112,6 @@ def check(spec: SpecView, name: str, fe: EntityFilterSpec, timed: bool) -> list[
 
 def plan(ev: PlanContext, req: Request, fe: EntityFilterSpec) -> EntityFilter:
     """The filter as plan data: per condition KPI, a per-entity query at the request's grain."""
-    from metricspec.plan.nodes import Aggregate, EntityFilter, EntityInput, QueryKey, make_scope
-    from metricspec.spec.expr import parse
-
     inputs = []
     for ref in condition_kpis(fe.where):
         kpi = _aggregation(ev.spec.kpis[ref])

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 from pydantic import Field
 
 from metricspec.kinds.base import ExpressionSite, FromInputs, Inputs, KPIBase, KpiRef
+from metricspec.spec.expr import columns_of, names, parse
 
 if TYPE_CHECKING:
     import polars as pl
@@ -26,18 +27,12 @@ class FormulaKPI(KPIBase):
     formula: str = Field(description="Expression over KPI names.")
 
     def inputs(self) -> list[KpiRef]:
-        from metricspec.spec.expr import (
-            columns_of,  # a formula that does not parse is reported by validation
-        )
-
-        return [KpiRef(n, ("formula",)) for n in columns_of(self.formula)]
+        return [KpiRef(n, ("formula",)) for n in columns_of(self.formula)]  # one that does not parse: validation
 
     def expressions(self, spec: SpecView) -> list[ExpressionSite]:
         return [ExpressionSite(("formula",), self.formula, "formula", None)]
 
     def plan(self, ev: PlanContext, req: Request) -> FromInputs:
-        from metricspec.spec.expr import names, parse
-
         tree = parse(self.formula)
         refs = names(tree)
 

@@ -9,6 +9,7 @@ from pydantic import Field
 from metricspec.kinds.base import ColumnNeed, ExpressionSite, FromInputs, KindIssue, KPIBase, KpiRef
 from metricspec.kinds.ratio import divide_inputs
 from metricspec.spec.base import StrictModel
+from metricspec.spec.expr import columns_of
 
 if TYPE_CHECKING:
     from metricspec.kinds.context import PlanContext, SpecView
@@ -34,8 +35,6 @@ class ShareKPI(KPIBase):
         return [KpiRef(self.share.of, ("share", "of"))]
 
     def columns(self, spec: SpecView) -> list[ColumnNeed]:
-        from metricspec.spec.expr import columns_of
-
         of = spec.kpis.get(self.share.of)
         source = of.segment_source(spec) if of is not None else None
         if source is None:

@@ -27,6 +27,7 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 from metricspec.kinds.base import FromAggregates
+from metricspec.plan.nodes import Window
 
 if TYPE_CHECKING:
     import polars as pl
@@ -71,7 +72,6 @@ def ambiguity_error(ev: PlanContext, req: Request, kpi: AggregateKPI, row: dict[
                     segments: tuple[str, ...], per: tuple[str, ...], ties: str) -> DataError:
     """The first group whose rows at the edge time disagree: where, what, and the fix."""
     from metricspec.errors import DataError as Error
-    from metricspec.plan.nodes import Window
 
     edge = "latest" if kpi.agg == "last" else "earliest"
     label = kpi.column or kpi.expression

@@ -22,6 +22,8 @@ import json
 import multiprocessing
 import os
 import sys
+import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -242,11 +244,7 @@ def _draw_in_processes(keys: list[Key], workers: int, progress: Progress | None 
 def watch_parent(parent: int, interval: float = 0.5) -> None:
     """In a worker: exit as soon as the process that started it is gone (killed with SIGKILL, say),
     instead of lingering as an orphan. A daemon thread polls the parent process id."""
-    import threading
-
     def watch() -> None:
-        import time
-
         while os.getppid() == parent:
             time.sleep(interval)
         os._exit(3)

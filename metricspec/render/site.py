@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from metricspec.errors import Issue, Level, SpecError
 from metricspec.render.assets import CHARTS_JS, VEGA_JS, charts_js, vega_bundle
 from metricspec.render.context import (
     ATTENTION,
@@ -125,8 +126,6 @@ def build_site(results_list: Sequence[Results], out_dir: str | Path, lang: str =
     results_list = sorted(results_list, key=lambda r: r.spec.name)
     names = [r.spec.name for r in results_list]
     if len(set(names)) != len(names):
-        from metricspec.errors import Issue, Level, SpecError
-
         dup = sorted({n for n in names if names.count(n) > 1})
         raise SpecError([Issue(Level.ERROR, f"two specs are named '{n}'", None, "give every spec a unique name")
                          for n in dup])
