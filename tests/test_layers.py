@@ -59,7 +59,6 @@ KNOWN_LARGE: dict[str, int] = {
     "metricspec/render/markdown.py:results_markdown": 84,
     "metricspec/sources/__init__.py:requirements": 84,
     "metricspec/sources/prepare.py:prepare_source": 84,
-    "metricspec/spec/expr.py:_convert": 79,
 }
 
 

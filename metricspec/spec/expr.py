@@ -186,17 +186,7 @@ def _convert(node: ast.AST, lead: int) -> Node:
             return Literal(node.value, off)
         raise ExprError(f"unsupported literal {node.value!r}", off)
     if isinstance(node, ast.List | ast.Tuple):
-        items = []
-        for elt in node.elts:
-            conv = _convert(elt, lead)
-            if isinstance(conv, Literal):
-                items.append(conv.value)
-            elif isinstance(conv, Unary) and conv.op == "neg" and isinstance(conv.operand, Literal) \
-                    and isinstance(conv.operand.value, int | float):
-                items.append(-conv.operand.value)
-            else:
-                raise ExprError("lists may only hold literal values", lead + elt.col_offset)
-        return ListLit(tuple(items), off)
+        return _list(node, lead, off)
     if isinstance(node, ast.BinOp):
         op = _BINOPS.get(type(node.op))
         if op is None:
@@ -204,17 +194,7 @@ def _convert(node: ast.AST, lead: int) -> Node:
                             "use + - * / only")
         return Binary(op, _convert(node.left, lead), _convert(node.right, lead), off)
     if isinstance(node, ast.UnaryOp):
-        if isinstance(node.op, ast.Not):
-            return Unary("not", _convert(node.operand, lead), off)
-        if isinstance(node.op, ast.USub):
-            operand = _convert(node.operand, lead)
-            if isinstance(operand, Literal) and isinstance(operand.value, int | float) \
-                    and not isinstance(operand.value, bool):
-                return Literal(-operand.value, off)
-            return Unary("neg", operand, off)
-        if isinstance(node.op, ast.UAdd):
-            return _convert(node.operand, lead)
-        raise ExprError("unsupported unary operator", off)
+        return _unary(node, lead, off)
     if isinstance(node, ast.BoolOp):
         op = "and" if isinstance(node.op, ast.And) else "or"
         operands = [_convert(v, lead) for v in node.values]
@@ -223,37 +203,73 @@ def _convert(node: ast.AST, lead: int) -> Node:
             combined = Binary(op, combined, v, off)
         return combined
     if isinstance(node, ast.Compare):
-        left = _convert(node.left, lead)
-        parts: list[Node] = []
-        for op_node, comp in zip(node.ops, node.comparators, strict=True):
-            op = _CMPOPS.get(type(op_node))
-            if op is None:
-                raise ExprError(f"comparison '{type(op_node).__name__}' is not supported", off,
-                                "use == != < <= > >= in, not in")
-            right = _convert(comp, lead)
-            if op in ("in", "not_in") and not isinstance(right, ListLit):
-                raise ExprError("'in' needs a list of values, e.g. x in ('a', 'b')", lead + comp.col_offset)
-            parts.append(Binary(op, left, right, lead + comp.col_offset))
-            left = right
-        chained = parts[0]
-        for p in parts[1:]:
-            chained = Binary("and", chained, p, off)
-        return chained
+        return _compare(node, lead, off)
     if isinstance(node, ast.Call):
-        if not isinstance(node.func, ast.Name):
-            raise ExprError("only plain function calls are allowed", off)
-        fname = node.func.id
-        if fname not in FUNCTIONS:
-            guess = suggest(fname, list(FUNCTIONS))
-            raise ExprError(f"unknown function '{fname}'", off,
-                            f"did you mean '{guess}'?" if guess else f"available: {', '.join(sorted(FUNCTIONS))}")
-        lo, hi = FUNCTIONS[fname]
-        if node.keywords or not lo <= len(node.args) <= hi:
-            want = str(lo) if lo == hi else f"{lo} to {hi}"
-            raise ExprError(f"{fname}() takes {want} argument(s)", off)
-        return Call(fname, tuple(_convert(a, lead) for a in node.args), off)
+        return _call(node, lead, off)
     raise ExprError(f"'{type(node).__name__}' is not allowed in expressions", off,
                     "use names, literals, arithmetic, comparisons, and/or/not and the listed functions")
+
+
+def _list(node: ast.List | ast.Tuple, lead: int, off: int) -> Node:
+    items = []
+    for elt in node.elts:
+        conv = _convert(elt, lead)
+        if isinstance(conv, Literal):
+            items.append(conv.value)
+        elif isinstance(conv, Unary) and conv.op == "neg" and isinstance(conv.operand, Literal) \
+                and isinstance(conv.operand.value, int | float):
+            items.append(-conv.operand.value)
+        else:
+            raise ExprError("lists may only hold literal values", lead + elt.col_offset)
+    return ListLit(tuple(items), off)
+
+
+def _unary(node: ast.UnaryOp, lead: int, off: int) -> Node:
+    if isinstance(node.op, ast.Not):
+        return Unary("not", _convert(node.operand, lead), off)
+    if isinstance(node.op, ast.USub):
+        operand = _convert(node.operand, lead)
+        if isinstance(operand, Literal) and isinstance(operand.value, int | float) \
+                and not isinstance(operand.value, bool):
+            return Literal(-operand.value, off)
+        return Unary("neg", operand, off)
+    if isinstance(node.op, ast.UAdd):
+        return _convert(node.operand, lead)
+    raise ExprError("unsupported unary operator", off)
+
+
+def _compare(node: ast.Compare, lead: int, off: int) -> Node:
+    left = _convert(node.left, lead)
+    parts: list[Node] = []
+    for op_node, comp in zip(node.ops, node.comparators, strict=True):
+        op = _CMPOPS.get(type(op_node))
+        if op is None:
+            raise ExprError(f"comparison '{type(op_node).__name__}' is not supported", off,
+                            "use == != < <= > >= in, not in")
+        right = _convert(comp, lead)
+        if op in ("in", "not_in") and not isinstance(right, ListLit):
+            raise ExprError("'in' needs a list of values, e.g. x in ('a', 'b')", lead + comp.col_offset)
+        parts.append(Binary(op, left, right, lead + comp.col_offset))
+        left = right
+    chained = parts[0]
+    for p in parts[1:]:
+        chained = Binary("and", chained, p, off)
+    return chained
+
+
+def _call(node: ast.Call, lead: int, off: int) -> Node:
+    if not isinstance(node.func, ast.Name):
+        raise ExprError("only plain function calls are allowed", off)
+    fname = node.func.id
+    if fname not in FUNCTIONS:
+        guess = suggest(fname, list(FUNCTIONS))
+        raise ExprError(f"unknown function '{fname}'", off,
+                        f"did you mean '{guess}'?" if guess else f"available: {', '.join(sorted(FUNCTIONS))}")
+    lo, hi = FUNCTIONS[fname]
+    if node.keywords or not lo <= len(node.args) <= hi:
+        want = str(lo) if lo == hi else f"{lo} to {hi}"
+        raise ExprError(f"{fname}() takes {want} argument(s)", off)
+    return Call(fname, tuple(_convert(a, lead) for a in node.args), off)
 
 
 def names(node: Node) -> list[str]:
