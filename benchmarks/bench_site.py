@@ -94,7 +94,7 @@ def child(variant: str, specs: Path, out: Path) -> dict[str, Any]:
     from metricspec.clicommon import parse_as_of
     from metricspec.progress import Progress
     from metricspec.render.assets import prefetch_bundle
-    from metricspec.render.charts import auto_workers
+    from metricspec.render.chart_processes import auto_workers
     from metricspec.runner import run_specs
 
     sampler = WorkerPeaks()

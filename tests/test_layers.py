@@ -55,7 +55,6 @@ KNOWN_LARGE: dict[str, int] = {
     "metricspec/engine/backends/sql.py": 507,
     "metricspec/engine/goals.py:evaluate_goal": 88,
     "metricspec/engine/results.py": 658,
-    "metricspec/render/charts.py": 504,
     "metricspec/render/markdown.py:results_markdown": 84,
     "metricspec/sources/__init__.py:requirements": 84,
     "metricspec/sources/prepare.py:prepare_source": 84,

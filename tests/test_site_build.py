@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from metricspec.errors import UsageError
-from metricspec.render import chart_cache, charts
+from metricspec.render import chart_cache, chart_processes, charts
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "specs" / "examples"
 AS_OF = dt.date(2026, 11, 1)
@@ -84,7 +84,7 @@ def test_charts_are_drawn_once_per_build(example_results, tmp_path, monkeypatch)
                         calls.append(1) or real_draw(keys, workers, progress))
     monkeypatch.setattr(charts, "_draw_one", lambda key: STUB_SVG)
     monkeypatch.setattr(charts, "_drawn", OrderedDict())
-    monkeypatch.setenv(charts.WORKERS_VARIABLE, "1")
+    monkeypatch.setenv(chart_processes.WORKERS_VARIABLE, "1")
     monkeypatch.setenv(chart_cache.CACHE_VARIABLE, "off")
     from metricspec.render.site import build_site
 
@@ -99,7 +99,7 @@ def test_worker_processes_build_the_same_site(example_results, tmp_path, monkeyp
 
     small = [r for r in example_results if r.spec.name == min(r.spec.name for r in example_results)]
     keys = set(chart_keys(small, tmp_path, monkeypatch))
-    assert charts.chart_workers(len(keys), 2) == 2, "enough charts for two worker processes"
+    assert chart_processes.chart_workers(len(keys), 2) == 2, "enough charts for two worker processes"
 
     build_site(small, tmp_path / "parallel", "en", chart_workers=2, static_charts=True)
     monkeypatch.setattr(charts, "_drawn", OrderedDict())
@@ -129,24 +129,24 @@ def test_a_dying_worker_is_an_error_not_a_hang(fresh_cache, monkeypatch):
     keys = [charts.sparkline(f"s{i}", "t", "d", [1.0, float(i)]).key for i in range(40)]
     with pytest.raises(charts.ChartDrawError, match="stopped unexpectedly") as err:
         charts.draw(keys, workers=2)
-    assert charts.WORKERS_VARIABLE in str(err.value)
+    assert chart_processes.WORKERS_VARIABLE in str(err.value)
 
 
 def test_how_many_workers(monkeypatch):
-    monkeypatch.delenv(charts.WORKERS_VARIABLE, raising=False)
-    per = charts.MIN_CHARTS_PER_WORKER
-    assert charts.chart_workers(per - 1, 8) == 1  # a few charts: no pool
-    assert charts.chart_workers(3 * per, 8) == 3
-    assert charts.chart_workers(100 * per, 2) == 2
-    assert charts.chart_workers(100 * per) == 1, "the library starts no worker processes unless asked"
-    assert charts.auto_workers() == max(1, charts._cpu_count()), "the command line asks for one per CPU"
-    monkeypatch.setenv(charts.WORKERS_VARIABLE, "3")
-    assert charts.chart_workers(100 * per) == 3 and charts.auto_workers() == 3
-    monkeypatch.setenv(charts.WORKERS_VARIABLE, "1")
-    assert charts.chart_workers(100 * per) == 1
-    monkeypatch.setenv(charts.WORKERS_VARIABLE, "two")
-    with pytest.raises(UsageError, match=charts.WORKERS_VARIABLE):
-        charts.chart_workers(100 * per)
+    monkeypatch.delenv(chart_processes.WORKERS_VARIABLE, raising=False)
+    per = chart_processes.MIN_CHARTS_PER_WORKER
+    assert chart_processes.chart_workers(per - 1, 8) == 1  # a few charts: no pool
+    assert chart_processes.chart_workers(3 * per, 8) == 3
+    assert chart_processes.chart_workers(100 * per, 2) == 2
+    assert chart_processes.chart_workers(100 * per) == 1, "the library starts no worker processes unless asked"
+    assert chart_processes.auto_workers() == max(1, chart_processes._cpu_count()), "the command line asks for one per CPU"
+    monkeypatch.setenv(chart_processes.WORKERS_VARIABLE, "3")
+    assert chart_processes.chart_workers(100 * per) == 3 and chart_processes.auto_workers() == 3
+    monkeypatch.setenv(chart_processes.WORKERS_VARIABLE, "1")
+    assert chart_processes.chart_workers(100 * per) == 1
+    monkeypatch.setenv(chart_processes.WORKERS_VARIABLE, "two")
+    with pytest.raises(UsageError, match=chart_processes.WORKERS_VARIABLE):
+        chart_processes.chart_workers(100 * per)
 
 
 def test_python_m_metricspec_is_safe_for_spawned_workers():
@@ -166,13 +166,13 @@ import sys
 from pathlib import Path
 
 import metricspec
-from metricspec.render import charts
+from metricspec.render import chart_processes
 from metricspec.render.html import render_scorecard
 from metricspec.render.site import build_site
 
 results = metricspec.evaluate(Path(sys.argv[1]), as_of="2026-11-01")
 html = render_scorecard(results)
-asked = charts.chart_workers(1000, 2)  # asked for two, but a spawned worker could not re-run <stdin>
+asked = chart_processes.chart_workers(1000, 2)  # asked for two, but a spawned worker could not re-run <stdin>
 files = build_site([results], Path(sys.argv[2]), chart_workers=2)
 print(asked, int(html.startswith("<!DOCTYPE html>")), len(files))
 """
@@ -184,7 +184,7 @@ def test_a_script_from_stdin_can_render_and_build(tmp_path):
     import sys
 
     spec = EXAMPLES / "trade_fair_campaign.yaml"
-    env = {k: v for k, v in os.environ.items() if k != charts.WORKERS_VARIABLE}
+    env = {k: v for k, v in os.environ.items() if k != chart_processes.WORKERS_VARIABLE}
     done = subprocess.run([sys.executable, "-", str(spec), str(tmp_path / "site")], input=SCRIPT_FROM_STDIN,
                           capture_output=True, text=True, timeout=600, cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stderr

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from metricspec.progress import Progress
-from metricspec.render import assets, chart_cache, charts
+from metricspec.render import assets, chart_cache, chart_processes, charts
 
 XSS = "<script>alert(1)</script>"
 
@@ -179,7 +179,7 @@ def counted(monkeypatch, tmp_path):
     monkeypatch.setattr(charts, "_draw_one", lambda key: drawn.append(key) or real(key))
     monkeypatch.setattr(charts, "_drawn", OrderedDict())
     monkeypatch.setenv(chart_cache.CACHE_VARIABLE, str(tmp_path / "cache"))
-    monkeypatch.setenv(charts.WORKERS_VARIABLE, "1")
+    monkeypatch.setenv(chart_processes.WORKERS_VARIABLE, "1")
     return drawn
 
 

@@ -73,7 +73,7 @@ def render(spec: Path, output: Path, as_of: str | None, lang: str | None, fmt: s
         if fmt == "markdown":
             text = outcome.render("markdown")
         else:
-            from metricspec.render.charts import auto_workers
+            from metricspec.render.chart_processes import auto_workers
             from metricspec.render.html import render_scorecard
 
             if len(outcome.results) != 1:
@@ -124,7 +124,7 @@ def build(specs_dir: Path, output: Path, as_of: str | None, lang: str, static_ch
     """
     from metricspec.outputguard import check_site_dir
     from metricspec.render.assets import prefetch_bundle
-    from metricspec.render.charts import auto_workers
+    from metricspec.render.chart_processes import auto_workers
     from metricspec.render.site import build_site
     from metricspec.runner import run_specs
 

@@ -19,11 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import multiprocessing
 import os
-import sys
-import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -31,7 +27,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from metricspec.errors import MetricSpecError, UsageError
+from metricspec.errors import MetricSpecError
 from metricspec.render import chart_cache
 from metricspec.render.chart_layers import (
     TOGGLE,
@@ -41,11 +37,16 @@ from metricspec.render.chart_layers import (
     unfinished_layers,
     value_domain,
 )
+from metricspec.render.chart_processes import (
+    WORKERS_VARIABLE,
+    chart_workers,
+    spawn_context,
+    watch_parent,
+)
 from metricspec.render.chart_text import chart_texts, field_name
 from metricspec.render.svg import UnsafeSvgError, add_point_titles, check_svg, svg_markup
 
 if TYPE_CHECKING:
-    from multiprocessing.context import BaseContext
 
     from metricspec.progress import Progress
 
@@ -120,16 +121,13 @@ def chart_key(spec: dict[str, Any], chart_locale: Locale = "en-GB") -> Key:
 
 # -- drawing --------------------------------------------------------------------------------------
 
-WORKERS_VARIABLE = "METRICSPEC_CHART_WORKERS"
-MIN_CHARTS_PER_WORKER = 16
-"""A worker process takes most of a second to start (interpreter and vl-convert's JavaScript runtime): on
-2 CPUs, 32 charts took 1.8 s in this process and 1.4 s with two workers. Fewer are drawn here."""
 _CACHE_SIZE = 512
 _drawn: OrderedDict[Key, str] = OrderedDict()  # the same chart (a scorecard and its KPI page) draws once
 
 
 def draw(keys: Iterable[Key], workers: int | None = None, progress: Progress | None = None) -> dict[Key, str]:
-    """vl-convert's SVG of every distinct key, drawn in :func:`chart_workers` processes.
+    """vl-convert's SVG of every distinct key, drawn in :func:`~metricspec.render.chart_processes.chart_workers`
+    processes.
 
     Recently drawn charts are remembered, and drawn charts are kept in the disk cache
     (:mod:`metricspec.render.chart_cache`), so drawing them again is free. ``progress`` hears of every
@@ -171,45 +169,6 @@ def _passes_check(svg: str) -> bool:
     return True
 
 
-def chart_workers(charts: int, workers: int | None = None) -> int:
-    """How many processes draw ``charts`` charts: at most ``workers``, else ``$METRICSPEC_CHART_WORKERS``,
-    else 1 (the library starts no processes unless asked: the CLI asks for :func:`auto_workers`); at most
-    one per :data:`MIN_CHARTS_PER_WORKER` charts, and 1 when worker processes could not start (1: no pool)."""
-    if workers is None:
-        workers = _workers_from_environment() or 1
-    if workers > 1 and not _main_importable():
-        return 1
-    return max(1, min(workers, charts // MIN_CHARTS_PER_WORKER))
-
-
-def auto_workers() -> int:
-    """What the command line asks for: ``$METRICSPEC_CHART_WORKERS``, else one process per usable CPU."""
-    return _workers_from_environment() or _cpu_count()
-
-
-def _workers_from_environment() -> int | None:
-    value = os.environ.get(WORKERS_VARIABLE, "").strip()
-    if value and not value.isdigit():
-        raise UsageError(f"{WORKERS_VARIABLE} must be a whole number of processes, not '{value}'")
-    return int(value) if value else None
-
-
-def _main_importable() -> bool:
-    """Spawned workers re-import the main module from its file: a script read from stdin
-    (``python - <<EOF``, ``__file__ == '<stdin>'``) has none, and every worker would die."""
-    main = sys.modules.get("__main__")
-    path = getattr(main, "__file__", None)
-    if path is None or getattr(main, "__spec__", None) is not None:
-        return True  # interactive, ``python -c``, Jupyter, or ``python -m``: no file to re-run, or a module
-    return os.path.isfile(path)
-
-
-def _cpu_count() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
 def _draw_here(keys: list[Key], progress: Progress | None) -> list[str]:
     out = []
     for key in keys:
@@ -223,7 +182,7 @@ def _draw_in_processes(keys: list[Key], workers: int, progress: Progress | None 
     # one chart per task, biggest first, keeps every process busy to the end (a task's round trip is
     # about a millisecond, a chart 20-100 ms)
     order = sorted(range(len(keys)), key=lambda i: -len(keys[i][0]))
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=watch_parent,
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=spawn_context(), initializer=watch_parent,
                                initargs=(os.getpid(),))
     try:
         svgs: dict[int, str] = {}
@@ -239,23 +198,6 @@ def _draw_in_processes(keys: list[Key], workers: int, progress: Progress | None 
                  "its entry point with `if __name__ == '__main__':` (workers import the main module)") from exc
     finally:
         pool.shutdown(wait=True, cancel_futures=True)  # after an error: drop the charts not yet started
-
-
-def watch_parent(parent: int, interval: float = 0.5) -> None:
-    """In a worker: exit as soon as the process that started it is gone (killed with SIGKILL, say),
-    instead of lingering as an orphan. A daemon thread polls the parent process id."""
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(interval)
-        os._exit(3)
-
-    threading.Thread(target=watch, name="metricspec-parent-watchdog", daemon=True).start()
-
-
-def _context() -> BaseContext:
-    """Workers start as fresh interpreters: a forked copy of a process that already runs polars' or
-    vl-convert's threads can deadlock."""
-    return multiprocessing.get_context("spawn")
 
 
 def _draw_one(key: Key) -> str:

@@ -117,7 +117,7 @@ def build_site(results_list: Sequence[Results], out_dir: str | Path, lang: str =
     By default the browser draws the charts (``assets/vega.js``); ``static_charts`` draws them as SVG
     into the pages instead. ``chart_workers`` caps the processes drawing static charts (default:
     ``$METRICSPEC_CHART_WORKERS``, else none: they are drawn in this process), see
-    :func:`metricspec.render.charts.chart_workers`. ``progress`` hears of pages built, charts drawn
+    :func:`metricspec.render.chart_processes.chart_workers`. ``progress`` hears of pages built, charts drawn
     and files written.
     """
     out_dir = Path(out_dir)
