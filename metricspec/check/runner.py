@@ -351,8 +351,6 @@ def update_baseline(paths: list[Path], *, baseline: Path | None = None, as_of: d
     against the existing baseline (exit 1), and raises :class:`SpecError` for invalid
     specs — unless ``force``, which skips broken specs and overrides both refusals.
     """
-    from metricspec.check.git import dirty_paths, repo_root
-
     paths = [Path(p) for p in paths]
     top = project_root(paths, confinement.root)
     target = baseline_path(paths, baseline, confinement.root)
@@ -364,6 +362,27 @@ def update_baseline(paths: list[Path], *, baseline: Path | None = None, as_of: d
     # a dirty working tree means the baseline would describe uncommitted specs or data
     inputs = [p for spec in loaded for p in tracked_inputs(spec)] + list(broken)
     check_output_file(target, inputs)
+    _refuse_uncommitted(paths, inputs, force, outcome)
+    doc = _current_baseline(target, force, outcome)
+    entries: dict[str, Any] = dict(doc["specs"])
+    failures = _evaluate_into(entries, loaded, as_of, top, force, outcome)
+    if failures and not force:
+        raise BaselineRefused(
+            f"refusing to update the baseline: {len(failures)} regression(s) against the current baseline",
+            [Issue(Level.ERROR, f.message, f.where) for f in failures], exit_code=1,
+            hint="fix them, acknowledge intended spec changes, or pass --force to accept the new state",
+        )
+    outcome.overridden = failures
+    outcome.kept = sorted(set(entries) - set(outcome.written))
+    write_baseline(target, baseline_document(entries))
+    return outcome
+
+
+def _refuse_uncommitted(paths: list[Path], inputs: list[Path], force: bool, outcome: BaselineUpdate) -> None:
+    """Refuse (:class:`BaselineRefused`, exit 2) when ``inputs`` have uncommitted changes, unless ``force``
+    (then each is a note); outside a git repository the check is skipped, with a note."""
+    from metricspec.check.git import dirty_paths, repo_root
+
     root = repo_root(paths[0].resolve()) if paths else None
     if root is None:
         outcome.notes.append(Issue(Level.WARNING, "not a git repository: the uncommitted-changes check was skipped",
@@ -378,6 +397,11 @@ def update_baseline(paths: list[Path], *, baseline: Path | None = None, as_of: d
             )
         for line in dirty:
             outcome.notes.append(Issue(Level.WARNING, f"uncommitted (--force): {line.strip()}", None))
+
+
+def _current_baseline(target: Path, force: bool, outcome: BaselineUpdate) -> dict[str, Any]:
+    """The baseline document at ``target`` (an empty one if there is none); with ``force``, an unreadable
+    one is replaced (a note says so)."""
     doc = baseline_document({})
     if target.exists():
         try:
@@ -386,7 +410,13 @@ def update_baseline(paths: list[Path], *, baseline: Path | None = None, as_of: d
             if not force:
                 raise
             outcome.notes.append(Issue(Level.WARNING, f"replacing (--force): {exc.message}", exc.where))
-    entries: dict[str, Any] = dict(doc["specs"])
+    return doc
+
+
+def _evaluate_into(entries: dict[str, Any], loaded: list[LoadedSpec], as_of: dt.date | None, top: Path | None,
+                   force: bool, outcome: BaselineUpdate) -> list[Finding]:
+    """Evaluate every spec into ``entries`` (by name); return the failures against the entry it replaces.
+    With ``force``, a spec that cannot be evaluated is skipped (a note says why)."""
     failures: list[Finding] = []
     for spec in loaded:
         try:
@@ -405,13 +435,4 @@ def update_baseline(paths: list[Path], *, baseline: Path | None = None, as_of: d
             failures += [f for f in found if f.severity == "failure"]
         entries[name] = ev.snapshot
         outcome.written.append(name)
-    if failures and not force:
-        raise BaselineRefused(
-            f"refusing to update the baseline: {len(failures)} regression(s) against the current baseline",
-            [Issue(Level.ERROR, f.message, f.where) for f in failures], exit_code=1,
-            hint="fix them, acknowledge intended spec changes, or pass --force to accept the new state",
-        )
-    outcome.overridden = failures
-    outcome.kept = sorted(set(entries) - set(outcome.written))
-    write_baseline(target, baseline_document(entries))
-    return outcome
+    return failures
