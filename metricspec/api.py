@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from metricspec.errors import Issue, Level, Location, SpecError, UsageError
+from metricspec.trust import Confinement
 from metricspec.utils import suggest
 
 if TYPE_CHECKING:
@@ -32,7 +33,6 @@ def load(path: PathLike, *, root: PathLike | None = None, allow_outside_root: bo
     Spec warnings are kept on the result (:func:`metricspec.loader.spec_warnings`).
     """
     from metricspec.loader import load_spec
-    from metricspec.trust import Confinement
 
     confinement = Confinement(root=Path(root) if root is not None else None, allow_outside=allow_outside_root)
     return load_spec(os.fspath(path), confinement)

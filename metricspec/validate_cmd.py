@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from metricspec.datacheck import check_data
 from metricspec.errors import Issue, Level, Location, MetricSpecError
 from metricspec.outputguard import input_files
 from metricspec.trust import DEFAULT as DEFAULT_CONFINEMENT
@@ -41,7 +42,5 @@ def validate_paths(paths: list[Path], *, data: bool = False, strict: bool = Fals
         for path in input_files([loaded]):
             record_read(path)  # its data files are inputs too, opened or not: no output may replace them
         if data:
-            from metricspec.datacheck import check_data
-
             checked.issues.extend(check_data(loaded))
     return report

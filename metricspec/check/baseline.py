@@ -24,6 +24,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from metricspec.check.git import repo_root
+from metricspec.check.specdiff import kpi_fingerprint
 from metricspec.errors import Location, MetricSpecError, UsageError
 from metricspec.trust import record_read
 from metricspec.utils import atomic_write_text, stable_float, stable_numbers
@@ -76,8 +78,6 @@ def project_root(paths: Sequence[Path], root: Path | None = None) -> Path:
     """The folder the default baseline lives in: ``--root``, else the git top level holding the
     specs, else the current folder. A check run from a subfolder (``check ../metrics.yaml``) once
     looked under the current folder, found nothing and passed without comparing."""
-    from metricspec.check.git import repo_root
-
     if root is not None:
         return root.resolve()
     tops = {repo_root(Path(p).resolve()) for p in paths}
@@ -106,8 +106,6 @@ def spec_key_path(path: Path, root: Path | None) -> str:
 
 def snapshot(results: Results, loaded: LoadedSpec | None = None, root: Path | None = None) -> dict[str, Any]:
     """The baseline entry of one evaluated spec (its file relative to ``root``, the project root)."""
-    from metricspec.check.specdiff import kpi_fingerprint
-
     headlines: dict[str, dict[str, dict[str, Any]]] = {}
     kpis: dict[str, Any] = {}
     for k in results.kpis:

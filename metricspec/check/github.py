@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from metricspec.check.findings import sort_findings
 from metricspec.envsecrets import mask
 
 if TYPE_CHECKING:
@@ -78,8 +79,6 @@ def finding_annotation(finding: Finding, *, fails: bool) -> str | None:
 
 
 def report_annotations(report: CheckReport) -> list[str]:
-    from metricspec.check.findings import sort_findings
-
     out = []
     for f in sort_findings(report.findings):
         line = finding_annotation(f, fails=report.fails(f))

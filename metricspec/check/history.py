@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from metricspec.check.baseline import BASELINE_FORMAT, display_path
 from metricspec.check.findings import BASELINE_CHANGED, SPEC_REMOVED, SPEC_RENAMED, Finding
+from metricspec.check.git import list_files, relative_to_root, show_file
 from metricspec.check.specdiff import load_spec_text
 from metricspec.errors import Location, SpecError
 
@@ -45,7 +46,6 @@ class OldSpec:
 def gone_specs(paths: Sequence[Path], root: Path, commit: str, ref: str, present: set[Path]) -> list[OldSpec]:
     """Spec files under the checked folders at ``commit`` that are not checked now (deleted,
     renamed, or moved where the check skips them, e.g. under ``shared/``)."""
-    from metricspec.check.git import list_files, relative_to_root, show_file
     from metricspec.loader import SPEC_SUFFIXES, _is_partial
 
     out: list[OldSpec] = []
@@ -136,8 +136,6 @@ def rename_finding(old_name: str, new: Spec, ref: str, where: Location | None, m
 
 def baseline_at(root: Path, commit: str, baseline: Path) -> dict[str, Any] | None:
     """The baseline document at ``commit`` (None: it did not exist there or is not a baseline)."""
-    from metricspec.check.git import relative_to_root, show_file
-
     rel = relative_to_root(root, baseline)
     text = show_file(root, commit, rel) if rel is not None else None
     if text is None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from metricspec.check.findings import CheckReport, Finding, SpecCheck, sort_findings
 from metricspec.envsecrets import mask
+from metricspec.utils import atomic_write_text
 
 if TYPE_CHECKING:
     from metricspec.validation.report import ValidationReport
@@ -115,8 +116,6 @@ def junit_xml(report: CheckReport) -> str:
 
 
 def write_junit(path: str | Path, report: CheckReport) -> None:
-    from metricspec.utils import atomic_write_text
-
     atomic_write_text(path, mask(junit_xml(report)))
 
 
@@ -148,6 +147,4 @@ def validation_junit_xml(report: ValidationReport) -> str:
 
 def write_validation_junit(path: str | Path, report: ValidationReport) -> None:
     """Write the report; values taken from the environment are masked in its messages as on the terminal."""
-    from metricspec.utils import atomic_write_text
-
     atomic_write_text(path, mask(validation_junit_xml(report)))

@@ -47,6 +47,7 @@ from metricspec.kinds import KPI, KPIBase
 from metricspec.render.formatting import fmt_any
 from metricspec.spec.models import Acknowledgement, Goal, Spec
 from metricspec.spec.source import Source
+from metricspec.trust import Confinement
 
 COMPARABLE_KPI_FIELDS = KPIBase.LEGACY_FIELDS
 """Fields of every KPI's definition; a kind's own further fields join it when set (:meth:`KPIBase.definition`)."""
@@ -415,7 +416,6 @@ def load_spec_text(text: str, name: str = "<spec>", *,
     """
     from metricspec.loader import build_spec
     from metricspec.loader.reading import read_yaml
-    from metricspec.trust import Confinement
 
     rel = rel_path or PurePosixPath(Path(name).name)
     with tempfile.TemporaryDirectory(prefix="metricspec-old-") as tmp:

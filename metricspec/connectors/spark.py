@@ -23,6 +23,7 @@ from pydantic import Field, field_validator, model_validator
 
 from metricspec.connectors.base import Connector, ConnectorOptions, SourceContext
 from metricspec.connectors.files import PATH_HINT, first_line
+from metricspec.connectors.sandbox import READ_ONLY_HINT, strip_quoted
 from metricspec.connectors.sql import _IDENT, _read_only
 from metricspec.connectors.uris import expand_env
 from metricspec.errors import MetricSpecError
@@ -166,8 +167,6 @@ class SparkConnector(Connector):
 def spark_read_only(context: SourceContext, query: str) -> str:
     """``query`` if it only reads data Spark already has: SELECT statements only, no SQL straight on
     files (``text.`/etc/passwd```, also off in the session) and no functions that call Java."""
-    from metricspec.connectors.sandbox import READ_ONLY_HINT, strip_quoted
-
     _read_only(context, query)
     bare = strip_quoted(query, backticks=False)
     found = _FILE_QUERY.search(bare)

@@ -15,6 +15,7 @@ from metricspec.engine.attribution.models import (
     AttributionResult,
     IncrementalCac,
 )
+from metricspec.errors import DataError
 from metricspec.plan.periods import to_date
 
 if TYPE_CHECKING:
@@ -104,8 +105,6 @@ def _spend_frame(frames: dict[str, pl.LazyFrame], att: AttributionSpec, cutoff: 
 def _from_paths(frames: dict[str, pl.LazyFrame], att: AttributionSpec, spend: pl.DataFrame | None,
                 models: list[Any]) -> AttributionResult:
     """Attribution of the aggregated path data of ``att.paths`` (all of it: paths have no dates)."""
-    from metricspec.errors import DataError
-
     pa = att.paths
     assert pa is not None
     cols = {"path": pa.path, "conversions": pa.conversions, "value": pa.value, "nulls": pa.nulls}

@@ -26,10 +26,12 @@ from typing import TYPE_CHECKING, cast
 
 from pydantic import Field
 
+from metricspec.kinds.alltime import is_all_time
 from metricspec.kinds.base import ColumnNeed, KindIssue
 from metricspec.plan.nodes import Aggregate, EntityFilter, EntityInput, QueryKey, make_scope
 from metricspec.spec.base import StrictModel
 from metricspec.spec.expr import ExprError, names, parse
+from metricspec.spec.exprtypes import check as type_check
 from metricspec.utils import suggest
 
 if TYPE_CHECKING:
@@ -77,9 +79,6 @@ def columns(spec: SpecView, source: str, fe: EntityFilterSpec) -> list[ColumnNee
 def check(spec: SpecView, name: str, fe: EntityFilterSpec, timed: bool) -> list[KindIssue]:
     """The condition parses and compares numbers; it names aggregation KPIs without a filter of their own,
     dated as this KPI is (``timed``)."""
-    from metricspec.kinds.alltime import is_all_time
-    from metricspec.spec.exprtypes import check as type_check
-
     where = (*AT, "where")
     try:
         tree = parse(fe.where)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field
 
+from metricspec.kinds.aggregate import AggregateKPI
 from metricspec.kinds.base import ColumnNeed, ExpressionSite, FromInputs, KindIssue, KPIBase, KpiRef
 from metricspec.kinds.ratio import divide_inputs
 from metricspec.spec.base import StrictModel
@@ -47,8 +48,6 @@ class ShareKPI(KPIBase):
                                of.segment_source(spec) if of is not None else None)]
 
     def check(self, spec: SpecView, name: str) -> list[KindIssue]:
-        from metricspec.kinds.aggregate import AggregateKPI
-
         of = spec.kpis.get(self.share.of)
         if of is not None and not isinstance(of, AggregateKPI):
             return [KindIssue(f"share.of must name a base (agg) KPI; '{self.share.of}' is a {of.form} KPI",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from metricspec.kinds.aggregate import AggregateKPI
 from metricspec.kinds.base import KindIssue
 
 if TYPE_CHECKING:
@@ -16,8 +17,6 @@ WINDOW_AGGREGATIONS = ("sum", "count", "mean", "count_distinct")
 
 def check_base(spec: SpecView, form: str, base_name: str, path: Path) -> list[KindIssue]:
     """The base must be an aggregation KPI with an aggregation a window can take."""
-    from metricspec.kinds.aggregate import AggregateKPI
-
     base = spec.kpis.get(base_name)
     if base is None:
         return []  # the reference check reports it

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 
 from metricspec.engine.results import HTML_VIEWS, Results
+from metricspec.render.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 
 def scorecard_iframe(results: Results, lang: str | None = None, *, height: str = "min(85vh, 1000px)") -> str:
@@ -19,7 +20,6 @@ def scorecard_iframe(results: Results, lang: str | None = None, *, height: str =
     ``lang`` defaults to the spec's ``language`` when a scorecard can be shown in it, else English.
     """
     from metricspec.render.html import render_scorecard
-    from metricspec.render.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
     lang = lang or (results.spec.language if results.spec.language in LANGUAGES else DEFAULT_LANGUAGE)
     document = render_scorecard(results, lang)

@@ -11,6 +11,7 @@ from importlib import resources
 from pathlib import Path
 
 from metricspec.errors import UsageError
+from metricspec.schema import schema_json
 from metricspec.utils import atomic_write_bytes
 
 SCHEMA_FILE = "metricspec.schema.json"
@@ -65,8 +66,6 @@ def file_bytes(rel: str, spec: str = "metrics.yaml") -> bytes:
     is written (the repository root for :data:`AT_REPOSITORY_ROOT`)."""
     packaged = FILES[rel]
     if not packaged:
-        from metricspec.schema import schema_json
-
         return schema_json().encode("utf-8")
     data = (resources.files("metricspec.scaffold") / "files").joinpath(*packaged.split("/")).read_bytes()
     if rel in VERSIONED:

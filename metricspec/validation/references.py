@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from metricspec.errors import Issue, Level
+from metricspec.kinds import KPIBase
 from metricspec.utils import suggest
 
 if TYPE_CHECKING:
@@ -30,8 +31,6 @@ def _check(
 
 def kpi_dependencies(kpi: object) -> list[tuple[str, tuple[str | int, ...]]]:
     """KPIs a KPI reads, with the relative path of each reference (from its kind)."""
-    from metricspec.kinds import KPIBase
-
     assert isinstance(kpi, KPIBase)
     return [(ref.name, ref.path) for ref in kpi.inputs()]
 
