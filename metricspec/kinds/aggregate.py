@@ -25,7 +25,7 @@ from metricspec.kinds.base import (
 from metricspec.kinds.entity_filter import EntityFilterSpec
 from metricspec.kinds.snapshot import plan_snapshot
 from metricspec.plan.nodes import QueryKey, RowFilter
-from metricspec.spec.source import time_column_of
+from metricspec.spec.source import HasSources, time_column_of
 
 if TYPE_CHECKING:
     from metricspec.kinds.context import PlanContext, SpecView
@@ -51,6 +51,17 @@ def _and(a: str | None, b: str | None) -> str | None:
 def _names(value: Any) -> Any:
     """``per: account`` or ``per: [account, network]``."""
     return [value] if isinstance(value, str) else value
+
+
+def _declared_type(spec: HasSources, source: str, column: str | None) -> str | None:
+    """The type the spec declares for a column: its source's `columns:` entry, ``datetime`` for the time
+    column (the column's value becomes a date or datetime); None when the data decides."""
+    src = spec.sources.get(source)
+    if src is None or column is None or column in src.derive:
+        return None
+    if column in src.columns:
+        return src.columns[column]
+    return "datetime" if column == src.time_column else None
 
 
 class AggregateKPI(KPIBase):
@@ -129,7 +140,8 @@ class AggregateKPI(KPIBase):
         if self.filter:
             out.append(ExpressionSite(("filter",), self.filter, "filter", self.source))
         if self.expression:
-            out.append(ExpressionSite(("expression",), self.expression, "value", self.source))
+            numeric = self.agg in NUMERIC_AGGREGATIONS
+            out.append(ExpressionSite(("expression",), self.expression, "number" if numeric else "value", self.source))
         return out
 
     def check(self, spec: SpecView, name: str) -> list[KindIssue]:
@@ -139,6 +151,15 @@ class AggregateKPI(KPIBase):
         if src is not None and query_time_column(spec, self.source, self.time_column) is None:
             return [KindIssue(f"KPI '{name}' has no time column", (), f"add `time_column: <column>` to the KPI or to source "
                               f"'{self.source}'", key=True)]
+        declared = _declared_type(spec, self.source, self.column)
+        if self.agg in NUMERIC_AGGREGATIONS and declared in ("date", "datetime", "duration", "str"):
+            what = {"date": "dates", "datetime": "dates", "duration": "durations", "str": "text"}[declared]
+            return [KindIssue(
+                f"agg '{self.agg}' needs a number, but column '{self.column}' of source '{self.source}' holds {what}",
+                ("column",),
+                "a date is not a number to add up or average: count the rows, use agg: last/first of a value, or "
+                "aggregate days_between(a, b) in `expression:`" if declared != "str" else
+                f"declare the column's type under the source's `columns:`, e.g. {{{self.column}: float}}")]
         if self.filter_entities is not None:
             from metricspec.kinds import entity_filter
 

@@ -80,7 +80,8 @@ class ExpressionSite:
 
     path: Path
     text: str
-    use: Literal["filter", "formula", "value"]
+    use: Literal["filter", "formula", "value", "number"]
+    """``number``: a row value that an aggregation adds up or averages (a date or text is refused)."""
     source: str | None
 
 

@@ -34,10 +34,18 @@ if TYPE_CHECKING:
 
 @dataclass
 class Requirements:
-    """Columns each source must have: source -> column -> (kind, first place that needs it)."""
+    """Columns each source must have: source -> column -> (kind, first place that needs it), and every
+    kind a column is needed as (source -> column -> kind -> first place that needs it as that kind).
+
+    A column read as a date by one KPI and summed by another is checked as both, whatever the order of
+    the KPIs (the first kind alone once hid a sum of the time column behind a count listed before it).
+    """
 
     columns: dict[str, dict[str, tuple[str | None, Location | None]]] = field(
         default_factory=lambda: defaultdict(dict)
+    )
+    kinds: dict[str, dict[str, dict[str | None, Location | None]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(dict))
     )
 
     def need(self, source: str, column: str | None, kind: str | None, where: Location | None) -> None:
@@ -47,6 +55,16 @@ class Requirements:
         current = self.columns[source].get(column)
         if current is None or (current[0] is None and kind is not None):
             self.columns[source][column] = (kind, where if current is None else current[1])
+        if kind is not None:
+            self.kinds[source][column].setdefault(kind, where)
+
+    def checks(self, source: str) -> dict[str, dict[str | None, Location | None]]:
+        """Per column of ``source``: every kind it is needed as (None: only present), with its place."""
+        out: dict[str, dict[str | None, Location | None]] = {}
+        for col, (_kind, where) in self.columns.get(source, {}).items():
+            kinds = dict(self.kinds.get(source, {}).get(col, {}))
+            out[col] = kinds or {None: where}
+        return out
 
 
 def requirements(loaded: LoadedSpec) -> Requirements:
@@ -335,12 +353,15 @@ def open_checked(loaded: LoadedSpec, names: list[str] | None = None,
                                     loaded.where("sources", name), "check the file format and connector options"))
             continue
         needed = req.columns.get(name, {})
+        checks = req.checks(name)
 
-        def where_for(col: str, needed: dict[str, Any] = needed, name: str = name) -> Location | None:
-            return needed.get(col, (None, None))[1] or loaded.where("sources", name)
+        def where_for(col: str, kind: str | None = None, checks: dict[str, Any] = checks,
+                      name: str = name) -> Location | None:
+            places = checks.get(col, {})
+            return places.get(kind) or next(iter(places.values()), None) or loaded.where("sources", name)
 
         out.issues.extend(check_columns(
-            lf, {col: kind for col, (kind, _w) in needed.items()}, source_name=name, where_for=where_for,
+            lf, {col: tuple(kinds) for col, kinds in checks.items()}, source_name=name, where_for=where_for,
         ))
         out.frames[name] = lf
         out.schemas[name] = schema

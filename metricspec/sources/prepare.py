@@ -350,18 +350,19 @@ def _first_line(exc: BaseException) -> str:
 
 def check_columns(
     lf: pl.LazyFrame,
-    required: Mapping[str, str | None],
+    required: Mapping[str, str | tuple[str | None, ...] | None],
     *,
     source_name: str,
-    where_for: Callable[[str], Location | None],
+    where_for: Callable[..., Location | None],
 ) -> list[Issue]:
     """Issues for required columns that are missing or have an unusable type.
 
-    ``required`` maps a column to the kind the spec needs: ``'numeric'``, ``'temporal'``,
-    ``'string'``, ``'bool'`` or ``None`` (present, any type). Only the schema is read.
+    ``required`` maps a column to the kind the spec needs -- ``'numeric'``, ``'temporal'``,
+    ``'string'``, ``'bool'`` or ``None`` (present, any type) -- or to every kind it is needed as
+    (a column summed by one KPI and used as the time column of another is checked as both).
+    ``where_for(col)`` places a missing column; ``where_for(col, kind)`` the use that needs ``kind``.
+    Only the schema is read.
     """
-    import polars as pl
-
     try:
         schema = dict(lf.collect_schema())
     except MetricSpecError as exc:
@@ -371,33 +372,37 @@ def check_columns(
                       "check the file and the connector options", code="data")]
     names = list(schema)
     issues: list[Issue] = []
-    for col, kind in required.items():
-        where = where_for(col)
+    for col, wanted in required.items():
         if col not in schema:
             issues.append(Issue(Level.ERROR, f"source '{source_name}' has no column '{col}'{did_you_mean(col, names)}",
-                                where, _columns_listing(names), code="data"))
+                                where_for(col), _columns_listing(names), code="data"))
             continue
-        dtype = schema[col]
-        have = type_name(dtype)
-        nested = isinstance(dtype, pl.List | pl.Array | pl.Struct | pl.Object)
-        problem: str | None = None
-        hint: str | None = None
-        if kind == "numeric" and not (dtype.is_numeric() or dtype == pl.Boolean or dtype == pl.Null):
-            problem = "numeric"
-            hint = f"declare its type under the source's `columns:`, e.g. columns: {{{col}: float}}"
-        elif kind == "temporal" and not (dtype == pl.Date or dtype == pl.Datetime or dtype == pl.Null):
-            problem = "a date or datetime"
-            hint = (f"declare it under the source's `columns:`, e.g. columns: {{{col}: datetime}}, and set "
-                    "`timestamp_format:` if the values are not ISO 8601")
-        elif kind == "bool" and not (dtype == pl.Boolean or dtype == pl.Null):
-            problem = "bool"
-            hint = f"declare it under the source's `columns:`, e.g. columns: {{{col}: bool}}"
-        elif kind in ("string", None) and nested:
-            problem = "a plain value" if kind is None else "a string"
-            hint = "flatten the column in the connector (e.g. a SQL query) or pick another column"
-        elif kind is not None and kind not in KINDS:
-            problem = None
-        if problem is not None:
-            issues.append(Issue(Level.ERROR, f"source '{source_name}': column '{col}' is {have}, not {problem}",
-                                where, hint, code="data"))
+        for kind in wanted if isinstance(wanted, tuple) else (wanted,):
+            found = _kind_problem(col, schema[col], kind)
+            if found is not None:
+                problem, hint = found
+                issues.append(Issue(Level.ERROR, f"source '{source_name}': column '{col}' is {type_name(schema[col])}, "
+                                    f"not {problem}", where_for(col, kind) if kind else where_for(col), hint,
+                                    code="data"))
     return issues
+
+
+def _kind_problem(col: str, dtype: Any, kind: str | None) -> tuple[str, str] | None:
+    """(what the column should be, the fix) when ``dtype`` cannot serve as ``kind``; None when it can."""
+    import polars as pl
+
+    nested = isinstance(dtype, pl.List | pl.Array | pl.Struct | pl.Object)
+    if kind == "numeric" and not (dtype.is_numeric() or dtype == pl.Boolean or dtype == pl.Null):
+        if dtype == pl.Date or dtype == pl.Datetime:
+            return "numeric", ("a date is not a number to add up or average: count the rows, take `agg: last` of a "
+                               "value, or measure a delay with days_between(a, b) in `expression:`")
+        return "numeric", f"declare its type under the source's `columns:`, e.g. columns: {{{col}: float}}"
+    if kind == "temporal" and not (dtype == pl.Date or dtype == pl.Datetime or dtype == pl.Null):
+        return "a date or datetime", (f"declare it under the source's `columns:`, e.g. columns: {{{col}: datetime}}, "
+                                      "and set `timestamp_format:` if the values are not ISO 8601")
+    if kind == "bool" and not (dtype == pl.Boolean or dtype == pl.Null):
+        return "bool", f"declare it under the source's `columns:`, e.g. columns: {{{col}: bool}}"
+    if kind in ("string", None) and nested:
+        return ("a plain value" if kind is None else "a string",
+                "flatten the column in the connector (e.g. a SQL query) or pick another column")
+    return None

@@ -18,7 +18,7 @@ from typing import Literal as Lit
 from metricspec.spec import expr as ex
 
 Type = Lit["number", "string", "bool", "temporal", "duration", "null", "unknown"]
-Kind = Lit["filter", "formula", "value"]
+Kind = Lit["filter", "formula", "value", "number"]
 
 DATE_HINT = ("subtracting dates would give microseconds, not days: write days_between(a, b) (days from a to b) "
              "or months_between(a, b) (whole months)")
@@ -197,4 +197,8 @@ def check(node: ex.Node, kind: Kind, column_type: Callable[[str], Type] | None =
             checker.add("a formula must compute a number", 0, "use arithmetic on KPIs, e.g. revenue / orders")
     elif kind == "filter" and result in ("number", "string", "temporal", "duration"):
         checker.add("a filter must be a condition (true or false)", 0, "write e.g. platform == 'x'")
+    elif kind == "number" and result in ("string", "temporal", "duration"):
+        checker.add(f"this aggregation needs a number, but the expression gives {_NOUN[result]}", 0,
+                    "a date is not a number to add up or average: measure a delay with days_between(a, b)"
+                    if result == "temporal" else "aggregate a numeric column or expression")
     return sorted(checker.problems, key=lambda p: (p.offset, p.message))
