@@ -8,7 +8,8 @@ polars backend's semantics, so both give the same Results:
   spec's ``week_start``;
 * a sum over no values is 0 (SQL's is NULL), booleans count as 0/1, ``last``/``first`` pick the value of
   the latest/earliest time among rows with a value;
-* scope values and segment values are compared and grouped as text.
+* segment values are grouped as text; a scope value is compared as a value with a column of its type
+  (numbers, booleans), as text otherwise (validation refuses values that cannot match, validation/scopes.py).
 
 Known differences (docs/backends.md): ``round()`` of an exact half may round differently; medians and
 percentiles (``p90``) are exact, linearly interpolated, on DuckDB, PostgreSQL and Spark. Rows sharing the
@@ -42,6 +43,7 @@ from metricspec.plan.nodes import (
     RunRange,
     Window,
     counts_nulls,
+    scope_as_value,
     scope_text,
 )
 from metricspec.plan.periods import HOUR, WEEKDAYS
@@ -139,7 +141,7 @@ class SqlBackend:
         run_checks(rel, [query.time_column, *query.keep, *(c for c, _ in query.scope if c in rel.schema),
                          *(names(query.filter) if query.filter is not None else [])])
         preds = [] if query.filter is None else [to_ibis(query.filter, t.__getitem__)]
-        preds += [t[col].cast("string") == scope_text(value) for col, value in query.scope if col in rel.schema]
+        preds += [scope_predicate(t[col], value) for col, value in query.scope if col in rel.schema]
         tcol = t[query.time_column]
         ts = tcol if tcol.type().is_timestamp() else tcol.cast("date").cast("timestamp")
         preds.append(ts.notnull())
@@ -293,7 +295,7 @@ def in_range(rel: Relation, table: Any, time_column: str, rng: RunRange, window:
     import ibis
 
     if time_column == NO_TIME:  # a source without dates: every row in scope takes part
-        scoped = [table[col].cast("string") == scope_text(value) for col, value in scope]
+        scoped = [scope_predicate(table[col], value) for col, value in scope]
         return table.filter(*scoped) if scoped else table
     tcol = table[time_column]
     date = tcol.date() if tcol.type().is_timestamp() else tcol.cast("date")
@@ -304,8 +306,19 @@ def in_range(rel: Relation, table: Any, time_column: str, rng: RunRange, window:
     if window is not None:
         preds += [t["__date"] >= ibis.literal(window.start, type="date"),
                   t["__date"] <= ibis.literal(window.end, type="date")]
-    preds += [t[col].cast("string") == scope_text(value) for col, value in scope]
+    preds += [scope_predicate(t[col], value) for col, value in scope]
     return t.filter(*preds)
+
+
+def scope_predicate(col: Any, value: object) -> Any:
+    """A scope column equals its value: as a value when the column has the value's type, else as text
+    (as the polars backend compares, see plan.scope_as_value)."""
+    import ibis
+
+    dtype = col.type()
+    if scope_as_value(value, dtype.is_numeric(), dtype.is_boolean()):
+        return col == ibis.literal(value)
+    return col.cast("string") == scope_text(value)
 
 
 def truncate(date: Any, grain: str, week_start: str) -> Any:
