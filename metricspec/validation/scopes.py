@@ -17,18 +17,27 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from metricspec.errors import Issue, Level
+from metricspec.errors import Issue, Level, Location
 from metricspec.sources import base_kpis
 from metricspec.sources.prepare import type_name
 
 if TYPE_CHECKING:
-    from metricspec.loader import LoadedSpec
     from metricspec.spec.base import Scalar
     from metricspec.spec.models import Spec
 
 Path = tuple[str | int, ...]
+
+
+class LoadedSpec(Protocol):
+    """A loaded spec as these checks read it (:class:`metricspec.loader.LoadedSpec` is one): the spec and
+    where each of its values was written."""
+
+    @property
+    def spec(self) -> Spec: ...
+
+    def where(self, *path: str | int, key: bool = False) -> Location | None: ...
 
 
 def validate(loaded: LoadedSpec) -> list[Issue]:
@@ -102,7 +111,6 @@ def scope_problem(column: str, value: object, column_type: str) -> tuple[str, st
     when it can (or the type is not known)."""
     shown = _shown(value)
     what = f"scope value {shown} cannot match column '{column}', which is {column_type}"
-    number = isinstance(value, int | float) and not isinstance(value, bool)
     if column_type == "int":
         if isinstance(value, int) and not isinstance(value, bool):
             return None
@@ -112,7 +120,7 @@ def scope_problem(column: str, value: object, column_type: str) -> tuple[str, st
     if column_type == "float":
         if isinstance(value, float):
             return None
-        if number:
+        if isinstance(value, int) and not isinstance(value, bool):
             return what, f"write {float(value)!r} (a float column is matched by a float value)"
         return what, "write a number such as 2.5"
     if column_type == "bool":
