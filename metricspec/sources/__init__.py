@@ -236,9 +236,19 @@ def open_source(
     if not source.derive:
         return prepared
     from metricspec.plan.expressions import to_polars
+    from metricspec.sources.prepare import derived_types
 
-    derived = prepared.frame.with_columns([to_polars(parse(text)).alias(col) for col, text in source.derive.items()])
+    types = derived_types(source.derive, prepared.frame.collect_schema())
+    derived = prepared.frame.with_columns([
+        _typed(to_polars(parse(text)), types[col], spec.timezone).alias(col) for col, text in source.derive.items()])
     return replace(prepared, frame=derived)
+
+
+def _typed(expr: pl.Expr, typ: str | None, timezone: str) -> pl.Expr:
+    """A derived column cast to its one type (the SQL backend casts to the same, sql_prepare.py)."""
+    from metricspec.sources.casts import dtype_of
+
+    return expr if typ is None else expr.cast(dtype_of(typ, timezone))
 
 
 def source_options(loaded: LoadedSpec, name: str) -> SourceOptions:

@@ -33,6 +33,7 @@ from metricspec.sources.casts import (
     sniff_formats,
     to_target_tz,
 )
+from metricspec.spec.exprtypes import derive_types
 
 if TYPE_CHECKING:
     import polars as pl
@@ -90,6 +91,13 @@ def type_name(dtype: Any) -> str:
     if dtype == pl.Null:
         return "empty"
     return str(dtype)
+
+
+def derived_types(derive: Mapping[str, str], schema: Mapping[str, Any]) -> dict[str, str | None]:
+    """The one type of each ``derive:`` column (a ``columns:`` type name, None: unknown), from the
+    types of the columns it reads (``schema``: polars dtypes). Every backend casts it to this type."""
+    names = {col: type_name(dtype) for col, dtype in schema.items()}
+    return derive_types(derive, lambda col: names.get(col) if names.get(col) in COLUMN_TYPES else None)
 
 
 def _columns_listing(names: list[str]) -> str:

@@ -21,7 +21,7 @@ from metricspec.errors import DataError
 from metricspec.sources.casts import CAST_HINTS, FALSE_WORDS, TRUE_WORDS
 from metricspec.sources.casts import has_time as _has_time
 from metricspec.sources.database import SourceOptions
-from metricspec.sources.prepare import COLUMN_TYPES, _columns_listing, did_you_mean
+from metricspec.sources.prepare import COLUMN_TYPES, _columns_listing, derived_types, did_you_mean
 from metricspec.spec.expr import parse
 
 if TYPE_CHECKING:
@@ -84,7 +84,8 @@ def prepare(raw: Any, dialect: str, connection_key: str, opts: SourceOptions) ->
         timed = table.mutate(**exprs, **instants) if instants else None
         table = table.mutate(**exprs) if exprs else table
         if opts.derive:
-            table, timed = (_derived(t, opts.derive) if t is not None else None for t in (table, timed))
+            table, timed = (_derived(t, opts.derive, opts.target_timezone) if t is not None else None
+                            for t in (table, timed))
     except UntranslatableError as exc:
         raise err(exc.message, exc.hint) from None
     pschema = polars_schema(table, opts.target_timezone)
@@ -94,8 +95,15 @@ def prepare(raw: Any, dialect: str, connection_key: str, opts: SourceOptions) ->
     return rel
 
 
-def _derived(table: Any, derive: Mapping[str, str]) -> Any:
-    return table.mutate(**{col: to_ibis(parse(text), table.__getitem__) for col, text in derive.items()})
+def _derived(table: Any, derive: Mapping[str, str], timezone: str) -> Any:
+    """The derived columns, each cast to its one type, as on polars (sources.open_source)."""
+    types = derived_types(derive, polars_schema(table, timezone))
+    return table.mutate(**{col: _typed(to_ibis(parse(text), table.__getitem__), types[col])
+                           for col, text in derive.items()})
+
+
+def _typed(value: Any, typ: str | None) -> Any:
+    return value if typ is None or typ == "datetime" else value.cast(_IBIS_TYPES[typ])
 
 
 def _renamed(raw: Any, opts: SourceOptions, err: Any) -> Any:
