@@ -209,7 +209,7 @@ def open_source(
         if source.engine == "duckdb":
             from metricspec.connectors.duckdb_files import duckdb_relation
 
-            frame = duckdb_relation(source.connector, options, context)
+            frame = duckdb_relation(source.connector, options, context, _text_columns(source))
         else:
             frame = connector.scan(options, context)
         explain = partial(connector.explain_error, options, context)
@@ -249,6 +249,16 @@ def _typed(expr: pl.Expr, typ: str | None, timezone: str) -> pl.Expr:
     from metricspec.sources.casts import dtype_of
 
     return expr if typ is None else expr.cast(dtype_of(typ, timezone))
+
+
+def _text_columns(source: Any) -> tuple[str, ...]:
+    """The columns (as the connector names them) whose dates metricspec parses itself: the time column
+    and columns declared date or datetime."""
+    back = {new: old for old, new in source.rename.items()}
+    cols = [c for c, t in source.columns.items() if t in ("date", "datetime")]
+    if source.time_column and source.time_column not in source.derive and source.time_column not in source.columns:
+        cols.append(source.time_column)
+    return tuple(back.get(c, c) for c in cols)
 
 
 def source_options(loaded: LoadedSpec, name: str) -> SourceOptions:

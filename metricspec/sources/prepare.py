@@ -33,6 +33,13 @@ from metricspec.sources.casts import (
     sniff_formats,
     to_target_tz,
 )
+from metricspec.sources.timeformats import (
+    MAX_YEAR,
+    MIN_YEAR,
+    RANGE_TEXT,
+    format_hint,
+    format_regex,
+)
 from metricspec.spec.exprtypes import derive_types
 
 if TYPE_CHECKING:
@@ -204,10 +211,10 @@ def prepare_source(
         if expr is not None:
             exprs.append(expr)
             continue
-        if typ == "date" and schema[col].is_numeric() and not timestamp_format:
+        if typ in ("date", "datetime") and schema[col].is_numeric() and not timestamp_format:
             raise err(f"column '{col}' holds numbers, not dates",
                       hint="if they are dates such as 19970101, set the source's `timestamp_format:` to their "
-                           "format, e.g. '%Y%m%d'")
+                           "format, e.g. '%Y%m%d' ('%s' for seconds since 1970)")
         formats = sniff_formats(sample.get(col, [])) if col in text_times and not timestamp_format else []
         casts.append(_cast_pair(col, schema[col], typ, timestamp_format, formats, local_tz, target_timezone,
                                 None if lenient else sample.get(col)))
@@ -319,12 +326,43 @@ def first_bad_value(prepared: PreparedFrame) -> DataError | None:
     row, cast = found
     raw = row[cast.column]
     shown = repr(raw) if isinstance(raw, str) else str(raw)
+    at = int(row[ROW_INDEX])
+    source = f"source '{prepared.source_name}': column '{cast.column}'"
+    parsed = _parsed_at(prepared, cast, at)
+    if parsed is not None and cast.fmt and not _matches(raw, cast.fmt):
+        return DataError(f"{source} has values not written as timestamp_format '{cast.fmt}' says (e.g. {shown} at "
+                         f"row {at + 1}, which would be read as {parsed})", where=prepared.where,
+                         hint=format_hint(cast.fmt))
+    if parsed is not None and not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        return DataError(f"{source} has dates outside {RANGE_TEXT} (e.g. {shown} at row {at + 1}, read as {parsed})",
+                         where=prepared.where, hint=format_hint(cast.fmt) if cast.fmt else
+                         "fix the value, or set the source's `timestamp_format:` to the format the values are in")
+    if parsed is not None and ":60" in str(raw):
+        return DataError(f"{source} has a leap second (e.g. {shown} at row {at + 1}), which is not a time of day "
+                         "metricspec can place: polars and DuckDB would move it to the next minute, or drop it",
+                         where=prepared.where, hint="write it as :59 (or drop the row) in the data")
     return DataError(
-        f"source '{prepared.source_name}': column '{cast.column}' has values that are not {cast.typ} "
-        f"(e.g. {shown} at row {int(row[ROW_INDEX]) + 1})",
+        f"{source} has values that are not {cast.typ} (e.g. {shown} at row {at + 1})",
         where=prepared.where,
         hint=CAST_HINTS[cast.typ],
     )
+
+
+def _parsed_at(prepared: PreparedFrame, cast: Cast, row: int) -> Any:
+    """What a date cast's parser alone makes of the value at ``row`` (None: it does not parse)."""
+    import polars as pl
+
+    if cast.parsed is None:
+        return None
+    found = prepared.raw.with_row_index(ROW_INDEX).filter(pl.col(ROW_INDEX) == row).select(cast.parsed).collect()
+    return found.item() if found.height else None
+
+
+def _matches(raw: object, fmt: str) -> bool:
+    import re
+
+    regex = format_regex(fmt)
+    return regex is None or (isinstance(raw, str | int) and re.search(regex, str(raw).strip()) is not None)
 
 
 def fast_path_misses(prepared: PreparedFrame) -> bool:

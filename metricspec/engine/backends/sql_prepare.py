@@ -22,6 +22,13 @@ from metricspec.sources.casts import CAST_HINTS, FALSE_WORDS, TRUE_WORDS
 from metricspec.sources.casts import has_time as _has_time
 from metricspec.sources.database import SourceOptions
 from metricspec.sources.prepare import COLUMN_TYPES, _columns_listing, derived_types, did_you_mean
+from metricspec.sources.timeformats import (
+    MAX_YEAR,
+    MIN_YEAR,
+    RANGE_TEXT,
+    format_hint,
+    format_regex,
+)
 from metricspec.spec.expr import parse
 
 if TYPE_CHECKING:
@@ -46,13 +53,17 @@ class CastCheck:
     """The value as stored (for the message)."""
     bad: Any
     """ibis boolean: the stored value is present but did not convert."""
+    problem: str | None = None
+    """What is wrong with a bad value (default: it is not of the type); ``fix`` says what to do."""
+    fix: str | None = None
 
     def message(self, source: str, value: object) -> str:
         shown = repr(value) if isinstance(value, str) else str(value)
-        return f"source '{source}': column '{self.column}' has values that are not {self.typ} (e.g. {shown})"
+        problem = self.problem or f"values that are not {self.typ}"
+        return f"source '{source}': column '{self.column}' has {problem} (e.g. {shown})"
 
     def hint(self) -> str:
-        return str(CAST_HINTS[self.typ])
+        return self.fix or str(CAST_HINTS[self.typ])
 
 
 def prepare(raw: Any, dialect: str, connection_key: str, opts: SourceOptions) -> Relation:
@@ -73,9 +84,8 @@ def prepare(raw: Any, dialect: str, connection_key: str, opts: SourceOptions) ->
     try:
         for col, dtype in schema.items():
             if col in targets:
-                exprs[col], check = _cast(table[col], dtype, targets[col], opts, dialect)
-                if check is not None:
-                    checks.append(check)
+                exprs[col], col_checks = _cast(table[col], dtype, targets[col], opts, dialect)
+                checks.extend(col_checks)
             elif dtype.is_timestamp():
                 exprs[col] = localize(table[col], dtype.timezone, local_tz, opts.target_timezone, dialect)
             instant = _instant(table[col], dtype, targets.get(col), opts, dialect)
@@ -150,20 +160,31 @@ def _sniff_time_kind(table: Any, column: str, fmt: str | None) -> str:
     return "date" if texts and all(_DATE_ONLY.match(v) for v in texts) else "datetime"
 
 
-def _cast(col: Any, dtype: Any, typ: str, opts: SourceOptions, dialect: str) -> tuple[Any, CastCheck | None]:
-    """The cast of one declared column, and the check of its values when it can fail on one."""
+def _cast(col: Any, dtype: Any, typ: str, opts: SourceOptions, dialect: str) -> tuple[Any, list[CastCheck]]:
+    """The cast of one declared column, and the checks of its values when it can fail on one."""
     import ibis
 
     local_tz, target = opts.timezone or "UTC", opts.target_timezone
+    name, table = col.get_name(), opts_table(col)
     if typ == "str":
-        return col.cast("string"), None
+        return col.cast("string"), []
     if dtype.is_null():
-        return ibis.null(_IBIS_TYPES[typ]), None
+        return ibis.null(_IBIS_TYPES[typ]), []
     if typ == "duration":
         if dtype.is_interval():
-            return col, None
+            return col, []
         raise UntranslatableError(f"column '{col.get_name()}': durations are not supported on database sources",
                                   "store the duration as a number of seconds (and declare it float)")
+    if typ in ("date", "datetime") and dtype.is_numeric():  # integer dates: their digits in the format
+        if not opts.timestamp_format:
+            raise UntranslatableError(f"column '{col.get_name()}' holds numbers, not dates",
+                                      "if they are dates such as 19970101, set the source's `timestamp_format:` to "
+                                      "their format, e.g. '%Y%m%d'")
+        if "%s" in opts.timestamp_format:
+            raise UntranslatableError(f"column '{name}': seconds since 1970 ('%s') are read on polars only",
+                                      "store the times as a timestamp type in the database (to_timestamp), or read "
+                                      "the source with `engine: polars`")
+        col, dtype = col.cast("int64").cast("string"), ibis.dtype("string")
     text = dtype.is_string()
     value = col.strip() if text else col
     converted = _convert(value, dtype, typ, opts, dialect)
@@ -177,9 +198,36 @@ def _cast(col: Any, dtype: Any, typ: str, opts: SourceOptions, dialect: str) -> 
     checked = text or (typ == "int" and (dtype.is_floating() or dtype.is_decimal())) or (
         typ == "bool" and dtype.is_numeric())
     if not checked:
-        return converted, None
+        return converted, []
     present = value.notnull() & (value != "") if text else value.notnull()
-    return converted, CastCheck(col.get_name(), typ, opts_table(col), col, present & converted.isnull())
+    if typ in ("date", "datetime") and text:
+        return _dates_checked(converted, value, typ, present, name, table, opts.timestamp_format, dialect)
+    return converted, [CastCheck(name, typ, table, col, present & converted.isnull())]
+
+
+def _dates_checked(converted: Any, text: Any, typ: str, present: Any, name: str, table: Any, fmt: str | None,
+                   dialect: str) -> tuple[Any, list[CastCheck]]:
+    """A date parsed from text, null where the text is not written exactly in its format or the date lies
+    outside 1900–2200, with a check for each (as on polars, sources/timeformats.py)."""
+    import datetime as dt
+
+    import ibis
+
+    lo, hi = (dt.date(MIN_YEAR, 1, 1), dt.date(MAX_YEAR, 12, 31)) if typ == "date" else \
+        (dt.datetime(MIN_YEAR, 1, 1), dt.datetime(MAX_YEAR, 12, 31, 23, 59, 59, 999999))
+    in_range = (converted >= ibis.literal(lo)) & (converted <= ibis.literal(hi))
+    regex = format_regex(fmt) if fmt and dialect == "duckdb" else None
+    shaped = text.re_search(regex) if regex else None
+    ok = in_range if shaped is None else in_range & shaped
+    gated = ibis.cases((ok, converted), else_=ibis.null(converted.type()))
+    parse_bad = present & (converted.isnull() if shaped is None else (converted.isnull() | ~shaped))
+    checks = [CastCheck(name, typ, table, text, parse_bad,
+                        f"values not written as timestamp_format '{fmt}' says" if shaped is not None else None,
+                        format_hint(fmt) if fmt else None),
+              CastCheck(name, typ, table, text, converted.notnull() & ~in_range, f"dates outside {RANGE_TEXT}",
+                        format_hint(fmt) if fmt else "fix the value, or set the source's `timestamp_format:` to the "
+                        "format the values are in")]
+    return gated, checks
 
 
 def opts_table(col: Any) -> Any:
