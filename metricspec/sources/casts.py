@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from metricspec.sources.timeformats import MAX_YEAR, MIN_YEAR, format_regex
@@ -87,6 +87,10 @@ SNIFF_ROWS = 1000
 _TIME_DIRECTIVES = re.compile(r"%[HIMSpzZTRcsfkl]|%\.f|%#z|%:z|%\.\d?f")
 _ZONE_DIRECTIVES = re.compile(r"%z|%#z|%:z|%::z|%Z")
 
+FINITE = "finite numbers"
+FINITE_HINT = ("NaN and infinities are not values a KPI can add up: list their spelling under the connector's "
+               "`null_values:` (e.g. [NaN, inf]) to read them as missing, or write them as empty cells or NULL")
+
 CAST_HINTS = {
     "int": "fix or remove the value, list it under the connector's `null_values:`, or declare another type "
            "under `columns:`",
@@ -131,6 +135,8 @@ class Cast:
     range (:mod:`.timeformats`), which tells why a value is bad."""
     fmt: str | None = None
     """The ``timestamp_format`` a parsed date was read with."""
+    what: str | None = None
+    """What a value that converts but is refused is not (``finite numbers`` for NaN and infinities)."""
 
     @property
     def bad(self) -> pl.Expr:
@@ -208,8 +214,6 @@ def plain_cast(col: str, dtype: Any, typ: str, local_tz: str, target_tz: str) ->
         return c.cast(pl.String)
     if typ in ("int", "float") and (dtype.is_integer() or dtype == pl.Boolean):
         return c.cast(pl.Int64 if typ == "int" else pl.Float64)
-    if typ == "float" and (dtype.is_float() or dtype == pl.Decimal):
-        return c.cast(pl.Float64)
     if (typ == "bool" and dtype == pl.Boolean) or (typ == "date" and dtype == pl.Date):
         return c
     if typ in ("date", "datetime") and dtype == pl.Datetime:
@@ -274,8 +278,14 @@ def cast_expr(col: str, dtype: Any, typ: str, *, fmt: str | None, formats: Seque
     import polars as pl
 
     raw = pl.col(col)
+    if typ == "float" and (dtype.is_float() or dtype == pl.Decimal):
+        return finite(col, raw.cast(pl.Float64))
     if dtype == pl.String:
         fast = None if lenient else _fast_text(raw, typ, fmt, formats, local_tz, target_tz)
+        if typ == "float":  # 'NaN' and 'inf' convert but are refused
+            cast = Cast(col, typ, fast, raw.is_not_null()) if fast is not None else \
+                _from_text(col, raw, typ, fmt, formats, local_tz, target_tz)
+            return replace(finite(col, cast.value), present=cast.present)
         if typ in ("date", "datetime"):  # checked for its format and range: no strict shortcut
             cast = Cast(col, typ, fast, raw.is_not_null()) if fast is not None else \
                 _from_text(col, raw, typ, fmt, formats, local_tz, target_tz)
@@ -292,6 +302,13 @@ def cast_expr(col: str, dtype: Any, typ: str, *, fmt: str | None, formats: Seque
         return _dates_checked(Cast(col, typ, text.value, raw.is_not_null()), digits, fmt, target_tz)
     value = _from_value(raw, dtype, typ, local_tz, target_tz)
     return Cast(col, typ, value, raw.is_not_null())
+
+
+def finite(col: str, value: pl.Expr) -> Cast:
+    """``value`` (a float column) checked to be finite: NaN and infinities are bad values."""
+    import polars as pl
+
+    return Cast(col, "float", pl.when(value.is_finite()).then(value), value.is_not_null(), parsed=value, what=FINITE)
 
 
 def date_bounds(typ: str, target_tz: str) -> tuple[pl.Expr, pl.Expr]:

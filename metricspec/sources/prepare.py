@@ -24,10 +24,12 @@ from typing import TYPE_CHECKING, Any
 from metricspec.errors import DataError, Issue, Level, Location, MetricSpecError
 from metricspec.sources.casts import (
     CAST_HINTS,
+    FINITE_HINT,
     SNIFF_ROWS,
     Cast,
     cast_expr,
     checked,
+    finite,
     has_time,
     plain_cast,
     sniff_formats,
@@ -223,6 +225,8 @@ def prepare_source(
             expr = to_target_tz(pl.col(col), dtype, local_tz, target_timezone)
             if expr is not None:
                 exprs.append(expr.alias(col))
+        elif col not in targets and dtype.is_float():  # NaN and infinities are refused, on every connector
+            casts.append((finite(col, pl.col(col)), finite(col, pl.col(col))))
     first, second, temporary = checked([used for used, _ in casts])
     frame = lf.with_columns([*exprs, *first]) if exprs or first else lf
     if second:
@@ -329,11 +333,14 @@ def first_bad_value(prepared: PreparedFrame) -> DataError | None:
     at = int(row[ROW_INDEX])
     source = f"source '{prepared.source_name}': column '{cast.column}'"
     parsed = _parsed_at(prepared, cast, at)
+    if parsed is not None and cast.what:
+        return DataError(f"{source} has values that are not {cast.what} (e.g. {shown} at row {at + 1})",
+                         where=prepared.where, hint=FINITE_HINT)
     if parsed is not None and cast.fmt and not _matches(raw, cast.fmt):
         return DataError(f"{source} has values not written as timestamp_format '{cast.fmt}' says (e.g. {shown} at "
                          f"row {at + 1}, which would be read as {parsed})", where=prepared.where,
                          hint=format_hint(cast.fmt))
-    if parsed is not None and not MIN_YEAR <= parsed.year <= MAX_YEAR:
+    if parsed is not None and cast.typ in ("date", "datetime") and not MIN_YEAR <= parsed.year <= MAX_YEAR:
         return DataError(f"{source} has dates outside {RANGE_TEXT} (e.g. {shown} at row {at + 1}, read as {parsed})",
                          where=prepared.where, hint=format_hint(cast.fmt) if cast.fmt else
                          "fix the value, or set the source's `timestamp_format:` to the format the values are in")

@@ -190,7 +190,7 @@ def build_lazy(query: Query, base: pl.LazyFrame, rng: RunRange, schemas: Schemas
         pairs = entity_pairs(key.entities, rng, schemas, bases or {})
         lf = lf.with_columns(period.alias("__p"), pl.col(key.entities.column).cast(pl.String).alias("__e")).join(
             pairs, left_on=["__p", "__e"], right_on=["period", "__e"], how="semi", nulls_equal=True)
-    aggs = [agg_expr(a, key.time_column) for a in query.aggregates]
+    aggs = [agg_expr(a, key.time_column, _integer_values(lf, a)) for a in query.aggregates]
     seg_exprs = [pl.col(s).cast(pl.String) for s in key.segments]
     return lf.group_by([period, *seg_exprs]).agg(aggs).sort(["period", *key.segments])
 
@@ -237,6 +237,14 @@ def hourly(frame: pl.DataFrame, timezone: str) -> pl.DataFrame:
     return frame.with_columns(pl.col("period").cast(hour_dtype(timezone)))
 
 
+def _integer_values(lf: pl.LazyFrame, a: Aggregate) -> bool:
+    """Whether a sum adds integers (read from the query's schema, no data)."""
+    value = value_expr(a)
+    if a.agg != "sum" or value is None:
+        return False
+    return lf.select(value.alias("v")).collect_schema()["v"].is_integer()
+
+
 def in_scope(lf: pl.LazyFrame, scope: Scope, schema: Mapping[str, pl.DataType]) -> pl.LazyFrame:
     """The rows where each scope column equals its value: as a value when the column has the value's
     type (numbers, true/false), else as text (see plan.scope_as_value)."""
@@ -262,8 +270,12 @@ def value_expr(a: Aggregate) -> pl.Expr | None:
     return pl.col(a.column) if a.column else None
 
 
-def agg_expr(a: Aggregate, time_column: str) -> pl.Expr:
-    """The polars aggregation for one aggregate (filter applied inside the group)."""
+def agg_expr(a: Aggregate, time_column: str, integers: bool = False) -> pl.Expr:
+    """The polars aggregation for one aggregate (filter applied inside the group).
+
+    A sum of ``integers`` adds them as 128-bit integers before the float the answer holds: an int64
+    sum wraps around silently past 9.2e18 (as DuckDB's HUGEINT and PostgreSQL's numeric sums do not),
+    and it is exact, so both backends round the same total once."""
     cond = condition(a.filter)
     col = value_expr(a)
     if a.agg == "count":
@@ -289,6 +301,8 @@ def agg_expr(a: Aggregate, time_column: str) -> pl.Expr:
         return values.drop_nulls().n_unique().cast(pl.Float64).alias(a.output)
     if a.agg in QUANTILES:  # numpy's default interpolation, as DuckDB's quantile_cont, PostgreSQL's percentile_cont
         return values.cast(pl.Float64).quantile(QUANTILES[a.agg], interpolation="linear").alias(a.output)
+    if a.agg == "sum" and integers:
+        values = values.cast(pl.Int128)
     fn = {"sum": values.sum, "mean": values.mean, "median": values.median, "min": values.min,
           "max": values.max}[a.agg]
     return fn().cast(pl.Float64).alias(a.output)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from metricspec.engine.backends.ibis_expr import UntranslatableError, to_ibis
 from metricspec.engine.backends.sql_time import instant_column, localize, to_utc
 from metricspec.errors import DataError
-from metricspec.sources.casts import CAST_HINTS, FALSE_WORDS, TRUE_WORDS
+from metricspec.sources.casts import CAST_HINTS, FALSE_WORDS, FINITE, FINITE_HINT, TRUE_WORDS
 from metricspec.sources.casts import has_time as _has_time
 from metricspec.sources.database import SourceOptions
 from metricspec.sources.prepare import COLUMN_TYPES, _columns_listing, derived_types, did_you_mean
@@ -88,6 +88,8 @@ def prepare(raw: Any, dialect: str, connection_key: str, opts: SourceOptions) ->
                 checks.extend(col_checks)
             elif dtype.is_timestamp():
                 exprs[col] = localize(table[col], dtype.timezone, local_tz, opts.target_timezone, dialect)
+            elif dtype.is_floating():  # NaN and infinities are refused, on every connector
+                checks.append(finite_check(col, table, table[col]))
             instant = _instant(table[col], dtype, targets.get(col), opts, dialect)
             if instant is not None and col not in opts.derive:  # hour periods need it (sql_time.hour_instant)
                 instants[instant_column(col)] = instant
@@ -197,12 +199,19 @@ def _cast(col: Any, dtype: Any, typ: str, opts: SourceOptions, dialect: str) -> 
         converted = localize(col, dtype.timezone, local_tz, target, dialect).date()
     checked = text or (typ == "int" and (dtype.is_floating() or dtype.is_decimal())) or (
         typ == "bool" and dtype.is_numeric())
+    finite = [finite_check(name, table, converted, col)] if typ == "float" else []
     if not checked:
-        return converted, []
+        return converted, finite
     present = value.notnull() & (value != "") if text else value.notnull()
     if typ in ("date", "datetime") and text:
         return _dates_checked(converted, value, typ, present, name, table, opts.timestamp_format, dialect)
-    return converted, [CastCheck(name, typ, table, col, present & converted.isnull())]
+    return converted, [CastCheck(name, typ, table, col, present & converted.isnull()), *finite]
+
+
+def finite_check(name: str, table: Any, value: Any, raw: Any = None) -> CastCheck:
+    """NaN and infinities in a float column are bad values (as on polars, sources/casts.py ``finite``)."""
+    return CastCheck(name, "float", table, value if raw is None else raw, value.isnan() | value.isinf(),
+                     f"values that are not {FINITE}", FINITE_HINT)
 
 
 def _dates_checked(converted: Any, text: Any, typ: str, present: Any, name: str, table: Any, fmt: str | None,
