@@ -204,6 +204,7 @@ def open_source(
     source = spec.sources[name]
     where = loaded.where("sources", name)
     explain: Callable[[BaseException], DataError | None] | None = None
+    columns: Mapping[str, str] = source.columns
     if frame is None:
         connector, options, context = bound_connector(loaded, name, registry, sample_rows=sample_rows)
         if source.engine == "duckdb":
@@ -212,6 +213,7 @@ def open_source(
             frame = duckdb_relation(source.connector, options, context, _text_columns(source))
         else:
             frame = connector.scan(options, context)
+            columns = _declared_columns(connector, options, context, frame, source)
         explain = partial(connector.explain_error, options, context)
     if is_database_table(frame):
         if tables is None:
@@ -224,7 +226,7 @@ def open_source(
         frame,
         source_name=name,
         rename=source.rename,
-        columns=source.columns,
+        columns=columns,
         timestamp_format=source.timestamp_format,
         timezone=source.timezone,
         target_timezone=spec.timezone,
@@ -249,6 +251,20 @@ def _typed(expr: pl.Expr, typ: str | None, timezone: str) -> pl.Expr:
     from metricspec.sources.casts import dtype_of
 
     return expr if typ is None else expr.cast(dtype_of(typ, timezone))
+
+
+def _declared_columns(connector: Connector, options: Any, context: SourceContext, frame: Any,
+                      source: Any) -> Mapping[str, str]:
+    """The connector's column types (see ``Connector.column_types``), renamed as the spec renames
+    them, under the spec's own ``columns:``."""
+    import polars as pl
+
+    if not isinstance(frame, pl.LazyFrame) or type(connector).column_types is Connector.column_types:
+        return dict(source.columns)
+    declared = connector.column_types(options, context, frame.collect_schema().names())
+    if not declared:
+        return dict(source.columns)
+    return {**{source.rename.get(c, c): t for c, t in declared.items()}, **source.columns}
 
 
 def _text_columns(source: Any) -> tuple[str, ...]:
