@@ -220,7 +220,7 @@ def open_source(
             raise DataError(f"source '{name}' lives in a database, and nothing was given to open database sources",
                             where=where, hint="pass the SQL backend's tables to open_checked (engine/run.py does)")
         if source.engine != "polars":
-            return tables.prepare(frame, source_options(loaded, name))
+            return tables.prepare(frame, source_options(loaded, name, columns))
         frame = tables.polars_frame(frame, name, where)  # computed in polars, from the columns the spec reads
     prepared = prepare_source(
         frame,
@@ -259,9 +259,10 @@ def _declared_columns(connector: Connector, options: Any, context: SourceContext
     them, under the spec's own ``columns:``."""
     import polars as pl
 
-    if not isinstance(frame, pl.LazyFrame) or type(connector).column_types is Connector.column_types:
+    if type(connector).column_types is Connector.column_types:
         return dict(source.columns)
-    declared = connector.column_types(options, context, frame.collect_schema().names())
+    names = frame.collect_schema().names() if isinstance(frame, pl.LazyFrame) else list(frame.columns)
+    declared = connector.column_types(options, context, names)
     if not declared:
         return dict(source.columns)
     return {**{source.rename.get(c, c): t for c, t in declared.items()}, **source.columns}
@@ -277,12 +278,13 @@ def _text_columns(source: Any) -> tuple[str, ...]:
     return tuple(back.get(c, c) for c in cols)
 
 
-def source_options(loaded: LoadedSpec, name: str) -> SourceOptions:
-    """How source ``name``'s table is prepared: its renames, types, time zones and derived columns."""
+def source_options(loaded: LoadedSpec, name: str, columns: Mapping[str, str] | None = None) -> SourceOptions:
+    """How source ``name``'s table is prepared: its renames, types (``columns``: the spec's and its
+    connector's, see :func:`_declared_columns`; default the spec's), time zones and derived columns."""
     source = loaded.spec.sources[name]
     return SourceOptions(
-        name=name, rename=source.rename, columns=source.columns, timestamp_format=source.timestamp_format,
-        timezone=source.timezone, target_timezone=loaded.spec.timezone,
+        name=name, rename=source.rename, columns=source.columns if columns is None else columns,
+        timestamp_format=source.timestamp_format, timezone=source.timezone, target_timezone=loaded.spec.timezone,
         time_column=None if source.time_column in source.derive else source.time_column,
         derive=source.derive, where=loaded.where("sources", name))
 

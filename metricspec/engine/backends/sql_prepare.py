@@ -315,7 +315,7 @@ def _text_datetime(value: Any, opts: SourceOptions, dialect: str, *, instant: bo
         parsed = _strptime(value, fmt, dialect)
         has_zone = any(d in fmt for d in ("%z", "%#z", "%:z", "%Z"))
         return convert(parsed, "UTC" if has_zone else None)
-    iso = value.replace("T", " ")
+    iso = value.replace("T", " ").replace(" +", "+").replace(" -", "-")  # '09:41 +0000': no space for SQL
     with_offset = iso.re_search(_OFFSET)
     aware = convert(iso.try_cast("timestamp('UTC')"), "UTC")
     naive = convert(iso.try_cast("timestamp"), None)
