@@ -166,6 +166,23 @@ class AggregateKPI(KPIBase):
             return entity_filter.check(spec, name, self.filter_entities, not is_all_time(spec, name))
         return []
 
+    def conventions(self, spec: SpecView) -> list[str]:
+        tcol = self.spec_time_column(spec)
+        what = {"count": "counts rows" if not (self.column or self.expression) else "counts rows with a value",
+                "count_distinct": "counts distinct non-null values"}.get(self.agg, f"takes the {self.agg} of the values")
+        out = [f"event: a row of '{self.source}'; the KPI {what} (null values skipped, and noted)"]
+        if tcol is None:
+            return [*out, "days: none: the source has no time column, every row counts (all time)"]
+        out.append(f"days: calendar: a row falls in the period of its '{tcol}' local date in {spec.timezone} "
+                   f"(weeks start on {spec.week_start})")
+        if self.snapshot:
+            out.append(f"edges: the {'latest' if self.agg == 'last' else 'earliest'} row with a value in the period"
+                       + (f", per '{', '.join(self.per)}', summed" if self.per else "") +
+                       "; rows tied at that time with different values are refused")
+        else:
+            out.append("edges: calendar periods; the current one runs to the as-of date (partial)")
+        return out
+
     # ------------------------------------------------------------ how it behaves
     @property
     def additive(self) -> bool:

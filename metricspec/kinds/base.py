@@ -262,6 +262,12 @@ class KPIBase(StrictModel):
         ``--by``/``--where`` name (None: it reads other KPIs)."""
         return self.segment_source(spec)
 
+    def conventions(self, spec: SpecView) -> list[str]:
+        """What a reader cannot see in the spec: what one event (row) is, how days are counted, what
+        happens at the edges of periods and windows. Printed by ``run --explain`` (docs: beside each
+        kind in spec-reference.md). Derived kinds have none of their own."""
+        return []
+
     def breakdown_columns(self, source: str) -> list[ColumnNeed]:
         """This KPI's segment and scope columns, read from ``source``'s rows (kinds that read rows)."""
         from metricspec.spec.segments import column_paths
