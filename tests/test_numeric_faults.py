@@ -8,6 +8,7 @@ PostgreSQL's numeric sums do), and the rows of the file.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -25,7 +26,7 @@ from metricspec.loader import load_spec
 pytest.importorskip("duckdb")
 pytest.importorskip("ibis")
 
-from backend_support import DuckDBLoader, database_registry
+from backend_support import DuckDBLoader, database_registries, database_registry
 
 SPEC = """\
 name: n
@@ -111,13 +112,22 @@ def test_non_finite_spellings_listed_as_null_values_are_missing(tmp_path: Path, 
     assert "2 row(s) with a null 'v' in source 'd' were skipped" in out
 
 
-@pytest.mark.parametrize("backend", ["polars", "duckdb"])
-def test_a_parquet_nan_is_refused_on_every_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                   backend: str) -> None:
-    pl.DataFrame({"at": [dt.date(2026, 1, 1), dt.date(2026, 1, 2)], "v": [1.0, float("nan")]}).write_parquet(
+@pytest.fixture(scope="module")
+def databases() -> Iterator[dict[str, object]]:
+    with database_registries() as registries:
+        yield dict(registries)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_a_stored_nan_or_infinity_is_refused_on_every_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              databases: dict[str, object], value: float) -> None:
+    pl.DataFrame({"at": [dt.date(2026, 1, 1), dt.date(2026, 1, 2)], "v": [1.0, value]}).write_parquet(
         tmp_path / "p.parquet")
     (tmp_path / "s.yaml").write_text(SPEC, encoding="utf-8")
-    if backend == "duckdb":
-        monkeypatch.setattr(sources, "connector_registry", database_registry(DuckDBLoader()))
-    with pytest.raises(DataError, match="column 'v' has values that are not finite numbers"):
-        evaluate(load_spec(tmp_path / "s.yaml"), as_of=dt.date(2026, 2, 1))
+    for name, registry in {"polars": None, **databases}.items():
+        if registry is not None:
+            monkeypatch.setattr(sources, "connector_registry", registry)
+        with pytest.raises(DataError, match="column 'v' has values that are not finite numbers"):
+            evaluate(load_spec(tmp_path / "s.yaml"), as_of=dt.date(2026, 2, 1))
+        monkeypatch.undo()
+        assert name

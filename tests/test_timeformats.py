@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -103,3 +104,40 @@ def test_integer_dates_need_a_format() -> None:
     seconds = pl.LazyFrame({"d": [1_700_000_000]})
     got = apply_source_options(seconds, columns={"d": "datetime"}, timestamp_format="%s", **opts).collect()
     assert got["d"][0] == dt.datetime.fromtimestamp(1_700_000_000, dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def databases() -> Iterator[dict[str, object]]:
+    """DuckDB, and a throwaway PostgreSQL when its binaries are installed."""
+    pytest.importorskip("ibis")
+    pytest.importorskip("duckdb")
+    from backend_support import database_registries
+
+    with database_registries() as registries:
+        yield dict(registries)
+
+
+@pytest.mark.parametrize(("values", "typ", "expect"), [
+    (["2018-04-11", "0018-04-12"], "date", "has dates outside 1900–2200 (e.g. '0018-04-12')"),
+    (["2018-04-11 10:00:00", "2301-01-01 10:00:00"], "datetime", "has dates outside 1900–2200"),
+    (["2018-04-11 10:00:00", "2016-12-31 23:59:60"], "datetime", "'2016-12-31 23:59:60'"),
+])
+def test_text_dates_in_a_database_are_checked_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   databases: dict[str, object], values: list[str], typ: str,
+                                                   expect: str) -> None:
+    """The same text loaded into DuckDB and PostgreSQL tables (the SQL backend parses it there)."""
+    from metricspec import sources
+    from metricspec.engine.run import evaluate
+    from metricspec.errors import MetricSpecError
+    from metricspec.loader import load_spec
+
+    pl.DataFrame({"at": values, "n": [1, 2]}).write_parquet(tmp_path / "d.parquet")
+    (tmp_path / "s.yaml").write_text(
+        "name: s\nsources:\n  d: {connector: parquet, options: {path: d.parquet}, time_column: at, "
+        f"columns: {{at: {typ}}}}}\nkpis:\n  n: {{source: d, agg: sum, column: n}}\n", encoding="utf-8")
+    for name, registry in databases.items():
+        monkeypatch.setattr(sources, "connector_registry", registry)
+        with pytest.raises(MetricSpecError) as info:
+            evaluate(load_spec(tmp_path / "s.yaml"), as_of=dt.date(2019, 1, 1))
+        monkeypatch.undo()
+        assert "source 'd': column 'at'" in str(info.value) and expect in str(info.value), (name, str(info.value))
