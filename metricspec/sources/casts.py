@@ -279,7 +279,7 @@ def cast_expr(col: str, dtype: Any, typ: str, *, fmt: str | None, formats: Seque
 
     raw = pl.col(col)
     if typ == "float" and (dtype.is_float() or dtype == pl.Decimal):
-        return finite(col, raw.cast(pl.Float64))
+        return finite(col, raw.cast(pl.Float64), cheap=True)
     if dtype == pl.String:
         fast = None if lenient else _fast_text(raw, typ, fmt, formats, local_tz, target_tz)
         if typ == "float":  # 'NaN' and 'inf' convert but are refused
@@ -304,11 +304,19 @@ def cast_expr(col: str, dtype: Any, typ: str, *, fmt: str | None, formats: Seque
     return Cast(col, typ, value, raw.is_not_null())
 
 
-def finite(col: str, value: pl.Expr) -> Cast:
-    """``value`` (a float column) checked to be finite: NaN and infinities are bad values."""
+def finite(col: str, value: pl.Expr, *, cheap: bool = False) -> Cast:
+    """``value`` (a float column) checked to be finite: NaN and infinities are bad values.
+
+    ``cheap``: ``value`` is a stored column (no conversion to compute twice), so the check raises by
+    itself in the one projection that reads it (:func:`checked`'s strict path)."""
     import polars as pl
 
-    return Cast(col, "float", pl.when(value.is_finite()).then(value), value.is_not_null(), parsed=value, what=FINITE)
+    strict = None
+    if cheap:
+        alarm = pl.when(~value.is_finite()).then(pl.lit("\x00bad value")).cast(pl.Int8, strict=True)
+        strict = pl.when(alarm.is_null()).then(value)
+    return Cast(col, "float", pl.when(value.is_finite()).then(value), value.is_not_null(), strict=strict,
+                parsed=value, what=FINITE)
 
 
 def date_bounds(typ: str, target_tz: str) -> tuple[pl.Expr, pl.Expr]:

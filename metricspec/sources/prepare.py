@@ -226,7 +226,8 @@ def prepare_source(
             if expr is not None:
                 exprs.append(expr.alias(col))
         elif col not in targets and dtype.is_float():  # NaN and infinities are refused, on every connector
-            casts.append((finite(col, pl.col(col)), finite(col, pl.col(col))))
+            check = finite(col, pl.col(col), cheap=True)
+            casts.append((check, check))
     first, second, temporary = checked([used for used, _ in casts])
     frame = lf.with_columns([*exprs, *first]) if exprs or first else lf
     if second:

@@ -190,7 +190,7 @@ def build_lazy(query: Query, base: pl.LazyFrame, rng: RunRange, schemas: Schemas
         pairs = entity_pairs(key.entities, rng, schemas, bases or {})
         lf = lf.with_columns(period.alias("__p"), pl.col(key.entities.column).cast(pl.String).alias("__e")).join(
             pairs, left_on=["__p", "__e"], right_on=["period", "__e"], how="semi", nulls_equal=True)
-    aggs = [agg_expr(a, key.time_column, _integer_values(lf, a)) for a in query.aggregates]
+    aggs = [agg_expr(a, key.time_column, _integer_values(lf, a, schemas[key.source])) for a in query.aggregates]
     seg_exprs = [pl.col(s).cast(pl.String) for s in key.segments]
     return lf.group_by([period, *seg_exprs]).agg(aggs).sort(["period", *key.segments])
 
@@ -237,11 +237,14 @@ def hourly(frame: pl.DataFrame, timezone: str) -> pl.DataFrame:
     return frame.with_columns(pl.col("period").cast(hour_dtype(timezone)))
 
 
-def _integer_values(lf: pl.LazyFrame, a: Aggregate) -> bool:
-    """Whether a sum adds integers (read from the query's schema, no data)."""
-    value = value_expr(a)
-    if a.agg != "sum" or value is None:
+def _integer_values(lf: pl.LazyFrame, a: Aggregate, schema: Mapping[str, pl.DataType]) -> bool:
+    """Whether a sum adds integers (from the source's schema, or the expression's; no data is read)."""
+    if a.agg != "sum" or (a.column is None and a.expression is None):
         return False
+    if a.column is not None:
+        return a.column in schema and schema[a.column].is_integer()
+    value = value_expr(a)
+    assert value is not None
     return lf.select(value.alias("v")).collect_schema()["v"].is_integer()
 
 
