@@ -371,6 +371,8 @@ def aggregate(rel: Relation, t: Any, a: Aggregate, time_column: str) -> Any:
     if a.agg == "sum":
         import ibis
 
+        if rel.dialect == "pyspark" and value.type().is_integer():  # a long sum overflows in Spark (DuckDB and
+            value = value.cast("decimal(38, 0)")  # PostgreSQL widen it, polars adds Int128s)
         return ibis.coalesce(value.sum(where=cond), 0)  # polars: a sum over no values is 0
     interpolated = a.agg == "median" or a.agg in QUANTILES
     if (a.agg == "mean" or interpolated) and not value.type().is_floating():

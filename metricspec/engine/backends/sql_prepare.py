@@ -210,7 +210,8 @@ def _cast(col: Any, dtype: Any, typ: str, opts: SourceOptions, dialect: str) -> 
 
 def finite_check(name: str, table: Any, value: Any, raw: Any = None) -> CastCheck:
     """NaN and infinities in a float column are bad values (as on polars, sources/casts.py ``finite``)."""
-    return CastCheck(name, "float", table, value if raw is None else raw, value.isnan() | value.isinf(),
+    # x - x is NaN exactly for NaN and ±infinity, on every dialect (Spark's isinf is not translated)
+    return CastCheck(name, "float", table, value if raw is None else raw, (value - value).isnan(),
                      f"values that are not {FINITE}", FINITE_HINT)
 
 
