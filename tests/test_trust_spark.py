@@ -96,3 +96,17 @@ def test_a_spark_csv_nan_is_refused(tmp_path: Path, spark: object) -> None:
         encoding="utf-8")
     with pytest.raises(MetricSpecError, match="column 'v' has values that are not finite numbers"):
         evaluate(load_spec(tmp_path / "s.yaml"), as_of=dt.date(2026, 3, 1))
+
+
+def test_iso_times_with_offsets_read_as_on_polars(tmp_path: Path, spark: object,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """'2026-01-03 14:05 +0000' (as X writes it), 'Z', '-0130' and no seconds: Spark's cast wants the
+    seconds and a colon in the offset, so these were 'not datetime' on Spark only."""
+    values = ["2026-01-03 14:05 +0000", "2026-01-31 23:30 +0200", "2026-01-31T23:30:00Z", "2026-01-31 23:30:15-0130",
+              "2026-02-01 01:30", "2026-02-01T01:30:05", "2026-01-15 10:00:00+05:30", "2026-01-31T22:30Z"]
+    frame = pl.DataFrame({"at": values, "n": [10**i for i in range(len(values))]})
+    path = _spec(tmp_path, frame, "time_column: at, columns: {at: datetime}", "  n: {source: d, agg: sum, column: n}\n")
+    on_polars, on_spark = _both(path, spark, monkeypatch)
+    assert on_spark == on_polars
+    # by UTC instant (Python's fromisoformat): January holds rows 0, 1, 2, 6 and 7 ('-0130' is 1 February 01:00)
+    assert '"value": 11000111.0' in on_polars and '"value": 111000.0' in on_polars

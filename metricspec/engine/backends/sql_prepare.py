@@ -317,11 +317,22 @@ def _text_datetime(value: Any, opts: SourceOptions, dialect: str, *, instant: bo
         parsed = _strptime(value, fmt, dialect)
         has_zone = any(d in fmt for d in ("%z", "%#z", "%:z", "%Z"))
         return convert(parsed, "UTC" if has_zone else None)
-    iso = value.replace("T", " ").replace(" +", "+").replace(" -", "-")  # '09:41 +0000': no space for SQL
+    iso = _iso_offset(value, dialect)
     with_offset = iso.re_search(_OFFSET)
     aware = convert(iso.try_cast("timestamp('UTC')"), "UTC")
     naive = convert(iso.try_cast("timestamp"), None)
     return ibis.cases((with_offset, aware), else_=naive)
+
+
+def _iso_offset(value: Any, dialect: str) -> Any:
+    """ISO 8601 text with its UTC offset written as every dialect reads it: '2026-01-01 09:41 +0000'
+    (as X writes it) and '...T09:41Z' become '2026-01-01 09:41:00+00:00' (Spark wants the seconds and
+    the colon, DuckDB no space before the offset). Each step reads the text once (a CASE would repeat
+    it, and the SQL would grow with every step)."""
+    group = "$" if dialect == "pyspark" else "\\"  # regexp_replace's back-references
+    iso = value.replace("T", " ").replace(" +", "+").replace(" -", "-").replace("Z", "+00:00").replace("z", "+00:00")
+    iso = iso.re_replace(r"([+-][0-9]{2})([0-9]{2})$", f"{group}1:{group}2")
+    return iso.re_replace(r"( [0-9]{2}:[0-9]{2})([+-][0-9]{2}:[0-9]{2})$", f"{group}1:00{group}2")
 
 
 _STRPTIME = {"%.f": "%f", "%#z": "%z", "%:z": "%z"}
