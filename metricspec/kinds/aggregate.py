@@ -174,7 +174,7 @@ class AggregateKPI(KPIBase):
         if tcol is None:
             return [*out, "days: none: the source has no time column, every row counts (all time)"]
         out.append(f"days: calendar: a row falls in the period of its '{tcol}' local date in {spec.timezone} "
-                   f"(weeks start on {spec.week_start})")
+                   f"(weeks start on {spec.week_start}; per hour: its local clock hour)")
         if self.snapshot:
             out.append(f"edges: the {'latest' if self.agg == 'last' else 'earliest'} row with a value in the period"
                        + (f", per '{', '.join(self.per)}', summed" if self.per else "") +
