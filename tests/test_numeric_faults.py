@@ -131,3 +131,45 @@ def test_a_stored_nan_or_infinity_is_refused_on_every_backend(tmp_path: Path, mo
             evaluate(load_spec(tmp_path / "s.yaml"), as_of=dt.date(2026, 2, 1))
         monkeypatch.undo()
         assert name
+
+
+def _write_ndjson(d: Path, cell: str) -> str:
+    rows = [("2026-01-01", "1.5"), ("2026-01-02", cell), ("2026-01-03", "2")]
+    pl.DataFrame({"at": [a for a, _ in rows], "v": [v for _, v in rows]}).write_ndjson(d / "d.ndjson")
+    return "{connector: ndjson, options: {path: d.ndjson}, time_column: at, columns: {v: float}}"
+
+
+def _write_excel(d: Path, cell: str) -> str:
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(d / "d.xlsx"))
+    sheet = book.add_worksheet()
+    for i, row in enumerate([["at", "v"], ["2026-01-01", 1.5], ["2026-01-02", cell], ["2026-01-03", 2.0]]):
+        sheet.write_row(i, 0, row)
+    book.close()
+    return "{connector: excel, options: {path: d.xlsx}, time_column: at, columns: {v: float}}"
+
+
+def _write_sqlite(d: Path, cell: str) -> str:
+    import sqlite3
+
+    with sqlite3.connect(d / "d.db") as conn:  # SQLite stores NaN as NULL; an infinity stays one
+        conn.execute("create table t (at text, v real)")
+        conn.executemany("insert into t values (?, ?)", [("2026-01-01", 1.5), ("2026-01-02", float(cell)),
+                                                         ("2026-01-03", 2.0)])
+    return "{connector: sqlite, options: {path: d.db, table: t}, time_column: at}"
+
+
+@pytest.mark.parametrize(("write", "cell"), [(_write_ndjson, "NaN"), (_write_ndjson, "-Infinity"),
+                                             (_write_excel, "NaN"), (_write_excel, "inf"), (_write_sqlite, "inf"),
+                                             (_write_sqlite, "-inf")])
+def test_non_finite_cells_are_refused_by_every_file_and_database_connector(tmp_path: Path, write: object,
+                                                                           cell: str) -> None:
+    """One rule on every connector (the csv, parquet, DuckDB, PostgreSQL and Spark cases are above and in
+    test_trust_spark.py): the second row's NaN or infinity stops the run naming column and row."""
+    assert callable(write)
+    source = write(tmp_path, cell)
+    (tmp_path / "s.yaml").write_text(f"name: s\ngrains: [month]\nsources:\n  d: {source}\nkpis:\n"
+                                     "  v: {source: d, agg: sum, column: v}\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"column 'v' has values that are not finite numbers \(e\.g\. .* at row 2\)"):
+        evaluate(load_spec(tmp_path / "s.yaml"), as_of=dt.date(2026, 2, 1))

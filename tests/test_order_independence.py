@@ -136,3 +136,31 @@ def test_scope_value_types_are_checked_against_declared_columns_without_data(tmp
     assert "6: source 'q': scope value '3' cannot match column 'n', which is int" in text
     assert "7: source 'q': scope value 1 cannot match column 'ok', which is bool" in text
     assert "8: source 'q': scope value 2.0 cannot match column 'n', which is int" in text
+
+
+@pytest.mark.parametrize("first", [True, False])
+@pytest.mark.parametrize(("cell", "expect"), [("NaN", "column 'v' has values that are not finite numbers"),
+                                              ("4/11/18", "column 'd' has dates outside 1900–2200")])
+def test_a_bad_cell_stops_the_run_whatever_the_kpis_before_it(tmp_path: Path, first: bool, cell: str,
+                                                              expect: str) -> None:
+    """A NaN (or a date not in its format) in a column one KPI reads stops the run whether that KPI comes
+    before or after KPIs that read other columns of the source (a column's first use once decided its
+    checks)."""
+    v, d = ("NaN", "2026-02-03") if cell == "NaN" else ("2.5", cell)
+    (tmp_path / "q.csv").write_text(f"published_at,v,d\n2026-02-02 10:00:00,1.5,2026-02-02\n"
+                                    f"2026-02-03 10:00:00,{v},{d}\n", encoding="utf-8")
+    reads = "r: {source: q, agg: sum, column: v}\n" if cell == "NaN" else "r: {source: q, agg: max, expression: " \
+        "\"year(d)\"}\n"
+    others = "n: {source: q, agg: count}\nl: {source: q, agg: count_distinct, column: published_at}\n"
+    (tmp_path / "s.yaml").write_text(
+        "name: s\nsources:\n  q: {connector: csv, options: {path: q.csv}, time_column: published_at, "
+        "columns: {d: date}}\nkpis:\n"
+        + textwrap.indent(reads + others if first else others + reads, "  "), encoding="utf-8")
+    result = CliRunner().invoke(main, ["run", str(tmp_path / "s.yaml"), "--as-of", "2026-03-01"])
+    assert "Traceback" not in result.output
+    assert result.exit_code == 2 and expect in result.output and "row 2" in result.output, result.output
+    (tmp_path / "s.yaml").write_text(  # the other KPIs alone do not read the bad cell: they run
+        "name: s\nsources:\n  q: {connector: csv, options: {path: q.csv}, time_column: published_at, "
+        "columns: {d: date}}\nkpis:\n  n: {source: q, agg: count}\n",
+        encoding="utf-8")
+    assert CliRunner().invoke(main, ["run", str(tmp_path / "s.yaml"), "--as-of", "2026-03-01"]).exit_code == 0
