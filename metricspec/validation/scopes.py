@@ -17,27 +17,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from metricspec.errors import Issue, Level, Location
+from metricspec.errors import Issue, Level
 from metricspec.sources import base_kpis
 from metricspec.sources.prepare import type_name
 
 if TYPE_CHECKING:
     from metricspec.spec.base import Scalar
+    from metricspec.spec.loaded import LoadedSpec
     from metricspec.spec.models import Spec
 
 Path = tuple[str | int, ...]
-
-
-class LoadedSpec(Protocol):
-    """A loaded spec as these checks read it (:class:`metricspec.loader.LoadedSpec` is one): the spec and
-    where each of its values was written."""
-
-    @property
-    def spec(self) -> Spec: ...
-
-    def where(self, *path: str | int, key: bool = False) -> Location | None: ...
 
 
 def validate(loaded: LoadedSpec) -> list[Issue]:
