@@ -10,6 +10,7 @@ polars is imported inside functions only, so importing this module is cheap.
 
 from __future__ import annotations
 
+import csv
 import glob as globlib
 import re
 from pathlib import Path
@@ -90,7 +91,6 @@ def scan_text_export(path: str, context: SourceContext, *, required: list[str], 
 def _ragged_line(path: Path) -> tuple[Path, int, int, int] | None:
     """(file, line, fields, header fields) of the first line of a CSV file whose number of fields is not
     the header's (after a read failed)."""
-    import csv
 
     with path.open(encoding="utf-8", errors="replace", newline="") as fh:
         rows = csv.reader(fh)

@@ -14,12 +14,14 @@ from metricspec.connectors.base import Connector, SourceContext
 from metricspec.connectors.files import first_line
 from metricspec.errors import DataError, Issue, Level, Location, SpecError
 from metricspec.plugins import missing_connector_hint
+from metricspec.sources.casts import dtype_of
 from metricspec.sources.database import (
     DatabaseSource,
     DatabaseTables,
     SourceOptions,
     is_database_table,
 )
+from metricspec.sources.prepare import derived_types
 from metricspec.sources.registry import connector_registry as registry_of_plugins
 from metricspec.spec.expr import parse
 from metricspec.spec.source import CALENDAR, time_column_of, timeless_source
@@ -234,22 +236,23 @@ def open_source(
         where=where,
         lenient=lenient,
     )
-    prepared = replace(prepared, explain=explain)
-    if not source.derive:
+    return _with_derived(replace(prepared, explain=explain), source.derive, spec.timezone)
+
+
+def _with_derived(prepared: PreparedFrame, derive: Mapping[str, str], timezone: str) -> PreparedFrame:
+    """The source's ``derive:`` columns added, each cast to its one type."""
+    if not derive:
         return prepared
     from metricspec.plan.expressions import to_polars
-    from metricspec.sources.prepare import derived_types
 
-    types = derived_types(source.derive, prepared.frame.collect_schema())
+    types = derived_types(derive, prepared.frame.collect_schema())
     derived = prepared.frame.with_columns([
-        _typed(to_polars(parse(text)), types[col], spec.timezone).alias(col) for col, text in source.derive.items()])
+        _typed(to_polars(parse(text)), types[col], timezone).alias(col) for col, text in derive.items()])
     return replace(prepared, frame=derived)
 
 
 def _typed(expr: pl.Expr, typ: str | None, timezone: str) -> pl.Expr:
     """A derived column cast to its one type (the SQL backend casts to the same, sql_prepare.py)."""
-    from metricspec.sources.casts import dtype_of
-
     return expr if typ is None else expr.cast(dtype_of(typ, timezone))
 
 
@@ -257,11 +260,9 @@ def _declared_columns(connector: Connector, options: Any, context: SourceContext
                       source: Any) -> Mapping[str, str]:
     """The connector's column types (see ``Connector.column_types``), renamed as the spec renames
     them, under the spec's own ``columns:``."""
-    import polars as pl
-
     if type(connector).column_types is Connector.column_types:
         return dict(source.columns)
-    names = frame.collect_schema().names() if isinstance(frame, pl.LazyFrame) else list(frame.columns)
+    names = list(frame.columns) if is_database_table(frame) else frame.collect_schema().names()
     declared = connector.column_types(options, context, names)
     if not declared:
         return dict(source.columns)

@@ -20,10 +20,12 @@ through the lenient path. polars is imported inside functions only.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from metricspec.sources.timeformats import MAX_YEAR, MIN_YEAR, format_regex
 
@@ -309,7 +311,7 @@ def finite(col: str, value: pl.Expr, *, cheap: bool = False) -> Cast:
 
     ``cheap``: ``value`` is a stored column (no conversion to compute twice), so the check raises by
     itself in the one projection that reads it (:func:`checked`'s strict path)."""
-    import polars as pl
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
     strict = None
     if cheap:
@@ -321,10 +323,8 @@ def finite(col: str, value: pl.Expr, *, cheap: bool = False) -> Cast:
 
 def date_bounds(typ: str, target_tz: str) -> tuple[pl.Expr, pl.Expr]:
     """The first and last allowed value of a date or datetime column (``MIN_YEAR`` .. ``MAX_YEAR``)."""
-    import datetime as dt
-    from zoneinfo import ZoneInfo
 
-    import polars as pl
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
     if typ == "date":
         return pl.lit(dt.date(MIN_YEAR, 1, 1)), pl.lit(dt.date(MAX_YEAR, 12, 31))
@@ -338,7 +338,7 @@ def _dates_checked(cast: Cast, text: pl.Expr, fmt: str | None, target_tz: str) -
     """``cast`` (a date or datetime parsed from ``text``) null where the text is not written exactly in
     its format (``timestamp_format``; without one, a leap second) or the date lies outside
     ``MIN_YEAR`` .. ``MAX_YEAR``, so that such a value is a bad value (see :mod:`.timeformats`)."""
-    import polars as pl
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
     lo, hi = date_bounds(cast.typ, target_tz)
     ok = (cast.value >= lo) & (cast.value <= hi)

@@ -17,6 +17,7 @@ polars is imported inside the functions only.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -220,20 +221,31 @@ def prepare_source(
         formats = sniff_formats(sample.get(col, [])) if col in text_times and not timestamp_format else []
         casts.append(_cast_pair(col, schema[col], typ, timestamp_format, formats, local_tz, target_timezone,
                                 None if lenient else sample.get(col)))
-    for col, dtype in schema.items():
-        if col not in targets and dtype == pl.Datetime:
-            expr = to_target_tz(pl.col(col), dtype, local_tz, target_timezone)
-            if expr is not None:
-                exprs.append(expr.alias(col))
-        elif col not in targets and dtype.is_float():  # NaN and infinities are refused, on every connector
-            check = finite(col, pl.col(col), cheap=True)
-            casts.append((check, check))
+    casts += _untyped(schema, targets, local_tz, target_timezone, exprs)
     first, second, temporary = checked([used for used, _ in casts])
     frame = lf.with_columns([*exprs, *first]) if exprs or first else lf
     if second:
         frame = frame.with_columns(second).drop(temporary)
     return PreparedFrame(source_name=source_name, frame=frame, raw=lf, casts=tuple(used for used, _ in casts),
                          where=where, lenient_casts=tuple(full for _, full in casts))
+
+
+def _untyped(schema: Any, targets: Mapping[str, str], local_tz: str, target_tz: str,
+             exprs: list[Any]) -> list[tuple[Cast, Cast]]:
+    """The columns the spec gives no type: datetimes converted to the spec's zone (appended to ``exprs``),
+    and float columns checked: NaN and infinities are refused, on every connector."""
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
+
+    checks: list[tuple[Cast, Cast]] = []
+    for col, dtype in schema.items():
+        if col not in targets and dtype == pl.Datetime:
+            expr = to_target_tz(pl.col(col), dtype, local_tz, target_tz)
+            if expr is not None:
+                exprs.append(expr.alias(col))
+        elif col not in targets and dtype.is_float():
+            check = finite(col, pl.col(col), cheap=True)
+            checks.append((check, check))
+    return checks
 
 
 def _cast_pair(col: str, dtype: Any, typ: str, fmt: str | None, formats: list[str], local_tz: str,
@@ -358,7 +370,7 @@ def first_bad_value(prepared: PreparedFrame) -> DataError | None:
 
 def _parsed_at(prepared: PreparedFrame, cast: Cast, row: int) -> Any:
     """What a date cast's parser alone makes of the value at ``row`` (None: it does not parse)."""
-    import polars as pl
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
     if cast.parsed is None:
         return None
@@ -367,7 +379,6 @@ def _parsed_at(prepared: PreparedFrame, cast: Cast, row: int) -> Any:
 
 
 def _matches(raw: object, fmt: str) -> bool:
-    import re
 
     regex = format_regex(fmt)
     return regex is None or (isinstance(raw, str | int) and re.search(regex, str(raw).strip()) is not None)
@@ -443,7 +454,7 @@ def check_columns(
 
 def _kind_problem(col: str, dtype: Any, kind: str | None) -> tuple[str, str] | None:
     """(what the column should be, the fix) when ``dtype`` cannot serve as ``kind``; None when it can."""
-    import polars as pl
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
     nested = isinstance(dtype, pl.List | pl.Array | pl.Struct | pl.Object)
     if kind == "numeric" and not (dtype.is_numeric() or dtype == pl.Boolean or dtype == pl.Null):

@@ -8,8 +8,7 @@ polars backend's semantics, so both give the same Results:
   spec's ``week_start``;
 * a sum over no values is 0 (SQL's is NULL), booleans count as 0/1, ``last``/``first`` pick the value of
   the latest/earliest time among rows with a value;
-* segment values are grouped as text; a scope value is compared as a value with a column of its type
-  (numbers, booleans), as text otherwise (validation refuses values that cannot match, validation/scopes.py).
+* segment values are grouped as text; scope values as :func:`.sql_filters.scope_predicate` says.
 
 Known differences (docs/backends.md): ``round()`` of an exact half may round differently; medians and
 percentiles (``p90``) are exact, linearly interpolated, on DuckDB, PostgreSQL and Spark. Rows sharing the
@@ -27,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from metricspec.engine.backends import Answers, Work, record_nulls
 from metricspec.engine.backends.ibis_expr import UntranslatableError, to_ibis
-from metricspec.engine.backends.sql_filters import filtered
+from metricspec.engine.backends.sql_filters import filtered, scope_predicate
 from metricspec.engine.backends.sql_time import hour_instant
 from metricspec.errors import DataError, MetricSpecError
 from metricspec.kinds.aggregate import QUANTILES
@@ -43,8 +42,6 @@ from metricspec.plan.nodes import (
     RunRange,
     Window,
     counts_nulls,
-    scope_as_value,
-    scope_text,
 )
 from metricspec.plan.periods import HOUR, WEEKDAYS
 from metricspec.spec.expr import names
@@ -310,17 +307,6 @@ def in_range(rel: Relation, table: Any, time_column: str, rng: RunRange, window:
     return t.filter(*preds)
 
 
-def scope_predicate(col: Any, value: object) -> Any:
-    """A scope column equals its value: as a value when the column has the value's type, else as text
-    (as the polars backend compares, see plan.scope_as_value)."""
-    import ibis
-
-    dtype = col.type()
-    if scope_as_value(value, dtype.is_numeric(), dtype.is_boolean()):
-        return col == ibis.literal(value)
-    return col.cast("string") == scope_text(value)
-
-
 def truncate(date: Any, grain: str, week_start: str) -> Any:
     """First day of the period of each date (weeks start on ``week_start``)."""
     import ibis
@@ -371,9 +357,8 @@ def aggregate(rel: Relation, t: Any, a: Aggregate, time_column: str) -> Any:
     if a.agg == "sum":
         import ibis
 
-        if rel.dialect == "pyspark" and value.type().is_integer():  # a long sum overflows in Spark (DuckDB and
-            value = value.cast("decimal(38, 0)")  # PostgreSQL widen it, polars adds Int128s)
-        return ibis.coalesce(value.sum(where=cond), 0)  # polars: a sum over no values is 0
+        wide = rel.dialect == "pyspark" and value.type().is_integer()  # Spark's long sum overflows: widen it
+        return ibis.coalesce((value.cast("decimal(38, 0)") if wide else value).sum(where=cond), 0)  # no values: 0, as polars
     interpolated = a.agg == "median" or a.agg in QUANTILES
     if (a.agg == "mean" or interpolated) and not value.type().is_floating():
         value = value.cast("float64")  # PostgreSQL averages integers as numeric

@@ -10,6 +10,7 @@ null.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -219,9 +220,8 @@ def _dates_checked(converted: Any, text: Any, typ: str, present: Any, name: str,
                    dialect: str) -> tuple[Any, list[CastCheck]]:
     """A date parsed from text, null where the text is not written exactly in its format or the date lies
     outside 1900–2200, with a check for each (as on polars, sources/timeformats.py)."""
-    import datetime as dt
 
-    import ibis
+    import ibis  # ibis: the SQL backend's optional dependency, loaded when a source lives in a database
 
     lo, hi = (dt.date(MIN_YEAR, 1, 1), dt.date(MAX_YEAR, 12, 31)) if typ == "date" else \
         (dt.datetime(MIN_YEAR, 1, 1), dt.datetime(MAX_YEAR, 12, 31, 23, 59, 59, 999999))
