@@ -196,7 +196,8 @@ def init(directory: Path, force: bool) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary line.")
 @click.option("--explain", is_flag=True,
               help="Print the compiled query plan instead of running it: per query, where it runs and the SQL it "
-                   "sends (JSON with --format json).")
+                   "sends, and per KPI what an event is, how days are counted and what happens at the edges of "
+                   "periods and windows (JSON with --format json).")
 @confinement_options
 @reports_errors
 def run(specs: tuple[Path, ...], as_of: str | None, fmt: str, output: Path | None, width: int | None,

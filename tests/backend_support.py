@@ -8,8 +8,9 @@ same Results as polars.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import polars as pl
@@ -84,3 +85,19 @@ def database_registry(loader: Any) -> Callable[[], dict[str, type[Connector]]]:
 
     wrapped = {name: wrap(cls) for name, cls in base.items()}
     return lambda: wrapped
+
+
+@contextlib.contextmanager
+def database_registries() -> Iterator[dict[str, Callable[[], dict[str, type[Connector]]]]]:
+    """Registries for DuckDB and, when its binaries and psycopg are installed, a throwaway PostgreSQL
+    (tests/pg_server.py), by name: for tests that run one spec on every SQL backend."""
+    registries = {"duckdb": database_registry(DuckDBLoader())}
+    try:
+        import psycopg  # noqa: F401
+        from pg_server import postgres_server
+    except ImportError:
+        yield registries
+        return
+    with postgres_server() as base:
+        registries["postgres"] = database_registry(PostgresLoader(f"postgres://{base}"))
+        yield registries

@@ -3,7 +3,9 @@
 Random rows with nulls, zero denominators, empty periods and segments, booleans, text, instants around
 both daylight-saving changes of Europe/Warsaw (stored in UTC) and naive local times that the clocks
 skip or repeat (stored as Warsaw wall-clock times), aggregated by day, by weeks starting on Sunday and by
-month: every value, null count and freshness figure must agree.
+month: every value, null count and freshness figure must agree. Derived columns of every type (integer
+arithmetic, division, round, comparisons, text, a date) and text columns declared float and int are
+scoped by a value of their type, and broken down: each has one type on every backend.
 """
 
 from __future__ import annotations
@@ -33,7 +35,9 @@ week_start: sunday
 grains: [day, week, month]
 sources:
   events: {connector: parquet, options: {path: events.parquet}, time_column: ts, timezone: UTC,
-           derive: {both: v + w}}
+           columns: {num: float, code: int},
+           derive: {both: v + w, quarter: round(v / 3), per_w: v / w, twice: v * 2 + code, num2: "round(num * 2, 1)",
+                    big: v > 10, low: lower(s), month_start: "date(year(ts), month(ts), 1)"}}
   local: {connector: parquet, options: {path: local.parquet}, time_column: at, timezone: Europe/Warsaw}
 kpis:
   rows: {source: events, agg: count, segments: [seg]}
@@ -56,6 +60,17 @@ kpis:
   share_a: {share: {of: rows, where: "seg == 'a'"}}
   formula: {formula: "(v_sum - w_sum) / (w_sum - 1)"}
   growth: {growth: v_sum}
+  by_quarter: {source: events, agg: count, scope: {quarter: 2.0}}
+  by_quarter_int: {source: events, agg: sum, column: v, scope: {twice: 4}}
+  by_num: {source: events, agg: count, scope: {num2: 3.0}}
+  by_code: {source: events, agg: count, scope: {code: 1}}
+  by_big: {source: events, agg: count, scope: {big: true}}
+  by_low: {source: events, agg: count, scope: {low: x}}
+  by_flag: {source: events, agg: count, scope: {flag: false}}
+  by_text_number: {source: events, agg: count, scope: {s: 5}}
+  by_month_start: {source: events, agg: count, scope: {month_start: '2026-03-01'}}
+  per_w_sum: {source: events, agg: sum, column: per_w, segments: [twice]}
+  num_mean: {source: events, agg: mean, column: num2}
   local_rows: {source: local, agg: count}
   local_sum: {source: local, agg: sum, column: n}
 """
@@ -72,7 +87,9 @@ rows = st.lists(
         st.one_of(st.none(), st.integers(-5, 40)),
         st.one_of(st.none(), st.sampled_from([0, 0, 1, 2, 3])),
         st.one_of(st.none(), st.booleans()),
-        st.one_of(st.none(), st.sampled_from(["x", "y", "z", "é"])),
+        st.one_of(st.none(), st.sampled_from(["x", "y", "z", "é", "5", "X"])),
+        st.one_of(st.none(), st.sampled_from(["1.5", "0.75", "-2", "1.45", "2"])),  # text declared float
+        st.one_of(st.none(), st.sampled_from(["1", "2", " 3", "0"])),  # text declared int
     ),
     min_size=0, max_size=40, unique_by=lambda r: r[0],
 )
@@ -91,9 +108,10 @@ def test_backends_agree_on_random_data(tmp_path_factory, monkeypatch, databases,
     d = tmp_path_factory.mktemp("random")
     pl.DataFrame(
         {"ts": [_time(r[0]) for r in rows], "seg": [r[1] for r in rows], "v": [r[2] for r in rows],
-         "w": [r[3] for r in rows], "flag": [r[4] for r in rows], "s": [r[5] for r in rows]},
+         "w": [r[3] for r in rows], "flag": [r[4] for r in rows], "s": [r[5] for r in rows],
+         "num": [r[6] for r in rows], "code": [r[7] for r in rows]},
         schema={"ts": pl.Datetime("us"), "seg": pl.String, "v": pl.Int64, "w": pl.Int64, "flag": pl.Boolean,
-                "s": pl.String},
+                "s": pl.String, "num": pl.String, "code": pl.String},
     ).write_parquet(d / "events.parquet")
     pl.DataFrame(  # Warsaw wall-clock times, 02:00-03:00 included: skipped in March, repeated in October
         {"at": [dt.datetime(2026, m, day, h, mi) for (m, day), h, mi, _ in local], "n": [n for *_, n in local]},
@@ -114,7 +132,7 @@ def test_the_random_spec_exercises_the_database(tmp_path: Path, databases, monke
     from metricspec.engine.run import explain
 
     pl.DataFrame({"ts": [dt.datetime(2026, 3, 29, 1)], "seg": ["a"], "v": [1], "w": [0], "flag": [True],
-                  "s": ["x"]}).write_parquet(tmp_path / "events.parquet")
+                  "s": ["x"], "num": ["1.5"], "code": ["2"]}).write_parquet(tmp_path / "events.parquet")
     pl.DataFrame({"at": [dt.datetime(2026, 3, 29, 2, 30)], "n": [1]}).write_parquet(tmp_path / "local.parquet")
     (tmp_path / "s.yaml").write_text(textwrap.dedent(SPEC))
     for name, registry in databases.items():

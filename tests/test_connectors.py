@@ -374,7 +374,7 @@ def test_check_columns() -> None:
     lf = pl.LazyFrame({"likes": ["1"], "impressions": [3], "posted_at": ["2026-01-01"], "net": ["x"]})
     issues = check_columns(
         lf, {"like": "numeric", "likes": "numeric", "impressions": "numeric", "posted_at": "temporal", "net": None},
-        source_name="posts", where_for=lambda col: Location("spec.yaml", len(col)),
+        source_name="posts", where_for=lambda col, kind=None: Location("spec.yaml", len(col)),
     )
     messages = [i.message for i in issues]
     assert all(i.level is Level.ERROR for i in issues)

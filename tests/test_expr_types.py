@@ -74,3 +74,26 @@ def test_what_validation_accepts_polars_evaluates(left: str, right: str, op: str
     out = FRAME.select(to_polars(tree).alias("v"))
     if kind == "filter":
         assert out["v"].dtype == pl.Boolean, text
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("round(userid / 2500000)", "float"), ("userid / 2", "float"), ("userid * 2 + 1", "int"),
+    ("userid + score", "float"), ("-userid", "int"), ("abs(score)", "float"), ("round(userid)", "float"),
+    ("year(at) * 100 + month(at)", "int"), ("days_between(at, at)", "int"), ("lower(name)", "str"),
+    ("userid > 3", "bool"), ("contains(name, 'x')", "bool"), ("date(2026, 1, 1)", "date"),
+    ("coalesce(userid, 0)", "int"), ("coalesce(userid, 0.5)", "float"), ("max(userid, score)", "float"),
+    ("coalesce(at, at)", "datetime"), ("coalesce(name, 1)", None), ("unknown_column + 1", "float"),
+])
+def test_a_derived_column_has_one_type(text: str, expected: str | None) -> None:
+    """The type every backend casts a `derive:` column to (round() was a float on polars and an integer
+    on DuckDB); it is what polars computes, except round() of an integer, which stays an integer there."""
+    from metricspec.spec.exprtypes import column_type
+
+    types = {"userid": "int", "score": "float", "at": "datetime", "name": "str"}
+    assert column_type(parse(text), types.get) == expected
+    if expected in ("int", "float", "bool", "str") and "unknown" not in text and text != "round(userid)":
+        frame = pl.DataFrame({"userid": [5000000], "score": [2.5], "at": [dt.datetime(2026, 1, 1)], "name": ["x"]})
+        dtype = frame.select(to_polars(parse(text)).alias("v")).schema["v"]
+        kind = "int" if dtype.is_integer() else "float" if dtype.is_float() else \
+            "bool" if dtype == pl.Boolean else "str"
+        assert kind == expected, (text, dtype)

@@ -158,9 +158,11 @@ def test_a_window_reaching_before_the_run_start_has_no_value(tmp_path: Path) -> 
     assert {p["period"]: p["value"] for p in month["points"]}["2026-03-01"] is not None
 
 
-def test_windows_end_on_the_sources_last_day_with_data(tmp_path: Path) -> None:
+def test_windows_end_on_their_period_s_last_day_even_after_the_data_ends(tmp_path: Path) -> None:
     """Data ending on 10 April, run as of the 20th: the last periods are those of the base KPI (the
-    10th's), and the current windows end on the 10th."""
+    10th's); a complete period's window ends on its last day (the week of 5-11 April on the 11th) and
+    only the running period's on the as-of date (April's on the 20th), not on the 10th: a 7-day window
+    ending on the 20th holds no row (issue 21: it showed the week before the data ended)."""
     rows = [r for r in _rows(5) if r[0].date() <= dt.date(2026, 4, 10)]
     results = _results(_write(tmp_path, rows))
     by_name = {k["name"]: k for k in results["kpis"]}
@@ -171,9 +173,26 @@ def test_windows_end_on_the_sources_last_day_with_data(tmp_path: Path) -> None:
             base = next(s for s in by_name["total"]["series"] if s["grain"] == series["grain"])
             assert series["points"][-1]["period"] == base["points"][-1]["period"], (name, series["grain"])
             last = series["points"][-1]
-            want = _reference(rows, name, series["grain"], dt.date.fromisoformat(last["period"]), None,
-                              dt.date(2026, 4, 10))
+            want = _reference(rows, name, series["grain"], dt.date.fromisoformat(last["period"]), None)
             assert last["value"] == pytest.approx(want), (name, series["grain"])
+    month = next(s for s in by_name["r_total"]["series"] if s["kind"] == "headline" and s["grain"] == "month")
+    assert month["points"][-1] == {**month["points"][-1], "period": "2026-04-01", "value": 0.0}
+
+
+def test_a_complete_month_s_window_ends_on_its_last_day_not_on_the_last_row(tmp_path: Path) -> None:
+    """The issue's case: a source whose last row is 20 March, run on 1 May. March's 7-day window is
+    25-31 March (no rows: 0), its 90-day window ends on 31 March; it was cut at the 20th."""
+    rows: list[Row] = [(dt.datetime(2026, 3, d, 12), f"u{d}", d, "a") for d in range(1, 21)]
+    spec = SPEC.replace("grains: [day, week, month, quarter]", "grains: [month]").replace(
+        "r_rows: {rolling: {kpi: rows, weeks: 2}}", "r_90: {rolling: {kpi: total, days: 90}}")
+    results = _results(_write(tmp_path, rows, spec), as_of=dt.date(2026, 5, 1))
+    values = {k["name"]: {p["period"]: p["value"] for s in k["series"] if s["kind"] == "headline"
+                          for p in s["points"]} for k in results["kpis"]}
+    assert values["r_total"]["2026-03-01"] == 0.0  # 25-31 March: no row
+    assert values["r_users"]["2026-03-01"] == 0.0  # 22-31 March
+    assert values["r_90"]["2026-03-01"] == float(sum(range(1, 21)))  # 1 Jan - 31 March: every row
+    assert values["mtd"]["2026-03-01"] == float(sum(range(1, 21)))
+    assert "2026-04-01" not in values["r_total"]  # no period after the data's last one
 
 
 LOCAL_SPEC = """\

@@ -102,7 +102,13 @@ def test_x_analytics_end_to_end(plugin_packages: None, tmp_path: Path) -> None:
     (tmp_path / "exports").mkdir()
     (tmp_path / "exports" / "2026-01.csv").write_text(X_EXPORT, encoding="utf8")
     cls = connector_registry(make_plugin_manager())["x_analytics"]
-    lf = cls().scan(cls.Options.model_validate({"path": "exports/*.csv"}), SourceContext("x_posts", tmp_path))
+    options, context = cls.Options.model_validate({"path": "exports/*.csv"}), SourceContext("x_posts", tmp_path)
+    text = cls().scan(options, context)
+    types = cls().column_types(options, context, text.collect_schema().names())
+    assert types["impressions"] == "int" and types["engagement_rate"] == "float" and types["posted_at"] == "datetime"
+    assert "tweet_id" not in types and "text" not in types
+    lf = apply_source_options(text, source_name="x_posts", rename={}, columns=types, timestamp_format=None,
+                              timezone=None, target_timezone="UTC", time_column="posted_at", where=None)
     df = lf.collect()
     assert df.columns[:8] == ["tweet_id", "permalink", "text", "posted_at", "impressions", "engagements",
                               "engagement_rate", "retweets"]
@@ -117,11 +123,67 @@ def test_x_analytics_end_to_end(plugin_packages: None, tmp_path: Path) -> None:
     assert df["url_clicks"].to_list() == [2, 0]
     assert df["media_views"].to_list() == [None, 846]  # "-" is "not applicable"
     # through the shared source options into the spec's time zone: 23:30 UTC is already February in Madrid
-    local = apply_source_options(lf, source_name="x_posts", rename={}, columns={}, timestamp_format=None,
+    local = apply_source_options(text, source_name="x_posts", rename={}, columns=types, timestamp_format=None,
                                  timezone=None, target_timezone="Europe/Madrid", time_column="posted_at",
                                  where=None).collect()
     assert local["posted_at"].dt.replace_time_zone(None).to_list() == [dt.datetime(2026, 1, 3, 15, 5),
                                                                        dt.datetime(2026, 2, 1, 0, 30)]
+
+
+X_HEADER = X_EXPORT.splitlines()[0]
+X_ROW = X_EXPORT.splitlines()[2]
+
+
+def _x_run(tmp_path: Path, rows: list[str]) -> tuple[int, str, dict[str, float | None]]:
+    """`metricspec run` of impressions and likes per month over an export with ``rows``."""
+    from click.testing import CliRunner
+
+    from metricspec.cli import main
+
+    (tmp_path / "x.csv").write_text("\n".join([X_HEADER, *rows]) + "\n", encoding="utf8")
+    (tmp_path / "s.yaml").write_text(
+        "name: s\ngrains: [month]\nsources:\n  x: {connector: x_analytics, options: {path: x.csv}, "
+        "time_column: posted_at}\nkpis:\n  impressions: {source: x, agg: sum, column: impressions}\n"
+        "  likes: {source: x, agg: sum, column: likes}\n", encoding="utf8")
+    result = CliRunner().invoke(main, ["run", str(tmp_path / "s.yaml"), "--as-of", "2026-03-01", "--format", "csv"])
+    assert "Traceback" not in result.output
+    values = {f"{ln.split(',')[1]} {ln.split(',')[3]}": float(ln.split(",")[9]) for ln in result.output.splitlines()
+              if ln.count(",") >= 9 and ln.split(",")[5] == "headline"}  # spec,kpi,grain,period,label,kind,…,value
+    return result.exit_code, result.output, values
+
+
+def _row(time: str = "2026-01-31 23:30 +0000", impressions: str = "200", likes: str = "9") -> str:
+    cells = X_ROW.split(",")
+    cells[3], cells[4], cells[9] = time, impressions, likes
+    return ",".join(cells)
+
+
+@pytest.mark.parametrize(("cell", "value", "expect"), [
+    ("impressions", '"1,234"', "column 'impressions' has values that are not int (e.g. '1,234' at row 2)"),
+    ("likes", "2.5", "column 'likes' has values that are not int (e.g. '2.5' at row 2)"),
+    ("impressions", "abc", "column 'impressions' has values that are not int (e.g. 'abc' at row 2)"),
+    ("time", "03/01/2026 14:05", "column 'posted_at' has values that are not datetime (e.g. '03/01/2026 14:05' at "
+                                 "row 2)"),
+])
+def test_x_analytics_refuses_values_the_csv_connector_refuses(plugin_packages: None, tmp_path: Path, cell: str,
+                                                              value: str, expect: str) -> None:
+    """Issue 21: "1,234" impressions were dropped (a month's 5,215,109 became 207,492), 2.5 likes became 2,
+    'abc' null, a time in another layout dropped its row: each now stops the run naming the row."""
+    kwargs = {"impressions": value} if cell == "impressions" else {"likes": value} if cell == "likes" else \
+        {"time": value}
+    code, out, _ = _x_run(tmp_path, [_row(), _row(**kwargs)])
+    assert code == 2, out
+    assert "source 'x'" in out and expect in out and "s.yaml:4" in out
+
+
+def test_x_analytics_reads_every_iso_time_and_refuses_an_extra_field(plugin_packages: None, tmp_path: Path) -> None:
+    rows = [_row("2026-01-31 23:30 +0000", "1"), _row("2026-02-01 01:30 +0200", "10"),  # = 31 Jan 23:30 UTC
+            _row("2026-02-01 00:30", "100"), _row("2026-02-01T00:45:00Z", "1000")]  # naive: UTC, ISO with T
+    code, out, values = _x_run(tmp_path, rows)
+    assert code == 0, out
+    assert values["impressions 2026-01-01"] == 11.0 and values["impressions 2026-02-01"] == 1100.0
+    code, out, _ = _x_run(tmp_path, [_row(), _row() + ",7"])
+    assert code == 2 and "line 3 of" in out and "has 23 fields, but the header has 22" in out, out
 
 
 def test_x_analytics_rejects_other_csv(plugin_packages: None, tmp_path: Path) -> None:
@@ -160,8 +222,15 @@ def test_shortlinks_end_to_end(plugin_packages: None, tmp_path: Path) -> None:
     from metricspec.sources.registry import connector_registry
 
     (tmp_path / "clicks.csv").write_text(SHORTLINKS, encoding="utf8")
+    from metricspec.sources.prepare import apply_source_options
+
     cls = connector_registry(make_plugin_manager())["shortlinks"]
-    df = cls().scan(cls.Options(path="clicks.csv"), SourceContext("clicks", tmp_path)).collect()
+    options, context = cls.Options(path="clicks.csv"), SourceContext("clicks", tmp_path)
+    text = cls().scan(options, context)
+    types = cls().column_types(options, context, text.collect_schema().names())
+    assert types == {"clicked_at": "datetime"}
+    df = apply_source_options(text, source_name="clicks", rename={}, columns=types, timestamp_format=None,
+                              timezone=None, target_timezone="UTC", time_column="clicked_at", where=None).collect()
     assert df.columns == ["short_link", "long_url", "title", "clicked_at", "referrer", "country", "device",
                           "utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term", "platform"]
     assert df.schema["clicked_at"] == pl.Datetime("us", "UTC")

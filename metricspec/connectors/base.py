@@ -74,6 +74,18 @@ class Connector:
     def scan(self, options: Any, context: SourceContext) -> pl.LazyFrame:
         raise NotImplementedError
 
+    def column_types(self, options: Any, context: SourceContext, columns: list[str]) -> dict[str, str]:
+        """Types of the columns :meth:`scan` returns (by the names it gives them), as a spec's
+        ``columns:`` would declare them (``int``, ``float``, ``bool``, ``date``, ``datetime``, ...).
+
+        A connector of text exports returns its columns as text and declares their types here, so
+        metricspec converts them with the checks every source gets: a value that does not convert
+        (``1,234`` for an int, a time in no known layout) stops the run naming the source, column,
+        value and row, instead of becoming a silent null or a truncated number. The spec's own
+        ``columns:`` win. ``columns`` are the names the scan returned. Default: none.
+        """
+        return {}
+
     def explain_error(self, options: Any, context: SourceContext, exc: BaseException) -> DataError | None:
         """Explain an error polars raised while reading this source (called only after a failure).
 

@@ -18,8 +18,13 @@ from metricspec.connectors.files import first_line, resolve_paths
 SUPPORTED = ("csv", "parquet", "ndjson", "json")
 
 
-def duckdb_relation(connector: str, options: Any, context: SourceContext) -> Any:
-    """An ibis table over the source's files, read by an in-process DuckDB."""
+def duckdb_relation(connector: str, options: Any, context: SourceContext, text_columns: tuple[str, ...] = ()) -> Any:
+    """An ibis table over the source's files, read by an in-process DuckDB.
+
+    ``text_columns`` (the time column, columns declared date or datetime) are read from a CSV as text,
+    so metricspec parses them with the checks every backend applies (sources/timeformats.py):
+    DuckDB's own date detection would take a year written 0018 as the year 18.
+    """
     if connector not in SUPPORTED:
         raise context.error(f"`engine: duckdb` reads {', '.join(SUPPORTED)} files, not the {connector} connector",
                             hint="remove `engine:` or read the data with the duckdb connector's `query:`")
@@ -50,7 +55,9 @@ def duckdb_relation(connector: str, options: Any, context: SourceContext) -> Any
             encoding = options.encoding.lower().replace("_", "-")
             if encoding not in ("utf8", "utf-8"):
                 kwargs["encoding"] = "latin-1" if encoding in ("latin1", "latin-1", "iso-8859-1") else encoding
-            return con.read_csv(paths, **kwargs)
+            table = con.read_csv(paths, **kwargs)
+            parsed = {c: "VARCHAR" for c in text_columns if c in table.columns and not table[c].type().is_string()}
+            return con.read_csv(paths, **kwargs, types=parsed) if parsed else table
         if connector == "parquet":
             return con.read_parquet(paths)
         return con.read_json(paths, format="newline_delimited" if connector == "ndjson" else "array")

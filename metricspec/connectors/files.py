@@ -10,6 +10,7 @@ polars is imported inside functions only, so importing this module is cheap.
 
 from __future__ import annotations
 
+import csv
 import glob as globlib
 import re
 from pathlib import Path
@@ -56,19 +57,28 @@ def first_line(exc: BaseException) -> str:
 
 def scan_text_export(path: str, context: SourceContext, *, required: list[str], what: str,
                      read_hint: str | None = None, missing_hint: str | None = None) -> tuple[pl.LazyFrame, list[str]]:
-    """Scan a platform's CSV export with every column as text, checking it looks like ``what``.
+    """Read a platform's CSV export with every column as text, checking it looks like ``what``.
 
-    For connectors of exports (X analytics, URL shorteners…) that convert columns themselves.
+    For connectors of exports (X analytics, URL shorteners…): they rename the columns and declare
+    their types (``Connector.column_types``), which metricspec converts with its checked casts. Every
+    line is read whole, so a line with more fields than the header (a shifted row) is an error, not
+    silently cut (a lazy scan reading a few columns would not see it); exports are small.
     Returns the lazy frame and its header names.
     """
     import polars as pl
 
     paths = resolve_paths(path, context)
-    lf = pl.scan_csv([str(p) for p in paths], infer_schema=False, encoding="utf8-lossy")
     try:
-        headers = lf.collect_schema().names()
+        frame = pl.concat([pl.read_csv(p, infer_schema=False, encoding="utf8-lossy") for p in paths],
+                          how="diagonal")
     except Exception as exc:
+        ragged = next((found for p in paths if (found := _ragged_line(p)) is not None), None)
+        if ragged is not None:
+            where, line, fields, expected = ragged
+            raise context.error(f"line {line} of {where} has {fields} fields, but the header has {expected}",
+                                hint="a value holding the separator must be quoted; export the data again") from None
         raise context.error(f"cannot read {paths[0]} as a CSV export: {first_line(exc)}", hint=read_hint) from None
+    lf, headers = frame.lazy(), frame.columns
     missing = [h for h in required if h not in headers]
     if missing:
         raise context.error(
@@ -76,6 +86,19 @@ def scan_text_export(path: str, context: SourceContext, *, required: list[str], 
             hint=missing_hint,
         )
     return lf, headers
+
+
+def _ragged_line(path: Path) -> tuple[Path, int, int, int] | None:
+    """(file, line, fields, header fields) of the first line of a CSV file whose number of fields is not
+    the header's (after a read failed)."""
+
+    with path.open(encoding="utf-8", errors="replace", newline="") as fh:
+        rows = csv.reader(fh)
+        header = next(rows, [])
+        for row in rows:
+            if row and len(row) != len(header):
+                return path, rows.line_num, len(row), len(header)
+    return None
 
 
 def resolve_paths(path: str, context: SourceContext, *, allow_dirs: bool = False) -> list[Path]:

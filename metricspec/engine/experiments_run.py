@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from metricspec.spec.models import ControlGroup, Spec
 
 _DATE = "__cg_date"
+_TIME = "__cg_time"
+_ORDER = "__cg_row"
 
 
 @dataclass(frozen=True)
@@ -57,9 +59,10 @@ def control_group_window(spec: Spec, cg: ControlGroup, as_of: dt.date) -> Window
     return Window(time_column, start, end, cg.campaign)
 
 
-def _units(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], cg: ControlGroup,
+def _units(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], name: str,
            window: Window) -> tuple[pl.DataFrame, list[EngineMessage]]:
     """One row per unit in the window, and the warnings about units that could not be placed."""
+    cg = loaded.spec.control_groups[name]
     cols = {cg.unit, cg.assignment.column, *cg.segments, *(cg.adjust.covariates if cg.adjust else ())}
     for m in cg.metrics.values():
         cols |= {c for c in (m.column, m.numerator, m.denominator, m.covariate, m.duration, m.event) if c}
@@ -78,7 +81,7 @@ def _units(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], cg: ControlGroup
     else:
         schema = lf.collect_schema()
         date = to_date(pl.col(window.time_column), schema[window.time_column]).alias(_DATE)
-        frame = lf.select([*sorted(cols), date]).collect()
+        frame = lf.select([*sorted(cols), date, pl.col(window.time_column).alias(_TIME)]).collect()
         undated = frame.get_column(_DATE).null_count()
         if undated:
             warnings.append(EngineMessage(code="cg_null_time", params={"n": undated, "column": window.time_column}))
@@ -86,8 +89,57 @@ def _units(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], cg: ControlGroup
         if window.start is not None:
             keep = keep & (pl.col(_DATE) >= window.start)
         frame = frame.filter(keep.fill_null(False)).drop(_DATE)
-    # one row per unit: duplicates would double-count people
-    return frame.unique(subset=[cg.unit], keep="first", maintain_order=True), warnings
+    return one_row_per_unit(loaded, name, frame), warnings
+
+
+def one_row_per_unit(loaded: LoadedSpec, name: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """The units' rows, one per unit: a person counted twice would count twice.
+
+    A unit with several rows is an error naming how many units have them and one of them, unless the
+    group says how to combine them (``unit_aggregation``: each metric column's sum or mean, or the
+    first row's, the earliest by the time column, file order among equal times). A unit in both arms, or
+    in two segments, is always an error: which arm it belongs to would depend on the file's order.
+    """
+    cg = loaded.spec.control_groups[name]
+    unit = cg.unit
+    frame = frame.with_row_index(_ORDER)
+    counts = frame.group_by(unit).agg(pl.len().alias("n"), pl.col(cg.assignment.column).n_unique().alias("arms"),
+                                      *[pl.col(s).n_unique().alias(f"seg_{i}") for i, s in enumerate(cg.segments)])
+    repeated = counts.filter(pl.col("n") > 1).sort(["n", unit], descending=[True, False], nulls_last=True)
+    if repeated.height == 0:
+        return frame.drop(_ORDER, _TIME, strict=False)
+    where = loaded.where("control_groups", name, "unit")
+    split = [c for c, i in [(cg.assignment.column, "arms"), *[(s, f"seg_{j}") for j, s in enumerate(cg.segments)]]
+             if repeated.filter(pl.col(i) > 1).height]
+    if split:
+        example = repeated.filter(pl.col("arms" if split[0] == cg.assignment.column else
+                                         f"seg_{cg.segments.index(split[0])}") > 1)[unit][0]
+        raise DataError(f"control group '{name}': unit {example!r} has rows with different "
+                        f"'{split[0]}' values", where=where,
+                        hint="each unit must be in one arm (and one segment): fix the data or the `filter:`")
+    if cg.unit_aggregation is None:
+        example, n = repeated[unit][0], repeated["n"][0]
+        raise DataError(f"control group '{name}': {repeated.height:,} unit(s) of source '{cg.source}' have more "
+                        f"than one row "
+                        f"(e.g. {example!r} has {n}), so they would count more than once", where=where,
+                        hint="give the group one row per unit, or say how to combine a unit's rows: "
+                             "`unit_aggregation: sum`, `mean` or `first`")
+    return _combined(frame, cg)
+
+
+def _combined(frame: pl.DataFrame, cg: ControlGroup) -> pl.DataFrame:
+    """One row per unit, its metric columns combined by ``unit_aggregation`` (the rest are constant)."""
+    metrics = {c for m in cg.metrics.values() for c in (m.column, m.numerator, m.denominator, m.covariate, *m.pre_period)
+               if c}
+    order = [_TIME, _ORDER] if _TIME in frame.columns else [_ORDER]
+    frame = frame.sort(order, nulls_last=True)
+    how = cg.unit_aggregation
+    exprs = [pl.col(c).first() if c not in metrics or how == "first" else
+             pl.col(c).sum() if how == "sum" else pl.col(c).mean()
+             for c in frame.columns if c not in (cg.unit, _ORDER, _TIME)]
+    first = pl.col(_ORDER).min().alias(_ORDER)
+    return frame.group_by(cg.unit).agg([*exprs, first]).sort(_ORDER).drop(_ORDER).select(
+        [c for c in frame.columns if c not in (_ORDER, _TIME)])
 
 
 def _metrics(cg: ControlGroup) -> list[MetricDefinition]:
@@ -122,7 +174,7 @@ def run_control_group(loaded: LoadedSpec, frames: dict[str, pl.LazyFrame], name:
                       as_of: dt.date) -> ExperimentResult:
     cg = loaded.spec.control_groups[name]
     window = control_group_window(loaded.spec, cg, as_of)
-    frame, warnings = _units(loaded, frames, cg, window)
+    frame, warnings = _units(loaded, frames, name, window)
     try:
         result = evaluate_experiment(
             frame, name=name, group_column=cg.assignment.column, treatment_label=cg.assignment.treatments[0],

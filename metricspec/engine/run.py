@@ -47,6 +47,7 @@ from metricspec.spec.offsets import VsSpec, shifted_period
 from metricspec.spec.segments import breakdowns
 from metricspec.spec.segments import label as segment_label
 from metricspec.spec.source import time_column_of, timeless_source
+from metricspec.validation import scopes
 from metricspec.validation.expressions import data_issues
 from metricspec.version import __version__
 
@@ -62,9 +63,11 @@ def check_sources(loaded: LoadedSpec, names: list[str] | None = None, data: Mapp
                   *, sample_rows: int | None = None, lenient: bool = False) -> OpenedSources:
     """Open the sources (the SQL backend opens those that live in a database) and check them, collecting
     every problem: the columns the spec reads, while opening; then, one step, what only the data's
-    column types reveal (an expression comparing a text column with a number)."""
+    column types reveal (an expression comparing a text column with a number, a scope value that
+    cannot match its column)."""
     opened = open_checked(loaded, names, frames=data, sample_rows=sample_rows, lenient=lenient, tables=SqlTables())
     opened.issues.extend(data_issues(loaded, opened.schemas))
+    opened.issues.extend(scopes.data_issues(loaded, opened.schemas))
     return opened
 
 

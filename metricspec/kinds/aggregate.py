@@ -25,7 +25,7 @@ from metricspec.kinds.base import (
 from metricspec.kinds.entity_filter import EntityFilterSpec
 from metricspec.kinds.snapshot import plan_snapshot
 from metricspec.plan.nodes import QueryKey, RowFilter
-from metricspec.spec.source import time_column_of
+from metricspec.spec.source import HasSources, time_column_of
 
 if TYPE_CHECKING:
     from metricspec.kinds.context import PlanContext, SpecView
@@ -51,6 +51,17 @@ def _and(a: str | None, b: str | None) -> str | None:
 def _names(value: Any) -> Any:
     """``per: account`` or ``per: [account, network]``."""
     return [value] if isinstance(value, str) else value
+
+
+def _declared_type(spec: HasSources, source: str, column: str | None) -> str | None:
+    """The type the spec declares for a column: its source's `columns:` entry, ``datetime`` for the time
+    column (the column's value becomes a date or datetime); None when the data decides."""
+    src = spec.sources.get(source)
+    if src is None or column is None or column in src.derive:
+        return None
+    if column in src.columns:
+        return src.columns[column]
+    return "datetime" if column == src.time_column else None
 
 
 class AggregateKPI(KPIBase):
@@ -129,7 +140,8 @@ class AggregateKPI(KPIBase):
         if self.filter:
             out.append(ExpressionSite(("filter",), self.filter, "filter", self.source))
         if self.expression:
-            out.append(ExpressionSite(("expression",), self.expression, "value", self.source))
+            numeric = self.agg in NUMERIC_AGGREGATIONS
+            out.append(ExpressionSite(("expression",), self.expression, "number" if numeric else "value", self.source))
         return out
 
     def check(self, spec: SpecView, name: str) -> list[KindIssue]:
@@ -139,11 +151,37 @@ class AggregateKPI(KPIBase):
         if src is not None and query_time_column(spec, self.source, self.time_column) is None:
             return [KindIssue(f"KPI '{name}' has no time column", (), f"add `time_column: <column>` to the KPI or to source "
                               f"'{self.source}'", key=True)]
+        declared = _declared_type(spec, self.source, self.column)
+        if self.agg in NUMERIC_AGGREGATIONS and declared in ("date", "datetime", "duration", "str"):
+            what = {"date": "dates", "datetime": "dates", "duration": "durations", "str": "text"}[declared]
+            return [KindIssue(
+                f"agg '{self.agg}' needs a number, but column '{self.column}' of source '{self.source}' holds {what}",
+                ("column",),
+                "a date is not a number to add up or average: count the rows, use agg: last/first of a value, or "
+                "aggregate days_between(a, b) in `expression:`" if declared != "str" else
+                f"declare the column's type under the source's `columns:`, e.g. {{{self.column}: float}}")]
         if self.filter_entities is not None:
             from metricspec.kinds import entity_filter
 
             return entity_filter.check(spec, name, self.filter_entities, not is_all_time(spec, name))
         return []
+
+    def conventions(self, spec: SpecView) -> list[str]:
+        tcol = self.spec_time_column(spec)
+        what = {"count": "counts rows" if not (self.column or self.expression) else "counts rows with a value",
+                "count_distinct": "counts distinct non-null values"}.get(self.agg, f"takes the {self.agg} of the values")
+        out = [f"event: a row of '{self.source}'; the KPI {what} (null values skipped, and noted)"]
+        if tcol is None:
+            return [*out, "days: none: the source has no time column, every row counts (all time)"]
+        out.append(f"days: calendar: a row falls in the period of its '{tcol}' local date in {spec.timezone} "
+                   f"(weeks start on {spec.week_start}; per hour: its local clock hour)")
+        if self.snapshot:
+            out.append(f"edges: the {'latest' if self.agg == 'last' else 'earliest'} row with a value in the period"
+                       + (f", per '{', '.join(self.per)}', summed" if self.per else "") +
+                       "; rows tied at that time with different values are refused")
+        else:
+            out.append("edges: calendar periods; the current one runs to the as-of date (partial)")
+        return out
 
     # ------------------------------------------------------------ how it behaves
     @property

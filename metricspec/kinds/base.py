@@ -80,7 +80,8 @@ class ExpressionSite:
 
     path: Path
     text: str
-    use: Literal["filter", "formula", "value"]
+    use: Literal["filter", "formula", "value", "number"]
+    """``number``: a row value that an aggregation adds up or averages (a date or text is refused)."""
     source: str | None
 
 
@@ -260,6 +261,12 @@ class KPIBase(StrictModel):
         """The source whose rows this KPI counts, whose columns its segments, scope and a query's
         ``--by``/``--where`` name (None: it reads other KPIs)."""
         return self.segment_source(spec)
+
+    def conventions(self, spec: SpecView) -> list[str]:
+        """What a reader cannot see in the spec: what one event (row) is, how days are counted, what
+        happens at the edges of periods and windows. Printed by ``run --explain`` (docs: beside each
+        kind in spec-reference.md). Derived kinds have none of their own."""
+        return []
 
     def breakdown_columns(self, source: str) -> list[ColumnNeed]:
         """This KPI's segment and scope columns, read from ``source``'s rows (kinds that read rows)."""

@@ -50,6 +50,14 @@ class CohortRetentionKPI(KPIBase):
 
     cohort_retention: CohortRetentionSpec
 
+    def conventions(self, spec: SpecView) -> list[str]:
+        c = self.cohort_retention
+        return [f"event: a row of '{c.source}'; an entity's cohort is the {c.period} of its first event",
+                f"days: calendar {c.period}s in {spec.timezone}" + (f" (weeks start on {spec.week_start})"
+                                                                    if c.period == "week" else ""),
+                f"edges: age k is the k-th calendar {c.period} after the cohort's; a cell is filled once its "
+                f"{c.period} has ended by the as-of date"]
+
     @model_validator(mode="before")
     @classmethod
     def _grains_default_to_period(cls, data: Any) -> Any:

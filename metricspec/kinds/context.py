@@ -43,6 +43,11 @@ class SpecView(HasSources, Protocol):
     @property
     def week_start(self) -> str: ...
 
+    @property
+    def timezone(self) -> str:
+        """The spec's time zone (IANA name): local dates and hours are in it."""
+        ...
+
     def kpi_grains(self, kpi: KPIBase) -> list[str]: ...
 
     def goals(self) -> Sequence[tuple[str, str, GoalView]]:

@@ -85,6 +85,18 @@ class FunnelKPI(KPIBase):
         return [ExpressionSite(("funnel", "steps", i, "filter"), step.filter, "filter", step.source)
                 for i, step in enumerate(self.funnel.steps) if step.filter]
 
+    def conventions(self, spec: SpecView) -> list[str]:
+        f = self.funnel
+        first = f.steps[0] if f.steps else None
+        entry = (f"its first row of '{first.source}' (step 1)" if f.count == "entity" else
+                 f"every row of '{first.source}' (step 1, `count: event`)") if first else "its first step-1 row"
+        bound = "at most" if f.window_end == "inclusive" else "less than"
+        return [f"event: a row of each step's source; an entry is {entry}, in that row's period",
+                f"days: elapsed: 24-hour days from the instant of entry; every step {bound} {f.window_days} days "
+                "after it, each at or after the previous one",
+                "edges: an entry is judged once its window has closed by the as-of date; a period has a value "
+                "once all of its entries are judged"]
+
     def plan(self, ev: PlanContext, req: Request) -> FromRows:
         return FromRows(lambda: self._series(ev, req))
 

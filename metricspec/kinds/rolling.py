@@ -57,6 +57,13 @@ class RollingKPI(KPIBase):
     def segment_source(self, spec: SpecView) -> str | None:
         return base_segment_source(spec, self.rolling.kpi)
 
+    def conventions(self, spec: SpecView) -> list[str]:
+        return [f"event: a row of the base KPI '{self.rolling.kpi}'",
+                f"days: calendar days in {spec.timezone}: the {self.rolling.span_days} days ending on the "
+                "window's last day",
+                "edges: a complete period's window ends on its last day (even after the data ends); only the current "
+                "period's ends on the as-of date; a window starting before period.start has no value"]
+
     def plan(self, ev: PlanContext, req: Request) -> FromAggregates | FromRows:
         from metricspec.kinds.compute.windows import (  # polars: loaded when planned, not when a spec is loaded
             Reach,

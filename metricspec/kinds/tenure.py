@@ -83,6 +83,16 @@ class TenureKPI(KPIBase):
                               hint="remove `inactivity_days:` to use the churn column")]
         return []
 
+    def conventions(self, spec: SpecView) -> list[str]:
+        t = self.tenure
+        start = f"its first '{t.start_column}'" if t.start_column else f"its first row of '{t.source}'"
+        end = f"its first '{t.churn_column}' by the as-of date" if t.churn_column else \
+            f"its last event, once {t.inactivity_days} days have passed without another"
+        return [f"event: a row of '{t.source}'; an entity starts at {start} and ends at {end}",
+                f"days: calendar: whole days between local dates in {spec.timezone}",
+                "edges: an entity without an end by the as-of date is censored there (Kaplan-Meier); a period "
+                "holds the entities that started in it"]
+
     def plan(self, ev: PlanContext, req: Request) -> FromRows:
         return FromRows(lambda: self._series(ev, req))
 

@@ -49,6 +49,13 @@ class ToDateKPI(KPIBase):
     def segment_source(self, spec: SpecView) -> str | None:
         return base_segment_source(spec, self.to_date.kpi)
 
+    def conventions(self, spec: SpecView) -> list[str]:
+        return [f"event: a row of the base KPI '{self.to_date.kpi}'",
+                f"days: calendar days in {spec.timezone}: from the start of the {self.to_date.period} holding the "
+                "window's last day",
+                "edges: a complete period's window ends on its last day (even after the data ends); only the current "
+                "period's ends on the as-of date; a window starting before period.start has no value"]
+
     def plan(self, ev: PlanContext, req: Request) -> FromAggregates | FromRows:
         from metricspec.kinds.compute.windows import (  # polars: loaded when planned, not when a spec is loaded
             Reach,

@@ -52,6 +52,11 @@ class Request:
     """A filter inside the KPI's aggregation (a share's part): its groups stay, with what matches."""
     where: str | None = None
     """A filter on the rows of every source the KPI reads, before grouping (a query's ``--where``)."""
+    scope_types: tuple[str, ...] = field(init=False, default=())
+    """Part of the request's identity: 5, 5.0 and true are different scope values (see scope_types)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "scope_types", scope_types(self.scope))
 
 
 def and_filters(a: str | None, b: str | None) -> str | None:
@@ -94,6 +99,12 @@ class Aggregate:
     def describe(self) -> dict[str, object]:
         return {"output": self.output, "agg": self.agg, "column": self.column, "filter": self.filter_text,
                 "expression": None if self.expression is None else self.label}
+
+
+def scope_types(scope: Scope) -> tuple[str, ...]:
+    """The type of each scope value: Python calls 5, 5.0 and True equal, a column does not (a key
+    holding them keeps them apart, so a KPI's answer never depends on the KPIs planned before it)."""
+    return tuple(type(value).__name__ for _, value in scope)
 
 
 @dataclass(frozen=True)
@@ -143,6 +154,10 @@ class QueryKey:
     scope: Scope
     where: RowFilter | None = None
     entities: EntityFilter | None = None
+    scope_types: tuple[str, ...] = field(init=False, default=())
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "scope_types", scope_types(self.scope))
 
 
 @dataclass
@@ -252,15 +267,15 @@ class Plan:
         return {k: sorted(v) for k, v in shared.items()}
 
     def null_count_queries(self) -> list[NullCountQuery]:
-        groups: dict[tuple[str, str, Scope], dict[tuple[object, ...], Aggregate]] = {}
+        groups: dict[tuple[str, str, Scope, tuple[str, ...]], dict[tuple[object, ...], Aggregate]] = {}
         for key, query in self.queries.items():
             if key.segments == () and key.where is None and key.entities is None and (
                     not isinstance(key.grain, Window) or key.time_column == NO_TIME):
-                group = groups.setdefault((key.source, key.time_column, key.scope), {})
+                group = groups.setdefault((key.source, key.time_column, key.scope, key.scope_types), {})
                 for a in query.aggregates:
                     group.setdefault((a.agg == "count", a.column, a.expression, a.filter), a)
         return [NullCountQuery(source, tcol, scope, tuple(group.values()))
-                for (source, tcol, scope), group in groups.items()
+                for (source, tcol, scope, _types), group in groups.items()
                 if any(counts_nulls(a) for a in group.values())]
 
     def by_source(self) -> Iterator[tuple[str, list[Query]]]:
@@ -287,13 +302,23 @@ class Plan:
         return out
 
 
+def scope_as_value(value: object, numeric: bool, boolean: bool) -> bool:
+    """Whether a scope value is compared as a value (a number with a numeric column, true/false with
+    a bool column) rather than as text."""
+    if isinstance(value, bool):
+        return boolean
+    return numeric and isinstance(value, int | float)
+
+
 def counts_nulls(a: Aggregate) -> bool:
     """Whether an aggregate skips rows whose value is null (every one but a plain count)."""
     return a.agg != "count" and (a.column is not None or a.expression is not None)
 
 
 def scope_text(value: object) -> str:
-    """Scope values are compared as text, so `true`, 5 and 'x' match any column type."""
+    """A scope value as text: how it is compared with a text (or date) column. Against a column of its
+    own type (a number, true/false) a value is compared as a value; validation refuses the rest
+    (:mod:`metricspec.validation.scopes`)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)

@@ -31,5 +31,12 @@ def explain_text(plans: Sequence[Mapping[str, object]]) -> str:
             if q.get("sql"):
                 lines.append("    sql:")
                 lines.append(textwrap.indent(str(q["sql"]).strip(), "      "))
+        conventions = plan.get("conventions") or []
+        assert isinstance(conventions, list)
+        if conventions:
+            lines.append("\nconventions (what an event is, how days are counted, the edges of periods and windows):")
+        for c in conventions:
+            lines.append(f"  {c['kpi']} ({c['kind']}):")
+            lines += [f"    {rule}" for rule in c["rules"]]
         lines.append("")
     return "\n".join(lines) + "\n"

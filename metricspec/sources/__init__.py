@@ -14,12 +14,14 @@ from metricspec.connectors.base import Connector, SourceContext
 from metricspec.connectors.files import first_line
 from metricspec.errors import DataError, Issue, Level, Location, SpecError
 from metricspec.plugins import missing_connector_hint
+from metricspec.sources.casts import dtype_of
 from metricspec.sources.database import (
     DatabaseSource,
     DatabaseTables,
     SourceOptions,
     is_database_table,
 )
+from metricspec.sources.prepare import derived_types
 from metricspec.sources.registry import connector_registry as registry_of_plugins
 from metricspec.spec.expr import parse
 from metricspec.spec.source import CALENDAR, time_column_of, timeless_source
@@ -34,10 +36,18 @@ if TYPE_CHECKING:
 
 @dataclass
 class Requirements:
-    """Columns each source must have: source -> column -> (kind, first place that needs it)."""
+    """Columns each source must have: source -> column -> (kind, first place that needs it), and every
+    kind a column is needed as (source -> column -> kind -> first place that needs it as that kind).
+
+    A column read as a date by one KPI and summed by another is checked as both, whatever the order of
+    the KPIs (the first kind alone once hid a sum of the time column behind a count listed before it).
+    """
 
     columns: dict[str, dict[str, tuple[str | None, Location | None]]] = field(
         default_factory=lambda: defaultdict(dict)
+    )
+    kinds: dict[str, dict[str, dict[str | None, Location | None]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(dict))
     )
 
     def need(self, source: str, column: str | None, kind: str | None, where: Location | None) -> None:
@@ -47,6 +57,16 @@ class Requirements:
         current = self.columns[source].get(column)
         if current is None or (current[0] is None and kind is not None):
             self.columns[source][column] = (kind, where if current is None else current[1])
+        if kind is not None:
+            self.kinds[source][column].setdefault(kind, where)
+
+    def checks(self, source: str) -> dict[str, dict[str | None, Location | None]]:
+        """Per column of ``source``: every kind it is needed as (None: only present), with its place."""
+        out: dict[str, dict[str | None, Location | None]] = {}
+        for col, (_kind, where) in self.columns.get(source, {}).items():
+            kinds = dict(self.kinds.get(source, {}).get(col, {}))
+            out[col] = kinds or {None: where}
+        return out
 
 
 def requirements(loaded: LoadedSpec) -> Requirements:
@@ -186,27 +206,29 @@ def open_source(
     source = spec.sources[name]
     where = loaded.where("sources", name)
     explain: Callable[[BaseException], DataError | None] | None = None
+    columns: Mapping[str, str] = source.columns
     if frame is None:
         connector, options, context = bound_connector(loaded, name, registry, sample_rows=sample_rows)
         if source.engine == "duckdb":
             from metricspec.connectors.duckdb_files import duckdb_relation
 
-            frame = duckdb_relation(source.connector, options, context)
+            frame = duckdb_relation(source.connector, options, context, _text_columns(source))
         else:
             frame = connector.scan(options, context)
+            columns = _declared_columns(connector, options, context, frame, source)
         explain = partial(connector.explain_error, options, context)
     if is_database_table(frame):
         if tables is None:
             raise DataError(f"source '{name}' lives in a database, and nothing was given to open database sources",
                             where=where, hint="pass the SQL backend's tables to open_checked (engine/run.py does)")
         if source.engine != "polars":
-            return tables.prepare(frame, source_options(loaded, name))
+            return tables.prepare(frame, source_options(loaded, name, columns))
         frame = tables.polars_frame(frame, name, where)  # computed in polars, from the columns the spec reads
     prepared = prepare_source(
         frame,
         source_name=name,
         rename=source.rename,
-        columns=source.columns,
+        columns=columns,
         timestamp_format=source.timestamp_format,
         timezone=source.timezone,
         target_timezone=spec.timezone,
@@ -214,21 +236,56 @@ def open_source(
         where=where,
         lenient=lenient,
     )
-    prepared = replace(prepared, explain=explain)
-    if not source.derive:
+    return _with_derived(replace(prepared, explain=explain), source.derive, spec.timezone)
+
+
+def _with_derived(prepared: PreparedFrame, derive: Mapping[str, str], timezone: str) -> PreparedFrame:
+    """The source's ``derive:`` columns added, each cast to its one type."""
+    if not derive:
         return prepared
     from metricspec.plan.expressions import to_polars
 
-    derived = prepared.frame.with_columns([to_polars(parse(text)).alias(col) for col, text in source.derive.items()])
+    types = derived_types(derive, prepared.frame.collect_schema())
+    derived = prepared.frame.with_columns([
+        _typed(to_polars(parse(text)), types[col], timezone).alias(col) for col, text in derive.items()])
     return replace(prepared, frame=derived)
 
 
-def source_options(loaded: LoadedSpec, name: str) -> SourceOptions:
-    """How source ``name``'s table is prepared: its renames, types, time zones and derived columns."""
+def _typed(expr: pl.Expr, typ: str | None, timezone: str) -> pl.Expr:
+    """A derived column cast to its one type (the SQL backend casts to the same, sql_prepare.py)."""
+    return expr if typ is None else expr.cast(dtype_of(typ, timezone))
+
+
+def _declared_columns(connector: Connector, options: Any, context: SourceContext, frame: Any,
+                      source: Any) -> Mapping[str, str]:
+    """The connector's column types (see ``Connector.column_types``), renamed as the spec renames
+    them, under the spec's own ``columns:``."""
+    if type(connector).column_types is Connector.column_types:
+        return dict(source.columns)
+    names = list(frame.columns) if is_database_table(frame) else frame.collect_schema().names()
+    declared = connector.column_types(options, context, names)
+    if not declared:
+        return dict(source.columns)
+    return {**{source.rename.get(c, c): t for c, t in declared.items()}, **source.columns}
+
+
+def _text_columns(source: Any) -> tuple[str, ...]:
+    """The columns (as the connector names them) whose dates metricspec parses itself: the time column
+    and columns declared date or datetime."""
+    back = {new: old for old, new in source.rename.items()}
+    cols = [c for c, t in source.columns.items() if t in ("date", "datetime")]
+    if source.time_column and source.time_column not in source.derive and source.time_column not in source.columns:
+        cols.append(source.time_column)
+    return tuple(back.get(c, c) for c in cols)
+
+
+def source_options(loaded: LoadedSpec, name: str, columns: Mapping[str, str] | None = None) -> SourceOptions:
+    """How source ``name``'s table is prepared: its renames, types (``columns``: the spec's and its
+    connector's, see :func:`_declared_columns`; default the spec's), time zones and derived columns."""
     source = loaded.spec.sources[name]
     return SourceOptions(
-        name=name, rename=source.rename, columns=source.columns, timestamp_format=source.timestamp_format,
-        timezone=source.timezone, target_timezone=loaded.spec.timezone,
+        name=name, rename=source.rename, columns=source.columns if columns is None else columns,
+        timestamp_format=source.timestamp_format, timezone=source.timezone, target_timezone=loaded.spec.timezone,
         time_column=None if source.time_column in source.derive else source.time_column,
         derive=source.derive, where=loaded.where("sources", name))
 
@@ -335,12 +392,15 @@ def open_checked(loaded: LoadedSpec, names: list[str] | None = None,
                                     loaded.where("sources", name), "check the file format and connector options"))
             continue
         needed = req.columns.get(name, {})
+        checks = req.checks(name)
 
-        def where_for(col: str, needed: dict[str, Any] = needed, name: str = name) -> Location | None:
-            return needed.get(col, (None, None))[1] or loaded.where("sources", name)
+        def where_for(col: str, kind: str | None = None, checks: dict[str, Any] = checks,
+                      name: str = name) -> Location | None:
+            places = checks.get(col, {})
+            return places.get(kind) or next(iter(places.values()), None) or loaded.where("sources", name)
 
         out.issues.extend(check_columns(
-            lf, {col: kind for col, (kind, _w) in needed.items()}, source_name=name, where_for=where_for,
+            lf, {col: tuple(kinds) for col, kinds in checks.items()}, source_name=name, where_for=where_for,
         ))
         out.frames[name] = lf
         out.schemas[name] = schema

@@ -20,10 +20,14 @@ through the lenient path. polars is imported inside functions only.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from metricspec.sources.timeformats import MAX_YEAR, MIN_YEAR, format_regex
 
 if TYPE_CHECKING:
     import polars as pl
@@ -85,6 +89,10 @@ SNIFF_ROWS = 1000
 _TIME_DIRECTIVES = re.compile(r"%[HIMSpzZTRcsfkl]|%\.f|%#z|%:z|%\.\d?f")
 _ZONE_DIRECTIVES = re.compile(r"%z|%#z|%:z|%::z|%Z")
 
+FINITE = "finite numbers"
+FINITE_HINT = ("NaN and infinities are not values a KPI can add up: list their spelling under the connector's "
+               "`null_values:` (e.g. [NaN, inf]) to read them as missing, or write them as empty cells or NULL")
+
 CAST_HINTS = {
     "int": "fix or remove the value, list it under the connector's `null_values:`, or declare another type "
            "under `columns:`",
@@ -124,6 +132,13 @@ class Cast:
     value: pl.Expr
     present: pl.Expr
     strict: pl.Expr | None = None
+    parsed: pl.Expr | None = None
+    """A date or datetime parsed from text or numbers: the value before the checks of its format and
+    range (:mod:`.timeformats`), which tells why a value is bad."""
+    fmt: str | None = None
+    """The ``timestamp_format`` a parsed date was read with."""
+    what: str | None = None
+    """What a value that converts but is refused is not (``finite numbers`` for NaN and infinities)."""
 
     @property
     def bad(self) -> pl.Expr:
@@ -201,8 +216,6 @@ def plain_cast(col: str, dtype: Any, typ: str, local_tz: str, target_tz: str) ->
         return c.cast(pl.String)
     if typ in ("int", "float") and (dtype.is_integer() or dtype == pl.Boolean):
         return c.cast(pl.Int64 if typ == "int" else pl.Float64)
-    if typ == "float" and (dtype.is_float() or dtype == pl.Decimal):
-        return c.cast(pl.Float64)
     if (typ == "bool" and dtype == pl.Boolean) or (typ == "date" and dtype == pl.Date):
         return c
     if typ in ("date", "datetime") and dtype == pl.Datetime:
@@ -267,8 +280,18 @@ def cast_expr(col: str, dtype: Any, typ: str, *, fmt: str | None, formats: Seque
     import polars as pl
 
     raw = pl.col(col)
+    if typ == "float" and (dtype.is_float() or dtype == pl.Decimal):
+        return finite(col, raw.cast(pl.Float64), cheap=True)
     if dtype == pl.String:
         fast = None if lenient else _fast_text(raw, typ, fmt, formats, local_tz, target_tz)
+        if typ == "float":  # 'NaN' and 'inf' convert but are refused
+            cast = Cast(col, typ, fast, raw.is_not_null()) if fast is not None else \
+                _from_text(col, raw, typ, fmt, formats, local_tz, target_tz)
+            return replace(finite(col, cast.value), present=cast.present)
+        if typ in ("date", "datetime"):  # checked for its format and range: no strict shortcut
+            cast = Cast(col, typ, fast, raw.is_not_null()) if fast is not None else \
+                _from_text(col, raw, typ, fmt, formats, local_tz, target_tz)
+            return _dates_checked(cast, raw if fast is not None else raw.str.strip_chars(), fmt, target_tz)
         if fast is not None:
             strict = _fast_text(raw, typ, fmt, formats, local_tz, target_tz, strict=True)
             return Cast(col, typ, fast, raw.is_not_null(), strict)
@@ -278,9 +301,53 @@ def cast_expr(col: str, dtype: Any, typ: str, *, fmt: str | None, formats: Seque
         whole = _integral(raw.cast(pl.Float64)) if dtype.is_float() or dtype == pl.Decimal else raw.cast(pl.Int64)
         digits = whole.cast(pl.String)  # 19970101.5 is no date: null, so a bad value
         text = _from_text(col, digits, typ, fmt, (), local_tz, target_tz)
-        return Cast(col, typ, text.value, raw.is_not_null())
+        return _dates_checked(Cast(col, typ, text.value, raw.is_not_null()), digits, fmt, target_tz)
     value = _from_value(raw, dtype, typ, local_tz, target_tz)
     return Cast(col, typ, value, raw.is_not_null())
+
+
+def finite(col: str, value: pl.Expr, *, cheap: bool = False) -> Cast:
+    """``value`` (a float column) checked to be finite: NaN and infinities are bad values.
+
+    ``cheap``: ``value`` is a stored column (no conversion to compute twice), so the check raises by
+    itself in the one projection that reads it (:func:`checked`'s strict path)."""
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
+
+    strict = None
+    if cheap:
+        alarm = pl.when(~value.is_finite()).then(pl.lit("\x00bad value")).cast(pl.Int8, strict=True)
+        strict = pl.when(alarm.is_null()).then(value)
+    return Cast(col, "float", pl.when(value.is_finite()).then(value), value.is_not_null(), strict=strict,
+                parsed=value, what=FINITE)
+
+
+def date_bounds(typ: str, target_tz: str) -> tuple[pl.Expr, pl.Expr]:
+    """The first and last allowed value of a date or datetime column (``MIN_YEAR`` .. ``MAX_YEAR``)."""
+
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
+
+    if typ == "date":
+        return pl.lit(dt.date(MIN_YEAR, 1, 1)), pl.lit(dt.date(MAX_YEAR, 12, 31))
+    zone = ZoneInfo(target_tz)
+    dtype = pl.Datetime("us", target_tz)
+    return (pl.lit(dt.datetime(MIN_YEAR, 1, 1, tzinfo=zone), dtype=dtype),
+            pl.lit(dt.datetime(MAX_YEAR, 12, 31, 23, 59, 59, 999999, tzinfo=zone), dtype=dtype))
+
+
+def _dates_checked(cast: Cast, text: pl.Expr, fmt: str | None, target_tz: str) -> Cast:
+    """``cast`` (a date or datetime parsed from ``text``) null where the text is not written exactly in
+    its format (``timestamp_format``; without one, a leap second) or the date lies outside
+    ``MIN_YEAR`` .. ``MAX_YEAR``, so that such a value is a bad value (see :mod:`.timeformats`)."""
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
+
+    lo, hi = date_bounds(cast.typ, target_tz)
+    ok = (cast.value >= lo) & (cast.value <= hi)
+    regex = format_regex(fmt) if fmt else None
+    if regex is not None:
+        ok = ok & text.str.contains(regex)
+    elif not fmt:
+        ok = ok & ~text.str.contains(":60", literal=True)
+    return Cast(cast.column, cast.typ, pl.when(ok).then(cast.value), cast.present, parsed=cast.value, fmt=fmt)
 
 
 def _from_value(raw: pl.Expr, dtype: Any, typ: str, local_tz: str, target_tz: str) -> pl.Expr:
@@ -297,9 +364,7 @@ def _from_value(raw: pl.Expr, dtype: Any, typ: str, local_tz: str, target_tz: st
             f = raw.cast(pl.Float64)
             return pl.when(f == 1).then(True).when(f == 0).then(False).otherwise(None)
         return raw.cast(pl.Boolean, strict=False)
-    if typ == "datetime":
-        if dtype.is_numeric():
-            return _epoch(raw, target_tz)
+    if typ == "datetime":  # numbers are dates only with a format (prepare_source refuses them without)
         return _localise(raw.cast(pl.Datetime("us"), strict=False), local_tz, target_tz)
     if typ == "date":
         return raw.cast(pl.Date, strict=False)
@@ -307,17 +372,6 @@ def _from_value(raw: pl.Expr, dtype: Any, typ: str, local_tz: str, target_tz: st
     if dtype.is_numeric():
         return _seconds(raw.cast(pl.Float64))
     return raw.cast(pl.Duration("us"), strict=False)
-
-
-def _epoch(raw: pl.Expr, target_tz: str) -> pl.Expr:
-    """Epoch timestamps: seconds, milliseconds or microseconds by the column's magnitude."""
-    import polars as pl
-
-    f = raw.cast(pl.Float64)
-    top = f.abs().max()
-    scale = pl.when(top.is_null() | (top < 1e11)).then(1_000_000.0).when(top < 1e14).then(1_000.0).otherwise(1.0)
-    micros = (f * scale).round(0).cast(pl.Int64, strict=False)
-    return micros.cast(pl.Datetime("us")).dt.replace_time_zone("UTC").dt.convert_time_zone(target_tz)
 
 
 def _integral(f: pl.Expr) -> pl.Expr:
@@ -378,6 +432,8 @@ def _parse_datetime(text: pl.Expr, fmt: str, local_tz: str, target_tz: str, *, s
         naive = text.str.to_date(fmt, strict=strict).cast(pl.Datetime("us"))
         return _localise(naive, local_tz, target_tz, strict=strict)
     parsed = text.str.to_datetime(fmt, strict=strict, time_unit="us")
+    if "%s" in fmt:  # seconds since 1970-01-01 UTC: an instant, whatever the source's time zone
+        return parsed.dt.replace_time_zone("UTC").dt.convert_time_zone(target_tz)
     if is_aware(fmt):  # polars gives UTC
         return parsed if target_tz == "UTC" else parsed.dt.convert_time_zone(target_tz)
     return _localise(parsed, local_tz, target_tz, strict=strict)

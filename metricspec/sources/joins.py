@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from metricspec.errors import DataError, Issue, Level, Location, SpecError
 from metricspec.sources.prepare import PreparedFrame
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from metricspec.spec.loaded import LoadedSpec
     from metricspec.spec.models import Spec
 
-    Opened = PreparedFrame | DatabaseSource
+    Opened: TypeAlias = PreparedFrame | DatabaseSource
 
 
 @dataclass(frozen=True)

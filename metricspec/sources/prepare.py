@@ -17,6 +17,7 @@ polars is imported inside the functions only.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,15 +25,25 @@ from typing import TYPE_CHECKING, Any
 from metricspec.errors import DataError, Issue, Level, Location, MetricSpecError
 from metricspec.sources.casts import (
     CAST_HINTS,
+    FINITE_HINT,
     SNIFF_ROWS,
     Cast,
     cast_expr,
     checked,
+    finite,
     has_time,
     plain_cast,
     sniff_formats,
     to_target_tz,
 )
+from metricspec.sources.timeformats import (
+    MAX_YEAR,
+    MIN_YEAR,
+    RANGE_TEXT,
+    format_hint,
+    format_regex,
+)
+from metricspec.spec.exprtypes import derive_types
 
 if TYPE_CHECKING:
     import polars as pl
@@ -90,6 +101,13 @@ def type_name(dtype: Any) -> str:
     if dtype == pl.Null:
         return "empty"
     return str(dtype)
+
+
+def derived_types(derive: Mapping[str, str], schema: Mapping[str, Any]) -> dict[str, str | None]:
+    """The one type of each ``derive:`` column (a ``columns:`` type name, None: unknown), from the
+    types of the columns it reads (``schema``: polars dtypes). Every backend casts it to this type."""
+    names = {col: type_name(dtype) for col, dtype in schema.items()}
+    return derive_types(derive, lambda col: names.get(col) if names.get(col) in COLUMN_TYPES else None)
 
 
 def _columns_listing(names: list[str]) -> str:
@@ -196,24 +214,38 @@ def prepare_source(
         if expr is not None:
             exprs.append(expr)
             continue
-        if typ == "date" and schema[col].is_numeric() and not timestamp_format:
+        if typ in ("date", "datetime") and schema[col].is_numeric() and not timestamp_format:
             raise err(f"column '{col}' holds numbers, not dates",
                       hint="if they are dates such as 19970101, set the source's `timestamp_format:` to their "
-                           "format, e.g. '%Y%m%d'")
+                           "format, e.g. '%Y%m%d' ('%s' for seconds since 1970)")
         formats = sniff_formats(sample.get(col, [])) if col in text_times and not timestamp_format else []
         casts.append(_cast_pair(col, schema[col], typ, timestamp_format, formats, local_tz, target_timezone,
                                 None if lenient else sample.get(col)))
-    for col, dtype in schema.items():
-        if col not in targets and dtype == pl.Datetime:
-            expr = to_target_tz(pl.col(col), dtype, local_tz, target_timezone)
-            if expr is not None:
-                exprs.append(expr.alias(col))
+    casts += _untyped(schema, targets, local_tz, target_timezone, exprs)
     first, second, temporary = checked([used for used, _ in casts])
     frame = lf.with_columns([*exprs, *first]) if exprs or first else lf
     if second:
         frame = frame.with_columns(second).drop(temporary)
     return PreparedFrame(source_name=source_name, frame=frame, raw=lf, casts=tuple(used for used, _ in casts),
                          where=where, lenient_casts=tuple(full for _, full in casts))
+
+
+def _untyped(schema: Any, targets: Mapping[str, str], local_tz: str, target_tz: str,
+             exprs: list[Any]) -> list[tuple[Cast, Cast]]:
+    """The columns the spec gives no type: datetimes converted to the spec's zone (appended to ``exprs``),
+    and float columns checked: NaN and infinities are refused, on every connector."""
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
+
+    checks: list[tuple[Cast, Cast]] = []
+    for col, dtype in schema.items():
+        if col not in targets and dtype == pl.Datetime:
+            expr = to_target_tz(pl.col(col), dtype, local_tz, target_tz)
+            if expr is not None:
+                exprs.append(expr.alias(col))
+        elif col not in targets and dtype.is_float():
+            check = finite(col, pl.col(col), cheap=True)
+            checks.append((check, check))
+    return checks
 
 
 def _cast_pair(col: str, dtype: Any, typ: str, fmt: str | None, formats: list[str], local_tz: str,
@@ -311,12 +343,45 @@ def first_bad_value(prepared: PreparedFrame) -> DataError | None:
     row, cast = found
     raw = row[cast.column]
     shown = repr(raw) if isinstance(raw, str) else str(raw)
+    at = int(row[ROW_INDEX])
+    source = f"source '{prepared.source_name}': column '{cast.column}'"
+    parsed = _parsed_at(prepared, cast, at)
+    if parsed is not None and cast.what:
+        return DataError(f"{source} has values that are not {cast.what} (e.g. {shown} at row {at + 1})",
+                         where=prepared.where, hint=FINITE_HINT)
+    if parsed is not None and cast.fmt and not _matches(raw, cast.fmt):
+        return DataError(f"{source} has values not written as timestamp_format '{cast.fmt}' says (e.g. {shown} at "
+                         f"row {at + 1}, which would be read as {parsed})", where=prepared.where,
+                         hint=format_hint(cast.fmt))
+    if parsed is not None and cast.typ in ("date", "datetime") and not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        return DataError(f"{source} has dates outside {RANGE_TEXT} (e.g. {shown} at row {at + 1}, read as {parsed})",
+                         where=prepared.where, hint=format_hint(cast.fmt) if cast.fmt else
+                         "fix the value, or set the source's `timestamp_format:` to the format the values are in")
+    if parsed is not None and ":60" in str(raw):
+        return DataError(f"{source} has a leap second (e.g. {shown} at row {at + 1}), which is not a time of day "
+                         "metricspec can place: polars and DuckDB would move it to the next minute, or drop it",
+                         where=prepared.where, hint="write it as :59 (or drop the row) in the data")
     return DataError(
-        f"source '{prepared.source_name}': column '{cast.column}' has values that are not {cast.typ} "
-        f"(e.g. {shown} at row {int(row[ROW_INDEX]) + 1})",
+        f"{source} has values that are not {cast.typ} (e.g. {shown} at row {at + 1})",
         where=prepared.where,
         hint=CAST_HINTS[cast.typ],
     )
+
+
+def _parsed_at(prepared: PreparedFrame, cast: Cast, row: int) -> Any:
+    """What a date cast's parser alone makes of the value at ``row`` (None: it does not parse)."""
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
+
+    if cast.parsed is None:
+        return None
+    found = prepared.raw.with_row_index(ROW_INDEX).filter(pl.col(ROW_INDEX) == row).select(cast.parsed).collect()
+    return found.item() if found.height else None
+
+
+def _matches(raw: object, fmt: str) -> bool:
+
+    regex = format_regex(fmt)
+    return regex is None or (isinstance(raw, str | int) and re.search(regex, str(raw).strip()) is not None)
 
 
 def fast_path_misses(prepared: PreparedFrame) -> bool:
@@ -350,18 +415,19 @@ def _first_line(exc: BaseException) -> str:
 
 def check_columns(
     lf: pl.LazyFrame,
-    required: Mapping[str, str | None],
+    required: Mapping[str, str | tuple[str | None, ...] | None],
     *,
     source_name: str,
-    where_for: Callable[[str], Location | None],
+    where_for: Callable[..., Location | None],
 ) -> list[Issue]:
     """Issues for required columns that are missing or have an unusable type.
 
-    ``required`` maps a column to the kind the spec needs: ``'numeric'``, ``'temporal'``,
-    ``'string'``, ``'bool'`` or ``None`` (present, any type). Only the schema is read.
+    ``required`` maps a column to the kind the spec needs -- ``'numeric'``, ``'temporal'``,
+    ``'string'``, ``'bool'`` or ``None`` (present, any type) -- or to every kind it is needed as
+    (a column summed by one KPI and used as the time column of another is checked as both).
+    ``where_for(col)`` places a missing column; ``where_for(col, kind)`` the use that needs ``kind``.
+    Only the schema is read.
     """
-    import polars as pl
-
     try:
         schema = dict(lf.collect_schema())
     except MetricSpecError as exc:
@@ -371,33 +437,37 @@ def check_columns(
                       "check the file and the connector options", code="data")]
     names = list(schema)
     issues: list[Issue] = []
-    for col, kind in required.items():
-        where = where_for(col)
+    for col, wanted in required.items():
         if col not in schema:
             issues.append(Issue(Level.ERROR, f"source '{source_name}' has no column '{col}'{did_you_mean(col, names)}",
-                                where, _columns_listing(names), code="data"))
+                                where_for(col), _columns_listing(names), code="data"))
             continue
-        dtype = schema[col]
-        have = type_name(dtype)
-        nested = isinstance(dtype, pl.List | pl.Array | pl.Struct | pl.Object)
-        problem: str | None = None
-        hint: str | None = None
-        if kind == "numeric" and not (dtype.is_numeric() or dtype == pl.Boolean or dtype == pl.Null):
-            problem = "numeric"
-            hint = f"declare its type under the source's `columns:`, e.g. columns: {{{col}: float}}"
-        elif kind == "temporal" and not (dtype == pl.Date or dtype == pl.Datetime or dtype == pl.Null):
-            problem = "a date or datetime"
-            hint = (f"declare it under the source's `columns:`, e.g. columns: {{{col}: datetime}}, and set "
-                    "`timestamp_format:` if the values are not ISO 8601")
-        elif kind == "bool" and not (dtype == pl.Boolean or dtype == pl.Null):
-            problem = "bool"
-            hint = f"declare it under the source's `columns:`, e.g. columns: {{{col}: bool}}"
-        elif kind in ("string", None) and nested:
-            problem = "a plain value" if kind is None else "a string"
-            hint = "flatten the column in the connector (e.g. a SQL query) or pick another column"
-        elif kind is not None and kind not in KINDS:
-            problem = None
-        if problem is not None:
-            issues.append(Issue(Level.ERROR, f"source '{source_name}': column '{col}' is {have}, not {problem}",
-                                where, hint, code="data"))
+        for kind in wanted if isinstance(wanted, tuple) else (wanted,):
+            found = _kind_problem(col, schema[col], kind)
+            if found is not None:
+                problem, hint = found
+                issues.append(Issue(Level.ERROR, f"source '{source_name}': column '{col}' is {type_name(schema[col])}, "
+                                    f"not {problem}", where_for(col, kind) if kind else where_for(col), hint,
+                                    code="data"))
     return issues
+
+
+def _kind_problem(col: str, dtype: Any, kind: str | None) -> tuple[str, str] | None:
+    """(what the column should be, the fix) when ``dtype`` cannot serve as ``kind``; None when it can."""
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
+
+    nested = isinstance(dtype, pl.List | pl.Array | pl.Struct | pl.Object)
+    if kind == "numeric" and not (dtype.is_numeric() or dtype == pl.Boolean or dtype == pl.Null):
+        if dtype == pl.Date or dtype == pl.Datetime:
+            return "numeric", ("a date is not a number to add up or average: count the rows, take `agg: last` of a "
+                               "value, or measure a delay with days_between(a, b) in `expression:`")
+        return "numeric", f"declare its type under the source's `columns:`, e.g. columns: {{{col}: float}}"
+    if kind == "temporal" and not (dtype == pl.Date or dtype == pl.Datetime or dtype == pl.Null):
+        return "a date or datetime", (f"declare it under the source's `columns:`, e.g. columns: {{{col}: datetime}}, "
+                                      "and set `timestamp_format:` if the values are not ISO 8601")
+    if kind == "bool" and not (dtype == pl.Boolean or dtype == pl.Null):
+        return "bool", f"declare it under the source's `columns:`, e.g. columns: {{{col}: bool}}"
+    if kind in ("string", None) and nested:
+        return ("a plain value" if kind is None else "a string",
+                "flatten the column in the connector (e.g. a SQL query) or pick another column")
+    return None

@@ -2,19 +2,48 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import types
+from functools import cache
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 
 class StrictModel(BaseModel):
-    """Unknown keys are errors; parsed specs are immutable; numbers are finite.
+    """Unknown keys are errors; parsed specs are immutable; numbers are finite and not true/false.
 
     ``allow_inf_nan=False`` applies to every float field of every model (``target: .nan``,
-    ``.inf`` or ``1e309`` are rejected with file:line), so a new field cannot forget it.
+    ``.inf`` or ``1e309`` are rejected with file:line), so a new field cannot forget it; likewise
+    ``true``/``false`` where a number is expected (``target: true`` was read as 1.0).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool) and info.field_name is not None and not _takes_bool(cls, info.field_name):
+            raise PydanticCustomError("bool_not_number", "true/false is not a number here: write the number")
+        return value
+
+
+@cache
+def _takes_bool(model: type[BaseModel], field: str) -> bool:
+    """Whether a field's type admits true/false (a bool, a scalar, anything), not only numbers."""
+    info = model.model_fields.get(field)
+    return info is None or _admits_bool(info.annotation)
+
+
+def _admits_bool(tp: Any) -> bool:
+    if tp is bool or tp is Any or tp is object:
+        return True
+    origin = get_origin(tp)
+    if origin is Literal:
+        return any(isinstance(a, bool) for a in get_args(tp))
+    if origin in (Union, types.UnionType, Annotated):
+        return any(_admits_bool(a) for a in get_args(tp))
+    return tp not in (int, float) and not (isinstance(tp, type) and issubclass(tp, int | float))
 
 
 Grain = Literal["hour", "day", "week", "month", "quarter", "year"]

@@ -11,14 +11,14 @@ repeated with the data's own types when sources are opened).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal as Lit
 
 from metricspec.spec import expr as ex
 
 Type = Lit["number", "string", "bool", "temporal", "duration", "null", "unknown"]
-Kind = Lit["filter", "formula", "value"]
+Kind = Lit["filter", "formula", "value", "number"]
 
 DATE_HINT = ("subtracting dates would give microseconds, not days: write days_between(a, b) (days from a to b) "
              "or months_between(a, b) (whole months)")
@@ -197,4 +197,74 @@ def check(node: ex.Node, kind: Kind, column_type: Callable[[str], Type] | None =
             checker.add("a formula must compute a number", 0, "use arithmetic on KPIs, e.g. revenue / orders")
     elif kind == "filter" and result in ("number", "string", "temporal", "duration"):
         checker.add("a filter must be a condition (true or false)", 0, "write e.g. platform == 'x'")
+    elif kind == "number" and result in ("string", "temporal", "duration"):
+        checker.add(f"this aggregation needs a number, but the expression gives {_NOUN[result]}", 0,
+                    "a date is not a number to add up or average: measure a delay with days_between(a, b)"
+                    if result == "temporal" else "aggregate a numeric column or expression")
     return sorted(checker.problems, key=lambda p: (p.offset, p.message))
+
+
+# ------------------------------------------------------------------------------ column types of row values
+
+_NUMBER_TYPES = ("int", "float")
+_INT_FUNCS = ("length", "year", "month", "weekday", "hour", "days_between", "months_between")
+_BOOL_FUNCS = ("contains", "starts_with", "ends_with", "is_null", "is_not_null")
+
+
+def derive_types(derive: Mapping[str, str], column_types: Callable[[str], str | None]) -> dict[str, str | None]:
+    """:func:`column_type` of each ``derive:`` expression of a source."""
+    return {col: column_type(ex.parse(text), column_types) for col, text in derive.items()}
+
+
+def column_type(node: ex.Node, column_types: Callable[[str], str | None]) -> str | None:
+    """The ``columns:`` type (str, int, float, bool, date, datetime, duration) of a row-level expression,
+    given its columns' types; None when it cannot be told (an unknown column, a null literal).
+
+    One answer for every backend: a derived column is cast to it on polars and in SQL alike (DuckDB
+    once gave ``round(x / 2)`` as an integer where polars gave a float, so a scope ``1`` matched on
+    one and not on the other). Integer arithmetic stays integer, ``/`` and ``round()`` give floats,
+    date parts and day counts give integers.
+    """
+    if isinstance(node, ex.Name):
+        return column_types(node.name)
+    if isinstance(node, ex.Literal):
+        v = node.value
+        if v is None:
+            return None
+        return "bool" if isinstance(v, bool) else "int" if isinstance(v, int) else \
+            "float" if isinstance(v, float) else "str"
+    if isinstance(node, ex.Unary):
+        return "bool" if node.op == "not" else column_type(node.operand, column_types)
+    if isinstance(node, ex.Binary):
+        if node.op not in _ARITH:
+            return "bool"
+        if node.op == "/":
+            return "float"
+        types = {column_type(node.left, column_types), column_type(node.right, column_types)}
+        if types == {"duration"}:
+            return "duration"
+        return "int" if types <= {"int", "bool"} else "float"
+    if isinstance(node, ex.Call):
+        return _call_type(node, column_types)
+    return None
+
+
+def _call_type(node: ex.Call, column_types: Callable[[str], str | None]) -> str | None:
+    f = node.func
+    if f in _INT_FUNCS:
+        return "int"
+    if f in _BOOL_FUNCS:
+        return "bool"
+    if f in ("lower", "upper"):
+        return "str"
+    if f == "round":
+        return "float"
+    if f == "date":
+        return "date"
+    types = [column_type(a, column_types) for a in node.args]
+    known = [t for t in types if t is not None]
+    if f == "abs":
+        return types[0]
+    if known and set(known) <= {"int", "float"}:  # min, max, coalesce of numbers
+        return "float" if "float" in known else "int"
+    return known[0] if known and len(set(known)) == 1 else None

@@ -135,6 +135,10 @@ class ControlGroup(StrictModel):
     description: str | None = None
     source: str
     unit: str = Field(description="Column identifying a person (customer_id, lead_id).")
+    unit_aggregation: Literal["sum", "mean", "first"] | None = Field(
+        None, description="How a unit's rows become one when the source has several per unit: each metric "
+        "column's sum, mean, or the first row's (the earliest by the time column). Without it, a unit "
+        "with more than one row is an error.")
     assignment: Assignment
     filter: str | None = None
     alpha: float = Field(0.05, gt=0, lt=0.5)

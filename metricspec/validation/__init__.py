@@ -19,6 +19,7 @@ from metricspec.validation import (
     joins,
     offsets,
     references,
+    scopes,
     units,
 )
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from metricspec.spec.loaded import LoadedSpec
 
 RULES = (references, expressions, cycles, goals, control_groups, connectors, units, offsets, alltime, joins,
-         grains, columns)
+         grains, columns, scopes)
 
 
 def validate(loaded: LoadedSpec) -> list[Issue]:

@@ -33,6 +33,7 @@ from metricspec.plan.nodes import (
     Scope,
     Window,
     counts_nulls,
+    scope_as_value,
     scope_text,
 )
 from metricspec.plan.periods import HOUR, hour_dtype, hour_start, to_date, truncate
@@ -74,8 +75,10 @@ class PolarsBackend:
 
     def run(self, work: Work, rng: RunRange) -> Answers:
         bases = self._bases(with_entity_inputs(work.queries), rng)
-        lazies = [build_lazy(q, bases[(q.key.source, q.key.time_column)], rng, bases) for q in work.queries]
-        nulls = [null_count_lazy(n.aggregates, in_scope(bases[(n.source, n.time_column)], n.scope))
+        lazies = [build_lazy(q, bases[(q.key.source, q.key.time_column)], rng, self.schemas, bases)
+                  for q in work.queries]
+        nulls = [null_count_lazy(n.aggregates, in_scope(bases[(n.source, n.time_column)], n.scope,
+                                                        self.schemas[n.source]))
                  for n in work.null_counts]
         fresh = [self._freshness_lazy(f) for f in work.freshness]
         everything = [*lazies, *nulls, *fresh]
@@ -107,9 +110,9 @@ class PolarsBackend:
         cond = condition(query.filter)
         if cond is not None:
             lf = lf.filter(cond)
-        for col, value in query.scope:
-            if col in schema:
-                lf = lf.filter(pl.col(col).cast(pl.String) == scope_text(value))
+        scoped = [(col, value) for col, value in query.scope if col in schema]
+        if scoped:
+            lf = in_scope(lf, tuple(scoped), schema)
         ts = pl.col(query.time_column)
         if not isinstance(schema[query.time_column], pl.Datetime):
             ts = ts.cast(pl.Datetime("us"))
@@ -167,24 +170,27 @@ def source_base(source: pl.LazyFrame, columns: list[str], time_column: str, sche
 
 
 Bases = Mapping[tuple[str, str], pl.LazyFrame]
+Schemas = Mapping[str, Mapping[str, pl.DataType]]
 
 
-def build_lazy(query: Query, base: pl.LazyFrame, rng: RunRange, bases: Bases | None = None) -> pl.LazyFrame:
+def build_lazy(query: Query, base: pl.LazyFrame, rng: RunRange, schemas: Schemas,
+               bases: Bases | None = None) -> pl.LazyFrame:
     """One fused lazy query over the source's shared base: scope, period, one group-by for all aggregates.
-    ``bases``: every (source, time column)'s base, for the sources an entity condition reads."""
+    ``schemas``: each source's column types (a scope value compares as a value with a column of its
+    type); ``bases``: every (source, time column)'s base, for the sources an entity condition reads."""
     key = query.key
     preds = []
     if isinstance(key.grain, Window) and key.time_column != NO_TIME:
         preds += [pl.col("__date") >= key.grain.start, pl.col("__date") <= key.grain.end]
     if key.where is not None:  # a query's --where: rows outside it take no part at all
         preds.append(to_polars(key.where.node).fill_null(False))
-    lf = in_scope(base.filter(pl.all_horizontal(preds)) if preds else base, key.scope)
+    lf = in_scope(base.filter(pl.all_horizontal(preds)) if preds else base, key.scope, schemas[key.source])
     period = period_expr(key, rng).alias("period")
     if key.entities is not None:  # a semi-join with the (period, entity) pairs that satisfy the condition
-        pairs = entity_pairs(key.entities, rng, bases or {})
+        pairs = entity_pairs(key.entities, rng, schemas, bases or {})
         lf = lf.with_columns(period.alias("__p"), pl.col(key.entities.column).cast(pl.String).alias("__e")).join(
             pairs, left_on=["__p", "__e"], right_on=["period", "__e"], how="semi", nulls_equal=True)
-    aggs = [agg_expr(a, key.time_column) for a in query.aggregates]
+    aggs = [agg_expr(a, key.time_column, _integer_values(lf, a, schemas[key.source])) for a in query.aggregates]
     seg_exprs = [pl.col(s).cast(pl.String) for s in key.segments]
     return lf.group_by([period, *seg_exprs]).agg(aggs).sort(["period", *key.segments])
 
@@ -200,13 +206,13 @@ def period_expr(key: QueryKey, rng: RunRange) -> pl.Expr:
     return truncate(pl.col("__date"), key.grain, rng.week_start)
 
 
-def entity_pairs(ef: EntityFilter, rng: RunRange, bases: Bases) -> pl.LazyFrame:
+def entity_pairs(ef: EntityFilter, rng: RunRange, schemas: Schemas, bases: Bases) -> pl.LazyFrame:
     """``period, __e``: the entities whose condition KPIs (each per entity and period) satisfy it."""
     joined: pl.LazyFrame | None = None
     columns: dict[str, str] = {}
     for i, inp in enumerate(ef.inputs):
         q = inp.query()
-        part = build_lazy(q, bases[(q.key.source, q.key.time_column)], rng).select(
+        part = build_lazy(q, bases[(q.key.source, q.key.time_column)], rng, schemas).select(
             "period", pl.col(ef.column).alias("__e"), pl.col(inp.aggregate.output).alias(f"__k{i}"))
         columns[inp.name] = f"__k{i}"
         joined = part if joined is None else joined.join(part, on=["period", "__e"], how="full", coalesce=True,
@@ -231,9 +237,29 @@ def hourly(frame: pl.DataFrame, timezone: str) -> pl.DataFrame:
     return frame.with_columns(pl.col("period").cast(hour_dtype(timezone)))
 
 
-def in_scope(lf: pl.LazyFrame, scope: Scope) -> pl.LazyFrame:
-    preds = [pl.col(col).cast(pl.String) == scope_text(value) for col, value in scope]
+def _integer_values(lf: pl.LazyFrame, a: Aggregate, schema: Mapping[str, pl.DataType]) -> bool:
+    """Whether a sum adds integers (from the source's schema, or the expression's; no data is read)."""
+    if a.agg != "sum" or (a.column is None and a.expression is None):
+        return False
+    if a.column is not None:
+        return a.column in schema and schema[a.column].is_integer()
+    value = value_expr(a)
+    assert value is not None
+    return lf.select(value.alias("v")).collect_schema()["v"].is_integer()
+
+
+def in_scope(lf: pl.LazyFrame, scope: Scope, schema: Mapping[str, pl.DataType]) -> pl.LazyFrame:
+    """The rows where each scope column equals its value: as a value when the column has the value's
+    type (numbers, true/false), else as text (see plan.scope_as_value)."""
+    preds = [scope_predicate(pl.col(col), schema.get(col), value) for col, value in scope]
     return lf.filter(pl.all_horizontal(preds)) if preds else lf
+
+
+def scope_predicate(col: pl.Expr, dtype: pl.DataType | None, value: object) -> pl.Expr:
+    numeric = dtype is not None and dtype.is_numeric()
+    if scope_as_value(value, numeric, dtype == pl.Boolean):
+        return col == pl.lit(value)
+    return col.cast(pl.String) == scope_text(value)
 
 
 def condition(node: ex.Node | None) -> pl.Expr | None:
@@ -247,8 +273,12 @@ def value_expr(a: Aggregate) -> pl.Expr | None:
     return pl.col(a.column) if a.column else None
 
 
-def agg_expr(a: Aggregate, time_column: str) -> pl.Expr:
-    """The polars aggregation for one aggregate (filter applied inside the group)."""
+def agg_expr(a: Aggregate, time_column: str, integers: bool = False) -> pl.Expr:
+    """The polars aggregation for one aggregate (filter applied inside the group).
+
+    A sum of ``integers`` adds them as 128-bit integers before the float the answer holds: an int64
+    sum wraps around silently past 9.2e18 (as DuckDB's HUGEINT and PostgreSQL's numeric sums do not),
+    and it is exact, so both backends round the same total once."""
     cond = condition(a.filter)
     col = value_expr(a)
     if a.agg == "count":
@@ -274,6 +304,8 @@ def agg_expr(a: Aggregate, time_column: str) -> pl.Expr:
         return values.drop_nulls().n_unique().cast(pl.Float64).alias(a.output)
     if a.agg in QUANTILES:  # numpy's default interpolation, as DuckDB's quantile_cont, PostgreSQL's percentile_cont
         return values.cast(pl.Float64).quantile(QUANTILES[a.agg], interpolation="linear").alias(a.output)
+    if a.agg == "sum" and integers:
+        values = values.cast(pl.Int128)
     fn = {"sum": values.sum, "mean": values.mean, "median": values.median, "min": values.min,
           "max": values.max}[a.agg]
     return fn().cast(pl.Float64).alias(a.output)

@@ -8,7 +8,7 @@ polars backend's semantics, so both give the same Results:
   spec's ``week_start``;
 * a sum over no values is 0 (SQL's is NULL), booleans count as 0/1, ``last``/``first`` pick the value of
   the latest/earliest time among rows with a value;
-* scope values and segment values are compared and grouped as text.
+* segment values are grouped as text; scope values as :func:`.sql_filters.scope_predicate` says.
 
 Known differences (docs/backends.md): ``round()`` of an exact half may round differently; medians and
 percentiles (``p90``) are exact, linearly interpolated, on DuckDB, PostgreSQL and Spark. Rows sharing the
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from metricspec.engine.backends import Answers, Work, record_nulls
 from metricspec.engine.backends.ibis_expr import UntranslatableError, to_ibis
-from metricspec.engine.backends.sql_filters import filtered
+from metricspec.engine.backends.sql_filters import filtered, scope_predicate
 from metricspec.engine.backends.sql_time import hour_instant
 from metricspec.errors import DataError, MetricSpecError
 from metricspec.kinds.aggregate import QUANTILES
@@ -42,7 +42,6 @@ from metricspec.plan.nodes import (
     RunRange,
     Window,
     counts_nulls,
-    scope_text,
 )
 from metricspec.plan.periods import HOUR, WEEKDAYS
 from metricspec.spec.expr import names
@@ -139,7 +138,7 @@ class SqlBackend:
         run_checks(rel, [query.time_column, *query.keep, *(c for c, _ in query.scope if c in rel.schema),
                          *(names(query.filter) if query.filter is not None else [])])
         preds = [] if query.filter is None else [to_ibis(query.filter, t.__getitem__)]
-        preds += [t[col].cast("string") == scope_text(value) for col, value in query.scope if col in rel.schema]
+        preds += [scope_predicate(t[col], value) for col, value in query.scope if col in rel.schema]
         tcol = t[query.time_column]
         ts = tcol if tcol.type().is_timestamp() else tcol.cast("date").cast("timestamp")
         preds.append(ts.notnull())
@@ -293,7 +292,7 @@ def in_range(rel: Relation, table: Any, time_column: str, rng: RunRange, window:
     import ibis
 
     if time_column == NO_TIME:  # a source without dates: every row in scope takes part
-        scoped = [table[col].cast("string") == scope_text(value) for col, value in scope]
+        scoped = [scope_predicate(table[col], value) for col, value in scope]
         return table.filter(*scoped) if scoped else table
     tcol = table[time_column]
     date = tcol.date() if tcol.type().is_timestamp() else tcol.cast("date")
@@ -304,7 +303,7 @@ def in_range(rel: Relation, table: Any, time_column: str, rng: RunRange, window:
     if window is not None:
         preds += [t["__date"] >= ibis.literal(window.start, type="date"),
                   t["__date"] <= ibis.literal(window.end, type="date")]
-    preds += [t[col].cast("string") == scope_text(value) for col, value in scope]
+    preds += [scope_predicate(t[col], value) for col, value in scope]
     return t.filter(*preds)
 
 
@@ -358,7 +357,8 @@ def aggregate(rel: Relation, t: Any, a: Aggregate, time_column: str) -> Any:
     if a.agg == "sum":
         import ibis
 
-        return ibis.coalesce(value.sum(where=cond), 0)  # polars: a sum over no values is 0
+        wide = rel.dialect == "pyspark" and value.type().is_integer()  # Spark's long sum overflows: widen it
+        return ibis.coalesce((value.cast("decimal(38, 0)") if wide else value).sum(where=cond), 0)  # no values: 0, as polars
     interpolated = a.agg == "median" or a.agg in QUANTILES
     if (a.agg == "mean" or interpolated) and not value.type().is_floating():
         value = value.cast("float64")  # PostgreSQL averages integers as numeric

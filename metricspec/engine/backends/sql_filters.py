@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 from metricspec.engine.backends.ibis_expr import UntranslatableError, to_ibis
 from metricspec.errors import DataError
-from metricspec.plan.nodes import NO_TIME, EntityFilter, QueryKey, RunRange
+from metricspec.plan.nodes import (
+    NO_TIME,
+    EntityFilter,
+    QueryKey,
+    RunRange,
+    scope_as_value,
+    scope_text,
+)
 
 if TYPE_CHECKING:
     from metricspec.engine.backends.relation import Relation
@@ -68,3 +75,15 @@ def filtered(rel: Relation, t: Any, key: QueryKey, period: Callable[[Any], Any],
     if key.entities is not None:
         t = semi_join(t, key, period(t), rng, relations or {rel.source: rel}, query_expr)
     return t
+
+
+def scope_predicate(col: Any, value: object) -> Any:
+    """A scope column equals its value: as a value when the column has the value's type (numbers,
+    booleans), else as text, as the polars backend compares (plan.scope_as_value); validation refuses
+    values that cannot match (validation/scopes.py)."""
+    import ibis  # ibis: the SQL backend's optional dependency, loaded when a source lives in a database
+
+    dtype = col.type()
+    if scope_as_value(value, dtype.is_numeric(), dtype.is_boolean()):
+        return col == ibis.literal(value)
+    return col.cast("string") == scope_text(value)

@@ -10,6 +10,7 @@ null.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,10 +19,17 @@ from typing import TYPE_CHECKING, Any
 from metricspec.engine.backends.ibis_expr import UntranslatableError, to_ibis
 from metricspec.engine.backends.sql_time import instant_column, localize, to_utc
 from metricspec.errors import DataError
-from metricspec.sources.casts import CAST_HINTS, FALSE_WORDS, TRUE_WORDS
+from metricspec.sources.casts import CAST_HINTS, FALSE_WORDS, FINITE, FINITE_HINT, TRUE_WORDS
 from metricspec.sources.casts import has_time as _has_time
 from metricspec.sources.database import SourceOptions
-from metricspec.sources.prepare import COLUMN_TYPES, _columns_listing, did_you_mean
+from metricspec.sources.prepare import COLUMN_TYPES, _columns_listing, derived_types, did_you_mean
+from metricspec.sources.timeformats import (
+    MAX_YEAR,
+    MIN_YEAR,
+    RANGE_TEXT,
+    format_hint,
+    format_regex,
+)
 from metricspec.spec.expr import parse
 
 if TYPE_CHECKING:
@@ -46,13 +54,17 @@ class CastCheck:
     """The value as stored (for the message)."""
     bad: Any
     """ibis boolean: the stored value is present but did not convert."""
+    problem: str | None = None
+    """What is wrong with a bad value (default: it is not of the type); ``fix`` says what to do."""
+    fix: str | None = None
 
     def message(self, source: str, value: object) -> str:
         shown = repr(value) if isinstance(value, str) else str(value)
-        return f"source '{source}': column '{self.column}' has values that are not {self.typ} (e.g. {shown})"
+        problem = self.problem or f"values that are not {self.typ}"
+        return f"source '{source}': column '{self.column}' has {problem} (e.g. {shown})"
 
     def hint(self) -> str:
-        return str(CAST_HINTS[self.typ])
+        return self.fix or str(CAST_HINTS[self.typ])
 
 
 def prepare(raw: Any, dialect: str, connection_key: str, opts: SourceOptions) -> Relation:
@@ -73,18 +85,20 @@ def prepare(raw: Any, dialect: str, connection_key: str, opts: SourceOptions) ->
     try:
         for col, dtype in schema.items():
             if col in targets:
-                exprs[col], check = _cast(table[col], dtype, targets[col], opts, dialect)
-                if check is not None:
-                    checks.append(check)
+                exprs[col], col_checks = _cast(table[col], dtype, targets[col], opts, dialect)
+                checks.extend(col_checks)
             elif dtype.is_timestamp():
                 exprs[col] = localize(table[col], dtype.timezone, local_tz, opts.target_timezone, dialect)
+            elif dtype.is_floating():  # NaN and infinities are refused, on every connector
+                checks.append(finite_check(col, table, table[col]))
             instant = _instant(table[col], dtype, targets.get(col), opts, dialect)
             if instant is not None and col not in opts.derive:  # hour periods need it (sql_time.hour_instant)
                 instants[instant_column(col)] = instant
         timed = table.mutate(**exprs, **instants) if instants else None
         table = table.mutate(**exprs) if exprs else table
         if opts.derive:
-            table, timed = (_derived(t, opts.derive) if t is not None else None for t in (table, timed))
+            table, timed = (_derived(t, opts.derive, opts.target_timezone) if t is not None else None
+                            for t in (table, timed))
     except UntranslatableError as exc:
         raise err(exc.message, exc.hint) from None
     pschema = polars_schema(table, opts.target_timezone)
@@ -94,8 +108,15 @@ def prepare(raw: Any, dialect: str, connection_key: str, opts: SourceOptions) ->
     return rel
 
 
-def _derived(table: Any, derive: Mapping[str, str]) -> Any:
-    return table.mutate(**{col: to_ibis(parse(text), table.__getitem__) for col, text in derive.items()})
+def _derived(table: Any, derive: Mapping[str, str], timezone: str) -> Any:
+    """The derived columns, each cast to its one type, as on polars (sources.open_source)."""
+    types = derived_types(derive, polars_schema(table, timezone))
+    return table.mutate(**{col: _typed(to_ibis(parse(text), table.__getitem__), types[col])
+                           for col, text in derive.items()})
+
+
+def _typed(value: Any, typ: str | None) -> Any:
+    return value if typ is None or typ == "datetime" else value.cast(_IBIS_TYPES[typ])
 
 
 def _renamed(raw: Any, opts: SourceOptions, err: Any) -> Any:
@@ -142,20 +163,31 @@ def _sniff_time_kind(table: Any, column: str, fmt: str | None) -> str:
     return "date" if texts and all(_DATE_ONLY.match(v) for v in texts) else "datetime"
 
 
-def _cast(col: Any, dtype: Any, typ: str, opts: SourceOptions, dialect: str) -> tuple[Any, CastCheck | None]:
-    """The cast of one declared column, and the check of its values when it can fail on one."""
+def _cast(col: Any, dtype: Any, typ: str, opts: SourceOptions, dialect: str) -> tuple[Any, list[CastCheck]]:
+    """The cast of one declared column, and the checks of its values when it can fail on one."""
     import ibis
 
     local_tz, target = opts.timezone or "UTC", opts.target_timezone
+    name, table = col.get_name(), opts_table(col)
     if typ == "str":
-        return col.cast("string"), None
+        return col.cast("string"), []
     if dtype.is_null():
-        return ibis.null(_IBIS_TYPES[typ]), None
+        return ibis.null(_IBIS_TYPES[typ]), []
     if typ == "duration":
         if dtype.is_interval():
-            return col, None
+            return col, []
         raise UntranslatableError(f"column '{col.get_name()}': durations are not supported on database sources",
                                   "store the duration as a number of seconds (and declare it float)")
+    if typ in ("date", "datetime") and dtype.is_numeric():  # integer dates: their digits in the format
+        if not opts.timestamp_format:
+            raise UntranslatableError(f"column '{col.get_name()}' holds numbers, not dates",
+                                      "if they are dates such as 19970101, set the source's `timestamp_format:` to "
+                                      "their format, e.g. '%Y%m%d'")
+        if "%s" in opts.timestamp_format:
+            raise UntranslatableError(f"column '{name}': seconds since 1970 ('%s') are read on polars only",
+                                      "store the times as a timestamp type in the database (to_timestamp), or read "
+                                      "the source with `engine: polars`")
+        col, dtype = col.cast("int64").cast("string"), ibis.dtype("string")
     text = dtype.is_string()
     value = col.strip() if text else col
     converted = _convert(value, dtype, typ, opts, dialect)
@@ -168,10 +200,45 @@ def _cast(col: Any, dtype: Any, typ: str, opts: SourceOptions, dialect: str) -> 
         converted = localize(col, dtype.timezone, local_tz, target, dialect).date()
     checked = text or (typ == "int" and (dtype.is_floating() or dtype.is_decimal())) or (
         typ == "bool" and dtype.is_numeric())
+    finite = [finite_check(name, table, converted, col)] if typ == "float" else []
     if not checked:
-        return converted, None
+        return converted, finite
     present = value.notnull() & (value != "") if text else value.notnull()
-    return converted, CastCheck(col.get_name(), typ, opts_table(col), col, present & converted.isnull())
+    if typ in ("date", "datetime") and text:
+        return _dates_checked(converted, value, typ, present, name, table, opts.timestamp_format, dialect)
+    return converted, [CastCheck(name, typ, table, col, present & converted.isnull()), *finite]
+
+
+def finite_check(name: str, table: Any, value: Any, raw: Any = None) -> CastCheck:
+    """NaN and infinities in a float column are bad values (as on polars, sources/casts.py ``finite``)."""
+    # x - x is NaN exactly for NaN and ±infinity, on every dialect (Spark's isinf is not translated)
+    return CastCheck(name, "float", table, value if raw is None else raw, (value - value).isnan(),
+                     f"values that are not {FINITE}", FINITE_HINT)
+
+
+def _dates_checked(converted: Any, text: Any, typ: str, present: Any, name: str, table: Any, fmt: str | None,
+                   dialect: str) -> tuple[Any, list[CastCheck]]:
+    """A date parsed from text, null where the text is not written exactly in its format or the date lies
+    outside 1900–2200, with a check for each (as on polars, sources/timeformats.py)."""
+
+    import ibis  # ibis: the SQL backend's optional dependency, loaded when a source lives in a database
+
+    lo, hi = (dt.date(MIN_YEAR, 1, 1), dt.date(MAX_YEAR, 12, 31)) if typ == "date" else \
+        (dt.datetime(MIN_YEAR, 1, 1), dt.datetime(MAX_YEAR, 12, 31, 23, 59, 59, 999999))
+    in_range = (converted >= ibis.literal(lo)) & (converted <= ibis.literal(hi))
+    regex = format_regex(fmt) if fmt and dialect == "duckdb" else None
+    # ISO text: no leap second (PostgreSQL moves 23:59:60 to the next minute, as polars does)
+    shaped = text.re_search(regex) if regex else None if fmt else ~text.contains(":60")
+    ok = in_range if shaped is None else in_range & shaped
+    gated = ibis.cases((ok, converted), else_=ibis.null(converted.type()))
+    parse_bad = present & (converted.isnull() if shaped is None else (converted.isnull() | ~shaped))
+    checks = [CastCheck(name, typ, table, text, parse_bad,
+                        f"values not written as timestamp_format '{fmt}' says" if regex else None,
+                        format_hint(fmt) if fmt else None),
+              CastCheck(name, typ, table, text, converted.notnull() & ~in_range, f"dates outside {RANGE_TEXT}",
+                        format_hint(fmt) if fmt else "fix the value, or set the source's `timestamp_format:` to the "
+                        "format the values are in")]
+    return gated, checks
 
 
 def opts_table(col: Any) -> Any:
@@ -250,11 +317,22 @@ def _text_datetime(value: Any, opts: SourceOptions, dialect: str, *, instant: bo
         parsed = _strptime(value, fmt, dialect)
         has_zone = any(d in fmt for d in ("%z", "%#z", "%:z", "%Z"))
         return convert(parsed, "UTC" if has_zone else None)
-    iso = value.replace("T", " ")
+    iso = _iso_offset(value, dialect)
     with_offset = iso.re_search(_OFFSET)
     aware = convert(iso.try_cast("timestamp('UTC')"), "UTC")
     naive = convert(iso.try_cast("timestamp"), None)
     return ibis.cases((with_offset, aware), else_=naive)
+
+
+def _iso_offset(value: Any, dialect: str) -> Any:
+    """ISO 8601 text with its UTC offset written as every dialect reads it: '2026-01-01 09:41 +0000'
+    (as X writes it) and '...T09:41Z' become '2026-01-01 09:41:00+00:00' (Spark wants the seconds and
+    the colon, DuckDB no space before the offset). Each step reads the text once (a CASE would repeat
+    it, and the SQL would grow with every step)."""
+    group = "$" if dialect == "pyspark" else "\\"  # regexp_replace's back-references
+    iso = value.replace("T", " ").replace(" +", "+").replace(" -", "-").replace("Z", "+00:00").replace("z", "+00:00")
+    iso = iso.re_replace(r"([+-][0-9]{2})([0-9]{2})$", f"{group}1:{group}2")
+    return iso.re_replace(r"( [0-9]{2}:[0-9]{2})([+-][0-9]{2}:[0-9]{2})$", f"{group}1:00{group}2")
 
 
 _STRPTIME = {"%.f": "%f", "%#z": "%z", "%:z": "%z"}

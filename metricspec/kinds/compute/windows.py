@@ -1,7 +1,9 @@
 """Date windows of a base KPI's rows: trailing N days (``rolling``) and to date (``to_date``).
 
 The value of a period is the base aggregation over the days of a window that ends on the period's
-last day (or, for the current period, on the run's last day with data, see :func:`window_ends`):
+last day, or, for the running (partial) period only, on the run's end (the as-of date), see
+:func:`window_ends`; a source's last row never moves an end (a 7-day window of a month that ended
+after the data holds that month's last 7 days, even when they have no rows):
 
 * ``sum`` and ``count`` add the base's daily aggregates, ``mean`` divides the daily sums by the
   daily counts of values: both from a day-grain query of the fused plan, so the aggregation runs
@@ -127,7 +129,9 @@ def window_series(ev: PlanContext, req: Request, wp: WindowPlan, days: pl.DataFr
 
 
 def last_day(ev: PlanContext, source: str) -> dt.date:
-    """The last day a window can end on: the run's end, or the source's last day with data."""
+    """The last day with data the periods run to: the run's end, or the source's last day with data if
+    earlier (periods after it are not filled, as for every KPI). It decides which periods there are,
+    never where a window ends."""
     end = ev.range.end
     latest = ev.latest.get(source)
     return end if latest is None else min(end, latest)
@@ -135,12 +139,15 @@ def last_day(ev: PlanContext, source: str) -> dt.date:
 
 def window_ends(ev: PlanContext, req: Request, wp: WindowPlan, first: dt.date | None) -> pl.DataFrame | None:
     """One row per period: ``period``, the window's last day ``__end`` and first day ``__start``,
-    and ``__ok`` (the window lies within the run's range). None: no periods (no data)."""
+    and ``__ok`` (the window lies within the run's range). None: no periods (no data).
+
+    A window ends on its period's last day; only the running period, which holds the run's end (the
+    as-of date), ends there instead. The source's last row decides how many periods there are, not
+    where their windows end."""
     rng = ev.range
-    limit = last_day(ev, wp.base.source)
     if isinstance(req.grain, Window):
         periods = [req.grain.start]
-        ends = [min(req.grain.end, limit)]
+        ends = [min(req.grain.end, rng.end)]
     else:
         if first is None:
             return None
@@ -148,8 +155,8 @@ def window_ends(ev: PlanContext, req: Request, wp: WindowPlan, first: dt.date | 
             first = min(first, rng.start)
         grain = req.grain
         periods = period_range(truncate_date(first, grain, rng.week_start),
-                               truncate_date(limit, grain, rng.week_start), grain)
-        ends = [min(period_end(p, grain) - ONE_DAY, limit) for p in periods]
+                               truncate_date(last_day(ev, wp.base.source), grain, rng.week_start), grain)
+        ends = [min(period_end(p, grain) - ONE_DAY, rng.end) for p in periods]
     starts = [wp.reach.start(e, rng.week_start) for e in ends]
     ok = [rng.start is None or s >= rng.start for s in starts]
     return pl.DataFrame({"period": periods, "__end": ends, "__start": starts, "__ok": ok},
@@ -181,7 +188,7 @@ def _distinct_rows(ev: PlanContext, req: Request, wp: WindowPlan) -> tuple[pl.Da
     rows = events(ev, base.source, base.spec_time_column(ev.spec), _and(wp.filter_text, req.where), where, scope,
                   list(dict.fromkeys([base.column, *req.segments])))
     day = pl.col("__t").dt.date()
-    keep = day <= last_day(ev, base.source)
+    keep = day <= ev.range.end
     if ev.range.start is not None:
         keep = keep & (day >= ev.range.start)
     out = (rows.filter(keep & pl.col(base.column).is_not_null())

@@ -12,7 +12,10 @@ comes from the referrer's host: ``t.co``/``x.com``/``twitter.com`` → ``x``,
 ``instagram.com`` → ``instagram``, ``linkedin.com``/``lnkd.in`` → ``linkedin``,
 ``facebook.com``/``fb.me`` → ``facebook``, no referrer (or ``direct``) →
 ``direct``, anything else → ``other``. Everything is done with polars string
-expressions, no per-row Python.
+expressions, no per-row Python. ``clicked_at`` is declared a datetime and converted by
+metricspec's checked casts (``Connector.column_types``): a time in no ISO 8601 layout stops
+the run naming its row instead of dropping it; times without an offset are read in the
+source's ``timezone`` (default UTC).
 """
 
 from __future__ import annotations
@@ -57,7 +60,6 @@ DIRECT = ("", "direct", "(direct)", "none", "(none)", "-")
 # percent-escapes common in UTM values; others are left as they are
 _ESCAPES = {"+": " ", "%20": " ", "%2B": "+", "%2b": "+", "%2C": ",", "%2c": ",", "%2F": "/", "%2f": "/",
             "%3A": ":", "%3a": ":", "%26": "&", "%3D": "=", "%3d": "=", "%7C": "|", "%7c": "|", "%25": "%"}
-TIME_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S")
 
 
 class ShortlinksOptions(ConnectorOptions):
@@ -110,14 +112,6 @@ class ShortlinksConnector(Connector):
         for header, name in COLUMNS.items():
             if header not in headers:
                 exprs.append(pl.lit(None, dtype=pl.String).alias(name))
-            elif name == "clicked_at":
-                col = pl.col(header).str.strip_chars()
-                parsed = []
-                for fmt in TIME_FORMATS:
-                    p = col.str.to_datetime(fmt, strict=False, time_unit="us")
-                    # formats without an offset: the export's times are UTC
-                    parsed.append(p.dt.convert_time_zone("UTC") if "z" in fmt else p.dt.replace_time_zone("UTC"))
-                exprs.append(pl.coalesce(parsed).alias(name))
             else:
                 exprs.append(pl.col(header).alias(name))
         url = pl.col("Long URL")
@@ -125,6 +119,10 @@ class ShortlinksConnector(Connector):
         exprs.append(platform_expr(pl.col("Referrer") if "Referrer" in headers else pl.lit(None, pl.String))
                      .alias("platform"))
         return lf.select(exprs)
+
+    def column_types(self, options: ShortlinksOptions, context: SourceContext, columns: list[str]) -> dict[str, str]:
+        """``clicked_at`` is a datetime (ISO 8601, with or without an offset); the rest is text."""
+        return {"clicked_at": "datetime"} if "clicked_at" in columns else {}
 
 
 @metricspec.hookimpl

@@ -11,9 +11,16 @@ has the columns::
 (plus ``promoted ...`` columns for promoted tweets). The connector renames them to
 snake_case (``tweet_id, permalink, text, posted_at, impressions, engagements,
 engagement_rate, ..., profile_clicks, url_clicks, ...``), keeps ``tweet_id`` as a
-string (ids exceed float precision), reads counts as integers (X writes ``-`` for
-"not applicable", read as null) and parses ``time`` (``2026-01-03 14:05 +0000``)
-into a time-zone-aware UTC datetime ``posted_at``.
+string (ids exceed float precision), and declares counts integers, rates floats and
+``time`` (``2026-01-03 14:05 +0000``) a datetime ``posted_at``. X writes ``-`` for "not
+applicable": read as missing.
+
+The values are converted by metricspec's own checked casts, exactly as a ``csv`` source
+with ``columns:`` would be (``Connector.column_types``): a count written ``1,234`` or
+``2.5``, a word where a number belongs, a time in no ISO 8601 layout or a line with an extra
+field stops the run naming the source, column, value and row; nothing is dropped or
+truncated. Times with another UTC offset are converted; times without one are read in the
+source's ``timezone`` (default UTC, as X writes them).
 
 The plugin is found through its entry point only::
 
@@ -66,7 +73,7 @@ COLUMNS: dict[str, str] = {
 
 TEXT_COLUMNS = frozenset({"tweet_id", "permalink", "text"})
 RATE_SUFFIX = "_rate"
-TIME_FORMATS = ("%Y-%m-%d %H:%M %z", "%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M:%S%.f%#z")
+NOT_APPLICABLE = "-"
 
 
 def snake_case(header: str) -> str:
@@ -90,7 +97,7 @@ class XAnalyticsConnector(Connector):
     description = "X (Twitter) analytics CSV export, normalised"
 
     def scan(self, options: XAnalyticsOptions, context: SourceContext) -> pl.LazyFrame:
-        """Scan the export(s) as text and convert the columns (lazily, vectorised)."""
+        """The export(s) as text, with normalised names; "-" (not applicable) is missing."""
         import polars as pl
 
         lf, headers = scan_text_export(
@@ -98,23 +105,25 @@ class XAnalyticsConnector(Connector):
             read_hint="export the data again from analytics.x.com (Export data → By Tweet)",
             missing_hint="use the 'By Tweet' export, or read the file with the csv connector",
         )
-        names = {h: snake_case(h) for h in headers}
-        exprs: list[pl.Expr] = []
-        for header, name in names.items():
-            col = pl.col(header).str.strip_chars()
-            if name == "posted_at":
-                parsed = [col.str.to_datetime(fmt, strict=False, time_unit="us") for fmt in TIME_FORMATS]
-                exprs.append(pl.coalesce(parsed).dt.convert_time_zone("UTC").alias(name))
-            elif name in TEXT_COLUMNS:
-                exprs.append(pl.col(header).alias(name))
-            else:
-                value = pl.when(col.is_in(["-", ""])).then(None).otherwise(col)
-                if name.endswith(RATE_SUFFIX) or name.startswith("promoted_engagement_rate"):
-                    exprs.append(value.cast(pl.Float64, strict=False).alias(name))
-                else:
-                    # counts; tolerate "12.0" by going through float
-                    exprs.append(value.cast(pl.Float64, strict=False).round(0).cast(pl.Int64).alias(name))
+        names = [snake_case(h) for h in headers]
+        clash = sorted({n for n in names if names.count(n) > 1})
+        if clash:
+            raise context.error(f"the export has two columns named {clash[0]!r} once normalised",
+                                hint="remove the duplicate column from the export")
+        exprs = [pl.col(h).alias(n) if n in TEXT_COLUMNS
+                 else pl.when(pl.col(h).str.strip_chars() == NOT_APPLICABLE).then(None).otherwise(pl.col(h)).alias(n)
+                 for h, n in zip(headers, names, strict=True)]
         return lf.select(exprs)
+
+    def column_types(self, options: XAnalyticsOptions, context: SourceContext, columns: list[str]) -> dict[str, str]:
+        """Counts are integers, rates floats, ``posted_at`` a datetime; ids and text stay text."""
+        return {name: _type(name) for name in columns if name not in TEXT_COLUMNS}
+
+
+def _type(name: str) -> str:
+    if name == "posted_at":
+        return "datetime"
+    return "float" if name.endswith(RATE_SUFFIX) or name.startswith("promoted_engagement_rate") else "int"
 
 
 @metricspec.hookimpl

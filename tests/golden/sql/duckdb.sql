@@ -49,7 +49,7 @@ FROM (
     CAST("t2"."occurred_at" AS DATE) IS NOT NULL
     AND CAST("t2"."occurred_at" AS DATE) <= MAKE_DATE(2026, 11, 1)
     AND CAST("t2"."occurred_at" AS DATE) >= MAKE_DATE(2026, 1, 1)
-    AND CAST("t2"."paid" AS TEXT) = 'true'
+    AND "t2"."paid" = TRUE
 ) AS "t3"
 GROUP BY
   1,

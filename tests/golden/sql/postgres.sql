@@ -51,7 +51,7 @@ FROM (
     DATE("t2"."occurred_at") IS NOT NULL
     AND DATE("t2"."occurred_at") <= MAKE_DATE(2026, 11, 1)
     AND DATE("t2"."occurred_at") >= MAKE_DATE(2026, 1, 1)
-    AND CAST("t2"."paid" AS VARCHAR) = 'true'
+    AND "t2"."paid" = TRUE
 ) AS "t3"
 GROUP BY
   1,

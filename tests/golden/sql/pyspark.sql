@@ -3,7 +3,12 @@ SELECT
   DATE_TRUNC('week', `t3`.`__date` - INTERVAL '6' DAY) + INTERVAL '6' DAY AS `period`,
   `t3`.`network`,
   CAST(COUNT(*) AS DOUBLE) AS `a0`,
-  CAST(COALESCE(SUM(IF(`t3`.`network` IN ('x', 'linkedin'), `t3`.`clicks`, NULL)), 0) AS DOUBLE) AS `a1`,
+  CAST(COALESCE(
+    SUM(
+      IF(`t3`.`network` IN ('x', 'linkedin'), CAST(`t3`.`clicks` AS DECIMAL(38, 0)), NULL)
+    ),
+    0
+  ) AS DOUBLE) AS `a1`,
   CAST(COUNT(DISTINCT `t3`.`id`) AS DOUBLE) AS `a2`,
   CAST(MAX_BY(
     IF(`t3`.`clicks` IS NOT NULL, `t3`.`clicks`, NULL),
@@ -49,7 +54,7 @@ FROM (
     CAST(`t2`.`occurred_at` AS DATE) IS NOT NULL
     AND CAST(`t2`.`occurred_at` AS DATE) <= MAKE_DATE(2026, 11, 1)
     AND CAST(`t2`.`occurred_at` AS DATE) >= MAKE_DATE(2026, 1, 1)
-    AND CAST(`t2`.`paid` AS STRING) = 'true'
+    AND `t2`.`paid` = TRUE
 ) AS `t3`
 GROUP BY
   1,
