@@ -13,7 +13,7 @@ from metricspec.utils import stable_numbers
 
 LABELS = {"failure": "FAIL", "warning": "WARN", "info": "INFO"}
 ICONS = {"failure": "❌", "warning": "⚠️", "info": "ℹ️"}
-STATUS_ICONS = {"achieved": "✅", "on_track": "🟢", "at_risk": "🟡", "off_track": "🔴", "missed": "⛔", "no_data": "⚪"}
+STATUS_ICONS = {"achieved": "✅", "target_reached": "☑️", "on_track": "🟢", "at_risk": "🟡", "off_track": "🔴", "missed": "⛔", "no_data": "⚪"}
 
 
 def value_text(value: Any, unit: str | None = None, currency: str | None = None) -> str:

@@ -23,14 +23,16 @@ from metricspec.utils import stable_numbers
 
 #: 2: goal reasons and forecast methods, SMART findings and data notes carry a message ``code`` and
 #: its ``params`` next to the English text (version 1 documents still load: the new fields default).
-RESULTS_SCHEMA_VERSION = 2
+#: 3: goals carry their chance of success, forecast intervals, suggested targets and the status
+#: ``target_reached``; ``achieved`` is final (version 1 and 2 documents still load).
+RESULTS_SCHEMA_VERSION = 3
 
 if TYPE_CHECKING:
     import polars as pl
 
-GoalStatus = Literal["achieved", "on_track", "at_risk", "off_track", "missed", "no_data"]
+GoalStatus = Literal["achieved", "target_reached", "on_track", "at_risk", "off_track", "missed", "no_data"]
 STATUS_ORDER: dict[str, int] = {
-    "achieved": 0, "on_track": 1, "at_risk": 2, "off_track": 3, "missed": 4, "no_data": 5,
+    "achieved": 0, "target_reached": 1, "on_track": 2, "at_risk": 3, "off_track": 4, "missed": 5, "no_data": 6,
 }
 
 
@@ -51,18 +53,21 @@ MessageParams = dict[str, ParamValue]
 #: How each message parameter is formatted: ``value`` a KPI value (6 significant digits in English),
 #: ``approx`` a derived KPI quantity such as a pace (4 significant digits), ``change`` a signed
 #: relative change, ``count`` a whole number, ``date`` an ISO date, ``grain`` a period grain
-#: (``month``), ``group`` a control-group arm (``treatment`` or ``control``), ``pvalue`` a p-value
+#: (``month``), ``chance`` a probability shown as a whole percentage (``<1%`` and ``>99%`` short of
+#: certainty), ``group`` a control-group arm (``treatment`` or ``control``), ``pvalue`` a p-value
 #: (3 significant digits in English), ``delta`` a signed difference of a control-group metric (percentage
 #: points for proportions, money in the spec's currency on scorecards and terminals),
 #: ``decimal`` a plain number with two decimals (a standardised mean difference),
 #: ``share`` a probability or share such as alpha, power or the
 #: expected treatment share (a percentage on scorecards), ``text`` names from the spec or the data,
 #: shown as they are.
-ParamKind = Literal["value", "approx", "change", "count", "date", "grain", "group", "pvalue", "share", "text",
-                    "delta", "decimal"]
+ParamKind = Literal["value", "approx", "change", "chance", "count", "date", "grain", "group", "pvalue", "share",
+                    "text", "delta", "decimal"]
 PARAM_KINDS: dict[str, ParamKind] = {
     "current": "value", "target": "value", "forecast": "value", "expected": "value",
     "needed": "approx", "best": "approx", "rate": "approx",
+    "chance": "chance", "chance_tolerance": "chance", "target_50": "value", "target_80": "value", "model": "text",
+    "seen": "chance",
     "needed_rate": "change", "best_rate": "change",
     "days": "count", "left": "count", "n": "count", "rows": "count",
     "deadline": "date", "latest": "date", "grain": "grain",
@@ -91,6 +96,23 @@ ENGINE_MESSAGES: dict[str, str] = {
     "reason_on_pace": "on pace today ({current} vs {expected} expected) but the trend falls short",
     "reason_forecast_misses": "forecast {forecast} misses the target {target}",
     "reason_behind": "behind the expected path",
+    "reason_achieved_final": "the deadline {deadline} passed with {current}, meeting the target {target}",
+    "reason_achieved_cannot_fall": "{current} meets the target {target} and a running total cannot fall before "
+                                   "the deadline",
+    "reason_target_reached": "{current} meets the target {target} today; {chance} chance it still does at the "
+                             "deadline",
+    "reason_target_reached_no_deadline": "{current} meets the target {target}; no deadline, so not final",
+    "reason_target_reached_no_forecast": "{current} meets the target {target} today; too little history to say "
+                                         "whether it will at the deadline",
+    "reason_reached_at_risk": "{current} meets the target {target} today, but only {chance} chance it still does at "
+                              "the deadline",
+    "reason_chance_on_track": "{chance} chance of meeting the target {target} by the deadline",
+    "reason_chance_at_risk": "{chance} chance of meeting the target {target} by the deadline",
+    "reason_chance_within_tolerance": "{chance} chance of meeting the target {target}, {chance_tolerance} of ending "
+                                      "within tolerance",
+    "reason_chance_off_track": "only {chance} chance of meeting the target {target} by the deadline",
+    "reason_on_pace_no_forecast": "on pace today ({current} vs {expected} expected); too little history to forecast",
+    "reason_behind_no_forecast": "behind the expected path; too little history to forecast",
     # GoalResult.forecast_method
     "forecast_none_no_deadline": "no deadline: no forecast",
     "forecast_none_no_data": "no data",
@@ -102,6 +124,34 @@ ENGINE_MESSAGES: dict[str, str] = {
     "forecast_rate_holds": "rate over the window assumed to hold",
     "forecast_to_date_rate": "this period's rate so far ({rate}/day over {days} days) × the {left} days of the "
                              "deadline's period up to the deadline",
+    "forecast_none_short_history": "too little history to forecast",
+    "forecast_final_period": "the deadline's period is complete: final value",
+    "forecast_model_run_rate": "run rate of the last 28 days ({rate}/day) × {left} days left; interval from the "
+                               "rule's own errors over {days} days of history",
+    "forecast_model_counts_short_history": "only {days} days of history: Poisson counts at {rate}/day × {left} days "
+                                           "left, a wide interval",
+    "forecast_model_days_short_history": "only {days} days of history: {rate}/day × {left} days left, the days as "
+                                         "independent draws, a wide interval",
+    "forecast_model_level_run_rate": "daily change of the last 28 days ({rate}/day) × {left} days left; interval "
+                                     "from the rule's own errors over {days} days of history",
+    "forecast_model_level_days_short_history": "only {days} days of history: daily change {rate}/day × {left} days "
+                                               "left, a wide interval",
+    "forecast_model_drift": "latest value plus its average change per period; interval from the rule's own "
+                            "errors over {n} periods",
+    "forecast_model_drift_no_statsmodels": "latest value plus its average change per period; interval from the "
+                                           "rule's own errors over {n} periods (install metricspec-cli[forecast] "
+                                           "for exponential smoothing)",
+    "forecast_model_ets": "exponential smoothing ETS({model}, statsmodels) over {n} periods",
+    "forecast_model_few_periods": "only {n} periods of history: latest value, a wide interval",
+    "forecast_model_window_drift": "{seen} of the window so far, the rest at the latest value plus its average "
+                                   "change per period; interval from the rule's own errors over {n} periods",
+    "forecast_model_window_drift_no_statsmodels": "{seen} of the window so far, the rest at the latest value plus "
+                                                  "its average change per period; interval from the rule's own "
+                                                  "errors over {n} periods",
+    "forecast_model_window_ets": "{seen} of the window so far, the rest by exponential smoothing ETS({model}, "
+                                 "statsmodels) over {n} periods",
+    "forecast_model_window_few_periods": "{seen} of the window so far, the rest at the latest value; only {n} "
+                                         "periods of history, a wide interval",
     # SmartFinding.message
     "smart_specific_unscoped": "KPI '{kpi}' is broken down by {segments} but the goal has no scope; say which "
                                "segment the goal is for (`scope:`) or confirm the total",
@@ -123,6 +173,13 @@ ENGINE_MESSAGES: dict[str, str] = {
     "smart_results_activity": "'{kpi}' measures activity (e.g. posting), not an outcome; aim the goal at what the "
                               "activity should achieve (reach, leads, sales)",
     "smart_results_outcome": "targets an outcome",
+    "smart_achievable_chance": "{chance} chance by the deadline; {target_50} has a 50% chance, {target_80} 80%",
+    "smart_achievable_not_ambitious": "{chance} chance already: not ambitious; {target_50} has a 50% chance",
+    "smart_achievable_not_plausible": "only {chance} chance by the deadline: not plausible; {target_50} has a 50% "
+                                      "chance, {target_80} 80%",
+    "smart_achievable_pace_left": "needs {needed} per {grain} (periods left: {left}); best {grain} so far: {best}",
+    "smart_achievable_growth_left": "needs {needed_rate} per {grain} (periods left: {left}); best "
+                                    "{grain}-over-{grain} change seen: {best_rate}",
     "smart_time_no_deadline": "no deadline or period; add `deadline: YYYY-MM-DD`",
     "smart_time_deadline": "deadline {deadline}",
     # DataNote.message
@@ -198,7 +255,19 @@ def _english_param(name: str, value: ParamValue) -> str:
         return f"{value:.3g}"
     if kind == "decimal":
         return f"{value:.2f}"
+    if kind == "chance":
+        return chance_text(float(value))
     return str(int(value))
+
+
+def chance_text(value: float, percent: str = "%") -> str:
+    """A probability as a whole percentage; ``<1%`` and ``>99%`` for chances that round to certainty
+    without being certain."""
+    if 0 < value < 0.005:
+        return f"<1{percent}"
+    if 0.995 <= value < 1:
+        return f">99{percent}"
+    return f"{round(value * 100)}{percent}"
 
 
 def english(code: str, params: Mapping[str, ParamValue] | None = None) -> str:
@@ -375,6 +444,23 @@ class SmartFinding(ResultModel):
     params: MessageParams = Field(default_factory=dict)
 
 
+class ForecastInterval(ResultModel):
+    """The range the value at the deadline falls in with probability ``level`` (central: as much
+    chance of ending below ``low`` as above ``high``)."""
+
+    level: float
+    low: float
+    high: float
+
+
+class SuggestedTarget(ResultModel):
+    """A target that history makes ``chance`` likely by the deadline (rounded to three significant
+    digits on the safe side: its chance is at least ``chance``)."""
+
+    chance: float
+    target: float
+
+
 class GoalResult(ResultModel):
     id: str
     objective: str
@@ -409,6 +495,21 @@ class GoalResult(ResultModel):
     where: str | None
     smart: list[SmartFinding]
     trend: list[Point]
+    final: bool = False  # the status cannot change any more (deadline passed, or a total that cannot fall)
+    attainment: float | None = None  # current against target: 1 (or more) when met, below 1 when not
+    chance: float | None = None  # probability of meeting the target at the deadline
+    forecast_model: str | None = None  # the model that made the forecast (docs/goals.md#models)
+    forecast_intervals: list[ForecastInterval] = Field(default_factory=list)  # 80 % and 95 %
+    suggested_targets: list[SuggestedTarget] = Field(default_factory=list)  # 50 % and 80 % likely
+    ambition: Literal["not_ambitious", "not_plausible"] | None = None  # chance above 95 % / below 5 %
+    periods_left: int | None = None  # periods of the goal's grain that end after the as-of date, to the deadline
+    needed_per_period: float | None = None  # the change per period left that would just meet the target
+    on_track_threshold: float = 0.7  # the chances the status reads (the spec's `thresholds`)
+    at_risk_threshold: float = 0.3
+    so_far: list[Point] = Field(default_factory=list)
+    """A ``total`` goal's value from its start to the end of each complete period (a running total, or a
+    rate over the window so far): what its chart draws. Empty for ``latest`` goals."""
+    so_far_kind: Literal["running_total", "window"] | None = None
 
     def to_polars(self) -> pl.DataFrame:
         """The goal's trend (its KPI over the goal window): ``period, label, value, partial``."""

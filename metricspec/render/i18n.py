@@ -138,6 +138,8 @@ class Translator:
             return self.percent(value, 2, signed=True)
         if kind == "share":
             return self.percent(value, 0 if float(value * 100).is_integer() else 1)
+        if kind == "chance":
+            return self.chance(value)
         return self.number(value, 0)
 
     # -- numbers -----------------------------------------------------------------------------
@@ -179,6 +181,17 @@ class Translator:
         if signed and value > 0 and not text.startswith(self._plus):
             text = self._plus + text
         return text
+
+    def chance(self, value: float | None) -> str:
+        """A probability as a whole percentage, ``<1%`` and ``>99%`` short of certainty (as the engine's
+        English text, :func:`metricspec.engine.results.chance_text`)."""
+        if value is None:
+            return "—"
+        if 0 < value < 0.005:
+            return "<" + self.percent(0.01, 0)
+        if 0.995 <= value < 1:
+            return ">" + self.percent(0.99, 0)
+        return self.percent(value, 0)
 
     def huge(self, value: float) -> str:
         """Numbers too large for digit patterns (babel cannot quantize 1e308): scientific notation."""

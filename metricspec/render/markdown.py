@@ -16,20 +16,23 @@ from metricspec.render.control_groups import warnings_text
 from metricspec.render.formatting import (
     STATUS_LABELS,
     english,
+    fmt_chance,
     fmt_delta,
+    fmt_forecast,
     fmt_message,
     fmt_pct,
     fmt_value,
     has_offsets,
     kpi_unit,
     offset_text,
+    suggestion_text,
 )
 from metricspec.render.stages import by_stage
 
 if TYPE_CHECKING:
     from metricspec.engine.results import ExperimentResult, Results
 
-STATUS_ICONS = {"achieved": "✅", "on_track": "🟢", "at_risk": "🟡", "off_track": "🔴", "missed": "❌",
+STATUS_ICONS = {"achieved": "✅", "target_reached": "☑️", "on_track": "🟢", "at_risk": "🟡", "off_track": "🔴", "missed": "❌",
                 "no_data": "⚪"}
 
 
@@ -56,16 +59,20 @@ def results_markdown(results: Results) -> str:
         if obj.owner:
             lines += [f"Owner: {md_escape(obj.owner)}", ""]
         if obj.goals:
-            lines += ["| Goal | Status | Current | Target | Expected today | Forecast | Deadline | Responsible |",
+            lines += ["| Goal | Status | Current | Target | Forecast (80% range) | Chance | Deadline | Responsible |",
                       "|---|---|---:|---:|---:|---:|---|---|"]
             for g in obj.goals:
                 unit, cur = kpi_unit(results, g.kpi)
                 lines.append(
                     f"| {md_escape(g.title)} | {STATUS_ICONS[g.status]} {STATUS_LABELS[g.status]} | "
                     f"{fmt_value(g.current, unit, cur)} | {fmt_value(g.target, unit, cur)} | "
-                    f"{fmt_value(g.expected, unit, cur)} | {fmt_value(g.forecast, unit, cur)} | "
+                    f"{fmt_forecast(g, unit, cur)} | {fmt_chance(g)} | "
                     f"{g.deadline or '—'} | {md_escape(g.responsible or '—')} |")
             lines.append("")
+            advice = [(g, suggestion_text(g, *kpi_unit(results, g.kpi))) for g in obj.goals]
+            lines += [f"- 🎯 Targets — {md_escape(g.title)}: {md_escape(text)}" for g, text in advice if text]
+            if any(text for _, text in advice):
+                lines.append("")
             for g in obj.goals:
                 unit, cur = kpi_unit(results, g.kpi)
                 for f in (f for f in g.smart if not f.ok):
