@@ -15,6 +15,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from metricspec.check.findings import CheckReport, Finding
+    from metricspec.check.pacing import PacingAlert
     from metricspec.connectors.base import Connector
     from metricspec.outputs import OutputRenderer
 
@@ -56,14 +57,19 @@ def metricspec_output_renderers() -> list[OutputRenderer]:  # type: ignore[empty
 
 
 @hookspec
-def metricspec_notify(findings: Sequence[Finding], report: CheckReport) -> str | None:
-    """Tell people that ``metricspec check --notify`` found a regression.
+def metricspec_notify(findings: Sequence[Finding], report: CheckReport, person: str | None,
+                      alerts: Sequence[PacingAlert]) -> str | None:
+    """Tell people what ``metricspec check --notify`` found: regressions, and goals falling behind.
 
-    Called once per check that fails, with the failing ``findings`` (the regressions) and the
-    whole ``report``; implementations may take only the arguments they need. Return a short
-    description of where the notification went (``"webhook https://hooks.example.com/…"``;
-    never a secret), or ``None`` when this notifier is not configured. Raise
-    :class:`~metricspec.errors.MetricSpecError` when sending fails: ``check`` reports it as a
-    warning and keeps its exit code (a failed notification is not a regression). Every
-    implementation is called, even when another one fails.
+    Called once for the team when the check fails, with ``person=None``, the failing ``findings``
+    (the regressions), every pacing alert and the whole ``report``; and once per responsible person
+    with pacing alerts (:mod:`metricspec.check.pacing`: a goal whose chance fell below its threshold
+    or whose status got worse since the baseline), with ``person`` set, that person's ``alerts`` (each
+    with its text in the spec's language, a link to the goal's card, and the person's route from the
+    spec's ``notify.people``) and no findings. Implementations may take only the arguments they
+    need; one that does not take ``person`` gets the team call only. Return a short description of
+    where the notification went (``"webhook https://hooks.example.com/…"``; never a secret), or
+    ``None`` when this notifier is not configured. Raise :class:`~metricspec.errors.MetricSpecError`
+    when sending fails: ``check`` reports it as a warning and keeps its exit code (a failed
+    notification is not a regression). Every implementation is called, even when another one fails.
     """

@@ -196,8 +196,9 @@ def test_a_segment_goal_draws_its_target_on_that_segment_only(driver, example_si
 
 
 def test_totals_draw_their_target(driver, example_site):
+    """A rate over the window is drawn as its value so far (the line), against its target."""
     open_page(driver, example_site / "scorecards" / "customer-value.html")
-    assert len(drawn_chart(driver, "Progress: Convert 25% of leads")["rules"]) == 2  # target, value so far
+    assert len(drawn_chart(driver, "Progress: Convert 25% of leads")["rules"]) == 1  # the target
     open_page(driver, example_site / "scorecards" / "multi-network.html")
     assert len(drawn_chart(driver, "Progress: 20,000 short-link clicks in 2026")["rules"]) == 1
 

@@ -27,6 +27,7 @@ from metricspec.check.findings import (
     GoalCase,
     SpecCheck,
 )
+from metricspec.check.pacing import pacing_alerts
 from metricspec.errors import Issue, Level, Location, MetricSpecError, SpecError, UsageError
 from metricspec.trust import DEFAULT as DEFAULT_CONFINEMENT
 from metricspec.trust import Confinement, check_output_file
@@ -186,6 +187,7 @@ def check_paths(paths: list[Path], *, baseline: Path | None = None, against: str
     if extra:
         report.specs.append(SpecCheck(name="(removed specs and baseline)", path="", findings=extra,
                                       compared_with_ref=against))
+    report.alerts = pacing_alerts(((ev.loaded.spec, ev.results) for ev in evaluated), doc)
     return report, [w for w in warnings if w.level is Level.WARNING]
 
 

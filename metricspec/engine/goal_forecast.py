@@ -203,9 +203,13 @@ def _index(first: dt.date, period: dt.date, grain: str) -> int:
 
 
 def _days(frame: pl.DataFrame, until: dt.date, fill: float | None) -> tuple[list[dt.date], np.ndarray]:
-    """Daily values up to ``until``, from the first day with a non-zero value; missing days are
-    ``fill`` (None: carried forward)."""
+    """Daily values from the first day with a non-zero value to ``until`` or the last day with data
+    (after a source's latest date days are unknown, not zero); missing days are ``fill`` (None: the
+    last value carried forward)."""
     rows = frame.filter(pl.col("period") <= until).drop_nulls("value")
+    if rows.height == 0:
+        return [], np.asarray([], dtype=float)
+    until = rows["period"].max()  # type: ignore[assignment]
     if fill is not None:
         rows = rows.filter(pl.col("value") != 0)
     if rows.height == 0:
@@ -223,7 +227,8 @@ def _days(frame: pl.DataFrame, until: dt.date, fill: float | None) -> tuple[list
 
 def _running_total(ev: Evaluator, daily: DailyPlan, frame: pl.DataFrame, kpi: KPI, current: float,
                    hz: Horizon) -> GoalHistory:
-    _, values = _days(frame, hz.window_end, 0.0)
+    days, values = _days(frame, hz.window_end, 0.0)
+    known_until = days[-1] if days else hz.window_end  # a source may stop before the as-of date
     if daily.distinct is not None and len(values):  # distinct over 28 days is less than the days' sum
         window = ev.series(daily.distinct)
         distinct = float(window["value"][0]) if window.height and window["value"][0] is not None else None
@@ -232,7 +237,7 @@ def _running_total(ev: Evaluator, daily: DailyPlan, frame: pl.DataFrame, kpi: KP
             values = values * min(distinct / summed, 1.0)
     counting = daily.counts or daily.distinct is not None
     nonnegative = counting or (len(values) > 0 and float(values.min()) >= 0)
-    return GoalHistory("running_total", current, daily=values, days_left=(hz.deadline - hz.window_end).days,
+    return GoalHistory("running_total", current, daily=values, days_left=(hz.deadline - known_until).days,
                        offset=current, counts=daily.counts, floor=current if nonnegative else None)
 
 

@@ -241,6 +241,16 @@ ENGINE_MESSAGES: dict[str, str] = {
 }
 
 
+#: Codes of sentences the engine no longer writes, kept so that Results written before schema 3 (and
+#: the scorecards rendered from them) still read: the old status rules and forecast methods.
+LEGACY_MESSAGES = frozenset({
+    "reason_achieved_increase", "reason_achieved_decrease", "reason_on_track", "reason_within_tolerance",
+    "reason_on_pace", "reason_forecast_misses", "reason_behind", "forecast_run_rate", "forecast_short_history",
+    "forecast_linear_trend", "forecast_rate_holds", "forecast_to_date_rate", "smart_achievable_pace",
+    "smart_achievable_growth",
+})
+
+
 def _english_param(name: str, value: ParamValue) -> str:
     kind = PARAM_KINDS.get(name, "text")
     if isinstance(value, str) or kind in ("text", "grain", "date"):

@@ -80,7 +80,7 @@ def _forecast_layers(last: tuple[str, float] | None, outlook: Outlook, names: di
                                             "strokeDash": [5, 3], "aria": False},
          "encoding": {"x": x, "y": y, "color": colour, "tooltip": _tooltip(axes),
                       "description": charts._field("tip", "nominal")}},
-        {"data": {"values": [band]}, "mark": {"type": "rule", "strokeWidth": 6, "opacity": 0.35},
+        {"data": {"values": [band]}, "mark": {"type": "bar", "width": 8, "opacity": 0.35},
          "encoding": {"x": x, "y": y, "y2": charts._field("high", "quantitative"), "color": colour,
                       "tooltip": _tooltip(axes), "description": charts._field("tip", "nominal")}},
     ]

@@ -33,6 +33,11 @@ from metricspec.engine.forecast.window_rate import middle, window_forecast
 __all__ = ["Distribution", "Forecast", "GoalHistory", "ScaledT", "chance_of", "forecast", "target_with_chance"]
 
 Measure = Literal["running_total", "level", "period", "window"]
+MODELS = ("run_rate", "counts_short_history", "days_short_history", "level_run_rate", "level_days_short_history",
+          "drift", "drift_no_statsmodels", "ets", "few_periods", "window_drift", "window_drift_no_statsmodels",
+          "window_ets", "window_few_periods")
+"""Every ``Forecast.model`` (the goal's ``forecast_model``; its method sentence is ``forecast_model_<model>``),
+but ``final_period``: the deadline's period is already complete."""
 
 
 @dataclass(frozen=True)
