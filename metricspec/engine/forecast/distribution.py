@@ -11,21 +11,30 @@ Two shapes cover every model (docs/goals.md#chance-of-success):
   days seen).
 
 Both answer the three questions a goal asks — the chance of ending at least (or at most) at a value,
-and the value a given share of outcomes stays under — through scipy's own distributions.
+and the value a given share of outcomes stays under — with scipy.special's distribution functions
+(Student's t: ``stdtr``/``stdtrit``, the normal: ``ndtr``/``ndtri``, the negative binomial through
+the regularised incomplete beta function); tests/test_forecast.py checks them against scipy.stats.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Protocol
-
-from scipy import stats
 
 DIGITS = 9
 """A target that is a whole count up to float noise (``10.000000001``) is that count."""
 TINY = 1e-12
 """A spread below this share of the value is float noise (the spread of a constant series): a point mass."""
+
+
+def _special() -> ModuleType:
+    # scipy.special (the t and incomplete-beta functions; about a second to import on a loaded machine,
+    # and scipy.stats several): imported on the first forecast, so runs without goals never pay for it
+    from scipy import special
+
+    return special  # type: ignore[no-any-return]
 
 
 class Distribution(Protocol):
@@ -52,6 +61,14 @@ class ScaledT:
     floor: float | None = None
     ceiling: float | None = None
 
+    def _cdf(self, z: float) -> float:
+        sp = _special()
+        return float(sp.ndtr(z) if math.isinf(self.df) else sp.stdtr(self.df, z))
+
+    def _ppf(self, q: float) -> float:
+        sp = _special()
+        return float(sp.ndtri(q) if math.isinf(self.df) else sp.stdtrit(self.df, q))
+
     def _clip(self, value: float) -> float:
         if self.floor is not None:
             value = max(self.floor, value)
@@ -59,14 +76,11 @@ class ScaledT:
             value = min(self.ceiling, value)
         return value
 
-    def _t(self) -> stats.rv_continuous:  # a frozen scipy distribution
-        return stats.norm if math.isinf(self.df) else stats.t(self.df)
-
     def _point(self) -> bool:
         return self.scale <= TINY * max(1.0, abs(self.loc))
 
     def quantile(self, q: float) -> float:
-        return self._clip(self.loc if self._point() else self.loc + self.scale * float(self._t().ppf(q)))
+        return self._clip(self.loc if self._point() else self.loc + self.scale * self._ppf(q))
 
     def at_most(self, x: float) -> float:
         if self.floor is not None and x < self.floor:
@@ -75,7 +89,7 @@ class ScaledT:
             return 1.0
         if self._point():
             return 1.0 if self._clip(self.loc) <= x else 0.0
-        return float(self._t().cdf((x - self.loc) / self.scale))
+        return self._cdf((x - self.loc) / self.scale)
 
     def at_least(self, x: float) -> float:
         if self.floor is not None and x <= self.floor:
@@ -84,7 +98,7 @@ class ScaledT:
             return 0.0
         if self._point():
             return 1.0 if self._clip(self.loc) >= x else 0.0
-        return float(self._t().sf((x - self.loc) / self.scale))
+        return self._cdf((self.loc - x) / self.scale)  # symmetric: P(T >= z) = P(T <= -z)
 
 
 @dataclass(frozen=True)
@@ -96,20 +110,28 @@ class ShiftedNegativeBinomial:
     n: float
     p: float
 
-    def _nb(self) -> stats.rv_discrete:
-        return stats.nbinom(self.n, self.p)
+    def cdf(self, k: int) -> float:
+        """``P(N <= k)`` = I_p(n, k + 1), the regularised incomplete beta function."""
+        return 0.0 if k < 0 else float(_special().betainc(self.n, k + 1, self.p))
+
+    def sf(self, k: int) -> float:
+        """``P(N > k)`` = I_{1-p}(k + 1, n)."""
+        return 1.0 if k < 0 else float(_special().betainc(k + 1, self.n, 1 - self.p))
 
     def quantile(self, q: float) -> float:
-        return self.offset + float(self._nb().ppf(q))
+        k = max(0, math.floor(float(_special().nbdtrik(q, self.n, self.p))))  # near the answer; then exact
+        while k > 0 and self.cdf(k - 1) >= q:
+            k -= 1
+        while self.cdf(k) < q:
+            k += 1
+        return self.offset + k
 
     def at_most(self, x: float) -> float:
-        k = math.floor(round(x - self.offset, DIGITS))
-        return 0.0 if k < 0 else float(self._nb().cdf(k))
+        return self.cdf(math.floor(round(x - self.offset, DIGITS)))
 
     def at_least(self, x: float) -> float:
         k = math.ceil(round(x - self.offset, DIGITS))
-        return 1.0 if k <= 0 else float(self._nb().sf(k - 1))
-
+        return 1.0 if k <= 0 else self.sf(k - 1)
 
 def chance_of(dist: Distribution, target: float, direction: str) -> float:
     """The probability that the value at the deadline meets ``target`` (at least it for
