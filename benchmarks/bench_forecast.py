@@ -25,6 +25,7 @@ Deterministic for a given ``--seed`` and sizes. Usage::
     python benchmarks/bench_forecast.py                      # 300 series a family + the examples
     python benchmarks/bench_forecast.py --series 40 --no-examples   # a quick run
     python benchmarks/bench_forecast.py --json forecast.json
+    python benchmarks/bench_forecast.py --series 40 --no-examples --ets   # and ETS on short histories
 """
 
 from __future__ import annotations
@@ -219,6 +220,22 @@ class Tally:
                 "brier": self.brier / t, "brier_old_rule": self.brier_old / t}
 
 
+def ets_tally(cases: list[Case]) -> Tally:
+    """statsmodels' exponential smoothing on the same per-period cases, whatever their length (the
+    engine uses it from 36 periods on): how its own intervals cover on short histories."""
+    from metricspec.engine.forecast.exponential_smoothing import ets_forecast
+
+    tally = Tally()
+    for c in cases:
+        h = c.history
+        fit = ets_forecast(h.values, h.ahead) if h.measure == "period" and h.values is not None and h.ahead else None
+        if fit is None:
+            tally.no_forecast += h.measure == "period"
+            continue
+        tally.add(fit.distribution, c.truth, c.old_forecast)
+    return tally
+
+
 def score(cases: list[Case]) -> dict[str, Tally]:
     tallies: dict[str, Tally] = {}
     for c in cases:
@@ -349,6 +366,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=20261101)
     ap.add_argument("--no-examples", action="store_true", help="skip the backtest on specs/examples")
     ap.add_argument("--json", type=Path, help="also write the figures here")
+    ap.add_argument("--ets", action="store_true",
+                    help="also score statsmodels' exponential smoothing on the monthly rates, however short")
     args = ap.parse_args(argv)
     started = time.perf_counter()
     rng = np.random.default_rng(args.seed)
@@ -356,6 +375,8 @@ def main(argv: list[str] | None = None) -> int:
              + level_cases(rng, args.series) + rate_cases(rng, args.series))
     tallies = score(cases)
     rows = [t.row(f) for f, t in tallies.items()] + [_sum(tallies.values()).row("all generated")]
+    if args.ets:
+        rows.append(ets_tally(cases).row("rate (latest month), statsmodels ETS"))
     if not args.no_examples:
         ex = example_tallies()
         rows += [t.row(f) for f, t in sorted(ex.items())] + [_sum(ex.values()).row("all examples")]

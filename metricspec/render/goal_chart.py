@@ -20,6 +20,8 @@ from typing import Any
 from metricspec.render import charts
 
 ACTUAL, FORECAST = "actual", "forecast"
+LEGEND_PAIR_CHARS = 18
+"""Legend entries up to this long sit two a row on a phone."""
 
 
 @dataclass(frozen=True)
@@ -42,8 +44,9 @@ def goal_chart(chart_id: str, title: str, description: str, points: Sequence[tup
     order = list(dict.fromkeys([label for label, _ in points] + list(future)))
     rows = [{"period": label, "value": value, "series": names[ACTUAL], "text": fmt(value),
              "tip": f"{label} · {names[ACTUAL]}: {fmt(value)}"} for label, value in points]
-    legend = [names[ACTUAL], names["target"]]
-    colours = [charts.PALETTE[0], charts.TEXT]
+    legend = [names[ACTUAL], names["target"]] + ([names[FORECAST], names["range"]] if outlook is not None else [])
+    colours = [charts.PALETTE[0], charts.TEXT, charts.PALETTE[0], charts.PALETTE[0]][:len(legend)]
+    colour = _colour(legend, colours)
     x = charts._field("period", "ordinal", sort=order, title=axes.x_title, scale={"domain": order},
                       axis={"labelAngle": -40 if len(order) > 8 else 0, "labelOverlap": True, "labelLimit": 90})
     y = charts._field("value", "quantitative", title=axes.y_title,
@@ -51,16 +54,14 @@ def goal_chart(chart_id: str, title: str, description: str, points: Sequence[tup
                       scale={"zero": axes.zero, "nice": True})
     layers: list[dict[str, Any]] = [
         {"data": {"values": rows}, "mark": {"type": "line", "point": {"size": 22}, "strokeWidth": 2, "aria": False},
-         "encoding": {"x": x, "y": y, "color": _colour(legend, colours), "tooltip": _tooltip(axes),
+         "encoding": {"x": x, "y": y, "color": colour, "tooltip": _tooltip(axes),
                       "description": charts._field("tip", "nominal")}}]
     if outlook is not None:
-        legend += [names[FORECAST], names["range"]]
-        colours += [charts.PALETTE[0], charts.PALETTE[0]]
-        layers += _forecast_layers(points[-1] if points else None, outlook, names, x, y, _colour(legend, colours), axes)
+        layers += _forecast_layers(points[-1] if points else None, outlook, names, x, y, colour, axes)
     layers.append({"data": {"values": [{"series": names["target"], "value": target, "text": fmt(target),
                                         "tip": f"{names['target']}: {fmt(target)}"}]},
                    "mark": {"type": "rule", "strokeDash": [2, 2], "strokeWidth": 1.5},
-                   "encoding": {"y": charts._field("value", "quantitative"), "color": _colour(legend, colours),
+                   "encoding": {"y": charts._field("value", "quantitative"), "color": colour,
                                 "description": charts._field("tip", "nominal")}})
     spec = charts._spec({"layer": layers, "width": width, "height": height, "description": description})
     return charts.Chart(chart_id, title, description, *charts.chart_key(spec, chart_locale))
@@ -87,8 +88,11 @@ def _forecast_layers(last: tuple[str, float] | None, outlook: Outlook, names: di
 
 
 def _colour(names: list[str], colours: list[str]) -> dict[str, Any]:
+    """One colour encoding for every layer (layers that disagree on the legend make Vega warn); the
+    legend two short entries a row, or one a row when an entry is long, so that it fits a phone."""
+    columns = 1 if max(len(n) for n in names) > LEGEND_PAIR_CHARS else min(2, len(names))
     return charts._field("series", "nominal", title=None, scale={"domain": names, "range": colours},
-                         legend=charts._legend(names))
+                         legend={**charts._legend(names), "columns": columns})
 
 
 def _tooltip(axes: charts.Axes) -> list[dict[str, Any]]:
