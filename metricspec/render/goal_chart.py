@@ -8,7 +8,9 @@ One chart a goal, drawn so that it says what the goal card says:
 * only complete periods are drawn: a period still running is not a value yet;
 * the x axis runs on to the period the goal is judged in, where the forecast sits with its 80 %
   range (a bar) — the same numbers as the card;
-* the target is a horizontal rule.
+* the target is a horizontal rule, in the site's one colour for targets;
+* a value axis that does not start at zero gets a minimum span, and ``Chart.zoomed`` says so (the
+  figure's note), as on every trend chart.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from metricspec.render import charts
+from metricspec.render.chart_layers import value_domain
 
 ACTUAL, FORECAST = "actual", "forecast"
 LEGEND_PAIR_CHARS = 18
@@ -45,13 +48,15 @@ def goal_chart(chart_id: str, title: str, description: str, points: Sequence[tup
     rows = [{"period": label, "value": value, "series": names[ACTUAL], "text": fmt(value),
              "tip": f"{label} · {names[ACTUAL]}: {fmt(value)}"} for label, value in points]
     legend = [names[ACTUAL], names["target"]] + ([names[FORECAST], names["range"]] if outlook is not None else [])
-    colours = [charts.PALETTE[0], charts.TEXT, charts.PALETTE[0], charts.PALETTE[0]][:len(legend)]
+    colours = [charts.PALETTE[0], charts.TARGET, charts.PALETTE[0], charts.PALETTE[0]][:len(legend)]
     colour = _colour(legend, colours)
     x = charts._field("period", "ordinal", sort=order, title=axes.x_title, scale={"domain": order},
                       axis={"labelAngle": -40 if len(order) > 8 else 0, "labelOverlap": True, "labelLimit": 90})
+    drawn = [v for _, v in points] + [target] + ([outlook.low, outlook.high, outlook.point] if outlook else [])
+    domain, zoomed = value_domain(drawn, axes.unit, axes.zero)
     y = charts._field("value", "quantitative", title=axes.y_title,
-                      axis={"format": charts._y_format(axes.unit), "tickCount": 5},
-                      scale={"zero": axes.zero, "nice": True})
+                      axis={"format": charts.y_format(axes.unit), "tickCount": 5},
+                      scale={"zero": axes.zero, "nice": True, **({"domain": domain} if domain else {})})
     layers: list[dict[str, Any]] = [
         {"data": {"values": rows}, "mark": {"type": "line", "point": {"size": 22}, "strokeWidth": 2, "aria": False},
          "encoding": {"x": x, "y": y, "color": colour, "tooltip": _tooltip(axes),
@@ -64,7 +69,7 @@ def goal_chart(chart_id: str, title: str, description: str, points: Sequence[tup
                    "encoding": {"y": charts._field("value", "quantitative"), "color": colour,
                                 "description": charts._field("tip", "nominal")}})
     spec = charts._spec({"layer": layers, "width": width, "height": height, "description": description})
-    return charts.Chart(chart_id, title, description, *charts.chart_key(spec, chart_locale))
+    return charts.Chart(chart_id, title, description, *charts.chart_key(spec, chart_locale), zoomed=zoomed)
 
 
 def _forecast_layers(last: tuple[str, float] | None, outlook: Outlook, names: dict[str, str], x: dict[str, Any],

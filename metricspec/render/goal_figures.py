@@ -70,7 +70,7 @@ def goal_figure(figs: Figures, g: GoalResult) -> Figure | None:
         rows.append([names["range"], tr("interval", low=fmt(outlook.low), high=fmt(outlook.high))])
     rows.append([names["target"], fmt(g.target)])
     table = DataTable(caption=title, headers=[tr("col_period"), kind], rows=rows, numeric=[False, True])
-    return Figure(chart=chart_view(chart), table=table)
+    return Figure(chart=chart_view(chart), table=table, note=tr("axis_not_from_zero") if chart.zoomed else None)
 
 
 def _judged_period(g: GoalResult, week_start: str) -> dt.date:
