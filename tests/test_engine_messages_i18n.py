@@ -192,7 +192,7 @@ def test_spanish_and_polish_wording(pages):
     assert "szansa na osiągnięcie celu 30,0% w terminie: tylko 22%" in pl
     assert "11.303 cumple hoy la meta 11.000; probabilidad de seguir cumpliéndola al plazo: 99\u00a0%" in es
     assert "último valor más su cambio medio por periodo; intervalo a partir de los errores pasados" in es
-    assert "tempo z ostatnich 28 dni (4,9/dzień) × pozostałe dni: 61" in pl
+    assert "tempo z ostatnich 28 dni (5/dzień) × pozostałe dni: 61" in pl  # a count: whole numbers
     assert "los datos dan un valor actual de 306.409,48\u00a0€" in es
     assert "plazo: 31 dic 2026" in es and "termin: 31 gru 2026" in pl
 

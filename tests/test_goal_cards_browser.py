@@ -93,10 +93,11 @@ def test_the_tile_of_a_goals_kpi_shows_the_goals_period(driver, example_site, ex
     tile = driver.execute_script("""
         const t = Array.from(document.querySelectorAll('article.tile')).find(
             t => t.querySelector('.tile-title').innerText.trim() === 'Followers on X');
-        return {period: t.querySelector('.tile-period').innerText, value: t.querySelector('.tile-value').innerText};
+        const v = t.querySelector('.tile-value .num');
+        return {period: t.querySelector('.tile-period').innerText, value: v.getAttribute('title') || v.innerText};
     """)
     card = next(c for c in driver.execute_script(CARDS) if c["id"] == "goal-brand-followers")
-    assert tile["value"] == card["current"] == "11,303", (tile, card)
+    assert tile["value"] == card["current"] == "11,303", (tile, card)  # the tile's every digit (on hover)
     assert tile["period"] == "Monthly · Oct 2026", tile
 
 
