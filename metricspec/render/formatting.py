@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 STATUS_LABELS = {
     "achieved": "achieved",
-    "target_reached": "target reached (not final)",
+    "target_reached": "met so far",  # short: terminal tables keep the status whole at 60 columns
     "on_track": "on track",
     "at_risk": "at risk",
     "off_track": "off track",

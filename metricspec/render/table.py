@@ -56,11 +56,11 @@ def terminal_console(width: int | None = None) -> Console:
 
 
 def _goal_table(results: Results, goals: list[GoalResult], width: int, title: str) -> Table:
-    """Goals: the status, numbers, chance and deadline whole; the forecast with its 80 % range, Responsible
-    and the target left out (in that order) when the terminal is too narrow, the titles wrapped."""
+    """Goals: the status, numbers, chance and deadline whole; the forecast with its 80 % range, Responsible,
+    the chance and the target left out (in that order) when the terminal is too narrow, the titles wrapped."""
     cols = [Column("Goal", whole=False, min_width=16), Column("Status"), Column("Current", "right"),
             Column("Target", "right", drop=4), Column("Forecast (80% range)", "right", drop=1),
-            Column("Chance", "right"), Column("Deadline"),
+            Column("Chance", "right", drop=3), Column("Deadline"),
             Column("Responsible", whole=False, min_width=10, drop=2)]
     for g in goals:
         unit, cur = kpi_unit(results, g.kpi)
