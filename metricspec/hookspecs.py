@@ -9,19 +9,48 @@ Every hook is typed and documented here, tested, and described in docs/writing-p
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import pluggy
 
 if TYPE_CHECKING:
     from metricspec.check.findings import CheckReport, Finding
-    from metricspec.check.pacing import PacingAlert
     from metricspec.connectors.base import Connector
     from metricspec.outputs import OutputRenderer
 
 hookspec = pluggy.HookspecMarker("metricspec")
 hookimpl = pluggy.HookimplMarker("metricspec")
 """Decorator for hook implementations (``metricspec.hookimpl`` for plugins)."""
+
+
+class GoalAlert(Protocol):
+    """A goal falling behind, as :func:`metricspec_notify` gets it (``metricspec.check.pacing.PacingAlert``
+    is one: declared here so that the plugin contract does not import the check layer above it)."""
+
+    @property
+    def person(self) -> str: ...  # the goal's responsible person
+    @property
+    def spec(self) -> str: ...
+    @property
+    def language(self) -> str: ...  # the spec's language, that of ``text``
+    @property
+    def route(self) -> str | None: ...  # the spec's ``notify.people`` entry for the person
+    @property
+    def goal(self) -> str: ...  # objective/goal
+    @property
+    def title(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def previous(self) -> str | None: ...  # the status in the baseline
+    @property
+    def chance(self) -> float | None: ...
+    @property
+    def threshold(self) -> float: ...
+    @property
+    def link(self) -> str | None: ...  # the goal's card
+    @property
+    def text(self) -> str: ...  # the alert in the spec's language
 
 
 @hookspec
@@ -58,7 +87,7 @@ def metricspec_output_renderers() -> list[OutputRenderer]:  # type: ignore[empty
 
 @hookspec
 def metricspec_notify(findings: Sequence[Finding], report: CheckReport, person: str | None,
-                      alerts: Sequence[PacingAlert]) -> str | None:
+                      alerts: Sequence[GoalAlert]) -> str | None:
     """Tell people what ``metricspec check --notify`` found: regressions, and goals falling behind.
 
     Called once for the team when the check fails, with ``person=None``, the failing ``findings``

@@ -23,7 +23,7 @@ from test_site_browser import (  # tests/ is on sys.path; the fixtures build the
 )
 
 from metricspec.engine.judgement import met
-from metricspec.engine.periods import period_end
+from metricspec.plan.periods import period_end
 from metricspec.render.views import slugify
 
 pytestmark = pytest.mark.skipif(_chromium_missing() is not None, reason=_chromium_missing() or "")

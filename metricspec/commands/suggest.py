@@ -15,6 +15,9 @@ from metricspec.clicommon import (
     print_issues,
     reports_errors,
 )
+from metricspec.outputguard import input_files
+from metricspec.trust import check_output_file
+from metricspec.utils import atomic_write_text
 
 if TYPE_CHECKING:
     from metricspec.trust import Confinement
@@ -42,6 +45,8 @@ def suggest(specs: tuple[Path, ...], as_of: str | None, deadline: str | None, ou
       metricspec suggest specs/examples/x_brand_awareness.yaml --as-of 2026-11-01
       metricspec suggest specs/ --deadline 2026-12-31 -o suggested.yaml
     """
+    # heavy (polars, ibis, statsmodels through the engine): imported when the command runs, as every command
+    # does, so that `metricspec --help` and the other commands start fast
     from metricspec.engine.suggest import suggest as suggest_targets
     from metricspec.loader import load_specs
     from metricspec.render.suggest_yaml import suggestions_yaml
@@ -54,9 +59,6 @@ def suggest(specs: tuple[Path, ...], as_of: str | None, deadline: str | None, ou
     if output is None:
         click.echo(text, nl=False)
         return
-    from metricspec.outputguard import check_output_file, input_files
-    from metricspec.utils import atomic_write_text
-
     check_output_file(output, input_files(loaded))
     atomic_write_text(output, text)
     click.echo(f"wrote {output}", err=True)
