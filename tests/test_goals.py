@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from metricspec.engine.goal_forecast import periods_left
-from metricspec.engine.judgement import attainment, met
+from metricspec.engine.judgement import Situation, attainment, judge, met
 from metricspec.engine.run import evaluate
 from metricspec.errors import SpecError
 from metricspec.loader import load_spec
@@ -277,3 +277,23 @@ def test_thresholds_in_the_wrong_order_are_a_clear_error(world):
         load_spec(world / "bad.yaml")
     text = "\n".join(i.format() for i in info.value.issues())
     assert "bad.yaml:" in text and "at_risk (0.6) is above on_track (0.3)" in text, text
+
+
+def test_thresholds_are_whole_percentages(world):
+    """A status reads its chance as shown (a whole percentage), so a threshold between two is refused."""
+    spec = (world / "spec.yaml").read_text() + "goal_thresholds: {on_track: 0.705, at_risk: 0.3}\n"
+    (world / "frac.yaml").write_text(spec)
+    with pytest.raises(SpecError) as info:
+        load_spec(world / "frac.yaml")
+    text = "\n".join(i.format() for i in info.value.issues())
+    assert "frac.yaml:" in text and "`on_track` is read as a whole percentage" in text, text
+
+
+@pytest.mark.parametrize(("chance", "status"), [(0.6949, "at_risk"), (0.695, "on_track"), (0.2949, "off_track"),
+                                                (0.295, "at_risk")])
+def test_a_status_reads_its_chance_as_shown(chance, status):
+    """69.5 % is shown as 70 %: on track at the 70 % threshold (it was 'at risk' beside '70%')."""
+    s = Situation(current=1.0, target=2.0, direction="increase", passed=False, deadline="2026-12-31",
+                  cannot_fall=False, expected=None, chance=chance, chance_within_tolerance=None, on_track=0.7,
+                  at_risk=0.3)
+    assert judge(s).status == status

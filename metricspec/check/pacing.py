@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from metricspec.engine.judgement import reaches
 from metricspec.engine.results import STATUS_ORDER, GoalResult, Results
 from metricspec.render.formatting import kpi_unit
 from metricspec.render.i18n import Translator
@@ -72,7 +73,7 @@ def pacing_alerts(runs: Iterable[tuple[Spec, Results]], baseline: Mapping[str, A
 
 def _alerted(g: GoalResult, previous: str | None, has_baseline: bool) -> bool:
     worse = previous is not None and STATUS_ORDER[g.status] > STATUS_ORDER.get(previous, len(STATUS_ORDER))
-    below = not g.final and g.chance is not None and g.chance < g.on_track_threshold
+    below = not g.final and g.chance is not None and not reaches(g.chance, g.on_track_threshold)  # as shown
     return worse or (below and (previous in PACED or previous is None or not has_baseline))
 
 

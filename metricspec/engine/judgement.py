@@ -17,6 +17,9 @@ so a status and a progress bar cannot disagree. The rules (docs/goals.md#status)
    threshold (0.7 by default), ``at_risk`` from the ``at_risk`` threshold (0.3) — or when a
    ``tolerance`` is set and the chance of ending within it reaches that threshold — else
    ``off_track``.
+
+Chances are read as every view shows them, whole percentages (:func:`reaches`): a chance of 69.6 %
+reads 70 % and is on track at a 70 % threshold, so no view shows "70 %" beside "at risk".
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from metricspec.engine.results import GoalStatus, MessageParams
+from metricspec.engine.results import GoalStatus, MessageParams, chance_percent
 
 NOT_AMBITIOUS = 0.95
 NOT_PLAUSIBLE = 0.05
@@ -57,6 +60,11 @@ class Situation:
     at_risk: float
 
 
+def reaches(chance: float, threshold: float) -> bool:
+    """Whether ``chance`` reaches ``threshold``, both as the whole percentages the views show."""
+    return chance_percent(chance) >= chance_percent(threshold)
+
+
 def met(value: float, target: float, direction: str) -> bool:
     return value >= target if direction == "increase" else value <= target
 
@@ -79,14 +87,14 @@ def judge(s: Situation) -> Verdict:
         return _without_forecast(s, reached, values)
     chance: MessageParams = {**values, "chance": s.chance}
     if reached:
-        if s.chance >= s.on_track:
+        if reaches(s.chance, s.on_track):
             return Verdict("target_reached", "reason_target_reached", chance)
         return Verdict("at_risk", "reason_reached_at_risk", chance)
-    if s.chance >= s.on_track:
+    if reaches(s.chance, s.on_track):
         return Verdict("on_track", "reason_chance_on_track", chance)
-    if s.chance >= s.at_risk:
+    if reaches(s.chance, s.at_risk):
         return Verdict("at_risk", "reason_chance_at_risk", chance)
-    if s.chance_within_tolerance is not None and s.chance_within_tolerance >= s.at_risk:
+    if s.chance_within_tolerance is not None and reaches(s.chance_within_tolerance, s.at_risk):
         return Verdict("at_risk", "reason_chance_within_tolerance",
                        {**chance, "chance_tolerance": s.chance_within_tolerance})
     return Verdict("off_track", "reason_chance_off_track", chance)
@@ -127,11 +135,12 @@ def attainment(current: float | None, target: float, direction: str, progress: f
 
 
 def ambition(chance: float | None, final: bool) -> Ambition | None:
-    """``not_ambitious`` above a 95 % chance, ``not_plausible`` below 5 % (goals still open)."""
+    """``not_ambitious`` above a 95 % chance, ``not_plausible`` below 5 % (goals still open), read as shown:
+    96 % is above 95 %, a chance shown as 95 % is not."""
     if chance is None or final:
         return None
-    if chance > NOT_AMBITIOUS:
+    if chance_percent(chance) > chance_percent(NOT_AMBITIOUS):
         return "not_ambitious"
-    if chance < NOT_PLAUSIBLE:
+    if chance_percent(chance) < chance_percent(NOT_PLAUSIBLE):
         return "not_plausible"
     return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -270,14 +271,21 @@ def _english_param(name: str, value: ParamValue) -> str:
     return str(int(value))
 
 
+def chance_percent(value: float) -> int:
+    """A probability as the whole percentage every view shows (half up: 0.695 is 70): a goal's status
+    reads its chance as shown (metricspec.engine.judgement), so a view never shows a chance on the other
+    side of the threshold its status read."""
+    return math.floor(value * 100 + 0.5 + 1e-9)
+
+
 def chance_text(value: float, percent: str = "%") -> str:
-    """A probability as a whole percentage; ``<1%`` and ``>99%`` for chances that round to certainty
-    without being certain."""
+    """A probability as a whole percentage (:func:`chance_percent`); ``<1%`` and ``>99%`` for chances that
+    round to certainty without being certain."""
     if 0 < value < 0.005:
         return f"<1{percent}"
     if 0.995 <= value < 1:
         return f">99{percent}"
-    return f"{round(value * 100)}{percent}"
+    return f"{chance_percent(value)}{percent}"
 
 
 def english(code: str, params: Mapping[str, ParamValue] | None = None) -> str:

@@ -274,7 +274,8 @@ def goal_bar(tr: Translator, g: GoalResult, fmt: Callable[[float | None], str]) 
     met = g.attainment >= 1
     fill = 100.0 if met else math.floor(g.attainment * 1000) / 10  # never rounds up to a full bar
     if not met:
-        label = tr("bar_label", current=fmt(g.current), target=fmt(g.target), share=tr.percent(fill / 100, 0))
+        whole = min(math.floor(g.attainment * 100 + 1e-9), 99) / 100  # whole percent, down: never "100%" short of it
+        label = tr("bar_label", current=fmt(g.current), target=fmt(g.target), share=tr.percent(whole, 0))
     elif g.attainment > 1 and g.target != 0:
         over = abs(g.current - g.target) / abs(g.target)
         label = tr(f"bar_over_{g.direction}", current=fmt(g.current), target=fmt(g.target), over=tr.percent(over, 1))

@@ -30,7 +30,7 @@ from babel.numbers import (
     parse_pattern,
 )
 
-from metricspec.engine.results import ENGINE_MESSAGES, PARAM_KINDS, ParamValue
+from metricspec.engine.results import ENGINE_MESSAGES, PARAM_KINDS, ParamValue, chance_percent
 from metricspec.errors import Issue, Level, SpecError
 from metricspec.render.numbers import NumberFormat
 
@@ -191,7 +191,7 @@ class Translator:
             return "<" + self.percent(0.01, 0)
         if 0.995 <= value < 1:
             return ">" + self.percent(0.99, 0)
-        return self.percent(value, 0)
+        return self.percent(chance_percent(value) / 100, 0)  # the percentage the status read
 
     def huge(self, value: float) -> str:
         """Numbers too large for digit patterns (babel cannot quantize 1e308): scientific notation."""

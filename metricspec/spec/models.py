@@ -88,6 +88,9 @@ class Thresholds(StrictModel):
         for name in ("on_track", "at_risk"):
             if not 0 < getattr(self, name) < 1:
                 raise ValueError(f"`{name}` is a chance between 0 and 1 (exclusive), e.g. 0.7 or 70%")
+            if abs(getattr(self, name) * 100 - round(getattr(self, name) * 100)) > 1e-9:
+                raise ValueError(f"`{name}` is read as a whole percentage, like the chances shown: give e.g. 0.7 or "
+                                 f"70%, not {getattr(self, name)}")
         if self.at_risk > self.on_track:
             raise ValueError(f"at_risk ({self.at_risk}) is above on_track ({self.on_track}); swap them")
         return self
