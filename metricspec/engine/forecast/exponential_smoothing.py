@@ -5,13 +5,15 @@ exponential smoothing, ETS(A,N,N), and the damped additive trend, ETS(A,Ad,N) �
 lower AICc forecasts. Its prediction at the horizon is normal with statsmodels' exact forecast
 variance (``get_prediction(...).var_pred_mean``, the variance behind ``pred_int``).
 
-Used from :data:`MIN_PERIODS` complete periods on: below that, maximum likelihood underestimates the
-noise and the 80 % intervals cover about half the outcomes (measured in
-``benchmarks/bench_forecast.py``, docs/goals.md#calibration).
+Not used by goals unless asked (``GoalHistory(use_ets=True)``, for the backtest's comparison): its
+intervals leave out the uncertainty of the fitted parameters and under-cover — 64 % of outcomes in
+the 80 % interval on 10 to 24 periods (``benchmarks/bench_forecast.py --ets``), 71 % on 36 to 120
+periods of a local level, the very model it fits (docs/goals.md#calibration) — where the drift model
+of :mod:`~metricspec.engine.forecast.period_values` covers 75–83 %. When asked, only from
+:data:`MIN_PERIODS` periods on.
 
 statsmodels is an optional dependency (``pip install 'metricspec-cli[forecast]'``): without it
-:func:`available` is False and those histories get the drift model of
-:mod:`~metricspec.engine.forecast.period_values`, which the result names.
+:func:`available` is False and those histories get the drift model (``drift_no_statsmodels``).
 """
 
 from __future__ import annotations

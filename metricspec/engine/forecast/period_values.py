@@ -11,10 +11,9 @@ to look that far back :data:`MIN_STRETCHES` times. One jump moves the drift litt
 carries on. (A drift over the last three periods, the first version, extrapolated every jump; the
 backtest scored it worse.)
 
-With :data:`~metricspec.engine.forecast.exponential_smoothing.MIN_PERIODS` periods or more (and
-statsmodels installed), :mod:`~metricspec.engine.forecast.exponential_smoothing` is used instead:
-on long histories statsmodels' intervals are calibrated, on short ones they are far too narrow
-(docs/goals.md#calibration). With too few periods to check the rule even once,
+Used at every length: statsmodels' exponential smoothing
+(:mod:`~metricspec.engine.forecast.exponential_smoothing`) under-covered on short and long histories
+alike (docs/goals.md#calibration). With too few periods to check the rule even once,
 :func:`~metricspec.engine.forecast.short_history.few_periods_forecast` applies.
 """
 

@@ -4,8 +4,8 @@
 The value at the deadline mixes today's value over the days so far with the value of the periods
 left: ``share × current + (1 − share) × future``, ``share`` the part of the window's days already
 seen. ``future``, the mean of the periods left, is taken as the period model's forecast at the
-middle of them (:mod:`~metricspec.engine.forecast.period_values`, or exponential smoothing on long
-histories), so its spread shrinks as the window fills. Weighting by days stands in for the
+middle of them (:mod:`~metricspec.engine.forecast.period_values`), so its spread shrinks as the
+window fills. Weighting by days stands in for the
 denominators (leads, impressions) that the coming periods will bring: it is right when they come at
 an even pace.
 """
