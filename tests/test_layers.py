@@ -50,7 +50,6 @@ KNOWN_LARGE: dict[str, int] = {
     "metricspec/commands/check.py:check": 75,
     "metricspec/connectors/sql.py": 525,
     "metricspec/engine/backends/sql.py": 507,
-    "metricspec/engine/goals.py:evaluate_goal": 88,
     "metricspec/engine/results.py": 658,
     "metricspec/render/markdown.py:results_markdown": 84,
     "metricspec/sources/__init__.py:requirements": 84,

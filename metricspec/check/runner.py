@@ -157,9 +157,7 @@ def check_paths(paths: list[Path], *, baseline: Path | None = None, against: str
         commit = verify_ref(root, against)
     explicit = baseline is not None
     where = baseline_path(paths, baseline, confinement.root)
-    doc: dict[str, Any] | None = None
-    if explicit or where.exists():
-        doc = read_baseline(where)
+    doc: dict[str, Any] | None = read_baseline(where) if explicit or where.exists() else None
     old_doc = history.baseline_at(root, commit, where) if root is not None and commit is not None else None
     if doc is None and old_doc is None and missing_baseline == "error":
         raise MissingBaseline(
