@@ -20,6 +20,7 @@ from metricspec.loader import load_spec
 from metricspec.render.cg_text import unit_of
 from metricspec.render.html import render_scorecard
 from metricspec.render.i18n import Translator, available_languages, load_messages, placeholders
+from metricspec.render.kpi_numbers import kpi_format
 from metricspec.trust import Confinement
 
 OUTSIDE_OK = Confinement(allow_outside=True)
@@ -176,10 +177,11 @@ def test_translated_scorecards_have_no_english_engine_sentences(runs, pages, lan
     for g in r.goals():
         unit = kpis[g.kpi].unit
         cur = kpis[g.kpi].currency
-        assert tr.message(g.status_reason_code, g.status_reason_params, "", unit, cur) in text
+        digits = kpi_format(r, g.kpi, tr).digits  # the goal's sentences say its values as its card does
+        assert tr.message(g.status_reason_code, g.status_reason_params, "", unit, cur, digits) in text
         assert tr.message(g.forecast_method_code, g.forecast_method_params, "", unit, cur) in text
         for f in g.smart:
-            assert tr.message(f.code, f.params, "", unit, cur) in text
+            assert tr.message(f.code, f.params, "", unit, cur, digits) in text
     for n in r.notes:
         assert tr.message(n.code, n.params, "") in text
 
@@ -193,7 +195,7 @@ def test_spanish_and_polish_wording(pages):
     assert "11.303 cumple hoy la meta 11.000; probabilidad de seguir cumpliéndola al plazo: 99\u00a0%" in es
     assert "último valor más su cambio medio por periodo; intervalo a partir de los errores pasados" in es
     assert "tempo z ostatnich 28 dni (5/dzień) × pozostałe dni: 61" in pl  # a count: whole numbers
-    assert "los datos dan un valor actual de 306.409,48\u00a0€" in es
+    assert "los datos dan un valor actual de 306.409\u00a0€" in es  # the KPI's precision, as on its card
     assert "plazo: 31 dic 2026" in es and "termin: 31 gru 2026" in pl
 
 
@@ -205,12 +207,13 @@ def test_english_scorecard_formats_engine_numbers(runs, pages):
     for g in r.goals():
         k = r.kpi(g.kpi)
         unit, cur = k.unit, (k.currency or r.spec.currency) if k.unit == "currency" else k.currency
-        reason = tr.message(g.status_reason_code, g.status_reason_params, g.status_reason, unit, cur)
+        digits = kpi_format(r, g.kpi, tr).digits
+        reason = tr.message(g.status_reason_code, g.status_reason_params, g.status_reason, unit, cur, digits)
         assert reason in text
         assert reason == ENGINE_MESSAGES[g.status_reason_code or ""].format(
-            **{n: tr._param(n, v, unit, cur) for n, v in g.status_reason_params.items()})
+            **{n: tr._param(n, v, unit, cur, digits) for n, v in g.status_reason_params.items()})
         for f in g.smart:
-            assert tr.message(f.code, f.params, f.message, unit, cur) in text
+            assert tr.message(f.code, f.params, f.message, unit, cur, digits) in text
     repeat = next(g for g in r.goals() if g.id == "repeat")  # a percentage KPI: 0.294944 on the JSON side
     assert "0.294944" in repeat.status_reason + repeat.forecast_method + " ".join(f.message for f in repeat.smart)
     assert "0.294944" not in text and "29.5%" in text

@@ -146,6 +146,8 @@ def test_captions_name_the_number_on_the_card(examples, lang):
         b = Builder(r, tr)
         for g in r.goals():
             view = b.goal(g)
+            if "target" in g.status_reason_params:  # the headline says the target as the card does (not €400,000.00)
+                assert view.target in view.status_reason, (r.spec.name, g.id, view.status_reason)
             if view.figure is None:
                 continue
             desc = view.figure.chart.description

@@ -21,6 +21,7 @@ from metricspec.render.control_groups import ControlGroupView, control_group_vie
 from metricspec.render.figures import Figures, extra_scope
 from metricspec.render.formatting import kpi_unit
 from metricspec.render.i18n import Translator
+from metricspec.render.kpi_numbers import kpi_format
 from metricspec.render.names import readable_results
 from metricspec.render.periods import is_stale, newest_end
 from metricspec.render.stages import by_stage
@@ -143,13 +144,15 @@ class Builder:
         tr = self.tr
         unit, cur = kpi_unit(self.r, g.kpi)
         fmt = self.figures.fmt(g.kpi)  # the KPI's one precision, as on its tile and charts
+        digits = kpi_format(self.r, g.kpi, tr).digits  # and in its sentences
 
         kpi = self.kpis.get(g.kpi)
         band = {i.level: i for i in g.forecast_intervals}
         return GoalView(
             id=g.id, anchor=self.goal_anchor(g), title=g.title,
             status=self.status(g.status),
-            status_reason=tr.message(g.status_reason_code, g.status_reason_params, g.status_reason, unit, cur),
+            status_reason=tr.message(g.status_reason_code, g.status_reason_params, g.status_reason, unit, cur,
+                                     digits),
             kpi_title=kpi.title if kpi else g.kpi, kpi_href=self.links.kpi_href(self.r.spec.name, g.kpi) if kpi else None,
             scope=self.scope_text(g.scope), measure=tr(f"measure_{g.measure}"),
             baseline=fmt(g.baseline), target=fmt(g.target), current=fmt(g.current), expected=fmt(g.expected),
@@ -168,7 +171,8 @@ class Builder:
             responsible=g.responsible, responsible_href=self.links.person_href(g.responsible),
             campaign=g.campaign, progress=goal_bar(tr, g, fmt),
             smart=[SmartView(criterion=tr(f"smart_{f.criterion}"), ok=f.ok,
-                             message=tr.message(f.code, f.params, f.message, unit, cur)) for f in g.smart],
+                             message=tr.message(f.code, f.params, f.message, unit, cur, digits))
+                   for f in g.smart],
             figure=self.figures.goal(g),
         )
 
