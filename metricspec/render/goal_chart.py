@@ -59,7 +59,7 @@ def goal_chart(chart_id: str, title: str, description: str, points: Sequence[tup
                       scale={"zero": axes.zero, "nice": True, **({"domain": domain} if domain else {})})
     layers: list[dict[str, Any]] = [
         {"data": {"values": rows}, "mark": {"type": "line", "point": {"size": 22}, "strokeWidth": 2, "aria": False},
-         "encoding": {"x": x, "y": y, "color": colour, "tooltip": _tooltip(axes),
+         "encoding": {"x": x, "y": y, "color": colour, "tooltip": charts._field("tip", "nominal"),
                       "description": charts._field("tip", "nominal")}}]
     if outlook is not None:
         layers += _forecast_layers(points[-1] if points else None, outlook, names, x, y, colour, axes)
@@ -84,11 +84,11 @@ def _forecast_layers(last: tuple[str, float] | None, outlook: Outlook, names: di
     return [
         {"data": {"values": line}, "mark": {"type": "line", "point": {"size": 30, "filled": False}, "strokeWidth": 2,
                                             "strokeDash": [5, 3], "aria": False},
-         "encoding": {"x": x, "y": y, "color": colour, "tooltip": _tooltip(axes),
+         "encoding": {"x": x, "y": y, "color": colour, "tooltip": charts._field("tip", "nominal"),
                       "description": charts._field("tip", "nominal")}},
         {"data": {"values": [band]}, "mark": {"type": "bar", "width": 8, "opacity": 0.35},
          "encoding": {"x": x, "y": y, "y2": charts._field("high", "quantitative"), "color": colour,
-                      "tooltip": _tooltip(axes), "description": charts._field("tip", "nominal")}},
+                      "tooltip": charts._field("tip", "nominal"), "description": charts._field("tip", "nominal")}},
     ]
 
 
@@ -99,7 +99,3 @@ def _colour(names: list[str], colours: list[str]) -> dict[str, Any]:
     return charts._field("series", "nominal", title=None, scale={"domain": names, "range": colours},
                          legend={**charts._legend(names), "columns": columns})
 
-
-def _tooltip(axes: charts.Axes) -> list[dict[str, Any]]:
-    return [charts._field("series", "nominal", title=None), charts._field("period", "ordinal", title=axes.x_title),
-            charts._field("text", "nominal", title=axes.y_title)]
