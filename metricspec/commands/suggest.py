@@ -45,17 +45,16 @@ def suggest(specs: tuple[Path, ...], as_of: str | None, deadline: str | None, ou
       metricspec suggest specs/examples/x_brand_awareness.yaml --as-of 2026-11-01
       metricspec suggest specs/ --deadline 2026-12-31 -o suggested.yaml
     """
-    # heavy (polars, ibis, statsmodels through the engine): imported when the command runs, as every command
-    # does, so that `metricspec --help` and the other commands start fast
-    from metricspec.engine.suggest import suggest as suggest_targets
-    from metricspec.loader import load_specs
-    from metricspec.render.suggest_yaml import suggestions_yaml
+    # when the command runs, as every command does, so that `metricspec --help` and the others start fast
+    from metricspec.engine import suggest as engine  # heavy: the engine (polars, numpy)
+    from metricspec.loader import load_specs  # heavy: pydantic models of every kind, YAML
+    from metricspec.render.suggest_yaml import suggestions_yaml  # heavy: render (babel, jinja2)
 
     date = parse_as_of(as_of)
     end = _date(deadline) if deadline else None
     loaded, issues, _ = load_specs(list(specs), confinement=confinement)
     print_issues(issues)
-    text = suggestions_yaml(suggest_targets(spec, as_of=date, deadline=end) for spec in loaded)
+    text = suggestions_yaml(engine.suggest(spec, as_of=date, deadline=end) for spec in loaded)
     if output is None:
         click.echo(text, nl=False)
         return

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from metricspec.engine.results import GoalResult
 from metricspec.engine.run import evaluate
 from metricspec.kinds.alltime import is_all_time
-from metricspec.loader import LoadedSpec
+from metricspec.spec.loaded import LoadedSpec
 from metricspec.spec.models import Goal, Objective
 
 DEFAULT_DAYS = 90

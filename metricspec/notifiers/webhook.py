@@ -127,7 +127,7 @@ def person_url(person: str, route: str | None, env: Mapping[str, str] | None = N
 
 def person_payload(person: str, alerts: Sequence[PacingAlert]) -> dict[str, Any]:
     """One person's message: a heading in the spec's language, a line per goal, links to the cards."""
-    from metricspec.render.i18n import Translator
+    from metricspec.render.i18n import Translator  # heavy (babel): only when a person is told
 
     tr = Translator(alerts[0].language if alerts and alerts[0].language in ("en", "es", "pl") else "en")
     head = slack_escape(tr("alert_heading", person=person, n=len(alerts)))

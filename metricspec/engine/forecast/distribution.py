@@ -32,7 +32,7 @@ TINY = 1e-12
 def _special() -> ModuleType:
     # scipy.special (the t and incomplete-beta functions; about a second to import on a loaded machine,
     # and scipy.stats several): imported on the first forecast, so runs without goals never pay for it
-    from scipy import special
+    from scipy import special  # heavy: on the first forecast only (see above)
 
     return special  # type: ignore[no-any-return]
 

@@ -45,9 +45,9 @@ def available() -> bool:
 def ets_forecast(values: np.ndarray, ahead: int) -> EtsForecast | None:
     """The value ``ahead`` (≥ 1) periods after the last of ``values``; None when neither model fits."""
     # optional heavy dependency (pandas, statsmodels: about a second to import), imported only here
-    import pandas as pd
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning
-    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+    import pandas as pd  # optional heavy dependency
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning  # optional heavy dependency
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel  # optional heavy dependency
 
     y = pd.Series(np.asarray(values, dtype=float))
     fits = []
