@@ -87,7 +87,7 @@ def _forecast_layers(last: tuple[str, float] | None, outlook: Outlook, names: di
          "encoding": {"x": x, "y": y, "color": colour, "tooltip": charts._field("tip", "nominal"),
                       "description": charts._field("tip", "nominal")}},
         {"data": {"values": [band]}, "mark": {"type": "bar", "width": 8, "opacity": 0.35},
-         "encoding": {"x": x, "y": y, "y2": charts._field("high", "quantitative"), "color": colour,
+         "encoding": {"x": x, "y": y, "y2": {"field": "high"}, "color": colour,
                       "tooltip": charts._field("tip", "nominal"), "description": charts._field("tip", "nominal")}},
     ]
 
