@@ -9,7 +9,7 @@ Every hook is typed and documented here, tested, and described in docs/writing-p
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import pluggy
 
@@ -21,6 +21,36 @@ if TYPE_CHECKING:
 hookspec = pluggy.HookspecMarker("metricspec")
 hookimpl = pluggy.HookimplMarker("metricspec")
 """Decorator for hook implementations (``metricspec.hookimpl`` for plugins)."""
+
+
+class GoalAlert(Protocol):
+    """A goal falling behind, as :func:`metricspec_notify` gets it (``metricspec.check.pacing.PacingAlert``
+    is one: declared here so that the plugin contract does not import the check layer above it)."""
+
+    @property
+    def person(self) -> str: ...  # the goal's responsible person
+    @property
+    def spec(self) -> str: ...
+    @property
+    def language(self) -> str: ...  # the spec's language, that of ``text``
+    @property
+    def route(self) -> str | None: ...  # the spec's ``notify.people`` entry for the person
+    @property
+    def goal(self) -> str: ...  # objective/goal
+    @property
+    def title(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def previous(self) -> str | None: ...  # the status in the baseline
+    @property
+    def chance(self) -> float | None: ...
+    @property
+    def threshold(self) -> float: ...
+    @property
+    def link(self) -> str | None: ...  # the goal's card
+    @property
+    def text(self) -> str: ...  # the alert in the spec's language
 
 
 @hookspec
@@ -56,14 +86,19 @@ def metricspec_output_renderers() -> list[OutputRenderer]:  # type: ignore[empty
 
 
 @hookspec
-def metricspec_notify(findings: Sequence[Finding], report: CheckReport) -> str | None:
-    """Tell people that ``metricspec check --notify`` found a regression.
+def metricspec_notify(findings: Sequence[Finding], report: CheckReport, person: str | None,
+                      alerts: Sequence[GoalAlert]) -> str | None:
+    """Tell people what ``metricspec check --notify`` found: regressions, and goals falling behind.
 
-    Called once per check that fails, with the failing ``findings`` (the regressions) and the
-    whole ``report``; implementations may take only the arguments they need. Return a short
-    description of where the notification went (``"webhook https://hooks.example.com/…"``;
-    never a secret), or ``None`` when this notifier is not configured. Raise
-    :class:`~metricspec.errors.MetricSpecError` when sending fails: ``check`` reports it as a
-    warning and keeps its exit code (a failed notification is not a regression). Every
-    implementation is called, even when another one fails.
+    Called once for the team when the check fails, with ``person=None``, the failing ``findings``
+    (the regressions), every pacing alert and the whole ``report``; and once per responsible person
+    with pacing alerts (:mod:`metricspec.check.pacing`: a goal whose chance fell below its threshold
+    or whose status got worse since the baseline), with ``person`` set, that person's ``alerts`` (each
+    with its text in the spec's language, a link to the goal's card, and the person's route from the
+    spec's ``notify.people``) and no findings. Implementations may take only the arguments they
+    need; one that does not take ``person`` gets the team call only. Return a short description of
+    where the notification went (``"webhook https://hooks.example.com/…"``; never a secret), or
+    ``None`` when this notifier is not configured. Raise :class:`~metricspec.errors.MetricSpecError`
+    when sending fails: ``check`` reports it as a warning and keeps its exit code (a failed
+    notification is not a regression). Every implementation is called, even when another one fails.
     """

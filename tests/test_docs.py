@@ -323,6 +323,8 @@ def _yaml_default(value: Any) -> str:
         return str(int(value))
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {_yaml_default(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, BaseModel):  # a model with defaults of its own (goal_thresholds), written as YAML
+        return _yaml_default(value.model_dump())
     return str(value)
 
 

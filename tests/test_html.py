@@ -199,11 +199,12 @@ def test_scorecard_shows_goals_kpis_and_freshness(results, html_en):
     g = next(g for g in results.goals() if g.id == "reach_4000")
     assert "4,000" in text
     assert Translator("en").value(g.current, "count") in text
-    # progress bar with an expected-by-today marker and a text equivalent
+    # the bar (current against target) with an expected-by-today marker and a text equivalent
     assert 'class="progress-expected"' in html_en
-    assert "of the way from baseline to target" in text
-    # forecast, deadline, responsible and measured-by
+    assert "of the target" in text and "expected by today" in text
+    # forecast with its range and the chance, deadline, responsible and measured-by
     assert "Forecast at deadline" in text and "31 Dec 2026" in text
+    assert "Chance by the deadline" in text and "(80%)" in text
     assert "Paweł Kowalski" in text and "Piotr Nowak" in text
     # KPI tiles compare with the benchmark
     assert "vs Rival A" in text

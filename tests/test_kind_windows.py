@@ -314,13 +314,14 @@ def test_bad_windows_get_a_clear_error_with_the_line(tmp_path: Path, kpi: str, m
 
 
 @pytest.mark.parametrize(("deadline", "expected", "code"), [
-    (dt.date(2026, 3, 31), 10.0 * 31, "forecast_run_rate"),  # this month: 10 a day for its 31 days
-    (dt.date(2026, 4, 15), 10.0 * 15, "forecast_to_date_rate"),  # next month's MTD on its 15th day
+    (dt.date(2026, 3, 31), 10.0 * 31, "forecast_model_run_rate"),  # this month: 10 a day for its 31 days
+    (dt.date(2026, 4, 15), 10.0 * 15, "forecast_model_run_rate"),  # next month's MTD on its 15th day
 ])
 def test_a_goal_on_a_to_date_total_forecasts_the_total_at_the_deadline(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deadline: dt.date, expected: float, code: str) -> None:
     """A trend through the month-to-date series (it drops back at every month start) overshot: a goal
-    forecast 1,694.9 on a series of 10 a day. The forecast is now the daily rate of the running period."""
+    forecast 1,694.9 on a series of 10 a day. The forecast is now the base KPI's run rate, from the
+    restart: this month's days so far plus the days left, or the deadline month's days up to it."""
     monkeypatch.chdir(tmp_path)
     days = [dt.date(2026, 1, 1) + dt.timedelta(days=i) for i in range(69)]  # to 10 March
     (tmp_path / "d.csv").write_text("t,v\n" + "".join(f"{d},10\n" for d in days), encoding="utf-8")
@@ -341,3 +342,4 @@ def test_a_goal_on_a_to_date_total_forecasts_the_total_at_the_deadline(
     assert goal.current == pytest.approx(100.0)
     assert goal.forecast == pytest.approx(expected)
     assert goal.forecast_method_code == code
+    assert goal.chance == (1.0 if expected >= 300 else 0.0)  # 10 a day, every day: certain

@@ -108,10 +108,12 @@ def test_an_additive_total_draws_its_target_against_the_running_sum(examples):
     b, g = Builder(r, Translator("en")), goal(r, "clicks")
     assert g.measure == "total"
     f = b.goal(g).figure
-    rows = spec(f)["data"]["values"]
+    rows = spec(f)["layer"][0]["data"]["values"]
     values = [row["value"] for row in rows]
-    assert values == sorted(values) and values[-1] == pytest.approx(g.current)  # a running sum up to today
-    assert {row["series"] for row in rows} == {"Cumulative"}
+    # a running sum from the goal's start to the end of each complete month (the running one left out)
+    assert values == sorted(values) and values[-1] == pytest.approx(g.so_far[-1].value)
+    assert values[-1] <= g.current
+    assert {row["series"] for row in rows} == {"Running total since 1 Jan 2026"}
     assert [x["value"] for x in rules(f)] == [20000]
     # a per-month chart would compare one month with the year's target: not drawn there
     for fig in b.kpi_section(r.kpi("link_clicks")).figures:
@@ -123,9 +125,11 @@ def test_a_rate_over_the_window_draws_its_target_and_the_value_so_far(examples):
     b, g = Builder(r, Translator("en")), goal(r, "conversion_rate")
     assert g.measure == "total" and r.kpi("conversion_rate").unit == "percent"
     f = b.goal(g).figure
-    assert {x["series"]: x["value"] for x in rules(f)} == {"Target": 0.25,
-                                                          "So far (total since start)": g.current}
-    assert "over the whole period since 1 Jan 2026" in f.chart.description
+    assert {x["series"]: x["value"] for x in rules(f)} == {"Target": 0.25}
+    rows = spec(f)["layer"][0]["data"]["values"]  # the rate over the window so far, month by month
+    assert {row["series"] for row in rows} == {"Value since 1 Jan 2026"}
+    assert rows[-1]["value"] == pytest.approx(g.so_far[-1].value) == pytest.approx(g.current)
+    assert f"Value since 1 Jan 2026 over {len(rows)} complete periods" in f.chart.description
     # the monthly KPI chart shows the same target (a rate compares with a rate)
     monthly = by_title(b.kpi_section(r.kpi("conversion_rate")).figures, "(Monthly)")
     assert [x["value"] for x in rules(monthly)] == [0.25]
@@ -142,14 +146,23 @@ def test_captions_name_the_number_on_the_card(examples, lang):
         b = Builder(r, tr)
         for g in r.goals():
             view = b.goal(g)
+            if "target" in g.status_reason_params:  # the headline says the target as the card does (not €400,000.00)
+                assert view.target in view.status_reason, (r.spec.name, g.id, view.status_reason)
             if view.figure is None:
                 continue
-            assert f" {view.current} " in view.figure.chart.description, (r.spec.name, g.id)
+            desc = view.figure.chart.description
+            if g.measure == "latest":  # the chart ends at the card's number, the latest complete period
+                assert f": {view.current}" in desc, (r.spec.name, g.id)
+            if g.forecast_intervals and not g.final:  # and says the card's forecast and its 80 % range
+                fmt, band = b.figures.fmt(g.kpi), g.forecast_intervals[0]
+                assert band.level == 0.8 and f"{view.forecast}," in desc, (r.spec.name, g.id)
+                assert fmt(band.low) in desc and fmt(band.high) in desc, (r.spec.name, g.id)
+                assert view.forecast_range == tr("interval", low=fmt(band.low), high=fmt(band.high))
             assert partial not in b.figures.basis(g), (r.spec.name, g.id)  # never a period in progress
         for k in r.kpis:
             tile = b.tile(k)
             for f in b.kpi_section(k).figures:
-                if tr.grain(k.headlines[0].grain) in f.chart.title and tile.value_full != "—":
+                if tile.grain in f.chart.title and tile.value_full != "—":  # the tile's grain: its goal's
                     # every digit in the caption (the tile shows 11.3k, 11,303 on hover)
                     assert f"({tile.period}): {tile.value_full}" in f.chart.description, (r.spec.name, k.name)
                     if tile.unfinished:  # a period whose values still arrive is called so on both
@@ -273,7 +286,8 @@ def test_a_goal_whose_first_period_is_still_running_says_so(examples):
     b = Builder(r, Translator("en"))
     assert b.figures.basis(early) == "period in progress, Nov 2026"
     assert b.figures.basis(g) == "latest complete period, Oct 2026"
-    assert "(period in progress, Nov 2026)" in b.goal(early).figure.chart.description
+    assert b.goal(early).figure is None  # a goal chart leaves the running period out: nothing to draw yet
+    assert b.goal(early).current == "1,234"  # the card still says the value
 
 
 # -- what the scorecard shows besides charts ----------------------------------------------------------

@@ -46,7 +46,9 @@ CHARTS = """
                   p => [p.getAttribute('stroke'), p.getAttribute('stroke-dasharray')]),
               hollow: Array.from(box.querySelectorAll('g.mark-symbol.role-mark path')).filter(
                   p => p.getAttribute('fill') === 'white').map(p => p.getAttribute('aria-label')),
-              bands: box.querySelectorAll('g.mark-rect.role-mark path').length};
+              // shaded bands of running periods; a goal's forecast range (a bar at the deadline) is not one
+              bands: Array.from(box.querySelectorAll('g.mark-rect.role-mark path')).filter(
+                  p => !/80% range/.test(p.getAttribute('aria-label') || '')).length};
     });
 """
 
@@ -254,7 +256,8 @@ def test_scorecards_open_on_an_overview_and_stay_short(driver, example_site):
         assert height - control_groups < 18_000, (page.name, height, control_groups)
         assert driver.execute_script("return document.querySelectorAll('.overview .tile').length") >= 1
     open_page(driver, example_site / "scorecards" / "x-brand-awareness.html", width=400)
-    assert driver.execute_script("return document.documentElement.scrollHeight") < 13_000
+    # 13,000 before goal cards said their chance, forecast range and suggested targets (issue 23): 13,481 then
+    assert driver.execute_script("return document.documentElement.scrollHeight") < 14_000
 
 
 # -- the index ----------------------------------------------------------------------------------------------

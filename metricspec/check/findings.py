@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from metricspec.errors import Location
+
+if TYPE_CHECKING:
+    from metricspec.check.pacing import PacingAlert
 
 Severity = Literal["failure", "warning", "info"]
 SEVERITY_ORDER: dict[str, int] = {"failure": 0, "warning": 1, "info": 2}
@@ -124,6 +127,7 @@ class CheckReport:
     strict: bool = False
     baseline_path: str | None = None
     """Where the baseline was looked for (found or not), as the user can type it."""
+    alerts: list[PacingAlert] = field(default_factory=list)  # goals to tell their responsible people about
 
     @property
     def findings(self) -> list[Finding]:

@@ -13,7 +13,7 @@ from metricspec.utils import stable_numbers
 
 LABELS = {"failure": "FAIL", "warning": "WARN", "info": "INFO"}
 ICONS = {"failure": "❌", "warning": "⚠️", "info": "ℹ️"}
-STATUS_ICONS = {"achieved": "✅", "on_track": "🟢", "at_risk": "🟡", "off_track": "🔴", "missed": "⛔", "no_data": "⚪"}
+STATUS_ICONS = {"achieved": "✅", "target_reached": "☑️", "on_track": "🟢", "at_risk": "🟡", "off_track": "🔴", "missed": "⛔", "no_data": "⚪"}
 
 
 def value_text(value: Any, unit: str | None = None, currency: str | None = None) -> str:
@@ -35,8 +35,8 @@ def render_json(report: CheckReport) -> str:
 #: Terminal colours (``render_text(color=True)``): the labels of findings, the verdict, goal statuses
 #: (the scorecard's and ``metricspec run``'s colours).
 LABEL_COLORS = {"FAIL": "red", "WARN": "yellow", "INFO": "cyan", "REGRESSED": "red", "OK": "green"}
-STATUS_COLORS = {"achieved": "green", "on_track": "green", "at_risk": "yellow", "off_track": "red",
-                 "missed": "red", "no_data": "bright_black"}
+STATUS_COLORS = {"achieved": "green", "target_reached": "green", "on_track": "green", "at_risk": "yellow",
+                 "off_track": "red", "missed": "red", "no_data": "bright_black"}
 
 
 def _paint(text: str, color: str | None, on: bool, bold: bool = False) -> str:

@@ -27,6 +27,7 @@ from metricspec.check.findings import (
     GoalCase,
     SpecCheck,
 )
+from metricspec.check.pacing import pacing_alerts
 from metricspec.errors import Issue, Level, Location, MetricSpecError, SpecError, UsageError
 from metricspec.trust import DEFAULT as DEFAULT_CONFINEMENT
 from metricspec.trust import Confinement, check_output_file
@@ -156,9 +157,7 @@ def check_paths(paths: list[Path], *, baseline: Path | None = None, against: str
         commit = verify_ref(root, against)
     explicit = baseline is not None
     where = baseline_path(paths, baseline, confinement.root)
-    doc: dict[str, Any] | None = None
-    if explicit or where.exists():
-        doc = read_baseline(where)
+    doc: dict[str, Any] | None = read_baseline(where) if explicit or where.exists() else None
     old_doc = history.baseline_at(root, commit, where) if root is not None and commit is not None else None
     if doc is None and old_doc is None and missing_baseline == "error":
         raise MissingBaseline(
@@ -186,6 +185,7 @@ def check_paths(paths: list[Path], *, baseline: Path | None = None, against: str
     if extra:
         report.specs.append(SpecCheck(name="(removed specs and baseline)", path="", findings=extra,
                                       compared_with_ref=against))
+    report.alerts = pacing_alerts(((ev.loaded.spec, ev.results) for ev in evaluated), doc)
     return report, [w for w in warnings if w.level is Level.WARNING]
 
 

@@ -56,8 +56,10 @@ def _colour(stream: object) -> bool:
               show_default=True)
 @click.option("--strict", is_flag=True, help="Warnings fail too (and spec warnings are errors).")
 @click.option("--notify", is_flag=True,
-              help="When the check fails, call the notifiers: the built-in one posts to $METRICSPEC_WEBHOOK_URL "
-                   "(Slack-compatible JSON); plugins may add others.")
+              help="Call the notifiers when the check fails (the built-in one posts to $METRICSPEC_WEBHOOK_URL, "
+                   "Slack-compatible JSON), and send each person responsible for a goal that fell behind one "
+                   "message in the spec's language (to their URL in the spec's `notify: {people: …}`, else "
+                   "$METRICSPEC_WEBHOOK_URL). Plugins may add notifiers.")
 @click.option("--allow-missing-baseline", is_flag=True,
               help="In CI (CI=true or GITHUB_ACTIONS=true), run without a baseline instead of failing with exit 2.")
 @confinement_options
@@ -153,13 +155,14 @@ def _say_baseline(report: object) -> None:
 
 
 def _notify(report: object) -> None:
-    """Call the notifiers for a failing check; a notifier that fails is a warning, not a new exit code."""
+    """Call the notifiers for a failing check and for each person with pacing alerts; a notifier that
+    fails is a warning, not a new exit code."""
     from metricspec.check.findings import CheckReport
     from metricspec.check.notify import notify
     from metricspec.notifiers.webhook import URL_VARIABLE
 
     assert isinstance(report, CheckReport)
-    if not report.exit_code:
+    if not report.exit_code and not report.alerts:
         return
     outcomes = notify(report)
     for outcome in outcomes:

@@ -1,40 +1,58 @@
-"""Judge SMART goals: current value, pacing, forecast and status.
+"""Judge SMART goals: current value, baseline, progress, forecast, chance of success and status.
 
 Methods (also in docs/goals.md):
 
 * **current** — ``total``: the KPI over the goal window [start, min(as-of, deadline)];
   ``latest``: the KPI in the latest complete period of the goal grain.
 * **expected today** — on the straight line from baseline (at start) to target (at deadline).
-* **forecast at deadline** — ``total`` of an additive KPI: current + the daily run rate of
-  the last 28 days × days left; ``latest``: least-squares linear trend over the last (up to)
-  8 complete periods, extrapolated to the deadline's period (fewer than 3 periods: the
-  current value is assumed to hold); ``total`` of a rate: the current rate is assumed to hold.
-* **status** — achieved (target met), missed (deadline passed, not met), on track (forecast
-  meets the target), at risk (forecast within tolerance of the target — default: 90 % of
-  the way from baseline — or current at or ahead of the expected value), off track
-  (otherwise), no data.
+* **forecast at deadline** — a probability distribution from the model the measure calls for
+  (:mod:`metricspec.engine.goal_forecast`, :mod:`metricspec.engine.forecast`): its median-free point
+  forecast, 80 % and 95 % intervals, the chance of meeting the target, and the targets that are 50 %
+  and 80 % likely.
+* **status** — one judgement (:mod:`metricspec.engine.judgement`) from the chance and the thresholds.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
+from metricspec.engine.forecast import Forecast, chance_of, target_with_chance
+from metricspec.engine.goal_forecast import (
+    DailyPlan,
+    Horizon,
+    goal_forecast,
+    periods_left,
+    plan_daily,
+    plan_windows,
+    running_points,
+    window_points,
+)
+from metricspec.engine.judgement import Situation, ambition, attainment, judge
 from metricspec.engine.kpis import Evaluator
-from metricspec.engine.results import GoalResult, MessageParams, Point, english
+from metricspec.engine.results import (
+    ForecastInterval,
+    GoalResult,
+    MessageParams,
+    Point,
+    SuggestedTarget,
+    english,
+)
+from metricspec.engine.smart import smart_findings
 from metricspec.kinds import KPI
 from metricspec.kinds.alltime import ALL_TIME, is_all_time
 from metricspec.plan.nodes import Request, Window, make_scope
-from metricspec.plan.periods import HOUR, ends_after, fixed, label, period_end, truncate_date
+from metricspec.plan.periods import HOUR, ends_after, fixed, label, period_end
 from metricspec.spec.models import Goal, ToleranceSpec
 
 EARLIEST = dt.date(1900, 1, 1)
-RUN_RATE_DAYS = 28
-TREND_PERIODS = 8
+INTERVALS = (0.8, 0.95)
+SUGGESTED_CHANCES = (0.5, 0.8)
 
 
 @dataclass(frozen=True)
@@ -52,7 +70,8 @@ class GoalPlan:
     trend: Request
     current: Request | None
     baseline: Request | None
-    recent: Request | None
+    daily: DailyPlan | None
+    windows: tuple[tuple[dt.date, Request], ...] = ()  # a rate over the window: the window to each period's end
 
 
 def default_measure(kpi: KPI) -> str:
@@ -74,21 +93,22 @@ def plan_goal(ev: Evaluator, objective: str, goal_id: str, goal: Goal) -> GoalPl
     scope = make_scope(kpi.scope, goal.scope)
     trend = Request(goal.kpi, grain, (), scope)
     ev.request(trend)
-    current = baseline = recent = None
+    current = baseline = None
     if measure == "total":
         current = Request(goal.kpi, Window(start or EARLIEST, window_end), (), scope)
         ev.request(current)
-        if kpi.additive and measure == "total":
-            recent = Request(goal.kpi, Window(max(start or EARLIEST, window_end - dt.timedelta(days=RUN_RATE_DAYS - 1)),
-                                              window_end), (), scope)
-            ev.request(recent)
-        elif goal.baseline is None and start is not None:
+        if not kpi.additive and goal.baseline is None and start is not None:
             length = (window_end - start).days + 1
             baseline = Request(goal.kpi, Window(start - dt.timedelta(days=max(length, 1)),
                                                 start - dt.timedelta(days=1)), (), scope)
             ev.request(baseline)
+    daily = plan_daily(ev, goal.kpi, kpi, measure, dict(goal.scope), window_end)
+    windows: tuple[tuple[dt.date, Request], ...] = ()
+    if measure == "total" and start is not None and (daily is None or daily.distinct is not None):
+        windows = plan_windows(ev, goal.kpi, scope, start, window_end, grain, deadline is not None
+                               and ev.as_of >= deadline)
     return GoalPlan(objective, goal_id, goal, kpi, grain, measure, goal.direction or kpi.direction, start, deadline,
-                    window_end, trend, current, baseline, recent)
+                    window_end, trend, current, baseline, daily, windows)
 
 
 def _plan_all_time_goal(ev: Evaluator, objective: str, goal_id: str, goal: Goal) -> GoalPlan:
@@ -165,35 +185,6 @@ def latest_complete(points: list[Point], until: dt.date, grain: str) -> Point | 
     return anyp[-1] if anyp else None
 
 
-def _met(value: float, target: float, direction: str) -> bool:
-    return value >= target if direction == "increase" else value <= target
-
-
-def linear_forecast(points: list[Point], grain: str, deadline: dt.date) -> tuple[float | None, int]:
-    """Least-squares line through the last points, evaluated at the deadline's period."""
-    pts = [p for p in points if p.value is not None][-TREND_PERIODS:]
-    if len(pts) < 3:
-        return None, len(pts)
-    first = pts[0].period
-    xs = [_index(first, p.period, grain) for p in pts]
-    ys = [float(p.value) for p in pts if p.value is not None]
-    n = len(xs)
-    mx, my = sum(xs) / n, sum(ys) / n
-    sxx = sum((x - mx) ** 2 for x in xs)
-    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx if sxx else 0.0
-    x_deadline = _index(first, truncate_date(deadline, grain), grain)
-    return my + slope * (x_deadline - mx), n
-
-
-def _index(first: dt.date, period: dt.date, grain: str) -> int:
-    if grain == "day":
-        return (period - first).days
-    if grain == "week":
-        return (period - first).days // 7
-    months = (period.year - first.year) * 12 + period.month - first.month
-    return months // {"month": 1, "quarter": 3, "year": 12}[grain]
-
-
 def tolerance_of(goal: Goal) -> tuple[float | None, float | None]:
     tol = goal.tolerance
     if tol is None:
@@ -203,37 +194,17 @@ def tolerance_of(goal: Goal) -> tuple[float | None, float | None]:
     return None, float(tol)
 
 
-def evaluate_goal(ev: Evaluator, gp: GoalPlan) -> GoalResult:
-    from metricspec.engine.smart import smart_findings
 
+
+def evaluate_goal(ev: Evaluator, gp: GoalPlan) -> GoalResult:
     goal, as_of = gp.goal, ev.as_of
     trend = [] if gp.grain == ALL_TIME else trend_points(ev.series(gp.trend), gp.grain, as_of)
-    if gp.start is not None:
-        trend_in_range = [p for p in trend if period_end(p.period, gp.grain) > gp.start]
-    else:
-        trend_in_range = trend
-    # current
     if gp.current is not None:
         current = _value(ev.series(gp.current))
     else:
         point = latest_complete(trend, gp.window_end, gp.grain)
         current = point.value if point else None
-    # baseline
-    baseline_source = "spec"
-    baseline = goal.baseline
-    if baseline is None:
-        baseline_source = "data"
-        if gp.measure == "total" and gp.kpi.additive:
-            baseline = 0.0
-        elif gp.baseline is not None:
-            baseline = _value(ev.series(gp.baseline))
-        else:
-            before = [p for p in trend if p.value is not None and gp.start is not None
-                      and period_end(p.period, gp.grain) <= gp.start + dt.timedelta(days=1)]
-            pool = before or [p for p in trend if p.value is not None]
-            baseline = (pool[-1] if before else pool[0]).value if pool else None
-        if baseline is None:
-            baseline_source = "none"
+    baseline, baseline_source = _baseline(ev, gp, trend)
     target, direction = goal.target, gp.direction
     span = target - baseline if baseline is not None else None
     progress = (current - baseline) / span if current is not None and baseline is not None and span else None
@@ -243,111 +214,149 @@ def evaluate_goal(ev: Evaluator, gp: GoalPlan) -> GoalResult:
         frac = 1.0 if total_days <= 0 else min(max((as_of - gp.start).days / total_days, 0.0), 1.0)
         expected_progress = frac
         expected = baseline + (target - baseline) * frac
-    # forecast
-    forecast: float | None = None
-    method: MessageParams = {}
-    method_code = "forecast_none_no_deadline"
     passed = gp.deadline is not None and as_of >= gp.deadline
-    if current is None:
-        method_code = "forecast_none_no_data"
-    elif passed:
-        forecast, method_code = current, "forecast_final_value"
-    elif gp.grain == ALL_TIME:
-        method_code = "forecast_none_all_time"
-    elif gp.deadline is not None:
-        if gp.measure == "total" and gp.kpi.additive and gp.recent is not None:
-            recent = _value(ev.series(gp.recent)) or 0.0
-            days = min(RUN_RATE_DAYS, (gp.window_end - (gp.start or EARLIEST)).days + 1)
-            rate = recent / days if days > 0 else 0.0
-            left = (gp.deadline - gp.window_end).days
-            forecast = current + rate * left
-            method_code, method = "forecast_run_rate", {"days": days, "rate": rate, "left": left}
-        elif gp.measure == "latest" and gp.kpi.form == "to_date":
-            forecast, method_code, method = _to_date_forecast(ev, gp, current)
-        elif gp.measure == "latest":
-            complete = [p for p in (trend_in_range or trend)
-                        if period_end(p.period, gp.grain) <= gp.window_end + dt.timedelta(days=1)]
-            fc, n = linear_forecast(complete, gp.grain, gp.deadline)
-            if fc is None:
-                forecast, method_code, method = current, "forecast_short_history", {"n": n}
-            else:
-                forecast, method_code, method = fc, "forecast_linear_trend", {"n": n, "grain": gp.grain}
-        else:
-            forecast, method_code = current, "forecast_rate_holds"
+    fc = _forecast(ev, gp, current, trend, passed)
+    outlook = _outlook(gp, fc, current, passed)
+    thresholds = goal.thresholds or ev.spec.goal_thresholds
+    verdict = judge(Situation(
+        current=current, target=target, direction=direction, passed=passed,
+        deadline=str(gp.deadline) if gp.deadline else None, cannot_fall=_cannot_fall(gp, fc),
+        expected=expected, chance=outlook.chance, chance_within_tolerance=outlook.chance_tolerance,
+        on_track=thresholds.on_track, at_risk=thresholds.at_risk))
+    chance = outlook.chance if not verdict.final else (1.0 if verdict.status == "achieved" else 0.0)
+    left = periods_left(as_of, gp.deadline, gp.grain, ev.range.week_start) \
+        if gp.deadline and gp.grain != ALL_TIME else None
     tol_abs, tol_rel = tolerance_of(goal)
-    status, reason_code, reason = _status(current, target, direction, forecast, expected, baseline, passed,
-                                          gp.deadline, tol_abs, tol_rel)
     loc = ev.loaded.where("objectives", gp.objective, "goals", gp.goal_id, key=True)
     result = GoalResult(
         id=gp.goal_id, objective=gp.objective, title=goal.title or gp.goal_id, kpi=goal.kpi,
         scope=dict(make_scope(gp.kpi.scope, goal.scope)), grain=gp.grain, measure=gp.measure, direction=direction,
         start=gp.start, deadline=gp.deadline, baseline=baseline, baseline_source=baseline_source,
         target=target, current=current, progress=progress, expected=expected, expected_progress=expected_progress,
-        forecast=forecast, forecast_method=english(method_code, method), forecast_method_code=method_code,
-        forecast_method_params=method, status=status,
-        status_reason=english(reason_code, reason), status_reason_code=reason_code, status_reason_params=reason,
-        tolerance_absolute=tol_abs, tolerance_relative=tol_rel, measured_by=goal.measured_by or gp.kpi.measured_by or ev.spec.measured_by,
+        forecast=outlook.point, forecast_method=english(outlook.code, outlook.params),
+        forecast_method_code=outlook.code, forecast_method_params=outlook.params, status=verdict.status,
+        status_reason=english(verdict.reason_code, verdict.reason), status_reason_code=verdict.reason_code,
+        status_reason_params=verdict.reason, tolerance_absolute=tol_abs, tolerance_relative=tol_rel,
+        measured_by=goal.measured_by or gp.kpi.measured_by or ev.spec.measured_by,
         responsible=goal.responsible or ev.spec.objectives[gp.objective].owner or gp.kpi.owner or ev.spec.owner,
         campaign=goal.campaign, where=str(loc) if loc else None, smart=[], trend=trend,
+        final=verdict.final, attainment=attainment(current, target, direction, progress), chance=chance,
+        forecast_model=fc.model if fc is not None else None,
+        forecast_intervals=[] if verdict.final else outlook.intervals,
+        suggested_targets=[] if verdict.final else outlook.suggested, ambition=ambition(chance, verdict.final),
+        periods_left=left, needed_per_period=_needed(current, target, direction, left, verdict.final),
+        on_track_threshold=thresholds.on_track, at_risk_threshold=thresholds.at_risk,
+        **_so_far(ev, gp, passed),
     )
     return result.model_copy(update={"smart": smart_findings(ev, gp, result)})
 
 
-def _to_date_forecast(ev: Evaluator, gp: GoalPlan, current: float) -> tuple[float, str, MessageParams]:
-    """A to-date total (MTD, YTD, …) at the deadline: this period's daily rate so far over the days from
-    the restart before the deadline (a sum or count; a trend through a series that drops back at every
-    restart would overshoot). A to-date mean or distinct count is assumed to hold."""
-    period = gp.kpi.to_date.period  # type: ignore[attr-defined]
-    base = ev.spec.kpis[gp.kpi.to_date.kpi]  # type: ignore[attr-defined]
-    assert gp.deadline is not None
-    if getattr(base, "agg", None) not in ("sum", "count"):
-        return current, "forecast_rate_holds", {}
-    week_start = ev.range.week_start
-    restart = truncate_date(gp.window_end, period, week_start)
-    days = (gp.window_end - restart).days + 1
-    rate = current / days
-    end_restart = truncate_date(gp.deadline, period, week_start)
-    if end_restart == restart:
-        left = (gp.deadline - gp.window_end).days
-        return current + rate * left, "forecast_run_rate", {"days": days, "rate": rate, "left": left}
-    left = (gp.deadline - end_restart).days + 1  # the deadline's own period, from its restart
-    return rate * left, "forecast_to_date_rate", {"days": days, "rate": rate, "left": left}
+def _baseline(ev: Evaluator, gp: GoalPlan, trend: list[Point]) -> tuple[float | None, str]:
+    """The goal's baseline and where it came from: the spec, the data, or nowhere."""
+    if gp.goal.baseline is not None:
+        return gp.goal.baseline, "spec"
+    baseline: float | None
+    if gp.measure == "total" and gp.kpi.additive:
+        baseline = 0.0
+    elif gp.baseline is not None:
+        baseline = _value(ev.series(gp.baseline))
+    else:
+        before = [p for p in trend if p.value is not None and gp.start is not None
+                  and period_end(p.period, gp.grain) <= gp.start + dt.timedelta(days=1)]
+        pool = before or [p for p in trend if p.value is not None]
+        baseline = (pool[-1] if before else pool[0]).value if pool else None
+    return baseline, "data" if baseline is not None else "none"
 
 
-def _within(value: float, target: float, direction: str, tol_abs: float | None, tol_rel: float | None,
-            baseline: float | None) -> bool:
-    if tol_abs is None and tol_rel is None:
-        if baseline is None or target == baseline:
-            return False
-        return (value - baseline) / (target - baseline) >= 0.9
-    band = max(tol_abs or 0.0, abs(target) * (tol_rel or 0.0))
-    return value >= target - band if direction == "increase" else value <= target + band
+def _forecast(ev: Evaluator, gp: GoalPlan, current: float | None, trend: list[Point], passed: bool,
+              ) -> Forecast | None:
+    if current is None or passed or gp.deadline is None or gp.grain == ALL_TIME:
+        return None
+    hz = Horizon(ev.as_of, gp.start, gp.deadline, gp.window_end, gp.grain, ev.range.week_start)
+    return goal_forecast(ev, gp.daily, gp.kpi, gp.measure, current, trend, hz)
 
 
-def _status(current: float | None, target: float, direction: str, forecast: float | None, expected: float | None,
-            baseline: float | None, passed: bool, deadline: dt.date | None, tol_abs: float | None,
-            tol_rel: float | None) -> tuple[str, str, MessageParams]:
-    """The status, and the code and params of the message saying why (see ``ENGINE_MESSAGES``)."""
+@dataclass(frozen=True)
+class Outlook:
+    """What the forecast says about the goal (all None/empty without a forecast)."""
+
+    point: float | None
+    code: str
+    params: MessageParams
+    chance: float | None = None
+    chance_tolerance: float | None = None
+    intervals: list[ForecastInterval] = field(default_factory=list)
+    suggested: list[SuggestedTarget] = field(default_factory=list)
+
+
+def _outlook(gp: GoalPlan, fc: Forecast | None, current: float | None, passed: bool) -> Outlook:
     if current is None:
-        return "no_data", "reason_no_data", {}
-    if _met(current, target, direction):
-        code = "reason_achieved_increase" if direction == "increase" else "reason_achieved_decrease"
-        return "achieved", code, {"current": current, "target": target}
+        return Outlook(None, "forecast_none_no_data", {})
     if passed:
-        return "missed", "reason_missed", {"deadline": str(deadline), "current": current, "target": target}
-    if deadline is None:
-        return "at_risk", "reason_no_deadline", {}
-    if forecast is not None and _met(forecast, target, direction):
-        return "on_track", "reason_on_track", {"forecast": forecast, "target": target}
-    if forecast is not None and _within(forecast, target, direction, tol_abs, tol_rel, baseline):
-        return "at_risk", "reason_within_tolerance", {"forecast": forecast, "target": target}
-    if expected is not None and _met(current, expected, direction):
-        return "at_risk", "reason_on_pace", {"current": current, "expected": expected}
-    if forecast is not None:
-        return "off_track", "reason_forecast_misses", {"forecast": forecast, "target": target}
-    return "off_track", "reason_behind", {}
+        return Outlook(current, "forecast_final_value", {})
+    if gp.grain == ALL_TIME:
+        return Outlook(None, "forecast_none_all_time", {})
+    if gp.deadline is None:
+        return Outlook(None, "forecast_none_no_deadline", {})
+    if fc is None:
+        return Outlook(None, "forecast_none_short_history", {})
+    target, direction, dist = gp.goal.target, gp.direction, fc.distribution
+    code = "forecast_final_period" if fc.model == "final_period" else f"forecast_model_{fc.model}"
+    tol_abs, tol_rel = tolerance_of(gp.goal)
+    chance_tolerance = None
+    if tol_abs is not None or tol_rel is not None:
+        band = max(tol_abs or 0.0, abs(target) * (tol_rel or 0.0))
+        chance_tolerance = chance_of(dist, target - band if direction == "increase" else target + band, direction)
+    whole = gp.kpi.unit == "count"  # counts are forecast in whole numbers
+
+    def shown(value: float) -> float:
+        return float(round(value)) if whole else value
+
+    intervals = [ForecastInterval(level=level, low=shown(dist.quantile((1 - level) / 2)),
+                                  high=shown(dist.quantile((1 + level) / 2))) for level in INTERVALS]
+    suggested = [SuggestedTarget(chance=p, target=safe_round(target_with_chance(dist, p, direction), direction, whole))
+                 for p in SUGGESTED_CHANCES]
+    return Outlook(shown(fc.point), code, dict(fc.params), chance_of(dist, target, direction), chance_tolerance,
+                   intervals, suggested)
 
 
-def periods_left(as_of: dt.date, deadline: dt.date, grain: str) -> int:
-    """Whole periods from the as-of period to the deadline's period (0 once it is reached)."""
-    return max(_index(truncate_date(as_of, grain), truncate_date(deadline, grain), grain), 0)
+def safe_round(value: float, direction: str, whole: bool, digits: int = 3) -> float:
+    """``value`` to ``digits`` significant digits (whole numbers for counts), rounded towards the easier
+    target: down for ``increase``, up for ``decrease`` — so the rounded target is at least as likely."""
+    if value == 0 or not math.isfinite(value):
+        return value
+    step = 10.0 ** (math.floor(math.log10(abs(value))) - digits + 1)
+    if whole:
+        step = max(step, 1.0)
+    if not step or not math.isfinite(value / step):  # magnitudes near the float limits: as they are
+        return value
+    scaled = value / step
+    rounded = math.floor(scaled) if direction == "increase" else math.ceil(scaled)
+    return float(f"{rounded * step:.12g}")
+
+
+def _cannot_fall(gp: GoalPlan, fc: Forecast | None) -> bool:
+    """A running total of non-negative values, judged on ``increase``: once met, met for good."""
+    if gp.direction != "increase" or gp.measure != "total" or not gp.kpi.additive:
+        return False
+    if getattr(gp.kpi, "agg", None) in ("count", "count_distinct"):
+        return True
+    return fc is not None and getattr(fc.distribution, "floor", None) is not None
+
+
+def _needed(current: float | None, target: float, direction: str, left: int | None, final: bool) -> float | None:
+    """The change per period left that would just meet the target (None once met or final)."""
+    if current is None or final or not left:
+        return None
+    if (current >= target) if direction == "increase" else (current <= target):
+        return None
+    return (target - current) / left
+
+
+def _so_far(ev: Evaluator, gp: GoalPlan, passed: bool) -> dict[str, object]:
+    """The ``so_far`` points of a ``total`` goal and what they are."""
+    running = running_points(ev, gp.daily, gp.start, gp.window_end, passed, gp.grain)
+    if running:
+        return {"so_far": running, "so_far_kind": "running_total"}
+    window = window_points(ev, gp.windows, gp.grain)
+    return {"so_far": window, "so_far_kind": "window"} if window else {}

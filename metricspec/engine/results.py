@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -18,192 +18,56 @@ from metricspec.engine.cg_results import (
     SurvivalFigures,
     Verdict,
 )
+from metricspec.engine.messages import (
+    ENGINE_MESSAGES as ENGINE_MESSAGES,
+)
+from metricspec.engine.messages import (
+    LEGACY_MESSAGES as LEGACY_MESSAGES,
+)
+from metricspec.engine.messages import (
+    PARAM_KINDS as PARAM_KINDS,
+)
+from metricspec.engine.messages import (
+    MessageParams as MessageParams,
+)
+from metricspec.engine.messages import (
+    ParamKind as ParamKind,
+)
+from metricspec.engine.messages import (
+    ParamValue as ParamValue,
+)
+from metricspec.engine.messages import (
+    chance_percent as chance_percent,
+)
+from metricspec.engine.messages import (
+    chance_text as chance_text,
+)
+from metricspec.engine.messages import (
+    english as english,
+)
 from metricspec.kinds.cohort_table import CohortTable
 from metricspec.utils import stable_numbers
 
+# The message catalogue (metricspec/engine/messages.py) is re-exported above: results carry its codes, and
+# code written before it moved out imports it from here.
+
 #: 2: goal reasons and forecast methods, SMART findings and data notes carry a message ``code`` and
 #: its ``params`` next to the English text (version 1 documents still load: the new fields default).
-RESULTS_SCHEMA_VERSION = 2
+#: 3: goals carry their chance of success, forecast intervals, suggested targets and the status
+#: ``target_reached``; ``achieved`` is final (version 1 and 2 documents still load).
+RESULTS_SCHEMA_VERSION = 3
 
 if TYPE_CHECKING:
     import polars as pl
 
-GoalStatus = Literal["achieved", "on_track", "at_risk", "off_track", "missed", "no_data"]
+GoalStatus = Literal["achieved", "target_reached", "on_track", "at_risk", "off_track", "missed", "no_data"]
 STATUS_ORDER: dict[str, int] = {
-    "achieved": 0, "on_track": 1, "at_risk": 2, "off_track": 3, "missed": 4, "no_data": 5,
+    "achieved": 0, "target_reached": 1, "on_track": 2, "at_risk": 3, "off_track": 4, "missed": 5, "no_data": 6,
 }
 
 
 class ResultModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-# -- engine messages ------------------------------------------------------------------------------
-#
-# Sentences the engine writes (why a goal has its status, how it was forecast, SMART findings, data
-# notes) are stored three ways: the English text, a stable message ``code`` and its ``params``.
-# The HTML scorecards translate ``code`` with ``params`` formatted for the page's locale
-# (metricspec/render/locales/*.json hold the same codes; en.json has exactly the texts below).
-
-ParamValue = str | int | float
-MessageParams = dict[str, ParamValue]
-
-#: How each message parameter is formatted: ``value`` a KPI value (6 significant digits in English),
-#: ``approx`` a derived KPI quantity such as a pace (4 significant digits), ``change`` a signed
-#: relative change, ``count`` a whole number, ``date`` an ISO date, ``grain`` a period grain
-#: (``month``), ``group`` a control-group arm (``treatment`` or ``control``), ``pvalue`` a p-value
-#: (3 significant digits in English), ``delta`` a signed difference of a control-group metric (percentage
-#: points for proportions, money in the spec's currency on scorecards and terminals),
-#: ``decimal`` a plain number with two decimals (a standardised mean difference),
-#: ``share`` a probability or share such as alpha, power or the
-#: expected treatment share (a percentage on scorecards), ``text`` names from the spec or the data,
-#: shown as they are.
-ParamKind = Literal["value", "approx", "change", "count", "date", "grain", "group", "pvalue", "share", "text",
-                    "delta", "decimal"]
-PARAM_KINDS: dict[str, ParamKind] = {
-    "current": "value", "target": "value", "forecast": "value", "expected": "value",
-    "needed": "approx", "best": "approx", "rate": "approx",
-    "needed_rate": "change", "best_rate": "change",
-    "days": "count", "left": "count", "n": "count", "rows": "count",
-    "deadline": "date", "latest": "date", "grain": "grain",
-    "kpi": "text", "scope": "text", "segments": "text", "column": "text", "source": "text",
-    # control groups
-    "n_treatment": "count", "n_control": "count", "successes": "count", "failures": "count", "minimum": "count",
-    "difference": "delta", "mde": "delta", "alpha": "share", "power": "share", "share": "share",
-    "smd": "decimal", "smd_threshold": "decimal", "kind": "text", "outside": "count", "trimmed": "count", "arm": "text",
-    "ess": "count", "pre_column": "text",
-    "p": "pvalue", "group": "group",
-    "columns": "text", "covariate": "text", "group_column": "text", "treatment_label": "text",
-    "control_label": "text", "quantile": "value", "kept": "count", "threshold": "pvalue", "start": "date",
-    "end": "date", "groups": "text", "shares": "text",
-}
-
-#: code -> English template; ``{placeholders}`` are parameters named in :data:`PARAM_KINDS`.
-ENGINE_MESSAGES: dict[str, str] = {
-    # GoalResult.status_reason
-    "reason_no_data": "the KPI has no value for this goal's scope and window",
-    "reason_achieved_increase": "current {current} is at least the target {target}",
-    "reason_achieved_decrease": "current {current} is at most the target {target}",
-    "reason_missed": "the deadline {deadline} passed with {current} against a target of {target}",
-    "reason_no_deadline": "no deadline, so progress cannot be paced; add `deadline:`",
-    "reason_on_track": "forecast {forecast} at the deadline meets the target {target}",
-    "reason_within_tolerance": "forecast {forecast} falls just short of {target} (within tolerance)",
-    "reason_on_pace": "on pace today ({current} vs {expected} expected) but the trend falls short",
-    "reason_forecast_misses": "forecast {forecast} misses the target {target}",
-    "reason_behind": "behind the expected path",
-    # GoalResult.forecast_method
-    "forecast_none_no_deadline": "no deadline: no forecast",
-    "forecast_none_no_data": "no data",
-    "forecast_none_all_time": "no forecast: the source has no dates",
-    "forecast_final_value": "deadline passed: final value",
-    "forecast_run_rate": "run rate of the last {days} days ({rate}/day) × {left} days left",
-    "forecast_short_history": "too little history ({n} periods): current value assumed to hold",
-    "forecast_linear_trend": "linear trend (least squares) over the last {n} {grain} periods",
-    "forecast_rate_holds": "rate over the window assumed to hold",
-    "forecast_to_date_rate": "this period's rate so far ({rate}/day over {days} days) × the {left} days of the "
-                             "deadline's period up to the deadline",
-    # SmartFinding.message
-    "smart_specific_unscoped": "KPI '{kpi}' is broken down by {segments} but the goal has no scope; say which "
-                               "segment the goal is for (`scope:`) or confirm the total",
-    "smart_specific_scoped": "one KPI ({kpi}) and one scope ({scope})",
-    "smart_specific_all_data": "one KPI ({kpi}) and one scope (all data)",
-    "smart_measurable_no_value": "the KPI produced no value on the data for this scope; check the scope values "
-                                 "and the source",
-    "smart_measurable_current": "the data gives a current value of {current}",
-    "smart_achievable_unknown": "cannot judge: needs a current value and a deadline",
-    "smart_achievable_met_at_baseline": "the target was already met at the baseline: not ambitious",
-    "smart_achievable_reached": "target already reached",
-    "smart_achievable_deadline_reached": "deadline reached",
-    "smart_achievable_pace_no_history": "needs {needed} per {grain}; no history to compare",
-    "smart_achievable_pace": "needs {needed} per {grain} for {left} {grain}(s); best {grain} so far: {best}",
-    "smart_achievable_no_growth_rate": "cannot compute a growth rate from the current value",
-    "smart_achievable_growth_no_history": "needs {needed_rate} per {grain}; too little history to compare",
-    "smart_achievable_growth": "needs {needed_rate} per {grain} for {left} {grain}(s); best {grain}-over-{grain} "
-                               "change seen: {best_rate}",
-    "smart_results_activity": "'{kpi}' measures activity (e.g. posting), not an outcome; aim the goal at what the "
-                              "activity should achieve (reach, leads, sales)",
-    "smart_results_outcome": "targets an outcome",
-    "smart_time_no_deadline": "no deadline or period; add `deadline: YYYY-MM-DD`",
-    "smart_time_deadline": "deadline {deadline}",
-    # DataNote.message
-    "note_null_rows": "{rows} row(s) with a null '{column}' in source '{source}' were skipped",
-    "note_future_rows": "{rows} row(s) of source '{source}' are dated after today (the latest: {latest}) and do "
-                        "not set the default as-of date; pass --as-of to include them",
-    # control groups: warnings of a metric comparison (MetricComparison.warnings) or of the whole
-    # comparison (ExperimentResult.warnings)
-    "cg_dropped_missing": "dropped {n} units with missing values in {columns} ({n_treatment} treatment, "
-                          "{n_control} control)",
-    "cg_covariate_ratio": "covariate ignored: CUPED applies to proportion and mean metrics only",
-    "cg_no_data_group": "no units with data in {group}: nothing to compare",
-    "cg_no_data_both": "no units with data in treatment and control: nothing to compare",
-    "cg_not_proportion": "column {column} has values other than 0/1: not a proportion",
-    "cg_cuped_skipped": "covariate {covariate} has zero variance: CUPED skipped",
-    "cg_too_few_units": "too small to conclude: {group} has {n} units (at least {minimum} needed)",
-    "cg_too_few_outcomes": "too small to conclude: {group} has {successes} successes and {failures} failures "
-                           "(at least {minimum} of each needed)",
-    "cg_overflow": "numerical overflow: some values are too extreme to compute and were left empty",
-    "cg_zero_control": "control value is 0 (or too close to 0): relative lift undefined",
-    "cg_below_mde": "too small to conclude: the observed difference ({difference}) is smaller than the minimum "
-                    "detectable effect ({mde}) at alpha={alpha}, power={power}",
-    "cg_zero_variance": "zero variance: both groups have constant values, no test possible",
-    "cg_small_group": "a group has fewer than 2 units: variance undefined, no test possible",
-    "cg_zero_denominator_group": "zero denominator: the denominator sums to 0 in {group}",
-    "cg_zero_denominator_both": "zero denominator: the denominator sums to 0 in treatment and control",
-    "cg_ignored_rows": "ignored {n} rows whose {group_column} is neither {treatment_label} nor {control_label}",
-    "cg_no_group_units": "no {group} units: nothing to compare",
-    "cg_sample_ratio_mismatch": "sample ratio mismatch: {n_treatment} treatment vs {n_control} control is unlikely "
-                                "under a {share} treatment share (p={p}, below {threshold}); check how units were "
-                                "assigned before trusting results",
-    "cg_sample_ratio_mismatch_arms": "sample ratio mismatch: {groups} units are unlikely under the planned shares "
-                                     "{shares} (p={p}, below {threshold}); check how units were assigned before "
-                                     "trusting results",
-    "cg_quantile_too_few": "too small to conclude: {group} has {n} units, too few for an interval of the {quantile} "
-                           "quantile",
-    "cg_quantile_ties": "the {quantile} quantile of {group} sits on many tied values (its interval has zero width): "
-                        "no test possible",
-    "cg_no_time_column": "source {source} has no time column, so every unit counts whatever the as-of date or "
-                         "window; set `time_column:` on the control group or the source",
-    "cg_null_time": "ignored {n} units with no {column}: they cannot be placed in the window",
-    "cg_segments_truncated": "{column} has {n} values: only the {kept} largest segments are compared",
-    "cg_window_empty": "the window starts on {start}, after it ends on {end} (its end or the as-of date): no unit "
-                       "can enter",
-    "cg_missing_covariates": "dropped {n} units with a missing covariate from the adjustment",
-    "cg_covariates_dropped": "covariates left out of the models (constant, or a combination of the others): {columns}",
-    "cg_propensity_separation": "the covariates (almost) separate the groups: some units have a propensity of 0 or 1 and no comparable counterpart, so the adjusted estimate leans on extrapolation",
-    "cg_poor_balance": "after adjustment {n} covariate(s) still differ by more than {smd_threshold} standard deviations (the largest: {column}, {smd}): the adjusted estimate may still carry selection",
-    "cg_poor_overlap": "{outside} units ({share}) have a propensity outside the other group's range: they have no comparable counterpart",
-    "cg_trimmed": "{trimmed} units with a propensity below {share} or above 1 − {share} were left out: the estimate is for the units with comparable counterparts",
-    "cg_unmatched": "{trimmed} units found no match within the caliper and were left out: the estimate is for the matched units",
-    "cg_low_ess": "the weights leave an effective sample of {ess} of {n} {group} units: a few units carry much of the weight",
-    "cg_not_adjusted": "not adjusted ({kind} metrics cannot be): a difference between groups that chose themselves, not an effect",
-    "cg_adjust_impossible": "no adjustment: too few units with every covariate ({n_treatment} treatment, {n_control} control)",
-    "cg_not_randomised": "this is a comparison, not an experiment: the groups were not randomised, so their difference mixes the effect with who chose to be exposed; add `adjust:` with the covariates that explain it",
-    "cg_did_pre_trends": "the groups already moved apart before exposure (from {pre_column}, p={p}): difference-in-differences assumes parallel trends",
-    "cg_short_follow_up": "too small to conclude: {group} was followed for less than {days} days",
-    "cg_segments_arms": "segments are not broken down when there are several treatment arms",
-}
-
-
-def _english_param(name: str, value: ParamValue) -> str:
-    kind = PARAM_KINDS.get(name, "text")
-    if isinstance(value, str) or kind in ("text", "grain", "date"):
-        return str(value)
-    if kind in ("value", "share", "delta"):  # the stored English text; scorecards and terminals format by kind
-        return f"{value:.6g}"
-    if kind == "approx":
-        return f"{value:.4g}"
-    if kind == "change":
-        return f"{value:+.2%}"
-    if kind == "pvalue":
-        return f"{value:.3g}"
-    if kind == "decimal":
-        return f"{value:.2f}"
-    return str(int(value))
-
-
-def english(code: str, params: Mapping[str, ParamValue] | None = None) -> str:
-    """The English text of an engine message: the template of ``code`` filled with ``params``."""
-    return ENGINE_MESSAGES[code].format(**{k: _english_param(k, v) for k, v in (params or {}).items()})
 
 
 class EngineMessage(ResultModel):
@@ -375,6 +239,23 @@ class SmartFinding(ResultModel):
     params: MessageParams = Field(default_factory=dict)
 
 
+class ForecastInterval(ResultModel):
+    """The range the value at the deadline falls in with probability ``level`` (central: as much
+    chance of ending below ``low`` as above ``high``)."""
+
+    level: float
+    low: float
+    high: float
+
+
+class SuggestedTarget(ResultModel):
+    """A target that history makes ``chance`` likely by the deadline (rounded to three significant
+    digits on the safe side: its chance is at least ``chance``)."""
+
+    chance: float
+    target: float
+
+
 class GoalResult(ResultModel):
     id: str
     objective: str
@@ -409,6 +290,21 @@ class GoalResult(ResultModel):
     where: str | None
     smart: list[SmartFinding]
     trend: list[Point]
+    final: bool = False  # the status cannot change any more (deadline passed, or a total that cannot fall)
+    attainment: float | None = None  # current against target: 1 (or more) when met, below 1 when not
+    chance: float | None = None  # probability of meeting the target at the deadline
+    forecast_model: str | None = None  # the model that made the forecast (docs/goals.md#models)
+    forecast_intervals: list[ForecastInterval] = Field(default_factory=list)  # 80 % and 95 %
+    suggested_targets: list[SuggestedTarget] = Field(default_factory=list)  # 50 % and 80 % likely
+    ambition: Literal["not_ambitious", "not_plausible"] | None = None  # chance above 95 % / below 5 %
+    periods_left: int | None = None  # periods of the goal's grain that end after the as-of date, to the deadline
+    needed_per_period: float | None = None  # the change per period left that would just meet the target
+    on_track_threshold: float = 0.7  # the chances the status reads (the spec's `thresholds`)
+    at_risk_threshold: float = 0.3
+    so_far: list[Point] = Field(default_factory=list)
+    """A ``total`` goal's value from its start to the end of each complete period (a running total, or a
+    rate over the window so far): what its chart draws. Empty for ``latest`` goals."""
+    so_far_kind: Literal["running_total", "window"] | None = None
 
     def to_polars(self) -> pl.DataFrame:
         """The goal's trend (its KPI over the goal window): ``period, label, value, partial``."""

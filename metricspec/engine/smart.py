@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 from typing import TYPE_CHECKING
 
+from metricspec.engine.goal_forecast import periods_left
 from metricspec.engine.results import GoalResult, ParamValue, SmartCriterion, SmartFinding, english
 from metricspec.kinds.alltime import ALL_TIME
 from metricspec.plan.periods import period_end
@@ -58,7 +59,18 @@ def smart_findings(ev: Evaluator, gp: GoalPlan, result: GoalResult) -> list[Smar
 
 
 def _achievable(ev: Evaluator, gp: GoalPlan, result: GoalResult, where: str | None) -> SmartFinding:
-    from metricspec.engine.goals import periods_left  # goals imports this module
+    """Advice from the forecast: the goal's chance, and the targets history makes 50 % and 80 % likely;
+    without a forecast, the pace needed against the best seen."""
+    if result.chance is not None and not result.final and len(result.suggested_targets) == 2:
+        t50, t80 = (s.target for s in result.suggested_targets)
+        if result.ambition == "not_plausible":
+            return finding("achievable", False, where, "smart_achievable_not_plausible", chance=result.chance,
+                           target_50=t50, target_80=t80)
+        if result.ambition == "not_ambitious":
+            return finding("achievable", False, where, "smart_achievable_not_ambitious", chance=result.chance,
+                           target_50=t50)
+        return finding("achievable", True, where, "smart_achievable_chance", chance=result.chance, target_50=t50,
+                       target_80=t80)
     pts = [p for p in result.trend if p.value is not None
            and period_end(p.period, gp.grain) <= ev.as_of + dt.timedelta(days=1)]
     target, current, direction = result.target, result.current, result.direction
@@ -71,7 +83,7 @@ def _achievable(ev: Evaluator, gp: GoalPlan, result: GoalResult, where: str | No
         return finding("achievable", True, where, "smart_achievable_reached")
     if gp.grain == ALL_TIME:  # no periods: no pace to compare with
         return finding("achievable", True, where, "smart_achievable_unknown")
-    left = periods_left(ev.as_of, gp.deadline, gp.grain)
+    left = periods_left(ev.as_of, gp.deadline, gp.grain, ev.range.week_start)
     if left <= 0:
         return finding("achievable", True, where, "smart_achievable_deadline_reached")
     if gp.measure == "total" and gp.kpi.additive:
@@ -80,8 +92,8 @@ def _achievable(ev: Evaluator, gp: GoalPlan, result: GoalResult, where: str | No
         if best is None:
             return finding("achievable", True, where, "smart_achievable_pace_no_history", needed=needed,
                            grain=gp.grain)
-        return finding("achievable", needed <= best, where, "smart_achievable_pace", needed=needed, grain=gp.grain,
-                       left=left, best=best)
+        return finding("achievable", needed <= best, where, "smart_achievable_pace_left", needed=needed,
+                       grain=gp.grain, left=left, best=best)
     if current == 0 or (current < 0) != (target < 0):
         return finding("achievable", True, where, "smart_achievable_no_growth_rate")
     needed_rate = (target / current) ** (1 / left) - 1
@@ -94,5 +106,5 @@ def _achievable(ev: Evaluator, gp: GoalPlan, result: GoalResult, where: str | No
                        grain=gp.grain)
     best_rate = max(rates) if direction == "increase" else min(rates)
     ok = needed_rate <= best_rate if direction == "increase" else needed_rate >= best_rate
-    return finding("achievable", ok, where, "smart_achievable_growth", needed_rate=needed_rate, grain=gp.grain,
+    return finding("achievable", ok, where, "smart_achievable_growth_left", needed_rate=needed_rate, grain=gp.grain,
                    left=left, best_rate=best_rate)

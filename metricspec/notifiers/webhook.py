@@ -1,16 +1,20 @@
 """The built-in notifier: a Slack-compatible JSON message to a webhook URL.
 
-``metricspec check --notify`` calls every ``metricspec_notify`` hook when the check fails. This one
-posts to the URL in ``$METRICSPEC_WEBHOOK_URL`` (a Slack incoming webhook, or anything that takes
-Slack's ``{"text": …, "blocks": […]}``: Mattermost, Rocket.Chat, Discord's ``/slack`` endpoint, …)
-and does nothing when the variable is not set. Only the standard library is used; the URL is a
-secret, so messages name only its scheme and host.
+``metricspec check --notify`` calls every ``metricspec_notify`` hook: for the team when the check
+fails, and for each person responsible for goals that fall behind (pacing alerts). The team's message
+goes to the URL in ``$METRICSPEC_WEBHOOK_URL`` (a Slack incoming webhook, or anything that takes
+Slack's ``{"text": …, "blocks": […]}``: Mattermost, Rocket.Chat, Discord's ``/slack`` endpoint, …);
+a person's goes to their URL in the spec's ``notify: {people: {Name: …}}`` — a URL, or
+``${VARIABLE}`` read from the environment when sending, so the secret stays out of the spec — else
+to ``$METRICSPEC_WEBHOOK_URL``. Nothing is sent where no URL is set. Only the standard library is
+used; URLs are secrets, so messages name only their scheme and host.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -20,6 +24,7 @@ from metricspec.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from metricspec.check.findings import CheckReport, Finding
+    from metricspec.check.pacing import PacingAlert
 
 URL_VARIABLE = "METRICSPEC_WEBHOOK_URL"
 TIMEOUT_SECONDS = 10
@@ -101,11 +106,55 @@ def post_json(url: str, body: dict[str, Any], *, timeout: float = TIMEOUT_SECOND
                           hint="check the network and the URL") from None
 
 
+VARIABLE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+
+
+def person_url(person: str, route: str | None, env: Mapping[str, str] | None = None) -> str | None:
+    """Where a person's alerts go: their ``notify.people`` entry (``${VARIABLE}`` read from ``env``),
+    else ``$METRICSPEC_WEBHOOK_URL``; None when neither is set."""
+    env = os.environ if env is None else env
+    if route:
+        match = VARIABLE.match(route.strip())
+        if match is None:
+            return route.strip()
+        value = env.get(match.group(1), "").strip()
+        if not value:
+            raise NotifyError(f"notify.people['{person}'] is ${{{match.group(1)}}}, which is not set",
+                              hint=f"set {match.group(1)} (a CI secret) to {person}'s webhook URL")
+        return value
+    return env.get(URL_VARIABLE, "").strip() or None
+
+
+def person_payload(person: str, alerts: Sequence[PacingAlert]) -> dict[str, Any]:
+    """One person's message: a heading in the spec's language, a line per goal, links to the cards."""
+    from metricspec.render.i18n import Translator  # heavy (babel): only when a person is told
+
+    tr = Translator(alerts[0].language if alerts and alerts[0].language in ("en", "es", "pl") else "en")
+    head = slack_escape(tr("alert_heading", person=person, n=len(alerts)))
+    lines = []
+    for a in alerts[:MAX_LISTED]:
+        text = slack_escape(a.text)
+        lines.append(f"• {text} <{a.link}|{slack_escape(tr('alert_link'))}>" if a.link else f"• {text}")
+    if len(alerts) > MAX_LISTED:
+        lines.append(f"… +{len(alerts) - MAX_LISTED}")
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{head}*"}},
+                                    {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:3000]}}]
+    return {"text": "\n".join([head, *lines]), "blocks": blocks}
+
+
 @hookimpl
-def metricspec_notify(findings: Sequence[Finding], report: CheckReport) -> str | None:
-    """Post the regressions to ``$METRICSPEC_WEBHOOK_URL`` (nothing when it is not set)."""
-    url = os.environ.get(URL_VARIABLE, "").strip()
-    if not url:
+def metricspec_notify(findings: Sequence[Finding], report: CheckReport, person: str | None,
+                      alerts: Sequence[PacingAlert]) -> str | None:
+    """The team: the regressions to ``$METRICSPEC_WEBHOOK_URL``. A person: their pacing alerts to their
+    URL (the spec's ``notify.people``), else to ``$METRICSPEC_WEBHOOK_URL``. Nothing where no URL is set."""
+    if person is None:
+        url = os.environ.get(URL_VARIABLE, "").strip()
+        if not url or not findings:
+            return None
+        post_json(url, payload(findings, report))
+        return f"webhook {redact(url)}"
+    target = person_url(person, alerts[0].route if alerts else None)
+    if target is None:
         return None
-    post_json(url, payload(findings, report))
-    return f"webhook {redact(url)}"
+    post_json(target, person_payload(person, alerts))
+    return f"webhook {redact(target)} for {person}"

@@ -10,15 +10,18 @@ out. Charts are built by :mod:`metricspec.render.figures`, the control-group sec
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from metricspec.engine.results import STATUS_ORDER
 from metricspec.render.attribution_view import attribution_view
 from metricspec.render.cohorts import cohort_view
 from metricspec.render.control_groups import ControlGroupView, control_group_view
-from metricspec.render.figures import Figures
+from metricspec.render.figures import Figures, extra_scope
 from metricspec.render.formatting import kpi_unit
 from metricspec.render.i18n import Translator
+from metricspec.render.kpi_numbers import kpi_format
 from metricspec.render.names import readable_results
 from metricspec.render.periods import is_stale, newest_end
 from metricspec.render.stages import by_stage
@@ -71,10 +74,12 @@ __all__ = [
     "ScorecardPage", "SmartView", "SourceView", "SparklineView", "SpecSummary", "StatusCount", "StatusView", "slugify",
 ]
 
-SEVERITY = {"missed": 0, "off_track": 1, "at_risk": 2, "no_data": 3, "on_track": 4, "achieved": 5}
+SEVERITY = {"missed": 0, "off_track": 1, "at_risk": 2, "no_data": 3, "on_track": 4, "target_reached": 5,
+            "achieved": 6}
 """Goals in lists, worst first: what needs attention (missed, off track, at risk) leads."""
 ATTENTION = 3  # statuses of severity below this need attention
-STATUS_ICONS = {"achieved": "✔", "on_track": "●", "at_risk": "▲", "off_track": "▼", "missed": "✖", "no_data": "○"}
+STATUS_ICONS = {"achieved": "✔", "target_reached": "✓", "on_track": "●", "at_risk": "▲", "off_track": "▼",
+                "missed": "✖", "no_data": "○"}
 STATUSES = sorted(STATUS_ORDER, key=STATUS_ORDER.__getitem__)
 HEADLINE_KPIS = 4  # KPIs an index card shows
 MOVED_MOST = 6  # KPIs a scorecard's overview shows
@@ -139,32 +144,35 @@ class Builder:
         tr = self.tr
         unit, cur = kpi_unit(self.r, g.kpi)
         fmt = self.figures.fmt(g.kpi)  # the KPI's one precision, as on its tile and charts
+        digits = kpi_format(self.r, g.kpi, tr).digits  # and in its sentences
 
-        progress = None
-        if g.progress is not None:
-            fill = max(0.0, min(100.0, g.progress * 100))
-            exp = None if g.expected_progress is None else max(0.0, min(100.0, g.expected_progress * 100))
-            label = tr("progress_label", progress=tr.percent(g.progress, 0))
-            if exp is not None and g.expected_progress is not None:
-                label += "; " + tr("expected_label", expected=tr.percent(g.expected_progress, 0))
-            progress = ProgressView(fill=round(fill, 2), expected=None if exp is None else round(exp, 2), label=label)
         kpi = self.kpis.get(g.kpi)
+        band = {i.level: i for i in g.forecast_intervals}
         return GoalView(
             id=g.id, anchor=self.goal_anchor(g), title=g.title,
             status=self.status(g.status),
-            status_reason=tr.message(g.status_reason_code, g.status_reason_params, g.status_reason, unit, cur),
+            status_reason=tr.message(g.status_reason_code, g.status_reason_params, g.status_reason, unit, cur,
+                                     digits),
             kpi_title=kpi.title if kpi else g.kpi, kpi_href=self.links.kpi_href(self.r.spec.name, g.kpi) if kpi else None,
             scope=self.scope_text(g.scope), measure=tr(f"measure_{g.measure}"),
             baseline=fmt(g.baseline), target=fmt(g.target), current=fmt(g.current), expected=fmt(g.expected),
             forecast=fmt(g.forecast),
             forecast_method=tr.message(g.forecast_method_code, g.forecast_method_params, g.forecast_method, unit, cur),
+            forecast_range=tr("interval", low=fmt(band[0.8].low), high=fmt(band[0.8].high)) if 0.8 in band else "—",
+            forecast_range_95=tr("forecast_range_95", low=fmt(band[0.95].low), high=fmt(band[0.95].high))
+            if 0.95 in band else None,
+            chance=tr.chance(g.chance) if g.chance is not None and not g.final else "—",
+            suggestions=[tr("suggested_target", target=fmt(s.target), chance=tr.chance(s.chance))
+                         for s in g.suggested_targets],
+            ambition=tr(f"ambition_{g.ambition}") if g.ambition else None,
             progress_text=tr.percent(g.progress, 0) if g.progress is not None else "—",
             start=tr.date(g.start), deadline=tr.date(g.deadline),
             measured_by=g.measured_by, measured_by_href=self.links.person_href(g.measured_by),
             responsible=g.responsible, responsible_href=self.links.person_href(g.responsible),
-            campaign=g.campaign, progress=progress,
+            campaign=g.campaign, progress=goal_bar(tr, g, fmt),
             smart=[SmartView(criterion=tr(f"smart_{f.criterion}"), ok=f.ok,
-                             message=tr.message(f.code, f.params, f.message, unit, cur)) for f in g.smart],
+                             message=tr.message(f.code, f.params, f.message, unit, cur, digits))
+                   for f in g.smart],
             figure=self.figures.goal(g),
         )
 
@@ -179,8 +187,18 @@ class Builder:
         return sorted((self.goal_link(g, href) for g in self.r.goals()), key=lambda link: link.severity)
 
     # -- KPIs ------------------------------------------------------------------------------
+    def goal_grain(self, kpi: str) -> str | None:
+        """The grain of the first goal on ``kpi``'s own series (no extra scope): its tile shows that
+        goal's period, so tile and goal card name the same number."""
+        k = self.kpis.get(kpi)
+        for g in self.r.goals():
+            if g.kpi == kpi and not extra_scope(g, k):
+                return g.grain
+        return None
+
     def tile(self, k: KpiResult) -> KpiTile:
-        return self.tiles.tile(k, self.links.kpi_href(self.r.spec.name, k.name))
+        """A KPI's tile, in the grain of a goal on the KPI (else its first)."""
+        return self.tiles.tile(k, self.links.kpi_href(self.r.spec.name, k.name), self.goal_grain(k.name))
 
     def moved_most(self, n: int = MOVED_MOST) -> list[KpiTile]:
         """The ``n`` KPIs that moved most since their previous period (rates by points, others relatively),
@@ -250,3 +268,36 @@ class Builder:
             notes=[NoteView(level=n.level, message=tr.message(n.code, n.params, n.message)
                             + (f" ({n.where})" if n.where else "")) for n in r.notes],
         )
+
+
+def goal_bar(tr: Translator, g: GoalResult, fmt: Callable[[float | None], str]) -> ProgressView | None:
+    """A goal's bar from the engine's one judgement (``attainment``): full exactly when the current value
+    meets the target, the overshoot said in words, the value expected today on the same scale."""
+    if g.attainment is None or g.current is None:
+        return None
+    met = g.attainment >= 1
+    fill = 100.0 if met else math.floor(g.attainment * 1000) / 10  # never rounds up to a full bar
+    if not met:
+        whole = min(math.floor(g.attainment * 100 + 1e-9), 99) / 100  # whole percent, down: never "100%" short of it
+        label = tr("bar_label", current=fmt(g.current), target=fmt(g.target), share=tr.percent(whole, 0))
+    elif g.attainment > 1 and g.target != 0:
+        over = abs(g.current - g.target) / abs(g.target)
+        label = tr(f"bar_over_{g.direction}", current=fmt(g.current), target=fmt(g.target), over=tr.percent(over, 1))
+    else:
+        label = tr("bar_met", current=fmt(g.current), target=fmt(g.target))
+    expected = None
+    if g.expected is not None and not g.final:
+        share = _share_of_target(g.expected, g.target, g.direction)
+        if share is not None:
+            expected = round(min(max(share, 0.0), 1.0) * 100, 2)
+            label += "; " + tr("bar_expected", expected=tr.percent(min(max(share, 0.0), 1.0), 0))
+    return ProgressView(fill=fill, expected=expected, label=label, met=met)
+
+
+def _share_of_target(value: float, target: float, direction: str) -> float | None:
+    """``value`` on the bar's scale (the engine's attainment rule without the fallbacks)."""
+    if direction == "increase" and target > 0 and value >= 0:
+        return value / target
+    if direction == "decrease" and value > 0 and target >= 0:
+        return target / value
+    return None

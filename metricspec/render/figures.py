@@ -5,9 +5,8 @@ What a chart shows follows from the goal or KPI, so that it cannot mislead:
 * a goal's target line is drawn on the series the goal is measured on: a goal scoped to one segment
   (``scope: {network: instagram}``) on that segment's line of the segment chart, never on the
   all-networks headline chart;
-* a goal measured as a total draws its target: against the running total when the total adds up
-  period by period (20,000 clicks in 2026), else against the per-period values, next to the value over
-  the whole window so far (a conversion rate over the year);
+* a goal's own chart is :mod:`metricspec.render.goal_figures`'s: a running total from the goal's
+  start for a total that adds up, complete periods only, the forecast and its range at the deadline;
 * captions name the same number as the goal card or KPI tile (the latest *complete* period, never a
   period in progress called "latest");
 * count and currency axes start at zero unless the KPI says otherwise (``axis_from_zero``); axes carry
@@ -24,6 +23,7 @@ from babel.numbers import get_currency_symbol
 from metricspec.render import charts
 from metricspec.render.chart_layers import Unfinished
 from metricspec.render.formatting import kpi_unit
+from metricspec.render.goal_figures import goal_figure
 from metricspec.render.kpi_numbers import kpi_format
 from metricspec.render.names import readable
 from metricspec.render.periods import unfinished
@@ -174,31 +174,8 @@ class Figures:
         return tr("basis_total" if self._additive_window(g) is not None else "basis_window", start=start)
 
     def goal(self, g: GoalResult) -> Figure | None:
-        tr, fmt = self.tr, self.fmt(g.kpi)
-        if not any(p.value is not None for p in g.trend):
-            return None
-        rules = [charts.Rule(tr("chart_target"), g.target)]
-        window = self._additive_window(g)
-        pts: list[tuple[str, float | None]] = []
-        if window is not None:  # an additive total: the running sum is what the target compares with
-            running = 0.0
-            for p in window:
-                running += p.value or 0.0
-                pts.append((self.label(p, g.grain), running))
-            name = tr("chart_cumulative")
-        else:
-            pts = [(self.label(p, g.grain), p.value) for p in g.trend]
-            name = tr("chart_actual")
-            if g.measure != "latest" and g.current is not None:  # the whole window's value, as on the card
-                rules.append(charts.Rule(tr("chart_window_value", measure=tr(f"measure_{g.measure}")), g.current))
-        title = tr("chart_goal_title", goal=g.title)
-        desc = tr("chart_goal_desc", goal=g.title, periods=len(pts), current=fmt(g.current), basis=self.basis(g),
-                  target=fmt(g.target))
-        cid = f"{self.prefix}-goal-{slugify(g.objective)}-{slugify(g.id)}"
-        line = charts.Line(name, pts)
-        chart = charts.trend_chart(cid, title, desc, [line], rules, axes=self.axes(g.kpi, g.grain),
-                                   chart_locale=self.tr.chart_format, width=520, height=200)
-        return self._figure(chart, [line], fmt, rules)
+        """The goal card's chart and its table (:mod:`metricspec.render.goal_figures`)."""
+        return goal_figure(self, g)
 
     # -- KPIs --------------------------------------------------------------------------------
     def _targets(self, k: KpiResult, grain: str, scope: dict[str, str], of: str | None = None) -> list[charts.Rule]:
@@ -210,7 +187,7 @@ class Figures:
         for g in self.r.goals():
             if g.kpi != k.name or g.grain != grain or extra_scope(g, k) != scope:
                 continue
-            if self._additive_window(g) is None:
+            if g.so_far_kind != "running_total" and self._additive_window(g) is None:
                 on = of if of is not None else next(iter(scope.values()), None)
                 name = self.tr("chart_target_value", value=fmt(g.target))
                 if any(r.name == name for r in out):  # two goals with one target: two legend entries

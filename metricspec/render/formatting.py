@@ -14,11 +14,12 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from metricspec.engine.results import Headline, KpiResult, ParamValue, Results
+    from metricspec.engine.results import GoalResult, Headline, KpiResult, ParamValue, Results
     from metricspec.render.i18n import Translator
 
 STATUS_LABELS = {
     "achieved": "achieved",
+    "target_reached": "met so far",  # short: terminal tables keep the status whole at 60 columns
     "on_track": "on track",
     "at_risk": "at risk",
     "off_track": "off track",
@@ -27,6 +28,7 @@ STATUS_LABELS = {
 }
 STATUS_STYLES = {
     "achieved": "bold green",
+    "target_reached": "green",
     "on_track": "green",
     "at_risk": "yellow",
     "off_track": "red",
@@ -68,6 +70,32 @@ def offset_text(h: Headline) -> str:
 def fmt_delta(value: float | None, unit: str = "number", currency: str | None = None) -> str:
     """A signed difference in the KPI's unit (percentage points for percentages): ``+1,234``, ``+2.5 pp``."""
     return english().delta(value, unit, currency)
+
+
+def fmt_chance(g: GoalResult) -> str:
+    """A goal's chance of meeting its target at the deadline: ``75%``, ``<1%``, ``—``."""
+    return english().chance(g.chance)
+
+
+def fmt_forecast(g: GoalResult, unit: str = "number", currency: str | None = None) -> str:
+    """The point forecast with its 80 % range: ``12,203 (11,738–12,725)``."""
+    text = fmt_value(g.forecast, unit, currency)
+    band = next((i for i in g.forecast_intervals if i.level == 0.8), None)
+    if band is None or g.forecast is None:
+        return text
+    return f"{text} ({fmt_value(band.low, unit, currency)}–{fmt_value(band.high, unit, currency)})"
+
+
+def suggestion_text(g: GoalResult, unit: str = "number", currency: str | None = None) -> str | None:
+    """``12,200 is 50% likely, 11,900 80% (the target 12,000: 75%); not ambitious`` — None without a forecast."""
+    if not g.suggested_targets or g.chance is None:
+        return None
+    parts = [f"{fmt_value(s.target, unit, currency)} is {english().chance(s.chance)} likely"
+             for s in g.suggested_targets]
+    text = f"{', '.join(parts)} (the target {fmt_value(g.target, unit, currency)}: {fmt_chance(g)})"
+    if g.ambition:
+        text += f"; {g.ambition.replace('_', ' ')}"
+    return text
 
 
 def fmt_message(code: str | None, params: Mapping[str, ParamValue], text: str, unit: str = "number",

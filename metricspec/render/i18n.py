@@ -30,7 +30,7 @@ from babel.numbers import (
     parse_pattern,
 )
 
-from metricspec.engine.results import ENGINE_MESSAGES, PARAM_KINDS, ParamValue
+from metricspec.engine.results import ENGINE_MESSAGES, PARAM_KINDS, ParamValue, chance_percent
 from metricspec.errors import Issue, Level, SpecError
 from metricspec.render.numbers import NumberFormat
 
@@ -99,25 +99,27 @@ class Translator:
         return self.gettext(f"status_{status}")
 
     def message(self, code: str | None, params: Mapping[str, ParamValue], english: str, unit: str = "number",
-                currency: str | None = None) -> str:
+                currency: str | None = None, digits: int | None = None) -> str:
         """A sentence of the engine (a goal's status reason or forecast method, a SMART finding, a data note).
 
         Every language, English included, fills the template of the message ``code`` with its
         ``params`` formatted for the locale (KPI values in ``unit``/``currency``, dates, percentages,
-        grains), so ``forecast 0.0166173`` reads ``forecast 1.66%``. The engine's own ``english``
+        grains), so ``forecast 0.0166173`` reads ``forecast 1.66%``; ``digits``: the KPI's one precision (its
+        tile's and card's), so a goal's headline says ``€400,000`` as its card does. The engine's own ``english``
         text (kept in the JSON output) is shown only when the code is missing (Results written
         before codes existed) or unknown, or when the params do not fit the template.
         """
         if code not in ENGINE_MESSAGES:
             return english
         template = self.messages.get(code) or self.fallback.get(code) or ENGINE_MESSAGES[code]
-        values = {name: self._param(name, value, unit, currency) for name, value in params.items()}
+        values = {name: self._param(name, value, unit, currency, digits) for name, value in params.items()}
         try:
             return template.format(**values)
         except (KeyError, IndexError, ValueError):  # params that do not fit the template: keep the English text
             return english
 
-    def _param(self, name: str, value: ParamValue, unit: str, currency: str | None) -> str:
+    def _param(self, name: str, value: ParamValue, unit: str, currency: str | None, digits: int | None = None,
+               ) -> str:
         kind = PARAM_KINDS.get(name, "text")
         if kind in ("grain", "group"):
             key = f"{kind}_noun_{value}"
@@ -129,7 +131,7 @@ class Translator:
         if isinstance(value, str) or kind == "text":
             return str(value)
         if kind in ("value", "approx"):
-            return self.value(value, unit, currency)
+            return self.value(value, unit, currency, digits)
         if kind == "delta":
             return self.delta(value, unit, currency)
         if kind == "decimal":
@@ -138,6 +140,8 @@ class Translator:
             return self.percent(value, 2, signed=True)
         if kind == "share":
             return self.percent(value, 0 if float(value * 100).is_integer() else 1)
+        if kind == "chance":
+            return self.chance(value)
         return self.number(value, 0)
 
     # -- numbers -----------------------------------------------------------------------------
@@ -179,6 +183,17 @@ class Translator:
         if signed and value > 0 and not text.startswith(self._plus):
             text = self._plus + text
         return text
+
+    def chance(self, value: float | None) -> str:
+        """A probability as a whole percentage, ``<1%`` and ``>99%`` short of certainty (as the engine's
+        English text, :func:`metricspec.engine.results.chance_text`)."""
+        if value is None:
+            return "—"
+        if 0 < value < 0.005:
+            return "<" + self.percent(0.01, 0)
+        if 0.995 <= value < 1:
+            return ">" + self.percent(0.99, 0)
+        return self.percent(chance_percent(value) / 100, 0)  # the percentage the status read
 
     def huge(self, value: float) -> str:
         """Numbers too large for digit patterns (babel cannot quantize 1e308): scientific notation."""

@@ -16,20 +16,23 @@ from metricspec.render.control_groups import warnings_text
 from metricspec.render.formatting import (
     STATUS_LABELS,
     english,
+    fmt_chance,
     fmt_delta,
+    fmt_forecast,
     fmt_message,
     fmt_pct,
     fmt_value,
     has_offsets,
     kpi_unit,
     offset_text,
+    suggestion_text,
 )
 from metricspec.render.stages import by_stage
 
 if TYPE_CHECKING:
-    from metricspec.engine.results import ExperimentResult, Results
+    from metricspec.engine.results import ExperimentResult, GoalResult, Results
 
-STATUS_ICONS = {"achieved": "✅", "on_track": "🟢", "at_risk": "🟡", "off_track": "🔴", "missed": "❌",
+STATUS_ICONS = {"achieved": "✅", "target_reached": "☑️", "on_track": "🟢", "at_risk": "🟡", "off_track": "🔴", "missed": "❌",
                 "no_data": "⚪"}
 
 
@@ -39,6 +42,35 @@ def md_escape(text: object) -> str:
     for ch in ("\\", "`", "*", "_", "[", "]", "|", "<", ">", "#"):
         s = s.replace(ch, "\\" + ch)
     return s.replace("\n", " ")
+
+
+def goals_markdown(results: Results, goals: list[GoalResult]) -> list[str]:
+    """An objective's goals: a table (status, current, target, forecast with its 80 % range, chance), the targets
+    history suggests, and the SMART findings to fix."""
+    if not goals:
+        return []
+    lines = ["| Goal | Status | Current | Target | Forecast (80% range) | Chance | Deadline | Responsible |",
+             "|---|---|---:|---:|---:|---:|---|---|"]
+    for g in goals:
+        unit, cur = kpi_unit(results, g.kpi)
+        lines.append(
+            f"| {md_escape(g.title)} | {STATUS_ICONS[g.status]} {STATUS_LABELS[g.status]} | "
+            f"{fmt_value(g.current, unit, cur)} | {fmt_value(g.target, unit, cur)} | "
+            f"{fmt_forecast(g, unit, cur)} | {fmt_chance(g)} | "
+            f"{g.deadline or '—'} | {md_escape(g.responsible or '—')} |")
+    lines.append("")
+    advice = [(g, suggestion_text(g, *kpi_unit(results, g.kpi))) for g in goals]
+    lines += [f"- 🎯 Targets — {md_escape(g.title)}: {md_escape(text)}" for g, text in advice if text]
+    if any(text for _, text in advice):
+        lines.append("")
+    for g in goals:
+        unit, cur = kpi_unit(results, g.kpi)
+        for f in (f for f in g.smart if not f.ok):
+            lines.append(f"- ⚠️ SMART *{f.criterion.replace('_', '-')}* — {md_escape(g.title)}: "
+                         f"{md_escape(fmt_message(f.code, f.params, f.message, unit, cur))}")
+    if any(not f.ok for g in goals for f in g.smart):
+        lines.append("")
+    return lines
 
 
 def results_markdown(results: Results) -> str:
@@ -55,24 +87,7 @@ def results_markdown(results: Results) -> str:
         lines += [f"### {md_escape(obj.title)}", ""]
         if obj.owner:
             lines += [f"Owner: {md_escape(obj.owner)}", ""]
-        if obj.goals:
-            lines += ["| Goal | Status | Current | Target | Expected today | Forecast | Deadline | Responsible |",
-                      "|---|---|---:|---:|---:|---:|---|---|"]
-            for g in obj.goals:
-                unit, cur = kpi_unit(results, g.kpi)
-                lines.append(
-                    f"| {md_escape(g.title)} | {STATUS_ICONS[g.status]} {STATUS_LABELS[g.status]} | "
-                    f"{fmt_value(g.current, unit, cur)} | {fmt_value(g.target, unit, cur)} | "
-                    f"{fmt_value(g.expected, unit, cur)} | {fmt_value(g.forecast, unit, cur)} | "
-                    f"{g.deadline or '—'} | {md_escape(g.responsible or '—')} |")
-            lines.append("")
-            for g in obj.goals:
-                unit, cur = kpi_unit(results, g.kpi)
-                for f in (f for f in g.smart if not f.ok):
-                    lines.append(f"- ⚠️ SMART *{f.criterion.replace('_', '-')}* — {md_escape(g.title)}: "
-                                 f"{md_escape(fmt_message(f.code, f.params, f.message, unit, cur))}")
-            if any(not f.ok for g in obj.goals for f in g.smart):
-                lines.append("")
+        lines += goals_markdown(results, obj.goals)
         if obj.kpis:
             offsets = has_offsets(kpis[n] for n in obj.kpis)
             lines += ["| KPI | Period | Value | vs previous | Δ% | vs last year |" + (" vs earlier |" if offsets else ""),

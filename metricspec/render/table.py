@@ -19,13 +19,16 @@ from metricspec.render.formatting import (
     STATUS_LABELS,
     STATUS_STYLES,
     english,
+    fmt_chance,
     fmt_delta,
+    fmt_forecast,
     fmt_message,
     fmt_pct,
     fmt_value,
     has_offsets,
     kpi_unit,
     offset_text,
+    suggestion_text,
 )
 from metricspec.render.table_fit import Column, fitted_table
 
@@ -53,17 +56,17 @@ def terminal_console(width: int | None = None) -> Console:
 
 
 def _goal_table(results: Results, goals: list[GoalResult], width: int, title: str) -> Table:
-    """Goals: the status, numbers and deadline whole; Expected, Responsible, Forecast left out (in that
-    order) when the terminal is too narrow, the titles wrapped."""
+    """Goals: the status, numbers, chance and deadline whole; the forecast with its 80 % range, Responsible,
+    the chance and the target left out (in that order) when the terminal is too narrow, the titles wrapped."""
     cols = [Column("Goal", whole=False, min_width=16), Column("Status"), Column("Current", "right"),
-            Column("Target", "right", drop=4), Column("Expected", "right", drop=1),
-            Column("Forecast", "right", drop=3), Column("Deadline"),
+            Column("Target", "right", drop=4), Column("Forecast (80% range)", "right", drop=1),
+            Column("Chance", "right", drop=3), Column("Deadline"),
             Column("Responsible", whole=False, min_width=10, drop=2)]
     for g in goals:
         unit, cur = kpi_unit(results, g.kpi)
         cells = [Text(g.title), Text(STATUS_LABELS[g.status], style=STATUS_STYLES[g.status]),
-                 fmt_value(g.current, unit, cur), fmt_value(g.target, unit, cur), fmt_value(g.expected, unit, cur),
-                 fmt_value(g.forecast, unit, cur), str(g.deadline or "—"), Text(g.responsible or "—")]
+                 fmt_value(g.current, unit, cur), fmt_value(g.target, unit, cur), fmt_forecast(g, unit, cur),
+                 fmt_chance(g), str(g.deadline or "—"), Text(g.responsible or "—")]
         for col, cell in zip(cols, cells, strict=True):
             col.cells.append(cell)
     return fitted_table(cols, width, boxed=True, title=title, title_justify="left", show_lines=False, expand=False)
@@ -112,6 +115,10 @@ def print_results(results: Results, console: Console) -> None:
         if obj.goals:
             console.print(_goal_table(results, obj.goals, width, title=f"{obj.title}" + (
                 f" — {obj.owner}" if obj.owner else "")))
+        for g in obj.goals:
+            advice = suggestion_text(g, *kpi_unit(results, g.kpi))
+            if advice:
+                console.print(Text(f"  targets: {g.title}: {advice}", style="dim"))
         if obj.kpis:
             console.print(_kpi_table(results, [kpis[n] for n in obj.kpis], width))
         findings = [(g, f) for g in obj.goals for f in g.smart if not f.ok]

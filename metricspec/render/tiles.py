@@ -76,10 +76,11 @@ class Tiles:
             return abs(h.change)
         return abs(h.change_pct) if h.change_pct is not None else 0.0
 
-    def tile(self, k: KpiResult, href: str | None) -> KpiTile:
+    def tile(self, k: KpiResult, href: str | None, grain: str | None = None) -> KpiTile:
+        """The tile of ``k``'s headline in ``grain`` (a goal's: see Builder.goal_grain), else its first."""
         tr = self.tr
         fmt = kpi_format(self.r, k.name, tr)
-        h = k.headlines[0] if k.headlines else None
+        h = next((x for x in k.headlines if x.grain == grain), k.headlines[0] if k.headlines else None)
         unfinished = None
         s = next((s for s in k.series if s.kind == "headline" and h and s.grain == h.grain), None)
         if h is not None and s is not None and h.period in not_complete(k, s.points, h.grain, self.r.as_of):

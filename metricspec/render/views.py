@@ -78,9 +78,12 @@ class StatusCount(View):
 
 
 class ProgressView(View):
-    fill: float  # 0..100, share of the way from baseline to target
-    expected: float | None  # 0..100, where we should be today
-    label: str  # accessible text describing both
+    """A goal's bar: the current value against the target, never past 100 % (the overshoot is in words)."""
+
+    fill: float  # 0..100: current against target, capped
+    expected: float | None  # 0..100, where the value should be today on the same scale
+    label: str  # the words: "11,303 of 12,000: 94% of the target", "…met, 2.8% above it"
+    met: bool = False  # the current value meets the target (a full bar)
 
 
 class SmartView(View):
@@ -105,6 +108,11 @@ class GoalView(View):
     expected: str
     forecast: str
     forecast_method: str
+    forecast_range: str  # the 80 % range at the deadline ("—" without a forecast)
+    forecast_range_95: str | None  # "95% range: … to …"
+    chance: str  # of meeting the target at the deadline ("—" without a forecast)
+    suggestions: list[str]  # "12,200 (50% likely)"
+    ambition: str | None  # "Not ambitious: …" / "Not plausible: …"
     progress_text: str
     start: str
     deadline: str

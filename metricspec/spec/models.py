@@ -75,6 +75,38 @@ class ToleranceSpec(StrictModel):
     )
 
 
+class Thresholds(StrictModel):
+    """The chances of meeting a target that a goal's status reads (docs/goals.md#status)."""
+
+    on_track: NonNegativeNumber = Field(
+        0.7, description="A goal is on track from this chance of meeting its target by the deadline (0.7 or 70%).")
+    at_risk: NonNegativeNumber = Field(
+        0.3, description="Below on_track and from this chance on it is at risk; below, off track (0.3 or 30%).")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Thresholds:
+        for name in ("on_track", "at_risk"):
+            if not 0 < getattr(self, name) < 1:
+                raise ValueError(f"`{name}` is a chance between 0 and 1 (exclusive), e.g. 0.7 or 70%")
+            if abs(getattr(self, name) * 100 - round(getattr(self, name) * 100)) > 1e-9:
+                raise ValueError(f"`{name}` is read as a whole percentage, like the chances shown: give e.g. 0.7 or "
+                                 f"70%, not {getattr(self, name)}")
+        if self.at_risk > self.on_track:
+            raise ValueError(f"at_risk ({self.at_risk}) is above on_track ({self.on_track}); swap them")
+        return self
+
+
+class Notify(StrictModel):
+    """Pacing alerts: where ``metricspec check --notify`` sends each responsible person's message."""
+
+    people: dict[str, str] = Field(
+        default_factory=dict,
+        description="Person (as in `responsible:`) -> webhook URL, or ${VARIABLE} read from the environment when "
+                    "sending (keep secrets out of the spec).")
+    site_url: str | None = Field(
+        None, description="Where the scorecard site is published (https://…/): messages link to each goal's card.")
+
+
 class Acknowledgement(StrictModel):
     """An intended change the CI gate would otherwise fail (see docs/ci.md)."""
 
@@ -113,6 +145,8 @@ class Goal(StrictModel):
     measured_by: str | None = None
     responsible: str | None = None
     campaign: str | None = None
+    thresholds: Thresholds | None = Field(None, description="This goal's status thresholds (default: the spec's "
+                                                              "`goal_thresholds`).")
     acknowledged: list[Acknowledgement] = Field(default_factory=list)
 
 
@@ -387,6 +421,11 @@ class Spec(StrictModel):
     campaigns: dict[Name, Campaign] = Field(default_factory=dict)
     benchmarks: dict[Name, Benchmark] = Field(default_factory=dict)
     calendar: list[CalendarEntry] = Field(default_factory=list)
+    goal_thresholds: Thresholds = Field(
+        default_factory=Thresholds,
+        description="The chances of meeting a target that goal statuses read: on track from `on_track` (0.7), at "
+                    "risk from `at_risk` (0.3).")
+    notify: Notify | None = Field(None, description="Pacing alerts to the people responsible for goals.")
     acknowledged: list[Acknowledgement] = Field(default_factory=list)
 
     @field_validator("timezone")
