@@ -180,25 +180,33 @@ def plan_requests(ev: Evaluator) -> list[Any]:
 
 
 def explain(loaded: LoadedSpec, *, as_of: dt.date | None = None) -> list[dict[str, object]]:
-    """The compiled query plan as data, without running it (``metricspec run --explain``)."""
+    """The compiled query plan as data, without running it (``metricspec run --explain``): one entry per
+    fused query; on a database, the number of the statement that answers it (:func:`explain_run`)."""
+    return explain_run(loaded, as_of=as_of)["queries"]  # type: ignore[return-value]
+
+
+def explain_run(loaded: LoadedSpec, *, as_of: dt.date | None = None) -> dict[str, object]:
+    """``queries`` (as :func:`explain`) and ``statements``: every statement the run sends to a database
+    for its KPIs (the fused aggregations, the sources' freshness, cast checks), in order. Row reads for
+    funnels, retention, control groups and attribution come on top (one per step or source)."""
     from metricspec.connectors.sql import shared_connections
 
-    def plan(opened: OpenedSources) -> list[dict[str, object]]:
+    def plan(opened: OpenedSources) -> dict[str, object]:
         day = as_of
+        fresh = freshness_plan(loaded, opened.schemas, local_today(loaded.spec.timezone) if day is None else None)
         if day is None:
-            queries = freshness_plan(loaded, opened.schemas, local_today(loaded.spec.timezone))
             router = make_router(opened.frames, opened.schemas, relations(opened.relations), opened.prepared)
-            answers = router.run(Work(freshness=queries), RunRange(None, dt.date.max))
-            day, _ = default_as_of_from(queries, answers.freshness)
+            answers = router.run(Work(freshness=fresh), RunRange(None, dt.date.max))
+            day, _ = default_as_of_from(fresh, answers.freshness)
         ev = evaluator(loaded, opened, day, opened.frames)
         plan_requests(ev)
-        rng = ev.range
+        work = Work(queries=list(ev.plan.queries.values()), null_counts=ev.plan.null_count_queries(), freshness=fresh)
+        explained = ev.backends.explain(work, ev.range)
         out = []
-        for key, query, entry in zip(ev.plan.queries, ev.plan.queries.values(), ev.plan.describe(), strict=True):
+        for key, entry in zip(ev.plan.queries, ev.plan.describe(), strict=True):
             joins = [info.describe() for info in opened.joins.get(key.source, [])]
-            out.append({**entry, **ev.backends.backend_of(key.source).explain(query, rng),
-                        **({"joins": joins} if joins else {})})
-        return out
+            out.append({**entry, **explained.queries[key], **({"joins": joins} if joins else {})})
+        return {"queries": out, "statements": explained.statements}
 
     with shared_connections():
         return with_lenient_retry(loaded, plan)
