@@ -11,7 +11,8 @@ aggregates' filter, the ``WHERE`` reads the dates of all of them.
 
 A query whose rows are not all of the statement's (another scope, another window) gets a row count of
 its own, so that a group (period, segment value) holding none of its rows is left out of its answer,
-as its own statement would have answered. The rows a base KPI skipped because its value was null are
+as its own statement would have answered. A statement without a ``GROUP BY`` (the windows of a headline,
+all-time values) answers one row per query even when it read no row, as the polars backend does. The rows a base KPI skipped because its value was null are
 counted in the same statement (per period, then added up: every row of the run's range is in one
 period), not in a statement of their own.
 
@@ -116,8 +117,9 @@ def _statement(source: str, time_column: str, grain: str | None, segments: tuple
         residual = tuple(p for p in q.key.scope if p not in common)
         window = q.key.grain if span is not None and q.key.grain != span else None
         assert window is None or isinstance(window, Window)
-        # an ungrouped SELECT answers one row even over no rows: its count tells an empty window
-        counted = bool(residual) or window is not None or not st.grouped
+        # without a GROUP BY every query answers its one row, even over no rows (as polars' group-by on
+        # a constant period does: a count distinct of an empty window is 0, not missing)
+        counted = st.grouped and (bool(residual) or window is not None)
         st.members.append(Member(q, residual, window, counted))
     return st
 
