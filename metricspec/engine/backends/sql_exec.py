@@ -42,23 +42,37 @@ def compile_sql(expr: Any) -> str:
     return str(expr._find_backend().compile(expr))
 
 
-def _prepared(backend: Any, expr: Any) -> str:
+@dataclass(frozen=True)
+class Compiled:
+    """An expression and its SQL, compiled ahead (:meth:`SqlBackend.run` compiles the next statement
+    while the database runs the current one)."""
+
+    expr: Any
+    sql: str | None
+
+
+def compile_ahead(expr: Any, dialect: str) -> Compiled:
+    """``expr`` with its SQL when :data:`SMALL_RESULTS` sends it as SQL, else as it is (ibis compiles it)."""
+    return Compiled(expr, compile_sql(expr) if dialect in SMALL_RESULTS else None)
+
+
+def _prepared(backend: Any, expr: Any, sql: str | None) -> str:
     hooks = getattr(backend, "_run_pre_execute_hooks", None)  # registers in-memory tables an expression reads
     if hooks is not None:
         hooks(expr)
-    return str(backend.compile(expr))
+    return sql if sql is not None else str(backend.compile(expr))
 
 
-def _duckdb(backend: Any, expr: Any) -> pl.DataFrame:
-    frame: pl.DataFrame = backend.con.sql(_prepared(backend, expr)).pl()
+def _duckdb(backend: Any, expr: Any, sql: str | None) -> pl.DataFrame:
+    frame: pl.DataFrame = backend.con.sql(_prepared(backend, expr, sql)).pl()
     return frame
 
 
-def _postgres(backend: Any, expr: Any) -> pl.DataFrame:
+def _postgres(backend: Any, expr: Any, sql: str | None) -> pl.DataFrame:
     import polars as pl
     from ibis.formats.polars import PolarsType
 
-    sql = _prepared(backend, expr)
+    sql = _prepared(backend, expr, sql)
     schema = {name: PolarsType.from_ibis(dtype) for name, dtype in expr.as_table().schema().items()}
     con = backend.con
     with con.cursor() as cursor, con.transaction():
@@ -72,19 +86,22 @@ def _postgres(backend: Any, expr: Any) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
-SMALL_RESULTS: dict[str, Callable[[Any, Any], pl.DataFrame]] = {"duckdb": _duckdb, "postgres": _postgres}
+SMALL_RESULTS: dict[str, Callable[[Any, Any, str | None], pl.DataFrame]] = {"duckdb": _duckdb, "postgres": _postgres}
 """How an aggregate statement is sent, per database (others: ibis' ``to_polars``)."""
 
 
 def to_frame(rel: Relation, expr: Any, *, small: bool = False) -> pl.DataFrame:
-    """Execute ``expr`` in the source's database; a database error names the source. ``small``: the
-    answer is a few aggregated rows (a plain statement where the database has one)."""
+    """Execute ``expr`` (or a :class:`Compiled` one) in the source's database; a database error names the
+    source. ``small``: the answer is a few aggregated rows (a plain statement where the database has one)."""
     import polars as pl
 
+    sql = None
+    if isinstance(expr, Compiled):
+        expr, sql = expr.expr, expr.sql
     try:
         with connection_lock(rel):
             send = SMALL_RESULTS.get(rel.dialect) if small else None
-            out = send(expr._find_backend(), expr) if send is not None else expr.to_polars()
+            out = send(expr._find_backend(), expr, sql) if send is not None else expr.to_polars()
     except MetricSpecError:
         raise
     except Exception as exc:
