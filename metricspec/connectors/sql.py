@@ -139,6 +139,10 @@ class SqliteConnector(Connector):
                 if options.table not in tables:
                     raise _unknown_table(context, options.table, tables, f"database {path}")
             try:
+                if context.sample_rows is None:  # the columns a run reads, when it reads them (connectorx)
+                    from metricspec.connectors.sqlite_read import sqlite_lazy
+
+                    return sqlite_lazy(path, options.sql(), lambda: _sqlite_connection(path), context.error)
                 frame = pl.read_database(sampled(options.sql(), context.sample_rows), connection=conn,
                                          infer_schema_length=None)
             except sqlite3.Error as exc:
@@ -150,6 +154,17 @@ class SqliteConnector(Connector):
             conn.close()
         assert isinstance(frame, pl.DataFrame)
         return frame.lazy()
+
+
+def _sqlite_connection(path: Path) -> Any:
+    """A read-only, sandboxed sqlite3 connection to ``path``."""
+    import sqlite3
+
+    from metricspec.connectors.sandbox import sqlite_lockdown, sqlite_uri
+
+    conn = sqlite3.connect(sqlite_uri(path), uri=True)
+    sqlite_lockdown(conn)
+    return conn
 
 
 # ---------------------------------------------------------------------------- sql
