@@ -19,12 +19,13 @@ from hypothesis import strategies as st
 ibis = pytest.importorskip("ibis")
 pytest.importorskip("duckdb")
 
+from metricspec.engine.plan import NO_TIME, Plan, QueryKey, RunRange, Window  # noqa: E402
+
 from metricspec.engine.backends import Work  # noqa: E402
 from metricspec.engine.backends.polars import PolarsBackend  # noqa: E402
 from metricspec.engine.backends.sql import SqlBackend  # noqa: E402
 from metricspec.engine.backends.sql_fuse import fuse  # noqa: E402
 from metricspec.engine.backends.sql_prepare import SourceOptions, prepare  # noqa: E402
-from metricspec.engine.plan import NO_TIME, Plan, QueryKey, RunRange, Window  # noqa: E402
 
 RANGE = RunRange(dt.date(2026, 1, 5), dt.date(2026, 3, 20), "monday")
 

@@ -119,8 +119,11 @@ class PolarsBackend:
             ts = ts.cast(pl.Datetime("us"))
         else:
             ts = ts.dt.replace_time_zone(None)
-        return lf.select([*[pl.col(k).cast(pl.String) for k in query.keep], ts.alias("__t")]).filter(
+        out = lf.select([*[pl.col(k).cast(pl.String) for k in query.keep], ts.alias("__t")]).filter(
             pl.col("__t").is_not_null())
+        if query.days:  # the day's midnight: distinct values per day (a window's distinct count)
+            return out.with_columns(pl.col("__t").dt.truncate("1d")).unique()
+        return out
 
     def _bases(self, queries: list[Query], rng: RunRange) -> dict[tuple[str, str], pl.LazyFrame]:
         shared: dict[tuple[str, str], list[str]] = {}

@@ -120,8 +120,10 @@ class SqlBackend:
         tcol = t[query.time_column]
         ts = tcol if tcol.type().is_timestamp() else tcol.cast("date").cast("timestamp")
         preds.append(ts.notnull())
+        if query.days:  # the day's midnight: distinct values per day (a window's distinct count)
+            ts = ts.date().cast("timestamp")
         expr = t.filter(*preds).select(*(t[k].cast("string").name(k) for k in query.keep), __t=ts)
-        frame = to_frame(rel, expr)
+        frame = to_frame(rel, expr.distinct() if query.days else expr)
         return frame.select([*(pl.col(k).cast(pl.String) for k in query.keep),
                              pl.col("__t").cast(pl.Datetime("us"))]).lazy()
 
