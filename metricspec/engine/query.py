@@ -284,12 +284,12 @@ def explain_query(loaded: LoadedSpec, q: Question,
 
     def plan(opened: OpenedSources) -> list[dict[str, object]]:
         ev, _ = plan_question(loaded, q, opened)
-        rng = ev.range
+        work = Work(queries=list(ev.plan.queries.values()), null_counts=ev.plan.null_count_queries())
+        explained = ev.backends.explain(work, ev.range)
         out = []
-        for key, query, entry in zip(ev.plan.queries, ev.plan.queries.values(), ev.plan.describe(), strict=True):
+        for key, entry in zip(ev.plan.queries, ev.plan.describe(), strict=True):
             joins = [info.describe() for info in opened.joins.get(key.source, [])]
-            out.append({**entry, **ev.backends.backend_of(key.source).explain(query, rng),
-                        **({"joins": joins} if joins else {})})
+            out.append({**entry, **explained.queries[key], **({"joins": joins} if joins else {})})
         return out
 
     with shared_connections():

@@ -21,6 +21,7 @@ kinds/snapshot.py).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -51,6 +52,7 @@ from metricspec.plan.nodes import (
     RunRange,
     scope_text,
 )
+from metricspec.plan.periods import HOUR
 from metricspec.spec.expr import names
 
 if TYPE_CHECKING:
@@ -86,9 +88,9 @@ class SqlBackend:
         # this one (DuckDB releases the GIL; a server works on its own): 10-30 ms a statement overlapped
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="metricspec-sql")
         try:
-            ahead = [pool.submit(compiled, self.relations[st.source], st, rng) for st in statements]
+            ahead = [pool.submit(compiled, self.relations[st.source], st, rng, self.relations) for st in statements]
             for st, expr in zip(statements, ahead, strict=True):
-                split(to_frame(self.relations[st.source], expr.result(), small=True), st, answers)
+                split(to_frame(self.relations[st.source], expr.result(), small=True), st, answers, rng.timezone)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         return answers
@@ -138,7 +140,7 @@ class SqlBackend:
             out.statements.append("-- the freshness of " + ", ".join(f"'{f.source}'" for f in work.freshness))
         for st in statements:
             rel = self.relations[st.source]
-            sql = compile_sql(statement_expr(rel, st, rng))
+            sql = compile_sql(statement_expr(rel, st, rng, self.relations))
             out.statements.append(sql)
             for m in st.members:
                 out.queries[m.query.key] = {"backend": "sql", "runs_in": rel.dialect, "statement": len(out.statements),
@@ -146,9 +148,9 @@ class SqlBackend:
         return out
 
 
-def compiled(rel: Relation, st: Statement, rng: RunRange) -> Compiled:
+def compiled(rel: Relation, st: Statement, rng: RunRange, relations: Mapping[str, Relation]) -> Compiled:
     """A statement's expression, compiled to SQL where it is sent as SQL."""
-    return compile_ahead(statement_expr(rel, st, rng), rel.dialect)
+    return compile_ahead(statement_expr(rel, st, rng, relations), rel.dialect)
 
 
 def _columns_read(statements: list[Statement], freshness: list[FreshnessQuery]) -> dict[str, list[str]]:
@@ -161,7 +163,7 @@ def _columns_read(statements: list[Statement], freshness: list[FreshnessQuery]) 
     return {source: sorted(set(cols)) for source, cols in out.items()}
 
 
-def split(frame: pl.DataFrame, st: Statement, answers: Answers) -> None:
+def split(frame: pl.DataFrame, st: Statement, answers: Answers, timezone: str = "UTC") -> None:
     """A statement's answer as each member query's frame (the polars backend's shape) and null counts."""
     import polars as pl
 
@@ -175,7 +177,7 @@ def split(frame: pl.DataFrame, st: Statement, answers: Answers) -> None:
             period = pl.lit(day, dtype=pl.Date)
         part = part.select([period.alias("period"), *st.segments,
                             *(pl.col(member_output(i, a)).alias(a.output) for a in m.query.aggregates)])
-        answers.frames[m.query.key] = normalise(part, m.query)
+        answers.frames[m.query.key] = normalise(part, m.query, timezone)
     for j, n in enumerate(st.null_counts):
         for k, a in enumerate(n.query.aggregates):
             column = null_output(j, k)
@@ -223,13 +225,16 @@ def iso(value: object, rel: Relation, column: str) -> str | None:
     return str(value)
 
 
-def normalise(frame: pl.DataFrame, query: Query) -> pl.DataFrame:
-    """The polars backend's shape: ``period`` Date, segments String, aggregates Float64, sorted."""
+def normalise(frame: pl.DataFrame, query: Query, timezone: str = "UTC") -> pl.DataFrame:
+    """The polars backend's shape: ``period`` Date (an hour: its instant, aware in ``timezone``), segments
+    String, aggregates Float64, sorted."""
     import polars as pl
 
     segments = list(query.key.segments)
-    exprs = [pl.col("period").cast(pl.Date), *(pl.col(s).cast(pl.String) for s in segments),
+    period = pl.col("period").cast(pl.Date)
+    if query.key.grain == HOUR:
+        period = (pl.col("period").cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+                  .dt.convert_time_zone(timezone))
+    exprs = [period, *(pl.col(s).cast(pl.String) for s in segments),
              *(pl.col(a.output).cast(pl.Float64) for a in query.aggregates)]
     return frame.select(exprs).sort(["period", *segments])
-
-

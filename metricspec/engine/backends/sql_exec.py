@@ -9,8 +9,8 @@ ibis compiles the expression to the database's SQL; how it is sent depends on th
   an aggregate's answer is a few rows, so nothing is gained by streaming it;
 * any other database: ibis' own ``to_polars``.
 
-Row reads (funnels, retention, control groups) use ibis' streaming path everywhere: their answer can
-be large.
+Row reads (funnels, retention, control groups) go through DuckDB's Arrow export too; elsewhere through
+ibis' streaming path (their answer can be large).
 """
 
 from __future__ import annotations
@@ -88,6 +88,8 @@ def _postgres(backend: Any, expr: Any, sql: str | None) -> pl.DataFrame:
 
 SMALL_RESULTS: dict[str, Callable[[Any, Any, str | None], pl.DataFrame]] = {"duckdb": _duckdb, "postgres": _postgres}
 """How an aggregate statement is sent, per database (others: ibis' ``to_polars``)."""
+ALL_RESULTS = frozenset({"duckdb"})
+"""Databases whose own export is used for every answer, rows too (DuckDB's Arrow export streams them)."""
 
 
 def to_frame(rel: Relation, expr: Any, *, small: bool = False) -> pl.DataFrame:
@@ -100,7 +102,7 @@ def to_frame(rel: Relation, expr: Any, *, small: bool = False) -> pl.DataFrame:
         expr, sql = expr.expr, expr.sql
     try:
         with connection_lock(rel):
-            send = SMALL_RESULTS.get(rel.dialect) if small else None
+            send = SMALL_RESULTS.get(rel.dialect) if small or rel.dialect in ALL_RESULTS else None
             out = send(expr._find_backend(), expr, sql) if send is not None else expr.to_polars()
     except MetricSpecError:
         raise

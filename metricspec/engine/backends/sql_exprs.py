@@ -9,11 +9,13 @@ window's dates) goes inside the aggregate, where null counts as false.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from metricspec.engine.backends.ibis_expr import UntranslatableError, to_ibis
-from metricspec.engine.backends.sql_fuse import Member, Statement
+from metricspec.engine.backends.sql_filters import filtered
+from metricspec.engine.backends.sql_fuse import Member, Statement, fuse
+from metricspec.engine.backends.sql_time import hour_instant
 from metricspec.errors import DataError
 from metricspec.kinds.aggregate import QUANTILES
 from metricspec.plan.nodes import (
@@ -21,13 +23,14 @@ from metricspec.plan.nodes import (
     TIES,
     Aggregate,
     FreshnessQuery,
+    Query,
     RunRange,
     Scope,
     Window,
     counts_nulls,
     scope_text,
 )
-from metricspec.plan.periods import WEEKDAYS
+from metricspec.plan.periods import HOUR, WEEKDAYS
 
 if TYPE_CHECKING:
     from metricspec.engine.backends.relation import Relation
@@ -51,14 +54,30 @@ def null_output(index: int, aggregate: int) -> str:
     return f"z{index}_{aggregate}"
 
 
-def statement_expr(rel: Relation, st: Statement, rng: RunRange) -> Any:
-    """The ibis expression of one fused statement (see :mod:`.sql_fuse`)."""
-    t = in_range(rel, rel.table, st.time_column, rng, st.span, st.scope)
+def statement_expr(rel: Relation, st: Statement, rng: RunRange,
+                   relations: Mapping[str, Relation] | None = None) -> Any:
+    """The ibis expression of one fused statement (see :mod:`.sql_fuse`); ``relations``: the connection's
+    sources, for the KPIs an entity condition reads."""
+    hourly = st.grain == HOUR and rel.instants is not None
+    t = in_range(rel, rel.instants if hourly else rel.table, st.time_column, rng, st.span, st.scope)
+
+    def period_of(t: Any) -> Any:
+        import ibis
+
+        if st.grain == HOUR:  # the hour's first instant, as naive UTC time (normalise makes it local)
+            return hour_instant(t, st.time_column, rng.timezone, rel.dialect)
+        if st.grain is not None:
+            return truncate(t["__date"], st.grain, rng.week_start)
+        window = st.members[0].query.key.grain  # an entity condition: the statement's one window
+        day = window.start if isinstance(window, Window) and st.time_column != NO_TIME else None
+        return ibis.literal(day, type="date")
 
     def groups_of(t: Any) -> list[Any]:
-        keys = [] if st.grain is None else [truncate(t["__date"], st.grain, rng.week_start).name("period")]
+        keys = [] if st.grain is None else [period_of(t).name("period")]
         return keys + [t[s].cast("string").name(s) for s in st.segments]
 
+    if st.members:  # a query's --where and entity condition: the same for every member
+        t = filtered(rel, t, st.members[0].query.key, period_of, rng, relations, query_expr)
     try:
         t = with_edges(t, st, groups_of)
         aggs: dict[str, Any] = {}
@@ -80,6 +99,24 @@ def statement_expr(rel: Relation, st: Statement, rng: RunRange) -> Any:
         raise DataError(f"source '{rel.source}': {exc.message}", where=rel.where, hint=exc.hint) from None
     groups = groups_of(t)
     return t.group_by(groups).aggregate(**aggs) if groups else t.aggregate(**aggs)
+
+
+def query_expr(rel: Relation, query: Query, rng: RunRange, relations: Mapping[str, Relation] | None = None) -> Any:
+    """One query as a statement of its own: ``period``, its segments and its aggregates' outputs (the
+    KPIs an entity condition reads, :mod:`.sql_filters`)."""
+    import ibis
+
+    (st,) = fuse([query])
+    expr = statement_expr(rel, st, rng, relations)
+    if st.grain is not None:
+        period = expr["period"]
+    else:
+        grain = query.key.grain
+        day = grain.start if isinstance(grain, Window) and query.key.time_column != NO_TIME else None
+        period = ibis.literal(day, type="date")
+    keep = expr.filter(expr[member_rows(0)] > 0) if st.members[0].counted else expr
+    return keep.select(period.name("period"), *st.segments,
+                       **{a.output: keep[member_output(0, a)] for a in query.aggregates})
 
 
 def condition(t: Any, member: Member | None, filter_node: ex.Node | None) -> Any:

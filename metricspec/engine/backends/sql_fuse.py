@@ -24,7 +24,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from metricspec.plan.nodes import NO_TIME, NullCountQuery, Query, Scope, Window
+from metricspec.plan.nodes import (
+    NO_TIME,
+    EntityFilter,
+    NullCountQuery,
+    Query,
+    RowFilter,
+    Scope,
+    Window,
+)
+from metricspec.spec.expr import names
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,10 @@ class Statement:
     """Windows: the first and last date any member's window covers (the ``WHERE``); else None."""
     members: list[Member] = field(default_factory=list)
     null_counts: list[NullCounts] = field(default_factory=list)
+    where: RowFilter | None = None
+    """Every member's ``--where`` (queries with another one are another statement)."""
+    entities: EntityFilter | None = None
+    """Every member's entity condition (a semi-join before grouping; one window a statement)."""
 
     @property
     def grouped(self) -> bool:
@@ -81,22 +94,31 @@ class Statement:
         for n in self.null_counts:
             for a in n.query.aggregates:
                 cols += a.columns()
+        if self.where is not None:
+            cols += names(self.where.node)
+        if self.entities is not None:
+            cols.append(self.entities.column)
         return list(dict.fromkeys(cols))
 
     def describe(self) -> str:
         grain = self.grain or ("all" if self.time_column == NO_TIME else "windows")
         segments = ", ".join(self.segments) or "-"
-        return f"{self.source} · grain {grain} · segments {segments}"
+        where = f" · where {self.where.text}" if self.where is not None else ""
+        entities = f" · entities {self.entities.column}: {self.entities.text}" if self.entities is not None else ""
+        return f"{self.source} · grain {grain} · segments {segments}{where}{entities}"
 
 
 def fuse(queries: list[Query], null_counts: Sequence[NullCountQuery] = ()) -> list[Statement]:
     """The statements that answer ``queries`` and ``null_counts``, in the order of the queries."""
-    groups: dict[tuple[str, str, str | None, tuple[str, ...]], list[Query]] = {}
+    groups: dict[tuple[object, ...], list[Query]] = {}
     for q in queries:
-        grain = q.key.grain if isinstance(q.key.grain, str) else None
-        groups.setdefault((q.key.source, q.key.time_column, grain, q.key.segments), []).append(q)
-    statements = [_statement(source, tcol, grain, segments, members)
-                  for (source, tcol, grain, segments), members in groups.items()]
+        k = q.key
+        grain = k.grain if isinstance(k.grain, str) else None
+        # an entity condition matches rows by period: one window a statement
+        window = k.grain if grain is None and k.entities is not None else None
+        groups.setdefault((k.source, k.time_column, grain, k.segments, k.where, k.entities, window), []).append(q)
+    statements = [_statement(key[0], key[1], key[2], key[3], members)  # type: ignore[arg-type]
+                  for key, members in groups.items()]
     for nc in null_counts:
         _attach(statements, nc)
     return statements
@@ -112,7 +134,8 @@ def _statement(source: str, time_column: str, grain: str | None, segments: tuple
     windows = [q.key.grain for q in queries if isinstance(q.key.grain, Window)]
     if grain is None and time_column != NO_TIME and windows:
         span = Window(min(w.start for w in windows), max(w.end for w in windows))
-    st = Statement(source, time_column, grain, segments, scope, span)
+    st = Statement(source, time_column, grain, segments, scope, span, where=queries[0].key.where,
+                   entities=queries[0].key.entities)
     for q in queries:
         residual = tuple(p for p in q.key.scope if p not in common)
         window = q.key.grain if span is not None and q.key.grain != span else None
@@ -128,6 +151,8 @@ def _attach(statements: list[Statement], nc: NullCountQuery) -> None:
     """Count ``nc``'s null rows in a statement over the run's range, in its scope (a new one if none)."""
     for st in statements:
         if st.source != nc.source or st.time_column != nc.time_column or st.segments:
+            continue
+        if st.where is not None or st.entities is not None:  # null counts read every row of the range
             continue
         if st.span is not None:  # a window statement: only an all-time one reads the whole range
             continue
