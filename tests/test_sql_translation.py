@@ -176,14 +176,15 @@ def test_one_statement_per_source_grain_and_breakdown(monkeypatch: pytest.Monkey
     """A run sends one statement per (source, grain, breakdown) for all its KPIs, whatever their scopes,
     one per source and breakdown for the goal windows, and one for every source's freshness: as many as
     `--explain` says, and the Results do not change."""
-    from metricspec.engine.backends import sql
+    from metricspec.engine.backends import sql, sql_exec
     from metricspec.engine.run import explain_run
 
     sent: list[str] = []
     real = sql.to_frame
 
     def counting(rel: object, expr: object, **kw: bool) -> pl.DataFrame:
-        sent.append(str(ibis.to_sql(expr)))
+        compiled = expr if isinstance(expr, sql_exec.Compiled) else None  # statements compiled ahead
+        sent.append(compiled.sql or str(ibis.to_sql(compiled.expr)) if compiled else str(ibis.to_sql(expr)))
         return real(rel, expr, **kw)  # type: ignore[arg-type]
 
     monkeypatch.chdir(ROOT)
