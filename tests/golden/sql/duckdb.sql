@@ -179,13 +179,6 @@ SELECT
     AND (
       "t3"."__date" <= MAKE_DATE(2026, 4, 30)
     )) AS DOUBLE) AS "m0_a1",
-  COUNT(*) FILTER(WHERE
-    (
-      "t3"."__date" >= MAKE_DATE(2026, 4, 1)
-    )
-    AND (
-      "t3"."__date" <= MAKE_DATE(2026, 4, 30)
-    )) AS "m0__n",
   CAST(COUNT(DISTINCT "t3"."id") FILTER(WHERE
     (
       CAST("t3"."paid" AS TEXT) = 'true'
@@ -195,17 +188,7 @@ SELECT
     )
     AND (
       "t3"."__date" <= MAKE_DATE(2026, 5, 31)
-    )) AS DOUBLE) AS "m1_a0",
-  COUNT(*) FILTER(WHERE
-    (
-      CAST("t3"."paid" AS TEXT) = 'true'
-    )
-    AND (
-      "t3"."__date" >= MAKE_DATE(2026, 5, 1)
-    )
-    AND (
-      "t3"."__date" <= MAKE_DATE(2026, 5, 31)
-    )) AS "m1__n"
+    )) AS DOUBLE) AS "m1_a0"
 FROM (
   SELECT
     "t2"."id",

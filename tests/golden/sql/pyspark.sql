@@ -203,14 +203,6 @@ SELECT
       NULL
     )
   ) AS DOUBLE) AS `m0_a1`,
-  SUM(
-    CAST((
-      `t3`.`__date` >= MAKE_DATE(2026, 4, 1)
-    )
-    AND (
-      `t3`.`__date` <= MAKE_DATE(2026, 4, 30)
-    ) AS BIGINT)
-  ) AS `m0__n`,
   CAST(COUNT(
     DISTINCT IF(
       (
@@ -225,18 +217,7 @@ SELECT
       `t3`.`id`,
       NULL
     )
-  ) AS DOUBLE) AS `m1_a0`,
-  SUM(
-    CAST((
-      CAST(`t3`.`paid` AS STRING) = 'true'
-    )
-    AND (
-      `t3`.`__date` >= MAKE_DATE(2026, 5, 1)
-    )
-    AND (
-      `t3`.`__date` <= MAKE_DATE(2026, 5, 31)
-    ) AS BIGINT)
-  ) AS `m1__n`
+  ) AS DOUBLE) AS `m1_a0`
 FROM (
   SELECT
     `t2`.`id`,
