@@ -19,13 +19,12 @@ from hypothesis import strategies as st
 ibis = pytest.importorskip("ibis")
 pytest.importorskip("duckdb")
 
-from metricspec.engine.plan import NO_TIME, Plan, QueryKey, RunRange, Window  # noqa: E402
-
 from metricspec.engine.backends import Work  # noqa: E402
 from metricspec.engine.backends.polars import PolarsBackend  # noqa: E402
 from metricspec.engine.backends.sql import SqlBackend  # noqa: E402
 from metricspec.engine.backends.sql_fuse import fuse  # noqa: E402
 from metricspec.engine.backends.sql_prepare import SourceOptions, prepare  # noqa: E402
+from metricspec.plan.nodes import NO_TIME, Plan, QueryKey, RunRange, Window  # noqa: E402
 
 RANGE = RunRange(dt.date(2026, 1, 5), dt.date(2026, 3, 20), "monday")
 
@@ -89,7 +88,7 @@ def test_windows_without_a_breakdown_answer_one_row_each_even_over_no_rows() -> 
 
 
 def test_null_counts_without_a_statement_get_their_own() -> None:
-    from metricspec.engine.plan import Aggregate, NullCountQuery
+    from metricspec.plan.nodes import Aggregate, NullCountQuery
 
     nc = NullCountQuery("events", NO_TIME, (), (Aggregate("a0", "sum", "v", None),))
     (st,) = fuse([], [nc])
