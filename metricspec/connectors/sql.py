@@ -21,6 +21,7 @@ from pydantic import Field, field_validator, model_validator
 
 from metricspec.connectors.base import Connector, ConnectorOptions, SourceContext
 from metricspec.connectors.files import PATH_HINT, first_line
+from metricspec.connectors.sqlite_read import sandboxed, sqlite_lazy
 from metricspec.connectors.uris import expand_env, no_session_options, read_only_uri, redact
 
 if TYPE_CHECKING:
@@ -115,15 +116,12 @@ class SqliteConnector(Connector):
 
         import polars as pl
 
-        from metricspec.connectors.sandbox import sqlite_lockdown, sqlite_uri
-
         path = context.resolve(options.path)
         if not path.is_file():
             raise context.error(f"database file not found: {path}", hint=PATH_HINT)
         _read_only(context, options.sql())
         try:
-            conn = sqlite3.connect(sqlite_uri(path), uri=True)
-            sqlite_lockdown(conn)
+            conn = sandboxed(path)
         except sqlite3.Error as exc:
             raise context.error(f"cannot open SQLite database {path}: {exc}") from None
         try:
@@ -140,9 +138,7 @@ class SqliteConnector(Connector):
                     raise _unknown_table(context, options.table, tables, f"database {path}")
             try:
                 if context.sample_rows is None:  # the columns a run reads, when it reads them (connectorx)
-                    from metricspec.connectors.sqlite_read import sqlite_lazy
-
-                    return sqlite_lazy(path, options.sql(), lambda: _sqlite_connection(path), context.error)
+                    return sqlite_lazy(path, options.sql(), lambda: sandboxed(path), context.error)
                 frame = pl.read_database(sampled(options.sql(), context.sample_rows), connection=conn,
                                          infer_schema_length=None)
             except sqlite3.Error as exc:
@@ -154,17 +150,6 @@ class SqliteConnector(Connector):
             conn.close()
         assert isinstance(frame, pl.DataFrame)
         return frame.lazy()
-
-
-def _sqlite_connection(path: Path) -> Any:
-    """A read-only, sandboxed sqlite3 connection to ``path``."""
-    import sqlite3
-
-    from metricspec.connectors.sandbox import sqlite_lockdown, sqlite_uri
-
-    conn = sqlite3.connect(sqlite_uri(path), uri=True)
-    sqlite_lockdown(conn)
-    return conn
 
 
 # ---------------------------------------------------------------------------- sql
@@ -315,10 +300,7 @@ class SqlConnector(Connector):
         path = path[1:] if path.startswith("//") else path
         if not Path(path).is_file():
             raise context.error(f"database file not found: {path}", hint=PATH_HINT)
-        from metricspec.connectors.sandbox import sqlite_lockdown, sqlite_uri
-
-        conn = sqlite3.connect(sqlite_uri(Path(path)), uri=True)
-        sqlite_lockdown(conn)
+        conn = sandboxed(Path(path))
         try:
             frame = pl.read_database(query, connection=conn, infer_schema_length=None)
         except sqlite3.Error as exc:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from metricspec.connectors.sandbox import sqlite_lockdown, sqlite_uri
 from metricspec.errors import DataError
 
 if TYPE_CHECKING:
@@ -59,6 +60,13 @@ def read_with_connectorx(path: Path, sql: str) -> pl.DataFrame | None:
         return pl.read_database_uri(sql, f"sqlite://{real}", engine="connectorx")
     except Exception:  # connectorx types a column from its declared type or its first value
         return None
+
+
+def sandboxed(path: Path) -> sqlite3.Connection:
+    """A read-only, sandboxed sqlite3 connection to ``path`` (as the connector opens it)."""
+    conn = sqlite3.connect(sqlite_uri(path), uri=True)
+    sqlite_lockdown(conn)
+    return conn
 
 
 def sqlite_lazy(path: Path, query: str, connect: Callable[[], sqlite3.Connection],
