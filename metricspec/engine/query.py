@@ -266,7 +266,7 @@ def answer(loaded: LoadedSpec, q: Question, opened: OpenedSources) -> Answer:
 def run_query(loaded: LoadedSpec, q: Question, data: Mapping[str, pl.LazyFrame] | None = None) -> Answer:
     """Answer a question about a loaded spec (``data``: frames replacing the connectors of the sources
     they name, as for :func:`metricspec.engine.run.evaluate`)."""
-    from metricspec.connectors.sql import shared_connections
+    from metricspec.connectors.shared import shared_connections
 
     q = resolve(loaded, q)
     with shared_connections():
@@ -278,7 +278,7 @@ def explain_query(loaded: LoadedSpec, q: Question,
                   data: Mapping[str, pl.LazyFrame] | None = None) -> list[dict[str, object]]:
     """The question's compiled plan without running it: per fused query, what it computes, where it runs
     and the SQL it sends to a database."""
-    from metricspec.connectors.sql import shared_connections
+    from metricspec.connectors.shared import shared_connections
 
     q = resolve(loaded, q)
 

@@ -189,7 +189,7 @@ def explain_run(loaded: LoadedSpec, *, as_of: dt.date | None = None) -> dict[str
     """``queries`` (as :func:`explain`) and ``statements``: every statement the run sends to a database
     for its KPIs (the fused aggregations, the sources' freshness, cast checks), in order. Row reads for
     funnels, retention, control groups and attribution come on top (one per step or source)."""
-    from metricspec.connectors.sql import shared_connections
+    from metricspec.connectors.shared import shared_connections
 
     def plan(opened: OpenedSources) -> dict[str, object]:
         day = as_of
@@ -231,7 +231,7 @@ def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Prog
              data: Mapping[str, pl.LazyFrame] | None = None) -> Results:
     """Evaluate every KPI, goal, control group and attribution model of a spec (``data``: frames
     replacing the connectors of the sources they name)."""
-    from metricspec.connectors.sql import shared_connections
+    from metricspec.connectors.shared import shared_connections
 
     with shared_connections():  # database files the sources share stay open for the run only
         return _evaluate(loaded, as_of=as_of, progress=progress, data=data)
