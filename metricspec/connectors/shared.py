@@ -46,7 +46,7 @@ def shared_connections() -> Iterator[None]:
 def server_connection(url: str) -> Any:
     """An ibis connection to a database server: inside :func:`shared_connections` one per URI, shared by
     the sources on it; outside, a new one."""
-    import ibis
+    import ibis  # optional and heavy: only where a source is in a database
 
     connect = _postgres if url.startswith("postgres://") else ibis.connect
     if not _SCOPES:
@@ -77,7 +77,7 @@ def _postgres(url: str) -> Any:
 def duckdb_backend(path: Path | None, query: str, context: SourceContext, memory_limit: str | None = None) -> Any:
     """An ibis DuckDB connection, read-only for a file, sandboxed (see metricspec/connectors/sandbox.py),
     with DuckDB's ``memory_limit`` when given."""
-    import ibis
+    import ibis  # optional and heavy: only where a source is in a database
 
     from metricspec.connectors.sandbox import (
         apply_duckdb_settings,

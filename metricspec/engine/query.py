@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from metricspec.connectors.shared import shared_connections
 from metricspec.engine import alltime
 from metricspec.engine.backends import Work, make_router
 from metricspec.engine.backends.sql_tables import relations
@@ -266,8 +267,6 @@ def answer(loaded: LoadedSpec, q: Question, opened: OpenedSources) -> Answer:
 def run_query(loaded: LoadedSpec, q: Question, data: Mapping[str, pl.LazyFrame] | None = None) -> Answer:
     """Answer a question about a loaded spec (``data``: frames replacing the connectors of the sources
     they name, as for :func:`metricspec.engine.run.evaluate`)."""
-    from metricspec.connectors.shared import shared_connections
-
     q = resolve(loaded, q)
     with shared_connections():
         return with_lenient_retry(loaded, lambda opened: answer(loaded, q, opened), data,
@@ -278,8 +277,6 @@ def explain_query(loaded: LoadedSpec, q: Question,
                   data: Mapping[str, pl.LazyFrame] | None = None) -> list[dict[str, object]]:
     """The question's compiled plan without running it: per fused query, what it computes, where it runs
     and the SQL it sends to a database."""
-    from metricspec.connectors.shared import shared_connections
-
     q = resolve(loaded, q)
 
     def plan(opened: OpenedSources) -> list[dict[str, object]]:

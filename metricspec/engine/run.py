@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import polars as pl
 
+from metricspec.connectors.shared import shared_connections
 from metricspec.engine import alltime
 from metricspec.engine.backends import Router, Work, make_router
 from metricspec.engine.backends.polars import polars_engine
@@ -189,8 +190,6 @@ def explain_run(loaded: LoadedSpec, *, as_of: dt.date | None = None) -> dict[str
     """``queries`` (as :func:`explain`) and ``statements``: every statement the run sends to a database
     for its KPIs (the fused aggregations, the sources' freshness, cast checks), in order. Row reads for
     funnels, retention, control groups and attribution come on top (one per step or source)."""
-    from metricspec.connectors.shared import shared_connections
-
     def plan(opened: OpenedSources) -> dict[str, object]:
         day = as_of
         fresh = freshness_plan(loaded, opened.schemas, local_today(loaded.spec.timezone) if day is None else None)
@@ -231,8 +230,6 @@ def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Prog
              data: Mapping[str, pl.LazyFrame] | None = None) -> Results:
     """Evaluate every KPI, goal, control group and attribution model of a spec (``data``: frames
     replacing the connectors of the sources they name)."""
-    from metricspec.connectors.shared import shared_connections
-
     with shared_connections():  # database files the sources share stay open for the run only
         return _evaluate(loaded, as_of=as_of, progress=progress, data=data)
 

@@ -62,7 +62,7 @@ def statement_expr(rel: Relation, st: Statement, rng: RunRange,
     t = in_range(rel, rel.instants if hourly else rel.table, st.time_column, rng, st.span, st.scope)
 
     def period_of(t: Any) -> Any:
-        import ibis
+        import ibis  # optional and heavy: only where a source is in a database
 
         if st.grain == HOUR:  # the hour's first instant, as naive UTC time (normalise makes it local)
             return hour_instant(t, st.time_column, rng.timezone, rel.dialect)
@@ -104,7 +104,7 @@ def statement_expr(rel: Relation, st: Statement, rng: RunRange,
 def query_expr(rel: Relation, query: Query, rng: RunRange, relations: Mapping[str, Relation] | None = None) -> Any:
     """One query as a statement of its own: ``period``, its segments and its aggregates' outputs (the
     KPIs an entity condition reads, :mod:`.sql_filters`)."""
-    import ibis
+    import ibis  # optional and heavy: only where a source is in a database
 
     (st,) = fuse([query])
     expr = statement_expr(rel, st, rng, relations)
@@ -142,7 +142,7 @@ def scope_predicates(t: Any, scope: Scope) -> list[Any]:
 
 
 def date_predicates(t: Any, window: Window) -> list[Any]:
-    import ibis
+    import ibis  # optional and heavy: only where a source is in a database
 
     return [t["__date"] >= ibis.literal(window.start, type="date"),
             t["__date"] <= ibis.literal(window.end, type="date")]
@@ -155,7 +155,7 @@ def edge_name(output: str) -> str:
 def with_edges(t: Any, st: Statement, groups_of: Callable[[Any], list[Any]]) -> Any:
     """For each ``last_ties``/``first_ties`` aggregate, its group's latest (earliest) time among the rows
     it reads, as a window column (``MAX(...) OVER (PARTITION BY period, segments)``)."""
-    import ibis
+    import ibis  # optional and heavy: only where a source is in a database
 
     edges: dict[str, Any] = {}
     for i, m in enumerate(st.members):
@@ -175,7 +175,7 @@ def with_edges(t: Any, st: Statement, groups_of: Callable[[Any], list[Any]]) -> 
 def in_range(rel: Relation, table: Any, time_column: str, rng: RunRange, window: Window | None,
              scope: Scope) -> Any:
     """Rows of the run's date range (and a goal's window) in ``scope``, with their local date ``__date``."""
-    import ibis
+    import ibis  # optional and heavy: only where a source is in a database
 
     if time_column == NO_TIME:  # a source without dates: every row in scope takes part
         scoped = scope_predicates(table, scope)
@@ -194,7 +194,7 @@ def in_range(rel: Relation, table: Any, time_column: str, rng: RunRange, window:
 
 def truncate(date: Any, grain: str, week_start: str) -> Any:
     """First day of the period of each date (weeks start on ``week_start``)."""
-    import ibis
+    import ibis  # optional and heavy: only where a source is in a database
 
     if grain == "day":
         return date
@@ -215,7 +215,7 @@ def _value(t: Any, a: Aggregate) -> Any:
     else:
         return None
     if value.type().is_boolean():  # as polars: true is 1 (PostgreSQL casts booleans to int4 only)
-        import ibis
+        import ibis  # optional and heavy: only where a source is in a database
 
         return ibis.cases((value, 1), (~value, 0), else_=ibis.null("int64"))
     return value
@@ -240,7 +240,7 @@ def aggregate(t: Any, a: Aggregate, time_column: str, cond: Any, edge: Any = Non
     if a.agg == "count_distinct":
         return value.nunique(where=cond)
     if a.agg == "sum":
-        import ibis
+        import ibis  # optional and heavy: only where a source is in a database
 
         return ibis.coalesce(value.sum(where=cond), 0)  # polars: a sum over no values is 0
     interpolated = a.agg == "median" or a.agg in QUANTILES
@@ -248,7 +248,7 @@ def aggregate(t: Any, a: Aggregate, time_column: str, cond: Any, edge: Any = Non
         value = value.cast("float64")  # PostgreSQL averages integers as numeric
     if interpolated and cond is not None:
         # the filter nulls the value: ibis gives Spark's percentile a filtered (non-constant) percentage
-        import ibis
+        import ibis  # optional and heavy: only where a source is in a database
 
         value, cond = ibis.cases((cond, value), else_=ibis.null(value.type())), None
     if a.agg in QUANTILES:  # quantile_cont (DuckDB), percentile_cont (PostgreSQL): linear, as numpy and polars
@@ -259,7 +259,7 @@ def aggregate(t: Any, a: Aggregate, time_column: str, cond: Any, edge: Any = Non
 def freshness_expr(rel: Relation, f: FreshnessQuery) -> Any:
     """Rows, and the first and last time (whole seconds since 1970 of the local wall-clock time, or days
     for dates: numbers, so that every source's answer has the same columns), as float64."""
-    import ibis
+    import ibis  # optional and heavy: only where a source is in a database
 
     t = rel.table
     none = ibis.null("float64")
