@@ -10,7 +10,7 @@ same Results:
   spec's ``week_start``;
 * a sum over no values is 0 (SQL's is NULL), booleans count as 0/1, ``last``/``first`` pick the value of
   the latest/earliest time among rows with a value;
-* scope values and segment values are compared and grouped as text.
+* segment values are grouped as text; scope values as :func:`.sql_filters.scope_predicate` says.
 
 Known differences (docs/backends.md): ``round()`` of an exact half may round differently; medians and
 percentiles (``p90``) are exact, linearly interpolated, on DuckDB, PostgreSQL and Spark. Rows sharing the
@@ -42,6 +42,7 @@ from metricspec.engine.backends.sql_exprs import (
     null_output,
     statement_expr,
 )
+from metricspec.engine.backends.sql_filters import scope_predicate
 from metricspec.engine.backends.sql_fuse import Statement, fuse
 from metricspec.plan.nodes import (
     NO_TIME,
@@ -50,7 +51,6 @@ from metricspec.plan.nodes import (
     FreshnessQuery,
     Query,
     RunRange,
-    scope_text,
 )
 from metricspec.plan.periods import HOUR
 from metricspec.spec.expr import names
@@ -118,7 +118,7 @@ class SqlBackend:
         run_checks(rel, [query.time_column, *query.keep, *(c for c, _ in query.scope if c in rel.schema),
                          *(names(query.filter) if query.filter is not None else [])])
         preds = [] if query.filter is None else [to_ibis(query.filter, t.__getitem__)]
-        preds += [t[col].cast("string") == scope_text(value) for col, value in query.scope if col in rel.schema]
+        preds += [scope_predicate(t[col], value) for col, value in query.scope if col in rel.schema]
         tcol = t[query.time_column]
         ts = tcol if tcol.type().is_timestamp() else tcol.cast("date").cast("timestamp")
         preds.append(ts.notnull())

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from metricspec.engine.backends.ibis_expr import UntranslatableError, to_ibis
-from metricspec.engine.backends.sql_filters import filtered
+from metricspec.engine.backends.sql_filters import filtered, scope_predicate
 from metricspec.engine.backends.sql_fuse import Member, Statement, fuse
 from metricspec.engine.backends.sql_time import hour_instant
 from metricspec.errors import DataError
@@ -28,7 +28,6 @@ from metricspec.plan.nodes import (
     Scope,
     Window,
     counts_nulls,
-    scope_text,
 )
 from metricspec.plan.periods import HOUR, WEEKDAYS
 
@@ -85,7 +84,8 @@ def statement_expr(rel: Relation, st: Statement, rng: RunRange,
             for a in m.query.aggregates:
                 name = member_output(i, a)
                 edge = t[edge_name(name)] if a.agg in TIES else None
-                aggs[name] = aggregate(t, a, st.time_column, condition(t, m, a.filter), edge).cast("float64")
+                aggs[name] = aggregate(t, a, st.time_column, condition(t, m, a.filter), edge,
+                                       dialect=rel.dialect).cast("float64")
             if m.counted:
                 aggs[member_rows(i)] = t.count(where=condition(t, m, None))
         for j, n in enumerate(st.null_counts):
@@ -138,7 +138,7 @@ def condition(t: Any, member: Member | None, filter_node: ex.Node | None) -> Any
 
 
 def scope_predicates(t: Any, scope: Scope) -> list[Any]:
-    return [t[col].cast("string") == scope_text(value) for col, value in scope]
+    return [scope_predicate(t[col], value) for col, value in scope]
 
 
 def date_predicates(t: Any, window: Window) -> list[Any]:
@@ -221,7 +221,7 @@ def _value(t: Any, a: Aggregate) -> Any:
     return value
 
 
-def aggregate(t: Any, a: Aggregate, time_column: str, cond: Any, edge: Any = None) -> Any:
+def aggregate(t: Any, a: Aggregate, time_column: str, cond: Any, edge: Any = None, *, dialect: str = "") -> Any:
     """The ibis aggregation of one aggregate over the rows where ``cond`` holds (None: all rows);
     ``edge``: the ``last_ties``/``first_ties`` edge time column (:func:`with_edges`)."""
     value = _value(t, a)
@@ -242,7 +242,8 @@ def aggregate(t: Any, a: Aggregate, time_column: str, cond: Any, edge: Any = Non
     if a.agg == "sum":
         import ibis  # optional and heavy: only where a source is in a database
 
-        return ibis.coalesce(value.sum(where=cond), 0)  # polars: a sum over no values is 0
+        wide = dialect == "pyspark" and value.type().is_integer()  # Spark's long sum overflows: widen it
+        return ibis.coalesce((value.cast("decimal(38, 0)") if wide else value).sum(where=cond), 0)  # no values: 0, as polars
     interpolated = a.agg == "median" or a.agg in QUANTILES
     if (a.agg == "mean" or interpolated) and not value.type().is_floating():
         value = value.cast("float64")  # PostgreSQL averages integers as numeric

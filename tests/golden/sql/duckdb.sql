@@ -3,25 +3,25 @@ SELECT
   DATE_TRUNC('WEEK', "t4"."__date" - INTERVAL '6' DAY) + INTERVAL '6' DAY AS "period",
   "t4"."network",
   CAST(COUNT(*) FILTER(WHERE
-    CAST("t4"."paid" AS TEXT) = 'true') AS DOUBLE) AS "m0_a0",
+    "t4"."paid" = TRUE) AS DOUBLE) AS "m0_a0",
   CAST(COALESCE(
     SUM("t4"."clicks") FILTER(WHERE
       (
-        CAST("t4"."paid" AS TEXT) = 'true'
+        "t4"."paid" = TRUE
       ) AND "t4"."network" IN ('x', 'linkedin')),
     0
   ) AS DOUBLE) AS "m0_a1",
   CAST(COUNT(DISTINCT "t4"."id") FILTER(WHERE
-    CAST("t4"."paid" AS TEXT) = 'true') AS DOUBLE) AS "m0_a2",
+    "t4"."paid" = TRUE) AS DOUBLE) AS "m0_a2",
   CAST(FIRST("t4"."clicks" ORDER BY "t4"."occurred_at" DESC) FILTER(WHERE
     (
-      CAST("t4"."paid" AS TEXT) = 'true'
+      "t4"."paid" = TRUE
     ) AND (
       "t4"."clicks" IS NOT NULL
     )) AS DOUBLE) AS "m0_a3",
   CAST(COUNT(DISTINCT "t4"."clicks") FILTER(WHERE
     (
-      CAST("t4"."paid" AS TEXT) = 'true'
+      "t4"."paid" = TRUE
     )
     AND (
       "t4"."clicks" IS NOT NULL
@@ -36,13 +36,13 @@ SELECT
       ELSE CAST("t4"."clicks" AS DOUBLE) / "t4"."value"
     END
   ) FILTER(WHERE
-    CAST("t4"."paid" AS TEXT) = 'true') AS "m0_a5",
+    "t4"."paid" = TRUE) AS "m0_a5",
   COUNT(*) FILTER(WHERE
-    CAST("t4"."paid" AS TEXT) = 'true') AS "m0__n",
+    "t4"."paid" = TRUE) AS "m0__n",
   CAST(COUNT(DISTINCT "t4"."id") FILTER(WHERE
-    CAST("t4"."paid" AS TEXT) = 'false') AS DOUBLE) AS "m1_a0",
+    "t4"."paid" = FALSE) AS DOUBLE) AS "m1_a0",
   COUNT(*) FILTER(WHERE
-    CAST("t4"."paid" AS TEXT) = 'false') AS "m1__n"
+    "t4"."paid" = FALSE) AS "m1__n"
 FROM (
   SELECT
     "t3"."id",
@@ -56,7 +56,7 @@ FROM (
     MAX(
       CASE
         WHEN (
-          CAST("t3"."paid" AS TEXT) = 'true'
+          "t3"."paid" = TRUE
         ) AND (
           "t3"."clicks" IS NOT NULL
         )
@@ -181,7 +181,7 @@ SELECT
     )) AS DOUBLE) AS "m0_a1",
   CAST(COUNT(DISTINCT "t3"."id") FILTER(WHERE
     (
-      CAST("t3"."paid" AS TEXT) = 'true'
+      "t3"."paid" = TRUE
     )
     AND (
       "t3"."__date" >= MAKE_DATE(2026, 5, 1)

@@ -3,22 +3,21 @@ SELECT
   DATE_TRUNC('WEEK', "t4"."__date" - INTERVAL '6 DAY') + INTERVAL '6 DAY' AS "period",
   "t4"."network",
   CAST(COUNT(*) FILTER(WHERE
-    CAST("t4"."paid" AS VARCHAR) = 'true') AS DOUBLE PRECISION) AS "m0_a0",
+    "t4"."paid" = TRUE) AS DOUBLE PRECISION) AS "m0_a0",
   CAST(COALESCE(
     SUM("t4"."clicks") FILTER(WHERE
       (
-        CAST("t4"."paid" AS VARCHAR) = 'true'
-      )
-      AND "t4"."network" IN ('x', 'linkedin')),
+        "t4"."paid" = TRUE
+      ) AND "t4"."network" IN ('x', 'linkedin')),
     0
   ) AS DOUBLE PRECISION) AS "m0_a1",
   CAST(COUNT(DISTINCT "t4"."id") FILTER(WHERE
-    CAST("t4"."paid" AS VARCHAR) = 'true') AS DOUBLE PRECISION) AS "m0_a2",
+    "t4"."paid" = TRUE) AS DOUBLE PRECISION) AS "m0_a2",
   CAST((
     ARRAY_AGG("t4"."clicks" ORDER BY "t4"."occurred_at" DESC NULLS LAST) FILTER(WHERE
       "t4"."occurred_at" IS NOT NULL
       AND (
-        CAST("t4"."paid" AS VARCHAR) = 'true'
+        "t4"."paid" = TRUE
       )
       AND (
         "t4"."clicks" IS NOT NULL
@@ -26,7 +25,7 @@ SELECT
   )[1] AS DOUBLE PRECISION) AS "m0_a3",
   CAST(COUNT(DISTINCT "t4"."clicks") FILTER(WHERE
     (
-      CAST("t4"."paid" AS VARCHAR) = 'true'
+      "t4"."paid" = TRUE
     )
     AND (
       "t4"."clicks" IS NOT NULL
@@ -41,13 +40,13 @@ SELECT
       ELSE CAST("t4"."clicks" AS DOUBLE PRECISION) / "t4"."value"
     END
   ) FILTER(WHERE
-    CAST("t4"."paid" AS VARCHAR) = 'true') AS "m0_a5",
+    "t4"."paid" = TRUE) AS "m0_a5",
   COUNT(*) FILTER(WHERE
-    CAST("t4"."paid" AS VARCHAR) = 'true') AS "m0__n",
+    "t4"."paid" = TRUE) AS "m0__n",
   CAST(COUNT(DISTINCT "t4"."id") FILTER(WHERE
-    CAST("t4"."paid" AS VARCHAR) = 'false') AS DOUBLE PRECISION) AS "m1_a0",
+    "t4"."paid" = FALSE) AS DOUBLE PRECISION) AS "m1_a0",
   COUNT(*) FILTER(WHERE
-    CAST("t4"."paid" AS VARCHAR) = 'false') AS "m1__n"
+    "t4"."paid" = FALSE) AS "m1__n"
 FROM (
   SELECT
     "t3"."id",
@@ -61,7 +60,7 @@ FROM (
     MAX(
       CASE
         WHEN (
-          CAST("t3"."paid" AS VARCHAR) = 'true'
+          "t3"."paid" = TRUE
         ) AND (
           "t3"."clicks" IS NOT NULL
         )
@@ -185,7 +184,7 @@ SELECT
     )) AS DOUBLE PRECISION) AS "m0_a1",
   CAST(COUNT(DISTINCT "t3"."id") FILTER(WHERE
     (
-      CAST("t3"."paid" AS VARCHAR) = 'true'
+      "t3"."paid" = TRUE
     )
     AND (
       "t3"."__date" >= MAKE_DATE(2026, 5, 1)

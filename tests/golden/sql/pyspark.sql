@@ -2,34 +2,29 @@
 SELECT
   DATE_TRUNC('week', `t4`.`__date` - INTERVAL '6' DAY) + INTERVAL '6' DAY AS `period`,
   `t4`.`network`,
-  CAST(SUM(CAST(CAST(`t4`.`paid` AS STRING) = 'true' AS BIGINT)) AS DOUBLE) AS `m0_a0`,
+  CAST(SUM(CAST(`t4`.`paid` = TRUE AS BIGINT)) AS DOUBLE) AS `m0_a0`,
   CAST(COALESCE(
     SUM(
       IF(
         (
-          CAST(`t4`.`paid` AS STRING) = 'true'
-        )
-        AND `t4`.`network` IN ('x', 'linkedin'),
-        `t4`.`clicks`,
+          `t4`.`paid` = TRUE
+        ) AND `t4`.`network` IN ('x', 'linkedin'),
+        CAST(`t4`.`clicks` AS DECIMAL(38, 0)),
         NULL
       )
     ),
     0
   ) AS DOUBLE) AS `m0_a1`,
-  CAST(COUNT(DISTINCT IF(CAST(`t4`.`paid` AS STRING) = 'true', `t4`.`id`, NULL)) AS DOUBLE) AS `m0_a2`,
+  CAST(COUNT(DISTINCT IF(`t4`.`paid` = TRUE, `t4`.`id`, NULL)) AS DOUBLE) AS `m0_a2`,
   CAST(MAX_BY(
+    IF((
+      `t4`.`paid` = TRUE
+    ) AND (
+      `t4`.`clicks` IS NOT NULL
+    ), `t4`.`clicks`, NULL),
     IF(
       (
-        CAST(`t4`.`paid` AS STRING) = 'true'
-      ) AND (
-        `t4`.`clicks` IS NOT NULL
-      ),
-      `t4`.`clicks`,
-      NULL
-    ),
-    IF(
-      (
-        CAST(`t4`.`paid` AS STRING) = 'true'
+        `t4`.`paid` = TRUE
       ) AND (
         `t4`.`clicks` IS NOT NULL
       ),
@@ -40,7 +35,7 @@ SELECT
   CAST(COUNT(
     DISTINCT IF(
       (
-        CAST(`t4`.`paid` AS STRING) = 'true'
+        `t4`.`paid` = TRUE
       )
       AND (
         `t4`.`clicks` IS NOT NULL
@@ -54,7 +49,7 @@ SELECT
   ) AS DOUBLE) AS `m0_a4`,
   AVG(
     IF(
-      CAST(`t4`.`paid` AS STRING) = 'true',
+      `t4`.`paid` = TRUE,
       CASE
         WHEN `t4`.`value` = 0
         THEN CAST(NULL AS DOUBLE)
@@ -63,9 +58,9 @@ SELECT
       NULL
     )
   ) AS `m0_a5`,
-  SUM(CAST(CAST(`t4`.`paid` AS STRING) = 'true' AS BIGINT)) AS `m0__n`,
-  CAST(COUNT(DISTINCT IF(CAST(`t4`.`paid` AS STRING) = 'false', `t4`.`id`, NULL)) AS DOUBLE) AS `m1_a0`,
-  SUM(CAST(CAST(`t4`.`paid` AS STRING) = 'false' AS BIGINT)) AS `m1__n`
+  SUM(CAST(`t4`.`paid` = TRUE AS BIGINT)) AS `m0__n`,
+  CAST(COUNT(DISTINCT IF(`t4`.`paid` = FALSE, `t4`.`id`, NULL)) AS DOUBLE) AS `m1_a0`,
+  SUM(CAST(`t4`.`paid` = FALSE AS BIGINT)) AS `m1__n`
 FROM (
   SELECT
     `t3`.`id`,
@@ -79,7 +74,7 @@ FROM (
     MAX(
       CASE
         WHEN (
-          CAST(`t3`.`paid` AS STRING) = 'true'
+          `t3`.`paid` = TRUE
         ) AND (
           `t3`.`clicks` IS NOT NULL
         )
@@ -132,7 +127,7 @@ GROUP BY
 -- events · grain week · segments -: 1 query, null counts of 2 aggregates
 SELECT
   DATE_TRUNC('week', `t3`.`__date` - INTERVAL '6' DAY) + INTERVAL '6' DAY AS `period`,
-  CAST(COALESCE(SUM(`t3`.`clicks`), 0) AS DOUBLE) AS `m0_a0`,
+  CAST(COALESCE(SUM(CAST(`t3`.`clicks` AS DECIMAL(38, 0))), 0) AS DOUBLE) AS `m0_a0`,
   PERCENTILE(`t3`.`amount`, 0.9) AS `m0_a1`,
   SUM(CAST(`t3`.`clicks` IS NULL AS BIGINT)) AS `z0_0`,
   SUM(CAST(`t3`.`amount` IS NULL OR ISNAN(`t3`.`amount`) AS BIGINT)) AS `z0_1`
@@ -206,7 +201,7 @@ SELECT
   CAST(COUNT(
     DISTINCT IF(
       (
-        CAST(`t3`.`paid` AS STRING) = 'true'
+        `t3`.`paid` = TRUE
       )
       AND (
         `t3`.`__date` >= MAKE_DATE(2026, 5, 1)
