@@ -1,30 +1,38 @@
-"""Benchmark push-down: metricspec on the SQL backend against the same aggregations hand-written in SQL.
+"""Benchmark push-down: metricspec on the SQL backend against the SQL an analyst would write by hand.
 
 The engine benchmark's data (benchmarks/bench_engine.py: 23 KPIs over posts, interactions, clicks and
-follower snapshots, three grains, two breakdowns) is loaded into a database, and three variants compute
+follower snapshots, three grains, two breakdowns) is loaded into a database, and the variants compute
 the same numbers, each in a fresh process:
 
 * ``metricspec``: the engine benchmark's spec with its sources pointing at the database (``duckdb``,
-  ``sql`` or ``spark`` connector): every KPI runs in the database, only aggregates come back;
-* ``pull``: metricspec as it was before the SQL backend: every table read whole (``SELECT *``) into
-  polars, then computed there (DuckDB: the connector's polars path; PostgreSQL: connectorx);
-* ``sql``: hand-written SQL in that database's dialect (one statement per table, grain and breakdown),
-  then the same period grid and ratios on the small results in polars.
+  ``sql``, ``sqlite`` or ``spark`` connector), ``evaluate(load_spec(...))``;
+* ``sql``: the hand-written baseline. On DuckDB, PostgreSQL and Spark, **fused** SQL in that database's
+  dialect: one ``GROUP BY`` per table, grain and breakdown computing every aggregate of that table at
+  once (``count(*) FILTER (WHERE ...)`` for the filtered ones), then the period grid, ratios, growth and
+  the cross-table formula on the small results in polars. On SQLite, polars + connectorx: each table's
+  needed columns read with connectorx, then the hand-written polars program of bench_engine.py;
+* ``pull`` (DuckDB and PostgreSQL only, not run by default): metricspec as it was before the SQL
+  backend, every table read whole into polars.
 
-The answers are checked to agree on every value (relative 1e-9). Times cover the variant's work, not
-interpreter start-up and imports; the figure is the best of ``--repeat`` runs; peak RSS is the child's
-own high-water mark (``VmHWM``; for Spark, the Python driver only: the JVM is another process).
+The answers are checked to agree on every value (relative 1e-9). Every run is a **whole process**: the
+time is the wall-clock time from starting the interpreter to its exit (imports and start-up included;
+the variant's own work is printed beside it), the peak RSS is the process's own high-water mark
+(``VmHWM``; for Spark, the Python driver only: the JVM is another process). Variants run
+**interleaved** (round-robin: variant A, B, A, B, ...) so a busy spell of a shared machine hits each
+alike, and each figure is the best of ``--repeat`` runs; the 1-minute load average is printed with
+each run.
 
 Usage::
 
-    python benchmarks/bench_pushdown.py --duckdb 10000000 100000000 --postgres 10000000 --spark 10000000
-    python benchmarks/bench_pushdown.py --duckdb 1000000 --repeat 1        # a quick look
-    python benchmarks/bench_pushdown.py --duckdb 100000000 --postgres --spark --variants metricspec sql \
-        --memory-limit 300MB                                                # DuckDB capped, spilling
+    python benchmarks/bench_pushdown.py --duckdb 10000000 50000000 --postgres 1000000 10000000 \
+        --sqlite 1000000 --spark 2000000                                    # the issue-27 set
+    python benchmarks/bench_pushdown.py --duckdb 1000000 --postgres --sqlite --spark --repeat 1  # a look
+    python benchmarks/bench_pushdown.py --duckdb 50000000 --postgres --sqlite --spark --memory-limit 300MB
 
 Data is generated once per size into ``--data-dir`` (default ``benchmarks/.data``): the engine
-benchmark's parquet files plus ``events.duckdb``. PostgreSQL runs in a throwaway cluster (initdb, as the
-tests do), loaded with COPY; Spark in local mode reads the parquet files.
+benchmark's parquet files plus ``events.duckdb`` and ``sqlite/data.db``. PostgreSQL runs in a
+throwaway cluster (initdb, as the tests do), loaded with COPY; Spark in local mode reads the parquet
+files.
 """
 
 from __future__ import annotations
@@ -46,15 +54,17 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import bench_engine as be  # noqa: E402
+from formats import ensure_format  # noqa: E402
 
 TABLES = {"posts": "posted_at", "interactions": "occurred_at", "clicks": "clicked_at", "followers": "date"}
 VARIANTS = ("metricspec", "pull", "sql")
-CLIENTS = {"duckdb": ("duckdb", "ibis.backends.duckdb", "ibis.backends.duckdb.converter"),
-           "postgres": ("psycopg", "ibis.backends.postgres"),
-           "spark": ("pyspark.sql", "ibis.backends.pyspark")}
-"""The database clients every variant imports before the clock (as it imports polars): the times compare
-the work, not imports (ibis' DuckDB backend imports pandas: 0.7 s; ``benchmarks/bench_startup.py`` measures
-start-up)."""
+DEFAULT_VARIANTS = ("metricspec", "sql")
+NEEDED = {"posts": ["posted_at", "platform", "campaign", "content_type", "impressions", "reach", "likes", "shares",
+                    "comments", "link_clicks"],
+          "interactions": ["occurred_at", "platform", "campaign", "user_id", "type"],
+          "clicks": ["clicked_at", "platform", "campaign", "visitor_id", "is_bot"],
+          "followers": ["date", "account", "platform", "followers"]}
+"""The columns the hand-written programs read of each table (what the 23 KPIs need)."""
 MEMORY_LIMIT = os.environ.get("BENCH_DUCKDB_MEMORY_LIMIT")
 """DuckDB's memory_limit for the metricspec and sql variants on DuckDB (``--memory-limit``)."""
 
@@ -106,6 +116,9 @@ def load_postgres(d: Path, base: str) -> None:
 
 def spec_for(kind: str, target: str) -> str:
     """The engine benchmark's spec with its sources in the database."""
+    if kind == "sqlite":
+        return be.spec_yaml("sqlite").replace("path: data.db", f"path: '{target}'")
+
     def source(m: re.Match[str]) -> str:
         table = m.group(1)
         if kind == "duckdb":
@@ -204,16 +217,40 @@ def finish(frames: dict[tuple[str, str, str], Any]) -> dict[tuple[str, str, str]
     return out
 
 
+def run_sqlite_polars(target: str, d: Path) -> dict[tuple[str, str, str], Any]:
+    """polars + connectorx: each table's needed columns read with connectorx, then bench_engine's
+    hand-written polars program (its period grid, ratios, growth and formula)."""
+    import formats  # benchmarks/formats.py
+    import polars as pl
+
+    def scan(_d: Path, _fmt: str, table: str) -> pl.LazyFrame:
+        cols = ", ".join(NEEDED[table])
+        frame = pl.read_database_uri(f"SELECT {cols} FROM {table}", f"sqlite://{target}", engine="connectorx")
+        tcol = formats.TIME_COLUMNS[table]
+        text = pl.col(tcol)
+        if table == "followers":
+            parsed = text.str.to_date(formats.DATE_WRITE["iso"])
+        else:
+            parsed = text.str.to_datetime(formats.PARSE["iso"], time_unit="us")
+        extra = [pl.col("is_bot").cast(pl.Boolean)] if table == "clicks" else []
+        return frame.lazy().with_columns(parsed, *extra)
+
+    formats.scan = scan  # type: ignore[assignment]  # run_polars reads its tables through formats.scan
+    return be.run_polars(d, "sqlite")  # type: ignore[no-any-return]
+
+
 def run_sql(kind: str, target: str, d: Path) -> dict[tuple[str, str, str], Any]:
     import polars as pl
 
+    if kind == "sqlite":
+        return run_sqlite_polars(target, d)
     frames: dict[tuple[str, str, str], pl.DataFrame] = {}
     if kind == "duckdb":
         import duckdb
 
         con = duckdb.connect(target, read_only=True, config={"memory_limit": MEMORY_LIMIT} if MEMORY_LIMIT else {})
         for key, sql in statements("duckdb"):
-            frames[key] = con.sql(sql).pl()
+            frames[key] = con.sql(sql).pl()  # DuckDB's own Arrow export
         con.close()
     elif kind == "postgres":
         import psycopg
@@ -236,12 +273,9 @@ def run_sql(kind: str, target: str, d: Path) -> dict[tuple[str, str, str], Any]:
 
 # ----------------------------------------------------------------------------------------- children
 def child(variant: str, kind: str, target: str, d: Path, dump: str | None) -> dict[str, Any]:
-    import importlib
+    """One variant in this (fresh) process; imports only what the variant itself needs."""
+    import polars as pl  # noqa: F401  (every variant's answer is polars frames)
 
-    import polars as pl  # noqa: F401
-
-    for module in (*be.METRICSPEC_LAZY_IMPORTS, "ibis", "metricspec.engine.backends.sql", *CLIENTS[kind]):
-        importlib.import_module(module)
     spec_dir = Path(tempfile.mkdtemp(prefix="bench-pushdown-"))
     (spec_dir / "spec.yaml").write_text(spec_for(kind, target))
     if variant == "pull":  # the connectors as they were: the whole table into polars
@@ -249,10 +283,6 @@ def child(variant: str, kind: str, target: str, d: Path, dump: str | None) -> di
 
         sql_connectors.DuckDBConnector.scan = sql_connectors.DuckDBConnector._read_into_polars  # type: ignore[method-assign]
         sql_connectors.IBIS_BACKENDS.clear()
-    if kind == "spark":
-        from metricspec.connectors.spark import spark_session
-
-        spark_session("local[2]", {})  # the JVM starts before the clock, for both variants
     t = time.perf_counter()
     if variant == "sql":
         result: Any = run_sql(kind, target, d)
@@ -264,41 +294,69 @@ def child(variant: str, kind: str, target: str, d: Path, dump: str | None) -> di
         # the benchmark's own spec, written to a temporary folder, reads the data folder beside it
         result = evaluate(load_spec(spec_dir / "spec.yaml", Confinement(allow_outside=True)), as_of=be.AS_OF)
     seconds = time.perf_counter() - t
-    info: dict[str, Any] = {"seconds": seconds, "rss_mib": be.peak_rss_mib()}
-    if dump:
+    info: dict[str, Any] = {"work": seconds, "rss_mib": be.peak_rss_mib()}
+    if dump:  # the agreement check's copy of the answer: not part of the variant's time
+        t, c = time.perf_counter(), time.process_time()
         frame = be.canonical_frames(result) if variant == "sql" else be.canonical_metricspec(result)
         frame.write_parquet(dump)
         info["values"] = frame.height
+        info["dump"], info["dump_cpu"] = time.perf_counter() - t, time.process_time() - c
     return info
 
 
 def spawn(args: list[str]) -> dict[str, Any]:
-    proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, cwd=ROOT)
+    """A whole process: its wall-clock time from start to exit, its CPU time (user + system, every
+    thread: what a loaded machine inflates least, for the databases that run in the process), and what
+    it reported."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, __file__, *args], stdout=out, stderr=err, cwd=ROOT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - t
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
     if proc.returncode != 0:
-        raise RuntimeError(f"child {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+        raise RuntimeError(f"child {' '.join(args)} failed ({proc.returncode}):\n{stderr[-3000:]}")
+    report: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
+    dump = report.get("dump", 0.0)
+    return {**report, "seconds": seconds - dump, "cpu": usage.ru_utime + usage.ru_stime - report.get("dump_cpu", 0.0),
+            "load": os.getloadavg()[0]}
 
 
 def measure(kind: str, target: str, d: Path, rows: int, variants: list[str], repeat: int,
             check: bool) -> list[dict[str, Any]]:
+    """``repeat`` rounds of every variant, interleaved; the best time and the largest peak RSS of each."""
     import polars as pl
 
-    reports = []
+    best: dict[str, dict[str, Any]] = {}
     dumps: dict[str, Path] = {}
-    for variant in variants:
-        best: dict[str, Any] | None = None
-        for i in range(repeat):
+    loads: list[float] = []
+    for i in range(repeat):
+        for variant in variants:
             dump = str(d / f"{kind}-{variant}.parquet") if check and i == 0 else None
             args = ["--child", variant, "--kind", kind, "--target", target, "--dir", str(d)]
             report = spawn([*args, "--dump", dump] if dump else args)
+            loads.append(report["load"])
             if dump:
                 dumps[variant] = Path(dump)
-            if best is None or report["seconds"] < best["seconds"]:
-                best = {**report, "rss_mib": max(report["rss_mib"], (best or {}).get("rss_mib", 0))}
-        assert best is not None
-        reports.append({"database": kind, "rows": rows, "variant": variant, **best})
-        print(f"  {kind:8} {rows:>12,}  {variant:10} {best['seconds']:8.2f} s  {best['rss_mib']:8.0f} MiB",
-              flush=True)
+            print(f"    round {i + 1} {variant:10} {report['seconds']:8.2f} s (work {report['work']:.2f} s, "
+                  f"CPU {report['cpu']:.2f} s) {report['rss_mib']:8.0f} MiB  load {report['load']:.1f}", flush=True)
+            old = best.get(variant)
+            rss = max(report["rss_mib"], old["rss_mib"] if old else 0)
+            cpu = min(report["cpu"], old["cpu"] if old else report["cpu"])
+            if old is None or report["seconds"] < old["seconds"]:
+                best[variant] = {**report, "rss_mib": rss, "cpu": cpu}
+            else:
+                old["rss_mib"], old["cpu"] = rss, cpu
+    reports = []
+    for variant in variants:
+        b = best[variant]
+        reports.append({"database": kind, "rows": rows, "variant": variant, **b,
+                        "load_min": min(loads), "load_max": max(loads)})
+        print(f"  {kind:8} {rows:>12,}  {variant:10} {b['seconds']:8.2f} s (work {b['work']:.2f} s, "
+              f"CPU {b['cpu']:.2f} s) {b['rss_mib']:8.0f} MiB", flush=True)
     if check and "sql" in dumps:
         reference = pl.read_parquet(dumps["sql"])
         for variant, path in dumps.items():
@@ -310,12 +368,30 @@ def measure(kind: str, target: str, d: Path, rows: int, variants: list[str], rep
     return reports
 
 
+def table(reports: list[dict[str, Any]]) -> str:
+    """The markdown table of docs/performance.md."""
+    lines = ["| database | rows | metricspec | hand-written | ratio | CPU ratio | peak RSS metricspec / hand-written "
+             "| ratio | load |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for (kind, rows) in dict.fromkeys((r["database"], r["rows"]) for r in reports):
+        by = {r["variant"]: r for r in reports if r["database"] == kind and r["rows"] == rows}
+        ms, sql = by.get("metricspec"), by.get("sql")
+        if not ms or not sql:
+            continue
+        # CPU of this process: meaningless where the database is another process (PostgreSQL, Spark's JVM)
+        cpu = f"{ms['cpu'] / sql['cpu']:.2f}×" if kind in ("duckdb", "sqlite") else "—"
+        lines.append(f"| {kind} | {rows:,} | {ms['seconds']:.2f} s | {sql['seconds']:.2f} s | "
+                     f"{ms['seconds'] / sql['seconds']:.2f}× | {cpu} | {ms['rss_mib']:,.0f} / {sql['rss_mib']:,.0f} MiB | "
+                     f"{ms['rss_mib'] / sql['rss_mib']:.2f}× | {ms['load_min']:.1f}–{ms['load_max']:.1f} |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--duckdb", type=int, nargs="*", default=[10_000_000, 100_000_000], help="rows, DuckDB file")
-    ap.add_argument("--postgres", type=int, nargs="*", default=[10_000_000], help="rows, PostgreSQL")
-    ap.add_argument("--spark", type=int, nargs="*", default=[10_000_000], help="rows, Spark local[2]")
-    ap.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
+    ap.add_argument("--duckdb", type=int, nargs="*", default=[10_000_000, 50_000_000], help="rows, DuckDB file")
+    ap.add_argument("--postgres", type=int, nargs="*", default=[1_000_000, 10_000_000], help="rows, PostgreSQL")
+    ap.add_argument("--sqlite", type=int, nargs="*", default=[1_000_000], help="rows, SQLite file")
+    ap.add_argument("--spark", type=int, nargs="*", default=[2_000_000], help="rows, Spark local[2]")
+    ap.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(DEFAULT_VARIANTS))
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--data-dir", type=Path, default=HERE / ".data")
     ap.add_argument("--no-check", action="store_true")
@@ -335,7 +411,7 @@ def main() -> int:
         print(json.dumps(child(args.child, args.kind, args.target, args.dir, args.dump)))
         return 0
     limit = f"; DuckDB memory_limit {args.memory_limit}" if args.memory_limit else ""
-    print(f"load average {os.getloadavg()[0]:.1f}; best of {args.repeat}{limit}")
+    print(f"load average {os.getloadavg()[0]:.1f}; best of {args.repeat}, interleaved{limit}", flush=True)
     reports: list[dict[str, Any]] = []
     for rows in args.duckdb:
         d, info = be.ensure_data(rows, args.data_dir)
@@ -352,19 +428,16 @@ def main() -> int:
                 print(f"  loaded {info['total']:,} rows into PostgreSQL in {time.perf_counter() - t:.0f} s")
                 reports += measure("postgres", base, d, info["total"], args.variants, args.repeat,
                                    not args.no_check)
+    for rows in args.sqlite:
+        d, info = be.ensure_data(rows, args.data_dir)
+        target = str((ensure_format(d, "sqlite") / "data.db").resolve())
+        variants = [v for v in args.variants if v != "pull"]  # metricspec reads SQLite into polars anyway
+        reports += measure("sqlite", target, d, info["total"], variants, args.repeat, not args.no_check)
     for rows in args.spark:
         d, info = be.ensure_data(rows, args.data_dir)
         variants = [v for v in args.variants if v != "pull"]  # there was no Spark connector to pull from
         reports += measure("spark", str(d), d, info["total"], variants, args.repeat, not args.no_check)
-    print("\n| database | rows | metricspec | hand-written SQL | ratio | metricspec peak RSS | pull-everything |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for (kind, rows) in dict.fromkeys((r["database"], r["rows"]) for r in reports):
-        by = {r["variant"]: r for r in reports if r["database"] == kind and r["rows"] == rows}
-        ms, sql, pull = by.get("metricspec"), by.get("sql"), by.get("pull")
-        ratio = f"{ms['seconds'] / sql['seconds']:.2f}×" if ms and sql else "—"
-        pulled = f"{pull['seconds']:.1f} s, {pull['rss_mib']:.0f} MiB" if pull else "—"
-        print(f"| {kind} | {rows:,} | {ms['seconds']:.2f} s | {sql['seconds']:.2f} s | {ratio} | "
-              f"{ms['rss_mib']:.0f} MiB | {pulled} |" if ms and sql else f"| {kind} | {rows:,} | … |")
+    print("\n" + table(reports))
     if args.json:
         args.json.write_text(json.dumps(reports, indent=2))
     return 0

@@ -66,12 +66,12 @@ def explain_specs(paths: list[Path], *, as_of: dt.date | None = None,
                   confinement: Confinement = DEFAULT_CONFINEMENT) -> list[dict[str, object]]:
     """The query plan of each spec: one entry per fused query (source, grain, segments, aggregates), and
     the conventions of each KPI that reads rows (what an event is, the day rule, the edges of periods
-    and windows; ``KPIBase.conventions``)."""
-    from metricspec.engine.run import explain
+    and windows; ``KPIBase.conventions``), and the statements the run sends to its databases."""
+    from metricspec.engine.run import explain_run
     from metricspec.loader import load_specs
 
     loaded, _, _ = load_specs(list(paths), confinement=confinement)
-    return [{"spec": str(spec.path), "queries": explain(spec, as_of=as_of),
+    return [{"spec": str(spec.path), **explain_run(spec, as_of=as_of),
              "conventions": [{"kpi": name, "kind": kpi.form, "rules": rules} for name, kpi in spec.spec.kpis.items()
                              if (rules := kpi.conventions(spec.spec))]}
             for spec in loaded]

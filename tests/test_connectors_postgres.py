@@ -171,3 +171,71 @@ def test_spec_on_postgres_matches_hand_computed_kpis(postgres: str, tmp_path: Pa
     assert monthly("aov") == pytest.approx({m: revenue[m] / count[m] for m in months}, rel=1e-10)
     # the null amount (order 6) is skipped and reported
     assert any("null 'amount_cents'" in n.message for n in results.notes)
+
+
+def test_sources_on_one_server_share_a_connection(postgres: str, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two sources on one server: one connection for the run (one freshness statement, one backend),
+    closed when the run ends; the KPIs as each source alone gives them."""
+    from metricspec.connectors import shared
+
+    opened: list[object] = []
+    real = shared._postgres
+
+    def connect(url: str) -> object:
+        con = real(url)
+        opened.append(con)
+        return con
+
+    monkeypatch.setattr(shared, "_postgres", connect)
+    (tmp_path / "spec.yaml").write_text(textwrap.dedent(f"""
+        name: shop
+        sources:
+          orders: {{connector: sql, options: {{uri: "postgresql://{postgres}", table: orders}}, time_column: day}}
+          paid: {{connector: sql, options: {{uri: "postgresql://{postgres}", table: shop.paid}}, time_column: day}}
+        kpis:
+          orders: {{source: orders, agg: count}}
+          paid_orders: {{source: paid, agg: count}}
+    """))
+    results = evaluate(load_spec(tmp_path / "spec.yaml"), as_of=dt.date(2026, 3, 31))
+    assert len(opened) == 1
+    assert not shared._SERVERS  # closed with the run
+    with pytest.raises(Exception):  # noqa: B017 (psycopg's own error type)
+        opened[0].raw_sql("SELECT 1")  # type: ignore[attr-defined]
+
+    def total(kpi: str) -> float:
+        series = next(s for s in results.kpi(kpi).series if s.grain == "month" and s.kind == "headline")
+        return sum(p.value or 0 for p in series.points)
+
+    assert total("orders") == len(ORDERS)
+    assert total("paid_orders") == sum(1 for r in ORDERS if not r[4])
+
+
+def test_a_postgres_run_does_not_import_pandas(postgres: str, tmp_path: Path) -> None:
+    """ibis' PostgreSQL backend imports pandas when it connects (for a dumper metricspec never uses);
+    metricspec's connection does not: a fresh process evaluates a spec on PostgreSQL without pandas, and
+    the server session is in UTC as ibis sets it."""
+    import subprocess
+    import sys
+
+    (tmp_path / "spec.yaml").write_text(textwrap.dedent(f"""
+        name: shop
+        sources:
+          orders: {{connector: sql, options: {{uri: "postgresql://{postgres}", table: orders}}, time_column: day}}
+        kpis:
+          orders: {{source: orders, agg: count}}
+    """))
+    program = textwrap.dedent(f"""
+        import datetime as dt, sys
+        from pathlib import Path
+        from metricspec.connectors.shared import server_connection
+        from metricspec.engine.run import evaluate
+        from metricspec.loader import load_spec
+        results = evaluate(load_spec(Path({str(tmp_path / "spec.yaml")!r})), as_of=dt.date(2026, 3, 31))
+        points = [p for s in results.kpi("orders").series if s.grain == "month" and s.kind == "headline"
+                  for p in s.points]
+        zone = server_connection("postgres://{postgres}").raw_sql("SHOW TIMEZONE").fetchone()[0]
+        print(sum(p.value or 0 for p in points), "pandas" in sys.modules, zone)
+    """)
+    out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True, timeout=300)
+    assert out.stdout.split() == [f"{float(len(ORDERS))}", "False", "UTC"]

@@ -101,16 +101,23 @@ def test_window_kinds_agree_on_a_busy_month(tmp_path: Path, monkeypatch, databas
 
 def test_windows_run_in_the_database(tmp_path: Path, monkeypatch, databases) -> None:
     """Not a fallback: the day-grain queries run as SQL, the distinct values come through the
-    database's filtered, projected rows."""
+    database's filtered, projected rows, one per value and day (a user's rows of one day are one)."""
     from metricspec.engine.backends.sql import SqlBackend
 
-    path = _write(tmp_path, [(5, "a", 1, False, "u1"), (40, "b", 2, True, "u2")])
+    path = _write(tmp_path, [(5, "a", 1, False, "u1"), (6, "a", 2, False, "u1"), (7, "a", 3, True, "u1"),
+                             (40, "b", 2, True, "u2")])
     seen: list[tuple[str, tuple[str, ...]]] = []
+    days: list[int] = []
     real = SqlBackend.events
 
     def spy(self, query):  # type: ignore[no-untyped-def]
         seen.append((query.source, query.keep))
-        return real(self, query)
+        rows = real(self, query)
+        if query.days:
+            got = rows.collect()
+            assert got.height == got.unique().height and got["__t"].dt.hour().max() == 0, got
+            days.append(got.height)
+        return rows
 
     for name, registry in databases.items():
         monkeypatch.setattr(sources, "connector_registry", registry)
@@ -121,4 +128,6 @@ def test_windows_run_in_the_database(tmp_path: Path, monkeypatch, databases) -> 
         seen.clear()
         evaluate(load_spec(path), as_of=AS_OF)
         assert seen and {keep for _, keep in seen} <= {("user",), ("user", "seg")}, seen
+        assert days and max(days) <= 2, days  # four rows, two users, each on one day
+        days.clear()
         monkeypatch.undo()

@@ -114,11 +114,11 @@ def test_engine_duckdb_on_the_example_files_gives_the_golden_results(name: str) 
 SNAPSHOT_DIALECTS = ["duckdb", "postgres", "pyspark"]
 
 
-@pytest.mark.parametrize("dialect", SNAPSHOT_DIALECTS)
-def test_sql_snapshot(dialect: str, update_golden: bool) -> None:
-    """The statement a small plan sends, per dialect (review the diff when it changes;
-    regenerate with pytest --update-golden)."""
-    from metricspec.engine.backends.sql import query_expr
+def snapshot_statements(dialect: str) -> str:
+    """The fused statements of a small plan: two scopes and a null count on one grain and breakdown,
+    a headline, two goal windows; one statement per (source, grain, breakdown), windows together."""
+    from metricspec.engine.backends.sql_exprs import statement_expr
+    from metricspec.engine.backends.sql_fuse import fuse
     from metricspec.engine.backends.sql_prepare import prepare
     from metricspec.plan.nodes import Plan, QueryKey, RunRange, Window
     from metricspec.sources.database import SourceOptions
@@ -132,18 +132,38 @@ def test_sql_snapshot(dialect: str, update_golden: bool) -> None:
                          "occurred_at", {"value": "amount * 2"}, None)
     rel = prepare(raw, dialect, "snapshot", opts)
     plan = Plan()
-    week = QueryKey("events", "occurred_at", "week", ("network",), (("paid", True),))
-    plan.add(week, "count", None, None)
-    plan.add(week, "sum", "clicks", "network in ('x', 'linkedin')")
-    plan.add(week, "count_distinct", "id", None)
-    plan.add(week, "last", "clicks", None)
-    plan.add(week, "mean", None, None, "clicks / value")
-    window = QueryKey("events", "occurred_at", Window(dt.date(2026, 4, 1), dt.date(2026, 4, 30)), (), ())
-    plan.add(window, "median", "amount", "clicks > 0")
+    paid = QueryKey("events", "occurred_at", "week", ("network",), (("paid", True),))
+    plan.add(paid, "count", None, None)
+    plan.add(paid, "sum", "clicks", "network in ('x', 'linkedin')")
+    plan.add(paid, "count_distinct", "id", None)
+    plan.add(paid, "last", "clicks", None)
+    plan.add(paid, "last_ties", "clicks", None)
+    plan.add(paid, "mean", None, None, "clicks / value")
+    unpaid = QueryKey("events", "occurred_at", "week", ("network",), (("paid", False),))
+    plan.add(unpaid, "count_distinct", "id", None)
+    headline = QueryKey("events", "occurred_at", "week", (), ())
+    plan.add(headline, "sum", "clicks", None)
+    plan.add(headline, "p90", "amount", None)
+    april = QueryKey("events", "occurred_at", Window(dt.date(2026, 4, 1), dt.date(2026, 4, 30)), (), ())
+    plan.add(april, "median", "amount", "clicks > 0")
+    plan.add(april, "count_distinct", "id", None)
+    may = QueryKey("events", "occurred_at", Window(dt.date(2026, 5, 1), dt.date(2026, 5, 31)), (), (("paid", True),))
+    plan.add(may, "count_distinct", "id", None)
     rng = RunRange(dt.date(2026, 1, 1), dt.date(2026, 11, 1), "sunday")
-    text = "\n\n".join(f"-- {k.grain if isinstance(k.grain, str) else 'window'} query\n"
-                       + str(ibis.to_sql(query_expr(rel, q, rng), dialect=dialect)).strip() + ";"
-                       for k, q in plan.queries.items()) + "\n"
+    statements = fuse(list(plan.queries.values()), plan.null_count_queries())
+    assert len(statements) == 3  # week by network (two scopes), week, the two windows
+    return "\n\n".join(f"-- {st.describe()}: {len(st.members)} quer{'y' if len(st.members) == 1 else 'ies'}"
+                       + (f", null counts of {len(st.null_counts[0].query.aggregates)} aggregates"
+                          if st.null_counts else "") + "\n"
+                       + str(ibis.to_sql(statement_expr(rel, st, rng), dialect=dialect)).strip() + ";"
+                       for st in statements) + "\n"
+
+
+@pytest.mark.parametrize("dialect", SNAPSHOT_DIALECTS)
+def test_sql_snapshot(dialect: str, update_golden: bool) -> None:
+    """The fused statements a small plan sends, per dialect (review the diff when it changes;
+    regenerate with pytest --update-golden)."""
+    text = snapshot_statements(dialect)
     path = GOLDEN / "sql" / f"{dialect}.sql"
     if update_golden:
         path.write_bytes(text.encode())  # bytes: the SQL holds a carriage return (the characters TRIM strips)
@@ -152,27 +172,36 @@ def test_sql_snapshot(dialect: str, update_golden: bool) -> None:
     assert text == path.read_bytes().decode(), f"the {dialect} SQL changed: review and regenerate"
 
 
-def test_duckdb_runs_each_query_as_its_own_statement(monkeypatch: pytest.MonkeyPatch) -> None:
-    """In-process DuckDB gets one query per statement (a UNION ALL's branches run at once and their hash
-    tables add up in this process); a remote database gets a source's queries in one statement."""
-    from metricspec.engine.backends import sql
+def test_one_statement_per_source_grain_and_breakdown(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run sends one statement per (source, grain, breakdown) for all its KPIs, whatever their scopes,
+    one per source and breakdown for the goal windows, and one for every source's freshness: as many as
+    `--explain` says, and the Results do not change."""
+    from metricspec.engine.backends import sql, sql_exec
+    from metricspec.engine.run import explain_run
 
-    sent: list[int] = []
+    sent: list[str] = []
     real = sql.to_frame
 
-    def counting(rel: object, expr: object) -> pl.DataFrame:
-        frame = real(rel, expr)  # type: ignore[arg-type]
-        sent.append(frame["__q"].n_unique() if "__q" in frame.columns else 1)
-        return frame
+    def counting(rel: object, expr: object, **kw: bool) -> pl.DataFrame:
+        compiled = expr if isinstance(expr, sql_exec.Compiled) else None  # statements compiled ahead
+        sent.append(compiled.sql or str(ibis.to_sql(compiled.expr)) if compiled else str(ibis.to_sql(expr)))
+        return real(rel, expr, **kw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(sql, "to_frame", counting)
     monkeypatch.chdir(ROOT)
+    explained = explain_run(load_spec(Path("specs/examples/warehouse_sales.yaml")), as_of=dt.date(2026, 11, 1))
+    monkeypatch.setattr(sql, "to_frame", counting)
     loaded = load_spec(Path("specs/examples/warehouse_sales.yaml"))
     text = evaluate(loaded, as_of=dt.date(2026, 11, 1)).to_json()
     assert text == (GOLDEN / "warehouse_sales.json").read_text(encoding="utf-8")
-    assert len(sent) > 3 and max(sent) <= 2  # a query, plus the column checks in a source's first statement
-    assert sql.branches_per_statement("duckdb") == 1
-    assert sql.branches_per_statement("postgres") == sql.branches_per_statement("pyspark") == sql.MAX_BRANCHES
+    queries = explained["queries"]
+    statements = explained["statements"]
+    assert isinstance(queries, list) and isinstance(statements, list)
+    fused = {(q["source"], q["grain"] if q["grain"] in ("day", "week", "month", "quarter", "year") else "windows",
+              tuple(q["segments"])) for q in queries}
+    assert len(sent) == len(statements) == len(fused) + 1, (len(sent), len(statements), len(fused))
+    assert len(queries) > len(fused)  # some statements answer several queries
+    assert sum("UNION ALL" in s for s in sent) == 1  # the freshness of the three sources, together
+    assert all(q["sql"] == statements[q["statement"] - 1] for q in queries)
 
 
 def test_duckdb_memory_limit_gives_the_same_results_and_bad_sizes_are_explained(tmp_path: Path) -> None:

@@ -8,11 +8,9 @@ unknown table, a failing query, a missing driver) become a
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import importlib.util
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import unquote, urlparse
@@ -21,6 +19,8 @@ from pydantic import Field, field_validator, model_validator
 
 from metricspec.connectors.base import Connector, ConnectorOptions, SourceContext
 from metricspec.connectors.files import PATH_HINT, first_line
+from metricspec.connectors.shared import duckdb_backend, server_connection
+from metricspec.connectors.sqlite_read import sandboxed, sqlite_lazy
 from metricspec.connectors.uris import expand_env, no_session_options, read_only_uri, redact
 
 if TYPE_CHECKING:
@@ -115,15 +115,12 @@ class SqliteConnector(Connector):
 
         import polars as pl
 
-        from metricspec.connectors.sandbox import sqlite_lockdown, sqlite_uri
-
         path = context.resolve(options.path)
         if not path.is_file():
             raise context.error(f"database file not found: {path}", hint=PATH_HINT)
         _read_only(context, options.sql())
         try:
-            conn = sqlite3.connect(sqlite_uri(path), uri=True)
-            sqlite_lockdown(conn)
+            conn = sandboxed(path)
         except sqlite3.Error as exc:
             raise context.error(f"cannot open SQLite database {path}: {exc}") from None
         try:
@@ -139,6 +136,8 @@ class SqliteConnector(Connector):
                 if options.table not in tables:
                     raise _unknown_table(context, options.table, tables, f"database {path}")
             try:
+                if context.sample_rows is None:  # the columns a run reads, when it reads them (connectorx)
+                    return sqlite_lazy(path, options.sql(), lambda: sandboxed(path), context.error)
                 frame = pl.read_database(sampled(options.sql(), context.sample_rows), connection=conn,
                                          infer_schema_length=None)
             except sqlite3.Error as exc:
@@ -241,11 +240,9 @@ class SqlConnector(Connector):
     @staticmethod
     def _relation(uri: str, backend: str, options: SqlOptions, context: SourceContext) -> Any:
         """The table or query as an ibis table of the database: KPIs are computed there."""
-        import ibis
-
         url = uri.replace("postgresql://", "postgres://", 1) if backend == "postgres" else uri
         try:
-            con = ibis.connect(url)
+            con = server_connection(url)
         except Exception as exc:
             raise context.error(f"cannot connect to {redact(uri)}: {first_line(exc)}",
                                 hint="check the host, port, database, user and password (environment variables "
@@ -300,10 +297,7 @@ class SqlConnector(Connector):
         path = path[1:] if path.startswith("//") else path
         if not Path(path).is_file():
             raise context.error(f"database file not found: {path}", hint=PATH_HINT)
-        from metricspec.connectors.sandbox import sqlite_lockdown, sqlite_uri
-
-        conn = sqlite3.connect(sqlite_uri(Path(path)), uri=True)
-        sqlite_lockdown(conn)
+        conn = sandboxed(Path(path))
         try:
             frame = pl.read_database(query, connection=conn, infer_schema_length=None)
         except sqlite3.Error as exc:
@@ -323,74 +317,6 @@ have their own connector (read-only); Databricks is reached with the spark conne
 DRIVERS = {"postgres": "psycopg", "mysql": "MySQLdb", "snowflake": "snowflake.connector",
            "bigquery": "google.cloud.bigquery", "trino": "trino", "clickhouse": "clickhouse_connect",
            "mssql": "pyodbc", "oracle": "oracledb"}
-
-_DUCKDB_FILES: dict[tuple[str, int, int], tuple[Any, frozenset[str], str | None]] = {}
-"""One ibis connection per DuckDB file (path, size, modification time) per evaluation, with the files
-its queries may read. DuckDB shares one database instance between the connections to a file in a
-process, and the sandbox locks that instance's configuration: a second connection could not even
-set its time zone, so every source on the file shares the first connection. Closed by
-:func:`shared_connections` when the evaluation ends, so the file is free again afterwards."""
-_SCOPES: list[set[tuple[str, int, int]]] = []
-
-
-@contextlib.contextmanager
-def shared_connections() -> Iterator[None]:
-    """Connections to DuckDB files opened inside this block are shared by its sources and closed at
-    its end (an evaluation; nested blocks leave them to the outermost)."""
-    _SCOPES.append(set())
-    try:
-        yield
-    finally:
-        opened = _SCOPES.pop()
-        if not _SCOPES:
-            opened |= set(_DUCKDB_FILES)
-        for key in opened:
-            con, _, _ = _DUCKDB_FILES.pop(key, (None, None, None))
-            if con is not None:
-                with contextlib.suppress(Exception):
-                    con.disconnect()
-
-
-def _duckdb_backend(path: Path | None, query: str, context: SourceContext, memory_limit: str | None = None) -> Any:
-    """An ibis DuckDB connection, read-only for a file, sandboxed (see metricspec/connectors/sandbox.py),
-    with DuckDB's ``memory_limit`` when given."""
-    import ibis
-
-    from metricspec.connectors.sandbox import (
-        apply_duckdb_settings,
-        duckdb_allowed_paths,
-        duckdb_config,
-        duckdb_settings,
-    )
-
-    allowed = duckdb_allowed_paths(query, context.base_dir, context.root)
-    config = duckdb_config() | ({"memory_limit": memory_limit} if memory_limit else {})
-    if path is None:
-        con = ibis.duckdb.connect(**config)
-        apply_duckdb_settings(con.con, duckdb_settings(context.base_dir, allowed))
-        return con
-    real = path.resolve()
-    stat = real.stat()
-    key = (str(real), stat.st_size, stat.st_mtime_ns)
-    if key not in _DUCKDB_FILES:
-        con = ibis.duckdb.connect(str(real), read_only=True, **config)
-        apply_duckdb_settings(con.con, duckdb_settings(context.base_dir, allowed))
-        _DUCKDB_FILES[key] = (con, frozenset(allowed), memory_limit)
-        if _SCOPES:
-            _SCOPES[-1].add(key)
-    con, granted, limit = _DUCKDB_FILES[key]
-    if memory_limit != limit:
-        raise context.error(
-            f"memory_limit {memory_limit or '(none)'} differs from another source's on {path} "
-            f"({limit or 'none'}): the sources of one DuckDB file share one database instance",
-            hint="give every source on that file the same `memory_limit:`")
-    if not set(allowed) <= granted:
-        raise context.error(
-            f"the query reads files ({', '.join(sorted(set(allowed) - granted))}) that another source on {path} "
-            "did not: DuckDB fixes the files a database may read when it is first opened",
-            hint="read those files from an in-memory DuckDB (omit `path:`), or through a file connector")
-    return con
-
 
 # ---------------------------------------------------------------------------- duckdb
 
@@ -445,7 +371,7 @@ class DuckDBConnector(Connector):
                 raise context.error(f"database file not found: {path}", hint=PATH_HINT)
             where = f"database {path}"
         try:
-            con = _duckdb_backend(path, query, context, options.memory_limit)
+            con = duckdb_backend(path, query, context, options.memory_limit)
         except duckdb.Error as exc:
             raise context.error(f"cannot open {where} as a DuckDB database: {first_line(exc)}",
                                 hint="check that the file is a DuckDB database of a compatible version") from None

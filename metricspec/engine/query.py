@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from metricspec.connectors.shared import shared_connections
 from metricspec.engine import alltime
 from metricspec.engine.backends import Work, make_router
 from metricspec.engine.backends.sql_tables import relations
@@ -266,8 +267,6 @@ def answer(loaded: LoadedSpec, q: Question, opened: OpenedSources) -> Answer:
 def run_query(loaded: LoadedSpec, q: Question, data: Mapping[str, pl.LazyFrame] | None = None) -> Answer:
     """Answer a question about a loaded spec (``data``: frames replacing the connectors of the sources
     they name, as for :func:`metricspec.engine.run.evaluate`)."""
-    from metricspec.connectors.sql import shared_connections
-
     q = resolve(loaded, q)
     with shared_connections():
         return with_lenient_retry(loaded, lambda opened: answer(loaded, q, opened), data,
@@ -278,18 +277,16 @@ def explain_query(loaded: LoadedSpec, q: Question,
                   data: Mapping[str, pl.LazyFrame] | None = None) -> list[dict[str, object]]:
     """The question's compiled plan without running it: per fused query, what it computes, where it runs
     and the SQL it sends to a database."""
-    from metricspec.connectors.sql import shared_connections
-
     q = resolve(loaded, q)
 
     def plan(opened: OpenedSources) -> list[dict[str, object]]:
         ev, _ = plan_question(loaded, q, opened)
-        rng = ev.range
+        work = Work(queries=list(ev.plan.queries.values()), null_counts=ev.plan.null_count_queries())
+        explained = ev.backends.explain(work, ev.range)
         out = []
-        for key, query, entry in zip(ev.plan.queries, ev.plan.queries.values(), ev.plan.describe(), strict=True):
+        for key, entry in zip(ev.plan.queries, ev.plan.describe(), strict=True):
             joins = [info.describe() for info in opened.joins.get(key.source, [])]
-            out.append({**entry, **ev.backends.backend_of(key.source).explain(query, rng),
-                        **({"joins": joins} if joins else {})})
+            out.append({**entry, **explained.queries[key], **({"joins": joins} if joins else {})})
         return out
 
     with shared_connections():

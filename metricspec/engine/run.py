@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import polars as pl
 
+from metricspec.connectors.shared import shared_connections
 from metricspec.engine import alltime
 from metricspec.engine.backends import Router, Work, make_router
 from metricspec.engine.backends.polars import polars_engine
@@ -180,25 +181,31 @@ def plan_requests(ev: Evaluator) -> list[Any]:
 
 
 def explain(loaded: LoadedSpec, *, as_of: dt.date | None = None) -> list[dict[str, object]]:
-    """The compiled query plan as data, without running it (``metricspec run --explain``)."""
-    from metricspec.connectors.sql import shared_connections
+    """The compiled query plan as data, without running it (``metricspec run --explain``): one entry per
+    fused query; on a database, the number of the statement that answers it (:func:`explain_run`)."""
+    return explain_run(loaded, as_of=as_of)["queries"]  # type: ignore[return-value]
 
-    def plan(opened: OpenedSources) -> list[dict[str, object]]:
+
+def explain_run(loaded: LoadedSpec, *, as_of: dt.date | None = None) -> dict[str, object]:
+    """``queries`` (as :func:`explain`) and ``statements``: every statement the run sends to a database
+    for its KPIs (the fused aggregations, the sources' freshness, cast checks), in order. Row reads for
+    funnels, retention, control groups and attribution come on top (one per step or source)."""
+    def plan(opened: OpenedSources) -> dict[str, object]:
         day = as_of
+        fresh = freshness_plan(loaded, opened.schemas, local_today(loaded.spec.timezone) if day is None else None)
         if day is None:
-            queries = freshness_plan(loaded, opened.schemas, local_today(loaded.spec.timezone))
             router = make_router(opened.frames, opened.schemas, relations(opened.relations), opened.prepared)
-            answers = router.run(Work(freshness=queries), RunRange(None, dt.date.max))
-            day, _ = default_as_of_from(queries, answers.freshness)
+            answers = router.run(Work(freshness=fresh), RunRange(None, dt.date.max))
+            day, _ = default_as_of_from(fresh, answers.freshness)
         ev = evaluator(loaded, opened, day, opened.frames)
         plan_requests(ev)
-        rng = ev.range
+        work = Work(queries=list(ev.plan.queries.values()), null_counts=ev.plan.null_count_queries(), freshness=fresh)
+        explained = ev.backends.explain(work, ev.range)
         out = []
-        for key, query, entry in zip(ev.plan.queries, ev.plan.queries.values(), ev.plan.describe(), strict=True):
+        for key, entry in zip(ev.plan.queries, ev.plan.describe(), strict=True):
             joins = [info.describe() for info in opened.joins.get(key.source, [])]
-            out.append({**entry, **ev.backends.backend_of(key.source).explain(query, rng),
-                        **({"joins": joins} if joins else {})})
-        return out
+            out.append({**entry, **explained.queries[key], **({"joins": joins} if joins else {})})
+        return {"queries": out, "statements": explained.statements}
 
     with shared_connections():
         return with_lenient_retry(loaded, plan)
@@ -223,8 +230,6 @@ def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Prog
              data: Mapping[str, pl.LazyFrame] | None = None) -> Results:
     """Evaluate every KPI, goal, control group and attribution model of a spec (``data``: frames
     replacing the connectors of the sources they name)."""
-    from metricspec.connectors.sql import shared_connections
-
     with shared_connections():  # database files the sources share stay open for the run only
         return _evaluate(loaded, as_of=as_of, progress=progress, data=data)
 

@@ -13,8 +13,16 @@ from __future__ import annotations
 import difflib
 from typing import TYPE_CHECKING, Annotated, Any, Union
 
-from pydantic import BeforeValidator, Discriminator, Field, Tag
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    BeforeValidator,
+    Discriminator,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    Tag,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
 
 from metricspec.kinds.aggregate import ADDITIVE_AGGREGATIONS, AggregateKPI, Aggregation
 from metricspec.kinds.base import (
@@ -110,14 +118,47 @@ def _check_form(value: Any) -> Any:
     return value
 
 
+def _validate_kpi(value: Any, info: core_schema.ValidationInfo) -> KPIBase:
+    """A KPI validated by its own kind's model: pydantic builds a kind's validator when a spec first
+    holds a KPI of that kind (``defer_build``), so a run pays only for the kinds its spec uses. Errors
+    inside the kind's model keep their locations (pydantic nests them under the KPI's key)."""
+    if isinstance(value, KPIBase):
+        return value
+    if not isinstance(value, dict):
+        raise PydanticCustomError("kpi_form", "a KPI is a mapping of keys, not a single value; write its keys "
+                                  "under its name, e.g. `agg: count` and `source: <name>`")
+    _check_form(value)
+    form = form_of(value)
+    assert form is not None  # _check_form raised otherwise
+    return BY_FORM[form].model_validate(value, strict=info.config.get("strict") if info.config else None,
+                                        context=info.context)
+
+
+class _ByKind:
+    """The KPI field's validation (:func:`_validate_kpi`) and JSON Schema (the union of every kind, as
+    the committed schema/metricspec.schema.json shows it; built only when a schema is asked for)."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.with_info_plain_validator_function(_validate_kpi)
+
+    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema,
+                                     handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        from pydantic import TypeAdapter
+
+        return handler(TypeAdapter(_UNION).core_schema)
+
+
+_UNION: Any = Annotated[
+    Union[tuple(Annotated[k, Tag(_tag(k.FORM))] for k in KINDS)],  # noqa: UP007
+    Field(discriminator=Discriminator(_discriminate)),
+    BeforeValidator(_check_form),
+]
+"""Every kind as one discriminated union: what the JSON Schema shows (validation goes by kind, below)."""
+
 if TYPE_CHECKING:
     KPI = KPIBase
 else:
-    KPI = Annotated[
-        Union[tuple(Annotated[k, Tag(_tag(k.FORM))] for k in KINDS)],  # noqa: UP007
-        Field(discriminator=Discriminator(_discriminate)),
-        BeforeValidator(_check_form),
-    ]
+    KPI = Annotated[Union[KINDS], _ByKind()]  # noqa: UP007  (the union for readers of the annotation)
 """A KPI of any kind (the spec's ``kpis:`` values); to type checkers, the base every kind shares."""
 
 

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from metricspec.plan.nodes import NO_TIME, Window
 from metricspec.spec.base import Currency, Direction, Grain, Scalar, StrictModel
@@ -152,6 +152,8 @@ Planned = FromQuery | FromAggregates | FromInputs | FromRows
 
 class KPIBase(StrictModel):
     """Fields every KPI has, whatever its kind."""
+
+    model_config = ConfigDict(defer_build=True)  # built when a spec first holds its kind (kinds/__init__.py)
 
     FORM: ClassVar[str] = ""
     """The kind's key in the spec (``agg`` for aggregations) and ``KpiResult.form``."""

@@ -222,6 +222,9 @@ class EventsQuery:
     filter: ex.Node | None
     scope: Scope
     keep: tuple[str, ...]
+    days: bool = False
+    """One row per distinct ``keep`` values and local date (``__t`` that date's midnight): the day-level
+    answer a distinct count over date windows reads (engine/windows.py), computed where the data is."""
 
 
 @dataclass(frozen=True)

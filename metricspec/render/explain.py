@@ -8,12 +8,16 @@ from collections.abc import Mapping, Sequence
 
 def explain_text(plans: Sequence[Mapping[str, object]]) -> str:
     """One block per fused query: source, grain, breakdown and scope, the aggregates, where it runs,
-    and for database sources the SELECT it sends (each source's queries go in one UNION ALL)."""
+    and for database sources the statement that answers it (one per source, grain and breakdown: its
+    SQL is shown under the first query it answers)."""
     lines: list[str] = []
     for plan in plans:
         queries = plan["queries"]
-        assert isinstance(queries, list)
-        lines.append(f"{plan['spec']}: {len(queries)} quer{'y' if len(queries) == 1 else 'ies'}")
+        statements = plan.get("statements") or []
+        assert isinstance(queries, list) and isinstance(statements, list)
+        sent = f"; {_count(len(statements), 'statement')} sent to databases" if statements else ""
+        lines.append(f"{plan['spec']}: {_count(len(queries), 'query', 'queries')}{sent}")
+        shown: set[object] = set()
         for i, q in enumerate(queries, 1):
             segments = ", ".join(q["segments"]) or "-"
             scope = ", ".join(f"{c}={v}" for c, v in q["scope"]) or "-"
@@ -28,8 +32,13 @@ def explain_text(plans: Sequence[Mapping[str, object]]) -> str:
                 value = a["expression"] or a["column"] or "rows"
                 where = f" where {a['filter']}" if a["filter"] else ""
                 lines.append(f"    {a['output']} = {a['agg']}({value}){where}")
-            if q.get("sql"):
-                lines.append("    sql:")
+            n = q.get("statement")
+            if n is not None and n in shown:
+                lines.append(f"    sql: statement {n} (above), fused: {q.get('fused')}")
+            elif q.get("sql"):
+                shown.add(n)
+                head = f"statement {n} of {len(statements)}, fused: {q.get('fused')}" if n is not None else "sql"
+                lines.append(f"    {head}:")
                 lines.append(textwrap.indent(str(q["sql"]).strip(), "      "))
         conventions = plan.get("conventions") or []
         assert isinstance(conventions, list)
@@ -38,5 +47,12 @@ def explain_text(plans: Sequence[Mapping[str, object]]) -> str:
         for c in conventions:
             lines.append(f"  {c['kpi']} ({c['kind']}):")
             lines += [f"    {rule}" for rule in c["rules"]]
+        others = [s for s in statements if str(s).startswith("--")]
+        if others:
+            lines.append("\nalso sent: " + "; ".join(str(s).removeprefix("-- ") for s in others))
         lines.append("")
     return "\n".join(lines) + "\n"
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"

@@ -60,6 +60,18 @@ class Answers:
         self.freshness.update(other.freshness)
 
 
+@dataclass
+class Explained:
+    """What a backend would do with some work (``--explain``)."""
+
+    queries: dict[QueryKey, dict[str, object]] = field(default_factory=dict)
+    """Per query: ``backend``, ``runs_in``, and on a database the ``statement`` (1-based, in
+    :attr:`statements`) that answers it and its ``sql``."""
+    statements: list[str] = field(default_factory=list)
+    """Every statement sent to a database, in order (the SQL, or a comment naming what a statement
+    reads that is compiled only when it runs: cast checks, freshness)."""
+
+
 class Backend(Protocol):
     """Runs work on the sources it was given."""
 
@@ -72,8 +84,8 @@ class Backend(Protocol):
         """Execute every query, null count and freshness query of ``work``."""
         ...
 
-    def explain(self, query: Query, rng: RunRange) -> dict[str, object]:
-        """Where ``query`` runs and, for SQL backends, the statement it sends."""
+    def explain(self, work: Work, rng: RunRange) -> Explained:
+        """Where each query of ``work`` runs and, for SQL backends, the statements they send."""
         ...
 
     def events(self, query: EventsQuery) -> pl.LazyFrame:
@@ -119,6 +131,17 @@ class Router:
         for key, part in sorted(split_work(work, self.owner).items()):
             answers.update(self.backends[key].run(part, rng))
         return answers
+
+    def explain(self, work: Work, rng: RunRange) -> Explained:
+        """Every backend's :meth:`Backend.explain`, statements numbered across the run."""
+        out = Explained()
+        for key, part in sorted(split_work(work, self.owner).items()):
+            got = self.backends[key].explain(part, rng)
+            for qkey, info in got.queries.items():
+                n = info.get("statement")
+                out.queries[qkey] = {**info, "statement": n + len(out.statements)} if isinstance(n, int) else info
+            out.statements += got.statements
+        return out
 
     def backend_of(self, source: str) -> Backend:
         return self.backends[self.owner[source]]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
-from metricspec.engine.backends import Answers, Work, record_nulls
+from metricspec.engine.backends import Answers, Explained, Work, record_nulls
 from metricspec.errors import UsageError
 from metricspec.kinds.aggregate import QUANTILES
 from metricspec.plan.expressions import to_polars
@@ -101,8 +101,9 @@ class PolarsBackend:
             answers.freshness[f.source] = freshness_row(next(it))
         return answers
 
-    def explain(self, query: Query, rng: RunRange) -> dict[str, object]:
-        return {"backend": self.name, "runs_in": "polars (in this process)"}
+    def explain(self, work: Work, rng: RunRange) -> Explained:
+        """Every query runs in this process (one ``collect_all``): no statement is sent."""
+        return Explained({q.key: {"backend": self.name, "runs_in": "polars (in this process)"} for q in work.queries})
 
     def events(self, query: EventsQuery) -> pl.LazyFrame:
         lf = self.sources[query.source]
@@ -118,8 +119,11 @@ class PolarsBackend:
             ts = ts.cast(pl.Datetime("us"))
         else:
             ts = ts.dt.replace_time_zone(None)
-        return lf.select([*[pl.col(k).cast(pl.String) for k in query.keep], ts.alias("__t")]).filter(
+        out = lf.select([*[pl.col(k).cast(pl.String) for k in query.keep], ts.alias("__t")]).filter(
             pl.col("__t").is_not_null())
+        if query.days:  # the day's midnight: distinct values per day (a window's distinct count)
+            return out.with_columns(pl.col("__t").dt.truncate("1d")).unique()
+        return out
 
     def _bases(self, queries: list[Query], rng: RunRange) -> dict[tuple[str, str], pl.LazyFrame]:
         shared: dict[tuple[str, str], list[str]] = {}

@@ -77,8 +77,12 @@ class Relation:
     a local wall-clock time cannot tell the two hours of the night the clocks go back apart. None: the
     source has no datetime columns."""
 
+    def pending_checks(self, columns: list[str]) -> list[Any]:
+        """The checks of ``columns`` not run yet (for ``--explain``: nothing is marked as run)."""
+        return [c for c in self.checks if c.column in columns and c.column not in self._checked]
+
     def columns_checked(self, columns: list[str]) -> list[Any]:
         """The checks of ``columns`` not run yet (each check runs once per relation)."""
-        todo = [c for c in self.checks if c.column in columns and c.column not in self._checked]
+        todo = self.pending_checks(columns)
         self._checked.update(c.column for c in todo)
         return todo

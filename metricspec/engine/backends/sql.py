@@ -1,8 +1,10 @@
 """The SQL backend: a plan's queries compiled to ibis expressions and run in the source's database.
 
-Each query becomes one ``SELECT period, segments, aggregates ... GROUP BY`` in the database's dialect
-(DuckDB, PostgreSQL, Spark SQL, ...); only the aggregated rows come back. The translation keeps the
-polars backend's semantics, so both give the same Results:
+The queries are fused into statements (:mod:`.sql_fuse`): one ``SELECT period, segments, aggregates ...
+GROUP BY`` per source, grain and breakdown in the database's dialect (DuckDB, PostgreSQL, Spark SQL,
+...), plus one statement per database connection for the sources' freshness; only the aggregated rows
+come back. The translation (:mod:`.sql_exprs`) keeps the polars backend's semantics, so both give the
+same Results:
 
 * the date of a row is its local date in the spec's time zone (:mod:`.sql_time`), weeks start on the
   spec's ``week_start``;
@@ -19,39 +21,44 @@ kinds/snapshot.py).
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from metricspec.engine.backends import Answers, Work, record_nulls
-from metricspec.engine.backends.ibis_expr import UntranslatableError, to_ibis
-from metricspec.engine.backends.sql_filters import filtered, scope_predicate
-from metricspec.engine.backends.sql_time import hour_instant
-from metricspec.errors import DataError, MetricSpecError
-from metricspec.kinds.aggregate import QUANTILES
+from metricspec.engine.backends import Answers, Explained, Work, record_nulls
+from metricspec.engine.backends.ibis_expr import to_ibis
+from metricspec.engine.backends.sql_exec import (
+    Compiled,
+    compile_ahead,
+    compile_sql,
+    run_checks,
+    to_frame,
+)
+from metricspec.engine.backends.sql_exprs import (
+    freshness_expr,
+    member_output,
+    member_rows,
+    null_output,
+    statement_expr,
+)
+from metricspec.engine.backends.sql_filters import scope_predicate
+from metricspec.engine.backends.sql_fuse import Statement, fuse
 from metricspec.plan.nodes import (
     NO_TIME,
-    TIES,
-    Aggregate,
     EventsQuery,
     Freshness,
     FreshnessQuery,
-    NullCountQuery,
     Query,
     RunRange,
-    Window,
-    counts_nulls,
 )
-from metricspec.plan.periods import HOUR, WEEKDAYS
+from metricspec.plan.periods import HOUR
 from metricspec.spec.expr import names
 
 if TYPE_CHECKING:
     import polars as pl
 
     from metricspec.engine.backends.relation import Relation
-
-_UNITS = {"month": "M", "quarter": "Q", "year": "Y"}
 
 
 @dataclass
@@ -69,65 +76,38 @@ class SqlBackend:
         self.relations[source] = rel
 
     def run(self, work: Work, rng: RunRange) -> Answers:
-        """One statement per source: its queries, null counts and freshness as the branches of a
-        ``UNION ALL`` (each database round trip costs: a remote warehouse or a Spark job takes a second
-        or more)."""
+        """The cast checks of every column read, the sources' freshness in one statement, then one
+        statement per fused group of queries (:func:`.sql_fuse.fuse`)."""
         answers = Answers()
-        items: dict[str, list[Item]] = {}
-        for q in work.queries:
-            items.setdefault(q.key.source, []).append(q)
-        for n in work.null_counts:
-            items.setdefault(n.source, []).append(n)
-        for f in work.freshness:
-            items.setdefault(f.source, []).append(f)
-        for source, todo in items.items():
-            rel = self.relations[source]
-            checks = rel.columns_checked(sorted({c for item in todo for c in _columns(item)}))
-            chunks = _chunks(todo, branches_per_statement(self.dialect))
-            if checks:  # checked in the first statement, before any of its answers is used
-                chunks[0] = [Checks(tuple(checks)), *chunks[0]]
-            for chunk in chunks:
-                self._run_batch(rel, chunk, rng, answers)
+        statements = fuse(work.queries, work.null_counts)
+        for source, columns in _columns_read(statements, work.freshness).items():
+            run_checks(self.relations[source], columns)  # before any answer is used
+        if work.freshness:
+            self._freshness(work.freshness, answers)
+        # ibis builds and compiles the next statement (Python, holding the GIL) while the database runs
+        # this one (DuckDB releases the GIL; a server works on its own): 10-30 ms a statement overlapped
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="metricspec-sql")
+        try:
+            ahead = [pool.submit(compiled, self.relations[st.source], st, rng, self.relations) for st in statements]
+            for st, expr in zip(statements, ahead, strict=True):
+                split(to_frame(self.relations[st.source], expr.result(), small=True), st, answers, rng.timezone)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
         return answers
 
-    def _run_batch(self, rel: Relation, batch: list[Item], rng: RunRange, answers: Answers) -> None:
+    def _freshness(self, queries: list[FreshnessQuery], answers: Answers) -> None:
+        """Every source's rows and first and last time, as the branches of one ``UNION ALL`` (cheap
+        ungrouped aggregates over different tables: they add no memory, and save round trips)."""
         import ibis
 
-        branches = [branch_expr(rel, item, rng, self.relations) for item in batch]
-        width_s = max(len(b[1]) for b in branches)
-        width_v = max(len(b[2]) for b in branches)
-        # hour periods are instants (timestamps): the union's period column is then one for every branch
-        hourly = any(isinstance(item, Query) and item.key.grain == HOUR for item in batch)
-        selects = []
-        for i, (expr, segs, values) in enumerate(branches):
-            period = expr["period"].cast("timestamp") if hourly else expr["period"]
-            cols: dict[str, Any] = {"__q": ibis.literal(i, type="int32"), "period": period}
-            for j in range(width_s):
-                cols[f"__s{j}"] = expr[segs[j]].cast("string") if j < len(segs) else ibis.null("string")
-            for j in range(width_v):
-                cols[f"__v{j}"] = expr[values[j]].cast("float64") if j < len(values) else ibis.null("float64")
-            selects.append(expr.select(**cols))
-        union = selects[0] if len(selects) == 1 else ibis.union(*selects, distinct=False)
-        frame = to_frame(rel, union)
-        parts = frame.partition_by("__q", as_dict=True, include_key=False)
-        for i, item in enumerate(batch):
-            part = parts.get((i,), frame.clear().drop("__q"))
-            _, segs, values = branches[i]
-            names = {f"__s{j}": s for j, s in enumerate(segs)} | {f"__v{j}": v for j, v in enumerate(values)}
-            part = part.select(["period", *names]).rename(names)
-            if isinstance(item, Query):
-                answers.frames[item.key] = normalise(part, item, rng.timezone)
-                continue
-            row = part.row(0, named=True) if part.height else {}
-            if isinstance(item, Checks):
-                item.raise_first(rel, [row.get(f"c{j}") for j in range(len(item.checks))])
-                continue
-            if isinstance(item, FreshnessQuery):
-                answers.freshness[item.source] = freshness_of(rel, item, row)
-                continue
-            for j, a in enumerate(item.aggregates):
-                if f"n{j}" in row:
-                    record_nulls(answers, item.source, a.label or "", int(row[f"n{j}"] or 0))
+        rel = self.relations[queries[0].source]
+        branches = [freshness_expr(self.relations[f.source], f).mutate(__q=ibis.literal(i, type="int32"))
+                    for i, f in enumerate(queries)]
+        union = branches[0] if len(branches) == 1 else ibis.union(*branches, distinct=False)
+        frame = to_frame(rel, union, small=True)
+        rows = {int(r["__q"]): r for r in frame.iter_rows(named=True)}
+        for i, f in enumerate(queries):
+            answers.freshness[f.source] = freshness_of(self.relations[f.source], f, rows.get(i, {}))
 
     def events(self, query: EventsQuery) -> pl.LazyFrame:
         """Filtered and projected in the database; the funnel or retention logic runs on the rows."""
@@ -142,267 +122,67 @@ class SqlBackend:
         tcol = t[query.time_column]
         ts = tcol if tcol.type().is_timestamp() else tcol.cast("date").cast("timestamp")
         preds.append(ts.notnull())
+        if query.days:  # the day's midnight: distinct values per day (a window's distinct count)
+            ts = ts.date().cast("timestamp")
         expr = t.filter(*preds).select(*(t[k].cast("string").name(k) for k in query.keep), __t=ts)
-        frame = to_frame(rel, expr)
+        frame = to_frame(rel, expr.distinct() if query.days else expr)
         return frame.select([*(pl.col(k).cast(pl.String) for k in query.keep),
                              pl.col("__t").cast(pl.Datetime("us"))]).lazy()
 
-    def explain(self, query: Query, rng: RunRange) -> dict[str, object]:
-        import ibis
-
-        rel = self.relations[query.key.source]
-        sql = ibis.to_sql(query_expr(rel, query, rng, self.relations))
-        return {"backend": "sql", "runs_in": rel.dialect, "sql": str(sql)}
-
-
-MAX_BRANCHES = 64
-"""Queries sent in one statement at most."""
-
-IN_PROCESS = frozenset({"duckdb"})
-"""Dialects whose database runs inside this process: a statement costs no round trip, and the
-branches of a ``UNION ALL`` run at once, their hash tables (a count distinct's above all) adding up in
-this process's memory: 2.3 GiB against 0.7 GiB for one statement per query on the 23-KPI benchmark at
-10M rows (benchmarks/bench_pushdown.py)."""
-
-
-def branches_per_statement(dialect: str) -> int:
-    """Queries per statement: one for an in-process database, else up to :data:`MAX_BRANCHES`
-    (a warehouse or a Spark job pays a second or more per round trip)."""
-    return 1 if dialect in IN_PROCESS else MAX_BRANCHES
+    def explain(self, work: Work, rng: RunRange) -> Explained:
+        """Each query's statement and its SQL; every statement the work sends."""
+        out = Explained()
+        statements = fuse(work.queries, work.null_counts)
+        for source, columns in _columns_read(statements, work.freshness).items():
+            if self.relations[source].pending_checks(columns):
+                out.statements.append(f"-- the cast checks of source '{source}'")
+        if work.freshness:
+            out.statements.append("-- the freshness of " + ", ".join(f"'{f.source}'" for f in work.freshness))
+        for st in statements:
+            rel = self.relations[st.source]
+            sql = compile_sql(statement_expr(rel, st, rng, self.relations))
+            out.statements.append(sql)
+            for m in st.members:
+                out.queries[m.query.key] = {"backend": "sql", "runs_in": rel.dialect, "statement": len(out.statements),
+                                            "fused": st.describe(), "sql": sql}
+        return out
 
 
-def _chunks(items: list[Any], size: int) -> list[list[Any]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
+def compiled(rel: Relation, st: Statement, rng: RunRange, relations: Mapping[str, Relation]) -> Compiled:
+    """A statement's expression, compiled to SQL where it is sent as SQL."""
+    return compile_ahead(statement_expr(rel, st, rng, relations), rel.dialect)
 
 
-@dataclass(frozen=True)
-class Checks:
-    """The cast checks of a source's columns, as one branch: the first bad value of each, as text."""
-
-    checks: tuple[Any, ...]
-
-    def expr(self) -> Any:
-        import ibis
-
-        table = self.checks[0].table
-        return table.aggregate(**{f"c{i}": c.raw.cast("string").min(where=c.bad)
-                                  for i, c in enumerate(self.checks)}).mutate(period=ibis.null("date"))
-
-    def raise_first(self, rel: Relation, bad: list[object]) -> None:
-        for check, value in zip(self.checks, bad, strict=True):
-            if value is not None:
-                raise DataError(check.message(rel.source, value), where=rel.where, hint=check.hint())
+def _columns_read(statements: list[Statement], freshness: list[FreshnessQuery]) -> dict[str, list[str]]:
+    """Per source, every column its statements and freshness read."""
+    out: dict[str, list[str]] = {}
+    for st in statements:
+        out.setdefault(st.source, []).extend(st.columns())
+    for f in freshness:
+        out.setdefault(f.source, []).extend([f.time_column] if f.time_column else [])
+    return {source: sorted(set(cols)) for source, cols in out.items()}
 
 
-Item = Query | NullCountQuery | FreshnessQuery | Checks
-"""What one branch of a source's statement answers."""
+def split(frame: pl.DataFrame, st: Statement, answers: Answers, timezone: str = "UTC") -> None:
+    """A statement's answer as each member query's frame (the polars backend's shape) and null counts."""
+    import polars as pl
 
-
-def _columns(item: Item) -> list[str]:
-    if isinstance(item, Checks):
-        return []
-    if isinstance(item, Query):
-        return item.columns()
-    if isinstance(item, FreshnessQuery):
-        return [item.time_column] if item.time_column else []
-    cols = [item.time_column] if item.time_column != NO_TIME else []
-    cols += [c for c, _ in item.scope]
-    for a in item.aggregates:
-        cols.extend(a.columns())
-    return cols
-
-
-def branch_expr(rel: Relation, item: Item, rng: RunRange, relations: Mapping[str, Relation] | None = None,
-                ) -> tuple[Any, list[str], list[str]]:
-    """A query, null count or freshness query as one branch of a batch: its expression, segment and
-    value columns."""
-    import ibis
-
-    if isinstance(item, Query):
-        return (query_expr(rel, item, rng, relations), list(item.key.segments),
-                [a.output for a in item.aggregates])
-    if isinstance(item, FreshnessQuery):
-        return freshness_expr(rel, item), [], ["rows", "first", "latest", "latest_past", "future"]
-    if isinstance(item, Checks):
-        return item.expr(), [f"c{i}" for i in range(len(item.checks))], []
-    counted = [(i, a) for i, a in enumerate(item.aggregates) if counts_nulls(a)]
-    base = in_range(rel, rel.table, item.time_column, rng, None, item.scope)
-    expr = base.aggregate(**{f"n{i}": null_count(rel, base, a) for i, a in counted}).mutate(
-        period=ibis.null("date"))
-    return expr, [], [f"n{i}" for i, _ in counted]
-
-
-def query_expr(rel: Relation, query: Query, rng: RunRange, relations: Mapping[str, Relation] | None = None) -> Any:
-    """The ibis expression of one fused query (``relations``: the connection's sources, for the KPIs an
-    entity condition reads)."""
-    import ibis
-
-    key = query.key
-    window = key.grain if isinstance(key.grain, Window) else None
-    table = rel.instants if key.grain == HOUR and rel.instants is not None else rel.table
-    t = in_range(rel, table, key.time_column, rng, window, key.scope)
-
-    def period_of(t: Any) -> Any:
-        if key.time_column == NO_TIME:  # all rows, no period (kinds/alltime.py)
-            return ibis.null("date")
-        if window is not None:
-            return ibis.literal(window.start, type="date")
-        if key.grain == HOUR:  # the hour's first instant, as naive UTC time (normalise makes it local)
-            return hour_instant(t, key.time_column, rng.timezone, rel.dialect)
-        return truncate(t["__date"], key.grain, rng.week_start)  # type: ignore[arg-type]
-
-    def groups_of(t: Any) -> list[Any]:
-        return [period_of(t).name("period"), *(t[s].cast("string").name(s) for s in key.segments)]
-
-    t = filtered(rel, t, key, period_of, rng, relations, query_expr)  # a query's where, an entity condition
-    t = with_edges(t, query, groups_of(t))
-    groups = groups_of(t)
-    try:
-        aggs = {a.output: aggregate(rel, t, a, key.time_column).cast("float64") for a in query.aggregates}
-    except UntranslatableError as exc:
-        raise DataError(f"source '{rel.source}': {exc.message}", where=rel.where, hint=exc.hint) from None
-    return t.group_by(groups).aggregate(**aggs)
-
-
-def edge_name(a: Aggregate) -> str:
-    return f"__edge_{a.output}"
-
-
-def with_edges(t: Any, query: Query, groups: list[Any]) -> Any:
-    """For each ``last_ties``/``first_ties`` aggregate, its group's latest (earliest) time among the rows
-    with a value, as a window column (``MAX(...) OVER (PARTITION BY period, segments)``)."""
-    import ibis
-
-    edges: dict[str, Any] = {}
-    for a in query.aggregates:
-        if a.agg not in TIES:
-            continue
-        cond = None if a.filter is None else to_ibis(a.filter, t.__getitem__)
-        value = _value(t, a)
-        keep = value.notnull() if cond is None else (cond & value.notnull())
-        time = ibis.cases((keep, t[query.key.time_column]), else_=ibis.null(t[query.key.time_column].type()))
-        edge = time.max() if a.agg == "last_ties" else time.min()
-        edges[edge_name(a)] = edge.over(group_by=groups)
-    return t.mutate(**edges) if edges else t
-
-
-def in_range(rel: Relation, table: Any, time_column: str, rng: RunRange, window: Window | None,
-             scope: tuple[tuple[str, object], ...]) -> Any:
-    """Rows of the run's date range (and a goal's window) in ``scope``, with their local date ``__date``."""
-    import ibis
-
-    if time_column == NO_TIME:  # a source without dates: every row in scope takes part
-        scoped = [scope_predicate(table[col], value) for col, value in scope]
-        return table.filter(*scoped) if scoped else table
-    tcol = table[time_column]
-    date = tcol.date() if tcol.type().is_timestamp() else tcol.cast("date")
-    t = table.mutate(__date=date)
-    preds = [t["__date"].notnull(), t["__date"] <= ibis.literal(rng.end, type="date")]
-    if rng.start is not None:
-        preds.append(t["__date"] >= ibis.literal(rng.start, type="date"))
-    if window is not None:
-        preds += [t["__date"] >= ibis.literal(window.start, type="date"),
-                  t["__date"] <= ibis.literal(window.end, type="date")]
-    preds += [scope_predicate(t[col], value) for col, value in scope]
-    return t.filter(*preds)
-
-
-def truncate(date: Any, grain: str, week_start: str) -> Any:
-    """First day of the period of each date (weeks start on ``week_start``)."""
-    import ibis
-
-    if grain == "day":
-        return date
-    if grain == "week":
-        shift = WEEKDAYS.index(week_start)
-        if shift == 0:
-            return date.truncate("W")
-        days = ibis.interval(days=shift)
-        return (date - days).truncate("W") + days
-    return date.truncate(_UNITS[grain])
-
-
-def _value(t: Any, a: Aggregate) -> Any:
-    if a.expression is not None:
-        value = to_ibis(a.expression, t.__getitem__)
-    elif a.column:
-        value = t[a.column]
-    else:
-        return None
-    if value.type().is_boolean():  # as polars: true is 1 (PostgreSQL casts booleans to int4 only)
-        import ibis
-
-        return ibis.cases((value, 1), (~value, 0), else_=ibis.null("int64"))
-    return value
-
-
-def aggregate(rel: Relation, t: Any, a: Aggregate, time_column: str) -> Any:
-    """The ibis aggregation of one aggregate (its filter inside the aggregate, as polars does)."""
-    cond = None if a.filter is None else to_ibis(a.filter, t.__getitem__)
-    value = _value(t, a)
-    if a.agg == "count":
-        if value is None:
-            return t.count(where=cond)
-        return value.count(where=cond)
-    assert value is not None
-    if a.agg in TIES:  # the rows at the edge time, marked by with_edges
-        keep = value.notnull() if cond is None else (cond & value.notnull())
-        return value.nunique(where=keep & (t[time_column] == t[edge_name(a)]))
-    if a.agg in ("last", "first"):
-        keep = value.notnull() if cond is None else (cond & value.notnull())
-        time = t[time_column]
-        return value.argmax(time, where=keep) if a.agg == "last" else value.argmin(time, where=keep)
-    if a.agg == "count_distinct":
-        return value.nunique(where=cond)
-    if a.agg == "sum":
-        import ibis
-
-        wide = rel.dialect == "pyspark" and value.type().is_integer()  # Spark's long sum overflows: widen it
-        return ibis.coalesce((value.cast("decimal(38, 0)") if wide else value).sum(where=cond), 0)  # no values: 0, as polars
-    interpolated = a.agg == "median" or a.agg in QUANTILES
-    if (a.agg == "mean" or interpolated) and not value.type().is_floating():
-        value = value.cast("float64")  # PostgreSQL averages integers as numeric
-    if interpolated and cond is not None:
-        # the filter nulls the value: ibis gives Spark's percentile a filtered (non-constant) percentage
-        import ibis
-
-        value, cond = ibis.cases((cond, value), else_=ibis.null(value.type())), None
-    if a.agg in QUANTILES:  # quantile_cont (DuckDB), percentile_cont (PostgreSQL): linear, as numpy and polars
-        return value.quantile(QUANTILES[a.agg])
-    return getattr(value, a.agg)(where=cond)  # mean, median, min, max
-
-
-def null_count(rel: Relation, t: Any, a: Aggregate) -> Any:
-    cond = None if a.filter is None else to_ibis(a.filter, t.__getitem__)
-    value = _value(t, a)
-    assert value is not None
-    nulls = value.isnull()
-    return t.count(where=nulls if cond is None else (nulls & cond))
-
-
-def freshness_expr(rel: Relation, f: FreshnessQuery) -> Any:
-    """Rows, and the first and last time (whole seconds since 1970 of the local wall-clock time, or days
-    for dates: numbers, so they travel in the batch's value columns)."""
-    import ibis
-
-    t = rel.table
-    none = ibis.null("float64")
-    if f.time_column is None:
-        return t.aggregate(rows=t.count(), first=none, latest=none, latest_past=none, future=none).mutate(
-            period=ibis.null("date"))
-    col = t[f.time_column]
-    is_time = col.type().is_timestamp()
-    day = col.date() if is_time else col.cast("date")
-
-    def number(value: Any) -> Any:
-        return value.epoch_seconds() if is_time else value.epoch_days()
-
-    extra: dict[str, Any] = {"latest_past": none, "future": none}
-    if f.today is not None:
-        past = day <= ibis.literal(f.today, type="date")
-        extra = {"latest_past": number(col.max(where=past)), "future": t.count(where=~past)}
-    return t.aggregate(rows=t.count(), first=number(col.min()), latest=number(col.max()), **extra).mutate(
-        period=ibis.null("date"))
+    for i, m in enumerate(st.members):
+        part = frame.filter(pl.col(member_rows(i)) > 0) if m.counted else frame
+        grain = m.query.key.grain
+        if st.grain is not None:
+            period = pl.col("period")
+        else:  # a window's value is dated its first day; an all-time value has no date
+            day = grain.start if not isinstance(grain, str) and m.query.key.time_column != NO_TIME else None
+            period = pl.lit(day, dtype=pl.Date)
+        part = part.select([period.alias("period"), *st.segments,
+                            *(pl.col(member_output(i, a)).alias(a.output) for a in m.query.aggregates)])
+        answers.frames[m.query.key] = normalise(part, m.query, timezone)
+    for j, n in enumerate(st.null_counts):
+        for k, a in enumerate(n.query.aggregates):
+            column = null_output(j, k)
+            if column in frame.columns:
+                record_nulls(answers, n.query.source, a.label or "", int(frame[column].sum() or 0))
 
 
 def freshness_of(rel: Relation, f: FreshnessQuery, row: dict[str, Any]) -> Freshness:
@@ -458,50 +238,3 @@ def normalise(frame: pl.DataFrame, query: Query, timezone: str = "UTC") -> pl.Da
     exprs = [period, *(pl.col(s).cast(pl.String) for s in segments),
              *(pl.col(a.output).cast(pl.Float64) for a in query.aggregates)]
     return frame.select(exprs).sort(["period", *segments])
-
-
-_LOCKS: dict[str, threading.Lock] = {}
-
-
-def connection_lock(rel: Relation) -> threading.Lock:
-    """One lock per database connection: a connection runs one statement at a time (DuckDB's refuse
-    a second call), and polars may read two relations of one database from two threads."""
-    return _LOCKS.setdefault(rel.connection_key, threading.Lock())
-
-
-def to_frame(rel: Relation, expr: Any) -> pl.DataFrame:
-    """Execute ``expr`` in the source's database; a database error names the source."""
-    import polars as pl
-
-    try:
-        with connection_lock(rel):
-            out = expr.to_polars()
-    except MetricSpecError:
-        raise
-    except Exception as exc:
-        raise database_error(rel, exc) from None
-    assert isinstance(out, pl.DataFrame)
-    return out
-
-
-def database_error(rel: Relation, exc: BaseException) -> DataError:
-    from metricspec.connectors.files import first_line
-
-    message = first_line(exc)
-    if "out of memory" not in message.lower():
-        hint = "check that the table and columns exist and the values have the declared types"
-    elif rel.dialect == "duckdb":  # DuckDB's "Out of Memory Error"
-        hint = ("DuckDB ran out of the memory it may use: raise the duckdb connector's `memory_limit:` (DuckDB "
-                "spills to disk within it, but a count distinct needs some room) or run on a larger machine")
-    else:  # PostgreSQL's "out of memory", a warehouse's
-        hint = "the database ran out of memory for this query: ask its administrator for more, or narrow the KPIs"
-    return DataError(f"source '{rel.source}': the {rel.dialect} query failed: {message}", where=rel.where, hint=hint)
-
-
-def run_checks(rel: Relation, columns: list[str]) -> None:
-    """Report the first stored value that does not convert to its declared type (text declared int...):
-    one statement for every check of the columns not checked yet."""
-    checks = rel.columns_checked(columns)
-    if checks:
-        item = Checks(tuple(checks))
-        item.raise_first(rel, list(to_frame(rel, item.expr().drop("period")).row(0)))

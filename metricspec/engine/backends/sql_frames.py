@@ -39,7 +39,7 @@ def relation_frame(rel: Relation) -> pl.LazyFrame:
 
 def fetch(rel: Relation, columns: list[str], *, limit: int | None = None) -> pl.DataFrame:
     """``SELECT <columns> FROM <prepared source> [LIMIT n]`` as a polars frame with the source's types."""
-    from metricspec.engine.backends.sql import run_checks, to_frame
+    from metricspec.engine.backends.sql_exec import run_checks, to_frame
 
     run_checks(rel, columns)
     table = rel.table.select(columns) if columns else rel.table.select()
@@ -76,7 +76,7 @@ def table_frame(table: Any, source: str, where: Any = None) -> pl.LazyFrame:
     from ibis.formats.polars import PolarsType
     from polars.io.plugins import register_io_source
 
-    from metricspec.engine.backends.sql import to_frame
+    from metricspec.engine.backends.sql_exec import to_frame
 
     named = _Named(source, table, where)
     schema: dict[str, pl.DataType] = {}

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from metricspec.engine.backends.relation import Relation
-from metricspec.engine.backends.sql import run_checks, to_frame
+from metricspec.engine.backends.sql_exec import run_checks, to_frame
 from metricspec.engine.backends.sql_frames import relation_frame, table_frame
 from metricspec.engine.backends.sql_prepare import prepare
 from metricspec.sources.dataerrors import data_errors

@@ -26,14 +26,14 @@ if TYPE_CHECKING:
 
 
 def events(ev: PlanContext, source: str, time_column: str | None, filter_text: str | None, where: Path,
-           scope: Scope, keep: list[str]) -> pl.LazyFrame:
+           scope: Scope, keep: list[str], *, days: bool = False) -> pl.LazyFrame:
     """The ``keep`` columns (as text) and the time ``__t`` of the rows of ``source`` where the filter
-    holds, in ``scope``, with a time."""
+    holds, in ``scope``, with a time (``days``: distinct values per local date, ``__t`` at midnight)."""
     tcol = time_column_of(ev.spec, source, time_column)
     if tcol is None:
         raise DataError(f"source '{source}' has no time column", where=ev.where(*where),
                         hint="set `time_column:` on the source or the step")
-    query = EventsQuery(source, tcol, parse(filter_text) if filter_text else None, scope, tuple(keep))
+    query = EventsQuery(source, tcol, parse(filter_text) if filter_text else None, scope, tuple(keep), days)
     return ev.events(query)
 
 

@@ -9,8 +9,9 @@ after the data holds that month's last 7 days, even when they have no rows):
   daily counts of values: both from a day-grain query of the fused plan, so the aggregation runs
   where the data is (polars or SQL) and only the days come back;
 * ``count_distinct`` needs the values themselves (distinct over the whole window, not a sum of
-  daily distinct counts): the rows' value, segments and date come through
-  :func:`metricspec.kinds.compute.rows.events` (filtered and projected in the database), each value's
+  daily distinct counts): the distinct (value, segments, date) of the rows come through
+  :func:`metricspec.kinds.compute.rows.events` (filtered, projected and made distinct per day in the
+  database: one row per value and day, not per row), each value's
   days become intervals of the window ends that see it, and the count at an end is the number of
   intervals covering it (integers, exact).
 
@@ -186,7 +187,7 @@ def _distinct_rows(ev: PlanContext, req: Request, wp: WindowPlan) -> tuple[pl.Da
     scope = ev.child(req, wp.base_name).scope
     where = ("kpis", wp.base_name)
     rows = events(ev, base.source, base.spec_time_column(ev.spec), _and(wp.filter_text, req.where), where, scope,
-                  list(dict.fromkeys([base.column, *req.segments])))
+                  list(dict.fromkeys([base.column, *req.segments])), days=True)
     day = pl.col("__t").dt.date()
     keep = day <= ev.range.end
     if ev.range.start is not None:
