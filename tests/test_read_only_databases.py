@@ -71,21 +71,27 @@ def test_functions_that_write_or_reach_files_are_refused_before_connecting(tmp_p
 def test_every_sqlite_driver_opens_the_file_read_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """``sqlite+pysqlite://`` went to SQLAlchemy, which opened the file for writing (``?mode=rwc``
     even creates it); every SQLite URI now opens read-only and locked down through the standard library."""
-    from metricspec.connectors import sandbox
+    from metricspec.connectors import sandbox, sqlite_read
 
     db = tmp_path / "app.db"
     with sqlite3.connect(db) as conn:
         conn.execute("CREATE TABLE t (day TEXT, n INT)")
         conn.execute("INSERT INTO t VALUES ('2026-01-05', 2)")
-    opened: list[str] = []
-    lockdown = sandbox.sqlite_lockdown
-    monkeypatch.setattr(sandbox, "sqlite_lockdown", lambda conn: (opened.append("locked"), lockdown(conn)))
+    # every sqlite3 connection the run opens is locked down (the sqlite connector opens one to check the
+    # query and learn its columns, and the lazy read may open more; connectorx reads the checked query)
+    events: list[str] = []
+    lockdown, connect = sandbox.sqlite_lockdown, sqlite3.connect
+    monkeypatch.setattr(sqlite_read, "sqlite_lockdown", lambda conn: (events.append("locked"), lockdown(conn)))
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: (events.append("opened"), connect(*a, **k))[1])
     monkeypatch.chdir(tmp_path)
     for uri in ("sqlite+pysqlite:///app.db?mode=rwc", "sqlite:///app.db?mode=rw"):
+        events.clear()
         spec = _spec(tmp_path, uri, "SELECT day, n FROM t")
         result = CliRunner().invoke(main, ["run", str(spec), "--as-of", "2026-01-31", "--format", "json", "-q"])
         assert result.exit_code == 0, result.output
-    assert opened == ["locked", "locked"]
+        assert events and events.count("opened") == events.count("locked"), (uri, events)
+        assert all(events[i:i + 2] == ["opened", "locked"] for i in range(0, len(events), 2)), (uri, events)
+    monkeypatch.undo()
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM t").fetchone() == (1,)
 
