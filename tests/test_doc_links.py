@@ -54,7 +54,7 @@ def test_mentions_of_docs_pages_resolve() -> None:
     tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
     files = [ROOT / name for name in tracked.decode().split("\0") if name]
     files = [f for f in files if f.is_file() and f.suffix.lower() not in BINARY_SUFFIXES
-             and "golden" not in f.relative_to(ROOT).parts]
+             and "golden" not in f.relative_to(ROOT).parts and f != Path(__file__).resolve()]  # this file names one
     assert len(files) > 100
     missing = []
     for path in files:

@@ -26,8 +26,8 @@ WRITING_PLUGINS = ROOT / "docs" / "writing-plugins.md"
 ALLOWED = "metricspec.plugin_api"
 
 
-def metricspec_imports(source: str) -> list[tuple[int, str]]:
-    """``(line, module)`` of every import from metricspec in ``source`` other than :data:`ALLOWED`."""
+def metricspec_imports(source: str, allowed: tuple[str, ...] = (ALLOWED,)) -> list[tuple[int, str]]:
+    """``(line, module)`` of every import from metricspec in ``source`` other than the ``allowed`` ones."""
     found: list[tuple[int, str]] = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
@@ -37,7 +37,7 @@ def metricspec_imports(source: str) -> list[tuple[int, str]]:
         else:
             continue
         found += [(node.lineno, m) for m in modules
-                  if (m == "metricspec" or m.startswith("metricspec.")) and m != ALLOWED]
+                  if (m == "metricspec" or m.startswith("metricspec.")) and m not in allowed]
     return found
 
 
@@ -88,8 +88,9 @@ def python_blocks(markdown: str) -> list[tuple[int, str]]:
 def test_writing_plugins_examples_import_only_the_plugin_api() -> None:
     blocks = python_blocks(WRITING_PLUGINS.read_text(encoding="utf-8"))
     assert len(blocks) >= 5
+    # a test of a plugin may use the public API of the package root too (metricspec.evaluate, ...)
     offending = [f"docs/writing-plugins.md:{start}: imports {module}"
-                 for start, code in blocks for _, module in metricspec_imports(code)]
+                 for start, code in blocks for _, module in metricspec_imports(code, (ALLOWED, "metricspec"))]
     assert not offending, "\n".join(offending)
     assert sum(ALLOWED in code for _, code in blocks) >= 5
 
