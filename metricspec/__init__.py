@@ -45,35 +45,39 @@ if TYPE_CHECKING:
     """Decorator for plugin hook implementations: ``@metricspec.hookimpl``."""
 
 
-def load(path: PathLike, *, root: PathLike | None = None, allow_outside_root: bool = False) -> LoadedSpec:
+def load(path: PathLike, *, root: PathLike | None = None, allow_outside_root: bool = False,
+         plugin_manager: pluggy.PluginManager | None = None) -> LoadedSpec:
     """Read and validate one spec file; raises :class:`metricspec.errors.SpecError` with every problem.
     Its includes and data must lie inside ``root`` (default: its git top level) unless
-    ``allow_outside_root``."""
+    ``allow_outside_root``; its sources' connectors come from ``plugin_manager`` (default: every
+    installed plugin)."""
     from metricspec.api import load as load_path
 
-    return load_path(path, root=root, allow_outside_root=allow_outside_root)
+    return load_path(path, root=root, allow_outside_root=allow_outside_root, plugin_manager=plugin_manager)
 
 
 def evaluate(spec_or_path: LoadedSpec | PathLike, *, as_of: dt.date | str | None = None,
              data: Mapping[str, Any] | None = None, root: PathLike | None = None,
-             allow_outside_root: bool = False) -> Results:
+             allow_outside_root: bool = False, plugin_manager: pluggy.PluginManager | None = None) -> Results:
     """Evaluate a spec (loaded, or a path): ``data`` maps source names to frames that replace the
-    connector (polars, pandas or pyarrow); ``as_of`` defaults to the latest date in the data."""
+    connector (polars, pandas or pyarrow); ``as_of`` defaults to the latest date in the data; the
+    connectors come from ``plugin_manager`` (default: every installed plugin)."""
     from metricspec.api import evaluate as run
 
-    return run(spec_or_path, as_of=as_of, data=data, root=root, allow_outside_root=allow_outside_root)
+    return run(spec_or_path, as_of=as_of, data=data, root=root, allow_outside_root=allow_outside_root,
+               plugin_manager=plugin_manager)
 
 
 def query(spec_or_path: LoadedSpec | PathLike, kpis: str | Sequence[str], *, by: str | Sequence[str] = (),
           grain: str | None = None, where: str | None = None, start: dt.date | str | None = None,
           end: dt.date | str | None = None, data: Mapping[str, Any] | None = None, root: PathLike | None = None,
-          allow_outside_root: bool = False) -> pl.DataFrame:
+          allow_outside_root: bool = False, plugin_manager: pluggy.PluginManager | None = None) -> pl.DataFrame:
     """Declared KPIs by any column (``by``), per any ``grain``, over the rows where ``where`` holds, from
     ``start`` to ``end``: a polars frame of ``period``, the ``by`` columns and one column per KPI."""
     from metricspec.api import query as ask
 
     return ask(spec_or_path, kpis, by=by, grain=grain, where=where, start=start, end=end, data=data, root=root,
-               allow_outside_root=allow_outside_root)
+               allow_outside_root=allow_outside_root, plugin_manager=plugin_manager)
 
 
 _LAZY = {

@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from metricspec.errors import Issue, Level, Location, SpecError, UsageError
+from metricspec.plugins import using_plugin_manager
 from metricspec.trust import Confinement
 from metricspec.utils import suggest
 
 if TYPE_CHECKING:
+    import pluggy
     import polars as pl
 
     from metricspec.engine.results import Results
@@ -24,23 +26,27 @@ if TYPE_CHECKING:
 PathLike = str | os.PathLike[str]
 
 
-def load(path: PathLike, *, root: PathLike | None = None, allow_outside_root: bool = False) -> LoadedSpec:
+def load(path: PathLike, *, root: PathLike | None = None, allow_outside_root: bool = False,
+         plugin_manager: pluggy.PluginManager | None = None) -> LoadedSpec:
     """Read and validate one spec file (includes merged, every rule checked).
 
     The spec's includes and data files must lie inside its project root (``root``, else the spec's git
     top level, else its folder; see docs/security.md) unless ``allow_outside_root``.
+    ``plugin_manager`` (from :func:`metricspec.plugins.make_plugin_manager`) provides the connectors the
+    sources are checked against; by default the process's (every installed plugin).
     Raises :class:`metricspec.errors.SpecError` carrying every problem with its ``file:line:col``.
     Spec warnings are kept on the result (:func:`metricspec.loader.spec_warnings`).
     """
     from metricspec.loader import load_spec
 
     confinement = Confinement(root=Path(root) if root is not None else None, allow_outside=allow_outside_root)
-    return load_spec(os.fspath(path), confinement)
+    with using_plugin_manager(plugin_manager):
+        return load_spec(os.fspath(path), confinement)
 
 
 def evaluate(spec_or_path: LoadedSpec | PathLike, *, as_of: dt.date | str | None = None,
              data: Mapping[str, Any] | None = None, root: PathLike | None = None,
-             allow_outside_root: bool = False) -> Results:
+             allow_outside_root: bool = False, plugin_manager: pluggy.PluginManager | None = None) -> Results:
     """Evaluate a spec: every KPI, goal, control group and attribution model.
 
     ``as_of`` is a date, an ISO date string or ``"today"``; by default the latest date in the data.
@@ -48,39 +54,42 @@ def evaluate(spec_or_path: LoadedSpec | PathLike, *, as_of: dt.date | str | None
     polars ``DataFrame`` or ``LazyFrame``, a pandas ``DataFrame``, a pyarrow ``Table``, or anything
     else polars reads through the Arrow PyCapsule interface (``pl.from_dataframe``). The source's
     ``rename``, ``columns``, ``timezone`` and ``derive`` still apply to the frame. ``root`` and
-    ``allow_outside_root`` as for :func:`load` (when a path is given).
+    ``allow_outside_root`` as for :func:`load` (when a path is given); ``plugin_manager`` as for
+    :func:`load`, for loading and for reading the sources.
     """
     import metricspec.render.notebook  # noqa: F401  (Results show as a scorecard in Jupyter)
     from metricspec.engine.run import evaluate as run
     from metricspec.spec.loaded import LoadedSpec
 
     loaded = spec_or_path if isinstance(spec_or_path, LoadedSpec) else load(
-        spec_or_path, root=root, allow_outside_root=allow_outside_root)
+        spec_or_path, root=root, allow_outside_root=allow_outside_root, plugin_manager=plugin_manager)
     frames = source_frames(loaded, data) if data else None
-    return run(loaded, as_of=parse_date(as_of), data=frames)
+    with using_plugin_manager(plugin_manager):
+        return run(loaded, as_of=parse_date(as_of), data=frames)
 
 
 def query(spec_or_path: LoadedSpec | PathLike, kpis: str | Sequence[str], *, by: str | Sequence[str] = (),
           grain: str | None = None, where: str | None = None, start: dt.date | str | None = None,
           end: dt.date | str | None = None, data: Mapping[str, Any] | None = None, root: PathLike | None = None,
-          allow_outside_root: bool = False) -> pl.DataFrame:
+          allow_outside_root: bool = False, plugin_manager: pluggy.PluginManager | None = None) -> pl.DataFrame:
     """Declared KPIs by any column of their rows, per any grain, over the rows where ``where`` holds,
     dated ``start`` to ``end`` (docs/query.md).
 
     Returns a polars frame: ``period`` (a date; for ``grain="hour"`` an instant in the spec's time
-    zone), one text column per ``by`` column, one Float64 column per KPI. ``data``, ``root`` and
-    ``allow_outside_root`` as for :func:`evaluate`. Raises :class:`metricspec.errors.SpecError` for an
+    zone), one text column per ``by`` column, one Float64 column per KPI. ``data``, ``root``,
+    ``allow_outside_root`` and ``plugin_manager`` as for :func:`evaluate`. Raises :class:`metricspec.errors.SpecError` for an
     unknown KPI or column, a grain a KPI cannot have or a malformed ``where``.
     """
     from metricspec.engine.query import Question, run_query
     from metricspec.spec.loaded import LoadedSpec
 
     loaded = spec_or_path if isinstance(spec_or_path, LoadedSpec) else load(
-        spec_or_path, root=root, allow_outside_root=allow_outside_root)
+        spec_or_path, root=root, allow_outside_root=allow_outside_root, plugin_manager=plugin_manager)
     frames = source_frames(loaded, data) if data else None
     question = Question(kpis=_names(kpis), by=_names(by), grain=grain, where=where, start=parse_date(start),
                         end=parse_date(end))
-    return run_query(loaded, question, frames).frame
+    with using_plugin_manager(plugin_manager):
+        return run_query(loaded, question, frames).frame
 
 
 def _names(value: str | Sequence[str]) -> tuple[str, ...]:

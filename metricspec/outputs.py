@@ -39,9 +39,9 @@ class OutputRenderer:
 def output_renderers(pm: pluggy.PluginManager | None = None) -> dict[str, OutputRenderer]:
     """The output formats plugins provide, by name."""
     if pm is None:
-        from metricspec.plugins import plugin_manager
+        from metricspec.plugins import current_plugin_manager
 
-        pm = plugin_manager()
+        pm = current_plugin_manager()
     found: dict[str, tuple[OutputRenderer, str]] = {}
     for impl in pm.hook.metricspec_output_renderers.get_hookimpls():
         for renderer in cast("list[OutputRenderer] | None", impl.function()) or []:

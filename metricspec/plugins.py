@@ -8,9 +8,12 @@ checkout on ``PYTHONPATH``, stale install metadata): metricspec works without it
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import sys
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
@@ -77,7 +80,7 @@ class MetricSpecPluginManager(pluggy.PluginManager):
 
 def broken_plugins(pm: pluggy.PluginManager | None = None) -> list[BrokenPlugin]:
     """The installed plugins ``pm`` (default: the process's manager) could not load."""
-    pm = pm if pm is not None else plugin_manager()
+    pm = pm if pm is not None else current_plugin_manager()
     return list(getattr(pm, "broken", []))
 
 
@@ -144,6 +147,35 @@ def plugin_manager() -> pluggy.PluginManager:
     return make_plugin_manager()
 
 
+_SCOPED: ContextVar[pluggy.PluginManager | None] = ContextVar("metricspec_plugin_manager", default=None)
+
+
+@contextlib.contextmanager
+def using_plugin_manager(pm: pluggy.PluginManager | None) -> Iterator[None]:
+    """Within the block (this thread or task only), :func:`current_plugin_manager` is ``pm``; ``None``
+    changes nothing. ``metricspec.load(..., plugin_manager=pm)`` and ``evaluate`` use it, so a test or an
+    application chooses its connectors without touching the process's manager."""
+    if pm is None:
+        yield
+        return
+    token = _SCOPED.set(pm)
+    try:
+        yield
+    finally:
+        _SCOPED.reset(token)
+
+
+def current_plugin_manager() -> pluggy.PluginManager:
+    """The manager in use: that of the enclosing :func:`using_plugin_manager` block, else the process's."""
+    scoped = _SCOPED.get()
+    return scoped if scoped is not None else plugin_manager()
+
+
+def scoped_plugin_manager() -> pluggy.PluginManager | None:
+    """The manager of the enclosing :func:`using_plugin_manager` block, or None outside one."""
+    return _SCOPED.get()
+
+
 def reset_plugin_manager() -> None:
     """Forget the cached plugin manager: the next :func:`plugin_manager` call builds a new one
     (for tests that install, block or fake plugins)."""
@@ -173,7 +205,7 @@ def plugin_infos(pm: pluggy.PluginManager | None = None) -> list[PluginInfo]:
     """Every registered plugin with its distribution (from pluggy's ``list_plugin_distinfo``)."""
     from metricspec.version import __version__
 
-    pm = pm if pm is not None else plugin_manager()
+    pm = pm if pm is not None else current_plugin_manager()
     dists = {id(plugin): dist for plugin, dist in pm.list_plugin_distinfo()}
     infos: list[PluginInfo] = []
     for name, plugin in pm.list_name_plugin():

@@ -36,9 +36,9 @@ def notify(report: CheckReport, pm: pluggy.PluginManager | None = None) -> list[
     if not failing and not alerts:
         return []
     if pm is None:
-        from metricspec.plugins import plugin_manager
+        from metricspec.plugins import current_plugin_manager
 
-        pm = plugin_manager()
+        pm = current_plugin_manager()
     impls = pm.hook.metricspec_notify.get_hookimpls()
     outcomes = []
     if failing:

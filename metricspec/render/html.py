@@ -23,6 +23,7 @@ from jinja2 import (
 )
 from pydantic import BaseModel
 
+from metricspec.plugins import scoped_plugin_manager
 from metricspec.render import charts
 from metricspec.render.assets import embed_json, page_config
 from metricspec.render.context import Builder, Links, NavLink, Page, ScorecardPage
@@ -42,9 +43,9 @@ V = TypeVar("V")
 def plugin_template_paths(pm: pluggy.PluginManager | None = None) -> list[str]:
     """Template directories from plugins, highest priority first."""
     if pm is None:
-        from metricspec.plugins import plugin_manager
+        from metricspec.plugins import current_plugin_manager
 
-        pm = plugin_manager()
+        pm = current_plugin_manager()
     paths: list[str] = []
     # pluggy calls the most recently registered implementation first: that is our priority order
     for result in pm.hook.metricspec_template_paths():
@@ -78,6 +79,13 @@ def make_environment(template_paths: Iterable[str | Path] | None = None, *,
 @functools.cache
 def _default_environment() -> Environment:
     return make_environment()
+
+
+def _environment() -> Environment:
+    """The default environment: cached for the process's plugins, built anew inside a
+    ``using_plugin_manager`` block (its plugins' templates, not the process's)."""
+    scoped = scoped_plugin_manager()
+    return make_environment(plugin_manager=scoped) if scoped is not None else _default_environment()
 
 
 def stylesheet(env: Environment) -> str:
@@ -210,7 +218,7 @@ def render_scorecard(results: Results, lang: str = DEFAULT_LANGUAGE, *, env: Env
                      chart_workers: int | None = None, progress: Progress | None = None) -> str:
     """One self-contained HTML scorecard of a run (CSS and static SVG charts inline, no scripts);
     ``chart_workers`` as for :func:`metricspec.render.charts.draw` (default: drawn in this process)."""
-    env = env or _default_environment()
+    env = env or _environment()
     tr = Translator(lang)
     fields = page_fields(tr, title=tr("scorecard_page_title", title=results.spec.title),
                          css_inline=stylesheet(env), version=results.metricspec_version)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 from metricspec.errors import PluginError
-from metricspec.plugins import plugin_manager
+from metricspec.plugins import current_plugin_manager
 
 if TYPE_CHECKING:
     import pluggy
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 def connector_registry(pm: pluggy.PluginManager | None = None) -> dict[str, type[Connector]]:
     """Map connector name -> class; a name claimed twice is an error."""
-    pm = pm if pm is not None else plugin_manager()
+    pm = pm if pm is not None else current_plugin_manager()
     registry: dict[str, type[Connector]] = {}
     for impl in pm.hook.metricspec_connectors.get_hookimpls():
         provided = cast("list[type[Connector]] | None", impl.function())

@@ -24,9 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-import metricspec
-from metricspec.connectors.base import Connector, ConnectorOptions, SourceContext
-from metricspec.connectors.files import scan_text_export
+from metricspec.plugin_api import (
+    Connector,
+    ConnectorOptions,
+    SourceContext,
+    hookimpl,
+    scan_text_export,
+)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -125,7 +129,7 @@ class ShortlinksConnector(Connector):
         return {"clicked_at": "datetime"} if "clicked_at" in columns else {}
 
 
-@metricspec.hookimpl
+@hookimpl
 def metricspec_connectors() -> list[type[Connector]]:
     """The connectors of this plugin."""
     return [ShortlinksConnector]

@@ -35,9 +35,13 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-import metricspec
-from metricspec.connectors.base import Connector, ConnectorOptions, SourceContext
-from metricspec.connectors.files import scan_text_export
+from metricspec.plugin_api import (
+    Connector,
+    ConnectorOptions,
+    SourceContext,
+    hookimpl,
+    scan_text_export,
+)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -126,7 +130,7 @@ def _type(name: str) -> str:
     return "float" if name.endswith(RATE_SUFFIX) or name.startswith("promoted_engagement_rate") else "int"
 
 
-@metricspec.hookimpl
+@hookimpl
 def metricspec_connectors() -> list[type[Connector]]:
     """The connectors of this plugin."""
     return [XAnalyticsConnector]

@@ -1,0 +1,136 @@
+"""``metricspec.load``, ``evaluate`` and ``query`` take a plugin manager (issue 26, move 5).
+
+The connectors come from the manager given, for loading (validation) and reading alike, and only
+for that call: the process's manager is neither used nor changed, so tests need not monkeypatch
+``sources.connector_registry``. The values are checked against plain Python sums of the rows the
+fake connector returns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+import threading
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+import metricspec
+from metricspec import plugins
+from metricspec.errors import SpecError
+from metricspec.plugin_api import (
+    Connector,
+    ConnectorOptions,
+    SourceContext,
+    connector_registry,
+    hookimpl,
+)
+
+DAYS = [dt.date(2026, 10, d) for d in range(1, 11)]
+VALUES = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3]
+CHANNELS = ["a", "b"] * 5
+
+SPEC = """\
+name: fake-plugin
+title: A spec read through a plugin given to the call
+timezone: UTC
+sources:
+  rows:
+    connector: fake_rows
+    options: {scale: 10}
+    time_column: day
+kpis:
+  total:
+    title: Total
+    source: rows
+    agg: sum
+    column: v
+    unit: count
+"""
+
+
+class FakeOptions(ConnectorOptions):
+    scale: int = 1
+
+
+class FakeRows(Connector):
+    name = "fake_rows"
+    Options = FakeOptions
+
+    def scan(self, options: FakeOptions, context: SourceContext) -> pl.LazyFrame:
+        return pl.LazyFrame({"day": DAYS, "v": [v * options.scale for v in VALUES], "channel": CHANNELS})
+
+
+class FakePlugin:
+    @hookimpl
+    def metricspec_connectors(self) -> list[type[Connector]]:
+        return [FakeRows]
+
+
+@pytest.fixture
+def spec(tmp_path: Path) -> Path:
+    path = tmp_path / "spec.yaml"
+    path.write_text(textwrap.dedent(SPEC), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def pm() -> Any:
+    return plugins.make_plugin_manager(load_entry_points=False, builtins=False, plugins=(FakePlugin(),))
+
+
+def test_the_process_manager_does_not_know_the_fake_connector(spec: Path) -> None:
+    with pytest.raises(SpecError, match="unknown connector 'fake_rows'"):
+        metricspec.load(spec, root=spec.parent)
+
+
+def test_load_and_evaluate_read_through_the_manager_given(spec: Path, pm: Any) -> None:
+    loaded = metricspec.load(spec, root=spec.parent, plugin_manager=pm)
+    results = metricspec.evaluate(loaded, as_of="2026-10-10", plugin_manager=pm)
+    frame = results.kpi("total").to_polars()
+    assert frame["value"].drop_nulls().sum() == pytest.approx(10 * sum(VALUES))
+    # a path too: loading and reading both use the manager
+    again = metricspec.evaluate(spec, as_of="2026-10-10", root=spec.parent, plugin_manager=pm)
+    assert again.to_json() == results.to_json()
+    # and nothing leaked into the process's manager
+    assert "fake_rows" not in connector_registry()
+    assert plugins.current_plugin_manager() is plugins.plugin_manager()
+
+
+def test_query_reads_through_the_manager_given(spec: Path, pm: Any) -> None:
+    frame = metricspec.query(spec, "total", by="channel", root=spec.parent, plugin_manager=pm)
+    by_channel = dict(zip(frame["channel"].to_list(), frame["total"].to_list(), strict=True))
+    expected = {c: 10 * sum(v for v, ch in zip(VALUES, CHANNELS, strict=True) if ch == c) for c in set(CHANNELS)}
+    assert by_channel == pytest.approx(expected)
+
+
+def test_a_manager_without_the_builtins_knows_no_csv(pm: Any) -> None:
+    example = Path(__file__).resolve().parent.parent / "specs" / "examples" / "x_brand_awareness.yaml"
+    with pytest.raises(SpecError, match="unknown connector 'csv'"):
+        metricspec.load(example, plugin_manager=pm)
+
+
+def test_the_scope_ends_with_the_call_even_on_an_error(pm: Any) -> None:
+    process = plugins.plugin_manager()
+    with pytest.raises(RuntimeError), plugins.using_plugin_manager(pm):
+        assert plugins.current_plugin_manager() is pm
+        inner = plugins.make_plugin_manager(load_entry_points=False, builtins=False)
+        with plugins.using_plugin_manager(inner):
+            assert plugins.current_plugin_manager() is inner
+        assert plugins.current_plugin_manager() is pm
+        with plugins.using_plugin_manager(None):  # None changes nothing
+            assert plugins.current_plugin_manager() is pm
+        raise RuntimeError
+    assert plugins.current_plugin_manager() is process
+    assert plugins.scoped_plugin_manager() is None
+
+
+def test_the_scope_is_this_threads_only(pm: Any) -> None:
+    seen: list[object] = []
+    with plugins.using_plugin_manager(pm):
+        thread = threading.Thread(target=lambda: seen.append(plugins.current_plugin_manager()))
+        thread.start()
+        thread.join()
+    assert seen == [plugins.plugin_manager()]
