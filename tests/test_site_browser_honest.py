@@ -105,6 +105,43 @@ def test_weeks_whose_conversions_cannot_have_arrived_read_not_complete_yet(drive
     assert "Oct 2026: not complete yet" in card and "44.0" not in card
 
 
+SPARKS = """
+    return Array.from(document.querySelectorAll('.tile, .mini-tile')).filter(t => t.querySelector('svg.spark')).map(t => {
+      const svg = t.querySelector('svg.spark'), solid = svg.querySelectorAll('polyline:not(.spark-open)');
+      const xs = el => el ? el.getAttribute('points').trim().split(/\\s+/).map(p => parseFloat(p.split(',')[0])) : [];
+      const open = svg.querySelector('polyline.spark-open'), dot = svg.querySelector('path:not(.spark-open-dot)');
+      return {title: t.querySelector('.tile-title, .mini-title, a').textContent.trim(), text: t.innerText,
+              label: t.querySelector('.sparkline').getAttribute('aria-label'),
+              solidEnd: solid.length ? Math.max(...xs(solid[solid.length - 1])) : null,
+              open: xs(open), dash: open ? open.getAttribute('stroke-dasharray') : null,
+              hollow: !!svg.querySelector('.spark-open-dot'),
+              dotX: parseFloat(dot.getAttribute('d').slice(1).split(' ')[0])};
+    });
+"""
+
+
+def test_sparklines_draw_periods_not_complete_yet_open(driver, example_site):
+    """A tile reading "Oct 2026: not complete yet" drew October's 17.3 % (conversions still arriving) as a
+    solid dot at the end of a solid line: a fall. Its sparkline draws it as the trend charts do: dashed from
+    the last complete period, no area under it, a hollow dot; and tiles of complete periods draw nothing open."""
+    seen = 0
+    for page in ("scorecards/customer-value.html", "scorecards/warehouse-sales.html", "index.html"):
+        open_page(driver, example_site / page)
+        for s in driver.execute_script(SPARKS):
+            value_shown = not re.search(r"^\s*—\s*$", s["text"], re.MULTILINE)
+            if "not complete yet" in s["text"] and value_shown:
+                seen += 1
+                assert s["hollow"] and s["dash"] and len(s["open"]) >= 2, s
+                assert s["solidEnd"] is None or s["solidEnd"] < s["dotX"] == s["open"][-1], s  # not joined solid
+                assert "not complete yet" in s["label"], s
+            elif "not complete yet" not in s["text"]:
+                assert not s["hollow"] and not s["open"], s
+    assert seen >= 4  # conversion rate, new customers, days to customer (twice: scorecard and index), weekly leads
+    open_page(driver, example_site / "scorecards" / "warehouse-sales.html")
+    weekly = next(s for s in driver.execute_script(SPARKS) if s["title"] == "Leads that became customers")
+    assert len(weekly["open"]) == 6, weekly  # W40–W44 still arriving (complete_after_days: 30) and the link to W39
+
+
 # -- axes and captions ----------------------------------------------------------------------------------
 
 

@@ -284,7 +284,8 @@ class Figures:
         return self._figure(chart, lines, self.fmt(k.name), rules)
 
     def sparkline(self, k: KpiResult, h: Headline) -> SparklineView | None:
-        """The tile's recent trend: complete periods only, so it ends at the tile's number."""
+        """The tile's recent trend, ending at the tile's number and never on a running period; the trailing
+        periods whose values still arrive are drawn open (dashed, hollow dot), as on the trend charts."""
         tr, fmt = self.tr, self.fmt(k.name)
         series = next((s for s in k.series if s.kind == "headline" and s.grain == h.grain), None)
         points = [p for p in series.points if not p.partial and p.period <= (h.period or p.period)
@@ -296,5 +297,12 @@ class Figures:
         known = [(label, v) for label, v in zip(labels, values, strict=True) if v is not None]
         desc = tr("sparkline_desc", kpi=k.title, periods=len(values), grain=tr.grain(h.grain),
                   first=f"{known[0][0]}: {fmt(known[0][1])}", last=f"{known[-1][0]}: {fmt(known[-1][1])}")
-        return SparklineView(svg=sparkline_svg(values), title=tr("sparkline_title", kpi=k.title), description=desc,
-                             first=labels[0], last=labels[-1])
+        # the trailing periods whose values still arrive are drawn open (dashed, hollow dot) and named so
+        still_arriving = unfinished(k, series.points, h.grain, self.r.as_of) if series else set()
+        open_from = len(points)
+        while open_from and points[open_from - 1].period in still_arriving:
+            open_from -= 1
+        if open_from < len(points) and values[-1] is not None:
+            desc = f"{desc} {tr('not_complete_yet', period=labels[-1])}."
+        return SparklineView(svg=sparkline_svg(values, open_from), title=tr("sparkline_title", kpi=k.title),
+                             description=desc, first=labels[0], last=labels[-1])
