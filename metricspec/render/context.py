@@ -174,6 +174,7 @@ class Builder:
                              message=tr.message(f.code, f.params, f.message, unit, cur, digits))
                    for f in g.smart],
             figure=self.figures.goal(g),
+            notes=[tr.message(n.code, n.params, n.message, unit, cur) for n in g.notes],
         )
 
     def goal_link(self, g: GoalResult, href: str) -> GoalLink:
