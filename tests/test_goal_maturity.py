@@ -138,11 +138,12 @@ def test_without_the_setting_nothing_is_left_out(tmp_path):
 
 
 @pytest.mark.parametrize("lang, text", [
-    ("en", "2026-10 left out: values still arriving (complete after 30 days)"),
-    ("es", "2026-10 no se tiene en cuenta: los valores aún están llegando (completo a los 30 días)"),
-    ("pl", "pominięto 2026-10: wartości wciąż napływają (kompletne po 30 dniach)"),
+    ("en", "Oct 2026 left out: values still arriving (complete after 30 days)"),
+    ("es", "Se deja fuera oct 2026: los valores aún están llegando (completo a los 30 días)"),
+    ("pl", "pominięto paź 2026: wartości wciąż napływają (kompletne po 30 dniach)"),
 ])
 def test_the_goal_card_shows_the_note_in_every_language(results, lang, text):
+    """The periods named as the page names them (the JSON keeps the engine's ``2026-10``)."""
     html = render_scorecard(results, lang)
     assert html.count(text) == len(results.goals())
 
