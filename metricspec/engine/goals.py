@@ -35,7 +35,9 @@ from metricspec.engine.goal_forecast import (
 )
 from metricspec.engine.judgement import Situation, ambition, attainment, judge
 from metricspec.engine.kpis import Evaluator
+from metricspec.engine.maturity import still_arriving
 from metricspec.engine.results import (
+    DataNote,
     ForecastInterval,
     GoalResult,
     MessageParams,
@@ -72,6 +74,12 @@ class GoalPlan:
     baseline: Request | None
     daily: DailyPlan | None
     windows: tuple[tuple[dt.date, Request], ...] = ()  # a rate over the window: the window to each period's end
+    left_out: tuple[dt.date, ...] = ()  # ended periods whose values still arrive (engine/maturity.py)
+
+    @property
+    def judged_end(self) -> dt.date:
+        """The last day the goal is judged on: the window's end, or the day before the first period left out."""
+        return self.left_out[0] - dt.timedelta(days=1) if self.left_out else self.window_end
 
 
 def default_measure(kpi: KPI) -> str:
@@ -90,25 +98,27 @@ def plan_goal(ev: Evaluator, objective: str, goal_id: str, goal: Goal) -> GoalPl
         or (spec.period.start if spec.period else None)
     deadline = goal.deadline or (goal.period.end if goal.period else None) or (campaign.end if campaign else None)
     window_end = min(ev.as_of, deadline) if deadline else ev.as_of
+    left_out = tuple(still_arriving(ev.as_of, window_end, grain, kpi.complete_after_days, ev.range.week_start))
+    judged_end = left_out[0] - dt.timedelta(days=1) if left_out else window_end  # as GoalPlan.judged_end
     scope = make_scope(kpi.scope, goal.scope)
     trend = Request(goal.kpi, grain, (), scope)
     ev.request(trend)
     current = baseline = None
     if measure == "total":
-        current = Request(goal.kpi, Window(start or EARLIEST, window_end), (), scope)
+        current = Request(goal.kpi, Window(start or EARLIEST, judged_end), (), scope)
         ev.request(current)
         if not kpi.additive and goal.baseline is None and start is not None:
-            length = (window_end - start).days + 1
+            length = (judged_end - start).days + 1
             baseline = Request(goal.kpi, Window(start - dt.timedelta(days=max(length, 1)),
                                                 start - dt.timedelta(days=1)), (), scope)
             ev.request(baseline)
-    daily = plan_daily(ev, goal.kpi, kpi, measure, dict(goal.scope), window_end)
+    daily = plan_daily(ev, goal.kpi, kpi, measure, dict(goal.scope), judged_end)
     windows: tuple[tuple[dt.date, Request], ...] = ()
     if measure == "total" and start is not None and (daily is None or daily.distinct is not None):
-        windows = plan_windows(ev, goal.kpi, scope, start, window_end, grain, deadline is not None
+        windows = plan_windows(ev, goal.kpi, scope, start, judged_end, grain, deadline is not None
                                and ev.as_of >= deadline)
     return GoalPlan(objective, goal_id, goal, kpi, grain, measure, goal.direction or kpi.direction, start, deadline,
-                    window_end, trend, current, baseline, daily, windows)
+                    window_end, trend, current, baseline, daily, windows, left_out)
 
 
 def _plan_all_time_goal(ev: Evaluator, objective: str, goal_id: str, goal: Goal) -> GoalPlan:
@@ -202,7 +212,7 @@ def evaluate_goal(ev: Evaluator, gp: GoalPlan) -> GoalResult:
     if gp.current is not None:
         current = _value(ev.series(gp.current))
     else:
-        point = latest_complete(trend, gp.window_end, gp.grain)
+        point = latest_complete(trend, gp.judged_end, gp.grain)
         current = point.value if point else None
     baseline, baseline_source = _baseline(ev, gp, trend)
     target, direction = goal.target, gp.direction
@@ -246,7 +256,7 @@ def evaluate_goal(ev: Evaluator, gp: GoalPlan) -> GoalResult:
         suggested_targets=[] if verdict.final else outlook.suggested, ambition=ambition(chance, verdict.final),
         periods_left=left, needed_per_period=_needed(current, target, direction, left, verdict.final),
         on_track_threshold=thresholds.on_track, at_risk_threshold=thresholds.at_risk,
-        **_so_far(ev, gp, passed),
+        left_out=list(gp.left_out), notes=_notes(gp), **_so_far(ev, gp, passed),
     )
     return result.model_copy(update={"smart": smart_findings(ev, gp, result)})
 
@@ -272,7 +282,9 @@ def _forecast(ev: Evaluator, gp: GoalPlan, current: float | None, trend: list[Po
               ) -> Forecast | None:
     if current is None or passed or gp.deadline is None or gp.grain == ALL_TIME:
         return None
-    hz = Horizon(ev.as_of, gp.start, gp.deadline, gp.window_end, gp.grain, ev.range.week_start)
+    # judged as of the end of the last period complete (values arriving later are not data yet)
+    judged = gp.judged_end if gp.left_out else ev.as_of
+    hz = Horizon(judged, gp.start, gp.deadline, gp.judged_end, gp.grain, ev.range.week_start)
     return goal_forecast(ev, gp.daily, gp.kpi, gp.measure, current, trend, hz)
 
 
@@ -353,9 +365,20 @@ def _needed(current: float | None, target: float, direction: str, left: int | No
     return (target - current) / left
 
 
+def _notes(gp: GoalPlan) -> list[DataNote]:
+    """Why the periods left out were left out."""
+    if not gp.left_out:
+        return []
+    lag = gp.kpi.complete_after_days or 0.0
+    params: MessageParams = {"periods": ", ".join(label(p, gp.grain) for p in gp.left_out),
+                             "days": int(lag) if float(lag).is_integer() else lag}
+    return [DataNote(level="info", message=english("note_goal_left_out", params), code="note_goal_left_out",
+                     params=params)]
+
+
 def _so_far(ev: Evaluator, gp: GoalPlan, passed: bool) -> dict[str, object]:
     """The ``so_far`` points of a ``total`` goal and what they are."""
-    running = running_points(ev, gp.daily, gp.start, gp.window_end, passed, gp.grain)
+    running = running_points(ev, gp.daily, gp.start, gp.judged_end, passed, gp.grain)
     if running:
         return {"so_far": running, "so_far_kind": "running_total"}
     window = window_points(ev, gp.windows, gp.grain)

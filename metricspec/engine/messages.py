@@ -39,7 +39,7 @@ PARAM_KINDS: dict[str, ParamKind] = {
     "needed_rate": "change", "best_rate": "change",
     "days": "count", "left": "count", "n": "count", "rows": "count",
     "deadline": "date", "latest": "date", "grain": "grain",
-    "kpi": "text", "scope": "text", "segments": "text", "column": "text", "source": "text",
+    "kpi": "text", "scope": "text", "periods": "text", "segments": "text", "column": "text", "source": "text",
     # control groups
     "n_treatment": "count", "n_control": "count", "successes": "count", "failures": "count", "minimum": "count",
     "difference": "delta", "mde": "delta", "alpha": "share", "power": "share", "share": "share",
@@ -150,7 +150,8 @@ ENGINE_MESSAGES: dict[str, str] = {
                                     "{grain}-over-{grain} change seen: {best_rate}",
     "smart_time_no_deadline": "no deadline or period; add `deadline: YYYY-MM-DD`",
     "smart_time_deadline": "deadline {deadline}",
-    # DataNote.message
+    # DataNote.message (GoalResult.notes too)
+    "note_goal_left_out": "{periods} left out: values still arriving (complete after {days} days)",
     "note_null_rows": "{rows} row(s) with a null '{column}' in source '{source}' were skipped",
     "note_future_rows": "{rows} row(s) of source '{source}' are dated after today (the latest: {latest}) and do "
                         "not set the default as-of date; pass --as-of to include them",

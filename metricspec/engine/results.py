@@ -305,6 +305,21 @@ class GoalResult(ResultModel):
     """A ``total`` goal's value from its start to the end of each complete period (a running total, or a
     rate over the window so far): what its chart draws. Empty for ``latest`` goals."""
     so_far_kind: Literal["running_total", "window"] | None = None
+    left_out: list[dt.date] = Field(default_factory=list)
+    """Ended periods left out of the judgement because their values still arrive (the KPI's
+    ``complete_after_days``): not in ``current``, the forecast's history or ``so_far``. In the JSON only when set."""
+    notes: list[DataNote] = Field(default_factory=list)
+    """What a reader should know about the judgement (which periods were left out and why); in the JSON only when
+    set."""
+
+    @model_serializer(mode="wrap")
+    def _optional_fields_when_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """``left_out`` and ``notes`` appear only when set, so other goals' Results stay byte-identical."""
+        out: dict[str, Any] = handler(self)
+        for key in ("left_out", "notes"):
+            if out.get(key) == []:
+                out.pop(key, None)
+        return out
 
     def to_polars(self) -> pl.DataFrame:
         """The goal's trend (its KPI over the goal window): ``period, label, value, partial``."""

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from metricspec.engine.results import STATUS_ORDER
+from metricspec.plan.periods import label
 from metricspec.render.attribution_view import attribution_view
 from metricspec.render.cohorts import cohort_view
 from metricspec.render.control_groups import ControlGroupView, control_group_view
@@ -60,6 +61,7 @@ from metricspec.render.views import (
 
 if TYPE_CHECKING:
     from metricspec.engine.results import (
+        DataNote,
         ExperimentResult,
         GoalResult,
         KpiResult,
@@ -174,7 +176,15 @@ class Builder:
                              message=tr.message(f.code, f.params, f.message, unit, cur, digits))
                    for f in g.smart],
             figure=self.figures.goal(g),
+            notes=[self.goal_note(g, n, unit, cur) for n in g.notes],
         )
+
+    def goal_note(self, g: GoalResult, note: DataNote, unit: str, currency: str | None) -> str:
+        """A note of the goal's judgement; the periods left out named as the page names periods (``Oct 2026``)."""
+        params = dict(note.params)
+        if note.code == "note_goal_left_out" and g.left_out:
+            params["periods"] = ", ".join(self.tr.period(p, g.grain, label(p, g.grain)) for p in g.left_out)
+        return self.tr.message(note.code, params, note.message, unit, currency)
 
     def goal_link(self, g: GoalResult, href: str) -> GoalLink:
         fmt = self.figures.fmt(g.kpi)

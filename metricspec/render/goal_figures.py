@@ -24,11 +24,11 @@ ONE_DAY = dt.timedelta(days=1)
 
 def drawn_points(g: GoalResult, as_of: dt.date) -> list[Point]:
     """The points a goal's chart draws: its running total, or the KPI's complete periods up to the
-    deadline's; never a period still running."""
+    deadline's; never a period still running, nor one the judgement left out (its values still arrive)."""
     if g.so_far:
-        return [p for p in g.so_far if p.value is not None]
+        return [p for p in g.so_far if p.value is not None and p.period not in g.left_out]
     end = min(as_of, g.deadline) if g.deadline else as_of
-    return [p for p in g.trend if p.value is not None and not p.partial
+    return [p for p in g.trend if p.value is not None and not p.partial and p.period not in g.left_out
             and period_end(p.period, g.grain) <= end + ONE_DAY]
 
 

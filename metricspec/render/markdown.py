@@ -65,6 +65,8 @@ def goals_markdown(results: Results, goals: list[GoalResult]) -> list[str]:
         lines.append("")
     for g in goals:
         unit, cur = kpi_unit(results, g.kpi)
+        lines += [f"- ◌ {md_escape(g.title)}: {md_escape(fmt_message(n.code, n.params, n.message, unit, cur))}"
+                  for n in g.notes]
         for f in (f for f in g.smart if not f.ok):
             lines.append(f"- ⚠️ SMART *{f.criterion.replace('_', '-')}* — {md_escape(g.title)}: "
                          f"{md_escape(fmt_message(f.code, f.params, f.message, unit, cur))}")

@@ -14,15 +14,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from metricspec.engine import maturity
+from metricspec.engine.maturity import GRAINS
 from metricspec.plan.periods import period_end
 
 if TYPE_CHECKING:
     from metricspec.engine.results import Headline, KpiResult, Point, Series
     from metricspec.render.i18n import Translator
 
-GRAINS = ("day", "week", "month", "quarter", "year")
-MATURING_FORMS = frozenset({"funnel", "retention", "cohort_retention"})
-"""KPI forms whose latest ended periods have no value until their window closes."""
 STALE_AFTER = 1
 """A KPI is stale when its latest period ends more than this many of its periods before the newest."""
 
@@ -32,24 +31,9 @@ def headline_series(k: KpiResult, grain: str) -> Series | None:
 
 
 def not_complete(k: KpiResult, points: list[Point], grain: str, as_of: dt.date) -> set[dt.date]:
-    """Periods that have ended but whose values are still arriving (see the module's docstring): those that
-    ended less than the KPI's ``complete_after_days`` before the as-of date's end, and the trailing periods
-    without a value of a funnel or retention KPI."""
-    out: set[dt.date] = set()
-    if k.complete_after_days is not None and grain in GRAINS:
-        lag = dt.timedelta(days=k.complete_after_days)
-        for p in points:
-            if not p.partial and period_end(p.period, grain) + lag > as_of + dt.timedelta(days=1):
-                out.add(p.period)
-    if k.form not in MATURING_FORMS:
-        return out
-    for p in reversed(points):
-        if p.partial:
-            continue
-        if p.value is not None:
-            break
-        out.add(p.period)
-    return out
+    """Periods that have ended but whose values are still arriving (the engine's one rule,
+    :func:`metricspec.engine.maturity.not_complete`, which goal judgements use too)."""
+    return maturity.not_complete(points, grain, as_of, k.complete_after_days, k.form)
 
 
 def unfinished(k: KpiResult, points: list[Point], grain: str, as_of: dt.date) -> set[dt.date]:

@@ -119,6 +119,9 @@ def print_results(results: Results, console: Console) -> None:
             advice = suggestion_text(g, *kpi_unit(results, g.kpi))
             if advice:
                 console.print(Text(f"  targets: {g.title}: {advice}", style="dim"))
+            for n in g.notes:
+                console.print(Text(f"  note: {g.title}: {fmt_message(n.code, n.params, n.message, *kpi_unit(results, g.kpi))}",
+                                   style="dim"))
         if obj.kpis:
             console.print(_kpi_table(results, [kpis[n] for n in obj.kpis], width))
         findings = [(g, f) for g in obj.goals for f in g.smart if not f.ok]

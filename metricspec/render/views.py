@@ -124,6 +124,7 @@ class GoalView(View):
     progress: ProgressView | None
     smart: list[SmartView]
     figure: Figure | None
+    notes: list[str] = []  # what the judgement left out and why (pydantic copies the default)
 
 
 class BenchmarkView(View):
