@@ -224,10 +224,11 @@ def test_repr_of_results_is_a_short_summary() -> None:
     results = Results.model_validate_json(text)
     statuses = Counter(g.status for g in results.goals())
     expected = (f"<Results of 'customer-value' as of 2026-11-01: {len(results.kpis)} KPIs, "
-                f"{sum(statuses.values())} goals ({statuses['at_risk']} at risk, {statuses['off_track']} off track), "
+                f"{sum(statuses.values())} goals ({statuses['target_reached']} target reached, "
+                f"{statuses['at_risk']} at risk, {statuses['off_track']} off track), "
                 f"{len(results.control_groups)} control groups, attribution>")
     assert len(results.control_groups) > 1
-    assert set(statuses) == {"at_risk", "off_track"}
+    assert set(statuses) == {"target_reached", "at_risk", "off_track"}  # since goals leave out immature months
     assert repr(results) == str(results) == expected
     leads = results.kpi("leads")
     head = next(h for h in leads.headlines if h.value is not None)
