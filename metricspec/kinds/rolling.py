@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 from pydantic import Field, model_validator
 
 from metricspec.kinds.base import FromAggregates, FromRows, KindIssue, KPIBase, KpiRef
-from metricspec.kinds.window_base import base_segment_source, check_base
+from metricspec.kinds.window_base import WINDOW_EDGES, base_segment_source, check_base
 from metricspec.spec.base import MAX_DAYS, StrictModel
 
 if TYPE_CHECKING:
@@ -61,8 +61,7 @@ class RollingKPI(KPIBase):
         return [f"event: a row of the base KPI '{self.rolling.kpi}'",
                 f"days: calendar days in {spec.timezone}: the {self.rolling.span_days} days ending on the "
                 "window's last day",
-                "edges: a complete period's window ends on its last day (even after the data ends); only the current "
-                "period's ends on the as-of date; a window starting before period.start has no value"]
+                WINDOW_EDGES]
 
     def plan(self, ev: PlanContext, req: Request) -> FromAggregates | FromRows:
         from metricspec.kinds.compute.windows import (  # polars: loaded when planned, not when a spec is loaded

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 from pydantic import Field
 
 from metricspec.kinds.base import FromAggregates, FromRows, KindIssue, KPIBase, KpiRef
-from metricspec.kinds.window_base import base_segment_source, check_base
+from metricspec.kinds.window_base import WINDOW_EDGES, base_segment_source, check_base
 from metricspec.spec.base import StrictModel
 
 if TYPE_CHECKING:
@@ -53,8 +53,7 @@ class ToDateKPI(KPIBase):
         return [f"event: a row of the base KPI '{self.to_date.kpi}'",
                 f"days: calendar days in {spec.timezone}: from the start of the {self.to_date.period} holding the "
                 "window's last day",
-                "edges: a complete period's window ends on its last day (even after the data ends); only the current "
-                "period's ends on the as-of date; a window starting before period.start has no value"]
+                WINDOW_EDGES]
 
     def plan(self, ev: PlanContext, req: Request) -> FromAggregates | FromRows:
         from metricspec.kinds.compute.windows import (  # polars: loaded when planned, not when a spec is loaded

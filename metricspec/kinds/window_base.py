@@ -15,6 +15,11 @@ WINDOW_AGGREGATIONS = ("sum", "count", "mean", "count_distinct")
 """The base aggregations a window can take (kept equal to engine.windows.WINDOW_AGGREGATIONS)."""
 
 
+WINDOW_EDGES = ("edges: a complete period's window ends on its last day (even after the data ends); only the "
+                "current period's ends on the as-of date; a window starting before period.start has no value")
+"""What happens at the edges of periods and windows, for the rolling and to-date kinds (``--explain``)."""
+
+
 def check_base(spec: SpecView, form: str, base_name: str, path: Path) -> list[KindIssue]:
     """The base must be an aggregation KPI with an aggregation a window can take."""
     base = spec.kpis.get(base_name)
