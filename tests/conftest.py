@@ -38,7 +38,7 @@ LANE_MARKERS = {
 #: A test that uses one of these fixtures (directly or through another fixture) gets the marker.
 MARKER_FIXTURES: dict[str, frozenset[str]] = {
     "postgres": frozenset({"postgres_base", "postgres_registry", "databases", "database_loaders", "postgres"}),
-    "spark": frozenset({"spark_registry"}),
+    "spark": frozenset({"spark_registry", "spark"}),
     "browser": frozenset({"driver"}),
 }
 

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
+from golden_support import golden_mismatch
 
 from metricspec.engine.run import evaluate
 from metricspec.loader import load_spec
@@ -49,10 +50,23 @@ def test_results_match_golden(name: str, update_golden: bool):
         golden.write_text(text, encoding="utf-8")
         return
     assert golden.exists(), f"{golden} is missing: run pytest tests/test_golden.py --update-golden"
-    expected = golden.read_text(encoding="utf-8")
-    if text != expected:
-        import difflib
+    mismatch = golden_mismatch(text, golden.read_text(encoding="utf-8"))
+    if mismatch:
+        pytest.fail(f"{name} against {golden.name}: {mismatch}")
 
-        diff = "".join(list(difflib.unified_diff(expected.splitlines(True), text.splitlines(True),
-                                                 "golden", "now", n=2))[:80])
-        pytest.fail(f"{name}: Results differ from {golden.name} (first lines of the diff):\n{diff}")
+
+def test_the_lowest_versions_tolerance_still_catches_changes():
+    """The relative tolerance of the lowest-versions lane (tests/golden_support.py) lets only last digits
+    differ: a moved number, a key, a length, a string or an integer turned float still fail."""
+    import json
+
+    golden = json.dumps({"a": [0.160308391394, 3], "b": "x", "c": {"d": 1e-22}})
+    assert golden_mismatch(golden, golden, rel_tol=0) is None
+    near = json.dumps({"a": [0.160308391505, 3], "b": "x", "c": {"d": 1.0000000001e-22}})
+    assert golden_mismatch(near, golden, rel_tol=1e-8) is None
+    assert golden_mismatch(near, golden, rel_tol=0) is not None  # every other lane: byte for byte
+    for changed in ({"a": [0.1603085, 3], "b": "x", "c": {"d": 1e-22}}, {"a": [0.160308391394, 3.0], "b": "x",
+                    "c": {"d": 1e-22}}, {"a": [0.160308391394], "b": "x", "c": {"d": 1e-22}},
+                    {"a": [0.160308391394, 3], "b": "y", "c": {"d": 1e-22}},
+                    {"a": [0.160308391394, 3], "b": "x", "c": {}}):
+        assert golden_mismatch(json.dumps(changed), golden, rel_tol=1e-8), changed
