@@ -6,6 +6,7 @@ say two things at once: a status that means "met" with a bar short of full, a ba
 from __future__ import annotations
 
 import re
+from html import escape as html_escape
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -132,6 +133,11 @@ def test_status_bar_and_chance_agree_in_every_view(g: GoalResult) -> None:
     view = Builder(results, Translator("en")).goal(g)
     html = str(MACROS.make_module({"_": Translator("en").gettext}).goal(view))
     assert f"status-border-{g.status.replace('_', '-')}" in html or f"status-border-{g.status}" in html
+    # the goals table at the top of the page: the card's status and chance, never another judgement
+    link = Builder(results, Translator("en")).goal_links()[0]
+    assert (link.status.key, link.chance, link.current) == (g.status, view.chance, view.current)
+    table = str(MACROS.make_module({"_": Translator("en").gettext}).goal_table([link]))
+    assert f'data-label="Chance by the deadline">{html_escape(view.chance)}</td>' in table
     bar = view.progress
     if g.current is None:
         assert bar is None

@@ -128,6 +128,11 @@ class Builder:
     def status(self, status: str) -> StatusView:
         return StatusView(key=status, label=self.tr.status(status), icon=STATUS_ICONS[status])
 
+    def chance(self, g: GoalResult) -> str:
+        """A goal's chance of meeting its target at the deadline, on its card and in the goals table ("—"
+        once the goal is final, or without a forecast)."""
+        return self.tr.chance(g.chance) if g.chance is not None and not g.final else "—"
+
     def summary(self, goals: list[GoalResult]) -> list[StatusCount]:
         counts = dict.fromkeys(STATUSES, 0)
         for g in goals:
@@ -163,7 +168,7 @@ class Builder:
             forecast_range=tr("interval", low=fmt(band[0.8].low), high=fmt(band[0.8].high)) if 0.8 in band else "—",
             forecast_range_95=tr("forecast_range_95", low=fmt(band[0.95].low), high=fmt(band[0.95].high))
             if 0.95 in band else None,
-            chance=tr.chance(g.chance) if g.chance is not None and not g.final else "—",
+            chance=self.chance(g),
             suggestions=[tr("suggested_target", target=fmt(s.target), chance=tr.chance(s.chance))
                          for s in g.suggested_targets],
             ambition=tr(f"ambition_{g.ambition}") if g.ambition else None,
@@ -190,7 +195,7 @@ class Builder:
         fmt = self.figures.fmt(g.kpi)
         return GoalLink(title=g.title, href=f"{href}#{self.goal_anchor(g)}", status=self.status(g.status),
                         current=fmt(g.current), target=fmt(g.target), deadline=self.tr.date(g.deadline),
-                        spec_title=self.r.spec.title, severity=SEVERITY[g.status])
+                        chance=self.chance(g), spec_title=self.r.spec.title, severity=SEVERITY[g.status])
 
     def goal_links(self, href: str = "") -> list[GoalLink]:
         """Every goal, worst status first (the spec's order within a status)."""

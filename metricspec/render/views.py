@@ -143,6 +143,7 @@ class GoalLink(View):
     current: str
     target: str
     deadline: str = ""
+    chance: str = "—"  # of meeting the target at the deadline, as on the goal's card ("—" once final)
     spec_title: str = ""  # the scorecard it is on (the index's "needs attention" strip)
     severity: int = 0  # 0 missed, 1 off track, 2 at risk, then no data, on track, achieved: for ordering
 
