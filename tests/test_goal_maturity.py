@@ -161,3 +161,49 @@ def test_the_chart_caption_counts_the_mature_periods_only(results):
     html = render_scorecard(results, "en")
     assert html.count("over 9 complete periods up to Sept 2026") >= len(results.goals())
     assert "complete periods up to Oct 2026" not in html
+
+
+PASSED_GOALS = """
+objectives:
+  acquisition:
+    goals:
+      rate_met: {kpi: conversion_rate, target: 0.2, measure: latest, start: 2026-01-01, deadline: 2026-10-31}
+      rate_short: {kpi: conversion_rate, target: 0.3, measure: latest, start: 2026-01-01, deadline: 2026-10-31}
+      total_met: {kpi: conversions, target: 500, start: 2026-01-01, deadline: 2026-10-31}
+      total_short: {kpi: conversions, target: 1000, start: 2026-01-01, deadline: 2026-10-31}
+"""
+
+
+def passed_deadline(d: Path, lag: str) -> dict[str, object]:
+    path = world(d, lag, AS_OF)
+    path.write_text(path.read_text().split("objectives:")[0] + textwrap.dedent(PASSED_GOALS).lstrip())
+    results = evaluate(load_spec(path), as_of=AS_OF)
+    return {"results": results, **{g.id: g for g in results.goals()}}
+
+
+def test_a_passed_deadline_is_not_final_while_its_last_period_arrives(tmp_path):
+    """The deadline (31 Oct) has passed, but October's conversions still arrive: no goal is final yet (a sum
+    is final early only when its values are known never to be negative: a count, or a forecast's floor,
+    and past the deadline there is no forecast); each says which period it waits for. Without the setting
+    the same goals are final."""
+    got = passed_deadline(tmp_path, "complete_after_days: 30")
+    leads, conversions = plain(dt.date(2026, 9, 30), SEPTEMBER)
+    assert got["rate_met"].current == pytest.approx(conversions / leads) == pytest.approx(0.25)  # September's
+    expect = {"rate_met": ("target_reached", "reason_reached_pending", False),
+              "rate_short": ("at_risk", "reason_pending", False),
+              "total_met": ("target_reached", "reason_reached_pending", False),
+              "total_short": ("at_risk", "reason_pending", False)}
+    for name, (status, code, final) in expect.items():
+        g = got[name]
+        assert (g.status, g.status_reason_code, g.final) == (status, code, final), name
+        if not final:
+            assert g.status_reason_params["periods"] == "2026-10" and "still arriving" in g.status_reason
+            assert g.chance is None  # no forecast past the deadline, and no 0 % / 100 % either
+    assert got["total_short"].current == plain(dt.date(2026, 9, 30))[1]  # October's conversions not counted
+    html = render_scorecard(got["results"], "es")
+    assert "no es definitivo: aún llegan valores de oct 2026" in html
+    final = passed_deadline(tmp_path, "")
+    assert {n: (final[n].status, final[n].final) for n in expect} == {
+        # October read as if complete: 1 conversion a day, 10 %, so the goal met in September reads missed
+        "rate_met": ("missed", True), "rate_short": ("missed", True), "total_met": ("achieved", True),
+        "total_short": ("missed", True)}

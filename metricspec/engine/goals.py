@@ -232,7 +232,8 @@ def evaluate_goal(ev: Evaluator, gp: GoalPlan) -> GoalResult:
         current=current, target=target, direction=direction, passed=passed,
         deadline=str(gp.deadline) if gp.deadline else None, cannot_fall=_cannot_fall(gp, fc),
         expected=expected, chance=outlook.chance, chance_within_tolerance=outlook.chance_tolerance,
-        on_track=thresholds.on_track, at_risk=thresholds.at_risk))
+        on_track=thresholds.on_track, at_risk=thresholds.at_risk,
+        pending=", ".join(label(p, gp.grain) for p in gp.left_out) if passed and gp.left_out else None))
     chance = outlook.chance if not verdict.final else (1.0 if verdict.status == "achieved" else 0.0)
     left = periods_left(as_of, gp.deadline, gp.grain, ev.range.week_start) \
         if gp.deadline and gp.grain != ALL_TIME else None

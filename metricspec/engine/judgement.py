@@ -4,7 +4,11 @@ Every view (terminal, Markdown, HTML, ``check``, notifications) reads these fiel
 so a status and a progress bar cannot disagree. The rules (docs/goals.md#status), first that applies:
 
 1. ``no_data`` — no current value.
-2. The deadline has passed: ``achieved`` when the value meets the target, else ``missed``.
+2. The deadline has passed: ``achieved`` when the value meets the target, else ``missed``. But while
+   values of periods up to the deadline still arrive (``complete_after_days``), nothing is final yet:
+   ``achieved`` only when a running total already meets the target (late values only add to it), else
+   ``target_reached`` when the value meets the target and ``at_risk`` when it does not, saying which
+   periods are still arriving.
 3. The value meets the target and cannot fall before the deadline (a running total of non-negative
    values, for ``direction: increase``): ``achieved``.
 4. No deadline: ``target_reached`` when the value meets the target, else ``at_risk`` (no pace).
@@ -58,6 +62,7 @@ class Situation:
     chance_within_tolerance: float | None
     on_track: float
     at_risk: float
+    pending: str | None = None  # the periods up to a passed deadline whose values still arrive ("Oct 2026")
 
 
 def reaches(chance: float, threshold: float) -> bool:
@@ -74,6 +79,8 @@ def judge(s: Situation) -> Verdict:
         return Verdict("no_data", "reason_no_data", {})
     values: MessageParams = {"current": s.current, "target": s.target}
     reached = met(s.current, s.target, s.direction)
+    if s.passed and s.pending:
+        return _pending(s, reached, values)
     if s.passed:
         if reached:
             return Verdict("achieved", "reason_achieved_final", {**values, "deadline": str(s.deadline)}, True)
@@ -98,6 +105,17 @@ def judge(s: Situation) -> Verdict:
         return Verdict("at_risk", "reason_chance_within_tolerance",
                        {**chance, "chance_tolerance": s.chance_within_tolerance})
     return Verdict("off_track", "reason_chance_off_track", chance)
+
+
+def _pending(s: Situation, reached: bool, values: MessageParams) -> Verdict:
+    """The deadline has passed but values of its last periods still arrive: final only for a running total
+    that already meets the target."""
+    if reached and s.cannot_fall:
+        return Verdict("achieved", "reason_achieved_cannot_fall", values, True)
+    params: MessageParams = {"deadline": str(s.deadline), **values, "periods": s.pending or ""}
+    if reached:
+        return Verdict("target_reached", "reason_reached_pending", params)
+    return Verdict("at_risk", "reason_pending", params)
 
 
 def _without_forecast(s: Situation, reached: bool, values: MessageParams) -> Verdict:

@@ -65,6 +65,10 @@ ENGINE_MESSAGES: dict[str, str] = {
     "reason_forecast_misses": "forecast {forecast} misses the target {target}",
     "reason_behind": "behind the expected path",
     "reason_achieved_final": "the deadline {deadline} passed with {current}, meeting the target {target}",
+    "reason_reached_pending": "the deadline {deadline} passed with {current}, meeting the target {target}; not "
+                              "final: values for {periods} are still arriving",
+    "reason_pending": "the deadline {deadline} passed with {current} against a target of {target}; not final: "
+                      "values for {periods} are still arriving",
     "reason_achieved_cannot_fall": "{current} meets the target {target} and a running total cannot fall before "
                                    "the deadline",
     "reason_target_reached": "{current} meets the target {target} today; {chance} chance it still does at the "

@@ -65,6 +65,7 @@ if TYPE_CHECKING:
         ExperimentResult,
         GoalResult,
         KpiResult,
+        MessageParams,
         ObjectiveResult,
         Results,
     )
@@ -158,8 +159,8 @@ class Builder:
         return GoalView(
             id=g.id, anchor=self.goal_anchor(g), title=g.title,
             status=self.status(g.status),
-            status_reason=tr.message(g.status_reason_code, g.status_reason_params, g.status_reason, unit, cur,
-                                     digits),
+            status_reason=tr.message(g.status_reason_code, self.name_left_out(g, g.status_reason_params),
+                                     g.status_reason, unit, cur, digits),
             kpi_title=kpi.title if kpi else g.kpi, kpi_href=self.links.kpi_href(self.r.spec.name, g.kpi) if kpi else None,
             scope=self.scope_text(g.scope), measure=tr(f"measure_{g.measure}"),
             baseline=fmt(g.baseline), target=fmt(g.target), current=fmt(g.current), expected=fmt(g.expected),
@@ -186,10 +187,14 @@ class Builder:
 
     def goal_note(self, g: GoalResult, note: DataNote, unit: str, currency: str | None) -> str:
         """A note of the goal's judgement; the periods left out named as the page names periods (``Oct 2026``)."""
-        params = dict(note.params)
-        if note.code == "note_goal_left_out" and g.left_out:
-            params["periods"] = ", ".join(self.tr.period(p, g.grain, label(p, g.grain)) for p in g.left_out)
-        return self.tr.message(note.code, params, note.message, unit, currency)
+        return self.tr.message(note.code, self.name_left_out(g, note.params), note.message, unit, currency)
+
+    def name_left_out(self, g: GoalResult, params: MessageParams) -> MessageParams:
+        """A message's ``periods`` (the periods the goal left out, as the engine labels them: ``2026-10``)
+        named as the page names periods (``Oct 2026``)."""
+        if "periods" not in params or not g.left_out:
+            return params
+        return {**params, "periods": ", ".join(self.tr.period(p, g.grain, label(p, g.grain)) for p in g.left_out)}
 
     def goal_link(self, g: GoalResult, href: str) -> GoalLink:
         fmt = self.figures.fmt(g.kpi)
