@@ -207,3 +207,11 @@ def test_a_passed_deadline_is_not_final_while_its_last_period_arrives(tmp_path):
         # October read as if complete: 1 conversion a day, 10 %, so the goal met in September reads missed
         "rate_met": ("missed", True), "rate_short": ("missed", True), "total_met": ("achieved", True),
         "total_short": ("missed", True)}
+
+
+def test_the_periods_left_count_those_still_arriving(goals):
+    """October (still arriving), November and December are the periods not complete yet up to the deadline:
+    the change needed per period spreads the gap over all three, as October's conversions will count."""
+    g = goals["converted"]
+    assert g.periods_left == 3
+    assert g.needed_per_period == pytest.approx((1200 - plain(dt.date(2026, 9, 30))[1]) / 3)

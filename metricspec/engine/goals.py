@@ -235,7 +235,8 @@ def evaluate_goal(ev: Evaluator, gp: GoalPlan) -> GoalResult:
         on_track=thresholds.on_track, at_risk=thresholds.at_risk,
         pending=", ".join(label(p, gp.grain) for p in gp.left_out) if passed and gp.left_out else None))
     chance = outlook.chance if not verdict.final else (1.0 if verdict.status == "achieved" else 0.0)
-    left = periods_left(as_of, gp.deadline, gp.grain, ev.range.week_start) \
+    # the periods not complete yet up to the deadline: those still to come and those whose values still arrive
+    left = periods_left(as_of, gp.deadline, gp.grain, ev.range.week_start) + len(gp.left_out) \
         if gp.deadline and gp.grain != ALL_TIME else None
     tol_abs, tol_rel = tolerance_of(goal)
     loc = ev.loaded.where("objectives", gp.objective, "goals", gp.goal_id, key=True)
