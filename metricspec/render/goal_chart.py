@@ -49,7 +49,7 @@ def goal_chart(chart_id: str, title: str, description: str, points: Sequence[tup
              "tip": f"{label} · {names[ACTUAL]}: {fmt(value)}"} for label, value in points]
     legend = [names[ACTUAL], names["target"]] + ([names[FORECAST], names["range"]] if outlook is not None else [])
     colours = [charts.PALETTE[0], charts.TARGET, charts.PALETTE[0], charts.PALETTE[0]][:len(legend)]
-    colour = _colour(legend, colours)
+    colour = {"color": _colour(legend, colours), **_look(legend)}
     x = charts._field("period", "ordinal", sort=order, title=axes.x_title, scale={"domain": order},
                       axis={"labelAngle": -40 if len(order) > 8 else 0, "labelOverlap": True, "labelLimit": 90})
     drawn = [v for _, v in points] + [target] + ([outlook.low, outlook.high, outlook.point] if outlook else [])
@@ -59,14 +59,14 @@ def goal_chart(chart_id: str, title: str, description: str, points: Sequence[tup
                       scale={"zero": axes.zero, "nice": True, **({"domain": domain} if domain else {})})
     layers: list[dict[str, Any]] = [
         {"data": {"values": rows}, "mark": {"type": "line", "point": {"size": 22}, "strokeWidth": 2, "aria": False},
-         "encoding": {"x": x, "y": y, "color": colour, "tooltip": charts._field("tip", "nominal"),
+         "encoding": {"x": x, "y": y, **colour, "tooltip": charts._field("tip", "nominal"),
                       "description": charts._field("tip", "nominal")}}]
     if outlook is not None:
         layers += _forecast_layers(points[-1] if points else None, outlook, names, x, y, colour, axes)
     layers.append({"data": {"values": [{"series": names["target"], "value": target, "text": fmt(target),
                                         "tip": f"{names['target']}: {fmt(target)}"}]},
                    "mark": {"type": "rule", "strokeDash": [2, 2], "strokeWidth": 1.5},
-                   "encoding": {"y": charts._field("value", "quantitative"), "color": colour,
+                   "encoding": {"y": charts._field("value", "quantitative"), **colour,
                                 "description": charts._field("tip", "nominal")}})
     spec = charts._spec({"layer": layers, "width": width, "height": height, "description": description})
     return charts.Chart(chart_id, title, description, *charts.chart_key(spec, chart_locale), zoomed=zoomed)
@@ -82,14 +82,30 @@ def _forecast_layers(last: tuple[str, float] | None, outlook: Outlook, names: di
             "text": f"{fmt(outlook.low)} – {fmt(outlook.high)}",
             "tip": f"{outlook.label} · {names['range']}: {fmt(outlook.low)} – {fmt(outlook.high)}"}
     return [
-        {"data": {"values": line}, "mark": {"type": "line", "point": {"size": 30, "filled": False}, "strokeWidth": 2,
+        {"data": {"values": line}, "mark": {"type": "line", "point": {"size": 30, "filled": True}, "strokeWidth": 2,
                                             "strokeDash": [5, 3], "aria": False},
-         "encoding": {"x": x, "y": y, "color": colour, "tooltip": charts._field("tip", "nominal"),
+         "encoding": {"x": x, "y": y, **colour, "tooltip": charts._field("tip", "nominal"),
                       "description": charts._field("tip", "nominal")}},
         {"data": {"values": [band]}, "mark": {"type": "bar", "width": 8, "opacity": 0.35},
-         "encoding": {"x": x, "y": y, "y2": {"field": "high"}, "color": colour,
+         "encoding": {"x": x, "y": y, "y2": {"field": "high"}, **colour,
                       "tooltip": charts._field("tip", "nominal"), "description": charts._field("tip", "nominal")}},
     ]
+
+
+#: How each legend entry is drawn, as its marks are: the value a solid line, the target a dotted rule, the
+#: forecast a dashed line, the range a pale band (a wide, faint stroke).
+DASHES = {ACTUAL: [1, 0], "target": [2, 2], FORECAST: [5, 3], "range": [1, 0]}
+OPACITY = {ACTUAL: 1.0, "target": 1.0, FORECAST: 1.0, "range": 0.35}
+
+
+def _look(names: list[str]) -> dict[str, Any]:
+    """The dash and opacity of each series, on the same field, title and legend as the colour: Vega-Lite
+    merges them into one legend, so each entry's swatch looks like its mark (the marks take them too)."""
+    keys = [ACTUAL, "target", FORECAST, "range"][:len(names)]
+    legend = _colour(names, [])["legend"]
+    return {channel: charts._field("series", "nominal", title=None, legend=legend,
+                                   scale={"type": "ordinal", "domain": names, "range": [look[k] for k in keys]})
+            for channel, look in (("strokeDash", DASHES), ("opacity", OPACITY))}
 
 
 def _colour(names: list[str], colours: list[str]) -> dict[str, Any]:
