@@ -119,7 +119,7 @@ def test_columns_and_width_lay_out_tables() -> None:
 
 
 def test_table_width_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
-    from metricspec.clicommon import table_width
+    from metricspec.cli.clicommon import table_width
     from metricspec.render.table import WIDE_LAYOUT
 
     class Stream:
@@ -320,7 +320,7 @@ def test_check_in_a_terminal_has_colours_run_s_status_words_and_progress(tmp_pat
     import importlib
 
     from metricspec.check.findings import CheckReport
-    from metricspec.commands import check as check_command
+    from metricspec.cli.commands import check as check_command
     from metricspec.progress import Progress
 
     check_render = importlib.import_module("metricspec.check.render")  # the package exports a function `render`

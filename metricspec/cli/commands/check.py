@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from metricspec.clicommon import (
+from metricspec.cli.clicommon import (
     AS_OF_HELP,
     confinement_options,
     exit_code_if_output_closes,
