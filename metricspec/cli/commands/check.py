@@ -45,6 +45,11 @@ def _colour(stream: object) -> bool:
     return bool(isatty and isatty()) and not os.environ.get("NO_COLOR")
 
 
+def ansi_style(text: str, color: str, bold: bool) -> str:
+    """The terminal report's colours (:data:`metricspec.check.render.Style`) as ANSI codes."""
+    return click.style(text, fg=color, bold=bold or None)
+
+
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False), help=BASELINE_HELP)
@@ -103,7 +108,7 @@ def check(paths: tuple[Path, ...], baseline: Path | None, against: str | None, a
     if junit is not None:
         _write_junit(junit, report)
     exit_code_if_output_closes(report.exit_code)
-    click.echo(render(report, fmt, color=fmt == "table" and _colour(sys.stdout)), nl=False)
+    click.echo(render(report, fmt, style=ansi_style if fmt == "table" and _colour(sys.stdout) else None), nl=False)
     _report_to_github(report, fmt)
     if junit is not None:
         click.echo(f"wrote {junit}", err=True)
