@@ -1,7 +1,10 @@
 """Command-line interface: thin click commands over library functions.
 
 Exit codes: 0 ok, 1 a regression or failed check, 2 bad input (spec, data, usage).
-Only this module turns :class:`MetricSpecError` into messages and exit codes.
+Only this package turns :class:`MetricSpecError` into messages and exit codes. It holds the commands
+(here and in ``commands/``), what they share (``clicommon``), the evaluation of spec files for ``run``,
+``render`` and ``build`` (``runner``), ``validate`` (``validate_cmd``, ``datacheck``) and the guard against
+writing over inputs (``outputguard``).
 """
 
 from __future__ import annotations
