@@ -91,11 +91,11 @@ def child(variant: str, specs: Path, out: Path) -> dict[str, Any]:
     """One measurement in this (fresh) process; imports happen before the clock starts."""
     import metricspec.render.html
     import metricspec.render.site
-    from metricspec.clicommon import parse_as_of
+    from metricspec.cli.clicommon import parse_as_of
+    from metricspec.cli.runner import run_specs
     from metricspec.progress import Progress
     from metricspec.render.assets import prefetch_bundle
     from metricspec.render.chart_processes import auto_workers
-    from metricspec.runner import run_specs
 
     sampler = WorkerPeaks()
     sampler.start()

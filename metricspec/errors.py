@@ -1,6 +1,6 @@
 """Errors and issues.
 
-Library code raises :class:`MetricSpecError` subclasses; only ``cli.py`` turns them
+Library code raises :class:`MetricSpecError` subclasses; only the CLI (``metricspec/cli/``) turns them
 into messages and exit codes (0 ok, 1 regression, 2 bad input).
 """
 

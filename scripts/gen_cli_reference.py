@@ -4,7 +4,7 @@
     python scripts/gen_cli_reference.py --check  # exit 1 if docs/cli.md is stale
 
 Commands are found by walking the click group ``metricspec.cli.main`` (including
-commands registered from ``metricspec/commands/`` and nested groups such as
+commands registered from ``metricspec/cli/commands/`` and nested groups such as
 ``baseline``), so a new command shows up the next time this script runs.
 tests/test_docs.py fails when docs/cli.md differs from what this script writes.
 """

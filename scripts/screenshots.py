@@ -75,8 +75,8 @@ def capture(driver: Any, site: Path, out: Path) -> list[Path]:
 
 def build_example_site(folder: Path) -> Path:
     sys.path.insert(0, str(ROOT))
+    from metricspec.cli.runner import run_specs
     from metricspec.render.site import build_site
-    from metricspec.runner import run_specs
 
     results = run_specs([ROOT / "specs" / "examples"], as_of=dt.date(2026, 11, 1)).results
     site = folder / "site"

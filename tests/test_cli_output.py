@@ -119,7 +119,7 @@ def test_columns_and_width_lay_out_tables() -> None:
 
 
 def test_table_width_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
-    from metricspec.clicommon import table_width
+    from metricspec.cli.clicommon import table_width
     from metricspec.render.table import WIDE_LAYOUT
 
     class Stream:
@@ -320,7 +320,8 @@ def test_check_in_a_terminal_has_colours_run_s_status_words_and_progress(tmp_pat
     import importlib
 
     from metricspec.check.findings import CheckReport
-    from metricspec.commands import check as check_command
+    from metricspec.check.render import Style
+    from metricspec.cli.commands import check as check_command
     from metricspec.progress import Progress
 
     check_render = importlib.import_module("metricspec.check.render")  # the package exports a function `render`
@@ -332,10 +333,10 @@ def test_check_in_a_terminal_has_colours_run_s_status_words_and_progress(tmp_pat
     texts: dict[bool, str] = {}
     real_render = check_render.render_text
 
-    def capture(report: CheckReport, *, color: bool = False) -> str:
-        texts[color] = real_render(report, color=color)
-        texts[not color] = real_render(report, color=not color)
-        return texts[color]
+    def capture(report: CheckReport, *, style: Style | None = None) -> str:
+        texts[style is not None] = real_render(report, style=style)
+        texts[style is None] = real_render(report, style=None if style is not None else check_command.ansi_style)
+        return texts[style is not None]
 
     monkeypatch.setattr(check_render, "render_text", capture)
     bars: list[Progress] = []

@@ -269,7 +269,7 @@ def test_requirements_follow_the_join(tmp_path: Path) -> None:
 
 
 def test_fan_out_is_refused_at_run_time_and_by_validate_data(tmp_path: Path) -> None:
-    from metricspec.datacheck import check_data
+    from metricspec.cli.datacheck import check_data
 
     customers = [*CUSTOMERS, ("c3", "email", "gold"), ("c4", "email", "gold"), ("c4", "email", "gold")]
     path = write(tmp_path, customers=customers)

@@ -24,7 +24,7 @@ SUFFIX = {"k": 1e3, "m": 1e6, "bn": 1e9}
 
 @pytest.fixture(scope="module")
 def examples():
-    from metricspec.runner import run_specs
+    from metricspec.cli.runner import run_specs
 
     return {r.spec.name: r for r in run_specs([EXAMPLES], as_of=AS_OF).results}
 

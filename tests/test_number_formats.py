@@ -62,7 +62,7 @@ def raw_floats(text: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def results():
-    from metricspec.runner import run_specs
+    from metricspec.cli.runner import run_specs
 
     return run_specs([EXAMPLES], as_of=AS_OF).results
 
@@ -89,7 +89,7 @@ def test_no_raw_floats_on_any_page(results, tmp_path, lang):
 
 
 def test_no_raw_floats_in_markdown_and_the_terminal_table(results):
-    from metricspec.runner import RunOutcome
+    from metricspec.cli.runner import RunOutcome
 
     outcome = RunOutcome(results=results)
     for fmt in ("markdown", "table"):

@@ -26,7 +26,7 @@ XSS = "<script>alert(1)</script>"
 
 @pytest.fixture(scope="module")
 def examples():
-    from metricspec.runner import run_specs
+    from metricspec.cli.runner import run_specs
 
     return {r.spec.name: r for r in run_specs([EXAMPLES], as_of=AS_OF).results}
 

@@ -68,7 +68,7 @@ def driver():
 
 @pytest.fixture(scope="module")
 def example_results():
-    from metricspec.runner import run_specs
+    from metricspec.cli.runner import run_specs
 
     return run_specs([EXAMPLES], as_of=AS_OF).results
 

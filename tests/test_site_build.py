@@ -22,7 +22,7 @@ STUB_SVG = '<svg xmlns="http://www.w3.org/2000/svg"><g id="x"></g></svg>'
 
 @pytest.fixture(scope="module")
 def example_results():
-    from metricspec.runner import run_specs
+    from metricspec.cli.runner import run_specs
 
     return run_specs([EXAMPLES], as_of=AS_OF).results
 

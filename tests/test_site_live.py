@@ -300,7 +300,7 @@ def test_build_and_render_print_a_summary_line(tmp_path, monkeypatch):
 
 
 def test_progress_bars_only_on_a_terminal(monkeypatch):
-    from metricspec.commands import render as commands
+    from metricspec.cli.commands import render as commands
     from metricspec.progress import TerminalProgress
 
     monkeypatch.setattr("sys.stderr.isatty", lambda: True, raising=False)

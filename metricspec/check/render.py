@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
-
-import click
 
 from metricspec.check.findings import CheckReport, Finding, sort_findings
 from metricspec.render.formatting import STATUS_LABELS, fmt_any
@@ -32,35 +31,41 @@ def render_json(report: CheckReport) -> str:
     return json.dumps(stable_numbers(report.to_dict()), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-#: Terminal colours (``render_text(color=True)``): the labels of findings, the verdict, goal statuses
+#: Terminal colours (``render_text(style=…)``): the labels of findings, the verdict, goal statuses
 #: (the scorecard's and ``metricspec run``'s colours).
 LABEL_COLORS = {"FAIL": "red", "WARN": "yellow", "INFO": "cyan", "REGRESSED": "red", "OK": "green"}
 STATUS_COLORS = {"achieved": "green", "target_reached": "green", "on_track": "green", "at_risk": "yellow",
                  "off_track": "red", "missed": "red", "no_data": "bright_black"}
 
 
-def _paint(text: str, color: str | None, on: bool, bold: bool = False) -> str:
-    return click.style(text, fg=color, bold=bold or None) if on and color else text
+Style = Callable[[str, str, bool], str]
+"""How a terminal shows a word in a colour: ``style(text, color, bold)`` -> the text to print. The colours
+are names of the 16 terminal colours (``red``, ``bright_black``, …); the CLI passes ANSI styling."""
 
 
-def render_text(report: CheckReport, *, color: bool = False) -> str:
-    """Plain-text report (the ``table`` format), one block per spec; ``color``: ANSI colours for a
-    terminal. Goal statuses read as in ``metricspec run`` (``at risk``)."""
+def _paint(text: str, color: str | None, style: Style | None, bold: bool = False) -> str:
+    return style(text, color, bold) if style is not None and color else text
+
+
+def render_text(report: CheckReport, *, style: Style | None = None) -> str:
+    """Plain-text report (the ``table`` format), one block per spec; ``style`` colours the spec names,
+    goal statuses, labels of findings and the verdict for a terminal (none: plain text). Goal statuses
+    read as in ``metricspec run`` (``at risk``)."""
     lines: list[str] = []
     for spec in report.specs:
         against = f", against {spec.compared_with_ref}" if spec.compared_with_ref else ""
         base = ", vs baseline" if spec.compared_with_baseline else ", no baseline"
-        lines.append(_paint(spec.name, "white", color, bold=True) + f"  ({spec.path}; as of {spec.as_of}{base}{against})")
+        lines.append(_paint(spec.name, "white", style, bold=True) + f"  ({spec.path}; as of {spec.as_of}{base}{against})")
         for g in spec.goals:
             cur, target = value_text(g.current, g.unit, g.currency), value_text(g.target, g.unit, g.currency)
-            status = _paint(f"{STATUS_LABELS.get(g.status, g.status):<10}", STATUS_COLORS.get(g.status), color)
+            status = _paint(f"{STATUS_LABELS.get(g.status, g.status):<10}", STATUS_COLORS.get(g.status), style)
             lines.append(f"  goal {g.key:<40} {status} current {cur}  target {target}")
         findings = sort_findings(spec.findings)
         if not findings:
             lines.append("  no regressions")
         for f in findings:
             label = _label(report, f)
-            lines.append(f"  {_paint(label, LABEL_COLORS[label], color, bold=True)}  {f.location_text()}  {f.subject}")
+            lines.append(f"  {_paint(label, LABEL_COLORS[label], style, bold=True)}  {f.location_text()}  {f.subject}")
             lines.append(f"        {f.message}")
             if f.old is not None or f.new is not None:
                 lines.append(f"        old: {value_text(f.old, f.unit, f.currency)}   "
@@ -68,7 +73,7 @@ def render_text(report: CheckReport, *, color: bool = False) -> str:
         lines.append("")
     summary = report.summary_line()
     verdict, rest = summary.split(":", 1)
-    lines.append(_paint(verdict, LABEL_COLORS.get(verdict), color, bold=True) + ":" + rest)
+    lines.append(_paint(verdict, LABEL_COLORS.get(verdict), style, bold=True) + ":" + rest)
     return "\n".join(lines) + "\n"
 
 
@@ -105,9 +110,10 @@ def render_markdown(report: CheckReport, *, heading: str = "metricspec check") -
     return "\n".join(out) + "\n"
 
 
-def render(report: CheckReport, fmt: str, *, color: bool = False) -> str:
+def render(report: CheckReport, fmt: str, *, style: Style | None = None) -> str:
+    """The report in ``fmt`` (table, json or markdown); ``style`` colours the table (:func:`render_text`)."""
     if fmt == "json":
         return render_json(report)
     if fmt == "markdown":
         return render_markdown(report)
-    return render_text(report, color=color)
+    return render_text(report, style=style)

@@ -84,8 +84,8 @@ def run_specs(paths: list[Path], *, as_of: dt.date | None = None, strict: bool =
     ``progress``: ``True`` shows a progress bar on the terminal; a :class:`~metricspec.progress.Progress`
     hears of every spec evaluated (stage ``specs``).
     """
+    from metricspec.cli.outputguard import input_files
     from metricspec.loader import load_specs
-    from metricspec.outputguard import input_files
     from metricspec.progress import Progress, TerminalProgress
 
     loaded, issues, _ = load_specs(list(paths), strict=strict, confinement=confinement)

@@ -1,7 +1,10 @@
 """Command-line interface: thin click commands over library functions.
 
 Exit codes: 0 ok, 1 a regression or failed check, 2 bad input (spec, data, usage).
-Only this module turns :class:`MetricSpecError` into messages and exit codes.
+Only this package turns :class:`MetricSpecError` into messages and exit codes. It holds the commands
+(here and in ``commands/``), what they share (``clicommon``), the evaluation of spec files for ``run``,
+``render`` and ``build`` (``runner``), ``validate`` (``validate_cmd``, ``datacheck``) and the guard against
+writing over inputs (``outputguard``).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from metricspec.clicommon import (
+from metricspec.cli.clicommon import (
     AS_OF_HELP,
     WIDTH_HELP,
     annotate_issues,
@@ -71,7 +74,7 @@ def validate(paths: tuple[Path, ...], data: bool, strict: bool, fmt: str, junit:
       metricspec validate specs/examples/x_brand_awareness.yaml --data --strict
       metricspec validate specs --format json --junit reports/validate.xml
     """
-    from metricspec.validate_cmd import validate_paths
+    from metricspec.cli.validate_cmd import validate_paths
 
     report = validate_paths(list(paths), data=data, strict=strict, confinement=confinement)
     if junit is not None:
@@ -214,14 +217,14 @@ def run(specs: tuple[Path, ...], as_of: str | None, fmt: str, output: Path | Non
       metricspec run specs/examples --as-of 2026-11-01 --format json -o results.json
       metricspec run specs/examples/trade_fair_campaign.yaml --format markdown
     """
+    from metricspec.cli.runner import run_specs
     from metricspec.outputs import BUILTIN_FORMATS, find_renderer
-    from metricspec.runner import run_specs
 
     date = parse_as_of(as_of)
     if fmt not in BUILTIN_FORMATS:
         find_renderer(fmt)  # an unknown format is a usage error before any data is read
     if explain:
-        from metricspec.runner import explain_specs
+        from metricspec.cli.runner import explain_specs
 
         plans = explain_specs(list(specs), as_of=date, confinement=confinement)
         if fmt == "json":
@@ -255,14 +258,14 @@ def run(specs: tuple[Path, ...], as_of: str | None, fmt: str, output: Path | Non
 
 
 def _register_extra_commands() -> None:
-    """Commands in metricspec/commands/ (render/build, check/baseline) join the main group."""
+    """Commands in metricspec/cli/commands/ (render/build, check/baseline) join the main group."""
     import importlib
     import pkgutil
 
-    import metricspec.commands as pkg
+    import metricspec.cli.commands as pkg
 
     for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
-        module = importlib.import_module(f"metricspec.commands.{info.name}")
+        module = importlib.import_module(f"metricspec.cli.commands.{info.name}")
         for command in getattr(module, "COMMANDS", []):
             main.add_command(command)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from metricspec.datacheck import check_data
+from metricspec.cli.datacheck import check_data
+from metricspec.cli.outputguard import input_files
 from metricspec.errors import Issue, Level, Location, MetricSpecError
-from metricspec.outputguard import input_files
 from metricspec.trust import DEFAULT as DEFAULT_CONFINEMENT
 from metricspec.trust import Confinement, record_read
 from metricspec.validation.report import FileValidation, ValidationReport

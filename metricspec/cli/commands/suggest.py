@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from metricspec.clicommon import (
+from metricspec.cli.clicommon import (
     AS_OF_HELP,
     confinement_options,
     parse_as_of,
     print_issues,
     reports_errors,
 )
-from metricspec.outputguard import input_files
+from metricspec.cli.outputguard import input_files
 from metricspec.trust import check_output_file
 from metricspec.utils import atomic_write_text
 

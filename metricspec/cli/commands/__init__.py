@@ -1,4 +1,4 @@
-"""Click commands that live outside cli.py (registered on the main group there).
+"""Click commands that live outside cli/__init__.py (registered on the main group there).
 
 Modules here import only click at import time; heavy imports happen inside the commands.
 """

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from metricspec.clicommon import (
+from metricspec.cli.clicommon import (
     AS_OF_HELP,
     confinement_options,
     parse_as_of,
@@ -62,7 +62,7 @@ def render(spec: Path, output: Path, as_of: str | None, lang: str | None, fmt: s
       metricspec render specs/examples/x_brand_awareness.yaml -o scorecard.html
       metricspec render specs/examples/x_brand_awareness.yaml -o tarjeta.html --lang es --as-of 2026-11-01
     """
-    from metricspec.runner import run_specs
+    from metricspec.cli.runner import run_specs
     from metricspec.trust import check_output_file
     from metricspec.utils import atomic_write_text
 
@@ -122,11 +122,11 @@ def build(specs_dir: Path, output: Path, as_of: str | None, lang: str, static_ch
       metricspec build specs/examples -o site/ --as-of 2026-11-01
       metricspec build specs/examples -o site/ --static-charts
     """
-    from metricspec.outputguard import check_site_dir
+    from metricspec.cli.outputguard import check_site_dir
+    from metricspec.cli.runner import run_specs
     from metricspec.render.assets import prefetch_bundle
     from metricspec.render.chart_processes import auto_workers
     from metricspec.render.site import build_site
-    from metricspec.runner import run_specs
 
     check_site_dir(output, [specs_dir], force=force)  # before the run: refuse at once
     if not static_charts:

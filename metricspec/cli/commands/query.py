@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from metricspec.clicommon import (
+from metricspec.cli.clicommon import (
     WIDTH_HELP,
     confinement_options,
     print_issues,
@@ -99,7 +99,7 @@ def query(spec: Path, kpis: tuple[str, ...], by: tuple[str, ...], grain: str | N
     if output is None:
         click.echo(text, nl=False)
         return
-    from metricspec.outputguard import input_files
+    from metricspec.cli.outputguard import input_files
     from metricspec.trust import check_output_file
     from metricspec.utils import atomic_write_text
 

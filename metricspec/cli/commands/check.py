@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from metricspec.clicommon import (
+from metricspec.cli.clicommon import (
     AS_OF_HELP,
     confinement_options,
     exit_code_if_output_closes,
@@ -21,6 +21,7 @@ from metricspec.clicommon import (
 )
 
 if TYPE_CHECKING:
+    from metricspec.check.findings import CheckReport
     from metricspec.progress import Progress
     from metricspec.trust import Confinement
 
@@ -42,6 +43,11 @@ def _colour(stream: object) -> bool:
 
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty()) and not os.environ.get("NO_COLOR")
+
+
+def ansi_style(text: str, color: str, bold: bool) -> str:
+    """The terminal report's colours (:data:`metricspec.check.render.Style`) as ANSI codes."""
+    return click.style(text, fg=color, bold=bold or None)
 
 
 @click.command()
@@ -95,14 +101,30 @@ def check(paths: tuple[Path, ...], baseline: Path | None, against: str | None, a
       metricspec check specs/x.yaml --as-of 2026-06-30 --format markdown
       METRICSPEC_WEBHOOK_URL=https://hooks.slack.com/services/... metricspec check specs/ --notify
     """
-    from metricspec.check import check_paths, render
-    from metricspec.check.github import (
-        append_step_summary,
-        in_ci,
-        in_github_actions,
-        report_annotations,
-    )
-    from metricspec.check.render import render_markdown
+    from metricspec.check import render
+
+    report = _evaluate(paths, baseline=baseline, against=against, as_of=as_of, junit=junit, strict=strict,
+                       allow_missing_baseline=allow_missing_baseline, confinement=confinement)
+    if junit is not None:
+        _write_junit(junit, report)
+    exit_code_if_output_closes(report.exit_code)
+    click.echo(render(report, fmt, style=ansi_style if fmt == "table" and _colour(sys.stdout) else None), nl=False)
+    _report_to_github(report, fmt)
+    if junit is not None:
+        click.echo(f"wrote {junit}", err=True)
+    if notify:
+        _notify(report)
+    _say_baseline(report)
+    click.echo(report.goal_summary(), err=True)
+    if report.exit_code:
+        sys.exit(report.exit_code)
+
+
+def _evaluate(paths: tuple[Path, ...], *, baseline: Path | None, against: str | None, as_of: str | None,
+              junit: Path | None, strict: bool, allow_missing_baseline: bool, confinement: Confinement) -> CheckReport:
+    """Run the check (with a progress bar on a terminal) and print the specs' warnings. A --junit file that
+    would overwrite a spec is refused at once, before the run."""
+    from metricspec.check import check_paths, github
 
     if junit is not None:
         from metricspec.loader import find_spec_files
@@ -112,33 +134,38 @@ def check(paths: tuple[Path, ...], baseline: Path | None, against: str | None, a
     with _progress(sys.stderr) as progress:
         report, warnings = check_paths(list(paths), baseline=baseline, against=against, as_of=parse_as_of(as_of),
                                        strict=strict, confinement=confinement, progress=progress,
-                                       missing_baseline="warn" if allow_missing_baseline or not in_ci() else "error")
+                                       missing_baseline="warn" if allow_missing_baseline or not github.in_ci() else "error")
     print_issues(warnings)
-    if junit is not None:
-        from metricspec.check.junit import write_junit
-        from metricspec.trust import check_output_file
+    return report
 
-        check_output_file(junit, option="--junit")  # nor over an included file, a data file or the baseline
-        write_junit(junit, report)
-    exit_code_if_output_closes(report.exit_code)
-    click.echo(render(report, fmt, color=fmt == "table" and _colour(sys.stdout)), nl=False)
-    if in_github_actions():
-        from metricspec.streams import write_command
 
-        for line in report_annotations(report):
-            write_command(line, err=fmt == "json")
-        try:
-            append_step_summary(render_markdown(report))
-        except OSError as exc:
-            click.secho(f"warning: cannot write the job summary: {exc}", fg="yellow", err=True)
-    if junit is not None:
-        click.echo(f"wrote {junit}", err=True)
-    if notify:
-        _notify(report)
-    _say_baseline(report)
-    click.echo(report.goal_summary(), err=True)
-    if report.exit_code:
-        sys.exit(report.exit_code)
+def _write_junit(junit: Path, report: CheckReport) -> None:
+    """The JUnit XML report, written atomically."""
+    from metricspec.check.junit import write_junit
+    from metricspec.trust import check_output_file
+
+    check_output_file(junit, option="--junit")  # nor over an included file, a data file or the baseline
+    write_junit(junit, report)
+
+
+def _report_to_github(report: CheckReport, fmt: str) -> None:
+    """Under GitHub Actions: ::error/::warning annotations (on stderr with --format json) and the job summary."""
+    from metricspec.check import (
+        append_step_summary,
+        in_github_actions,
+        render_markdown,
+        report_annotations,
+    )
+    from metricspec.streams import write_command
+
+    if not in_github_actions():
+        return
+    for line in report_annotations(report):
+        write_command(line, err=fmt == "json")
+    try:
+        append_step_summary(render_markdown(report))
+    except OSError as exc:
+        click.secho(f"warning: cannot write the job summary: {exc}", fg="yellow", err=True)
 
 
 def _say_baseline(report: object) -> None:
