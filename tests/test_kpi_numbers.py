@@ -82,10 +82,11 @@ def test_one_precision_per_kpi(examples):
 
 def test_tile_changes_against_the_series(examples):
     """The change on a tile is the headline value minus the previous point's value, computed here from the
-    series: in points for rates, in the KPI's unit otherwise, with the two periods named."""
+    series: in points for rates, in the KPI's unit otherwise, compact from ten thousand on as the tile's value
+    (``-€31.5k`` beside ``€82.5k``), with the two periods named."""
     from metricspec.render.context import Builder
 
-    checked = 0
+    checked = compact = 0
     for r in examples.values():
         b = Builder(r, EN)
         for k in r.kpis:
@@ -102,16 +103,20 @@ def test_tile_changes_against_the_series(examples):
             first = tile.changes[0]
             assert first.compared == f"{EN.period(h.period, h.grain, h.label)} vs " \
                                      f"{EN.period(prev.period, h.grain, prev.label)}"
-            text = first.text.replace("−", "-")
-            magnitude = float(re.search(r"[\d,]+(?:\.\d+)?", text).group(0).replace(",", ""))
-            number = -magnitude if text.startswith("-") else magnitude
+            text = first.text.replace("−", "-").split(" (")[0].lstrip("+")
             expected = (h.value - prev.value) * (100 if k.unit == "percent" else 1)
-            tolerance = 0.051 if k.unit == "percent" else 0.51 * 10 ** -(kpi_digits(k) or 0)
+            if k.unit != "percent" and abs(expected) >= 10_000:  # compact, as the tile's value: three digits
+                number, tolerance = parse_compact(text), abs(expected) * 0.0051
+                compact += 1
+            else:
+                magnitude = float(re.search(r"[\d,]+(?:\.\d+)?", text).group(0).replace(",", ""))
+                number = -magnitude if text.startswith("-") else magnitude
+                tolerance = 0.051 if k.unit == "percent" else 0.51 * 10 ** -(kpi_digits(k) or 0)
             assert abs(number - expected) <= tolerance, (r.spec.name, k.name, first.text, expected)
             assert first.text.endswith("pp") == (k.unit == "percent"), first.text
             assert first.arrow == ("▲" if expected > 0 else "▼" if expected < 0 else "■")
             checked += 1
-    assert checked > 50
+    assert checked > 50 and compact > 3
 
 
 @settings(max_examples=300, deadline=None)

@@ -236,14 +236,15 @@ class Translator:
         return str(format_compact_decimal(value, locale=self.locale, fraction_digits=fraction))
 
     def delta(self, value: float | None, unit: str = "number", currency: str | None = None,
-              digits: int | None = None) -> str:
-        """A signed difference: ``+1,234``, ``+2.5 pp`` for percentages (percentage points)."""
+              digits: int | None = None, compact: bool = False) -> str:
+        """A signed difference: ``+1,234``, ``+2.5 pp`` for percentages (percentage points); ``compact``:
+        shortened as :meth:`compact` shortens values (``-€31.5k``), beside a compact value."""
         if value is None:
             return "—"
         if unit == "percent":
             text = self.number(value * 100, 1 if digits is None else digits) + "\u00a0" + self.gettext("unit_pp")
         else:
-            text = self.value(value, unit, currency, digits)
+            text = (self.compact if compact else self.value)(value, unit, currency, digits)
         if value > 0:
             return self._plus + text
         return text

@@ -75,6 +75,11 @@ class KpiFormat:
         """A signed change in the KPI's unit: ``+462``, ``+2.0 pp``."""
         return self.tr.delta(value, self.unit, self.currency, self.digits if self.unit != "percent" else None)
 
+    def compact_delta(self, value: float | None) -> str:
+        """A signed change to scan, beside a compact value: ``-€31.5k`` (all digits below ten thousand)."""
+        return self.tr.delta(value, self.unit, self.currency, self.digits if self.unit != "percent" else None,
+                             compact=True)
+
     def relative(self, value: float | None) -> str:
         """A signed relative change (``+4.3%``); empty for percentages, whose change is in points."""
         if value is None or self.unit == "percent":

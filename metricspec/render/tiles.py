@@ -2,7 +2,8 @@
 Lightdash's big-number tiles do (see docs/scorecards.md for what was taken from them and why).
 
 A tile shows the latest complete period's value, compact (``11.3k``, every digit on hover), then a
-line per comparison: ``▲ +462 (+4.3%)  Oct 2026 vs Sep 2026``, the previous period, a year earlier and
+line per comparison: ``▲ +462 (+4.3%)  Oct 2026 vs Sep 2026`` (compact from ten thousand on, as the value:
+``▼ -€31.5k (-27.6%)``), the previous period, a year earlier and
 the KPI's ``vs:`` offset, each only when it has a value; arrows and colours follow the KPI's
 direction (a cost going down is good). A rate's change is in percentage points. A period whose
 values are still arriving says so instead of a change; a KPI whose data stopped is flagged stale.
@@ -47,7 +48,7 @@ class Tiles:
         if change is None:
             return None
         rel = fmt.relative(relative)
-        text = fmt.delta(change) + (f" ({rel})" if rel else "")
+        text = fmt.compact_delta(change) + (f" ({rel})" if rel else "")  # compact, as the tile's value
         return ChangeView(arrow=arrow(change), text=text, compared=compared,
                           trend_class=trend_class(change, k.direction))
 
@@ -92,7 +93,7 @@ class Tiles:
             grain=tr.grain(h.grain) if h else "—", period=latest,
             value=fmt.compact(h.value if h else None), value_full=fmt.full(h.value if h else None),
             trend_class=changes[0].trend_class if changes else "flat", changes=changes,
-            benchmarks=[BenchmarkView(title=b.title, value=fmt.compact(b.value), difference=fmt.delta(b.difference),
+            benchmarks=[BenchmarkView(title=b.title, value=fmt.compact(b.value), difference=fmt.compact_delta(b.difference),
                                       relative=fmt.relative(b.relative))
                         for b in (h.benchmarks if h else []) if b.value is not None],
             sparkline=self.figures.sparkline(k, h) if h else None,
