@@ -128,16 +128,16 @@ def test_postgres_gets_the_fused_statements_plainly(postgres_registry, monkeypat
     `--explain` counts."""
     import ibis.backends.postgres
 
-    from metricspec.engine.backends import sql_exec
+    from metricspec.engine.backends.dialects.postgres import Postgres
     from metricspec.engine.run import explain_run
 
     monkeypatch.setattr(sources, "connector_registry", postgres_registry)
     sent: list[str] = []
-    plain = sql_exec.SMALL_RESULTS["postgres"]
+    plain = Postgres.send
 
-    def spy(backend, expr, sql):  # type: ignore[no-untyped-def]
+    def spy(self, backend, expr, sql):  # type: ignore[no-untyped-def]
         sent.append(sql or str(backend.compile(expr)))
-        return plain(backend, expr, sql)
+        return plain(self, backend, expr, sql)
 
     cursors: list[object] = []
     streamed = ibis.backends.postgres.Backend.to_pyarrow_batches
@@ -146,7 +146,7 @@ def test_postgres_gets_the_fused_statements_plainly(postgres_registry, monkeypat
         cursors.append(args)
         return streamed(self, *args, **kwargs)
 
-    monkeypatch.setitem(sql_exec.SMALL_RESULTS, "postgres", spy)
+    monkeypatch.setattr(Postgres, "send", spy)
     monkeypatch.setattr(ibis.backends.postgres.Backend, "to_pyarrow_batches", cursor_spy)
     cwd = Path.cwd()
     os.chdir(ROOT)

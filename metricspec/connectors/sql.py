@@ -240,7 +240,7 @@ class SqlConnector(Connector):
     @staticmethod
     def _relation(uri: str, backend: str, options: SqlOptions, context: SourceContext) -> Any:
         """The table or query as an ibis table of the database: KPIs are computed there."""
-        url = uri.replace("postgresql://", "postgres://", 1) if backend == "postgres" else uri
+        url = f"{backend}://{uri.split('://', 1)[1]}"  # the scheme ibis knows the database by (postgresql: postgres)
         try:
             con = server_connection(url)
         except Exception as exc:

@@ -10,6 +10,7 @@ import polars as pl
 
 from metricspec.connectors.shared import shared_connections
 from metricspec.engine import alltime
+from metricspec.engine.approximation import approximation_issues
 from metricspec.engine.backends import Router, Work, make_router
 from metricspec.engine.backends.polars import polars_engine
 from metricspec.engine.backends.sql_tables import SqlTables, relations
@@ -69,6 +70,7 @@ def check_sources(loaded: LoadedSpec, names: list[str] | None = None, data: Mapp
     opened = open_checked(loaded, names, frames=data, sample_rows=sample_rows, lenient=lenient, tables=SqlTables())
     opened.issues.extend(data_issues(loaded, opened.schemas))
     opened.issues.extend(scopes.data_issues(loaded, opened.schemas))
+    opened.issues.extend(approximation_issues(loaded, {name: rel.dialect for name, rel in opened.relations.items()}))
     return opened
 
 

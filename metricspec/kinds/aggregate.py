@@ -83,6 +83,10 @@ class AggregateKPI(KPIBase):
         default_factory=list,
         description="Snapshots (agg: last or first) over several entities: the entity column(s); the value is "
         "each entity's last (first) value in the period, summed over the entities, e.g. per: account.")
+    approximate: bool = Field(
+        False, description="Accept an approximate count_distinct, median or percentile where the source's database "
+        "computes it only approximately (ClickHouse's uniq, BigQuery's APPROX_QUANTILES); without it such a KPI is "
+        "refused. Exact databases (DuckDB, PostgreSQL, Spark, polars) stay exact.")
     filter_entities: EntityFilterSpec | None = Field(
         None, description="Only the rows of the entities whose KPIs satisfy a condition in the period, e.g. "
         "{entity: customer_id, where: \"orders_count >= 10\"} (a semi-join where the data is).")

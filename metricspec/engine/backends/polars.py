@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
-from metricspec.engine.backends import Answers, Explained, Work, record_nulls
+from metricspec.engine.backends.work import Answers, Explained, Work, record_nulls
 from metricspec.errors import UsageError
 from metricspec.kinds.aggregate import QUANTILES
 from metricspec.plan.expressions import to_polars

@@ -26,7 +26,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from metricspec.engine.backends import Answers, Explained, Work, record_nulls
 from metricspec.engine.backends.ibis_expr import to_ibis
 from metricspec.engine.backends.sql_exec import (
     Compiled,
@@ -44,6 +43,7 @@ from metricspec.engine.backends.sql_exprs import (
 )
 from metricspec.engine.backends.sql_filters import scope_predicate
 from metricspec.engine.backends.sql_fuse import Statement, fuse
+from metricspec.engine.backends.work import Answers, Explained, Work, record_nulls
 from metricspec.plan.nodes import (
     NO_TIME,
     EventsQuery,

@@ -1,26 +1,19 @@
 """Sending a statement to a source's database and reading its answer into polars.
 
-ibis compiles the expression to the database's SQL; how it is sent depends on the database:
-
-* **DuckDB** (in this process): the SQL goes to DuckDB's own connection and comes back through its
-  Arrow export (ibis' result conversion imports pandas: 0.7 s of every run);
-* **PostgreSQL**: a plain statement on a client-side cursor. ibis reads results through a named
-  server-side cursor (``DECLARE ... CURSOR``), and PostgreSQL never runs a cursor's plan in parallel;
-  an aggregate's answer is a few rows, so nothing is gained by streaming it;
-* any other database: ibis' own ``to_polars``.
-
+ibis compiles the expression to the database's SQL; how it is sent is the database's dialect's
+(:meth:`~metricspec.engine.backends.dialects.base.Dialect.send`): DuckDB's own connection and Arrow
+export, a plain statement on a client-side cursor on PostgreSQL, ibis' own ``to_polars`` elsewhere.
 Row reads (funnels, retention, control groups) go through DuckDB's Arrow export too; elsewhere through
 ibis' streaming path (their answer can be large).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from metricspec.engine.backends.dialects import dialect_for
 from metricspec.errors import DataError, MetricSpecError
 
 if TYPE_CHECKING:
@@ -52,44 +45,8 @@ class Compiled:
 
 
 def compile_ahead(expr: Any, dialect: str) -> Compiled:
-    """``expr`` with its SQL when :data:`SMALL_RESULTS` sends it as SQL, else as it is (ibis compiles it)."""
-    return Compiled(expr, compile_sql(expr) if dialect in SMALL_RESULTS else None)
-
-
-def _prepared(backend: Any, expr: Any, sql: str | None) -> str:
-    hooks = getattr(backend, "_run_pre_execute_hooks", None)  # registers in-memory tables an expression reads
-    if hooks is not None:
-        hooks(expr)
-    return sql if sql is not None else str(backend.compile(expr))
-
-
-def _duckdb(backend: Any, expr: Any, sql: str | None) -> pl.DataFrame:
-    frame: pl.DataFrame = backend.con.sql(_prepared(backend, expr, sql)).pl()
-    return frame
-
-
-def _postgres(backend: Any, expr: Any, sql: str | None) -> pl.DataFrame:
-    import polars as pl
-    from ibis.formats.polars import PolarsType
-
-    sql = _prepared(backend, expr, sql)
-    schema = {name: PolarsType.from_ibis(dtype) for name, dtype in expr.as_table().schema().items()}
-    con = backend.con
-    with con.cursor() as cursor, con.transaction():
-        cursor.execute(sql)
-        rows = cursor.fetchall()
-    # PostgreSQL's DATE_TRUNC of a date answers a timestamp: its date (in the session's zone) is the period
-    dates = [i for i, dtype in enumerate(schema.values()) if dtype == pl.Date]
-    if dates:
-        rows = [tuple(v.date() if i in dates and isinstance(v, dt.datetime) else v for i, v in enumerate(row))
-                for row in rows]
-    return pl.DataFrame(rows, schema=schema, orient="row")
-
-
-SMALL_RESULTS: dict[str, Callable[[Any, Any, str | None], pl.DataFrame]] = {"duckdb": _duckdb, "postgres": _postgres}
-"""How an aggregate statement is sent, per database (others: ibis' ``to_polars``)."""
-ALL_RESULTS = frozenset({"duckdb"})
-"""Databases whose own export is used for every answer, rows too (DuckDB's Arrow export streams them)."""
+    """``expr`` with its SQL when its database is sent aggregates as SQL, else as it is (ibis compiles it)."""
+    return Compiled(expr, compile_sql(expr) if dialect_for(dialect).sends_small_results else None)
 
 
 def to_frame(rel: Relation, expr: Any, *, small: bool = False) -> pl.DataFrame:
@@ -102,8 +59,9 @@ def to_frame(rel: Relation, expr: Any, *, small: bool = False) -> pl.DataFrame:
         expr, sql = expr.expr, expr.sql
     try:
         with connection_lock(rel):
-            send = SMALL_RESULTS.get(rel.dialect) if small or rel.dialect in ALL_RESULTS else None
-            out = send(expr._find_backend(), expr, sql) if send is not None else expr.to_polars()
+            d = dialect_for(rel.dialect)
+            sent = (small and d.sends_small_results) or d.sends_all_results
+            out = d.send(expr._find_backend(), expr, sql) if sent else expr.to_polars()
     except MetricSpecError:
         raise
     except Exception as exc:
@@ -118,11 +76,8 @@ def database_error(rel: Relation, exc: BaseException) -> DataError:
     message = first_line(exc)
     if "out of memory" not in message.lower():
         hint = "check that the table and columns exist and the values have the declared types"
-    elif rel.dialect == "duckdb":  # DuckDB's "Out of Memory Error"
-        hint = ("DuckDB ran out of the memory it may use: raise the duckdb connector's `memory_limit:` (DuckDB "
-                "spills to disk within it, but a count distinct needs some room) or run on a larger machine")
-    else:  # PostgreSQL's "out of memory", a warehouse's
-        hint = "the database ran out of memory for this query: ask its administrator for more, or narrow the KPIs"
+    else:  # DuckDB's "Out of Memory Error", PostgreSQL's "out of memory", a warehouse's
+        hint = dialect_for(rel.dialect).out_of_memory_hint
     return DataError(f"source '{rel.source}': the {rel.dialect} query failed: {message}", where=rel.where, hint=hint)
 
 

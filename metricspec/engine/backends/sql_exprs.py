@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from metricspec.engine.backends.dialects import dialect_for
 from metricspec.engine.backends.ibis_expr import UntranslatableError, to_ibis
 from metricspec.engine.backends.sql_filters import filtered, scope_predicate
 from metricspec.engine.backends.sql_fuse import Member, Statement, fuse
@@ -237,13 +238,13 @@ def aggregate(t: Any, a: Aggregate, time_column: str, cond: Any, edge: Any = Non
         keep = value.notnull() if cond is None else (cond & value.notnull())
         time = t[time_column]
         return value.argmax(time, where=keep) if a.agg == "last" else value.argmin(time, where=keep)
+    d = dialect_for(dialect)
     if a.agg == "count_distinct":
-        return value.nunique(where=cond)
+        return d.count_distinct(value, cond)
     if a.agg == "sum":
         import ibis  # optional and heavy: only where a source is in a database
 
-        wide = dialect == "pyspark" and value.type().is_integer()  # Spark's long sum overflows: widen it
-        return ibis.coalesce((value.cast("decimal(38, 0)") if wide else value).sum(where=cond), 0)  # no values: 0, as polars
+        return ibis.coalesce(d.sum_input(value).sum(where=cond), 0)  # no values: 0, as polars
     interpolated = a.agg == "median" or a.agg in QUANTILES
     if (a.agg == "mean" or interpolated) and not value.type().is_floating():
         value = value.cast("float64")  # PostgreSQL averages integers as numeric
@@ -253,8 +254,10 @@ def aggregate(t: Any, a: Aggregate, time_column: str, cond: Any, edge: Any = Non
 
         value, cond = ibis.cases((cond, value), else_=ibis.null(value.type())), None
     if a.agg in QUANTILES:  # quantile_cont (DuckDB), percentile_cont (PostgreSQL): linear, as numpy and polars
-        return value.quantile(QUANTILES[a.agg])
-    return getattr(value, a.agg)(where=cond)  # mean, median, min, max
+        return d.quantile(value, QUANTILES[a.agg])
+    if a.agg == "median":
+        return d.median(value, cond)
+    return getattr(value, a.agg)(where=cond)  # mean, min, max
 
 
 def freshness_expr(rel: Relation, f: FreshnessQuery) -> Any:

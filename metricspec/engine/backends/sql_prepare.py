@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from metricspec.engine.backends.dialects import dialect_for
 from metricspec.engine.backends.ibis_expr import UntranslatableError, to_ibis
 from metricspec.engine.backends.sql_time import instant_column, localize, to_utc
 from metricspec.errors import DataError
@@ -226,7 +227,7 @@ def _dates_checked(converted: Any, text: Any, typ: str, present: Any, name: str,
     lo, hi = (dt.date(MIN_YEAR, 1, 1), dt.date(MAX_YEAR, 12, 31)) if typ == "date" else \
         (dt.datetime(MIN_YEAR, 1, 1), dt.datetime(MAX_YEAR, 12, 31, 23, 59, 59, 999999))
     in_range = (converted >= ibis.literal(lo)) & (converted <= ibis.literal(hi))
-    regex = format_regex(fmt) if fmt and dialect == "duckdb" else None
+    regex = format_regex(fmt) if fmt and dialect_for(dialect).parses_formats else None
     # ISO text: no leap second (PostgreSQL moves 23:59:60 to the next minute, as polars does)
     shaped = text.re_search(regex) if regex else None if fmt else ~text.contains(":60")
     ok = in_range if shaped is None else in_range & shaped
@@ -329,30 +330,17 @@ def _iso_offset(value: Any, dialect: str) -> Any:
     (as X writes it) and '...T09:41Z' become '2026-01-01 09:41:00+00:00' (Spark wants the seconds and
     the colon, DuckDB no space before the offset). Each step reads the text once (a CASE would repeat
     it, and the SQL would grow with every step)."""
-    group = "$" if dialect == "pyspark" else "\\"  # regexp_replace's back-references
+    group = dialect_for(dialect).back_reference  # regexp_replace's back-references
     iso = value.replace("T", " ").replace(" +", "+").replace(" -", "-").replace("Z", "+00:00").replace("z", "+00:00")
     iso = iso.re_replace(r"([+-][0-9]{2})([0-9]{2})$", f"{group}1:{group}2")
     return iso.re_replace(r"( [0-9]{2}:[0-9]{2})([+-][0-9]{2}:[0-9]{2})$", f"{group}1:00{group}2")
 
 
-_STRPTIME = {"%.f": "%f", "%#z": "%z", "%:z": "%z"}
-
-
 def _strptime(value: Any, fmt: str, dialect: str) -> Any:
-    """``try_strptime`` (DuckDB's strptime takes the same format language as polars for the common
-    directives); other databases parse text times in their own format languages, so there the column
-    must be typed in the database."""
-    from metricspec.engine.backends import sql_udfs
-
-    if dialect != "duckdb":
-        raise UntranslatableError(
-            f"`timestamp_format:` is only translated for DuckDB, not {dialect}",
-            "store the times as a timestamp type in the database (or cast them in the source's `query:`)")
-    duck = fmt
-    for chrono, duckdb_directive in _STRPTIME.items():
-        duck = duck.replace(chrono, duckdb_directive)
-    parse = sql_udfs.try_strptime_aware if "%z" in duck else sql_udfs.try_strptime_naive
-    return parse(value, duck)
+    """Text parsed with ``timestamp_format`` where the database translates it (DuckDB's ``try_strptime``);
+    other databases parse text times in their own format languages, so there the column must be typed in
+    the database."""
+    return dialect_for(dialect).strptime(value, fmt)
 
 
 def polars_schema(table: Any, target_timezone: str) -> dict[str, pl.DataType]:

@@ -16,25 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from metricspec.engine.backends.ibis_expr import UntranslatableError
-
-#: dialects whose time-zone functions are translated
-TIMEZONE_DIALECTS = ("duckdb", "postgres", "pyspark")
-
-
-def udf(name: str) -> Any:
-    from metricspec.engine.backends import sql_udfs
-
-    return {"to_aware": sql_udfs.tz_naive_to_aware, "to_naive": sql_udfs.tz_aware_to_naive,
-            "spark_to_utc": sql_udfs.spark_to_utc, "spark_from_utc": sql_udfs.spark_from_utc}[name]
-
-
-def _check_dialect(dialect: str) -> None:
-    if dialect not in TIMEZONE_DIALECTS:
-        raise UntranslatableError(
-            f"converting time zones is not supported on {dialect} yet",
-            "store the times in the spec's time zone (or in UTC with `timezone: UTC` in the spec), or read the "
-            "source with `engine: polars`")
+from metricspec.engine.backends.dialects import dialect_for
 
 
 def instant_to_local(ts: Any, target_tz: str, dialect: str, *, aware: bool) -> Any:
@@ -42,43 +24,32 @@ def instant_to_local(ts: Any, target_tz: str, dialect: str, *, aware: bool) -> A
     holding UTC wall-clock time (``aware=False``)."""
     if target_tz == "UTC" and not aware:
         return ts
-    _check_dialect(dialect)
-    if dialect == "pyspark":  # the session time zone is UTC: timestamps hold UTC wall-clock times
-        return udf("spark_from_utc")(ts, target_tz)
-    if not aware:
-        ts = udf("to_aware")("UTC", ts)
-    return udf("to_naive")(target_tz, ts)
+    d = dialect_for(dialect)
+    d.check_time_zones()
+    return d.aware_to_wall(ts, target_tz) if aware else d.utc_to_wall(ts, target_tz)
 
 
 def local_to_utc(ts: Any, zone: str, dialect: str) -> Any:
     """The UTC wall-clock time (naive) of wall-clock ``ts`` in ``zone``, with the polars backend's
     rules: a skipped time is null, a repeated one the earlier instant."""
-    import ibis
+    import ibis  # ibis: the SQL backend's optional dependency
 
     if zone == "UTC":
         return ts
-    _check_dialect(dialect)
+    d = dialect_for(dialect)
+    d.check_time_zones()
     hour = ibis.interval(hours=1)
-    if dialect == "pyspark":
-        utc = udf("spark_to_utc")(ts, zone)
-        back = udf("spark_from_utc")
-    else:
-        utc = udf("to_naive")("UTC", udf("to_aware")(zone, ts))
-
-        def back(u: Any, z: str) -> Any:
-            return udf("to_naive")(z, udf("to_aware")("UTC", u))
-
+    utc = d.wall_to_utc(ts, zone)
     earlier = utc - hour
-    return ibis.cases((back(earlier, zone) == ts, earlier), (back(utc, zone) == ts, utc), else_=ibis.null())
+    return ibis.cases((d.utc_to_wall(earlier, zone) == ts, earlier), (d.utc_to_wall(utc, zone) == ts, utc),
+                      else_=ibis.null())
 
 
 def localize(ts: Any, stored_tz: str | None, local_tz: str, target_tz: str, dialect: str) -> Any:
     """A stored datetime as wall-clock time in ``target_tz``: aware values (``stored_tz`` set) are
     converted; naive ones are read as wall-clock times in ``local_tz`` first."""
     if stored_tz is not None:
-        if dialect == "pyspark":
-            return instant_to_local(ts, target_tz, dialect, aware=False)
-        return instant_to_local(ts, target_tz, dialect, aware=True)
+        return instant_to_local(ts, target_tz, dialect, aware=not dialect_for(dialect).aware_read_as_utc)
     if local_tz == target_tz and local_tz == "UTC":
         return ts
     utc = local_to_utc(ts, local_tz, dialect)
@@ -100,10 +71,10 @@ def to_utc(ts: Any, stored_tz: str | None, local_tz: str, dialect: str) -> Any:
     """The instant of a stored datetime as naive UTC time (naive values read in ``local_tz``; a repeated
     local time is its earlier instant, as in :func:`local_to_utc`)."""
     if stored_tz is not None:
-        if dialect == "pyspark":  # the session time zone is UTC: timestamps hold UTC wall-clock times
-            return ts
-        _check_dialect(dialect)
-        return udf("to_naive")("UTC", ts)
+        d = dialect_for(dialect)
+        if not d.aware_read_as_utc:
+            d.check_time_zones()
+        return d.aware_to_utc(ts)
     return local_to_utc(ts, local_tz, dialect)
 
 
