@@ -17,6 +17,7 @@ from metricspec.check.baseline import (
     snapshot,
     write_baseline,
 )
+from metricspec.check.baseline_schema import BaselineDocument, SpecEntry
 from metricspec.check.compare import compare_snapshots
 from metricspec.check.findings import (
     NEW_SPEC,
@@ -54,7 +55,7 @@ class BaselineRefused(MetricSpecError):
 class Evaluated:
     loaded: LoadedSpec
     results: Results
-    snapshot: dict[str, Any]
+    snapshot: SpecEntry
 
 
 # ----------------------------------------------------------------- loading and evaluating
@@ -157,7 +158,7 @@ def check_paths(paths: list[Path], *, baseline: Path | None = None, against: str
         commit = verify_ref(root, against)
     explicit = baseline is not None
     where = baseline_path(paths, baseline, confinement.root)
-    doc: dict[str, Any] | None = read_baseline(where) if explicit or where.exists() else None
+    doc: BaselineDocument | None = read_baseline(where) if explicit or where.exists() else None
     old_doc = history.baseline_at(root, commit, where) if root is not None and commit is not None else None
     if doc is None and old_doc is None and missing_baseline == "error":
         raise MissingBaseline(
@@ -174,7 +175,7 @@ def check_paths(paths: list[Path], *, baseline: Path | None = None, against: str
             extra.append(history.baseline_deleted_finding([ev.loaded.spec for ev in evaluated], against,
                                                           display_path(where)))
             doc, old_doc = old_doc, None  # compare with the deleted baseline
-        elif old_doc is not None and doc is not None and old_doc["specs"] == doc["specs"]:
+        elif old_doc is not None and doc is not None and old_doc.specs == doc.specs:
             old_doc = None  # unchanged in the range
     report = CheckReport(baseline=display_path(where) if doc is not None else None, against=against,
                          strict=strict, baseline_path=shown_path(where))
@@ -189,25 +190,25 @@ def check_paths(paths: list[Path], *, baseline: Path | None = None, against: str
     return report, [w for w in warnings if w.level is Level.WARNING]
 
 
-def _check_one(ev: Evaluated, doc: dict[str, Any] | None, old_doc: dict[str, Any] | None, baseline_file: Path,
+def _check_one(ev: Evaluated, doc: BaselineDocument | None, old_doc: BaselineDocument | None, baseline_file: Path,
                against: str | None, root: Path | None, commit: str | None, gone: list[Any]) -> SpecCheck:
     """One spec's findings: against its old version (possibly under another path or name), then
     against the baseline entry of its old name, then against the ref's baseline if the range rewrote it."""
     from metricspec.check.history import baseline_findings
 
     snap = ev.snapshot
-    sc = SpecCheck(name=snap["name"], path=snap["path"], as_of=snap["as_of"], goals=goal_cases(ev))
+    sc = SpecCheck(name=snap.name, path=snap.path, as_of=snap.as_of.isoformat(), goals=goal_cases(ev))
     spec_file = display_path(ev.loaded.path)
-    old_name = snap["name"]
+    old_name = snap.name
     if against and root is not None and commit is not None:
         sc.compared_with_ref = against
         found, old_name = spec_regressions(ev.loaded, root, commit, against, gone)
         sc.findings.extend(found)
     if doc is not None:
-        key = snap["name"] if snap["name"] in doc["specs"] else old_name
-        old = doc["specs"].get(key)
+        key = snap.name if snap.name in doc.specs else old_name
+        old = doc.specs.get(key)
         if old is None:
-            old, key = _entry_by_path(doc, snap["path"])
+            old, key = _entry_by_path(doc, snap.path)
             if old is not None:
                 from metricspec.check.history import rename_finding
 
@@ -223,7 +224,7 @@ def _check_one(ev: Evaluated, doc: dict[str, Any] | None, old_doc: dict[str, Any
             current = compare_snapshots(old, snap, spec=ev.loaded.spec, locate=ev.loaded.where, file=spec_file,
                                         units=units)
             sc.findings.extend(current)
-            earlier = (old_doc or {}).get("specs", {}).get(key) if old_doc is not None else None
+            earlier = old_doc.specs.get(key) if old_doc is not None else None
             if earlier is not None and against:
                 failing = {f.subject for f in current if f.severity == "failure"}
                 then = compare_snapshots(earlier, snap, spec=ev.loaded.spec, locate=ev.loaded.where, file=spec_file,
@@ -239,11 +240,11 @@ def _check_one(ev: Evaluated, doc: dict[str, Any] | None, old_doc: dict[str, Any
     return sc
 
 
-def _entry_by_path(doc: dict[str, Any], path: str) -> tuple[dict[str, Any] | None, str]:
+def _entry_by_path(doc: BaselineDocument, path: str) -> tuple[SpecEntry | None, str]:
     """The baseline entry recorded for a spec file (when its ``name:`` changed)."""
-    for name, entry in sorted(doc["specs"].items()):
-        if isinstance(entry, dict) and entry.get("path") == path:
-            return entry, name
+    for name in sorted(doc.specs):
+        if doc.specs[name].path == path:
+            return doc.specs[name], name
     return None, ""
 
 
@@ -364,7 +365,7 @@ def update_baseline(paths: list[Path], *, baseline: Path | None = None, as_of: d
     check_output_file(target, inputs)
     _refuse_uncommitted(paths, inputs, force, outcome)
     doc = _current_baseline(target, force, outcome)
-    entries: dict[str, Any] = dict(doc["specs"])
+    entries: dict[str, SpecEntry] = dict(doc.specs)
     failures = _evaluate_into(entries, loaded, as_of, top, force, outcome)
     if failures and not force:
         raise BaselineRefused(
@@ -399,7 +400,7 @@ def _refuse_uncommitted(paths: list[Path], inputs: list[Path], force: bool, outc
             outcome.notes.append(Issue(Level.WARNING, f"uncommitted (--force): {line.strip()}", None))
 
 
-def _current_baseline(target: Path, force: bool, outcome: BaselineUpdate) -> dict[str, Any]:
+def _current_baseline(target: Path, force: bool, outcome: BaselineUpdate) -> BaselineDocument:
     """The baseline document at ``target`` (an empty one if there is none); with ``force``, an unreadable
     one is replaced (a note says so)."""
     doc = baseline_document({})
@@ -413,7 +414,7 @@ def _current_baseline(target: Path, force: bool, outcome: BaselineUpdate) -> dic
     return doc
 
 
-def _evaluate_into(entries: dict[str, Any], loaded: list[LoadedSpec], as_of: dt.date | None, top: Path | None,
+def _evaluate_into(entries: dict[str, SpecEntry], loaded: list[LoadedSpec], as_of: dt.date | None, top: Path | None,
                    force: bool, outcome: BaselineUpdate) -> list[Finding]:
     """Evaluate every spec into ``entries`` (by name); return the failures against the entry it replaces.
     With ``force``, a spec that cannot be evaluated is skipped (a note says why)."""
@@ -427,7 +428,7 @@ def _evaluate_into(entries: dict[str, Any], loaded: list[LoadedSpec], as_of: dt.
             outcome.notes.extend(Issue(Level.WARNING, f"skipped (--force): {i.message}", i.where, i.hint)
                                  for i in exc.issues())
             continue
-        name = ev.snapshot["name"]
+        name = ev.snapshot.name
         old = entries.get(name)
         if old is not None:
             found = compare_snapshots(old, ev.snapshot, spec=spec.spec, locate=spec.where,
