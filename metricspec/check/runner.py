@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from metricspec.check import history
 from metricspec.check.baseline import (
     baseline_document,
     baseline_path,
@@ -28,6 +29,7 @@ from metricspec.check.findings import (
     GoalCase,
     SpecCheck,
 )
+from metricspec.check.git import dirty_paths, relative_to_root, repo_root, show_file, verify_ref
 from metricspec.check.pacing import pacing_alerts
 from metricspec.errors import Issue, Level, Location, MetricSpecError, SpecError, UsageError
 from metricspec.trust import DEFAULT as DEFAULT_CONFINEMENT
@@ -142,23 +144,11 @@ def check_paths(paths: list[Path], *, baseline: Path | None = None, against: str
     Returns the report and spec warnings. Raises :class:`SpecError`, :class:`DataError` or
     :class:`UsageError` for bad input (exit 2).
     """
-    from metricspec.check import history
-
     paths = [Path(p) for p in paths]
     top = project_root(paths, confinement.root)
-    root: Path | None = None
-    commit: str | None = None
-    if against:
-        from metricspec.check.git import repo_root, verify_ref
-
-        root = repo_root(paths[0].resolve() if paths else Path.cwd())
-        if root is None:
-            raise UsageError(f"--against {against}: {paths[0] if paths else '.'} is not inside a git repository",
-                             hint="run from a git checkout, or drop --against")
-        commit = verify_ref(root, against)
-    explicit = baseline is not None
+    root, commit = _git_ref(paths, against)
     where = baseline_path(paths, baseline, confinement.root)
-    doc: BaselineDocument | None = read_baseline(where) if explicit or where.exists() else None
+    doc = read_baseline(where) if baseline is not None or where.exists() else None
     old_doc = history.baseline_at(root, commit, where) if root is not None and commit is not None else None
     if doc is None and old_doc is None and missing_baseline == "error":
         raise MissingBaseline(
@@ -171,12 +161,7 @@ def check_paths(paths: list[Path], *, baseline: Path | None = None, against: str
     extra: list[Finding] = []
     if against and root is not None and commit is not None:
         gone = history.gone_specs(paths, root, commit, against, {ev.loaded.path.resolve() for ev in evaluated})
-        if old_doc is not None and doc is None:
-            extra.append(history.baseline_deleted_finding([ev.loaded.spec for ev in evaluated], against,
-                                                          display_path(where)))
-            doc, old_doc = old_doc, None  # compare with the deleted baseline
-        elif old_doc is not None and doc is not None and old_doc.specs == doc.specs:
-            old_doc = None  # unchanged in the range
+        doc, old_doc = _baselines_in_range(doc, old_doc, evaluated, against, where, extra)
     report = CheckReport(baseline=display_path(where) if doc is not None else None, against=against,
                          strict=strict, baseline_path=shown_path(where))
     for ev in evaluated:
@@ -190,12 +175,36 @@ def check_paths(paths: list[Path], *, baseline: Path | None = None, against: str
     return report, [w for w in warnings if w.level is Level.WARNING]
 
 
+def _git_ref(paths: list[Path], against: str | None) -> tuple[Path | None, str | None]:
+    """The git repository holding the specs and the commit ``--against`` names (both None without it);
+    :class:`UsageError` when the specs are not in a repository or the ref does not exist."""
+    if not against:
+        return None, None
+    root = repo_root(paths[0].resolve() if paths else Path.cwd())
+    if root is None:
+        raise UsageError(f"--against {against}: {paths[0] if paths else '.'} is not inside a git repository",
+                         hint="run from a git checkout, or drop --against")
+    return root, verify_ref(root, against)
+
+
+def _baselines_in_range(doc: BaselineDocument | None, old_doc: BaselineDocument | None, evaluated: list[Evaluated],
+                        against: str, where: Path, extra: list[Finding],
+                        ) -> tuple[BaselineDocument | None, BaselineDocument | None]:
+    """The baseline to compare with and the ref's, when the range changed it (else None). A baseline
+    deleted in the range is compared with as the ref has it, and a finding (added to ``extra``) says so."""
+    if old_doc is not None and doc is None:
+        extra.append(history.baseline_deleted_finding([ev.loaded.spec for ev in evaluated], against,
+                                                      display_path(where)))
+        return old_doc, None  # compare with the deleted baseline
+    if old_doc is not None and doc is not None and old_doc.specs == doc.specs:
+        return doc, None  # unchanged in the range
+    return doc, old_doc
+
+
 def _check_one(ev: Evaluated, doc: BaselineDocument | None, old_doc: BaselineDocument | None, baseline_file: Path,
                against: str | None, root: Path | None, commit: str | None, gone: list[Any]) -> SpecCheck:
     """One spec's findings: against its old version (possibly under another path or name), then
     against the baseline entry of its old name, then against the ref's baseline if the range rewrote it."""
-    from metricspec.check.history import baseline_findings
-
     snap = ev.snapshot
     sc = SpecCheck(name=snap.name, path=snap.path, as_of=snap.as_of.isoformat(), goals=goal_cases(ev))
     spec_file = display_path(ev.loaded.path)
@@ -210,9 +219,7 @@ def _check_one(ev: Evaluated, doc: BaselineDocument | None, old_doc: BaselineDoc
         if old is None:
             old, key = _entry_by_path(doc, snap.path)
             if old is not None:
-                from metricspec.check.history import rename_finding
-
-                sc.findings.append(rename_finding(key, ev.loaded.spec, "the baseline", ev.loaded.where("name"), None))
+                sc.findings.append(history.rename_finding(key, ev.loaded.spec, "the baseline", ev.loaded.where("name"), None))
         if old is None:
             sc.findings.append(Finding(
                 "info", NO_BASELINE, "results", sc.name, f"spec {sc.name}",
@@ -229,7 +236,7 @@ def _check_one(ev: Evaluated, doc: BaselineDocument | None, old_doc: BaselineDoc
                 failing = {f.subject for f in current if f.severity == "failure"}
                 then = compare_snapshots(earlier, snap, spec=ev.loaded.spec, locate=ev.loaded.where, file=spec_file,
                                          units=units)
-                sc.findings.extend(f for f in baseline_findings(then, ev.loaded.spec, against)
+                sc.findings.extend(f for f in history.baseline_findings(then, ev.loaded.spec, against)
                                    if f.subject not in failing)
     else:
         sc.findings.append(Finding(
@@ -253,8 +260,6 @@ def spec_regressions(loaded: LoadedSpec, root: Path, commit: str, ref: str, gone
     """Compare one spec with its version at ``commit`` (``ref`` is the name shown): the file at the
     same path, else the removed file it continues (taken out of ``gone``). Returns the findings and
     the spec's name at ``ref``."""
-    from metricspec.check.git import relative_to_root, show_file
-    from metricspec.check.history import match_moved, rename_finding
     from metricspec.check.specdiff import compare_specs, load_spec_text
 
     name = loaded.spec.name
@@ -268,7 +273,7 @@ def spec_regressions(loaded: LoadedSpec, root: Path, commit: str, ref: str, gone
     findings: list[Finding] = []
     moved_from: str | None = None
     if text is None:
-        match = match_moved(loaded.spec, gone or [])
+        match = history.match_moved(loaded.spec, gone or [])
         if match is None:
             return [Finding("info", NEW_SPEC, "spec", name, f"spec {name}", f"{rel} is new since {ref}",
                             None, None, Location(spec_file, 1, 1))], name
@@ -289,7 +294,7 @@ def spec_regressions(loaded: LoadedSpec, root: Path, commit: str, ref: str, gone
                             f"the version at {ref} is not a valid spec ({first}); not compared",
                             None, None, Location(spec_file, 1, 1))], name
     if old.name != name:
-        findings.append(rename_finding(old.name, loaded.spec, ref, loaded.where("name"), moved_from))
+        findings.append(history.rename_finding(old.name, loaded.spec, ref, loaded.where("name"), moved_from))
     findings += compare_specs(old, loaded.spec, spec_name=name, ref=ref, locate=loaded.where, old_locate=old_line,
                               file=spec_file)
     return findings, old.name
@@ -382,8 +387,6 @@ def update_baseline(paths: list[Path], *, baseline: Path | None = None, as_of: d
 def _refuse_uncommitted(paths: list[Path], inputs: list[Path], force: bool, outcome: BaselineUpdate) -> None:
     """Refuse (:class:`BaselineRefused`, exit 2) when ``inputs`` have uncommitted changes, unless ``force``
     (then each is a note); outside a git repository the check is skipped, with a note."""
-    from metricspec.check.git import dirty_paths, repo_root
-
     root = repo_root(paths[0].resolve()) if paths else None
     if root is None:
         outcome.notes.append(Issue(Level.WARNING, "not a git repository: the uncommitted-changes check was skipped",
