@@ -232,9 +232,9 @@ def test_the_ci_gate_snapshot_reads_each_arm_and_the_adjusted_effect():
     import datetime as dt
 
     r = evaluate(load_spec(examples / "customer_value.yaml"), as_of=dt.date(2026, 11, 1))
-    snap = snapshot(r)["control_groups"]
+    snap = snapshot(r).control_groups
     assert set(snap["email_variants"]) == {"bought · discount", "bought · story", "tenure · discount",
                                            "tenure · story"}
     spend = next(m for c in r.control_groups if c.name == "social_followers" for m in c.metrics if m.name == "spend")
     assert spend.adjusted is not None
-    assert snap["social_followers"]["spend"]["difference"] == pytest.approx(spend.adjusted.difference, rel=1e-11)
+    assert snap["social_followers"]["spend"].difference == pytest.approx(spend.adjusted.difference, rel=1e-11)

@@ -10,6 +10,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from metricspec.check.baseline import baseline_document, dumps, num, read_baseline, write_baseline
+from metricspec.check.baseline_schema import EffectEntry, GoalEntry, SpecEntry
 from metricspec.check.compare import (
     compare_effect,
     compare_goal,
@@ -43,9 +44,10 @@ XSD = Path(__file__).parent / "fixtures" / "junit" / "junit-10.xsd"
 
 def goal(status="on_track", current=100.0, target=200.0, *, direction="increase", absolute=None, relative=None,
          measure="latest", kpi="clicks", deadline="2026-12-31"):
-    return {"objective": "obj", "goal": "g", "title": "G", "kpi": kpi, "status": status, "current": current,
-            "target": target, "baseline": 0.0, "deadline": deadline, "direction": direction, "measure": measure,
-            "grain": "month", "tolerance": {"absolute": absolute, "relative": relative}, "kpi_headlines": {}}
+    return GoalEntry.model_validate(
+        {"objective": "obj", "goal": "g", "title": "G", "kpi": kpi, "status": status, "current": current,
+         "target": target, "baseline": 0.0, "deadline": deadline, "direction": direction, "measure": measure,
+         "grain": "month", "tolerance": {"absolute": absolute, "relative": relative}, "kpi_headlines": {}})
 
 
 def rules(findings):
@@ -54,9 +56,10 @@ def rules(findings):
 
 def effect(lift, significant, *, direction="increase"):
     sign = (lift > 0) - (lift < 0) if lift is not None else None
-    return {"lift": lift, "ci": [lift - 0.05, lift + 0.05] if lift is not None else [None, None],
-            "difference": lift, "difference_ci": [None, None], "p_value": 0.01 if significant else 0.4,
-            "significant": significant, "sign": sign, "direction": direction}
+    return EffectEntry.model_validate(
+        {"lift": lift, "ci": [lift - 0.05, lift + 0.05] if lift is not None else [None, None],
+         "difference": lift, "difference_ci": [None, None], "p_value": 0.01 if significant else 0.4,
+         "significant": significant, "sign": sign, "direction": direction})
 
 
 def spec_of(**goal_fields):
@@ -207,8 +210,8 @@ def test_control_group_vanished():
 
 
 def snap(goals=None, kpis=None, cgs=None, as_of="2026-06-30"):
-    return {"name": "s", "path": "s.yaml", "as_of": as_of, "goals": goals or {}, "kpis": kpis or {},
-            "control_groups": cgs or {}}
+    return SpecEntry.model_validate({"name": "s", "path": "s.yaml", "as_of": as_of, "goals": goals or {},
+                                     "kpis": kpis or {}, "control_groups": cgs or {}})
 
 
 def test_snapshot_goal_removed_fails_unless_acknowledged():
@@ -368,8 +371,7 @@ def test_load_spec_text_with_includes():
 
 def test_baseline_dumps_is_deterministic_and_sorted(tmp_path):
     a = baseline_document({"b": snap(goals={"o/g": goal()}), "a": snap()})
-    b = json.loads(json.dumps(a))
-    b["specs"] = dict(reversed(list(b["specs"].items())))
+    b = baseline_document(dict(reversed(list(a.specs.items()))))
     assert dumps(a) == dumps(b)
     assert dumps(a).index('"a"') < dumps(a).index('"b"') and dumps(a).endswith("}\n")
     p1, p2 = tmp_path / "1.json", tmp_path / "sub" / "2.json"
@@ -591,7 +593,7 @@ def test_baseline_update_refuses_a_regression_and_keeps_other_specs(mini_repo):
     doc = baseline_document({"other": snap()})
     write_baseline(root / "base.json", doc)
     update_baseline([Path("mini.yaml")], baseline=Path("base.json"))
-    assert set(read_baseline(root / "base.json")["specs"]) == {"mini", "other"}
+    assert set(read_baseline(root / "base.json").specs) == {"mini", "other"}
     before = (root / "base.json").read_bytes()
     (root / "posts.csv").write_text(mini_csv(1), encoding="utf-8")
     git("commit", "-qam", "slow data")
@@ -601,7 +603,7 @@ def test_baseline_update_refuses_a_regression_and_keeps_other_specs(mini_repo):
     assert (root / "base.json").read_bytes() == before
     forced = update_baseline([Path("mini.yaml")], baseline=Path("base.json"), force=True)
     assert [f.rule for f in forced.overridden] == ["status_worse"]
-    assert read_baseline(root / "base.json")["specs"]["mini"]["goals"]["traffic/clicks_q1"]["current"] == 60
+    assert read_baseline(root / "base.json").specs["mini"].goals["traffic/clicks_q1"].current == 60
 
 
 def test_baseline_cli_exit_codes(mini_repo):

@@ -5,7 +5,6 @@ webhook notifier routes people to their URLs (``${VARIABLE}`` read from the envi
 from __future__ import annotations
 
 import datetime as dt
-import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,8 @@ from click.testing import CliRunner
 from test_plugin_hooks import Receiver, with_plugins  # tests/ is on sys.path
 
 import metricspec
+from metricspec.check.baseline import read_baseline, snapshot
+from metricspec.check.baseline_schema import BaselineDocument
 from metricspec.check.pacing import PACED, alert_text, by_person, pacing_alerts
 from metricspec.cli import main
 from metricspec.engine.run import evaluate
@@ -55,9 +56,11 @@ def brand(project: tuple[Path, Path]) -> tuple[Any, Any]:
     return loaded.spec, evaluate(loaded, as_of=dt.date(2026, 11, 1))
 
 
-def _baseline(results: Any, status: str | None) -> dict[str, Any]:
-    goals = {f"{g.objective}/{g.id}": {"status": status or g.status} for g in results.goals()}
-    return {"specs": {results.spec.name: {"goals": goals}}}
+def _baseline(results: Any, status: str | None) -> BaselineDocument:
+    """The baseline entry of ``results`` with every goal's status ``status`` (None: as now)."""
+    entry = snapshot(results)
+    goals = {key: g.model_copy(update={"status": status or g.status}) for key, g in entry.goals.items()}
+    return BaselineDocument(specs={results.spec.name: entry.model_copy(update={"goals": goals})})
 
 
 def test_a_goal_falling_below_its_threshold_is_alerted(brand: tuple[Any, Any]) -> None:
@@ -115,7 +118,7 @@ def test_check_notify_sends_each_person_one_message(project: tuple[Path, Path], 
     assert team.bodies[0]["text"].startswith("metricspec check:")  # the team's regressions first
     runs = [(spec.spec, evaluate(spec, as_of=dt.date(2026, 11, 1)))
             for spec in (load_spec(specs / n) for n in ("trade_fair_campaign.yaml", "x_brand_awareness.yaml"))]
-    expected = {a.person for a in pacing_alerts(runs, json.loads(baseline.read_text()))} - {"Marta Nowak"}
+    expected = {a.person for a in pacing_alerts(runs, read_baseline(baseline))} - {"Marta Nowak"}
     assert sorted(people) == sorted(expected) and expected  # one message each, everyone else's to the team URL
     assert "for Marta Nowak" in result.output and "secret-token" not in result.output
 

@@ -23,6 +23,7 @@ from metricspec.check.baseline import (
     snapshot,
     write_baseline,
 )
+from metricspec.check.baseline_schema import SCHEMA_VERSION, BaselineDocument, SpecEntry
 from metricspec.check.compare import (
     compare_effect,
     compare_goal,
@@ -52,12 +53,15 @@ from metricspec.check.specdiff import (
 
 __all__ = [
     "DEFAULT_BASELINE",
+    "SCHEMA_VERSION",
+    "BaselineDocument",
     "BaselineRefused",
     "BaselineUpdate",
     "CheckReport",
     "Finding",
     "GoalCase",
     "SpecCheck",
+    "SpecEntry",
     "annotation",
     "append_step_summary",
     "baseline_document",

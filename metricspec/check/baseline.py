@@ -1,19 +1,20 @@
 """The committed baseline: a deterministic, diff-friendly snapshot of results.
 
-Layout (JSON, sorted keys, two-space indent, trailing newline)::
+Its typed document (:mod:`metricspec.check.baseline_schema`, docs/ci.md#the-baseline-file), as JSON
+with sorted keys, two-space indent and a trailing newline::
 
-    {"metricspec_baseline": 1,
+    {"metricspec_baseline": 1, "schema_version": 1,
      "specs": {"<spec name>": {
-        "path": "specs/x.yaml", "as_of": "2026-06-30",
+        "name": ..., "path": "specs/x.yaml", "as_of": "2026-06-30",
         "goals": {"<objective>/<goal>": {status, current, target, baseline, deadline, direction,
-                                          kpi, measure, grain, tolerance, kpi_headlines}},
+                                          kpi, measure, grain, tolerance, kpi_headlines, ...}},
         "kpis": {"<kpi>": {direction, definition, headlines: {"<grain>": {period, value}}}},
         "control_groups": {"<group>": {"<metric>": {lift, ci, difference, significant, sign,
-                                                     direction}}}}}}
+                                                     direction, ...}}}}}}
 
 Numbers are rounded to 12 significant digits (:func:`metricspec.utils.stable_numbers`, as in the
 Results) so that the file is byte-identical across
-runs and platforms; nothing time-dependent (no timestamps, no versions) is written.
+runs and platforms; nothing time-dependent (no timestamps, no versions of metricspec) is written.
 """
 
 from __future__ import annotations
@@ -22,8 +23,18 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from metricspec.check.baseline_schema import (
+    BaselineDocument,
+    EffectEntry,
+    GoalEntry,
+    Headline,
+    KpiEntry,
+    SpecEntry,
+    Tolerance,
+    parse_baseline,
+)
 from metricspec.check.git import repo_root
 from metricspec.check.specdiff import kpi_fingerprint
 from metricspec.errors import Location, MetricSpecError, UsageError
@@ -31,12 +42,11 @@ from metricspec.trust import record_read
 from metricspec.utils import atomic_write_text, stable_float, stable_numbers
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
-    from metricspec.engine.results import Results
+    from metricspec.engine.results import ExperimentResult, Results
     from metricspec.spec.loaded import LoadedSpec
 
-BASELINE_FORMAT = 1
 DEFAULT_BASELINE = Path(".metricspec") / "baseline.json"
 
 
@@ -53,10 +63,10 @@ def num(value: Any) -> float | None:
     return stable_float(x)
 
 
-def _sign(value: float | None) -> int | None:
+def _sign(value: float | None) -> Literal[-1, 0, 1] | None:
     if value is None:
         return None
-    return (value > 0) - (value < 0)
+    return 1 if value > 0 else -1 if value < 0 else 0
 
 
 def display_path(path: Path) -> str:
@@ -104,77 +114,58 @@ def spec_key_path(path: Path, root: Path | None) -> str:
     return display_path(path)
 
 
-def snapshot(results: Results, loaded: LoadedSpec | None = None, root: Path | None = None) -> dict[str, Any]:
+def snapshot(results: Results, loaded: LoadedSpec | None = None, root: Path | None = None) -> SpecEntry:
     """The baseline entry of one evaluated spec (its file relative to ``root``, the project root)."""
-    headlines: dict[str, dict[str, dict[str, Any]]] = {}
-    kpis: dict[str, Any] = {}
+    kpis: dict[str, KpiEntry] = {}
     for k in results.kpis:
-        per_grain = {
-            h.grain: {"period": h.period.isoformat() if h.period else None, "value": num(h.value)}
-            for h in k.headlines
-        }
-        headlines[k.name] = per_grain
-        entry: dict[str, Any] = {"direction": k.direction, "headlines": per_grain}
-        if loaded is not None and k.name in loaded.spec.kpis:
-            entry["definition"] = kpi_fingerprint(loaded.spec, k.name)
-        kpis[k.name] = entry
-    goals: dict[str, Any] = {}
+        per_grain = {h.grain: Headline(period=h.period.isoformat() if h.period else None, value=num(h.value))
+                     for h in k.headlines}
+        definition = kpi_fingerprint(loaded.spec, k.name) if loaded is not None and k.name in loaded.spec.kpis else None
+        kpis[k.name] = KpiEntry(direction=k.direction, headlines=per_grain, definition=definition)
+    goals: dict[str, GoalEntry] = {}
     for g in results.goals():
-        goals[f"{g.objective}/{g.id}"] = {
-            "objective": g.objective,
-            "goal": g.id,
-            "title": g.title,
-            "kpi": g.kpi,
-            "status": g.status,
-            "current": num(g.current),
-            "target": num(g.target),
-            "baseline": num(g.baseline),
-            "deadline": g.deadline.isoformat() if g.deadline else None,
-            "direction": g.direction,
-            "measure": g.measure,
-            "grain": g.grain,
-            "tolerance": {"absolute": num(g.tolerance_absolute), "relative": num(g.tolerance_relative)},
-            "kpi_headlines": {grain: h["value"] for grain, h in headlines.get(g.kpi, {}).items()},
-        }
-    groups: dict[str, Any] = {}
-    for cg in results.control_groups:
-        metrics: dict[str, Any] = {}
-        for m in cg.metrics:
-            # a comparison that was not randomised is judged on its adjusted effect, not on the selection
-            e = m.adjusted if m.adjusted is not None else m
-            diff = num(e.difference)
-            metrics[m.name if m.arm is None else f"{m.name} · {m.arm}"] = {
-                "lift": num(e.relative_lift),
-                "ci": [num(e.relative_lift_ci_low), num(e.relative_lift_ci_high)],
-                "difference": diff,
-                "difference_ci": [num(e.difference_ci_low), num(e.difference_ci_high)],
-                "p_value": num(e.p_value),
-                "significant": m.significant,
-                "sign": _sign(diff),
-                "direction": m.direction,
-            }
-        groups[cg.name] = metrics
-    return {
-        "name": results.spec.name,
-        "path": spec_key_path(loaded.path, root) if loaded is not None else Path(results.spec.path).as_posix(),
-        "as_of": results.as_of.isoformat(),
-        "goals": goals,
-        "kpis": kpis,
-        "control_groups": groups,
-    }
+        goals[f"{g.objective}/{g.id}"] = GoalEntry(
+            objective=g.objective, goal=g.id, title=g.title, kpi=g.kpi, status=g.status, current=num(g.current),
+            target=num(g.target), baseline=num(g.baseline), deadline=g.deadline, direction=g.direction,
+            measure=g.measure, grain=g.grain,
+            tolerance=Tolerance(absolute=num(g.tolerance_absolute), relative=num(g.tolerance_relative)),
+            kpi_headlines={grain: h.value for grain, h in kpis[g.kpi].headlines.items()} if g.kpi in kpis else {},
+        )
+    return SpecEntry(
+        name=results.spec.name,
+        path=spec_key_path(loaded.path, root) if loaded is not None else Path(results.spec.path).as_posix(),
+        as_of=results.as_of, goals=goals, kpis=kpis,
+        control_groups={cg.name: _effects(cg) for cg in results.control_groups},
+    )
 
 
-def baseline_document(entries: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    return {"metricspec_baseline": BASELINE_FORMAT, "specs": dict(entries)}
+def _effects(cg: ExperimentResult) -> dict[str, EffectEntry]:
+    """A control group's metrics (each arm of a several-arm group its own entry)."""
+    metrics: dict[str, EffectEntry] = {}
+    for m in cg.metrics:
+        # a comparison that was not randomised is judged on its adjusted effect, not on the selection
+        e = m.adjusted if m.adjusted is not None else m
+        diff = num(e.difference)
+        metrics[m.name if m.arm is None else f"{m.name} · {m.arm}"] = EffectEntry(
+            lift=num(e.relative_lift), ci=(num(e.relative_lift_ci_low), num(e.relative_lift_ci_high)),
+            difference=diff, difference_ci=(num(e.difference_ci_low), num(e.difference_ci_high)),
+            p_value=num(e.p_value), significant=m.significant, sign=_sign(diff), direction=m.direction)
+    return metrics
 
 
-def dumps(document: dict[str, Any]) -> str:
+def baseline_document(entries: Mapping[str, SpecEntry]) -> BaselineDocument:
+    return BaselineDocument(specs=dict(entries))
+
+
+def dumps(document: BaselineDocument) -> str:
     """Byte-stable JSON text of a baseline document (every number as :func:`stable_numbers` writes it)."""
-    return json.dumps(stable_numbers(document), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+    return json.dumps(stable_numbers(document.to_json_data()), indent=2, sort_keys=True, ensure_ascii=False,
+                      allow_nan=False) + "\n"
 
 
-def read_baseline(path: str | Path) -> dict[str, Any]:
-    """Read a baseline file; raise :class:`UsageError` (exit 2) if it is missing or unreadable."""
+def read_baseline(path: str | Path) -> BaselineDocument:
+    """Read a baseline file; raise :class:`UsageError` (exit 2) if it is missing, unreadable or not a
+    baseline this metricspec reads (:func:`~metricspec.check.baseline_schema.parse_baseline`)."""
     p = Path(path)
     record_read(p)
     try:
@@ -182,21 +173,12 @@ def read_baseline(path: str | Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise UsageError(f"baseline '{p}' not found", where=Location(str(p)),
                          hint="create it with `metricspec baseline update SPECS` and commit it") from None
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read baseline '{p}': {exc}", where=Location(str(p))) from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"baseline '{p}' is not valid JSON: {exc.msg}", where=Location(str(p), exc.lineno, exc.colno),
-                         hint="regenerate it with `metricspec baseline update SPECS --force`") from None
-    if not isinstance(doc, dict) or doc.get("metricspec_baseline") != BASELINE_FORMAT or not isinstance(
-            doc.get("specs"), dict):
-        raise UsageError(f"'{p}' is not a metricspec baseline (format {BASELINE_FORMAT})", where=Location(str(p)),
-                         hint="regenerate it with `metricspec baseline update SPECS --force`")
-    return doc
+    return parse_baseline(text, str(p))
 
 
-def write_baseline(path: str | Path, document: dict[str, Any]) -> None:
+def write_baseline(path: str | Path, document: BaselineDocument) -> None:
     """Write atomically (temporary file + rename)."""
     try:
         atomic_write_text(path, dumps(document))

@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from metricspec.check.baseline_schema import EffectEntry, GoalEntry, KpiEntry, SpecEntry
 from metricspec.check.findings import (
     DEFINITION_CHANGED,
     EFFECT_HARMFUL,
@@ -78,21 +79,21 @@ def _fmt(value: Any, unit: tuple[str, str | None] | None = None) -> str:
     return fmt_any(value, *(unit or ("number", None)))
 
 
-def _harder(old: dict[str, Any], new: dict[str, Any], unit: tuple[str, str | None] | None = None) -> str | None:
+def _harder(old: GoalEntry, new: GoalEntry, unit: tuple[str, str | None] | None = None) -> str | None:
     """Why the goal got harder since the baseline (target raised / deadline earlier), if it did."""
-    direction = new.get("direction") or "increase"
-    ot, nt = old.get("target"), new.get("target")
+    direction = new.direction or "increase"
+    ot, nt = old.target, new.target
     if ot is not None and nt is not None and ot != nt:
         harder = nt > ot if direction != "decrease" else nt < ot
         if harder:
             return f"the target changed from {_fmt(ot, unit)} to {_fmt(nt, unit)} since the baseline"
-    od, nd = old.get("deadline"), new.get("deadline")
+    od, nd = old.deadline, new.deadline
     if od and nd and nd < od:
         return f"the deadline moved from {od} to {nd} since the baseline"
     return None
 
 
-def compare_snapshots(old: dict[str, Any], new: dict[str, Any], *, spec: Spec | None = None,
+def compare_snapshots(old: SpecEntry, new: SpecEntry, *, spec: Spec | None = None,
                       locate: Locate | None = None, file: str | None = None,
                       units: Units | None = None) -> list[Finding]:
     """Findings of one spec: ``old`` is its baseline entry, ``new`` its current snapshot.
@@ -100,23 +101,22 @@ def compare_snapshots(old: dict[str, Any], new: dict[str, Any], *, spec: Spec | 
     ``units`` (KPI name -> unit and currency) says how values read in the messages; without it
     they are plain numbers.
     """
-    name = str(new.get("name") or old.get("name") or "spec")
-    ctx = _Context(name, Location(file or str(new.get("path") or name), 1, 1), spec, locate, units or {})
+    name = new.name or old.name or "spec"
+    ctx = _Context(name, Location(file or new.path or name, 1, 1), spec, locate, units or {})
     findings: list[Finding] = []
-    redefined = _compare_kpis(ctx, old.get("kpis") or {}, new.get("kpis") or {}, findings)
-    same_as_of = old.get("as_of") == new.get("as_of")
-    pairs, unmatched_new = _pair_goals(dict(old.get("goals") or {}), dict(new.get("goals") or {}))
-    for key, ng in sorted(unmatched_new.items()):
-        findings.append(_new_goal(ctx, key, ng))
-    for key, og, ng in pairs:
+    redefined = _compare_kpis(ctx, old.kpis, new.kpis, findings)
+    same_as_of = old.as_of == new.as_of
+    pairs, unmatched_new = _pair_goals(old.goals, new.goals)
+    findings.extend(_new_goal(ctx, key, unmatched_new[key]) for key in sorted(unmatched_new))
+    for key, og, now in pairs:
         obj, gid = key.split("/", 1) if "/" in key else ("", key)
-        if ng is None:
+        if now is None:
             findings.append(_removed_goal(ctx, key, og))
             continue
-        findings.extend(compare_goal(og, ng, spec_name=name, key=key, where=ctx.where("objectives", obj, "goals", gid),
+        findings.extend(compare_goal(og, now, spec_name=name, key=key, where=ctx.where("objectives", obj, "goals", gid),
                                      same_as_of=same_as_of, redefined=redefined,
-                                     unit=ctx.units.get(str(ng.get("kpi")))))
-    findings.extend(_compare_control_groups(ctx, old.get("control_groups") or {}, new.get("control_groups") or {}))
+                                     unit=ctx.units.get(now.kpi)))
+    findings.extend(_compare_control_groups(ctx, old.control_groups, new.control_groups))
     return findings
 
 
@@ -141,7 +141,7 @@ class _Context:
         return found.reason if found else None
 
 
-def _compare_kpis(ctx: _Context, old_kpis: dict[str, Any], new_kpis: dict[str, Any],
+def _compare_kpis(ctx: _Context, old_kpis: Mapping[str, KpiEntry], new_kpis: Mapping[str, KpiEntry],
                   findings: list[Finding]) -> dict[str, str | None]:
     """Add the findings of KPIs gone or redefined; return the redefined ones (kpi -> acknowledgement
     reason, None if not acknowledged)."""
@@ -162,7 +162,7 @@ def _compare_kpis(ctx: _Context, old_kpis: dict[str, Any], new_kpis: dict[str, A
                                         f"{kname}, reason: ...}}]` to the spec and update the baseline",
                                         kname, None, where("kpis")))
             continue
-        od, nd = ok.get("definition"), nk.get("definition")
+        od, nd = ok.definition, nk.definition
         if od and nd and od != nd:
             reason = ctx.ack("kpi_redefined", kpi=kname)
             redefined[kname] = reason
@@ -178,13 +178,13 @@ def _compare_kpis(ctx: _Context, old_kpis: dict[str, Any], new_kpis: dict[str, A
     return redefined
 
 
-def _pair_goals(old_goals: dict[str, Any], new_goals: dict[str, Any],
-                ) -> tuple[list[tuple[str, dict[str, Any], dict[str, Any] | None]], dict[str, Any]]:
+def _pair_goals(old_goals: Mapping[str, GoalEntry], new_goals: Mapping[str, GoalEntry],
+                ) -> tuple[list[tuple[str, GoalEntry, GoalEntry | None]], dict[str, GoalEntry]]:
     """Each baseline goal with its current self (None: gone), and the current goals the baseline lacks.
 
     A goal is found under its key (``objective/goal``), or under another objective when exactly one
     new goal has its id (it moved)."""
-    pairs: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = []
+    pairs: list[tuple[str, GoalEntry, GoalEntry | None]] = []
     unmatched_new = {k: v for k, v in new_goals.items() if k not in old_goals}
     for key, og in sorted(old_goals.items()):
         ng = new_goals.get(key)
@@ -199,38 +199,39 @@ def _pair_goals(old_goals: dict[str, Any], new_goals: dict[str, Any],
     return pairs, unmatched_new
 
 
-def _new_goal(ctx: _Context, key: str, ng: dict[str, Any]) -> Finding:
+def _new_goal(ctx: _Context, key: str, ng: GoalEntry) -> Finding:
     obj, gid = key.split("/", 1) if "/" in key else ("", key)
-    unit = ctx.units.get(str(ng.get("kpi")))
+    unit = ctx.units.get(ng.kpi)
     return Finding("info", NEW_GOAL, "results", ctx.name, f"goal {key}",
-                   f"goal '{gid}' is new since the baseline (status {ng.get('status')}, current "
-                   f"{_fmt(ng.get('current'), unit)}, target {_fmt(ng.get('target'), unit)})",
-                   None, ng.get("status"), ctx.where("objectives", obj, "goals", gid), goal=key)
+                   f"goal '{gid}' is new since the baseline (status {ng.status}, current "
+                   f"{_fmt(ng.current, unit)}, target {_fmt(ng.target, unit)})",
+                   None, ng.status, ctx.where("objectives", obj, "goals", gid), goal=key)
 
 
-def _removed_goal(ctx: _Context, key: str, og: dict[str, Any]) -> Finding:
+def _removed_goal(ctx: _Context, key: str, og: GoalEntry) -> Finding:
     obj, gid = key.split("/", 1) if "/" in key else ("", key)
     subject = f"goal {key}"
     reason = ctx.ack("goal_removed", goal=(obj, gid))
-    target = _fmt(og.get("target"), ctx.units.get(str(og.get("kpi"))))
-    msg = (f"goal '{gid}' (objective '{obj}', status {og.get('status')}, target {target}) "
+    target = _fmt(og.target, ctx.units.get(og.kpi))
+    msg = (f"goal '{gid}' (objective '{obj}', status {og.status}, target {target}) "
            "is in the baseline but no longer in the spec")
     loc = ctx.where("objectives", obj) if ctx.spec is not None and obj in ctx.spec.objectives else ctx.fallback
     if reason:
         return Finding("info", GOAL_MISSING, "results", ctx.name, subject,
-                       f"{msg} — acknowledged: {reason}", og.get("status"), None, loc,
+                       f"{msg} — acknowledged: {reason}", og.status, None, loc,
                        goal=key, acknowledged=reason)
     return Finding("failure", GOAL_MISSING, "results", ctx.name, subject,
                    msg + "; if intended, add `acknowledged: [{change: goal_removed, goal: "
                    f"{gid}, reason: ...}}]` to the spec and update the baseline",
-                   og.get("status"), None, loc, goal=key)
+                   og.status, None, loc, goal=key)
 
 
-def _compare_control_groups(ctx: _Context, old_cgs: dict[str, Any], new_cgs: dict[str, Any]) -> list[Finding]:
+def _compare_control_groups(ctx: _Context, old_cgs: Mapping[str, Mapping[str, EffectEntry]],
+                            new_cgs: Mapping[str, Mapping[str, EffectEntry]]) -> list[Finding]:
     findings: list[Finding] = []
     for cg, metrics in sorted(old_cgs.items()):
-        for metric, oe in sorted((metrics or {}).items()):
-            ne = (new_cgs.get(cg) or {}).get(metric)
+        for metric, oe in sorted(metrics.items()):
+            ne = new_cgs.get(cg, {}).get(metric)
             findings.extend(compare_effect(oe, ne, spec_name=ctx.name, group=cg, metric=metric,
                                            where=ctx.where("control_groups", cg, "metrics", metric)
                                            if ctx.spec is not None and cg in ctx.spec.control_groups
@@ -238,7 +239,7 @@ def _compare_control_groups(ctx: _Context, old_cgs: dict[str, Any], new_cgs: dic
     return findings
 
 
-def compare_goal(old: dict[str, Any], new: dict[str, Any], *, spec_name: str = "spec", key: str = "goal",
+def compare_goal(old: GoalEntry, new: GoalEntry, *, spec_name: str = "spec", key: str = "goal",
                  where: Location | None = None, same_as_of: bool = True,
                  redefined: dict[str, str | None] | None = None,
                  unit: tuple[str, str | None] | None = None) -> list[Finding]:
@@ -247,18 +248,16 @@ def compare_goal(old: dict[str, Any], new: dict[str, Any], *, spec_name: str = "
     findings: list[Finding] = []
     gid = key.split("/", 1)[-1]
     subject = f"goal {key}"
-    direction = new.get("direction") or old.get("direction") or "increase"
-    kpi = new.get("kpi")
-    tol = new.get("tolerance") or {}
-    band = tolerance_band(old.get("current"), tol.get("absolute"), tol.get("relative"))
-    move = wrong_way(old.get("current"), new.get("current"), direction)
-    kpi_changed = kpi in redefined or (old.get("kpi") not in (None, kpi))
+    direction = new.direction or old.direction or "increase"
+    kpi = new.kpi
+    band = tolerance_band(old.current, new.tolerance.absolute, new.tolerance.relative)
+    move = wrong_way(old.current, new.current, direction)
+    kpi_changed = kpi in redefined or old.kpi != kpi
     acked = redefined.get(kpi) if kpi in redefined else None
-    values = (f"current {_fmt(old.get('current'), unit)} → {_fmt(new.get('current'), unit)}, "
-              f"target {_fmt(new.get('target'), unit)}")
+    values = f"current {_fmt(old.current, unit)} → {_fmt(new.current, unit)}, target {_fmt(new.target, unit)}"
     shown_unit, currency = unit if unit else (None, None)
 
-    os_, ns = old.get("status"), new.get("status")
+    os_, ns = old.status, new.status
     if status_rank(ns) > status_rank(os_):
         msg = f"goal '{gid}' status got worse: {os_} → {ns} ({values})"
         severity: Severity = "failure"
@@ -275,54 +274,53 @@ def compare_goal(old: dict[str, Any], new: dict[str, Any], *, spec_name: str = "
         findings.append(Finding(severity, STATUS_WORSE, "results", spec_name, subject, msg, os_, ns, where,
                                 goal=key, acknowledged=acked if severity == "info" else None))
 
-    comparable = not kpi_changed and (same_as_of or new.get("measure") != "total")
-    if comparable and move is not None and move > EPSILON * max(1.0, abs(old.get("current") or 0.0)):
+    comparable = not kpi_changed and (same_as_of or new.measure != "total")
+    if comparable and move is not None and move > EPSILON * max(1.0, abs(old.current or 0.0)):
         amount = functools.partial(fmt_amount, unit=shown_unit or "number", currency=currency)
-        by = amount(move) + (f" ({fmt_any(move / abs(old['current']), 'percent')})" if old.get("current") else "")
+        by = amount(move) + (f" ({fmt_any(move / abs(old.current), 'percent')})" if old.current else "")
         msg = f"goal '{gid}': KPI '{kpi}' moved the wrong way (direction {direction}) by {by}: {values}"
         if band is None:
             findings.append(Finding("warning", KPI_MOVED, "results", spec_name, subject,
                                     msg + "; the goal sets no `tolerance:`, so this does not fail",
-                                    old.get("current"), new.get("current"), where, goal=key,
+                                    old.current, new.current, where, goal=key,
                                     unit=shown_unit, currency=currency))
         elif move > band + EPSILON:
             findings.append(Finding("failure", KPI_MOVED, "results", spec_name, subject,
                                     msg + f", more than the tolerance {amount(band)}",
-                                    old.get("current"), new.get("current"), where, goal=key,
+                                    old.current, new.current, where, goal=key,
                                     unit=shown_unit, currency=currency))
         else:
             findings.append(Finding("warning", KPI_MOVED, "results", spec_name, subject,
                                     msg + f", within the tolerance {amount(band)}",
-                                    old.get("current"), new.get("current"), where, goal=key,
+                                    old.current, new.current, where, goal=key,
                                     unit=shown_unit, currency=currency))
     return findings
 
 
-def compare_effect(old: dict[str, Any], new: dict[str, Any] | None, *, spec_name: str = "spec", group: str = "",
+def compare_effect(old: EffectEntry, new: EffectEntry | None, *, spec_name: str = "spec", group: str = "",
                    metric: str = "", where: Location | None = None) -> list[Finding]:
     """Control-group rules for one metric of one control group."""
     subject = f"control group {group}/{metric}"
 
-    def show(e: dict[str, Any] | None) -> str:
+    def show(e: EffectEntry | None) -> str:
         if e is None:
             return "no result"
-        lift = e.get("lift")
-        ci = e.get("ci") or [None, None]
-        sig = "significant" if e.get("significant") else "not significant"
+        lift, (low, high) = e.lift, e.ci
+        sig = "significant" if e.significant else "not significant"
         if lift is None:
-            return f"difference {_fmt(e.get('difference'))} ({sig})"
-        ci_text = f", CI {fmt_pct(ci[0])}…{fmt_pct(ci[1])}" if ci and ci[0] is not None and ci[1] is not None else ""
+            return f"difference {_fmt(e.difference)} ({sig})"
+        ci_text = f", CI {fmt_pct(low)}…{fmt_pct(high)}" if low is not None and high is not None else ""
         return f"lift {fmt_pct(lift)}{ci_text} ({sig})"
 
-    old_sig = bool(old.get("significant"))
+    old_sig = bool(old.significant)
     sev: Severity
     if new is None:
         sev = "failure" if old_sig else "warning"
         return [Finding(sev, EFFECT_MISSING, "results", spec_name, subject,
                         f"control group '{group}' metric '{metric}' has no result any more (was {show(old)})",
                         show(old), None, where)]
-    new_sig = bool(new.get("significant"))
-    os_, ns = old.get("sign"), new.get("sign")
+    new_sig = bool(new.significant)
+    os_, ns = old.sign, new.sign
     flipped = bool(os_) and bool(ns) and os_ != ns
     change = f"{show(old)} → {show(new)}"
     if old_sig and not new_sig:
@@ -337,7 +335,7 @@ def compare_effect(old: dict[str, Any], new: dict[str, Any] | None, *, spec_name
                         f"control group '{group}' metric '{metric}': the effect changed sign: {change}{note}",
                         show(old), show(new), where)]
     if new_sig and not old_sig:
-        direction = new.get("direction") or "increase"
+        direction = new.direction or "increase"
         good = (ns or 0) > 0 if direction != "decrease" else (ns or 0) < 0
         if not good:
             return [Finding("warning", EFFECT_HARMFUL, "results", spec_name, subject,

@@ -17,16 +17,16 @@ regenerating the baseline in the same change as a data regression. This module c
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from metricspec.check.baseline import BASELINE_FORMAT, display_path
+from metricspec.check.baseline import display_path
+from metricspec.check.baseline_schema import BaselineDocument, parse_baseline
 from metricspec.check.findings import BASELINE_CHANGED, SPEC_REMOVED, SPEC_RENAMED, Finding
 from metricspec.check.git import list_files, relative_to_root, show_file
 from metricspec.check.specdiff import load_spec_text
-from metricspec.errors import Location, SpecError
+from metricspec.errors import Location, SpecError, UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -134,19 +134,17 @@ def rename_finding(old_name: str, new: Spec, ref: str, where: Location | None, m
                     _acknowledged([new], SPEC_RENAMED), old_name, new.name, where)
 
 
-def baseline_at(root: Path, commit: str, baseline: Path) -> dict[str, Any] | None:
-    """The baseline document at ``commit`` (None: it did not exist there or is not a baseline)."""
+def baseline_at(root: Path, commit: str, baseline: Path) -> BaselineDocument | None:
+    """The baseline document at ``commit`` (None: it did not exist there, or is not a baseline this
+    metricspec reads)."""
     rel = relative_to_root(root, baseline)
     text = show_file(root, commit, rel) if rel is not None else None
     if text is None:
         return None
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError:
+        return parse_baseline(text, f"{commit}:{rel}")
+    except UsageError:
         return None
-    ok = isinstance(doc, dict) and doc.get("metricspec_baseline") == BASELINE_FORMAT and isinstance(doc.get("specs"),
-                                                                                                     dict)
-    return doc if ok else None
 
 
 def baseline_findings(found: Sequence[Finding], spec: Spec, ref: str) -> list[Finding]:

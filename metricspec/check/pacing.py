@@ -10,10 +10,11 @@ card on the published scorecard site (the spec's ``notify.site_url``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from metricspec.check.baseline_schema import BaselineDocument
 from metricspec.engine.judgement import reaches
 from metricspec.engine.results import STATUS_ORDER, GoalResult, Results
 from metricspec.render.formatting import kpi_unit
@@ -46,17 +47,18 @@ class PacingAlert:
     text: str  # the alert in the spec's language
 
 
-def pacing_alerts(runs: Iterable[tuple[Spec, Results]], baseline: Mapping[str, Any] | None) -> list[PacingAlert]:
+def pacing_alerts(runs: Iterable[tuple[Spec, Results]], baseline: BaselineDocument | None) -> list[PacingAlert]:
     """The alerts of every goal of ``runs`` (each spec with its results) against ``baseline`` (a
     baseline document, or None)."""
     runs = list(runs)
     plan = SitePlan.of([r for _, r in runs])
     out = []
     for spec, results in runs:
-        entry = ((baseline or {}).get("specs") or {}).get(results.spec.name) or {}
+        entry = baseline.specs.get(results.spec.name) if baseline is not None else None
         notify = spec.notify
         for g in results.goals():
-            previous = ((entry.get("goals") or {}).get(f"{g.objective}/{g.id}") or {}).get("status")
+            was = entry.goals.get(f"{g.objective}/{g.id}") if entry is not None else None
+            previous = was.status if was is not None else None
             if not g.responsible or not _alerted(g, previous, baseline is not None):
                 continue
             link = None

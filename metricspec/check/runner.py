@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from metricspec.check import history
 from metricspec.check.baseline import (
     baseline_document,
     baseline_path,
@@ -17,6 +18,7 @@ from metricspec.check.baseline import (
     snapshot,
     write_baseline,
 )
+from metricspec.check.baseline_schema import BaselineDocument, SpecEntry
 from metricspec.check.compare import compare_snapshots
 from metricspec.check.findings import (
     NEW_SPEC,
@@ -27,6 +29,7 @@ from metricspec.check.findings import (
     GoalCase,
     SpecCheck,
 )
+from metricspec.check.git import dirty_paths, relative_to_root, repo_root, show_file, verify_ref
 from metricspec.check.pacing import pacing_alerts
 from metricspec.errors import Issue, Level, Location, MetricSpecError, SpecError, UsageError
 from metricspec.trust import DEFAULT as DEFAULT_CONFINEMENT
@@ -54,7 +57,7 @@ class BaselineRefused(MetricSpecError):
 class Evaluated:
     loaded: LoadedSpec
     results: Results
-    snapshot: dict[str, Any]
+    snapshot: SpecEntry
 
 
 # ----------------------------------------------------------------- loading and evaluating
@@ -141,23 +144,11 @@ def check_paths(paths: list[Path], *, baseline: Path | None = None, against: str
     Returns the report and spec warnings. Raises :class:`SpecError`, :class:`DataError` or
     :class:`UsageError` for bad input (exit 2).
     """
-    from metricspec.check import history
-
     paths = [Path(p) for p in paths]
     top = project_root(paths, confinement.root)
-    root: Path | None = None
-    commit: str | None = None
-    if against:
-        from metricspec.check.git import repo_root, verify_ref
-
-        root = repo_root(paths[0].resolve() if paths else Path.cwd())
-        if root is None:
-            raise UsageError(f"--against {against}: {paths[0] if paths else '.'} is not inside a git repository",
-                             hint="run from a git checkout, or drop --against")
-        commit = verify_ref(root, against)
-    explicit = baseline is not None
+    root, commit = _git_ref(paths, against)
     where = baseline_path(paths, baseline, confinement.root)
-    doc: dict[str, Any] | None = read_baseline(where) if explicit or where.exists() else None
+    doc = read_baseline(where) if baseline is not None or where.exists() else None
     old_doc = history.baseline_at(root, commit, where) if root is not None and commit is not None else None
     if doc is None and old_doc is None and missing_baseline == "error":
         raise MissingBaseline(
@@ -170,12 +161,7 @@ def check_paths(paths: list[Path], *, baseline: Path | None = None, against: str
     extra: list[Finding] = []
     if against and root is not None and commit is not None:
         gone = history.gone_specs(paths, root, commit, against, {ev.loaded.path.resolve() for ev in evaluated})
-        if old_doc is not None and doc is None:
-            extra.append(history.baseline_deleted_finding([ev.loaded.spec for ev in evaluated], against,
-                                                          display_path(where)))
-            doc, old_doc = old_doc, None  # compare with the deleted baseline
-        elif old_doc is not None and doc is not None and old_doc["specs"] == doc["specs"]:
-            old_doc = None  # unchanged in the range
+        doc, old_doc = _baselines_in_range(doc, old_doc, evaluated, against, where, extra)
     report = CheckReport(baseline=display_path(where) if doc is not None else None, against=against,
                          strict=strict, baseline_path=shown_path(where))
     for ev in evaluated:
@@ -189,29 +175,51 @@ def check_paths(paths: list[Path], *, baseline: Path | None = None, against: str
     return report, [w for w in warnings if w.level is Level.WARNING]
 
 
-def _check_one(ev: Evaluated, doc: dict[str, Any] | None, old_doc: dict[str, Any] | None, baseline_file: Path,
+def _git_ref(paths: list[Path], against: str | None) -> tuple[Path | None, str | None]:
+    """The git repository holding the specs and the commit ``--against`` names (both None without it);
+    :class:`UsageError` when the specs are not in a repository or the ref does not exist."""
+    if not against:
+        return None, None
+    root = repo_root(paths[0].resolve() if paths else Path.cwd())
+    if root is None:
+        raise UsageError(f"--against {against}: {paths[0] if paths else '.'} is not inside a git repository",
+                         hint="run from a git checkout, or drop --against")
+    return root, verify_ref(root, against)
+
+
+def _baselines_in_range(doc: BaselineDocument | None, old_doc: BaselineDocument | None, evaluated: list[Evaluated],
+                        against: str, where: Path, extra: list[Finding],
+                        ) -> tuple[BaselineDocument | None, BaselineDocument | None]:
+    """The baseline to compare with and the ref's, when the range changed it (else None). A baseline
+    deleted in the range is compared with as the ref has it, and a finding (added to ``extra``) says so."""
+    if old_doc is not None and doc is None:
+        extra.append(history.baseline_deleted_finding([ev.loaded.spec for ev in evaluated], against,
+                                                      display_path(where)))
+        return old_doc, None  # compare with the deleted baseline
+    if old_doc is not None and doc is not None and old_doc.specs == doc.specs:
+        return doc, None  # unchanged in the range
+    return doc, old_doc
+
+
+def _check_one(ev: Evaluated, doc: BaselineDocument | None, old_doc: BaselineDocument | None, baseline_file: Path,
                against: str | None, root: Path | None, commit: str | None, gone: list[Any]) -> SpecCheck:
     """One spec's findings: against its old version (possibly under another path or name), then
     against the baseline entry of its old name, then against the ref's baseline if the range rewrote it."""
-    from metricspec.check.history import baseline_findings
-
     snap = ev.snapshot
-    sc = SpecCheck(name=snap["name"], path=snap["path"], as_of=snap["as_of"], goals=goal_cases(ev))
+    sc = SpecCheck(name=snap.name, path=snap.path, as_of=snap.as_of.isoformat(), goals=goal_cases(ev))
     spec_file = display_path(ev.loaded.path)
-    old_name = snap["name"]
+    old_name = snap.name
     if against and root is not None and commit is not None:
         sc.compared_with_ref = against
         found, old_name = spec_regressions(ev.loaded, root, commit, against, gone)
         sc.findings.extend(found)
     if doc is not None:
-        key = snap["name"] if snap["name"] in doc["specs"] else old_name
-        old = doc["specs"].get(key)
+        key = snap.name if snap.name in doc.specs else old_name
+        old = doc.specs.get(key)
         if old is None:
-            old, key = _entry_by_path(doc, snap["path"])
+            old, key = _entry_by_path(doc, snap.path)
             if old is not None:
-                from metricspec.check.history import rename_finding
-
-                sc.findings.append(rename_finding(key, ev.loaded.spec, "the baseline", ev.loaded.where("name"), None))
+                sc.findings.append(history.rename_finding(key, ev.loaded.spec, "the baseline", ev.loaded.where("name"), None))
         if old is None:
             sc.findings.append(Finding(
                 "info", NO_BASELINE, "results", sc.name, f"spec {sc.name}",
@@ -223,12 +231,12 @@ def _check_one(ev: Evaluated, doc: dict[str, Any] | None, old_doc: dict[str, Any
             current = compare_snapshots(old, snap, spec=ev.loaded.spec, locate=ev.loaded.where, file=spec_file,
                                         units=units)
             sc.findings.extend(current)
-            earlier = (old_doc or {}).get("specs", {}).get(key) if old_doc is not None else None
+            earlier = old_doc.specs.get(key) if old_doc is not None else None
             if earlier is not None and against:
                 failing = {f.subject for f in current if f.severity == "failure"}
                 then = compare_snapshots(earlier, snap, spec=ev.loaded.spec, locate=ev.loaded.where, file=spec_file,
                                          units=units)
-                sc.findings.extend(f for f in baseline_findings(then, ev.loaded.spec, against)
+                sc.findings.extend(f for f in history.baseline_findings(then, ev.loaded.spec, against)
                                    if f.subject not in failing)
     else:
         sc.findings.append(Finding(
@@ -239,11 +247,11 @@ def _check_one(ev: Evaluated, doc: dict[str, Any] | None, old_doc: dict[str, Any
     return sc
 
 
-def _entry_by_path(doc: dict[str, Any], path: str) -> tuple[dict[str, Any] | None, str]:
+def _entry_by_path(doc: BaselineDocument, path: str) -> tuple[SpecEntry | None, str]:
     """The baseline entry recorded for a spec file (when its ``name:`` changed)."""
-    for name, entry in sorted(doc["specs"].items()):
-        if isinstance(entry, dict) and entry.get("path") == path:
-            return entry, name
+    for name in sorted(doc.specs):
+        if doc.specs[name].path == path:
+            return doc.specs[name], name
     return None, ""
 
 
@@ -252,8 +260,6 @@ def spec_regressions(loaded: LoadedSpec, root: Path, commit: str, ref: str, gone
     """Compare one spec with its version at ``commit`` (``ref`` is the name shown): the file at the
     same path, else the removed file it continues (taken out of ``gone``). Returns the findings and
     the spec's name at ``ref``."""
-    from metricspec.check.git import relative_to_root, show_file
-    from metricspec.check.history import match_moved, rename_finding
     from metricspec.check.specdiff import compare_specs, load_spec_text
 
     name = loaded.spec.name
@@ -267,7 +273,7 @@ def spec_regressions(loaded: LoadedSpec, root: Path, commit: str, ref: str, gone
     findings: list[Finding] = []
     moved_from: str | None = None
     if text is None:
-        match = match_moved(loaded.spec, gone or [])
+        match = history.match_moved(loaded.spec, gone or [])
         if match is None:
             return [Finding("info", NEW_SPEC, "spec", name, f"spec {name}", f"{rel} is new since {ref}",
                             None, None, Location(spec_file, 1, 1))], name
@@ -288,7 +294,7 @@ def spec_regressions(loaded: LoadedSpec, root: Path, commit: str, ref: str, gone
                             f"the version at {ref} is not a valid spec ({first}); not compared",
                             None, None, Location(spec_file, 1, 1))], name
     if old.name != name:
-        findings.append(rename_finding(old.name, loaded.spec, ref, loaded.where("name"), moved_from))
+        findings.append(history.rename_finding(old.name, loaded.spec, ref, loaded.where("name"), moved_from))
     findings += compare_specs(old, loaded.spec, spec_name=name, ref=ref, locate=loaded.where, old_locate=old_line,
                               file=spec_file)
     return findings, old.name
@@ -364,7 +370,7 @@ def update_baseline(paths: list[Path], *, baseline: Path | None = None, as_of: d
     check_output_file(target, inputs)
     _refuse_uncommitted(paths, inputs, force, outcome)
     doc = _current_baseline(target, force, outcome)
-    entries: dict[str, Any] = dict(doc["specs"])
+    entries: dict[str, SpecEntry] = dict(doc.specs)
     failures = _evaluate_into(entries, loaded, as_of, top, force, outcome)
     if failures and not force:
         raise BaselineRefused(
@@ -381,8 +387,6 @@ def update_baseline(paths: list[Path], *, baseline: Path | None = None, as_of: d
 def _refuse_uncommitted(paths: list[Path], inputs: list[Path], force: bool, outcome: BaselineUpdate) -> None:
     """Refuse (:class:`BaselineRefused`, exit 2) when ``inputs`` have uncommitted changes, unless ``force``
     (then each is a note); outside a git repository the check is skipped, with a note."""
-    from metricspec.check.git import dirty_paths, repo_root
-
     root = repo_root(paths[0].resolve()) if paths else None
     if root is None:
         outcome.notes.append(Issue(Level.WARNING, "not a git repository: the uncommitted-changes check was skipped",
@@ -399,7 +403,7 @@ def _refuse_uncommitted(paths: list[Path], inputs: list[Path], force: bool, outc
             outcome.notes.append(Issue(Level.WARNING, f"uncommitted (--force): {line.strip()}", None))
 
 
-def _current_baseline(target: Path, force: bool, outcome: BaselineUpdate) -> dict[str, Any]:
+def _current_baseline(target: Path, force: bool, outcome: BaselineUpdate) -> BaselineDocument:
     """The baseline document at ``target`` (an empty one if there is none); with ``force``, an unreadable
     one is replaced (a note says so)."""
     doc = baseline_document({})
@@ -413,7 +417,7 @@ def _current_baseline(target: Path, force: bool, outcome: BaselineUpdate) -> dic
     return doc
 
 
-def _evaluate_into(entries: dict[str, Any], loaded: list[LoadedSpec], as_of: dt.date | None, top: Path | None,
+def _evaluate_into(entries: dict[str, SpecEntry], loaded: list[LoadedSpec], as_of: dt.date | None, top: Path | None,
                    force: bool, outcome: BaselineUpdate) -> list[Finding]:
     """Evaluate every spec into ``entries`` (by name); return the failures against the entry it replaces.
     With ``force``, a spec that cannot be evaluated is skipped (a note says why)."""
@@ -427,7 +431,7 @@ def _evaluate_into(entries: dict[str, Any], loaded: list[LoadedSpec], as_of: dt.
             outcome.notes.extend(Issue(Level.WARNING, f"skipped (--force): {i.message}", i.where, i.hint)
                                  for i in exc.issues())
             continue
-        name = ev.snapshot["name"]
+        name = ev.snapshot.name
         old = entries.get(name)
         if old is not None:
             found = compare_snapshots(old, ev.snapshot, spec=spec.spec, locate=spec.where,
