@@ -3,54 +3,21 @@
 Plugins register through the ``metricspec`` entry-point group, exactly like the
 built-in connectors and notifier (see ``[project.entry-points.metricspec]`` in pyproject.toml).
 Every hook is typed and documented here, tested, and described in docs/writing-plugins.md
-(``tests/test_hookspecs.py`` enforces that).
+(``tests/test_hookspecs.py`` enforces that). The types the hooks name are defined in
+:mod:`metricspec.hooktypes`, below this module (plugins import them from :mod:`metricspec.plugin_api`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
 
 import pluggy
 
-if TYPE_CHECKING:
-    from metricspec.check.findings import CheckReport, Finding
-    from metricspec.connectors.base import Connector
-    from metricspec.outputs import OutputRenderer
+from metricspec.hooktypes import CheckSummary, Connector, Finding, GoalAlert, OutputRenderer
 
 hookspec = pluggy.HookspecMarker("metricspec")
 hookimpl = pluggy.HookimplMarker("metricspec")
 """Decorator for hook implementations (``metricspec.hookimpl`` for plugins)."""
-
-
-class GoalAlert(Protocol):
-    """A goal falling behind, as :func:`metricspec_notify` gets it (``metricspec.check.pacing.PacingAlert``
-    is one: declared here so that the plugin contract does not import the check layer above it)."""
-
-    @property
-    def person(self) -> str: ...  # the goal's responsible person
-    @property
-    def spec(self) -> str: ...
-    @property
-    def language(self) -> str: ...  # the spec's language, that of ``text``
-    @property
-    def route(self) -> str | None: ...  # the spec's ``notify.people`` entry for the person
-    @property
-    def goal(self) -> str: ...  # objective/goal
-    @property
-    def title(self) -> str: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def previous(self) -> str | None: ...  # the status in the baseline
-    @property
-    def chance(self) -> float | None: ...
-    @property
-    def threshold(self) -> float: ...
-    @property
-    def link(self) -> str | None: ...  # the goal's card
-    @property
-    def text(self) -> str: ...  # the alert in the spec's language
 
 
 @hookspec
@@ -77,7 +44,7 @@ def metricspec_output_renderers() -> list[OutputRenderer]:  # type: ignore[empty
     """Return output formats for ``metricspec run --format NAME`` (like datasette's
     ``register_output_renderer``).
 
-    Each :class:`metricspec.outputs.OutputRenderer` has a unique ``name`` (not one of the
+    Each :class:`~metricspec.hooktypes.OutputRenderer` (``metricspec.plugin_api.OutputRenderer``) has a unique ``name`` (not one of the
     built-in formats ``table``, ``json``, ``csv``, ``markdown``) and a ``render`` function that
     takes the list of :class:`~metricspec.engine.results.Results` of the run and returns the text
     to print or to write with ``-o``. A ``render`` function raises
@@ -86,7 +53,7 @@ def metricspec_output_renderers() -> list[OutputRenderer]:  # type: ignore[empty
 
 
 @hookspec
-def metricspec_notify(findings: Sequence[Finding], report: CheckReport, person: str | None,
+def metricspec_notify(findings: Sequence[Finding], report: CheckSummary, person: str | None,
                       alerts: Sequence[GoalAlert]) -> str | None:
     """Tell people what ``metricspec check --notify`` found: regressions, and goals falling behind.
 

@@ -1,16 +1,17 @@
 """Output formats of ``metricspec run``: the built-in ones and those plugins add.
 
-Plugins return :class:`OutputRenderer` objects from the ``metricspec_output_renderers`` hook;
+Plugins return :class:`OutputRenderer` objects (defined in :mod:`metricspec.hooktypes`, re-exported here)
+from the ``metricspec_output_renderers`` hook;
 :func:`output_renderers` collects them (a name claimed twice, or a built-in name, is an error).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, cast
 
 from metricspec.errors import PluginError, UsageError
+from metricspec.hooktypes import OutputRenderer as OutputRenderer
 from metricspec.utils import suggest
 
 if TYPE_CHECKING:
@@ -19,21 +20,6 @@ if TYPE_CHECKING:
     from metricspec.engine.results import Results
 
 BUILTIN_FORMATS = ("table", "json", "csv", "markdown")
-
-
-@dataclass(frozen=True)
-class OutputRenderer:
-    """An output format: ``metricspec run SPECS --format NAME``.
-
-    ``render`` turns the results of every spec of the run into the text printed (or written with
-    ``-o``); ``description`` is shown by ``metricspec plugins``; ``extension`` is the usual file
-    extension of the format (without a dot).
-    """
-
-    name: str
-    render: Callable[[Sequence[Results]], str]
-    description: str = ""
-    extension: str = "txt"
 
 
 def output_renderers(pm: pluggy.PluginManager | None = None) -> dict[str, OutputRenderer]:

@@ -22,7 +22,7 @@ below exists); docs/writing-plugins.md describes each name.
   :func:`connector_registry` lists the connectors it provides.
 
 Importing this module does not import polars: plugins are loaded for every command. ``Results``,
-``Finding``, ``CheckReport`` and ``connector_registry`` (which import much more) are imported when
+``CheckReport`` and ``connector_registry`` (which import much more) are imported when
 first used; import the types under ``TYPE_CHECKING`` when they are only annotations.
 """
 
@@ -31,7 +31,6 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from metricspec.connectors.base import Connector, ConnectorOptions, SourceContext
 from metricspec.connectors.files import resolve_paths, scan_text_export
 from metricspec.connectors.sandbox import (
     apply_duckdb_settings,
@@ -43,19 +42,25 @@ from metricspec.connectors.sandbox import (
     sqlite_uri,
 )
 from metricspec.errors import DataError, Location, MetricSpecError, PluginError
-from metricspec.hookspecs import GoalAlert, hookimpl
-from metricspec.outputs import OutputRenderer
+from metricspec.hookspecs import hookimpl
+from metricspec.hooktypes import (
+    Connector,
+    ConnectorOptions,
+    Finding,
+    GoalAlert,
+    OutputRenderer,
+    SourceContext,
+)
 from metricspec.plugins import make_plugin_manager
 
 if TYPE_CHECKING:
-    from metricspec.check.findings import CheckReport, Finding
+    from metricspec.check.findings import CheckReport
     from metricspec.engine.results import Results
     from metricspec.sources.registry import connector_registry
 
 _LAZY = {
     # name: module; these import polars, the check package or the sources package, so only when asked
     "CheckReport": "metricspec.check.findings",
-    "Finding": "metricspec.check.findings",
     "Results": "metricspec.engine.results",
     "connector_registry": "metricspec.sources.registry",
 }

@@ -44,10 +44,6 @@ KNOWN_CYCLE_IMPORTS: frozenset[tuple[str, str]] = frozenset({
 
 KNOWN_LARGE: dict[str, int] = {
     # "path" or "path:function" -> its length today; each may shrink, none may grow (issue 26)
-    "metricspec/engine/results.py": 569,
-    "metricspec/render/markdown.py:results_markdown": 84,
-    "metricspec/sources/__init__.py:requirements": 84,
-    "metricspec/sources/prepare.py:prepare_source": 84,
 }
 
 

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 import subprocess
 import sys
@@ -146,3 +147,23 @@ def test_the_bundled_plugins_work_through_the_plugin_api() -> None:
     assert registry == {"x_analytics": metricspec_x_analytics.XAnalyticsConnector,
                         "shortlinks": metricspec_shortlinks.ShortlinksConnector}
     assert all(issubclass(cls, plugin_api.Connector) for cls in registry.values())
+
+
+def test_the_hooks_types_live_below_the_hookspecs_and_keep_their_old_homes() -> None:
+    """The types the hooks name are defined in metricspec.hooktypes (below the layers that use them, issue 26)
+    and stay importable where plugins and metricspec's modules found them before."""
+    from metricspec import hookspecs, hooktypes, outputs
+    from metricspec.check import findings
+    from metricspec.check.pacing import PacingAlert
+    from metricspec.connectors import base
+
+    assert base.Connector is hooktypes.Connector and base.SourceContext is hooktypes.SourceContext
+    assert base.ConnectorOptions is hooktypes.ConnectorOptions
+    assert findings.Finding is hooktypes.Finding and outputs.OutputRenderer is hooktypes.OutputRenderer
+    assert hookspecs.GoalAlert is hooktypes.GoalAlert is plugin_api.GoalAlert
+    report = findings.CheckReport(specs=[findings.SpecCheck("s", "s.yaml", findings=[
+        findings.Finding("failure", "status_worse", "results", "s", "o/g", "worse")])])
+    assert isinstance(report, hooktypes.CheckSummary)
+    assert not isinstance(object(), hooktypes.CheckSummary)
+    members = {name for name in dir(hooktypes.GoalAlert) if not name.startswith("_")}
+    assert members <= {f.name for f in dataclasses.fields(PacingAlert)}, "a PacingAlert is a GoalAlert"

@@ -1,17 +1,21 @@
-"""What ``metricspec check`` reports: findings, grouped per spec, and the overall verdict."""
+"""What ``metricspec check`` reports: findings, grouped per spec, and the overall verdict.
+
+:class:`Finding` is defined in :mod:`metricspec.hooktypes` (the ``metricspec_notify`` hook passes findings to
+plugins) and re-exported here."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from metricspec.errors import Location
+from metricspec.hooktypes import Finding as Finding
+from metricspec.hooktypes import Severity as Severity
+from metricspec.hooktypes import jsonable
 
 if TYPE_CHECKING:
     from metricspec.check.pacing import PacingAlert
 
-Severity = Literal["failure", "warning", "info"]
 SEVERITY_ORDER: dict[str, int] = {"failure": 0, "warning": 1, "info": 2}
 
 # results rules
@@ -39,59 +43,6 @@ SPEC_RENAMED = "spec_renamed"
 BASELINE_CHANGED = "baseline_changed"
 NEW_SPEC = "new_spec"
 OLD_SPEC_UNREADABLE = "old_spec_unreadable"
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing the check noticed.
-
-    ``severity`` is ``failure`` (CI goes red), ``warning`` (noise-level change, shown but
-    passing unless ``--strict``) or ``info`` (acknowledged changes, new goals, ...).
-    ``category`` is ``results`` (vs the baseline) or ``spec`` (vs a git ref).
-    """
-
-    severity: Severity
-    rule: str
-    category: Literal["results", "spec"]
-    spec: str
-    subject: str
-    message: str
-    old: Any = None
-    new: Any = None
-    where: Location | None = None
-    goal: str | None = None  # "objective/goal" when the finding is about a goal
-    acknowledged: str | None = None  # the reason, when an `acknowledged:` entry covers it
-    unit: str | None = None  # how ``old`` and ``new`` read when they are KPI values (``percent``, ``currency``...)
-    currency: str | None = None
-
-    @property
-    def title(self) -> str:
-        return f"{self.spec}: {self.rule.replace('_', ' ')} — {self.subject}"
-
-    def location_text(self) -> str:
-        return str(self.where) if self.where else self.spec
-
-    def to_dict(self) -> dict[str, Any]:
-        w = self.where
-        return {
-            "severity": self.severity, "rule": self.rule, "category": self.category, "spec": self.spec,
-            "subject": self.subject, "goal": self.goal, "message": self.message,
-            "old": _jsonable(self.old), "new": _jsonable(self.new),
-            "file": w.file if w else None, "line": w.line if w else None, "column": w.column if w else None,
-            "acknowledged": self.acknowledged,
-        }
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
 
 
 @dataclass
@@ -173,7 +124,7 @@ class CheckReport:
                 {
                     "name": s.name, "path": s.path, "as_of": s.as_of,
                     "compared_with_baseline": s.compared_with_baseline, "compared_with_ref": s.compared_with_ref,
-                    "goals": [{"goal": g.key, "title": g.title, "status": g.status, "current": _jsonable(g.current),
+                    "goals": [{"goal": g.key, "title": g.title, "status": g.status, "current": jsonable(g.current),
                                "target": g.target} for g in s.goals],
                     "findings": [f.to_dict() for f in sort_findings(s.findings)],
                 }

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from metricspec.check.pacing import by_person
 from metricspec.errors import MetricSpecError, PluginError
+from metricspec.hooktypes import CheckSummary
 
 if TYPE_CHECKING:
     import pluggy
@@ -33,6 +34,7 @@ def notify(report: CheckReport, pm: pluggy.PluginManager | None = None) -> list[
     sending; its error is returned, not raised.
     """
     failing, alerts = report.failures, report.alerts
+    summary: CheckSummary = report  # what the hook promises plugins (mypy checks that the report is one)
     if not failing and not alerts:
         return []
     if pm is None:
@@ -42,10 +44,10 @@ def notify(report: CheckReport, pm: pluggy.PluginManager | None = None) -> list[
     impls = pm.hook.metricspec_notify.get_hookimpls()
     outcomes = []
     if failing:
-        team: dict[str, Any] = {"findings": failing, "report": report, "person": None, "alerts": list(alerts)}
+        team: dict[str, Any] = {"findings": failing, "report": summary, "person": None, "alerts": list(alerts)}
         outcomes += [_call(impl, team, None) for impl in impls]
     for (person, _route), mine in by_person(alerts).items():
-        args: dict[str, Any] = {"findings": [], "report": report, "person": person, "alerts": mine}
+        args: dict[str, Any] = {"findings": [], "report": summary, "person": person, "alerts": mine}
         outcomes += [_call(impl, args, person) for impl in impls if "person" in impl.argnames]
     return outcomes
 

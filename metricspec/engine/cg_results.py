@@ -1,15 +1,17 @@
-"""Typed results of control groups beyond the two-group test: adjusted estimates and their diagnostics,
+"""Typed results of control groups (the part of the Results document of :mod:`metricspec.engine.results`
+about them): each group's comparison of its metrics (:class:`ExperimentResult`), with sample-ratio checks,
+sequential and Bayesian figures, and beyond the two-group test adjusted estimates and their diagnostics,
 difference-in-differences, survival (retention and tenure) and the verdict of each metric.
-
-Kept apart from :mod:`metricspec.engine.results` (which holds the rest of a run's Results) so that module
-stays readable; the Results document includes these models.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from metricspec.engine.result_base import EngineMessage, ResultModel
 
 #: One verdict per metric, from the figure the group decides on (after the correction):
 #: ``better`` / ``worse`` (significant, in or against the metric's good direction), ``no_difference``
@@ -170,3 +172,127 @@ class SurvivalFigures(_Model):
     hazard_ratio_p_value: float | None
     lifts: list[RetentionLift]
     adjusted: AdjustedSurvival | None = None  # a comparison that was not randomised, adjusted
+
+
+class SequentialFigures(ResultModel):
+    """Always-valid p-values and intervals (gbstats' sequential test), safe to look at after every new unit."""
+
+    tuning: float
+    p_value: float | None
+    p_value_adjusted: float | None
+    difference_ci_low: float | None
+    difference_ci_high: float | None
+    relative_p_value: float | None
+    relative_p_value_adjusted: float | None
+    relative_lift_ci_low: float | None
+    relative_lift_ci_high: float | None
+
+
+class BayesianFigures(ResultModel):
+    """Posterior of the relative lift (gbstats' effect model; a flat prior unless one is given)."""
+
+    prior_mean: float | None  # None: gbstats' default flat (improper) prior
+    prior_stddev: float | None
+    relative_lift: float | None  # posterior mean
+    relative_lift_stddev: float | None
+    credible_interval_low: float | None
+    credible_interval_high: float | None
+    chance_to_beat_control: float | None  # P(treatment is better), in the metric's good direction
+    expected_loss: float | None  # relative lift given up, on average, by shipping the treatment
+    expected_loss_control: float | None  # ... by keeping the control
+
+
+class MetricComparison(ResultModel):
+    """Result of comparing one metric; ``None`` where a value cannot be computed."""
+
+    name: str
+    title: str
+    kind: str
+    test: str
+    control_n: int
+    treatment_n: int
+    control_value: float | None
+    treatment_value: float | None
+    difference: float | None
+    difference_ci_low: float | None
+    difference_ci_high: float | None
+    relative_lift: float | None
+    relative_lift_ci_low: float | None
+    relative_lift_ci_high: float | None
+    statistic: float | None
+    p_value: float | None  # the test of the difference (``test``), before any correction
+    significant: bool | None  # the method's verdict (after the correction, if any)
+    better: bool | None
+    cuped: bool
+    variance_reduction: float | None
+    mde: float | None
+    warnings: list[str]
+    warning_codes: list[EngineMessage] = Field(default_factory=list)  # the same warnings as message codes
+    direction: str = "increase"
+    quantile: float | None = None  # kind quantile: 0.5 = median
+    relative_p_value: float | None = None  # delta-method test of the relative lift (gbstats' default)
+    p_value_adjusted: float | None = None  # after the control group's correction; None when it is "none"
+    relative_p_value_adjusted: float | None = None
+    control_ci_low: float | None = None  # kind quantile: order-statistic interval of each group's quantile
+    control_ci_high: float | None = None
+    treatment_ci_low: float | None = None
+    treatment_ci_high: float | None = None
+    sequential: SequentialFigures | None = None
+    bayesian: BayesianFigures | None = None
+    verdict: Verdict | None = None  # the one conclusion shown for the metric
+    unit: str | None = None  # how values are shown: number, count, percent, currency (the group's), days
+    arm: str | None = None  # several treatment arms: the arm this row compares with the control
+    adjusted: AdjustedFigures | None = None  # randomised: false with adjust: the effect after adjustment
+    did: DidFigures | None = None  # pre_period: difference-in-differences
+    survival: SurvivalFigures | None = None  # kind survival
+
+
+class SampleRatioCheck(ResultModel):
+    """Chi-square goodness of fit of the group sizes against the expected split."""
+
+    expected_treatment_share: float
+    control_n: int
+    treatment_n: int
+    chi2: float | None
+    p_value: float | None
+    mismatch: bool
+    threshold: float = 0.001
+    group_counts: dict[str, int] | None = None  # several arms: units of each group by label, the control last
+    planned_shares: dict[str, float] | None = None  # several arms: the planned share of each group
+
+
+class SegmentResult(ResultModel):
+    """The comparison within one value of a segment column."""
+
+    column: str
+    value: str | None  # None: units with no value in the column
+    srm: SampleRatioCheck
+    metrics: list[MetricComparison]
+
+
+class ExperimentResult(ResultModel):
+    """All comparisons of one control group."""
+
+    name: str
+    alpha: float
+    power: float
+    confidence_level: float
+    control_label: str
+    treatment_label: str
+    srm: SampleRatioCheck
+    metrics: list[MetricComparison]
+    warnings: list[str]
+    warning_codes: list[EngineMessage] = Field(default_factory=list)
+    title: str | None = None
+    description: str | None = None
+    method: Literal["frequentist", "sequential", "bayesian"] = "frequentist"
+    correction: Literal["holm", "bh", "dunnett", "none"] = "none"
+    time_column: str | None = None  # units entered when this column fell in [window_start, window_end]
+    window_start: dt.date | None = None
+    window_end: dt.date | None = None  # the window's end or the as-of date, whichever is earlier
+    campaign: str | None = None
+    segments: list[SegmentResult] = Field(default_factory=list)
+    randomised: bool = True  # false: a comparison of groups that chose themselves, not an experiment
+    arms: list[str] = Field(default_factory=list)  # several treatment arms: their labels (else empty)
+    currency: str | None = None  # the spec's, for metrics in currency
+    diagnostics: list[Diagnostics] = Field(default_factory=list)  # adjust: one per treatment arm

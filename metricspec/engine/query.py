@@ -149,7 +149,7 @@ def _where_syntax(text: str) -> list[Issue]:
 def rows_sources(loaded: LoadedSpec, name: str) -> list[tuple[str, str]]:
     """(base KPI, source) for every KPI without inputs that ``name`` reads (itself if it has none): the
     rows a breakdown and a filter of ``name`` apply to."""
-    from metricspec.sources import base_kpis
+    from metricspec.sources.needs import base_kpis
 
     spec = loaded.spec
     out = []
@@ -200,7 +200,7 @@ def _where_types(text: str, source: str, schema: Mapping[str, pl.DataType]) -> l
 
 def source_names(loaded: LoadedSpec, q: Question) -> list[str]:
     """The sources the KPIs asked for read (the sources they join are opened with them)."""
-    from metricspec.sources import base_kpis
+    from metricspec.sources.needs import base_kpis
 
     spec = loaded.spec
     out: set[str] = set()

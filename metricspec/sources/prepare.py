@@ -181,22 +181,46 @@ def prepare_source(
     later value needs the lenient path (blanks around it, another ISO layout), the query fails
     and :func:`fast_path_misses` tells the caller to open the source again with ``lenient``.
     """
-    import polars as pl
-
     def err(message: str, hint: str | None = None) -> DataError:
         return DataError(f"source '{source_name}': {message}", where=where, hint=hint)
 
     local_tz = timezone or "UTC"
     _check_timezone(local_tz, err, "timezone")
     _check_timezone(target_timezone, err, "target time zone")
+    schema = _read_schema(lf, err)
+    lf, schema = _renamed(lf, schema, rename, err)
+    targets = _targets(schema, columns, err)
+    text_times, sample = _sample_text_columns(lf, schema, targets, time_column, timestamp_format)
+    exprs, casts = _typed_casts(schema, targets, text_times, sample, timestamp_format, local_tz, target_timezone,
+                                lenient, err)
+    casts += _untyped(schema, targets, local_tz, target_timezone, exprs)
+    first, second, temporary = checked([used for used, _ in casts])
+    frame = lf.with_columns([*exprs, *first]) if exprs or first else lf
+    if second:
+        frame = frame.with_columns(second).drop(temporary)
+    return PreparedFrame(source_name=source_name, frame=frame, raw=lf, casts=tuple(used for used, _ in casts),
+                         where=where, lenient_casts=tuple(full for _, full in casts))
+
+
+def _read_schema(lf: pl.LazyFrame, err: Callable[..., DataError]) -> dict[str, Any]:
+    """The connector's columns and their dtypes; a DataError when the source cannot be read."""
     try:
-        schema: dict[str, Any] = dict(lf.collect_schema())
+        return dict(lf.collect_schema())
     except MetricSpecError:
         raise
     except Exception as exc:
         raise err(f"cannot be read: {_first_line(exc)}", hint="check the file and the connector options") from None
-    lf, schema = _renamed(lf, schema, rename, err)
-    targets = _targets(schema, columns, err)
+
+
+def _sample_text_columns(lf: pl.LazyFrame, schema: Mapping[str, Any], targets: dict[str, str],
+                         time_column: str | None, timestamp_format: str | None
+                         ) -> tuple[list[str], dict[str, list[str]]]:
+    """The text columns to be read as dates or datetimes, and a sample of every text column to convert.
+
+    A text ``time_column`` the spec gives no type is added to ``targets``, as a date or a datetime by
+    what its sample looks like."""
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
+
     time_text = (time_column if time_column and time_column in schema and time_column not in targets
                  and schema[time_column] == pl.String else None)
     text_times = [c for c, t in targets.items() if t in ("date", "datetime") and schema[c] == pl.String]
@@ -206,11 +230,18 @@ def prepare_source(
     sample = _sample(lf, [*texts, *([time_text] if time_text else [])])
     if time_text is not None:
         targets[time_text] = _time_kind(sample.get(time_text, []), timestamp_format)
+    return text_times, sample
 
+
+def _typed_casts(schema: Mapping[str, Any], targets: Mapping[str, str], text_times: list[str],
+                 sample: Mapping[str, list[str]], timestamp_format: str | None, local_tz: str, target_tz: str,
+                 lenient: bool, err: Callable[..., DataError]) -> tuple[list[pl.Expr], list[tuple[Cast, Cast]]]:
+    """The conversions of the columns the spec types: plain casts that cannot fail, and checked casts
+    (each as used and with the lenient path everywhere)."""
     exprs: list[pl.Expr] = []
     casts: list[tuple[Cast, Cast]] = []
     for col, typ in targets.items():
-        expr = plain_cast(col, schema[col], typ, local_tz, target_timezone)
+        expr = plain_cast(col, schema[col], typ, local_tz, target_tz)
         if expr is not None:
             exprs.append(expr)
             continue
@@ -219,15 +250,9 @@ def prepare_source(
                       hint="if they are dates such as 19970101, set the source's `timestamp_format:` to their "
                            "format, e.g. '%Y%m%d' ('%s' for seconds since 1970)")
         formats = sniff_formats(sample.get(col, [])) if col in text_times and not timestamp_format else []
-        casts.append(_cast_pair(col, schema[col], typ, timestamp_format, formats, local_tz, target_timezone,
+        casts.append(_cast_pair(col, schema[col], typ, timestamp_format, formats, local_tz, target_tz,
                                 None if lenient else sample.get(col)))
-    casts += _untyped(schema, targets, local_tz, target_timezone, exprs)
-    first, second, temporary = checked([used for used, _ in casts])
-    frame = lf.with_columns([*exprs, *first]) if exprs or first else lf
-    if second:
-        frame = frame.with_columns(second).drop(temporary)
-    return PreparedFrame(source_name=source_name, frame=frame, raw=lf, casts=tuple(used for used, _ in casts),
-                         where=where, lenient_casts=tuple(full for _, full in casts))
+    return exprs, casts
 
 
 def _untyped(schema: Any, targets: Mapping[str, str], local_tz: str, target_tz: str,

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from metricspec.errors import Issue, Level
-from metricspec.sources import base_kpis
+from metricspec.sources.needs import base_kpis
 from metricspec.sources.prepare import type_name
 
 if TYPE_CHECKING:
