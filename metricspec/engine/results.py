@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 from pydantic_core import to_json
@@ -46,6 +46,7 @@ from metricspec.engine.messages import (
     english as english,
 )
 from metricspec.kinds.cohort_table import CohortTable
+from metricspec.spec.base import BUILT_ON_USE
 from metricspec.utils import stable_numbers
 
 # The message catalogue (metricspec/engine/messages.py) is re-exported above: results carry its codes, and
@@ -67,7 +68,7 @@ STATUS_ORDER: dict[str, int] = {
 
 
 class ResultModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # built on first use (start-up)
 
 
 class EngineMessage(ResultModel):
@@ -504,9 +505,11 @@ class Results(ResultModel):
     as_of: dt.date
     sources: list[SourceFreshness]
     kpis: list[KpiResult]
-    objectives: list[ObjectiveResult]
-    control_groups: list[ExperimentResult] = Field(default_factory=list)
-    attribution: AttributionReport | None = None
+    # validated and serialised by validators built on first use: a run without goals, control groups or
+    # attribution does not build their models (start-up)
+    objectives: Annotated[list[ObjectiveResult], BUILT_ON_USE]
+    control_groups: Annotated[list[ExperimentResult], BUILT_ON_USE] = Field(default_factory=list)
+    attribution: Annotated[AttributionReport | None, BUILT_ON_USE] = None
     notes: list[DataNote] = Field(default_factory=list)
 
     def goals(self) -> list[GoalResult]:
