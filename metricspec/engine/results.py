@@ -505,8 +505,6 @@ class Results(ResultModel):
     as_of: dt.date
     sources: list[SourceFreshness]
     kpis: list[KpiResult]
-    # validated and serialised by validators built on first use: a run without goals, control groups or
-    # attribution does not build their models (start-up)
     objectives: Annotated[list[ObjectiveResult], BUILT_ON_USE]
     control_groups: Annotated[list[ExperimentResult], BUILT_ON_USE] = Field(default_factory=list)
     attribution: Annotated[AttributionReport | None, BUILT_ON_USE] = None

@@ -19,6 +19,7 @@ from metricspec.engine.results import (
     BenchmarkValue,
     DataNote,
     ExperimentResult,
+    GoalResult,
     Headline,
     KpiResult,
     MessageParams,
@@ -273,11 +274,7 @@ def _run(loaded: LoadedSpec, opened: OpenedSources, as_of: dt.date | None, step:
         fresh = freshness_results(loaded, fresh_queries, answered)
     step("computing KPIs and goals")
     kpis = [kpi_result(ev, name) for name in spec.kpis]
-    goal_results = {}
-    if plans:
-        from metricspec.engine.goals import evaluate_goal  # heavy: numpy, for goals only
-
-        goal_results = {(gp.objective, gp.goal_id): evaluate_goal(ev, gp) for gp in plans}
+    goal_results = _goal_results(ev, plans)
     objectives = []
     for oname, obj in spec.objectives.items():
         objectives.append(ObjectiveResult(
@@ -308,6 +305,15 @@ def _run(loaded: LoadedSpec, opened: OpenedSources, as_of: dt.date | None, step:
         as_of=as_of, sources=fresh, kpis=kpis, objectives=objectives, control_groups=control_groups,
         attribution=attribution, notes=notes,
     )
+
+
+def _goal_results(ev: Evaluator, plans: list[Any]) -> dict[tuple[str, str], GoalResult]:
+    """Each planned goal judged, by (objective, goal id)."""
+    if not plans:
+        return {}
+    from metricspec.engine.goals import evaluate_goal  # heavy: numpy, for goals only
+
+    return {(gp.objective, gp.goal_id): evaluate_goal(ev, gp) for gp in plans}
 
 
 def _null_rows_note(source: str, column: str, rows: int) -> DataNote:
