@@ -103,10 +103,17 @@ def cli_command() -> tuple[list[str], str]:
 
 def once(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float, int]:
     """Wall-clock and CPU time (user + system) of one fresh process, and its exit status."""
+    wall, cpu, code, _rss = once_rss(cmd, cwd, env)
+    return wall, cpu, code
+
+
+def once_rss(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float, int, float]:
+    """:func:`once` and the process's peak RSS in MiB."""
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
-    return time.perf_counter() - t, usage.ru_utime + usage.ru_stime, os.waitstatus_to_exitcode(status)
+    return (time.perf_counter() - t, usage.ru_utime + usage.ru_stime, os.waitstatus_to_exitcode(status),
+            usage.ru_maxrss / 1024)
 
 
 def timed(cmd: list[str], repeat: int, cwd: Path) -> tuple[list[float], int]:
@@ -142,17 +149,21 @@ def run_against_polars(py: str, cli: list[str], repeat: int) -> None:
         if env is not None:
             for cmd in cases.values():
                 once(cmd, ROOT, env)  # writes the bytecode
-        got: dict[str, list[tuple[float, float]]] = {k: [] for k in cases}
+        got: dict[str, list[tuple[float, float, float]]] = {k: [] for k in cases}
+        loads = []
         for _ in range(repeat):
             for name, cmd in cases.items():
-                wall, cpu, _code = once(cmd, ROOT, env)
-                got[name].append((wall, cpu))
+                wall, cpu, _code, rss = once_rss(cmd, ROOT, env)
+                got[name].append((wall, cpu, rss))
+            loads.append(os.getloadavg()[0])
         print(f"  {label}:")
         for name, runs in got.items():
-            print(f"    {name:<28} {min(w for w, _ in runs):7.3f} / {min(c for _, c in runs):6.3f}")
-        (pw, pc), (mw, mc) = ((min(w for w, _ in r), min(c for _, c in r)) for r in got.values())
-        print(f"    difference {mw - pw:+.3f} s wall, {mc - pc:+.3f} s CPU (goal: within 0.15 s); load "
-              f"{os.getloadavg()[0]:.1f}")
+            print(f"    {name:<28} {min(r[0] for r in runs):7.3f} / {min(r[1] for r in runs):6.3f}   peak RSS "
+                  f"{max(r[2] for r in runs):5.0f} MiB")
+        (pw, pc), (mw, mc) = ((min(x[0] for x in r), min(x[1] for x in r)) for r in got.values())
+        print(f"    difference {mw - pw:+.3f} s wall, {mc - pc:+.3f} s CPU (goal: within 0.15 s); ratio "
+              f"{mw / pw:.2f}× wall, {mc / pc:.2f}× CPU; 1-minute load during the runs "
+              f"{min(loads):.1f}–{max(loads):.1f}")
     shutil.rmtree(cache, ignore_errors=True)
     shutil.rmtree(run_dir, ignore_errors=True)
 

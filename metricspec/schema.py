@@ -10,9 +10,10 @@ SCHEMA_PATH = Path(__file__).parent / "schema" / "metricspec.schema.json"
 
 
 def spec_schema() -> dict[str, Any]:
+    from metricspec.spec.base import untitle_built_on_use
     from metricspec.spec.models import Spec
 
-    schema = Spec.model_json_schema(mode="validation")
+    schema = untitle_built_on_use(Spec, Spec.model_json_schema(mode="validation"))
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://metricspec.dev/schema/metricspec.schema.json"
     schema["title"] = "metricspec spec"

@@ -22,7 +22,7 @@ Verdict = Literal["better", "worse", "no_difference", "too_small", "no_test", "n
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # built on first use (start-up)
 
 
 class AdjustedFigures(_Model):

@@ -15,9 +15,7 @@ Methods (also in docs/goals.md):
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -36,6 +34,9 @@ from metricspec.engine.goal_forecast import (
 from metricspec.engine.judgement import Situation, ambition, attainment, judge
 from metricspec.engine.kpis import Evaluator
 from metricspec.engine.maturity import still_arriving
+from metricspec.engine.points import latest_complete as latest_complete
+from metricspec.engine.points import make_points as make_points
+from metricspec.engine.points import trend_points
 from metricspec.engine.results import (
     DataNote,
     ForecastInterval,
@@ -49,7 +50,7 @@ from metricspec.engine.smart import smart_findings
 from metricspec.kinds import KPI
 from metricspec.kinds.alltime import ALL_TIME, is_all_time
 from metricspec.plan.nodes import Request, Window, make_scope
-from metricspec.plan.periods import HOUR, ends_after, fixed, label, period_end
+from metricspec.plan.periods import HOUR, label, period_end
 from metricspec.spec.models import Goal, ToleranceSpec
 
 EARLIEST = dt.date(1900, 1, 1)
@@ -141,58 +142,6 @@ def _value(frame: pl.DataFrame) -> float | None:
         return None
     v = frame["value"][0]
     return None if v is None else float(v)
-
-
-@functools.lru_cache(maxsize=4096)
-def _period_info(period: dt.date, grain: str, as_of: dt.date, offset: object = None) -> tuple[str, bool]:
-    """(label, partial) of a period; ``offset``: an hour's UTC offset, part of the cache key (one instant
-    at two offsets, from specs in two time zones, has two labels)."""
-    return label(period, grain), ends_after(period, grain, as_of)
-
-
-_new_point = Point.__new__
-# the slots' own setters: they skip the frozen dataclass's __setattr__ guard, as its __init__ does
-_set_period, _set_label, _set_value, _set_partial = (
-    Point.__dict__[name].__set__ for name in ("period", "label", "value", "partial"))
-
-
-def make_points(periods: Iterable[dt.date], values: Iterable[float | None], grain: str, as_of: dt.date,
-                ) -> list[Point]:
-    """Points from values polars already typed (dates, floats or None), without re-validation.
-
-    A run builds tens of thousands of points; this does what ``Point(...)`` does at about half the
-    cost. ``tests/test_engine_kpis.py`` checks the result equals points built the ordinary way.
-    """
-    info: dict[dt.date, tuple[str, bool]] = {}
-    out: list[Point] = []
-    append = out.append
-    for period, value in zip(periods, values, strict=True):
-        period = fixed(period)  # an hour: its own UTC offset (the two 02:00 of a 25-hour day are two keys)
-        known = info.get(period)
-        if known is None:
-            offset = period.utcoffset() if isinstance(period, dt.datetime) else None
-            known = info[period] = _period_info(period, grain, as_of, offset)
-        point = _new_point(Point)
-        _set_period(point, period)
-        _set_label(point, known[0])
-        _set_value(point, value)
-        _set_partial(point, known[1])
-        append(point)
-    return out
-
-
-def trend_points(frame: pl.DataFrame, grain: str, as_of: dt.date) -> list[Point]:
-    """Series rows as Points."""
-    return make_points(frame["period"].to_list(), frame["value"].to_list(), grain, as_of)
-
-
-def latest_complete(points: list[Point], until: dt.date, grain: str) -> Point | None:
-    """Latest non-null point whose period ended by ``until`` (else the latest non-null one)."""
-    done = [p for p in points if p.value is not None and period_end(p.period, grain) <= until + dt.timedelta(days=1)]
-    if done:
-        return done[-1]
-    anyp = [p for p in points if p.value is not None and p.period <= until]
-    return anyp[-1] if anyp else None
 
 
 def tolerance_of(goal: Goal) -> tuple[float | None, float | None]:

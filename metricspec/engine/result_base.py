@@ -13,7 +13,7 @@ from metricspec.engine.messages import MessageParams, english
 
 
 class ResultModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # built on first use (start-up)
 
 
 class EngineMessage(ResultModel):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field
 from pydantic_core import to_json
@@ -60,6 +60,7 @@ from metricspec.engine.messages import (
     english,
 )
 from metricspec.engine.result_base import DataNote, EngineMessage, Point, ResultModel
+from metricspec.spec.base import BUILT_ON_USE
 from metricspec.utils import stable_numbers
 
 #: 2: goal reasons and forecast methods, SMART findings and data notes carry a message ``code`` and
@@ -147,9 +148,9 @@ class Results(ResultModel):
     as_of: dt.date
     sources: list[SourceFreshness]
     kpis: list[KpiResult]
-    objectives: list[ObjectiveResult]
-    control_groups: list[ExperimentResult] = Field(default_factory=list)
-    attribution: AttributionReport | None = None
+    objectives: Annotated[list[ObjectiveResult], BUILT_ON_USE]
+    control_groups: Annotated[list[ExperimentResult], BUILT_ON_USE] = Field(default_factory=list)
+    attribution: Annotated[AttributionReport | None, BUILT_ON_USE] = None
     notes: list[DataNote] = Field(default_factory=list)
 
     def goals(self) -> list[GoalResult]:

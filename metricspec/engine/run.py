@@ -14,12 +14,13 @@ from metricspec.engine.approximation import approximation_issues
 from metricspec.engine.backends import Router, Work, make_router
 from metricspec.engine.backends.polars import polars_engine
 from metricspec.engine.backends.sql_tables import SqlTables, relations
-from metricspec.engine.goals import evaluate_goal, make_points, plan_goal, trend_points
 from metricspec.engine.kpis import Evaluator
+from metricspec.engine.points import make_points, trend_points
 from metricspec.engine.results import (
     BenchmarkValue,
     DataNote,
     ExperimentResult,
+    GoalResult,
     Headline,
     KpiResult,
     MessageParams,
@@ -179,7 +180,13 @@ def plan_requests(ev: Evaluator) -> list[Any]:
                 bench = spec.benchmarks[bname]
                 if bench.scope:
                     ev.request(Request(name, grain, (), make_scope(kpi.scope, bench.scope)))
-    return [plan_goal(ev, o, g, goal) for o, g, goal in spec.goals()]
+    goals = spec.goals()
+    if not goals:
+        return []
+    # the goals' forecasts import numpy and the forecast models: a run without goals does not (start-up)
+    from metricspec.engine.goals import plan_goal  # heavy: numpy, for goals only
+
+    return [plan_goal(ev, o, g, goal) for o, g, goal in goals]
 
 
 def explain(loaded: LoadedSpec, *, as_of: dt.date | None = None) -> list[dict[str, object]]:
@@ -269,7 +276,7 @@ def _run(loaded: LoadedSpec, opened: OpenedSources, as_of: dt.date | None, step:
         fresh = freshness_results(loaded, fresh_queries, answered)
     step("computing KPIs and goals")
     kpis = [kpi_result(ev, name) for name in spec.kpis]
-    goal_results = {(gp.objective, gp.goal_id): evaluate_goal(ev, gp) for gp in plans}
+    goal_results = _goal_results(ev, plans)
     objectives = []
     for oname, obj in spec.objectives.items():
         objectives.append(ObjectiveResult(
@@ -300,6 +307,15 @@ def _run(loaded: LoadedSpec, opened: OpenedSources, as_of: dt.date | None, step:
         as_of=as_of, sources=fresh, kpis=kpis, objectives=objectives, control_groups=control_groups,
         attribution=attribution, notes=notes,
     )
+
+
+def _goal_results(ev: Evaluator, plans: list[Any]) -> dict[tuple[str, str], GoalResult]:
+    """Each planned goal judged, by (objective, goal id)."""
+    if not plans:
+        return {}
+    from metricspec.engine.goals import evaluate_goal  # heavy: numpy, for goals only
+
+    return {(gp.objective, gp.goal_id): evaluate_goal(ev, gp) for gp in plans}
 
 
 def _null_rows_note(source: str, column: str, rows: int) -> DataNote:

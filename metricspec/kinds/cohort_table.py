@@ -16,7 +16,7 @@ class _Result(BaseModel):
     """A part of the Results (as :class:`metricspec.engine.results.ResultModel`): the cohort table a
     cohort_retention KPI adds to its ``KpiResult``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # built on first use (start-up)
 
 
 class CohortRow(_Result):

@@ -6,8 +6,19 @@ import types
 from functools import cache
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    TypeAdapter,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
 
 
 class StrictModel(BaseModel):
@@ -18,7 +29,8 @@ class StrictModel(BaseModel):
     ``true``/``false`` where a number is expected (``target: true`` was read as 1.0).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False,
+                              defer_build=True)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -69,3 +81,82 @@ Currency = Annotated[str, AfterValidator(_currency_code),
                      Field(description="ISO 4217 code (EUR, USD, PLN); numbers show its symbol.")]
 """A currency code: it reaches charts, tables and number formats, so free text (a line separator
 that broke the charts' JavaScript) is refused where the spec gives it."""
+
+
+def _empty_values(tp: Any) -> dict[type, Any]:
+    """The empty values ``tp`` accepts as they are, by their type: ``[]`` of a list, ``{}`` of a dict,
+    None of an optional type (each made by calling the value's type, or returning None)."""
+    out: dict[type, Any] = {}
+    for t in get_args(tp) if get_origin(tp) in (Union, types.UnionType) else (tp,):
+        if t is type(None):
+            out[type(None)] = lambda: None
+        elif get_origin(t) in (list, dict):
+            out[get_origin(t)] = get_origin(t)
+    return out
+
+
+_SOURCE = "metricspec_built_on_use"
+"""The key of the field's type in its core schema's metadata (read for the JSON Schema)."""
+
+
+class BuiltOnUse:
+    """A field's validator and serialiser built the first time a value of it is seen (start-up).
+
+    ``Annotated[dict[Name, Objective], BUILT_ON_USE]``: the parent model's own validator does not
+    hold the field type's (every model of a section such as ``objectives:`` or ``control_groups:``),
+    so a run pays only for the sections its spec (or Results document) has. Validation goes through
+    a :class:`~pydantic.TypeAdapter` of the field's type with the parent's strictness and context;
+    pydantic nests the adapter's errors under the field's key, so locations and messages are the
+    same as with the type inline. The JSON Schema is the type's own (built when a schema is asked for).
+    """
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        adapter: list[TypeAdapter[Any]] = []
+
+        def get() -> TypeAdapter[Any]:
+            if not adapter:
+                adapter.append(TypeAdapter(source))
+            return adapter[0]
+
+        empty = _empty_values(source)
+
+        def validate(value: Any, info: ValidationInfo) -> Any:
+            if type(value) in empty and not value:  # an empty section needs no validator: build none
+                return empty[type(value)]()
+            return get().validate_python(value, strict=info.config.get("strict") if info.config else None,
+                                         context=info.context)
+
+        def serialize(value: Any, info: core_schema.SerializationInfo) -> Any:
+            if type(value) in empty and not value:
+                return empty[type(value)]()
+            return get().dump_python(value, mode="json" if info.mode == "json" else "python", by_alias=info.by_alias,
+                                     exclude_unset=info.exclude_unset, exclude_defaults=info.exclude_defaults,
+                                     exclude_none=info.exclude_none, round_trip=info.round_trip)
+
+        return core_schema.with_info_plain_validator_function(
+            validate, serialization=core_schema.plain_serializer_function_ser_schema(serialize, info_arg=True),
+            metadata={_SOURCE: source})
+
+    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema,
+                                     handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        inner: Any = schema  # the field's own validators wrap ours: look inside them for the field's type
+        while _SOURCE not in inner.get("metadata", {}):
+            inner = inner["schema"]
+        return handler(TypeAdapter(inner["metadata"][_SOURCE]).core_schema)
+
+
+BUILT_ON_USE = BuiltOnUse()
+
+
+def untitle_built_on_use(model: type[BaseModel], schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` (the JSON Schema of ``model``) without the title pydantic gives a BUILT_ON_USE field
+    of a model (or model | None): inline, pydantic leaves such a field untitled (the model has its own
+    title), so the committed schema stays what it was with the field's type inline."""
+    for name, info in model.model_fields.items():
+        tp = info.annotation
+        members = [t for t in (get_args(tp) if get_origin(tp) in (Union, types.UnionType) else (tp,))
+                   if t is not type(None)]
+        if (any(isinstance(m, BuiltOnUse) for m in info.metadata) and len(members) == 1
+                and isinstance(members[0], type) and issubclass(members[0], BaseModel)):
+            schema["properties"][name].pop("title", None)
+    return schema

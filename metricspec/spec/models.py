@@ -9,15 +9,15 @@ sections: metadata, ``sources``, ``kpis``, ``objectives`` (with their ``goals``)
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 # a spec's KPIs are of the kinds in metricspec/kinds/ (one module each): the spec document sits above them
 from metricspec.kinds import KPI, KPIBase
 from metricspec.spec.adjust import Adjustment
-from metricspec.spec.base import GRAINS as GRAINS
 from metricspec.spec.base import (
+    BUILT_ON_USE,
     MAX_DAYS,
     CalendarGrain,
     Currency,
@@ -27,6 +27,7 @@ from metricspec.spec.base import (
     Scalar,
     StrictModel,
 )
+from metricspec.spec.base import GRAINS as GRAINS
 from metricspec.spec.control_groups import Assignment as Assignment
 from metricspec.spec.control_groups import BayesianPrior as BayesianPrior
 from metricspec.spec.control_groups import ExperimentMetric as ExperimentMetric
@@ -399,6 +400,10 @@ class CalendarEntry(StrictModel):
 class Spec(StrictModel):
     """A metricspec file."""
 
+    # (the docstring is the JSON Schema's description.) The sections a spec may leave out (objectives,
+    # control groups, attribution, …) get validators built when a spec first has them (BUILT_ON_USE in
+    # spec/base.py): a run pays only for the sections its spec uses (start-up).
+
     version: Literal[1] = 1
     include: list[str] = Field(default_factory=list, description="Files whose sections are merged in.")
     name: Name
@@ -415,18 +420,19 @@ class Spec(StrictModel):
     tags: list[str] = Field(default_factory=list)
     sources: dict[Name, Source] = Field(default_factory=dict)
     kpis: dict[Name, KPI] = Field(default_factory=dict)
-    objectives: dict[Name, Objective] = Field(default_factory=dict)
-    control_groups: dict[Name, ControlGroup] = Field(default_factory=dict)
-    attribution: AttributionSpec | None = None
-    campaigns: dict[Name, Campaign] = Field(default_factory=dict)
-    benchmarks: dict[Name, Benchmark] = Field(default_factory=dict)
-    calendar: list[CalendarEntry] = Field(default_factory=list)
+    objectives: Annotated[dict[Name, Objective], BUILT_ON_USE] = Field(default_factory=dict)
+    control_groups: Annotated[dict[Name, ControlGroup], BUILT_ON_USE] = Field(default_factory=dict)
+    attribution: Annotated[AttributionSpec | None, BUILT_ON_USE] = None
+    campaigns: Annotated[dict[Name, Campaign], BUILT_ON_USE] = Field(default_factory=dict)
+    benchmarks: Annotated[dict[Name, Benchmark], BUILT_ON_USE] = Field(default_factory=dict)
+    calendar: Annotated[list[CalendarEntry], BUILT_ON_USE] = Field(default_factory=list)
     goal_thresholds: Thresholds = Field(
         default_factory=Thresholds,
         description="The chances of meeting a target that goal statuses read: on track from `on_track` (0.7), at "
                     "risk from `at_risk` (0.3).")
-    notify: Notify | None = Field(None, description="Pacing alerts to the people responsible for goals.")
-    acknowledged: list[Acknowledgement] = Field(default_factory=list)
+    notify: Annotated[Notify | None, BUILT_ON_USE] = Field(
+        None, description="Pacing alerts to the people responsible for goals.")
+    acknowledged: Annotated[list[Acknowledgement], BUILT_ON_USE] = Field(default_factory=list)
 
     @field_validator("timezone")
     @classmethod

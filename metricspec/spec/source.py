@@ -8,11 +8,11 @@ publishing calendar and sources without dates mean the same everywhere.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal, Protocol
+from typing import Annotated, Literal, Protocol
 
 from pydantic import Field
 
-from metricspec.spec.base import Name, StrictModel
+from metricspec.spec.base import BUILT_ON_USE, Name, StrictModel
 from metricspec.spec.joins import Join
 
 ColumnType = Literal["str", "int", "float", "bool", "date", "datetime", "duration"]
@@ -46,7 +46,7 @@ class Source(StrictModel):
         description="Keys with one row per value (primary entities), entity name -> column, e.g. "
         "{customer: customer_id}; a join to this source matches on this column.",
     )
-    joins: list[Join] = Field(
+    joins: Annotated[list[Join], BUILT_ON_USE] = Field(  # built when a source has joins (start-up)
         default_factory=list,
         description="Many-to-one joins: the columns of other sources looked up by key (left join; see Join).",
     )

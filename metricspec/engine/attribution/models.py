@@ -12,7 +12,7 @@ HEURISTIC_KINDS: frozenset[str] = frozenset({"first_touch", "last_touch", "linea
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # built on first use (start-up)
 
 
 class ModelConfig(_Frozen):
