@@ -4,7 +4,8 @@
   repeated hour) and stored instants become the same local times on DuckDB as on polars;
 * expressions: every operator and function of the expression language gives polars' value on DuckDB;
 * `engine: duckdb` on the example specs' files gives the golden Results;
-* snapshot: the SQL of a small plan on DuckDB, PostgreSQL and Spark, to review changes in review.
+* snapshot: the SQL of a small plan on DuckDB, PostgreSQL and Spark, to review changes in review; and per
+  KPI kind and database, every statement a small spec of that kind sends (tests/sql_snapshots.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,15 @@ from hypothesis import strategies as st
 
 ibis = pytest.importorskip("ibis")
 pytest.importorskip("duckdb")
+
+from sql_snapshots import (  # noqa: E402
+    KIND_DIALECTS,
+    KIND_KPIS,
+    NOT_COMPILED,
+    kind_statements,
+    kinds,
+    snapshot_path,
+)
 
 from metricspec.engine.backends.ibis_expr import to_ibis  # noqa: E402
 from metricspec.engine.backends.sql_time import localize  # noqa: E402
@@ -171,6 +181,52 @@ def test_sql_snapshot(dialect: str, update_golden: bool) -> None:
         return
     assert path.exists(), f"{path} is missing: run pytest tests/test_sql_translation.py --update-golden"
     assert text == path.read_bytes().decode(), f"the {dialect} SQL changed: review and regenerate"
+
+
+KIND_SNAPSHOTS = GOLDEN / "sql"
+REGENERATE = "review the diff, then regenerate with: pytest tests/test_sql_translation.py -k snapshot --update-golden"
+
+
+@pytest.mark.parametrize("dialect", KIND_DIALECTS)
+@pytest.mark.parametrize("kind", kinds())
+def test_sql_snapshot_per_kind(kind: str, dialect: str, update_golden: bool, tmp_path: Path) -> None:
+    """Every statement the SQL backend sends for a small spec of each KPI kind, per database
+    (tests/sql_snapshots.py): compiled without a database, compared byte for byte."""
+    if dialect == "pyspark":
+        pytest.importorskip("pyspark")
+    assert kind in KIND_KPIS, (f"KPI kind '{kind}' has no snapshot spec: add its KPIs to KIND_KPIS in "
+                               "tests/sql_snapshots.py, then run pytest tests/test_sql_translation.py -k snapshot "
+                               "--update-golden")
+    text = kind_statements(kind, dialect, tmp_path)
+    if dialect in SNAPSHOT_DIALECTS:  # the databases the SQL backend runs on here compile every statement
+        assert NOT_COMPILED not in text, text
+    path = snapshot_path(GOLDEN, dialect, kind)
+    if update_golden:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text.encode())
+        return
+    assert path.exists(), f"{path} is missing: {REGENERATE}"
+    assert text == path.read_bytes().decode(), f"the SQL of kind '{kind}' on {dialect} changed: {REGENERATE}"
+
+
+def test_sql_snapshots_cover_exactly_the_kinds_of_the_registry(update_golden: bool) -> None:
+    """A snapshot spec and a snapshot per kind of the registry and dialect; a snapshot of a kind (or a
+    dialect) that no longer exists is stale (``--update-golden`` deletes it)."""
+    assert set(KIND_KPIS) == set(kinds()), (
+        f"tests/sql_snapshots.py KIND_KPIS has specs for {sorted(set(KIND_KPIS) - set(kinds()))} that are not "
+        f"kinds, and none for {sorted(set(kinds()) - set(KIND_KPIS))}")
+    wanted = {snapshot_path(GOLDEN, d, k) for d in KIND_DIALECTS for k in kinds()}
+    present = {p for p in KIND_SNAPSHOTS.glob("*/*") if p.is_file()}
+    stale = sorted(present - wanted)
+    if update_golden:
+        for path in stale:
+            path.unlink()
+            if not any(path.parent.iterdir()):  # a dialect that no longer exists
+                path.parent.rmdir()
+        return
+    assert not stale, f"stale SQL snapshots (no such kind or dialect): {[str(p) for p in stale]}: {REGENERATE}"
+    missing = sorted(wanted - present)
+    assert not missing, f"missing SQL snapshots: {[str(p) for p in missing]}: {REGENERATE}"
 
 
 def test_one_statement_per_source_grain_and_breakdown(monkeypatch: pytest.MonkeyPatch) -> None:

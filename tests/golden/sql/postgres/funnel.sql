@@ -1,0 +1,55 @@
+-- name: snapshot-funnel
+-- timezone: Europe/Warsaw
+-- grains: [month]
+-- period: {start: 2026-01-01, end: 2026-10-31}
+-- sources:
+--   orders:
+--     connector: duckdb
+--     options: {path: warehouse.duckdb, table: orders}
+--     time_column: ordered_at
+--     timezone: UTC
+--   customers:
+--     connector: duckdb
+--     options: {path: warehouse.duckdb, table: customers}
+--     time_column: signed_up_at
+--     timezone: UTC
+-- kpis:
+--   signup_to_order:
+--     funnel:
+--       window_days: 30
+--       steps:
+--         - {name: signup, source: customers, key: customer_id, filter: "plan == 'pro'"}
+--         - {name: order, source: orders, key: customer_id, filter: paid}
+
+-- rows of customers · time signed_up_at · keep customer_id
+SELECT
+  "t1"."customer_id",
+  "t1"."signed_up_at" AS "__t"
+FROM (
+  SELECT
+    "t0"."customer_id",
+    TIMEZONE('Europe/Warsaw', TIMEZONE('UTC', "t0"."signed_up_at")) AS "signed_up_at",
+    TIMEZONE('Europe/Warsaw', TIMEZONE('UTC', "t0"."churned_at")) AS "churned_at",
+    "t0"."plan"
+  FROM "customers" AS "t0"
+) AS "t1"
+WHERE
+  "t1"."plan" = 'pro' AND "t1"."signed_up_at" IS NOT NULL;
+
+-- rows of orders · time ordered_at · keep customer_id
+SELECT
+  "t1"."customer_id",
+  "t1"."ordered_at" AS "__t"
+FROM (
+  SELECT
+    "t0"."order_id",
+    "t0"."customer_id",
+    TIMEZONE('Europe/Warsaw', TIMEZONE('UTC', "t0"."ordered_at")) AS "ordered_at",
+    "t0"."amount",
+    "t0"."channel",
+    "t0"."country",
+    "t0"."paid"
+  FROM "orders" AS "t0"
+) AS "t1"
+WHERE
+  "t1"."paid" AND "t1"."ordered_at" IS NOT NULL;

@@ -1,0 +1,212 @@
+-- name: snapshot-rolling
+-- timezone: Europe/Warsaw
+-- grains: [month]
+-- period: {start: 2026-01-01, end: 2026-10-31}
+-- sources:
+--   orders:
+--     connector: duckdb
+--     options: {path: warehouse.duckdb, table: orders}
+--     time_column: ordered_at
+--     timezone: UTC
+--   customers:
+--     connector: duckdb
+--     options: {path: warehouse.duckdb, table: customers}
+--     time_column: signed_up_at
+--     timezone: UTC
+-- kpis:
+--   revenue:
+--     source: orders
+--     agg: sum
+--     column: amount
+--     segments: [channel]
+--     scope: {paid: true}
+--   buyers:
+--     source: orders
+--     agg: count_distinct
+--     column: customer_id
+--     segments: [channel]
+--   revenue_28d:
+--     rolling: {kpi: revenue, days: 28}
+--     segments: [channel]
+--   buyers_28d:
+--     rolling: {kpi: buyers, days: 28}
+
+-- the cast checks of source 'orders'
+SELECT
+  MIN(CAST("t0"."amount" AS VARCHAR)) FILTER(WHERE
+    (
+      "t0"."amount" - "t0"."amount"
+    ) = CAST('NaN' AS DOUBLE PRECISION)) AS "c0"
+FROM "orders" AS "t0";
+
+-- orders · grain month · segments -: 2 queries, null counts of 2 aggregates
+SELECT
+  DATE_TRUNC('MONTH', "t2"."__date") AS "period",
+  COALESCE(SUM("t2"."amount") FILTER(WHERE
+    "t2"."paid" = TRUE), 0) AS "m0_a0",
+  COUNT(*) FILTER(WHERE
+    "t2"."paid" = TRUE) AS "m0__n",
+  CAST(COUNT(DISTINCT "t2"."customer_id") AS DOUBLE PRECISION) AS "m1_a0",
+  COUNT(*) FILTER(WHERE
+    (
+      "t2"."amount" IS NULL
+    ) AND (
+      "t2"."paid" = TRUE
+    )) AS "z0_0",
+  COUNT(*) FILTER(WHERE
+    "t2"."customer_id" IS NULL) AS "z1_0"
+FROM (
+  SELECT
+    "t1"."order_id",
+    "t1"."customer_id",
+    "t1"."ordered_at",
+    "t1"."amount",
+    "t1"."channel",
+    "t1"."country",
+    "t1"."paid",
+    DATE("t1"."ordered_at") AS "__date"
+  FROM (
+    SELECT
+      "t0"."order_id",
+      "t0"."customer_id",
+      TIMEZONE('Europe/Warsaw', TIMEZONE('UTC', "t0"."ordered_at")) AS "ordered_at",
+      "t0"."amount",
+      "t0"."channel",
+      "t0"."country",
+      "t0"."paid"
+    FROM "orders" AS "t0"
+  ) AS "t1"
+  WHERE
+    DATE("t1"."ordered_at") IS NOT NULL
+    AND DATE("t1"."ordered_at") <= MAKE_DATE(2026, 10, 31)
+    AND DATE("t1"."ordered_at") >= MAKE_DATE(2026, 1, 1)
+) AS "t2"
+GROUP BY
+  1;
+
+-- orders · grain month · segments channel: 2 queries
+SELECT
+  DATE_TRUNC('MONTH', "t2"."__date") AS "period",
+  "t2"."channel",
+  COALESCE(SUM("t2"."amount") FILTER(WHERE
+    "t2"."paid" = TRUE), 0) AS "m0_a0",
+  COUNT(*) FILTER(WHERE
+    "t2"."paid" = TRUE) AS "m0__n",
+  CAST(COUNT(DISTINCT "t2"."customer_id") AS DOUBLE PRECISION) AS "m1_a0"
+FROM (
+  SELECT
+    "t1"."order_id",
+    "t1"."customer_id",
+    "t1"."ordered_at",
+    "t1"."amount",
+    "t1"."channel",
+    "t1"."country",
+    "t1"."paid",
+    DATE("t1"."ordered_at") AS "__date"
+  FROM (
+    SELECT
+      "t0"."order_id",
+      "t0"."customer_id",
+      TIMEZONE('Europe/Warsaw', TIMEZONE('UTC', "t0"."ordered_at")) AS "ordered_at",
+      "t0"."amount",
+      "t0"."channel",
+      "t0"."country",
+      "t0"."paid"
+    FROM "orders" AS "t0"
+  ) AS "t1"
+  WHERE
+    DATE("t1"."ordered_at") IS NOT NULL
+    AND DATE("t1"."ordered_at") <= MAKE_DATE(2026, 10, 31)
+    AND DATE("t1"."ordered_at") >= MAKE_DATE(2026, 1, 1)
+) AS "t2"
+GROUP BY
+  1,
+  2;
+
+-- orders · grain day · segments -: 1 query
+SELECT
+  "t2"."__date" AS "period",
+  COALESCE(SUM("t2"."amount"), 0) AS "m0_a0"
+FROM (
+  SELECT
+    "t1"."order_id",
+    "t1"."customer_id",
+    "t1"."ordered_at",
+    "t1"."amount",
+    "t1"."channel",
+    "t1"."country",
+    "t1"."paid",
+    DATE("t1"."ordered_at") AS "__date"
+  FROM (
+    SELECT
+      "t0"."order_id",
+      "t0"."customer_id",
+      TIMEZONE('Europe/Warsaw', TIMEZONE('UTC', "t0"."ordered_at")) AS "ordered_at",
+      "t0"."amount",
+      "t0"."channel",
+      "t0"."country",
+      "t0"."paid"
+    FROM "orders" AS "t0"
+  ) AS "t1"
+  WHERE
+    DATE("t1"."ordered_at") IS NOT NULL
+    AND DATE("t1"."ordered_at") <= MAKE_DATE(2026, 10, 31)
+    AND DATE("t1"."ordered_at") >= MAKE_DATE(2026, 1, 1)
+    AND "t1"."paid" = TRUE
+) AS "t2"
+GROUP BY
+  1;
+
+-- orders · grain day · segments channel: 1 query
+SELECT
+  "t2"."__date" AS "period",
+  "t2"."channel",
+  COALESCE(SUM("t2"."amount"), 0) AS "m0_a0"
+FROM (
+  SELECT
+    "t1"."order_id",
+    "t1"."customer_id",
+    "t1"."ordered_at",
+    "t1"."amount",
+    "t1"."channel",
+    "t1"."country",
+    "t1"."paid",
+    DATE("t1"."ordered_at") AS "__date"
+  FROM (
+    SELECT
+      "t0"."order_id",
+      "t0"."customer_id",
+      TIMEZONE('Europe/Warsaw', TIMEZONE('UTC', "t0"."ordered_at")) AS "ordered_at",
+      "t0"."amount",
+      "t0"."channel",
+      "t0"."country",
+      "t0"."paid"
+    FROM "orders" AS "t0"
+  ) AS "t1"
+  WHERE
+    DATE("t1"."ordered_at") IS NOT NULL
+    AND DATE("t1"."ordered_at") <= MAKE_DATE(2026, 10, 31)
+    AND DATE("t1"."ordered_at") >= MAKE_DATE(2026, 1, 1)
+    AND "t1"."paid" = TRUE
+) AS "t2"
+GROUP BY
+  1,
+  2;
+
+-- rows of orders · time ordered_at · keep customer_id · distinct per day
+SELECT DISTINCT
+  "t1"."customer_id",
+  CAST(DATE("t1"."ordered_at") AS TIMESTAMP) AS "__t"
+FROM (
+  SELECT
+    "t0"."order_id",
+    "t0"."customer_id",
+    TIMEZONE('Europe/Warsaw', TIMEZONE('UTC', "t0"."ordered_at")) AS "ordered_at",
+    "t0"."amount",
+    "t0"."channel",
+    "t0"."country",
+    "t0"."paid"
+  FROM "orders" AS "t0"
+) AS "t1"
+WHERE
+  "t1"."ordered_at" IS NOT NULL;

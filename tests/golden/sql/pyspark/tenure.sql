@@ -1,0 +1,118 @@
+-- name: snapshot-tenure
+-- timezone: Europe/Warsaw
+-- grains: [month]
+-- period: {start: 2026-01-01, end: 2026-10-31}
+-- sources:
+--   orders:
+--     connector: duckdb
+--     options: {path: warehouse.duckdb, table: orders}
+--     time_column: ordered_at
+--     timezone: UTC
+--   customers:
+--     connector: duckdb
+--     options: {path: warehouse.duckdb, table: customers}
+--     time_column: signed_up_at
+--     timezone: UTC
+-- kpis:
+--   mean_tenure:
+--     tenure: {source: customers, key: customer_id, churn_column: churned_at, measure: mean}
+--     segments: [plan]
+--   buying_tenure:
+--     tenure: {source: orders, key: customer_id, inactivity_days: 90}
+
+-- rows of customers · time signed_up_at · keep customer_id
+SELECT
+  `t1`.`customer_id`,
+  `t1`.`signed_up_at` AS `__t`
+FROM (
+  SELECT
+    `t0`.`customer_id`,
+    FROM_UTC_TIMESTAMP(CAST(`t0`.`signed_up_at` AS TIMESTAMP), 'Europe/Warsaw') AS `signed_up_at`,
+    FROM_UTC_TIMESTAMP(CAST(`t0`.`churned_at` AS TIMESTAMP), 'Europe/Warsaw') AS `churned_at`,
+    `t0`.`plan`
+  FROM `customers` AS `t0`
+) AS `t1`
+WHERE
+  `t1`.`signed_up_at` IS NOT NULL;
+
+-- rows of customers · time churned_at · keep customer_id
+SELECT
+  `t1`.`customer_id`,
+  `t1`.`churned_at` AS `__t`
+FROM (
+  SELECT
+    `t0`.`customer_id`,
+    FROM_UTC_TIMESTAMP(CAST(`t0`.`signed_up_at` AS TIMESTAMP), 'Europe/Warsaw') AS `signed_up_at`,
+    FROM_UTC_TIMESTAMP(CAST(`t0`.`churned_at` AS TIMESTAMP), 'Europe/Warsaw') AS `churned_at`,
+    `t0`.`plan`
+  FROM `customers` AS `t0`
+) AS `t1`
+WHERE
+  `t1`.`churned_at` IS NOT NULL;
+
+-- rows of customers · time signed_up_at · keep customer_id, plan
+SELECT
+  `t1`.`customer_id`,
+  `t1`.`plan`,
+  `t1`.`signed_up_at` AS `__t`
+FROM (
+  SELECT
+    `t0`.`customer_id`,
+    FROM_UTC_TIMESTAMP(CAST(`t0`.`signed_up_at` AS TIMESTAMP), 'Europe/Warsaw') AS `signed_up_at`,
+    FROM_UTC_TIMESTAMP(CAST(`t0`.`churned_at` AS TIMESTAMP), 'Europe/Warsaw') AS `churned_at`,
+    `t0`.`plan`
+  FROM `customers` AS `t0`
+) AS `t1`
+WHERE
+  `t1`.`signed_up_at` IS NOT NULL;
+
+-- rows of customers · time churned_at · keep customer_id
+SELECT
+  `t1`.`customer_id`,
+  `t1`.`churned_at` AS `__t`
+FROM (
+  SELECT
+    `t0`.`customer_id`,
+    FROM_UTC_TIMESTAMP(CAST(`t0`.`signed_up_at` AS TIMESTAMP), 'Europe/Warsaw') AS `signed_up_at`,
+    FROM_UTC_TIMESTAMP(CAST(`t0`.`churned_at` AS TIMESTAMP), 'Europe/Warsaw') AS `churned_at`,
+    `t0`.`plan`
+  FROM `customers` AS `t0`
+) AS `t1`
+WHERE
+  `t1`.`churned_at` IS NOT NULL;
+
+-- rows of orders · time ordered_at · keep customer_id
+SELECT
+  `t1`.`customer_id`,
+  `t1`.`ordered_at` AS `__t`
+FROM (
+  SELECT
+    `t0`.`order_id`,
+    `t0`.`customer_id`,
+    FROM_UTC_TIMESTAMP(CAST(`t0`.`ordered_at` AS TIMESTAMP), 'Europe/Warsaw') AS `ordered_at`,
+    `t0`.`amount`,
+    `t0`.`channel`,
+    `t0`.`country`,
+    `t0`.`paid`
+  FROM `orders` AS `t0`
+) AS `t1`
+WHERE
+  `t1`.`ordered_at` IS NOT NULL;
+
+-- rows of orders · time ordered_at · keep customer_id
+SELECT
+  `t1`.`customer_id`,
+  `t1`.`ordered_at` AS `__t`
+FROM (
+  SELECT
+    `t0`.`order_id`,
+    `t0`.`customer_id`,
+    FROM_UTC_TIMESTAMP(CAST(`t0`.`ordered_at` AS TIMESTAMP), 'Europe/Warsaw') AS `ordered_at`,
+    `t0`.`amount`,
+    `t0`.`channel`,
+    `t0`.`country`,
+    `t0`.`paid`
+  FROM `orders` AS `t0`
+) AS `t1`
+WHERE
+  `t1`.`ordered_at` IS NOT NULL;
