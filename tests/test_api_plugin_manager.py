@@ -19,6 +19,8 @@ import pytest
 
 import metricspec
 from metricspec import plugins
+from metricspec.engine import run
+from metricspec.engine.query import Question, explain_query, run_query
 from metricspec.errors import SpecError
 from metricspec.plugin_api import (
     Connector,
@@ -106,6 +108,31 @@ def test_query_reads_through_the_manager_given(spec: Path, pm: Any) -> None:
     assert by_channel == pytest.approx(expected)
 
 
+def test_the_engine_functions_read_through_the_manager_given(spec: Path, pm: Any) -> None:
+    """``engine.run.evaluate``, ``explain``, ``explain_run`` and ``engine.query.run_query``,
+    ``explain_query`` (what the commands and the differential tests call) take the manager too."""
+    loaded = metricspec.load(spec, root=spec.parent, plugin_manager=pm)
+    day = dt.date(2026, 10, 10)
+    question = Question(("total",), ("channel",))
+    for call in (lambda: run.evaluate(loaded, as_of=day), lambda: run.explain(loaded, as_of=day),
+                 lambda: run_query(loaded, question), lambda: explain_query(loaded, question)):
+        with pytest.raises(SpecError, match="connector 'fake_rows' is not installed"):
+            call()  # without it, the process's manager: no such connector
+    results = run.evaluate(loaded, as_of=day, plugin_manager=pm)
+    assert results.to_json() == metricspec.evaluate(loaded, as_of=day, plugin_manager=pm).to_json()
+    assert results.kpi("total").to_polars()["value"].drop_nulls().sum() == pytest.approx(10 * sum(VALUES))
+    plan = run.explain(loaded, as_of=day, plugin_manager=pm)
+    assert [(q["source"], str(q["runs_in"]).split()[0]) for q in plan] == [("rows", "polars")]
+    assert run.explain_run(loaded, as_of=day, plugin_manager=pm)["queries"] == plan
+    frame = run_query(loaded, question, plugin_manager=pm).frame
+    totals = dict(zip(frame["channel"].to_list(), frame["total"].to_list(), strict=True))
+    assert totals == pytest.approx({c: 10 * sum(v for v, ch in zip(VALUES, CHANNELS, strict=True) if ch == c)
+                                    for c in set(CHANNELS)})
+    queried = explain_query(loaded, question, plugin_manager=pm)
+    assert [(q["source"], q["segments"]) for q in queried] == [("rows", ["channel"])]
+    assert plugins.scoped_plugin_manager() is None
+
+
 def test_a_manager_without_the_builtins_knows_no_csv(pm: Any) -> None:
     example = Path(__file__).resolve().parent.parent / "specs" / "examples" / "x_brand_awareness.yaml"
     with pytest.raises(SpecError, match="unknown connector 'csv'"):
@@ -134,3 +161,4 @@ def test_the_scope_is_this_threads_only(pm: Any) -> None:
         thread.start()
         thread.join()
     assert seen == [plugins.plugin_manager()]
+
