@@ -8,6 +8,7 @@ fake connector returns.
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import textwrap
 import threading
@@ -162,3 +163,42 @@ def test_the_scope_is_this_threads_only(pm: Any) -> None:
         thread.join()
     assert seen == [plugins.plugin_manager()]
 
+
+def _registry_patches(path: Path) -> list[str]:
+    """Where a test module replaces the connector registry: ``setattr``/``monkeypatch.setattr``/
+    ``mock.patch`` naming ``connector_registry``, or an assignment to an attribute of that name."""
+    found: list[int] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            texts = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            if name in {"setattr", "delattr", "patch", "object"} and any("connector_registry" in t for t in texts):
+                found.append(node.lineno)
+        elif isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Attribute) and t.attr == "connector_registry" for t in targets):
+                found.append(node.lineno)
+    return [f"{path.name}:{line}" for line in sorted(found)]
+
+
+def test_no_test_module_monkeypatches_the_connector_registry() -> None:
+    """Tests choose connectors by passing a plugin manager (``backend_support.database_plugin_manager``
+    for the SQL backends), not by replacing ``sources.connector_registry`` for the whole process."""
+    found = [hit for path in sorted(Path(__file__).parent.rglob("*.py")) for hit in _registry_patches(path)]
+    assert not found, ("these replace the connector registry; pass plugin_manager= to load/evaluate/query "
+                       f"(or explain/explain_run/run_query) instead: {', '.join(found)}")
+
+
+def test_the_registry_patch_finder_finds_each_form(tmp_path: Path) -> None:
+    sample = tmp_path / "test_sample.py"
+    sample.write_text(textwrap.dedent("""\
+        monkeypatch.setattr(sources, "connector_registry", registry)
+        setattr(sources, "connector_registry", registry)
+        monkeypatch.setattr("metricspec.sources.connector_registry", registry)
+        mock.patch("metricspec.sources.connector_registry", registry)
+        sources.connector_registry = registry
+        registry = connector_registry(pm)
+        monkeypatch.setattr(sources, "other", connector_registry)
+        """), encoding="utf-8")
+    assert _registry_patches(sample) == [f"test_sample.py:{n}" for n in (1, 2, 3, 4, 5)]
