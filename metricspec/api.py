@@ -64,8 +64,7 @@ def evaluate(spec_or_path: LoadedSpec | PathLike, *, as_of: dt.date | str | None
     loaded = spec_or_path if isinstance(spec_or_path, LoadedSpec) else load(
         spec_or_path, root=root, allow_outside_root=allow_outside_root, plugin_manager=plugin_manager)
     frames = source_frames(loaded, data) if data else None
-    with using_plugin_manager(plugin_manager):
-        return run(loaded, as_of=parse_date(as_of), data=frames)
+    return run(loaded, as_of=parse_date(as_of), data=frames, plugin_manager=plugin_manager)
 
 
 def query(spec_or_path: LoadedSpec | PathLike, kpis: str | Sequence[str], *, by: str | Sequence[str] = (),
@@ -88,8 +87,7 @@ def query(spec_or_path: LoadedSpec | PathLike, kpis: str | Sequence[str], *, by:
     frames = source_frames(loaded, data) if data else None
     question = Question(kpis=_names(kpis), by=_names(by), grain=grain, where=where, start=parse_date(start),
                         end=parse_date(end))
-    with using_plugin_manager(plugin_manager):
-        return run_query(loaded, question, frames).frame
+    return run_query(loaded, question, frames, plugin_manager=plugin_manager).frame
 
 
 def _names(value: str | Sequence[str]) -> tuple[str, ...]:

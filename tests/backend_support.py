@@ -1,22 +1,31 @@
 """Run specs with their data moved into a database: the differential tests' harness.
 
-:func:`database_registry` wraps every installed connector so that what it reads is loaded into a
-database table and returned as an ibis table of that database. A spec then runs unchanged (same file,
-same positions, same connector names in the Results) but on the SQL backend, which must give the
-same Results as polars.
+:func:`database_plugin_manager` gives a plugin manager whose connectors (every installed one, wrapped)
+load what they read into a database table and return it as an ibis table of that database. Passed as
+``plugin_manager=`` to ``evaluate``, ``explain``, ``run_query`` (or ``metricspec.evaluate``, ...), it runs
+a spec unchanged (same file, same positions, same connector names in the Results) but on the SQL
+backend, which must give the same Results as polars. It is a plugin like a third party's: built on
+:mod:`metricspec.plugin_api` only, and it changes nothing in the process (its manager is used for the
+call it is given to).
 """
 
 from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Collection, Iterator
+from typing import Any, Protocol
 
+import pluggy
 import polars as pl
 
-from metricspec.connectors.base import Connector, SourceContext
-from metricspec.sources import connector_registry
+from metricspec.plugin_api import (
+    Connector,
+    SourceContext,
+    connector_registry,
+    hookimpl,
+    make_plugin_manager,
+)
 
 _COUNTER = itertools.count()
 
@@ -67,37 +76,53 @@ class SparkLoader:
         return self.con.table(table)
 
 
-def database_registry(loader: Any) -> Callable[[], dict[str, type[Connector]]]:
-    """A replacement for :func:`metricspec.sources.connector_registry` whose connectors load what
-    they read into ``loader``'s database and return the table there."""
-    base = connector_registry()
+class Loader(Protocol):
+    def load(self, name: str, frame: pl.DataFrame) -> Any: ...
+
+
+class DatabaseConnectors:
+    """The plugin: the wrapped connectors, under the installed connectors' names."""
+
+    def __init__(self, connectors: list[type[Connector]]) -> None:
+        self.connectors = connectors
+
+    @hookimpl
+    def metricspec_connectors(self) -> list[type[Connector]]:
+        return list(self.connectors)
+
+
+def database_plugin_manager(loader: Loader, sources: Collection[str] | None = None) -> pluggy.PluginManager:
+    """A plugin manager with only :class:`DatabaseConnectors`: every installed connector, wrapped so that
+    what it reads is loaded into ``loader``'s database and read from there. With ``sources``, only the
+    sources of those names are moved into the database (the others stay polars frames: a join across
+    the two)."""
 
     def wrap(cls: type[Connector]) -> type[Connector]:
         class InDatabase(cls):  # type: ignore[valid-type,misc]
             def scan(self, options: Any, context: SourceContext) -> Any:
                 read = super().scan(options, context)
-                if not isinstance(read, pl.LazyFrame):
+                if not isinstance(read, pl.LazyFrame) or (sources is not None and context.source_name not in sources):
                     return read
                 return loader.load(context.source_name, read.collect())
 
         InDatabase.__name__ = f"InDatabase{cls.__name__}"
         return InDatabase
 
-    wrapped = {name: wrap(cls) for name, cls in base.items()}
-    return lambda: wrapped
+    wrapped = [wrap(cls) for cls in connector_registry().values()]
+    return make_plugin_manager(load_entry_points=False, builtins=False, plugins=(DatabaseConnectors(wrapped),))
 
 
 @contextlib.contextmanager
-def database_registries() -> Iterator[dict[str, Callable[[], dict[str, type[Connector]]]]]:
-    """Registries for DuckDB and, when its binaries and psycopg are installed, a throwaway PostgreSQL
-    (tests/pg_server.py), by name: for tests that run one spec on every SQL backend."""
-    registries = {"duckdb": database_registry(DuckDBLoader())}
+def database_plugin_managers() -> Iterator[dict[str, pluggy.PluginManager]]:
+    """Plugin managers for DuckDB and, when its binaries and psycopg are installed, a throwaway
+    PostgreSQL (tests/pg_server.py), by name: for tests that run one spec on every SQL backend."""
+    managers = {"duckdb": database_plugin_manager(DuckDBLoader())}
     try:
         import psycopg  # noqa: F401
         from pg_server import postgres_server
     except ImportError:
-        yield registries
+        yield managers
         return
     with postgres_server() as base:
-        registries["postgres"] = database_registry(PostgresLoader(f"postgres://{base}"))
-        yield registries
+        managers["postgres"] = database_plugin_manager(PostgresLoader(f"postgres://{base}"))
+        yield managers

@@ -37,8 +37,8 @@ LANE_MARKERS = {
 
 #: A test that uses one of these fixtures (directly or through another fixture) gets the marker.
 MARKER_FIXTURES: dict[str, frozenset[str]] = {
-    "postgres": frozenset({"postgres_base", "postgres_registry", "databases", "database_loaders", "postgres"}),
-    "spark": frozenset({"spark_registry", "spark"}),
+    "postgres": frozenset({"postgres_base", "postgres_pm", "databases", "database_loaders", "postgres"}),
+    "spark": frozenset({"spark_pm", "spark"}),
     "browser": frozenset({"driver"}),
 }
 
@@ -49,7 +49,7 @@ MARKED: dict[str, tuple[str, ...]] = {
     "postgres": (
         "test_connectors_postgres.py",
         "test_kind_quantiles.py::test_postgres_took_part_when_it_is_installed",  # reads what the pg tests saw
-        "test_paths_segments_backends.py::*[[]postgres]",  # its `registry` fixture picks the database by name
+        "test_paths_segments_backends.py::*[[]postgres]",  # its `pm` fixture picks the database by name
     ),
     "spark": (
         "test_hour_grain.py::test_spark_gives_the_same_hours",  # starts its own local Spark session
@@ -255,26 +255,26 @@ def database_loaders(request: pytest.FixtureRequest, duckdb_loader: Any) -> dict
 
 
 @pytest.fixture(scope="session")
-def databases(database_loaders: dict[str, Any]) -> dict[str, object]:
-    """A connector registry per database (:func:`backend_support.database_registry`): monkeypatch it over
-    ``metricspec.sources.connector_registry`` and a spec runs on that database's SQL backend."""
-    from backend_support import database_registry
+def databases(database_loaders: dict[str, Any]) -> dict[str, Any]:
+    """A plugin manager per database (:func:`backend_support.database_plugin_manager`): pass it as
+    ``plugin_manager=`` and a spec runs on that database's SQL backend."""
+    from backend_support import database_plugin_manager
 
-    return {name: database_registry(loader) for name, loader in database_loaders.items()}
-
-
-@pytest.fixture(scope="session")
-def duckdb_registry(duckdb_loader: Any) -> object:
-    from backend_support import database_registry
-
-    return database_registry(duckdb_loader)
+    return {name: database_plugin_manager(loader) for name, loader in database_loaders.items()}
 
 
 @pytest.fixture(scope="session")
-def postgres_registry(postgres_base: str) -> object:
-    from backend_support import PostgresLoader, database_registry
+def duckdb_pm(duckdb_loader: Any) -> Any:
+    from backend_support import database_plugin_manager
 
-    return database_registry(PostgresLoader(f"postgres://{postgres_base}"))
+    return database_plugin_manager(duckdb_loader)
+
+
+@pytest.fixture(scope="session")
+def postgres_pm(postgres_base: str) -> Any:
+    from backend_support import PostgresLoader, database_plugin_manager
+
+    return database_plugin_manager(PostgresLoader(f"postgres://{postgres_base}"))
 
 
 @pytest.fixture(autouse=True)

@@ -24,7 +24,6 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from metricspec import sources
 from metricspec.cli import main
 from metricspec.engine.run import evaluate
 from metricspec.errors import SpecError
@@ -203,19 +202,17 @@ def test_the_default_as_of_of_a_spec_without_dates_is_the_day_of_the_run(tmp_pat
 
 
 # ------------------------------------------------------------------------------------ backends
-def test_backends_give_identical_results(tmp_path: Path, databases, monkeypatch) -> None:
+def test_backends_give_identical_results(tmp_path: Path, databases) -> None:
     from metricspec.engine.run import explain
 
     path = write(tmp_path)
     expected = evaluate(load_spec(path), as_of=dt.date(2026, 11, 1)).to_json()
-    for name, registry in databases.items():
-        monkeypatch.setattr(sources, "connector_registry", registry)
-        assert evaluate(load_spec(path), as_of=dt.date(2026, 11, 1)).to_json() == expected, name
-        plan = explain(load_spec(path), as_of=dt.date(2026, 11, 1))
+    for name, pm in databases.items():
+        assert evaluate(load_spec(path), as_of=dt.date(2026, 11, 1), plugin_manager=pm).to_json() == expected, name
+        plan = explain(load_spec(path), as_of=dt.date(2026, 11, 1), plugin_manager=pm)
         assert {q["runs_in"] for q in plan} == {name}
         # the fused statement's aggregates (an all-time value is one ungrouped row: no GROUP BY), no dates
         assert all("m0_a0" in str(q["sql"]) and not dates_in(str(q["sql"])) for q in plan), name
-        monkeypatch.undo()
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

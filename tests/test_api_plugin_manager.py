@@ -8,6 +8,7 @@ fake connector returns.
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import textwrap
 import threading
@@ -19,6 +20,8 @@ import pytest
 
 import metricspec
 from metricspec import plugins
+from metricspec.engine import run
+from metricspec.engine.query import Question, explain_query, run_query
 from metricspec.errors import SpecError
 from metricspec.plugin_api import (
     Connector,
@@ -106,6 +109,31 @@ def test_query_reads_through_the_manager_given(spec: Path, pm: Any) -> None:
     assert by_channel == pytest.approx(expected)
 
 
+def test_the_engine_functions_read_through_the_manager_given(spec: Path, pm: Any) -> None:
+    """``engine.run.evaluate``, ``explain``, ``explain_run`` and ``engine.query.run_query``,
+    ``explain_query`` (what the commands and the differential tests call) take the manager too."""
+    loaded = metricspec.load(spec, root=spec.parent, plugin_manager=pm)
+    day = dt.date(2026, 10, 10)
+    question = Question(("total",), ("channel",))
+    for call in (lambda: run.evaluate(loaded, as_of=day), lambda: run.explain(loaded, as_of=day),
+                 lambda: run_query(loaded, question), lambda: explain_query(loaded, question)):
+        with pytest.raises(SpecError, match="connector 'fake_rows' is not installed"):
+            call()  # without it, the process's manager: no such connector
+    results = run.evaluate(loaded, as_of=day, plugin_manager=pm)
+    assert results.to_json() == metricspec.evaluate(loaded, as_of=day, plugin_manager=pm).to_json()
+    assert results.kpi("total").to_polars()["value"].drop_nulls().sum() == pytest.approx(10 * sum(VALUES))
+    plan = run.explain(loaded, as_of=day, plugin_manager=pm)
+    assert [(q["source"], str(q["runs_in"]).split()[0]) for q in plan] == [("rows", "polars")]
+    assert run.explain_run(loaded, as_of=day, plugin_manager=pm)["queries"] == plan
+    frame = run_query(loaded, question, plugin_manager=pm).frame
+    totals = dict(zip(frame["channel"].to_list(), frame["total"].to_list(), strict=True))
+    assert totals == pytest.approx({c: 10 * sum(v for v, ch in zip(VALUES, CHANNELS, strict=True) if ch == c)
+                                    for c in set(CHANNELS)})
+    queried = explain_query(loaded, question, plugin_manager=pm)
+    assert [(q["source"], q["segments"]) for q in queried] == [("rows", ["channel"])]
+    assert plugins.scoped_plugin_manager() is None
+
+
 def test_a_manager_without_the_builtins_knows_no_csv(pm: Any) -> None:
     example = Path(__file__).resolve().parent.parent / "specs" / "examples" / "x_brand_awareness.yaml"
     with pytest.raises(SpecError, match="unknown connector 'csv'"):
@@ -134,3 +162,44 @@ def test_the_scope_is_this_threads_only(pm: Any) -> None:
         thread.start()
         thread.join()
     assert seen == [plugins.plugin_manager()]
+
+
+def _registry_patches(path: Path) -> list[str]:
+    """Where a test module replaces the connector registry: ``setattr``/``monkeypatch.setattr``/
+    ``mock.patch`` naming ``connector_registry``, or an assignment to an attribute of that name."""
+    found: list[int] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            texts = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            if name in {"setattr", "delattr", "patch", "object"} and any("connector_registry" in t for t in texts):
+                found.append(node.lineno)
+        elif isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Attribute) and t.attr == "connector_registry" for t in targets):
+                found.append(node.lineno)
+    return [f"{path.name}:{line}" for line in sorted(found)]
+
+
+def test_no_test_module_patches_the_connector_registry() -> None:
+    """Tests choose connectors by passing a plugin manager (``backend_support.database_plugin_manager``
+    for the SQL backends), not by replacing ``sources.connector_registry`` for the whole process."""
+    found = [hit for path in sorted(Path(__file__).parent.rglob("*.py")) for hit in _registry_patches(path)]
+    assert not found, ("these replace the connector registry; pass plugin_manager= to load/evaluate/query "
+                       f"(or explain/explain_run/run_query) instead: {', '.join(found)}")
+
+
+def test_the_registry_patch_finder_finds_each_form(tmp_path: Path) -> None:
+    sample = tmp_path / "test_sample.py"
+    # NAME stands for the registry's name, so that grepping tests/ for a patch of it finds none here
+    sample.write_text(textwrap.dedent("""\
+        monkeypatch.setattr(sources, "NAME", registry)
+        setattr(sources, "NAME", registry)
+        monkeypatch.setattr("metricspec.sources.NAME", registry)
+        mock.patch.object(sources, "NAME", registry)
+        sources.NAME = registry
+        registry = NAME(pm)
+        monkeypatch.setattr(sources, "other", NAME)
+        """).replace("NAME", "connector_registry"), encoding="utf-8")
+    assert _registry_patches(sample) == [f"test_sample.py:{n}" for n in (1, 2, 3, 4, 5)]

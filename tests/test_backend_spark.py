@@ -11,11 +11,10 @@ import importlib.util
 import shutil
 from collections.abc import Iterator
 
+import pluggy
 import pytest
-from backend_support import SparkLoader, database_registry
+from backend_support import SparkLoader, database_plugin_manager
 from test_backends_differential import SPECS, assert_golden, results_json
-
-from metricspec import sources
 
 # a skip, not an import: importing them at collection costs seconds (docs/contributing.md)
 pytestmark = pytest.mark.skipif(not all(importlib.util.find_spec(m) for m in ('pyspark', 'ibis')),
@@ -23,17 +22,16 @@ pytestmark = pytest.mark.skipif(not all(importlib.util.find_spec(m) for m in ('p
 
 
 @pytest.fixture(scope="module")
-def spark_registry() -> Iterator[object]:
+def spark_pm() -> Iterator[pluggy.PluginManager]:
     if shutil.which("java") is None:
         pytest.skip("no Java runtime: apt-get install default-jre-headless")
     from metricspec.connectors.spark import spark_session
 
     session = spark_session("local[2]", {"spark.sql.shuffle.partitions": "1", "spark.ui.enabled": "false",
                                          "spark.sql.adaptive.enabled": "false"})
-    yield database_registry(SparkLoader(session))
+    yield database_plugin_manager(SparkLoader(session))
 
 
 @pytest.mark.parametrize("name", SPECS)
-def test_examples_on_spark_equal_golden(name: str, spark_registry, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sources, "connector_registry", spark_registry)
-    assert_golden(name, results_json(name))
+def test_examples_on_spark_equal_golden(name: str, spark_pm: pluggy.PluginManager) -> None:
+    assert_golden(name, results_json(name, spark_pm))

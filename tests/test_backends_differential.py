@@ -15,6 +15,7 @@ import importlib.util
 import os
 from pathlib import Path
 
+import pluggy
 import pytest
 
 from metricspec import sources
@@ -31,11 +32,11 @@ SPECS = sorted(p.name for p in (ROOT / "specs" / "examples").glob("*.yaml"))
 AS_OF = dt.date(2026, 11, 1)
 
 
-def results_json(name: str) -> str:
+def results_json(name: str, pm: pluggy.PluginManager | None = None) -> str:
     cwd = Path.cwd()
     os.chdir(ROOT)
     try:
-        return evaluate(load_spec(Path("specs/examples") / name), as_of=AS_OF).to_json()
+        return evaluate(load_spec(Path("specs/examples") / name), as_of=AS_OF, plugin_manager=pm).to_json()
     finally:
         os.chdir(cwd)
 
@@ -51,19 +52,17 @@ def assert_golden(name: str, text: str) -> None:
 
 
 @pytest.mark.parametrize("name", SPECS)
-def test_examples_on_duckdb_equal_golden(name: str, duckdb_registry, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sources, "connector_registry", duckdb_registry)
-    assert_golden(name, results_json(name))
+def test_examples_on_duckdb_equal_golden(name: str, duckdb_pm: pluggy.PluginManager) -> None:
+    assert_golden(name, results_json(name, duckdb_pm))
 
 
-def test_every_kpi_query_of_the_examples_runs_in_the_database(duckdb_registry, monkeypatch) -> None:
+def test_every_kpi_query_of_the_examples_runs_in_the_database(duckdb_pm: pluggy.PluginManager) -> None:
     """Not a fallback: each fused query of every example runs in DuckDB, and its SQL is shown."""
-    monkeypatch.setattr(sources, "connector_registry", duckdb_registry)
     cwd = Path.cwd()
     os.chdir(ROOT)
     try:
         for name in SPECS:
-            plan = explain(load_spec(Path("specs/examples") / name), as_of=AS_OF)
+            plan = explain(load_spec(Path("specs/examples") / name), as_of=AS_OF, plugin_manager=duckdb_pm)
             loaded = load_spec(Path("specs/examples") / name)
             for q in plan:
                 if q["source"] == "calendar" and "calendar" not in loaded.spec.sources:
@@ -77,12 +76,11 @@ def test_every_kpi_query_of_the_examples_runs_in_the_database(duckdb_registry, m
 
 
 @pytest.mark.parametrize("name", SPECS)
-def test_examples_on_postgres_equal_golden(name: str, postgres_registry, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sources, "connector_registry", postgres_registry)
-    assert_golden(name, results_json(name))
+def test_examples_on_postgres_equal_golden(name: str, postgres_pm: pluggy.PluginManager) -> None:
+    assert_golden(name, results_json(name, postgres_pm))
 
 
-def test_rows_for_funnels_and_attribution_carry_only_the_columns_they_read(duckdb_registry, monkeypatch) -> None:
+def test_rows_for_funnels_and_attribution_carry_only_the_columns_they_read(duckdb_pm, monkeypatch) -> None:
     """Funnels, retention, control groups and attribution read rows in polars: from a database source
     they fetch only the columns they use (projection pushed into the SQL), never the whole table."""
     import ibis
@@ -109,8 +107,7 @@ def test_rows_for_funnels_and_attribution_carry_only_the_columns_they_read(duckd
 
     monkeypatch.setattr(sql_frames, "fetch", spy)
     monkeypatch.setattr(SqlBackend, "events", events_spy)
-    monkeypatch.setattr(sources, "connector_registry", duckdb_registry)
-    assert_golden("customer_value.yaml", results_json("customer_value.yaml"))
+    assert_golden("customer_value.yaml", results_json("customer_value.yaml", duckdb_pm))
     # funnel steps and retention cohorts are filtered and projected in the database
     assert {"touchpoints", "conversions", "orders"} <= set(events), events
     read = {source for source, _, _ in fetched}
@@ -122,7 +119,8 @@ def test_rows_for_funnels_and_attribution_carry_only_the_columns_they_read(duckd
     assert all(len(cols) < len(every) for cols, every in customers)  # 13 columns, far fewer read
 
 
-def test_postgres_gets_the_fused_statements_plainly(postgres_registry, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_postgres_gets_the_fused_statements_plainly(postgres_pm: pluggy.PluginManager,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """PostgreSQL is sent the same fused statements as DuckDB, each a plain statement (no server-side
     cursor, which rules out parallel plans; no CTE that several branches would read), as many as
     `--explain` counts."""
@@ -131,7 +129,6 @@ def test_postgres_gets_the_fused_statements_plainly(postgres_registry, monkeypat
     from metricspec.engine.backends.dialects.postgres import Postgres
     from metricspec.engine.run import explain_run
 
-    monkeypatch.setattr(sources, "connector_registry", postgres_registry)
     sent: list[str] = []
     plain = Postgres.send
 
@@ -151,9 +148,10 @@ def test_postgres_gets_the_fused_statements_plainly(postgres_registry, monkeypat
     cwd = Path.cwd()
     os.chdir(ROOT)
     try:
-        explained = explain_run(load_spec(Path("specs/examples/trade_fair_campaign.yaml")), as_of=AS_OF)
+        explained = explain_run(load_spec(Path("specs/examples/trade_fair_campaign.yaml")), as_of=AS_OF,
+                                plugin_manager=postgres_pm)
         sent.clear()
-        assert_golden("trade_fair_campaign.yaml", results_json("trade_fair_campaign.yaml"))
+        assert_golden("trade_fair_campaign.yaml", results_json("trade_fair_campaign.yaml", postgres_pm))
     finally:
         os.chdir(cwd)
     statements = explained["statements"]

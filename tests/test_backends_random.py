@@ -20,7 +20,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from metricspec import sources
 from metricspec.engine.run import evaluate
 from metricspec.loader import load_spec
 
@@ -104,7 +103,7 @@ def _time(slot: int) -> dt.datetime:
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=rows, local=local_rows)
-def test_backends_agree_on_random_data(tmp_path_factory, monkeypatch, databases, rows, local) -> None:
+def test_backends_agree_on_random_data(tmp_path_factory, databases, rows, local) -> None:
     d = tmp_path_factory.mktemp("random")
     pl.DataFrame(
         {"ts": [_time(r[0]) for r in rows], "seg": [r[1] for r in rows], "v": [r[2] for r in rows],
@@ -120,14 +119,12 @@ def test_backends_agree_on_random_data(tmp_path_factory, monkeypatch, databases,
     (d / "s.yaml").write_text(textwrap.dedent(SPEC))
     as_of = dt.date(2026, 11, 1)
     expected = evaluate(load_spec(d / "s.yaml"), as_of=as_of).to_json()
-    for name, registry in databases.items():
-        monkeypatch.setattr(sources, "connector_registry", registry)
-        got = evaluate(load_spec(d / "s.yaml"), as_of=as_of).to_json()
-        monkeypatch.undo()
+    for name, pm in databases.items():
+        got = evaluate(load_spec(d / "s.yaml"), as_of=as_of, plugin_manager=pm).to_json()
         assert got == expected, f"{name} differs from polars"
 
 
-def test_the_random_spec_exercises_the_database(tmp_path: Path, databases, monkeypatch) -> None:
+def test_the_random_spec_exercises_the_database(tmp_path: Path, databases) -> None:
     """The property above really runs in the databases (no silent fallback to polars)."""
     from metricspec.engine.run import explain
 
@@ -135,7 +132,6 @@ def test_the_random_spec_exercises_the_database(tmp_path: Path, databases, monke
                   "s": ["x"], "num": ["1.5"], "code": ["2"]}).write_parquet(tmp_path / "events.parquet")
     pl.DataFrame({"at": [dt.datetime(2026, 3, 29, 2, 30)], "n": [1]}).write_parquet(tmp_path / "local.parquet")
     (tmp_path / "s.yaml").write_text(textwrap.dedent(SPEC))
-    for name, registry in databases.items():
-        monkeypatch.setattr(sources, "connector_registry", registry)
-        plan = explain(load_spec(tmp_path / "s.yaml"), as_of=dt.date(2026, 11, 1))
+    for name, pm in databases.items():
+        plan = explain(load_spec(tmp_path / "s.yaml"), as_of=dt.date(2026, 11, 1), plugin_manager=pm)
         assert {q["runs_in"] for q in plan} == {name}

@@ -17,7 +17,6 @@ import numpy as np
 import polars as pl
 import pytest
 
-from metricspec import sources
 from metricspec.engine.run import evaluate
 from metricspec.loader import load_spec
 
@@ -112,7 +111,7 @@ def _differs(a: str, b: str) -> str:
     return "".join(list(difflib.unified_diff(a.splitlines(True), b.splitlines(True), "polars", "sql", n=2))[:60])
 
 
-def test_duckdb_equals_polars(spec: Path, on_polars: str, duckdb_registry, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_duckdb_equals_polars(spec: Path, on_polars: str, duckdb_pm, monkeypatch: pytest.MonkeyPatch) -> None:
     from metricspec.engine.backends.sql import SqlBackend
 
     read: list[str] = []
@@ -123,14 +122,11 @@ def test_duckdb_equals_polars(spec: Path, on_polars: str, duckdb_registry, monke
         return real(self, query)
 
     monkeypatch.setattr(SqlBackend, "events", spy)
-    monkeypatch.setattr(sources, "connector_registry", duckdb_registry)
-    text = evaluate(load_spec(spec), as_of=AS_OF).to_json()
+    text = evaluate(load_spec(spec), as_of=AS_OF, plugin_manager=duckdb_pm).to_json()
     assert {"orders", "customers"} <= set(read), read  # the rows came from the database
     assert text == on_polars, _differs(on_polars, text)
 
 
-def test_postgres_equals_polars(spec: Path, on_polars: str, postgres_registry,
-                                monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sources, "connector_registry", postgres_registry)
-    text = evaluate(load_spec(spec), as_of=AS_OF).to_json()
+def test_postgres_equals_polars(spec: Path, on_polars: str, postgres_pm) -> None:
+    text = evaluate(load_spec(spec), as_of=AS_OF, plugin_manager=postgres_pm).to_json()
     assert text == on_polars, _differs(on_polars, text)

@@ -128,38 +128,24 @@ def test_a_condition_on_two_kpis_of_two_sources_with_a_filter(spec_path: Path) -
 def databases() -> Iterator[dict[str, object]]:
     pytest.importorskip("ibis")
     pytest.importorskip("duckdb")
-    from backend_support import DuckDBLoader, PostgresLoader, database_registry
+    from backend_support import database_plugin_managers
 
-    registries: dict[str, object] = {"duckdb": database_registry(DuckDBLoader())}
-    try:
-        import psycopg  # noqa: F401
-        from pg_server import postgres_server
-    except ImportError:
-        yield registries
-        return
-    with postgres_server() as base:
-        registries["postgres"] = database_registry(PostgresLoader(f"postgres://{base}"))
-        yield registries
+    with database_plugin_managers() as managers:
+        yield dict(managers)
 
 
-def test_every_backend_gives_the_same_results(spec_path: Path, databases, monkeypatch) -> None:
-    from metricspec import sources
-
+def test_every_backend_gives_the_same_results(spec_path: Path, databases) -> None:
     expected = evaluate(load_spec(spec_path, ), as_of=dt.date(2026, 5, 31)).to_json()
     assert '"name": "big_posts"' in expected
-    for name, registry in databases.items():
-        monkeypatch.setattr(sources, "connector_registry", registry)
-        assert evaluate(load_spec(spec_path), as_of=dt.date(2026, 5, 31)).to_json() == expected, name
-        monkeypatch.undo()
+    for name, pm in databases.items():
+        assert evaluate(load_spec(spec_path), as_of=dt.date(2026, 5, 31), plugin_manager=pm).to_json() == expected, name
 
 
-def test_the_sql_is_a_semi_join(spec_path: Path, databases, monkeypatch) -> None:
-    from metricspec import sources
+def test_the_sql_is_a_semi_join(spec_path: Path, databases) -> None:
     from metricspec.engine.query import Question, explain_query
 
-    monkeypatch.setattr(sources, "connector_registry", databases["duckdb"])
     plan = explain_query(load_spec(spec_path), Question(("big_posts",), ("network",), "month", None, None,
-                                                        dt.date(2026, 5, 31)))
+                                                        dt.date(2026, 5, 31)), plugin_manager=databases["duckdb"])
     assert len(plan) == 1 and plan[0]["runs_in"] == "duckdb"
     assert "SEMI JOIN" in str(plan[0]["sql"]) and plan[0]["filter_entities"] == {
         "entity": "account", "where": "followers > 5000"}

@@ -157,54 +157,39 @@ def test_results_json_round_trips_hour_periods(dst_spec) -> None:
 def databases() -> Iterator[dict[str, object]]:
     pytest.importorskip("ibis")
     pytest.importorskip("duckdb")
-    from backend_support import DuckDBLoader, PostgresLoader, database_registry
+    from backend_support import database_plugin_managers
 
-    registries: dict[str, object] = {"duckdb": database_registry(DuckDBLoader())}
-    try:
-        import psycopg  # noqa: F401
-        from pg_server import postgres_server
-    except ImportError:
-        yield registries
-        return
-    with postgres_server() as base:
-        registries["postgres"] = database_registry(PostgresLoader(f"postgres://{base}"))
-        yield registries
+    with database_plugin_managers() as managers:
+        yield dict(managers)
 
 
-def test_sql_backends_give_the_same_hours(dst_spec, databases, monkeypatch: pytest.MonkeyPatch) -> None:
-    from metricspec import sources
-
+def test_sql_backends_give_the_same_hours(dst_spec, databases) -> None:
     path, _ = dst_spec
     expected = evaluate(load_spec(path), as_of=AS_OF).to_json()
-    for name, registry in databases.items():
-        monkeypatch.setattr(sources, "connector_registry", registry)
-        assert evaluate(load_spec(path), as_of=AS_OF).to_json() == expected, name
-        monkeypatch.undo()
+    for name, pm in databases.items():
+        assert evaluate(load_spec(path), as_of=AS_OF, plugin_manager=pm).to_json() == expected, name
 
 
-def test_spark_gives_the_same_hours(dst_spec, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_spark_gives_the_same_hours(dst_spec) -> None:
     pytest.importorskip("pyspark")
     import shutil
 
     if shutil.which("java") is None:
         pytest.skip("no Java runtime: apt-get install default-jre-headless")
-    from backend_support import SparkLoader, database_registry
+    from backend_support import SparkLoader, database_plugin_manager
 
-    from metricspec import sources
     from metricspec.connectors.spark import spark_session
 
     path, _ = dst_spec
     expected = evaluate(load_spec(path), as_of=AS_OF).to_json()
     session = spark_session("local[2]", {"spark.sql.shuffle.partitions": "1", "spark.ui.enabled": "false",
                                          "spark.sql.adaptive.enabled": "false"})
-    monkeypatch.setattr(sources, "connector_registry", database_registry(SparkLoader(session)))
-    assert evaluate(load_spec(path), as_of=AS_OF).to_json() == expected
+    pm = database_plugin_manager(SparkLoader(session))
+    assert evaluate(load_spec(path), as_of=AS_OF, plugin_manager=pm).to_json() == expected
 
 
-def test_half_hour_zones_get_their_local_hours(tmp_path: Path, databases, monkeypatch) -> None:
+def test_half_hour_zones_get_their_local_hours(tmp_path: Path, databases) -> None:
     """Asia/Kolkata is UTC+05:30: its hours start at :30 UTC."""
-    from metricspec import sources
-
     times = instants([dt.date(2026, 1, 10)], step_minutes=15)
     path = write(tmp_path, times, zone="Asia/Kolkata")
     res = evaluate(load_spec(path), as_of=dt.date(2026, 1, 11))
@@ -212,10 +197,8 @@ def test_half_hour_zones_get_their_local_hours(tmp_path: Path, databases, monkey
     assert got == {k: float(v) for k, v in Counter(local_hour(t, "Asia/Kolkata") for t in times).items()}
     assert all(label.endswith(":00+05:30") for label in got)
     expected = res.to_json()
-    for name, registry in databases.items():
-        monkeypatch.setattr(sources, "connector_registry", registry)
-        assert evaluate(load_spec(path), as_of=dt.date(2026, 1, 11)).to_json() == expected, name
-        monkeypatch.undo()
+    for name, pm in databases.items():
+        assert evaluate(load_spec(path), as_of=dt.date(2026, 1, 11), plugin_manager=pm).to_json() == expected, name
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -11,18 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import textwrap
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pluggy
 import polars as pl
 import pytest
-from backend_support import database_registry
+from backend_support import database_plugin_manager
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from metricspec import sources
-from metricspec.connectors.base import Connector, SourceContext
 from metricspec.engine.run import evaluate, explain
 from metricspec.loader import load_spec
 from metricspec.trust import Confinement
@@ -79,74 +77,48 @@ kpis:
 """
 
 
-def partial_registry(loader: Any, names: set[str]) -> Callable[[], dict[str, type[Connector]]]:
-    """Like :func:`backend_support.database_registry`, for the sources in ``names`` only."""
-    inside = database_registry(loader)()
-    base = sources.connector_registry()
-
-    def pick(conn: str) -> type[Connector]:
-        class Either(base[conn]):  # type: ignore[valid-type,misc]
-            def scan(self, options: Any, context: SourceContext) -> Any:
-                if context.source_name in names:
-                    return inside[conn]().scan(options, context)
-                return super().scan(options, context)
-
-        return Either
-
-    wrapped = {name: pick(name) for name in base}
-    return lambda: wrapped
-
-
 def example(tmp_path: Path) -> Path:
     path = tmp_path / "spec.yaml"
     path.write_text(EXAMPLE.replace("DATA", str(DATA)))
     return path
 
 
-def results(path: Path) -> str:
-    return evaluate(load_spec(path, Confinement(allow_outside=True)), as_of=AS_OF).to_json()
+def results(path: Path, pm: pluggy.PluginManager | None = None) -> str:
+    return evaluate(load_spec(path, Confinement(allow_outside=True)), as_of=AS_OF, plugin_manager=pm).to_json()
 
 
 @pytest.mark.parametrize("placement", ["both", "orders", "customers"])
 def test_example_joins_equal_polars_in_every_database(tmp_path: Path, database_loaders: dict[str, Any],
-                                                      monkeypatch: pytest.MonkeyPatch, placement: str) -> None:
+                                                      placement: str) -> None:
     path = example(tmp_path)
     expected = results(path)
     assert '"segment_value": "email"' in expected
     assert len(database_loaders) == 2 or placement != "both", "PostgreSQL is not available"
     for name, loader in database_loaders.items():
-        if placement == "both":
-            registry = database_registry(loader)
-        else:
-            registry = partial_registry(loader, {placement, "leads"})
-        monkeypatch.setattr(sources, "connector_registry", registry)
-        got = results(path)
-        monkeypatch.undo()
+        pm = database_plugin_manager(loader, None if placement == "both" else {placement, "leads"})
+        got = results(path, pm)
         assert got == expected, f"{name} ({placement} in the database) differs from polars"
 
 
-def test_the_join_is_pushed_down_into_the_database(tmp_path: Path, database_loaders: dict[str, Any],
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_join_is_pushed_down_into_the_database(tmp_path: Path, database_loaders: dict[str, Any]) -> None:
     path = example(tmp_path)
     for name, loader in database_loaders.items():
-        monkeypatch.setattr(sources, "connector_registry", database_registry(loader))
-        plan = explain(load_spec(path, Confinement(allow_outside=True)), as_of=AS_OF)
-        monkeypatch.undo()
+        plan = explain(load_spec(path, Confinement(allow_outside=True)), as_of=AS_OF,
+                       plugin_manager=database_plugin_manager(loader))
         orders = [q for q in plan if q["source"] == "orders"]
         assert orders
         for q in orders:
             assert q["runs_in"] == name
             assert "LEFT OUTER JOIN" in str(q["sql"]) and "GROUP BY" in str(q["sql"])
             assert q["joins"][0]["runs_in"] == f"{name} (LEFT JOIN)"  # type: ignore[index]
-    monkeypatch.setattr(sources, "connector_registry", partial_registry(database_loaders["duckdb"], {"orders"}))
-    plan = explain(load_spec(path, Confinement(allow_outside=True)), as_of=AS_OF)
+    plan = explain(load_spec(path, Confinement(allow_outside=True)), as_of=AS_OF,
+                   plugin_manager=database_plugin_manager(database_loaders["duckdb"], {"orders"}))
     q = next(q for q in plan if q["source"] == "orders")
     assert "temporary table" in q["joins"][0]["runs_in"]  # type: ignore[index]
     assert "LEFT OUTER JOIN" in str(q["sql"])
 
 
-def test_fan_out_is_refused_in_the_database_too(tmp_path: Path, database_loaders: dict[str, Any],
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fan_out_is_refused_in_the_database_too(tmp_path: Path, database_loaders: dict[str, Any]) -> None:
     from metricspec.errors import MetricSpecError
 
     (tmp_path / "customers.csv").write_text("customer_id,tier\nc1,gold\nc2,silver\nc2,gold\n")
@@ -166,11 +138,9 @@ def test_fan_out_is_refused_in_the_database_too(tmp_path: Path, database_loaders
         """))
     for placement in ("both", "customers"):
         for name, loader in database_loaders.items():
-            registry = database_registry(loader) if placement == "both" else partial_registry(loader, {"customers"})
-            monkeypatch.setattr(sources, "connector_registry", registry)
+            pm = database_plugin_manager(loader, None if placement == "both" else {"customers"})
             with pytest.raises(MetricSpecError) as info:
-                evaluate(load_spec(tmp_path / "s.yaml"), as_of=dt.date(2026, 2, 1))
-            monkeypatch.undo()
+                evaluate(load_spec(tmp_path / "s.yaml"), as_of=dt.date(2026, 2, 1), plugin_manager=pm)
             text = "\n".join(i.format() for i in info.value.issues())
             assert "s.yaml:9:13" in text, (name, text)
             assert "source 'customers' has more than one row per 'customer_id' (e.g. 'c2' appears 2 times)" in text
@@ -186,7 +156,6 @@ keys = st.one_of(st.none(), st.integers(1, 12))
     posts=st.lists(st.tuples(keys, st.integers(0, 47), st.one_of(st.none(), st.integers(0, 99))), max_size=30),
 )
 def test_random_joins_agree_on_every_backend(tmp_path_factory: pytest.TempPathFactory, database_loaders: dict[str, Any],
-                                             monkeypatch: pytest.MonkeyPatch,
                                              accounts: dict[int, tuple[str | None, int | None]],
                                              posts: list[tuple[int | None, int, int | None]]) -> None:
     """Posts by the account's tier: nulls on both sides, unmatched keys, a numeric joined column."""
@@ -224,10 +193,8 @@ def test_random_joins_agree_on_every_backend(tmp_path_factory: pytest.TempPathFa
     expected = evaluate(load_spec(d / "s.yaml"), as_of=as_of).to_json()
     assert '"name": "since_joined"' in expected
     for name, loader in database_loaders.items():
-        for registry in (database_registry(loader), partial_registry(loader, {"posts"})):
-            monkeypatch.setattr(sources, "connector_registry", registry)
-            got = evaluate(load_spec(d / "s.yaml"), as_of=as_of).to_json()
-            monkeypatch.undo()
+        for pm in (database_plugin_manager(loader), database_plugin_manager(loader, {"posts"})):
+            got = evaluate(load_spec(d / "s.yaml"), as_of=as_of, plugin_manager=pm).to_json()
             assert got == expected, f"{name} differs from polars"
 
 
@@ -245,8 +212,8 @@ def test_engine_duckdb_files_join_across_two_connections(tmp_path: Path) -> None
     assert q["runs_in"] == "duckdb" and "temporary table" in q["joins"][0]["runs_in"]  # type: ignore[index]
 
 
-def test_a_bad_value_of_a_joined_column_is_reported_by_the_database(tmp_path: Path, database_loaders: dict[str, Any],
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bad_value_of_a_joined_column_is_reported_by_the_database(tmp_path: Path,
+                                                                    database_loaders: dict[str, Any]) -> None:
     """A value that does not convert to the declared type of a column read through the join is an error
     (never a silent null), in the database as on polars."""
     from metricspec.errors import MetricSpecError
@@ -267,12 +234,9 @@ def test_a_bad_value_of_a_joined_column_is_reported_by_the_database(tmp_path: Pa
           ranks: {source: orders, agg: sum, column: rank}
         """))
     messages = []
-    for name, registry in [("polars", None), *((n, database_registry(lo)) for n, lo in database_loaders.items())]:
-        if registry is not None:
-            monkeypatch.setattr(sources, "connector_registry", registry)
+    for name, pm in [("polars", None), *((n, database_plugin_manager(lo)) for n, lo in database_loaders.items())]:
         with pytest.raises(MetricSpecError) as info:
-            evaluate(load_spec(tmp_path / "s.yaml"), as_of=dt.date(2026, 2, 1))
-        monkeypatch.undo()
+            evaluate(load_spec(tmp_path / "s.yaml"), as_of=dt.date(2026, 2, 1), plugin_manager=pm)
         text = "\n".join(i.format() for i in info.value.issues())
         assert "source 'customers'" in text and "two" in text and "s.yaml:3:" in text, (name, text)
         if name != "postgres":  # PostgreSQL's own cast error names the value, not the column (as without joins)

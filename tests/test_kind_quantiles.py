@@ -196,18 +196,14 @@ random_rows = st.lists(
 @example(rows=[(491, "a", -0.0, None, None), (0, "a", None, 4, False), (857, None, 0.0, 2, True),
                 (618, "b", 5.0, 1, True), (456, "a", -45.0, 7, False), (165, "b", 206.77836023212558, None, None),
                 (737, "b", None, 2, False), (109, "a", 25.0, 4, None), (316, None, -357.01550404529394, 2, True)])
-def test_polars_duckdb_and_postgres_agree(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
+def test_polars_duckdb_and_postgres_agree(tmp_path_factory: pytest.TempPathFactory,
                                           databases: dict[str, object], rows: list[tuple]) -> None:  # type: ignore[type-arg]
-    from metricspec import sources
-
     d = tmp_path_factory.mktemp("diff")
     start = dt.datetime(2026, 8, 20)
     spec = _write(d, [(start + dt.timedelta(hours=h), s, v, w, f) for h, s, v, w, f in rows])
     expected = evaluate(load_spec(spec), as_of=AS_OF).to_json()
-    for name, registry in databases.items():
-        monkeypatch.setattr(sources, "connector_registry", registry)
-        got = evaluate(load_spec(spec), as_of=AS_OF).to_json()
-        monkeypatch.undo()
+    for name, pm in databases.items():
+        got = evaluate(load_spec(spec), as_of=AS_OF, plugin_manager=pm).to_json()
         assert ": -0.0," not in got and ": -0.0\n" not in got, f"{name}: a -0.0 in the Results (shown as 0.0)"
         _assert_same(json.loads(got), json.loads(expected), name)
 
@@ -233,19 +229,15 @@ def _assert_same(got: object, expected: object, name: str, path: str = "") -> No
 seen: set[str] = set()
 
 
-def test_percentiles_run_in_the_database(tmp_path: Path, databases: dict[str, object],
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_percentiles_run_in_the_database(tmp_path: Path, databases: dict[str, object]) -> None:
     """No silent fallback to polars: the percentiles are computed by each database's own function."""
-    from metricspec import sources
     from metricspec.engine.run import explain
 
     spec = _write(tmp_path, ROWS)
     functions = {"duckdb": "QUANTILE_CONT", "postgres": "PERCENTILE_CONT"}
     seen.update(databases)
-    for name, registry in databases.items():
-        monkeypatch.setattr(sources, "connector_registry", registry)
-        plan = explain(load_spec(spec), as_of=AS_OF)
-        monkeypatch.undo()
+    for name, pm in databases.items():
+        plan = explain(load_spec(spec), as_of=AS_OF, plugin_manager=pm)
         assert {q["runs_in"] for q in plan} == {name}
         sql = " ".join(str(q["sql"]) for q in plan)
         assert functions[name] in sql.upper() and "0.9" in sql and "0.95" in sql, sql

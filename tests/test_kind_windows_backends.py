@@ -18,7 +18,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from metricspec import sources
 from metricspec.engine.run import evaluate, explain
 from metricspec.loader import load_spec
 
@@ -65,12 +64,10 @@ def _write(d: Path, rows: list[tuple[int, str | None, int | None, bool | None, s
     return d / "s.yaml"
 
 
-def _agree(path: Path, databases: dict[str, object], monkeypatch: pytest.MonkeyPatch) -> str:
+def _agree(path: Path, databases: dict[str, object]) -> str:
     expected = evaluate(load_spec(path), as_of=AS_OF).to_json()
-    for name, registry in databases.items():
-        monkeypatch.setattr(sources, "connector_registry", registry)
-        got = evaluate(load_spec(path), as_of=AS_OF).to_json()
-        monkeypatch.undo()
+    for name, pm in databases.items():
+        got = evaluate(load_spec(path), as_of=AS_OF, plugin_manager=pm).to_json()
         assert got == expected, f"{name} differs from polars"
     return expected
 
@@ -85,17 +82,17 @@ rows = st.lists(
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=rows)
-def test_window_kinds_agree_on_every_backend(tmp_path_factory, monkeypatch, databases, rows) -> None:
-    _agree(_write(tmp_path_factory.mktemp("windows"), rows), databases, monkeypatch)
+def test_window_kinds_agree_on_every_backend(tmp_path_factory, databases, rows) -> None:
+    _agree(_write(tmp_path_factory.mktemp("windows"), rows), databases)
 
 
-def test_window_kinds_agree_on_a_busy_month(tmp_path: Path, monkeypatch, databases) -> None:
+def test_window_kinds_agree_on_a_busy_month(tmp_path: Path, databases) -> None:
     import random
 
     rnd = random.Random(5)
     data = [(rnd.randrange(HOURS), rnd.choice(["a", "b", "c", None]), rnd.choice([None, *range(-3, 30)]),
              rnd.choice([None, True, False]), rnd.choice([None, *(f"u{i}" for i in range(25))])) for _ in range(900)]
-    out = _agree(_write(tmp_path, data), databases, monkeypatch)
+    out = _agree(_write(tmp_path, data), databases)
     assert '"form": "rolling"' in out and '"form": "to_date"' in out
 
 
@@ -119,15 +116,13 @@ def test_windows_run_in_the_database(tmp_path: Path, monkeypatch, databases) -> 
             days.append(got.height)
         return rows
 
-    for name, registry in databases.items():
-        monkeypatch.setattr(sources, "connector_registry", registry)
-        monkeypatch.setattr(SqlBackend, "events", spy)
-        plan = explain(load_spec(path), as_of=AS_OF)
+    monkeypatch.setattr(SqlBackend, "events", spy)
+    for name, pm in databases.items():
+        plan = explain(load_spec(path), as_of=AS_OF, plugin_manager=pm)
         assert {q["runs_in"] for q in plan} == {name}
         assert any(q["grain"] == "day" for q in plan)
         seen.clear()
-        evaluate(load_spec(path), as_of=AS_OF)
+        evaluate(load_spec(path), as_of=AS_OF, plugin_manager=pm)
         assert seen and {keep for _, keep in seen} <= {("user",), ("user", "seg")}, seen
         assert days and max(days) <= 2, days  # four rows, two users, each on one day
         days.clear()
-        monkeypatch.undo()

@@ -17,7 +17,6 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from metricspec import sources
 from metricspec.cli import main
 from metricspec.engine.run import evaluate
 from metricspec.errors import DataError
@@ -26,7 +25,7 @@ from metricspec.loader import load_spec
 pytest.importorskip("duckdb")
 pytest.importorskip("ibis")
 
-from backend_support import DuckDBLoader, database_registries, database_registry
+from backend_support import DuckDBLoader, database_plugin_manager, database_plugin_managers
 
 SPEC = """\
 name: n
@@ -39,14 +38,12 @@ kpis:
 """
 
 
-def _sum(tmp: Path, values: list[int], backend: str, monkeypatch: pytest.MonkeyPatch) -> float | None:
+def _sum(tmp: Path, values: list[int], backend: str) -> float | None:
     pl.DataFrame({"at": [dt.date(2026, 1, 1 + i % 28) for i in range(len(values))], "v": values},
                  schema={"at": pl.Date, "v": pl.Int64}).write_parquet(tmp / "p.parquet")
     (tmp / "s.yaml").write_text(SPEC, encoding="utf-8")
-    if backend == "duckdb":
-        monkeypatch.setattr(sources, "connector_registry", database_registry(DuckDBLoader()))
-    results = evaluate(load_spec(tmp / "s.yaml"), as_of=dt.date(2026, 2, 1))
-    monkeypatch.undo()
+    pm = database_plugin_manager(DuckDBLoader()) if backend == "duckdb" else None
+    results = evaluate(load_spec(tmp / "s.yaml"), as_of=dt.date(2026, 2, 1), plugin_manager=pm)
     values_of = {k.name: [p.value for s in k.series for p in s.points] for k in results.kpis}
     assert values_of["total"] == values_of["doubled"]
     return values_of["total"][0]
@@ -58,10 +55,10 @@ big = st.integers(-(2**63) + 1, 2**63 - 1)
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(values=st.lists(big, min_size=1, max_size=6))
 @pytest.mark.parametrize("backend", ["polars", "duckdb"])
-def test_integer_sums_do_not_wrap_around(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
-                                         backend: str, values: list[int]) -> None:
+def test_integer_sums_do_not_wrap_around(tmp_path_factory: pytest.TempPathFactory, backend: str,
+                                         values: list[int]) -> None:
     """Two rows of 2**62 summed to -9.2e18 on polars (int64 wraps); the exact total, rounded once."""
-    got = _sum(tmp_path_factory.mktemp("sum"), values, backend, monkeypatch)
+    got = _sum(tmp_path_factory.mktemp("sum"), values, backend)
     assert got == _shown(sum(values))
 
 
@@ -72,8 +69,8 @@ def _shown(total: int) -> float:
     return value if abs(value) < 2**53 else pl.Series([value]).round_sig_figs(12)[0]
 
 
-def test_the_issue_s_overflow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert _sum(tmp_path, [2**62, 2**62], "polars", monkeypatch) == _shown(2**63) > 0
+def test_the_issue_s_overflow(tmp_path: Path) -> None:
+    assert _sum(tmp_path, [2**62, 2**62], "polars") == _shown(2**63) > 0
 
 
 def _csv_run(tmp: Path, cells: list[str], engine: str, null_values: str = "", declared: bool = False) -> str:
@@ -114,22 +111,19 @@ def test_non_finite_spellings_listed_as_null_values_are_missing(tmp_path: Path, 
 
 @pytest.fixture(scope="module")
 def databases() -> Iterator[dict[str, object]]:
-    with database_registries() as registries:
-        yield dict(registries)
+    with database_plugin_managers() as managers:
+        yield dict(managers)
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
-def test_a_stored_nan_or_infinity_is_refused_on_every_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                              databases: dict[str, object], value: float) -> None:
+def test_a_stored_nan_or_infinity_is_refused_on_every_backend(tmp_path: Path, databases: dict[str, object],
+                                                              value: float) -> None:
     pl.DataFrame({"at": [dt.date(2026, 1, 1), dt.date(2026, 1, 2)], "v": [1.0, value]}).write_parquet(
         tmp_path / "p.parquet")
     (tmp_path / "s.yaml").write_text(SPEC, encoding="utf-8")
-    for name, registry in {"polars": None, **databases}.items():
-        if registry is not None:
-            monkeypatch.setattr(sources, "connector_registry", registry)
+    for name, pm in {"polars": None, **databases}.items():
         with pytest.raises(DataError, match="column 'v' has values that are not finite numbers"):
-            evaluate(load_spec(tmp_path / "s.yaml"), as_of=dt.date(2026, 2, 1))
-        monkeypatch.undo()
+            evaluate(load_spec(tmp_path / "s.yaml"), as_of=dt.date(2026, 2, 1), plugin_manager=pm)
         assert name
 
 

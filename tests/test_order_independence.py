@@ -12,11 +12,11 @@ import datetime as dt
 import textwrap
 from pathlib import Path
 
+import pluggy
 import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from metricspec import sources
 from metricspec.cli import main
 from metricspec.engine.run import evaluate
 from metricspec.errors import MetricSpecError
@@ -25,7 +25,7 @@ from metricspec.loader import load_spec
 pytest.importorskip("duckdb")
 pytest.importorskip("ibis")
 
-from backend_support import DuckDBLoader, database_registry
+from backend_support import DuckDBLoader, database_plugin_manager
 
 ROWS = [  # (published_at, account, score, likes, flag)
     ("2026-02-02 10:00:00", "1", 5.0, 4, True),
@@ -61,8 +61,8 @@ def _write(d: Path, names: list[str]) -> Path:
     return spec
 
 
-def _values(spec: Path) -> dict[str, float | None]:
-    results = evaluate(load_spec(spec), as_of=dt.date(2026, 3, 1))
+def _values(spec: Path, pm: pluggy.PluginManager | None) -> dict[str, float | None]:
+    results = evaluate(load_spec(spec), as_of=dt.date(2026, 3, 1), plugin_manager=pm)
     out: dict[str, float | None] = {}
     for kpi in results.kpis:
         points = [p for s in kpi.series if s.kind == "headline" for p in s.points if p.period == dt.date(2026, 2, 1)]
@@ -71,20 +71,18 @@ def _values(spec: Path) -> dict[str, float | None]:
 
 
 @pytest.mark.parametrize("backend", ["polars", "duckdb"])
-def test_scope_values_pick_the_same_rows_whatever_the_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                            backend: str) -> None:
-    if backend == "duckdb":
-        monkeypatch.setattr(sources, "connector_registry", database_registry(DuckDBLoader()))
+def test_scope_values_pick_the_same_rows_whatever_the_order(tmp_path: Path, backend: str) -> None:
+    pm = database_plugin_manager(DuckDBLoader()) if backend == "duckdb" else None
     names = list(KPIS)
     expected = {n: float(KPIS[n][1]) for n in names}
     for order in (names, names[::-1]):
         d = tmp_path / ("forward" if order == names else "backward")
         d.mkdir()
-        assert _values(_write(d, order)) == expected, order
+        assert _values(_write(d, order), pm) == expected, order
     for n in names:  # each alone gives what it gives among the others
         d = tmp_path / f"alone_{n}"
         d.mkdir()
-        assert _values(_write(d, [n])) == {n: expected[n]}
+        assert _values(_write(d, [n]), pm) == {n: expected[n]}
 
 
 def _run(tmp_path: Path, kpis: str) -> str:

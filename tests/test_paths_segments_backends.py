@@ -12,9 +12,9 @@ import datetime as dt
 import importlib.util
 from pathlib import Path
 
+import pluggy
 import pytest
 
-from metricspec import sources
 from metricspec.engine.run import evaluate, explain
 from metricspec.loader import load_spec
 
@@ -46,26 +46,23 @@ def write_paths(folder: Path) -> Path:
     return folder / "s.yaml"
 
 
-def run_json(spec: Path) -> str:
-    return evaluate(load_spec(spec), as_of=AS_OF).to_json()
+def run_json(spec: Path, pm: pluggy.PluginManager | None = None) -> str:
+    return evaluate(load_spec(spec), as_of=AS_OF, plugin_manager=pm).to_json()
 
 
 @pytest.fixture(params=["duckdb", "postgres"])
-def registry(request: pytest.FixtureRequest) -> object:
-    return request.getfixturevalue(f"{request.param}_registry")
+def pm(request: pytest.FixtureRequest) -> pluggy.PluginManager:
+    return request.getfixturevalue(f"{request.param}_pm")
 
 
-def test_paths_attribution_same_on_every_backend(tmp_path: Path, registry: object,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_paths_attribution_same_on_every_backend(tmp_path: Path, pm: pluggy.PluginManager) -> None:
     spec = write_paths(tmp_path)
     expected = run_json(spec)
     assert '"attributed_conversions"' in expected
-    monkeypatch.setattr(sources, "connector_registry", registry)
-    assert run_json(spec) == expected
+    assert run_json(spec, pm) == expected
 
 
-def test_segment_combinations_same_on_every_backend(tmp_path: Path, registry: object,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_segment_combinations_same_on_every_backend(tmp_path: Path, pm: pluggy.PluginManager) -> None:
     """Aggregations, derived KPIs (ratio, share, formula, growth, moving average) and goals broken down by a
     combination of columns (and by one column beside it), with a scope: the queries group by several
     columns in SQL."""
@@ -84,15 +81,13 @@ objectives:
 """)
     expected = run_json(spec)
     assert '"segment_columns"' in expected and '"segment": "network · tab"' in expected
-    monkeypatch.setattr(sources, "connector_registry", registry)
-    assert run_json(spec) == expected
-    plan = explain(load_spec(spec), as_of=AS_OF)
+    assert run_json(spec, pm) == expected
+    plan = explain(load_spec(spec), as_of=AS_OF, plugin_manager=pm)
     combos = [q for q in plan if q["segments"] == ["network", "tab"]]
     assert combos and all(q["runs_in"] != "polars" and "GROUP BY" in str(q["sql"]) for q in combos), combos
 
 
-def test_row_level_kinds_by_a_combination_same_on_every_backend(tmp_path: Path, registry: object,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_row_level_kinds_by_a_combination_same_on_every_backend(tmp_path: Path, pm: pluggy.PluginManager) -> None:
     """Funnels and retention read the combination's columns from the database with their rows."""
     from test_segment_combinations import FUNNEL_SPEC, funnel_rows
 
@@ -101,5 +96,4 @@ def test_row_level_kinds_by_a_combination_same_on_every_backend(tmp_path: Path, 
     (tmp_path / "s.yaml").write_text(FUNNEL_SPEC)
     expected = run_json(tmp_path / "s.yaml")
     assert '"segment": "network · tab"' in expected
-    monkeypatch.setattr(sources, "connector_registry", registry)
-    assert run_json(tmp_path / "s.yaml") == expected
+    assert run_json(tmp_path / "s.yaml", pm) == expected

@@ -129,26 +129,24 @@ def test_every_declared_series_equals_the_query(name: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def duckdb_registry() -> Iterator[object]:
+def duckdb_pm() -> Iterator[object]:
     pytest.importorskip("ibis")
     pytest.importorskip("duckdb")
-    from backend_support import DuckDBLoader, database_registry
+    from backend_support import DuckDBLoader, database_plugin_manager
 
-    yield database_registry(DuckDBLoader())
+    yield database_plugin_manager(DuckDBLoader())
 
 
 @pytest.mark.parametrize("name", SPECS)
-def test_every_declared_series_equals_the_query_in_duckdb(name: str, duckdb_registry, monkeypatch) -> None:
+def test_every_declared_series_equals_the_query_in_duckdb(name: str, duckdb_pm) -> None:
     """The run on polars (the golden Results) against the query with the data in DuckDB."""
-    from metricspec import sources
-
     loaded = load_spec(Path("specs/examples") / name)
     expected = run_series(loaded)
-    monkeypatch.setattr(sources, "connector_registry", duckdb_registry)
     start, end = dates(loaded)
     for (grain, cols), kpis in sorted(groups(loaded).items()):
         undated = grain.startswith("all:")
-        frame = run_query(loaded, Question(tuple(kpis), cols, None if undated else grain, None, start, end)).frame
+        question = Question(tuple(kpis), cols, None if undated else grain, None, start, end)
+        frame = run_query(loaded, question, plugin_manager=duckdb_pm).frame
         for kpi in kpis:
             want = expected[(kpi, "all" if undated else grain, cols)]
             got = {tuple(r[:-1]): r[-1] for r in frame.select(["period", *cols, kpi]).iter_rows()
@@ -177,39 +175,36 @@ QUESTIONS = [
 polars and with the data in PostgreSQL and Spark."""
 
 
-def _same_answers(registry: object, monkeypatch: pytest.MonkeyPatch) -> None:
-    from metricspec import sources
-
+def _same_answers(pm: object) -> None:
     loaded = load_spec(Path("specs/examples/multi_network.yaml"))
     expected = [run_query(loaded, q).frame for q in QUESTIONS]
-    monkeypatch.setattr(sources, "connector_registry", registry)
     for q, want in zip(QUESTIONS, expected, strict=True):
-        got = run_query(loaded, q).frame
+        got = run_query(loaded, q, plugin_manager=pm).frame
         assert got.equals(want), (q, got, want)
     assert expected[2].filter(pl.col("period").dt.date() == dt.date(2026, 10, 25))["period"].n_unique() == 25
 
 
-def test_queries_in_postgres_equal_polars(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_queries_in_postgres_equal_polars() -> None:
     pytest.importorskip("psycopg")
     pytest.importorskip("ibis")
-    from backend_support import PostgresLoader, database_registry
+    from backend_support import PostgresLoader, database_plugin_manager
     from pg_server import postgres_server
 
     with postgres_server() as base:
-        _same_answers(database_registry(PostgresLoader(f"postgres://{base}")), monkeypatch)
+        _same_answers(database_plugin_manager(PostgresLoader(f"postgres://{base}")))
 
 
-def test_queries_in_spark_equal_polars(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_queries_in_spark_equal_polars() -> None:
     pytest.importorskip("pyspark")
     pytest.importorskip("ibis")
     import shutil
 
     if shutil.which("java") is None:
         pytest.skip("no Java runtime: apt-get install default-jre-headless")
-    from backend_support import SparkLoader, database_registry
+    from backend_support import SparkLoader, database_plugin_manager
 
     from metricspec.connectors.spark import spark_session
 
     session = spark_session("local[2]", {"spark.sql.shuffle.partitions": "1", "spark.ui.enabled": "false",
                                          "spark.sql.adaptive.enabled": "false"})
-    _same_answers(database_registry(SparkLoader(session)), monkeypatch)
+    _same_answers(database_plugin_manager(SparkLoader(session)))

@@ -15,7 +15,6 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from metricspec import sources
 from metricspec.cli import main
 from metricspec.engine.run import evaluate
 from metricspec.loader import load_spec
@@ -23,7 +22,7 @@ from metricspec.loader import load_spec
 pytest.importorskip("duckdb")
 pytest.importorskip("ibis")
 
-from backend_support import DuckDBLoader, database_registry
+from backend_support import DuckDBLoader, database_plugin_manager
 
 AS_OF = dt.date(2026, 4, 1)
 START = dt.datetime(2026, 1, 1)
@@ -98,7 +97,6 @@ rows_strategy = st.lists(st.tuples(st.sampled_from(["c1", "c2", "c3", "c4", "c5"
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(raw=rows_strategy)
 def test_retention_by_order_and_by_calendar_day_equals_plain_python(tmp_path_factory: pytest.TempPathFactory,
-                                                                   monkeypatch: pytest.MonkeyPatch,
                                                                    raw: list[tuple[str, str, int]]) -> None:
     d = tmp_path_factory.mktemp("ret")
     rows = [(c, f"{c}-{o}", START + dt.timedelta(minutes=m)) for c, o, m in raw]
@@ -106,10 +104,8 @@ def test_retention_by_order_and_by_calendar_day_equals_plain_python(tmp_path_fac
                                                                  for c, o, t in rows), encoding="utf-8")
     (d / "s.yaml").write_text(_spec(), encoding="utf-8")
     for backend in ("polars", "duckdb"):
-        if backend == "duckdb":
-            monkeypatch.setattr(sources, "connector_registry", database_registry(DuckDBLoader()))
-        results = json.loads(evaluate(load_spec(d / "s.yaml"), as_of=AS_OF).to_json())
-        monkeypatch.undo()
+        pm = database_plugin_manager(DuckDBLoader()) if backend == "duckdb" else None
+        results = json.loads(evaluate(load_spec(d / "s.yaml"), as_of=AS_OF, plugin_manager=pm).to_json())
         for name, settings_ in KPIS.items():
             assert _values(results, name) == pytest.approx(_reference(rows, *settings_)), (backend, name)
 

@@ -18,13 +18,13 @@ import textwrap
 from pathlib import Path
 
 import duckdb
+import pluggy
 import polars as pl
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from metricspec import sources
 from metricspec.cli import main
 from metricspec.engine.run import evaluate
 from metricspec.errors import DataError, SpecError
@@ -223,30 +223,23 @@ def test_postgres_takes_part(databases) -> None:
     assert "postgres" in databases, "psycopg is missing: pip install -e '.[test]'"
 
 
-def run_on(path: Path, registry: object | None, monkeypatch: pytest.MonkeyPatch) -> str:
-    if registry is not None:
-        monkeypatch.setattr(sources, "connector_registry", registry)
-    try:
-        return evaluate(load_spec(path), as_of=AS_OF).to_json()
-    finally:
-        monkeypatch.undo()
+def run_on(path: Path, pm: pluggy.PluginManager | None) -> str:
+    return evaluate(load_spec(path), as_of=AS_OF, plugin_manager=pm).to_json()
 
 
-def test_backends_give_identical_results(fixed, databases, monkeypatch) -> None:
+def test_backends_give_identical_results(fixed, databases) -> None:
     _, path, results = fixed
     expected = results.to_json()
-    for name, registry in databases.items():
-        assert run_on(path, registry, monkeypatch) == expected, f"{name} differs from polars"
+    for name, pm in databases.items():
+        assert run_on(path, pm) == expected, f"{name} differs from polars"
 
 
-def test_the_snapshot_queries_run_in_the_database(fixed, databases, monkeypatch) -> None:
+def test_the_snapshot_queries_run_in_the_database(fixed, databases) -> None:
     from metricspec.engine.run import explain
 
     _, path, _ = fixed
-    for name, registry in databases.items():
-        monkeypatch.setattr(sources, "connector_registry", registry)
-        plan = explain(load_spec(path), as_of=AS_OF)
-        monkeypatch.undo()
+    for name, pm in databases.items():
+        plan = explain(load_spec(path), as_of=AS_OF, plugin_manager=pm)
         assert {q["runs_in"] for q in plan} == {name}
         sql = "\n".join(str(q["sql"]) for q in plan)
         assert "OVER" in sql.upper() and "PARTITION BY" in sql.upper(), name  # the tie check's window
@@ -270,7 +263,7 @@ def _rows(raw) -> list[tuple[str, str, dt.datetime, int | None]]:
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(raw=snapshot_rows)
-def test_properties_and_backends_on_random_data(tmp_path_factory, monkeypatch, databases, raw) -> None:
+def test_properties_and_backends_on_random_data(tmp_path_factory, databases, raw) -> None:
     rows = _rows(raw)
     d = tmp_path_factory.mktemp("prop")
     path = write(d, rows)
@@ -286,8 +279,8 @@ def test_properties_and_backends_on_random_data(tmp_path_factory, monkeypatch, d
     for p, v in got.items():
         assert v <= sum(r[3] for r in rows if r[3] is not None and month(r[2]) == p)
     expected = results.to_json()
-    for name, registry in databases.items():
-        assert run_on(path, registry, monkeypatch) == expected, f"{name} differs from polars"
+    for name, pm in databases.items():
+        assert run_on(path, pm) == expected, f"{name} differs from polars"
 
 
 # ------------------------------------------------------------------------------------ ambiguity
@@ -304,17 +297,13 @@ kpis:
 """
 
 
-def test_an_unscoped_last_over_several_entities_is_refused_on_every_backend(tmp_path: Path, databases,
-                                                                           monkeypatch) -> None:
+def test_an_unscoped_last_over_several_entities_is_refused_on_every_backend(tmp_path: Path, databases) -> None:
     t = dt.datetime(2026, 2, 27, 23)
     rows = [("brand", "x", t, 900), ("rival", "x", t, 300), ("brand", "x", t - dt.timedelta(days=40), 800)]
     path = write(tmp_path, rows, AMBIGUOUS)
-    for name, registry in [("polars", None), *databases.items()]:
-        if registry is not None:
-            monkeypatch.setattr(sources, "connector_registry", registry)
+    for name, pm in [("polars", None), *databases.items()]:
         with pytest.raises(DataError) as info:
-            evaluate(load_spec(path), as_of=AS_OF)
-        monkeypatch.undo()
+            evaluate(load_spec(path), as_of=AS_OF, plugin_manager=pm)
         err = info.value
         assert "KPI 'followers' (agg: last) is ambiguous" in err.message, name
         assert "the month of 2026-02-01" in err.message and "2 rows at the latest time" in err.message

@@ -111,10 +111,10 @@ def databases() -> Iterator[dict[str, object]]:
     """DuckDB, and a throwaway PostgreSQL when its binaries are installed."""
     pytest.importorskip("ibis")
     pytest.importorskip("duckdb")
-    from backend_support import database_registries
+    from backend_support import database_plugin_managers
 
-    with database_registries() as registries:
-        yield dict(registries)
+    with database_plugin_managers() as managers:
+        yield dict(managers)
 
 
 @pytest.mark.parametrize(("values", "typ", "expect"), [
@@ -122,11 +122,9 @@ def databases() -> Iterator[dict[str, object]]:
     (["2018-04-11 10:00:00", "2301-01-01 10:00:00"], "datetime", "has dates outside 1900–2200"),
     (["2018-04-11 10:00:00", "2016-12-31 23:59:60"], "datetime", "'2016-12-31 23:59:60'"),
 ])
-def test_text_dates_in_a_database_are_checked_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                   databases: dict[str, object], values: list[str], typ: str,
-                                                   expect: str) -> None:
+def test_text_dates_in_a_database_are_checked_too(tmp_path: Path, databases: dict[str, object], values: list[str],
+                                                   typ: str, expect: str) -> None:
     """The same text loaded into DuckDB and PostgreSQL tables (the SQL backend parses it there)."""
-    from metricspec import sources
     from metricspec.engine.run import evaluate
     from metricspec.errors import MetricSpecError
     from metricspec.loader import load_spec
@@ -135,9 +133,7 @@ def test_text_dates_in_a_database_are_checked_too(tmp_path: Path, monkeypatch: p
     (tmp_path / "s.yaml").write_text(
         "name: s\nsources:\n  d: {connector: parquet, options: {path: d.parquet}, time_column: at, "
         f"columns: {{at: {typ}}}}}\nkpis:\n  n: {{source: d, agg: sum, column: n}}\n", encoding="utf-8")
-    for name, registry in databases.items():
-        monkeypatch.setattr(sources, "connector_registry", registry)
+    for name, pm in databases.items():
         with pytest.raises(MetricSpecError) as info:
-            evaluate(load_spec(tmp_path / "s.yaml"), as_of=dt.date(2019, 1, 1))
-        monkeypatch.undo()
+            evaluate(load_spec(tmp_path / "s.yaml"), as_of=dt.date(2019, 1, 1), plugin_manager=pm)
         assert "source 'd': column 'at'" in str(info.value) and expect in str(info.value), (name, str(info.value))

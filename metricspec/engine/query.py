@@ -38,9 +38,12 @@ from metricspec.engine.run import (
 from metricspec.errors import Issue, Level, SpecError
 from metricspec.kinds.alltime import ALL_TIME, is_all_time
 from metricspec.plan.nodes import Request, RunRange, make_scope
+from metricspec.plugins import using_plugin_manager
 from metricspec.spec.base import GRAINS
 
 if TYPE_CHECKING:
+    import pluggy
+
     from metricspec.sources import OpenedSources
     from metricspec.spec.loaded import LoadedSpec
 
@@ -264,17 +267,18 @@ def answer(loaded: LoadedSpec, q: Question, opened: OpenedSources) -> Answer:
                   kpis=q.kpis, by=q.by, where=q.where, units=units)
 
 
-def run_query(loaded: LoadedSpec, q: Question, data: Mapping[str, pl.LazyFrame] | None = None) -> Answer:
-    """Answer a question about a loaded spec (``data``: frames replacing the connectors of the sources
-    they name, as for :func:`metricspec.engine.run.evaluate`)."""
+def run_query(loaded: LoadedSpec, q: Question, data: Mapping[str, pl.LazyFrame] | None = None, *,
+              plugin_manager: pluggy.PluginManager | None = None) -> Answer:
+    """Answer a question about a loaded spec (``data`` and ``plugin_manager`` as for
+    :func:`metricspec.engine.run.evaluate`)."""
     q = resolve(loaded, q)
-    with shared_connections():
+    with using_plugin_manager(plugin_manager), shared_connections():
         return with_lenient_retry(loaded, lambda opened: answer(loaded, q, opened), data,
                                   names=source_names(loaded, q))
 
 
-def explain_query(loaded: LoadedSpec, q: Question,
-                  data: Mapping[str, pl.LazyFrame] | None = None) -> list[dict[str, object]]:
+def explain_query(loaded: LoadedSpec, q: Question, data: Mapping[str, pl.LazyFrame] | None = None, *,
+                  plugin_manager: pluggy.PluginManager | None = None) -> list[dict[str, object]]:
     """The question's compiled plan without running it: per fused query, what it computes, where it runs
     and the SQL it sends to a database."""
     q = resolve(loaded, q)
@@ -289,5 +293,5 @@ def explain_query(loaded: LoadedSpec, q: Question,
             out.append({**entry, **explained.queries[key], **({"joins": joins} if joins else {})})
         return out
 
-    with shared_connections():
+    with using_plugin_manager(plugin_manager), shared_connections():
         return with_lenient_retry(loaded, plan, data, names=source_names(loaded, q))

@@ -44,6 +44,7 @@ from metricspec.plan.periods import (
     periods_per_year,
     shift_local,
 )
+from metricspec.plugins import using_plugin_manager
 from metricspec.sources import open_checked
 from metricspec.sources.dataerrors import LenientRetry, collect_all_checked, data_errors
 from metricspec.spec.offsets import VsSpec, shifted_period
@@ -55,6 +56,8 @@ from metricspec.validation.expressions import data_issues
 from metricspec.version import __version__
 
 if TYPE_CHECKING:
+    import pluggy
+
     from metricspec.sources import OpenedSources
     from metricspec.spec.loaded import LoadedSpec
 
@@ -189,16 +192,19 @@ def plan_requests(ev: Evaluator) -> list[Any]:
     return [plan_goal(ev, o, g, goal) for o, g, goal in goals]
 
 
-def explain(loaded: LoadedSpec, *, as_of: dt.date | None = None) -> list[dict[str, object]]:
+def explain(loaded: LoadedSpec, *, as_of: dt.date | None = None,
+            plugin_manager: pluggy.PluginManager | None = None) -> list[dict[str, object]]:
     """The compiled query plan as data, without running it (``metricspec run --explain``): one entry per
     fused query; on a database, the number of the statement that answers it (:func:`explain_run`)."""
-    return explain_run(loaded, as_of=as_of)["queries"]  # type: ignore[return-value]
+    return explain_run(loaded, as_of=as_of, plugin_manager=plugin_manager)["queries"]  # type: ignore[return-value]
 
 
-def explain_run(loaded: LoadedSpec, *, as_of: dt.date | None = None) -> dict[str, object]:
+def explain_run(loaded: LoadedSpec, *, as_of: dt.date | None = None,
+                plugin_manager: pluggy.PluginManager | None = None) -> dict[str, object]:
     """``queries`` (as :func:`explain`) and ``statements``: every statement the run sends to a database
     for its KPIs (the fused aggregations, the sources' freshness, cast checks), in order. Row reads for
-    funnels, retention, control groups and attribution come on top (one per step or source)."""
+    funnels, retention, control groups and attribution come on top (one per step or source).
+    The connectors come from ``plugin_manager`` (default: the current one, see :mod:`metricspec.plugins`)."""
     def plan(opened: OpenedSources) -> dict[str, object]:
         day = as_of
         fresh = freshness_plan(loaded, opened.schemas, local_today(loaded.spec.timezone) if day is None else None)
@@ -216,7 +222,7 @@ def explain_run(loaded: LoadedSpec, *, as_of: dt.date | None = None) -> dict[str
             out.append({**entry, **explained.queries[key], **({"joins": joins} if joins else {})})
         return {"queries": out, "statements": explained.statements}
 
-    with shared_connections():
+    with using_plugin_manager(plugin_manager), shared_connections():
         return with_lenient_retry(loaded, plan)
 
 
@@ -236,10 +242,13 @@ def with_lenient_retry(loaded: LoadedSpec, work: Callable[[OpenedSources], _T],
 
 
 def evaluate(loaded: LoadedSpec, *, as_of: dt.date | None = None, progress: Progress | None = None,
-             data: Mapping[str, pl.LazyFrame] | None = None) -> Results:
+             data: Mapping[str, pl.LazyFrame] | None = None,
+             plugin_manager: pluggy.PluginManager | None = None) -> Results:
     """Evaluate every KPI, goal, control group and attribution model of a spec (``data``: frames
-    replacing the connectors of the sources they name)."""
-    with shared_connections():  # database files the sources share stay open for the run only
+    replacing the connectors of the sources they name; the other sources' connectors come from
+    ``plugin_manager``, default the current one, see :mod:`metricspec.plugins`)."""
+    # database files the sources share stay open for the run only
+    with using_plugin_manager(plugin_manager), shared_connections():
         return _evaluate(loaded, as_of=as_of, progress=progress, data=data)
 
 
