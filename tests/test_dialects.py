@@ -49,14 +49,14 @@ def _loaded(tmp_path: Path, agg: str = "count_distinct", column: str = "user", e
 
 
 def _compiled(dialect: Dialect, which: str) -> str:
-    t = ibis.table({"x": "float64", "k": "string"}, name="t")
+    t = ibis.table({"x": "float64", "k": "string", "at": "timestamp"}, name="t")
     value = {"count_distinct": dialect.count_distinct(t.k, None), "quantile": dialect.quantile(t.x, 0.9),
-             "median": dialect.median(t.x, None)}[which]
+             "median": dialect.median(t.x, None), "first_last": t.x.argmax(t.at)}[which]
     return str(ibis.to_sql(t.aggregate(v=value), dialect=dialect.name))
 
 
 @pytest.mark.parametrize("name", sorted(set(DIALECTS) - {"pyspark"}))  # ibis compiles Spark SQL only with a session
-@pytest.mark.parametrize("which", ["count_distinct", "quantile", "median"])
+@pytest.mark.parametrize("which", ["count_distinct", "quantile", "median", "first_last"])
 def test_declared_capabilities_match_the_sql_ibis_compiles(name: str, which: str) -> None:
     dialect = DIALECTS[name]
     declared = getattr(dialect.capabilities, "quantiles" if which == "quantile" else which)
@@ -103,7 +103,8 @@ def test_an_approximate_count_distinct_is_refused_with_where_and_how(tmp_path: P
 
 @pytest.mark.parametrize(("database", "agg", "refused"), [
     ("bigquery", "p90", True), ("bigquery", "median", True), ("bigquery", "count_distinct", False),
-    ("clickhouse", "median", False), ("trino", "p50", True), ("postgres", "p90", False)])
+    ("clickhouse", "median", False), ("trino", "p50", True), ("postgres", "p90", False),
+    ("mysql", "last", True), ("mssql", "first", True), ("trino", "last", False)])
 def test_each_database_refuses_what_it_approximates(tmp_path: Path, database: str, agg: str, refused: bool) -> None:
     loaded = _loaded(tmp_path, agg=agg, column="amount")
     issues = approximation_issues(loaded, {"events": database})  # type: ignore[arg-type]
@@ -159,3 +160,19 @@ def test_capabilities_are_declared_for_every_database_module() -> None:
     for name, d in DIALECTS.items():
         assert isinstance(d.capabilities, Capabilities) and d.name == name
     assert dialects.dialect_for("duckdb") is DIALECTS["duckdb"]
+
+
+@pytest.mark.parametrize("name", sorted(set(DIALECTS) - {"pyspark"}))
+def test_the_nan_check_is_sent_where_a_float_can_hold_nan(name: str) -> None:
+    """Every database whose floats hold NaN and infinities gets the check, and ibis compiles it there; SQL
+    Server's float holds neither (it refuses them on insert) and ibis cannot compile the check for it."""
+    from metricspec.engine.backends.sql_prepare import finite_check
+
+    t = ibis.table({"x": "float64"}, name="t")
+    check = finite_check("x", t, t.x)
+    compile_it = lambda: ibis.to_sql(t.aggregate(n=check.bad.sum()), dialect=name)  # noqa: E731
+    if DIALECTS[name].stores_non_finite:
+        assert compile_it()
+    else:
+        with pytest.raises(Exception, match="IsNan"):
+            compile_it()

@@ -90,7 +90,7 @@ def prepare(raw: Any, dialect: str, connection_key: str, opts: SourceOptions) ->
                 checks.extend(col_checks)
             elif dtype.is_timestamp():
                 exprs[col] = localize(table[col], dtype.timezone, local_tz, opts.target_timezone, dialect)
-            elif dtype.is_floating():  # NaN and infinities are refused, on every connector
+            elif dtype.is_floating() and dialect_for(dialect).stores_non_finite:  # NaN and infinities are refused
                 checks.append(finite_check(col, table, table[col]))
             instant = _instant(table[col], dtype, targets.get(col), opts, dialect)
             if instant is not None and col not in opts.derive:  # hour periods need it (sql_time.hour_instant)
@@ -201,7 +201,8 @@ def _cast(col: Any, dtype: Any, typ: str, opts: SourceOptions, dialect: str) -> 
         converted = localize(col, dtype.timezone, local_tz, target, dialect).date()
     checked = text or (typ == "int" and (dtype.is_floating() or dtype.is_decimal())) or (
         typ == "bool" and dtype.is_numeric())
-    finite = [finite_check(name, table, converted, col)] if typ == "float" else []
+    finite = [finite_check(name, table, converted, col)] if typ == "float" and dialect_for(dialect).stores_non_finite \
+        else []
     if not checked:
         return converted, finite
     present = value.notnull() & (value != "") if text else value.notnull()

@@ -34,9 +34,13 @@ class Capabilities:
     """``count_distinct``."""
     median: Support
     """``median``, linearly interpolated."""
+    first_last: Support = "exact"
+    """``first`` and ``last``: the value at the earliest or latest time (ibis' ``argmin``/``argmax``)."""
 
     def support(self, agg: str) -> Support:
-        """How an aggregation (a KPI's ``agg:``) is computed: exactly unless it is one of the three above."""
+        """How an aggregation (a KPI's ``agg:``) is computed: exactly unless it is one of those above."""
+        if agg in ("first", "last"):
+            return self.first_last
         if agg == "count_distinct":
             return self.count_distinct
         if agg == "median":
@@ -71,6 +75,8 @@ class Dialect:
     """Aggregate answers are sent as SQL through :meth:`send` (else ibis' ``to_polars``)."""
     sends_all_results: bool = False
     """Row reads go through :meth:`send` too (the database's own export streams them)."""
+    stores_non_finite: bool = True
+    """Its float columns can hold NaN and infinities, so every float column is checked for them."""
     out_of_memory_hint: str = ("the database ran out of memory for this query: ask its administrator for more, "
                                "or narrow the KPIs")
 

@@ -11,8 +11,10 @@ from metricspec.engine.backends.dialects.base import Capabilities, Dialect
 CLICKHOUSE_CAPABILITIES = Capabilities(time_zones=False, quantiles="approximate", count_distinct="approximate", median="exact")
 BIGQUERY_CAPABILITIES = Capabilities(time_zones=False, quantiles="approximate", count_distinct="exact", median="approximate")
 TRINO_CAPABILITIES = Capabilities(time_zones=False, quantiles="approximate", count_distinct="exact", median="approximate")
-MYSQL_CAPABILITIES = Capabilities(time_zones=False, quantiles="missing", count_distinct="exact", median="missing")
-MSSQL_CAPABILITIES = Capabilities(time_zones=False, quantiles="approximate", count_distinct="exact", median="missing")
+MYSQL_CAPABILITIES = Capabilities(time_zones=False, quantiles="missing", count_distinct="exact", median="missing",
+                                  first_last="missing")
+MSSQL_CAPABILITIES = Capabilities(time_zones=False, quantiles="approximate", count_distinct="exact", median="missing",
+                                  first_last="missing")
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class Trino(Dialect):
 
 @dataclass(frozen=True)
 class MySQL(Dialect):
-    """No percentile or median aggregate."""
+    """No percentile or median aggregate, and no ``first``/``last`` (ibis has no ``ArgMax`` for it)."""
 
     name: str = "mysql"
     capabilities: Capabilities = MYSQL_CAPABILITIES
@@ -50,7 +52,10 @@ class MySQL(Dialect):
 
 @dataclass(frozen=True)
 class MSSQL(Dialect):
-    """Percentiles only as ``APPROX_PERCENTILE_CONT``; no median aggregate."""
+    """Percentiles only as ``APPROX_PERCENTILE_CONT``; no median aggregate, no ``first``/``last`` (ibis has no
+    ``ArgMax`` for it). Its ``float`` holds no NaN or infinity (SQL Server refuses them on insert), and ibis
+    cannot compile the NaN check, so none is sent."""
 
     name: str = "mssql"
     capabilities: Capabilities = MSSQL_CAPABILITIES
+    stores_non_finite: bool = False

@@ -29,9 +29,6 @@
 --     ratio: {numerator: revenue, denominator: buyers}
 --     segments: [channel]
 
--- the cast checks of source 'orders'
--- ibis cannot compile this statement for mssql: OperationNotDefinedError: Compilation rule for 'IsNan' operation is not defined
-
 -- orders · grain month · segments -: 2 queries, null counts of 2 aggregates
 SELECT
   DATETRUNC(MONTH, [t1].[__date]) AS [period],

@@ -31,9 +31,6 @@
 --   buyers_28d:
 --     rolling: {kpi: buyers, days: 28}
 
--- the cast checks of source 'orders'
--- ibis cannot compile this statement for mssql: OperationNotDefinedError: Compilation rule for 'IsNan' operation is not defined
-
 -- orders · grain month · segments -: 2 queries, null counts of 2 aggregates
 SELECT
   DATETRUNC(MONTH, [t1].[__date]) AS [period],

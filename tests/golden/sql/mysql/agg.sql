@@ -40,6 +40,7 @@
 --     column: amount
 -- left out (refused on mysql, no statement): KPI 'median_order' (agg median)
 -- left out (refused on mysql, no statement): KPI 'p90_order' (agg p90)
+-- left out (refused on mysql, no statement): KPI 'last_amount' (agg last)
 
 -- the cast checks of source 'orders'
 SELECT
@@ -52,8 +53,40 @@ SELECT
   ) AS `c0`
 FROM `orders` AS `t0`;
 
--- orders · grain month · segments -: 2 queries, null counts of 3 aggregates
--- ibis cannot compile this statement for mysql: OperationNotDefinedError: Compilation rule for 'ArgMax' operation is not defined
+-- orders · grain month · segments -: 2 queries, null counts of 2 aggregates
+SELECT
+  DATE_FORMAT(`t1`.`__date`, '%Y-%m-01') AS `period`,
+  COALESCE(SUM(CASE WHEN `t1`.`paid` = TRUE THEN `t1`.`amount` ELSE NULL END), 0) AS `m0_a0`,
+  SUM(CAST(`t1`.`paid` = TRUE AS SIGNED)) AS `m0__n`,
+  CAST(COUNT(DISTINCT CASE WHEN `t1`.`country` IN ('PL', 'ES') THEN `t1`.`customer_id` END) AS DOUBLE) AS `m1_a0`,
+  SUM(CAST((
+    `t1`.`amount` IS NULL
+  ) AND (
+    `t1`.`paid` = TRUE
+  ) AS SIGNED)) AS `z0_0`,
+  SUM(
+    CAST((
+      `t1`.`customer_id` IS NULL
+    ) AND `t1`.`country` IN ('PL', 'ES') AS SIGNED)
+  ) AS `z1_0`
+FROM (
+  SELECT
+    `t0`.`order_id`,
+    `t0`.`customer_id`,
+    `t0`.`ordered_at`,
+    `t0`.`amount`,
+    `t0`.`channel`,
+    `t0`.`country`,
+    `t0`.`paid`,
+    DATE(`t0`.`ordered_at`) AS `__date`
+  FROM `orders` AS `t0`
+  WHERE
+    DATE(`t0`.`ordered_at`) IS NOT NULL
+    AND DATE(`t0`.`ordered_at`) <= DATE('2026-10-31')
+    AND DATE(`t0`.`ordered_at`) >= DATE('2026-01-01')
+) AS `t1`
+GROUP BY
+  1;
 
 -- orders · grain month · segments channel: 2 queries
 SELECT
