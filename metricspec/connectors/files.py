@@ -449,7 +449,7 @@ def _sheet_exists(sheet: str | int | None, sheets: list[str]) -> bool:
 def _sheet_names(path: Path) -> list[str] | None:
     """Sheet names of a workbook, or None when it cannot be opened at all."""
     try:
-        import fastexcel  # optional: fastexcel reads Excel
+        import fastexcel  # optional: the excel extra
 
         return list(fastexcel.read_excel(str(path)).sheet_names)
     except Exception:
