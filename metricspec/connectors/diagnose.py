@@ -13,6 +13,8 @@ import codecs
 import re
 from typing import TYPE_CHECKING, Any
 
+import polars as pl
+
 from metricspec.errors import DataError
 
 if TYPE_CHECKING:
@@ -80,8 +82,6 @@ def explain_csv_error(paths: list[Path], options: CsvOptions, context: SourceCon
 def _locate_csv_value(paths: list[Path], options: CsvOptions, column: str, value: str,
                       dtype: str | None) -> tuple[Path, int] | None:
     """(file, 1-based data row) of the first value of ``column`` that is not of ``dtype`` (or equals ``value``)."""
-    import polars as pl
-
     for path in paths:
         lf = pl.scan_csv(path, separator=options.separator, has_header=options.has_header,
                          null_values=list(options.null_values) or None, skip_rows=options.skip_rows,
@@ -99,8 +99,6 @@ def _locate_csv_value(paths: list[Path], options: CsvOptions, column: str, value
 def explain_ndjson_error(paths: list[Path], infer_schema_length: int | None,
                          context: SourceContext) -> DataError | None:
     """A DataError for a field whose type changes after the lines polars inferred types from."""
-    import polars as pl
-
     for path in paths:
         try:
             window = dict(pl.scan_ndjson(path, infer_schema_length=infer_schema_length).collect_schema())
@@ -125,8 +123,6 @@ def explain_ndjson_error(paths: list[Path], infer_schema_length: int | None,
 
 
 def _changed_value(lf: Any, column: str, guessed: Any, full: Any) -> tuple[int, Any] | None:
-    import polars as pl
-
     col = pl.col(column)
     narrowed = col.cast(guessed, strict=False)
     differs = col.is_not_null() & (narrowed.is_null() | (narrowed.cast(full, strict=False) != col)).fill_null(True)

@@ -14,6 +14,7 @@ from typing import Any
 
 from metricspec.connectors.base import SourceContext
 from metricspec.connectors.files import first_line, resolve_paths
+from metricspec.connectors.sandbox import apply_duckdb_settings, duckdb_config, duckdb_settings
 
 SUPPORTED = ("csv", "parquet", "ndjson", "json")
 
@@ -31,9 +32,7 @@ def duckdb_relation(connector: str, options: Any, context: SourceContext, text_c
     if importlib.util.find_spec("ibis") is None or importlib.util.find_spec("duckdb") is None:
         raise context.error("`engine: duckdb` needs DuckDB and ibis",
                             hint="pip install 'metricspec-cli[duckdb]'")
-    import ibis
-
-    from metricspec.connectors.sandbox import apply_duckdb_settings, duckdb_config, duckdb_settings
+    import ibis  # optional and heavy: only for engine: duckdb
 
     found = resolve_paths(options.path, context, allow_dirs=connector == "parquet")  # inside the root
     paths = [str(p) for p in found]

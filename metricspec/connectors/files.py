@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, field_validator
 
 from metricspec.connectors.base import Connector, ConnectorOptions, SourceContext
+from metricspec.connectors.whitespace import whitespace_to_csv
 from metricspec.errors import DataError
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ def scan_text_export(path: str, context: SourceContext, *, required: list[str], 
     silently cut (a lazy scan reading a few columns would not see it); exports are small.
     Returns the lazy frame and its header names.
     """
-    import polars as pl
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
     paths = resolve_paths(path, context)
     try:
@@ -180,7 +181,7 @@ class CsvConnector(Connector):
 
     def scan(self, options: CsvOptions, context: SourceContext) -> pl.LazyFrame:
         """Scan the file(s); other encodings than UTF-8, and whitespace-separated files, are read eagerly."""
-        import polars as pl
+        import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
         paths = resolve_paths(options.path, context)
         encoding = options.encoding.lower().replace("_", "-")
@@ -200,18 +201,16 @@ class CsvConnector(Connector):
 
     def explain_error(self, options: CsvOptions, context: SourceContext, exc: BaseException) -> DataError | None:
         """Name the byte that is not UTF-8, or the row of a value beyond the type-inference window."""
-        from metricspec.connectors.diagnose import explain_csv_error
+        from metricspec.connectors.diagnose import explain_csv_error  # diagnose.py loads polars
 
         return explain_csv_error(resolve_paths(options.path, context), options, context, exc)
 
 
 def _read_csv_eagerly(path: Path, options: CsvOptions, context: SourceContext) -> pl.DataFrame:
-    import polars as pl
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
     try:
         if options.separator == WHITESPACE:
-            from metricspec.connectors.whitespace import whitespace_to_csv
-
             data: Path | bytes = whitespace_to_csv(path, options.encoding, options.skip_rows, context)
             separator, skip, encoding = ",", 0, "utf8"
         else:
@@ -253,7 +252,7 @@ class ParquetConnector(Connector):
 
     def scan(self, options: ParquetOptions, context: SourceContext) -> pl.LazyFrame:
         """Scan the dataset; the pattern is handed to polars so hive keys are found."""
-        import polars as pl
+        import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
         paths = resolve_paths(options.path, context, allow_dirs=True)
         resolved = context.resolve(options.path)
@@ -311,7 +310,7 @@ class NdjsonConnector(Connector):
 
     def scan(self, options: NdjsonOptions, context: SourceContext) -> pl.LazyFrame:
         """Scan the file(s)."""
-        import polars as pl
+        import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
         paths = resolve_paths(options.path, context)
         lf = pl.scan_ndjson([str(p) for p in paths], infer_schema_length=options.infer_schema_length)
@@ -319,7 +318,7 @@ class NdjsonConnector(Connector):
 
     def explain_error(self, options: NdjsonOptions, context: SourceContext, exc: BaseException) -> DataError | None:
         """Name the column and line where a value changes type after the inference window."""
-        from metricspec.connectors.diagnose import explain_ndjson_error
+        from metricspec.connectors.diagnose import explain_ndjson_error  # diagnose.py loads polars
 
         return explain_ndjson_error(resolve_paths(options.path, context), options.infer_schema_length, context)
 
@@ -339,7 +338,7 @@ class JsonConnector(Connector):
 
     def scan(self, options: JsonOptions, context: SourceContext) -> pl.LazyFrame:
         """Read every file eagerly (JSON cannot be streamed) and return a LazyFrame."""
-        import polars as pl
+        import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
         frames = []
         for p in resolve_paths(options.path, context):
@@ -401,13 +400,13 @@ class ExcelConnector(Connector):
 
     def scan(self, options: ExcelOptions, context: SourceContext) -> pl.LazyFrame:
         """Read one sheet of each workbook eagerly and return a LazyFrame."""
-        import polars as pl
+        import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
         frames = [self._read(p, options, context) for p in resolve_paths(options.path, context)]
         return pl.concat(frames, how="diagonal_relaxed").lazy()
 
     def _read(self, path: Path, options: ExcelOptions, context: SourceContext) -> pl.DataFrame:
-        import polars as pl
+        import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
         # types from every row (a sampled window turns later text in a number column into nulls)
         kwargs: dict[str, object] = {"infer_schema_length": None}
@@ -450,13 +449,13 @@ def _sheet_exists(sheet: str | int | None, sheets: list[str]) -> bool:
 def _sheet_names(path: Path) -> list[str] | None:
     """Sheet names of a workbook, or None when it cannot be opened at all."""
     try:
-        import fastexcel
+        import fastexcel  # optional: the excel extra
 
         return list(fastexcel.read_excel(str(path)).sheet_names)
     except Exception:
         pass
     try:
-        import openpyxl  # type: ignore[import-untyped,unused-ignore]
+        import openpyxl  # type: ignore[import-untyped,unused-ignore]  # optional (when fastexcel fails)
 
         wb = openpyxl.load_workbook(path, read_only=True)
         try:

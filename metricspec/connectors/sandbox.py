@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import glob as globlib
 import re
+import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -37,7 +38,7 @@ def duckdb_config() -> dict[str, Any]:
 
 def _literals(sql: str) -> list[str]:
     """The text of every quoted string constant in ``sql`` (DuckDB's own tokenizer)."""
-    import duckdb
+    import duckdb  # optional and heavy: the duckdb extra
 
     out = []
     for start, kind in duckdb.tokenize(sql):
@@ -118,7 +119,7 @@ def select_only(sql: str) -> str | None:
     also start each statement with SELECT, WITH, VALUES, TABLE or FROM.
     """
     try:
-        import duckdb
+        import duckdb  # optional and heavy: the duckdb extra
     except ImportError:
         return _keyword_check(sql, reads_first=True)
     parser, lock = _parser()
@@ -137,7 +138,7 @@ def select_only(sql: str) -> str | None:
 def _parser() -> tuple[Any, threading.Lock]:
     """One sandboxed in-memory DuckDB, kept for the process, whose parser reads the statements; it runs
     none of them. Opening a database costs about 35 ms, which every SQL source of a run used to pay."""
-    import duckdb
+    import duckdb  # optional and heavy: the duckdb extra
 
     return duckdb.connect(config=duckdb_config()), threading.Lock()
 
@@ -178,8 +179,6 @@ def sqlite_uri(path: Path) -> str:
 
 
 def _sqlite_authorizer() -> Callable[..., int]:
-    import sqlite3
-
     allowed = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
 
     def authorize(action: int, *_args: object) -> int:
@@ -190,7 +189,5 @@ def _sqlite_authorizer() -> Callable[..., int]:
 
 def sqlite_lockdown(conn: Any) -> None:
     """Allow only reading statements on a sqlite3 connection: no ATTACH, PRAGMA, writes or DDL."""
-    import sqlite3
-
     conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
     conn.set_authorizer(_sqlite_authorizer())

@@ -10,6 +10,12 @@ from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
 from metricspec.connectors.base import SourceContext
+from metricspec.connectors.sandbox import (
+    apply_duckdb_settings,
+    duckdb_allowed_paths,
+    duckdb_config,
+    duckdb_settings,
+)
 
 _DUCKDB_FILES: dict[tuple[str, int, int], tuple[Any, frozenset[str], str | None]] = {}
 """One ibis connection per DuckDB file (path, size, modification time) per evaluation, with the files
@@ -78,13 +84,6 @@ def duckdb_backend(path: Path | None, query: str, context: SourceContext, memory
     """An ibis DuckDB connection, read-only for a file, sandboxed (see metricspec/connectors/sandbox.py),
     with DuckDB's ``memory_limit`` when given."""
     import ibis  # optional and heavy: only where a source is in a database
-
-    from metricspec.connectors.sandbox import (
-        apply_duckdb_settings,
-        duckdb_allowed_paths,
-        duckdb_config,
-        duckdb_settings,
-    )
 
     allowed = duckdb_allowed_paths(query, context.base_dir, context.root)
     config = duckdb_config() | ({"memory_limit": memory_limit} if memory_limit else {})

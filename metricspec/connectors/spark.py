@@ -87,7 +87,7 @@ def spark_session(master: str, config: dict[str, str]) -> Any:
     key = (master, tuple(sorted(config.items())))
     if key in _SESSIONS:
         return _SESSIONS[key]
-    from pyspark.sql import SparkSession
+    from pyspark.sql import SparkSession  # optional and heavy: the spark extra
 
     builder = SparkSession.builder.remote(master) if master.startswith("sc://") else \
         SparkSession.builder.master(master).appName("metricspec")
@@ -128,7 +128,7 @@ class SparkConnector(Connector):
         except Exception as exc:
             raise context.error(f"Spark could not start on master '{master}': {first_line(exc)}",
                                 hint="check the master URL and that the cluster is reachable") from None
-        import ibis
+        import ibis  # optional and heavy: only for Spark sources
 
         con = ibis.pyspark.connect(session)
         try:

@@ -9,8 +9,10 @@ unknown table, a failing query, a missing driver) become a
 from __future__ import annotations
 
 import difflib
+import hashlib
 import importlib.util
 import re
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import unquote, urlparse
@@ -19,9 +21,18 @@ from pydantic import Field, field_validator, model_validator
 
 from metricspec.connectors.base import Connector, ConnectorOptions, SourceContext
 from metricspec.connectors.files import PATH_HINT, first_line
+from metricspec.connectors.sandbox import (
+    READ_ONLY_HINT,
+    apply_duckdb_settings,
+    duckdb_allowed_paths,
+    duckdb_config,
+    duckdb_settings,
+    select_only,
+)
 from metricspec.connectors.shared import duckdb_backend, server_connection
 from metricspec.connectors.sqlite_read import sandboxed, sqlite_lazy
 from metricspec.connectors.uris import expand_env, no_session_options, read_only_uri, redact
+from metricspec.errors import MetricSpecError
 
 if TYPE_CHECKING:
     import polars as pl
@@ -72,8 +83,6 @@ def sampled(query: str, rows: int | None) -> str:
 
 def _read_only(context: SourceContext, sql: str) -> str:
     """``sql`` if it only reads (see :func:`metricspec.connectors.sandbox.select_only`)."""
-    from metricspec.connectors.sandbox import READ_ONLY_HINT, select_only
-
     problem = select_only(sql)
     if problem is not None:
         raise context.error(f"the query may only SELECT, but it holds {problem}", hint=READ_ONLY_HINT)
@@ -111,9 +120,7 @@ class SqliteConnector(Connector):
 
     def scan(self, options: SqliteOptions, context: SourceContext) -> pl.LazyFrame:
         """Run the query (or read the table) and return its result as a LazyFrame."""
-        import sqlite3
-
-        import polars as pl
+        import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
         path = context.resolve(options.path)
         if not path.is_file():
@@ -182,7 +189,7 @@ class SqlConnector(Connector):
     def scan(self, options: SqlOptions, context: SourceContext) -> Any:
         """The table or query: an ibis table of the database when ibis and the driver are installed
         (the KPIs are computed there), else its result read into polars with connectorx or SQLAlchemy."""
-        import polars as pl
+        import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
         m = _URI.match(options.uri.strip())
         if m is None:
@@ -209,7 +216,7 @@ class SqlConnector(Connector):
             if "+" not in scheme and _has("connectorx"):
                 frame = pl.read_database_uri(query, read_only_uri(uri, scheme), engine="connectorx")
             elif _has("sqlalchemy"):
-                import sqlalchemy  # type: ignore[import-not-found,unused-ignore]
+                import sqlalchemy  # type: ignore[import-not-found,unused-ignore]  # optional (the sql extra)
 
                 engine = sqlalchemy.create_engine(read_only_uri(uri, scheme))
                 try:
@@ -228,8 +235,6 @@ class SqlConnector(Connector):
             raise context.error(f"a database driver is missing: {first_line(exc)}",
                                 hint="pip install 'metricspec-cli[sql]' and the driver of your database") from None
         except Exception as exc:
-            from metricspec.errors import MetricSpecError
-
             if isinstance(exc, MetricSpecError):
                 raise
             raise context.error(f"query failed on {redact(uri)}: {first_line(exc)}",
@@ -257,8 +262,6 @@ class SqlConnector(Connector):
             assert options.query is not None
             return con.sql(options.query)
         except Exception as exc:
-            from metricspec.errors import MetricSpecError
-
             if isinstance(exc, MetricSpecError):
                 raise
             raise context.error(f"query failed on {redact(uri)}: {first_line(exc)}",
@@ -289,9 +292,7 @@ class SqlConnector(Connector):
     @staticmethod
     def _stdlib_sqlite(uri: str, query: str, context: SourceContext) -> pl.LazyFrame:
         """Fallback for sqlite:// URIs when no SQL extra is installed."""
-        import sqlite3
-
-        import polars as pl
+        import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
         path = uri.split("://", 1)[1].partition("?")[0]
         path = path[1:] if path.startswith("//") else path
@@ -356,7 +357,7 @@ class DuckDBConnector(Connector):
     def scan(self, options: DuckDBOptions, context: SourceContext) -> Any:
         """Open the database (read-only) and return the table or query as an ibis table."""
         try:
-            import duckdb
+            import duckdb  # optional and heavy: the duckdb extra
         except ImportError:
             raise context.error("the duckdb connector needs the 'duckdb' package",
                                 hint="pip install 'metricspec-cli[duckdb]'") from None
@@ -385,8 +386,6 @@ class DuckDBConnector(Connector):
                 return con.table(table, database=schema or None)
             # a temporary view, not ibis' con.sql(): that reads the query's schema through a DuckDB
             # connection method DuckDB 2 removed. Named by the query: sources share the connection
-            import hashlib
-
             digest = hashlib.sha256(query.encode()).hexdigest()[:16]
             view = f"metricspec_{re.sub(r'[^A-Za-z0-9_]', '_', context.source_name)}_{digest}"
             con.raw_sql(f'CREATE OR REPLACE TEMP VIEW "{view}" AS {query}')
@@ -397,14 +396,7 @@ class DuckDBConnector(Connector):
     def _read_into_polars(self, options: DuckDBOptions, context: SourceContext,
                           query: str | None = None) -> pl.LazyFrame:
         """Without ibis: the query's whole result read into polars."""
-        import duckdb
-
-        from metricspec.connectors.sandbox import (
-            apply_duckdb_settings,
-            duckdb_allowed_paths,
-            duckdb_config,
-            duckdb_settings,
-        )
+        import duckdb  # optional and heavy: the duckdb extra
 
         where = "the in-memory database"
         query = query if query is not None else _read_only(context, options.sql())

@@ -15,6 +15,7 @@ the sample (:func:`metricspec.connectors.sandbox.sqlite_lockdown`), before conne
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -49,9 +50,7 @@ def projected(query: str, columns: list[str] | None, limit: int | None = None) -
 def read_with_connectorx(path: Path, sql: str) -> pl.DataFrame | None:
     """``sql`` read by connectorx, or None where it cannot (not installed, an unusual file name, a
     column it cannot type)."""
-    import importlib.util
-
-    import polars as pl
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
     real = str(path.resolve())
     if importlib.util.find_spec("connectorx") is None or not _PLAIN_PATH.match(real):
@@ -74,7 +73,7 @@ def sqlite_lazy(path: Path, query: str, connect: Callable[[], sqlite3.Connection
     """The query's rows as a lazy frame reading only the columns collected (see the module docs).
     ``connect`` opens the sandboxed sqlite3 connection; ``error`` makes a message a DataError naming
     the source."""
-    from polars.io.plugins import register_io_source
+    from polars.io.plugins import register_io_source  # polars: heavy, on read
 
     schema = sample_schema(connect, query)
 
@@ -93,7 +92,7 @@ def sqlite_lazy(path: Path, query: str, connect: Callable[[], sqlite3.Connection
 
 def read_stdlib(connect: Callable[[], sqlite3.Connection], sql: str) -> pl.DataFrame:
     """``sql`` read through sqlite3 (types inferred from every value, as polars does)."""
-    import polars as pl
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
     conn = connect()
     try:
@@ -108,7 +107,7 @@ def conform(frame: pl.DataFrame, schema: dict[str, pl.DataType], error: Callable
             ) -> pl.DataFrame:
     """The fetched columns with the types of the sample (a column all null there is null throughout, or
     cast when every value converts exactly); values of another type are an error."""
-    import polars as pl
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
     out = []
     for col, want in schema.items():
@@ -130,7 +129,7 @@ def conform(frame: pl.DataFrame, schema: dict[str, pl.DataType], error: Callable
 def sample_schema(connect: Callable[[], sqlite3.Connection], query: str) -> dict[str, pl.DataType]:
     """The column types of the query's first rows; a column null in all of them takes the type of its
     first non-null values."""
-    import polars as pl
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
     schema = dict(read_stdlib(connect, projected(query, None, SAMPLE_ROWS)).schema)
     for col, dtype in schema.items():

@@ -37,7 +37,7 @@ def _day(period: Any) -> Any:
 
 
 def _frame(rows: dict[str, list[Any]], columns: dict[str, str]) -> pl.DataFrame:
-    import polars as pl
+    import polars as pl  # polars: heavy; Results load without it
 
     return pl.DataFrame(rows, schema={name: getattr(pl, kind) for name, kind in columns.items()})
 
@@ -65,14 +65,14 @@ def kpi_frame(kpis: Iterable[KpiResult], spec: str | None = None) -> pl.DataFram
     frame = _frame(rows, KPI_COLUMNS)
     if spec is None:
         return frame
-    import polars as pl
+    import polars as pl  # polars: heavy; Results load without it
 
     return frame.select(pl.lit(spec, dtype=pl.String).alias("spec"), pl.all())
 
 
 def goal_frame(results: Results) -> pl.DataFrame:
     """One row per goal of ``results`` (objective order, then goal order), with a leading ``spec`` column."""
-    import polars as pl
+    import polars as pl  # polars: heavy; Results load without it
 
     rows = _columns(GOAL_COLUMNS)
     for g in results.goals():

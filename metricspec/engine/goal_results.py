@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
+from metricspec.engine.frames import goal_trend_frame
 from metricspec.engine.messages import MessageParams
 from metricspec.engine.result_base import DataNote, Point, ResultModel
 
@@ -116,8 +117,6 @@ class GoalResult(ResultModel):
 
     def to_polars(self) -> pl.DataFrame:
         """The goal's trend (its KPI over the goal window): ``period, label, value, partial``."""
-        from metricspec.engine.frames import goal_trend_frame
-
         return goal_trend_frame(self)
 
 

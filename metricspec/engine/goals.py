@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from metricspec.engine import alltime
 from metricspec.engine.forecast import Forecast, chance_of, target_with_chance
 from metricspec.engine.goal_forecast import (
     DailyPlan,
@@ -124,8 +125,6 @@ def plan_goal(ev: Evaluator, objective: str, goal_id: str, goal: Goal) -> GoalPl
 
 def _plan_all_time_goal(ev: Evaluator, objective: str, goal_id: str, goal: Goal) -> GoalPlan:
     """A goal on an all-time KPI: judged by its total, no trend (kinds/alltime.py)."""
-    from metricspec.engine import alltime
-
     spec = ev.spec
     kpi = spec.kpis[goal.kpi]
     campaign = spec.campaigns.get(goal.campaign) if goal.campaign else None

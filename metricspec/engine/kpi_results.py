@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
+from metricspec.engine.frames import kpi_frame
 from metricspec.engine.result_base import Point, ResultModel
 from metricspec.kinds.cohort_table import CohortTable
 
@@ -128,8 +129,6 @@ class KpiResult(ResultModel):
         """Every value of this KPI, tidy: one row per point of each series (headline, segment values,
         benchmarks) with ``kpi, grain, period, label, kind, segment, segment_value, benchmark, value,
         partial, unit, currency``."""
-        from metricspec.engine.frames import kpi_frame
-
         return kpi_frame([self])
 
     def all_time_values(self) -> list[tuple[str, str | None, str | None, float | None]]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from metricspec.engine.backends import Router, Work, make_router
 from metricspec.engine.fill import fill_periods
 from metricspec.kinds import FromAggregates, FromInputs, FromQuery, Inputs, Planned
 from metricspec.plan.nodes import (
@@ -32,7 +33,6 @@ from metricspec.plan.periods import HOUR, ends_after, last_hour, truncate_date
 from metricspec.utils import EXACT_INTEGERS, SIGNIFICANT_DIGITS
 
 if TYPE_CHECKING:
-    from metricspec.engine.backends import Router
     from metricspec.engine.backends.relation import Relation
     from metricspec.errors import Location
     from metricspec.sources.prepare import PreparedFrame
@@ -75,8 +75,6 @@ class Evaluator:
     def backends(self) -> Router:
         """The backend of each source: polars, or SQL for the sources in :attr:`relations`."""
         if self._router is None:
-            from metricspec.engine.backends import make_router
-
             self._router = make_router(self.sources, self.schemas, self.relations, self.prepared)
         return self._router
 
@@ -137,8 +135,6 @@ class Evaluator:
         their answers are returned, and the last date of data per source they give is used before
         periods are filled (periods after it are missing, not zero).
         """
-        from metricspec.engine.backends import Work
-
         rng = self.range
         work = Work(queries=list(self.plan.queries.values()), null_counts=self.plan.null_count_queries(),
                     freshness=list(freshness or []))

@@ -39,7 +39,12 @@ from metricspec.errors import Issue, Level, SpecError
 from metricspec.kinds.alltime import ALL_TIME, is_all_time
 from metricspec.plan.nodes import Request, RunRange, make_scope
 from metricspec.plugins import using_plugin_manager
+from metricspec.sources.needs import base_kpis
+from metricspec.sources.prepare import did_you_mean
 from metricspec.spec.base import GRAINS
+from metricspec.spec.expr import ExprError, names, parse
+from metricspec.spec.exprtypes import check
+from metricspec.validation.expressions import schema_types
 
 if TYPE_CHECKING:
     import pluggy
@@ -87,8 +92,6 @@ def _issue(message: str, hint: str | None = None) -> Issue:
 
 
 def _did_you_mean(name: str, known: list[str]) -> str | None:
-    from metricspec.sources.prepare import did_you_mean
-
     guess = did_you_mean(name, known)
     return guess.strip(" ()") if guess else None
 
@@ -105,8 +108,8 @@ def resolve(loaded: LoadedSpec, q: Question) -> Question:
         if name not in spec.kpis:
             issues.append(_issue(f"unknown KPI '{name}' in spec '{spec.name}'",
                                  _did_you_mean(name, known) or f"its KPIs: {', '.join(known) or 'none'}"))
-    for label, names in (("KPI", q.kpis), ("--by column", q.by)):
-        twice = sorted({n for n in names if names.count(n) > 1})
+    for label, given in (("KPI", q.kpis), ("--by column", q.by)):
+        twice = sorted({n for n in given if given.count(n) > 1})
         if twice:
             issues.append(_issue(f"{label} {', '.join(repr(n) for n in twice)} given twice", "name each once"))
     if q.start is not None and q.end is not None and q.start > q.end:
@@ -139,8 +142,6 @@ def resolve(loaded: LoadedSpec, q: Question) -> Question:
 
 
 def _where_syntax(text: str) -> list[Issue]:
-    from metricspec.spec.expr import ExprError, parse
-
     try:
         parse(text)
     except ExprError as exc:
@@ -152,8 +153,6 @@ def _where_syntax(text: str) -> list[Issue]:
 def rows_sources(loaded: LoadedSpec, name: str) -> list[tuple[str, str]]:
     """(base KPI, source) for every KPI without inputs that ``name`` reads (itself if it has none): the
     rows a breakdown and a filter of ``name`` apply to."""
-    from metricspec.sources.needs import base_kpis
-
     spec = loaded.spec
     out = []
     for base in base_kpis(spec, name):
@@ -166,8 +165,6 @@ def rows_sources(loaded: LoadedSpec, name: str) -> list[tuple[str, str]]:
 def check_columns(loaded: LoadedSpec, q: Question, schemas: Mapping[str, Mapping[str, pl.DataType]]) -> None:
     """Every ``by`` and ``where`` column exists in the rows of every KPI asked for (through joins too),
     and ``where`` type-checks on each; all problems at once."""
-    from metricspec.spec.expr import names, parse
-
     where_cols = list(dict.fromkeys(names(parse(q.where)))) if q.where else []
     issues: list[Issue] = []
     seen: set[tuple[str, str, str]] = set()
@@ -193,18 +190,12 @@ def check_columns(loaded: LoadedSpec, q: Question, schemas: Mapping[str, Mapping
 
 
 def _where_types(text: str, source: str, schema: Mapping[str, pl.DataType]) -> list[Issue]:
-    from metricspec.spec.expr import parse
-    from metricspec.spec.exprtypes import check
-    from metricspec.validation.expressions import schema_types
-
     return [_issue(f"--where: {p.message} (source '{source}') at column {p.offset + 1} of `{text}`", p.hint)
             for p in check(parse(text), "filter", schema_types(schema))]
 
 
 def source_names(loaded: LoadedSpec, q: Question) -> list[str]:
     """The sources the KPIs asked for read (the sources they join are opened with them)."""
-    from metricspec.sources.needs import base_kpis
-
     spec = loaded.spec
     out: set[str] = set()
     for name in q.kpis:

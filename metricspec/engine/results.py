@@ -31,6 +31,7 @@ from metricspec.engine.cg_results import (
     SurvivalFigures,
     Verdict,
 )
+from metricspec.engine.frames import goal_frame, kpi_frame
 from metricspec.engine.goal_results import (
     STATUS_ORDER,
     ForecastInterval,
@@ -171,15 +172,11 @@ class Results(ResultModel):
     def to_polars(self) -> pl.DataFrame:
         """Every KPI value of the run, tidy: :meth:`KpiResult.to_polars` of each KPI after a ``spec``
         column, so frames of several specs concatenate."""
-        from metricspec.engine.frames import kpi_frame
-
         return kpi_frame(self.kpis, spec=self.spec.name)
 
     def goals_to_polars(self) -> pl.DataFrame:
         """One row per goal: ``spec, objective, goal, title, kpi, status, current, target, baseline,
         progress, expected, forecast, start, deadline, …``."""
-        from metricspec.engine.frames import goal_frame
-
         return goal_frame(self)
 
     def __repr__(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -118,8 +119,6 @@ def shared_sources(loaded: LoadedSpec, opened: OpenedSources) -> dict[str, pl.La
 
 def local_today(timezone: str) -> dt.date:
     """Today's date on this machine's clock, in the spec's time zone."""
-    from zoneinfo import ZoneInfo
-
     return dt.datetime.now(ZoneInfo(timezone)).date()
 
 
@@ -296,13 +295,13 @@ def _run(loaded: LoadedSpec, opened: OpenedSources, as_of: dt.date | None, step:
     control_groups: list[ExperimentResult] = []
     if spec.control_groups:
         step("comparing control groups")
-        from metricspec.engine.experiments_run import run_control_groups
+        from metricspec.engine.experiments_run import run_control_groups  # start-up, test_startup
 
         control_groups = run_control_groups(loaded, frames, as_of)
     attribution = None
     if spec.attribution is not None:
         step("attributing conversions")
-        from metricspec.engine.attribution_run import run_attribution
+        from metricspec.engine.attribution_run import run_attribution  # start-up (test_startup.py)
 
         attribution = run_attribution(loaded, frames, as_of, control_groups)
     notes = future_notes + [_null_rows_note(source, column, n)

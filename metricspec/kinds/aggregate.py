@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 from pydantic import BeforeValidator, Field, model_validator
 
 from metricspec.errors import DataError
+from metricspec.kinds import entity_filter
+from metricspec.kinds.alltime import is_all_time
 from metricspec.kinds.base import (
     ColumnNeed,
     ExpressionSite,
@@ -22,9 +24,11 @@ from metricspec.kinds.base import (
     SourceRef,
     query_time_column,
 )
-from metricspec.kinds.entity_filter import EntityFilterSpec
+from metricspec.kinds.entity_filter import EntityFilterSpec, condition_kpis
 from metricspec.kinds.snapshot import plan_snapshot
 from metricspec.plan.nodes import QueryKey, RowFilter
+from metricspec.spec.expr import columns_of
+from metricspec.spec.segments import column_paths
 from metricspec.spec.source import HasSources, time_column_of
 
 if TYPE_CHECKING:
@@ -112,8 +116,6 @@ class AggregateKPI(KPIBase):
     def sources_needed(self, spec: SpecView) -> list[str]:
         if self.filter_entities is None:
             return [self.source]
-        from metricspec.kinds.entity_filter import condition_kpis
-
         conditions = [spec.kpis[n] for n in condition_kpis(self.filter_entities.where) if n in spec.kpis]
         return list(dict.fromkeys([self.source, *(s for k in conditions for s in k.sources_needed(spec))]))
 
@@ -122,9 +124,6 @@ class AggregateKPI(KPIBase):
         return time_column_of(spec, self.source, self.time_column)
 
     def columns(self, spec: SpecView) -> list[ColumnNeed]:
-        from metricspec.spec.expr import columns_of
-        from metricspec.spec.segments import column_paths
-
         kind = "numeric" if self.agg in NUMERIC_AGGREGATIONS else None
         out = [ColumnNeed(self.source, self.column, kind, ("column",))]
         out += [ColumnNeed(self.source, c, None, ("expression",)) for c in columns_of(self.expression)]
@@ -134,8 +133,6 @@ class AggregateKPI(KPIBase):
         out += [ColumnNeed(self.source, c, None, ("scope", c), key=True) for c in self.scope]
         out += [ColumnNeed(self.source, c, None, ("per", i)) for i, c in enumerate(self.per)]
         if self.filter_entities is not None:
-            from metricspec.kinds import entity_filter
-
             out += entity_filter.columns(spec, self.source, self.filter_entities)
         return out
 
@@ -149,8 +146,6 @@ class AggregateKPI(KPIBase):
         return out
 
     def check(self, spec: SpecView, name: str) -> list[KindIssue]:
-        from metricspec.kinds.alltime import is_all_time
-
         src = spec.sources.get(self.source)
         if src is not None and query_time_column(spec, self.source, self.time_column) is None:
             return [KindIssue(f"KPI '{name}' has no time column", (), f"add `time_column: <column>` to the KPI or to source "
@@ -165,8 +160,6 @@ class AggregateKPI(KPIBase):
                 "aggregate days_between(a, b) in `expression:`" if declared != "str" else
                 f"declare the column's type under the source's `columns:`, e.g. {{{self.column}: float}}")]
         if self.filter_entities is not None:
-            from metricspec.kinds import entity_filter
-
             return entity_filter.check(spec, name, self.filter_entities, not is_all_time(spec, name))
         return []
 
@@ -204,8 +197,6 @@ class AggregateKPI(KPIBase):
     def plan(self, ev: PlanContext, req: Request) -> FromQuery | FromAggregates:
         entities = None
         if self.filter_entities is not None:
-            from metricspec.kinds import entity_filter
-
             entities = entity_filter.plan(ev, req, self.filter_entities)
         key = QueryKey(self.source, self.time_column_for(ev, req.kpi), req.grain, req.segments, req.scope,
                        RowFilter.of(req.where), entities)

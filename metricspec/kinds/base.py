@@ -31,6 +31,7 @@ from pydantic import ConfigDict, Field, field_validator
 from metricspec.plan.nodes import NO_TIME, Window
 from metricspec.spec.base import Currency, Direction, Grain, Scalar, StrictModel
 from metricspec.spec.offsets import VsSpec
+from metricspec.spec.segments import check_segments, column_paths
 from metricspec.spec.source import HasSources, time_column_of, timeless_source
 
 if TYPE_CHECKING:
@@ -212,8 +213,6 @@ class KPIBase(StrictModel):
     @field_validator("segments")
     @classmethod
     def _segments(cls, value: list[str | list[str]]) -> list[str | list[str]]:
-        from metricspec.spec.segments import check_segments
-
         return check_segments(value)
 
     # ------------------------------------------------------------ what the kind reads
@@ -272,8 +271,6 @@ class KPIBase(StrictModel):
 
     def breakdown_columns(self, source: str) -> list[ColumnNeed]:
         """This KPI's segment and scope columns, read from ``source``'s rows (kinds that read rows)."""
-        from metricspec.spec.segments import column_paths
-
         out = [ColumnNeed(source, c, None, path) for c, path in column_paths(self.segments)]
         return out + [ColumnNeed(source, c, None, ("scope", c), key=True) for c in self.scope]
 

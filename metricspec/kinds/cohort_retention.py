@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from metricspec.errors import DataError
 from metricspec.kinds.base import (
     ColumnNeed,
     ExpressionSite,
@@ -17,6 +18,7 @@ from metricspec.kinds.base import (
 )
 from metricspec.kinds.cohort_table import CohortTable
 from metricspec.spec.base import StrictModel
+from metricspec.spec.expr import columns_of
 from metricspec.spec.source import time_column_of
 
 if TYPE_CHECKING:
@@ -80,8 +82,6 @@ class CohortRetentionKPI(KPIBase):
         return None if grain == period else f"it is computed per {period} (its cohorts' period) only"
 
     def columns(self, spec: SpecView) -> list[ColumnNeed]:
-        from metricspec.spec.expr import columns_of
-
         c, at = self.cohort_retention, ("cohort_retention",)
         out = [ColumnNeed(c.source, c.key, None, (*at, "key")),
                ColumnNeed(c.source, time_column_of(spec, c.source, c.time_column), "temporal", at)]
@@ -108,8 +108,6 @@ class CohortRetentionKPI(KPIBase):
         return out
 
     def plan(self, ev: PlanContext, req: Request) -> FromRows:
-        from metricspec.errors import DataError
-
         period = self.cohort_retention.period
         if isinstance(req.grain, str) and req.grain != period:  # e.g. a KPI derived from this one, per week
             raise DataError(
@@ -119,12 +117,12 @@ class CohortRetentionKPI(KPIBase):
         return FromRows(lambda: self._series(ev, req))
 
     def _series(self, ev: PlanContext, req: Request) -> pl.DataFrame:
-        from metricspec.kinds.compute.cohorts import retention_series
+        from metricspec.kinds.compute.cohorts import retention_series  # compute/ loads polars
 
         return retention_series(ev, req, self.cohort_retention, ("kpis", req.kpi, "cohort_retention"))
 
     def table(self, ev: PlanContext, req: Request) -> CohortTable:
         """The cohort × age table of the request's scope (see :func:`metricspec.kinds.compute.cohorts.cohort_table`)."""
-        from metricspec.kinds.compute.cohorts import cohort_table
+        from metricspec.kinds.compute.cohorts import cohort_table  # compute/ loads polars
 
         return cohort_table(ev, req, self.cohort_retention, ("kpis", req.kpi, "cohort_retention"))

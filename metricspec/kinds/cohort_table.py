@@ -42,7 +42,7 @@ class CohortTable(_Result):
     def to_polars(self) -> pl.DataFrame:
         """The table, tidy: one row per cohort and age with ``cohort, label, size, age, retained, share``
         (null where the age's period has not ended)."""
-        import polars as pl
+        import polars as pl  # polars: computing only; validate runs without it
 
         rows = [(r.cohort, r.label, r.size, age, n, share) for r in self.rows
                 for age, n, share in zip(self.ages, r.retained, r.shares, strict=True)]

@@ -37,7 +37,7 @@ class FormulaKPI(KPIBase):
         refs = names(tree)
 
         def combine(inputs: Inputs) -> pl.Expr:
-            from metricspec.plan.expressions import to_polars
+            from metricspec.plan.expressions import to_polars  # plan/expressions.py loads polars
 
             mapping = dict(zip(refs, inputs.columns, strict=True))
             return to_polars(tree, lambda n: mapping[n])

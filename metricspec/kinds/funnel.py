@@ -8,7 +8,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import Field
 
 from metricspec.kinds.base import ColumnNeed, ExpressionSite, FromRows, KPIBase, SourceRef
+from metricspec.plan.nodes import and_filters
 from metricspec.spec.base import MAX_DAYS, Name, StrictModel
+from metricspec.spec.expr import columns_of
+from metricspec.spec.segments import column_paths
 from metricspec.spec.source import time_column_of
 
 if TYPE_CHECKING:
@@ -66,9 +69,6 @@ class FunnelKPI(KPIBase):
         return self.funnel.steps[0].source
 
     def columns(self, spec: SpecView) -> list[ColumnNeed]:
-        from metricspec.spec.expr import columns_of
-        from metricspec.spec.segments import column_paths
-
         out = []
         for i, step in enumerate(self.funnel.steps):
             at = ("funnel", "steps", i)
@@ -104,9 +104,9 @@ class FunnelKPI(KPIBase):
         """Per period of the entries (and segment): the share of entries that reach every step in order
         within the window. An entry is an entity's first first-step event (``count: entity``) or every
         first-step event (``count: event``); ``__key`` numbers the entries, ``__ent`` is their entity."""
-        import polars as pl
+        import polars as pl  # polars: computing only; validate runs without it
 
-        from metricspec.kinds.compute.rows import (
+        from metricspec.kinds.compute.rows import (  # compute/ loads polars
             cutoff_of,
             date_bounds,
             events,
@@ -142,9 +142,7 @@ class FunnelKPI(KPIBase):
     def _entries(self, ev: PlanContext, req: Request) -> pl.LazyFrame:
         """The entries: ``__key`` (a number), ``__ent`` (the entity), ``__t0`` and the segments of their row.
         Rows without an entity never convert (they match no later step)."""
-        from metricspec.kinds.compute.rows import events
-        from metricspec.plan.nodes import and_filters
-
+        from metricspec.kinds.compute.rows import events  # compute/ loads polars
         first = self.funnel.steps[0]
         entry_filter = and_filters(first.filter, req.where)  # a query's where picks who enters
         rows = events(ev, first.source, first.time_column, entry_filter, ("kpis", req.kpi, "funnel", "steps", "0"),

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 def growth_rate(inputs: Inputs) -> pl.Expr:
     """(v − previous) ÷ |previous|; no value from a previous 0 (or none) and for the partial period."""
-    import polars as pl
+    import polars as pl  # polars: computing only; validate runs without it
 
     v = inputs.columns[0]
     prev = v.shift(1)

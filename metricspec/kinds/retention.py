@@ -8,7 +8,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
 from metricspec.kinds.base import ColumnNeed, ExpressionSite, FromRows, KPIBase, SourceRef
+from metricspec.plan.nodes import and_filters
 from metricspec.spec.base import MAX_DAYS, StrictModel
+from metricspec.spec.expr import columns_of
+from metricspec.spec.segments import column_paths
 from metricspec.spec.source import time_column_of
 
 if TYPE_CHECKING:
@@ -75,9 +78,6 @@ class RetentionKPI(KPIBase):
         return self.retention.cohort_source or self.retention.source
 
     def columns(self, spec: SpecView) -> list[ColumnNeed]:
-        from metricspec.spec.expr import columns_of
-        from metricspec.spec.segments import column_paths
-
         r, at = self.retention, ("retention",)
         out = [ColumnNeed(r.source, r.key, None, (*at, "key")),
                ColumnNeed(r.source, time_column_of(spec, r.source, r.time_column), "temporal", at),
@@ -113,17 +113,15 @@ class RetentionKPI(KPIBase):
         return FromRows(lambda: self._series(ev, req))
 
     def _series(self, ev: PlanContext, req: Request) -> pl.DataFrame:
-        import polars as pl
+        import polars as pl  # polars: computing only; validate runs without it
 
-        from metricspec.kinds.compute.rows import (
+        from metricspec.kinds.compute.rows import (  # compute/ loads polars
             cutoff_of,
             date_bounds,
             events,
             finish,
             share_by_period,
         )
-        from metricspec.plan.nodes import and_filters
-
         r = self.retention
         where = ("kpis", req.kpi, "retention")
         seg_source = r.cohort_source or r.source

@@ -26,13 +26,13 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
+from metricspec.errors import DataError
 from metricspec.kinds.base import FromAggregates
 from metricspec.plan.nodes import Window
 
 if TYPE_CHECKING:
     import polars as pl
 
-    from metricspec.errors import DataError
     from metricspec.kinds.aggregate import AggregateKPI
     from metricspec.kinds.context import PlanContext
     from metricspec.plan.nodes import QueryKey, Request
@@ -53,7 +53,7 @@ def snapshot_series(ev: PlanContext, req: Request, kpi: AggregateKPI, frame: pl.
                     value: str, ties: str, per: tuple[str, ...]) -> pl.DataFrame:
     """The request's series from the filled per-entity answer ``frame`` of query ``key``: checked, then
     summed over the entities."""
-    import polars as pl
+    import polars as pl  # polars: computing only; validate runs without it
 
     keys = ["period", *req.segments]
     if frame.height == 0:
@@ -71,8 +71,6 @@ def snapshot_series(ev: PlanContext, req: Request, kpi: AggregateKPI, frame: pl.
 def ambiguity_error(ev: PlanContext, req: Request, kpi: AggregateKPI, row: dict[str, object],
                     segments: tuple[str, ...], per: tuple[str, ...], ties: str) -> DataError:
     """The first group whose rows at the edge time disagree: where, what, and the fix."""
-    from metricspec.errors import DataError as Error
-
     edge = "latest" if kpi.agg == "last" else "earliest"
     label = kpi.column or kpi.expression
     period = f"{req.grain.start}..{req.grain.end}" if isinstance(req.grain, Window) else \
@@ -89,4 +87,4 @@ def ambiguity_error(ev: PlanContext, req: Request, kpi: AggregateKPI, row: dict[
         hint = (f"if the rows are different entities (accounts, pages), add `per: <entity column>` to sum each "
                 f"entity's {kpi.agg} value, or `scope: {{<column>: <value>}}` to pick one; if they are "
                 "duplicates, remove them from the data")
-    return Error(what, where=ev.where("kpis", req.kpi, "agg"), hint=hint)
+    return DataError(what, where=ev.where("kpis", req.kpi, "agg"), hint=hint)

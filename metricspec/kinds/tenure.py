@@ -16,6 +16,7 @@ from metricspec.kinds.base import (
     SourceRef,
 )
 from metricspec.spec.base import MAX_DAYS, StrictModel
+from metricspec.spec.expr import columns_of
 from metricspec.spec.source import time_column_of
 
 if TYPE_CHECKING:
@@ -59,8 +60,6 @@ class TenureKPI(KPIBase):
         return self.tenure.source
 
     def columns(self, spec: SpecView) -> list[ColumnNeed]:
-        from metricspec.spec.expr import columns_of
-
         t, at = self.tenure, ("tenure",)
         out = [ColumnNeed(t.source, t.key, None, (*at, "key"))]
         if t.churn_column is None or t.start_column is None:
@@ -97,6 +96,6 @@ class TenureKPI(KPIBase):
         return FromRows(lambda: self._series(ev, req))
 
     def _series(self, ev: PlanContext, req: Request) -> pl.DataFrame:
-        from metricspec.kinds.compute.tenure import tenure_series
+        from metricspec.kinds.compute.tenure import tenure_series  # compute/ loads numpy, polars
 
         return tenure_series(ev, req, self.tenure, ("kpis", req.kpi, "tenure"))

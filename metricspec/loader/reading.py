@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml  # type: ignore[import-untyped]
+
 from metricspec.errors import Issue, Level, Location, SpecError
 from metricspec.loader.limits import Budget, check_expansion, check_nesting, decode
 from metricspec.spec.loaded import PathKey, Positions
@@ -24,8 +26,6 @@ _IMPLICIT = {f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float", 
 
 def _yaml() -> Any:
     """PyYAML with its C (libyaml) loader when available: ``(module, Loader)``."""
-    import yaml  # type: ignore[import-untyped]
-
     return yaml, getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
 
 

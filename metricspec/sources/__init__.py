@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -10,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from metricspec.connectors.base import Connector, SourceContext
+from metricspec.connectors.duckdb_files import duckdb_relation
 from metricspec.connectors.files import first_line
-from metricspec.errors import DataError, Issue, Level, Location, SpecError
+from metricspec.errors import DataError, Issue, Level, Location, MetricSpecError, SpecError
 from metricspec.plugins import missing_connector_hint
 from metricspec.sources.casts import dtype_of
 from metricspec.sources.database import (
@@ -21,7 +23,7 @@ from metricspec.sources.database import (
     is_database_table,
 )
 from metricspec.sources.needs import Requirements, requirements
-from metricspec.sources.prepare import derived_types
+from metricspec.sources.prepare import PreparedFrame, check_columns, derived_types, prepare_source
 from metricspec.sources.registry import connector_registry as registry_of_plugins
 from metricspec.spec.expr import parse
 from metricspec.spec.source import CALENDAR, time_column_of, timeless_source
@@ -30,7 +32,6 @@ if TYPE_CHECKING:
     import polars as pl
 
     from metricspec.sources.joins import JoinInfo
-    from metricspec.sources.prepare import PreparedFrame
     from metricspec.spec.loaded import LoadedSpec
 
 
@@ -55,8 +56,6 @@ def open_source(
     (databases, Excel) read at most that many rows (``validate --data``); ``lenient`` gives
     every cast its lenient path (see :func:`~metricspec.sources.prepare.prepare_source`).
     """
-    from metricspec.sources.prepare import PreparedFrame, prepare_source
-
     spec = loaded.spec
     if name == CALENDAR and spec.calendar and name not in spec.sources:
         frame = calendar_frame(loaded)
@@ -68,8 +67,6 @@ def open_source(
     if frame is None:
         connector, options, context = bound_connector(loaded, name, registry, sample_rows=sample_rows)
         if source.engine == "duckdb":
-            from metricspec.connectors.duckdb_files import duckdb_relation
-
             frame = duckdb_relation(source.connector, options, context, _text_columns(source))
         else:
             frame = connector.scan(options, context)
@@ -101,7 +98,7 @@ def _with_derived(prepared: PreparedFrame, derive: Mapping[str, str], timezone: 
     """The source's ``derive:`` columns added, each cast to its one type."""
     if not derive:
         return prepared
-    from metricspec.plan.expressions import to_polars
+    from metricspec.plan.expressions import to_polars  # polars: only for derived columns
 
     types = derived_types(derive, prepared.frame.collect_schema())
     derived = prepared.frame.with_columns([
@@ -194,7 +191,7 @@ def bound_connector(
     try:
         options = cls.Options.model_validate(source.options)
     except ValidationError as exc:
-        from metricspec.spec.errormap import pydantic_issues
+        from metricspec.spec.errormap import pydantic_issues  # loads every kind (start-up)
 
         raise SpecError(pydantic_issues(exc, source.options, loaded.positions, cls.Options,
                                         prefix=("sources", name, "options"))) from None
@@ -221,9 +218,6 @@ def open_checked(loaded: LoadedSpec, names: list[str] | None = None,
     Problems are collected (not raised), so a user sees them all at once. The checks that need the
     data's types beyond the columns (expressions, scopes) are the caller's next step.
     """
-    from metricspec.errors import MetricSpecError
-    from metricspec.sources.prepare import PreparedFrame, check_columns
-
     out = OpenedSources()
     try:
         registry = connector_registry()
@@ -271,8 +265,7 @@ def _open_each(loaded: LoadedSpec, names: list[str], registry: dict[str, type[Co
                out: OpenedSources, tables: DatabaseTables | None) -> dict[str, PreparedFrame | DatabaseSource]:
     """Each named source and every source they join (right sides first), opened; problems go to
     ``out.issues``."""
-    from metricspec.errors import MetricSpecError
-    from metricspec.sources.joins import with_joined
+    from metricspec.sources.joins import with_joined  # joins.py loads polars
 
     try:
         names = with_joined(loaded.spec, names)
@@ -297,9 +290,7 @@ def _joined(loaded: LoadedSpec, opened: dict[str, PreparedFrame | DatabaseSource
     """Apply the sources' joins (in place) and make the columns read through a join required of the
     joined source: listed among its columns read, and their stored values checked where a database
     casts them."""
-    from metricspec.errors import MetricSpecError
-    from metricspec.sources.joins import apply_joins, joined_columns
-    from metricspec.sources.prepare import PreparedFrame
+    from metricspec.sources.joins import apply_joins, joined_columns  # joins.py loads polars
 
     out.joins, issues = apply_joins(loaded, opened, tables)
     out.issues.extend(issues)
@@ -322,9 +313,7 @@ def _joined(loaded: LoadedSpec, opened: dict[str, PreparedFrame | DatabaseSource
 def calendar_frame(loaded: LoadedSpec) -> pl.LazyFrame:
     """The publishing calendar as daily planned posts: date, network, campaign, owner, topic, content_type,
     planned_posts."""
-    import datetime as dt
-
-    import polars as pl
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
     text = ("network", "campaign", "owner", "topic", "content_type")
     rows: dict[str, list[object]] = {"date": [], **{c: [] for c in text}, "planned_posts": []}

@@ -153,7 +153,7 @@ def checked(casts: Sequence[Cast]) -> tuple[list[pl.Expr], list[pl.Expr], list[s
     temporary column, then checked (a strict cast of a marker that is never a number raises
     exactly when some row is bad).
     """
-    import polars as pl
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
     first: list[pl.Expr] = []
     second: list[pl.Expr] = []
@@ -173,7 +173,7 @@ def checked(casts: Sequence[Cast]) -> tuple[list[pl.Expr], list[pl.Expr], list[s
 
 def dtype_of(typ: str, target_tz: str) -> Any:
     """The polars dtype a ``columns:`` type becomes."""
-    import polars as pl
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
     return {
         "str": pl.String,
@@ -209,7 +209,7 @@ def _localise(naive: pl.Expr, local_tz: str, target_tz: str, *, strict: bool = F
 
 def plain_cast(col: str, dtype: Any, typ: str, local_tz: str, target_tz: str) -> pl.Expr | None:
     """A cast that cannot fail on a value, as a plain expression; None if it needs checking."""
-    import polars as pl
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
     c = pl.col(col)
     if typ == "str":
@@ -237,7 +237,7 @@ def plain_cast(col: str, dtype: Any, typ: str, local_tz: str, target_tz: str) ->
 def sniff_formats(values: Sequence[str]) -> list[str]:
     """The formats (of :data:`SNIFF_FORMATS`) that parse a sample of text timestamps, most
     values first; at most three. Values no format parses are left to the lenient path."""
-    import polars as pl
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
     todo = pl.Series([v.strip() for v in values if v and v.strip()], dtype=pl.String)
     chosen: list[str] = []
@@ -277,7 +277,7 @@ def cast_expr(col: str, dtype: Any, typ: str, *, fmt: str | None, formats: Seque
     text column gets only the fast path (a value it misses counts as bad): what a source
     uses when its sample shows the fast path is enough (see ``prepare_source``).
     """
-    import polars as pl
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
     raw = pl.col(col)
     if typ == "float" and (dtype.is_float() or dtype == pl.Decimal):
@@ -351,7 +351,7 @@ def _dates_checked(cast: Cast, text: pl.Expr, fmt: str | None, target_tz: str) -
 
 
 def _from_value(raw: pl.Expr, dtype: Any, typ: str, local_tz: str, target_tz: str) -> pl.Expr:
-    import polars as pl
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
     if typ == "int":
         if dtype.is_float() or dtype == pl.Decimal:
@@ -375,14 +375,14 @@ def _from_value(raw: pl.Expr, dtype: Any, typ: str, local_tz: str, target_tz: st
 
 
 def _integral(f: pl.Expr) -> pl.Expr:
-    import polars as pl
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
     ok = f.is_finite() & (f.round(0) == f) & (f.abs() < 2.0**63)
     return pl.when(ok).then(f).cast(pl.Int64, strict=False)
 
 
 def _seconds(seconds: pl.Expr) -> pl.Expr:
-    import polars as pl
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
     return (seconds * 1_000_000).round(0).cast(pl.Int64, strict=False).cast(pl.Duration("us"))
 
@@ -390,7 +390,7 @@ def _seconds(seconds: pl.Expr) -> pl.Expr:
 def _from_text(col: str, raw: pl.Expr, typ: str, fmt: str | None, formats: Sequence[str],
                local_tz: str, target_tz: str) -> Cast:
     """A text column: the fast path on the raw values, the lenient path on what it missed."""
-    import polars as pl
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
     fast = _fast_text(raw, typ, fmt, formats, local_tz, target_tz)
     stripped = (raw if fast is None else pl.when(fast.is_null()).then(raw)).str.strip_chars()
@@ -408,7 +408,7 @@ def _fast_text(raw: pl.Expr, typ: str, fmt: str | None, formats: Sequence[str],
     With ``strict`` polars raises on a value it cannot convert (a local time skipped by a
     daylight-saving change included) instead of giving null.
     """
-    import polars as pl
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
     if typ == "int":
         return raw.cast(pl.Int64, strict=strict)
@@ -426,7 +426,7 @@ def _fast_text(raw: pl.Expr, typ: str, fmt: str | None, formats: Sequence[str],
 
 def _parse_datetime(text: pl.Expr, fmt: str, local_tz: str, target_tz: str, *, strict: bool = False) -> pl.Expr:
     """Text parsed with one format, as aware datetimes in ``target_tz`` (null where it does not fit)."""
-    import polars as pl
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
     if not has_time(fmt):
         naive = text.str.to_date(fmt, strict=strict).cast(pl.Datetime("us"))
@@ -441,7 +441,7 @@ def _parse_datetime(text: pl.Expr, fmt: str, local_tz: str, target_tz: str, *, s
 
 def _all_datetimes(text: pl.Expr, fmt: str | None, formats: Sequence[str], local_tz: str,
                    target_tz: str) -> pl.Expr:
-    import polars as pl
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
     tried = (fmt,) if fmt else tuple(dict.fromkeys([*formats, *AUTO_DATETIME_FORMATS]))
     return pl.coalesce([_parse_datetime(text, f, local_tz, target_tz) for f in tried])
@@ -450,7 +450,7 @@ def _all_datetimes(text: pl.Expr, fmt: str | None, formats: Sequence[str], local
 def _lenient_text(rest: pl.Expr, typ: str, fmt: str | None, formats: Sequence[str],
                   local_tz: str, target_tz: str) -> pl.Expr:
     """Conversions of stripped, non-blank text (null where a value does not convert)."""
-    import polars as pl
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
     if typ == "int":
         return rest.cast(pl.Int64, strict=False).fill_null(_integral(rest.cast(pl.Float64, strict=False)))
@@ -472,7 +472,7 @@ def _lenient_text(rest: pl.Expr, typ: str, fmt: str | None, formats: Sequence[st
 
 def _duration_text(s: pl.Expr) -> pl.Expr:
     """Seconds, [H:]MM:SS or ISO 8601 (PnDTnHnMnS) text as durations."""
-    import polars as pl
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
     seconds = s.cast(pl.Float64, strict=False)
     clock = s.str.extract_groups(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d+)?)$")

@@ -24,12 +24,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypeAlias
 
-from metricspec.errors import DataError, Issue, Level, Location, SpecError
-from metricspec.sources.prepare import PreparedFrame
+import polars as pl
+
+from metricspec.connectors.files import first_line
+from metricspec.errors import DataError, Issue, Level, Location, MetricSpecError, SpecError
+from metricspec.sources.dataerrors import data_errors, is_data_error
+from metricspec.sources.prepare import PreparedFrame, did_you_mean, type_name
 
 if TYPE_CHECKING:
-    import polars as pl
-
     from metricspec.sources.database import DatabaseSource, DatabaseTables
     from metricspec.spec.joins import Join
     from metricspec.spec.loaded import LoadedSpec
@@ -90,8 +92,6 @@ def apply_joins(loaded: LoadedSpec, opened: dict[str, Opened],
     has ``joins`` with its joined rows. Returns the joins applied per source, and the problems: a
     source whose join is refused is left out of ``opened`` (its columns would be missing). ``tables``
     (the SQL backend) joins and checks the sources that live in a database."""
-    from metricspec.errors import MetricSpecError
-
     spec = loaded.spec
     applied: dict[str, list[JoinInfo]] = {}
     issues: list[Issue] = []
@@ -113,9 +113,6 @@ def apply_joins(loaded: LoadedSpec, opened: dict[str, Opened],
             del opened[name]
             continue
         except Exception as exc:  # a source polars cannot read (its schema, or its keys)
-            from metricspec.connectors.files import first_line
-            from metricspec.sources.dataerrors import is_data_error
-
             if not is_data_error(exc):
                 raise
             issues.append(Issue(Level.ERROR, f"source '{name}' cannot be joined: {first_line(exc)}",
@@ -158,8 +155,6 @@ def _schema(opened: Opened) -> dict[str, pl.DataType]:
 
 def _check_key(loaded: LoadedSpec, name: str, i: int, join: Join, key: str, lschema: Mapping[str, pl.DataType],
                rschema: Mapping[str, pl.DataType]) -> None:
-    from metricspec.sources.prepare import did_you_mean, type_name
-
     at = ("sources", name, "joins", i)
     if join.on not in lschema:
         raise DataError(f"source '{name}' has no column '{join.on}' to join '{join.source}' on"
@@ -189,8 +184,6 @@ def _same_kind(a: pl.DataType, b: pl.DataType) -> bool:
 def _brought(loaded: LoadedSpec, name: str, i: int, join: Join, key: str, lschema: Mapping[str, pl.DataType],
              rschema: Mapping[str, pl.DataType]) -> dict[str, str]:
     """Columns of the joined source -> their names in the left source; clashes refused."""
-    from metricspec.sources.prepare import did_you_mean
-
     at = ("sources", name, "joins", i)
     if join.columns is None:
         picked = [c for c in rschema if c != key]
@@ -236,10 +229,6 @@ def _check_fan_out(loaded: LoadedSpec, source: str, key: str, right: Opened, whe
 
 
 def _polars_duplicates(right: PreparedFrame, key: str) -> tuple[object, int, int] | None:
-    import polars as pl
-
-    from metricspec.sources.dataerrors import data_errors
-
     with data_errors({right.source_name: right}):
         dup = (right.frame.select(pl.col(key)).filter(pl.col(key).is_not_null())
                .group_by(key).agg(pl.len().alias("n")).filter(pl.col("n") > 1)
@@ -254,8 +243,6 @@ def _polars_duplicates(right: PreparedFrame, key: str) -> tuple[object, int, int
 
 def _join_polars(left: pl.LazyFrame, right: pl.LazyFrame, on: str, key: str, columns: dict[str, str],
                  lschema: Mapping[str, pl.DataType], rschema: Mapping[str, pl.DataType]) -> pl.LazyFrame:
-    import polars as pl
-
     jk = "__join_key"
     cast = pl.Int64 if lschema[on] != rschema[key] else None  # two integer widths
     rkey = pl.col(key) if cast is None else pl.col(key).cast(cast)

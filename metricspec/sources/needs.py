@@ -8,9 +8,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from metricspec.errors import Location
+from metricspec.spec.expr import columns_of
+from metricspec.spec.segments import column_paths
 
 if TYPE_CHECKING:
     from metricspec.spec.loaded import LoadedSpec
+    from metricspec.spec.models import Spec
 
 
 @dataclass
@@ -60,8 +63,6 @@ def requirements(loaded: LoadedSpec) -> Requirements:
 
 def _kpi_columns(loaded: LoadedSpec, req: Requirements) -> None:
     """The columns each KPI reads, then those of the segments and scope of derived KPIs."""
-    from metricspec.spec.segments import column_paths
-
     spec = loaded.spec
     for name, kpi in spec.kpis.items():
         for need in kpi.columns(spec):
@@ -103,8 +104,6 @@ def _goal_and_benchmark_columns(loaded: LoadedSpec, req: Requirements) -> None:
 
 def _control_group_columns(loaded: LoadedSpec, req: Requirements) -> None:
     """The columns of each control group: unit, assignment, time, segments, filter, metrics, covariates."""
-    from metricspec.spec.expr import columns_of
-
     spec = loaded.spec
     for cname, cg in spec.control_groups.items():
         cb = ("control_groups", cname)
@@ -158,12 +157,9 @@ def _attribution_columns(loaded: LoadedSpec, req: Requirements) -> None:
         req.need(sp.source, sp.time, "temporal", loaded.where(*spend_at, "time"))
 
 
-def base_kpis(spec: object, name: str) -> list[str]:
+def base_kpis(spec: Spec, name: str) -> list[str]:
     """The KPIs without inputs (aggregations, funnels, retention, …) a KPI reads, directly or through
     derived KPIs (cycle-safe)."""
-    from metricspec.spec.models import Spec
-
-    assert isinstance(spec, Spec)
     out: list[str] = []
     seen: set[str] = set()
     stack = [name]

@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from metricspec.errors import DataError, Issue, Level, Location, MetricSpecError
 from metricspec.sources.casts import (
@@ -82,7 +83,7 @@ def did_you_mean(name: str, candidates: list[str] | tuple[str, ...]) -> str:
 
 def type_name(dtype: Any) -> str:
     """A user-facing name of a polars dtype, in the vocabulary of ``columns:``."""
-    import polars as pl
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
     if dtype == pl.String or dtype == pl.Categorical or dtype == pl.Enum:
         return "str"
@@ -116,8 +117,6 @@ def _columns_listing(names: list[str]) -> str:
 
 
 def _check_timezone(name: str, err: Callable[..., DataError], what: str) -> None:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -280,7 +279,7 @@ def _cast_pair(col: str, dtype: Any, typ: str, fmt: str | None, formats: list[st
     A text column (given its ``sample``; None: always lenient) uses the fast path alone when it
     converts every value of the sample.
     """
-    import polars as pl
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
     full = cast_expr(col, dtype, typ, fmt=fmt, formats=formats, local_tz=local_tz, target_tz=target_tz)
     if sample is None or dtype != pl.String:
@@ -292,7 +291,7 @@ def _cast_pair(col: str, dtype: Any, typ: str, fmt: str | None, formats: list[st
 
 def _misses(values: list[str] | None, col: str, cast: Cast) -> bool:
     """Whether the (fast-path) cast misses a value of the sample."""
-    import polars as pl
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
     if not values:
         return False
@@ -332,7 +331,7 @@ def _targets(schema: Mapping[str, Any], columns: Mapping[str, str], err: Callabl
 
 def _sample(lf: pl.LazyFrame, cols: list[str]) -> dict[str, list[str]]:
     """Up to :data:`SNIFF_ROWS` values of each text column (a read of the source's first rows)."""
-    import polars as pl
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
     cols = list(dict.fromkeys(cols))
     if not cols:
@@ -417,7 +416,7 @@ def fast_path_misses(prepared: PreparedFrame) -> bool:
 
 def _first_flagged(prepared: PreparedFrame, casts: tuple[Cast, ...]) -> tuple[dict[str, Any], Cast] | None:
     """The first row (with its row index) where one of ``casts`` flags a bad value, and that cast."""
-    import polars as pl
+    import polars as pl  # polars: heavy, loaded when data is read (the CLI starts without it)
 
     if not casts:
         return None

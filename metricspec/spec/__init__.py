@@ -24,9 +24,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name in __all__:
-        from metricspec.spec import (
-            models,  # the document imports every kind: not needed to import a part
-        )
+        from metricspec.spec import models  # the document imports every kind: not for a part
 
         return getattr(models, name)
     raise AttributeError(f"module 'metricspec.spec' has no attribute {name!r}")

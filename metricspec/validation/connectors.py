@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from metricspec.errors import Issue, Level, MetricSpecError
+from metricspec.plugins import missing_connector_hint
+from metricspec.sources.registry import connector_registry
+from metricspec.spec.errormap import pydantic_issues
 from metricspec.utils import suggest
 
 if TYPE_CHECKING:
@@ -14,10 +17,6 @@ if TYPE_CHECKING:
 
 
 def validate(loaded: LoadedSpec) -> list[Issue]:
-    from metricspec.plugins import missing_connector_hint
-    from metricspec.sources.registry import connector_registry
-    from metricspec.spec.errormap import pydantic_issues
-
     if not loaded.spec.sources:
         return []
     try:

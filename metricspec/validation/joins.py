@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from metricspec.errors import Issue, Level
+from metricspec.sources.prepare import did_you_mean
 from metricspec.validation.cycles import find_cycles
 
 if TYPE_CHECKING:
@@ -13,8 +14,6 @@ if TYPE_CHECKING:
 
 
 def validate(loaded: LoadedSpec) -> list[Issue]:
-    from metricspec.sources.prepare import did_you_mean
-
     spec = loaded.spec
     issues: list[Issue] = []
     names = list(spec.sources)

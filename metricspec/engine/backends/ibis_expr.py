@@ -26,7 +26,7 @@ class UntranslatableError(ValueError):
 
 def to_ibis(node: ex.Node, name: Callable[[str], Any]) -> Any:
     """Translate an expression tree; ``name`` resolves identifiers (a table's columns)."""
-    import ibis
+    import ibis  # optional and heavy: ibis, for database sources
 
     if isinstance(node, ex.Name):
         return name(node.name)
@@ -45,7 +45,7 @@ def to_ibis(node: ex.Node, name: Callable[[str], Any]) -> Any:
 
 
 def _binary(node: ex.Binary, name: Callable[[str], Any]) -> Any:
-    import ibis
+    import ibis  # optional and heavy: ibis, for database sources
 
     left = to_ibis(node.left, name)
     if node.op in ("in", "not_in"):
@@ -90,7 +90,7 @@ def _pattern(node: ex.Call) -> str:
 
 
 def _call(node: ex.Call, name: Callable[[str], Any]) -> Any:
-    import ibis
+    import ibis  # optional and heavy: ibis, for database sources
 
     args = [to_ibis(a, name) for a in node.args]
     f = node.func
@@ -131,7 +131,7 @@ def _call(node: ex.Call, name: Callable[[str], Any]) -> Any:
 
 def _days_in_month(year: Any, month: Any) -> Any:
     """Days in a month, by arithmetic (portable: no interval types)."""
-    import ibis
+    import ibis  # optional and heavy: ibis, for database sources
 
     leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
     return ibis.cases((month == 2, ibis.cases((leap, 29), else_=28)), (month.isin([4, 6, 9, 11]), 30), else_=31)

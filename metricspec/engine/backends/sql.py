@@ -25,6 +25,9 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import polars as pl
 
 from metricspec.engine.backends.ibis_expr import to_ibis
 from metricspec.engine.backends.sql_exec import (
@@ -56,8 +59,6 @@ from metricspec.plan.periods import HOUR
 from metricspec.spec.expr import names
 
 if TYPE_CHECKING:
-    import polars as pl
-
     from metricspec.engine.backends.relation import Relation
 
 
@@ -98,7 +99,7 @@ class SqlBackend:
     def _freshness(self, queries: list[FreshnessQuery], answers: Answers) -> None:
         """Every source's rows and first and last time, as the branches of one ``UNION ALL`` (cheap
         ungrouped aggregates over different tables: they add no memory, and save round trips)."""
-        import ibis
+        import ibis  # optional and heavy: ibis, for database sources
 
         rel = self.relations[queries[0].source]
         branches = [freshness_expr(self.relations[f.source], f).mutate(__q=ibis.literal(i, type="int32"))
@@ -111,8 +112,6 @@ class SqlBackend:
 
     def events(self, query: EventsQuery) -> pl.LazyFrame:
         """Filtered and projected in the database; the funnel or retention logic runs on the rows."""
-        import polars as pl
-
         rel = self.relations[query.source]
         t = rel.table
         run_checks(rel, [query.time_column, *query.keep, *(c for c, _ in query.scope if c in rel.schema),
@@ -165,8 +164,6 @@ def _columns_read(statements: list[Statement], freshness: list[FreshnessQuery]) 
 
 def split(frame: pl.DataFrame, st: Statement, answers: Answers, timezone: str = "UTC") -> None:
     """A statement's answer as each member query's frame (the polars backend's shape) and null counts."""
-    import polars as pl
-
     for i, m in enumerate(st.members):
         part = frame.filter(pl.col(member_rows(i)) > 0) if m.counted else frame
         grain = m.query.key.grain
@@ -207,16 +204,12 @@ def freshness_of(rel: Relation, f: FreshnessQuery, row: dict[str, Any]) -> Fresh
 def iso(value: object, rel: Relation, column: str) -> str | None:
     """ISO 8601 as the polars backend writes it: a date, or a datetime to the second with its offset in
     the spec's time zone (the earlier instant of a repeated hour)."""
-    import polars as pl
-
     if value is None:
         return None
     if isinstance(value, dt.datetime):
         zone = getattr(rel.schema[column], "time_zone", None)
         if not isinstance(rel.schema[column], pl.Datetime) or zone is None:
             return value.strftime("%Y-%m-%dT%H:%M:%S")
-        from zoneinfo import ZoneInfo
-
         local = value.replace(tzinfo=None, microsecond=0) if value.tzinfo is None else \
             value.astimezone(ZoneInfo(zone)).replace(tzinfo=None, microsecond=0)
         return local.replace(tzinfo=ZoneInfo(zone), fold=0).isoformat()
@@ -228,8 +221,6 @@ def iso(value: object, rel: Relation, column: str) -> str | None:
 def normalise(frame: pl.DataFrame, query: Query, timezone: str = "UTC") -> pl.DataFrame:
     """The polars backend's shape: ``period`` Date (an hour: its instant, aware in ``timezone``), segments
     String, aggregates Float64, sorted."""
-    import polars as pl
-
     segments = list(query.key.segments)
     period = pl.col("period").cast(pl.Date)
     if query.key.grain == HOUR:

@@ -13,12 +13,13 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import polars as pl
+
+from metricspec.connectors.files import first_line
 from metricspec.engine.backends.dialects import dialect_for
 from metricspec.errors import DataError, MetricSpecError
 
 if TYPE_CHECKING:
-    import polars as pl
-
     from metricspec.engine.backends.relation import Relation
 
 _LOCKS: dict[str, threading.Lock] = {}
@@ -52,8 +53,6 @@ def compile_ahead(expr: Any, dialect: str) -> Compiled:
 def to_frame(rel: Relation, expr: Any, *, small: bool = False) -> pl.DataFrame:
     """Execute ``expr`` (or a :class:`Compiled` one) in the source's database; a database error names the
     source. ``small``: the answer is a few aggregated rows (a plain statement where the database has one)."""
-    import polars as pl
-
     sql = None
     if isinstance(expr, Compiled):
         expr, sql = expr.expr, expr.sql
@@ -71,8 +70,6 @@ def to_frame(rel: Relation, expr: Any, *, small: bool = False) -> pl.DataFrame:
 
 
 def database_error(rel: Relation, exc: BaseException) -> DataError:
-    from metricspec.connectors.files import first_line
-
     message = first_line(exc)
     if "out of memory" not in message.lower():
         hint = "check that the table and columns exist and the values have the declared types"

@@ -30,7 +30,7 @@ def entity_pairs(ef: EntityFilter, rng: RunRange, relations: Mapping[str, Relati
                  timed: bool) -> Any:
     """``__p, __e``: the periods and entities whose condition KPIs (full-joined: an entity missing from
     one has no value there) satisfy the condition."""
-    import ibis
+    import ibis  # optional and heavy: ibis, for database sources
 
     joined: Any = None
     for i, inp in enumerate(ef.inputs):

@@ -11,20 +11,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    import polars as pl
+import polars as pl
+from polars.io.plugins import register_io_source
 
+from metricspec.engine.backends.relation import relayed
+from metricspec.engine.backends.sql_exec import run_checks, to_frame
+from metricspec.errors import MetricSpecError
+
+if TYPE_CHECKING:
     from metricspec.engine.backends.relation import Relation
 
 
 def relation_frame(rel: Relation) -> pl.LazyFrame:
-    from polars.io.plugins import register_io_source
-
     def source(with_columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None,
                batch_size: int | None) -> Iterator[pl.DataFrame]:
-        from metricspec.engine.backends.relation import relayed
-        from metricspec.errors import MetricSpecError
-
         columns = list(with_columns) if with_columns is not None else list(rel.schema)
         try:
             frame = fetch(rel, columns, limit=n_rows)
@@ -39,8 +39,6 @@ def relation_frame(rel: Relation) -> pl.LazyFrame:
 
 def fetch(rel: Relation, columns: list[str], *, limit: int | None = None) -> pl.DataFrame:
     """``SELECT <columns> FROM <prepared source> [LIMIT n]`` as a polars frame with the source's types."""
-    from metricspec.engine.backends.sql_exec import run_checks, to_frame
-
     run_checks(rel, columns)
     table = rel.table.select(columns) if columns else rel.table.select()
     if limit is not None:
@@ -51,8 +49,6 @@ def fetch(rel: Relation, columns: list[str], *, limit: int | None = None) -> pl.
 def polars_view(frame: pl.DataFrame, schema: dict[str, Any]) -> pl.DataFrame:
     """Cast fetched columns to the polars backend's types: local wall-clock datetimes become aware in
     the spec's zone (a repeated hour's earlier instant, as on the polars backend), decimals floats."""
-    import polars as pl
-
     exprs = []
     for col, dtype in schema.items():
         have = frame.schema[col]
@@ -72,11 +68,7 @@ def polars_view(frame: pl.DataFrame, schema: dict[str, Any]) -> pl.DataFrame:
 def table_frame(table: Any, source: str, where: Any = None) -> pl.LazyFrame:
     """A database table as stored (no preparation), read by polars with projection pushdown: for
     ``engine: polars``, where the spec's preparation and KPIs run in polars on the columns it reads."""
-    import polars as pl
-    from ibis.formats.polars import PolarsType
-    from polars.io.plugins import register_io_source
-
-    from metricspec.engine.backends.sql_exec import to_frame
+    from ibis.formats.polars import PolarsType  # optional and heavy: ibis, for database sources
 
     named = _Named(source, table, where)
     schema: dict[str, pl.DataType] = {}
@@ -91,9 +83,6 @@ def table_frame(table: Any, source: str, where: Any = None) -> pl.LazyFrame:
         expr = table.select(columns) if columns else table.select()
         if n_rows is not None:
             expr = expr.limit(n_rows)
-        from metricspec.engine.backends.relation import relayed
-        from metricspec.errors import MetricSpecError
-
         try:
             frame = to_frame(named, expr)  # type: ignore[arg-type]
         except MetricSpecError as exc:  # raised inside polars: keep the place and the hint

@@ -14,10 +14,14 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import polars as pl
 
 from metricspec.engine.backends.dialects import dialect_for
 from metricspec.engine.backends.ibis_expr import UntranslatableError, to_ibis
+from metricspec.engine.backends.relation import Relation
+from metricspec.engine.backends.sql_frames import relation_frame
 from metricspec.engine.backends.sql_time import instant_column, localize, to_utc
 from metricspec.errors import DataError
 from metricspec.sources.casts import CAST_HINTS, FALSE_WORDS, FINITE, FINITE_HINT, TRUE_WORDS
@@ -32,11 +36,6 @@ from metricspec.sources.timeformats import (
     format_regex,
 )
 from metricspec.spec.expr import parse
-
-if TYPE_CHECKING:
-    import polars as pl
-
-    from metricspec.engine.backends.relation import Relation
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _OFFSET = r"\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)$"
@@ -70,9 +69,6 @@ class CastCheck:
 
 def prepare(raw: Any, dialect: str, connection_key: str, opts: SourceOptions) -> Relation:
     """A prepared :class:`Relation` from a connector's ibis table."""
-    from metricspec.engine.backends.relation import Relation
-    from metricspec.engine.backends.sql_frames import relation_frame
-
     def err(message: str, hint: str | None = None) -> DataError:
         return DataError(f"source '{opts.name}': {message}", where=opts.where, hint=hint)
 
@@ -166,7 +162,7 @@ def _sniff_time_kind(table: Any, column: str, fmt: str | None) -> str:
 
 def _cast(col: Any, dtype: Any, typ: str, opts: SourceOptions, dialect: str) -> tuple[Any, list[CastCheck]]:
     """The cast of one declared column, and the checks of its values when it can fail on one."""
-    import ibis
+    import ibis  # optional and heavy: ibis, for database sources
 
     local_tz, target = opts.timezone or "UTC", opts.target_timezone
     name, table = col.get_name(), opts_table(col)
@@ -253,7 +249,7 @@ _IBIS_TYPES = {"str": "string", "int": "int64", "float": "float64", "bool": "boo
 
 
 def _convert(value: Any, dtype: Any, typ: str, opts: SourceOptions, dialect: str) -> Any:
-    import ibis
+    import ibis  # optional and heavy: ibis, for database sources
 
     text = dtype.is_string()
     if typ == "int":
@@ -305,7 +301,7 @@ def _instant(col: Any, dtype: Any, typ: str | None, opts: SourceOptions, dialect
 def _text_datetime(value: Any, opts: SourceOptions, dialect: str, *, instant: bool = False) -> Any:
     """Wall-clock time in the spec's zone of a text timestamp: ISO 8601 with or without an offset, or
     ``timestamp_format`` (``instant``: its instant, as naive UTC time)."""
-    import ibis
+    import ibis  # optional and heavy: ibis, for database sources
 
     local_tz, target = opts.timezone or "UTC", opts.target_timezone
 
@@ -347,8 +343,7 @@ def _strptime(value: Any, fmt: str, dialect: str) -> Any:
 def polars_schema(table: Any, target_timezone: str) -> dict[str, pl.DataType]:
     """The polars view of a prepared table: what the polars backend would see after preparation
     (datetimes aware in the spec's time zone)."""
-    import polars as pl
-    from ibis.formats.polars import PolarsType
+    from ibis.formats.polars import PolarsType  # optional and heavy: ibis, for database sources
 
     out: dict[str, pl.DataType] = {}
     for col, dtype in table.schema().items():

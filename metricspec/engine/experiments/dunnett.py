@@ -52,7 +52,7 @@ def _inside_normal(c: float, s: np.ndarray) -> float:
 
 def _inside_t(c: float, corr: np.ndarray, df: float) -> float:
     # scipy.stats takes a second or more to import: only the t form (tests, small samples) pays for it
-    from scipy import stats
+    from scipy import stats  # heavy: scipy.stats, only the t form needs it
 
     k = corr.shape[0]
     return float(stats.multivariate_t.cdf(np.full(k, c), loc=np.zeros(k), shape=corr, df=df,

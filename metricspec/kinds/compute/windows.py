@@ -27,12 +27,13 @@ from typing import TYPE_CHECKING, cast
 
 import polars as pl
 
+from metricspec.kinds.aggregate import AggregateKPI
 from metricspec.kinds.base import FromAggregates, FromRows
+from metricspec.kinds.compute.rows import events
 from metricspec.plan.nodes import QueryKey, RowFilter, Window
 from metricspec.plan.periods import period_end, period_range, truncate, truncate_date
 
 if TYPE_CHECKING:
-    from metricspec.kinds.aggregate import AggregateKPI
     from metricspec.kinds.context import PlanContext
     from metricspec.plan.nodes import Request
 
@@ -75,8 +76,6 @@ def _and(a: str | None, b: str | None) -> str | None:
 
 def plan_window(ev: PlanContext, req: Request, base_name: str, reach: Reach) -> WindowPlan:
     """Register the day-grain aggregates a window over ``base_name`` needs (none for count_distinct)."""
-    from metricspec.kinds.aggregate import AggregateKPI
-
     base = ev.spec.kpis[base_name]
     assert isinstance(base, AggregateKPI)  # validation checks it (kinds/window_base.py)
     child = ev.child(req, base_name, req.extra_filter)
@@ -180,8 +179,6 @@ def _sums(days: pl.DataFrame, ends: pl.DataFrame, wp: WindowPlan, segs: list[str
 
 def _distinct_rows(ev: PlanContext, req: Request, wp: WindowPlan) -> tuple[pl.DataFrame, dt.date | None]:
     """Distinct (segments, value, day) of the base's rows in the run's range, and the first day."""
-    from metricspec.kinds.compute.rows import events
-
     base = wp.base
     assert base.column is not None
     scope = ev.child(req, wp.base_name).scope

@@ -131,9 +131,7 @@ class Dialect:
 
     @staticmethod
     def _udf(name: str) -> Any:
-        from metricspec.engine.backends import (
-            sql_udfs,  # imports ibis: the SQL backend's optional dependency
-        )
+        from metricspec.engine.backends import sql_udfs  # imports ibis (optional, heavy)
 
         return {"to_aware": sql_udfs.tz_naive_to_aware, "to_naive": sql_udfs.tz_aware_to_naive,
                 "spark_to_utc": sql_udfs.spark_to_utc, "spark_from_utc": sql_udfs.spark_from_utc,
