@@ -51,7 +51,7 @@ def load(path: PathLike, *, root: PathLike | None = None, allow_outside_root: bo
     Its includes and data must lie inside ``root`` (default: its git top level) unless
     ``allow_outside_root``; its sources' connectors come from ``plugin_manager`` (default: every
     installed plugin)."""
-    from metricspec.api import load as load_path
+    from metricspec.api import load as load_path  # cheap `import metricspec`: loader on use
 
     return load_path(path, root=root, allow_outside_root=allow_outside_root, plugin_manager=plugin_manager)
 
@@ -62,7 +62,7 @@ def evaluate(spec_or_path: LoadedSpec | PathLike, *, as_of: dt.date | str | None
     """Evaluate a spec (loaded, or a path): ``data`` maps source names to frames that replace the
     connector (polars, pandas or pyarrow); ``as_of`` defaults to the latest date in the data; the
     connectors come from ``plugin_manager`` (default: every installed plugin)."""
-    from metricspec.api import evaluate as run
+    from metricspec.api import evaluate as run  # cheap `import metricspec`: engine on use
 
     return run(spec_or_path, as_of=as_of, data=data, root=root, allow_outside_root=allow_outside_root,
                plugin_manager=plugin_manager)
@@ -74,7 +74,7 @@ def query(spec_or_path: LoadedSpec | PathLike, kpis: str | Sequence[str], *, by:
           allow_outside_root: bool = False, plugin_manager: pluggy.PluginManager | None = None) -> pl.DataFrame:
     """Declared KPIs by any column (``by``), per any ``grain``, over the rows where ``where`` holds, from
     ``start`` to ``end``: a polars frame of ``period``, the ``by`` columns and one column per KPI."""
-    from metricspec.api import query as ask
+    from metricspec.api import query as ask  # cheap `import metricspec`: engine on use
 
     return ask(spec_or_path, kpis, by=by, grain=grain, where=where, start=start, end=end, data=data, root=root,
                allow_outside_root=allow_outside_root, plugin_manager=plugin_manager)
@@ -91,9 +91,7 @@ _LAZY = {
 def __getattr__(name: str) -> Any:
     """``hookimpl`` and the public classes, imported on first use (PEP 562)."""
     if name == "hookimpl":
-        from metricspec.hookspecs import (
-            hookimpl,  # pluggy: imported when a plugin asks for the marker
-        )
+        from metricspec.hookspecs import hookimpl  # cheap `import metricspec`: pluggy on use
 
         value: Any = hookimpl
     elif name in _LAZY:

@@ -1,6 +1,8 @@
 """The public Python API behind ``metricspec.load`` and ``metricspec.evaluate`` (see docs/python-api.md).
 
-Nothing heavy is imported until a function is called, so ``import metricspec`` stays cheap.
+``import metricspec`` imports this module only when one of its functions is called, so it stays cheap.
+Every function here loads a spec, so the loader is imported with the module; polars and the engine are
+imported inside the functions that run a spec, so :func:`load` does not import them.
 """
 
 from __future__ import annotations
@@ -11,8 +13,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from metricspec.connectors.files import first_line
 from metricspec.errors import Issue, Level, Location, SpecError, UsageError
+from metricspec.loader import load_spec
 from metricspec.plugins import using_plugin_manager
+from metricspec.spec.loaded import LoadedSpec
+from metricspec.spec.source import CALENDAR
 from metricspec.trust import Confinement
 from metricspec.utils import suggest
 
@@ -21,7 +27,6 @@ if TYPE_CHECKING:
     import polars as pl
 
     from metricspec.engine.results import Results
-    from metricspec.spec.loaded import LoadedSpec
 
 PathLike = str | os.PathLike[str]
 
@@ -37,8 +42,6 @@ def load(path: PathLike, *, root: PathLike | None = None, allow_outside_root: bo
     Raises :class:`metricspec.errors.SpecError` carrying every problem with its ``file:line:col``.
     Spec warnings are kept on the result (:func:`metricspec.loader.spec_warnings`).
     """
-    from metricspec.loader import load_spec
-
     confinement = Confinement(root=Path(root) if root is not None else None, allow_outside=allow_outside_root)
     with using_plugin_manager(plugin_manager):
         return load_spec(os.fspath(path), confinement)
@@ -58,8 +61,7 @@ def evaluate(spec_or_path: LoadedSpec | PathLike, *, as_of: dt.date | str | None
     :func:`load`, for loading and for reading the sources.
     """
     import metricspec.render.notebook  # noqa: F401  (Results show as a scorecard in Jupyter)
-    from metricspec.engine.run import evaluate as run
-    from metricspec.spec.loaded import LoadedSpec
+    from metricspec.engine.run import evaluate as run  # start-up: polars, not for load()
 
     loaded = spec_or_path if isinstance(spec_or_path, LoadedSpec) else load(
         spec_or_path, root=root, allow_outside_root=allow_outside_root, plugin_manager=plugin_manager)
@@ -79,8 +81,7 @@ def query(spec_or_path: LoadedSpec | PathLike, kpis: str | Sequence[str], *, by:
     ``allow_outside_root`` and ``plugin_manager`` as for :func:`evaluate`. Raises :class:`metricspec.errors.SpecError` for an
     unknown KPI or column, a grain a KPI cannot have or a malformed ``where``.
     """
-    from metricspec.engine.query import Question, run_query
-    from metricspec.spec.loaded import LoadedSpec
+    from metricspec.engine.query import Question, run_query  # start-up: polars, not for load()
 
     loaded = spec_or_path if isinstance(spec_or_path, LoadedSpec) else load(
         spec_or_path, root=root, allow_outside_root=allow_outside_root, plugin_manager=plugin_manager)
@@ -114,7 +115,6 @@ def parse_date(value: dt.date | str | None) -> dt.date | None:
 
 def source_frames(loaded: LoadedSpec, data: Mapping[str, Any]) -> dict[str, pl.LazyFrame]:
     """``data`` as polars lazy frames, checked against the spec's sources (all problems at once)."""
-    from metricspec.spec.source import CALENDAR
     declared = sorted(loaded.spec.sources)
     issues: list[Issue] = []
     frames: dict[str, pl.LazyFrame] = {}
@@ -131,8 +131,6 @@ def source_frames(loaded: LoadedSpec, data: Mapping[str, Any]) -> dict[str, pl.L
             issues.append(Issue(Level.ERROR, f"data['{name}']: {exc}", loaded.where("sources", name),
                                 "pass a polars, pandas or pyarrow frame"))
         except Exception as exc:  # polars could not convert it (a pandas frame needing pyarrow, odd dtypes)
-            from metricspec.connectors.files import first_line
-
             issues.append(Issue(Level.ERROR, f"data['{name}']: cannot turn the frame into a polars frame: "
                                 f"{type(exc).__name__}: {first_line(exc)}", loaded.where("sources", name),
                                 "pip install 'metricspec-cli[notebook]' (pyarrow), or pass a polars frame"))
@@ -146,7 +144,7 @@ def to_lazy_frame(frame: Any) -> pl.LazyFrame:
     with empty strings as missing values, as the CSV connector reads an empty field: the same data
     gives the same Results whether it comes from the file or from a frame (a pyarrow table with ``''``
     gave a segment ``''`` that the file did not)."""
-    import polars as pl
+    import polars as pl  # start-up: polars, not for load()
 
     if isinstance(frame, pl.LazyFrame):
         lazy = frame

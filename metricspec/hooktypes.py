@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_chec
 from pydantic import BaseModel, ConfigDict
 
 from metricspec.errors import DataError, Location
-from metricspec.trust import record_read
+from metricspec.trust import ROOT_HINT, record_read
 
 if TYPE_CHECKING:
     import polars as pl
@@ -74,8 +74,6 @@ class SourceContext:
             return path
         real = path.resolve()
         if real != self.root and self.root not in real.parents:
-            from metricspec.trust import ROOT_HINT
-
             raise self.error(f"{path} is outside the project root {self.root}", hint=ROOT_HINT)
         return path
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, cast
 
 from metricspec.errors import PluginError, UsageError
 from metricspec.hooktypes import OutputRenderer as OutputRenderer
+from metricspec.plugins import current_plugin_manager
 from metricspec.utils import suggest
 
 if TYPE_CHECKING:
@@ -25,8 +26,6 @@ BUILTIN_FORMATS = ("table", "json", "csv", "markdown")
 def output_renderers(pm: pluggy.PluginManager | None = None) -> dict[str, OutputRenderer]:
     """The output formats plugins provide, by name."""
     if pm is None:
-        from metricspec.plugins import current_plugin_manager
-
         pm = current_plugin_manager()
     found: dict[str, tuple[OutputRenderer, str]] = {}
     for impl in pm.hook.metricspec_output_renderers.get_hookimpls():

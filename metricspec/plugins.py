@@ -22,6 +22,7 @@ import pluggy
 
 from metricspec import hookspecs
 from metricspec.errors import PluginError
+from metricspec.version import __version__
 
 ENTRY_POINT_GROUP = "metricspec"
 BUILTIN_PLUGINS = {
@@ -203,8 +204,6 @@ def _call(plugin: object, hook: str) -> list[Any]:
 
 def plugin_infos(pm: pluggy.PluginManager | None = None) -> list[PluginInfo]:
     """Every registered plugin with its distribution (from pluggy's ``list_plugin_distinfo``)."""
-    from metricspec.version import __version__
-
     pm = pm if pm is not None else current_plugin_manager()
     dists = {id(plugin): dist for plugin, dist in pm.list_plugin_distinfo()}
     infos: list[PluginInfo] = []

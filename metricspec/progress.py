@@ -55,8 +55,8 @@ class TerminalProgress(Progress):
 
     def __init__(self, console: Console | None = None) -> None:
         super().__init__()
-        from rich.console import Console
-        from rich.progress import (
+        from rich.console import Console  # start-up: rich only for bars on a terminal
+        from rich.progress import (  # start-up: rich only for bars on a terminal
             BarColumn,
             MofNCompleteColumn,
             Progress,

@@ -10,8 +10,8 @@ SCHEMA_PATH = Path(__file__).parent / "schema" / "metricspec.schema.json"
 
 
 def spec_schema() -> dict[str, Any]:
-    from metricspec.spec.base import untitle_built_on_use
-    from metricspec.spec.models import Spec
+    from metricspec.spec.base import untitle_built_on_use  # start-up: pydantic, not for --help
+    from metricspec.spec.models import Spec  # start-up: pydantic, not for --help
 
     schema = untitle_built_on_use(Spec, Spec.model_json_schema(mode="validation"))
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

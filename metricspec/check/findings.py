@@ -12,6 +12,7 @@ from metricspec.errors import Location
 from metricspec.hooktypes import Finding as Finding
 from metricspec.hooktypes import Severity as Severity
 from metricspec.hooktypes import jsonable
+from metricspec.render.formatting import goal_summary
 
 if TYPE_CHECKING:
     from metricspec.check.pacing import PacingAlert
@@ -108,8 +109,6 @@ class CheckReport:
 
     def goal_summary(self) -> str:
         """``6 specs · 31 goals: 12 achieved, 9 on track, …`` (the last line of ``metricspec check``)."""
-        from metricspec.render.formatting import goal_summary
-
         return goal_summary(len(self.specs), (g.status for s in self.specs for g in s.goals))
 
     def to_dict(self) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from metricspec.check.findings import BASELINE_CHANGED, SPEC_REMOVED, SPEC_RENAM
 from metricspec.check.git import list_files, relative_to_root, show_file
 from metricspec.check.specdiff import load_spec_text
 from metricspec.errors import Location, SpecError, UsageError
+from metricspec.loader import SPEC_SUFFIXES, _is_partial
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -46,8 +47,6 @@ class OldSpec:
 def gone_specs(paths: Sequence[Path], root: Path, commit: str, ref: str, present: set[Path]) -> list[OldSpec]:
     """Spec files under the checked folders at ``commit`` that are not checked now (deleted,
     renamed, or moved where the check skips them, e.g. under ``shared/``)."""
-    from metricspec.loader import SPEC_SUFFIXES, _is_partial
-
     out: list[OldSpec] = []
     seen: set[PurePosixPath] = set()
     for p in paths:

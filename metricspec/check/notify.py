@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from metricspec.check.pacing import by_person
 from metricspec.errors import MetricSpecError, PluginError
 from metricspec.hooktypes import CheckSummary
+from metricspec.plugins import current_plugin_manager
 
 if TYPE_CHECKING:
     import pluggy
@@ -38,8 +39,6 @@ def notify(report: CheckReport, pm: pluggy.PluginManager | None = None) -> list[
     if not failing and not alerts:
         return []
     if pm is None:
-        from metricspec.plugins import current_plugin_manager
-
         pm = current_plugin_manager()
     impls = pm.hook.metricspec_notify.get_hookimpls()
     outcomes = []

@@ -31,7 +31,12 @@ from metricspec.check.findings import (
 )
 from metricspec.check.git import dirty_paths, relative_to_root, repo_root, show_file, verify_ref
 from metricspec.check.pacing import pacing_alerts
+from metricspec.check.specdiff import compare_specs, load_spec_text
+from metricspec.engine.run import evaluate
 from metricspec.errors import Issue, Level, Location, MetricSpecError, SpecError, UsageError
+from metricspec.loader import load_specs as load_all
+from metricspec.loader.reading import read_yaml
+from metricspec.render.formatting import kpi_unit
 from metricspec.trust import DEFAULT as DEFAULT_CONFINEMENT
 from metricspec.trust import Confinement, check_output_file
 
@@ -66,8 +71,6 @@ class Evaluated:
 def load_specs(paths: list[Path], *, strict: bool = False, keep_going: bool = False,
                confinement: Confinement = DEFAULT_CONFINEMENT) -> tuple[list[LoadedSpec], list[Issue], list[Path]]:
     """:func:`metricspec.loader.load_specs`, plus unique spec names (they key the baseline)."""
-    from metricspec.loader import load_specs as load_all
-
     loaded, issues, broken = load_all(paths, strict=strict, keep_going=keep_going, confinement=confinement)
     names: dict[str, Path] = {}
     for spec in loaded:
@@ -80,8 +83,6 @@ def load_specs(paths: list[Path], *, strict: bool = False, keep_going: bool = Fa
 
 def evaluate_spec(loaded: LoadedSpec, as_of: dt.date | None, root: Path | None = None) -> Evaluated:
     """Evaluate one spec; its baseline entry names its file relative to ``root`` (the project root)."""
-    from metricspec.engine.run import evaluate
-
     results = evaluate(loaded, as_of=as_of)
     return Evaluated(loaded, results, snapshot(results, loaded, root))
 
@@ -103,8 +104,6 @@ def _evaluate_all(loaded: list[LoadedSpec], as_of: dt.date | None, progress: Pro
 
 
 def goal_cases(ev: Evaluated) -> list[GoalCase]:
-    from metricspec.render.formatting import kpi_unit
-
     out = []
     for g in ev.results.goals():
         unit, currency = kpi_unit(ev.results, g.kpi)
@@ -116,8 +115,6 @@ def goal_cases(ev: Evaluated) -> list[GoalCase]:
 
 def kpi_units(results: Results) -> dict[str, tuple[str, str | None]]:
     """How each KPI's values read in check messages (unit and currency)."""
-    from metricspec.render.formatting import kpi_unit
-
     return {k.name: kpi_unit(results, k.name) for k in results.kpis}
 
 
@@ -260,8 +257,6 @@ def spec_regressions(loaded: LoadedSpec, root: Path, commit: str, ref: str, gone
     """Compare one spec with its version at ``commit`` (``ref`` is the name shown): the file at the
     same path, else the removed file it continues (taken out of ``gone``). Returns the findings and
     the spec's name at ``ref``."""
-    from metricspec.check.specdiff import compare_specs, load_spec_text
-
     name = loaded.spec.name
     spec_file = display_path(loaded.path)
     rel = relative_to_root(root, loaded.path)
@@ -314,8 +309,6 @@ class BaselineUpdate:
 
 def tracked_inputs(loaded: LoadedSpec) -> list[Path]:
     """The spec file, the files it includes and the data files its sources read."""
-    from metricspec.loader.reading import read_yaml
-
     files: list[Path] = [loaded.path]
     todo = [loaded.path]
     seen: set[Path] = set()

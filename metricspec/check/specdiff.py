@@ -42,8 +42,11 @@ from metricspec.check.findings import (
     TOLERANCE_WIDENED,
     Finding,
 )
+from metricspec.engine.goals import tolerance_of
 from metricspec.errors import Location
 from metricspec.kinds import KPI, KPIBase
+from metricspec.loader import build_spec
+from metricspec.loader.reading import read_yaml
 from metricspec.render.formatting import fmt_any
 from metricspec.spec.models import Acknowledgement, Goal, Spec
 from metricspec.spec.source import Source
@@ -145,8 +148,6 @@ def effective_deadline(spec: Spec, goal: Goal) -> dt.date | None:
 
 def tolerance_parts(goal: Goal) -> tuple[float, float]:
     """(absolute, relative) tolerance of a goal, as the engine reads it (a plain number is relative)."""
-    from metricspec.engine.goals import tolerance_of
-
     absolute, relative = tolerance_of(goal)
     return absolute or 0.0, relative or 0.0
 
@@ -414,9 +415,6 @@ def load_spec_text(text: str, name: str = "<spec>", *,
     ``rel_path``'s folder). Returns the :class:`Spec` and a function giving ``"line N"`` for
     a path in it. Raises :class:`SpecError` if the text is not a valid spec.
     """
-    from metricspec.loader import build_spec
-    from metricspec.loader.reading import read_yaml
-
     rel = rel_path or PurePosixPath(Path(name).name)
     with tempfile.TemporaryDirectory(prefix="metricspec-old-") as tmp:
         root = Path(tmp)
@@ -439,7 +437,7 @@ def _materialise_includes(root: Path, rel: PurePosixPath, text: str,
                           read_include: Callable[[PurePosixPath], str | None], depth: int) -> None:
     if depth > 10:
         return
-    from ruamel.yaml import YAML
+    from ruamel.yaml import YAML  # start-up: ruamel.yaml only for an old spec's includes
 
     try:
         doc = YAML(typ="safe").load(text)

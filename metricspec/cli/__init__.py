@@ -5,17 +5,24 @@ Only this package turns :class:`MetricSpecError` into messages and exit codes. I
 (here and in ``commands/``), what they share (``clicommon``), the evaluation of spec files for ``run``,
 ``render`` and ``build`` (``runner``), ``validate`` (``validate_cmd``, ``datacheck``) and the guard against
 writing over inputs (``outputguard``).
+
+Start-up: ``metricspec --help`` loads no pydantic, polars, jinja2, rich or engine
+(tests/test_python_api.py); the imports inside commands marked ``start-up`` load them when a command runs.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import json
+import pkgutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from metricspec.cli import commands
 from metricspec.cli.clicommon import (
     AS_OF_HELP,
     WIDTH_HELP,
@@ -27,6 +34,11 @@ from metricspec.cli.clicommon import (
     reports_errors,
     table_width,
 )
+from metricspec.cli.runner import explain_specs, run_specs
+from metricspec.render.explain import explain_text
+from metricspec.schema import schema_json
+from metricspec.trust import check_output_file
+from metricspec.utils import atomic_write_text
 from metricspec.version import __version__
 
 if TYPE_CHECKING:
@@ -74,12 +86,11 @@ def validate(paths: tuple[Path, ...], data: bool, strict: bool, fmt: str, junit:
       metricspec validate specs/examples/x_brand_awareness.yaml --data --strict
       metricspec validate specs --format json --junit reports/validate.xml
     """
-    from metricspec.cli.validate_cmd import validate_paths
+    from metricspec.cli.validate_cmd import validate_paths  # start-up: pydantic
 
     report = validate_paths(list(paths), data=data, strict=strict, confinement=confinement)
     if junit is not None:
-        from metricspec.check.junit import write_validation_junit
-        from metricspec.trust import check_output_file
+        from metricspec.check.junit import write_validation_junit  # start-up: loads the engine
 
         check_output_file(junit, option="--junit")  # never over a spec, an included file or a data file
         write_validation_junit(junit, report)
@@ -112,15 +123,10 @@ def schema(output: Path | None) -> None:
     Example:
       metricspec schema -o metricspec.schema.json
     """
-    from metricspec.schema import schema_json
-    from metricspec.utils import atomic_write_text
-
     text = schema_json()
     if output is None:
         click.echo(text, nl=False)
     else:
-        from metricspec.trust import check_output_file
-
         check_output_file(output)
         atomic_write_text(output, text)
         click.echo(f"wrote {output}")
@@ -136,9 +142,7 @@ def plugins(fmt: str) -> None:
     Example:
       metricspec plugins
     """
-    import dataclasses
-
-    from metricspec.plugins import broken_plugins, plugin_infos
+    from metricspec.plugins import broken_plugins, plugin_infos  # start-up: pluggy, pydantic
 
     infos = plugin_infos()
     if fmt == "json":
@@ -178,7 +182,7 @@ def init(directory: Path, force: bool) -> None:
     Example:
       metricspec init my-metrics && metricspec run my-metrics/metrics.yaml
     """
-    from metricspec.scaffold import scaffold
+    from metricspec.scaffold import scaffold  # start-up: subprocess, not for --help
 
     done = scaffold(directory, force=force)
     for path in done.written:
@@ -217,36 +221,28 @@ def run(specs: tuple[Path, ...], as_of: str | None, fmt: str, output: Path | Non
       metricspec run specs/examples --as-of 2026-11-01 --format json -o results.json
       metricspec run specs/examples/trade_fair_campaign.yaml --format markdown
     """
-    from metricspec.cli.runner import run_specs
-    from metricspec.outputs import BUILTIN_FORMATS, find_renderer
+    from metricspec.outputs import BUILTIN_FORMATS, find_renderer  # start-up: pydantic
 
     date = parse_as_of(as_of)
     if fmt not in BUILTIN_FORMATS:
         find_renderer(fmt)  # an unknown format is a usage error before any data is read
     if explain:
-        from metricspec.cli.runner import explain_specs
-
         plans = explain_specs(list(specs), as_of=date, confinement=confinement)
         if fmt == "json":
             click.echo(json.dumps(plans, indent=2, default=str))
         else:
-            from metricspec.render.explain import explain_text
-
             click.echo(explain_text(plans), nl=False)
         return
     show_progress = not quiet and fmt == "table" and output is None and sys.stderr.isatty()
     outcome = run_specs(list(specs), as_of=date, strict=strict, progress=show_progress, confinement=confinement)
     print_issues(outcome.warnings)
     if output is not None:
-        from metricspec.trust import check_output_file
-        from metricspec.utils import atomic_write_text
-
         check_output_file(output, outcome.inputs)
         atomic_write_text(output, outcome.render(fmt, width=width))
         if not quiet:
             click.echo(f"wrote {output}", err=True)
     elif fmt == "table":
-        from metricspec.render.table import print_results, terminal_console
+        from metricspec.render.table import print_results, terminal_console  # start-up: rich
 
         console = terminal_console(table_width(width))
         for res in outcome.results:
@@ -259,12 +255,7 @@ def run(specs: tuple[Path, ...], as_of: str | None, fmt: str, output: Path | Non
 
 def _register_extra_commands() -> None:
     """Commands in metricspec/cli/commands/ (render/build, check/baseline) join the main group."""
-    import importlib
-    import pkgutil
-
-    import metricspec.cli.commands as pkg
-
-    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
         module = importlib.import_module(f"metricspec.cli.commands.{info.name}")
         for command in getattr(module, "COMMANDS", []):
             main.add_command(command)

@@ -1,11 +1,12 @@
 """Shared pieces of the click commands: error reporting and option parsing.
 
-Imports only click at module level (start-up stays fast); library errors become
-messages on stderr and exit codes here, nowhere else.
+Imports only click and metricspec's lightest modules at module level (``metricspec --help`` stays fast);
+library errors become messages on stderr and exit codes here, nowhere else.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 import sys
@@ -15,6 +16,9 @@ from typing import Any, TypeVar
 
 import click
 
+from metricspec.errors import Level, MetricSpecError
+from metricspec.trust import Confinement, recording_reads
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 AS_OF_HELP = ("Evaluate as of this date (YYYY-MM-DD or 'today'). Default: the latest date in the data "
@@ -22,8 +26,6 @@ AS_OF_HELP = ("Evaluate as of this date (YYYY-MM-DD or 'today'). Default: the la
 
 
 def print_issues(issues: list[Any]) -> None:
-    from metricspec.errors import Level
-
     for issue in issues:
         click.secho(issue.format(), fg="red" if issue.level is Level.ERROR else "yellow", err=True)
 
@@ -33,8 +35,8 @@ def annotate_issues(issues: list[Any], *, strict: bool = False, err: bool = True
     too) and ::warning annotations."""
     if os.environ.get("GITHUB_ACTIONS") != "true":
         return
-    from metricspec.check.github import annotation
-    from metricspec.streams import write_command
+    from metricspec.check.github import annotation  # start-up: the check package loads the engine
+    from metricspec.streams import write_command  # start-up: secrets (hashlib), not for --help
 
     for issue in issues:
         w = issue.where
@@ -51,7 +53,7 @@ WIDTH_HELP = "Lay tables out for N columns. [default: the terminal's width; else
 def table_width(width: int | None = None, *, stream: Any = None) -> int | None:
     """Columns for rich tables: ``--width``; on a terminal its width (None: rich asks it); else
     ``$COLUMNS``; else :data:`WIDE_LAYOUT`, so CI logs and pipes get whole headers and dates."""
-    from metricspec.render.table import WIDE_LAYOUT
+    from metricspec.render.table import WIDE_LAYOUT  # start-up: rich and the engine
 
     if width is not None:
         return width
@@ -101,7 +103,7 @@ def reports_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from metricspec.streams import guarded_output
+        from metricspec.streams import guarded_output  # start-up: secrets (hashlib), not for --help
 
         with guarded_output():  # secrets masked; under GitHub Actions, no smuggled workflow command
             try:
@@ -115,16 +117,13 @@ def reports_errors(func: F) -> F:
 def warn_broken_plugins() -> None:
     """A warning on stderr for each installed plugin that could not be loaded (if the command loaded
     the plugins at all): the command went on without it."""
-    from metricspec.plugins import HINT_BROKEN, loaded_broken_plugins
+    from metricspec.plugins import HINT_BROKEN, loaded_broken_plugins  # start-up: pluggy, pydantic
 
     for broken in loaded_broken_plugins():
         click.secho(f"warning: {broken.message()}; {HINT_BROKEN}", fg="yellow", err=True)
 
 
 def _report_errors(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    from metricspec.errors import Level, MetricSpecError
-    from metricspec.trust import recording_reads
-
     try:
         with recording_reads():  # no output option may overwrite what the command reads
             return func(*args, **kwargs)
@@ -147,8 +146,6 @@ def confinement_options(func: F) -> F:
     (a :class:`metricspec.trust.Confinement`): where a spec's includes and data may be."""
     @functools.wraps(func)
     def wrapper(*args: Any, root: Path | None = None, allow_outside_root: bool = False, **kwargs: Any) -> Any:
-        from metricspec.trust import Confinement
-
         return func(*args, confinement=Confinement(root=root, allow_outside=allow_outside_root), **kwargs)
 
     wrapper = click.option(
@@ -162,8 +159,6 @@ def confinement_options(func: F) -> F:
 
 def parse_as_of(value: str | None) -> Any:
     """``--as-of``: a date, 'today', or None (the latest date in the data)."""
-    import datetime as dt
-
     if value is None:
         return None
     if value == "today":

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from metricspec.errors import Issue, MetricSpecError
+from metricspec.spec.source import CALENDAR
 
 if TYPE_CHECKING:
     from metricspec.spec.loaded import LoadedSpec
@@ -21,7 +22,7 @@ SAMPLE_ROWS = 1000
 
 def check_data(loaded: LoadedSpec) -> list[Issue]:
     """Open every declared source and read a sample, so bad values in typed columns show up too."""
-    from metricspec.sources.dataerrors import LenientRetry
+    from metricspec.sources.dataerrors import LenientRetry  # start-up: polars, only with --data
 
     try:
         return _check(loaded, lenient=False)
@@ -30,9 +31,8 @@ def check_data(loaded: LoadedSpec) -> list[Issue]:
 
 
 def _check(loaded: LoadedSpec, *, lenient: bool) -> list[Issue]:
-    from metricspec.engine.run import check_sources
-    from metricspec.sources.dataerrors import collect_all_checked
-    from metricspec.spec.source import CALENDAR
+    from metricspec.engine.run import check_sources  # start-up: polars, only with --data
+    from metricspec.sources.dataerrors import collect_all_checked  # start-up: polars
 
     names = list(loaded.spec.sources) + ([CALENDAR] if loaded.spec.calendar else [])
     opened = check_sources(loaded, names, sample_rows=SAMPLE_ROWS, lenient=lenient)

@@ -1,20 +1,27 @@
-"""Library entry points behind ``metricspec run``: load, evaluate and render specs."""
+"""Library entry points behind ``metricspec run``: load, evaluate and render specs.
+
+Imported by ``metricspec --help`` (cli/__init__.py): the engine, the loader, pydantic and rich are imported
+inside the functions that need them (marked ``start-up``; tests/test_python_api.py).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 from dataclasses import dataclass, field
+from io import StringIO
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from metricspec.cli.outputguard import input_files
 from metricspec.errors import Issue
+from metricspec.progress import Progress, TerminalProgress
+from metricspec.render.formatting import goal_summary
 from metricspec.trust import DEFAULT as DEFAULT_CONFINEMENT
 from metricspec.trust import Confinement
 
 if TYPE_CHECKING:
     from metricspec.engine.results import Results
-    from metricspec.progress import Progress
     from metricspec.spec.loaded import LoadedSpec
 
 
@@ -26,8 +33,6 @@ class RunOutcome:
 
     def summary_line(self) -> str:
         """``6 specs · 31 goals: 12 achieved, 9 on track, …`` (the last line of ``metricspec run``)."""
-        from metricspec.render.formatting import goal_summary
-
         return goal_summary(len(self.results), (g.status for r in self.results for g in r.goals()))
 
     def render(self, fmt: str, *, width: int | None = None) -> str:
@@ -38,22 +43,23 @@ class RunOutcome:
                 return self.results[0].to_json()
             return json.dumps([json.loads(r.to_json()) for r in self.results], indent=2) + "\n"
         if fmt == "csv":
-            from metricspec.render.csv import results_csv
+            from metricspec.render.csv import results_csv  # start-up: the engine
 
             return results_csv(self.results)
         if fmt == "markdown":
-            from metricspec.render.markdown import results_markdown
+            from metricspec.render.markdown import results_markdown  # start-up: the engine
 
             return "\n".join(results_markdown(r) for r in self.results)
         if fmt != "table":
-            from metricspec.outputs import render_with_plugin
+            from metricspec.outputs import render_with_plugin  # start-up: pluggy, pydantic
 
             return render_with_plugin(fmt, self.results)
-        from io import StringIO
+        from rich.console import Console  # start-up: rich only for tables
 
-        from rich.console import Console
-
-        from metricspec.render.table import WIDE_LAYOUT, print_results
+        from metricspec.render.table import (  # start-up: rich and the engine
+            WIDE_LAYOUT,
+            print_results,
+        )
 
         buf = StringIO()
         console = Console(file=buf, width=width or WIDE_LAYOUT, no_color=True, highlight=False)
@@ -67,8 +73,8 @@ def explain_specs(paths: list[Path], *, as_of: dt.date | None = None,
     """The query plan of each spec: one entry per fused query (source, grain, segments, aggregates), and
     the conventions of each KPI that reads rows (what an event is, the day rule, the edges of periods
     and windows; ``KPIBase.conventions``), and the statements the run sends to its databases."""
-    from metricspec.engine.run import explain_run
-    from metricspec.loader import load_specs
+    from metricspec.engine.run import explain_run  # start-up: polars and the engine, not for --help
+    from metricspec.loader import load_specs  # start-up: pydantic, not for --help
 
     loaded, _, _ = load_specs(list(paths), confinement=confinement)
     return [{"spec": str(spec.path), **explain_run(spec, as_of=as_of),
@@ -84,9 +90,7 @@ def run_specs(paths: list[Path], *, as_of: dt.date | None = None, strict: bool =
     ``progress``: ``True`` shows a progress bar on the terminal; a :class:`~metricspec.progress.Progress`
     hears of every spec evaluated (stage ``specs``).
     """
-    from metricspec.cli.outputguard import input_files
-    from metricspec.loader import load_specs
-    from metricspec.progress import Progress, TerminalProgress
+    from metricspec.loader import load_specs  # start-up: pydantic, not for --help
 
     loaded, issues, _ = load_specs(list(paths), strict=strict, confinement=confinement)
     outcome = RunOutcome(warnings=issues, inputs=input_files(loaded))
@@ -99,7 +103,7 @@ def run_specs(paths: list[Path], *, as_of: dt.date | None = None, strict: bool =
 
 
 def _evaluate_all(loaded: list[LoadedSpec], as_of: dt.date | None, progress: Progress | None) -> list[Results]:
-    from metricspec.engine.run import evaluate
+    from metricspec.engine.run import evaluate  # start-up: polars and the engine, not for --help
 
     if progress is None:
         return [evaluate(spec, as_of=as_of) for spec in loaded]

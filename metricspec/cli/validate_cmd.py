@@ -7,6 +7,7 @@ from pathlib import Path
 from metricspec.cli.datacheck import check_data
 from metricspec.cli.outputguard import input_files
 from metricspec.errors import Issue, Level, Location, MetricSpecError
+from metricspec.loader import find_spec_files, load_spec, spec_warnings
 from metricspec.trust import DEFAULT as DEFAULT_CONFINEMENT
 from metricspec.trust import Confinement, record_read
 from metricspec.validation.report import FileValidation, ValidationReport
@@ -15,8 +16,6 @@ from metricspec.validation.report import FileValidation, ValidationReport
 def validate_paths(paths: list[Path], *, data: bool = False, strict: bool = False,
                    confinement: Confinement = DEFAULT_CONFINEMENT) -> ValidationReport:
     """Validate every spec under ``paths``; with ``data``, also open each source."""
-    from metricspec.loader import find_spec_files, load_spec, spec_warnings
-
     report = ValidationReport(strict=strict)
     files = find_spec_files(list(paths))
     for p in paths:

@@ -8,6 +8,9 @@ a person's goes to their URL in the spec's ``notify: {people: {Name: …}}`` —
 ``${VARIABLE}`` read from the environment when sending, so the secret stays out of the spec — else
 to ``$METRICSPEC_WEBHOOK_URL``. Nothing is sent where no URL is set. Only the standard library is
 used; URLs are secrets, so messages name only their scheme and host.
+
+The plugin manager imports this module for every command, so the check package (which loads the engine)
+and urllib's HTTP client are imported only when a notification is built or sent (``start-up``).
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ def _ci_link(env: Mapping[str, str]) -> str | None:
 def payload(findings: Sequence[Finding], report: CheckReport, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The message: a plain ``text`` (shown by every Slack-compatible receiver and in notifications)
     and the same content as Block Kit ``blocks``."""
-    from metricspec.check.render import value_text
+    from metricspec.check.render import value_text  # start-up: the engine, only to notify
 
     env = os.environ if env is None else env
     n = len(findings)
@@ -85,8 +88,8 @@ def payload(findings: Sequence[Finding], report: CheckReport, env: Mapping[str, 
 
 def post_json(url: str, body: dict[str, Any], *, timeout: float = TIMEOUT_SECONDS) -> int:
     """POST ``body`` as JSON; the HTTP status, or :class:`NotifyError` naming the host (never the path)."""
-    import urllib.error
-    import urllib.request  # here: the plugin manager imports this module for every command
+    import urllib.error  # start-up: only to notify
+    import urllib.request  # start-up: only to notify
 
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise NotifyError(f"${URL_VARIABLE} must be an http(s) URL, not '{redact(url)}'",

@@ -28,7 +28,7 @@ def _load_or_make(version: str) -> None:
     name = f"vega-bundle-{version}.js"
     text = chart_cache.load_text(name)
     if text is None or "vegaEmbed" not in text:
-        import vl_convert
+        import vl_convert  # heavy: vl-convert's JavaScript engine, only to bundle the scripts
 
         header = (f"/* Vega {vl_convert.get_vega_version()}, Vega-Lite and vega-embed "
                   f"{vl_convert.get_vega_embed_version()} (BSD-3-Clause licences), bundled by vl-convert "
@@ -91,7 +91,7 @@ def page_config(chart_locale: str) -> str:
 def _locale(locale: str) -> object:
     loc = json.loads(locale)
     if isinstance(loc, str):
-        import vl_convert
+        import vl_convert  # heavy: vl-convert's JavaScript engine, only for a named locale
 
         return vl_convert.get_format_locale(loc)  # type: ignore[arg-type]
     return loc

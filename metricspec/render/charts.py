@@ -202,7 +202,7 @@ def _draw_in_processes(keys: list[Key], workers: int, progress: Progress | None 
 
 def _draw_one(key: Key) -> str:
     """Draw one chart (in a worker process, or in this one)."""
-    import vl_convert
+    import vl_convert  # heavy: vl-convert's JavaScript engine, only to draw a chart
 
     spec_json, locale_json = key
     spec = json.loads(spec_json)

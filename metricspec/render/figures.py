@@ -160,7 +160,7 @@ class Figures:
         """What the goal's current value is: ``latest complete period, Sep 2026``, ``total since 1 Jan 2026``."""
         tr = self.tr
         if g.measure == "latest":
-            from metricspec.engine.goals import latest_complete
+            from metricspec.engine.goals import latest_complete  # start-up: forecasting, numpy
 
             end = min(self.r.as_of, g.deadline) if g.deadline else self.r.as_of
             p = latest_complete(g.trend, end, g.grain)  # the engine's rule for the goal's current value

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from metricspec.engine.attribution.models import ChannelCredit
     from metricspec.engine.results import GoalResult, Headline, KpiResult, ParamValue, Results
     from metricspec.render.i18n import Translator
 
@@ -40,9 +41,14 @@ STATUS_STYLES = {
 @functools.cache
 def english() -> Translator:
     """The English translator shared by the text outputs (Babel is imported on first use)."""
-    from metricspec.render.i18n import Translator
+    from metricspec.render.i18n import Translator  # start-up: babel and the engine, not for --help
 
     return Translator("en")
+
+
+def credit_key(credit: ChannelCredit) -> str:
+    """Channel, or 'channel / campaign' at campaign level."""
+    return f"{credit.channel} / {credit.campaign}" if credit.campaign else credit.channel
 
 
 def fmt_value(value: float | None, unit: str = "number", currency: str | None = None) -> str:

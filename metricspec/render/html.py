@@ -23,7 +23,7 @@ from jinja2 import (
 )
 from pydantic import BaseModel
 
-from metricspec.plugins import scoped_plugin_manager
+from metricspec.plugins import current_plugin_manager, scoped_plugin_manager
 from metricspec.render import charts
 from metricspec.render.assets import embed_json, page_config
 from metricspec.render.context import Builder, Links, NavLink, Page, ScorecardPage
@@ -43,8 +43,6 @@ V = TypeVar("V")
 def plugin_template_paths(pm: pluggy.PluginManager | None = None) -> list[str]:
     """Template directories from plugins, highest priority first."""
     if pm is None:
-        from metricspec.plugins import current_plugin_manager
-
         pm = current_plugin_manager()
     paths: list[str] = []
     # pluggy calls the most recently registered implementation first: that is our priority order

@@ -15,6 +15,7 @@ from metricspec.render.cohorts import cohort_markdown
 from metricspec.render.control_groups import warnings_text
 from metricspec.render.formatting import (
     STATUS_LABELS,
+    credit_key,
     english,
     fmt_chance,
     fmt_delta,
@@ -159,8 +160,6 @@ def _control_group_markdown(tr: Translator, cg: ExperimentResult) -> list[str]:
 
 def _attribution_markdown(models: list[ModelResult]) -> list[str]:
     """Conversions credited to each channel (rows) by each attribution model (columns)."""
-    from metricspec.render.table import credit_key
-
     channels = sorted({credit_key(c) for m in models for c in m.credits})
     lines = ["### Attribution (conversions by channel)", "",
              "| Channel | " + " | ".join(md_escape(m.name) for m in models) + " |",

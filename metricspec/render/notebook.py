@@ -19,7 +19,7 @@ def scorecard_iframe(results: Results, lang: str | None = None, *, height: str =
 
     ``lang`` defaults to the spec's ``language`` when a scorecard can be shown in it, else English.
     """
-    from metricspec.render.html import render_scorecard
+    from metricspec.render.html import render_scorecard  # start-up: jinja2, only in Jupyter
 
     lang = lang or (results.spec.language if results.spec.language in LANGUAGES else DEFAULT_LANGUAGE)
     document = render_scorecard(results, lang)

@@ -84,8 +84,8 @@ def answer_markdown(answer: Answer) -> str:
 def print_answer(answer: Answer, console: Console) -> None:
     """A rich table: the period's label, the breakdown, each KPI in its unit (— no value, ∅ an empty
     breakdown value)."""
-    from rich.table import Table
-    from rich.text import Text
+    from rich.table import Table  # start-up: rich only for the table format
+    from rich.text import Text  # start-up: rich only for the table format
 
     dates = f"{answer.start or 'first data'} to {answer.end}"
     where = f" · where {answer.where}" if answer.where else ""
@@ -109,9 +109,9 @@ def answer_text(answer: Answer, fmt: str, *, width: int | None = None) -> str:
         return answer_csv(answer)
     if fmt == "markdown":
         return answer_markdown(answer)
-    from rich.console import Console
+    from rich.console import Console  # start-up: rich only for the table format
 
-    from metricspec.render.table import WIDE_LAYOUT
+    from metricspec.render.table import WIDE_LAYOUT  # start-up: rich only for the table format
 
     buf = io.StringIO()
     print_answer(answer, Console(file=buf, width=width or WIDE_LAYOUT, no_color=True, highlight=False))

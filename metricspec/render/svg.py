@@ -8,6 +8,7 @@ into a page, since a drawing may also come from the disk cache (:mod:`metricspec
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 
 
 class UnsafeSvgError(ValueError):
@@ -29,8 +30,6 @@ def check_svg(svg: str) -> None:
     (an allow-list of tags, no event handlers, only local ``#id`` links), never on the text, so chart
     titles or data such as "Learn javascript: demo" or "utm_source=javascript:void(0)" are fine
     (vl-convert escapes text, and the parser reads it as text)."""
-    import xml.etree.ElementTree as ET
-
     if "<!DOCTYPE" in svg or "<!ENTITY" in svg:  # literal '<' never appears in escaped text
         raise UnsafeSvgError("chart SVG declares a document type")
     try:

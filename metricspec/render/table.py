@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 
 from metricspec.render.cg_text import (
@@ -18,6 +20,7 @@ from metricspec.render.control_groups import warnings_text
 from metricspec.render.formatting import (
     STATUS_LABELS,
     STATUS_STYLES,
+    credit_key,
     english,
     fmt_chance,
     fmt_delta,
@@ -33,10 +36,7 @@ from metricspec.render.formatting import (
 from metricspec.render.table_fit import Column, fitted_table
 
 if TYPE_CHECKING:
-    from rich.console import Console
-    from rich.table import Table
-
-    from metricspec.engine.attribution.models import AttributionReport, ChannelCredit
+    from metricspec.engine.attribution.models import AttributionReport
     from metricspec.engine.results import ExperimentResult, GoalResult, KpiResult, Results
 
 WIDE_LAYOUT = 1000
@@ -45,8 +45,6 @@ WIDE_LAYOUT = 1000
 
 def terminal_console(width: int | None = None) -> Console:
     """A rich console on stdout that leaves a closed pipe to the CLI (rich's own handler exits with 1)."""
-    from rich.console import Console
-
     class PipeConsole(Console):
         def on_broken_pipe(self) -> None:
             self.quiet = True
@@ -106,8 +104,6 @@ def _kpi_table(results: Results, kpis: list[KpiResult], width: int, title: str |
 
 
 def print_results(results: Results, console: Console) -> None:
-    from rich.text import Text
-
     kpis = {k.name: k for k in results.kpis}
     width = console.width
     console.print(Text(f"{results.spec.title}", style="bold"), Text(f"  as of {results.as_of}", style="dim"))
@@ -142,9 +138,6 @@ def print_results(results: Results, console: Console) -> None:
 
 
 def _print_control_group(cg: ExperimentResult, console: Console) -> None:
-    from rich.table import Table
-    from rich.text import Text
-
     headers, rows = control_group_table(cg)
     t = Table(title=f"Control group: {cg.title or cg.name}", title_justify="left")
     for col in headers:
@@ -184,15 +177,7 @@ def _print_control_group(cg: ExperimentResult, console: Console) -> None:
             console.print(Text(f"  {metric_label(m)}: {w}", style="yellow"))
 
 
-def credit_key(credit: ChannelCredit) -> str:
-    """Channel, or 'channel / campaign' at campaign level."""
-    return f"{credit.channel} / {credit.campaign}" if credit.campaign else credit.channel
-
-
 def _print_attribution(att: AttributionReport, console: Console, currency: str) -> None:
-    from rich.table import Table
-    from rich.text import Text
-
     models = att.models
     channels = sorted({credit_key(c) for m in models for c in m.credits})
     t = Table(title="Attribution: conversions credited by channel", title_justify="left")

@@ -10,13 +10,11 @@ wraps the wrapping ones into the rest of the width.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from rich.cells import cell_len
+from rich.table import Table
 from rich.text import Text
-
-if TYPE_CHECKING:
-    from rich.table import Table
 
 Justify = Literal["left", "right"]
 
@@ -53,8 +51,6 @@ def fitting(columns: list[Column], width: int | None, per_column: int, frame: in
 
 def fitted_table(columns: list[Column], width: int | None, *, boxed: bool, **options: Any) -> Table:
     """A rich table of the columns that fit ``width`` (``boxed``: with borders)."""
-    from rich.table import Table
-
     shown = fitting(columns, width, per_column=3 if boxed else 2, frame=1 if boxed else 0)
     if not boxed:
         options.setdefault("box", None)

@@ -13,6 +13,7 @@ from pathlib import Path
 from metricspec.errors import UsageError
 from metricspec.schema import schema_json
 from metricspec.utils import atomic_write_bytes
+from metricspec.version import __version__
 
 SCHEMA_FILE = "metricspec.schema.json"
 FILES: dict[str, str] = {
@@ -38,8 +39,6 @@ def pinned_ref(version: str | None = None, source: Path | None = None) -> str:
     the tag of the same name (.github/workflows/release.yml, scripts/release_check.py), so an
     installed release's tag exists. Any other version (``0.2.0.dev0``, a local build) has no tag: the
     commit of the checkout it runs from, or ``main`` when that is not known (not a git checkout)."""
-    from metricspec.version import __version__
-
     version = version or __version__
     if _RELEASE.fullmatch(version):
         return f"v{version}"

@@ -1,10 +1,12 @@
 """``metricspec check`` (the CI gate) and ``metricspec baseline update``.
 
-Only click is imported at module level; everything else is imported inside the commands.
+Only click and metricspec's light modules are imported at module level (``metricspec --help`` imports this
+module); the check package, which loads the engine, and the loader are imported inside the commands.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,10 +21,11 @@ from metricspec.cli.clicommon import (
     print_issues,
     reports_errors,
 )
+from metricspec.progress import Progress, TerminalProgress
+from metricspec.trust import check_output_file
 
 if TYPE_CHECKING:
     from metricspec.check.findings import CheckReport
-    from metricspec.progress import Progress
     from metricspec.trust import Confinement
 
 BASELINE_HELP = "Baseline file. [default: .metricspec/baseline.json in the project root: --root, else the git top level of " \
@@ -31,16 +34,12 @@ BASELINE_HELP = "Baseline file. [default: .metricspec/baseline.json in the proje
 
 def _progress(stream: object) -> Progress:
     """A progress bar on a terminal (evaluating a folder of specs takes a while); none in CI logs or pipes."""
-    from metricspec.progress import Progress, TerminalProgress
-
     isatty = getattr(stream, "isatty", None)
     return TerminalProgress() if isatty and isatty() else Progress()
 
 
 def _colour(stream: object) -> bool:
     """Colours on a terminal, unless NO_COLOR is set (https://no-color.org)."""
-    import os
-
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty()) and not os.environ.get("NO_COLOR")
 
@@ -101,7 +100,7 @@ def check(paths: tuple[Path, ...], baseline: Path | None, against: str | None, a
       metricspec check specs/x.yaml --as-of 2026-06-30 --format markdown
       METRICSPEC_WEBHOOK_URL=https://hooks.slack.com/services/... metricspec check specs/ --notify
     """
-    from metricspec.check import render
+    from metricspec.check import render  # start-up: loads the engine
 
     report = _evaluate(paths, baseline=baseline, against=against, as_of=as_of, junit=junit, strict=strict,
                        allow_missing_baseline=allow_missing_baseline, confinement=confinement)
@@ -124,11 +123,10 @@ def _evaluate(paths: tuple[Path, ...], *, baseline: Path | None, against: str | 
               junit: Path | None, strict: bool, allow_missing_baseline: bool, confinement: Confinement) -> CheckReport:
     """Run the check (with a progress bar on a terminal) and print the specs' warnings. A --junit file that
     would overwrite a spec is refused at once, before the run."""
-    from metricspec.check import check_paths, github
+    from metricspec.check import check_paths, github  # start-up: loads the engine
 
     if junit is not None:
-        from metricspec.loader import find_spec_files
-        from metricspec.trust import check_output_file
+        from metricspec.loader import find_spec_files  # start-up: pydantic
 
         check_output_file(junit, find_spec_files(list(paths)), option="--junit")  # at once, before the run
     with _progress(sys.stderr) as progress:
@@ -141,8 +139,7 @@ def _evaluate(paths: tuple[Path, ...], *, baseline: Path | None, against: str | 
 
 def _write_junit(junit: Path, report: CheckReport) -> None:
     """The JUnit XML report, written atomically."""
-    from metricspec.check.junit import write_junit
-    from metricspec.trust import check_output_file
+    from metricspec.check.junit import write_junit  # start-up: loads the engine
 
     check_output_file(junit, option="--junit")  # nor over an included file, a data file or the baseline
     write_junit(junit, report)
@@ -150,13 +147,13 @@ def _write_junit(junit: Path, report: CheckReport) -> None:
 
 def _report_to_github(report: CheckReport, fmt: str) -> None:
     """Under GitHub Actions: ::error/::warning annotations (on stderr with --format json) and the job summary."""
-    from metricspec.check import (
+    from metricspec.check import (  # start-up: loads the engine
         append_step_summary,
         in_github_actions,
         render_markdown,
         report_annotations,
     )
-    from metricspec.streams import write_command
+    from metricspec.streams import write_command  # start-up: secrets (hashlib), not for --help
 
     if not in_github_actions():
         return
@@ -170,7 +167,7 @@ def _report_to_github(report: CheckReport, fmt: str) -> None:
 
 def _say_baseline(report: object) -> None:
     """Which baseline the results were compared with; without one, a warning no one can miss."""
-    from metricspec.check.findings import CheckReport
+    from metricspec.check.findings import CheckReport  # start-up: loads the engine
 
     assert isinstance(report, CheckReport)
     if report.baseline is not None:
@@ -184,9 +181,9 @@ def _say_baseline(report: object) -> None:
 def _notify(report: object) -> None:
     """Call the notifiers for a failing check and for each person with pacing alerts; a notifier that
     fails is a warning, not a new exit code."""
-    from metricspec.check.findings import CheckReport
-    from metricspec.check.notify import notify
-    from metricspec.notifiers.webhook import URL_VARIABLE
+    from metricspec.check.findings import CheckReport  # start-up: loads the engine
+    from metricspec.check.notify import notify  # start-up: loads the engine
+    from metricspec.notifiers.webhook import URL_VARIABLE  # start-up: pluggy, pydantic
 
     assert isinstance(report, CheckReport)
     if not report.exit_code and not report.alerts:
@@ -238,14 +235,14 @@ def update(paths: tuple[Path, ...], baseline_file: Path | None, as_of: str | Non
       metricspec baseline update specs/
       metricspec baseline update specs/x.yaml --as-of 2026-06-30 --baseline ci/baseline.json
     """
-    from metricspec.check import update_baseline
+    from metricspec.check import update_baseline  # start-up: loads the engine
 
     outcome = update_baseline(list(paths), baseline=baseline_file, as_of=parse_as_of(as_of), force=force,
                               confinement=confinement)
     print_issues(outcome.notes)
     for f in outcome.overridden:
         click.secho(f"accepted (--force): {f.location_text()}: {f.message}", fg="yellow", err=True)
-    from metricspec.check.baseline import shown_path
+    from metricspec.check.baseline import shown_path  # start-up: loads the engine
 
     names = ", ".join(outcome.written) or "no specs"
     click.echo(f"wrote {shown_path(outcome.path)} ({names})")

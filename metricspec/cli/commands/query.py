@@ -16,6 +16,10 @@ from metricspec.cli.clicommon import (
     reports_errors,
     table_width,
 )
+from metricspec.cli.outputguard import input_files
+from metricspec.render.explain import explain_text
+from metricspec.trust import check_output_file
+from metricspec.utils import atomic_write_text
 
 if TYPE_CHECKING:
     from metricspec.trust import Confinement
@@ -74,8 +78,12 @@ def query(spec: Path, kpis: tuple[str, ...], by: tuple[str, ...], grain: str | N
           --where "network == 'x'" --from 2026-09-01 --to 2026-10-31 --format csv
       metricspec query specs/examples/multi_network.yaml --kpi ctr --by campaign --explain
     """
-    from metricspec.engine.query import Question, explain_query, run_query
-    from metricspec.loader import load_specs
+    from metricspec.engine.query import (  # start-up: polars, the engine
+        Question,
+        explain_query,
+        run_query,
+    )
+    from metricspec.loader import load_specs  # start-up: pydantic, not for --help
 
     question = Question(kpis=_names(kpis), by=_names(by), grain=grain, where=where,
                         start=_date(start, "--from"), end=_date(end, "--to"))
@@ -88,21 +96,15 @@ def query(spec: Path, kpis: tuple[str, ...], by: tuple[str, ...], grain: str | N
         if fmt == "json":
             text = json.dumps(plan, indent=2, default=str) + "\n"
         else:
-            from metricspec.render.explain import explain_text
-
             text = explain_text([{"spec": str(loaded[0].path), "queries": plan}])
     else:
-        from metricspec.render.query import answer_text
+        from metricspec.render.query import answer_text  # start-up: polars, rich
 
         result = run_query(loaded[0], question)
         text = answer_text(result, fmt, width=width if output else table_width(width))
     if output is None:
         click.echo(text, nl=False)
         return
-    from metricspec.cli.outputguard import input_files
-    from metricspec.trust import check_output_file
-    from metricspec.utils import atomic_write_text
-
     check_output_file(output, input_files(loaded))
     atomic_write_text(output, text)
     click.echo(f"wrote {output}", err=True)

@@ -15,7 +15,11 @@ from metricspec.cli.clicommon import (
     print_issues,
     reports_errors,
 )
+from metricspec.cli.outputguard import check_site_dir
+from metricspec.cli.runner import run_specs
 from metricspec.progress import Progress, TerminalProgress
+from metricspec.trust import check_output_file
+from metricspec.utils import atomic_write_text
 
 if TYPE_CHECKING:
     from metricspec.trust import Confinement
@@ -62,10 +66,6 @@ def render(spec: Path, output: Path, as_of: str | None, lang: str | None, fmt: s
       metricspec render specs/examples/x_brand_awareness.yaml -o scorecard.html
       metricspec render specs/examples/x_brand_awareness.yaml -o tarjeta.html --lang es --as-of 2026-11-01
     """
-    from metricspec.cli.runner import run_specs
-    from metricspec.trust import check_output_file
-    from metricspec.utils import atomic_write_text
-
     check_output_file(output, [spec])  # before the run: a folder or the spec itself is refused at once
     with _progress(quiet) as progress:
         outcome = run_specs([spec], as_of=parse_as_of(as_of), confinement=confinement, progress=progress)
@@ -73,8 +73,8 @@ def render(spec: Path, output: Path, as_of: str | None, lang: str | None, fmt: s
         if fmt == "markdown":
             text = outcome.render("markdown")
         else:
-            from metricspec.render.chart_processes import auto_workers
-            from metricspec.render.html import render_scorecard
+            from metricspec.render.chart_processes import auto_workers  # start-up: multiprocessing
+            from metricspec.render.html import render_scorecard  # start-up: jinja2 and the engine
 
             if len(outcome.results) != 1:
                 raise click.UsageError("render takes one spec file; use 'metricspec build' for a folder of specs")
@@ -122,11 +122,9 @@ def build(specs_dir: Path, output: Path, as_of: str | None, lang: str, static_ch
       metricspec build specs/examples -o site/ --as-of 2026-11-01
       metricspec build specs/examples -o site/ --static-charts
     """
-    from metricspec.cli.outputguard import check_site_dir
-    from metricspec.cli.runner import run_specs
-    from metricspec.render.assets import prefetch_bundle
-    from metricspec.render.chart_processes import auto_workers
-    from metricspec.render.site import build_site
+    from metricspec.render.assets import prefetch_bundle  # start-up: importlib.metadata
+    from metricspec.render.chart_processes import auto_workers  # start-up: multiprocessing
+    from metricspec.render.site import build_site  # start-up: jinja2 and the engine
 
     check_site_dir(output, [specs_dir], force=force)  # before the run: refuse at once
     if not static_charts:
