@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from metricspec import (
+    version as metricspec_version,  # read at call time: a test sets a development version
+)
 from metricspec.errors import UsageError
 from metricspec.schema import schema_json
 from metricspec.utils import atomic_write_bytes
-from metricspec.version import __version__
 
 SCHEMA_FILE = "metricspec.schema.json"
 FILES: dict[str, str] = {
@@ -39,7 +41,7 @@ def pinned_ref(version: str | None = None, source: Path | None = None) -> str:
     the tag of the same name (.github/workflows/release.yml, scripts/release_check.py), so an
     installed release's tag exists. Any other version (``0.2.0.dev0``, a local build) has no tag: the
     commit of the checkout it runs from, or ``main`` when that is not known (not a git checkout)."""
-    version = version or __version__
+    version = version or metricspec_version.__version__
     if _RELEASE.fullmatch(version):
         return f"v{version}"
     folder = source or Path(__file__).resolve().parent
