@@ -19,14 +19,28 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import click
+
 from metricspec.errors import UsageError
 from metricspec.render.site_files import SITE_MARKER
-from metricspec.trust import paths_read
+from metricspec.trust import check_output_file, paths_read
+from metricspec.utils import atomic_write_text
 
 if TYPE_CHECKING:
     from metricspec.spec.loaded import LoadedSpec
 
 _PATH_OPTIONS = ("path", "database")
+
+
+def emit_text(text: str, output: Path | None, loaded: Sequence[LoadedSpec]) -> None:
+    """``text`` on stdout, or written whole to ``output`` (a temporary file renamed), never over a file the
+    run read; "wrote …" on stderr."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    check_output_file(output, input_files(loaded))
+    atomic_write_text(output, text)
+    click.echo(f"wrote {output}", err=True)
 
 
 def input_files(loaded: Sequence[LoadedSpec]) -> list[Path]:

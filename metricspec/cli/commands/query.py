@@ -16,10 +16,8 @@ from metricspec.cli.clicommon import (
     reports_errors,
     table_width,
 )
-from metricspec.cli.outputguard import input_files
+from metricspec.cli.outputguard import emit_text
 from metricspec.render.explain import explain_text
-from metricspec.trust import check_output_file
-from metricspec.utils import atomic_write_text
 
 if TYPE_CHECKING:
     from metricspec.trust import Confinement
@@ -102,12 +100,7 @@ def query(spec: Path, kpis: tuple[str, ...], by: tuple[str, ...], grain: str | N
 
         result = run_query(loaded[0], question)
         text = answer_text(result, fmt, width=width if output else table_width(width))
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    check_output_file(output, input_files(loaded))
-    atomic_write_text(output, text)
-    click.echo(f"wrote {output}", err=True)
+    emit_text(text, output, loaded)
 
 
 COMMANDS = [query]

@@ -15,9 +15,7 @@ from metricspec.cli.clicommon import (
     print_issues,
     reports_errors,
 )
-from metricspec.cli.outputguard import input_files
-from metricspec.trust import check_output_file
-from metricspec.utils import atomic_write_text
+from metricspec.cli.outputguard import emit_text
 
 if TYPE_CHECKING:
     from metricspec.trust import Confinement
@@ -55,12 +53,7 @@ def suggest(specs: tuple[Path, ...], as_of: str | None, deadline: str | None, ou
     loaded, issues, _ = load_specs(list(specs), confinement=confinement)
     print_issues(issues)
     text = suggestions_yaml(engine.suggest(spec, as_of=date, deadline=end) for spec in loaded)
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    check_output_file(output, input_files(loaded))
-    atomic_write_text(output, text)
-    click.echo(f"wrote {output}", err=True)
+    emit_text(text, output, loaded)
 
 
 def _date(value: str) -> dt.date:
