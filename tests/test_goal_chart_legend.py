@@ -37,6 +37,11 @@ def test_one_legend_whose_swatches_look_like_the_marks():
     assert dash == {"Values per period": [1, 0], "Target": [2, 2], "Forecast": [5, 3], "80% range": [1, 0]}
     assert opacity == {"Values per period": 1, "Target": 1, "Forecast": 1, "80% range": 0.35}
     [legend] = vg["legends"]  # merged: colour, dash and opacity in one legend
+    spec = chart().vega_lite
+    spec = spec if isinstance(spec, dict) else json.loads(spec)
+    opacities = [layer["encoding"]["opacity"] for layer in spec["layer"]]
+    # Vega-Lite warns in the browser (tests/test_site_browser.py fails on it) about opacity on an unsorted field
+    assert all(o["type"] == "ordinal" and o["sort"] == domain for o in opacities)
     assert (legend["stroke"], legend["strokeDash"], legend["opacity"]) == ("color", "strokeDash", "opacity")
 
 

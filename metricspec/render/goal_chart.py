@@ -100,12 +100,15 @@ OPACITY = {ACTUAL: 1.0, "target": 1.0, FORECAST: 1.0, "range": 0.35}
 
 def _look(names: list[str]) -> dict[str, Any]:
     """The dash and opacity of each series, on the same field, title and legend as the colour: Vega-Lite
-    merges them into one legend, so each entry's swatch looks like its mark (the marks take them too)."""
+    merges them into one legend, so each entry's swatch looks like its mark (the marks take them too).
+    Opacity reads the series as ordered (``ordinal``, sorted as the legend): Vega-Lite warns about opacity
+    on an unordered field."""
     keys = [ACTUAL, "target", FORECAST, "range"][:len(names)]
     legend = _colour(names, [])["legend"]
-    return {channel: charts._field("series", "nominal", title=None, legend=legend,
+    return {channel: charts._field("series", kind, title=None, legend=legend, **({"sort": names} if kind == "ordinal"
+                                                                                 else {}),
                                    scale={"type": "ordinal", "domain": names, "range": [look[k] for k in keys]})
-            for channel, look in (("strokeDash", DASHES), ("opacity", OPACITY))}
+            for channel, kind, look in (("strokeDash", "nominal", DASHES), ("opacity", "ordinal", OPACITY))}
 
 
 def _colour(names: list[str], colours: list[str]) -> dict[str, Any]:
