@@ -104,17 +104,23 @@ def _look(names: list[str]) -> dict[str, Any]:
     Opacity reads the series as ordered (``ordinal``, sorted as the legend): Vega-Lite warns about opacity
     on an unordered field."""
     keys = [ACTUAL, "target", FORECAST, "range"][:len(names)]
-    legend = _colour(names, [])["legend"]
-    return {channel: charts._field("series", kind, title=None, legend=legend, **({"sort": names} if kind == "ordinal"
-                                                                                 else {}),
-                                   scale={"type": "ordinal", "domain": names, "range": [look[k] for k in keys]})
-            for channel, kind, look in (("strokeDash", "nominal", DASHES), ("opacity", "ordinal", OPACITY))}
+    common = {"title": None, "legend": _legend(names)}
+    return {
+        "strokeDash": charts._field("series", "nominal", **common, scale={
+            "type": "ordinal", "domain": names, "range": [DASHES[k] for k in keys]}),
+        "opacity": charts._field("series", "ordinal", **common, sort=names, scale={
+            "type": "ordinal", "domain": names, "range": [OPACITY[k] for k in keys]}),
+    }
+
+
+def _legend(names: list[str]) -> dict[str, Any]:
+    """The goal chart's one legend: two short entries a row, or one a row when an entry is long, so that it
+    fits a phone."""
+    columns = 1 if max(len(n) for n in names) > LEGEND_PAIR_CHARS else min(2, len(names))
+    return {**charts._legend(names), "columns": columns}
 
 
 def _colour(names: list[str], colours: list[str]) -> dict[str, Any]:
-    """One colour encoding for every layer (layers that disagree on the legend make Vega warn); the
-    legend two short entries a row, or one a row when an entry is long, so that it fits a phone."""
-    columns = 1 if max(len(n) for n in names) > LEGEND_PAIR_CHARS else min(2, len(names))
+    """One colour encoding for every layer (layers that disagree on the legend make Vega warn)."""
     return charts._field("series", "nominal", title=None, scale={"domain": names, "range": colours},
-                         legend={**charts._legend(names), "columns": columns})
-
+                         legend=_legend(names))

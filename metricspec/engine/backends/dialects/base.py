@@ -52,6 +52,8 @@ class Capabilities:
 
 EXACT = Capabilities(time_zones=False, quantiles="exact", count_distinct="exact", median="exact")
 """A database whose aggregates ibis compiles to exact SQL (and refuses to translate when it cannot)."""
+EXACT_IN_ZONES = Capabilities(time_zones=True, quantiles="exact", count_distinct="exact", median="exact")
+"""Exact aggregates, and time zones converted in its SQL (sql_time.py): DuckDB, PostgreSQL, Spark."""
 
 
 def prepared_sql(backend: Any, expr: Any, sql: str | None) -> str:

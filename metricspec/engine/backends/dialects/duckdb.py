@@ -7,7 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from metricspec.engine.backends.dialects.base import Capabilities, Dialect, prepared_sql
+from metricspec.engine.backends.dialects.base import (
+    EXACT_IN_ZONES,
+    Capabilities,
+    Dialect,
+    prepared_sql,
+)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -16,13 +21,11 @@ _STRPTIME = {"%.f": "%f", "%#z": "%z", "%:z": "%z"}
 """polars' (chrono's) directives that DuckDB writes differently."""
 
 
-DUCKDB_CAPABILITIES = Capabilities(time_zones=True, quantiles="exact", count_distinct="exact", median="exact")
-
 
 @dataclass(frozen=True)
 class DuckDB(Dialect):
     name: str = "duckdb"
-    capabilities: Capabilities = DUCKDB_CAPABILITIES
+    capabilities: Capabilities = EXACT_IN_ZONES
     sends_small_results: bool = True
     sends_all_results: bool = True
     out_of_memory_hint: str = (

@@ -9,19 +9,22 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from metricspec.engine.backends.dialects.base import Capabilities, Dialect, prepared_sql
+from metricspec.engine.backends.dialects.base import (
+    EXACT_IN_ZONES,
+    Capabilities,
+    Dialect,
+    prepared_sql,
+)
 
 if TYPE_CHECKING:
     import polars as pl
 
 
-POSTGRES_CAPABILITIES = Capabilities(time_zones=True, quantiles="exact", count_distinct="exact", median="exact")
-
 
 @dataclass(frozen=True)
 class Postgres(Dialect):
     name: str = "postgres"
-    capabilities: Capabilities = POSTGRES_CAPABILITIES
+    capabilities: Capabilities = EXACT_IN_ZONES
     sends_small_results: bool = True
 
     def send(self, backend: Any, expr: Any, sql: str | None) -> pl.DataFrame:

@@ -7,15 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from metricspec.engine.backends.dialects.base import Capabilities, Dialect
-
-PYSPARK_CAPABILITIES = Capabilities(time_zones=True, quantiles="exact", count_distinct="exact", median="exact")
+from metricspec.engine.backends.dialects.base import EXACT_IN_ZONES, Capabilities, Dialect
 
 
 @dataclass(frozen=True)
 class PySpark(Dialect):
     name: str = "pyspark"
-    capabilities: Capabilities = PYSPARK_CAPABILITIES
+    capabilities: Capabilities = EXACT_IN_ZONES
     back_reference: str = "$"
 
     def sum_input(self, value: Any) -> Any:
