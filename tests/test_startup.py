@@ -8,12 +8,12 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pytest
 from pydantic import Field, ValidationError
 
-from metricspec.spec.base import BUILT_ON_USE, StrictModel, untitle_built_on_use
+from metricspec.spec.base import BUILT_ON_USE, OnUse, StrictModel, untitle_built_on_use
 
 SPEC = """\
 name: startup-probe
@@ -43,7 +43,10 @@ print(json.dumps({"results": json.loads(out.getvalue()), "modules": sorted(sys.m
 
 NOT_FOR_CSV = ("numpy", "scipy", "statsmodels", "pandas", "pyarrow", "ibis", "duckdb", "sqlalchemy", "jinja2",
                "rich", "babel", "altair", "vl_convert", "connectorx", "fastexcel", "metricspec.engine.goals",
-               "metricspec.engine.forecast", "metricspec.engine.experiments_run", "metricspec.engine.attribution_run")
+               "metricspec.engine.forecast", "metricspec.engine.experiments_run", "metricspec.engine.attribution_run",
+               # the control-group and attribution parts of Results (OnUse), the SQL backend and its dialects
+               "metricspec.engine.cg_results", "metricspec.engine.attribution", "metricspec.engine.backends.sql",
+               "metricspec.engine.backends.dialects", "metricspec.engine.approximation")
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +94,27 @@ class _Lazy(StrictModel):
     items: Annotated[list[_Goal], BUILT_ON_USE] = Field(default_factory=list)
 
 
+_LOADED: list[str] = []
+
+
+def _load_items() -> Any:
+    _LOADED.append("items")
+    return list[_Goal]
+
+
+def _load_best() -> Any:
+    _LOADED.append("best")
+    return _Goal | None
+
+
+class _OnUse(StrictModel):  # _Lazy with its types loaded on use (as Results loads its control-group parts)
+
+    goals: Annotated[OnUse(lambda: dict[str, _Goal], shape=dict[str, Any]), BUILT_ON_USE] = Field(  # type: ignore[valid-type]
+        default_factory=dict, description="the goals")
+    best: Annotated[OnUse(_load_best, shape=Any | None), BUILT_ON_USE] = None  # type: ignore[valid-type]
+    items: Annotated[OnUse(_load_items, shape=list[Any]), BUILT_ON_USE] = Field(default_factory=list)  # type: ignore[valid-type]
+
+
 class _Inline(StrictModel):
     goals: dict[str, _Goal] = Field(default_factory=dict, description="the goals")
     best: _Goal | None = None
@@ -104,11 +128,11 @@ BAD = [{"goals": {"a": {"target": "x"}, "b": {"target": True}, "c": {"targt": 1}
 @pytest.mark.parametrize("bad", BAD)
 def test_built_on_use_gives_the_errors_of_the_type_inline(bad: dict[str, object]) -> None:
     errors = []
-    for model in (_Lazy, _Inline):
+    for model in (_Lazy, _OnUse, _Inline):
         with pytest.raises(ValidationError) as info:
             model.model_validate(bad)
         errors.append(info.value.errors(include_url=False))
-    assert errors[0] == errors[1]
+    assert errors[0] == errors[1] == errors[2]
 
 
 def test_built_on_use_validates_serialises_and_describes_as_inline() -> None:
@@ -122,3 +146,24 @@ def test_built_on_use_validates_serialises_and_describes_as_inline() -> None:
         assert _Lazy.model_validate_json(lazy.model_dump_json()) == lazy
     lazy_schema = untitle_built_on_use(_Lazy, _Lazy.model_json_schema())
     assert {**lazy_schema, "title": "_Inline"} == _Inline.model_json_schema()
+
+
+def test_on_use_types_load_when_a_value_needs_them_and_behave_as_inline() -> None:
+    class Fresh(StrictModel):  # its own validators: the loaders have not run for it
+        goals: Annotated[dict[str, _Goal], BUILT_ON_USE] = Field(default_factory=dict, description="the goals")
+        best: Annotated[OnUse(_load_best, shape=Any | None), BUILT_ON_USE] = None  # type: ignore[valid-type]
+        items: Annotated[OnUse(_load_items, shape=list[Any]), BUILT_ON_USE] = Field(default_factory=list)  # type: ignore[valid-type]
+
+    _LOADED.clear()
+    for data in ({}, {"goals": {}, "best": None, "items": []}):  # empty values need no type: nothing loads
+        assert Fresh.model_validate(data).model_dump() == _Inline.model_validate(data).model_dump()
+        assert Fresh.model_validate(data).model_dump_json() == _Inline.model_validate(data).model_dump_json()
+    assert _LOADED == []
+    good = {"goals": {"a": {"target": 1}}, "best": {"target": 2, "note": "y"}, "items": [{"target": 3}]}
+    assert Fresh.model_validate(good).model_dump() == _Inline.model_validate(good).model_dump()
+    assert sorted(_LOADED) == ["best", "items"]
+    on_use, inline = _OnUse.model_validate(good), _Inline.model_validate(good)
+    assert on_use.model_dump() == inline.model_dump() and on_use.model_dump_json() == inline.model_dump_json()
+    assert _OnUse.model_validate_json(on_use.model_dump_json()) == on_use
+    schema = untitle_built_on_use(_OnUse, _OnUse.model_json_schema())
+    assert {**schema, "title": "_Inline"} == _Inline.model_json_schema()

@@ -11,26 +11,13 @@ moved out imports it from here.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 from pydantic_core import to_json
 
-from metricspec.engine.attribution.models import AttributionReport
-from metricspec.engine.cg_results import (
-    AdjustedFigures,
-    BayesianFigures,
-    Diagnostics,
-    DidFigures,
-    ExperimentResult,
-    MetricComparison,
-    SampleRatioCheck,
-    SegmentResult,
-    SequentialFigures,
-    SurvivalFigures,
-    Verdict,
-)
 from metricspec.engine.frames import goal_frame, kpi_frame
 from metricspec.engine.goal_results import (
     STATUS_ORDER,
@@ -61,7 +48,7 @@ from metricspec.engine.messages import (
     english,
 )
 from metricspec.engine.result_base import DataNote, EngineMessage, Point, ResultModel
-from metricspec.spec.base import BUILT_ON_USE
+from metricspec.spec.base import BUILT_ON_USE, OnUse
 from metricspec.utils import stable_numbers
 
 #: 2: goal reasons and forecast methods, SMART findings and data notes carry a message ``code`` and
@@ -72,6 +59,48 @@ RESULTS_SCHEMA_VERSION = 3
 
 if TYPE_CHECKING:
     import polars as pl
+
+    from metricspec.engine.attribution.models import AttributionReport
+    from metricspec.engine.cg_results import (
+        AdjustedFigures,
+        BayesianFigures,
+        Diagnostics,
+        DidFigures,
+        ExperimentResult,
+        MetricComparison,
+        SampleRatioCheck,
+        SegmentResult,
+        SequentialFigures,
+        SurvivalFigures,
+        Verdict,
+    )
+
+_ON_USE: dict[str, str] = {
+    **dict.fromkeys(("AdjustedFigures", "BayesianFigures", "Diagnostics", "DidFigures", "ExperimentResult",
+                     "MetricComparison", "SampleRatioCheck", "SegmentResult", "SequentialFigures", "SurvivalFigures",
+                     "Verdict"), "metricspec.engine.cg_results"),
+    "AttributionReport": "metricspec.engine.attribution.models",
+}
+"""The control-group and attribution parts: imported the first time a document or code asks for one (a run
+without control groups or attribution never does; start-up, tests/test_startup.py)."""
+
+
+if TYPE_CHECKING:
+    _ControlGroups = list[ExperimentResult]
+    _Attribution = AttributionReport | None
+else:  # the modules imported when a document first has control groups or attribution (start-up)
+    _ControlGroups = OnUse(lambda: list[__getattr__("ExperimentResult")], shape=list[Any])
+    _Attribution = OnUse(lambda: __getattr__("AttributionReport") | None, shape=Any | None)
+
+
+def __getattr__(name: str) -> Any:
+    """The control-group and attribution parts (:data:`_ON_USE`), imported on first use (PEP 562)."""
+    module = _ON_USE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "ENGINE_MESSAGES",
@@ -150,8 +179,8 @@ class Results(ResultModel):
     sources: list[SourceFreshness]
     kpis: list[KpiResult]
     objectives: Annotated[list[ObjectiveResult], BUILT_ON_USE]
-    control_groups: Annotated[list[ExperimentResult], BUILT_ON_USE] = Field(default_factory=list)
-    attribution: Annotated[AttributionReport | None, BUILT_ON_USE] = None
+    control_groups: Annotated[_ControlGroups, BUILT_ON_USE] = Field(default_factory=list)
+    attribution: Annotated[_Attribution, BUILT_ON_USE] = None
     notes: list[DataNote] = Field(default_factory=list)
 
     def goals(self) -> list[GoalResult]:

@@ -11,7 +11,6 @@ import polars as pl
 
 from metricspec.connectors.shared import shared_connections
 from metricspec.engine import alltime
-from metricspec.engine.approximation import approximation_issues
 from metricspec.engine.backends import Router, Work, make_router
 from metricspec.engine.backends.polars import polars_engine
 from metricspec.engine.backends.sql_tables import SqlTables, relations
@@ -20,7 +19,6 @@ from metricspec.engine.points import make_points, trend_points
 from metricspec.engine.results import (
     BenchmarkValue,
     DataNote,
-    ExperimentResult,
     GoalResult,
     Headline,
     KpiResult,
@@ -59,6 +57,7 @@ from metricspec.version import __version__
 if TYPE_CHECKING:
     import pluggy
 
+    from metricspec.engine.cg_results import ExperimentResult
     from metricspec.sources import OpenedSources
     from metricspec.spec.loaded import LoadedSpec
 
@@ -75,7 +74,10 @@ def check_sources(loaded: LoadedSpec, names: list[str] | None = None, data: Mapp
     opened = open_checked(loaded, names, frames=data, sample_rows=sample_rows, lenient=lenient, tables=SqlTables())
     opened.issues.extend(data_issues(loaded, opened.schemas))
     opened.issues.extend(scopes.data_issues(loaded, opened.schemas))
-    opened.issues.extend(approximation_issues(loaded, {name: rel.dialect for name, rel in opened.relations.items()}))
+    if opened.relations:
+        from metricspec.engine.approximation import approximation_issues  # start-up: databases only
+
+        opened.issues.extend(approximation_issues(loaded, {n: rel.dialect for n, rel in opened.relations.items()}))
     return opened
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import types
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
@@ -95,6 +97,26 @@ def _empty_values(tp: Any) -> dict[type, Any]:
     return out
 
 
+@dataclass(frozen=True)
+class OnUse:
+    """A field type whose module is imported when the field's validator is built, not with the model
+    (start-up): ``Annotated[OnUse(load, shape=list[Any]), BUILT_ON_USE]``. ``load()`` returns the
+    type (it imports its module); ``shape`` has the type's containers with ``Any`` inside (``list[Any]``,
+    ``Any | None``), which is all the empty values need. Type checkers see the real type, written
+    under ``TYPE_CHECKING``."""
+
+    load: Callable[[], Any]
+    shape: Any
+
+    def resolve(self) -> Any:
+        return self.load()
+
+
+def _field_type(source: Any) -> Any:
+    """The type a BUILT_ON_USE field validates: ``source``, or what an :class:`OnUse` loads."""
+    return source.resolve() if isinstance(source, OnUse) else source
+
+
 _SOURCE = "metricspec_built_on_use"
 """The key of the field's type in its core schema's metadata (read for the JSON Schema)."""
 
@@ -108,6 +130,7 @@ class BuiltOnUse:
     a :class:`~pydantic.TypeAdapter` of the field's type with the parent's strictness and context;
     pydantic nests the adapter's errors under the field's key, so locations and messages are the
     same as with the type inline. The JSON Schema is the type's own (built when a schema is asked for).
+    With an :class:`OnUse` type, the type's module is imported then too.
     """
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
@@ -115,10 +138,10 @@ class BuiltOnUse:
 
         def get() -> TypeAdapter[Any]:
             if not adapter:
-                adapter.append(TypeAdapter(source))
+                adapter.append(TypeAdapter(_field_type(source)))
             return adapter[0]
 
-        empty = _empty_values(source)
+        empty = _empty_values(source.shape if isinstance(source, OnUse) else source)
 
         def validate(value: Any, info: ValidationInfo) -> Any:
             if type(value) in empty and not value:  # an empty section needs no validator: build none
@@ -142,7 +165,7 @@ class BuiltOnUse:
         inner: Any = schema  # the field's own validators wrap ours: look inside them for the field's type
         while _SOURCE not in inner.get("metadata", {}):
             inner = inner["schema"]
-        return handler(TypeAdapter(inner["metadata"][_SOURCE]).core_schema)
+        return handler(TypeAdapter(_field_type(inner["metadata"][_SOURCE])).core_schema)
 
 
 BUILT_ON_USE = BuiltOnUse()
@@ -153,7 +176,7 @@ def untitle_built_on_use(model: type[BaseModel], schema: dict[str, Any]) -> dict
     of a model (or model | None): inline, pydantic leaves such a field untitled (the model has its own
     title), so the committed schema stays what it was with the field's type inline."""
     for name, info in model.model_fields.items():
-        tp = info.annotation
+        tp = _field_type(info.annotation)
         members = [t for t in (get_args(tp) if get_origin(tp) in (Union, types.UnionType) else (tp,))
                    if t is not type(None)]
         if (any(isinstance(m, BuiltOnUse) for m in info.metadata) and len(members) == 1

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from metricspec.engine.backends.polars import PolarsBackend
-from metricspec.engine.backends.sql import SqlBackend
 from metricspec.engine.backends.work import (
     Answers,
     Backend,
@@ -77,6 +76,8 @@ def make_router(sources: Mapping[str, pl.LazyFrame], schemas: Mapping[str, Mappi
     for name, rel in (relations or {}).items():
         key = f"sql:{rel.connection_key}"
         if key not in backends:
+            from metricspec.engine.backends.sql import SqlBackend  # start-up: databases only
+
             backends[key] = SqlBackend(rel.dialect)
         backend = backends[key]
         assert hasattr(backend, "add")

@@ -13,9 +13,6 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from metricspec.engine.backends.relation import Relation
-from metricspec.engine.backends.sql_exec import run_checks, to_frame
-from metricspec.engine.backends.sql_frames import relation_frame, table_frame
-from metricspec.engine.backends.sql_prepare import prepare
 from metricspec.sources.dataerrors import data_errors
 from metricspec.sources.prepare import PreparedFrame
 
@@ -30,16 +27,27 @@ class SqlTables:
     """Database tables, the SQL backend's way (:class:`~metricspec.sources.database.DatabaseTables`)."""
 
     def prepare(self, table: Any, options: SourceOptions) -> Relation:
+        from metricspec.engine.backends.sql_prepare import prepare  # start-up: databases only
+
         backend = table._find_backend()
         return prepare(table, backend.name, f"{backend.name}:{id(backend)}", options)
 
     def polars_frame(self, table: Any, source: str, where: Location | None) -> pl.LazyFrame:
+        from metricspec.engine.backends.sql_frames import table_frame  # start-up: databases only
+
         return table_frame(table, source, where)
 
     def check_values(self, source: DatabaseSource, columns: list[str]) -> None:
+        from metricspec.engine.backends.sql_exec import run_checks  # start-up: databases only
+
         run_checks(_relation(source), columns)
 
     def repeated_key(self, source: DatabaseSource, key: str) -> tuple[object, int, int] | None:
+        from metricspec.engine.backends.sql_exec import (  # start-up: databases only
+            run_checks,
+            to_frame,
+        )
+
         right = _relation(source)
         run_checks(right, [key])
         t = right.table
@@ -57,6 +65,8 @@ class SqlTables:
              columns: dict[str, str]) -> Relation:
         """The LEFT JOIN in the left source's database; a joined source held elsewhere is fetched (its
         key and the columns brought only) and sent along as a temporary table."""
+        from metricspec.engine.backends.sql_frames import relation_frame  # start-up: databases only
+
         lrel = _relation(left)
         jk = _JOIN_KEY
         rrel = None if isinstance(right, PreparedFrame) else _relation(right)
@@ -104,6 +114,8 @@ def _pulled(right: PreparedFrame | Relation, key: str, columns: dict[str, str], 
     """The joined source's key and columns as an ibis in-memory table, in the SQL backend's conventions
     (datetimes as naive wall-clock times in the spec's time zone)."""
     import ibis  # optional and heavy: only a database source needs it
+
+    from metricspec.engine.backends.sql_exec import run_checks, to_frame  # start-up: databases only
 
 
     if isinstance(right, Relation):
