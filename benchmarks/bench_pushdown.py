@@ -20,7 +20,9 @@ the variant's own work is printed beside it), the peak RSS is the process's own 
 (``VmHWM``; for Spark, the Python driver only: the JVM is another process). Variants run
 **interleaved** (round-robin: variant A, B, A, B, ...) so a busy spell of a shared machine hits each
 alike, and each figure is the best of ``--repeat`` runs; the 1-minute load average is printed with
-each run.
+each run. metricspec and the bundled plugins are compiled to bytecode first and the children read it,
+as an installed package does (``--from-source``: every child compiles them, as an environment with
+PYTHONDONTWRITEBYTECODE and an editable checkout does).
 
 Usage::
 
@@ -304,13 +306,28 @@ def child(variant: str, kind: str, target: str, d: Path, dump: str | None) -> di
     return info
 
 
+CHILD_ENV: dict[str, str] | None = None
+"""The children's environment (None: this process's); see :func:`with_bytecode`."""
+
+
+def with_bytecode() -> dict[str, str]:
+    """Compile metricspec and the bundled plugins to bytecode, as installing a package does, and return
+    an environment in which the children read it. An environment with PYTHONDONTWRITEBYTECODE (this
+    one has it) otherwise compiles an editable checkout from source in every process, which the
+    hand-written variants, made of installed packages only, never pay."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "metricspec"), str(ROOT / "plugins")],
+                   env=env, check=True, stdout=subprocess.DEVNULL)
+    return env
+
+
 def spawn(args: list[str]) -> dict[str, Any]:
     """A whole process: its wall-clock time from start to exit, its CPU time (user + system, every
     thread: what a loaded machine inflates least, for the databases that run in the process), and what
     it reported."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         t = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, __file__, *args], stdout=out, stderr=err, cwd=ROOT)
+        proc = subprocess.Popen([sys.executable, __file__, *args], stdout=out, stderr=err, cwd=ROOT, env=CHILD_ENV)
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - t
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -399,6 +416,9 @@ def main() -> int:
                     help="DuckDB's memory_limit (e.g. 300MB) for metricspec (the connector option) and the "
                          "hand-written SQL alike; beyond it DuckDB spills to temporary files")
     ap.add_argument("--json", type=Path, help="write the measurements here")
+    ap.add_argument("--from-source", action="store_true",
+                    help="let the children compile metricspec from source when the environment says so "
+                         "(PYTHONDONTWRITEBYTECODE), as figures before 2026-12-07 (late) did")
     ap.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
     ap.add_argument("--kind", help=argparse.SUPPRESS)
     ap.add_argument("--target", help=argparse.SUPPRESS)
@@ -411,7 +431,12 @@ def main() -> int:
         print(json.dumps(child(args.child, args.kind, args.target, args.dir, args.dump)))
         return 0
     limit = f"; DuckDB memory_limit {args.memory_limit}" if args.memory_limit else ""
-    print(f"load average {os.getloadavg()[0]:.1f}; best of {args.repeat}, interleaved{limit}", flush=True)
+    global CHILD_ENV
+    if not args.from_source:
+        CHILD_ENV = with_bytecode()
+    code = "compiled from source in every process" if args.from_source else "compiled bytecode, as installed"
+    print(f"load average {os.getloadavg()[0]:.1f}; best of {args.repeat}, interleaved{limit}; metricspec: {code}",
+          flush=True)
     reports: list[dict[str, Any]] = []
     for rows in args.duckdb:
         d, info = be.ensure_data(rows, args.data_dir)

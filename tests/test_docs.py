@@ -275,8 +275,10 @@ def _models() -> dict[str, type[BaseModel]]:
             visit(arg)
 
     visit(Spec)
-    from metricspec.kinds import KPIBase
+    from metricspec.kinds import KINDS, KPIBase
 
+    for kind in KINDS:  # the spec's KPI field names the base; each kind's model is imported on use
+        visit(kind)
     found["KPIBase"] = KPIBase  # the keys every kind inherits: documented once
     return found
 

@@ -32,6 +32,27 @@ def test_every_kind_is_a_model_with_its_own_key() -> None:
     assert BY_FORM["agg"] is AggregateKPI
 
 
+def test_the_registry_holds_every_kind_under_its_own_key() -> None:
+    """Kinds are imported on first use by key (``_MODULES``): each key names the class whose ``FORM`` it is,
+    in its own module, and every kind class in the package is registered."""
+    import importlib
+    import pkgutil
+
+    import metricspec.kinds as kinds
+
+    assert list(BY_FORM) == list(kinds.FORMS) == [k.FORM for k in KINDS]
+    for form in kinds.FORMS:
+        assert kinds.kind_for(form).FORM == form and BY_FORM[form] is kinds.kind_for(form)
+    with pytest.raises(KeyError):
+        BY_FORM["ratoi"]
+    defined = set()
+    for info in pkgutil.walk_packages(kinds.__path__, "metricspec.kinds."):
+        module = importlib.import_module(info.name)
+        defined |= {c for c in vars(module).values() if isinstance(c, type) and issubclass(c, KPIBase)
+                    and c is not KPIBase and c.__module__ == info.name}
+    assert defined == set(KINDS), f"kinds not in metricspec/kinds/__init__.py's _MODULES: {defined - set(KINDS)}"
+
+
 def _load(tmp_path: Path, kpis: str) -> SpecError:
     (tmp_path / "d.csv").write_text("t,x\n2026-01-01,1\n")
     (tmp_path / "s.yaml").write_text("name: s\nsources:\n  d: {connector: csv, options: {path: d.csv}, "

@@ -46,7 +46,11 @@ NOT_FOR_CSV = ("numpy", "scipy", "statsmodels", "pandas", "pyarrow", "ibis", "du
                "metricspec.engine.forecast", "metricspec.engine.experiments_run", "metricspec.engine.attribution_run",
                # the control-group and attribution parts of Results (OnUse), the SQL backend and its dialects
                "metricspec.engine.cg_results", "metricspec.engine.attribution", "metricspec.engine.backends.sql",
-               "metricspec.engine.backends.dialects", "metricspec.engine.approximation")
+               "metricspec.engine.backends.dialects", "metricspec.engine.approximation",
+               # the kinds the spec does not use
+               "metricspec.kinds.funnel", "metricspec.kinds.retention", "metricspec.kinds.cohort_retention",
+               "metricspec.kinds.tenure", "metricspec.kinds.rolling", "metricspec.kinds.to_date",
+               "metricspec.kinds.share", "metricspec.kinds.growth", "metricspec.kinds.formula")
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,6 @@ from metricspec.engine.results import (
 )
 from metricspec.errors import Level, SpecError
 from metricspec.kinds.alltime import is_all_time
-from metricspec.kinds.cohort_retention import CohortRetentionKPI
 from metricspec.plan.nodes import Freshness, FreshnessQuery, Request, RunRange, make_scope
 from metricspec.plan.periods import (
     HOUR,
@@ -381,9 +380,7 @@ def kpi_result(ev: Evaluator, name: str) -> KpiResult:
                 bench_points[bname] = pts
                 series.append(Series(grain=grain, kind="benchmark", benchmark=bname, points=pts))
         headlines.append(_headline(ev, name, grain, head, bench_points))
-    cohorts = None
-    if isinstance(kpi, CohortRetentionKPI):  # the cohort triangle beside the series
-        cohorts = kpi.table(ev, Request(name, kpi.cohort_retention.period, (), scope))
+    cohorts = kpi.beside_series(ev, name, scope)
     return KpiResult(name=name, title=kpi.title or name, description=kpi.description, unit=kpi.unit,
                      currency=kpi.currency or (spec.currency if kpi.unit == "currency" else None),
                      axis_from_zero=kpi.axis_from_zero,

@@ -1,16 +1,19 @@
-"""The registry of KPI kinds: one module per kind, listed once in :data:`KINDS`.
+"""The registry of KPI kinds: one module per kind, listed once in :data:`_MODULES`.
 
 A KPI's kind is the key it carries (``ratio:``, ``formula:``, ``funnel:``, …) or, for aggregations,
-``agg:``. :data:`KPI` is the discriminated union of every kind's model, used by the spec model;
-validation, requirements, spec diffs, the JSON Schema and the docs gate read :data:`KINDS`.
+``agg:``. :data:`KPI` validates a KPI as its kind's model, used by the spec model; a kind's module is
+imported when a spec first holds a KPI of that kind. :data:`KINDS` (every kind) is read by validation
+messages, the JSON Schema (the discriminated union of every kind) and the docs gate.
 
 Adding a kind (docs/adding-a-kind.md): write its module (model, inputs, plan, compute, docs
-entry), add the class to :data:`KINDS`, then its tests and docs.
+entry), add its key, module and class to :data:`_MODULES`, then its tests and docs.
 """
 
 from __future__ import annotations
 
 import difflib
+import importlib
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Union
 
 from pydantic import (
@@ -40,28 +43,88 @@ from metricspec.kinds.base import (
     Planned,
     SourceRef,
 )
-from metricspec.kinds.cohort_retention import CohortRetentionKPI
-from metricspec.kinds.cumulative import CumulativeKPI
-from metricspec.kinds.formula import FormulaKPI
-from metricspec.kinds.funnel import FunnelKPI
-from metricspec.kinds.growth import GrowthKPI
-from metricspec.kinds.moving_average import MovingAverageKPI
-from metricspec.kinds.ratio import RatioKPI
-from metricspec.kinds.retention import RetentionKPI
-from metricspec.kinds.rolling import RollingKPI
-from metricspec.kinds.share import ShareKPI
-from metricspec.kinds.tenure import TenureKPI
-from metricspec.kinds.to_date import ToDateKPI
 
-KINDS: tuple[type[KPIBase], ...] = (
-    AggregateKPI, RatioKPI, FormulaKPI, ShareKPI, GrowthKPI, CumulativeKPI, MovingAverageKPI, FunnelKPI,
-    RetentionKPI,
-    RollingKPI, ToDateKPI, CohortRetentionKPI, TenureKPI,
-)
-"""Every kind, in the order the docs list them."""
+if TYPE_CHECKING:
+    from metricspec.kinds.cohort_retention import CohortRetentionKPI
+    from metricspec.kinds.cumulative import CumulativeKPI
+    from metricspec.kinds.formula import FormulaKPI
+    from metricspec.kinds.funnel import FunnelKPI
+    from metricspec.kinds.growth import GrowthKPI
+    from metricspec.kinds.moving_average import MovingAverageKPI
+    from metricspec.kinds.ratio import RatioKPI
+    from metricspec.kinds.retention import RetentionKPI
+    from metricspec.kinds.rolling import RollingKPI
+    from metricspec.kinds.share import ShareKPI
+    from metricspec.kinds.tenure import TenureKPI
+    from metricspec.kinds.to_date import ToDateKPI
 
-BY_FORM: dict[str, type[KPIBase]] = {k.FORM: k for k in KINDS}
-FORMS: tuple[str, ...] = tuple(BY_FORM)
+    KINDS: tuple[type[KPIBase], ...]
+
+_MODULES: dict[str, tuple[str, str]] = {
+    "agg": ("aggregate", "AggregateKPI"),
+    "ratio": ("ratio", "RatioKPI"),
+    "formula": ("formula", "FormulaKPI"),
+    "share": ("share", "ShareKPI"),
+    "growth": ("growth", "GrowthKPI"),
+    "cumulative": ("cumulative", "CumulativeKPI"),
+    "moving_average": ("moving_average", "MovingAverageKPI"),
+    "funnel": ("funnel", "FunnelKPI"),
+    "retention": ("retention", "RetentionKPI"),
+    "rolling": ("rolling", "RollingKPI"),
+    "to_date": ("to_date", "ToDateKPI"),
+    "cohort_retention": ("cohort_retention", "CohortRetentionKPI"),
+    "tenure": ("tenure", "TenureKPI"),
+}
+"""Every kind: its key (``FORM``) -> its module in this package and its class, in the order the docs list
+them. A kind's module is imported when a spec first holds a KPI of that kind (start-up); :data:`KINDS`
+imports them all (validation messages, the JSON Schema, the docs gate)."""
+
+FORMS: tuple[str, ...] = tuple(_MODULES)
+
+
+def kind_for(form: str) -> type[KPIBase]:
+    """The model of kind ``form`` (one of :data:`FORMS`), its module imported on first use."""
+    module, name = _MODULES[form]
+    kind: type[KPIBase] = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    return kind
+
+
+def all_kinds() -> tuple[type[KPIBase], ...]:
+    """Every kind's model, in the docs' order (imports every kind's module)."""
+    return tuple(kind_for(form) for form in FORMS)
+
+
+class _ByForm(Mapping[str, type[KPIBase]]):
+    """``form -> kind`` over :data:`FORMS`, each kind imported when first looked up."""
+
+    def __getitem__(self, form: str) -> type[KPIBase]:
+        if form not in _MODULES:
+            raise KeyError(form)
+        return kind_for(form)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(FORMS)
+
+    def __len__(self) -> int:
+        return len(FORMS)
+
+
+BY_FORM: Mapping[str, type[KPIBase]] = _ByForm()
+_CLASSES = {name: form for form, (_, name) in _MODULES.items()}
+
+
+def __getattr__(name: str) -> Any:
+    """:data:`KINDS` and every kind's class, imported on first use (PEP 562)."""
+    if name == "KINDS":
+        value: Any = all_kinds()
+    elif name in _CLASSES:
+        value = kind_for(_CLASSES[name])
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
 _BASE_ONLY = ("source", "column", "expression")
 """Keys of aggregations that a KPI reading other KPIs does not take."""
 
@@ -88,7 +151,7 @@ def _discriminate(value: Any) -> str | None:
 
 def kind_fields() -> set[str]:
     """Every key some kind takes."""
-    return {f for k in KINDS for f in k.model_fields}
+    return {f for k in all_kinds() for f in k.model_fields}
 
 
 def _check_form(value: Any) -> Any:
@@ -144,20 +207,22 @@ class _ByKind:
 
     def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema,
                                      handler: GetJsonSchemaHandler) -> JsonSchemaValue:
-        return handler(TypeAdapter(_UNION).core_schema)
+        return handler(TypeAdapter(_union()).core_schema)
 
 
-_UNION: Any = Annotated[
-    Union[tuple(Annotated[k, Tag(_tag(k.FORM))] for k in KINDS)],  # noqa: UP007
-    Field(discriminator=Discriminator(_discriminate)),
-    BeforeValidator(_check_form),
-]
-"""Every kind as one discriminated union: what the JSON Schema shows (validation goes by kind, below)."""
+def _union() -> Any:
+    """Every kind as one discriminated union: what the JSON Schema shows (validation goes by kind)."""
+    return Annotated[
+        Union[tuple(Annotated[k, Tag(_tag(k.FORM))] for k in all_kinds())],  # noqa: UP007
+        Field(discriminator=Discriminator(_discriminate)),
+        BeforeValidator(_check_form),
+    ]
+
 
 if TYPE_CHECKING:
     KPI = KPIBase
-else:
-    KPI = Annotated[Union[KINDS], _ByKind()]  # noqa: UP007  (the union for readers of the annotation)
+else:  # every kind validates as its own model (_ByKind); the kinds a spec does not use are not imported
+    KPI = Annotated[KPIBase, _ByKind()]
 """A KPI of any kind (the spec's ``kpis:`` values); to type checkers, the base every kind shares."""
 
 

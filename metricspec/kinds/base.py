@@ -39,8 +39,9 @@ if TYPE_CHECKING:
 
     import polars as pl
 
+    from metricspec.kinds.cohort_table import CohortTable
     from metricspec.kinds.context import PlanContext, SpecView
-    from metricspec.plan.nodes import QueryKey, Request
+    from metricspec.plan.nodes import QueryKey, Request, Scope
 
 Path = tuple[str | int, ...]
 """A place inside the KPI's own mapping (``("ratio", "numerator")``)."""
@@ -312,6 +313,10 @@ class KPIBase(StrictModel):
     def plan(self, ev: PlanContext, req: Request) -> Planned:
         """Register what a request for this KPI needs and say how its series is computed."""
         raise NotImplementedError(type(self).__name__)
+
+    def beside_series(self, ev: PlanContext, name: str, scope: Scope) -> CohortTable | None:
+        """A table this KPI's result carries beside its series (cohort_retention's cohorts); none."""
+        return None
 
 
 def _dump(value: object) -> object:

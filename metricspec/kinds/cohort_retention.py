@@ -17,6 +17,7 @@ from metricspec.kinds.base import (
     SourceRef,
 )
 from metricspec.kinds.cohort_table import CohortTable
+from metricspec.plan.nodes import Request
 from metricspec.spec.base import StrictModel
 from metricspec.spec.expr import columns_of
 from metricspec.spec.source import time_column_of
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from metricspec.kinds.context import PlanContext, SpecView
-    from metricspec.plan.nodes import Request
+    from metricspec.plan.nodes import Scope
 
 MAX_AGE = 104
 """The widest cohort table (two years of weeks)."""
@@ -120,6 +121,10 @@ class CohortRetentionKPI(KPIBase):
         from metricspec.kinds.compute.cohorts import retention_series  # compute/ loads polars
 
         return retention_series(ev, req, self.cohort_retention, ("kpis", req.kpi, "cohort_retention"))
+
+    def beside_series(self, ev: PlanContext, name: str, scope: Scope) -> CohortTable:
+        """The cohort triangle of the KPI's scope, by its cohort period."""
+        return self.table(ev, Request(name, self.cohort_retention.period, (), scope))
 
     def table(self, ev: PlanContext, req: Request) -> CohortTable:
         """The cohort × age table of the request's scope (see :func:`metricspec.kinds.compute.cohorts.cohort_table`)."""

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from metricspec.errors import Issue, Level
-from metricspec.kinds import KPIBase, model_for
+from metricspec.kinds import KPIBase, all_kinds, model_for
 from metricspec.spec.loaded import PathKey, Positions
 from metricspec.spec.models import Spec
 from metricspec.utils import suggest
@@ -43,22 +43,28 @@ def _data_path(loc: tuple[Any, ...], raw: Any, missing: bool = False) -> PathKey
 
 def _model_fields_at(model: type[BaseModel], path: PathKey, raw: Any = None) -> list[str] | None:
     """Field names of the model found at ``path`` inside ``model`` (for did-you-mean); where the
-    model is a union told apart by its data (a KPI's kind), the member the data at ``path`` is."""
+    model is a KPI, the kind the data at ``path`` is (every kind's fields when it has no kind key)."""
     current: Any = model
-    for part in path:
-        current = _step(current, part)
+    for i, part in enumerate(path):
+        current = _step(_as_kind(current, raw, path[:i]), part)
         if current is None:
             return None
-    models = [m for m in _members(current) if isinstance(m, type) and issubclass(m, BaseModel)]
-    if len(models) > 1:
-        chosen = model_for(_value_at(raw, path)) if all(issubclass(m, KPIBase) for m in models) else None
-        models = [chosen] if chosen is not None else models
+    models = [m for m in _members(_as_kind(current, raw, path)) if isinstance(m, type) and issubclass(m, BaseModel)]
     if not models:
         return None
     names: list[str] = []
     for m in models:
         names.extend(m.model_fields)
     return names
+
+
+def _as_kind(tp: Any, raw: Any, path: PathKey) -> Any:
+    """``tp``; for a KPI, the model of the kind its data at ``path`` is (every kind when it has no kind key)."""
+    models = [m for m in _members(tp) if isinstance(m, type) and issubclass(m, BaseModel)]
+    if not models or not all(issubclass(m, KPIBase) for m in models):
+        return tp
+    chosen = model_for(_value_at(raw, path))
+    return chosen if chosen is not None else typing.Union[all_kinds()]  # noqa: UP007
 
 
 def _members(tp: Any) -> list[Any]:
