@@ -36,7 +36,7 @@ from metricspec.cli.clicommon import (
 )
 from metricspec.cli.runner import explain_specs, run_specs
 from metricspec.render.explain import explain_text
-from metricspec.schema import schema_json
+from metricspec.schema import generated_schema_json, schema_json
 from metricspec.trust import check_output_file
 from metricspec.utils import atomic_write_text
 from metricspec.version import __version__
@@ -113,8 +113,11 @@ def validate(paths: tuple[Path, ...], data: bool, strict: bool, fmt: str, junit:
 
 @main.command()
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file instead of stdout.")
+@click.option("--from-models", is_flag=True,
+              help="Generate it from the spec language's models (for contributors who changed them) instead of "
+                   "printing the one packaged with metricspec, which the tests keep equal.")
 @reports_errors
-def schema(output: Path | None) -> None:
+def schema(output: Path | None, from_models: bool) -> None:
     """Print the JSON Schema of the spec language (for editor completion).
 
     \b
@@ -123,7 +126,7 @@ def schema(output: Path | None) -> None:
     Example:
       metricspec schema -o metricspec.schema.json
     """
-    text = schema_json()
+    text = generated_schema_json() if from_models else schema_json()
     if output is None:
         click.echo(text, nl=False)
     else:
