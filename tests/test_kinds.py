@@ -42,7 +42,7 @@ def test_the_registry_holds_every_kind_under_its_own_key() -> None:
 
     assert list(BY_FORM) == list(kinds.FORMS) == [k.FORM for k in KINDS]
     for form in kinds.FORMS:
-        assert kinds.kind_for(form).FORM == form and BY_FORM[form] is kinds.kind_for(form)
+        assert form == kinds.kind_for(form).FORM and BY_FORM[form] is kinds.kind_for(form)
     with pytest.raises(KeyError):
         BY_FORM["ratoi"]
     defined = set()
