@@ -117,7 +117,6 @@ def _pulled(right: PreparedFrame | Relation, key: str, columns: dict[str, str], 
 
     from metricspec.engine.backends.sql_exec import run_checks, to_frame  # start-up: databases only
 
-
     if isinstance(right, Relation):
         run_checks(right, [key, *columns])
         t = right.table
