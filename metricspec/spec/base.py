@@ -108,13 +108,10 @@ class OnUse:
     load: Callable[[], Any]
     shape: Any
 
-    def resolve(self) -> Any:
-        return self.load()
-
 
 def _field_type(source: Any) -> Any:
     """The type a BUILT_ON_USE field validates: ``source``, or what an :class:`OnUse` loads."""
-    return source.resolve() if isinstance(source, OnUse) else source
+    return source.load() if isinstance(source, OnUse) else source
 
 
 _SOURCE = "metricspec_built_on_use"
