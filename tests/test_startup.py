@@ -87,6 +87,25 @@ def test_a_csv_run_builds_only_the_models_it_uses(csv_run: dict[str, object]) ->
     assert len(built) <= 12, f"{len(built)} models built: {built}"
 
 
+def test_a_database_table_source_is_not_parsed_so_duckdb_stays_unloaded(tmp_path: Path) -> None:
+    """``SELECT * FROM`` a table only reads as built: checking it loaded DuckDB (15 MiB, and an in-memory
+    database) into every PostgreSQL and SQLite run. A ``query:`` is still checked (tests/test_trust.py)."""
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "d.db") as con:
+        con.execute("CREATE TABLE posts (posted_at TEXT, platform TEXT, clicks INTEGER)")
+        con.executemany("INSERT INTO posts VALUES (?, ?, ?)",
+                        [(f"2025-0{1 + i % 6}-{1 + i % 28:02d} 10:00:00", "xy"[i % 2], i) for i in range(60)])
+    (tmp_path / "probe.yaml").write_text(SPEC.replace(
+        "{connector: csv, options: {path: posts.csv}", "{connector: sqlite, options: {path: d.db, table: posts}"))
+    done = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path / "probe.yaml")], capture_output=True,
+                          text=True, check=True, cwd=Path(__file__).resolve().parent.parent)
+    probe = json.loads(done.stdout)
+    assert [k["name"] for k in probe["results"]["kpis"]] == ["posts", "clicks", "ctr"]
+    assert sum(p["value"] for p in probe["results"]["kpis"][1]["series"][0]["points"]) == sum(range(60))
+    assert "duckdb" not in probe["modules"]
+
+
 class _Goal(StrictModel):
     target: float
     note: str = Field("x", description="a note")

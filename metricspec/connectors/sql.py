@@ -71,6 +71,11 @@ class _QueryOrTable(ConnectorOptions):
         assert self.table is not None
         return f"SELECT * FROM {quote_identifier(self.table) if quote else self.table}"
 
+    def checked_sql(self, context: SourceContext, quote: bool = True) -> str:
+        """:meth:`sql`, once a ``query`` is checked to only read (:func:`_read_only`). ``SELECT * FROM`` a
+        table only reads as built, so a table source is not parsed (nor DuckDB loaded to parse it)."""
+        return self.sql(quote) if self.query is None else _read_only(context, self.query)
+
 
 def sampled(query: str, rows: int | None) -> str:
     """``query`` limited to ``rows`` rows (``validate --data`` reads a sample), or ``query`` itself."""
@@ -125,7 +130,7 @@ class SqliteConnector(Connector):
         path = context.resolve(options.path)
         if not path.is_file():
             raise context.error(f"database file not found: {path}", hint=PATH_HINT)
-        _read_only(context, options.sql())
+        options.checked_sql(context)
         try:
             conn = sandboxed(path)
         except sqlite3.Error as exc:
@@ -205,7 +210,7 @@ class SqlConnector(Connector):
         if options.table is not None and not _IDENT.match(options.table):
             raise context.error(f"'{options.table}' is not a plain table name",
                                 hint="use `query:` for quoted or unusual identifiers")
-        query = _read_only(context, options.sql(quote=False))
+        query = options.checked_sql(context, quote=False)
         backend = IBIS_BACKENDS.get(scheme)
         if backend is not None and _has("ibis") and _has(DRIVERS[backend]):
             return self._relation(uri, backend, options, context)  # computed in the database
@@ -361,7 +366,7 @@ class DuckDBConnector(Connector):
         except ImportError:
             raise context.error("the duckdb connector needs the 'duckdb' package",
                                 hint="pip install 'metricspec-cli[duckdb]'") from None
-        query = _read_only(context, options.sql())
+        query = options.checked_sql(context)
         if not _has("ibis"):
             return self._read_into_polars(options, context, query)
         where = "the in-memory database"
@@ -399,7 +404,7 @@ class DuckDBConnector(Connector):
         import duckdb  # optional and heavy: the duckdb extra
 
         where = "the in-memory database"
-        query = query if query is not None else _read_only(context, options.sql())
+        query = query if query is not None else options.checked_sql(context)
         if options.path is not None:
             path = context.resolve(options.path)
             if not path.is_file():
