@@ -12,7 +12,11 @@ the same numbers, each in a fresh process:
   the cross-table formula on the small results in polars. On SQLite, polars + connectorx: each table's
   needed columns read with connectorx, then the hand-written polars program of bench_engine.py;
 * ``pull`` (DuckDB and PostgreSQL only, not run by default): metricspec as it was before the SQL
-  backend, every table read whole into polars.
+  backend, every table read whole into polars;
+* ``stack`` (not run by default): the hand-written ``sql`` variant in a process that first imports the
+  libraries metricspec is built on for that database (pydantic, PyYAML, click, pluggy and, but on
+  SQLite, sqlglot, ibis and ibis' backend for the database), and no metricspec: the floor under
+  metricspec's peak memory there (``--variants metricspec sql stack``).
 
 The answers are checked to agree on every value (relative 1e-9). Every run is a **whole process**: the
 time is the wall-clock time from starting the interpreter to its exit (imports and start-up included;
@@ -59,7 +63,7 @@ import bench_engine as be  # noqa: E402
 from formats import ensure_format  # noqa: E402
 
 TABLES = {"posts": "posted_at", "interactions": "occurred_at", "clicks": "clicked_at", "followers": "date"}
-VARIANTS = ("metricspec", "pull", "sql")
+VARIANTS = ("metricspec", "pull", "sql", "stack")
 DEFAULT_VARIANTS = ("metricspec", "sql")
 NEEDED = {"posts": ["posted_at", "platform", "campaign", "content_type", "impressions", "reach", "likes", "shares",
                     "comments", "link_clicks"],
@@ -67,6 +71,12 @@ NEEDED = {"posts": ["posted_at", "platform", "campaign", "content_type", "impres
           "clicks": ["clicked_at", "platform", "campaign", "visitor_id", "is_bot"],
           "followers": ["date", "account", "platform", "followers"]}
 """The columns the hand-written programs read of each table (what the 23 KPIs need)."""
+STACK = ("pydantic", "yaml", "click", "pluggy")
+"""What every metricspec run imports (the spec's models, its YAML, the CLI, the plugin manager)."""
+STACK_SQL = {"duckdb": ("sqlglot", "ibis", "ibis.backends.duckdb"),
+             "postgres": ("sqlglot", "ibis", "ibis.backends.postgres"),
+             "spark": ("sqlglot", "ibis", "ibis.backends.pyspark"), "sqlite": ()}
+"""And what the SQL backend imports per database (SQLite is read into polars, without ibis)."""
 MEMORY_LIMIT = os.environ.get("BENCH_DUCKDB_MEMORY_LIMIT")
 """DuckDB's memory_limit for the metricspec and sql variants on DuckDB (``--memory-limit``)."""
 
@@ -285,8 +295,13 @@ def child(variant: str, kind: str, target: str, d: Path, dump: str | None) -> di
 
         sql_connectors.DuckDBConnector.scan = sql_connectors.DuckDBConnector._read_into_polars  # type: ignore[method-assign]
         sql_connectors.IBIS_BACKENDS.clear()
+    if variant == "stack":
+        import importlib
+
+        for module in (*STACK, *STACK_SQL[kind]):
+            importlib.import_module(module)
     t = time.perf_counter()
-    if variant == "sql":
+    if variant in ("sql", "stack"):
         result: Any = run_sql(kind, target, d)
     else:
         from metricspec.engine.run import evaluate
@@ -299,7 +314,7 @@ def child(variant: str, kind: str, target: str, d: Path, dump: str | None) -> di
     info: dict[str, Any] = {"work": seconds, "rss_mib": be.peak_rss_mib()}
     if dump:  # the agreement check's copy of the answer: not part of the variant's time
         t, c = time.perf_counter(), time.process_time()
-        frame = be.canonical_frames(result) if variant == "sql" else be.canonical_metricspec(result)
+        frame = be.canonical_frames(result) if variant in ("sql", "stack") else be.canonical_metricspec(result)
         frame.write_parquet(dump)
         info["values"] = frame.height
         info["dump"], info["dump_cpu"] = time.perf_counter() - t, time.process_time() - c
@@ -401,6 +416,13 @@ def table(reports: list[dict[str, Any]]) -> str:
         lines.append(f"| {kind} | {rows:,} | {ms['seconds']:.2f} s | {sql['seconds']:.2f} s | "
                      f"{ms['seconds'] / sql['seconds']:.2f}× | {cpu} | {ms['rss_mib']:,.0f} / {sql['rss_mib']:,.0f} MiB | "
                      f"{ms['rss_mib'] / sql['rss_mib']:.2f}× | {ms['load_min']:.1f}–{ms['load_max']:.1f} |")
+    floors = [f"{r['database']} {r['rows']:,}: {r['rss_mib']:,.0f} MiB, {r['rss_mib'] / sql['rss_mib']:.2f}× the "
+              f"hand-written process" for r in reports if r["variant"] == "stack"
+              for sql in [r2 for r2 in reports if r2["variant"] == "sql" and
+                          (r2["database"], r2["rows"]) == (r["database"], r["rows"])]]
+    if floors:
+        lines += ["", "The hand-written SQL with metricspec's libraries imported (`stack`, the floor under metricspec's "
+                      "peak memory): " + "; ".join(floors) + "."]
     return "\n".join(lines)
 
 
