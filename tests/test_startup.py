@@ -92,10 +92,12 @@ def test_a_database_table_source_is_not_parsed_so_duckdb_stays_unloaded(tmp_path
     database) into every PostgreSQL and SQLite run. A ``query:`` is still checked (tests/test_trust.py)."""
     import sqlite3
 
-    with sqlite3.connect(tmp_path / "d.db") as con:
+    con = sqlite3.connect(tmp_path / "d.db")
+    with con:
         con.execute("CREATE TABLE posts (posted_at TEXT, platform TEXT, clicks INTEGER)")
         con.executemany("INSERT INTO posts VALUES (?, ?, ?)",
                         [(f"2025-0{1 + i % 6}-{1 + i % 28:02d} 10:00:00", "xy"[i % 2], i) for i in range(60)])
+    con.close()
     (tmp_path / "probe.yaml").write_text(SPEC.replace(
         "{connector: csv, options: {path: posts.csv}", "{connector: sqlite, options: {path: d.db, table: posts}"))
     done = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path / "probe.yaml")], capture_output=True,
