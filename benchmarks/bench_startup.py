@@ -169,7 +169,8 @@ def run_against_polars(py: str, cli: list[str], repeat: int) -> None:
              "polars-only + the libraries": [py, "-c", floor, str(run_dir / "posts.csv"), str(run_spec)]}
     print(f"\n`metricspec run` against a polars-only program, interleaved, best of {repeat} (wall / CPU s):")
     for label, env in (("as this environment runs them (PYTHONDONTWRITEBYTECODE: metricspec compiled from "
-                        "source in every process)", None), ("with compiled bytecode (an installed package)",
+                        "source in every process, unless its __pycache__ folders were written before, e.g. by "
+                        "bench_pushdown.py)", None), ("with compiled bytecode (an installed package)",
                                                             bytecode_env(cache))):
         if env is not None:
             for cmd in cases.values():
