@@ -96,6 +96,7 @@ MARKED: dict[str, tuple[str, ...]] = {
         "test_experiments.py::test_properties_ratio",  # 15 s
         "test_experiments.py::test_sequential_looks_do_not_inflate_false_positives",  # 8 s
         "test_fuzz_contract.py::test_mutated_specs_run_or_are_refused_with_file_and_line",  # 22 s
+        "test_goal_views_agree.py::test_status_bar_and_chance_agree_in_every_view",  # 17-19 s: 200 examples
         "test_html.py::test_lang_attribute_and_semantics",  # 11 s
         "test_joins.py::test_property_join_is_a_lookup_that_keeps_every_row",  # 12 s
         "test_joins_differential.py",  # joins pushed into DuckDB and PostgreSQL, random joins (75 s)
@@ -107,6 +108,7 @@ MARKED: dict[str, tuple[str, ...]] = {
         "test_plugin_hooks.py::test_metricspec_output_renderers_adds_a_format",  # 17 s
         "test_release.py::test_the_wheel_runs_in_a_clean_venv_outside_the_checkout",  # python -m build, a venv
         "test_release.py::test_wheel_and_sdist_hold_everything",
+        "test_retention_conventions.py::test_retention_by_order_and_by_calendar_day_equals_plain_python",  # 23 s
         "test_schema.py::test_examples_validate_against_schema",  # 7 × 6-12 s
         "test_scorecard_charts.py::test_a_segment_goal_draws_its_target_on_that_segment_only",  # 7 s
         "test_site_build.py::test_a_chart_vl_convert_cannot_draw_is_named",  # 9 s
