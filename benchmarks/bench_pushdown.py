@@ -416,10 +416,10 @@ def table(reports: list[dict[str, Any]]) -> str:
         lines.append(f"| {kind} | {rows:,} | {ms['seconds']:.2f} s | {sql['seconds']:.2f} s | "
                      f"{ms['seconds'] / sql['seconds']:.2f}× | {cpu} | {ms['rss_mib']:,.0f} / {sql['rss_mib']:,.0f} MiB | "
                      f"{ms['rss_mib'] / sql['rss_mib']:.2f}× | {ms['load_min']:.1f}–{ms['load_max']:.1f} |")
-    floors = [f"{r['database']} {r['rows']:,}: {r['rss_mib']:,.0f} MiB, {r['rss_mib'] / sql['rss_mib']:.2f}× the "
-              f"hand-written process" for r in reports if r["variant"] == "stack"
-              for sql in [r2 for r2 in reports if r2["variant"] == "sql" and
-                          (r2["database"], r2["rows"]) == (r["database"], r["rows"])]]
+    sql_rss = {(r["database"], r["rows"]): r["rss_mib"] for r in reports if r["variant"] == "sql"}
+    floors = [f"{r['database']} {r['rows']:,}: {r['rss_mib']:,.0f} MiB, "
+              f"{r['rss_mib'] / sql_rss[r['database'], r['rows']]:.2f}× the hand-written process"
+              for r in reports if r["variant"] == "stack" and (r["database"], r["rows"]) in sql_rss]
     if floors:
         lines += ["", "The hand-written SQL with metricspec's libraries imported (`stack`, the floor under metricspec's "
                       "peak memory): " + "; ".join(floors) + "."]

@@ -5,6 +5,7 @@ serialise and describe themselves exactly as the same type inline."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -60,8 +61,13 @@ def csv_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
                                             for i in range(60)]
     (folder / "posts.csv").write_text("\n".join(rows) + "\n")
     (folder / "probe.yaml").write_text(SPEC)
-    done = subprocess.run([sys.executable, "-c", PROBE, str(folder / "probe.yaml")], capture_output=True,
-                          text=True, check=True, cwd=Path(__file__).resolve().parent.parent)
+    return _probe(folder / "probe.yaml")
+
+
+def _probe(spec: Path) -> dict[str, Any]:
+    """PROBE's report of ``metricspec run`` of ``spec`` in a fresh interpreter."""
+    done = subprocess.run([sys.executable, "-c", PROBE, str(spec)], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parent.parent)
     return json.loads(done.stdout)  # type: ignore[no-any-return]
 
 
@@ -90,8 +96,6 @@ def test_a_csv_run_builds_only_the_models_it_uses(csv_run: dict[str, object]) ->
 def test_a_database_table_source_is_not_parsed_so_duckdb_stays_unloaded(tmp_path: Path) -> None:
     """``SELECT * FROM`` a table only reads as built: checking it loaded DuckDB (15 MiB, and an in-memory
     database) into every PostgreSQL and SQLite run. A ``query:`` is still checked (tests/test_trust.py)."""
-    import sqlite3
-
     con = sqlite3.connect(tmp_path / "d.db")
     with con:
         con.execute("CREATE TABLE posts (posted_at TEXT, platform TEXT, clicks INTEGER)")
@@ -100,9 +104,7 @@ def test_a_database_table_source_is_not_parsed_so_duckdb_stays_unloaded(tmp_path
     con.close()
     (tmp_path / "probe.yaml").write_text(SPEC.replace(
         "{connector: csv, options: {path: posts.csv}", "{connector: sqlite, options: {path: d.db, table: posts}"))
-    done = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path / "probe.yaml")], capture_output=True,
-                          text=True, check=True, cwd=Path(__file__).resolve().parent.parent)
-    probe = json.loads(done.stdout)
+    probe = _probe(tmp_path / "probe.yaml")
     assert [k["name"] for k in probe["results"]["kpis"]] == ["posts", "clicks", "ctr"]
     assert sum(p["value"] for p in probe["results"]["kpis"][1]["series"][0]["points"]) == sum(range(60))
     assert "duckdb" not in probe["modules"]
